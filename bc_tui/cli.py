@@ -1,0 +1,86 @@
+"""The ``bc-tui`` command: the terminal app by default, plus headless subcommands.
+
+Heavy modules (textual, starlette, uvicorn, httpx) are imported inside the handlers, so that
+``bc-tui --help`` and ``bc-tui --version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from bc_tui import __version__
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+Couple and synchronize Microsoft Dynamics 365 Business Central customers and contacts with
+Dataverse (Dynamics 365 Sales) accounts and contacts, from the terminal.
+
+With no connection configured, bc-tui works on its embedded sandbox: demo data served by
+emulators of both services on this machine, so you can try everything safely.
+"""
+
+EPILOG = """\
+examples:
+  bc-tui sandbox serve --port 8123     run the emulated services and print their URLs
+  bc-tui sandbox edit --side bc -n 5   change five BC customers, as a colleague would
+  bc-tui sandbox reset                 restore the demo data
+
+Run 'bc-tui COMMAND --help' for the options of one command.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one plain sentence and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"bc-tui: {message}. Run '{self.prog} --help' for usage.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line parser (subcommands register themselves)."""
+    parser = _Parser(
+        prog="bc-tui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bc-tui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    from bc_tui.sandbox import commands as sandbox_commands
+
+    sandbox_commands.register(commands)
+    return parser
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """What plain ``bc-tui`` does until the terminal app lands: say what is available."""
+    print(f"bc-tui {__version__}: the terminal app is not built yet; these commands are available:\n")
+    parser.print_help()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bc-tui`` console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "func", None)
+    if handler is None:
+        if args.command is None:
+            return _no_command(parser)
+        # A command group given without its subcommand, e.g. plain `bc-tui sandbox`.
+        parser.parse_args([args.command, "--help"])
+        return EXIT_USAGE
+    try:
+        return int(handler(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

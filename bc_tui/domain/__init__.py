@@ -1,0 +1,1 @@
+"""bc_tui.domain"""

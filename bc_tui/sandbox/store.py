@@ -1,0 +1,366 @@
+"""The sandbox's entity store: every emulated table, in memory, written through to SQLite.
+
+CONTRACT (implemented by the sandbox-core work; used by bc_api.py and dataverse_api.py):
+
+- Entity sets are named ``"bc/companies"``, ``"bc/customers"``, ``"bc/contacts"``,
+  ``"dv/accounts"``, ``"dv/contacts"``, ``"dv/systemusers"``.
+- Rows are plain dicts of JSON-native values (str, int, float, bool, None). Datetimes are
+  ISO-8601 UTC strings with microseconds and a ``Z`` (``2026-11-23T22:18:36.123456Z``).
+- The store maintains two system fields on every row it writes:
+  ``_version`` (int, one counter global to the store, strictly increasing on every insert and
+  update) and ``_modified`` (ISO string, strictly increasing too). The API modules map them
+  onto ``@odata.etag`` / ``lastModifiedDateTime`` / ``versionnumber`` / ``modifiedon`` and
+  never show underscore fields to clients.
+- ``rows()`` returns the live dicts in key-insertion order; callers must not mutate them
+  (copy before changing). ``insert``/``update`` return the stored row.
+- ``atomic()`` makes everything inside all-or-nothing (memory and disk), and may be nested.
+- With a file, another process (``bc-tui sandbox edit``) may change the data: the store
+  notices via SQLite's ``PRAGMA data_version`` at ``refresh()`` (called by the app at the start
+  of every request) and reloads.
+
+Beyond the contract: ``deletions(entity_set, since_version)`` lists deleted keys (tombstones,
+with the version and time of the deletion) for change tracking, and ``version`` is the last
+version handed out.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS entity(
+        entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (entity_set, key))""",
+    "CREATE INDEX IF NOT EXISTS entity_version ON entity(version)",
+    """CREATE TABLE IF NOT EXISTS tombstone(
+        entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS tombstone_version ON tombstone(version)",
+    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+_UPSERT_ENTITY = (
+    "INSERT INTO entity(entity_set, key, version, data) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(entity_set, key) DO UPDATE SET version = excluded.version, data = excluded.data"
+)
+_SET_META = "INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
+
+#: One step of the in-memory undo log: a closure that puts memory back as it was.
+_Undo = Callable[[], None]
+
+
+class DuplicateKey(Exception):
+    """An insert named a key that already exists in that entity set."""
+
+
+class EntityStore:
+    """In-memory entity sets with write-through persistence (see module docstring).
+
+    All public methods are thread-safe (one re-entrant lock); ``atomic()`` holds the lock for
+    the whole transaction so that nothing interleaves with it.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._sets: dict[str, dict[str, dict[str, Any]]] = {}
+        self._tombstones: dict[str, list[tuple[str, int, str]]] = {}
+        self._version = 0
+        self._last_modified = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self._generation = 0
+        self._depth = 0
+        self._undo: list[_Undo] = []
+        self._db: sqlite3.Connection | None = None
+        self._data_version = 0
+        if self.path is not None:
+            self._open(self.path)
+
+    # ------------------------------------------------------------------ disk
+
+    def _open(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves (see atomic()).
+        db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
+        db.execute("PRAGMA journal_mode=WAL")  # a reader (the server) never blocks the `edit` CLI
+        db.execute("PRAGMA synchronous=NORMAL")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        self._db = db
+        self._load_all()
+
+    def _meta(self) -> dict[str, str]:
+        assert self._db is not None
+        return dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+
+    def _load_all(self) -> None:
+        """Replace memory with the file's content."""
+        assert self._db is not None
+        meta = self._meta()
+        sets: dict[str, dict[str, dict[str, Any]]] = {}
+        loads = json.loads
+        for entity_set, key, data in self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY rowid"):
+            bucket = sets.get(entity_set)
+            if bucket is None:
+                bucket = sets[entity_set] = {}
+            bucket[key] = loads(data)
+        tombstones: dict[str, list[tuple[str, int, str]]] = {}
+        for entity_set, key, version, modified in self._db.execute(
+            "SELECT entity_set, key, version, modified FROM tombstone ORDER BY version"
+        ):
+            tombstones.setdefault(entity_set, []).append((key, version, modified))
+        self._sets = sets
+        self._tombstones = tombstones
+        self._adopt_meta(meta)
+        self._data_version = self._read_data_version()
+
+    def _adopt_meta(self, meta: dict[str, str]) -> None:
+        self._generation = int(meta.get("generation", "0"))
+        # max(): our own counter never goes backwards, even if the file's is behind.
+        self._version = max(self._version, int(meta.get("version", "0")))
+        if "modified" in meta:
+            on_disk = datetime.strptime(meta["modified"], _ISO).replace(tzinfo=timezone.utc)
+            self._last_modified = max(self._last_modified, on_disk)
+
+    def _read_data_version(self) -> int:
+        assert self._db is not None
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def _catch_up(self) -> None:
+        """Bring memory up to date with commits made by other connections since we last looked."""
+        if self._db is None:
+            return
+        data_version = self._read_data_version()
+        if data_version == self._data_version:
+            return
+        meta = self._meta()
+        if int(meta.get("generation", "0")) != self._generation:
+            self._load_all()  # someone cleared or reseeded: start over
+            return
+        known = self._version
+        loads = json.loads
+        for entity_set, key, version, modified in self._db.execute(
+            "SELECT entity_set, key, version, modified FROM tombstone WHERE version > ? ORDER BY version", (known,)
+        ):
+            self._sets.get(entity_set, {}).pop(key, None)
+            self._tombstones.setdefault(entity_set, []).append((key, version, modified))
+        for entity_set, key, data in self._db.execute(
+            "SELECT entity_set, key, data FROM entity WHERE version > ? ORDER BY rowid", (known,)
+        ):
+            self._sets.setdefault(entity_set, {})[key] = loads(data)
+        self._adopt_meta(meta)
+        self._data_version = data_version
+
+    def _write_meta(self) -> None:
+        assert self._db is not None
+        self._db.executemany(
+            _SET_META,
+            (("version", str(self._version)), ("modified", self._last_modified.strftime(_ISO)),
+             ("generation", str(self._generation))),
+        )
+
+    # --------------------------------------------------------------- stamps
+
+    def _stamp(self) -> tuple[int, str]:
+        """Next (version, modified) pair; both strictly increase even if the clock stalls."""
+        self._version += 1
+        now = datetime.now(timezone.utc)
+        if now <= self._last_modified:
+            now = self._last_modified + _ONE_MICROSECOND
+        self._last_modified = now
+        return self._version, now.strftime(_ISO)
+
+    @property
+    def version(self) -> int:
+        """The last version handed out (0 for a new store)."""
+        return self._version
+
+    # ------------------------------------------------------------- reading
+
+    def refresh(self) -> None:
+        """Reload from disk if another connection changed the file since we last looked."""
+        with self._lock:
+            if self._db is not None and self._depth == 0:
+                self._catch_up()
+
+    def rows(self, entity_set: str) -> Iterable[dict[str, Any]]:
+        """The rows of ``entity_set`` in insertion order (a snapshot list of the live dicts)."""
+        with self._lock:
+            return list(self._sets.get(entity_set, {}).values())
+
+    def count(self, entity_set: str) -> int:
+        with self._lock:
+            return len(self._sets.get(entity_set, {}))
+
+    def get(self, entity_set: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._sets.get(entity_set, {}).get(key)
+
+    def deletions(self, entity_set: str, since_version: int = 0) -> list[tuple[str, int, str]]:
+        """``(key, version, modified)`` of rows deleted after ``since_version``, oldest first."""
+        with self._lock:
+            return [t for t in self._tombstones.get(entity_set, ()) if t[1] > since_version]
+
+    # ------------------------------------------------------------- writing
+
+    def insert(self, entity_set: str, key: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Store a new row (raise DuplicateKey if ``key`` exists); sets _version/_modified."""
+        with self.atomic():
+            bucket = self._sets.setdefault(entity_set, {})
+            if key in bucket:
+                raise DuplicateKey(f"{entity_set}({key}) already exists")
+            version, modified = self._stamp()
+            stored = {**row, "_version": version, "_modified": modified}
+            bucket[key] = stored
+            self._undo.append(lambda: bucket.pop(key, None))
+            self._persist(entity_set, key, stored)
+            return stored
+
+    def update(self, entity_set: str, key: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge ``changes`` into the row (KeyError if absent); bumps _version/_modified."""
+        with self.atomic():
+            bucket = self._sets.get(entity_set, {})
+            old = bucket.get(key)
+            if old is None:
+                raise KeyError(f"{entity_set}({key})")
+            version, modified = self._stamp()
+            # A new dict rather than in-place: the undo log keeps the old one, and readers
+            # holding the old dict see a consistent row.
+            stored = {**old, **changes, "_version": version, "_modified": modified}
+            bucket[key] = stored
+            self._undo.append(lambda: bucket.__setitem__(key, old))
+            self._persist(entity_set, key, stored)
+            return stored
+
+    def delete(self, entity_set: str, key: str) -> None:
+        """Remove the row (KeyError if absent)."""
+        with self.atomic():
+            bucket = self._sets.get(entity_set, {})
+            if key not in bucket:
+                raise KeyError(f"{entity_set}({key})")
+            snapshot = dict(bucket)  # restoring must keep the row's place in insertion order
+            del bucket[key]
+            version, modified = self._stamp()
+            tombstones = self._tombstones.setdefault(entity_set, [])
+            tombstones.append((key, version, modified))
+
+            def undo() -> None:
+                bucket.clear()
+                bucket.update(snapshot)
+                tombstones.pop()
+
+            self._undo.append(undo)
+            if self._db is not None:
+                self._db.execute("DELETE FROM entity WHERE entity_set = ? AND key = ?", (entity_set, key))
+                self._db.execute(
+                    "INSERT INTO tombstone(entity_set, key, version, modified) VALUES (?, ?, ?, ?)",
+                    (entity_set, key, version, modified),
+                )
+                self._write_meta()
+
+    def _persist(self, entity_set: str, key: str, stored: dict[str, Any]) -> None:
+        if self._db is not None:
+            self._db.execute(_UPSERT_ENTITY, (entity_set, key, stored["_version"], json.dumps(stored)))
+            self._write_meta()
+
+    def bulk_load(self, entity_set: str, rows: Iterator[tuple[str, dict[str, Any]]]) -> int:
+        """Insert many (key, row) pairs fast (demo data); returns how many."""
+        with self.atomic():
+            bucket = self._sets.setdefault(entity_set, {})
+            added: list[str] = []
+            self._undo.append(lambda: [bucket.pop(k, None) for k in added])
+            db = self._db
+            dumps = json.dumps
+            pending: list[tuple[str, str, int, str]] = []
+            for key, row in rows:
+                if key in bucket:
+                    raise DuplicateKey(f"{entity_set}({key}) already exists")
+                version, modified = self._stamp()
+                stored = {**row, "_version": version, "_modified": modified}
+                bucket[key] = stored
+                added.append(key)
+                if db is not None:
+                    pending.append((entity_set, key, version, dumps(stored)))
+                    if len(pending) >= 10_000:
+                        db.executemany(_UPSERT_ENTITY, pending)
+                        pending.clear()
+            if db is not None:
+                if pending:
+                    db.executemany(_UPSERT_ENTITY, pending)
+                self._write_meta()
+            return len(added)
+
+    def clear(self) -> None:
+        """Remove every row of every entity set."""
+        with self.atomic():
+            sets, tombstones, generation = self._sets, self._tombstones, self._generation
+
+            def undo() -> None:
+                self._sets, self._tombstones, self._generation = sets, tombstones, generation
+
+            self._undo.append(undo)
+            self._sets, self._tombstones = {}, {}
+            self._generation += 1  # tells other processes to reload everything
+            if self._db is not None:
+                self._db.execute("DELETE FROM entity")
+                self._db.execute("DELETE FROM tombstone")
+                self._write_meta()
+
+    # -------------------------------------------------------- transactions
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """All-or-nothing block (memory and disk); nests via SQLite savepoints."""
+        return self._atomic()
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        with self._lock:
+            depth = self._depth
+            mark = len(self._undo)
+            db = self._db
+            if db is not None:
+                if depth == 0:
+                    db.execute("BEGIN IMMEDIATE")  # take the write lock now, then catch up
+                    try:
+                        self._catch_up()
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                else:
+                    db.execute(f"SAVEPOINT sp{depth}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                self._depth = depth
+                while len(self._undo) > mark:
+                    self._undo.pop()()
+                if db is not None:
+                    if depth == 0:
+                        db.execute("ROLLBACK")
+                    else:
+                        db.execute(f"ROLLBACK TO sp{depth}")
+                        db.execute(f"RELEASE sp{depth}")
+                raise
+            else:
+                self._depth = depth
+                if db is not None:
+                    if depth == 0:
+                        db.execute("COMMIT")
+                    else:
+                        db.execute(f"RELEASE sp{depth}")
+                if depth == 0:
+                    self._undo.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
