@@ -73,6 +73,20 @@ class FieldMapping:
     use_for_matching: bool = False
     case_sensitive_matching: bool = False
     match_priority: int = 0
+    # Name of a registered transformation (see ``transformations.py``) that reads and writes
+    # this field's value; None means the plain field-to-field copy.
+    transformation: str | None = None
+
+    def allows(self, direction: SyncDirection) -> bool:
+        """True when this field mapping may carry values in ``direction`` (send or get)."""
+        if direction is SyncDirection.MERGE:
+            return True
+        return self.direction is Direction.BIDIRECTIONAL or self.direction.value == direction.value
+
+    @property
+    def bidirectional(self) -> bool:
+        """True when values flow both ways, so both sides may change the field (conflict rule)."""
+        return self.direction is Direction.BIDIRECTIONAL
 
 
 @dataclass(frozen=True)
@@ -91,3 +105,27 @@ class TableMapping:
     resolve_update_conflicts: ConflictResolution = ConflictResolution.NONE
     resolve_deletion_conflicts: DeletionResolution = DeletionResolution.NONE
     fields: tuple[FieldMapping, ...] = field(default_factory=tuple)
+
+    @property
+    def enabled_fields(self) -> tuple[FieldMapping, ...]:
+        """The field mappings that take part in synchronization."""
+        return tuple(f for f in self.fields if f.enabled)
+
+    def field_by_label(self, label: str) -> FieldMapping:
+        """The field mapping shown as ``label``; KeyError when there is none."""
+        for f in self.fields:
+            if f.label == label:
+                return f
+        raise KeyError(f"The table mapping {self.name} has no field mapping {label!r}.")
+
+    def allows(self, direction: SyncDirection) -> bool:
+        """True when this table mapping may synchronize in ``direction``.
+
+        Merge needs a bidirectional mapping; send/get need the mapping's direction to allow it
+        *and* at least one enabled field mapping that carries values that way (§11).
+        """
+        if direction is SyncDirection.MERGE:
+            return self.direction is Direction.BIDIRECTIONAL
+        if self.direction is not Direction.BIDIRECTIONAL and self.direction.value != direction.value:
+            return False
+        return any(f.allows(direction) for f in self.enabled_fields)

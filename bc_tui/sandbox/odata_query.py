@@ -321,9 +321,9 @@ def _compile_call(name: str, args: list[_Operand], pos: int) -> _Operand:
         plural = "argument" if arity == 1 else "arguments"
         raise _syntax_error(pos, f"function '{name}' takes {arity} {plural}, got {len(args)}")
     if arity == 1:
-        (only,) = (a.fn for a in args)
+        only = args[0].fn
         return _Operand(lambda row: impl(only(row)), kind, pos)
-    first, second = (a.fn for a in args)
+    first, second = args[0].fn, args[1].fn
     return _Operand(lambda row: impl(first(row), second(row)), kind, pos)
 
 
@@ -488,7 +488,10 @@ def parse_orderby(text: str) -> list[OrderKey]:
     for item in text.split(","):
         words = item.split()
         if not words or len(words) > 2 or not _NAME_RE.fullmatch(words[0]):
-            raise QueryError(f"The $orderby clause '{item.strip()}' is not a property name optionally followed by asc or desc.")
+            raise QueryError(
+                f"The $orderby clause '{item.strip()}' is not a property name"
+                " optionally followed by asc or desc."
+            )
         direction = words[1].lower() if len(words) == 2 else "asc"
         if direction not in ("asc", "desc"):
             raise QueryError(f"The $orderby direction '{words[1]}' is not valid; use asc or desc.")

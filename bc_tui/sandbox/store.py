@@ -25,6 +25,7 @@ version handed out.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import threading
@@ -33,8 +34,41 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _utcnow() -> datetime:
+    """Naive UTC now (naive so that isoformat() is fast and offset-free)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _iso(moment: datetime) -> str:
+    """``2026-11-23T22:18:36.123456Z`` for a naive UTC datetime."""
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+@contextmanager
+def paused_gc(rows_hint: int = 0) -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived dicts.
+
+    Each collection would scan every row built so far, making a big load quadratic; rows are
+    never cyclic, so nothing is lost. After a big load the survivors are frozen so that later
+    collections (during requests) skip them too.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        if rows_hint >= 50_000:
+            gc.freeze()
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.rstrip("Z"))
+
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS entity(
@@ -52,6 +86,8 @@ _UPSERT_ENTITY = (
     "ON CONFLICT(entity_set, key) DO UPDATE SET version = excluded.version, data = excluded.data"
 )
 _SET_META = "INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
+
+_encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 #: One step of the in-memory undo log: a closure that puts memory back as it was.
 _Undo = Callable[[], None]
@@ -74,12 +110,15 @@ class EntityStore:
         self._sets: dict[str, dict[str, dict[str, Any]]] = {}
         self._tombstones: dict[str, list[tuple[str, int, str]]] = {}
         self._version = 0
-        self._last_modified = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self._last_modified = datetime(1970, 1, 1)
         self._generation = 0
         self._depth = 0
         self._undo: list[_Undo] = []
         self._db: sqlite3.Connection | None = None
         self._data_version = 0
+        #: The version counter as committed on disk when we last synchronised with the file;
+        #: other connections' changes are the rows above it.
+        self._synced_version = 0
         if self.path is not None:
             self._open(self.path)
 
@@ -106,11 +145,12 @@ class EntityStore:
         meta = self._meta()
         sets: dict[str, dict[str, dict[str, Any]]] = {}
         loads = json.loads
-        for entity_set, key, data in self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY rowid"):
-            bucket = sets.get(entity_set)
-            if bucket is None:
-                bucket = sets[entity_set] = {}
-            bucket[key] = loads(data)
+        with paused_gc(int(meta.get("version", "0"))):
+            for entity_set, key, data in self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY rowid"):
+                bucket = sets.get(entity_set)
+                if bucket is None:
+                    bucket = sets[entity_set] = {}
+                bucket[key] = loads(data)
         tombstones: dict[str, list[tuple[str, int, str]]] = {}
         for entity_set, key, version, modified in self._db.execute(
             "SELECT entity_set, key, version, modified FROM tombstone ORDER BY version"
@@ -123,10 +163,11 @@ class EntityStore:
 
     def _adopt_meta(self, meta: dict[str, str]) -> None:
         self._generation = int(meta.get("generation", "0"))
+        self._synced_version = int(meta.get("version", "0"))
         # max(): our own counter never goes backwards, even if the file's is behind.
         self._version = max(self._version, int(meta.get("version", "0")))
         if "modified" in meta:
-            on_disk = datetime.strptime(meta["modified"], _ISO).replace(tzinfo=timezone.utc)
+            on_disk = _parse_iso(meta["modified"])
             self._last_modified = max(self._last_modified, on_disk)
 
     def _read_data_version(self) -> int:
@@ -144,7 +185,7 @@ class EntityStore:
         if int(meta.get("generation", "0")) != self._generation:
             self._load_all()  # someone cleared or reseeded: start over
             return
-        known = self._version
+        known = self._synced_version
         loads = json.loads
         for entity_set, key, version, modified in self._db.execute(
             "SELECT entity_set, key, version, modified FROM tombstone WHERE version > ? ORDER BY version", (known,)
@@ -162,7 +203,7 @@ class EntityStore:
         assert self._db is not None
         self._db.executemany(
             _SET_META,
-            (("version", str(self._version)), ("modified", self._last_modified.strftime(_ISO)),
+            (("version", str(self._version)), ("modified", _iso(self._last_modified)),
              ("generation", str(self._generation))),
         )
 
@@ -171,11 +212,11 @@ class EntityStore:
     def _stamp(self) -> tuple[int, str]:
         """Next (version, modified) pair; both strictly increase even if the clock stalls."""
         self._version += 1
-        now = datetime.now(timezone.utc)
+        now = _utcnow()
         if now <= self._last_modified:
             now = self._last_modified + _ONE_MICROSECOND
         self._last_modified = now
-        return self._version, now.strftime(_ISO)
+        return self._version, _iso(now)
 
     @property
     def version(self) -> int:
@@ -267,22 +308,29 @@ class EntityStore:
 
     def _persist(self, entity_set: str, key: str, stored: dict[str, Any]) -> None:
         if self._db is not None:
-            self._db.execute(_UPSERT_ENTITY, (entity_set, key, stored["_version"], json.dumps(stored)))
+            self._db.execute(_UPSERT_ENTITY, (entity_set, key, stored["_version"], _encode(stored)))
             self._write_meta()
 
     def bulk_load(self, entity_set: str, rows: Iterator[tuple[str, dict[str, Any]]]) -> int:
         """Insert many (key, row) pairs fast (demo data); returns how many."""
-        with self.atomic():
+        with self.atomic(), paused_gc():
             bucket = self._sets.setdefault(entity_set, {})
             added: list[str] = []
             self._undo.append(lambda: [bucket.pop(k, None) for k in added])
             db = self._db
-            dumps = json.dumps
+            dumps = _encode
             pending: list[tuple[str, str, int, str]] = []
+            # One clock reading for the whole load, one microsecond apart per row: reading the
+            # clock per row costs more than the rest of the load.
+            moment = max(_utcnow(), self._last_modified + _ONE_MICROSECOND) - _ONE_MICROSECOND
+            version = self._version
             for key, row in rows:
                 if key in bucket:
                     raise DuplicateKey(f"{entity_set}({key}) already exists")
-                version, modified = self._stamp()
+                version += 1
+                moment += _ONE_MICROSECOND
+                modified = _iso(moment)
+                self._version, self._last_modified = version, moment
                 stored = {**row, "_version": version, "_modified": modified}
                 bucket[key] = stored
                 added.append(key)
@@ -354,6 +402,8 @@ class EntityStore:
                 if db is not None:
                     if depth == 0:
                         db.execute("COMMIT")
+                        row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+                        self._synced_version = int(row[0]) if row else 0
                     else:
                         db.execute(f"RELEASE sp{depth}")
                 if depth == 0:

@@ -1,0 +1,217 @@
+"""Settings: a TOML config file, environment overrides, and connection profiles.
+
+The config file lives in the platformdirs config dir (``~/.config/bc-tui/config.toml`` on
+Linux) unless ``--config`` or ``BC_TUI_CONFIG`` names another. A missing file is fine: bc-tui
+then works on the embedded sandbox. Example::
+
+    database_url = "postgresql://bc:…@db.internal/bc_tui"   # default: a SQLite file
+    profile = "contoso"                                      # which profile to use
+
+    [profiles.contoso]
+    tenant = "contoso.onmicrosoft.com"
+    client_id = "00000000-0000-0000-0000-000000000000"
+    client_secret_env = "CONTOSO_BC_SECRET"      # or store it: keyring set bc-tui contoso
+    bc_environment = "production"
+    bc_company_id = "…"
+    dataverse_url = "https://contoso.crm.dynamics.com"
+
+    [keys]                                       # remap TUI keys by binding id
+    "sync" = "ctrl+y"
+
+    [mappings.CUSTOMER]                          # table/field mapping overrides
+    direction = "to-dataverse"
+
+The client secret is read from an environment variable or the OS keyring, never from the file,
+and never written to logs or to the database.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+APP_NAME = "bc-tui"
+BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
+DEFAULT_SECRET_ENV = "BC_TUI_CLIENT_SECRET"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``str(exc)`` is one plain sentence with the fix."""
+
+
+@dataclass(frozen=True)
+class ConnectionProfile:
+    """Where the two services are and how to sign in to them."""
+
+    name: str
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    bc_api_url: str  # .../api/v2.0/ with a trailing slash
+    bc_company_id: str
+    bc_environment: str
+    dataverse_api_url: str  # .../api/data/v9.2/ with a trailing slash
+    bc_scope: str = BC_SCOPE
+    dataverse_scope: str = ""
+    is_sandbox: bool = False
+
+    @property
+    def dataverse_org(self) -> str:
+        """The Dataverse host, for the header line (``contoso.crm.dynamics.com``)."""
+        return urlsplit(self.dataverse_api_url).netloc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything read from the config file and the environment."""
+
+    config_path: Path
+    database_url: str | None = None
+    profile_name: str | None = None
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)
+    mappings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_profile(self) -> bool:
+        return bool(self.profile_name or self.profiles)
+
+
+def default_config_path() -> Path:
+    """``BC_TUI_CONFIG`` or the platform's config dir."""
+    if env := os.environ.get("BC_TUI_CONFIG"):
+        return Path(env).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """Where bc-tui keeps its own data (the coupling database, the sandbox's data)."""
+    if env := os.environ.get("BC_TUI_DATA_DIR"):
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (missing is fine) and apply ``BC_TUI_*`` environment overrides."""
+    env = os.environ if env is None else env
+    path = path or default_config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The config file {path} is not valid TOML ({exc}). Fix it or move it aside.") from exc
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}. Check its permissions.") from exc
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
+        raise ConfigError(f"In {path}, [profiles] must hold tables such as [profiles.production].")
+    for section in ("keys", "mappings"):
+        if not isinstance(data.get(section, {}), dict):
+            raise ConfigError(f"In {path}, '{section}' must be a table ([{section}]).")
+    return Settings(
+        config_path=path,
+        database_url=env.get("BC_TUI_DATABASE_URL") or data.get("database_url"),
+        profile_name=env.get("BC_TUI_PROFILE") or data.get("profile"),
+        profiles=profiles,
+        keys={str(k): str(v) for k, v in data.get("keys", {}).items()},
+        mappings=data.get("mappings", {}),
+    )
+
+
+_REQUIRED = ("tenant", "client_id", "bc_environment", "bc_company_id", "dataverse_url")
+
+
+def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[str, str] | None = None) -> ConnectionProfile:
+    """Build the named (or default) profile, reading its secret from the environment or keyring."""
+    env = os.environ if env is None else env
+    name = name or settings.profile_name or (next(iter(settings.profiles)) if len(settings.profiles) == 1 else None)
+    if name is None:
+        raise ConfigError(
+            f"{settings.config_path} has several profiles and none is chosen. "
+            "Set profile = \"…\" in it, or pass --profile."
+        )
+    raw = settings.profiles.get(name)
+    if raw is None:
+        known = ", ".join(sorted(settings.profiles)) or "none"
+        raise ConfigError(f"There is no profile '{name}' in {settings.config_path} (known: {known}).")
+    missing = [key for key in _REQUIRED if not raw.get(key)]
+    if missing:
+        raise ConfigError(f"Profile '{name}' in {settings.config_path} lacks {', '.join(missing)}. Add them and try again.")
+    tenant = str(raw["tenant"])
+    environment = str(raw["bc_environment"])
+    dataverse_url = str(raw["dataverse_url"]).rstrip("/")
+    return ConnectionProfile(
+        name=name,
+        token_url=str(raw.get("token_url") or f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"),
+        client_id=str(raw["client_id"]),
+        client_secret=_client_secret(name, raw, env),
+        bc_api_url=_with_slash(
+            str(raw.get("bc_api_url") or f"https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/api/v2.0/")
+        ),
+        bc_company_id=str(raw["bc_company_id"]),
+        bc_environment=environment,
+        dataverse_api_url=_with_slash(str(raw.get("dataverse_api_url") or f"{dataverse_url}/api/data/v9.2/")),
+        bc_scope=str(raw.get("bc_scope") or BC_SCOPE),
+        dataverse_scope=str(raw.get("dataverse_scope") or f"{dataverse_url}/.default"),
+    )
+
+
+def profile_from_sandbox_info(info: Mapping[str, str]) -> ConnectionProfile:
+    """The profile for a running sandbox, from the JSON line ``bc-tui sandbox serve`` prints."""
+    return ConnectionProfile(
+        name="sandbox",
+        token_url=info["token_url"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        bc_api_url=info["bc_api"],
+        bc_company_id=info["company_id"],
+        bc_environment=info["environment"],
+        dataverse_api_url=info["dataverse_api"],
+        bc_scope=info["bc_scope"],
+        dataverse_scope=info["dataverse_scope"],
+        is_sandbox=True,
+    )
+
+
+def _client_secret(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    if "client_secret" in raw:
+        raise ConfigError(
+            f"Profile '{name}' holds a client_secret in the config file; secrets do not belong there. "
+            f"Remove it and set the environment variable {raw.get('client_secret_env', DEFAULT_SECRET_ENV)} "
+            f"or run: keyring set {APP_NAME} {name}"
+        )
+    variable = str(raw.get("client_secret_env") or DEFAULT_SECRET_ENV)
+    if secret := env.get(variable):
+        return secret
+    secret = _keyring_secret(name)
+    if secret:
+        return secret
+    raise ConfigError(
+        f"No client secret for profile '{name}': set the environment variable {variable} "
+        f"or store it with: keyring set {APP_NAME} {name}"
+    )
+
+
+def _keyring_secret(name: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # keyring is a dependency, but a stripped install should still work
+        return None
+    try:
+        return keyring.get_password(APP_NAME, name)
+    except (KeyringError, RuntimeError):  # headless machines have no keyring backend
+        return None
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

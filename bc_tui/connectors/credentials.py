@@ -1,0 +1,66 @@
+"""Credentials of one service, and the rule about which URLs we are willing to send them to."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import httpx
+
+from .errors import ConfigurationError
+
+#: The origin the in-process test transport answers on; it never leaves the process.
+IN_PROCESS_HOST = "sandbox"
+
+
+@dataclass(frozen=True)
+class ServiceCredentials:
+    """OAuth 2.0 client credentials for one service (one scope).
+
+    The secret is kept out of ``repr`` so that it never ends up in a log or a traceback.
+    """
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str
+
+    def __post_init__(self) -> None:
+        if not self.client_id or not self.client_secret:
+            raise ConfigurationError(
+                "The client id and client secret must both be set; fill them in in your profile."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, what: str, in_process: bool = False) -> httpx.URL:
+    """Return ``url`` parsed, or raise ConfigurationError when credentials must not go there.
+
+    ``https`` is required except on loopback; the in-process host ``http://sandbox`` is accepted
+    only when ``in_process`` (an explicit transport was given, so nothing goes on the network).
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigurationError(f"The {what} URL {url!r} is not a valid URL; correct it in your profile.") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"The {what} URL {url!r} must start with https:// and name a host; correct it in your profile."
+        )
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
+        if not (in_process and parsed.host == IN_PROCESS_HOST):
+            raise ConfigurationError(
+                f"The {what} URL {url} uses plain http to {parsed.host}; use https:// "
+                "(plain http is only allowed for a sandbox on this machine)."
+            )
+    return parsed

@@ -1,0 +1,254 @@
+"""Dataverse Web API v9.2 client: accounts and contacts, upsert, conditional reads, multipart ``$batch``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, AsyncIterator, Mapping, Sequence, TypeVar
+
+import httpx
+
+from .batch import BatchOperation, BatchResult, entity_path
+from .credentials import ServiceCredentials
+from .entity_client import DEFAULT_PAGE_SIZE, EntityClient
+from .errors import ConnectorError, MalformedResponse
+from .models import DataverseAccount, DataverseContact, DataverseEntity, Entity
+from .multipart import HttpPart, MultipartError, ResponsePart, parse_batch, render_batch
+from .odata import ODataService, RetryPolicy, Row, error_from
+
+D = TypeVar("D", bound=DataverseEntity)
+
+SERVICE = "Dataverse"
+#: Dataverse accepts at most 1,000 requests per $batch.
+MAX_BATCH = 1000
+
+
+def bind(kind: type[Entity], key: str) -> str:
+    """The value of an ``…@odata.bind`` property: ``/accounts(<id>)``."""
+    return "/" + entity_path(kind, key)
+
+
+def parent_account(account_id: str) -> dict[str, str]:
+    """The field that sets a contact's parent account (its company)."""
+    return {"parentcustomerid_account@odata.bind": bind(DataverseAccount, account_id)}
+
+
+class DataverseClient(EntityClient):
+    """Accounts and contacts of one Dataverse environment.
+
+    ``base_url`` is the Web API root, e.g. ``https://{org}.crm.dynamics.com/api/data/v9.2/``.
+    ``max_concurrency`` is where the concurrency cap starts; it then follows Dataverse's
+    ``x-ms-dop-hint`` but never above ``max_concurrency_hint``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: ServiceCredentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_concurrency: int = 4,
+        max_concurrency_hint: int = 16,
+        retry: RetryPolicy | None = None,
+        timeout_s: float = 120.0,
+    ) -> None:
+        service = ODataService(
+            SERVICE, base_url, credentials, transport=transport, max_concurrency=max_concurrency,
+            follow_dop_hint=True, max_concurrency_hint=max_concurrency_hint, retry=retry or RetryPolicy(),
+            timeout_s=timeout_s,
+        )
+        super().__init__(service)
+
+    async def __aenter__(self) -> "DataverseClient":
+        return self
+
+    async def who_am_i(self) -> Row:
+        """``{"UserId", "BusinessUnitId", "OrganizationId"}`` of the signed-in application user."""
+        payload = await self.service.get_json("WhoAmI", record="WhoAmI")
+        if not isinstance(payload, dict) or "UserId" not in payload:
+            raise MalformedResponse(f"{SERVICE} answered WhoAmI without a UserId; check the URL in your profile.")
+        return payload
+
+    async def get_if_changed(self, kind: type[D], key: str, etag: str) -> D | None:
+        """The row, or None when it is unchanged since ``etag`` (304)."""
+        row = await self.service.get(self.path(kind, key), record=f"{kind.NOUN} {key}", if_none_match=etag)
+        return None if row is None else self._typed(kind, row)
+
+    async def create(self, kind: type[D], data: Mapping[str, Any]) -> D:
+        """Create a row; its key is generated here when ``data`` has none.
+
+        Because the key is ours, a create whose answer was lost is retried safely: the retry
+        first looks the key up, and a duplicate-key answer resolves to the row already stored.
+        """
+        body = dict(data)
+        key = str(body.get(kind.KEY) or uuid.uuid4())
+        body[kind.KEY] = key
+        record = f"{kind.NOUN} {_name_of(body) or key}"
+
+        async def reconcile() -> Row | None:
+            try:
+                return await self.service.get(self.path(kind, key), record=record)
+            except ConnectorError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        return await self._create(kind, body, record=record, reconcile=reconcile)
+
+    async def upsert(self, kind: type[D], key: str, data: Mapping[str, Any]) -> D:
+        """Create the row with this key, or update it if it exists (PATCH without If-Match).
+
+        Deliberately unguarded: use it only where the caller owns the row outright; everywhere
+        else use ``update`` with the ETag the change was based on.
+        """
+        path = self.path(kind, key)
+        record = f"{kind.NOUN} {_name_of(data) or key}"
+        response = await self.service.request(
+            "PATCH", path, json=dict(data), headers={"Prefer": "return=representation"}, record=record,
+            operation="update", idempotent=True,  # the same upsert twice stores the same row
+        )
+        if response.status_code == 204 or not response.content:
+            return await self.get(kind, key)
+        return self._typed(kind, self.service.parse_json(response, what=f"an upsert of {record}"))
+
+    # --- accounts and contacts, by name -----------------------------------------------------
+
+    def account_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
+                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[DataverseAccount]]:
+        """Accounts page by page."""
+        return self.pages(DataverseAccount, filter=filter, select=select, orderby=orderby, page_size=page_size)
+
+    def iter_accounts(self, *, filter: str | None = None, select: Sequence[str] | None = None,
+                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[DataverseAccount]:
+        """Accounts one at a time (read page by page)."""
+        return self.rows(DataverseAccount, filter=filter, select=select, orderby=orderby, page_size=page_size)
+
+    async def get_account(self, account_id: str) -> DataverseAccount:
+        """One account by id."""
+        return await self.get(DataverseAccount, account_id)
+
+    async def create_account(self, data: Mapping[str, Any]) -> DataverseAccount:
+        """Create an account (see ``create``)."""
+        return await self.create(DataverseAccount, data)
+
+    async def update_account(self, account_id: str, etag: str, changes: Mapping[str, Any]) -> DataverseAccount:
+        """Change an account, guarded by the ETag it was read with (``*``: any version, never create)."""
+        return await self.update(DataverseAccount, account_id, etag, changes)
+
+    async def upsert_account(self, account_id: str, data: Mapping[str, Any]) -> DataverseAccount:
+        """Create or update the account with this id (see ``upsert``)."""
+        return await self.upsert(DataverseAccount, account_id, data)
+
+    async def delete_account(self, account_id: str, etag: str) -> None:
+        """Delete an account, guarded by the ETag it was read with."""
+        await self.delete(DataverseAccount, account_id, etag)
+
+    def contact_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
+                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[DataverseContact]]:
+        """Contacts page by page."""
+        return self.pages(DataverseContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
+
+    def iter_contacts(self, *, filter: str | None = None, select: Sequence[str] | None = None,
+                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[DataverseContact]:
+        """Contacts one at a time (read page by page)."""
+        return self.rows(DataverseContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
+
+    async def get_contact(self, contact_id: str) -> DataverseContact:
+        """One contact by id."""
+        return await self.get(DataverseContact, contact_id)
+
+    async def create_contact(self, data: Mapping[str, Any]) -> DataverseContact:
+        """Create a contact (see ``create``; ``parent_account(id)`` sets its account)."""
+        return await self.create(DataverseContact, data)
+
+    async def update_contact(self, contact_id: str, etag: str, changes: Mapping[str, Any]) -> DataverseContact:
+        """Change a contact, guarded by the ETag it was read with."""
+        return await self.update(DataverseContact, contact_id, etag, changes)
+
+    async def upsert_contact(self, contact_id: str, data: Mapping[str, Any]) -> DataverseContact:
+        """Create or update the contact with this id (see ``upsert``)."""
+        return await self.upsert(DataverseContact, contact_id, data)
+
+    async def delete_contact(self, contact_id: str, etag: str) -> None:
+        """Delete a contact, guarded by the ETag it was read with."""
+        await self.delete(DataverseContact, contact_id, etag)
+
+    async def batch(self, operations: Sequence[BatchOperation], *, change_set: bool = True,
+                    continue_on_error: bool = False) -> list[BatchResult]:
+        """Run ``operations`` as multipart ``$batch`` requests of at most 1,000; results in order.
+
+        ``change_set`` makes each chunk atomic (reads are not allowed in it); otherwise
+        ``continue_on_error`` keeps going after a failed operation. Retried only when it certainly
+        was not processed (429, 503, no connection), unless it only reads.
+        """
+        if change_set and any(op.method == "GET" for op in operations):
+            raise ValueError("a change set cannot contain reads; use change_set=False")
+        results: list[BatchResult] = []
+        for start in range(0, len(operations), MAX_BATCH):
+            chunk = operations[start:start + MAX_BATCH]
+            results.extend(await self._batch_chunk(chunk, change_set, continue_on_error))
+        return results
+
+    async def _batch_chunk(self, operations: Sequence[BatchOperation], change_set: bool,
+                           continue_on_error: bool) -> list[BatchResult]:
+        parts = [
+            HttpPart(op.method, str(self.service.url(op.path)), op.headers, op.body,
+                     content_id=str(index) if change_set else None)
+            for index, op in enumerate(operations, start=1)
+        ]
+        content_type, body = render_batch([parts] if change_set else parts)
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
+        if continue_on_error and not change_set:
+            headers["Prefer"] = "odata.continue-on-error"
+        response = await self.service.request(
+            "POST", "$batch", content=body, headers=headers, operation="batch", record="a batch of changes",
+            idempotent=all(op.method == "GET" for op in operations),
+        )
+        try:
+            answers = parse_batch(response.headers.get("content-type", ""), response.content)
+        except MultipartError as exc:
+            raise MalformedResponse(f"{SERVICE} answered a batch with a body bc-tui cannot read ({exc}).") from None
+        return _match(operations, answers, change_set)
+
+
+
+
+def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], change_set: bool) -> list[BatchResult]:
+    """Pair each operation with its answer (by Content-ID in a change set, else by position)."""
+    results: list[BatchResult | None] = [None] * len(operations)
+    if change_set:
+        position = 0
+        for answer in answers:
+            index = int(answer.content_id) - 1 if (answer.content_id or "").isdigit() else position
+            if 0 <= index < len(operations):
+                results[index] = _result(answer, operations[index])
+            position += 1
+        failed = any(r is not None and not r.ok for r in results)
+        why = ("was not saved because another change in the same batch failed; fix that one and run the job again"
+               if failed else "got no answer in the batch; reload it and check")
+    else:
+        for index, answer in enumerate(answers[:len(operations)]):
+            results[index] = _result(answer, operations[index])
+        why = "was not processed because an earlier operation in the batch failed; run the job again"
+    return [
+        r if r is not None else BatchResult(None, error=ConnectorError(
+            f"The {op.operation} of {op.record or 'a record'} in {SERVICE} {why}."))
+        for r, op in zip(results, operations)
+    ]
+
+
+def _result(answer: ResponsePart, op: BatchOperation) -> BatchResult:
+    try:
+        payload = answer.json()
+    except ValueError:
+        payload = None
+    error = None
+    if answer.status >= 400:
+        error = error_from(SERVICE, answer.status, payload, record=op.record, operation=op.operation,  # type: ignore[arg-type]
+                           headers=answer.headers)
+    return BatchResult(answer.status, payload, answer.headers, error)
+
+
+def _name_of(data: Mapping[str, Any]) -> str:
+    if data.get("name"):
+        return str(data["name"])
+    return " ".join(str(data[k]) for k in ("firstname", "lastname") if data.get(k))

@@ -1,0 +1,118 @@
+"""What both service clients do with typed rows: page through, read, create, update, delete.
+
+``BusinessCentralClient`` and ``DataverseClient`` subclass ``EntityClient``; ``kind`` is always a
+model class (``BcCustomer``, ``DataverseAccount`` …), which says where its rows live.
+"""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
+
+from .batch import entity_path
+from .errors import MalformedResponse
+from .models import Entity
+from .odata import ODataService, Row
+
+E = TypeVar("E", bound=Entity)
+
+#: Default page size: big enough to be quick, small enough to show progress.
+DEFAULT_PAGE_SIZE = 1000
+
+
+class EntityClient:
+    """Typed CRUD over one ``ODataService``; ``root`` prefixes every entity set path."""
+
+    def __init__(self, service: ODataService, root: str = "") -> None:
+        self.service = service
+        self._root = root
+
+    async def __aenter__(self) -> "EntityClient":
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.service.aclose()
+
+    def path(self, kind: type[Entity], key: str | None = None) -> str:
+        """The path of an entity set, or of one row in it."""
+        return self._root + (entity_path(kind, key) if key is not None else kind.ENTITY_SET)
+
+    @staticmethod
+    def _query(kind: type[Entity], filter: str | None, select: Sequence[str] | None,
+               orderby: str | None, top: int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if filter:
+            params["$filter"] = filter
+        if select:
+            # The key and the modification time are needed to build a typed row.
+            fields = list(dict.fromkeys([kind.KEY, kind.MODIFIED, *select]))
+            params["$select"] = ",".join(fields)
+        if orderby:
+            params["$orderby"] = orderby
+        if top is not None:
+            params["$top"] = int(top)
+        return params
+
+    async def pages(
+        self, kind: type[E], *, filter: str | None = None, select: Sequence[str] | None = None,
+        orderby: str | None = None, top: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[list[E]]:
+        """Yield the rows of ``kind`` page by page (``filter`` built with ``filters``)."""
+        params = self._query(kind, filter, select, orderby, top)
+        async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size,
+                                                  what=f"{kind.NOUN}s"):
+            yield [kind.from_row(row) for row in page]
+
+    async def rows(
+        self, kind: type[E], *, filter: str | None = None, select: Sequence[str] | None = None,
+        orderby: str | None = None, top: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[E]:
+        """Yield the rows of ``kind`` one at a time (read page by page)."""
+        async for page in self.pages(kind, filter=filter, select=select, orderby=orderby, top=top,
+                                     page_size=page_size):
+            for row in page:
+                yield row
+
+    async def get(self, kind: type[E], key: str) -> E:
+        """Read one row; NotFound when it does not exist."""
+        row = await self.service.get(self.path(kind, key), record=f"{kind.NOUN} {key}")
+        assert row is not None
+        return self._typed(kind, row)
+
+    async def find_one(self, kind: type[E], filter: str) -> E | None:
+        """The first row matching ``filter``, or None."""
+        async with aclosing(self.pages(kind, filter=filter, top=1, page_size=1)) as pages:
+            async for page in pages:
+                return page[0] if page else None
+        return None
+
+    async def update(self, kind: type[E], key: str, etag: str, changes: Mapping[str, Any], *,
+                     record: str | None = None) -> E:
+        """PATCH ``changes`` guarded by ``etag`` (ChangedSinceRead when someone changed the row)."""
+        row = await self.service.update(self.path(kind, key), changes, if_match=etag,
+                                        record=record or f"{kind.NOUN} {key}")
+        return self._typed(kind, row)
+
+    async def delete(self, kind: type[Entity], key: str, etag: str, *, record: str | None = None) -> None:
+        """DELETE guarded by ``etag`` (ChangedSinceRead when someone changed the row)."""
+        await self.service.delete(self.path(kind, key), if_match=etag, record=record or f"{kind.NOUN} {key}")
+
+    async def _create(self, kind: type[E], data: Mapping[str, Any], *, record: str,
+                      reconcile: Callable[[], Awaitable[Row | None]] | None) -> E:
+        row = await self.service.create(self.path(kind), data, record=record, reconcile=reconcile)
+        return self._typed(kind, row)
+
+    def _typed(self, kind: type[E], row: Row) -> E:
+        try:
+            return kind.from_row(row)
+        except MalformedResponse:
+            raise
+        except Exception as exc:  # defensive: a row shape we did not foresee
+            raise MalformedResponse(f"{kind.SERVICE} sent a {kind.NOUN} bc-tui cannot read ({exc}).") from None

@@ -1,0 +1,122 @@
+"""Build OData ``$filter`` expressions from values, so that user input never becomes syntax.
+
+Field names come from code (mappings), never from the user, and are checked anyway; values are
+always rendered as literals by ``quote``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def quote(value: Any) -> str:
+    """Render ``value`` as an OData literal.
+
+    Strings are single-quoted with ``'`` doubled; ``None`` is ``null``; booleans ``true``/``false``;
+    datetimes are UTC with ``Z`` (naive ones are taken as UTC); dates ``YYYY-MM-DD``; UUIDs bare.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} cannot be used in a filter")
+        return repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value!r} cannot be used in a filter")
+        return format(value, "f")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+        return text.replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot use a {type(value).__name__} in a filter")
+
+
+def field(name: str) -> str:
+    """Check that ``name`` is a plain property path (``number``, ``_parentcustomerid_value``)."""
+    if not _FIELD.match(name):
+        raise ValueError(f"{name!r} is not a field name")
+    return name
+
+
+def eq(name: str, value: Any) -> str:
+    """``name eq value``."""
+    return f"{field(name)} eq {quote(value)}"
+
+
+def ne(name: str, value: Any) -> str:
+    """``name ne value``."""
+    return f"{field(name)} ne {quote(value)}"
+
+
+def gt(name: str, value: Any) -> str:
+    """``name gt value`` (e.g. modified since)."""
+    return f"{field(name)} gt {quote(value)}"
+
+
+def ge(name: str, value: Any) -> str:
+    """``name ge value``."""
+    return f"{field(name)} ge {quote(value)}"
+
+
+def lt(name: str, value: Any) -> str:
+    """``name lt value``."""
+    return f"{field(name)} lt {quote(value)}"
+
+
+def le(name: str, value: Any) -> str:
+    """``name le value``."""
+    return f"{field(name)} le {quote(value)}"
+
+
+def startswith(name: str, text: str) -> str:
+    """``startswith(name,'text')``."""
+    return f"startswith({field(name)},{quote(str(text))})"
+
+
+def contains(name: str, text: str) -> str:
+    """``contains(name,'text')``."""
+    return f"contains({field(name)},{quote(str(text))})"
+
+
+def and_(*clauses: str | None) -> str:
+    """Join the non-empty clauses with ``and`` (each parenthesised); empty string when none."""
+    parts = [c for c in clauses if c]
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({c})" for c in parts)
+
+
+def or_(*clauses: str | None) -> str:
+    """Join the non-empty clauses with ``or`` (each parenthesised); empty string when none."""
+    parts = [c for c in clauses if c]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({c})" for c in parts)
+
+
+def not_(clause: str) -> str:
+    """``not (clause)``."""
+    return f"not ({clause})"
+
+
+def in_(name: str, values: Any) -> str:
+    """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``)."""
+    return or_(*(eq(name, v) for v in values))

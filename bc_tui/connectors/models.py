@@ -1,0 +1,242 @@
+"""Typed records as the two services return them.
+
+``Entity`` is what every row has (key, ETag, last modification) plus ``data``: the API's own
+fields, unchanged, without ``@odata.*`` annotations. The per-entity types add typed properties for
+the fields everyone uses and say where they live (entity set, key, modified field).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping, TypeVar
+
+from .errors import MalformedResponse
+
+E = TypeVar("E", bound="Entity")
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Parse an OData ``Edm.DateTimeOffset`` (``2026-01-01T10:00:00Z``, with or without fraction)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python 3.11 accepts up to 6 fraction digits; services may send 7.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One row of an entity set: its key, its ETag, when it last changed, and its fields."""
+
+    #: Name of the entity set (``customers``, ``accounts`` …), relative to the service/company.
+    ENTITY_SET: ClassVar[str] = ""
+    #: The key property (``id`` in Business Central, ``accountid`` … in Dataverse).
+    KEY: ClassVar[str] = "id"
+    #: The last-modified property, for incremental reads.
+    MODIFIED: ClassVar[str] = "lastModifiedDateTime"
+    #: The service's name, for messages.
+    SERVICE: ClassVar[str] = ""
+    #: What one row is called in messages ("customer", "account" …).
+    NOUN: ClassVar[str] = "record"
+    #: Whether the client may choose the key on create (Dataverse yes, Business Central no).
+    CLIENT_KEY: ClassVar[bool] = False
+
+    id: str
+    etag: str
+    modified_at: datetime | None
+    data: Mapping[str, Any]
+
+
+    @classmethod
+    def from_row(cls: type[E], row: Any) -> E:
+        """Build from one JSON row; raise MalformedResponse when its key or ETag is missing."""
+        if not isinstance(row, Mapping):
+            raise MalformedResponse(
+                f"{cls.SERVICE} sent a {cls.NOUN} that is not a JSON object; check the service URL in your profile."
+            )
+        key = row.get(cls.KEY)
+        etag = row.get("@odata.etag")
+        if not isinstance(key, str) or not key:
+            raise MalformedResponse(
+                f"{cls.SERVICE} sent a {cls.NOUN} without its {cls.KEY}; check the service URL in your profile."
+            )
+        if not isinstance(etag, str) or not etag:
+            raise MalformedResponse(
+                f"{cls.SERVICE} sent {cls.NOUN} {key} without an ETag; check the service URL in your profile."
+            )
+        data = {k: v for k, v in row.items() if not k.startswith("@odata.")}
+        return cls(id=key, etag=etag, modified_at=parse_datetime(row.get(cls.MODIFIED)), data=MappingProxyType(data))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """One field's value (``default`` when the row does not carry it)."""
+        return self.data.get(name, default)
+
+    def _text(self, name: str) -> str:
+        value = self.data.get(name)
+        return "" if value is None else str(value)
+
+    @property
+    def label(self) -> str:
+        """How to name this row in a message."""
+        return f"{self.NOUN} {self.id}"
+
+
+# --- Business Central ---------------------------------------------------------------------------
+
+
+class BcEntity(Entity):
+    """A Business Central row: ``id``, ``number``, ``displayName``, ``lastModifiedDateTime``."""
+
+    SERVICE = "Business Central"
+
+    @property
+    def number(self) -> str:
+        """The record's number (``No.``), the key users know it by."""
+        return self._text("number")
+
+    @property
+    def display_name(self) -> str:
+        """The name shown in lists."""
+        return self._text("displayName")
+
+    @property
+    def email(self) -> str:
+        """The primary e-mail address."""
+        return self._text("email")
+
+    @property
+    def phone_number(self) -> str:
+        """The phone number."""
+        return self._text("phoneNumber")
+
+    @property
+    def city(self) -> str:
+        """The city of the address."""
+        return self._text("city")
+
+    @property
+    def label(self) -> str:
+        return f"{self.NOUN} {self.number or self.id}" + (f" ({self.display_name})" if self.display_name else "")
+
+
+@dataclass(frozen=True)
+class BcCustomer(BcEntity):
+    """A Business Central customer."""
+
+    ENTITY_SET = "customers"
+    NOUN = "customer"
+
+
+@dataclass(frozen=True)
+class BcContact(BcEntity):
+    """A Business Central contact."""
+
+    ENTITY_SET = "contacts"
+    NOUN = "contact"
+
+    @property
+    def company_number(self) -> str:
+        """The number of the company contact this person belongs to."""
+        return self._text("companyNumber")
+
+
+# --- Dataverse ----------------------------------------------------------------------------------
+
+
+class DataverseEntity(Entity):
+    """A Dataverse row: ``<entity>id``, ``modifiedon``, ``versionnumber``."""
+
+    SERVICE = "Dataverse"
+    MODIFIED = "modifiedon"
+    CLIENT_KEY = True
+
+    @property
+    def email(self) -> str:
+        """The primary e-mail address (``emailaddress1``)."""
+        return self._text("emailaddress1")
+
+    @property
+    def telephone(self) -> str:
+        """The main phone number (``telephone1``)."""
+        return self._text("telephone1")
+
+    @property
+    def city(self) -> str:
+        """The city of the first address."""
+        return self._text("address1_city")
+
+    @property
+    def state_code(self) -> int | None:
+        """0 active, 1 inactive."""
+        value = self.data.get("statecode")
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class DataverseAccount(DataverseEntity):
+    """A Dataverse account."""
+
+    ENTITY_SET = "accounts"
+    KEY = "accountid"
+    NOUN = "account"
+
+    @property
+    def name(self) -> str:
+        """The account's name."""
+        return self._text("name")
+
+    @property
+    def account_number(self) -> str:
+        """The account number (often the Business Central customer number)."""
+        return self._text("accountnumber")
+
+    @property
+    def label(self) -> str:
+        return f"account {self.name or self.id}"
+
+
+@dataclass(frozen=True)
+class DataverseContact(DataverseEntity):
+    """A Dataverse contact."""
+
+    ENTITY_SET = "contacts"
+    KEY = "contactid"
+    NOUN = "contact"
+
+    @property
+    def first_name(self) -> str:
+        """The first name."""
+        return self._text("firstname")
+
+    @property
+    def last_name(self) -> str:
+        """The last name."""
+        return self._text("lastname")
+
+    @property
+    def full_name(self) -> str:
+        """The computed full name (first + last when the service did not send it)."""
+        return self._text("fullname") or " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def parent_account_id(self) -> str | None:
+        """The id of the account this contact belongs to, when it is an account."""
+        value = self.data.get("_parentcustomerid_value")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def label(self) -> str:
+        return f"contact {self.full_name or self.id}"

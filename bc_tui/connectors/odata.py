@@ -1,0 +1,597 @@
+"""The shared OData layer: one ``ODataService`` per service and base URL.
+
+It owns what both services have in common: the HTTP client, the bearer token (with one retry on
+401), the concurrency cap and the 429 pause gate, retries with backoff (tenacity), paging by
+``@odata.nextLink``, ETag-guarded writes, and turning every failure into a ``ConnectorError``.
+
+Retries and idempotency. A failed attempt is classified as
+
+* *not processed*: 429, 503, or the connection could not be opened: retrying is always safe;
+* *outcome unknown*: the connection broke after the request was sent, a timeout, 408, 502,
+  504: the write may have committed. Reads are retried. Writes are retried only when a retry
+  cannot duplicate or overwrite: ``create`` with a ``reconcile`` function (called before
+  re-posting to find the record the lost attempt created), ``update`` with an ETag (a 412 after
+  an unknown outcome is checked against the values we wrote), ``delete`` with an ETag (a 404
+  after an unknown outcome means our delete went through).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
+
+from .auth import TokenProvider
+from .credentials import ServiceCredentials, check_url
+from .errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    ChangedSinceRead,
+    ConnectionLost,
+    ConnectorError,
+    InvalidRequest,
+    MalformedResponse,
+    NotFound,
+    ServiceError,
+    Throttled,
+    Unreachable,
+)
+from .throttle import ConcurrencyLimiter, PauseGate
+
+T = TypeVar("T")
+Operation = Literal["read", "create", "update", "delete", "batch"]
+Row = dict[str, Any]
+
+#: Error codes the services use for "a record with this key already exists".
+DUPLICATE_CODES = frozenset(
+    {
+        "Internal_EntityWithSameKeyExists",  # Business Central
+        "0x80040237",  # Dataverse: DuplicateRecord
+        "0x80060892",  # Dataverse: DuplicateRecordEntityKey
+    }
+)
+
+#: Statuses after which the request certainly was not processed.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+#: Statuses after which a write may or may not have committed.
+UNKNOWN_OUTCOME_STATUSES = frozenset({408, 502, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up on one call."""
+
+    #: Attempts in all (the first one included).
+    max_attempts: int = 8
+    #: Give up after this long, however many attempts are left.
+    max_total_s: float = 120.0
+    #: Backoff is random between 0 and initial * 2**attempt, capped at ``max_backoff_s``.
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 16.0
+    #: Attempts when the host refuses connections: a wrong URL should fail fast.
+    connect_attempts: int = 3
+    #: Pause used after a 429 that gave no ``Retry-After``.
+    default_retry_after_s: float = 2.0
+
+
+@dataclass
+class AttemptState:
+    """What an attempt function knows about the attempts before it."""
+
+    number: int = 0
+    #: True once an earlier attempt of this write may have committed.
+    maybe_committed: bool = False
+    last_error: ConnectorError | None = None
+
+
+def error_from(
+    service: str,
+    status: int,
+    payload: Any,
+    *,
+    record: str | None = None,
+    operation: Operation = "read",
+    headers: Mapping[str, str] | None = None,
+) -> ConnectorError:
+    """Turn an error answer (``{"error":{"code","message"}}``) into a ConnectorError."""
+    code: str | None = None
+    text = ""
+    if isinstance(payload, Mapping) and isinstance(payload.get("error"), Mapping):
+        code = _str_or_none(payload["error"].get("code"))
+        text = str(payload["error"].get("message") or "").strip()
+    said = f": {text.rstrip('.')}" if text else ""
+    what = record or "the record"
+    if status == 401:
+        return AuthenticationFailed(
+            f"{service} refused the access token{said}. Check that the app registration has access to "
+            "this environment.", status=status, service_code=code)
+    if status == 403:
+        return AuthenticationFailed(
+            f"{service} does not allow this{said}. Check the app registration's permissions in {service}.",
+            status=status, service_code=code)
+    if code in DUPLICATE_CODES or status == 409 or (operation == "create" and status == 412):
+        return AlreadyExists(
+            f"{service} already has {what}{said}. Use the existing record or choose another key.",
+            status=status, service_code=code)
+    if status == 404:
+        if operation == "read":
+            msg = f"{service} has no {what}{said}; it may have been deleted, reload the list."
+        else:
+            msg = f"{what[0].upper() + what[1:]} no longer exists in {service}{said}; reload the list."
+        return NotFound(msg, status=status, service_code=code)
+    if status == 412:
+        return ChangedSinceRead(
+            f"{what[0].upper() + what[1:]} was changed by someone else in {service} since it was read; "
+            "reload it and try again.", status=status, service_code=code)
+    if status == 424:
+        # Batch only: this operation was fine but was rolled back or skipped with a failed one.
+        return ConnectorError(
+            f"The {operation} of {what} in {service} was not saved because another change in the same batch "
+            "failed; fix that one and run the job again.", status=status, service_code=code)
+    if status == 429:
+        retry_after = retry_after_seconds(headers or {})
+        return Throttled(
+            f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes.",
+            retry_after=retry_after, status=status, service_code=code)
+    if status in (400, 405, 413, 414, 415, 422):
+        return InvalidRequest(
+            f"{service} rejected the request for {what}{said}. Correct the data and try again.",
+            status=status, service_code=code)
+    if status == 503:
+        return ServiceError(
+            f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes.",
+            status=status, service_code=code)
+    return ServiceError(
+        f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later.",
+        status=status, service_code=code)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent or nonsense."""
+    raw = headers.get("retry-after") or headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
+    """Whether a failed attempt may be retried, and whether it may have committed."""
+    if isinstance(exc, ConnectionLost):
+        return "unknown"
+    if isinstance(exc, (Throttled, Unreachable)):
+        return "not_processed"
+    if isinstance(exc, ServiceError) and exc.status in NOT_PROCESSED_STATUSES:
+        return "not_processed"
+    if isinstance(exc, ServiceError) and exc.status in UNKNOWN_OUTCOME_STATUSES:
+        return "unknown"
+    return None
+
+
+def _same_value(current: Any, written: Any) -> bool:
+    """Whether a field read back holds the value we wrote (numbers by value, "" equals null)."""
+    if isinstance(current, (int, float)) and isinstance(written, (int, float)) and not isinstance(written, bool):
+        return float(current) == float(written)
+    if current in (None, "") and written in (None, ""):
+        return True
+    return bool(current == written)
+
+
+def holds_values(row: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    """True when ``row`` already carries every value in ``changes`` (binds checked by lookup id)."""
+    for name, value in changes.items():
+        if name.endswith("@odata.bind"):
+            nav = name.split("@", 1)[0]
+            target = str(value).rsplit("(", 1)[-1].rstrip(")").lower() if value else None
+            candidates = [f"_{nav}_value"]
+            if "_" in nav:
+                candidates.append(f"_{nav.rsplit('_', 1)[0]}_value")
+            found = next((row[c] for c in candidates if c in row), Ellipsis)
+            if found is Ellipsis or (str(found).lower() if found else None) != target:
+                return False
+        elif name not in row or not _same_value(row[name], value):
+            return False
+    return True
+
+
+@dataclass
+class ODataService:
+    """One OData service endpoint: ``base_url`` ends with ``/`` (e.g. ``…/api/data/v9.2/``)."""
+
+    name: str
+    base_url: str
+    credentials: ServiceCredentials
+    transport: httpx.AsyncBaseTransport | None = None
+    max_concurrency: int = 5
+    #: Follow Dataverse's ``x-ms-dop-hint``, never above ``max_concurrency_hint``.
+    follow_dop_hint: bool = False
+    max_concurrency_hint: int = 16
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_s: float = 120.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.endswith("/"):
+            self.base_url += "/"
+        self._base = check_url(self.base_url, what=self.name, in_process=self.transport is not None)
+        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport)
+        self.limiter = ConcurrencyLimiter(self.max_concurrency)
+        self.gate = PauseGate()
+        self.http = httpx.AsyncClient(
+            transport=self.transport,
+            timeout=httpx.Timeout(self.timeout_s, connect=15.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0",
+                     **self.headers},
+            follow_redirects=False,
+        )
+        #: Retries performed (diagnostics, tests).
+        self.retries = 0
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients."""
+        await self.http.aclose()
+        await self.tokens.aclose()
+
+    # --- URLs ------------------------------------------------------------------------------
+
+    def url(self, path: str) -> httpx.URL:
+        """``path`` relative to the base URL; an absolute URL must be on the same origin."""
+        url = self._base.join(path)
+        if (url.scheme, url.host, url.port) != (self._base.scheme, self._base.host, self._base.port):
+            # Never send our bearer token to another host, whatever a nextLink says.
+            raise MalformedResponse(
+                f"{self.name} sent a link to another host ({url.host}); check the URL in your profile."
+            )
+        return url
+
+    # --- one attempt -----------------------------------------------------------------------
+
+    async def send(
+        self,
+        method: str,
+        path: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        operation: Operation = "read",
+    ) -> httpx.Response:
+        """One attempt: wait for the gate and a slot, send with a token, retry once on 401.
+
+        Transport failures become Unreachable (not sent) or ConnectionLost (sent, no answer);
+        the response is returned whatever its status.
+        """
+        url = path if isinstance(path, httpx.URL) else self.url(path)
+        if params:
+            url = with_query(url, params)
+        await self.gate.wait()
+        async with self.limiter:
+            await self.gate.wait()
+            token = await self.tokens.token()
+            response = await self._transmit(method, url, token, headers, json, content, operation)
+            if response.status_code == 401:
+                # Rejected before processing: a fresh token and exactly one more try.
+                self.tokens.invalidate(token)
+                token = await self.tokens.token()
+                response = await self._transmit(method, url, token, headers, json, content, operation)
+        self._observe(response)
+        return response
+
+    async def _transmit(
+        self,
+        method: str,
+        url: httpx.URL,
+        token: str,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None,
+        operation: Operation,
+    ) -> httpx.Response:
+        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        try:
+            response = await self.http.request(
+                method, url, headers=all_headers, json=json, content=content
+            )
+            await response.aread()
+            return response
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise Unreachable(
+                f"Cannot reach {url.host}: {_connect_cause(exc)}. Check the {self.name} URL in your profile "
+                "and your network."
+            ) from None
+        except httpx.TransportError as exc:
+            if operation == "read":
+                msg = (f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}); "
+                       "try again in a moment.")
+            else:
+                msg = (f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}), "
+                       "so the change may or may not have been saved; reload the record and check before "
+                       "trying again.")
+            raise ConnectionLost(msg) from None
+
+    def _observe(self, response: httpx.Response) -> None:
+        """Learn from every answer: 429 closes the gate, Dataverse's DOP hint sizes the cap."""
+        if response.status_code == 429:
+            wait = retry_after_seconds(response.headers)
+            self.gate.pause(self.retry.default_retry_after_s if wait is None else wait)
+        if self.follow_dop_hint:
+            hint = response.headers.get("x-ms-dop-hint")
+            if hint and hint.isdigit():
+                self.limiter.resize(min(int(hint), self.max_concurrency_hint))
+
+    def raise_for(self, response: httpx.Response, *, record: str | None, operation: Operation) -> None:
+        """Raise the ConnectorError for an error answer (status >= 400)."""
+        if response.status_code < 400:
+            return
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        raise error_from(self.name, response.status_code, payload, record=record, operation=operation,
+                         headers=response.headers)
+
+    def parse_json(self, response: httpx.Response, *, what: str) -> Any:
+        """The body as JSON, or MalformedResponse."""
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type")
+            raise MalformedResponse(
+                f"{self.name} answered {what} with something that is not JSON ({kind}, HTTP "
+                f"{response.status_code}); check the {self.name} URL in your profile."
+            ) from None
+
+    # --- retries ---------------------------------------------------------------------------
+
+    async def run(self, attempt: Callable[[AttemptState], Awaitable[T]], *, idempotent: bool) -> T:
+        """Call ``attempt`` until it succeeds or the retry policy gives up.
+
+        Not-processed failures are always retried; unknown-outcome failures only when
+        ``idempotent``. ``AttemptState.maybe_committed`` tells later attempts to reconcile.
+        """
+        policy = self.retry
+        state = AttemptState()
+
+        def should_retry(retry_state: RetryCallState) -> bool:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            if not isinstance(exc, ConnectorError):
+                return False
+            kind = _classify(exc)
+            state.last_error = exc
+            if kind == "unknown":
+                state.maybe_committed = True
+                return idempotent
+            if kind == "not_processed":
+                if type(exc) is Unreachable and retry_state.attempt_number >= policy.connect_attempts:
+                    return False
+                return True
+            return False
+
+        backoff = wait_random_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
+
+        def wait(retry_state: RetryCallState) -> float:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            if isinstance(exc, Throttled):
+                return 0.0  # the pause gate holds every request for Retry-After
+            return float(backoff(retry_state))
+
+        def count_retry(retry_state: RetryCallState) -> None:
+            self.retries += 1
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_s),
+            wait=wait,
+            retry=should_retry,
+            before_sleep=count_retry,
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                state.number = try_.retry_state.attempt_number
+                return await attempt(state)
+        raise AssertionError("unreachable: tenacity either returns or reraises")  # pragma: no cover
+
+    async def request(
+        self,
+        method: str,
+        path: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        record: str | None = None,
+        operation: Operation = "read",
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; return the successful response, raise ConnectorError otherwise."""
+
+        async def attempt(state: AttemptState) -> httpx.Response:
+            response = await self.send(method, path, params=params, headers=headers, json=json,
+                                       content=content, operation=operation)
+            self.raise_for(response, record=record, operation=operation)
+            return response
+
+        return await self.run(attempt, idempotent=idempotent)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    async def get_json(self, path: str | httpx.URL, *, params: Mapping[str, Any] | None = None,
+                       headers: Mapping[str, str] | None = None, record: str | None = None) -> Any:
+        """GET and parse JSON (retried)."""
+        response = await self.request("GET", path, params=params, headers=headers, record=record)
+        return self.parse_json(response, what=f"a read of {record or path}")
+
+    async def iter_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 1000,
+        what: str = "records",
+    ) -> AsyncIterator[list[Row]]:
+        """Yield the rows of a collection page by page, following ``@odata.nextLink`` unchanged."""
+        headers = {"Prefer": f"odata.maxpagesize={int(page_size)}"}
+        url: str | httpx.URL = path
+        query: Mapping[str, Any] | None = {k: v for k, v in (params or {}).items() if v is not None}
+        while True:
+            payload = await self.get_json(url, params=query, headers=headers, record=what)
+            rows = payload.get("value") if isinstance(payload, dict) else None
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise MalformedResponse(
+                    f"{self.name} answered a list of {what} without a 'value' list; check the {self.name} "
+                    "URL in your profile."
+                )
+            yield rows
+            next_link = payload.get("@odata.nextLink")
+            if next_link is None:
+                return
+            if not isinstance(next_link, str) or not next_link:
+                raise MalformedResponse(f"{self.name} sent an unusable next-page link for {what}.")
+            url = self.url(next_link)
+            query = None  # the link carries the whole query: follow it unchanged
+
+    async def iter_rows(self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 1000,
+                        what: str = "records") -> AsyncIterator[Row]:
+        """Yield the rows of a collection one at a time (still read page by page)."""
+        async for page in self.iter_pages(path, params, page_size=page_size, what=what):
+            for row in page:
+                yield row
+
+    async def get(self, path: str, *, params: Mapping[str, Any] | None = None, record: str | None = None,
+                  if_none_match: str | None = None) -> Row | None:
+        """GET one entity; None when ``if_none_match`` is given and the service answers 304."""
+        headers = {"If-None-Match": if_none_match} if if_none_match else None
+        response = await self.request("GET", path, params=params, headers=headers, record=record)
+        if response.status_code == 304:
+            return None
+        row = self.parse_json(response, what=f"a read of {record or path}")
+        if not isinstance(row, dict):
+            raise MalformedResponse(f"{self.name} answered a read of {record or path} with something that is "
+                                    "not a record.")
+        return row
+
+    # --- writes ----------------------------------------------------------------------------
+
+    async def create(
+        self, path: str, body: Mapping[str, Any], *, record: str | None = None,
+        reconcile: Callable[[], Awaitable[Row | None]] | None = None,
+    ) -> Row:
+        """POST a new entity and return it as stored.
+
+        ``reconcile`` finds the record a lost earlier attempt may have created (by its
+        client-generated key or its number); with it, the create is retried after an unknown
+        outcome and a duplicate-key answer on a retry is resolved to the existing record.
+        Without it, only failures that prove nothing was stored are retried.
+        """
+
+        async def attempt(state: AttemptState) -> Row:
+            if state.maybe_committed and reconcile is not None:
+                existing = await reconcile()
+                if existing is not None:
+                    return existing
+            response = await self.send("POST", path, json=dict(body), operation="create",
+                                       headers={"Prefer": "return=representation"})
+            if response.status_code >= 400 and state.maybe_committed and reconcile is not None:
+                try:
+                    self.raise_for(response, record=record, operation="create")
+                except AlreadyExists:
+                    existing = await reconcile()
+                    if existing is not None:
+                        return existing
+                    raise
+            self.raise_for(response, record=record, operation="create")
+            return await self._written_row(response, record=record)
+
+        return await self.run(attempt, idempotent=reconcile is not None)
+
+    async def update(self, path: str, changes: Mapping[str, Any], *, if_match: str, record: str | None = None,
+                     extra_headers: Mapping[str, str] | None = None) -> Row:
+        """PATCH with ``If-Match`` and return the record as stored.
+
+        A 412 after an attempt whose outcome is unknown is checked: when the record now holds
+        exactly the values we wrote, our earlier attempt committed and this is success.
+        """
+        if not if_match:
+            raise ValueError("update needs the ETag the change was based on (or '*')")
+        headers = {"If-Match": if_match, "Prefer": "return=representation", **(extra_headers or {})}
+
+        async def attempt(state: AttemptState) -> Row:
+            response = await self.send("PATCH", path, json=dict(changes), headers=headers, operation="update")
+            if response.status_code == 412 and state.maybe_committed:
+                current = await self.get(path, record=record)
+                if current is not None and holds_values(current, changes):
+                    return current
+            self.raise_for(response, record=record, operation="update")
+            return await self._written_row(response, record=record, fallback_path=path)
+
+        return await self.run(attempt, idempotent=True)
+
+    async def delete(self, path: str, *, if_match: str, record: str | None = None) -> None:
+        """DELETE with ``If-Match``; a 404 after an unknown-outcome attempt means it went through."""
+        if not if_match:
+            raise ValueError("delete needs the ETag the decision was based on (or '*')")
+
+        async def attempt(state: AttemptState) -> None:
+            response = await self.send("DELETE", path, headers={"If-Match": if_match}, operation="delete")
+            if response.status_code == 404 and state.maybe_committed:
+                return
+            self.raise_for(response, record=record, operation="delete")
+
+        await self.run(attempt, idempotent=True)
+
+    async def _written_row(self, response: httpx.Response, *, record: str | None,
+                           fallback_path: str | None = None) -> Row:
+        """The row a write answered with, or (204) read back from ``OData-EntityId``/``fallback_path``."""
+        if response.status_code != 204 and response.content:
+            row = self.parse_json(response, what=f"a write of {record or 'a record'}")
+            if isinstance(row, dict):
+                return row
+            raise MalformedResponse(f"{self.name} answered a write of {record or 'a record'} with something "
+                                    "that is not a record.")
+        location = response.headers.get("OData-EntityId") or response.headers.get("Location") or fallback_path
+        if not location:
+            raise MalformedResponse(f"{self.name} did not say where it stored {record or 'the record'}.")
+        row = await self.get(location, record=record)
+        assert row is not None
+        return row
+
+
+def with_query(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
+    """``url`` with ``params`` added, spaces as ``%20`` (OData servers differ on ``+``)."""
+    extra = urllib.parse.urlencode(
+        {k: str(v) for k, v in params.items() if v is not None}, quote_via=urllib.parse.quote, safe="$,()"
+    )
+    if not extra:
+        return url
+    query = url.query.decode("ascii")
+    return url.copy_with(query=(query + "&" + extra if query else extra).encode("ascii"))
+
+
+def _connect_cause(exc: httpx.TransportError) -> str:
+    """A few plain words for why a connection could not be opened."""
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "the connection timed out"
+    if "refused" in low:
+        return "the connection was refused"
+    if "name or service not known" in low or "nodename" in low or "getaddrinfo" in low or "name resolution" in low:
+        return "the host name could not be resolved"
+    if "certificate" in low or "ssl" in low:
+        return "its TLS certificate could not be verified"
+    return text or type(exc).__name__

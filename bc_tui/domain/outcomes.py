@@ -1,0 +1,19 @@
+"""What happened to one record in a synchronization or coupling job (the job log counters)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """One record's result; each value is one counter of the synchronization job (§10)."""
+
+    INSERTED = "inserted"
+    MODIFIED = "modified"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CONFLICT = "conflict"  # counted with the failures in BC's job log; kept apart to explain it
+    COUPLED = "coupled"
+    UNCOUPLED = "uncoupled"
+    DELETED = "deleted"

@@ -1,0 +1,154 @@
+"""Which direction to recommend when the user synchronizes one record, and why (§4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bc_tui.domain.diff import ChangeBasis, FieldState, RecordDiff
+from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
+from bc_tui.domain.names import sentence
+
+SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
+
+OPTION_TEXT = {
+    SEND: "Send data update to Dataverse.",
+    GET: "Get data update from Dataverse.",
+    MERGE: "Merge data.",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The synchronization choice to put in front of the user.
+
+    ``offered`` are the options (one option means a yes/no confirmation of it, pre-answered
+    with ``confirm_default``); ``recommended`` is pre-selected; ``reasons`` are sentences naming
+    the fields that changed; ``conflicts`` the labels of fields both sides changed to different
+    values; ``warning`` what the user should know before choosing (data will be lost).
+    """
+
+    recommended: SyncDirection
+    offered: tuple[SyncDirection, ...]
+    reasons: tuple[str, ...]
+    conflicts: tuple[str, ...]
+    warning: str | None
+    question: str
+    confirm_default: bool = True
+
+
+def _reasons(diff: RecordDiff) -> tuple[str, ...]:
+    sentences: list[str] = []
+    for field in diff.fields:
+        if field.state is FieldState.CHANGED_IN_BC:
+            sentences.append(f"{field.label} changed in Business Central.")
+        elif field.state is FieldState.CHANGED_IN_DATAVERSE:
+            sentences.append(f"{field.label} changed in Dataverse.")
+        elif field.state is FieldState.CONFLICT:
+            sentences.append(f"{field.label} changed on both sides to different values.")
+        elif field.state is FieldState.CHANGED_ON_BOTH:
+            sentences.append(f"{field.label} changed on both sides.")
+        elif field.state is FieldState.DIFFERENT:
+            sentences.append(f"{field.label} differs, and no earlier synchronization says which side changed it.")
+    if diff.retry_to_dataverse:
+        sentences.append("The last synchronization to Dataverse failed.")
+    if diff.retry_from_dataverse:
+        sentences.append("The last synchronization from Dataverse failed.")
+    if diff.bc_modified and not any(f.bc_changed for f in diff.fields) and not diff.retry_to_dataverse:
+        sentences.append(_side_sentence("Business Central", diff.bc_basis))
+    if diff.dataverse_modified and not any(f.dataverse_changed for f in diff.fields) and not diff.retry_from_dataverse:
+        sentences.append(_side_sentence("Dataverse", diff.dataverse_basis))
+    if not sentences:
+        sentences.append("Nothing changed since the last synchronization.")
+    return tuple(sentences)
+
+
+def _side_sentence(side: str, basis: ChangeBasis) -> str:
+    if basis is ChangeBasis.NONE:
+        return f"The {side} record has not been synchronized before."
+    return f"The {side} record changed since the last synchronization."
+
+
+def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommendation:
+    """The recommendation for synchronizing one coupled record, described as ``record``.
+
+    Bidirectional mapping: Get when only Dataverse changed, Send when only BC changed, Merge
+    when both or neither changed — except that when both changed a bidirectional field to
+    different values, Merge is not offered, a warning says one side's data will be lost, and
+    Send is recommended. One-way mapping: a confirmation of that direction, defaulting to No
+    with a warning when the destination holds newer data.
+    """
+    reasons = _reasons(diff)
+    conflicts = diff.conflicts
+    if mapping.direction is Direction.TO_DATAVERSE:
+        newer = diff.dataverse_modified
+        return Recommendation(
+            recommended=SEND,
+            offered=(SEND,),
+            reasons=reasons,
+            conflicts=conflicts,
+            warning=(
+                f"The Dataverse record coupled to {record} contains newer data than the Business Central "
+                "record. Do you want to overwrite the data in Dataverse?"
+                if newer
+                else None
+            ),
+            question=f"Send data update to Dataverse for {record}?",
+            confirm_default=not newer,
+        )
+    if mapping.direction is Direction.FROM_DATAVERSE:
+        newer = diff.bc_modified
+        return Recommendation(
+            recommended=GET,
+            offered=(GET,),
+            reasons=reasons,
+            conflicts=conflicts,
+            warning=(
+                f"{sentence(record)} contains newer data than the Dataverse record coupled to it. "
+                "Do you want to overwrite the data in Business Central?"
+                if newer
+                else None
+            ),
+            question=f"Get data update from Dataverse for {record}?",
+            confirm_default=not newer,
+        )
+    question = f"Synchronize data for {record}?"
+    if diff.bc_modified and diff.dataverse_modified and conflicts:
+        fields = ", ".join(conflicts)
+        return Recommendation(
+            recommended=SEND,
+            offered=(SEND, GET),
+            reasons=reasons,
+            conflicts=conflicts,
+            warning=(
+                f"Both Business Central and Dataverse changed {fields} since the last synchronization; "
+                "merging is not possible, and the side you do not choose loses its changes to these fields."
+            ),
+            question=question,
+        )
+    if diff.dataverse_modified and not diff.bc_modified:
+        recommended = GET
+    elif diff.bc_modified and not diff.dataverse_modified:
+        recommended = SEND
+    else:
+        recommended = MERGE
+    return Recommendation(
+        recommended=recommended,
+        offered=(SEND, GET, MERGE),
+        reasons=reasons,
+        conflicts=conflicts,
+        warning=None,
+        question=question,
+    )
+
+
+def recommend_many(mapping: TableMapping, count: int) -> Recommendation:
+    """The choice for synchronizing ``count`` selected records (§4, several records).
+
+    Bidirectional: Send or Get (Send pre-selected); one-way: a confirmation of that direction.
+    """
+    what = "the selected record" if count == 1 else f"the {count} selected records"
+    if mapping.direction is Direction.TO_DATAVERSE:
+        return Recommendation(SEND, (SEND,), (), (), None, f"Send data update to Dataverse for {what}?")
+    if mapping.direction is Direction.FROM_DATAVERSE:
+        return Recommendation(GET, (GET,), (), (), None, f"Get data update from Dataverse for {what}?")
+    return Recommendation(SEND, (SEND, GET), (), (), None, f"Synchronize data for {what}?")

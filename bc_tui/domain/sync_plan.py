@@ -1,0 +1,267 @@
+"""The per-record synchronization decision (§8, §9): skip, insert, update, conflict or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bc_tui.domain.diff import FieldState, LastSync, RecordDiff, diff_records
+from bc_tui.domain.mappings import ConflictResolution, DeletionResolution, SyncDirection, TableMapping
+from bc_tui.domain.merge import plan_merge
+from bc_tui.domain.names import (
+    BUSINESS_CENTRAL,
+    DATAVERSE,
+    bc_noun,
+    dataverse_noun,
+    describe,
+    describe_bc,
+    describe_dataverse,
+    join_labels,
+    sentence,
+)
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.transfer import TransferResult, transfer
+
+SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
+
+Record = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordPlan:
+    """What to do with one record: the outcome, the writes per side, and the message to log.
+
+    ``to_dataverse``/``to_bc`` hold the field changes to write (their ``payload()`` is the body
+    to send); they are empty unless the outcome is INSERTED or MODIFIED. ``broken_coupling``
+    marks a coupling whose counterpart was deleted (§9): list it with the coupling errors.
+    """
+
+    outcome: Outcome
+    direction: SyncDirection
+    to_dataverse: TransferResult = TransferResult(SEND)
+    to_bc: TransferResult = TransferResult(GET)
+    message: str | None = None
+    conflicts: tuple[str, ...] = ()
+    broken_coupling: bool = False
+    diff: RecordDiff | None = None
+
+
+def _direction_verb(direction: SyncDirection) -> str:
+    return {SEND: "send data to Dataverse", GET: "get data from Dataverse", MERGE: "merge data"}[direction]
+
+
+def _broken(
+    mapping: TableMapping,
+    direction: SyncDirection,
+    bc_record: Record | None,
+    dataverse_record: Record | None,
+) -> RecordPlan:
+    """The coupled counterpart of a record is gone (§9)."""
+    if not bc_record and not dataverse_record:
+        return RecordPlan(
+            Outcome.UNCOUPLED,
+            direction,
+            message=f"The coupling of {bc_noun(mapping)} records was removed: both coupled records were deleted.",
+            broken_coupling=True,
+        )
+    survivor_is_bc = bool(bc_record)
+    record = describe_bc(mapping, bc_record) if bc_record else describe_dataverse(mapping, dataverse_record or {})
+    deleted = f"{DATAVERSE} {dataverse_noun(mapping)}" if survivor_is_bc else f"{BUSINESS_CENTRAL} {bc_noun(mapping)}"
+    policy = mapping.resolve_deletion_conflicts
+    if policy is DeletionResolution.REMOVE_COUPLING:
+        return RecordPlan(
+            Outcome.UNCOUPLED,
+            direction,
+            message=f"The coupling of {record} was removed because the coupled {deleted} was deleted.",
+            broken_coupling=True,
+        )
+    restores_here = (direction is SEND and survivor_is_bc) or (direction is GET and not survivor_is_bc)
+    if policy is DeletionResolution.RESTORE and restores_here:
+        if survivor_is_bc:
+            changes = transfer(bc_record or {}, None, mapping, SEND)
+            return RecordPlan(Outcome.INSERTED, direction, to_dataverse=changes, broken_coupling=True)
+        changes = transfer(dataverse_record or {}, None, mapping, GET)
+        return RecordPlan(Outcome.INSERTED, direction, to_bc=changes, broken_coupling=True)
+    return RecordPlan(
+        Outcome.SKIPPED,
+        direction,
+        message=(
+            f"{sentence(record)} cannot be updated because it is coupled to a deleted {deleted}. "
+            "Restore the deleted record or delete the coupling."
+        ),
+        broken_coupling=True,
+    )
+
+
+def _conflict_fields(diff: RecordDiff, result: TransferResult, direction: SyncDirection) -> tuple[list[str], list[str]]:
+    """Bidirectional fields the transfer would overwrite although the destination changed them.
+
+    Returns (changed on both sides, changed only at the destination).
+    """
+    on_both: list[str] = []
+    at_destination: list[str] = []
+    destination_only = FieldState.CHANGED_IN_DATAVERSE if direction is SEND else FieldState.CHANGED_IN_BC
+    states = {d.label: d for d in diff.fields}
+    for change in result.changes:
+        field = states.get(change.label)
+        if field is None or not field.field.bidirectional:
+            continue
+        if field.state in (FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT):
+            on_both.append(change.label)
+        elif field.state is destination_only:
+            at_destination.append(change.label)
+    return on_both, at_destination
+
+
+def conflict_message(
+    mapping: TableMapping, record: str, direction: SyncDirection, on_both: list[str], at_destination: list[str]
+) -> str:
+    """'Cannot update customer 10000 Adatum Corporation in Dataverse: the mapping CUSTOMER is
+    bidirectional and Phone No. changed on both sides since the last synchronization. Choose
+    which side wins (send or get).'"""
+    destination = DATAVERSE if direction is SEND else BUSINESS_CENTRAL
+    clauses = []
+    if on_both:
+        clauses.append(f"{join_labels(on_both)} changed on both sides")
+    if at_destination:
+        clauses.append(f"{join_labels(at_destination)} changed in {destination}")
+    where = f"in {destination}" if direction is not MERGE else "in Business Central and Dataverse"
+    return (
+        f"Cannot update {record} {where}: the mapping {mapping.name} is bidirectional and "
+        f"{' and '.join(clauses)} since the last synchronization. Choose which side wins (send or get)."
+    )
+
+
+def plan_sync(
+    mapping: TableMapping,
+    direction: SyncDirection,
+    *,
+    bc_record: Record | None,
+    dataverse_record: Record | None,
+    coupled: bool,
+    last: LastSync | None = None,
+    many: bool = False,
+    force: bool = False,
+    allow_insert: bool = False,
+    choices: Mapping[str, SyncDirection] | None = None,
+) -> RecordPlan:
+    """Decide what synchronizing one record in ``direction`` does (§8).
+
+    In order: the mapping must allow the direction; an uncoupled record is inserted when
+    ``allow_insert`` (a full run of a mapping that does not sync only coupled records) else
+    skipped; a coupling whose counterpart is gone is broken (the mapping's deletion policy may
+    restore the record or remove the coupling); a Skipped coupling is skipped; in a run over
+    ``many`` selected records a record whose destination changed since the last sync is skipped;
+    an unmodified source is unchanged (unless ``force``: the user chose this direction for this
+    record); when both sides changed and a bidirectional field the destination changed would be
+    overwritten, the record is a conflict unless ``force`` or the mapping's Resolve Update
+    Conflicts policy picks this direction; otherwise the changed fields are written.
+    ``choices`` (label → SEND/GET) are per-field winners for MERGE.
+    """
+    record = describe(mapping, bc_record, dataverse_record)
+    if not mapping.allows(direction):
+        return RecordPlan(
+            Outcome.SKIPPED,
+            direction,
+            message=f"Cannot synchronize {record}: the mapping {mapping.name} does not {_direction_verb(direction)}.",
+        )
+    source = bc_record if direction is SEND else dataverse_record
+    if not coupled:
+        if allow_insert and direction is not MERGE and source:
+            changes = transfer(source, None, mapping, direction)
+            if direction is SEND:
+                return RecordPlan(Outcome.INSERTED, direction, to_dataverse=changes)
+            return RecordPlan(Outcome.INSERTED, direction, to_bc=changes)
+        other = f"{DATAVERSE} {dataverse_noun(mapping)}" if bc_record else f"{BUSINESS_CENTRAL} {bc_noun(mapping)}"
+        return RecordPlan(
+            Outcome.SKIPPED,
+            direction,
+            message=f"{sentence(record)} is not coupled to a {other}; set up a coupling first.",
+        )
+    if not bc_record or not dataverse_record:
+        return _broken(mapping, direction, bc_record, dataverse_record)
+    last = last or LastSync()
+    if last.skipped:
+        return RecordPlan(
+            Outcome.SKIPPED,
+            direction,
+            message=f"{sentence(record)} is skipped after a repeatable failure; retry it to synchronize it again.",
+        )
+    diff = diff_records(mapping, bc_record, dataverse_record, last)
+    if direction is MERGE:
+        return _plan_merge(mapping, record, bc_record, dataverse_record, diff, force=force, choices=choices)
+
+    source_modified = diff.bc_modified if direction is SEND else diff.dataverse_modified
+    destination_modified = diff.dataverse_modified if direction is SEND else diff.bc_modified
+    destination_name = DATAVERSE if direction is SEND else BUSINESS_CENTRAL
+    if many and destination_modified and not force:
+        return RecordPlan(
+            Outcome.SKIPPED,
+            direction,
+            message=(
+                f"{sentence(record)} was skipped because it changed in {destination_name} since the last "
+                "synchronization; synchronize it on its own to choose which side wins."
+            ),
+            diff=diff,
+        )
+    if not source_modified and not force:
+        return RecordPlan(Outcome.UNCHANGED, direction, diff=diff)
+    result = transfer(source or {}, dataverse_record if direction is SEND else bc_record, mapping, direction)
+    if source_modified and destination_modified and not force:
+        on_both, at_destination = _conflict_fields(diff, result, direction)
+        if on_both or at_destination:
+            policy = mapping.resolve_update_conflicts
+            winner = {ConflictResolution.SEND: SEND, ConflictResolution.GET: GET}.get(policy)
+            if winner is None:
+                return RecordPlan(
+                    Outcome.CONFLICT,
+                    direction,
+                    message=conflict_message(mapping, record, direction, on_both, at_destination),
+                    conflicts=tuple(on_both + at_destination),
+                    diff=diff,
+                )
+            if winner is not direction:
+                side = "sending Business Central data" if winner is SEND else "getting Dataverse data"
+                return RecordPlan(
+                    Outcome.SKIPPED,
+                    direction,
+                    message=(
+                        f"{sentence(record)} was left for the other direction: the mapping {mapping.name} "
+                        f"resolves update conflicts by {side}."
+                    ),
+                    conflicts=tuple(on_both + at_destination),
+                    diff=diff,
+                )
+    if not result:
+        return RecordPlan(Outcome.UNCHANGED, direction, diff=diff)
+    if direction is SEND:
+        return RecordPlan(Outcome.MODIFIED, direction, to_dataverse=result, diff=diff)
+    return RecordPlan(Outcome.MODIFIED, direction, to_bc=result, diff=diff)
+
+
+def _plan_merge(
+    mapping: TableMapping,
+    record: str,
+    bc_record: Record,
+    dataverse_record: Record,
+    diff: RecordDiff,
+    *,
+    force: bool,
+    choices: Mapping[str, SyncDirection] | None,
+) -> RecordPlan:
+    """Merge one coupled pair; unresolved conflicts write nothing (no half merges)."""
+    if not force and not diff.bc_modified and not diff.dataverse_modified:
+        return RecordPlan(Outcome.UNCHANGED, MERGE, diff=diff)
+    plan = plan_merge(mapping, bc_record, dataverse_record, diff, choices=choices)
+    if plan.conflicts:
+        return RecordPlan(
+            Outcome.CONFLICT,
+            MERGE,
+            message=conflict_message(mapping, record, MERGE, list(plan.conflicts), []),
+            conflicts=plan.conflicts,
+            diff=diff,
+        )
+    if not plan.has_changes:
+        return RecordPlan(Outcome.UNCHANGED, MERGE, diff=diff)
+    return RecordPlan(Outcome.MODIFIED, MERGE, to_dataverse=plan.to_dataverse, to_bc=plan.to_bc, diff=diff)

@@ -1,0 +1,162 @@
+"""``bc-tui sandbox serve | reset | edit``: run the emulated services and play with their data.
+
+Heavy modules (starlette, uvicorn) are imported inside the handlers so that ``bc-tui --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from .settings import FaultSpec, SandboxSettings
+
+_CITIES = ("Atlanta", "Chicago", "Seattle", "London", "Berlin", "Hamburg", "Stockholm", "Amsterdam", "Lyon", "Toronto")
+
+
+def default_data_dir() -> Path:
+    """Where the sandbox keeps its data unless told otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("bc-tui")) / "sandbox"
+
+
+def _faults(text: str) -> FaultSpec:
+    try:
+        return FaultSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must not be negative")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sandbox`` command group to the CLI's subparsers."""
+    sandbox = subparsers.add_parser(
+        "sandbox", help="run the emulated Business Central and Dataverse services",
+        description="The embedded sandbox: emulated Business Central and Dataverse APIs with demo data, on this machine.",
+    )
+    commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND")
+
+    def data_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                            help="where the sandbox keeps its data (default: the bc-tui user data folder)")
+
+    serve = commands.add_parser("serve", help="serve both APIs on loopback; prints their URLs as one JSON line")
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive, default=0, help="port to listen on (default 0: any free port)")
+    data_option(serve)
+    serve.add_argument("--customers", type=_positive, default=50, help="demo customers to create on first use (default 50)")
+    serve.add_argument("--latency-ms", type=_positive, default=0, help="delay every API request by this many milliseconds")
+    serve.add_argument("--limits", action="store_true", help="enforce the services' protection limits (429 + Retry-After)")
+    serve.add_argument("--faults", type=_faults, default=FaultSpec(), metavar="SPEC",
+                       help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7")
+    serve.set_defaults(func=serve_command)
+
+    reset = commands.add_parser("reset", help="throw away all changes and restore the demo data")
+    data_option(reset)
+    reset.add_argument("--customers", type=_positive, default=50, help="demo customers to create (default 50)")
+    reset.set_defaults(func=reset_command)
+
+    edit = commands.add_parser("edit", help="change some records on one side, as a colleague would")
+    edit.add_argument("--side", choices=("bc", "dataverse"), required=True, help="which service's records to change")
+    edit.add_argument("--count", "-n", type=_positive, default=1, help="how many records to change (default 1)")
+    data_option(edit)
+    edit.add_argument("--seed", type=int, default=None, help="seed for repeatable edits")
+    edit.set_defaults(func=edit_command)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return args.data if args.data is not None else default_data_dir()
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``bc-tui sandbox serve``: first stdout line is the sandbox info as JSON; runs until Ctrl-C."""
+    from .server import serve
+
+    settings = SandboxSettings(
+        data_dir=_data_dir(args), customers=args.customers, latency_ms=args.latency_ms,
+        limits=args.limits, faults=args.faults,
+    )
+
+    def announce(info: dict[str, Any]) -> None:
+        print(json.dumps(info), flush=True)
+
+    try:
+        serve(settings, host=args.host, port=args.port, on_ready=announce)
+    except KeyboardInterrupt:
+        return 0
+    except (OSError, ValueError) as exc:
+        print(f"bc-tui: the sandbox could not start: {exc}. Choose another --port or --host and try again.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def reset_command(args: argparse.Namespace) -> int:
+    """``bc-tui sandbox reset``: restore the demo data set."""
+    from .demo_data import reset
+    from .store import EntityStore
+
+    data_dir = _data_dir(args)
+    settings = SandboxSettings(data_dir=data_dir, customers=args.customers)
+    store = EntityStore(data_dir / "sandbox.sqlite")
+    try:
+        reset(store, settings)
+    finally:
+        store.close()
+    print(f"Restored the sandbox demo data ({args.customers} customers) in {data_dir}.")
+    return 0
+
+
+def _new_value(rng: random.Random, field: str, old: Any) -> Any:
+    if field in ("phoneNumber", "telephone1"):
+        prefix = str(old or "+1 555").rsplit(" ", 2)[0]
+        return f"{prefix} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+    if field in ("city", "address1_city"):
+        return rng.choice([c for c in _CITIES if c != old])
+    local, _, domain = str(old or "info@example.com").partition("@")
+    return f"{rng.choice(('sales', 'office', 'contact', 'hello', 'orders'))}{rng.randint(1, 99)}@{domain or 'example.com'}"
+
+
+def edit_command(args: argparse.Namespace) -> int:
+    """``bc-tui sandbox edit``: change phone, city or e-mail of some customers or accounts."""
+    from .demo_data import ensure_seeded
+    from .store import EntityStore
+
+    data_dir = _data_dir(args)
+    store = EntityStore(data_dir / "sandbox.sqlite")
+    try:
+        ensure_seeded(store, SandboxSettings(data_dir=data_dir))
+        if args.side == "bc":
+            entity_set, label, name_field, number_field = "bc/customers", "BC customer", "displayName", "number"
+            fields = ("phoneNumber", "city", "email")
+        else:
+            entity_set, label, name_field, number_field = "dv/accounts", "Dataverse account", "name", "accountid"
+            fields = ("telephone1", "address1_city", "emailaddress1")
+        rng = random.Random(args.seed)
+        rows = list(store.rows(entity_set))
+        chosen = rng.sample(rows, min(args.count, len(rows)))
+        for row in chosen:
+            changed = rng.sample(fields, rng.randint(1, 2))
+            changes = {f: _new_value(rng, f, row.get(f)) for f in changed}
+            key = row["id"] if args.side == "bc" else row["accountid"]
+            store.update(entity_set, key, changes)
+            what = ", ".join(f"{f} {row.get(f)!r} -> {v!r}" for f, v in changes.items())
+            print(f"Changed {label} {row.get(number_field)} {row.get(name_field)!r}: {what}")
+    finally:
+        store.close()
+    if not chosen:
+        print(f"There are no {label}s to change in {data_dir}.")
+    return 0

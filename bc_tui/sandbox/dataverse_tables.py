@@ -1,0 +1,180 @@
+"""The Dataverse tables the sandbox emulates: their columns, types, lookups and keys.
+
+A small, explicit slice of the real metadata (``EntityDefinitions``): enough for the Web API
+emulation to accept exactly the attributes the real service accepts for these tables, to
+reject the rest with the real error, and to resolve ``@odata.bind`` lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Mapping
+
+#: Attribute types, named after their Edm types (what error messages mention).
+STRING = "Edm.String"
+DECIMAL = "Edm.Decimal"
+INT = "Edm.Int32"
+GUID = "Edm.Guid"
+DATETIME = "Edm.DateTimeOffset"
+BIGINT = "Edm.Int64"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A lookup column (``_<name>_value``) and the navigation properties that write it.
+
+    ``targets`` maps each single-valued navigation property (what ``@odata.bind`` names) to
+    the entity set it points at; a polymorphic lookup such as ``parentcustomerid`` has one
+    navigation property per target table.
+    """
+
+    name: str
+    targets: Mapping[str, str]
+
+    @property
+    def value_field(self) -> str:
+        return f"_{self.name}_value"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One emulated table as the Web API exposes it."""
+
+    entity_set: str
+    logical_name: str
+    primary_key: str
+    #: Column name -> Edm type, for the columns a client may write.
+    columns: Mapping[str, str]
+    #: Column name -> maximum length, for string columns.
+    max_lengths: Mapping[str, int] = field(default_factory=dict)
+    lookups: tuple[Lookup, ...] = ()
+    #: Columns the service computes; writes to them are ignored, as on the real service.
+    computed: Mapping[str, str] = field(default_factory=dict)
+    writable: bool = True
+
+    @property
+    def store_set(self) -> str:
+        """The entity set's name in the sandbox store."""
+        return f"dv/{self.entity_set}"
+
+    @property
+    def type_name(self) -> str:
+        """The OData type name used in error messages (``Microsoft.Dynamics.CRM.account``)."""
+        return f"Microsoft.Dynamics.CRM.{self.logical_name}"
+
+    @cached_property
+    def properties(self) -> dict[str, str]:
+        """Every property a client may read, select, filter and order by, with its type."""
+        names = {self.primary_key: GUID, **self.columns, **self.computed}
+        for lookup in self.lookups:
+            names[lookup.value_field] = GUID
+        names["versionnumber"] = BIGINT
+        names["modifiedon"] = DATETIME
+        return names
+
+    def navigation(self, name: str) -> tuple[Lookup, str] | None:
+        """The lookup written by navigation property ``name`` and its target set, if any."""
+        for lookup in self.lookups:
+            if name in lookup.targets:
+                return lookup, lookup.targets[name]
+        return None
+
+
+_ADDRESS = {
+    "address1_line1": 250,
+    "address1_line2": 250,
+    "address1_city": 80,
+    "address1_stateorprovince": 50,
+    "address1_postalcode": 20,
+    "address1_country": 80,
+}
+
+_OWNER = Lookup("ownerid", {"ownerid": "systemusers"})
+_CURRENCY = Lookup("transactioncurrencyid", {"transactioncurrencyid": "transactioncurrencies"})
+
+_ACCOUNT_STRINGS = {
+    "name": 160,
+    "accountnumber": 20,
+    "telephone1": 50,
+    "fax": 50,
+    "emailaddress1": 100,
+    "websiteurl": 200,
+    **_ADDRESS,
+    "address1_primarycontactname": 100,
+}
+
+ACCOUNTS = Table(
+    entity_set="accounts",
+    logical_name="account",
+    primary_key="accountid",
+    columns={
+        **{name: STRING for name in _ACCOUNT_STRINGS},
+        "creditlimit": DECIMAL,
+        "paymenttermscode": INT,
+        "customertypecode": INT,
+        "statecode": INT,
+        "statuscode": INT,
+    },
+    max_lengths=_ACCOUNT_STRINGS,
+    lookups=(Lookup("primarycontactid", {"primarycontactid": "contacts"}), _CURRENCY, _OWNER),
+)
+
+_CONTACT_STRINGS = {
+    "firstname": 50,
+    "middlename": 50,
+    "lastname": 50,
+    "emailaddress1": 100,
+    "telephone1": 50,
+    "mobilephone": 50,
+    "fax": 50,
+    "websiteurl": 200,
+    "jobtitle": 100,
+    **_ADDRESS,
+}
+
+CONTACTS = Table(
+    entity_set="contacts",
+    logical_name="contact",
+    primary_key="contactid",
+    columns={**{name: STRING for name in _CONTACT_STRINGS}, "statecode": INT, "statuscode": INT},
+    max_lengths=_CONTACT_STRINGS,
+    lookups=(
+        Lookup(
+            "parentcustomerid",
+            {"parentcustomerid_account": "accounts", "parentcustomerid_contact": "contacts"},
+        ),
+        _CURRENCY,
+        _OWNER,
+    ),
+    computed={"fullname": STRING},
+)
+
+SYSTEMUSERS = Table(
+    entity_set="systemusers",
+    logical_name="systemuser",
+    primary_key="systemuserid",
+    columns={"fullname": STRING, "domainname": STRING},
+    writable=False,
+)
+
+#: The tables by entity set name.
+TABLES: dict[str, Table] = {t.entity_set: t for t in (ACCOUNTS, CONTACTS, SYSTEMUSERS)}
+
+#: Entity sets that lookups may point at but that the sandbox does not store (binds to them
+#: are accepted without an existence check).
+UNSTORED_TARGETS = frozenset({"transactioncurrencies", "teams"})
+
+#: Entity set -> logical name, for ``@Microsoft.Dynamics.CRM.lookuplogicalname``.
+LOGICAL_NAMES = {
+    **{t.entity_set: t.logical_name for t in TABLES.values()},
+    "transactioncurrencies": "transactioncurrency",
+    "teams": "team",
+}
+
+
+def contact_fullname(row: Mapping[str, object]) -> str | None:
+    """``fullname`` as Dataverse computes it: the non-empty name parts joined by spaces."""
+    parts = [str(row[p]).strip() for p in ("firstname", "middlename", "lastname") if row.get(p)]
+    text = " ".join(p for p in parts if p)
+    return text or None

@@ -1,0 +1,388 @@
+"""The sandbox's deterministic demo data set: CRONUS in Business Central, a CRM in Dataverse.
+
+The two sides overlap the way a real pair of systems does before anyone couples them:
+about 60 % of the BC customers have a Dataverse account with the same name and e-mail,
+about 15 % have one that is *similar* (another phone number or city, or the name differs in
+case or whitespace), the rest exist in BC only, and some accounts exist only in Dataverse.
+Person contacts follow the same pattern under their company.
+
+Everything derives from a seeded ``random.Random`` and name-based UUIDs (``uuid5`` in
+``SANDBOX_NAMESPACE``), so a reset sandbox always looks the same and customer *i* has the
+same id whatever the size of the data set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .settings import SANDBOX_NAMESPACE, SandboxSettings
+from .store import EntityStore, paused_gc
+
+Row = dict[str, Any]
+Keyed = tuple[str, Row]
+
+#: The first customers of the CRONUS demo company, in order.
+_CRONUS_CUSTOMERS = (
+    "Adatum Corporation", "Trey Research", "School of Fine Art", "Alpine Ski House", "Relecloud",
+)
+_NAME_HEADS = (
+    "Alpine", "Northwind", "Contoso", "Fabrikam", "Litware", "Proseware", "Wingtip", "Woodgrove",
+    "Tailspin", "Coho", "Fourth Coffee", "Graphic Design", "Lucerne", "Margie's", "Blue Yonder",
+    "Humongous", "Wide World", "Southridge", "Consolidated", "Bellows", "City Power", "Best For You",
+    "Nod", "Adventure", "Trey", "Datum", "Lamna", "Munson's", "Olympic", "Pinnacle", "Riverside",
+    "Silverline", "Summit", "Harbor", "Evergreen", "Redwood", "Granite", "Lakeside", "Meadow",
+    "Oakridge",
+)
+_NAME_CORES = (
+    "Furniture", "Industries", "Trading", "Systems", "Design", "Foods", "Logistics", "Electronics",
+    "Outfitters", "Consulting", "Construction", "Motors", "Textiles", "Printing", "Software",
+    "Healthcare", "Energy", "Imports", "Supplies", "Interiors", "Hardware", "Travel", "Media",
+    "Packaging", "Pharma", "Studios", "Engineering", "Marine", "Optics", "Tools",
+)
+_NAME_TAILS = ("Ltd.", "Inc.", "Corporation", "Group", "GmbH", "& Co.", "LLC", "Partners", "Company", "AG", "plc", "")
+_FIRST_NAMES = (
+    "Aaron", "Adele", "Alex", "Amelia", "Andrea", "Anna", "Ben", "Carla", "Chris", "Claire", "Daniel",
+    "David", "Elena", "Emily", "Erik", "Eva", "Felix", "Frank", "Grace", "Hannah", "Helen", "Ian",
+    "Isabel", "Jack", "James", "Jana", "Jesper", "John", "Julia", "Karen", "Kim", "Lars", "Laura",
+    "Lena", "Lisa", "Lukas", "Maria", "Mark", "Marta", "Max", "Mia", "Michael", "Nina", "Noah",
+    "Olivia", "Oscar", "Paul", "Peter", "Rachel", "Robert", "Sam", "Sara", "Sophie", "Tom", "Uma",
+    "Victor", "Wendy", "Yusuf", "Zoe",
+)
+_MIDDLE_NAMES = ("", "", "", "", "J.", "M.", "A.", "R.", "Lee", "Marie")
+_LAST_NAMES = (
+    "Anderson", "Baker", "Berg", "Brown", "Carter", "Clarke", "Dubois", "Evans", "Fischer", "Fontaine",
+    "Garcia", "Hansen", "Hoffmann", "Jensen", "Johnson", "Kim", "Klein", "Larsen", "Lopez", "Martin",
+    "Meyer", "Miller", "Moreau", "Müller", "Nielsen", "Novak", "Olsen", "Patel", "Petersen", "Rossi",
+    "Schmidt", "Schneider", "Silva", "Smith", "Svensson", "Taylor", "Thomas", "Wagner", "Walker",
+    "Weber", "White", "Wilson", "Young", "Zimmermann",
+)
+_JOB_TITLES = (
+    "Purchasing Manager", "Accountant", "CEO", "Sales Manager", "Office Manager", "Buyer",
+    "Logistics Coordinator", "CFO", "IT Manager", "Marketing Director", "Owner", "Project Lead",
+)
+#: (city, state, postal code prefix, country code, phone prefix)
+_CITIES = (
+    ("Atlanta", "GA", "303", "US", "+1 404"), ("Chicago", "IL", "606", "US", "+1 312"),
+    ("Seattle", "WA", "981", "US", "+1 206"), ("Denver", "CO", "802", "US", "+1 303"),
+    ("Miami", "FL", "331", "US", "+1 305"), ("Boston", "MA", "021", "US", "+1 617"),
+    ("Dallas", "TX", "752", "US", "+1 214"), ("Portland", "OR", "972", "US", "+1 503"),
+    ("London", "", "EC1", "GB", "+44 20"), ("Manchester", "", "M1", "GB", "+44 161"),
+    ("Bristol", "", "BS1", "GB", "+44 117"), ("Berlin", "", "101", "DE", "+49 30"),
+    ("München", "", "803", "DE", "+49 89"), ("Hamburg", "", "203", "DE", "+49 40"),
+    ("København", "", "14", "DK", "+45 33"), ("Aarhus", "", "80", "DK", "+45 86"),
+    ("Stockholm", "", "111", "SE", "+46 8"), ("Amsterdam", "", "101", "NL", "+31 20"),
+    ("Lyon", "", "690", "FR", "+33 4"), ("Toronto", "ON", "M5H", "CA", "+1 416"),
+)
+_STREETS = (
+    "Main Street", "Oak Avenue", "Station Road", "High Street", "Park Lane", "Market Square",
+    "Harbour View", "Industrial Way", "River Road", "Elm Street", "Mill Lane", "Church Street",
+)
+_SALESPEOPLE = ("JO", "OF", "PS", "JR", "")
+_CURRENCIES = ("", "", "", "", "", "EUR", "GBP")
+_PAYMENT_TERMS = (1, 2, 3, 4, None)  # Net 30, 2% 10 Net 30, Net 45, Net 60, none
+
+
+def _uuid5_factory() -> Any:
+    """A fast ``str(uuid.uuid5(SANDBOX_NAMESPACE, name))`` (100k+ ids must take milliseconds)."""
+    base = hashlib.sha1(SANDBOX_NAMESPACE.bytes)
+
+    def uuid5(name: str) -> str:
+        digest = base.copy()
+        digest.update(name.encode())
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    return uuid5
+
+
+_uuid5 = _uuid5_factory()
+
+
+def _pick(rng: random.Random, seq: Sequence[Any]) -> Any:
+    """``rng.choice`` at a third of the cost (a 100k data set makes millions of picks)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint`` at a third of the cost."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _slug(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
+
+
+_HEAD_SLUGS = tuple(_slug(h) for h in _NAME_HEADS)
+_CORE_SLUGS = tuple(_slug(c) for c in _NAME_CORES)
+
+
+def _company_name(i: int) -> tuple[str, str]:
+    """A unique, realistic-looking company name for customer ``i``, and its web domain."""
+    if i < len(_CRONUS_CUSTOMERS):
+        name = _CRONUS_CUSTOMERS[i]
+        return name, f"{_slug(name.split()[0])}.example.com"
+    heads, cores, tails = len(_NAME_HEADS), len(_NAME_CORES), len(_NAME_TAILS)
+    capacity = heads * cores * tails
+    # A multiplier coprime to the capacity walks every combination once, in a scrambled order.
+    k = (i * 7919) % capacity
+    h, c, t = k % heads, (k // heads) % cores, k // (heads * cores)
+    tail = _NAME_TAILS[t]
+    name = f"{_NAME_HEADS[h]} {_NAME_CORES[c]} {tail}" if tail else f"{_NAME_HEADS[h]} {_NAME_CORES[c]}"
+    lap = i // capacity
+    if lap:
+        name = f"{name} {lap + 1}"
+    return name, f"{_HEAD_SLUGS[h]}{_CORE_SLUGS[c]}{i}.example.com"
+
+
+@dataclass
+class _Demo:
+    """The rows of every entity set, in load order."""
+
+    companies: list[Keyed] = field(default_factory=list)
+    customers: list[Keyed] = field(default_factory=list)
+    contacts: list[Keyed] = field(default_factory=list)
+    users: list[Keyed] = field(default_factory=list)
+    accounts: list[Keyed] = field(default_factory=list)
+    dv_contacts: list[Keyed] = field(default_factory=list)
+
+
+class _Generator:
+    """One pass over the customers, producing both sides consistently."""
+
+    def __init__(self, settings: SandboxSettings) -> None:
+        self.settings = settings
+        self.company_id = settings.company_id
+        self.rng = random.Random(f"bc-tui-sandbox:{settings.tenant}:{settings.environment}")
+        self.demo = _Demo()
+        self.contact_no = 0
+        self.usd = _uuid5("transactioncurrency:USD")
+        self.owners: list[str] = []
+
+    # ---------------------------------------------------------------- shared
+
+    def _address(self) -> dict[str, str]:
+        rng = self.rng
+        city, state, postal, country, phone = _pick(rng, _CITIES)
+        return {
+            "addressLine1": f"{_between(rng, 1, 250)} {_pick(rng, _STREETS)}",
+            "addressLine2": "" if rng.random() < 0.85 else f"Suite {_between(rng, 100, 999)}",
+            "city": city,
+            "state": state,
+            "country": country,
+            "postalCode": f"{postal}{_between(rng, 10, 99)}",
+            "_phone_prefix": phone,
+        }
+
+    def _phone(self, prefix: str) -> str:
+        return f"{prefix} {_between(self.rng, 100, 999)} {_between(self.rng, 1000, 9999)}"
+
+    def _next_contact_number(self) -> str:
+        self.contact_no += 1
+        return f"CT{self.contact_no:06d}"
+
+    # --------------------------------------------------------------- per side
+
+    def company(self) -> None:
+        name = "CRONUS International Ltd."
+        self.demo.companies.append((self.company_id, {
+            "id": self.company_id, "name": name, "displayName": name,
+            "businessProfileId": "", "systemVersion": "27.0.38460.41215",
+        }))
+
+    def users(self) -> None:
+        people = (
+            ("# bc-tui sandbox", "bc-tui-sandbox@sandbox.onmicrosoft.com"),  # the application user
+            ("Annie Stevenson", "annie@sandbox.onmicrosoft.com"),
+            ("Jim Olive", "jim@sandbox.onmicrosoft.com"),
+            ("Otis Fallon", "otis@sandbox.onmicrosoft.com"),
+        )
+        for n, (fullname, domainname) in enumerate(people):
+            user_id = _uuid5(f"systemuser:{n}")
+            self.demo.users.append((user_id, {"systemuserid": user_id, "fullname": fullname, "domainname": domainname}))
+            if n:
+                self.owners.append(user_id)
+
+    def customer(self, i: int) -> None:
+        rng = self.rng
+        name, domain = _company_name(i)
+        address = self._address()
+        prefix = address.pop("_phone_prefix")
+        customer_id = _uuid5(f"customer:{i}")
+        number = str(10000 * (i + 1))
+        blocked = "All" if i % 25 == 7 else " "
+        customer = {
+            "id": customer_id, "number": number, "displayName": name, "type": "Company",
+            **address,
+            "phoneNumber": self._phone(prefix), "email": f"info@{domain}", "website": f"www.{domain}",
+            "salespersonCode": _pick(rng, _SALESPEOPLE),
+            "balanceDue": round(rng.random() * 20000, 2) if rng.random() < 0.6 else 0.0,
+            "creditLimit": float(_pick(rng, (0, 5000, 10000, 25000, 50000))),
+            "currencyCode": _pick(rng, _CURRENCIES), "blocked": blocked,
+            "_company": self.company_id,
+        }
+        self.demo.customers.append((customer_id, customer))
+
+        company_contact_no = self._next_contact_number()
+        company_contact_id = _uuid5(f"contact:company:{i}")
+        self.demo.contacts.append((company_contact_id, {
+            "id": company_contact_id, "number": company_contact_no, "type": "Company", "displayName": name,
+            "jobTitle": "", "companyNumber": company_contact_no, "companyName": name, **address,
+            "phoneNumber": customer["phoneNumber"], "mobilePhoneNumber": "", "email": customer["email"],
+            "website": customer["website"], "contactBusinessRelation": "Customer", "privacyBlocked": False,
+            "_company": self.company_id,
+        }))
+        persons = []
+        for p in range(1 if rng.random() < 0.5 else 2):
+            first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
+            person_id = _uuid5(f"contact:person:{i}:{p}")
+            person = {
+                "id": person_id, "number": self._next_contact_number(), "type": "Person",
+                "displayName": f"{first} {last}", "jobTitle": _pick(rng, _JOB_TITLES),
+                "companyNumber": company_contact_no, "companyName": name, **address,
+                "phoneNumber": self._phone(prefix), "mobilePhoneNumber": self._phone(prefix),
+                "email": f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue"),
+                "website": "", "contactBusinessRelation": "Customer", "privacyBlocked": False,
+                "_company": self.company_id,
+            }
+            self.demo.contacts.append((person_id, person))
+            persons.append((first, last, person))
+
+        kind = rng.random()
+        if kind < 0.60:
+            self.account(i, customer, persons, prefix, similar=False)
+        elif kind < 0.75:
+            self.account(i, customer, persons, prefix, similar=True)
+
+    def account(self, i: int, customer: Row, persons: list[tuple[str, str, Row]], prefix: str, similar: bool) -> None:
+        rng = self.rng
+        account_id = _uuid5(f"account:{i}")
+        name, phone, city = customer["displayName"], customer["phoneNumber"], customer["city"]
+        if similar:
+            variant = _between(rng, 0, 3)
+            if variant == 0:
+                phone = self._phone(prefix)
+            elif variant == 1:
+                city = _pick(rng, [c[0] for c in _CITIES if c[0] != city])
+            elif variant == 2:
+                name = name.upper() if rng.random() < 0.5 else name.lower()
+            else:
+                name = f" {name.replace(' ', '  ', 1)}"
+        account = {
+            "accountid": account_id, "name": name, "accountnumber": None, "telephone1": phone, "fax": None,
+            "emailaddress1": customer["email"], "websiteurl": f"https://{customer['website']}",
+            "address1_line1": customer["addressLine1"], "address1_line2": customer["addressLine2"] or None,
+            "address1_city": city, "address1_stateorprovince": customer["state"] or None,
+            "address1_postalcode": customer["postalCode"], "address1_country": customer["country"],
+            "address1_primarycontactname": None, "creditlimit": customer["creditLimit"] or None,
+            "paymenttermscode": _pick(rng, _PAYMENT_TERMS), "customertypecode": 3,
+            "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
+            "_transactioncurrencyid_value": self.usd, "_ownerid_value": _pick(rng, self.owners),
+        }
+        contacts: list[Row] = []
+        for p, (first, last, person) in enumerate(persons):
+            kind = rng.random()
+            if kind < 0.60:
+                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=False))
+            elif kind < 0.75:
+                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True))
+        if rng.random() < 0.10:  # a person the CRM knows and BC doesn't
+            first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
+            contacts.append(self.dv_contact(f"{i}:crm", account, first, last, None, similar=False))
+        if contacts:
+            account["_primarycontactid_value"] = contacts[0]["contactid"]
+            account["address1_primarycontactname"] = contacts[0]["fullname"]
+        self.demo.accounts.append((account_id, account))
+
+    def dv_contact(self, tag: str, account: Row, first: str, last: str, person: Row | None, similar: bool) -> Row:
+        rng = self.rng
+        contact_id = _uuid5(f"dvcontact:{tag}")
+        domain = (account["emailaddress1"] or "@example.com").split("@", 1)[1]
+        phone = person["phoneNumber"] if person else f"{account['telephone1'][:-4]}{_between(rng, 1000, 9999)}"
+        job = person["jobTitle"] if person else _pick(rng, _JOB_TITLES)
+        if similar:
+            if rng.random() < 0.5:
+                phone = f"{phone[:-4]}{_between(rng, 1000, 9999)}"
+            else:
+                job = _pick(rng, _JOB_TITLES)
+        contact = {
+            "contactid": contact_id, "firstname": first, "middlename": _pick(rng, _MIDDLE_NAMES) or None,
+            "lastname": last, "fullname": f"{first} {last}",
+            "emailaddress1": person["email"] if person else f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue"),
+            "telephone1": phone, "mobilephone": person["mobilePhoneNumber"] if person else None, "fax": None,
+            "websiteurl": None, "jobtitle": job,
+            "address1_line1": account["address1_line1"], "address1_line2": account["address1_line2"],
+            "address1_city": account["address1_city"], "address1_stateorprovince": account["address1_stateorprovince"],
+            "address1_postalcode": account["address1_postalcode"], "address1_country": account["address1_country"],
+            "_parentcustomerid_value": account["accountid"], "statecode": 0, "statuscode": 1,
+        }
+        self.demo.dv_contacts.append((contact_id, contact))
+        return contact
+
+    def dataverse_only_account(self, j: int) -> None:
+        rng = self.rng
+        # Names from far beyond the BC range, so they never collide with a customer's name.
+        name, domain = _company_name(10_000_000 + j)
+        city, state, postal, country, prefix = _pick(rng, _CITIES)
+        account_id = _uuid5(f"account:crm:{j}")
+        account = {
+            "accountid": account_id, "name": name, "accountnumber": None, "telephone1": self._phone(prefix),
+            "fax": None, "emailaddress1": f"contact@{domain}", "websiteurl": f"https://www.{domain}",
+            "address1_line1": f"{_between(rng, 1, 250)} {_pick(rng, _STREETS)}", "address1_line2": None,
+            "address1_city": city, "address1_stateorprovince": state or None,
+            "address1_postalcode": f"{postal}{_between(rng, 10, 99)}", "address1_country": country,
+            "address1_primarycontactname": None, "creditlimit": None, "paymenttermscode": None,
+            "customertypecode": 3, "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
+            "_transactioncurrencyid_value": self.usd, "_ownerid_value": _pick(rng, self.owners),
+        }
+        first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
+        contact = self.dv_contact(f"crm:{j}", account, first, last, None, similar=False)
+        account["_primarycontactid_value"] = contact["contactid"]
+        account["address1_primarycontactname"] = contact["fullname"]
+        self.demo.accounts.append((account_id, account))
+
+
+def generate(settings: SandboxSettings) -> _Demo:
+    """Build the demo rows for ``settings.customers`` customers (deterministic)."""
+    gen = _Generator(settings)
+    with paused_gc():
+        gen.company()
+        gen.users()
+        for i in range(settings.customers):
+            gen.customer(i)
+        for j in range(max(10, settings.customers // 10)):
+            gen.dataverse_only_account(j)
+    return gen.demo
+
+
+def seed(store: EntityStore, settings: SandboxSettings) -> None:
+    """Load the demo data set into ``store`` (which should be empty)."""
+    demo = generate(settings)
+    with store.atomic(), paused_gc(settings.customers * 5):
+        store.bulk_load("bc/companies", iter(demo.companies))
+        store.bulk_load("bc/customers", iter(demo.customers))
+        store.bulk_load("bc/contacts", iter(demo.contacts))
+        store.bulk_load("dv/systemusers", iter(demo.users))
+        store.bulk_load("dv/accounts", iter(demo.accounts))
+        store.bulk_load("dv/contacts", iter(demo.dv_contacts))
+
+
+def ensure_seeded(store: EntityStore, settings: SandboxSettings) -> bool:
+    """Seed an empty store; leave one that has data alone. True when it seeded."""
+    with store.atomic():
+        if store.count("bc/companies"):
+            return False
+        seed(store, settings)
+        return True
+
+
+def reset(store: EntityStore, settings: SandboxSettings) -> None:
+    """Throw away every change and restore the demo data set."""
+    with store.atomic():
+        store.clear()
+        seed(store, settings)

@@ -1,0 +1,279 @@
+"""The synchronization job log and its errors (coupling-and-sync.md §10), and the errors overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bc_tui.store.couplings import CouplingRecord, problem_couplings
+from bc_tui.store.database import atomic
+from bc_tui.store.errors import NotFoundError
+from bc_tui.store.fields import utc_now
+from bc_tui.store.models import JobError, SyncJob
+
+COUNTERS: tuple[str, ...] = (
+    "inserted",
+    "modified",
+    "deleted",
+    "unchanged",
+    "skipped",
+    "failed",
+    "coupled",
+    "uncoupled",
+)
+
+
+class JobType(StrEnum):
+    """What a synchronization job did."""
+
+    SYNCHRONIZATION = "synchronization"
+    COUPLING = "coupling"
+    UNCOUPLING = "uncoupling"
+    CREATION = "creation"
+    MATCH_BASED_COUPLING = "match-based coupling"
+
+
+class JobStatus(StrEnum):
+    """Where a job is: running, or how it ended."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    CRASHED = "crashed"  # the process ended while the job was running
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One synchronization job with its counters, detached from the database."""
+
+    id: int
+    type: JobType
+    direction: str | None
+    mapping: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    message: str
+    status: JobStatus
+    inserted: int = 0
+    modified: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    coupled: int = 0
+    uncoupled: int = 0
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the job ran; None while it is running."""
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+@dataclass(frozen=True)
+class JobErrorRecord:
+    """One failure logged by a job."""
+
+    id: int
+    job_id: int
+    created_at: datetime
+    message: str
+    detail: str
+    source_description: str
+    source_id: str | None
+    destination_description: str
+    destination_id: str | None
+    bc_id: str | None
+    dataverse_id: str | None
+
+
+@dataclass(frozen=True)
+class ErrorsOverview:
+    """What the errors screen lists ("Coupled Data Synchronization Errors")."""
+
+    skipped: list[CouplingRecord]
+    failed: list[CouplingRecord]  # last sync failed, not (yet) skipped
+    broken: list[CouplingRecord]  # one of the coupled records was deleted
+
+    @property
+    def total(self) -> int:
+        """How many couplings need attention."""
+        return len(self.skipped) + len(self.failed) + len(self.broken)
+
+
+def start_job(
+    job_type: JobType,
+    *,
+    mapping: str | None = None,
+    direction: str | None = None,
+    message: str = "",
+) -> JobRecord:
+    """Open a job in the log (status running) and return it; its id goes on every result."""
+    row = SyncJob.create(
+        type=JobType(job_type).value,
+        mapping=mapping,
+        direction=None if direction is None else str(direction),
+        message=message,
+        status=JobStatus.RUNNING.value,
+    )
+    return _job(row)
+
+
+def increment(job_id: int, **counts: int) -> None:
+    """Add to a job's counters in one statement, e.g. ``increment(job.id, modified=1)``."""
+    unknown = set(counts) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown job counters {sorted(unknown)}; known: {', '.join(COUNTERS)}")
+    changes = {getattr(SyncJob, name): getattr(SyncJob, name) + n for name, n in counts.items() if n}
+    if changes:
+        SyncJob.update(changes).where(SyncJob.id == job_id).execute()
+
+
+def finish_job(job_id: int, status: JobStatus = JobStatus.FINISHED, message: str | None = None) -> JobRecord:
+    """Close a job as finished / cancelled / crashed, optionally replacing its message."""
+    changes: dict[str, object] = {"status": JobStatus(status).value, "finished_at": utc_now()}
+    if message is not None:
+        changes["message"] = message
+    SyncJob.update(**changes).where(SyncJob.id == job_id).execute()
+    return get_job(job_id)
+
+
+def get_job(job_id: int) -> JobRecord:
+    """The job with this id; :class:`NotFoundError` when it was cleaned up."""
+    row = SyncJob.get_or_none(SyncJob.id == job_id)
+    if row is None:
+        raise NotFoundError(f"The synchronization job {job_id} no longer exists; it may have been cleaned up.")
+    return _job(row)
+
+
+def list_jobs(
+    *, mapping: str | None = None, job_type: JobType | None = None, limit: int = 200
+) -> list[JobRecord]:
+    """The newest jobs first, optionally of one table mapping and/or type."""
+    query = SyncJob.select().order_by(SyncJob.started_at.desc(), SyncJob.id.desc()).limit(limit)
+    if mapping is not None:
+        query = query.where(SyncJob.mapping == mapping)
+    if job_type is not None:
+        query = query.where(SyncJob.type == JobType(job_type).value)
+    return [_job(row) for row in query]
+
+
+def mark_interrupted_jobs(started_before: datetime | None = None) -> int:
+    """Mark jobs still "running" (left by a process that died) as crashed; returns how many.
+
+    Pass ``started_before`` (e.g. this process's start time) when other bc-tui instances may be
+    running jobs on the same database.
+    """
+    query = SyncJob.update(status=JobStatus.CRASHED.value, finished_at=utc_now()).where(
+        SyncJob.status == JobStatus.RUNNING.value
+    )
+    if started_before is not None:
+        query = query.where(SyncJob.started_at < started_before)
+    return query.execute()
+
+
+def add_job_error(
+    job_id: int,
+    message: str,
+    *,
+    detail: str = "",
+    source_description: str = "",
+    source_id: str | None = None,
+    destination_description: str = "",
+    destination_id: str | None = None,
+    bc_id: str | None = None,
+    dataverse_id: str | None = None,
+) -> JobErrorRecord:
+    """Log one failure of a job (it does not touch the job's counters)."""
+    row = JobError.create(
+        job=job_id,
+        message=message,
+        detail=detail,
+        source_description=source_description,
+        source_id=source_id,
+        destination_description=destination_description,
+        destination_id=destination_id,
+        bc_id=bc_id.lower() if bc_id else None,
+        dataverse_id=dataverse_id.lower() if dataverse_id else None,
+    )
+    return _job_error(row)
+
+
+def job_errors(job_id: int) -> list[JobErrorRecord]:
+    """The failures a job logged, in the order they happened."""
+    query = JobError.select().where(JobError.job == job_id).order_by(JobError.id)
+    return [_job_error(row) for row in query]
+
+
+def record_errors(*, bc_id: str | None = None, dataverse_id: str | None = None, limit: int = 100) -> list[JobErrorRecord]:
+    """The newest failures logged for one record, by its BC and/or Dataverse id."""
+    condition = None
+    for column, value in ((JobError.bc_id, bc_id), (JobError.dataverse_id, dataverse_id)):
+        if value:
+            term = column == value.lower()
+            condition = term if condition is None else condition | term
+    if condition is None:
+        return []
+    query = JobError.select().where(condition).order_by(JobError.id.desc()).limit(limit)
+    return [_job_error(row) for row in query]
+
+
+def delete_jobs_older_than(days: int) -> int:
+    """Clean up: delete jobs (and their errors) started more than ``days`` ago; 0 deletes all.
+
+    Running jobs are kept. Returns how many jobs were deleted.
+    """
+    condition = SyncJob.status != JobStatus.RUNNING.value
+    if days > 0:
+        condition &= SyncJob.started_at < utc_now() - timedelta(days=days)
+    with atomic():
+        # The foreign key cascades, but saying it here keeps errors from outliving their job
+        # even on a database opened without foreign-key enforcement.
+        JobError.delete().where(JobError.job.in_(SyncJob.select(SyncJob.id).where(condition))).execute()
+        return SyncJob.delete().where(condition).execute()
+
+
+def errors_overview(mapping: str | None = None) -> ErrorsOverview:
+    """The skipped, failed and broken couplings, for the errors screen."""
+    skipped: list[CouplingRecord] = []
+    failed: list[CouplingRecord] = []
+    broken: list[CouplingRecord] = []
+    for record in problem_couplings(mapping):
+        if record.broken:
+            broken.append(record)
+        elif record.skipped:
+            skipped.append(record)
+        else:
+            failed.append(record)
+    return ErrorsOverview(skipped=skipped, failed=failed, broken=broken)
+
+
+def _job(row: SyncJob) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        type=JobType(row.type),
+        direction=row.direction,
+        mapping=row.mapping,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        message=row.message,
+        status=JobStatus(row.status),
+        **{name: getattr(row, name) for name in COUNTERS},
+    )
+
+
+def _job_error(row: JobError) -> JobErrorRecord:
+    return JobErrorRecord(
+        id=row.id,
+        job_id=row.job_id,
+        created_at=row.created_at,
+        message=row.message,
+        detail=row.detail,
+        source_description=row.source_description,
+        source_id=row.source_id,
+        destination_description=row.destination_description,
+        destination_id=row.destination_id,
+        bc_id=row.bc_id,
+        dataverse_id=row.dataverse_id,
+    )
+

@@ -1,0 +1,68 @@
+"""Versioned schema of the coupling database, brought up to date at every start.
+
+``STEPS`` lists the schema steps in order; step *n* turns a schema-*(n-1)* database into a
+schema-*n* one and is recorded in ``schema_version``. Step 1 creates every table.
+
+To change the schema: edit ``models.py`` and append a step that makes the same change to an
+existing database (``playhouse.migrate.SchemaMigrator`` helps), e.g. ``add_column``. A fresh
+database runs all steps in order, so step 1 must keep creating the tables *as they were in
+schema 1*: when a later step alters a table, give step 1 a frozen copy of the old model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee
+
+from bc_tui.store.database import location
+from bc_tui.store.errors import StoreError
+from bc_tui.store.models import ALL_MODELS, SchemaVersion
+
+
+def _step_1_create_everything(db: peewee.Database) -> None:
+    """Create the couplings, intents, jobs, job errors, mappings and watermarks tables."""
+    db.create_tables([model for model in ALL_MODELS if model is not SchemaVersion], safe=True)
+
+
+STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything,)
+SCHEMA_VERSION = len(STEPS)
+
+
+def current_version(db: peewee.Database) -> int:
+    """The schema version of ``db``: 0 for an empty database."""
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    with db.bind_ctx([SchemaVersion]):
+        return SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
+
+
+def migrate(db: peewee.Database) -> int:
+    """Apply the schema steps ``db`` lacks, each in its own transaction; return the new version.
+
+    Safe to run at every start and from two processes at once (a step already recorded by the
+    other process is not applied twice). Raises :class:`StoreError` when the database was made
+    by a newer bc-tui.
+    """
+    with db.bind_ctx(list(ALL_MODELS)):
+        db.create_tables([SchemaVersion], safe=True)
+        version = current_version(db)
+        _refuse_newer(db, version)
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            try:
+                with db.atomic():
+                    if SchemaVersion.get_or_none(SchemaVersion.version == number) is not None:
+                        continue
+                    STEPS[number - 1](db)
+                    SchemaVersion.create(version=number)
+            except peewee.IntegrityError:
+                continue  # another process recorded this step first
+    return max(version, SCHEMA_VERSION)
+
+
+def _refuse_newer(db: peewee.Database, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The coupling database at {location(db)} was created by a newer bc-tui "
+            f"(schema {version}, this version knows {SCHEMA_VERSION}). Upgrade bc-tui."
+        )

@@ -1,0 +1,197 @@
+"""The tables of the coupling database (peewee models, bound through ``database_proxy``).
+
+Only the store's own modules use these; everything else gets plain dataclasses from
+``couplings``, ``jobs`` and ``mapping_store``. Columns are named after coupling-and-sync.md §7,
+§10 and §11. A change here needs a step in ``migrations.py``.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from bc_tui.store.database import database_proxy
+from bc_tui.store.fields import JSONTextField, UTCDateTimeField, utc_now
+
+GUID_LENGTH = 36
+
+
+class BaseModel(peewee.Model):
+    """Binds every table to the database chosen by ``connect``."""
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """One row per schema step applied; the highest is the database's schema version."""
+
+    version = peewee.IntegerField(primary_key=True)
+    applied_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "schema_version"
+
+
+class Coupling(BaseModel):
+    """A Business Central record coupled one-to-one with a Dataverse record ("CRM Integration Record")."""
+
+    mapping = peewee.CharField(max_length=64)  # table mapping name, e.g. "CUSTOMER"
+    bc_id = peewee.CharField(max_length=GUID_LENGTH)  # BC SystemId
+    dataverse_id = peewee.CharField(max_length=GUID_LENGTH)
+    bc_number = peewee.CharField(max_length=64, null=True)  # cached for lists
+    display_name = peewee.TextField(null=True)  # cached for lists
+    # Each side as of the last successful sync: only ever moves forward.
+    bc_modified_at = UTCDateTimeField(null=True)
+    bc_etag = peewee.TextField(null=True)
+    dataverse_modified_at = UTCDateTimeField(null=True)
+    dataverse_etag = peewee.TextField(null=True)
+    # The last sync in each direction: "success" / "failure" / NULL (never synced that way).
+    to_dataverse_result = peewee.CharField(max_length=16, null=True)
+    to_dataverse_job_id = peewee.IntegerField(null=True)  # no FK: old jobs are cleaned up
+    to_dataverse_error = peewee.TextField(null=True)
+    to_dataverse_at = UTCDateTimeField(null=True)
+    from_dataverse_result = peewee.CharField(max_length=16, null=True)
+    from_dataverse_job_id = peewee.IntegerField(null=True)
+    from_dataverse_error = peewee.TextField(null=True)
+    from_dataverse_at = UTCDateTimeField(null=True)
+    skipped = peewee.BooleanField(default=False)
+    deleted_side = peewee.CharField(max_length=16, null=True)  # "bc"/"dataverse": broken coupling
+    snapshot = JSONTextField(null=True)  # {"bc": {...}, "dataverse": {...}} as last synced
+    created_at = UTCDateTimeField(default=utc_now)
+    updated_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "couplings"
+        indexes = (
+            (("mapping", "bc_id"), True),
+            (("mapping", "dataverse_id"), True),
+            (("mapping", "skipped"), False),
+        )
+
+
+class CreateIntent(BaseModel):
+    """A counterpart about to be created, written *before* the create so a re-run never duplicates it."""
+
+    mapping = peewee.CharField(max_length=64)
+    source_side = peewee.CharField(max_length=16)  # "bc" or "dataverse": the record copied from
+    source_id = peewee.CharField(max_length=GUID_LENGTH)
+    planned_id = peewee.CharField(max_length=64)  # client-made Dataverse GUID or planned BC number
+    destination_id = peewee.CharField(max_length=GUID_LENGTH, null=True)  # once created
+    state = peewee.CharField(max_length=16, default="pending")  # "pending" / "created"
+    job_id = peewee.IntegerField(null=True)
+    created_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "create_intents"
+        indexes = ((("mapping", "source_side", "source_id"), True),)
+
+
+class SyncJob(BaseModel):
+    """One run of synchronization, coupling, uncoupling, creation or match-based coupling."""
+
+    type = peewee.CharField(max_length=32)
+    direction = peewee.CharField(max_length=32, null=True)
+    mapping = peewee.CharField(max_length=64, null=True)
+    started_at = UTCDateTimeField(default=utc_now)
+    finished_at = UTCDateTimeField(null=True)
+    message = peewee.TextField(default="")
+    inserted = peewee.IntegerField(default=0)
+    modified = peewee.IntegerField(default=0)
+    deleted = peewee.IntegerField(default=0)
+    unchanged = peewee.IntegerField(default=0)
+    skipped = peewee.IntegerField(default=0)
+    failed = peewee.IntegerField(default=0)
+    coupled = peewee.IntegerField(default=0)
+    uncoupled = peewee.IntegerField(default=0)
+    status = peewee.CharField(max_length=16, default="running")
+
+    class Meta:
+        table_name = "sync_jobs"
+        indexes = ((("started_at",), False),)
+
+
+class JobError(BaseModel):
+    """One failure inside a synchronization job ("Integration Synchronization Errors")."""
+
+    job = peewee.ForeignKeyField(SyncJob, backref="errors", on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=utc_now)
+    source_description = peewee.TextField(default="")
+    source_id = peewee.CharField(max_length=64, null=True)
+    destination_description = peewee.TextField(default="")
+    destination_id = peewee.CharField(max_length=64, null=True)
+    message = peewee.TextField()
+    detail = peewee.TextField(default="")
+    bc_id = peewee.CharField(max_length=GUID_LENGTH, null=True, index=True)
+    dataverse_id = peewee.CharField(max_length=GUID_LENGTH, null=True, index=True)
+
+    class Meta:
+        table_name = "job_errors"
+
+
+class TableMappingRow(BaseModel):
+    """A persisted ``TableMapping`` (filters as JSON lists of conditions)."""
+
+    name = peewee.CharField(max_length=64, unique=True)
+    position = peewee.IntegerField(default=0)
+    bc_entity = peewee.CharField(max_length=64)
+    dataverse_table = peewee.CharField(max_length=64)
+    dataverse_key = peewee.CharField(max_length=64)
+    dataverse_name_field = peewee.CharField(max_length=64)
+    direction = peewee.CharField(max_length=32)
+    table_filter = JSONTextField(default=list)
+    integration_table_filter = JSONTextField(default=list)
+    sync_only_coupled = peewee.BooleanField(default=True)
+    resolve_update_conflicts = peewee.CharField(max_length=32, default="none")
+    resolve_deletion_conflicts = peewee.CharField(max_length=32, default="none")
+
+    class Meta:
+        table_name = "table_mappings"
+
+
+class FieldMappingRow(BaseModel):
+    """A persisted ``FieldMapping``, in the order of its table mapping."""
+
+    table_mapping = peewee.ForeignKeyField(TableMappingRow, backref="field_rows", on_delete="CASCADE")
+    position = peewee.IntegerField(default=0)
+    label = peewee.CharField(max_length=128)
+    bc_field = peewee.CharField(max_length=128)
+    dataverse_field = peewee.CharField(max_length=128)
+    direction = peewee.CharField(max_length=32)
+    enabled = peewee.BooleanField(default=True)
+    constant = JSONTextField(null=True)
+    validate = peewee.BooleanField(default=False)
+    clear_on_failed_sync = peewee.BooleanField(default=False)
+    not_null = peewee.BooleanField(default=False)
+    is_code = peewee.BooleanField(default=False)
+    use_for_matching = peewee.BooleanField(default=False)
+    case_sensitive_matching = peewee.BooleanField(default=False)
+    match_priority = peewee.IntegerField(default=0)
+    transformation = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "field_mappings"
+
+
+class SyncWatermark(BaseModel):
+    """Per table mapping and side: records modified up to here were seen by "synchronize modified"."""
+
+    mapping = peewee.CharField(max_length=64)
+    side = peewee.CharField(max_length=16)
+    modified_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "sync_watermarks"
+        indexes = ((("mapping", "side"), True),)
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion,
+    Coupling,
+    CreateIntent,
+    SyncJob,
+    JobError,
+    TableMappingRow,
+    FieldMappingRow,
+    SyncWatermark,
+)

@@ -1,0 +1,37 @@
+"""Watermarks for "synchronize modified records": per table mapping and side, the latest
+modified time already synchronized, so the next run only reads records changed after it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bc_tui.store.couplings import Side
+from bc_tui.store.database import atomic
+from bc_tui.store.models import SyncWatermark
+
+
+def get_watermark(mapping: str, side: Side) -> datetime | None:
+    """The modified time up to which ``side`` of ``mapping`` has been synchronized, or None."""
+    row = SyncWatermark.get_or_none((SyncWatermark.mapping == mapping) & (SyncWatermark.side == Side(side).value))
+    return row.modified_at if row else None
+
+
+def advance_watermark(mapping: str, side: Side, modified_at: datetime) -> datetime:
+    """Move the watermark forward to ``modified_at`` (never back); return the stored value."""
+    side = Side(side)
+    with atomic():
+        current = get_watermark(mapping, side)
+        if current is None:
+            SyncWatermark.create(mapping=mapping, side=side.value, modified_at=modified_at)
+        elif modified_at > current:
+            SyncWatermark.update(modified_at=modified_at).where(
+                (SyncWatermark.mapping == mapping) & (SyncWatermark.side == side.value)
+            ).execute()
+        else:
+            return current
+    return modified_at
+
+
+def reset_watermarks(mapping: str) -> None:
+    """Forget the watermarks of ``mapping`` so the next run looks at every record again."""
+    SyncWatermark.delete().where(SyncWatermark.mapping == mapping).execute()

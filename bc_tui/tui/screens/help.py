@@ -1,0 +1,40 @@
+"""The help screen: every key of the screen the user came from, with what it does."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from bc_tui.tui.bindings import BindingEntry
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal table of keys, descriptions and where each key works."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss(None)", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, entries: Sequence[BindingEntry]) -> None:
+        super().__init__()
+        self._entries = list(entries)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog"):
+            yield Static("Keys", id="help-title")
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield Static("esc closes · keys can be remapped in the [keys] table of the config file",
+                         id="help-hint", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Keys", "Action", "Where", "Binding id")
+        # The list's keys first, then the screen's, then the app's: nearest first, as they apply.
+        for entry in self._entries:
+            table.add_row(entry.keys_text, entry.description, entry.where, entry.binding_id or "")
+        table.focus()

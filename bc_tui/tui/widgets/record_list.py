@@ -1,0 +1,603 @@
+"""A virtual, paged, multi-select list of records for tables of 100,000 rows and more.
+
+The list never holds the whole table: it draws each visible line on demand (``render_line``, the
+Line API, as Textualize/toolong does) and fetches only the pages around the viewport from an
+async `PageSource`, in a worker, keeping a small LRU cache of pages. Rows not loaded yet show a
+placeholder. Marks (k9s / htop style) are keyed by the record's stable key, and "mark all" is a
+flag plus exclusions, so marking 100,000 records fetches nothing.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import lru_cache
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from bc_tui.tui.marks import Marks, MarkSelection
+from bc_tui.tui.sources import PageSource, Row
+
+MARK_GLYPH = "●"
+PLACEHOLDER = "…"
+_MARK_WIDTH = 2  # the glyph and a space
+_BULK_PAGE_SIZE = 1000  # page size when resolving "all marked" into keys
+
+
+@lru_cache(maxsize=256)
+def _parse_style(style: str) -> Style:
+    """Parse a row's style string once (rows repeat the same few styles)."""
+    try:
+        return Style.parse(style)
+    except Exception:  # a bad style from a source must not break drawing
+        return Style()
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` cells (an ellipsis shows a cut)."""
+    text = text.replace("\n", " ")
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + PLACEHOLDER
+
+
+class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
+    """A keyboard-driven list of records with a cursor row and marks.
+
+    Keys: up/down (j/k) move, pageup/pagedown, home/end (g/G) jump, enter opens, space marks and
+    moves down, shift+up/down extend a mark, v starts/stops a range mark, ctrl+a marks all,
+    escape/u clear the marks. Every binding has an id (``list.*``) for the keymap.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("home,g", "first", "First record", show=False, id="list.first"),
+        Binding("end,G", "last", "Last record", show=False, id="list.last"),
+        Binding("left", "scroll_left", "Scroll left", show=False, id="list.scroll_left"),
+        Binding("right", "scroll_right", "Scroll right", show=False, id="list.scroll_right"),
+        Binding("enter", "open", "Open", id="list.open"),
+        Binding("space", "toggle_mark", "Mark", id="list.mark"),
+        Binding("shift+down", "mark_down", "Extend mark down", show=False, id="list.mark_down"),
+        Binding("shift+up", "mark_up", "Extend mark up", show=False, id="list.mark_up"),
+        Binding("v", "range_mark", "Range mark", show=False, id="list.range_mark"),
+        Binding("ctrl+a", "mark_all", "Mark all", id="list.mark_all"),
+        Binding("escape,u", "clear_marks", "Clear marks", show=False, id="list.clear_marks"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "record-list--header",
+        "record-list--cursor",
+        "record-list--marked",
+        "record-list--mark",
+        "record-list--placeholder",
+    }
+
+    DEFAULT_CSS = """
+    RecordList {
+        background: $surface;
+        color: $foreground;
+        & > .record-list--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .record-list--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .record-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .record-list--marked { background: $accent-muted; color: $foreground; }
+        & > .record-list--mark { color: $foreground; text-style: bold; }
+        & > .record-list--placeholder { color: $text-muted; }
+    }
+    """
+
+    cursor_row: reactive[int] = reactive(0, init=False)
+    """Index of the cursor row in the list (0-based)."""
+
+    marked_count: reactive[int] = reactive(0, init=False)
+    """How many records are marked (with "mark all": the row count minus exclusions)."""
+
+    class Opened(Message):
+        """The user opened a record (enter, or a click on the cursor row / a double click)."""
+
+        def __init__(self, record_list: RecordList, key: str, index: int) -> None:
+            super().__init__()
+            self.record_list = record_list
+            self.key = key
+            self.index = index
+
+        @property
+        def control(self) -> RecordList:
+            """The list that posted the message."""
+            return self.record_list
+
+    class MarksChanged(Message):
+        """The set of marked records changed; ``count`` is the new number of marks."""
+
+        def __init__(self, record_list: RecordList, count: int) -> None:
+            super().__init__()
+            self.record_list = record_list
+            self.count = count
+
+        @property
+        def control(self) -> RecordList:
+            """The list that posted the message."""
+            return self.record_list
+
+    class Highlighted(Message):
+        """The cursor moved; ``key`` is None while its row is still loading."""
+
+        def __init__(self, record_list: RecordList, key: str | None, index: int) -> None:
+            super().__init__()
+            self.record_list = record_list
+            self.key = key
+            self.index = index
+
+        @property
+        def control(self) -> RecordList:
+            """The list that posted the message."""
+            return self.record_list
+
+    def __init__(
+        self,
+        source: PageSource,
+        *,
+        page_size: int = 100,
+        cache_pages: int = 64,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """A list over ``source``, fetching ``page_size`` rows at a time and caching
+        ``cache_pages`` pages."""
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        if page_size < 1 or cache_pages < 2:
+            raise ValueError("page_size must be at least 1 and cache_pages at least 2")
+        self._source = source
+        self.page_size = page_size
+        self._cache_pages = cache_pages
+        self._pages: OrderedDict[int, list[Row]] = OrderedDict()
+        self._pending: set[int] = set()  # pages the current viewport worker is fetching
+        self._pending_token = 0
+        self._count: int | None = None  # None: the source does not know yet
+        self._known_end = 0  # rows known to exist when the count is unknown
+        self._end_reached = False
+        self._generation = 0  # bumped by refresh_data, so late pages of old data are dropped
+        self._marks = Marks()
+        self._range_anchor: int | None = None
+        self._widths = self._column_widths()
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def source(self) -> PageSource:
+        """The page source this list shows."""
+        return self._source
+
+    @property
+    def row_count(self) -> int:
+        """Rows the list can show now: the source's count, or the rows known so far."""
+        if self._count is not None:
+            return self._count
+        # Unknown count: one page of placeholders past the known end lets the user scroll on.
+        return self._known_end + (0 if self._end_reached else self.page_size)
+
+    @property
+    def count_known(self) -> bool:
+        """Whether the row count is known (from ``count()`` or from reaching the end)."""
+        return self._count is not None or self._end_reached
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the record under the cursor, or None while its row is loading."""
+        row = self.row_at(self.cursor_row)
+        return row.key if row is not None else None
+
+    @property
+    def selection(self) -> MarkSelection:
+        """The marks as a frozen value ("all" stays a flag plus exclusions)."""
+        return self._marks.snapshot()
+
+    def row_at(self, index: int) -> Row | None:
+        """The row at ``index`` if its page is loaded, else None."""
+        page = self._pages.get(index // self.page_size)
+        if page is None:
+            return None
+        offset = index % self.page_size
+        return page[offset] if offset < len(page) else None
+
+    def is_marked(self, key: str) -> bool:
+        """Whether the record ``key`` is marked."""
+        return self._marks.is_marked(key)
+
+    async def marked_keys(self) -> list[str]:
+        """The keys of every marked record; with "mark all" this walks the whole source once."""
+        selection = self._marks.snapshot()
+        if not selection.all:
+            return list(selection.keys)
+        keys: list[str] = []
+        start = 0
+        while True:
+            rows = await self._source.page(start, _BULK_PAGE_SIZE)
+            keys.extend(row.key for row in rows if row.key not in selection.excluded)
+            if len(rows) < _BULK_PAGE_SIZE:
+                return keys
+            start += _BULK_PAGE_SIZE
+
+    def mark_keys(self, keys: list[str]) -> None:
+        """Mark records by key (e.g. to restore a selection)."""
+        self._marks.mark(keys)
+        self._marks_changed()
+
+    def clear_marks(self) -> None:
+        """Unmark everything and leave range-mark mode."""
+        self._range_anchor = None
+        self._marks.clear()
+        self._marks_changed()
+
+    def set_source(self, source: PageSource) -> None:
+        """Show another source (e.g. the same table with a new filter); marks are kept."""
+        self._source = source
+        self._widths = self._column_widths()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Forget cached pages and the count, and fetch again (after a filter, sort or sync).
+
+        Marks are kept (they follow keys); the cursor stays at its index, clamped.
+        """
+        self._generation += 1
+        self.workers.cancel_group(self, "pages")
+        self._pages.clear()
+        self._pending.clear()
+        self._count = None
+        self._known_end = 0
+        self._end_reached = False
+        self._update_virtual_size()
+        self.refresh()
+        self._load_count()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def on_mount(self) -> None:
+        """Ask the source for its size and its first pages."""
+        super().on_mount()
+        self._update_virtual_size()
+        self._load_count()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A taller viewport may need more pages."""
+        self._request_visible_pages()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolling (by keys, wheel or scrollbar) fetches the pages that come into view."""
+        super().watch_scroll_y(old_value, new_value)
+        self._request_visible_pages()
+
+    def watch_cursor_row(self, old_row: int, new_row: int) -> None:
+        """Keep the cursor visible, redraw both rows, and tell the screen."""
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.cursor_key, new_row))
+
+    def watch_marked_count(self, count: int) -> None:
+        """Redraw when the marks change."""
+        self.refresh()
+
+    # ----------------------------------------------------------------- fetching
+
+    @work(exclusive=True, group="count")
+    async def _load_count(self) -> None:
+        generation = self._generation
+        count = await self._source.count()
+        if generation != self._generation:
+            return
+        self._count = count
+        if count is not None:
+            self._end_reached = True
+        self._after_size_change()
+
+    def _after_size_change(self) -> None:
+        self._update_virtual_size()
+        if self.row_count and self.cursor_row >= self.row_count:
+            self.cursor_row = self.row_count - 1
+        if self._marks.all:  # "all" counts rows, so the count of marks moved too
+            self._marks_changed()
+        self._request_visible_pages()
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        width = _MARK_WIDTH + sum(self._widths)
+        self.virtual_size = Size(width, self.row_count + 1)  # +1: the header line
+
+    def _visible_rows(self) -> int:
+        """Rows of records the viewport shows (its height less the header line)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _request_visible_pages(self) -> None:
+        """Start fetching the pages around the viewport that are neither cached nor on the way."""
+        if not self.is_mounted or self.row_count == 0 and self._count is not None:
+            return
+        height = self._visible_rows()
+        top = int(self.scroll_y)
+        first = max(top - height // 2, 0)
+        last = top + height + height // 2
+        if self._count is not None:
+            last = min(last, self._count - 1)
+        if last < first:
+            return
+        wanted = range(first // self.page_size, last // self.page_size + 1)
+        missing = [page for page in wanted if page not in self._pages]
+        if not missing or set(missing) <= self._pending:
+            return
+        # Pages in view first, the margins after, so the screen fills as soon as possible.
+        in_view = range(top // self.page_size, (top + height) // self.page_size + 1)
+        missing.sort(key=lambda page: (page not in in_view, page))
+        self._pending = set(missing)
+        self._pending_token += 1
+        self._load_pages(missing, self._pending_token)
+
+    @work(exclusive=True, group="pages")
+    async def _load_pages(self, pages: list[int], token: int) -> None:
+        # exclusive: a newer viewport request cancels this one (e.g. G pressed while loading).
+        try:
+            for page in pages:
+                if page not in self._pages:
+                    await self._fetch_page(page)
+        finally:
+            if token == self._pending_token:  # a newer request owns _pending otherwise
+                self._pending.clear()
+
+    async def _fetch_page(self, page: int) -> list[Row]:
+        """Fetch one page from the source into the cache (also used by range marks)."""
+        generation = self._generation
+        start = page * self.page_size
+        rows = await self._source.page(start, self.page_size)
+        if generation != self._generation:
+            return rows
+        self._store_page(page, rows)
+        size_changed = False
+        if self._count is None:
+            if rows:
+                end = start + len(rows)
+                if end > self._known_end:
+                    self._known_end = end
+                    size_changed = True
+            if len(rows) < self.page_size and start <= self._known_end:
+                self._end_reached = True
+                self._known_end = start + len(rows)
+                size_changed = True
+        if size_changed:
+            self._after_size_change()
+        self.refresh()
+        if page == self.cursor_row // self.page_size:
+            self.post_message(self.Highlighted(self, self.cursor_key, self.cursor_row))
+        return rows
+
+    def _store_page(self, page: int, rows: list[Row]) -> None:
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        while len(self._pages) > self._cache_pages:
+            self._pages.popitem(last=False)
+
+    # ----------------------------------------------------------------- drawing
+
+    def _column_widths(self) -> list[int]:
+        return [max(column.width, 1) + 1 for column in self._source.columns]  # +1: a gap
+
+    def render_line(self, y: int) -> Strip:
+        """Draw line ``y`` of the viewport: the header at 0, then records from the scroll offset."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            header_style = self.get_component_rich_style("record-list--header")
+            text = " " * _MARK_WIDTH + "".join(
+                _fit(column.title, w) for column, w in zip(self._source.columns, self._widths)
+            )
+            strip = Strip([Segment(text, header_style)])
+            return strip.crop_extend(scroll_x, scroll_x + width, header_style)
+        index = int(scroll_y) + y - 1
+        if index >= self.row_count:
+            return Strip.blank(width, base)
+        strip, fill = self._render_row(index)
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
+
+    def _render_row(self, index: int) -> tuple[Strip, Style]:
+        """The full-width line of record ``index`` and the style to pad it with."""
+        base = self.rich_style
+        row = self.row_at(index)
+        if row is not None:
+            self._pages.move_to_end(index // self.page_size)  # recently drawn: keep it
+        style = base
+        if row is not None and row.style:
+            style = style + _parse_style(row.style)
+        marked = row is not None and self._marks.is_marked(row.key)
+        if marked:
+            style = style + self.get_component_rich_style("record-list--marked", partial=True)
+        glyph_style = style + self.get_component_rich_style("record-list--mark", partial=True)
+        if index == self.cursor_row:
+            cursor = self.get_component_rich_style("record-list--cursor", partial=True)
+            style, glyph_style = style + cursor, glyph_style + cursor
+        segments = [Segment(f"{MARK_GLYPH} " if marked else "  ", glyph_style)]
+        if row is None:
+            placeholder = style + self.get_component_rich_style(
+                "record-list--placeholder", partial=True
+            )
+            segments.append(Segment(_fit(PLACEHOLDER, self._widths[0] if self._widths else 1), placeholder))
+        else:
+            text = "".join(
+                _fit(row.cells.get(column.key, ""), w)
+                for column, w in zip(self._source.columns, self._widths)
+            )
+            segments.append(Segment(text, style))
+        return Strip(segments), style
+
+    def render_lines_text(self) -> list[str]:
+        """The viewport as plain text lines (for tests and screen readers of the log)."""
+        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
+
+    # ----------------------------------------------------------------- cursor
+
+    def _scroll_to_cursor(self) -> None:
+        height = self._visible_rows()
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
+
+    def _move_cursor(self, index: int) -> None:
+        """Move the cursor, clamped; in range-mark mode, mark everything from the anchor."""
+        last = max(self.row_count - 1, 0)
+        self.cursor_row = min(max(index, 0), last)
+        if self._range_anchor is not None:
+            self._mark_range(self._range_anchor, self.cursor_row)
+
+    def action_cursor_up(self) -> None:
+        """Move the cursor up one record."""
+        self._move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        """Move the cursor down one record."""
+        self._move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        """Move the cursor up one screenful."""
+        self._move_cursor(self.cursor_row - self._visible_rows())
+
+    def action_page_down(self) -> None:
+        """Move the cursor down one screenful."""
+        self._move_cursor(self.cursor_row + self._visible_rows())
+
+    def action_first(self) -> None:
+        """Jump to the first record."""
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        """Jump to the last record (fetching only the last page)."""
+        self._move_cursor(self.row_count - 1)
+
+    def action_open(self) -> None:
+        """Open the record under the cursor."""
+        row = self.row_at(self.cursor_row)
+        if row is None:
+            self.app.bell()  # still loading
+            return
+        self.post_message(self.Opened(self, row.key, self.cursor_row))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click moves the cursor; a click on the cursor row (or a double click) opens."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index >= self.row_count:
+            return
+        if index == self.cursor_row or event.chain >= 2:
+            self.cursor_row = index
+            self.action_open()
+        else:
+            self._move_cursor(index)
+
+    # ----------------------------------------------------------------- marks
+
+    def _marks_changed(self) -> None:
+        count = self._marks.count(self.row_count if self.count_known else self._known_end)
+        self.marked_count = count
+        self.post_message(self.MarksChanged(self, count))
+        self.refresh()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the record under the cursor, then move down."""
+        row = self.row_at(self.cursor_row)
+        if row is None:
+            self.app.bell()
+            return
+        self._marks.toggle(row.key)
+        self._marks_changed()
+        self._move_cursor(self.cursor_row + 1)
+
+    def action_mark_down(self) -> None:
+        """Mark the cursor row and the one below, moving down (extends a mark)."""
+        start = self.cursor_row
+        self._move_cursor(start + 1)
+        self._mark_range(start, self.cursor_row)
+
+    def action_mark_up(self) -> None:
+        """Mark the cursor row and the one above, moving up (extends a mark)."""
+        start = self.cursor_row
+        self._move_cursor(start - 1)
+        self._mark_range(self.cursor_row, start)
+
+    def action_range_mark(self) -> None:
+        """Start a range mark at the cursor (moves then mark every row from here); again to stop."""
+        if self._range_anchor is None:
+            self._range_anchor = self.cursor_row
+            self._mark_range(self.cursor_row, self.cursor_row)
+        else:
+            self._range_anchor = None
+
+    def action_mark_all(self) -> None:
+        """Mark every record of the list (without fetching them)."""
+        self._range_anchor = None
+        self._marks.mark_all()
+        self._marks_changed()
+
+    def action_clear_marks(self) -> None:
+        """Clear the marks; with nothing marked the key goes on to the screen (escape = back)."""
+        if self._marks.is_empty and self._range_anchor is None:
+            raise SkipAction()
+        self.clear_marks()
+
+    def _mark_range(self, first: int, last: int) -> None:
+        """Mark rows ``first`` … ``last``; rows not loaded yet are fetched, then marked."""
+        first, last = min(first, last), max(first, last)
+        missing = {
+            page
+            for page in range(first // self.page_size, last // self.page_size + 1)
+            if page not in self._pages
+        }
+        if missing:
+            self._mark_range_later(first, last, sorted(missing))
+            return
+        self._marks.mark(self._keys_between(first, last))
+        self._marks_changed()
+
+    def _keys_between(self, first: int, last: int) -> list[str]:
+        keys = []
+        for index in range(first, last + 1):
+            row = self.row_at(index)
+            if row is not None:
+                keys.append(row.key)
+        return keys
+
+    @work(group="marks")
+    async def _mark_range_later(self, first: int, last: int, pages: list[int]) -> None:
+        rows: dict[int, list[Row]] = {}
+        for page in pages:
+            rows[page] = await self._fetch_page(page)
+        keys = []
+        for index in range(first, last + 1):
+            page, offset = divmod(index, self.page_size)
+            source = rows.get(page) or self._pages.get(page) or []
+            if offset < len(source):
+                keys.append(source[offset].key)
+        self._marks.mark(keys)
+        self._marks_changed()

@@ -1,0 +1,63 @@
+"""The repeated-failure rule and how records are named in messages."""
+
+from __future__ import annotations
+
+from bc_tui.domain.mappings import SyncDirection, TableMapping
+from bc_tui.domain.names import describe, describe_bc, describe_dataverse, join_labels, sentence, side_name
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.skipped import REPEATED_FAILURE, judge_failure
+
+
+def test_first_failure_is_not_skipped() -> None:
+    verdict = judge_failure("Phone No. is too long.", None, transient=False)
+    assert not verdict.skip and verdict.full_message == "Phone No. is too long."
+
+
+def test_same_failure_twice_marks_the_record_skipped() -> None:
+    verdict = judge_failure("Phone No. is too long.", "Phone No. is too long.", transient=False)
+    assert verdict.skip
+    assert verdict.message == "Phone No. is too long."
+    assert verdict.full_message == (
+        "Phone No. is too long. The record will be skipped for further synchronization due to a repeatable failure."
+    )
+    assert REPEATED_FAILURE.startswith("The record will be skipped")
+
+
+def test_different_failure_is_not_skipped() -> None:
+    assert not judge_failure("Phone No. is too long.", "Name is blank.", transient=False).skip
+
+
+def test_transient_failures_never_mark_skipped() -> None:
+    assert not judge_failure("Dataverse is throttling requests.", "Dataverse is throttling requests.", transient=True).skip
+
+
+def test_describe_records(customers: TableMapping, contacts: TableMapping, bc_customer: dict, dv_contact: dict) -> None:
+    assert describe_bc(customers, bc_customer) == "customer 10000 Adatum Corporation"
+    assert describe_dataverse(customers, {"accountid": "d1", "name": "Adatum"}) == "account Adatum"
+    assert describe_dataverse(customers, {"accountid": "d1"}) == "account d1"
+    no_fullname = {k: v for k, v in dv_contact.items() if k != "fullname"}
+    assert describe_dataverse(contacts, no_fullname) == "contact Mary Ann Smith"
+    assert describe(customers, None, {"name": "Adatum"}) == "account Adatum"
+    assert sentence("customer 10000") == "Customer 10000"
+
+
+def test_labels_and_sides() -> None:
+    assert join_labels(["Phone No."]) == "Phone No."
+    assert join_labels(["Name", "Phone No.", "City"]) == "Name, Phone No. and City"
+    assert side_name(SyncDirection.TO_DATAVERSE) == "Dataverse"
+    assert side_name(SyncDirection.TO_DATAVERSE, destination=False) == "Business Central"
+    assert {o.value for o in Outcome} == {
+        "inserted", "modified", "unchanged", "skipped", "failed", "conflict", "coupled", "uncoupled", "deleted",
+    }
+
+
+def test_company_not_coupled_names_the_company(contacts: TableMapping, bc_contact: dict) -> None:
+    from bc_tui.domain.messages import company_not_coupled, not_coupled_question
+
+    assert company_not_coupled(contacts, bc_contact) == (
+        "Cannot create contact CT000012 Mary Ann Smith in Dataverse: its company CT000010 Adatum Corporation is not "
+        "coupled to a Dataverse account. Couple the company's customer first, then synchronize the contact again."
+    )
+    assert not_coupled_question("customer 10000 Adatum") == (
+        "Customer 10000 Adatum is not coupled to Dataverse. Do you want to create a coupling?"
+    )

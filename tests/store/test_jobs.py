@@ -1,0 +1,113 @@
+"""The synchronization job log, its errors, clean-up, and the errors overview."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import peewee
+import pytest
+
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.store.couplings import Side, SyncResult, couple, mark_broken, record_sync_result, set_skipped
+from bc_tui.store.errors import NotFoundError
+from bc_tui.store.fields import utc_now
+from bc_tui.store.jobs import (
+    JobStatus,
+    JobType,
+    add_job_error,
+    delete_jobs_older_than,
+    errors_overview,
+    finish_job,
+    get_job,
+    increment,
+    job_errors,
+    list_jobs,
+    mark_interrupted_jobs,
+    record_errors,
+    start_job,
+)
+from bc_tui.store.models import SyncJob
+
+
+def test_a_job_counts_and_finishes(store: peewee.Database) -> None:
+    job = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER", direction=SyncDirection.TO_DATAVERSE)
+    assert (job.status, job.direction, job.finished_at, job.duration) == (JobStatus.RUNNING, "to-dataverse", None, None)
+    increment(job.id, modified=2, failed=1)
+    increment(job.id, modified=1, unchanged=5, skipped=0)
+    done = finish_job(job.id, message="3 of 4 records synchronized.")
+    assert (done.modified, done.failed, done.unchanged, done.inserted) == (3, 1, 5, 0)
+    assert done.status is JobStatus.FINISHED and done.message == "3 of 4 records synchronized."
+    assert done.duration is not None and done.duration >= timedelta(0)
+
+
+def test_unknown_counter_is_a_programming_error(store: peewee.Database) -> None:
+    job = start_job(JobType.COUPLING)
+    with pytest.raises(ValueError, match="unknown job counters"):
+        increment(job.id, updated=1)
+
+
+def test_jobs_are_listed_newest_first_and_filtered(store: peewee.Database) -> None:
+    first = start_job(JobType.COUPLING, mapping="CUSTOMER")
+    second = start_job(JobType.MATCH_BASED_COUPLING, mapping="CONTACT")
+    third = finish_job(start_job(JobType.UNCOUPLING, mapping="CUSTOMER").id, JobStatus.CANCELLED)
+    assert [j.id for j in list_jobs()] == [third.id, second.id, first.id]
+    assert [j.id for j in list_jobs(mapping="CUSTOMER")] == [third.id, first.id]
+    assert [j.type for j in list_jobs(job_type=JobType.MATCH_BASED_COUPLING)] == [JobType.MATCH_BASED_COUPLING]
+    assert list_jobs()[0].status is JobStatus.CANCELLED
+
+
+def test_errors_belong_to_their_job_and_to_their_record(store: peewee.Database) -> None:
+    job = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER")
+    other = start_job(JobType.CREATION, mapping="CUSTOMER")
+    error = add_job_error(
+        job.id, "The Dataverse record coupled to 10000 was deleted.", detail="HTTP 404",
+        source_description="Customer 10000", source_id="B1", destination_description="Account Adatum",
+        destination_id="d1", bc_id="B1", dataverse_id="D1",
+    )
+    add_job_error(other.id, "Another failure.", bc_id="b2")
+    assert job_errors(job.id) == [error]
+    assert (error.bc_id, error.dataverse_id, error.source_id) == ("b1", "d1", "B1")
+    assert record_errors(bc_id="b1") == [error]
+    assert record_errors(dataverse_id="d1") == [error]
+    assert record_errors() == []
+
+
+def test_clean_up_deletes_old_finished_jobs_with_their_errors(store: peewee.Database) -> None:
+    old = finish_job(start_job(JobType.SYNCHRONIZATION).id)
+    add_job_error(old.id, "Old failure.")
+    recent = finish_job(start_job(JobType.SYNCHRONIZATION).id)
+    old_running = start_job(JobType.SYNCHRONIZATION)
+    ten_days_ago = utc_now() - timedelta(days=10)
+    SyncJob.update(started_at=ten_days_ago).where(SyncJob.id.in_([old.id, old_running.id])).execute()
+    assert delete_jobs_older_than(7) == 1
+    with pytest.raises(NotFoundError, match=f"The synchronization job {old.id} no longer exists"):
+        get_job(old.id)
+    assert job_errors(old.id) == []
+    assert {j.id for j in list_jobs()} == {recent.id, old_running.id}  # running jobs are kept
+    assert delete_jobs_older_than(0) == 1  # "delete all" keeps the running one too
+    assert [j.id for j in list_jobs()] == [old_running.id]
+
+
+def test_jobs_left_running_by_a_dead_process_become_crashed(store: peewee.Database) -> None:
+    stale = start_job(JobType.SYNCHRONIZATION)
+    SyncJob.update(started_at=utc_now() - timedelta(hours=1)).where(SyncJob.id == stale.id).execute()
+    mine = start_job(JobType.SYNCHRONIZATION)
+    assert mark_interrupted_jobs(started_before=utc_now() - timedelta(minutes=5)) == 1
+    assert get_job(stale.id).status is JobStatus.CRASHED
+    assert get_job(mine.id).status is JobStatus.RUNNING
+
+
+def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(store: peewee.Database) -> None:
+    couple("CUSTOMER", "fine", "d0")
+    failed = couple("CUSTOMER", "b1", "d1")
+    record_sync_result(failed.id, SyncDirection.FROM_DATAVERSE, SyncResult.FAILURE, error="Bad.")
+    skipped = couple("CUSTOMER", "b2", "d2")
+    set_skipped([skipped.id])
+    broken = couple("CONTACT", "b3", "d3")
+    mark_broken(broken.id, Side.BC)
+    overview = errors_overview()
+    assert [r.bc_id for r in overview.failed] == ["b1"]
+    assert [r.bc_id for r in overview.skipped] == ["b2"]
+    assert [r.bc_id for r in overview.broken] == ["b3"]
+    assert overview.total == 3
+    assert errors_overview("CONTACT").total == 1

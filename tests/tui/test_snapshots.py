@@ -1,0 +1,65 @@
+"""Screen snapshots (SVG) of the main screen and the help screen at 120x40.
+
+Update deliberately after checking the screen reads well:
+``.venv/bin/python -m pytest tests/tui/test_snapshots.py --snapshot-update``.
+The SVGs live in ``tests/tui/snapshots/test_snapshots/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_textual_snapshot
+
+from tests.tui.conftest import make_app
+
+SIZE = (120, 40)
+SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
+
+
+class _SnapshotsDirExtension(pytest_textual_snapshot.SVGImageExtension):
+    """Store the SVGs in tests/tui/snapshots/<module>/ rather than in __snapshots__/<module>/."""
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        return str(SNAPSHOT_DIR / test_location.basename)
+
+
+@pytest.fixture(autouse=True)
+def _snapshots_in_our_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # snap_compare looks the extension class up on its module at call time.
+    monkeypatch.setattr(pytest_textual_snapshot, "SVGImageExtension", _SnapshotsDirExtension)
+
+
+async def _loaded(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _loaded_with_marks(pilot) -> None:
+    await _loaded(pilot)
+    await pilot.press("down", "space", "space", "down", "space")
+    pilot.app.show_message("Press enter to open a record, space to mark it.")
+    await pilot.pause()
+
+
+def test_main_screen_dark(snap_compare) -> None:
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_loaded_with_marks)
+
+
+def test_main_screen_light(snap_compare) -> None:
+    app, _ = make_app(theme="textual-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_loaded_with_marks)
+
+
+def test_help_screen(snap_compare) -> None:
+    app, _ = make_app()
+
+    async def open_help(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
