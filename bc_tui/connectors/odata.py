@@ -18,6 +18,8 @@ Retries and idempotency. A failed attempt is classified as
 from __future__ import annotations
 
 import email.utils
+import socket
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -583,15 +585,19 @@ def with_query(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
 
 
 def _connect_cause(exc: httpx.TransportError) -> str:
-    """A few plain words for why a connection could not be opened."""
-    text = str(exc)
-    low = text.lower()
+    """A few plain words for why a connection could not be opened (looking down the cause chain)."""
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         return "the connection timed out"
-    if "refused" in low:
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "the connection was refused"
-    if "name or service not known" in low or "nodename" in low or "getaddrinfo" in low or "name resolution" in low:
+    if any(isinstance(e, socket.gaierror) for e in chain):
         return "the host name could not be resolved"
-    if "certificate" in low or "ssl" in low:
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
         return "its TLS certificate could not be verified"
-    return text or type(exc).__name__
+    text = str(exc)
+    return text[0].lower() + text[1:] if text else type(exc).__name__

@@ -90,6 +90,12 @@ def _not_found(table_logical_name: str, key: str) -> ApiError:
     return ApiError(404, E_NOT_FOUND, f"{table_logical_name} With Id = {key} Does Not Exist")
 
 
+def _version_mismatch() -> ApiError:
+    return ApiError(
+        412, E_VERSION_MISMATCH, "The version of the existing record doesn't match the RowVersion property provided."
+    )
+
+
 def _normalize_guid(text: str) -> str | None:
     """``text`` as a lower-case hyphenated GUID, or None when it is not one."""
     try:
@@ -685,7 +691,7 @@ class DataverseApi:
         if if_none_match == "*":  # "create only"
             raise self._duplicate()
         if if_match is not None and not _etag_matches(if_match, existing):
-            raise ApiError(412, E_VERSION_MISMATCH, "The version of the existing record doesn't match the RowVersion property provided.")
+            raise _version_mismatch()
         if table is CONTACTS:
             changes["fullname"] = contact_fullname({**existing, **changes})
         stored = self.store.update(table.store_set, key, changes)
@@ -696,7 +702,7 @@ class DataverseApi:
         existing = self._existing(table, key)
         if_match = _conditional(request.headers, "if-match")
         if if_match is not None and not _etag_matches(if_match, existing):
-            raise ApiError(412, E_VERSION_MISMATCH, "The version of the existing record doesn't match the RowVersion property provided.")
+            raise _version_mismatch()
         self.store.delete(table.store_set, key)
         return ApiResponse.empty(204)
 

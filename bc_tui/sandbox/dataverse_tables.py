@@ -174,7 +174,12 @@ LOGICAL_NAMES = {
 
 
 def contact_fullname(row: Mapping[str, object]) -> str | None:
-    """``fullname`` as Dataverse computes it: the non-empty name parts joined by spaces."""
-    parts = [str(row[p]).strip() for p in ("firstname", "middlename", "lastname") if row.get(p)]
+    """``fullname`` as Dataverse computes it on every write of a contact.
+
+    The format is an organization setting (``FullNameConventionCode``); the sandbox's
+    organization uses "First Last" (value 1), as its demo data does: the middle name is not
+    part of it.
+    """
+    parts = [str(row[p]).strip() for p in ("firstname", "lastname") if row.get(p)]
     text = " ".join(p for p in parts if p)
     return text or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 import threading
 from typing import Any, Callable
 
@@ -46,8 +47,21 @@ def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def _origin(server: uvicorn.Server, host: str) -> str:
-    sock = server.servers[0].sockets[0]
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves: a busy port is a plain OSError, and port 0 is resolved."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _origin(sock: socket.socket, host: str) -> str:
     port = sock.getsockname()[1]
     display = f"[{host}]" if ":" in host else host
     return f"http://{display}:{port}"
@@ -65,23 +79,28 @@ def serve(
     ``port=0`` picks any free port; ``on_ready`` gets ``sandbox_info`` once it listens.
     """
     _check_host(host, allow_remote)
-    app = create_app(settings)
-    server = _server(app, host, port)
+    sock = _bind(host, port)
+    try:
+        app = create_app(settings)
+        server = _server(app, host, port)
 
-    async def run() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                await task  # startup failed (e.g. port in use): raise its error
-                return
-            await asyncio.sleep(0.02)
-        if on_ready is not None:
-            on_ready(sandbox_info(settings, _origin(server, host)))
-        await task
+        async def run() -> None:
+            task = asyncio.create_task(server.serve(sockets=[sock]))
+            while not server.started:
+                if task.done():
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                if on_ready is not None:
+                    on_ready(sandbox_info(settings, _origin(sock, host)))
+            await task
 
-    asyncio.run(run())
-    if not server.started:
-        raise OSError(f"the sandbox could not listen on {host}:{port}")
+        try:
+            asyncio.run(run())
+        except SystemExit:  # uvicorn's way of saying that startup failed
+            raise OSError(f"the sandbox could not start on {host}:{port}") from None
+    finally:
+        sock.close()
 
 
 class RunningSandbox:
@@ -108,15 +127,22 @@ class RunningSandbox:
 def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
     """Start a sandbox on loopback in a background thread and wait until it listens."""
     _check_host(host, allow_remote=False)
-    app = create_app(settings)
+    sock = _bind(host, port)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
     server = _server(app, host, port)
     failure: list[BaseException] = []
 
     def run() -> None:
         try:
-            server.run()
+            server.run(sockets=[sock])
         except BaseException as exc:  # surfaced to the caller below
             failure.append(exc)
+        finally:
+            sock.close()
 
     thread = threading.Thread(target=run, name="bc-tui-sandbox", daemon=True)
     thread.start()
@@ -124,5 +150,5 @@ def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: in
         if not thread.is_alive():
             raise OSError(f"the sandbox could not listen on {host}:{port}") from (failure[0] if failure else None)
         thread.join(timeout=0.01)
-    origin = _origin(server, host)
+    origin = _origin(sock, host)
     return RunningSandbox(app, server, thread, sandbox_info(settings, origin), origin)

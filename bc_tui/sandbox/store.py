@@ -228,8 +228,16 @@ class EntityStore:
     def refresh(self) -> None:
         """Reload from disk if another connection changed the file since we last looked."""
         with self._lock:
-            if self._db is not None and self._depth == 0:
+            db = self._db
+            if db is None or self._depth:
+                return
+            if self._read_data_version() == self._data_version:
+                return  # the common case: one cheap PRAGMA per request
+            db.execute("BEGIN")  # one consistent snapshot of meta, tombstones and rows
+            try:
                 self._catch_up()
+            finally:
+                db.execute("COMMIT")
 
     def rows(self, entity_set: str) -> Iterable[dict[str, Any]]:
         """The rows of ``entity_set`` in insertion order (a snapshot list of the live dicts)."""

@@ -61,7 +61,9 @@ def binding_entries(screen: Screen, *, include_plumbing: bool = True) -> list[Bi
     return [
         BindingEntry(
             keys=tuple(keys),
-            description=_describe(active.binding.action, active.binding.description, active.tooltip),
+            description=_describe(
+                active.binding.action, active.binding.description, active.tooltip
+            ),
             action=active.binding.action,
             node=active.node,
             where=_where(active.node),

@@ -14,7 +14,7 @@ from typing import Mapping, Protocol, Sequence, runtime_checkable
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of a record list: the cell key in `Row.cells`, its title and its width in cells."""
+    """One column of a record list: the key of its cell in `Row.cells`, title, width in cells."""
 
     key: str
     title: str

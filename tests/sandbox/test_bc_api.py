@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -25,28 +24,6 @@ class Resp:
     status: int
     body: Any
     headers: dict[str, str]
-
-
-class DispatchClient:
-    """Calls ``dispatch`` directly (for the pure cases)."""
-
-    def __init__(self, api: BusinessCentralApi, base_url: str = BASE) -> None:
-        self.api = api
-        self.base_url = base_url
-
-    async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                      headers: dict[str, str] | None = None, json_body: Any = None) -> Resp:
-        if path.startswith("http"):
-            parts = urlsplit(path)
-            path = parts.path.split("/api/v2.0/", 1)[1]
-            params = dict(parse_qsl(parts.query))
-        body = b"" if json_body is None else json.dumps(json_body).encode()
-        response = self.api.dispatch(ApiRequest(
-            method, path, params or {}, {k.lower(): v for k, v in (headers or {}).items()}, body, self.base_url,
-        ))
-        content_type = response.headers.get("content-type", "")
-        parsed = json.loads(response.body) if response.body and "json" in content_type else response.body.decode()
-        return Resp(response.status, parsed, response.headers)
 
 
 class HttpClient:
@@ -497,3 +474,29 @@ async def test_over_loopback_paging_and_batch(loopback_sandbox: RunningSandbox) 
 
         unauthorised = await http.get(sandbox.info["bc_api"] + "companies")
         assert unauthorised.status_code == 401
+
+
+def test_snapshot_rollback_leaves_nothing_on_disk(tmp_path: Any, sandbox_settings: SandboxSettings) -> None:
+    """With a SQLite file, a failed snapshot batch leaves the file as it was (and a good one persists)."""
+    path = tmp_path / "sandbox.sqlite"
+    store = EntityStore(path)
+    seed(store, sandbox_settings)
+    api = BusinessCentralApi(store, sandbox_settings)
+    url = f"companies({sandbox_settings.company_id})/customers"
+
+    def batch(*bodies: dict[str, Any]) -> list[int]:
+        payload = {"requests": [_op(str(i), "POST", url, body) for i, body in enumerate(bodies)]}
+        response = api.dispatch(ApiRequest("POST", "$batch", {}, {"isolation": "snapshot"},
+                                           json.dumps(payload).encode(), BASE))
+        assert response.status == 200
+        return [part["status"] for part in json.loads(response.body)["responses"]]
+
+    assert batch({"displayName": "Disk One"}, {"displayName": "Disk Bad", "number": "10000"}) == [424, 400]
+    assert batch({"displayName": "Disk Two"}) == [201]
+    store.close()
+
+    reopened = EntityStore(path)
+    names = {row["displayName"] for row in reopened.rows("bc/customers")}
+    reopened.close()
+    assert "Disk Two" in names and "Disk One" not in names
+    assert len(names) == sandbox_settings.customers + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -31,12 +31,10 @@ from bc_tui.sandbox.dataverse_batch import (
     render_batch_response,
 )
 from bc_tui.sandbox.dataverse_paging import decode_skiptoken, encode_skiptoken
-from bc_tui.sandbox.demo_data import seed
 from bc_tui.sandbox.http import ApiRequest
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sandbox.store import EntityStore
 
-BASE_PATH = "/api/data/v9.2/"
 
 
 class Dataverse:
@@ -87,28 +85,24 @@ def _error(response: httpx.Response | BatchResponsePart) -> dict[str, str]:
 # ------------------------------------------------------------------ fixtures
 
 
+async def _connect(client: httpx.AsyncClient, info: dict[str, Any]) -> Dataverse:
+    """Fetch a real bearer token from the sandbox's token endpoint, as the connector does."""
+    response = await client.post(
+        info["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": info["dataverse_scope"],
+        },
+    )
+    assert response.status_code == 200, response.text
+    return Dataverse(client, info["dataverse_api"], response.json()["access_token"])
+
+
 @pytest.fixture
-async def dv() -> AsyncIterator[Dataverse]:
-    settings = SandboxSettings(customers=30)
-    store = EntityStore(None)
-    seed(store, settings)
-    api = DataverseApi(store, settings)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path[len(BASE_PATH) :]
-        api_request = ApiRequest(
-            request.method,
-            path,
-            dict(parse_qsl(request.url.query.decode(), keep_blank_values=True)),
-            {k.lower(): v for k, v in request.headers.items()},
-            request.content,
-            f"{request.url.scheme}://{request.url.netloc.decode()}{BASE_PATH}",
-        )
-        answer = api.dispatch(api_request)
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        yield Dataverse(client, f"http://sandbox{BASE_PATH}", None)
+async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
+    return await _connect(sandbox_http, sandbox_info)
 
 
 async def _new_account(dv: Dataverse, **fields: Any) -> str:
@@ -153,7 +147,7 @@ async def test_create_with_client_supplied_id_then_duplicate_is_refused(dv: Data
 async def test_create_returns_the_representation_and_computes_fullname(dv: Dataverse) -> None:
     response = await dv.post(
         "contacts?$select=fullname,firstname",
-        json={"firstname": "Ada", "lastname": "Lovelace"},
+        json={"firstname": "Ada", "middlename": "B.", "lastname": "Lovelace"},
         headers={"prefer": "return=representation"},
     )
     assert response.status_code == 201
@@ -163,6 +157,11 @@ async def test_create_returns_the_representation_and_computes_fullname(dv: Datav
 
     await dv.patch(f"contacts({body['contactid']})", json={"lastname": "King"})
     assert (await dv.get(f"contacts({body['contactid']})")).json()["fullname"] == "Ada King"
+
+    # Writing a demo contact keeps the full name the demo data gave it (same name format).
+    demo = (await dv.get("contacts", params={"$filter": "middlename ne null", "$top": "1"})).json()["value"][0]
+    await dv.patch(f"contacts({demo['contactid']})", json={"jobtitle": "Buyer"})
+    assert (await dv.get(f"contacts({demo['contactid']})")).json()["fullname"] == demo["fullname"]
 
 
 async def test_unknown_attribute_and_direct_lookup_write_are_refused(dv: Dataverse) -> None:
@@ -401,7 +400,7 @@ async def test_change_set_with_content_id_reference_commits_atomically(dv: Datav
             BatchRequestPart("GET", f"{dv.base_url}WhoAmI", {"accept": "application/json"}),
             ChangeSet(
                 [
-                    _post(f"{BASE_PATH}accounts", {"name": "Batch Holding"}, "1"),
+                    _post(f"{urlsplit(dv.base_url).path}accounts", {"name": "Batch Holding"}, "1"),
                     _post("contacts", {"lastname": "Child", "parentcustomerid_account@odata.bind": "$1"}, "2"),
                     BatchRequestPart("PATCH", "$1", {"content-type": "application/json"}, b'{"telephone1":"42"}', "3"),
                 ]
@@ -478,6 +477,27 @@ async def test_batch_limits_and_malformed_batches_are_refused_whole(dv: Datavers
 
     exactly_1000, answers = await dv.batch([BatchRequestPart("GET", "WhoAmI") for _ in range(1000)])
     assert exactly_1000.status_code == 200 and len(answers) == 1000
+
+
+async def test_over_loopback_a_token_a_batch_and_paging_work_end_to_end(loopback_sandbox: Any) -> None:
+    async with httpx.AsyncClient() as client:
+        dv = await _connect(client, loopback_sandbox.info)
+        assert dv.base_url.startswith("http://127.0.0.1:")
+        unauthenticated = await client.get(dv.base_url + "WhoAmI")
+        assert unauthenticated.status_code == 401
+
+        response, items = await dv.batch(
+            [ChangeSet([_post("accounts", {"name": "Loopback Ltd."}, "1"), _post("contacts", {"lastname": "Loop", "parentcustomerid_account@odata.bind": "$1"}, "2")])]
+        )
+        assert response.status_code == 200 and [r.status for r in items[0].responses] == [204, 204]
+        account_url = items[0].responses[0].headers["odata-entityid"]
+        assert account_url.startswith(dv.base_url)
+        account_id = (await dv.get(account_url)).json()["accountid"]
+        children = await dv.get("contacts", params={"$filter": f"_parentcustomerid_value eq {account_id}", "$select": "lastname"})
+        assert [c["lastname"] for c in children.json()["value"]] == ["Loop"]
+
+        rows, _ = await _read_all(dv, "contacts?$select=contactid", 40)
+        assert len(rows) == len({r["contactid"] for r in rows}) == int((await dv.get("contacts/$count")).text)
 
 
 # ------------------------------------------------------------------ pure pieces

@@ -22,7 +22,9 @@ CITIES = ("Atlanta", "Chicago", "Miami", "Seattle", "Zürich", "Lyon", "Oslo")
 class GeneratedSource:
     """A PageSource of ``total`` customers made up on demand; it counts the pages asked for."""
 
-    def __init__(self, total: int = 100_000, *, prefix: str = "C", count_known: bool = True) -> None:
+    def __init__(
+        self, total: int = 100_000, *, prefix: str = "C", count_known: bool = True
+    ) -> None:
         self.columns = CUSTOMER_COLUMNS
         self.total = total
         self.prefix = prefix
@@ -58,7 +60,7 @@ class GeneratedSource:
         ]
 
 
-def make_app(total: int = 100_000, **kwargs) -> tuple[BcTuiApp, dict[str, GeneratedSource]]:
+def build_app(total: int = 100_000, **kwargs) -> tuple[BcTuiApp, dict[str, GeneratedSource]]:
     """The app over four generated tables (customers has ``total`` rows)."""
     sources = {
         "customers": GeneratedSource(total),
@@ -68,12 +70,21 @@ def make_app(total: int = 100_000, **kwargs) -> tuple[BcTuiApp, dict[str, Genera
     }
     app = BcTuiApp(
         sources,
-        connection_label="Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected",
+        connection_label=(
+            "Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected"
+        ),
         **kwargs,
     )
     return app, sources
 
 
 @pytest.fixture
-def app_and_sources() -> tuple[BcTuiApp, dict[str, GeneratedSource]]:
-    return make_app()
+def make_app():
+    """``make_app(total=..., **BcTuiApp kwargs)`` → (app, sources by tab id)."""
+    return build_app
+
+
+@pytest.fixture
+def generated_source():
+    """The `GeneratedSource` class: ``generated_source(total, prefix=..., count_known=...)``."""
+    return GeneratedSource

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.sources import Column, Row, SequencePageSource
 from bc_tui.tui.widgets.record_list import MARK_GLYPH, PLACEHOLDER, RecordList
-from tests.tui.conftest import GeneratedSource, make_app
 
 SIZE = (120, 40)
 
@@ -28,7 +27,7 @@ def customers(app: BcTuiApp) -> RecordList:
     return record_list
 
 
-async def test_first_rows_render_with_header_and_only_first_page_fetched() -> None:
+async def test_first_rows_render_with_header_and_only_first_page_fetched(make_app) -> None:
     app, sources = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -40,7 +39,7 @@ async def test_first_rows_render_with_header_and_only_first_page_fetched() -> No
         assert customers(app).cursor_key == "C000000"
 
 
-async def test_G_reaches_last_row_fetching_only_the_last_page() -> None:
+async def test_capital_g_reaches_last_row_fetching_only_the_last_page(make_app) -> None:
     app, sources = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -58,7 +57,7 @@ async def test_G_reaches_last_row_fetching_only_the_last_page() -> None:
         assert record_list.cursor_key == "C000000"
 
 
-async def test_rows_not_loaded_yet_show_a_placeholder() -> None:
+async def test_rows_not_loaded_yet_show_a_placeholder(make_app) -> None:
     app, sources = make_app()
     gate = sources["customers"].gate = asyncio.Event()
     async with app.run_test(size=SIZE) as pilot:
@@ -74,7 +73,7 @@ async def test_rows_not_loaded_yet_show_a_placeholder() -> None:
         assert PLACEHOLDER not in record_list.render_line(1).text
 
 
-async def test_space_marks_and_moves_down_and_status_line_shows_count() -> None:
+async def test_space_marks_and_moves_down_and_status_line_shows_count(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -93,7 +92,7 @@ async def test_space_marks_and_moves_down_and_status_line_shows_count() -> None:
         assert record_list.marked_count == 2
 
 
-async def test_range_marks_with_shift_and_with_v() -> None:
+async def test_range_marks_with_shift_and_with_v(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -113,7 +112,7 @@ async def test_range_marks_with_shift_and_with_v() -> None:
         assert record_list.marked_count == end - start + 1
 
 
-async def test_mark_all_counts_every_row_without_fetching_them() -> None:
+async def test_mark_all_counts_every_row_without_fetching_them(make_app) -> None:
     app, sources = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -130,14 +129,14 @@ async def test_mark_all_counts_every_row_without_fetching_them() -> None:
         assert len(keys) == 99_999 and keys[0] == "C000001"
 
 
-async def test_escape_clears_marks_and_otherwise_reaches_the_screen() -> None:
+async def test_escape_clears_marks_and_otherwise_reaches_the_screen(generated_source) -> None:
     escapes: list[str] = []
 
     class Harness(App[None]):
         BINDINGS = [Binding("escape", "back", "Back")]
 
         def compose(self) -> ComposeResult:
-            yield RecordList(GeneratedSource(500))
+            yield RecordList(generated_source(500))
 
         def action_back(self) -> None:
             escapes.append("back")
@@ -153,7 +152,7 @@ async def test_escape_clears_marks_and_otherwise_reaches_the_screen() -> None:
         assert escapes == ["back"]
 
 
-async def test_enter_and_click_post_opened_with_the_record_key() -> None:
+async def test_enter_and_click_post_opened_with_the_record_key(generated_source) -> None:
     opened: list[str] = []
 
     class Recording(BcTuiApp):
@@ -161,7 +160,7 @@ async def test_enter_and_click_post_opened_with_the_record_key() -> None:
         def _opened(self, event: RecordList.Opened) -> None:
             opened.append(event.key)
 
-    sources = {"customers": GeneratedSource(1000)}
+    sources = {"customers": generated_source(1000)}
     app = Recording(sources)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -206,8 +205,8 @@ async def test_marks_survive_refresh_and_resort() -> None:
         assert await record_list.marked_keys() == ["k0"]
 
 
-async def test_unknown_count_grows_as_pages_arrive() -> None:
-    source = GeneratedSource(250, count_known=False)
+async def test_unknown_count_grows_as_pages_arrive(generated_source) -> None:
+    source = generated_source(250, count_known=False)
     app = BcTuiApp({"customers": source})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -228,3 +227,20 @@ async def test_empty_source_shows_only_the_header() -> None:
         await pilot.press("enter", "space", "G")
         assert record_list.row_count == 0 and record_list.cursor_key is None
         assert record_list.render_lines_text()[0].strip() == "Name"
+
+
+async def test_set_source_swaps_columns_and_rows_and_long_cells_are_cut(make_app) -> None:
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(app)
+        filtered = SequencePageSource(
+            [Column("name", "Name", 10), Column("email", "E-Mail", 12)],
+            [Row(key="X1", cells={"name": "Adatum Corporation", "email": "a@adatum.com"})],
+        )
+        record_list.set_source(filtered)
+        await settle(pilot)
+        lines = record_list.render_lines_text()
+        assert lines[0].split() == ["Name", "E-Mail"]
+        assert lines[1].startswith("  Adatum Co… a@adatum.com")
+        assert record_list.row_count == 1 and record_list.cursor_key == "X1"

@@ -28,8 +28,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-dialog"):
             yield Static("Keys", id="help-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Static("esc closes · keys can be remapped in the [keys] table of the config file",
-                         id="help-hint", markup=False)
+            yield Static(
+                "esc closes · keys can be remapped in the [keys] table of the config file",
+                id="help-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

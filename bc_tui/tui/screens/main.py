@@ -1,4 +1,4 @@
-"""The main screen: one tab per table, each a `RecordList`, with a status line of marks and messages."""
+"""The main screen: a tab per table, each a `RecordList`, and a status line (marks, messages)."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from bc_tui.tui.sources import PageSource, Row
 MARK_GLYPH = "●"
 PLACEHOLDER = "…"
 _MARK_WIDTH = 2  # the glyph and a space
+_GAP = 1  # cells between columns
 _BULK_PAGE_SIZE = 1000  # page size when resolving "all marked" into keys
 
 
@@ -323,7 +324,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        width = _MARK_WIDTH + sum(self._widths)
+        width = _MARK_WIDTH + sum(w + _GAP for w in self._widths)
         self.virtual_size = Size(width, self.row_count + 1)  # +1: the header line
 
     def _visible_rows(self) -> int:
@@ -332,7 +333,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _request_visible_pages(self) -> None:
         """Start fetching the pages around the viewport that are neither cached nor on the way."""
-        if not self.is_mounted or self.row_count == 0 and self._count is not None:
+        if not self.is_mounted or (self.row_count == 0 and self._count is not None):
             return
         height = self._visible_rows()
         top = int(self.scroll_y)
@@ -399,7 +400,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
     # ----------------------------------------------------------------- drawing
 
     def _column_widths(self) -> list[int]:
-        return [max(column.width, 1) + 1 for column in self._source.columns]  # +1: a gap
+        return [max(column.width, 1) for column in self._source.columns]
 
     def render_line(self, y: int) -> Strip:
         """Draw line ``y`` of the viewport: the header at 0, then records from the scroll offset."""
@@ -409,7 +410,8 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         if y == 0:
             header_style = self.get_component_rich_style("record-list--header")
             text = " " * _MARK_WIDTH + "".join(
-                _fit(column.title, w) for column, w in zip(self._source.columns, self._widths)
+                _fit(column.title, w) + " " * _GAP
+                for column, w in zip(self._source.columns, self._widths)
             )
             strip = Strip([Segment(text, header_style)])
             return strip.crop_extend(scroll_x, scroll_x + width, header_style)
@@ -440,10 +442,11 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
             placeholder = style + self.get_component_rich_style(
                 "record-list--placeholder", partial=True
             )
-            segments.append(Segment(_fit(PLACEHOLDER, self._widths[0] if self._widths else 1), placeholder))
+            first_width = self._widths[0] if self._widths else 1
+            segments.append(Segment(_fit(PLACEHOLDER, first_width), placeholder))
         else:
             text = "".join(
-                _fit(row.cells.get(column.key, ""), w)
+                _fit(row.cells.get(column.key, ""), w) + " " * _GAP
                 for column, w in zip(self._source.columns, self._widths)
             )
             segments.append(Segment(text, style))

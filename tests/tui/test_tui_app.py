@@ -5,11 +5,9 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Header, TabbedContent
 
-from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.paths import style_path, styles_dir
 from bc_tui.tui.screens.help import HelpScreen
 from bc_tui.tui.widgets.record_list import RecordList
-from tests.tui.conftest import make_app
 
 SIZE = (120, 40)
 
@@ -24,7 +22,7 @@ def test_styles_resolve_to_an_existing_folder() -> None:
     assert style_path("app.tcss").is_file()
 
 
-async def test_header_shows_connection_label_and_tabs_hold_the_given_sources() -> None:
+async def test_header_shows_connection_label_and_tabs_hold_the_given_sources(make_app) -> None:
     app, sources = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -39,7 +37,7 @@ async def test_header_shows_connection_label_and_tabs_hold_the_given_sources() -
         assert isinstance(app.focused, RecordList) and app.focused.id == "customers-list"
 
 
-async def test_status_line_follows_the_active_tab_and_shows_messages() -> None:
+async def test_status_line_follows_the_active_tab_and_shows_messages(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -59,7 +57,7 @@ async def test_status_line_follows_the_active_tab_and_shows_messages() -> None:
         assert "Synchronized 2 of 2" in str(app.screen.query_one("#status-message").render())
 
 
-async def test_help_lists_every_binding_with_its_description() -> None:
+async def test_help_lists_every_binding_with_its_description(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -83,7 +81,7 @@ async def test_help_lists_every_binding_with_its_description() -> None:
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_command_palette_finds_and_runs_an_action() -> None:
+async def test_command_palette_finds_and_runs_an_action(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -101,7 +99,7 @@ async def test_command_palette_finds_and_runs_an_action() -> None:
         assert app.main_screen.record_list("customers").marked_count == 100_000
 
 
-async def test_a_remapped_key_works_and_the_old_key_does_not() -> None:
+async def test_a_remapped_key_works_and_the_old_key_does_not(make_app) -> None:
     app, _ = make_app(keymap={"list.mark": "m", "app.toggle_theme": "f5"})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -115,7 +113,7 @@ async def test_a_remapped_key_works_and_the_old_key_does_not() -> None:
         assert app.theme != theme
 
 
-async def test_t_toggles_light_and_dark_themes() -> None:
+async def test_t_toggles_light_and_dark_themes(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -126,7 +124,7 @@ async def test_t_toggles_light_and_dark_themes() -> None:
         assert app.theme == "textual-dark"
 
 
-async def test_ctrl_q_quits() -> None:
+async def test_ctrl_q_quits(make_app) -> None:
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+q")

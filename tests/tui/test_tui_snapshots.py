@@ -1,8 +1,8 @@
 """Screen snapshots (SVG) of the main screen and the help screen at 120x40.
 
 Update deliberately after checking the screen reads well:
-``.venv/bin/python -m pytest tests/tui/test_snapshots.py --snapshot-update``.
-The SVGs live in ``tests/tui/snapshots/test_snapshots/``.
+``.venv/bin/python -m pytest tests/tui/test_tui_snapshots.py --snapshot-update``.
+The SVGs live in ``tests/tui/snapshots/test_tui_snapshots/``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import pytest_textual_snapshot
 
-from tests.tui.conftest import make_app
 
 SIZE = (120, 40)
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
@@ -44,17 +43,17 @@ async def _loaded_with_marks(pilot) -> None:
     await pilot.pause()
 
 
-def test_main_screen_dark(snap_compare) -> None:
+def test_main_screen_dark(snap_compare, make_app) -> None:
     app, _ = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=_loaded_with_marks)
 
 
-def test_main_screen_light(snap_compare) -> None:
+def test_main_screen_light(snap_compare, make_app) -> None:
     app, _ = make_app(theme="textual-light")
     assert snap_compare(app, terminal_size=SIZE, run_before=_loaded_with_marks)
 
 
-def test_help_screen(snap_compare) -> None:
+def test_help_screen(snap_compare, make_app) -> None:
     app, _ = make_app()
 
     async def open_help(pilot) -> None:

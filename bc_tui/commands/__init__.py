@@ -1,0 +1,16 @@
+"""The headless subcommands of ``bc-tui``: status, couple, uncouple, create, sync, match, log,
+errors and retry. Each module exposes ``register(subparsers)``; the handlers call the sync
+engine, so every operation of the terminal app can be scripted too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register_all(subparsers: Any) -> None:
+    """Add every headless subcommand to the CLI's subparsers (modules stay light to import)."""
+    from bc_tui.commands import couple, errors, log, match, status, sync
+
+    for module in (status, couple, sync, match, log, errors):
+        module.register(subparsers)

@@ -1,0 +1,351 @@
+"""What every headless subcommand shares: options, the connection, output, errors, exit codes.
+
+A subcommand's handler is ``run(args, body)`` where ``body(ctx)`` is a coroutine that works
+inside an open :class:`~bc_tui.sync.session.SyncSession` and returns a :class:`Report`. ``run``
+loads the settings, picks the profile (or starts the embedded sandbox), opens the session, turns
+every error a user can meet into one sentence on stderr with exit code 2, and prints the report:
+one JSON document on stdout with ``--json``, readable lines otherwise.
+
+Heavy modules (httpx, peewee, the sync engine) are imported inside the functions, so that
+``bc-tui --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bc_tui.config import ConnectionProfile, Settings
+    from bc_tui.sync.progress import JobSummary, Progress
+    from bc_tui.sync.session import SyncSession
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+
+SANDBOX_NOTE = "Using the built-in sandbox (demo data); configure a profile to work on your tenant."
+MAPPINGS = ("CUSTOMER", "CONTACT")
+DIRECTIONS = ("to-dataverse", "from-dataverse")
+
+
+class UsageError(Exception):
+    """The command line names something that does not exist; ``str()`` is one sentence (exit 2)."""
+
+
+# --- options ------------------------------------------------------------------------------------
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--profile``, ``--database`` and ``--json``, on every subcommand."""
+    group = parser.add_argument_group("connection and output")
+    group.add_argument("--config", type=Path, default=None, metavar="PATH",
+                       help="the config file (default: $BC_TUI_CONFIG or the bc-tui config folder)")
+    group.add_argument("--profile", default=None, metavar="NAME",
+                       help="the connection profile to use (default: the config's profile, else the built-in sandbox)")
+    group.add_argument("--database", default=None, metavar="URL",
+                       help="the coupling database, e.g. sqlite:///path or postgresql://… (default: from the config)")
+    group.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of text")
+
+
+def add_mapping_option(parser: argparse.ArgumentParser, *, default: str | None = "CUSTOMER") -> None:
+    """``--mapping CUSTOMER|CONTACT``."""
+    text = f" (default {default})" if default else " (default: all)"
+    parser.add_argument("--mapping", type=str.upper, choices=MAPPINGS, default=default,
+                        help=f"the table mapping: customers or contacts{text}")
+
+
+def add_sync_after_option(parser: argparse.ArgumentParser) -> None:
+    """``--sync to-dataverse|from-dataverse``: synchronize once after coupling."""
+    parser.add_argument("--sync", choices=DIRECTIONS, default=None, metavar="DIRECTION",
+                        help="synchronize once after coupling: to-dataverse (use the BC data) "
+                             "or from-dataverse (use the Dataverse data)")
+
+
+# --- what a command prints ----------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """A command's result: the JSON document, the text lines, the exit code."""
+
+    document: dict[str, Any]
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+
+@dataclass
+class Context:
+    """What a command body gets: its arguments, the open session and where it is connected."""
+
+    args: argparse.Namespace
+    session: "SyncSession"
+    settings: "Settings"
+    profile: "ConnectionProfile"
+    database_url: str
+
+    @property
+    def progress(self) -> Callable[["Progress"], None] | None:
+        """A progress callback for long jobs (a single updating stderr line on a TTY), or None."""
+        return progress_printer(sys.stderr)
+
+    @property
+    def connection_label(self) -> str:
+        """``sandbox (demo data)`` or ``profile NAME``."""
+        return "sandbox (demo data)" if self.profile.is_sandbox else f"profile {self.profile.name}"
+
+
+def to_json(value: Any) -> Any:
+    """Make dataclasses, enums, datetimes and paths JSON-native."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) -> int:
+    """Print ``report`` (JSON or text) and return its exit code."""
+    out = out or sys.stdout
+    if getattr(args, "json", False):
+        out.write(json.dumps(to_json(report.document), indent=2, ensure_ascii=False) + "\n")
+    else:
+        for line in report.lines:
+            out.write(line + "\n")
+    out.flush()
+    return report.exit_code
+
+
+def fail(message: str, err: TextIO | None = None) -> int:
+    """One sentence on stderr; exit code 2."""
+    err = err or sys.stderr
+    err.write(f"bc-tui: {message}\n")
+    err.flush()
+    return EXIT_USAGE
+
+
+def progress_printer(stream: TextIO) -> Callable[["Progress"], None] | None:
+    """A callback that rewrites one status line on ``stream`` when it is a terminal; else None."""
+    if not stream.isatty():
+        return None
+    width = 78
+
+    def show(progress: "Progress") -> None:
+        total = max(progress.total, progress.done)
+        text = f"{progress.done}/{total} records"
+        if progress.failed:
+            text += f", {progress.failed} failed"
+        if progress.skipped:
+            text += f", {progress.skipped} skipped"
+        if progress.current:
+            text += f" - {progress.current}"
+        stream.write("\r" + text[:width].ljust(width))
+        stream.flush()
+
+    return show
+
+
+def clear_progress(stream: TextIO) -> None:
+    """Blank the progress line again before the result is printed."""
+    if stream.isatty():
+        stream.write("\r" + " " * 78 + "\r")
+        stream.flush()
+
+
+# --- job summaries ------------------------------------------------------------------------------
+
+
+def summary_document(summary: "JobSummary", numbers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The JSON shape of a finished job: id, status, counters, per-record results."""
+    from bc_tui.store.jobs import COUNTERS
+
+    numbers = numbers or {}
+    return {
+        "job_id": summary.job_id,
+        "status": summary.status,
+        "message": summary.message,
+        "counters": {name: summary.counters.get(name, 0) for name in COUNTERS},
+        "results": [
+            {
+                "number": numbers.get((r.bc_id or "").lower()),
+                "bc_id": r.bc_id,
+                "dataverse_id": r.dataverse_id,
+                "description": r.description,
+                "outcome": r.outcome,
+                "message": r.message,
+            }
+            for r in summary.results
+        ],
+        **extra,
+    }
+
+
+def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None) -> list[str]:
+    """A job as text: a headline with the non-zero counters, then one line per notable record."""
+    numbers = numbers or {}
+    counts = ", ".join(f"{n} {name}" for name, n in summary.counters.items() if n) or "nothing to do"
+    lines = [f"{title}: {counts} (job {summary.job_id})."]
+    if summary.message and summary.message not in lines[0]:
+        lines.append(summary.message)
+    for result in summary.results:
+        who = numbers.get((result.bc_id or "").lower()) or result.description or result.bc_id or result.dataverse_id
+        label = result.description if result.description and result.description != who else ""
+        line = f"  {who}{f' ({label})' if label else ''}: {result.outcome}"
+        if result.message:
+            line += f" - {result.message}"
+        lines.append(line)
+    return lines
+
+
+def summary_exit_code(summary: "JobSummary") -> int:
+    """1 when a record failed or conflicted (or the job did not finish), else 0."""
+    from bc_tui.store.jobs import JobStatus
+
+    if summary.failed or summary.counters.get("failed", 0) or summary.status is not JobStatus.FINISHED:
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+def summary_report(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None, **extra: Any) -> Report:
+    """A finished job as a :class:`Report`."""
+    return Report(
+        document=summary_document(summary, numbers, **extra),
+        lines=summary_lines(summary, title, numbers),
+        exit_code=summary_exit_code(summary),
+    )
+
+
+# --- records by number --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BcRecord:
+    """A BC record named on the command line: its number, SystemId and name."""
+
+    number: str
+    id: str
+    name: str
+
+
+async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Sequence[str]) -> list[BcRecord]:
+    """The BC records with these numbers (one query per 40 numbers), in the order given.
+
+    Raises :class:`UsageError` naming the numbers that do not exist.
+    """
+    from bc_tui.store.couplings import normalize_id
+    from bc_tui.sync.records import bc_kind, bc_rows_where
+
+    mapping = session.mapping(mapping_name)
+    wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
+    rows = await bc_rows_where(session, bc_kind(mapping), "number", wanted, select=("id", "number", "displayName"))
+    by_number = {str(r["number"]).upper(): r for r in rows}
+    missing = [n for n in wanted if n.upper() not in by_number]
+    if missing:
+        noun = "customer" if mapping.bc_entity == "customers" else "contact"
+        plural = "s" if len(missing) > 1 else ""
+        which = ", ".join(missing)
+        hint = " (contacts need --mapping CONTACT)" if mapping.bc_entity == "customers" else ""
+        raise UsageError(f"Business Central has no {noun}{plural} numbered {which}{hint}; check the number{plural} and try again.")
+    return [
+        BcRecord(number=str(by_number[n.upper()]["number"]), id=normalize_id(str(by_number[n.upper()]["id"])),
+                 name=str(by_number[n.upper()].get("displayName") or ""))
+        for n in wanted
+    ]
+
+
+def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
+    """SystemId (lower-case) → number, to label per-record results."""
+    return {r.id.lower(): r.number for r in records}
+
+
+# --- connection ---------------------------------------------------------------------------------
+
+
+def default_database_url() -> str:
+    """The coupling database next to bc-tui's other data (honours ``BC_TUI_DATA_DIR``)."""
+    from bc_tui.config import default_data_dir
+
+    return f"sqlite:///{default_data_dir() / 'coupling.sqlite'}"
+
+
+@contextmanager
+def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "ConnectionProfile", str]]:
+    """The settings, the profile to use and the database URL; starts and stops the sandbox.
+
+    With a profile configured (config file, ``BC_TUI_PROFILE`` or ``--profile``) it is used;
+    with none, the embedded sandbox serves demo data on loopback for the command's lifetime.
+    """
+    from bc_tui.config import default_data_dir, load_settings, profile_from_sandbox_info, resolve_profile
+
+    settings = load_settings(args.config)
+    database_url = args.database or settings.database_url or default_database_url()
+    if args.profile or settings.has_profile:
+        yield settings, resolve_profile(settings, args.profile), database_url
+        return
+    from bc_tui.sandbox.server import start_in_thread
+    from bc_tui.sandbox.settings import SandboxSettings
+
+    sys.stderr.write(SANDBOX_NOTE + "\n")
+    try:
+        running = start_in_thread(SandboxSettings(data_dir=default_data_dir() / "sandbox"))
+    except OSError as error:
+        raise UsageError(f"The built-in sandbox could not start ({error}); configure a profile or free a loopback port.") from None
+    try:
+        yield settings, profile_from_sandbox_info(running.info), database_url
+    finally:
+        running.stop()
+
+
+Body = Callable[[Context], Awaitable[Report]]
+
+
+def run(args: argparse.Namespace, body: Body) -> int:
+    """Run a command body inside an open session; print its report; map errors to exit code 2."""
+    import asyncio
+
+    from bc_tui.config import ConfigError
+    from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.store.errors import StoreError
+    from bc_tui.sync.errors import SyncError, plain
+    from bc_tui.sync.session import open_session
+
+    async def main(settings: "Settings", profile: "ConnectionProfile", database_url: str) -> Report:
+        async with open_session(profile, database_url, mapping_overrides=settings.mappings) as session:
+            ctx = Context(args=args, session=session, settings=settings, profile=profile, database_url=database_url)
+            try:
+                return await body(ctx)
+            finally:
+                clear_progress(sys.stderr)
+
+    try:
+        with connection(args) as (settings, profile, database_url):
+            report = asyncio.run(main(settings, profile, database_url))
+    except (ConfigError, UsageError) as error:
+        return fail(str(error))
+    except (SyncError, ConnectorError, StoreError) as error:
+        return fail(plain(error))
+    return emit(args, report)
+
+
+def command(body: Body) -> Callable[[argparse.Namespace], int]:
+    """Turn a command body into an argparse handler (``set_defaults(func=command(body))``)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        return run(args, body)
+
+    handler.__doc__ = body.__doc__
+    return handler

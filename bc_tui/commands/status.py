@@ -1,0 +1,81 @@
+"""``bc-tui status``: where bc-tui is connected and how the couplings stand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command
+from bc_tui.commands.jobs_text import job_document, job_line
+
+
+def register(subparsers: Any) -> None:
+    """Add ``status`` to the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "status", help="show the connection, the coupling database and how the couplings stand",
+        description="Check both connections and summarize the coupling database: couplings per table "
+                    "mapping, skipped/failed/broken couplings and the last synchronization job.",
+    )
+    add_common_options(parser)
+    parser.set_defaults(func=command(status))
+
+
+async def _check_bc(ctx: Context) -> dict[str, Any]:
+    from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.sync.errors import plain
+
+    try:
+        companies = await ctx.session.bc.companies()
+    except ConnectorError as error:
+        return {"ok": False, "error": plain(error)}
+    company = next((c for c in companies if str(c.get("id", "")).lower() == ctx.session.bc.company_id.lower()), None)
+    if company is None:
+        return {"ok": False, "error": f"Business Central has no company with the id {ctx.session.bc.company_id}; "
+                                      "check bc_company_id in your profile."}
+    return {"ok": True, "company": company.get("displayName") or company.get("name"), "company_id": company.get("id"),
+            "environment": ctx.profile.bc_environment}
+
+
+async def _check_dataverse(ctx: Context) -> dict[str, Any]:
+    from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.sync.errors import plain
+
+    try:
+        await ctx.session.dataverse.who_am_i()
+    except ConnectorError as error:
+        return {"ok": False, "error": plain(error)}
+    return {"ok": True, "organization": ctx.profile.dataverse_org}
+
+
+async def status(ctx: Context) -> Report:
+    """Connection checks, coupling counts per mapping, problem couplings and the last job."""
+    from bc_tui.store import jobs
+    from bc_tui.store.couplings import count_couplings
+    from bc_tui.store.database import database_proxy, location
+
+    bc = await _check_bc(ctx)
+    dataverse = await _check_dataverse(ctx)
+    couplings = {name: count_couplings(name) for name in ctx.session.mappings}
+    overview = jobs.errors_overview()
+    last = jobs.list_jobs(limit=1)
+    document: dict[str, Any] = {
+        "connection": "sandbox" if ctx.profile.is_sandbox else ctx.profile.name,
+        "sandbox": ctx.profile.is_sandbox,
+        "business_central": bc,
+        "dataverse": dataverse,
+        "database": location(database_proxy.obj),
+        "couplings": couplings,
+        "skipped": len(overview.skipped),
+        "failed": len(overview.failed),
+        "broken": len(overview.broken),
+        "last_job": job_document(last[0]) if last else None,
+    }
+    lines = [
+        f"Connection:        {ctx.connection_label}",
+        "Business Central:  " + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {bc['error']}"),
+        "Dataverse:         " + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {dataverse['error']}"),
+        f"Coupling database: {document['database']}",
+        "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),
+        f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",
+        "Last job:          " + (job_line(last[0]) if last else "none yet"),
+    ]
+    return Report(document=document, lines=lines, exit_code=EXIT_OK if bc["ok"] and dataverse["ok"] else EXIT_USAGE)

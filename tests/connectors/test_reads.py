@@ -1,0 +1,86 @@
+"""Reads against the sandbox: paging, filters from user input, conditional reads, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bc_tui.connectors import BcCustomer, BusinessCentralClient, DataverseAccount, DataverseClient
+from bc_tui.connectors.filters import and_, contains, eq, startswith
+
+from connector_helpers import Endpoint
+
+
+async def test_bc_paging_returns_every_customer_once(endpoint: Endpoint, bc: BusinessCentralClient) -> None:
+    sizes = [len(page) async for page in bc.customer_pages(page_size=7)]
+    ids = [c.id async for c in bc.iter_customers(page_size=7)]
+    expected = {row["id"] for row in endpoint.store_rows("bc/customers")}
+    assert len(sizes) > 1 and max(sizes) <= 7
+    assert sum(sizes) == len(ids) == len(set(ids)) == len(expected)
+    assert set(ids) == expected
+
+
+async def test_dataverse_paging_returns_every_account_once(endpoint: Endpoint, dv: DataverseClient) -> None:
+    pages = [page async for page in dv.account_pages(page_size=6, select=["name"])]
+    ids = [a.id for page in pages for a in page]
+    expected = {row["accountid"] for row in endpoint.store_rows("dv/accounts")}
+    assert len(pages) > 1 and all(len(p) <= 6 for p in pages)
+    assert len(ids) == len(set(ids)) == len(expected) and set(ids) == expected
+    assert all(a.etag and a.name for page in pages for a in page)
+
+
+async def test_companies_and_who_am_i(endpoint: Endpoint, bc: BusinessCentralClient, dv: DataverseClient) -> None:
+    companies = await bc.companies()
+    assert [c["id"] for c in companies] == [endpoint.info["company_id"]]
+    me = await dv.who_am_i()
+    assert me["UserId"] and me["OrganizationId"]
+
+
+async def test_filter_values_with_quotes_match_exactly(bc: BusinessCentralClient, dv: DataverseClient) -> None:
+    for number, name in [("Q-1", "O'Brien's Pub"), ("Q-2", "O'Brien"), ("Q-3", "OBrien's"), ("Q-4", "x' or '1")]:
+        await bc.create_customer({"number": number, "displayName": name})
+        await dv.create_account({"name": name, "accountnumber": number})
+
+    async def bc_numbers(flt: str) -> list[str]:
+        return sorted([c.number async for c in bc.iter_customers(filter=flt)])
+
+    async def dv_numbers(flt: str) -> list[str]:
+        return sorted([a.account_number async for a in dv.iter_accounts(filter=flt)])
+
+    assert await bc_numbers(eq("displayName", "O'Brien's Pub")) == ["Q-1"]
+    assert await bc_numbers(startswith("displayName", "O'Brien")) == ["Q-1", "Q-2"]
+    assert await bc_numbers(and_(contains("displayName", "'s"), startswith("number", "Q-"))) == ["Q-1", "Q-3"]
+    assert await bc_numbers(eq("displayName", "x' or '1")) == ["Q-4"]
+    assert await dv_numbers(eq("name", "O'Brien's Pub")) == ["Q-1"]
+    assert await dv_numbers(startswith("name", "O'Brien")) == ["Q-1", "Q-2"]
+    assert await dv_numbers(eq("name", "x' or '1")) == ["Q-4"]
+
+
+async def test_find_by_number_and_get(inprocess: Endpoint) -> None:
+    bc = inprocess.bc()
+    first = await anext(bc.iter_customers(page_size=1))
+    found = await bc.find_customer_by_number(first.number)
+    assert found is not None and found.id == first.id
+    assert (await bc.get_customer(first.id)).number == first.number
+    assert await bc.find_customer_by_number("no such number") is None
+    await bc.aclose()
+
+
+async def test_conditional_read_reports_unchanged(inprocess: Endpoint) -> None:
+    dv = inprocess.dv()
+    account = await dv.create_account({"name": "Conditional"})
+    assert await dv.get_if_changed(DataverseAccount, account.id, account.etag) is None
+    changed = await dv.update_account(account.id, account.etag, {"name": "Conditional 2"})
+    fresh = await dv.get_if_changed(DataverseAccount, account.id, account.etag)
+    assert fresh is not None and fresh.name == "Conditional 2" and fresh.etag == changed.etag
+    await dv.aclose()
+
+
+async def test_concurrency_is_capped_per_service(inprocess: Endpoint) -> None:
+    async with inprocess.bc() as bc, inprocess.dv(max_concurrency=3) as dv:
+        customers = [c async for c in bc.iter_customers()]
+        await asyncio.gather(*(bc.get(BcCustomer, c.id) for c in customers))
+        assert bc.service.limiter.peak <= 5
+        # Dataverse starts at its configured cap and then follows the service's x-ms-dop-hint.
+        assert dv.service.limiter.limit == 3
+        await dv.who_am_i()
+        assert dv.service.limiter.limit == inprocess.app.state.sandbox_settings.dop_hint
