@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bc_tui.sandbox import commands as sandbox_commands
 
     sandbox_commands.register(commands)
+    from bc_tui.commands import register_all
+
+    register_all(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ Also what the coupling dialog shows while the user chooses: the type-ahead over 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +19,13 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import read_bc, read_dataverse
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
-from bc_tui.store.errors import BcRecordAlreadyCoupledError, CouplingError, DataverseRecordAlreadyCoupledError
+from bc_tui.store.errors import DataverseRecordAlreadyCoupledError, StoreError
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary
 from bc_tui.sync.records import (
     Record,
+    conditions_filter,
     dataverse_fields,
     dataverse_kind,
     get_bc,
@@ -244,28 +246,22 @@ async def _couple(
     replace: bool,
 ) -> tuple[CouplingRecord, CouplingRecord | None]:
     """Write the coupling; remove a stale one (its BC record is gone) silently; return (new, stale)."""
-    names = {"bc_number": str(bc_record.get("number") or "") or None, "display_name": str(bc_record.get("displayName") or "") or None}
+    names = {
+        "bc_number": str(bc_record.get("number") or "") or None,
+        "display_name": str(bc_record.get("displayName") or "") or None,
+    }
     try:
-        with as_sync_error():
-            try:
-                return couplings.couple(mapping.name, bc_id, dataverse_id, replace=replace, **names), None
-            except DataverseRecordAlreadyCoupledError as taken:
-                holder = taken.existing
-                if await get_bc(session, mapping, holder.bc_id) is not None:
-                    raise
-                # The BC record that held the coupling no longer exists: BC removes it silently.
-                couplings.remove_coupling(holder.id)
-                return couplings.couple(mapping.name, bc_id, dataverse_id, replace=replace, **names), holder
-    except SyncError as error:
-        cause = error.__cause__
-        if isinstance(cause, BcRecordAlreadyCoupledError):
-            raise SyncError(
-                f"{sentence(describe_bc(mapping, bc_record))} is already coupled to another Dataverse "
-                f"{_dv_noun(mapping)} ({cause.existing.dataverse_id}); delete that coupling first or choose to replace it."
-            ) from cause
-        if isinstance(cause, CouplingError):
-            raise SyncError(plain(cause)) from cause
-        raise
+        try:
+            return couplings.couple(mapping.name, bc_id, dataverse_id, replace=replace, **names), None
+        except DataverseRecordAlreadyCoupledError as taken:
+            holder = taken.existing
+            if await get_bc(session, mapping, holder.bc_id) is not None:
+                raise
+            # The BC record that held the coupling no longer exists: BC removes it silently.
+            couplings.remove_coupling(holder.id)
+            return couplings.couple(mapping.name, bc_id, dataverse_id, replace=replace, **names), holder
+    except StoreError as error:  # one-to-one refusals carry a sentence naming the record in the way
+        raise SyncError(plain(error)) from None
 
 
 async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, bc_description: str) -> CoupleResult:
@@ -315,18 +311,18 @@ async def _require_bc(session: SyncSession, mapping: TableMapping, bc_id: str) -
 async def _by_name(
     session: SyncSession, mapping: TableMapping, expression: str, limit: int, within_filter: bool
 ) -> list[Record]:
-    from bc_tui.sync.records import conditions_filter
-
     combined = odata.and_(conditions_filter(mapping.integration_table_filter) if within_filter else "", expression)
     found: list[Record] = []
+    pages = session.dataverse.pages(
+        dataverse_kind(mapping), filter=combined, select=dataverse_fields(mapping),
+        orderby=mapping.dataverse_name_field, top=limit, page_size=max(limit, 1),
+    )
     with as_sync_error():
-        async for page in session.dataverse.pages(
-            dataverse_kind(mapping), filter=combined, select=dataverse_fields(mapping),
-            orderby=mapping.dataverse_name_field, top=limit, page_size=max(limit, 1),
-        ):
-            found.extend(to_record(entity) for entity in page)
-            if len(found) >= limit:
-                break
+        async with aclosing(pages):
+            async for page in pages:
+                found.extend(to_record(entity) for entity in page)
+                if len(found) >= limit:
+                    break
     return found[:limit]
 
 

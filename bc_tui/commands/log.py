@@ -1,0 +1,53 @@
+"""``bc-tui log``: the synchronization job log, or one job with the failures it logged."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bc_tui.commands.common import Context, Report, UsageError, add_common_options, command
+from bc_tui.commands.jobs_text import job_document, job_error_document, job_error_line, job_line
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add ``log`` to the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "log", help="list the synchronization jobs, or show one job with its errors",
+        description="The synchronization job log, newest first, with each job's counters "
+                    "(inserted, modified, unchanged, skipped, failed, coupled, uncoupled …).",
+    )
+    parser.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many jobs to list (default 20)")
+    parser.add_argument("--job", type=_positive, default=None, metavar="ID", help="show this job and the errors it logged")
+    add_common_options(parser)
+    parser.set_defaults(func=command(log))
+
+
+async def log(ctx: Context) -> Report:
+    """The newest jobs, or one job and its errors."""
+    from bc_tui.store import jobs
+    from bc_tui.store.errors import NotFoundError
+
+    if ctx.args.job is not None:
+        try:
+            job = jobs.get_job(ctx.args.job)
+        except NotFoundError as error:
+            raise UsageError(str(error)) from None
+        errors = jobs.job_errors(job.id)
+        lines = [job_line(job)]
+        lines += [job_error_line(e) for e in errors] or ["  no errors logged"]
+        return Report(document={"job": job_document(job), "errors": [job_error_document(e) for e in errors]}, lines=lines)
+    listed = jobs.list_jobs(limit=ctx.args.limit)
+    return Report(
+        document={"jobs": [job_document(j) for j in listed]},
+        lines=[job_line(j) for j in listed] or ["No synchronization jobs yet."],
+    )

@@ -1,0 +1,61 @@
+"""Delete Coupling (§5): remove couplings; neither record is touched. Logged as an uncoupling job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bc_tui.domain.names import bc_noun
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import couplings
+from bc_tui.store.couplings import normalize_id
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.errors import SyncError, as_sync_error
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.session import SyncSession
+
+
+async def delete_couplings(
+    session: SyncSession,
+    mapping_name: str,
+    bc_ids: Iterable[str] | None = None,
+    *,
+    dataverse_ids: Iterable[str] | None = None,
+    all_of_mapping: bool = False,
+    progress: ProgressCallback | None = None,
+) -> JobSummary:
+    """Remove the couplings of the named records (by BC and/or Dataverse id), or of the whole
+    mapping with ``all_of_mapping=True``. Records that were not coupled are reported skipped.
+    """
+    mapping = session.mapping(mapping_name)
+    if not all_of_mapping and bc_ids is None and dataverse_ids is None:
+        raise SyncError(f"Choose the records whose coupling to delete, or delete all couplings of {mapping.name}.")
+    wanted_bc = [normalize_id(i) for i in bc_ids or ()]
+    wanted_dv = [normalize_id(i) for i in dataverse_ids or ()]
+    async with JobRun(JobType.UNCOUPLING, mapping=mapping.name, total=len(wanted_bc) + len(wanted_dv), progress=progress) as run:
+        with as_sync_error():
+            removed = couplings.remove_couplings(
+                mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping
+            )
+        if all_of_mapping:
+            run.set_total(len(removed))
+        for record in removed:
+            description = f"{bc_noun(mapping)} {record.bc_number or record.bc_id}" + (
+                f" {record.display_name}" if record.display_name else ""
+            )
+            run.record(Outcome.UNCOUPLED, bc_id=record.bc_id, dataverse_id=record.dataverse_id, description=description)
+        found_bc = {r.bc_id for r in removed}
+        found_dv = {r.dataverse_id for r in removed}
+        for bc_id in dict.fromkeys(wanted_bc):
+            if bc_id not in found_bc:
+                run.record(
+                    Outcome.SKIPPED, f"The {bc_noun(mapping)} {bc_id} was not coupled, so there was no coupling to delete.",
+                    bc_id=bc_id, description=f"{bc_noun(mapping)} {bc_id}",
+                )
+        for dv_id in dict.fromkeys(wanted_dv):
+            if dv_id not in found_dv:
+                run.record(
+                    Outcome.SKIPPED, f"The Dataverse record {dv_id} was not coupled, so there was no coupling to delete.",
+                    dataverse_id=dv_id, description=f"Dataverse record {dv_id}",
+                )
+        run.message = f"{len(removed)} coupling{'s' if len(removed) != 1 else ''} deleted."
+    return run.summary
