@@ -272,6 +272,15 @@ def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
     return {r.id.lower(): r.number for r in records}
 
 
+def cached_numbers(mapping_name: str, summary: "JobSummary") -> dict[str, str]:
+    """SystemId → BC number of the coupled records a job touched (the couplings cache numbers)."""
+    from bc_tui.store.couplings import couplings_by_bc_id
+
+    ids = [r.bc_id for r in summary.results if r.bc_id]
+    found = couplings_by_bc_id(mapping_name, ids) if ids else {}
+    return {bc_id: c.bc_number for bc_id, c in found.items() if c.bc_number}
+
+
 # --- connection ---------------------------------------------------------------------------------
 
 
@@ -341,10 +350,18 @@ def run(args: argparse.Namespace, body: Body) -> int:
     return emit(args, report)
 
 
-def command(body: Body) -> Callable[[argparse.Namespace], int]:
-    """Turn a command body into an argparse handler (``set_defaults(func=command(body))``)."""
+def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None) -> Callable[[argparse.Namespace], int]:
+    """Turn a command body into an argparse handler (``set_defaults(func=command(body))``).
+
+    ``validate`` checks the arguments before anything connects; it raises :class:`UsageError`.
+    """
 
     def handler(args: argparse.Namespace) -> int:
+        if validate is not None:
+            try:
+                validate(args)
+            except UsageError as error:
+                return fail(str(error))
         return run(args, body)
 
     handler.__doc__ = body.__doc__

@@ -12,6 +12,7 @@ from bc_tui.commands.common import (
     add_common_options,
     add_mapping_option,
     add_sync_after_option,
+    cached_numbers,
     command,
     numbers_by_id,
     resolve_numbers,
@@ -130,17 +131,9 @@ async def create_command(ctx: Context) -> Report:
         raise UsageError("Name the BC numbers to create in Dataverse, or pass --from-dataverse GUID… (not both).")
     if args.from_dataverse:
         summary = await create_in_bc(ctx.session, args.mapping, args.from_dataverse, progress=ctx.progress)
-        numbers = await _numbers_of(ctx, summary)
+        numbers = cached_numbers(args.mapping, summary)
         return summary_report(summary, "Created in Business Central", numbers)
     records = await resolve_numbers(ctx.session, args.mapping, args.numbers)
     summary = await create_in_dataverse(ctx.session, args.mapping, [r.id for r in records], progress=ctx.progress)
     return summary_report(summary, "Created in Dataverse", numbers_by_id(records))
 
-
-async def _numbers_of(ctx: Context, summary: Any) -> dict[str, str]:
-    """The BC numbers of the records a job touched (to label results that only carry ids)."""
-    from bc_tui.store.couplings import couplings_by_bc_id
-
-    ids = [r.bc_id for r in summary.results if r.bc_id]
-    found = couplings_by_bc_id(ctx.args.mapping, ids) if ids else {}
-    return {bc_id: c.bc_number for bc_id, c in found.items() if c.bc_number}

@@ -1,3 +1,142 @@
-"""placeholder"""
-def register(subparsers):
-    pass
+"""``bc-tui sync``: Synchronize Now for named records, or every record modified since the last run."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bc_tui.commands.common import (
+    EXIT_FAILURES,
+    EXIT_OK,
+    Context,
+    Report,
+    UsageError,
+    add_common_options,
+    add_mapping_option,
+    command,
+    numbers_by_id,
+    resolve_numbers,
+    summary_document,
+    summary_exit_code,
+    summary_lines,
+    summary_report,
+)
+
+DIRECTION_CHOICES = ("to-dataverse", "from-dataverse", "merge")
+_VERB = {"to-dataverse": "Sent to Dataverse", "from-dataverse": "Got from Dataverse", "merge": "Merged"}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``sync`` to the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "sync", help="synchronize coupled records now (send, get or merge), or all modified records",
+        description="Synchronize Now. One record: send (to-dataverse), get (from-dataverse) or merge; without "
+                    "--direction the recommended direction is used and the reason printed. Several records: "
+                    "--direction to-dataverse or from-dataverse is required; a record is skipped when it is "
+                    "not coupled, is Skipped, or its destination changed since the last synchronization. "
+                    "--modified synchronizes every coupled record changed since the last synchronization.",
+        epilog="examples:\n  bc-tui sync 10000\n  bc-tui sync 10000 20000 --direction to-dataverse\n"
+               "  bc-tui sync --modified --mapping CUSTOMER",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to synchronize")
+    parser.add_argument("--direction", choices=DIRECTION_CHOICES, default=None,
+                        help="to-dataverse (send), from-dataverse (get) or merge (one record only)")
+    parser.add_argument("--modified", action="store_true",
+                        help="synchronize every coupled record modified since the last synchronization")
+    add_mapping_option(parser, default=None)
+    add_common_options(parser)
+    parser.set_defaults(func=command(sync_command, validate=validate))
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Refuse contradictory options before connecting to anything."""
+    if args.modified:
+        if args.numbers:
+            raise UsageError("Name BC numbers or pass --modified, not both.")
+        if args.direction == "merge":
+            raise UsageError("--modified runs in both directions already (send first, then get); drop --direction merge.")
+        return
+    if not args.numbers:
+        raise UsageError("Name the BC numbers of the records to synchronize, or pass --modified.")
+    if len(args.numbers) > 1 and args.direction is None:
+        raise UsageError("Several records need --direction to-dataverse or --direction from-dataverse.")
+    if len(args.numbers) > 1 and args.direction == "merge":
+        raise UsageError("Merge works on one record at a time; for several records use to-dataverse or from-dataverse.")
+
+
+async def sync_command(ctx: Context) -> Report:
+    """Synchronize the named records, or the modified ones."""
+    if ctx.args.modified:
+        return await _modified(ctx)
+    mapping = ctx.args.mapping or "CUSTOMER"
+    records = await resolve_numbers(ctx.session, mapping, ctx.args.numbers)
+    if len(records) == 1:
+        return await _one(ctx, mapping, records[0])
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.synchronize import synchronize_many
+
+    direction = SyncDirection(ctx.args.direction)
+    summary = await synchronize_many(ctx.session, mapping, [r.id for r in records], direction, progress=ctx.progress)
+    return summary_report(summary, _VERB[direction.value], numbers_by_id(records), direction=direction.value)
+
+
+async def _one(ctx: Context, mapping: str, record: Any) -> Report:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.synchronize import synchronize_one
+
+    recommendation: dict[str, Any] | None = None
+    lines: list[str] = []
+    if ctx.args.direction is None:
+        recommendation = await _recommendation(ctx, mapping, record)
+        direction = SyncDirection(recommendation["direction"])
+        lines.append(f"Recommended for {record.number}: {direction.value}. " + " ".join(recommendation["reasons"]))
+        if recommendation["warning"]:
+            lines.append(recommendation["warning"])
+    else:
+        direction = SyncDirection(ctx.args.direction)
+    summary = await synchronize_one(ctx.session, mapping, record.id, direction, progress=ctx.progress)
+    numbers = numbers_by_id([record])
+    lines += summary_lines(summary, _VERB[direction.value], numbers)
+    document = summary_document(summary, numbers, direction=direction.value, recommendation=recommendation)
+    return Report(document=document, lines=lines, exit_code=summary_exit_code(summary))
+
+
+async def _recommendation(ctx: Context, mapping: str, record: Any) -> dict[str, Any]:
+    """What Synchronize Now would pre-select for one record, and why; UsageError when it would not
+    synchronize without asking (one-way mapping whose destination holds newer data)."""
+    from bc_tui.sync.preview import preview_sync
+
+    preview = await preview_sync(ctx.session, mapping, record.id)
+    advice = getattr(preview, "recommendation", preview)
+    if not advice.confirm_default:
+        raise UsageError(
+            f"{advice.warning or advice.question} Pass --direction {advice.recommended.value} to synchronize "
+            f"{record.number} anyway."
+        )
+    return {
+        "direction": advice.recommended.value,
+        "offered": [d.value for d in advice.offered],
+        "reasons": list(advice.reasons),
+        "conflicts": list(advice.conflicts),
+        "warning": advice.warning,
+    }
+
+
+async def _modified(ctx: Context) -> Report:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.modified import synchronize_modified
+
+    names = [ctx.args.mapping] if ctx.args.mapping else list(ctx.session.mappings)
+    direction = SyncDirection(ctx.args.direction) if ctx.args.direction else None
+    documents: list[dict[str, Any]] = []
+    lines: list[str] = []
+    exit_code = EXIT_OK
+    for name in names:
+        summaries = await synchronize_modified(ctx.session, name, direction=direction, progress=ctx.progress)
+        for summary in summaries if isinstance(summaries, list) else [summaries]:
+            report = summary_report(summary, f"Modified records of {name}", mapping=name)
+            documents.append(report.document)
+            lines += report.lines
+            exit_code = max(exit_code, report.exit_code)
+    return Report(document={"jobs": documents}, lines=lines, exit_code=min(exit_code, EXIT_FAILURES))

@@ -516,7 +516,7 @@ async def _broken(
         return
     deleted = Side.DATAVERSE if pair.bc is not None else Side.BC
     if plan.outcome is Outcome.INSERTED:
-        from bc_tui.sync.restore import restore_couplings  # restore builds on this module
+        from bc_tui.sync.resolve import restore_couplings  # resolve builds on this module
 
         outcome = await restore_couplings(session, mapping, [(coupling, deleted)], job_id=run.job_id)
         result, message = outcome.get(coupling.id, (Outcome.FAILED, f"{sentence(description)} could not be restored."))
@@ -528,9 +528,6 @@ async def _broken(
 
 def _record(run: JobRun, outcome: Outcome, message: str | None, pair: Pair, description: str) -> None:
     dataverse_id = pair.coupling.dataverse_id if pair.coupling else None
-    destination = ""
-    if pair.dataverse is not None:
-        destination = describe(mapping=_NO_MAPPING, bc_record=None, dataverse_record=None) if False else ""
     run.record(
         outcome,
         message,
@@ -540,9 +537,6 @@ def _record(run: JobRun, outcome: Outcome, message: str | None, pair: Pair, desc
         source_id=pair.bc_id,
         destination_id=dataverse_id,
     )
-
-
-_NO_MAPPING = None
 
 
 def summary_message(run: JobRun) -> str:

@@ -180,6 +180,10 @@ class JobRun:
             raise RuntimeError("the job is still running")
         return self._summary
 
+    def counted(self, outcome: Outcome) -> int:
+        """How many records were counted under ``outcome``'s counter so far."""
+        return self._counters[_COUNTER[Outcome(outcome)]]
+
     def set_total(self, total: int) -> None:
         """Say how many records the job will handle (when it is known only after reading)."""
         self._progress = replace(self.progress, total=total)

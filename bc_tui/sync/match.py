@@ -1,0 +1,168 @@
+"""Match-Based Coupling (§6): couple many uncoupled BC records to Dataverse records by field values.
+
+Both sides are streamed page by page (inside the mapping's table filters, only the fields the
+criteria need), matched by the domain in one linear hash-based pass, and coupled in bulk. BC
+records without a unique uncoupled match are created in Dataverse when Create New is on, else
+reported. Everything is logged as one match-based coupling job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bc_tui.domain.mappings import SyncDirection, TableMapping
+from bc_tui.domain.matching import UNMATCHED, MatchCriterion, match_criteria, match_records, no_criteria_message
+from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
+from bc_tui.store import couplings
+from bc_tui.store.couplings import CouplingRecord, normalize_id
+from bc_tui.store.database import atomic
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_counterparts_in_dataverse
+from bc_tui.sync.errors import SyncError, as_sync_error, plain
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.records import Record, bc_pages, dataverse_pages
+from bc_tui.sync.session import SyncSession
+
+#: Pairs per bulk coupling (a few queries each).
+COUPLE_CHUNK = 500
+
+
+async def match_based_coupling(
+    session: SyncSession,
+    mapping_name: str,
+    criteria: Sequence[MatchCriterion] | None = None,
+    *,
+    create_new: bool = False,
+    sync_after: SyncDirection | None = None,
+    progress: ProgressCallback | None = None,
+) -> JobSummary:
+    """Couple the mapping's uncoupled BC records to Dataverse records that match on ``criteria``.
+
+    ``criteria`` None means the mapping's own (*Match on this Field*); an empty list is refused
+    with "You must specify which fields … should be used for match-based coupling." Per BC
+    record: ``coupled``, ``inserted`` (created in Dataverse, with ``create_new``) or ``failed``
+    ("no unique uncoupled matching entity was found", or why the coupling was refused).
+    ``sync_after`` synchronizes the newly coupled records once in that direction.
+    """
+    mapping = session.mapping(mapping_name)
+    chosen = list(match_criteria(mapping) if criteria is None else criteria)
+    if not chosen:
+        raise SyncError(no_criteria_message(mapping.name))
+    coupled_now: list[str] = []
+    async with JobRun(JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress) as run:
+        coupled_bc: set[str] = set()
+        coupled_dv: set[str] = set()
+        with as_sync_error():
+            for record in couplings.iter_couplings(mapping.name):
+                coupled_bc.add(record.bc_id)
+                coupled_dv.add(record.dataverse_id)
+        run.working_on("Reading Dataverse")
+        dataverse_records = await _read_dataverse(session, mapping, chosen)
+        run.working_on("Reading Business Central")
+        bc_records = await _read_bc(session, mapping, chosen, coupled_bc)
+        run.set_total(len(bc_records))
+        run.working_on("Matching")
+        results = list(
+            match_records(
+                bc_records, dataverse_records, chosen, dataverse_key=mapping.dataverse_key,
+                coupled_bc_ids=coupled_bc, coupled_dataverse_ids=coupled_dv, mapping_name=mapping.name,
+            )
+        )
+        by_id = {record["id"]: record for record in bc_records}
+        matched = [r for r in results if r.matched]
+        for start in range(0, len(matched), COUPLE_CHUNK):
+            chunk = matched[start : start + COUPLE_CHUNK]
+            with as_sync_error():
+                outcomes = couplings.couple_many(mapping.name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
+                made = [o for o in outcomes if isinstance(o, CouplingRecord)]
+                _cache_names(made, by_id)
+            for result, outcome in zip(chunk, outcomes, strict=True):
+                description = describe_bc(mapping, by_id[result.bc_id])
+                if isinstance(outcome, CouplingRecord):
+                    coupled_now.append(result.bc_id)
+                    run.record(Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description)
+                else:
+                    run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
+        unmatched = [r.bc_id for r in results if not r.matched]
+        if create_new and unmatched:
+            run.working_on("Creating in Dataverse")
+            # Matching already looked for a counterpart: what is left is created, as BC does.
+            await create_counterparts_in_dataverse(session, mapping, unmatched, run, allow_duplicates=True)
+        else:
+            for bc_id in unmatched:
+                description = describe_bc(mapping, by_id[bc_id])
+                run.record(
+                    Outcome.FAILED,
+                    f"{sentence(description)}: {UNMATCHED}. Couple it with Set Up Coupling, or run match-based "
+                    f"coupling with Create New to create the {dataverse_noun(mapping)}.",
+                    bc_id=bc_id, description=description,
+                )
+        run.working_on(None)
+        run.message = (
+            f"{len(coupled_now)} of {len(results)} uncoupled records coupled"
+            + (f", {run.counted(Outcome.INSERTED)} created" if create_new else "")
+            + "."
+        )
+    if sync_after is not None and coupled_now:
+        await _synchronize(session, mapping, coupled_now, sync_after, progress)
+    return run.summary
+
+
+async def _read_dataverse(session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]) -> list[Record]:
+    fields = _unique([mapping.dataverse_key, mapping.dataverse_name_field, *_dataverse_fields(criteria)])
+    records: list[Record] = []
+    async for page in dataverse_pages(session, mapping, select=fields):
+        for record in page:
+            record[mapping.dataverse_key] = normalize_id(str(record[mapping.dataverse_key]))
+            records.append(record)
+    return records
+
+
+async def _read_bc(
+    session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion], coupled: set[str]
+) -> list[Record]:
+    fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
+    records: list[Record] = []
+    async for page in bc_pages(session, mapping, select=fields):
+        for record in page:
+            record["id"] = normalize_id(str(record["id"]))
+            if record["id"] not in coupled:  # only uncoupled BC records are considered (§6)
+                records.append(record)
+    return records
+
+
+def _dataverse_fields(criteria: Sequence[MatchCriterion]) -> list[str]:
+    return [f for c in criteria for f in dataverse_fields_of(c.field)]
+
+
+def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:
+    """Remember number and name on the new couplings, for the lists (one transaction per chunk)."""
+    with atomic():
+        for coupling in made:
+            record = by_id.get(coupling.bc_id)
+            if record is not None and coupling.bc_number is None:
+                couplings.update_cached_names(
+                    coupling.id,
+                    bc_number=str(record.get("number") or "") or None,
+                    display_name=str(record.get("displayName") or "") or None,
+                )
+
+
+async def _synchronize(
+    session: SyncSession, mapping: TableMapping, bc_ids: list[str], direction: SyncDirection,
+    progress: ProgressCallback | None,
+) -> None:
+    from bc_tui.sync import synchronize  # late: part of the engine built on this package
+
+    many = getattr(synchronize, "synchronize_many", None)
+    if many is not None:
+        await many(session, mapping.name, bc_ids, direction, progress=progress)
+        return
+    for bc_id in bc_ids:
+        await synchronize.synchronize_one(session, mapping.name, bc_id, direction)
+
+
+def _unique(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in names if n))

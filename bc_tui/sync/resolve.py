@@ -1,0 +1,433 @@
+"""The coupled-data synchronization errors (§9, §10): list them and resolve them.
+
+The errors screen lists skipped, failed and broken couplings (:func:`errors_overview`). Its
+actions: Retry / Retry All (clear Skipped, :func:`retry`), Synchronize (pick the side whose data
+wins, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
+survivor, :func:`restore_deleted`), Delete records (delete the survivor,
+:func:`delete_survivor`), Delete couplings (:func:`remove_broken_couplings`) and Find for Deleted
+(couplings whose BC record vanished, :func:`find_for_deleted`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bc_tui.connectors import ConnectorError, NotFound
+from bc_tui.domain.mappings import SyncDirection, TableMapping
+from bc_tui.domain.names import bc_noun, describe_bc, describe_dataverse, sentence
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import couplings, jobs
+from bc_tui.store.couplings import CouplingRecord, Side
+from bc_tui.store.database import atomic
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_in_bc, create_in_dataverse
+from bc_tui.sync.engine import ETAG, load_coupled_pairs, pair_description, remember_success, run_pairs, summary_message
+from bc_tui.sync.errors import SyncError, plain
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.records import bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, iter_bc
+from bc_tui.sync.session import SyncSession
+
+SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
+
+
+class ProblemKind(StrEnum):
+    """Why a coupling is on the errors screen."""
+
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """One row of "Coupled Data Synchronization Errors" (§10)."""
+
+    coupling_id: int
+    mapping: str
+    kind: ProblemKind
+    description: str  # the BC record, e.g. "customer 10000 Adatum Corporation"
+    bc_id: str
+    record_exists: bool | None  # the BC record (None: not checked)
+    coupled_to: str  # the Dataverse record, e.g. "account Adatum Corporation"
+    dataverse_id: str
+    coupled_record_exists: bool | None
+    error: str
+    failed_on: datetime | None
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+async def errors_overview(
+    session: SyncSession, mapping_name: str | None = None, *, check_records: bool = True
+) -> list[ProblemRow]:
+    """The skipped, failed and broken couplings (of one mapping, or all), oldest problem first.
+
+    With ``check_records`` both records of each coupling are looked up (chunked reads) to fill
+    "record exists" / "coupled record exists" and the names.
+    """
+    overview = jobs.errors_overview(mapping_name)
+    grouped: dict[str, list[tuple[ProblemKind, CouplingRecord]]] = defaultdict(list)
+    for kind, records in (
+        (ProblemKind.SKIPPED, overview.skipped),
+        (ProblemKind.FAILED, overview.failed),
+        (ProblemKind.BROKEN, overview.broken),
+    ):
+        for record in records:
+            grouped[record.mapping].append((kind, record))
+    rows: list[ProblemRow] = []
+    for name, items in grouped.items():
+        mapping = session.mappings.get(name)
+        bc: dict[str, dict] = {}
+        dataverse: dict[str, dict] = {}
+        if check_records and mapping is not None:
+            bc = await fetch_bc(session, mapping, [c.bc_id for _, c in items])
+            dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for _, c in items])
+        for kind, coupling in items:
+            rows.append(_row(mapping, kind, coupling, bc, dataverse, checked=check_records and mapping is not None))
+    rows.sort(key=lambda r: (r.failed_on is None, r.failed_on or datetime.min, r.coupling_id))
+    return rows
+
+
+def _row(
+    mapping: TableMapping | None,
+    kind: ProblemKind,
+    coupling: CouplingRecord,
+    bc: dict[str, dict],
+    dataverse: dict[str, dict],
+    *,
+    checked: bool,
+) -> ProblemRow:
+    bc_record, dv_record = bc.get(coupling.bc_id), dataverse.get(coupling.dataverse_id)
+    noun = bc_noun(mapping) if mapping else "record"
+    fallback = " ".join(p for p in (noun, coupling.bc_number or "", coupling.display_name or "") if p)
+    description = describe_bc(mapping, bc_record) if mapping and bc_record else (fallback if coupling.bc_number or coupling.display_name else f"{noun} {coupling.bc_id}")
+    coupled_to = describe_dataverse(mapping, dv_record) if mapping and dv_record else coupling.dataverse_id
+    if kind is ProblemKind.BROKEN:
+        deleted = "Business Central record" if coupling.deleted_side is Side.BC else "Dataverse record"
+        error = (
+            f"{sentence(description)} is coupled to a deleted {deleted}. "
+            "Restore the deleted record, delete the surviving one, or delete the coupling."
+        )
+        failed_on = coupling.updated_at
+    else:
+        error = coupling.to_dataverse_error or coupling.from_dataverse_error or "The last synchronization failed."
+        times = [t for t in (coupling.to_dataverse_at, coupling.from_dataverse_at) if t is not None]
+        failed_on = max(times) if times else coupling.updated_at
+    return ProblemRow(
+        coupling_id=coupling.id,
+        mapping=coupling.mapping,
+        kind=kind,
+        description=description,
+        bc_id=coupling.bc_id,
+        record_exists=(bc_record is not None) if checked else None,
+        coupled_to=coupled_to,
+        dataverse_id=coupling.dataverse_id,
+        coupled_record_exists=(dv_record is not None) if checked else None,
+        error=error,
+        failed_on=failed_on,
+    )
+
+
+# --- retry and synchronize ---------------------------------------------------------------------
+
+
+def retry(
+    session: SyncSession,
+    coupling_ids: Iterable[int] | None = None,
+    *,
+    all: bool = False,  # noqa: A002 - the action is called "Retry All"
+    mapping_name: str | None = None,
+) -> int:
+    """Retry / Retry All: clear Skipped so that the next synchronization includes the records.
+
+    The remembered errors are cleared too (a retried record must fail identically twice more
+    before it is skipped again); a record whose last synchronization failed counts as modified,
+    so the next run picks it up. Returns how many couplings were retried.
+    """
+    if all:
+        if mapping_name is not None:
+            session.mapping(mapping_name)  # an unknown name is an error, not "nothing to retry"
+        return couplings.clear_skipped(None, mapping=mapping_name)
+    if coupling_ids is None:
+        raise SyncError("Choose the couplings to retry, or use Retry All.")
+    return couplings.clear_skipped(list(coupling_ids))
+
+
+async def synchronize_couplings(
+    session: SyncSession,
+    coupling_ids: Iterable[int],
+    direction: SyncDirection,
+    *,
+    progress: ProgressCallback | None = None,
+) -> list[JobSummary]:
+    """The errors screen's Synchronize: the side the user picked (send or get) wins.
+
+    Skipped is cleared first; each write is still guarded by the ETag that was read. One job
+    per table mapping involved.
+    """
+    direction = SyncDirection(direction)
+    if direction not in (SEND, GET):
+        raise SyncError("Pick the side whose data wins: send (Business Central) or get (Dataverse).")
+    by_mapping = _by_mapping(coupling_ids)
+    summaries = []
+    for name, records in by_mapping.items():
+        mapping = session.mapping(name)
+        couplings.clear_skipped([c.id for c in records])
+        fresh = [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
+        async with JobRun(
+            JobType.SYNCHRONIZATION, mapping=name, direction=direction.value, total=len(fresh), progress=progress
+        ) as run:
+            pairs = await load_coupled_pairs(session, mapping, fresh)
+            await run_pairs(session, mapping, direction, pairs, run, force=True)
+            run.message = summary_message(run)
+        summaries.append(run.summary)
+    return summaries
+
+
+# --- deletions (§9) ------------------------------------------------------------------------------
+
+
+async def restore_deleted(
+    session: SyncSession, coupling_ids: Iterable[int], *, progress: ProgressCallback | None = None
+) -> list[JobSummary]:
+    """Restore records: recreate the deleted side of each broken coupling from the survivor and
+    couple the new record (one job per table mapping; the creations are logged as creation jobs).
+
+    A coupling whose two records both still exist is skipped (nothing to restore); one whose
+    two records are both gone is removed.
+    """
+    summaries = []
+    for name, records in _by_mapping(coupling_ids).items():
+        mapping = session.mapping(name)
+        async with JobRun(JobType.CREATION, mapping=name, total=len(records), progress=progress) as run:
+            pairs = await load_coupled_pairs(session, mapping, records)
+            broken: list[tuple[CouplingRecord, Side]] = []
+            for pair in pairs:
+                assert pair.coupling is not None
+                description = pair_description(mapping, pair)
+                if pair.bc is not None and pair.dataverse is not None:
+                    run.record(
+                        Outcome.SKIPPED,
+                        f"{sentence(description)} and its coupled record both exist; there is nothing to restore.",
+                        bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
+                    )
+                elif pair.bc is None and pair.dataverse is None:
+                    couplings.remove_coupling(pair.coupling.id)
+                    run.record(
+                        Outcome.UNCOUPLED,
+                        f"The coupling of {description} was removed: both coupled records were deleted.",
+                        bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
+                    )
+                else:
+                    broken.append((pair.coupling, Side.DATAVERSE if pair.bc is not None else Side.BC))
+            results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
+            for coupling, _ in broken:
+                outcome, message = results[coupling.id]
+                run.record(
+                    outcome, message, bc_id=coupling.bc_id, dataverse_id=coupling.dataverse_id,
+                    description=_coupling_description(mapping, coupling),
+                )
+            run.message = summary_message(run)
+        summaries.append(run.summary)
+    return summaries
+
+
+async def restore_couplings(
+    session: SyncSession,
+    mapping: TableMapping,
+    broken: Sequence[tuple[CouplingRecord, Side]],
+    *,
+    job_id: int,
+) -> dict[int, tuple[Outcome, str | None]]:
+    """Recreate the ``deleted`` side of each coupling from its survivor and couple the new record.
+
+    The old coupling is replaced by the new one, whose sync state is that of a fresh
+    synchronization (so the next sync sees nothing changed). When a record cannot be created the
+    broken coupling is put back, marked broken, and the reason returned. Returns per coupling id
+    the outcome (inserted / failed) and the message.
+    """
+    results: dict[int, tuple[Outcome, str | None]] = {}
+    from_bc = [c for c, side in broken if side is Side.DATAVERSE]
+    from_dataverse = [c for c, side in broken if side is Side.BC]
+    if from_bc:
+        _remove(from_bc)
+        summary = await create_in_dataverse(session, mapping.name, [c.bc_id for c in from_bc], allow_duplicates=True)
+        by_bc = {(r.bc_id or "").lower(): r for r in summary.results}
+        for coupling in from_bc:
+            result = by_bc.get(coupling.bc_id)
+            results[coupling.id] = await _after_restore(session, mapping, coupling, result, Side.DATAVERSE, job_id)
+    if from_dataverse:
+        _remove(from_dataverse)
+        summary = await create_in_bc(
+            session, mapping.name, [c.dataverse_id for c in from_dataverse], allow_duplicates=True
+        )
+        by_dv = {(r.dataverse_id or "").lower(): r for r in summary.results}
+        for coupling in from_dataverse:
+            result = by_dv.get(coupling.dataverse_id)
+            results[coupling.id] = await _after_restore(session, mapping, coupling, result, Side.BC, job_id)
+    return results
+
+
+def _remove(records: Sequence[CouplingRecord]) -> None:
+    with atomic():
+        for coupling in records:
+            couplings.remove_coupling(coupling.id)
+
+
+async def _after_restore(
+    session: SyncSession,
+    mapping: TableMapping,
+    old: CouplingRecord,
+    result: object,
+    deleted: Side,
+    job_id: int,
+) -> tuple[Outcome, str | None]:
+    description = _coupling_description(mapping, old)
+    outcome = getattr(result, "outcome", None)
+    if outcome is Outcome.INSERTED:
+        new = (
+            couplings.get_by_bc_id(mapping.name, old.bc_id)
+            if deleted is Side.DATAVERSE
+            else couplings.get_by_dataverse_id(mapping.name, old.dataverse_id)
+        )
+        if new is not None:
+            bc = (await fetch_bc(session, mapping, [new.bc_id])).get(new.bc_id)
+            dataverse = (await fetch_dataverse(session, mapping, [new.dataverse_id])).get(new.dataverse_id)
+            if bc is not None and dataverse is not None:
+                direction = SEND if deleted is Side.DATAVERSE else GET
+                remember_success(mapping, new, (direction,), job_id, bc, dataverse)
+        return Outcome.INSERTED, None
+    # Not created: put the broken coupling back so that it stays on the errors screen.
+    restored = couplings.couple(mapping.name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
+    couplings.mark_broken(restored.id, deleted)
+    reason = getattr(result, "message", None) or f"{sentence(description)} could not be restored."
+    return Outcome.FAILED, reason
+
+
+async def delete_survivor(
+    session: SyncSession, coupling_ids: Iterable[int], *, progress: ProgressCallback | None = None
+) -> list[JobSummary]:
+    """Delete records: delete the surviving record of each broken coupling, and the coupling.
+
+    The delete is guarded by the ETag just read. A coupling whose two records both exist is
+    skipped (it is not broken: use Delete Coupling or synchronize instead).
+    """
+    summaries = []
+    for name, records in _by_mapping(coupling_ids).items():
+        mapping = session.mapping(name)
+        async with JobRun(JobType.SYNCHRONIZATION, mapping=name, total=len(records), progress=progress) as run:
+            for pair in await load_coupled_pairs(session, mapping, records):
+                coupling = pair.coupling
+                assert coupling is not None
+                description = pair_description(mapping, pair)
+                ids = {"bc_id": pair.bc_id, "dataverse_id": coupling.dataverse_id, "description": description}
+                if pair.bc is not None and pair.dataverse is not None:
+                    run.record(
+                        Outcome.SKIPPED,
+                        f"{sentence(description)} and its coupled record both exist, so neither was deleted; "
+                        "delete the coupling or synchronize instead.",
+                        **ids,
+                    )
+                    continue
+                try:
+                    if pair.bc is not None:
+                        await session.bc.delete(bc_kind(mapping), coupling.bc_id, str(pair.bc.get(ETAG) or "*"), record=description)
+                    elif pair.dataverse is not None:
+                        await session.dataverse.delete(
+                            dataverse_kind(mapping), coupling.dataverse_id, str(pair.dataverse.get(ETAG) or "*"), record=description
+                        )
+                except NotFound:
+                    pass  # already gone: the goal is reached
+                except ConnectorError as error:
+                    run.record(Outcome.FAILED, plain(error), **ids)
+                    continue
+                couplings.remove_coupling(coupling.id)
+                run.record(Outcome.DELETED, None, **ids)
+            run.message = summary_message(run)
+        summaries.append(run.summary)
+    return summaries
+
+
+def remove_broken_couplings(
+    session: SyncSession,
+    coupling_ids: Iterable[int] | None = None,
+    *,
+    mapping_name: str | None = None,
+) -> int:
+    """Delete couplings: remove the given broken couplings (or every broken one, of one mapping
+    or all); the records are untouched. Logged as an uncoupling job; returns how many."""
+    if coupling_ids is not None:
+        records = [c for c in (couplings.get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
+    else:
+        if mapping_name is not None:
+            session.mapping(mapping_name)
+        records = [c for c in couplings.problem_couplings(mapping_name) if c.broken]
+    by_mapping: dict[str, list[CouplingRecord]] = defaultdict(list)
+    for record in records:
+        by_mapping[record.mapping].append(record)
+    for name, items in by_mapping.items():
+        job = jobs.start_job(JobType.UNCOUPLING, mapping=name, message="Removed couplings to deleted records.")
+        removed = couplings.remove_couplings(name, bc_ids=[c.bc_id for c in items])
+        jobs.increment(job.id, uncoupled=len(removed))
+        jobs.finish_job(job.id)
+    return len(records)
+
+
+async def find_for_deleted(
+    session: SyncSession, mapping_name: str, *, check_dataverse: bool = False
+) -> list[CouplingRecord]:
+    """Find for Deleted: the couplings whose BC record no longer exists (and, with
+    ``check_dataverse``, whose Dataverse record no longer exists); each is marked broken.
+
+    Reads every record id of the side (one streamed query, ids only).
+    """
+    mapping = session.mapping(mapping_name)
+    bc_ids = [str(r["id"]) async for r in iter_bc(session, mapping, table_filter=False, select=("id",))]
+    orphans = {c.id: (c, Side.BC) for c in couplings.find_orphans(mapping.name, existing_bc_ids=bc_ids)}
+    if check_dataverse:
+        from bc_tui.sync.records import iter_dataverse
+
+        dv_ids = [
+            str(r[mapping.dataverse_key])
+            async for r in iter_dataverse(session, mapping, table_filter=False, select=(mapping.dataverse_key,))
+        ]
+        for coupling in couplings.find_orphans(mapping.name, existing_dataverse_ids=dv_ids):
+            orphans.setdefault(coupling.id, (coupling, Side.DATAVERSE))
+    return [couplings.mark_broken(coupling.id, side) for coupling, side in orphans.values()]
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _by_mapping(coupling_ids: Iterable[int]) -> dict[str, list[CouplingRecord]]:
+    grouped: dict[str, list[CouplingRecord]] = defaultdict(list)
+    for coupling_id in dict.fromkeys(coupling_ids):
+        record = couplings.get_coupling(coupling_id)
+        if record is not None:
+            grouped[record.mapping].append(record)
+    return grouped
+
+
+def _coupling_description(mapping: TableMapping, coupling: CouplingRecord) -> str:
+    if coupling.bc_number or coupling.display_name:
+        return describe_bc(mapping, {"number": coupling.bc_number, "displayName": coupling.display_name})
+    return f"{bc_noun(mapping)} {coupling.bc_id}"
+
+
+__all__ = [
+    "ProblemKind",
+    "ProblemRow",
+    "delete_survivor",
+    "errors_overview",
+    "find_for_deleted",
+    "remove_broken_couplings",
+    "restore_deleted",
+    "restore_couplings",
+    "retry",
+    "synchronize_couplings",
+]

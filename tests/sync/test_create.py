@@ -1,0 +1,166 @@
+"""Create the counterpart and couple it (§2, §3 Create New, §11 contacts), crash-safe and duplicate-safe."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from bc_tui.domain.mappings import Direction
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import couplings, jobs
+from bc_tui.store.couplings import Side
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.couple import couple_record
+from bc_tui.sync.create import create_in_bc, create_in_dataverse, planned_number, resume_pending_creates
+from bc_tui.sync.errors import SyncError
+from bc_tui.sync.session import SyncSession
+
+from sync_demo import (
+    blocked_customer,
+    customers_with_twin,
+    customers_without_account,
+    dataverse_only_accounts,
+    persons_of,
+    rows,
+)
+
+
+async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSession, sandbox_app) -> None:
+    customers = customers_without_account(sandbox_app)[:4]
+    before = sandbox_app.state.store.count("dv/accounts")
+    summary = await create_in_dataverse(session, "CUSTOMER", [c["id"] for c in customers])
+    assert summary.counters == {"inserted": 4}
+    assert sandbox_app.state.store.count("dv/accounts") == before + 4
+    for customer in customers:
+        coupling = couplings.get_by_bc_id("CUSTOMER", customer["id"])
+        account = sandbox_app.state.store.get("dv/accounts", coupling.dataverse_id)
+        assert (account["name"], account["address1_city"], account["customertypecode"]) == (
+            customer["displayName"], customer["city"], 3,
+        )
+        assert coupling.bc_number == customer["number"]
+    assert couplings.pending_intents() == []
+    job = jobs.get_job(summary.job_id)
+    assert (job.type, job.inserted, job.direction) == (JobType.CREATION, 4, "to-dataverse")
+
+
+async def test_running_again_never_creates_twice(session: SyncSession, sandbox_app) -> None:
+    ids = [c["id"] for c in customers_without_account(sandbox_app)[:3]]
+    await create_in_dataverse(session, "CUSTOMER", ids)
+    count = sandbox_app.state.store.count("dv/accounts")
+    again = await create_in_dataverse(session, "CUSTOMER", ids)
+    assert again.counters == {"skipped": 3}
+    assert all("already coupled to Dataverse" in r.message for r in again.results)
+    assert sandbox_app.state.store.count("dv/accounts") == count
+
+
+async def test_refuses_to_duplicate_an_uncoupled_account_with_the_same_name(session: SyncSession, sandbox_app) -> None:
+    customer, twin = customers_with_twin(sandbox_app)[0]
+    count = sandbox_app.state.store.count("dv/accounts")
+    summary = await create_in_dataverse(session, "CUSTOMER", [customer["id"]])
+    [result] = summary.results
+    assert result.outcome is Outcome.FAILED and f"account {twin['name']}" in result.message
+    assert "Set Up Coupling or Match-Based Coupling" in result.message
+    assert sandbox_app.state.store.count("dv/accounts") == count and couplings.pending_intents() == []
+    forced = await create_in_dataverse(session, "CUSTOMER", [customer["id"]], allow_duplicates=True)
+    assert forced.counters == {"inserted": 1} and sandbox_app.state.store.count("dv/accounts") == count + 1
+
+
+async def test_missing_and_filtered_records_fail_with_reasons(session: SyncSession, sandbox_app) -> None:
+    blocked = blocked_customer(sandbox_app)
+    summary = await create_in_dataverse(session, "CUSTOMER", [blocked["id"], "00000000-0000-0000-0000-0000000000aa"])
+    messages = [r.message for r in summary.results]
+    assert any("outside the table filter of the table mapping CUSTOMER" in m for m in messages)
+    assert any("no longer exists in Business Central" in m for m in messages)
+    assert len(jobs.job_errors(summary.job_id)) == 2
+
+
+async def test_contact_gets_the_account_of_its_coupled_company(session: SyncSession, sandbox_app) -> None:
+    customer = customers_without_account(sandbox_app)[0]
+    persons = persons_of(sandbox_app, customer)
+    refused = await create_in_dataverse(session, "CONTACT", [p["id"] for p in persons])
+    assert refused.counters == {"failed": len(persons)}
+    company = refused.results[0].message
+    assert f"its company {persons[0]['companyNumber']} {customer['displayName']} is not coupled" in company
+    await couple_record(session, "CUSTOMER", customer["id"], create_new=True)
+    account_id = couplings.get_by_bc_id("CUSTOMER", customer["id"]).dataverse_id
+    created = await create_in_dataverse(session, "CONTACT", [p["id"] for p in persons])
+    assert created.counters == {"inserted": len(persons)}
+    for person in persons:
+        contact = sandbox_app.state.store.get("dv/contacts", couplings.get_by_bc_id("CONTACT", person["id"]).dataverse_id)
+        assert contact["_parentcustomerid_value"] == account_id
+        assert f"{contact['firstname']} {contact['lastname']}" == person["displayName"]
+
+
+async def test_create_in_bc_uses_the_planned_number(session: SyncSession, sandbox_app) -> None:
+    accounts = dataverse_only_accounts(sandbox_app)[:3]
+    summary = await create_in_bc(session, "CUSTOMER", [a["accountid"] for a in accounts])
+    assert summary.counters == {"inserted": 3}
+    for account in accounts:
+        coupling = couplings.get_by_dataverse_id("CUSTOMER", account["accountid"])
+        customer = sandbox_app.state.store.get("bc/customers", coupling.bc_id)
+        assert customer["number"] == planned_number(account["accountid"]) == coupling.bc_number
+        assert customer["displayName"] == account["name"] and customer["email"] == account["emailaddress1"]
+    again = await create_in_bc(session, "CUSTOMER", [a["accountid"] for a in accounts])
+    assert again.counters == {"skipped": 3}
+
+
+async def test_create_contact_in_bc_under_the_coupled_company(session: SyncSession, sandbox_app) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    contact = next(c for c in rows(sandbox_app, "dv/contacts") if c["_parentcustomerid_value"] == account["accountid"])
+    refused = await create_in_bc(session, "CONTACT", [contact["contactid"]])
+    assert refused.counters == {"failed": 1} and "Couple the account first" in refused.results[0].message
+    await create_in_bc(session, "CUSTOMER", [account["accountid"]])
+    # BC makes a company contact for each customer; the sandbox's API does not, so add it as BC would.
+    customer_id = couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id
+    customer = sandbox_app.state.store.get("bc/customers", customer_id)
+    company_id = str(uuid.uuid4())
+    sandbox_app.state.store.insert("bc/contacts", company_id, {
+        "id": company_id, "number": "CTX00001", "type": "Company", "displayName": customer["displayName"],
+        "companyNumber": "CTX00001", "companyName": customer["displayName"], "_company": customer["_company"],
+    })
+    created = await create_in_bc(session, "CONTACT", [contact["contactid"]])
+    assert created.counters == {"inserted": 1}
+    person = sandbox_app.state.store.get("bc/contacts", couplings.get_by_dataverse_id("CONTACT", contact["contactid"]).bc_id)
+    assert (person["type"], person["companyNumber"], person["displayName"]) == ("Person", "CTX00001", contact["fullname"])
+
+
+async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSession, sandbox_app) -> None:
+    first, second = customers_without_account(sandbox_app)[:2]
+    # A run that died after Dataverse stored the account but before coupling it:
+    planned = str(uuid.uuid4())
+    couplings.begin_create_intent("CUSTOMER", Side.BC, first["id"], planned)
+    await session.dataverse.create_account({"accountid": planned, "name": first["displayName"], "customertypecode": 3})
+    # ... and one that died before sending anything:
+    couplings.begin_create_intent("CUSTOMER", Side.BC, second["id"], str(uuid.uuid4()))
+    count = sandbox_app.state.store.count("dv/accounts")
+    summary = await create_in_dataverse(session, "CUSTOMER", [first["id"], second["id"]])
+    assert summary.counters == {"inserted": 2}
+    assert couplings.get_by_bc_id("CUSTOMER", first["id"]).dataverse_id == planned
+    assert sandbox_app.state.store.count("dv/accounts") == count + 1
+    assert couplings.pending_intents() == []
+
+
+async def test_resume_finishes_or_abandons_pending_creates(session: SyncSession, sandbox_app) -> None:
+    done, never = customers_without_account(sandbox_app)[:2]
+    planned = str(uuid.uuid4())
+    couplings.begin_create_intent("CUSTOMER", Side.BC, done["id"], planned)
+    await session.dataverse.create_account({"accountid": planned, "name": done["displayName"]})
+    couplings.begin_create_intent("CUSTOMER", Side.BC, never["id"], str(uuid.uuid4()))
+    account = dataverse_only_accounts(sandbox_app)[0]
+    number = planned_number(account["accountid"])
+    couplings.begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], number)
+    made = await session.bc.create_customer({"number": number, "displayName": account["name"]})
+    summary = await resume_pending_creates(session)
+    assert summary.counters == {"inserted": 2, "skipped": 1}
+    assert couplings.get_by_bc_id("CUSTOMER", done["id"]).dataverse_id == planned
+    assert couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
+    assert couplings.get_by_bc_id("CUSTOMER", never["id"]) is None
+    assert couplings.pending_intents() == []
+
+
+async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
+    session.mappings["CUSTOMER"] = replace(session.mapping("CUSTOMER"), direction=Direction.TO_DATAVERSE)
+    with pytest.raises(SyncError, match="does not synchronize towards Business Central"):
+        await create_in_bc(session, "CUSTOMER", ["00000000-0000-0000-0000-000000000001"])
