@@ -16,7 +16,7 @@ then works on the embedded sandbox. Example::
     dataverse_url = "https://contoso.crm.dynamics.com"
 
     [keys]                                       # remap TUI keys by binding id
-    "sync" = "ctrl+y"
+    "list.mark" = "x"
 
     [mappings.CUSTOMER]                          # table/field mapping overrides
     direction = "to-dataverse"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -130,12 +131,12 @@ def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) ->
     return report.exit_code
 
 
-def fail(message: str, err: TextIO | None = None) -> int:
-    """One sentence on stderr; exit code 2."""
+def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
+    """One sentence on stderr; returns the exit code (2 unless told)."""
     err = err or sys.stderr
     err.write(f"bc-tui: {message}\n")
     err.flush()
-    return EXIT_USAGE
+    return code
 
 
 def progress_printer(stream: TextIO) -> Callable[["Progress"], None] | None:
@@ -194,6 +195,10 @@ def summary_document(summary: "JobSummary", numbers: dict[str, str] | None = Non
     }
 
 
+#: Up to this many records a text summary lists every record; beyond, only the ones that need attention.
+LIST_ALL_UP_TO = 20
+
+
 def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None) -> list[str]:
     """A job as text: a headline with the non-zero counters, then one line per notable record."""
     numbers = numbers or {}
@@ -201,13 +206,18 @@ def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | N
     lines = [f"{title}: {counts} (job {summary.job_id})."]
     if summary.message and summary.message not in lines[0]:
         lines.append(summary.message)
-    for result in summary.results:
-        who = numbers.get((result.bc_id or "").lower()) or result.description or result.bc_id or result.dataverse_id
-        label = result.description if result.description and result.description != who else ""
-        line = f"  {who}{f' ({label})' if label else ''}: {result.outcome}"
+    shown = summary.results
+    if len(shown) > LIST_ALL_UP_TO:
+        shown = [r for r in summary.results if r.message or str(r.outcome) in ("failed", "conflict", "skipped")]
+    for result in shown:
+        who = numbers.get((result.bc_id or "").lower())
+        line = f"  {who} ({result.description})" if who and result.description else f"  {who or result.description or result.bc_id or result.dataverse_id}"
+        line += f": {result.outcome}"
         if result.message:
             line += f" - {result.message}"
         lines.append(line)
+    if len(shown) < len(summary.results):
+        lines.append(f"  … and {len(summary.results) - len(shown)} more records that went well (--json lists every record).")
     return lines
 
 
@@ -347,6 +357,16 @@ def run(args: argparse.Namespace, body: Body) -> int:
         return fail(str(error))
     except (SyncError, ConnectorError, StoreError) as error:
         return fail(plain(error))
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:  # a bug: still one line, with the traceback on request
+        if os.environ.get("BC_TUI_DEBUG"):
+            raise
+        return fail(
+            f"Unexpected error ({type(error).__name__}: {plain(error)}). Run again with BC_TUI_DEBUG=1 "
+            "to see the traceback, and please report it.",
+            code=EXIT_FAILURES,
+        )
     return emit(args, report)
 
 
