@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -106,6 +106,8 @@ class Context:
 
 def to_json(value: Any) -> Any:
     """Make dataclasses, enums, datetimes and paths JSON-native."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_json(asdict(value))
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):

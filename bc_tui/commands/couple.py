@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from bc_tui.commands.common import (
@@ -38,7 +39,7 @@ def register(subparsers: Any) -> None:
     add_sync_after_option(couple)
     add_mapping_option(couple)
     add_common_options(couple)
-    couple.set_defaults(func=command(couple_command))
+    couple.set_defaults(func=command(couple_command, validate=_validate_couple))
 
     uncouple = subparsers.add_parser(
         "uncouple", help="delete couplings (the records themselves are untouched)",
@@ -64,6 +65,11 @@ def register(subparsers: Any) -> None:
     create.set_defaults(func=command(create_command))
 
 
+def _validate_couple(args: argparse.Namespace) -> None:
+    if args.create_new and args.sync:
+        raise UsageError("--create-new creates the Dataverse record from the BC data, so --sync does not apply; drop one of them.")
+
+
 async def couple_command(ctx: Context) -> Report:
     """Couple one BC record; optionally synchronize once afterwards."""
     from bc_tui.domain.mappings import SyncDirection
@@ -71,8 +77,6 @@ async def couple_command(ctx: Context) -> Report:
 
     args = ctx.args
     (record,) = await resolve_numbers(ctx.session, args.mapping, [args.number])
-    if args.create_new and args.sync:
-        raise UsageError("--create-new creates the Dataverse record from the BC data, so --sync does not apply; drop one of them.")
     result = await couple_record(
         ctx.session, args.mapping, record.id,
         dataverse_id=args.dataverse_id, dataverse_name=args.to, create_new=args.create_new,

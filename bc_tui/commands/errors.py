@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from bc_tui.commands.common import (
-    EXIT_OK,
     Context,
     Report,
     UsageError,
     add_common_options,
     add_mapping_option,
     command,
-    numbers_by_id,
     resolve_numbers,
-    summary_report,
 )
-from bc_tui.commands.jobs_text import coupling_document, coupling_line
+
+KINDS = ("skipped", "failed", "broken")
 
 
 def register(subparsers: Any) -> None:
@@ -32,13 +32,14 @@ def register(subparsers: Any) -> None:
     errors.set_defaults(func=command(errors_command))
 
     retry = subparsers.add_parser(
-        "retry", help="clear Skipped and synchronize failed couplings again",
-        description="Retry / Retry All: clear the Skipped mark of the named records (or all of them) and "
-                    "synchronize them again in the direction that failed.",
+        "retry", help="clear the Skipped mark so that the next synchronization includes the records again",
+        description="Retry / Retry All: clear the Skipped mark (and the remembered error) of the named records, "
+                    "or of all skipped couplings of the table mapping. A record whose last synchronization "
+                    "failed counts as modified, so 'bc-tui sync --modified' or 'bc-tui sync NO…' picks it up.",
     )
     retry.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to retry")
     retry.add_argument("--all", action="store_true", help="retry every skipped or failed coupling")
-    add_mapping_option(retry)
+    add_mapping_option(retry, default=None)
     add_common_options(retry)
     retry.set_defaults(func=command(retry_command, validate=_validate_retry))
 
@@ -50,29 +51,58 @@ def _validate_retry(args: argparse.Namespace) -> None:
 
 async def errors_command(ctx: Context) -> Report:
     """The skipped, failed and broken couplings (of one mapping or all)."""
-    from bc_tui.store.jobs import errors_overview
+    from bc_tui.store.couplings import get_coupling
+    from bc_tui.sync.resolve import errors_overview
 
-    overview = errors_overview(ctx.args.mapping)
-    groups = (("skipped", overview.skipped), ("failed", overview.failed), ("broken", overview.broken))
-    document = {name: [coupling_document(c, name) for c in couplings] for name, couplings in groups}
-    document["total"] = overview.total
-    if not overview.total:
+    rows = await errors_overview(ctx.session, ctx.args.mapping)
+    documents = []
+    for row in rows:
+        coupling = get_coupling(row.coupling_id)
+        documents.append({**asdict(row), "number": coupling.bc_number if coupling else None})
+    counts = Counter(str(row.kind) for row in rows)
+    document: dict[str, Any] = {
+        "total": len(rows),
+        **{kind: counts.get(kind, 0) for kind in KINDS},
+        "couplings": documents,
+    }
+    if not rows:
         return Report(document=document, lines=["No couplings need attention."])
-    lines = [f"{overview.total} couplings need attention: "
-             f"{len(overview.skipped)} skipped, {len(overview.failed)} failed, {len(overview.broken)} broken."]
-    lines += [coupling_line(c, name) for name, couplings in groups for c in couplings]
-    lines.append("Retry with: bc-tui retry NO… (or --all); broken couplings: bc-tui uncouple NO…")
-    return Report(document=document, lines=lines, exit_code=EXIT_OK)
+    lines = [f"{len(rows)} couplings need attention: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in KINDS) + "."]
+    for row in rows:
+        missing = []
+        if row.record_exists is False:
+            missing.append("the Business Central record no longer exists")
+        if row.coupled_record_exists is False:
+            missing.append("the Dataverse record no longer exists")
+        note = f" ({'; '.join(missing)})" if missing else ""
+        lines.append(f"  {row.mapping} {row.description} -> {row.coupled_to}: {row.kind}{note} - {row.error}")
+    lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui uncouple NO… for broken couplings.")
+    return Report(document=document, lines=lines)
 
 
 async def retry_command(ctx: Context) -> Report:
-    """Retry the named couplings, or all skipped and failed ones of the mapping."""
+    """Clear Skipped on the named couplings, or on all of the mapping."""
+    from bc_tui.store.couplings import couplings_by_bc_id
     from bc_tui.sync.resolve import retry
 
     args = ctx.args
     if args.all:
-        summary = await retry(ctx.session, args.mapping, None, progress=ctx.progress)
-        return summary_report(summary, f"Retried {args.mapping}")
-    records = await resolve_numbers(ctx.session, args.mapping, args.numbers)
-    summary = await retry(ctx.session, args.mapping, [r.id for r in records], progress=ctx.progress)
-    return summary_report(summary, "Retried", numbers_by_id(records))
+        mapping = args.mapping
+        count = retry(ctx.session, all=True, mapping_name=mapping)
+        retried: list[str] = []
+    else:
+        mapping = args.mapping or "CUSTOMER"
+        records = await resolve_numbers(ctx.session, mapping, args.numbers)
+        coupled = couplings_by_bc_id(mapping, [r.id for r in records])
+        uncoupled = [r.number for r in records if r.id not in coupled]
+        if uncoupled:
+            raise UsageError(f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, so there is nothing to retry.")
+        count = retry(ctx.session, [coupled[r.id].id for r in records])
+        retried = [r.number for r in records]
+    document = {"retried": count, "numbers": retried, "mapping": mapping}
+    what = f"{count} coupling{'s' if count != 1 else ''}"
+    lines = [
+        f"Cleared Skipped on {what}." if count else "No skipped couplings to retry.",
+        "Synchronize them with: bc-tui sync --modified (or bc-tui sync NO…).",
+    ]
+    return Report(document=document, lines=lines)

@@ -1,4 +1,4 @@
-"""How jobs and couplings of the store look in the CLI's output (JSON and text)."""
+"""How the jobs of the store look in the CLI's output (JSON and text)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bc_tui.store.couplings import CouplingRecord
     from bc_tui.store.jobs import JobErrorRecord, JobRecord
 
 
@@ -36,23 +35,3 @@ def job_error_line(error: "JobErrorRecord") -> str:
     """One failure logged by a job, as an indented line."""
     who = error.source_description or error.bc_id or error.dataverse_id or "a record"
     return f"  {error.created_at:%H:%M:%S} {who}: {error.message}"
-
-
-def coupling_document(coupling: "CouplingRecord", problem: str) -> dict[str, Any]:
-    """A coupling that needs attention, as JSON (the field snapshot is left out)."""
-    document = asdict(coupling)
-    document.pop("snapshot", None)
-    document["problem"] = problem
-    return document
-
-
-def coupling_line(coupling: "CouplingRecord", problem: str) -> str:
-    """A coupling that needs attention, as one line naming the record and the last error."""
-    who = coupling.bc_number or coupling.bc_id
-    name = f" ({coupling.display_name})" if coupling.display_name else ""
-    if problem == "broken":
-        side = "Business Central" if str(coupling.deleted_side) == "bc" else "Dataverse"
-        why = f"the {side} record was deleted"
-    else:
-        why = coupling.to_dataverse_error or coupling.from_dataverse_error or "the last synchronization failed"
-    return f"  {coupling.mapping} {who}{name}: {problem} - {why}"

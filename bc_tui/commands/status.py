@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command
+from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
 from bc_tui.commands.jobs_text import job_document, job_line
 
 
@@ -78,4 +78,7 @@ async def status(ctx: Context) -> Report:
         f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",
         "Last job:          " + (job_line(last[0]) if last else "none yet"),
     ]
-    return Report(document=document, lines=lines, exit_code=EXIT_OK if bc["ok"] and dataverse["ok"] else EXIT_USAGE)
+    failures = [check["error"] for check in (bc, dataverse) if not check["ok"]]
+    for failure in failures:  # scripts see why on stderr too, whatever stdout holds
+        fail(failure)
+    return Report(document=document, lines=lines, exit_code=EXIT_USAGE if failures else EXIT_OK)

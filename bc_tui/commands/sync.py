@@ -6,13 +6,13 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import (
-    EXIT_FAILURES,
     EXIT_OK,
     Context,
     Report,
     UsageError,
     add_common_options,
     add_mapping_option,
+    cached_numbers,
     command,
     numbers_by_id,
     resolve_numbers,
@@ -54,8 +54,10 @@ def validate(args: argparse.Namespace) -> None:
     if args.modified:
         if args.numbers:
             raise UsageError("Name BC numbers or pass --modified, not both.")
-        if args.direction == "merge":
-            raise UsageError("--modified runs in both directions already (send first, then get); drop --direction merge.")
+        if args.direction is not None:
+            raise UsageError(
+                "--modified synchronizes in the table mapping's own direction (send first, then get); drop --direction."
+            )
         return
     if not args.numbers:
         raise UsageError("Name the BC numbers of the records to synchronize, or pass --modified.")
@@ -108,7 +110,15 @@ async def _recommendation(ctx: Context, mapping: str, record: Any) -> dict[str, 
     from bc_tui.sync.preview import preview_sync
 
     preview = await preview_sync(ctx.session, mapping, record.id)
-    advice = getattr(preview, "recommendation", preview)
+    if not preview.coupled:
+        raise UsageError(
+            f"The {preview.record} is not coupled to Dataverse; couple it first with "
+            f"'bc-tui couple {record.number} --to NAME' (or --create-new)."
+        )
+    if preview.problem:
+        raise UsageError(f"{preview.problem} (bc-tui retry {record.number}; bc-tui uncouple {record.number})")
+    advice = preview.recommendation
+    assert advice is not None  # coupled, both records there: preview_sync always recommends
     if not advice.confirm_default:
         raise UsageError(
             f"{advice.warning or advice.question} Pass --direction {advice.recommended.value} to synchronize "
@@ -124,19 +134,16 @@ async def _recommendation(ctx: Context, mapping: str, record: Any) -> dict[str, 
 
 
 async def _modified(ctx: Context) -> Report:
-    from bc_tui.domain.mappings import SyncDirection
     from bc_tui.sync.modified import synchronize_modified
 
     names = [ctx.args.mapping] if ctx.args.mapping else list(ctx.session.mappings)
-    direction = SyncDirection(ctx.args.direction) if ctx.args.direction else None
     documents: list[dict[str, Any]] = []
     lines: list[str] = []
     exit_code = EXIT_OK
     for name in names:
-        summaries = await synchronize_modified(ctx.session, name, direction=direction, progress=ctx.progress)
-        for summary in summaries if isinstance(summaries, list) else [summaries]:
-            report = summary_report(summary, f"Modified records of {name}", mapping=name)
-            documents.append(report.document)
-            lines += report.lines
-            exit_code = max(exit_code, report.exit_code)
-    return Report(document={"jobs": documents}, lines=lines, exit_code=min(exit_code, EXIT_FAILURES))
+        summary = await synchronize_modified(ctx.session, name, progress=ctx.progress)
+        report = summary_report(summary, f"Modified records of {name}", cached_numbers(name, summary), mapping=name)
+        documents.append(report.document)
+        lines += report.lines
+        exit_code = max(exit_code, report.exit_code)
+    return Report(document={"jobs": documents}, lines=lines, exit_code=exit_code)

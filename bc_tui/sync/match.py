@@ -8,6 +8,7 @@ reported. Everything is logged as one match-based coupling job.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
@@ -156,9 +157,12 @@ async def _synchronize(
 ) -> None:
     from bc_tui.sync import synchronize  # late: part of the engine built on this package
 
+    # Freshly coupled records were never synchronized, so a normal run over many records would
+    # skip them as "changed on the destination"; Synchronize After Coupling means "this side
+    # wins", as for one record. Use the bulk path only when it can be told so.
     many = getattr(synchronize, "synchronize_many", None)
-    if many is not None:
-        await many(session, mapping.name, bc_ids, direction, progress=progress)
+    if many is not None and "force" in inspect.signature(many).parameters:
+        await many(session, mapping.name, bc_ids, direction, progress=progress, force=True)
         return
     for bc_id in bc_ids:
         await synchronize.synchronize_one(session, mapping.name, bc_id, direction)

@@ -12,7 +12,7 @@ finished: a run that breaks off reads the same records again next time.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
@@ -88,15 +88,22 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
         watermarks.advance_watermark(mapping.name, side, newest)
 
 
+def modified_after(field: str, moment: datetime) -> str:
+    """``field gt <moment>`` with the moment's microseconds (``filters.quote`` keeps only
+    milliseconds, which would read the records at the watermark again on every run)."""
+    text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return f"{odata.field(field)} gt {text}"
+
+
 async def _modified_pages(
     session: SyncSession, mapping: TableMapping, side: Side, since: datetime | None
 ) -> AsyncIterator[list[Record]]:
     if side is Side.BC:
-        expression = odata.gt(BC_MODIFIED, since) if since else None
+        expression = modified_after(BC_MODIFIED, since) if since else None
         async for page in bc_pages(session, mapping, expression, page_size=PAGE_SIZE):
             yield page
     else:
-        expression = odata.gt(DATAVERSE_MODIFIED, since) if since else None
+        expression = modified_after(DATAVERSE_MODIFIED, since) if since else None
         async for page in dataverse_pages(session, mapping, expression, page_size=PAGE_SIZE):
             yield page
 

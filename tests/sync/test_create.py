@@ -165,3 +165,28 @@ async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession)
     session.mappings["CUSTOMER"] = replace(session.mapping("CUSTOMER"), direction=Direction.TO_DATAVERSE)
     with pytest.raises(SyncError, match="does not synchronize towards Business Central"):
         await create_in_bc(session, "CUSTOMER", ["00000000-0000-0000-0000-000000000001"])
+
+
+async def test_a_cancelled_create_job_is_logged_and_finishes_on_the_next_run(session: SyncSession, sandbox_app, monkeypatch) -> None:
+    import asyncio
+
+    from bc_tui.store.jobs import JobStatus
+    from bc_tui.sync import create
+
+    monkeypatch.setattr(create, "CHUNK", 2)  # several rounds, so there is a "between rounds"
+    ids = [c["id"] for c in customers_without_account(sandbox_app)[:6]]
+    count = sandbox_app.state.store.count("dv/accounts")
+    task: asyncio.Task | None = None
+
+    def cancel_after_first(progress) -> None:
+        if progress.done >= 1 and task is not None:
+            task.cancel()
+
+    task = asyncio.create_task(create_in_dataverse(session, "CUSTOMER", ids, progress=cancel_after_first))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [job] = jobs.list_jobs(job_type=JobType.CREATION)
+    assert job.status is JobStatus.CANCELLED and 0 < job.inserted < 6
+    summary = await create_in_dataverse(session, "CUSTOMER", ids)
+    assert summary.count(Outcome.INSERTED) + summary.count(Outcome.SKIPPED) == 6
+    assert couplings.count_couplings("CUSTOMER") == 6 and sandbox_app.state.store.count("dv/accounts") == count + 6

@@ -111,3 +111,10 @@ async def test_job_run_marks_cancelled_and_crashed(session: SyncSession) -> None
         async with JobRun(JobType.SYNCHRONIZATION) as crashing:
             1 / 0
     assert jobs.get_job(crashing.job_id).status is JobStatus.CRASHED
+
+
+async def test_fetch_splits_ids_into_several_filters(session: SyncSession, sandbox_app, monkeypatch) -> None:
+    monkeypatch.setattr(records, "ID_CHUNK", 7)  # 50 customers → 8 concurrent filtered reads
+    ids = [r["id"] for r in sandbox_app.state.store.rows("bc/customers")]
+    found = await records.fetch_bc(session, session.mapping("CUSTOMER"), ids)
+    assert len(found) == len(ids)
