@@ -24,7 +24,7 @@ from bc_tui.connectors.models import Entity, parse_datetime
 from bc_tui.connectors.odata import holds_values
 from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, LastSync, take_snapshot
 from bc_tui.domain.mappings import SyncDirection, TableMapping
-from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, describe, sentence
+from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, dataverse_noun, describe, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.skipped import REPEATED_FAILURE
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
@@ -409,12 +409,12 @@ async def run_pairs(
 
 
 def _write_for(mapping: TableMapping, item: _Queued, side: Side) -> Write:
+    """The guarded update of one side: always the ETag the plan was made from, never ``*``."""
     pair = item.pair
+    assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
     if side is Side.DATAVERSE:
-        assert pair.coupling is not None and pair.dataverse is not None
-        return Write(pair.coupling.dataverse_id, str(pair.dataverse.get(ETAG) or "*"), item.plan.to_dataverse.payload(), item.description)
-    assert pair.coupling is not None and pair.bc is not None
-    return Write(pair.coupling.bc_id, str(pair.bc.get(ETAG) or "*"), item.plan.to_bc.payload(), item.description)
+        return Write(pair.coupling.dataverse_id, str(pair.dataverse[ETAG]), item.plan.to_dataverse.payload(), item.description)
+    return Write(pair.coupling.bc_id, str(pair.bc[ETAG]), item.plan.to_bc.payload(), item.description)
 
 
 def _finish(mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, written: Written, run: JobRun) -> None:
@@ -448,7 +448,7 @@ def _fail_write(
         return
     if isinstance(error, NotFound):
         couplings.mark_broken(pair.coupling.id, side)
-        deleted = f"{service} record"
+        deleted = f"{service} {dataverse_noun(mapping) if side is Side.DATAVERSE else bc_noun(mapping)}"
         message = (
             f"{sentence(description)} cannot be updated because it is coupled to a deleted {deleted}. "
             "Restore the deleted record or delete the coupling."

@@ -21,6 +21,7 @@ from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.store import couplings, watermarks
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, normalize_id
 from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import Pair, load_coupled_pairs, run_pairs, summary_message
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import Record, bc_pages, dataverse_pages, fetch_bc, fetch_dataverse
@@ -48,8 +49,8 @@ async def synchronize_modified(
     """Synchronize the records of ``mapping_name`` modified since the last run, in one job.
 
     Only coupled records are synchronized when the mapping says "sync only coupled records"
-    (the default); uncoupled modified records are otherwise reported as skipped with the way to
-    create their counterpart. Each record's result is in the summary; the job message reads
+    (the default); otherwise the counterpart of an uncoupled modified record is created and
+    coupled (by the creation use case: idempotent and duplicate-safe). Each record's result is in the summary; the job message reads
     "The synchronization has run for N of M records. F records failed. S records were skipped."
     """
     mapping = session.mapping(mapping_name)
@@ -70,16 +71,13 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
     seen: set[str] = set()  # BC ids handled in this pass
     async for page in _modified_pages(session, mapping, side, since):
         newest = _latest(newest, page, side)
-        pairs = await _pairs_for_page(session, mapping, side, page)
-        pairs = [p for p in pairs if p.bc_id not in seen]
+        pairs = [p for p in await _pairs_for_page(session, mapping, side, page) if p.bc_id not in seen]
+        coupled = [p for p in pairs if p.coupling is not None]
+        seen.update(p.bc_id for p in coupled)
+        run.add_total(len(coupled))
+        await run_pairs(session, mapping, direction, coupled, run)
         if not mapping.sync_only_coupled:
-            uncoupled = [p for p in pairs if p.coupling is None]
-        else:
-            uncoupled = []
-        pairs = [p for p in pairs if p.coupling is not None] + uncoupled
-        seen.update(p.bc_id for p in pairs)
-        run.add_total(len(pairs))
-        await run_pairs(session, mapping, direction, pairs, run)
+            await _insert_uncoupled(session, mapping, side, page, run)
     retry = [c for c in _failed_couplings(mapping, direction) if c.bc_id not in seen]
     if retry:
         run.add_total(len(retry))
@@ -128,6 +126,34 @@ async def _pairs_for_page(session: SyncSession, mapping: TableMapping, side: Sid
             continue  # an uncoupled Dataverse record has no BC id to report it under
         pairs.append(Pair(coupling.bc_id, coupling, bc.get(coupling.bc_id), record))
     return pairs
+
+
+async def _insert_uncoupled(session: SyncSession, mapping: TableMapping, side: Side, page: list[Record], run: JobRun) -> None:
+    """A mapping that synchronizes uncoupled records too: create their counterparts (§8 step 1).
+
+    The creation use case does it (idempotent, duplicate-safe); BC → Dataverse inside this job,
+    Dataverse → BC as its own creation job whose results are counted here too.
+    """
+    if side is Side.BC:
+        ids = [normalize_id(str(r["id"])) for r in page]
+        found = couplings.couplings_by_bc_id(mapping.name, ids)
+        uncoupled = [i for i in ids if i not in found]
+        if uncoupled:
+            run.add_total(len(uncoupled))
+            await create_counterparts_in_dataverse(session, mapping, uncoupled, run)
+        return
+    ids = [normalize_id(str(r[mapping.dataverse_key])) for r in page]
+    found_dv = couplings.couplings_by_dataverse_id(mapping.name, ids)
+    uncoupled = [i for i in ids if i not in found_dv]
+    if not uncoupled:
+        return
+    run.add_total(len(uncoupled))
+    created = await create_in_bc(session, mapping.name, uncoupled)
+    for result in created.results:
+        run.record(
+            result.outcome, result.message, bc_id=result.bc_id, dataverse_id=result.dataverse_id,
+            description=result.description,
+        )
 
 
 def _failed_couplings(mapping: TableMapping, direction: SyncDirection) -> list[CouplingRecord]:

@@ -169,3 +169,16 @@ def test_passes_follow_the_mapping_direction(session: SyncSession) -> None:
     assert [d.value for d in directions_of(mapping)] == ["to-dataverse", "from-dataverse"]
     one_way = dataclasses.replace(mapping, direction=Direction.FROM_DATAVERSE)
     assert [d.value for d in directions_of(one_way)] == ["from-dataverse"]
+
+
+async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts(session: SyncSession, sandbox_app: Starlette) -> None:
+    await coupled_customers(session, sandbox_app, 2)
+    set_policy(session, sync_only_coupled=False)
+    uncoupled = active_customer_ids(sandbox_app, 3)[2]
+    edit_bc(sandbox_app, uncoupled, city="Springfield")
+
+    summary = await synchronize_modified(session, MAPPING)
+
+    assert summary.result_for(uncoupled).outcome is Outcome.INSERTED
+    coupling = couplings.get_by_bc_id(MAPPING, uncoupled)
+    assert account_row(sandbox_app, coupling.dataverse_id)["address1_city"] == "Springfield"

@@ -331,3 +331,30 @@ async def test_a_repeated_failure_marks_the_record_skipped_and_retry_clears_it(
     assert fixed.result_for(pair.bc_id).outcome is Outcome.MODIFIED
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Llanfair"
     assert await errors_overview(session) == []
+
+
+# --- contacts ---------------------------------------------------------------------------------------
+
+
+async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(session: SyncSession, sandbox_app: Starlette) -> None:
+    from bc_tui.sync.create import create_in_dataverse
+    from tests.sync.sync_demo import active_customers, persons_of
+
+    customer = next(c for c in active_customers(sandbox_app) if persons_of(sandbox_app, c))
+    await create_in_dataverse(session, MAPPING, [customer["id"]], allow_duplicates=True)
+    person = persons_of(sandbox_app, customer)[0]
+    created = await create_in_dataverse(session, "CONTACT", [person["id"]], allow_duplicates=True)
+    assert created.count(Outcome.INSERTED) == 1, [r.message for r in created.results]
+    coupling = couplings.get_by_bc_id("CONTACT", person["id"])
+    parent = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)["_parentcustomerid_value"]
+    store_of(sandbox_app).update("bc/contacts", person["id"], {"displayName": "Ada Byron King", "jobTitle": "Countess"})
+
+    summary = await synchronize_one(session, "CONTACT", person["id"], SEND)
+
+    assert summary.result_for(person["id"]).outcome is Outcome.MODIFIED
+    contact = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)
+    assert (contact["firstname"], contact.get("middlename"), contact["lastname"]) == ("Ada Byron", None, "King")
+    assert contact["jobtitle"] == "Countess"
+    assert contact["_parentcustomerid_value"] == parent
+    again = await synchronize_one(session, "CONTACT", person["id"], SEND)
+    assert again.result_for(person["id"]).outcome is Outcome.UNCHANGED
