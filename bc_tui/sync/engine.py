@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bc_tui.connectors import BatchOperation, ChangedSinceRead, ConnectorError, NotFound
-from bc_tui.connectors.errors import ConnectionLost, ServiceError, Throttled, Unreachable
+from bc_tui.connectors.errors import ServiceError, Throttled, Unreachable
 from bc_tui.connectors.models import Entity, parse_datetime
 from bc_tui.connectors.odata import holds_values
 from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, LastSync, take_snapshot
@@ -30,7 +30,7 @@ from bc_tui.domain.skipped import REPEATED_FAILURE
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
-from bc_tui.sync.errors import plain
+from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record, bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, to_record
 from bc_tui.sync.session import SyncSession
@@ -246,8 +246,8 @@ async def _settle(
             current = await fetch_dataverse(session, mapping, keys, select=())
         else:
             current = await fetch_bc(session, mapping, keys, select=())
-    except Exception:  # noqa: BLE001 - the reads failed too: let the single writes sort it out
-        return todo
+    except (ConnectorError, SyncError):
+        return todo  # the reads failed too: the single writes sort it out
     again: list[int] = []
     for i in todo:
         write = writes[i]
@@ -401,8 +401,7 @@ async def run_pairs(
         return
     side = Side.DATAVERSE if direction is SEND else Side.BC
     writes = [_write_for(mapping, item, side) for item in queued]
-    for item in queued:
-        run.working_on(item.description)
+    run.working_on(queued[0].description if len(queued) == 1 else f"{len(queued)} records to {destination_of(direction)}")
     results = await write_updates(session, mapping, side, writes)
     for item, written in zip(queued, results, strict=True):
         _finish(mapping, item, direction, side, written, run)
@@ -474,8 +473,8 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
     if plan.to_bc:
         [written] = await write_updates(session, mapping, Side.BC, [_write_for(mapping, item, Side.BC)])
         if written.row is None:
-            # Dataverse already holds its part: remember that, and report the BC side.
-            remember_success(mapping, pair.coupling, (SEND,), run.job_id, bc, dataverse)
+            # Dataverse already holds its part. The snapshot stays as it was, so the next
+            # synchronization still sees Dataverse's changes as changes and carries them to BC.
             _fail_write(mapping, pair, GET, Side.BC, written.error, item.description, run)
             return
         bc = written.row

@@ -27,7 +27,7 @@ from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_in_bc, create_in_dataverse
 from bc_tui.sync.engine import ETAG, load_coupled_pairs, pair_description, remember_success, run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, RecordResult
 from bc_tui.sync.records import bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, iter_bc
 from bc_tui.sync.session import SyncSession
 
@@ -103,9 +103,10 @@ def _row(
     checked: bool,
 ) -> ProblemRow:
     bc_record, dv_record = bc.get(coupling.bc_id), dataverse.get(coupling.dataverse_id)
-    noun = bc_noun(mapping) if mapping else "record"
-    fallback = " ".join(p for p in (noun, coupling.bc_number or "", coupling.display_name or "") if p)
-    description = describe_bc(mapping, bc_record) if mapping and bc_record else (fallback if coupling.bc_number or coupling.display_name else f"{noun} {coupling.bc_id}")
+    if mapping is None:
+        description = f"{coupling.mapping} record {coupling.bc_number or coupling.bc_id}"
+    else:
+        description = describe_bc(mapping, bc_record) if bc_record else _coupling_description(mapping, coupling)
     coupled_to = describe_dataverse(mapping, dv_record) if mapping and dv_record else coupling.dataverse_id
     if kind is ProblemKind.BROKEN:
         deleted = "Business Central record" if coupling.deleted_side is Side.BC else "Dataverse record"
@@ -283,13 +284,12 @@ async def _after_restore(
     session: SyncSession,
     mapping: TableMapping,
     old: CouplingRecord,
-    result: object,
+    result: RecordResult | None,
     deleted: Side,
     job_id: int,
 ) -> tuple[Outcome, str | None]:
     description = _coupling_description(mapping, old)
-    outcome = getattr(result, "outcome", None)
-    if outcome is Outcome.INSERTED:
+    if result is not None and result.outcome is Outcome.INSERTED:
         new = (
             couplings.get_by_bc_id(mapping.name, old.bc_id)
             if deleted is Side.DATAVERSE
@@ -305,7 +305,7 @@ async def _after_restore(
     # Not created: put the broken coupling back so that it stays on the errors screen.
     restored = couplings.couple(mapping.name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
     couplings.mark_broken(restored.id, deleted)
-    reason = getattr(result, "message", None) or f"{sentence(description)} could not be restored."
+    reason = (result.message if result else None) or f"{sentence(description)} could not be restored."
     return Outcome.FAILED, reason
 
 

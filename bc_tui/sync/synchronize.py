@@ -73,9 +73,15 @@ async def synchronize_many(
     bc_ids: Iterable[str],
     direction: SyncDirection,
     *,
+    force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobSummary:
     """Synchronize the selected BC records in ``direction`` (send or get), in one job.
+
+    ``force``: the chosen side wins for every record, as for one record (match-based coupling's
+    Synchronize After Coupling: freshly coupled records have no history, so otherwise their
+    destination would count as changed and they would be skipped). Writes stay ETag-guarded;
+    uncoupled and Skipped records are still skipped.
 
     Each record ends modified, unchanged, skipped (not coupled, Skipped, destination changed
     since the last synchronization, coupled to a deleted record), conflict (changed while we
@@ -92,7 +98,7 @@ async def synchronize_many(
     ) as run:
         for start in range(0, len(ids), CHUNK):
             pairs = await load_pairs(session, mapping, ids[start : start + CHUNK])
-            await run_pairs(session, mapping, direction, pairs, run, many=True)
+            await run_pairs(session, mapping, direction, pairs, run, many=True, force=force)
         run.message = summary_message(run)
     return run.summary
 
