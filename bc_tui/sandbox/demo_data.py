@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable
 
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 from .store import EntityStore, paused_gc
@@ -83,35 +83,25 @@ _STREETS = (
 _SALESPEOPLE = ("JO", "OF", "PS", "JR", "")
 _CURRENCIES = ("", "", "", "", "", "EUR", "GBP")
 _PAYMENT_TERMS = (1, 2, 3, 4, None)  # Net 30, 2% 10 Net 30, Net 45, Net 60, none
+_CREDIT_LIMITS = (0, 5000, 10000, 25000, 50000)
 
 
-def _uuid5_factory() -> Any:
+def _uuid5_factory() -> Callable[[str], str]:
     """A fast ``str(uuid.uuid5(SANDBOX_NAMESPACE, name))`` (100k+ ids must take milliseconds)."""
     base = hashlib.sha1(SANDBOX_NAMESPACE.bytes)
+    # The RFC 4122 variant keeps the two top bits of the 17th hex digit: 10xx.
+    variant = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
     def uuid5(name: str) -> str:
         digest = base.copy()
         digest.update(name.encode())
-        raw = bytearray(digest.digest()[:16])
-        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        h = digest.hexdigest()
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
 
     return uuid5
 
 
 _uuid5 = _uuid5_factory()
-
-
-def _pick(rng: random.Random, seq: Sequence[Any]) -> Any:
-    """``rng.choice`` at a third of the cost (a 100k data set makes millions of picks)."""
-    return seq[int(rng.random() * len(seq))]
-
-
-def _between(rng: random.Random, low: int, high: int) -> int:
-    """``rng.randint`` at a third of the cost."""
-    return low + int(rng.random() * (high - low + 1))
 
 
 def _slug(text: str) -> str:
@@ -120,6 +110,14 @@ def _slug(text: str) -> str:
 
 _HEAD_SLUGS = tuple(_slug(h) for h in _NAME_HEADS)
 _CORE_SLUGS = tuple(_slug(c) for c in _NAME_CORES)
+#: E-mail spellings of the names (lower case, no umlaut), by the same index.
+_FIRST_MAIL = tuple(n.lower().replace("ü", "ue") for n in _FIRST_NAMES)
+_LAST_MAIL = tuple(n.lower().replace("ü", "ue") for n in _LAST_NAMES)
+_N_CITIES, _N_STREETS, _N_SALESPEOPLE = len(_CITIES), len(_STREETS), len(_SALESPEOPLE)
+_N_CREDIT_LIMITS, _N_CURRENCIES, _N_PAYMENT_TERMS = len(_CREDIT_LIMITS), len(_CURRENCIES), len(_PAYMENT_TERMS)
+_N_FIRST, _N_LAST, _N_MIDDLE, _N_JOB_TITLES = len(_FIRST_NAMES), len(_LAST_NAMES), len(_MIDDLE_NAMES), len(_JOB_TITLES)
+#: For a "similar" account in another city: every city but the customer's own.
+_OTHER_CITIES = {c[0]: [o[0] for o in _CITIES if o[0] != c[0]] for c in _CITIES}
 
 
 def _company_name(i: int) -> tuple[str, str]:
@@ -153,38 +151,25 @@ class _Demo:
 
 
 class _Generator:
-    """One pass over the customers, producing both sides consistently."""
+    """One pass over the customers, producing both sides consistently.
+
+    Speed matters (100,000 customers make half a million rows at every fresh start), so the
+    hot paths inline what would read better as helpers: ``seq[int(random() * len(seq))]`` is
+    ``rng.choice``, ``low + int(random() * span)`` is ``rng.randint``, at a third of the cost.
+    The order of the ``random()`` calls *is* the data set: changing it changes every row after.
+    Rows end with ``_version``/``_modified`` placeholders: ``EntityStore.bulk_load`` stamps
+    them in place, and a dict that already has the keys does not have to grow for them.
+    """
 
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
         self.company_id = settings.company_id
         self.rng = random.Random(f"bc-tui-sandbox:{settings.tenant}:{settings.environment}")
+        self.random = self.rng.random
         self.demo = _Demo()
         self.contact_no = 0
         self.usd = _uuid5("transactioncurrency:USD")
         self.owners: list[str] = []
-
-    # ---------------------------------------------------------------- shared
-
-    def _address(self) -> dict[str, str]:
-        rng = self.rng
-        city, state, postal, country, phone = _pick(rng, _CITIES)
-        return {
-            "addressLine1": f"{_between(rng, 1, 250)} {_pick(rng, _STREETS)}",
-            "addressLine2": "" if rng.random() < 0.85 else f"Suite {_between(rng, 100, 999)}",
-            "city": city,
-            "state": state,
-            "country": country,
-            "postalCode": f"{postal}{_between(rng, 10, 99)}",
-            "_phone_prefix": phone,
-        }
-
-    def _phone(self, prefix: str) -> str:
-        return f"{prefix} {_between(self.rng, 100, 999)} {_between(self.rng, 1000, 9999)}"
-
-    def _next_contact_number(self) -> str:
-        self.contact_no += 1
-        return f"CT{self.contact_no:06d}"
 
     # --------------------------------------------------------------- per side
 
@@ -209,139 +194,164 @@ class _Generator:
                 self.owners.append(user_id)
 
     def customer(self, i: int) -> None:
-        rng = self.rng
+        r = self.random
+        company = self.company_id
         name, domain = _company_name(i)
-        address = self._address()
-        prefix = address.pop("_phone_prefix")
+        city, state, postal, country, prefix = _CITIES[int(r() * _N_CITIES)]
+        line1 = f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}"
+        line2 = "" if r() < 0.85 else f"Suite {100 + int(r() * 900)}"
+        postal_code = f"{postal}{10 + int(r() * 90)}"
         customer_id = _uuid5(f"customer:{i}")
-        number = str(10000 * (i + 1))
-        blocked = "All" if i % 25 == 7 else " "
+        phone = f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}"
+        email, website = f"info@{domain}", f"www.{domain}"
+        salesperson = _SALESPEOPLE[int(r() * _N_SALESPEOPLE)]
         customer = {
-            "id": customer_id, "number": number, "displayName": name, "type": "Company",
-            **address,
-            "phoneNumber": self._phone(prefix), "email": f"info@{domain}", "website": f"www.{domain}",
-            "salespersonCode": _pick(rng, _SALESPEOPLE),
-            "balanceDue": round(rng.random() * 20000, 2) if rng.random() < 0.6 else 0.0,
-            "creditLimit": float(_pick(rng, (0, 5000, 10000, 25000, 50000))),
-            "currencyCode": _pick(rng, _CURRENCIES), "blocked": blocked,
-            "_company": self.company_id,
+            "id": customer_id, "number": str(10000 * (i + 1)), "displayName": name, "type": "Company",
+            "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
+            "postalCode": postal_code, "phoneNumber": phone, "email": email, "website": website,
+            "salespersonCode": salesperson,
+            "balanceDue": round(r() * 20000, 2) if r() < 0.6 else 0.0,
+            "creditLimit": float(_CREDIT_LIMITS[int(r() * _N_CREDIT_LIMITS)]),
+            "currencyCode": _CURRENCIES[int(r() * _N_CURRENCIES)], "blocked": "All" if i % 25 == 7 else " ",
+            "_company": company, "_version": 0, "_modified": "",
         }
         self.demo.customers.append((customer_id, customer))
 
-        company_contact_no = self._next_contact_number()
+        contacts = self.demo.contacts
+        self.contact_no += 1
+        company_contact_no = f"CT{self.contact_no:06d}"
         company_contact_id = _uuid5(f"contact:company:{i}")
-        self.demo.contacts.append((company_contact_id, {
+        contacts.append((company_contact_id, {
             "id": company_contact_id, "number": company_contact_no, "type": "Company", "displayName": name,
-            "jobTitle": "", "companyNumber": company_contact_no, "companyName": name, **address,
-            "phoneNumber": customer["phoneNumber"], "mobilePhoneNumber": "", "email": customer["email"],
-            "website": customer["website"], "contactBusinessRelation": "Customer", "privacyBlocked": False,
-            "_company": self.company_id,
+            "jobTitle": "", "companyNumber": company_contact_no, "companyName": name,
+            "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
+            "postalCode": postal_code, "phoneNumber": phone, "mobilePhoneNumber": "", "email": email,
+            "website": website, "contactBusinessRelation": "Customer", "privacyBlocked": False,
+            "_company": company, "_version": 0, "_modified": "",
         }))
         persons = []
-        for p in range(1 if rng.random() < 0.5 else 2):
-            first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
+        for p in range(1 if r() < 0.5 else 2):
+            f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
+            first, last = _FIRST_NAMES[f], _LAST_NAMES[la]
             person_id = _uuid5(f"contact:person:{i}:{p}")
+            self.contact_no += 1
             person = {
-                "id": person_id, "number": self._next_contact_number(), "type": "Person",
-                "displayName": f"{first} {last}", "jobTitle": _pick(rng, _JOB_TITLES),
-                "companyNumber": company_contact_no, "companyName": name, **address,
-                "phoneNumber": self._phone(prefix), "mobilePhoneNumber": self._phone(prefix),
-                "email": f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue"),
+                "id": person_id, "number": f"CT{self.contact_no:06d}", "type": "Person",
+                "displayName": f"{first} {last}", "jobTitle": _JOB_TITLES[int(r() * _N_JOB_TITLES)],
+                "companyNumber": company_contact_no, "companyName": name,
+                "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
+                "postalCode": postal_code,
+                "phoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
+                "mobilePhoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
+                "email": f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}@{domain}",
                 "website": "", "contactBusinessRelation": "Customer", "privacyBlocked": False,
-                "_company": self.company_id,
+                "_company": company, "_version": 0, "_modified": "",
             }
-            self.demo.contacts.append((person_id, person))
+            contacts.append((person_id, person))
             persons.append((first, last, person))
 
-        kind = rng.random()
+        kind = r()
         if kind < 0.60:
             self.account(i, customer, persons, prefix, similar=False)
         elif kind < 0.75:
             self.account(i, customer, persons, prefix, similar=True)
 
     def account(self, i: int, customer: Row, persons: list[tuple[str, str, Row]], prefix: str, similar: bool) -> None:
-        rng = self.rng
+        r, owners = self.random, self.owners
         account_id = _uuid5(f"account:{i}")
         name, phone, city = customer["displayName"], customer["phoneNumber"], customer["city"]
         if similar:
-            variant = _between(rng, 0, 3)
+            variant = int(r() * 4)
             if variant == 0:
-                phone = self._phone(prefix)
+                phone = f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}"
             elif variant == 1:
-                city = _pick(rng, [c[0] for c in _CITIES if c[0] != city])
+                city = _OTHER_CITIES[city][int(r() * (_N_CITIES - 1))]
             elif variant == 2:
-                name = name.upper() if rng.random() < 0.5 else name.lower()
+                name = name.upper() if r() < 0.5 else name.lower()
             else:
                 name = f" {name.replace(' ', '  ', 1)}"
+        state, line2 = customer["state"], customer["addressLine2"]
         account = {
             "accountid": account_id, "name": name, "accountnumber": None, "telephone1": phone, "fax": None,
             "emailaddress1": customer["email"], "websiteurl": f"https://{customer['website']}",
-            "address1_line1": customer["addressLine1"], "address1_line2": customer["addressLine2"] or None,
-            "address1_city": city, "address1_stateorprovince": customer["state"] or None,
+            "address1_line1": customer["addressLine1"], "address1_line2": line2 or None,
+            "address1_city": city, "address1_stateorprovince": state or None,
             "address1_postalcode": customer["postalCode"], "address1_country": customer["country"],
             "address1_primarycontactname": None, "creditlimit": customer["creditLimit"] or None,
-            "paymenttermscode": _pick(rng, _PAYMENT_TERMS), "customertypecode": 3,
+            "paymenttermscode": _PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)], "customertypecode": 3,
             "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd, "_ownerid_value": _pick(rng, self.owners),
+            "_transactioncurrencyid_value": self.usd, "_ownerid_value": owners[int(r() * len(owners))],
+            "_version": 0, "_modified": "",
         }
         contacts: list[Row] = []
         for p, (first, last, person) in enumerate(persons):
-            kind = rng.random()
+            kind = r()
             if kind < 0.60:
                 contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=False))
             elif kind < 0.75:
                 contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True))
-        if rng.random() < 0.10:  # a person the CRM knows and BC doesn't
-            first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
-            contacts.append(self.dv_contact(f"{i}:crm", account, first, last, None, similar=False))
+        if r() < 0.10:  # a person the CRM knows and BC doesn't
+            f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
+            contacts.append(self.dv_contact(f"{i}:crm", account, _FIRST_NAMES[f], _LAST_NAMES[la], None,
+                                            similar=False, mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}"))
         if contacts:
             account["_primarycontactid_value"] = contacts[0]["contactid"]
             account["address1_primarycontactname"] = contacts[0]["fullname"]
         self.demo.accounts.append((account_id, account))
 
-    def dv_contact(self, tag: str, account: Row, first: str, last: str, person: Row | None, similar: bool) -> Row:
-        rng = self.rng
+    def dv_contact(self, tag: str, account: Row, first: str, last: str, person: Row | None, similar: bool,
+                   mail: str = "") -> Row:
+        """The Dataverse contact ``tag`` under ``account``: a copy of ``person``, or (without
+        one) someone only the CRM knows, whose e-mail starts with ``mail``."""
+        r = self.random
         contact_id = _uuid5(f"dvcontact:{tag}")
-        domain = (account["emailaddress1"] or "@example.com").split("@", 1)[1]
-        phone = person["phoneNumber"] if person else f"{account['telephone1'][:-4]}{_between(rng, 1000, 9999)}"
-        job = person["jobTitle"] if person else _pick(rng, _JOB_TITLES)
+        if person is not None:
+            phone, job, email, mobile = person["phoneNumber"], person["jobTitle"], person["email"], person["mobilePhoneNumber"]
+        else:
+            phone = f"{account['telephone1'][:-4]}{1000 + int(r() * 9000)}"
+            job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
+            email = f"{mail}@{(account['emailaddress1'] or '@example.com').split('@', 1)[1]}"
+            mobile = None
         if similar:
-            if rng.random() < 0.5:
-                phone = f"{phone[:-4]}{_between(rng, 1000, 9999)}"
+            if r() < 0.5:
+                phone = f"{phone[:-4]}{1000 + int(r() * 9000)}"
             else:
-                job = _pick(rng, _JOB_TITLES)
+                job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
         contact = {
-            "contactid": contact_id, "firstname": first, "middlename": _pick(rng, _MIDDLE_NAMES) or None,
+            "contactid": contact_id, "firstname": first, "middlename": _MIDDLE_NAMES[int(r() * _N_MIDDLE)] or None,
             "lastname": last, "fullname": f"{first} {last}",
-            "emailaddress1": person["email"] if person else f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue"),
-            "telephone1": phone, "mobilephone": person["mobilePhoneNumber"] if person else None, "fax": None,
+            "emailaddress1": email, "telephone1": phone, "mobilephone": mobile, "fax": None,
             "websiteurl": None, "jobtitle": job,
             "address1_line1": account["address1_line1"], "address1_line2": account["address1_line2"],
             "address1_city": account["address1_city"], "address1_stateorprovince": account["address1_stateorprovince"],
             "address1_postalcode": account["address1_postalcode"], "address1_country": account["address1_country"],
             "_parentcustomerid_value": account["accountid"], "statecode": 0, "statuscode": 1,
+            "_version": 0, "_modified": "",
         }
         self.demo.dv_contacts.append((contact_id, contact))
         return contact
 
     def dataverse_only_account(self, j: int) -> None:
-        rng = self.rng
+        r, owners = self.random, self.owners
         # Names from far beyond the BC range, so they never collide with a customer's name.
         name, domain = _company_name(10_000_000 + j)
-        city, state, postal, country, prefix = _pick(rng, _CITIES)
+        city, state, postal, country, prefix = _CITIES[int(r() * _N_CITIES)]
         account_id = _uuid5(f"account:crm:{j}")
         account = {
-            "accountid": account_id, "name": name, "accountnumber": None, "telephone1": self._phone(prefix),
+            "accountid": account_id, "name": name, "accountnumber": None,
+            "telephone1": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
             "fax": None, "emailaddress1": f"contact@{domain}", "websiteurl": f"https://www.{domain}",
-            "address1_line1": f"{_between(rng, 1, 250)} {_pick(rng, _STREETS)}", "address1_line2": None,
+            "address1_line1": f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}", "address1_line2": None,
             "address1_city": city, "address1_stateorprovince": state or None,
-            "address1_postalcode": f"{postal}{_between(rng, 10, 99)}", "address1_country": country,
+            "address1_postalcode": f"{postal}{10 + int(r() * 90)}", "address1_country": country,
             "address1_primarycontactname": None, "creditlimit": None, "paymenttermscode": None,
             "customertypecode": 3, "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd, "_ownerid_value": _pick(rng, self.owners),
+            "_transactioncurrencyid_value": self.usd, "_ownerid_value": owners[int(r() * len(owners))],
+            "_version": 0, "_modified": "",
         }
-        first, last = _pick(rng, _FIRST_NAMES), _pick(rng, _LAST_NAMES)
-        contact = self.dv_contact(f"crm:{j}", account, first, last, None, similar=False)
+        f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
+        contact = self.dv_contact(f"crm:{j}", account, _FIRST_NAMES[f], _LAST_NAMES[la], None, similar=False,
+                                  mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}")
         account["_primarycontactid_value"] = contact["contactid"]
         account["address1_primarycontactname"] = contact["fullname"]
         self.demo.accounts.append((account_id, account))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bc_tui.sandbox import demo_data
 from bc_tui.sandbox.settings import SANDBOX_NAMESPACE, SandboxSettings
-from bc_tui.sandbox.store import DuplicateKey, EntityStore
+from bc_tui.sandbox.store import FORMAT, DuplicateKey, EntityStore, _iso, _iso_series
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -146,8 +148,11 @@ def test_bulk_load_of_100k_rows_lands_in_memory_and_on_disk(tmp_path: Path) -> N
     rows = list(store.rows("bc/customers"))
     assert rows[0]["_version"] < rows[-1]["_version"] and rows[0]["_modified"] < rows[-1]["_modified"]
     store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM entity WHERE entity_set = 'bc/customers'").fetchone()[0] == 100_000
+    reopened = EntityStore(path)
+    assert list(reopened.rows("bc/customers")) == rows
+    reopened.close()
+    with sqlite3.connect(path) as db:  # on disk as a few chunks, not 100,000 records
+        assert db.execute("SELECT count(*) FROM entity WHERE entity_set = 'bc/customers'").fetchone()[0] == 10
 
 
 def test_bulk_load_with_a_duplicate_loads_nothing(store: EntityStore) -> None:
@@ -234,3 +239,111 @@ def test_ensure_seeded_only_seeds_an_empty_store_and_reset_restores() -> None:
     demo_data.reset(store, settings)
     assert store.get("bc/customers", first["id"])["city"] == first["city"]
     assert store.count("bc/customers") == 50
+
+
+# ------------------------------------------------------- bulk chunks on disk
+
+
+def _on_disk(store: EntityStore, sets: tuple[str, ...]) -> dict[str, object]:
+    return {s: (list(store.rows(s)), store.deletions(s)) for s in sets}
+
+
+def test_a_reopen_restores_bulk_rows_with_their_updates_deletions_and_order(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = EntityStore(path)
+    store.insert("bc/customers", "early", {"displayName": "Inserted before the load"})
+    store.bulk_load("bc/customers", [(f"c{i}", {"displayName": f"Bulk {i}"}) for i in range(25_000)])
+    store.update("bc/customers", "c3", {"city": "Lyon"})  # keeps its place among the bulk rows
+    store.delete("bc/customers", "c5")
+    store.delete("bc/customers", "c7")
+    store.insert("bc/customers", "c7", {"displayName": "Back again"})  # goes last, as in memory
+    store.update("bc/customers", "c9", {"city": "Oslo"})
+    store.delete("bc/customers", "c9")  # deleted after an update: neither copy may come back
+    store.bulk_load("dv/accounts", [(f"a{i}", {"name": f"Account {i}"}) for i in range(3)])
+    store.delete("dv/accounts", "a1")
+    store.bulk_load("dv/accounts", [("a1", {"name": "One again"})])  # a bulk re-insert after a delete
+    sets = ("bc/customers", "dv/accounts")
+    expected = _on_disk(store, sets)
+    version = store.version
+    store.close()
+
+    reopened = EntityStore(path)
+    assert _on_disk(reopened, sets) == expected
+    customers = list(reopened.rows("bc/customers"))
+    assert customers[0]["displayName"] == "Inserted before the load" and customers[-1]["displayName"] == "Back again"
+    assert reopened.get("bc/customers", "c3")["city"] == "Lyon" and reopened.get("bc/customers", "c9") is None
+    assert [r["name"] for r in reopened.rows("dv/accounts")] == ["Account 0", "Account 2", "One again"]
+    assert reopened.version == version
+    reopened.close()
+
+
+def test_refresh_picks_up_a_bulk_load_and_its_changes_from_another_connection(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    server, editor = EntityStore(path), EntityStore(path)
+    server.insert("bc/contacts", "mine", {"displayName": "Server's own"})
+    editor.refresh()
+    editor.bulk_load("bc/contacts", [(f"k{i}", {"displayName": f"Loaded {i}"}) for i in range(3)])
+    editor.delete("bc/contacts", "k1")
+    editor.update("bc/contacts", "k2", {"displayName": "Loaded 2, edited"})
+    server.refresh()
+    assert [r["displayName"] for r in server.rows("bc/contacts")] == ["Server's own", "Loaded 0", "Loaded 2, edited"]
+    assert [d[0] for d in server.deletions("bc/contacts")] == ["k1"]
+    assert list(server.rows("bc/contacts")) == list(editor.rows("bc/contacts"))
+    server.close(), editor.close()
+
+
+def test_bulk_load_stamps_the_given_rows_in_place(store: EntityStore) -> None:
+    rows = [("a", {"name": "A", "_version": 0, "_modified": ""}), ("b", {"name": "B"})]
+    before = store.version
+    assert store.bulk_load("dv/accounts", rows) == 2
+    a, b = store.rows("dv/accounts")
+    assert a is rows[0][1] and b is rows[1][1]  # live rows, no copies
+    assert (a["_version"], b["_version"]) == (before + 1, before + 2) == (store.version - 1, store.version)
+    assert a["_modified"] < b["_modified"] and list(a) == ["name", "_version", "_modified"]
+
+
+def test_bulk_load_refuses_a_key_that_exists_already(store: EntityStore) -> None:
+    store.insert("bc/customers", "a", {"displayName": "Alpha"})
+    with pytest.raises(DuplicateKey, match=r"bc/customers\(a\)"):
+        store.bulk_load("bc/customers", [("b", {}), ("a", {})])
+    assert [r["displayName"] for r in store.rows("bc/customers")] == ["Alpha"]
+
+
+def test_a_file_in_the_former_layout_is_emptied_and_seeded_again(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.sqlite"
+    with sqlite3.connect(path) as db:  # format 1: one JSON document per row, no user_version
+        db.execute("CREATE TABLE entity(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+                   " data TEXT NOT NULL, PRIMARY KEY (entity_set, key))")
+        db.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO entity VALUES ('bc/companies', 'x', 1, '{\"id\": \"x\", \"_version\": 1}')")
+        db.execute("INSERT INTO meta VALUES ('version', '1')")
+    store = EntityStore(path)
+    assert store.count("bc/companies") == 0
+    assert demo_data.ensure_seeded(store, SandboxSettings()) is True
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == FORMAT
+    reopened = EntityStore(path)
+    assert reopened.count("bc/customers") == 50 and demo_data.ensure_seeded(reopened, SandboxSettings()) is False
+    reopened.close()
+
+
+def test_modified_stamps_of_a_bulk_load_cross_second_and_day_boundaries() -> None:
+    start = datetime(2026, 12, 31, 23, 59, 59, 999_998)
+    stamps = list(itertools.islice(_iso_series(start), 5))
+    assert stamps == [_iso(start + timedelta(microseconds=k)) for k in range(5)]
+    assert stamps[2] == "2027-01-01T00:00:00.000000Z"
+
+
+def test_a_seeded_file_reopens_to_the_same_demo_data(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.sqlite"
+    settings = SandboxSettings(customers=300)
+    sets = ("bc/companies", "bc/customers", "bc/contacts", "dv/systemusers", "dv/accounts", "dv/contacts")
+    store = EntityStore(path)
+    demo_data.ensure_seeded(store, settings)
+    seeded = _on_disk(store, sets)
+    store.close()
+    reopened = EntityStore(path)
+    assert _on_disk(reopened, sets) == seeded
+    assert demo_data.ensure_seeded(reopened, settings) is False
+    reopened.close()
