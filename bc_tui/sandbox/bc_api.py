@@ -38,7 +38,7 @@ from .bc_numbers import NumberIndex
 from .bc_paging import MAX_PAGE_SIZE, SkipToken, max_page_size, take_page
 from .bc_query import read_query
 from .http import ApiError, ApiRequest, ApiResponse
-from .odata_query import apply_select
+from .odata_query import apply_select, key_candidates
 from .settings import SandboxSettings
 from .store import EntityStore
 
@@ -270,8 +270,15 @@ class BusinessCentralApi:
         query = spec.query
 
         def build() -> list[Mapping[str, Any]]:
+            keys = key_candidates(query.filter, "id")
+            # A list of ids (how clients fetch records by id) is answered by key, not by a scan.
+            candidates = (
+                [row for key in keys if (row := self.store.get(entity.entity_set, key)) is not None]
+                if keys is not None
+                else self.store.rows(entity.entity_set)
+            )
             rows = [
-                row for row in self.store.rows(entity.entity_set)
+                row for row in candidates
                 if (company_id is None or row.get("_company") == company_id) and spec.matches(row)
             ]
             spec.ordering.sort(rows)

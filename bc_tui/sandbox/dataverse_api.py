@@ -49,7 +49,7 @@ from .dataverse_tables import (
     contact_fullname,
 )
 from .http import ApiError, ApiRequest, ApiResponse
-from .odata_query import Query, QueryError, parse_query
+from .odata_query import Query, QueryError, key_candidates, parse_query
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 from .store import DuplicateKey, EntityStore
 
@@ -452,9 +452,16 @@ class DataverseApi:
             except KeyError:
                 pass  # a cursor from older data whose value this sort has never seen
         predicate = query.filter
+        keys = key_candidates(predicate, table.primary_key)
+        # A list of ids (how clients fetch records by id) is answered by key, not by a scan.
+        candidates = (
+            [row for key in keys if (row := self.store.get(table.store_set, key)) is not None]
+            if keys is not None
+            else self.store.rows(table.store_set)
+        )
         matched = [
             row
-            for row in self.store.rows(table.store_set)
+            for row in candidates
             if (predicate is None or predicate(_RowView(row))) and (since is None or row["_version"] > since)
         ]
         order_keys = OrderKeys(order, _STORED_NAME, matched, cursor_values)

@@ -383,7 +383,10 @@ class _Parser:
         node = self._or()
         if self.tok.kind != "end":
             raise _syntax_error(self.tok.pos, f"unexpected {_describe(self.tok)} after a complete expression")
-        return _as_predicate(node)
+        predicate = _as_predicate(node)
+        if node.one_of is not None:
+            predicate = _KeyListPredicate(predicate, node.one_of)
+        return predicate
 
     def _or(self) -> _Operand:
         node = self._and()
@@ -476,6 +479,28 @@ class _Parser:
                 args.append(self._or())
         self._expect(")", f"',' or ')' in the call to '{word}'")
         return _compile_call(word, args, tok.pos)
+
+
+class _KeyListPredicate:
+    """A filter that is only ``p eq 'a' or p eq 'b' …``: callable like any predicate, and it
+    tells `key_candidates` its values so a table can look the rows up by key instead of
+    scanning (clients fetch records by id in chunks this way)."""
+
+    __slots__ = ("_test", "field", "values")
+
+    def __init__(self, test: Predicate, one_of: tuple[str, frozenset[str]]) -> None:
+        self._test = test
+        self.field, self.values = one_of
+
+    def __call__(self, row: Mapping[str, Any]) -> bool:
+        return self._test(row)
+
+
+def key_candidates(predicate: Predicate | None, field: str) -> frozenset[str] | None:
+    """The casefolded values when ``predicate`` is exactly ``field eq … or field eq …``, else None."""
+    if isinstance(predicate, _KeyListPredicate) and predicate.field == field:
+        return predicate.values
+    return None
 
 
 def _describe(tok: _Token) -> str:

@@ -7,14 +7,16 @@ Every function returns plain dataclasses; ids are normalized to lower-case GUIDs
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import peewee
+
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store.database import atomic, is_sqlite
+from bc_tui.store.database import atomic, database_proxy, is_sqlite
 from bc_tui.store.errors import (
     BcRecordAlreadyCoupledError,
     CouplingError,
@@ -102,6 +104,38 @@ class CreateIntentRecord:
     state: str  # "pending": maybe not created yet; "created": exists as destination_id
     job_id: int | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResultUpdate:
+    """One synchronization result to store with :func:`record_sync_results`.
+
+    The fields mean what the keyword arguments of :func:`record_sync_result` mean.
+    """
+
+    coupling_id: int
+    direction: SyncDirection
+    result: SyncResult
+    job_id: int | None = None
+    error: str | None = None
+    bc_modified_at: datetime | None = None
+    bc_etag: str | None = None
+    dataverse_modified_at: datetime | None = None
+    dataverse_etag: str | None = None
+    snapshot: dict[str, dict[str, Any]] | None = None
+    may_skip: bool = True
+
+
+@dataclass(frozen=True)
+class SyncStateRefresh:
+    """Times, ETags and snapshot of an *unchanged* coupling, for :func:`refresh_sync_states`."""
+
+    coupling_id: int
+    bc_modified_at: datetime | None = None
+    bc_etag: str | None = None
+    dataverse_modified_at: datetime | None = None
+    dataverse_etag: str | None = None
+    snapshot: dict[str, dict[str, Any]] | None = None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -350,31 +384,38 @@ def record_sync_result(
     broken mark. Failure: keeps the sync state; when ``error`` is identical to the previous
     failure in that direction, the coupling becomes Skipped (§7) — unless ``may_skip`` is False,
     which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
+    For many couplings at once use :func:`record_sync_results`.
     """
-    prefix = _prefix(direction)
-    result = SyncResult(result)
+    update = SyncResultUpdate(
+        coupling_id,
+        direction,
+        result,
+        job_id=job_id,
+        error=error,
+        bc_modified_at=bc_modified_at,
+        bc_etag=bc_etag,
+        dataverse_modified_at=dataverse_modified_at,
+        dataverse_etag=dataverse_etag,
+        snapshot=snapshot,
+        may_skip=may_skip,
+    )
     with atomic():
         row = _row_for_update(coupling_id)
-        if result is SyncResult.SUCCESS:
-            _advance(row, "bc", bc_modified_at, bc_etag)
-            _advance(row, "dataverse", dataverse_modified_at, dataverse_etag)
-            if snapshot is not None:
-                row.snapshot = snapshot
-            row.skipped = False
-            row.deleted_side = None
-            error = None
-        else:
-            repeated = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value and (
-                getattr(row, f"{prefix}_error") == error and error is not None
-            )
-            row.skipped = row.skipped or (repeated and may_skip)
-        setattr(row, f"{prefix}_result", result.value)
-        setattr(row, f"{prefix}_job_id", job_id)
-        setattr(row, f"{prefix}_error", error)
-        setattr(row, f"{prefix}_at", utc_now())
-        row.updated_at = utc_now()
+        _apply_sync_result(row, update, utc_now())
         row.save()
     return _record(row)
+
+
+def record_sync_results(items: Sequence[SyncResultUpdate]) -> list[CouplingRecord]:
+    """:func:`record_sync_result` for many couplings at once, in one transaction.
+
+    Same rules, applied in input order (one coupling may appear more than once, e.g. send and
+    get of a merge); returns the coupling as it stood after each item, in input order. Reads the
+    couplings with one query per 500 and writes them back with one prepared statement, so a
+    chunk of a large synchronization costs a few statements instead of two per record. Raises
+    :class:`NotFoundError` (and stores nothing) when one of the couplings no longer exists.
+    """
+    return _apply_in_bulk(items, _apply_sync_result)
 
 
 def refresh_sync_state(
@@ -387,15 +428,25 @@ def refresh_sync_state(
     snapshot: dict[str, dict[str, Any]] | None = None,
 ) -> CouplingRecord:
     """Move the stored times/ETags forward without a sync result (an *unchanged* record, §8 step 2)."""
+    refresh = SyncStateRefresh(
+        coupling_id,
+        bc_modified_at=bc_modified_at,
+        bc_etag=bc_etag,
+        dataverse_modified_at=dataverse_modified_at,
+        dataverse_etag=dataverse_etag,
+        snapshot=snapshot,
+    )
     with atomic():
         row = _row_for_update(coupling_id)
-        _advance(row, "bc", bc_modified_at, bc_etag)
-        _advance(row, "dataverse", dataverse_modified_at, dataverse_etag)
-        if snapshot is not None:
-            row.snapshot = snapshot
-        row.updated_at = utc_now()
+        _apply_refresh(row, refresh, utc_now())
         row.save()
     return _record(row)
+
+
+def refresh_sync_states(items: Sequence[SyncStateRefresh]) -> list[CouplingRecord]:
+    """:func:`refresh_sync_state` for many couplings at once (same rules and costs as
+    :func:`record_sync_results`)."""
+    return _apply_in_bulk(items, _apply_refresh)
 
 
 def mark_broken(coupling_id: int, deleted_side: Side) -> CouplingRecord:
@@ -547,6 +598,125 @@ def _advance(row: Coupling, side: str, modified_at: datetime | None, etag: str |
         setattr(row, f"{side}_modified_at", modified_at)
     if etag is not None:
         setattr(row, f"{side}_etag", etag)
+
+
+def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -> None:
+    """The rules of :func:`record_sync_result`, applied to a loaded row (not saved)."""
+    prefix = _prefix(update.direction)
+    result = SyncResult(update.result)
+    error = update.error
+    if result is SyncResult.SUCCESS:
+        _advance(row, "bc", update.bc_modified_at, update.bc_etag)
+        _advance(row, "dataverse", update.dataverse_modified_at, update.dataverse_etag)
+        if update.snapshot is not None:
+            row.snapshot = update.snapshot
+        row.skipped = False
+        row.deleted_side = None
+        error = None
+    else:
+        repeated = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value and (
+            getattr(row, f"{prefix}_error") == error and error is not None
+        )
+        row.skipped = row.skipped or (repeated and update.may_skip)
+    setattr(row, f"{prefix}_result", result.value)
+    setattr(row, f"{prefix}_job_id", update.job_id)
+    setattr(row, f"{prefix}_error", error)
+    setattr(row, f"{prefix}_at", now)
+    row.updated_at = now
+
+
+def _apply_refresh(row: Coupling, refresh: SyncStateRefresh, now: datetime) -> None:
+    """The rules of :func:`refresh_sync_state`, applied to a loaded row (not saved)."""
+    _advance(row, "bc", refresh.bc_modified_at, refresh.bc_etag)
+    _advance(row, "dataverse", refresh.dataverse_modified_at, refresh.dataverse_etag)
+    if refresh.snapshot is not None:
+        row.snapshot = refresh.snapshot
+    row.updated_at = now
+
+
+# The columns the sync-state rules above may change: the bulk write sets exactly these.
+_SYNC_STATE_FIELDS: tuple[peewee.Field, ...] = (
+    Coupling.bc_modified_at,
+    Coupling.bc_etag,
+    Coupling.dataverse_modified_at,
+    Coupling.dataverse_etag,
+    Coupling.snapshot,
+    Coupling.skipped,
+    Coupling.deleted_side,
+    Coupling.to_dataverse_result,
+    Coupling.to_dataverse_job_id,
+    Coupling.to_dataverse_error,
+    Coupling.to_dataverse_at,
+    Coupling.from_dataverse_result,
+    Coupling.from_dataverse_job_id,
+    Coupling.from_dataverse_error,
+    Coupling.from_dataverse_at,
+    Coupling.updated_at,
+)
+
+
+def _apply_in_bulk(items: Sequence[Any], apply: Callable[[Coupling, Any, datetime], None]) -> list[CouplingRecord]:
+    """Load the couplings of ``items`` (each has a ``coupling_id``), ``apply`` each item in order,
+    and write the changed rows back, all in one transaction."""
+    if not items:
+        return []
+    now = utc_now()
+    with atomic():
+        rows = _rows_for_update([item.coupling_id for item in items])
+        records = []
+        for item in items:
+            row = rows[item.coupling_id]
+            apply(row, item, now)
+            records.append(_record(row))
+        _write_sync_state(list(rows.values()))
+    return records
+
+
+def _rows_for_update(coupling_ids: Sequence[int]) -> dict[int, Coupling]:
+    """The rows of ``coupling_ids`` (locked on PostgreSQL), one query per 500 ids."""
+    wanted = list(dict.fromkeys(coupling_ids))
+    rows: dict[int, Coupling] = {}
+    for chunk in _chunks(wanted):
+        query = Coupling.select().where(Coupling.id.in_(chunk))
+        if not is_sqlite():
+            query = query.for_update()
+        rows.update((row.id, row) for row in query)
+    missing = next((coupling_id for coupling_id in wanted if coupling_id not in rows), None)
+    if missing is not None:
+        raise NotFoundError(f"The coupling {missing} no longer exists; it may have been deleted meanwhile.")
+    return rows
+
+
+def _write_sync_state(rows: Sequence[Coupling]) -> None:
+    """Write the sync-state columns of ``rows`` with one prepared UPDATE run for all of them.
+
+    Building peewee's SQL per row costs far more than the database's work, so the statement is
+    built once and the values go through each field's own conversion (``db_value``), exactly as
+    ``save()`` would store them.
+    """
+    db = database_proxy.obj
+    assignments = ", ".join(f'"{field.column_name}" = {db.param}' for field in _SYNC_STATE_FIELDS)
+    sql = f'UPDATE "{Coupling._meta.table_name}" SET {assignments} WHERE "id" = {db.param}'
+    params = [
+        [field.db_value(getattr(row, field.name)) for field in _SYNC_STATE_FIELDS] + [row.id] for row in rows
+    ]
+    # peewee's wrapper turns driver errors into peewee's, as for every other statement.
+    with peewee.__exception_wrapper__:
+        cursor = db.cursor()
+        if _is_psycopg2(cursor):
+            from psycopg2.extras import execute_batch  # optional dependency (the postgres extra)
+
+            # psycopg2's executemany is one round trip per row; execute_batch sends pages of them.
+            execute_batch(cursor, sql, params, page_size=_PG_PAGE_SIZE)
+        else:
+            cursor.executemany(sql, params)
+
+
+_PG_PAGE_SIZE = 250
+
+
+def _is_psycopg2(cursor: Any) -> bool:
+    return type(cursor).__module__.startswith("psycopg2")
 
 
 def _row_for_update(coupling_id: int) -> Coupling:

@@ -29,7 +29,8 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.skipped import REPEATED_FAILURE
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
+from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, SyncResultUpdate
+from bc_tui.store.database import atomic
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record, bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, to_record
@@ -302,13 +303,19 @@ def sync_state(mapping: TableMapping, bc: Record, dataverse: Record) -> dict[str
     }
 
 
+def success_updates(
+    mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
+) -> list[SyncResultUpdate]:
+    """What to store for a successful synchronization in each of ``directions`` (send and/or get)."""
+    state = sync_state(mapping, bc, dataverse)
+    return [SyncResultUpdate(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state) for direction in directions]
+
+
 def remember_success(
     mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
 ) -> None:
     """Store a successful synchronization in each of ``directions`` (send and/or get)."""
-    state = sync_state(mapping, bc, dataverse)
-    for direction in directions:
-        couplings.record_sync_result(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state)
+    couplings.record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
 
 
 def remember_failure(
@@ -336,6 +343,21 @@ class _Queued:
     description: str
 
 
+@dataclass
+class _Unchanged:
+    """What the unchanged records of a chunk still have to store, written in one go at its end."""
+
+    successes: list[SyncResultUpdate]
+    refreshes: list[couplings.SyncStateRefresh]
+
+    def store(self) -> None:
+        if not (self.successes or self.refreshes):
+            return
+        with atomic():
+            couplings.record_sync_results(self.successes)
+            couplings.refresh_sync_states(self.refreshes)
+
+
 async def run_pairs(
     session: SyncSession,
     mapping: TableMapping,
@@ -355,6 +377,10 @@ async def run_pairs(
     mapping's Resolve Deletion Conflicts policy.
     """
     queued: list[_Queued] = []
+    # Unchanged records are logged in order but stored together after planning: a statement
+    # and a commit per record would dominate a large run. (Should planning fail midway, only
+    # these refreshes are lost; the next run finds the same records unchanged again.)
+    unchanged = _Unchanged([], [])
     for pair in pairs:
         plan = plan_sync(
             mapping,
@@ -373,7 +399,7 @@ async def run_pairs(
         elif plan.outcome is Outcome.MODIFIED:
             queued.append(_Queued(pair, plan, description))
         elif plan.outcome is Outcome.UNCHANGED:
-            _unchanged(mapping, pair, plan, direction, run, description)
+            _unchanged(mapping, pair, plan, direction, run, description, unchanged)
         elif plan.outcome is Outcome.CONFLICT:
             message = plan.message or f"{sentence(description)} changed on both sides."
             if pair.coupling is not None and direction is not MERGE:
@@ -393,6 +419,7 @@ async def run_pairs(
             )
         else:
             _record(run, plan.outcome, plan.message, pair, description)
+    unchanged.store()
     if not queued:
         return
     if direction is MERGE:
@@ -403,8 +430,19 @@ async def run_pairs(
     writes = [_write_for(mapping, item, side) for item in queued]
     run.working_on(queued[0].description if len(queued) == 1 else f"{len(queued)} records to {destination_of(direction)}")
     results = await write_updates(session, mapping, side, writes)
-    for item, written in zip(queued, results, strict=True):
-        _finish(mapping, item, direction, side, written, run)
+    # One transaction for the whole chunk, and the successes stored with one bulk call: a
+    # commit, a read and a write per record would dominate a large run.
+    with atomic():
+        couplings.record_sync_results(
+            [
+                update
+                for item, written in zip(queued, results, strict=True)
+                if written.row is not None
+                for update in _written_success(mapping, item, direction, side, written.row, run.job_id)
+            ]
+        )
+        for item, written in zip(queued, results, strict=True):
+            _finish(mapping, item, direction, side, written, run)
 
 
 def _write_for(mapping: TableMapping, item: _Queued, side: Side) -> Write:
@@ -416,13 +454,22 @@ def _write_for(mapping: TableMapping, item: _Queued, side: Side) -> Write:
     return Write(pair.coupling.bc_id, str(pair.bc[ETAG]), item.plan.to_bc.payload(), item.description)
 
 
-def _finish(mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, written: Written, run: JobRun) -> None:
+def _written_success(
+    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, row: Record, job_id: int
+) -> list[SyncResultUpdate]:
+    """What to store for a write that landed: the written side as the service answered."""
     pair = item.pair
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
+    bc = row if side is Side.BC else pair.bc
+    dataverse = row if side is Side.DATAVERSE else pair.dataverse
+    return success_updates(mapping, pair.coupling, (direction,), job_id, bc, dataverse)
+
+
+def _finish(mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, written: Written, run: JobRun) -> None:
+    """Log one write's outcome; a failure is stored here, a success was already stored in bulk
+    by ``run_pairs``."""
+    pair = item.pair
     if written.row is not None:
-        bc = written.row if side is Side.BC else pair.bc
-        dataverse = written.row if side is Side.DATAVERSE else pair.dataverse
-        remember_success(mapping, pair.coupling, (direction,), run.job_id, bc, dataverse)
         _record(run, Outcome.MODIFIED, None, pair, item.description)
         return
     _fail_write(mapping, pair, direction, side, written.error, item.description, run)
@@ -483,10 +530,17 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
 
 
 def _unchanged(
-    mapping: TableMapping, pair: Pair, plan: RecordPlan, direction: SyncDirection, run: JobRun, description: str
+    mapping: TableMapping,
+    pair: Pair,
+    plan: RecordPlan,
+    direction: SyncDirection,
+    run: JobRun,
+    description: str,
+    pending: _Unchanged,
 ) -> None:
     """Nothing to write: refresh what the coupling remembers (§8 step 2) — unless the destination
-    changed and the source did not, because then that change still has to flow the other way."""
+    changed and the source did not, because then that change still has to flow the other way.
+    The refresh is added to ``pending``, which ``run_pairs`` stores for the whole chunk."""
     coupling = pair.coupling
     if coupling is not None and pair.bc is not None and pair.dataverse is not None and plan.diff is not None:
         diff = plan.diff
@@ -497,9 +551,10 @@ def _unchanged(
         if source_changed or not destination_changed:
             directions = (SEND, GET) if direction is MERGE else (direction,)
             if any(coupling.last_result(d) is not SyncResult.SUCCESS for d in directions):
-                remember_success(mapping, coupling, directions, run.job_id, pair.bc, pair.dataverse)
+                pending.successes.extend(success_updates(mapping, coupling, directions, run.job_id, pair.bc, pair.dataverse))
             else:
-                couplings.refresh_sync_state(coupling.id, **sync_state(mapping, pair.bc, pair.dataverse))
+                state = sync_state(mapping, pair.bc, pair.dataverse)
+                pending.refreshes.append(couplings.SyncStateRefresh(coupling.id, **state))
     _record(run, Outcome.UNCHANGED, None, pair, description)
 
 

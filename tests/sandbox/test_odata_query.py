@@ -456,3 +456,15 @@ def test_filtering_100000_rows_works() -> None:
     ]
     assert kept == expected
     assert len(kept) > 100
+
+
+def test_a_key_list_filter_names_its_keys_and_still_filters() -> None:
+    """`id eq 'a' or id eq 'b'` is what clients send to fetch records by id: the API looks them up by key."""
+    from bc_tui.sandbox.odata_query import key_candidates
+
+    predicate = parse_filter("id eq 'A1' or id eq 'b2' or id eq 3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+    assert key_candidates(predicate, "id") == frozenset({"a1", "b2", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"})
+    assert key_candidates(predicate, "number") is None
+    assert predicate({"id": "a1"}) and predicate({"id": "B2"}) and not predicate({"id": "c3"})
+    assert key_candidates(parse_filter("id eq 'a' or name eq 'b'"), "id") is None
+    assert key_candidates(parse_filter("id eq 'a' and name eq 'b'"), "id") is None
