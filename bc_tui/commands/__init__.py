@@ -1,5 +1,5 @@
 """The headless subcommands of ``bc-tui``: status, couple, uncouple, create, sync, match, log,
-errors and retry. Each module exposes ``register(subparsers)``; the handlers call the sync
+errors, retry and resolve. Each module exposes ``register(subparsers)``; the handlers call the sync
 engine, so every operation of the terminal app can be scripted too.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 def register_all(subparsers: Any) -> None:
     """Add every headless subcommand to the CLI's subparsers (modules stay light to import)."""
-    from bc_tui.commands import couple, errors, log, match, status, sync
+    from bc_tui.commands import couple, errors, log, match, resolve, status, sync
 
-    for module in (status, couple, sync, match, log, errors):
+    for module in (status, couple, sync, match, log, errors, resolve):
         module.register(subparsers)
