@@ -62,9 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _no_command(parser: argparse.ArgumentParser) -> int:
-    """What plain ``bc-tui`` does until the terminal app lands: say what is available."""
-    print(f"bc-tui {__version__}: the terminal app is not built yet; these commands are available:\n")
-    parser.print_help()
+    """Plain ``bc-tui``: open the terminal app (on the configured profile, or the sandbox)."""
+    from bc_tui.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        sys.stderr.write(f"bc-tui: {error}\n")
+        return EXIT_USAGE
+    # Textual is imported here only, so that `bc-tui --help` and the subcommands stay fast.
+    from bc_tui.tui.app import BcTuiApp
+    from bc_tui.tui.backend import Backend
+
+    backend = Backend.from_settings(settings)
+    BcTuiApp(backend=backend, keymap=settings.keys, close_backend=True).run()
     return EXIT_OK
 
 

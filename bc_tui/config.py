@@ -99,6 +99,11 @@ def default_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME))
 
 
+def default_database_url() -> str:
+    """The coupling database next to bc-tui's other data (honours ``BC_TUI_DATA_DIR``)."""
+    return f"sqlite:///{default_data_dir() / 'coupling.sqlite'}"
+
+
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the config file (missing is fine) and apply ``BC_TUI_*`` environment overrides."""
     env = os.environ if env is None else env

@@ -298,9 +298,9 @@ def cached_numbers(mapping_name: str, summary: "JobSummary") -> dict[str, str]:
 
 def default_database_url() -> str:
     """The coupling database next to bc-tui's other data (honours ``BC_TUI_DATA_DIR``)."""
-    from bc_tui.config import default_data_dir
+    from bc_tui import config
 
-    return f"sqlite:///{default_data_dir() / 'coupling.sqlite'}"
+    return config.default_database_url()
 
 
 @contextmanager

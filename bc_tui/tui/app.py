@@ -1,18 +1,23 @@
-"""The bc-tui terminal app: the shell around the record lists (no sync calls yet).
+"""The bc-tui terminal app: the shell around the record lists and the connection.
 
-CONTRACT: ``BcTuiApp(sources, connection_label=..., keymap=..., tab_titles=...)``; the caller
-(the CLI) builds the page sources and passes the config's ``[keys]`` table as ``keymap``.
+CONTRACT (TUI.md): ``BcTuiApp(backend=None, *, sources=None, keymap=None, …)``. With a
+``backend`` the app starts it in a worker at mount (the header says connecting… / connected /
+the problem) and shows the four standard lists of its session; the TUI code reaches the session
+as ``app.backend.session``. ``sources`` (tab id → page source) replaces the standard lists (the
+list mechanics tests use made-up sources). ``keymap`` is the config's ``[keys]`` table.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Mapping
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from bc_tui.tui.backend import Backend, ConnectionState
 from bc_tui.tui.bindings import binding_entries
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
@@ -43,31 +48,47 @@ class BcTuiApp(App[None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
                 id="app.command_palette"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("t", "toggle_theme", "Light/dark", id="app.toggle_theme"),
+        Binding("t", "toggle_theme", "Light/dark", show=False, id="app.toggle_theme"),
     ]
 
     connection_label: reactive[str] = reactive("")
-    """Where the data comes from, shown in the header, e.g.
+    """Where the data comes from and the connection's state, shown in the header, e.g.
     "Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected"."""
 
     def __init__(
         self,
-        sources: Mapping[str, PageSource],
+        backend: Backend | None = None,
         *,
+        sources: Mapping[str, PageSource] | None = None,
         connection_label: str = "",
         keymap: Mapping[str, str] | None = None,
         tab_titles: Mapping[str, str] | None = None,
         theme: str = DARK_THEME,
+        close_backend: bool = False,
     ) -> None:
-        """``sources``: tab id → page source, in tab order (ids such as ``customers``,
+        """``backend``: the connection (started at mount); ``sources``: tab id → page source, in
+        tab order, instead of the backend's standard lists (ids such as ``customers``,
         ``contacts``, ``dataverse-accounts``, ``dataverse-contacts``); ``keymap``: binding id →
-        keys (the config's ``[keys]`` table); ``tab_titles`` overrides `DEFAULT_TAB_TITLES`."""
+        keys (the config's ``[keys]`` table); ``tab_titles`` overrides `DEFAULT_TAB_TITLES`;
+        ``close_backend``: the app owns the backend and closes it when it exits (on its own event
+        loop, where the session was opened)."""
         super().__init__()
+        self.backend = backend
+        self._close_backend = close_backend
+        if sources is None:
+            sources = self._standard_sources() if backend is not None else {}
         self._sources = dict(sources)
         self._tab_titles = {**DEFAULT_TAB_TITLES, **(tab_titles or {})}
         self._initial_keymap = dict(keymap or {})
         self.theme = theme
-        self.connection_label = connection_label
+        self.connection_label = connection_label or (
+            backend.state.header if backend is not None else ""
+        )
+
+    def _standard_sources(self) -> dict[str, PageSource]:
+        from bc_tui.tui.record_sources import standard_sources
+
+        return dict(standard_sources(lambda: self.backend.session if self.backend else None))
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self._sources, self._tab_titles)
@@ -75,6 +96,35 @@ class BcTuiApp(App[None]):
     def on_mount(self) -> None:
         if self._initial_keymap:
             self.set_keymap(self._initial_keymap)
+        if self.backend is not None:
+            self._connect()
+
+    async def on_unmount(self) -> None:
+        if self._close_backend and self.backend is not None:
+            await self.backend.close()
+
+    @work(exclusive=True, group="connect")
+    async def _connect(self) -> None:
+        """Start the backend, then show the outcome and load the lists."""
+        assert self.backend is not None
+        state = await self.backend.start()
+        self.connection_label = state.header
+        self.main_screen.show_connection(state)
+        self.refresh_bindings()
+
+    @property
+    def connection_state(self) -> ConnectionState | None:
+        """The backend's state (None for an app without a backend)."""
+        return self.backend.state if self.backend is not None else None
+
+    @property
+    def connected(self) -> bool:
+        """Whether coupling and synchronization can run (a backend with a working session)."""
+        return (
+            self.backend is not None
+            and self.backend.state.ok
+            and self.backend.session is not None
+        )
 
     def watch_connection_label(self, label: str) -> None:
         self.sub_title = label
@@ -89,6 +139,10 @@ class BcTuiApp(App[None]):
     def show_message(self, message: str) -> None:
         """Put ``message`` in the status line (results, hints, one-sentence errors)."""
         self.main_screen.status.message = message
+
+    def refresh_lists(self) -> None:
+        """Fetch every list again (after a coupling or a synchronization changed records)."""
+        self.main_screen.refresh_lists()
 
     def action_help(self) -> None:
         """Show every key of the current screen and what it does."""

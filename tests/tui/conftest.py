@@ -1,13 +1,59 @@
-"""Test data for the TUI tests: page sources that generate their rows (no service, no store)."""
+"""Fixtures of the TUI tests.
+
+- ``tui_backend`` / ``tui_app``: the real app on the in-process sandbox (``sandbox_app`` holds its
+  data: ``sandbox_app.state.store.rows("bc/customers")``) with a fresh coupling database; run it
+  with ``async with tui_app.run_test(size=(120, 40)) as pilot``.
+- ``make_app`` / ``generated_source``: the app over page sources that make their rows up (no
+  service, no store), for the list mechanics.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any, AsyncIterator
 
 import pytest
+from starlette.applications import Starlette
 
+from bc_tui.config import profile_from_sandbox_info
+from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.tui.app import BcTuiApp
+from bc_tui.tui.backend import Backend
 from bc_tui.tui.sources import Column, Row
+
+TUI_SIZE = (120, 40)
+"""The terminal size every TUI test and snapshot uses."""
+
+
+@pytest.fixture
+def tui_database_url(tmp_path: Path) -> str:
+    """A coupling database file of its own for each test."""
+    return f"sqlite:///{tmp_path / 'tui-coupling.sqlite'}"
+
+
+@pytest.fixture
+async def tui_backend(
+    sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str
+) -> AsyncIterator[Backend]:
+    """A started `Backend` on the in-process sandbox (``backend.session`` is open)."""
+    backend = Backend(
+        profile_from_sandbox_info(sandbox_info),
+        tui_database_url,
+        transport=asgi_transport(sandbox_app),
+    )
+    state = await backend.start()
+    assert state.ok, state.problem
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture
+def tui_app(tui_backend: Backend) -> BcTuiApp:
+    """The real app on ``tui_backend``: the four record lists of the sandbox's data."""
+    return BcTuiApp(backend=tui_backend)
 
 CUSTOMER_COLUMNS = (
     Column("number", "No.", 8),
@@ -69,7 +115,7 @@ def build_app(total: int = 100_000, **kwargs) -> tuple[BcTuiApp, dict[str, Gener
         "dataverse-contacts": GeneratedSource(0, prefix="D"),
     }
     app = BcTuiApp(
-        sources,
+        sources=sources,
         connection_label=(
             "Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected"
         ),

@@ -161,7 +161,7 @@ async def test_enter_and_click_post_opened_with_the_record_key(generated_source)
             opened.append(event.key)
 
     sources = {"customers": generated_source(1000)}
-    app = Recording(sources)
+    app = Recording(sources=sources)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("down", "down", "enter")
@@ -190,7 +190,7 @@ async def test_marks_survive_refresh_and_resort() -> None:
             return self.rows[start : start + size]
 
     source = Sortable()
-    app = BcTuiApp({"customers": source})
+    app = BcTuiApp(sources={"customers": source})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("space")
@@ -207,7 +207,7 @@ async def test_marks_survive_refresh_and_resort() -> None:
 
 async def test_unknown_count_grows_as_pages_arrive(generated_source) -> None:
     source = generated_source(250, count_known=False)
-    app = BcTuiApp({"customers": source})
+    app = BcTuiApp(sources={"customers": source})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         record_list = customers(app)
@@ -220,7 +220,7 @@ async def test_unknown_count_grows_as_pages_arrive(generated_source) -> None:
 
 
 async def test_empty_source_shows_only_the_header() -> None:
-    app = BcTuiApp({"customers": SequencePageSource([Column("name", "Name", 10)], [])})
+    app = BcTuiApp(sources={"customers": SequencePageSource([Column("name", "Name", 10)], [])})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         record_list = customers(app)

@@ -130,3 +130,19 @@ async def test_ctrl_q_quits(make_app) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_refreshing_fetches_only_the_list_in_view_until_another_tab_is_shown(make_app) -> None:
+    app, sources = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for source in sources.values():
+            source.page_calls.clear()
+        app.refresh_lists()  # e.g. after connecting, or after a synchronization
+        await settle(pilot)
+        assert sources["customers"].page_calls == [(0, 100)]
+        assert sources["contacts"].page_calls == [] and sources["dataverse-accounts"].page_calls == []
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert sources["contacts"].page_calls == [(0, 100)]
+        assert app.main_screen.record_list("contacts").row_at(0) is not None

@@ -62,3 +62,33 @@ def test_help_screen(snap_compare, make_app) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
+
+
+def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tui_database_url) -> None:
+    """The real app on the in-process sandbox: connection in the header, the first customers."""
+    from bc_tui.config import profile_from_sandbox_info
+    from bc_tui.sandbox.inprocess import asgi_transport
+    from bc_tui.tui.app import BcTuiApp
+    from bc_tui.tui.backend import Backend
+
+    backend = Backend(
+        profile_from_sandbox_info(sandbox_info), tui_database_url, transport=asgi_transport(sandbox_app)
+    )
+    app = BcTuiApp(backend=backend, close_backend=True)
+
+    async def connected(pilot) -> None:
+        from bc_tui.store import couplings
+
+        for _ in range(3):
+            await _loaded(pilot)
+        # Couple the first customer by name, so the coupling columns show something.
+        store = sandbox_app.state.store
+        customer = min(store.rows("bc/customers"), key=lambda r: r["number"])
+        account = next(r for r in store.rows("dv/accounts") if r["name"] == customer["displayName"])
+        couplings.couple("CUSTOMER", customer["id"], account["accountid"], bc_number=customer["number"])
+        await pilot.press("r")
+        await _loaded(pilot)
+        await pilot.press("down", "space")
+        await _loaded(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=connected)

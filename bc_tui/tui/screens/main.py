@@ -1,27 +1,61 @@
-"""The main screen: a tab per table, each a `RecordList`, and a status line (marks, messages)."""
+"""The main screen: a tab per table, each a `RecordList`, the actions on its records, the filter
+line, the connection banner and the status line (marks, messages).
+
+Actions apply to the marked records of the list in view, or to the cursor row when none are
+marked. Each runs its flow (``bc_tui.tui.flows``, ``bc_tui.tui.jobs``) in a worker, then the
+lists are fetched again and the marks of the records the flow finished with are cleared. The
+coupling and synchronization actions are disabled (greyed in the footer) while the connection
+does not work; the banner says why and how to fix it.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from bc_tui.sync.progress import JobSummary
+    from bc_tui.tui.backend import ConnectionState
+    from bc_tui.tui.record_sources import RecordSource
+
+#: Actions that write to the services or the coupling store: unavailable without a connection.
+CONNECTED_ACTIONS = frozenset({"couple", "synchronize", "delete_coupling", "match", "create"})
+#: Actions that read the coupling store (log, errors) or need a record source (filters, sort).
+SESSION_ACTIONS = frozenset({"log", "errors"})
+QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
+
+# Outcomes after which a record is done with (its mark is cleared); failures stay marked.
+_FINISHED = frozenset({"inserted", "modified", "unchanged", "coupled", "uncoupled", "deleted"})
 
 
 class MainScreen(Screen[None]):
     """Tabs of record lists (Customers, Contacts, Dataverse accounts, Dataverse contacts …)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "next_tab", "Next tab", id="main.next_tab"),
-        Binding("left_square_bracket", "previous_tab", "Previous tab", id="main.previous_tab"),
+        Binding("right_square_bracket", "next_tab", "Next tab", show=False, id="main.next_tab"),
+        Binding("left_square_bracket", "previous_tab", "Previous tab", show=False,
+                id="main.previous_tab"),
+        Binding("c", "couple", "Couple", id="main.couple"),
+        Binding("s", "synchronize", "Sync", id="main.synchronize"),
+        Binding("d", "delete_coupling", "Uncouple", id="main.delete_coupling"),
+        Binding("n", "create", "Create", id="main.create"),
+        Binding("m", "match", "Match-based coupling", show=False, id="main.match"),
+        Binding("slash", "filter", "Filter", id="main.filter"),
+        Binding("f", "coupled_filter", "Coupled filter", show=False, id="main.coupled_filter"),
+        Binding("o", "sort", "Sort", show=False, id="main.sort"),
+        Binding("r", "refresh", "Refresh", show=False, id="main.refresh"),
+        Binding("L", "log", "Log", id="main.log"),
+        Binding("E", "errors", "Errors", id="main.errors"),
     ]
 
     def __init__(self, sources: Mapping[str, PageSource], titles: Mapping[str, str]) -> None:
@@ -29,20 +63,29 @@ class MainScreen(Screen[None]):
         super().__init__(id="main")
         self._sources = dict(sources)
         self._titles = dict(titles)
+        self._busy: str | None = None  # the description of the action running, if any
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
+        yield Static("", id="connection-banner", markup=False)
         with TabbedContent(id="tables"):
             for tab_id, source in self._sources.items():
                 title = self._titles.get(tab_id, tab_id.replace("-", " ").capitalize())
                 with TabPane(title, id=tab_id):
                     yield RecordList(source, id=f"{tab_id}-list")
+        yield Input(placeholder="Filter: name or number starts with, or e-mail contains … "
+                    "(enter applies, escape clears)", id="filter-input")
         yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        state = getattr(self.app, "connection_state", None)
+        if state is not None and state.problem:  # the connection may fail before we mount
+            self.show_connection(state)
         if self.active_list is not None:
             self.active_list.focus()
+
+    # ------------------------------------------------------------------ lists
 
     @property
     def tab_ids(self) -> list[str]:
@@ -50,9 +93,14 @@ class MainScreen(Screen[None]):
         return list(self._sources)
 
     @property
+    def active_tab(self) -> str | None:
+        """The id of the tab in view."""
+        return self.query_one(TabbedContent).active or None
+
+    @property
     def active_list(self) -> RecordList | None:
         """The record list of the tab the user is looking at."""
-        active = self.query_one(TabbedContent).active
+        active = self.active_tab
         return self.record_list(active) if active else None
 
     def record_list(self, tab_id: str) -> RecordList | None:
@@ -62,10 +110,60 @@ class MainScreen(Screen[None]):
         except NoMatches:
             return None
 
+    def record_lists(self) -> list[RecordList]:
+        """Every record list, in tab order."""
+        return list(self.query(RecordList))
+
     @property
     def status(self) -> StatusLine:
         """The status line."""
         return self.query_one(StatusLine)
+
+    def refresh_lists(self) -> None:
+        """Fetch every list again (marks and cursor positions are kept)."""
+        for record_list in self.record_lists():
+            record_list.refresh_data()
+
+    def _record_source(self, record_list: RecordList | None = None) -> "RecordSource | None":
+        """The active (or given) list's source when it is one of bc-tui's record sources."""
+        from bc_tui.tui.record_sources import RecordSource
+
+        record_list = record_list or self.active_list
+        source = record_list.source if record_list is not None else None
+        return source if isinstance(source, RecordSource) else None
+
+    # ------------------------------------------------------------------ connection
+
+    def show_connection(self, state: "ConnectionState") -> None:
+        """Show the connection's outcome: the banner with the problem, or the lists' data."""
+        banner = self.query_one("#connection-banner", Static)
+        if state.problem:
+            banner.update(f"⚠ Not connected: {state.problem} Coupling and synchronization are "
+                          "unavailable until this is fixed; restart bc-tui after fixing it.")
+            banner.display = True
+        else:
+            banner.display = False
+        self.refresh_lists()
+        self.refresh_bindings()
+
+    @property
+    def _connected(self) -> bool:
+        return bool(getattr(self.app, "connected", False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out (None) what cannot run now: no connection, no record source, an action busy."""
+        if action in CONNECTED_ACTIONS:
+            if not self._connected or self._record_source() is None or self._busy:
+                return None
+        elif action in SESSION_ACTIONS:
+            backend = getattr(self.app, "backend", None)
+            if backend is None or backend.session is None:
+                return None
+        elif action in QUERY_ACTIONS and self._record_source() is None:
+            return None
+        return True
+
+    # ------------------------------------------------------------------ tabs
 
     def _switch_tab(self, step: int) -> None:
         tabs = self.tab_ids
@@ -89,8 +187,254 @@ class MainScreen(Screen[None]):
         if record_list is not None:
             record_list.focus()
             self.status.marked_count = record_list.marked_count
+        self.refresh_bindings()
 
     @on(RecordList.MarksChanged)
     def _marks_changed(self, event: RecordList.MarksChanged) -> None:
         if event.record_list is self.active_list:
             self.status.marked_count = event.count
+
+    @on(RecordList.LoadFailed)
+    def _load_failed(self, event: RecordList.LoadFailed) -> None:
+        self.status.message = event.message
+
+    # ------------------------------------------------------------------ filter, sort, refresh
+
+    def action_filter(self) -> None:
+        """Show the filter line (server-side: name or number starts with, e-mail contains)."""
+        source = self._record_source()
+        if source is None:
+            return
+        line = self.query_one("#filter-input", Input)
+        line.value = source.query.text
+        line.display = True
+        line.focus()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self._apply_query(text=event.value.strip())
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.query_one("#filter-input").display = False
+        if self.active_list is not None:
+            self.active_list.focus()
+
+    def on_key(self, event: Any) -> None:
+        """Escape in the filter line clears the filter and closes the line."""
+        line = self.query_one("#filter-input", Input)
+        if event.key == "escape" and line.has_focus:
+            event.stop()
+            event.prevent_default()
+            line.value = ""
+            self._apply_query(text="")
+            self._close_filter()
+
+    def action_coupled_filter(self) -> None:
+        """Cycle the coupled filter: all → coupled → not coupled."""
+        source = self._record_source()
+        if source is not None:
+            self._apply_query(coupled=source.query.coupled.next())
+
+    def action_sort(self) -> None:
+        """Sort by the next column (No. / Name / City)."""
+        source = self._record_source()
+        if source is not None:
+            self._apply_query(sort=source.query.next_sort(source.sort_titles).sort)
+
+    def _apply_query(self, **changes: Any) -> None:
+        record_list = self.active_list
+        source = self._record_source(record_list)
+        if record_list is None or source is None:
+            return
+        if all(getattr(source.query, k) == v for k, v in changes.items()):
+            return
+        new = source.with_query(**changes)
+        record_list.set_source(new)
+        self.status.message = f"Showing {new.query.describe()}."
+        self.refresh_bindings()
+
+    def action_refresh(self) -> None:
+        """Read the lists again from both services."""
+        self.refresh_lists()
+        self.status.message = "Refreshed."
+
+    # ------------------------------------------------------------------ record actions
+
+    async def _selected_keys(self, record_list: RecordList) -> list[str]:
+        """The marked keys, or the cursor row's key when nothing is marked."""
+        if record_list.marked_count:
+            return await record_list.marked_keys()
+        key = record_list.cursor_key
+        return [key] if key else []
+
+    def action_couple(self) -> None:
+        """Set up the coupling of the cursor record (or of each marked record, one by one)."""
+        self._start("couple", "Setting up coupling")
+
+    def action_synchronize(self) -> None:
+        """Synchronize the marked (or cursor) records with their coupled records."""
+        self._start("synchronize", "Synchronizing")
+
+    def action_delete_coupling(self) -> None:
+        """Delete the couplings of the marked (or cursor) records."""
+        self._start("delete_coupling", "Deleting couplings")
+
+    def action_create(self) -> None:
+        """Create the counterpart of the marked (or cursor) records on the other side."""
+        self._start("create", "Creating counterparts")
+
+    def action_match(self) -> None:
+        """Couple the table's records by matching field values (match-based coupling)."""
+        self._start("match", "Match-based coupling")
+
+    def action_log(self) -> None:
+        """Open the synchronization log (jobs and their errors)."""
+        from bc_tui.tui.screens.log import LogScreen
+
+        self.app.push_screen(LogScreen())
+
+    def action_errors(self) -> None:
+        """Open the coupled records that were skipped, failed or are broken."""
+        from bc_tui.tui.screens.errors import ErrorsScreen
+
+        source = self._record_source()
+        self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
+
+    @on(RecordList.Opened)
+    def _opened(self, event: RecordList.Opened) -> None:
+        source = self._record_source(event.record_list)
+        if source is None:
+            return
+        event.stop()
+        if not self._connected:
+            self.status.message = "Not connected: the record card needs both services."
+            return
+        self._open_card(source, event.key)
+
+    @work(group="card")
+    async def _open_card(self, source: "RecordSource", key: str) -> None:
+        from bc_tui.tui.screens.card import CardScreen
+
+        bc_id: str | None = key
+        if source.side == "dataverse":
+            bc_id = self._coupled_bc_ids(source.mapping_name, [key]).get(key)
+            if bc_id is None:
+                self.status.message = (
+                    "This Dataverse record is not coupled; press n to create it in Business Central."
+                )
+                return
+        await self.app.push_screen_wait(CardScreen(source.mapping_name, bc_id))
+        self.refresh_lists()  # the card may have coupled, synchronized or uncoupled it
+
+    def _start(self, action: str, title: str) -> None:
+        record_list = self.active_list
+        source = self._record_source(record_list)
+        if record_list is None or source is None or not self._connected:
+            return
+        if self._busy:
+            self.status.message = f"{self._busy} is still running; wait for it to finish."
+            return
+        self._busy = title
+        self.refresh_bindings()
+        self._run_action(action, title, record_list, source)
+
+    @work(group="actions")
+    async def _run_action(self, action: str, title: str, record_list: RecordList, source: "RecordSource") -> None:
+        """Run one action's flow and then bring the lists up to date."""
+        done: list[str] = []
+        try:
+            done = await self._perform(action, record_list, source)
+        except Exception as error:  # noqa: BLE001 - flows promise not to raise; a bug is a message
+            self.status.message = f"{title} stopped: {getattr(error, 'message', None) or error}"
+        finally:
+            self._busy = None
+            self.refresh_bindings()
+        if done:
+            record_list.unmark_keys(done)
+        self.refresh_lists()
+
+    async def _perform(self, action: str, record_list: RecordList, source: "RecordSource") -> list[str]:
+        """Do ``action`` on the selection; returns the keys the action finished with."""
+        from bc_tui.tui import flows
+
+        app = self.app
+        mapping = source.mapping_name
+        if action == "match":
+            from bc_tui.tui.jobs import match_flow
+
+            await match_flow(app, mapping)
+            return []
+        keys = await self._selected_keys(record_list)
+        if not keys:
+            self.status.message = "No record is selected: move the cursor to one or mark some."
+            return []
+        if source.side == "dataverse":
+            return await self._perform_dataverse(action, mapping, keys)
+        outside = [k for k in keys if k in source.outside_filter]
+        if outside:
+            keys = [k for k in keys if k not in source.outside_filter]
+            self.status.message = (
+                f"{len(outside)} record(s) are outside the {mapping} table filter (e.g. blocked) "
+                "and get no Dataverse actions."
+            )
+            if not keys:
+                return []
+        if action == "couple":
+            coupled = []
+            for key in keys:
+                if await flows.couple_flow(app, mapping, key):
+                    coupled.append(key)
+            return coupled
+        if action == "synchronize":
+            return _finished(await flows.synchronize_flow(app, mapping, keys), keys, bc=True)
+        if action == "delete_coupling":
+            return _finished(await flows.delete_coupling_flow(app, mapping, keys), keys, bc=True)
+        if action == "create":
+            return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
+        return []
+
+    async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
+        """The actions on a Dataverse list: create in BC, or act on the coupled BC records."""
+        from bc_tui.tui import flows
+
+        app = self.app
+        if action == "create":
+            return _finished(await flows.create_flow(app, mapping, dataverse_ids=keys), keys, bc=False)
+        coupled = self._coupled_bc_ids(mapping, keys)
+        if not coupled:
+            self.status.message = (
+                "None of these Dataverse records is coupled: set up couplings from the Business "
+                "Central list, or press n to create them in Business Central."
+            )
+            return []
+        bc_ids = list(coupled.values())
+        back = {bc: dv for dv, bc in coupled.items()}
+        if action == "synchronize":
+            summary = await flows.synchronize_flow(app, mapping, bc_ids)
+        elif action == "delete_coupling":
+            summary = await flows.delete_coupling_flow(app, mapping, bc_ids)
+        else:  # couple: one at a time, from the BC record's side
+            done = [dv for bc, dv in back.items() if await flows.couple_flow(app, mapping, bc)]
+            return done
+        return [back[k] for k in _finished(summary, bc_ids, bc=True) if k in back]
+
+    @staticmethod
+    def _coupled_bc_ids(mapping: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
+        """Dataverse id → the coupled BC SystemId (read-only lookup in the coupling store)."""
+        from bc_tui.store.couplings import couplings_by_dataverse_id
+
+        return {dv: c.bc_id for dv, c in couplings_by_dataverse_id(mapping, dataverse_ids).items()}
+
+
+def _finished(summary: "JobSummary | None", keys: list[str], *, bc: bool) -> list[str]:
+    """The keys among ``keys`` whose records the job finished with (not failed or skipped)."""
+    if summary is None:
+        return []
+    wanted = {k.lower(): k for k in keys}
+    done = []
+    for result in summary.results:
+        key = (result.bc_id if bc else result.dataverse_id) or ""
+        if str(result.outcome) in _FINISHED and key.lower() in wanted:
+            done.append(wanted[key.lower()])
+    return done

@@ -74,7 +74,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("shift+down", "mark_down", "Extend mark down", show=False, id="list.mark_down"),
         Binding("shift+up", "mark_up", "Extend mark up", show=False, id="list.mark_up"),
         Binding("v", "range_mark", "Range mark", show=False, id="list.range_mark"),
-        Binding("ctrl+a", "mark_all", "Mark all", id="list.mark_all"),
+        Binding("ctrl+a", "mark_all", "Mark all", show=False, id="list.mark_all"),
         Binding("escape,u", "clear_marks", "Clear marks", show=False, id="list.clear_marks"),
     ]
 
@@ -140,6 +140,19 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
             """The list that posted the message."""
             return self.record_list
 
+    class LoadFailed(Message):
+        """Reading the source failed; ``message`` is the one-sentence reason."""
+
+        def __init__(self, record_list: RecordList, message: str) -> None:
+            super().__init__()
+            self.record_list = record_list
+            self.message = message
+
+        @property
+        def control(self) -> RecordList:
+            """The list that posted the message."""
+            return self.record_list
+
     class Highlighted(Message):
         """The cursor moved; ``key`` is None while its row is still loading."""
 
@@ -183,6 +196,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         self._marks = Marks()
         self._range_anchor: int | None = None
         self._widths = self._column_widths()
+        self._stale = True  # the data must be (re)loaded when next shown
 
     # ----------------------------------------------------------------- public API
 
@@ -246,6 +260,12 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         self._marks.mark(keys)
         self._marks_changed()
 
+    def unmark_keys(self, keys: list[str]) -> None:
+        """Unmark records by key (e.g. the ones an action has finished with)."""
+        for key in keys:
+            self._marks.unmark(key)
+        self._marks_changed()
+
     def clear_marks(self) -> None:
         """Unmark everything and leave range-mark mode."""
         self._range_anchor = None
@@ -264,6 +284,9 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         Marks are kept (they follow keys); the cursor stays at its index, clamped.
         """
         self._generation += 1
+        invalidate = getattr(self._source, "invalidate", None)
+        if callable(invalidate):  # sources that remember positions must forget them now
+            invalidate()
         self.workers.cancel_group(self, "pages")
         self._pages.clear()
         self._pending.clear()
@@ -272,15 +295,33 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         self._end_reached = False
         self._update_virtual_size()
         self.refresh()
-        self._load_count()
+        self._load_when_shown()
 
     # ----------------------------------------------------------------- lifecycle
 
+    def _load_when_shown(self) -> None:
+        """Load now if the list can be seen; a list in a hidden tab waits until it is shown,
+        so that connecting (or refreshing every list) asks only for what is in view."""
+        if self._displayed():
+            self._stale = False
+            self._load_count()
+        else:
+            self._stale = True
+
+    def _displayed(self) -> bool:
+        """Whether neither the list nor a container of it is hidden (``display: none``)."""
+        return all(getattr(node, "display", True) for node in self.ancestors_with_self)
+
     def on_mount(self) -> None:
-        """Ask the source for its size and its first pages."""
+        """Ask the source for its size and its first pages (when in view, else once shown)."""
         super().on_mount()
         self._update_virtual_size()
-        self._load_count()
+        self._load_when_shown()
+
+    def on_show(self, event: events.Show) -> None:
+        """Shown (first layout, or its tab became active): load if the data is not current."""
+        if self._stale:
+            self._load_when_shown()
 
     def on_resize(self, event: events.Resize) -> None:
         """A taller viewport may need more pages."""
@@ -306,7 +347,12 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
     @work(exclusive=True, group="count")
     async def _load_count(self) -> None:
         generation = self._generation
-        count = await self._source.count()
+        try:
+            count = await self._source.count()
+        except Exception as error:  # noqa: BLE001 - a failed read is a message, not a crash
+            if generation == self._generation:
+                self._load_failed(error)
+            return
         if generation != self._generation:
             return
         self._count = count
@@ -369,7 +415,13 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         """Fetch one page from the source into the cache (also used by range marks)."""
         generation = self._generation
         start = page * self.page_size
-        rows = await self._source.page(start, self.page_size)
+        try:
+            rows = await self._source.page(start, self.page_size)
+        except Exception as error:  # noqa: BLE001 - a failed read is a message, not a crash
+            if generation == self._generation:
+                self._store_page(page, [])  # not fetched again until the data is refreshed
+                self._load_failed(error)
+            return []
         if generation != self._generation:
             return rows
         self._store_page(page, rows)
@@ -390,6 +442,15 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         if page == self.cursor_row // self.page_size:
             self.post_message(self.Highlighted(self, self.cursor_key, self.cursor_row))
         return rows
+
+    def _load_failed(self, error: Exception) -> None:
+        """Stop at what is loaded and tell the screen why (one sentence, never a traceback)."""
+        message = str(getattr(error, "message", "") or error) or type(error).__name__
+        if self._count is None and not self._end_reached:
+            self._end_reached = True
+            self._after_size_change()
+        self.refresh()
+        self.post_message(self.LoadFailed(self, message))
 
     def _store_page(self, page: int, rows: list[Row]) -> None:
         self._pages[page] = rows

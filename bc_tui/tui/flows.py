@@ -1,0 +1,306 @@
+"""The coupling and synchronization journeys the screens start: dialogs, then the engine.
+
+CONTRACT (TUI.md) — each runs inside a Textual worker (it waits for dialogs with
+``push_screen_wait``) and never raises: a refusal or a service error becomes one sentence in
+``app.notify(..., severity="error")`` and the flow returns None (or False).
+
+    async def couple_flow(app, mapping_name, bc_id) -> bool
+    async def synchronize_flow(app, mapping_name, bc_ids) -> JobSummary | None
+    async def delete_coupling_flow(app, mapping_name, bc_ids) -> JobSummary | None
+    async def create_flow(app, mapping_name, *, bc_ids=None, dataverse_ids=None) -> JobSummary | None
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.names import bc_noun, dataverse_noun
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.recommend import OPTION_TEXT, recommend_many
+from bc_tui.tui.dialogs.confirm import ConfirmDialog
+from bc_tui.tui.dialogs.coupling import CouplingChoice, CouplingDialog
+from bc_tui.tui.dialogs.direction import DirectionDialog
+
+if TYPE_CHECKING:
+    from bc_tui.sync.couple import CoupleResult
+    from bc_tui.sync.progress import JobSummary, ProgressCallback
+    from bc_tui.sync.session import SyncSession
+
+__all__ = [
+    "couple_flow",
+    "create_flow",
+    "delete_coupling_flow",
+    "error_sentence",
+    "session_or_notify",
+    "synchronize_flow",
+]
+
+
+# --- shared helpers ------------------------------------------------------------------------------
+
+
+def error_sentence(error: BaseException) -> str:
+    """The sentence to show for ``error``: the engine's, connectors' and store's own sentence;
+    anything else (a bug) is named without a traceback, with where to look."""
+    from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.store.errors import StoreError
+    from bc_tui.sync.errors import SyncError, plain
+
+    if isinstance(error, (SyncError, ConnectorError, StoreError)):
+        return plain(error)
+    return f"Something went wrong ({type(error).__name__}: {plain(error)}); try again, and report it if it persists."
+
+
+def session_or_notify(app: App) -> "SyncSession | None":
+    """The app's sync session, or None after telling the user why there is none and what to do."""
+    backend = getattr(app, "backend", None)
+    session = getattr(backend, "session", None)
+    state = getattr(backend, "state", None)
+    if session is not None and (state is None or getattr(state, "ok", True)):
+        return session
+    problem = getattr(state, "problem", None)
+    app.notify(
+        problem or "Coupling and synchronizing are not available yet: the connection is still being made; try again in a moment.",
+        title="Not connected",
+        severity="error",
+    )
+    return None
+
+
+async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = None) -> Any:
+    """Run ``work``; any error becomes a notification and ``failed`` is returned."""
+    try:
+        return await work()
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the contract: flows never raise
+        app.log.error(f"flow failed: {error!r}")
+        app.notify(error_sentence(error), severity="error")
+        return failed
+
+
+async def _run_job(app: App, title: str, job: Callable[["ProgressCallback"], Awaitable["JobSummary"]]) -> "JobSummary | None":
+    from bc_tui.tui.jobs import run_job  # late: T3's module, it imports its dialogs
+
+    return await run_job(app, title, job)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# --- Set Up Coupling ---------------------------------------------------------------------------
+
+
+async def couple_flow(app: App, mapping_name: str, bc_id: str) -> bool:
+    """Open Set Up Coupling for one BC record; True when the coupling was made.
+
+    The dialog couples (and synchronizes once, when chosen) itself so that refusals stay in
+    the dialog; this tells the user the result.
+    """
+    result = await _couple(app, mapping_name, bc_id)
+    return result is not None
+
+
+async def _couple(app: App, mapping_name: str, bc_id: str) -> "CoupleResult | None":
+    if session_or_notify(app) is None:
+        return None
+
+    async def work() -> "CoupleResult | None":
+        choice: CouplingChoice | None = await app.push_screen_wait(CouplingDialog(mapping_name, bc_id))
+        if choice is None:
+            return None
+        result = choice.result
+        _tell_coupled(app, result)
+        return result
+
+    return await _guarded(app, work)
+
+
+def _tell_coupled(app: App, result: "CoupleResult") -> None:
+    """Say what Set Up Coupling did, including how the synchronization after it ended."""
+    message = result.message
+    sync = result.sync
+    severity = "information"
+    if sync is not None:
+        outcome = sync.result_for(result.coupling.bc_id) if result.coupling else None
+        if outcome is not None and outcome.message and outcome.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.SKIPPED):
+            message += f" The synchronization after coupling did not complete: {outcome.message}"
+            severity = "warning"
+        elif sync.message:
+            message += f" {sync.message}"
+    app.notify(message, title="Coupled", severity=severity)  # type: ignore[arg-type]
+
+
+# --- Synchronize ---------------------------------------------------------------------------------
+
+
+async def synchronize_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+    """Synchronize Now (§4) for one record or several; the summary, or None when nothing ran.
+
+    One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
+    dialog (recommended choice pre-selected, reasons, conflicts); one-way → a confirmation (No
+    pre-selected when the destination holds newer data). Several records: send/get (or a
+    confirmation) for all, run as one job with progress.
+    """
+    ids = [i for i in dict.fromkeys(bc_ids) if i]
+    if not ids:
+        app.notify("Choose a record to synchronize first.", severity="warning")
+        return None
+    session = session_or_notify(app)
+    if session is None:
+        return None
+    if len(ids) == 1:
+        return await _guarded(app, lambda: _synchronize_one(app, session, mapping_name, ids[0]))
+    return await _guarded(app, lambda: _synchronize_many(app, session, mapping_name, ids))
+
+
+async def _synchronize_one(app: App, session: "SyncSession", mapping_name: str, bc_id: str) -> "JobSummary | None":
+    from bc_tui.sync.preview import preview_sync
+    from bc_tui.sync.synchronize import synchronize_one
+
+    preview = await preview_sync(session, mapping_name, bc_id)
+    if not preview.coupled:
+        question = preview.question or f"The {preview.record} is not coupled to Dataverse. Do you want to create a coupling?"
+        if await app.push_screen_wait(ConfirmDialog(question, title="Not coupled")):
+            result = await _couple(app, mapping_name, bc_id)
+            sync = getattr(result, "sync", None)
+            return sync
+        return None
+    if preview.problem or preview.recommendation is None:
+        app.notify(preview.problem or f"The {preview.record} cannot be synchronized now.", severity="warning")
+        return None
+    advice = preview.recommendation
+    direction = await _ask_direction(app, advice, preview.fields, preview.record)
+    if direction is None:
+        return None
+    return await _run_job(
+        app,
+        f"Synchronize {preview.record}",
+        lambda progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
+    )
+
+
+async def _synchronize_many(app: App, session: "SyncSession", mapping_name: str, ids: list[str]) -> "JobSummary | None":
+    from bc_tui.sync.synchronize import synchronize_many
+
+    advice = recommend_many(session.mapping(mapping_name), len(ids))
+    direction = await _ask_direction(app, advice, (), f"the {len(ids)} selected records")
+    if direction is None:
+        return None
+    return await _run_job(
+        app,
+        f"Synchronize {len(ids)} records",
+        lambda progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
+    )
+
+
+async def _ask_direction(app: App, advice: Any, fields: Sequence[Any], what: str) -> SyncDirection | None:
+    """The direction dialog when there is a choice, else a yes/no confirmation of the one way."""
+    if len(advice.offered) > 1:
+        return await app.push_screen_wait(DirectionDialog(advice, fields=fields, title="Synchronize"))
+    [only] = advice.offered
+    question = advice.warning or advice.question
+    detail = None if advice.warning is None else OPTION_TEXT[only]
+    confirmed = await app.push_screen_wait(
+        ConfirmDialog(question, title="Synchronize", detail=detail, default=advice.confirm_default)
+    )
+    return only if confirmed else None
+
+
+# --- Delete Coupling -----------------------------------------------------------------------------
+
+
+async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+    """Delete Coupling (§5) for the records, after a confirmation; neither record is changed."""
+    from bc_tui.store import couplings
+    from bc_tui.sync.uncouple import delete_couplings
+
+    ids = [i for i in dict.fromkeys(bc_ids) if i]
+    if not ids:
+        app.notify("Choose a coupled record first.", severity="warning")
+        return None
+    session = session_or_notify(app)
+    if session is None:
+        return None
+
+    async def work() -> "JobSummary | None":
+        mapping = session.mapping(mapping_name)
+        found = couplings.couplings_by_bc_id(mapping.name, ids)
+        if not found:
+            what = f"The {bc_noun(mapping)} is" if len(ids) == 1 else "None of the selected records is"
+            app.notify(f"{what} not coupled, so there is no coupling to delete.", severity="warning")
+            return None
+        if len(ids) == 1:
+            [coupling] = found.values()
+            name = " ".join(p for p in (bc_noun(mapping), coupling.bc_number, coupling.display_name) if p)
+            question = f"Delete the coupling of the {name}?"
+        else:
+            question = f"Delete the couplings of {_plural(len(found), 'selected record')}?"
+        detail = "Neither the Business Central nor the Dataverse record is changed; only the link between them goes."
+        if not await app.push_screen_wait(ConfirmDialog(question, title="Delete Coupling", detail=detail)):
+            return None
+        return await _run_job(
+            app,
+            "Delete coupling" if len(found) == 1 else f"Delete {len(found)} couplings",
+            lambda progress: delete_couplings(session, mapping_name, list(found), progress=progress),
+        )
+
+    return await _guarded(app, work)
+
+
+# --- Create counterparts -----------------------------------------------------------------------
+
+
+async def create_flow(
+    app: App,
+    mapping_name: str,
+    *,
+    bc_ids: Sequence[str] | None = None,
+    dataverse_ids: Sequence[str] | None = None,
+) -> "JobSummary | None":
+    """Create Account in Dataverse (``bc_ids``) or Create Customer in BC (``dataverse_ids``), after
+    a confirmation; each new record is coupled to the one it was made from."""
+    from bc_tui.sync.create import create_in_bc, create_in_dataverse
+
+    bc = [i for i in dict.fromkeys(bc_ids or ()) if i]
+    dataverse = [i for i in dict.fromkeys(dataverse_ids or ()) if i]
+    if not bc and not dataverse:
+        app.notify("Choose the records to create counterparts for first.", severity="warning")
+        return None
+    session = session_or_notify(app)
+    if session is None:
+        return None
+
+    async def work() -> "JobSummary | None":
+        mapping = session.mapping(mapping_name)
+        if bc:
+            target, count, source = "Dataverse", len(bc), bc_noun(mapping)
+            made = dataverse_noun(mapping)
+        else:
+            target, count, source = "Business Central", len(dataverse), f"Dataverse {dataverse_noun(mapping)}"
+            made = bc_noun(mapping)
+        question = (
+            f"Create {'a new ' + made if count == 1 else _plural(count, made)} in {target} from the "
+            f"{'selected ' + source if count == 1 else _plural(count, 'selected ' + source)} and couple "
+            f"{'it' if count == 1 else 'them'}?"
+        )
+        detail = "Records already coupled are skipped; a record whose name already exists uncoupled is reported, not duplicated."
+        if not await app.push_screen_wait(ConfirmDialog(question, title=f"Create in {target}", detail=detail)):
+            return None
+        if bc:
+            return await _run_job(
+                app, f"Create {made}s in Dataverse",
+                lambda progress: create_in_dataverse(session, mapping_name, bc, progress=progress),
+            )
+        return await _run_job(
+            app, f"Create {made}s in Business Central",
+            lambda progress: create_in_bc(session, mapping_name, dataverse, progress=progress),
+        )
+
+    return await _guarded(app, work)

@@ -1,0 +1,288 @@
+"""The card: one BC record beside its coupled Dataverse record, one row per field mapping.
+
+Each row shows the BC value, the Dataverse value, the field mapping's direction and what
+changed since the last synchronization (the three-way diff: last synced / BC now / Dataverse
+now) — changed in Business Central, changed in Dataverse, or a conflict, each in its own style
+built from the theme's colours so it reads in the light and the dark theme, and each also
+named in words in the State column. Actions: set up coupling, synchronize, delete coupling,
+the synchronization log of this record, refresh.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bc_tui.domain.diff import FieldState
+from bc_tui.tui.field_text import arrow, show_value
+from bc_tui.tui.paths import style_path
+
+if TYPE_CHECKING:
+    from bc_tui.sync.couple import PreviewRow
+    from bc_tui.sync.preview import FieldRow, SyncPreview
+
+NOT_COUPLED = "not coupled"
+
+# The State column's words, led by a symbol so the state reads without colour too.
+STATE_LABELS: dict[FieldState, str] = {
+    FieldState.UNCHANGED: "",
+    FieldState.CHANGED_IN_BC: "◀ BC changed",
+    FieldState.CHANGED_IN_DATAVERSE: "▶ Dataverse changed",
+    FieldState.CHANGED_ON_BOTH: "◆ both changed",
+    FieldState.CONFLICT: "✖ conflict",
+    FieldState.DIFFERENT: "≠ different",
+}
+
+# Which theme colours (text on muted background) mark each state; the theme decides the shades.
+_STATE_COLOURS: dict[FieldState, tuple[str, str]] = {
+    FieldState.CHANGED_IN_BC: ("text-primary", "primary-muted"),
+    FieldState.CHANGED_IN_DATAVERSE: ("text-success", "success-muted"),
+    FieldState.CHANGED_ON_BOTH: ("text-warning", "warning-muted"),
+    FieldState.CONFLICT: ("text-error", "error-muted"),
+    FieldState.DIFFERENT: ("text-warning", "warning-muted"),
+}
+
+
+class CardScreen(Screen[bool]):
+    """The card of the BC record ``bc_id`` of the table mapping ``mapping_name``.
+
+    Dismisses with True when a coupling or a record changed while it was open (the caller then
+    refreshes its lists), else False.
+    """
+
+    CSS_PATH = [style_path("card.tcss")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "couple", "Set up coupling", id="card.couple"),
+        Binding("s", "synchronize", "Synchronize", id="card.sync"),
+        Binding("d", "delete_coupling", "Delete coupling", id="card.delete_coupling"),
+        Binding("l", "log", "Synchronization log", id="card.log"),
+        Binding("r", "refresh", "Refresh", id="card.refresh"),
+        Binding("escape", "back", "Back", id="card.back"),
+    ]
+
+    def __init__(self, mapping_name: str, bc_id: str) -> None:
+        super().__init__(classes="card")
+        self.mapping_name = mapping_name
+        self.bc_id = bc_id
+        self.preview: SyncPreview | None = None
+        self.error: str | None = None
+        self.changed = False
+        self._flow_running = False
+        self._bc_rows: list["PreviewRow"] = []
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        with Horizontal(id="card-records"):
+            with Vertical(id="card-bc", classes="card-side") as bc:
+                bc.border_title = "Business Central"
+                yield Static("Loading…", id="card-bc-name", markup=False)
+            with Vertical(id="card-dataverse", classes="card-side") as dataverse:
+                dataverse.border_title = "Dataverse"
+                yield Static("", id="card-dataverse-name", markup=False)
+        yield Static("", id="card-summary", markup=False)
+        yield DataTable(id="card-fields", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="card-legend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#card-fields", DataTable)
+        # 106 columns of text + 12 of cell padding: fits 120 with the scrollbar.
+        table.add_column("Field", key="field", width=19)
+        table.add_column("Business Central", key="bc", width=25)
+        table.add_column("⇄", key="direction", width=1)
+        table.add_column("Dataverse", key="dataverse", width=25)
+        table.add_column("State", key="state", width=19)
+        table.add_column("Last synced", key="last", width=17)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.load()
+
+    def _theme_changed(self, _theme: Any) -> None:
+        self._draw()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    @property
+    def summary(self) -> str:
+        """The sentence under the header: the recommendation, a problem, or an error."""
+        return str(self.query_one("#card-summary", Static).content)
+
+    @work(exclusive=True, group="card-load")
+    async def load(self) -> None:
+        """Read the record, its coupling and its counterpart again, and show them."""
+        from bc_tui.sync.couple import preview_coupling
+        from bc_tui.sync.preview import preview_sync
+        from bc_tui.tui.flows import error_sentence
+
+        session = getattr(getattr(self.app, "backend", None), "session", None)
+        if session is None:
+            state = getattr(getattr(self.app, "backend", None), "state", None)
+            self._show_error(getattr(state, "problem", None) or "Not connected yet; press r once the header says connected.")
+            return
+        self.query_one("#card-summary", Static).update("Loading…")
+        try:
+            preview = await preview_sync(session, self.mapping_name, self.bc_id)
+            bc_rows: list["PreviewRow"] = []
+            if not preview.fields and preview.bc_record is not None:
+                # Not coupled (or the counterpart is gone): the BC values alone, per field mapping.
+                bc_rows = (await preview_coupling(session, self.mapping_name, self.bc_id)).rows
+        except Exception as error:  # noqa: BLE001 - shown as a sentence on the card
+            self._show_error(error_sentence(error))
+            return
+        self.preview, self.error, self._bc_rows = preview, None, bc_rows
+        self._draw()
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.preview = None
+        summary = self.query_one("#card-summary", Static)
+        summary.update(message)
+        summary.set_class(True, "error")
+        self.query_one("#card-bc-name", Static).update(f"{self.mapping_name} record {self.bc_id}")
+        self.query_one("#card-fields", DataTable).clear()
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _styles(self) -> dict[FieldState, Style]:
+        variables = self.app.get_css_variables()
+        styles: dict[FieldState, Style] = {}
+        for state, (text, background) in _STATE_COLOURS.items():
+            try:
+                styles[state] = Style.parse(f"bold {variables[text]} on {variables[background]}")
+            except Exception:  # noqa: BLE001 - a theme without these shades still marks the cell
+                styles[state] = Style(bold=True, reverse=True)
+        return styles
+
+    def _draw(self) -> None:
+        preview = self.preview
+        if preview is None:
+            return
+        self.title = "Card"
+        self.query_one("#card-bc-name", Static).update(preview.record)
+        counterpart = preview.counterpart if preview.coupled else NOT_COUPLED
+        if preview.coupled and counterpart is None:
+            counterpart = "coupled to a deleted record"
+        self.query_one("#card-dataverse-name", Static).update(counterpart or NOT_COUPLED)
+        self.query_one("#card-dataverse", Vertical).set_class(not preview.coupled, "not-coupled")
+        summary = self.query_one("#card-summary", Static)
+        summary.update(self._summary_text(preview))
+        summary.set_class(bool(preview.problem), "error")
+        styles = self._styles()
+        table = self.query_one("#card-fields", DataTable)
+        table.clear()
+        if preview.fields:
+            for row in preview.fields:
+                table.add_row(*self._field_cells(row, styles), key=row.label)
+        else:
+            for bc_row in self._bc_rows:
+                table.add_row(
+                    Text(bc_row.label), Text(show_value(bc_row.bc_value)), Text(arrow(bc_row.direction)),
+                    Text(""), Text(""), Text(""), key=bc_row.label,
+                )
+        self.query_one("#card-legend", Static).update(self._legend(styles))
+
+    def _summary_text(self, preview: "SyncPreview") -> str:
+        if preview.problem:
+            return preview.problem
+        if not preview.coupled:
+            return f"{preview.record[:1].upper()}{preview.record[1:]} is not coupled to Dataverse; press c to set up a coupling."
+        advice = preview.recommendation
+        if advice is None:
+            return ""
+        changed = [row for row in preview.fields if row.state is not FieldState.UNCHANGED]
+        if not changed:
+            return "Both records agree with the last synchronization; nothing to synchronize."
+        text = " ".join(advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
+        return f"{text} Press s to synchronize."
+
+    def _field_cells(self, row: "FieldRow", styles: dict[FieldState, Style]) -> list[Text]:
+        style = styles.get(row.state)
+        bc_style = style if row.state in (FieldState.CHANGED_IN_BC, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT) else None
+        dv_style = style if row.state in (FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT) else None
+        last = ""
+        if row.state is not FieldState.UNCHANGED:
+            if not row.has_history:
+                last = "(never synchronized)"
+            elif row.last_bc is not None and row.last_dataverse is not None and row.last_bc != row.last_dataverse:
+                last = f"{show_value(row.last_bc)} / {show_value(row.last_dataverse)}"
+            else:
+                last = show_value(row.last_synced)
+        return [
+            Text(row.label, style=Style(bold=True) if style else ""),
+            Text(show_value(row.bc_now), style=bc_style or ""),
+            Text(row.arrow),
+            Text(show_value(row.dataverse_now), style=dv_style or ""),
+            Text(STATE_LABELS[row.state], style=style or ""),
+            Text(last, style="italic"),
+        ]
+
+    def _legend(self, styles: dict[FieldState, Style]) -> Text:
+        legend = Text()
+        for state in (FieldState.CHANGED_IN_BC, FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT):
+            legend.append(f" {STATE_LABELS[state]} ", style=styles[state])
+            legend.append("  ")
+        legend.append("Last synced: the value at the last synchronization.", style="italic")
+        return legend
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _start_flow(self, flow: Any) -> None:
+        if self._flow_running:
+            flow.close()
+            return
+        self._flow_running = True
+        self.run_worker(self._run_flow(flow), group="card-flow")
+
+    async def _run_flow(self, flow: Any) -> None:
+        try:
+            result = await flow
+        finally:
+            self._flow_running = False
+        if result:
+            self.changed = True
+        self.load()
+
+    def action_couple(self) -> None:
+        """Set up (or change) the coupling of this record."""
+        from bc_tui.tui.flows import couple_flow
+
+        self._start_flow(couple_flow(self.app, self.mapping_name, self.bc_id))
+
+    def action_synchronize(self) -> None:
+        """Synchronize this record (the direction dialog recommends a side)."""
+        from bc_tui.tui.flows import synchronize_flow
+
+        self._start_flow(synchronize_flow(self.app, self.mapping_name, [self.bc_id]))
+
+    def action_delete_coupling(self) -> None:
+        """Delete this record's coupling (neither record changes)."""
+        from bc_tui.tui.flows import delete_coupling_flow
+
+        self._start_flow(delete_coupling_flow(self.app, self.mapping_name, [self.bc_id]))
+
+    def action_log(self) -> None:
+        """Open the synchronization log filtered to this record."""
+        try:
+            from bc_tui.tui.screens.log import LogScreen
+        except ImportError:
+            self.notify("The synchronization log is not available in this build.", severity="error")
+            return
+        record = self.preview.record if self.preview is not None else None
+        self.app.push_screen(LogScreen(bc_id=self.bc_id, record_name=record))
+
+    def action_refresh(self) -> None:
+        """Read both records again."""
+        self.load()
+
+    def action_back(self) -> None:
+        """Back to the list."""
+        self.dismiss(self.changed)

@@ -1,0 +1,420 @@
+"""Coupled Data Synchronization Errors (§9, §10): skipped, failed and broken couplings, and what
+to do about them — retry, retry all, synchronize with a chosen side, restore the deleted record,
+delete the surviving record, delete the coupling.
+
+Every action goes through `bc_tui.sync.resolve` (or `sync.uncouple`); long ones run under the
+job dialog. The list is read again after each action. Failures are one sentence in the status
+line, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.sync.errors import plain
+from bc_tui.sync.progress import JobSummary, ProgressCallback
+from bc_tui.sync.resolve import ProblemKind, ProblemRow
+from bc_tui.tui.paths import style_path
+from bc_tui.tui.screens.log import local_time
+
+if TYPE_CHECKING:
+    from bc_tui.sync.session import SyncSession
+
+SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
+MARK = "●"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class ErrorsScreen(Screen[None]):
+    """The couplings that need attention, of one table mapping or of all."""
+
+    CSS_PATH = [style_path("jobs.tcss")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_mark", "Mark", id="errors.mark"),
+        Binding("r", "retry", "Retry", id="errors.retry"),
+        Binding("R", "retry_all", "Retry all", id="errors.retry_all"),
+        Binding("s", "synchronize", "Sync", id="errors.synchronize"),
+        Binding("t", "restore", "Restore", id="errors.restore"),
+        Binding("x", "delete_coupling", "Delete coupling", id="errors.delete_coupling"),
+        Binding("D", "delete_record", "Delete record", id="errors.delete_record"),
+        Binding("ctrl+a", "mark_all", "Mark all", show=False, id="errors.mark_all"),
+        Binding("f5,ctrl+l", "refresh", "Refresh", show=False, id="errors.refresh"),
+        Binding("escape", "back", "Back", id="errors.back"),
+    ]
+
+    def __init__(self, mapping_name: str | None = None) -> None:
+        """``mapping_name``: only that table mapping's couplings (None: all)."""
+        super().__init__()
+        self.mapping_name = mapping_name
+        self.rows: list[ProblemRow] = []
+        self.marked: set[int] = set()
+        """The marked coupling ids (marks survive a refresh while the coupling is listed)."""
+        self.loaded = False
+        """True once the list was read at least once (tests wait for it)."""
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        title = "Coupled data synchronization errors"
+        yield Static(f"{title} · {self.mapping_name}" if self.mapping_name else title, id="errors-title", markup=False)
+        yield DataTable(id="errors-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="errors-detail", markup=False)
+        yield Static("Reading the couplings that need attention…", id="errors-message", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#errors-table", DataTable)
+        table.add_column(" ", key="mark", width=1)
+        table.add_column("Table", key="table")
+        table.add_column("Problem", key="kind")
+        table.add_column("Description", key="description", width=24)
+        table.add_column("Coupled to", key="coupled_to", width=22)
+        table.add_column("Error", key="error", width=22)
+        table.add_column("Failed on", key="failed_on")
+        table.focus()
+        self.refresh_rows()
+
+    # --- data ------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> "SyncSession | None":
+        backend = getattr(self.app, "backend", None)
+        return getattr(backend, "session", None)
+
+    @work(exclusive=True, group="errors-load")
+    async def refresh_rows(self, message: str | None = None) -> None:
+        """Read the skipped, failed and broken couplings again (``message``: what was just done)."""
+        from bc_tui.sync.resolve import errors_overview
+
+        session = self.session
+        if session is None:
+            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            self.loaded = True
+            return
+        try:
+            rows = await errors_overview(session, self.mapping_name)
+        except Exception as error:  # noqa: BLE001 - one sentence, never a crash
+            self._say(f"The couplings that need attention could not be read: {plain(error)}")
+            self.loaded = True
+            return
+        self._show(rows)
+        summary = self._count_text()
+        self._say(f"{message} {summary}" if message else summary)
+        self.loaded = True
+
+    def _show(self, rows: list[ProblemRow]) -> None:
+        table = self.query_one("#errors-table", DataTable)
+        keep = self._cursor_row()
+        self.rows = rows
+        ids = {row.coupling_id for row in rows}
+        self.marked &= ids
+        table.clear()
+        for row in rows:
+            table.add_row(*self._cells(row), key=str(row.coupling_id))
+        if keep is not None and keep.coupling_id in ids:
+            table.move_cursor(row=next(i for i, r in enumerate(rows) if r.coupling_id == keep.coupling_id))
+        self._describe()
+
+    def _cells(self, row: ProblemRow) -> tuple[Text, ...]:
+        description = row.description + (" (deleted)" if row.record_exists is False else "")
+        coupled_to = row.coupled_to + (" (deleted)" if row.coupled_record_exists is False else "")
+        kind = Text(str(row.kind))
+        if row.kind is ProblemKind.BROKEN:
+            kind.stylize("bold")
+        return (
+            Text(MARK if row.coupling_id in self.marked else " "),
+            Text(row.mapping),
+            kind,
+            Text(description),
+            Text(coupled_to),
+            Text(row.error),
+            Text(local_time(row.failed_on)),
+        )
+
+    def _count_text(self) -> str:
+        if not self.rows:
+            return "No couplings need attention."
+        counts = {kind: sum(1 for r in self.rows if r.kind is kind) for kind in ProblemKind}
+        parts = ", ".join(f"{counts[kind]} {kind}" for kind in ProblemKind)
+        verb = "needs" if len(self.rows) == 1 else "need"
+        return f"{_plural(len(self.rows), 'coupling')} {verb} attention: {parts}."
+
+    def _say(self, text: str) -> None:
+        self.query_one("#errors-message", Static).update(text)
+
+    def _cursor_row(self) -> ProblemRow | None:
+        table = self.query_one("#errors-table", DataTable)
+        if self.rows and 0 <= table.cursor_row < len(self.rows):
+            return self.rows[table.cursor_row]
+        return None
+
+    def _describe(self) -> None:
+        row = self._cursor_row()
+        detail = self.query_one("#errors-detail", Static)
+        if row is None:
+            detail.update("")
+            return
+        exists = {True: "exists", False: "was deleted", None: "not checked"}
+        detail.update(
+            f"{row.error}\nBusiness Central record {exists[row.record_exists]} · "
+            f"Dataverse record {exists[row.coupled_record_exists]}"
+        )
+
+    @on(DataTable.RowHighlighted, "#errors-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._describe()
+
+    @on(DataTable.RowSelected, "#errors-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # enter has no meaning here: the actions have their own keys
+
+    @property
+    def chosen(self) -> list[ProblemRow]:
+        """The rows the actions apply to: the marked ones, or the cursor row when none are."""
+        if self.marked:
+            return [row for row in self.rows if row.coupling_id in self.marked]
+        row = self._cursor_row()
+        return [row] if row is not None else []
+
+    # --- marks -----------------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the coupling under the cursor, and move down."""
+        row = self._cursor_row()
+        if row is None:
+            return
+        self.marked ^= {row.coupling_id}
+        table = self.query_one("#errors-table", DataTable)
+        table.update_cell(str(row.coupling_id), "mark", Text(MARK if row.coupling_id in self.marked else " "))
+        table.action_cursor_down()
+        self._say(f"{len(self.marked)} marked.")
+
+    def action_mark_all(self) -> None:
+        """Mark every listed coupling (again: clear the marks)."""
+        every = {row.coupling_id for row in self.rows}
+        self.marked = set() if self.marked == every else every
+        table = self.query_one("#errors-table", DataTable)
+        for row in self.rows:
+            table.update_cell(str(row.coupling_id), "mark", Text(MARK if row.coupling_id in self.marked else " "))
+        self._say(f"{len(self.marked)} marked.")
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _need(self) -> tuple["SyncSession", list[ProblemRow]] | None:
+        session, rows = self.session, self.chosen
+        if session is None:
+            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            return None
+        if not rows:
+            self._say("There is nothing to act on: no coupling needs attention.")
+            return None
+        return session, rows
+
+    def action_retry(self) -> None:
+        """Retry: clear Skipped so that the next synchronization includes the records again."""
+        from bc_tui.sync.resolve import retry
+
+        needed = self._need()
+        if needed is None:
+            return
+        session, rows = needed
+        try:
+            count = retry(session, [row.coupling_id for row in rows])
+        except Exception as error:  # noqa: BLE001 - one sentence, never a crash
+            self._say(plain(error))
+            return
+        self.marked.clear()
+        self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
+
+    def action_retry_all(self) -> None:
+        """Retry All: clear Skipped on every skipped coupling (of this table mapping)."""
+        from bc_tui.sync.resolve import retry
+
+        session = self.session
+        if session is None:
+            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            return
+        try:
+            count = retry(session, all=True, mapping_name=self.mapping_name)
+        except Exception as error:  # noqa: BLE001
+            self._say(plain(error))
+            return
+        self.marked.clear()
+        self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
+
+    @work(exclusive=True, group="errors-action")
+    async def action_synchronize(self) -> None:
+        """Synchronize the chosen couplings; the side the user picks wins."""
+        from bc_tui.sync.resolve import synchronize_couplings
+
+        needed = self._need()
+        if needed is None:
+            return
+        session, rows = needed
+        direction = await self.app.push_screen_wait(_side_dialog(len(rows)))
+        if direction is None:
+            return
+        ids = [row.coupling_id for row in rows]
+        word = "send" if direction is SEND else "get"
+        await self._run(
+            f"Synchronizing {_plural(len(ids), 'coupling')} ({word})",
+            lambda progress: synchronize_couplings(session, ids, direction, progress=progress),
+        )
+
+    @work(exclusive=True, group="errors-action")
+    async def action_restore(self) -> None:
+        """Restore records: recreate the deleted side of each broken coupling from the survivor."""
+        from bc_tui.sync.resolve import restore_deleted
+
+        needed = self._need()
+        if needed is None:
+            return
+        session, rows = needed
+        broken = [row.coupling_id for row in rows if row.kind is ProblemKind.BROKEN]
+        if not broken:
+            self._say("Only broken couplings can be restored: both records of the chosen couplings still exist.")
+            return
+        await self._run(
+            f"Restoring {_plural(len(broken), 'deleted record')}",
+            lambda progress: restore_deleted(session, broken, progress=progress),
+        )
+
+    @work(exclusive=True, group="errors-action")
+    async def action_delete_coupling(self) -> None:
+        """Delete couplings: remove the chosen couplings; neither record is touched."""
+        from bc_tui.sync.resolve import remove_broken_couplings
+        from bc_tui.sync.uncouple import delete_couplings
+
+        needed = self._need()
+        if needed is None:
+            return
+        session, rows = needed
+        broken = [row.coupling_id for row in rows if row.kind is ProblemKind.BROKEN]
+        intact: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            if row.kind is not ProblemKind.BROKEN:
+                intact[row.mapping].append(row.bc_id)
+        removed = 0
+        try:
+            if broken:
+                removed += remove_broken_couplings(session, broken)
+        except Exception as error:  # noqa: BLE001
+            self.refresh_rows(plain(error))
+            return
+        if intact:
+            summary = await self._run(
+                f"Deleting {_plural(sum(map(len, intact.values())), 'coupling')}",
+                lambda progress: _each_mapping(
+                    [lambda p, n=name, ids=ids: delete_couplings(session, n, ids, progress=p) for name, ids in intact.items()],
+                    progress,
+                ),
+                refresh=False,
+            )
+            removed += summary.counters.get("uncoupled", 0) if summary else 0
+        self.marked.clear()
+        self.refresh_rows(f"{_plural(removed, 'coupling')} deleted; the records were not touched.")
+
+    @work(exclusive=True, group="errors-action")
+    async def action_delete_record(self) -> None:
+        """Delete records: delete the surviving record of each broken coupling (asks first)."""
+        from bc_tui.sync.resolve import delete_survivor
+        from bc_tui.tui.dialogs.confirm import ConfirmDialog
+
+        needed = self._need()
+        if needed is None:
+            return
+        session, rows = needed
+        broken = [row for row in rows if row.kind is ProblemKind.BROKEN]
+        if not broken:
+            self._say("Only the surviving record of a broken coupling can be deleted here; both records still exist.")
+            return
+        names = ", ".join(row.description if row.record_exists else row.coupled_to for row in broken[:3])
+        more = f" and {len(broken) - 3} more" if len(broken) > 3 else ""
+        sure = await self.app.push_screen_wait(
+            ConfirmDialog(
+                f"Delete {names}{more}?",
+                title="Delete the surviving records",
+                detail="The record is deleted in Business Central or Dataverse, and its coupling with it. "
+                "This cannot be undone.",
+                default=False,
+                yes_label="Delete",
+                no_label="Keep",
+            )
+        )
+        if not sure:
+            self._say("Nothing was deleted.")
+            return
+        ids = [row.coupling_id for row in broken]
+        await self._run(
+            f"Deleting {_plural(len(ids), 'surviving record')}",
+            lambda progress: delete_survivor(session, ids, progress=progress),
+        )
+
+    def action_refresh(self) -> None:
+        """Read the list again (the records are looked up again too)."""
+        self._say("Reading the couplings that need attention…")
+        self.refresh_rows()
+
+    def action_back(self) -> None:
+        """Back to where the user came from."""
+        self.dismiss(None)
+
+    async def _run(
+        self,
+        title: str,
+        job: Callable[[ProgressCallback], Awaitable[Sequence[JobSummary] | JobSummary]],
+        *,
+        refresh: bool = True,
+    ) -> JobSummary | None:
+        """Run ``job`` under the job dialog, then read the list again and say what happened."""
+        from bc_tui.tui.jobs import combine_summaries, run_job, summary_text
+
+        async def one(progress: ProgressCallback) -> JobSummary:
+            result = await job(progress)
+            return result if isinstance(result, JobSummary) else combine_summaries(list(result))
+
+        summary = await run_job(self.app, title, one)
+        self.marked.clear()
+        if refresh:
+            said = f"{title}: {summary_text(summary)}." if summary is not None else f"{title}: not done."
+            self.refresh_rows(said.replace("..", "."))
+        return summary
+
+
+async def _each_mapping(
+    jobs: Sequence[Callable[[ProgressCallback], Awaitable[JobSummary]]], progress: ProgressCallback
+) -> list[JobSummary]:
+    """Run one engine call per table mapping, one after the other."""
+    return [await job(progress) for job in jobs]
+
+
+def _side_dialog(count: int):  # -> DirectionDialog: T2's dialog, imported late
+    """Send or get, for the errors screen's Synchronize (the chosen side's data wins)."""
+    from bc_tui.domain.recommend import Recommendation
+    from bc_tui.tui.dialogs.direction import DirectionDialog
+
+    what = "the chosen coupling" if count == 1 else f"the {count} chosen couplings"
+    recommendation = Recommendation(
+        recommended=SEND,
+        offered=(SEND, GET),
+        reasons=(),
+        conflicts=(),
+        warning="The side you pick wins: its data overwrites the other side, changed or not.",
+        question=f"Whose data wins for {what}?",
+    )
+    return DirectionDialog(recommendation, title="Synchronize")

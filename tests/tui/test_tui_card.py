@@ -1,0 +1,145 @@
+"""The card (keyboard only, on the in-process sandbox): the BC record beside its coupled Dataverse
+record, the three-way diff per field, and the card's keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from textual.widgets import DataTable
+
+from bc_tui.domain.diff import FieldState
+from bc_tui.tui.backend import Backend
+from bc_tui.tui.screens.card import NOT_COUPLED, STATE_LABELS, CardScreen
+from tests.sync.helpers_part2 import coupled_customers, edit_account, edit_bc
+from tests.tui.flow_host import (
+    SNAPSHOT_SIZE,
+    FlowHost,
+    press_and_settle,
+    settle,
+    unstarted_backend,
+    use_snapshot_folder,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+SIZE = (120, 40)
+MAPPING = "CUSTOMER"
+
+
+def customer(sandbox_app: Starlette, number: str) -> dict[str, Any]:
+    """The sandbox's BC customer with ``number``."""
+    return next(r for r in sandbox_app.state.store.rows("bc/customers") if r["number"] == number)
+
+
+def cell_text(card: CardScreen, label: str, column: str) -> str:
+    """What the card's field table shows for ``label`` in ``column`` (bc, dataverse, state, last)."""
+    table = card.query_one("#card-fields", DataTable)
+    return str(table.get_cell(label, column))
+
+
+async def test_card_of_an_uncoupled_customer_says_not_coupled(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    record = customer(sandbox_app, "10000")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, record["id"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, CardScreen)
+        assert str(card.query_one("#card-bc-name").content) == "customer 10000 Adatum Corporation"
+        assert str(card.query_one("#card-dataverse-name").content) == NOT_COUPLED
+        assert "is not coupled to Dataverse; press c" in card.summary
+        # The BC values are there, one row per field mapping.
+        assert cell_text(card, "Name", "bc") == "Adatum Corporation"
+        assert cell_text(card, "City", "bc") == record["city"]
+
+
+async def test_card_shows_the_three_way_diff_of_a_coupled_customer(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0100")
+    edit_account(sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com")
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        assert str(card.query_one("#card-dataverse-name").content) == "account Adatum Corporation"
+        assert cell_text(card, "Phone No.", "state") == STATE_LABELS[FieldState.CHANGED_IN_BC]
+        assert cell_text(card, "E-Mail", "state") == STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
+        assert cell_text(card, "City", "state") == STATE_LABELS[FieldState.CONFLICT]
+        assert (cell_text(card, "City", "bc"), cell_text(card, "City", "dataverse")) == ("Springfield", "Shelbyville")
+        # The value both sides held at the last synchronization, where it helps.
+        assert cell_text(card, "City", "last") == "Denver"
+        assert cell_text(card, "Name", "state") == ""
+        assert "City changed on both sides to different values." in card.summary
+        # Each state has its own style (theme colours), so the diff stands out.
+        table = card.query_one("#card-fields")
+        styles = {str(table.get_cell(label, "state").style) for label in ("Phone No.", "E-Mail", "City")}
+        assert len(styles) == 3
+
+
+async def test_card_refresh_shows_a_change_made_meanwhile(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        assert "nothing to synchronize" in card.summary
+        edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
+        await press_and_settle(pilot, "r")
+        assert cell_text(card, "Phone No.", "dataverse") == "+1 555 0199"
+        assert cell_text(card, "Phone No.", "state") == STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
+
+
+async def test_card_of_a_missing_record_shows_a_sentence(tui_backend: Backend) -> None:
+    missing = "00000000-0000-0000-0000-000000000001"
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, missing))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, CardScreen)
+        assert card.error is not None and "does not exist in Business Central" in card.error
+        assert card.summary == card.error
+        assert card.has_class("card") and card.query_one("#card-summary").has_class("error")
+
+
+async def test_card_opens_the_records_log_and_goes_back(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    from bc_tui.tui.screens.log import LogScreen
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "l")
+        assert isinstance(app.screen, LogScreen)
+        await press_and_settle(pilot, "escape")
+        assert isinstance(app.screen, CardScreen)
+        await press_and_settle(pilot, "escape")
+        assert not isinstance(app.screen, CardScreen)
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_snapshot_folder(monkeypatch)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+def test_card_snapshot(
+    snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str, theme: str
+) -> None:
+    """The card of a customer changed in BC (Phone No.), in Dataverse (E-Mail) and on both (City)."""
+    backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
+    app = FlowHost(backend, theme=theme, own_backend=True)
+
+    async def open_card(pilot: Any) -> None:
+        [pair] = await coupled_customers(backend.session, sandbox_app, 1)
+        edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0100", city="Springfield")
+        edit_account(sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com", address1_city="Shelbyville")
+        app.push_screen(CardScreen(MAPPING, pair.bc_id))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_card)

@@ -1,0 +1,292 @@
+"""Synchronize Now and Delete Coupling from the card and for several records (keyboard only, on the
+in-process sandbox): the direction dialog, one-way confirmations, conflicts, the job dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.store import couplings
+from bc_tui.tui.backend import Backend
+from bc_tui.tui.dialogs.confirm import ConfirmDialog
+from bc_tui.tui.dialogs.coupling import CouplingDialog
+from bc_tui.tui.dialogs.direction import DirectionDialog
+from bc_tui.tui.flows import synchronize_flow
+from bc_tui.tui.jobs import JobScreen
+from bc_tui.tui.screens.card import CardScreen
+from tests.sync.helpers_part2 import account_row, bc_row, coupled_customers, edit_account, edit_bc
+from tests.tui.flow_host import (
+    SNAPSHOT_SIZE,
+    FlowHost,
+    press_and_settle,
+    settle,
+    unstarted_backend,
+    use_snapshot_folder,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+SIZE = (120, 40)
+MAPPING = "CUSTOMER"
+SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
+
+
+async def finish_job(pilot: Any) -> None:
+    """Wait for the job dialog to show its summary, then close it with enter."""
+    assert isinstance(pilot.app.screen, JobScreen), pilot.app.screen
+    await settle(pilot)
+    await press_and_settle(pilot, "enter")
+    await settle(pilot)
+
+
+async def test_send_one_record_from_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.offered == (SEND, GET, MERGE)
+        assert dialog.recommendation.recommended is SEND  # only BC changed
+        assert "City changed in Business Central." in dialog.recommendation.reasons
+        await press_and_settle(pilot, "1")
+        await finish_job(pilot)
+        card = app.screen
+        assert isinstance(card, CardScreen)
+        assert "nothing to synchronize" in card.summary
+    assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Springfield"
+
+
+async def test_get_one_record_from_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        assert app.screen.recommendation.recommended is GET
+        await press_and_settle(pilot, "2")
+        await finish_job(pilot)
+        assert isinstance(app.screen, CardScreen)
+    assert bc_row(sandbox_app, pair.bc_id)["phoneNumber"] == "+1 555 0199"
+
+
+async def test_enter_takes_the_recommended_direction_and_escape_cancels(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s", "escape")
+        assert isinstance(app.screen, CardScreen)
+        assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] != "Springfield"
+        # Both changed different fields: merge is recommended and pre-selected; enter takes it.
+        await press_and_settle(pilot, "s")
+        assert app.screen.recommendation.recommended is MERGE
+        await press_and_settle(pilot, "enter")
+        await finish_job(pilot)
+    assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Springfield"
+    assert bc_row(sandbox_app, pair.bc_id)["phoneNumber"] == "+1 555 0199"
+
+
+async def test_conflict_is_resolved_by_choosing_a_side(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "City changed on both sides" in app.screen.summary
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.offered == (SEND, GET)  # merge is not offered for a conflict
+        assert dialog.recommendation.conflicts == ("City",)
+        warning = str(dialog.query_one("#direction-warning").content)
+        assert "merging is not possible" in warning
+        reasons = str(dialog.query_one("#direction-reasons").content)
+        assert "City: Business Central 'Springfield' · Dataverse 'Shelbyville'" in reasons
+        await press_and_settle(pilot, "3")  # not offered: nothing happens
+        assert app.screen is dialog
+        await press_and_settle(pilot, "2")  # Dataverse wins
+        await finish_job(pilot)
+        assert "nothing to synchronize" in app.screen.summary
+    assert bc_row(sandbox_app, pair.bc_id)["city"] == "Shelbyville"
+    assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Shelbyville"
+
+
+async def test_synchronize_several_records(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    pairs = await coupled_customers(tui_backend.session, sandbox_app, 3)
+    for index, pair in enumerate(pairs):
+        edit_bc(sandbox_app, pair.bc_id, phoneNumber=f"+1 555 010{index}")
+    app = FlowHost(tui_backend)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_flow(synchronize_flow(app, MAPPING, [p.bc_id for p in pairs]))
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.offered == (SEND, GET)
+        assert dialog.recommendation.question == "Synchronize data for the 3 selected records?"
+        await press_and_settle(pilot, "1")
+        await finish_job(pilot)
+        await settle(pilot, flows_too=True)
+    [summary] = app.flow_results
+    assert summary.count("modified") == 3
+    for index, pair in enumerate(pairs):
+        assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == f"+1 555 010{index}"
+
+
+async def test_mark_several_customers_in_the_list_and_synchronize_them(
+    tui_app: Any, tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """The whole journey on the real app: mark three customers, s, send, the job, the data."""
+    from bc_tui.sync.create import create_in_dataverse
+    from bc_tui.sync.modified import synchronize_modified
+
+    session = tui_backend.session
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        customers = tui_app.main_screen.record_list("customers")
+        assert customers is not None
+        # Couple the first three customers of the list and synchronize them once (the baseline).
+        ids = [customers.row_at(i).key for i in range(3)]
+        assert (await create_in_dataverse(session, MAPPING, ids, allow_duplicates=True)).count("inserted") == 3
+        await synchronize_modified(session, MAPPING)
+        pairs = [couplings.get_by_bc_id(MAPPING, i) for i in ids]
+        for index, pair in enumerate(pairs):
+            edit_bc(sandbox_app, pair.bc_id, phoneNumber=f"+1 555 020{index}")
+        await press_and_settle(pilot, "space", "space", "space")
+        assert customers.marked_count == 3
+        assert all(customers.is_marked(p.bc_id) for p in pairs)
+        await press_and_settle(pilot, "s")
+        dialog = tui_app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.recommendation.question == "Synchronize data for the 3 selected records?"
+        await press_and_settle(pilot, "1")
+        await finish_job(pilot)
+        await settle(pilot, flows_too=True)
+    for index, pair in enumerate(pairs):
+        assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == f"+1 555 020{index}"
+
+
+async def test_synchronize_an_uncoupled_record_offers_to_couple(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    record = next(r for r in sandbox_app.state.store.rows("bc/customers") if r["number"] == "10000")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, record["id"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert confirm.question == (
+            "The customer 10000 Adatum Corporation is not coupled to Dataverse. Do you want to create a coupling?"
+        )
+        await press_and_settle(pilot, "enter")
+        assert isinstance(app.screen, CouplingDialog)
+        await press_and_settle(pilot, "escape")
+        assert isinstance(app.screen, CardScreen)
+    assert couplings.get_by_bc_id(MAPPING, record["id"]) is None
+
+
+async def test_one_way_mapping_confirms_with_no_when_the_destination_is_newer(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    from bc_tui.domain.mappings import Direction
+    from dataclasses import replace
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    session = tui_backend.session
+    session.mappings[MAPPING] = replace(session.mappings[MAPPING], direction=Direction.TO_DATAVERSE)
+    edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert confirm.default is False
+        assert "contains newer data than the Business Central record" in confirm.question
+        await press_and_settle(pilot, "enter")  # the default: No
+        assert isinstance(app.screen, CardScreen)
+        assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == "+1 555 0199"
+        await press_and_settle(pilot, "s", "y")
+        await finish_job(pilot)
+    assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == bc_row(sandbox_app, pair.bc_id)["phoneNumber"]
+
+
+async def test_delete_coupling_from_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    accounts_before = sandbox_app.state.store.count("dv/accounts")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "d")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert confirm.question == "Delete the coupling of the customer 10000 Adatum Corporation?"
+        await press_and_settle(pilot, "enter")
+        await finish_job(pilot)
+        card = app.screen
+        assert isinstance(card, CardScreen)
+        assert str(card.query_one("#card-dataverse-name").content) == "not coupled"
+    assert couplings.get_by_bc_id(MAPPING, pair.bc_id) is None
+    # Neither record was touched.
+    assert sandbox_app.state.store.count("dv/accounts") == accounts_before
+    assert account_row(sandbox_app, pair.dataverse_id) is not None
+
+
+async def test_flows_without_a_session_say_why(tui_backend: Backend) -> None:
+    from bc_tui.tui.flows import couple_flow, delete_coupling_flow
+
+    await tui_backend.close()
+    app = FlowHost(tui_backend)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_flow(couple_flow(app, MAPPING, "x"))
+        app.run_flow(synchronize_flow(app, MAPPING, ["x"]))
+        app.run_flow(delete_coupling_flow(app, MAPPING, ["x"]))
+        await settle(pilot, flows_too=True)
+        assert app.flow_results == [False, None, None]
+        messages = [n.message for n in app._notifications]
+        assert len(messages) == 3 and all("not available yet" in m for m in messages)
+
+
+async def test_flow_errors_become_notifications(tui_backend: Backend) -> None:
+    app = FlowHost(tui_backend)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_flow(synchronize_flow(app, "NO-SUCH-MAPPING", ["x", "y"]))
+        await settle(pilot, flows_too=True)
+        assert app.flow_results == [None]
+        [note] = list(app._notifications)
+        assert note.severity == "error"
+        assert note.message.startswith("There is no table mapping called NO-SUCH-MAPPING")
+
+
+# --- snapshot ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_snapshot_folder(monkeypatch)
+
+
+def test_direction_dialog_snapshot(
+    snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str
+) -> None:
+    """The direction dialog for a conflict on City and a change in Dataverse (merge not offered)."""
+    backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
+    app = FlowHost(backend, own_backend=True)
+
+    async def open_direction(pilot: Any) -> None:
+        [pair] = await coupled_customers(backend.session, sandbox_app, 1)
+        edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+        edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0199")
+        app.push_screen(CardScreen(MAPPING, pair.bc_id))
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_direction)
