@@ -65,6 +65,17 @@ class LastSync:
     from_dataverse_failed: bool = False  # BC's "Last Synch. Result" = Failure
     skipped: bool = False
 
+    @property
+    def never_synced(self) -> bool:
+        """True for a coupling that has no baseline yet (coupled, never synchronized)."""
+        return (
+            self.snapshot is None
+            and self.bc_etag is None
+            and self.dataverse_etag is None
+            and self.bc_modified_on is None
+            and self.dataverse_modified_on is None
+        )
+
 
 @dataclass(frozen=True)
 class FieldDiff:

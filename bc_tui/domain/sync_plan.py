@@ -189,6 +189,10 @@ def plan_sync(
             message=f"{sentence(record)} is skipped after a repeatable failure; retry it to synchronize it again.",
         )
     diff = diff_records(mapping, bc_record, dataverse_record, last)
+    if last.never_synced and direction is not MERGE:
+        # No baseline to tell which side changed: the first synchronization takes the
+        # direction the user chose (as after coupling with "Synchronize After Coupling").
+        force = True
     if direction is MERGE:
         return _plan_merge(mapping, record, bc_record, dataverse_record, diff, force=force, choices=choices)
 

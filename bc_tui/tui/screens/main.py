@@ -47,7 +47,7 @@ class MainScreen(Screen[None]):
                 id="main.previous_tab"),
         Binding("c", "couple", "Couple", id="main.couple"),
         Binding("s", "synchronize", "Sync", id="main.synchronize"),
-        Binding("d", "delete_coupling", "Uncouple", id="main.delete_coupling"),
+        Binding("d", "delete_coupling", "Delete coupling", id="main.delete_coupling"),
         Binding("n", "create", "Create", id="main.create"),
         Binding("m", "match", "Match-based coupling", show=False, id="main.match"),
         Binding("slash", "filter", "Filter", id="main.filter"),
