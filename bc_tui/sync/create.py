@@ -15,7 +15,7 @@ e-mail (contacts) on the destination and refuses to create a duplicate of it unl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from bc_tui.domain.names import bc_noun, dataverse_noun, describe_bc, describe_d
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import transfer
 from bc_tui.store import couplings
-from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
+from bc_tui.store.couplings import CouplingRecord, CreateIntentRecord, Side, normalize_id
 from bc_tui.store.errors import StoreError
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.errors import SyncError, plain
@@ -64,6 +64,48 @@ class _Pending:
     description: str
     intent: CreateIntentRecord
     body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """What differs, when sorting out the records to create, between creating from BC and from
+    Dataverse: the words of the messages and where the source's couplings are looked up."""
+
+    source: str
+    destination: str
+    source_noun: Callable[[TableMapping], str]
+    destination_noun: Callable[[TableMapping], str]
+    describe: Callable[[TableMapping, Mapping[str, Any]], str]
+    #: The filter a source record must pass: its name in messages, and its conditions.
+    filter_name: str
+    conditions: Callable[[TableMapping], Iterable[Condition]]
+    coupled: Callable[[str, Iterable[str]], Mapping[str, CouplingRecord]]
+    #: The ``run.record`` keywords for a source record and (when coupled) its counterpart.
+    ids: Callable[[str, CouplingRecord | None], dict[str, str | None]]
+
+
+_FROM_BC = _Direction(
+    source="Business Central",
+    destination="Dataverse",
+    source_noun=bc_noun,
+    destination_noun=dataverse_noun,
+    describe=describe_bc,
+    filter_name="table filter",
+    conditions=lambda mapping: mapping.table_filter,
+    coupled=couplings.couplings_by_bc_id,
+    ids=lambda bc_id, coupling: {"bc_id": bc_id, "dataverse_id": coupling.dataverse_id if coupling else None},
+)
+_FROM_DATAVERSE = _Direction(
+    source="Dataverse",
+    destination="Business Central",
+    source_noun=dataverse_noun,
+    destination_noun=bc_noun,
+    describe=describe_dataverse,
+    filter_name="integration table filter",
+    conditions=lambda mapping: mapping.integration_table_filter,
+    coupled=couplings.couplings_by_dataverse_id,
+    ids=lambda dv_id, coupling: {"bc_id": coupling.bc_id if coupling else None, "dataverse_id": dv_id},
+)
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -181,33 +223,7 @@ async def resume_pending_creates(
 async def _dataverse_chunk(
     session: SyncSession, mapping: TableMapping, ids: Sequence[str], run: JobRun, allow_duplicates: bool
 ) -> None:
-    sources = await fetch_bc(session, mapping, ids)
-    coupled = couplings.couplings_by_bc_id(mapping.name, ids)
-    candidates: list[Record] = []
-    for bc_id in ids:
-        source = sources.get(bc_id)
-        if source is None:
-            run.record(
-                Outcome.FAILED,
-                f"The {bc_noun(mapping)} {bc_id} no longer exists in Business Central, so nothing was created for it.",
-                bc_id=bc_id, description=f"{bc_noun(mapping)} {bc_id}",
-            )
-        elif bc_id in coupled:
-            run.record(
-                Outcome.SKIPPED,
-                f"{sentence(describe_bc(mapping, source))} is already coupled to Dataverse, so no "
-                f"{dataverse_noun(mapping)} was created; synchronize it instead.",
-                bc_id=bc_id, dataverse_id=coupled[bc_id].dataverse_id, description=describe_bc(mapping, source),
-            )
-        elif failing := failing_conditions(source, mapping.table_filter):
-            run.record(
-                Outcome.FAILED,
-                f"{sentence(describe_bc(mapping, source))} is outside the table filter of the table mapping "
-                f"{mapping.name} ({_conditions(failing)}), so it is not created in Dataverse.",
-                bc_id=bc_id, description=describe_bc(mapping, source),
-            )
-        else:
-            candidates.append(source)
+    candidates = _creatable(_FROM_BC, mapping, ids, await fetch_bc(session, mapping, ids), run)
     parents: dict[str, str | None] = {}
     if mapping.bc_entity == "contacts" and candidates:
         parents = await parent_accounts(session, candidates)
@@ -229,13 +245,7 @@ async def _dataverse_chunk(
     if not pending:
         return
     # What an interrupted run already created is adopted, not created again.
-    existing = await _dataverse_by_ids(session, mapping, [p.intent.planned_id for p in pending])
-    to_create: list[_Pending] = []
-    for item in pending:
-        if normalize_id(item.intent.planned_id) in existing:
-            _complete(run, mapping, item.intent, item.source_id, item.intent.planned_id, item.description, item.source)
-        else:
-            to_create.append(item)
+    to_create = _adopt(run, mapping, pending, await _created_in_dataverse(session, mapping, pending))
     if not allow_duplicates:
         to_create = await _refuse_dataverse_duplicates(session, mapping, to_create, run)
     if not to_create:
@@ -249,12 +259,8 @@ async def _dataverse_chunk(
     except ConnectorError as error:
         # The batch as a whole went wrong (e.g. the connection broke after sending): some rows
         # may exist. Adopt those; the rest keep their intent for the next run.
-        existing = await _dataverse_by_ids(session, mapping, [p.intent.planned_id for p in to_create])
-        for item in to_create:
-            if normalize_id(item.intent.planned_id) in existing:
-                _complete(run, mapping, item.intent, item.source_id, item.intent.planned_id, item.description, item.source)
-            else:
-                _fail_uncertain(run, item, plain(error), bc_id=item.source_id)
+        for item in _adopt(run, mapping, to_create, await _created_in_dataverse(session, mapping, to_create)):
+            _fail_uncertain(run, item, plain(error), bc_id=item.source_id)
         return
     for item, result in zip(to_create, results, strict=True):
         if result.ok or isinstance(result.error, AlreadyExists):
@@ -275,17 +281,9 @@ async def _refuse_dataverse_duplicates(
     )
     planned = {normalize_id(item.intent.planned_id) for item in items}
     found = {record_id(mapping, row, dataverse=True): row for row in rows}
-    coupled = couplings.couplings_by_dataverse_id(mapping.name, found)
-    by_value: dict[str, Record] = {}
-    for dv_id, row in found.items():
-        if dv_id not in coupled and dv_id not in planned:
-            by_value.setdefault(_key(row.get(attribute)), row)
-    kept: list[_Pending] = []
-    for item in items:
-        twin = by_value.get(_key(values[item.source_id])) if values[item.source_id] else None
-        if twin is None:
-            kept.append(item)
-            continue
+    taken = set(couplings.couplings_by_dataverse_id(mapping.name, found)) | planned
+    kept, twins = _twins(items, values, _uncoupled_by_value(found, taken, attribute))
+    for item, twin in twins:
         couplings.abandon_intent(item.intent.id)
         run.record(
             Outcome.FAILED,
@@ -303,33 +301,7 @@ async def _refuse_dataverse_duplicates(
 async def _bc_chunk(
     session: SyncSession, mapping: TableMapping, ids: Sequence[str], run: JobRun, allow_duplicates: bool
 ) -> None:
-    sources = await _dataverse_by_ids(session, mapping, ids)
-    coupled = couplings.couplings_by_dataverse_id(mapping.name, ids)
-    candidates: list[Record] = []
-    for dv_id in ids:
-        source = sources.get(dv_id)
-        if source is None:
-            run.record(
-                Outcome.FAILED,
-                f"The {dataverse_noun(mapping)} {dv_id} no longer exists in Dataverse, so nothing was created for it.",
-                dataverse_id=dv_id, description=f"{dataverse_noun(mapping)} {dv_id}",
-            )
-        elif dv_id in coupled:
-            run.record(
-                Outcome.SKIPPED,
-                f"{sentence(describe_dataverse(mapping, source))} is already coupled to Business Central, so no "
-                f"{bc_noun(mapping)} was created; synchronize it instead.",
-                bc_id=coupled[dv_id].bc_id, dataverse_id=dv_id, description=describe_dataverse(mapping, source),
-            )
-        elif failing := failing_conditions(source, mapping.integration_table_filter):
-            run.record(
-                Outcome.FAILED,
-                f"{sentence(describe_dataverse(mapping, source))} is outside the integration table filter of the table "
-                f"mapping {mapping.name} ({_conditions(failing)}), so it is not created in Business Central.",
-                dataverse_id=dv_id, description=describe_dataverse(mapping, source),
-            )
-        else:
-            candidates.append(source)
+    candidates = _creatable(_FROM_DATAVERSE, mapping, ids, await _dataverse_by_ids(session, mapping, ids), run)
     companies: dict[str, str | None] = {}
     if mapping.bc_entity == "contacts" and candidates:
         companies = await parent_companies(session, [str(c.get("_parentcustomerid_value") or "") for c in candidates])
@@ -357,14 +329,7 @@ async def _bc_chunk(
     if not pending:
         return
     kind = bc_kind(mapping)
-    existing = await _bc_by_numbers(session, mapping, [p.intent.planned_id for p in pending])
-    to_create: list[_Pending] = []
-    for item in pending:
-        row = existing.get(item.intent.planned_id)
-        if row is not None:
-            _complete(run, mapping, item.intent, str(row["id"]), item.source_id, item.description, row)
-        else:
-            to_create.append(item)
+    to_create = _adopt(run, mapping, pending, await _created_in_bc(session, mapping, pending))
     if not allow_duplicates:
         to_create = await _refuse_bc_duplicates(session, mapping, to_create, run)
     if not to_create:
@@ -375,22 +340,17 @@ async def _bc_chunk(
         results = None
         batch_error = error
     if results is None:
-        existing = await _bc_by_numbers(session, mapping, [p.intent.planned_id for p in to_create])
-        for item in to_create:
-            row = existing.get(item.intent.planned_id)
-            if row is not None:
-                _complete(run, mapping, item.intent, str(row["id"]), item.source_id, item.description, row)
-            else:
-                _fail_uncertain(run, item, plain(batch_error), dataverse_id=item.source_id)
+        for item in _adopt(run, mapping, to_create, await _created_in_bc(session, mapping, to_create)):
+            _fail_uncertain(run, item, plain(batch_error), dataverse_id=item.source_id)
         return
     lost = [item for item, result in zip(to_create, results, strict=True) if isinstance(result.error, AlreadyExists)]
-    adopted = await _bc_by_numbers(session, mapping, [p.intent.planned_id for p in lost]) if lost else {}
+    adopted = await _created_in_bc(session, mapping, lost) if lost else {}
     for item, result in zip(to_create, results, strict=True):
         if result.ok and isinstance(result.body, Mapping) and result.body.get("id"):
             _complete(run, mapping, item.intent, str(result.body["id"]), item.source_id, item.description, dict(result.body))
-        elif item.intent.planned_id in adopted:
-            row = adopted[item.intent.planned_id]
-            _complete(run, mapping, item.intent, str(row["id"]), item.source_id, item.description, row)
+        elif item.source_id in adopted:
+            bc_id, dataverse_id, row = adopted[item.source_id]
+            _complete(run, mapping, item.intent, bc_id, dataverse_id, item.description, row)
         else:
             _fail_create(run, item, result.status, result.error, dataverse_id=item.source_id)
 
@@ -403,16 +363,8 @@ async def _refuse_bc_duplicates(session: SyncSession, mapping: TableMapping, ite
     )
     found = {record_id(mapping, row, dataverse=False): row for row in rows}
     coupled = couplings.couplings_by_bc_id(mapping.name, found)
-    by_value: dict[str, Record] = {}
-    for bc_id, row in found.items():
-        if bc_id not in coupled:
-            by_value.setdefault(_key(row.get(attribute)), row)
-    kept: list[_Pending] = []
-    for item in items:
-        twin = by_value.get(_key(values[item.source_id])) if values[item.source_id] else None
-        if twin is None:
-            kept.append(item)
-            continue
+    kept, twins = _twins(items, values, _uncoupled_by_value(found, coupled, attribute))
+    for item, twin in twins:
         couplings.abandon_intent(item.intent.id)
         run.record(
             Outcome.FAILED,
@@ -434,6 +386,103 @@ def _require(mapping: TableMapping, direction: SyncDirection) -> None:
             f"The table mapping {mapping.name} does not synchronize towards {where}, so records cannot be created "
             f"there; change the mapping's direction first."
         )
+
+
+def _creatable(
+    direction: _Direction, mapping: TableMapping, ids: Sequence[str], sources: Mapping[str, Record], run: JobRun
+) -> list[Record]:
+    """The source records that may get a counterpart; each of the others is recorded as failed
+    (gone, outside the filter) or skipped (already coupled)."""
+    coupled = direction.coupled(mapping.name, ids)
+    candidates: list[Record] = []
+    for source_id in ids:
+        source = sources.get(source_id)
+        if source is None:
+            noun = direction.source_noun(mapping)
+            run.record(
+                Outcome.FAILED,
+                f"The {noun} {source_id} no longer exists in {direction.source}, so nothing was created for it.",
+                **direction.ids(source_id, None), description=f"{noun} {source_id}",
+            )
+        elif source_id in coupled:
+            run.record(
+                Outcome.SKIPPED,
+                f"{sentence(direction.describe(mapping, source))} is already coupled to {direction.destination}, so no "
+                f"{direction.destination_noun(mapping)} was created; synchronize it instead.",
+                **direction.ids(source_id, coupled[source_id]), description=direction.describe(mapping, source),
+            )
+        elif failing := failing_conditions(source, direction.conditions(mapping)):
+            run.record(
+                Outcome.FAILED,
+                f"{sentence(direction.describe(mapping, source))} is outside the {direction.filter_name} of the table "
+                f"mapping {mapping.name} ({_conditions(failing)}), so it is not created in {direction.destination}.",
+                **direction.ids(source_id, None), description=direction.describe(mapping, source),
+            )
+        else:
+            candidates.append(source)
+    return candidates
+
+
+#: A record an earlier attempt already created: its BC id, its Dataverse id and the BC record.
+_Created = tuple[str, str, Record]
+
+
+async def _created_in_dataverse(session: SyncSession, mapping: TableMapping, items: Sequence[_Pending]) -> dict[str, _Created]:
+    """Of these pending creations, those whose row exists in Dataverse (found by its planned GUID),
+    keyed by source id."""
+    existing = await _dataverse_by_ids(session, mapping, [p.intent.planned_id for p in items])
+    return {
+        item.source_id: (item.source_id, item.intent.planned_id, item.source)
+        for item in items
+        if normalize_id(item.intent.planned_id) in existing
+    }
+
+
+async def _created_in_bc(session: SyncSession, mapping: TableMapping, items: Sequence[_Pending]) -> dict[str, _Created]:
+    """Of these pending creations, those whose record exists in BC (found by its planned number),
+    keyed by source id."""
+    existing = await _bc_by_numbers(session, mapping, [p.intent.planned_id for p in items])
+    return {
+        item.source_id: (str(row["id"]), item.source_id, row)
+        for item in items
+        if (row := existing.get(item.intent.planned_id)) is not None
+    }
+
+
+def _adopt(run: JobRun, mapping: TableMapping, items: Sequence[_Pending], created: Mapping[str, _Created]) -> list[_Pending]:
+    """Complete the creations that already happened; the others, in order, are returned."""
+    rest: list[_Pending] = []
+    for item in items:
+        if item.source_id in created:
+            bc_id, dataverse_id, bc_record = created[item.source_id]
+            _complete(run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+        else:
+            rest.append(item)
+    return rest
+
+
+def _uncoupled_by_value(found: Mapping[str, Record], taken: Container[str], attribute: str) -> dict[str, Record]:
+    """The first of the found rows (keyed by id) not in ``taken``, by the folded value of ``attribute``."""
+    by_value: dict[str, Record] = {}
+    for found_id, row in found.items():
+        if found_id not in taken:
+            by_value.setdefault(_key(row.get(attribute)), row)
+    return by_value
+
+
+def _twins(
+    items: Sequence[_Pending], values: Mapping[str, Any], by_value: Mapping[str, Record]
+) -> tuple[list[_Pending], list[tuple[_Pending, Record]]]:
+    """The items without an uncoupled twin on the destination, and those with one (and the twin)."""
+    kept: list[_Pending] = []
+    twins: list[tuple[_Pending, Record]] = []
+    for item in items:
+        twin = by_value.get(_key(values[item.source_id])) if values[item.source_id] else None
+        if twin is None:
+            kept.append(item)
+        else:
+            twins.append((item, twin))
+    return kept, twins
 
 
 def _complete(

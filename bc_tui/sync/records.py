@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 from bc_tui.connectors import NotFound
 from bc_tui.connectors import filters as odata
@@ -49,33 +51,80 @@ _BC_KINDS: dict[str, type[BcEntity]] = {"customers": BcCustomer, "contacts": BcC
 _DATAVERSE_KINDS: dict[str, type[DataverseEntity]] = {"accounts": DataverseAccount, "contacts": DataverseContact}
 
 
+# --- the two sides -------------------------------------------------------------------------------
+
+E = TypeVar("E", bound=Entity)
+
+
+@dataclass(frozen=True)
+class _Side(Generic[E]):
+    """What reading differs in between BC and Dataverse; the reading itself is the same."""
+
+    #: How the error for an unknown entity names it ("Business Central entity", "Dataverse table").
+    noun: str
+    kinds: Mapping[str, type[E]]
+    extra: Mapping[str, tuple[str, ...]]
+    entity: Callable[[TableMapping], str]
+    select: Callable[[TableMapping], Sequence[str]]
+    key: Callable[[TableMapping], str]
+    table_filter: Callable[[TableMapping], Iterable[Condition]]
+    client: Callable[[SyncSession], Any]
+
+    def kind(self, mapping: TableMapping) -> type[E]:
+        """The connector model of the mapping's entity on this side."""
+        try:
+            return self.kinds[self.entity(mapping)]
+        except KeyError:
+            raise SyncError(f"The table mapping {mapping.name} names the unknown {self.noun} {self.entity(mapping)}.") from None
+
+    def fields(self, mapping: TableMapping) -> tuple[str, ...]:
+        """The fields read for the mapping's records on this side (``$select``)."""
+        return tuple(dict.fromkeys((*self.select(mapping), *self.extra.get(self.entity(mapping), ()))))
+
+
+_BC: _Side[BcEntity] = _Side(
+    noun="Business Central entity",
+    kinds=_BC_KINDS,
+    extra=_BC_EXTRA,
+    entity=attrgetter("bc_entity"),
+    select=bc_select,
+    key=lambda mapping: "id",
+    table_filter=attrgetter("table_filter"),
+    client=attrgetter("bc"),
+)
+_DATAVERSE: _Side[DataverseEntity] = _Side(
+    noun="Dataverse table",
+    kinds=_DATAVERSE_KINDS,
+    extra=_DATAVERSE_EXTRA,
+    entity=attrgetter("dataverse_table"),
+    select=dataverse_select,
+    key=attrgetter("dataverse_key"),
+    table_filter=attrgetter("integration_table_filter"),
+    client=attrgetter("dataverse"),
+)
+
+
 # --- kinds, fields and conversions --------------------------------------------------------------
 
 
 def bc_kind(mapping: TableMapping) -> type[BcEntity]:
     """The connector model of the mapping's BC entity (``BcCustomer``, ``BcContact``)."""
-    try:
-        return _BC_KINDS[mapping.bc_entity]
-    except KeyError:
-        raise SyncError(f"The table mapping {mapping.name} names the unknown Business Central entity {mapping.bc_entity}.") from None
+    return _BC.kind(mapping)
 
 
 def dataverse_kind(mapping: TableMapping) -> type[DataverseEntity]:
     """The connector model of the mapping's Dataverse table (``DataverseAccount``, ``DataverseContact``)."""
-    try:
-        return _DATAVERSE_KINDS[mapping.dataverse_table]
-    except KeyError:
-        raise SyncError(f"The table mapping {mapping.name} names the unknown Dataverse table {mapping.dataverse_table}.") from None
+    return _DATAVERSE.kind(mapping)
 
 
 def bc_fields(mapping: TableMapping) -> tuple[str, ...]:
     """The BC fields read for the mapping's records (``$select``)."""
-    return tuple(dict.fromkeys((*bc_select(mapping), *_BC_EXTRA.get(mapping.bc_entity, ()))))
+    return _BC.fields(mapping)
 
 
 def dataverse_fields(mapping: TableMapping) -> tuple[str, ...]:
     """The Dataverse attributes read for the mapping's records (``$select``)."""
-    return tuple(dict.fromkeys((*dataverse_select(mapping), *_DATAVERSE_EXTRA.get(mapping.dataverse_table, ()))))
+    return _DATAVERSE.fields(mapping)
 
 
 def to_record(entity: Entity) -> Record:
@@ -118,9 +167,7 @@ async def fetch_bc(
 
     ``select`` defaults to :func:`bc_fields`; pass ``()`` for every field.
     """
-    kind = bc_kind(mapping)
-    fields = bc_fields(mapping) if select is None else tuple(select)
-    return await _fetch(session.bc, kind, "id", ids, fields)
+    return await _fetch(_BC, session, mapping, ids, select)
 
 
 async def fetch_dataverse(
@@ -130,12 +177,14 @@ async def fetch_dataverse(
 
     ``select`` defaults to :func:`dataverse_fields`; pass ``()`` for every attribute.
     """
-    kind = dataverse_kind(mapping)
-    fields = dataverse_fields(mapping) if select is None else tuple(select)
-    return await _fetch(session.dataverse, kind, mapping.dataverse_key, ids, fields)
+    return await _fetch(_DATAVERSE, session, mapping, ids, select)
 
 
-async def _fetch(client: Any, kind: type[Entity], key: str, ids: Iterable[str], fields: Sequence[str]) -> dict[str, Record]:
+async def _fetch(
+    side: _Side[Any], session: SyncSession, mapping: TableMapping, ids: Iterable[str], select: Sequence[str] | None
+) -> dict[str, Record]:
+    client, kind, key = side.client(session), side.kind(mapping), side.key(mapping)
+    fields = side.fields(mapping) if select is None else tuple(select)
     wanted = list(dict.fromkeys(normalize_id(i) for i in ids if i))
     chunks = [wanted[start : start + ID_CHUNK] for start in range(0, len(wanted), ID_CHUNK)]
 
@@ -155,18 +204,18 @@ async def _fetch(client: Any, kind: type[Entity], key: str, ids: Iterable[str], 
 
 async def get_bc(session: SyncSession, mapping: TableMapping, bc_id: str) -> Record | None:
     """One BC record with every field, or None when it does not exist (deleted)."""
-    with as_sync_error():
-        try:
-            return to_record(await session.bc.get(bc_kind(mapping), normalize_id(bc_id)))
-        except NotFound:
-            return None
+    return await _get(_BC, session, mapping, bc_id)
 
 
 async def get_dataverse(session: SyncSession, mapping: TableMapping, dataverse_id: str) -> Record | None:
     """One Dataverse record with every attribute, or None when it does not exist (deleted)."""
+    return await _get(_DATAVERSE, session, mapping, dataverse_id)
+
+
+async def _get(side: _Side[Any], session: SyncSession, mapping: TableMapping, record_id: str) -> Record | None:
     with as_sync_error():
         try:
-            return to_record(await session.dataverse.get(dataverse_kind(mapping), normalize_id(dataverse_id)))
+            return to_record(await side.client(session).get(side.kind(mapping), normalize_id(record_id)))
         except NotFound:
             return None
 
@@ -174,7 +223,7 @@ async def get_dataverse(session: SyncSession, mapping: TableMapping, dataverse_i
 # --- whole tables, streamed -----------------------------------------------------------------------
 
 
-async def bc_pages(
+def bc_pages(
     session: SyncSession,
     mapping: TableMapping,
     filter: str | None = None,
@@ -185,16 +234,10 @@ async def bc_pages(
 ) -> AsyncIterator[list[Record]]:
     """The mapping's BC records page by page, inside its table filter (unless ``table_filter=False``)
     and ``filter`` (an OData expression built with ``connectors.filters``)."""
-    combined = odata.and_(conditions_filter(mapping.table_filter) if table_filter else "", filter or "")
-    fields = bc_fields(mapping) if select is None else tuple(select)
-    with as_sync_error():
-        async for page in session.bc.pages(
-            bc_kind(mapping), filter=combined or None, select=fields or None, page_size=page_size
-        ):
-            yield [to_record(entity) for entity in page]
+    return _pages(_BC, session, mapping, filter, table_filter, select, page_size)
 
 
-async def dataverse_pages(
+def dataverse_pages(
     session: SyncSession,
     mapping: TableMapping,
     filter: str | None = None,
@@ -205,31 +248,40 @@ async def dataverse_pages(
 ) -> AsyncIterator[list[Record]]:
     """The mapping's Dataverse records page by page, inside its integration table filter (unless
     ``table_filter=False``) and ``filter``."""
-    combined = odata.and_(conditions_filter(mapping.integration_table_filter) if table_filter else "", filter or "")
-    fields = dataverse_fields(mapping) if select is None else tuple(select)
+    return _pages(_DATAVERSE, session, mapping, filter, table_filter, select, page_size)
+
+
+async def _pages(
+    side: _Side[Any], session: SyncSession, mapping: TableMapping, filter: str | None, table_filter: bool,
+    select: Sequence[str] | None, page_size: int,
+) -> AsyncIterator[list[Record]]:
+    combined = odata.and_(conditions_filter(side.table_filter(mapping)) if table_filter else "", filter or "")
+    fields = side.fields(mapping) if select is None else tuple(select)
     with as_sync_error():
-        async for page in session.dataverse.pages(
-            dataverse_kind(mapping), filter=combined or None, select=fields or None, page_size=page_size
+        async for page in side.client(session).pages(
+            side.kind(mapping), filter=combined or None, select=fields or None, page_size=page_size
         ):
             yield [to_record(entity) for entity in page]
 
 
-async def iter_bc(
+def iter_bc(
     session: SyncSession, mapping: TableMapping, filter: str | None = None, *, table_filter: bool = True,
     select: Sequence[str] | None = None,
 ) -> AsyncIterator[Record]:
     """The mapping's BC records one at a time (read page by page); see :func:`bc_pages`."""
-    async for page in bc_pages(session, mapping, filter, table_filter=table_filter, select=select):
-        for record in page:
-            yield record
+    return _records(bc_pages(session, mapping, filter, table_filter=table_filter, select=select))
 
 
-async def iter_dataverse(
+def iter_dataverse(
     session: SyncSession, mapping: TableMapping, filter: str | None = None, *, table_filter: bool = True,
     select: Sequence[str] | None = None,
 ) -> AsyncIterator[Record]:
     """The mapping's Dataverse records one at a time (read page by page); see :func:`dataverse_pages`."""
-    async for page in dataverse_pages(session, mapping, filter, table_filter=table_filter, select=select):
+    return _records(dataverse_pages(session, mapping, filter, table_filter=table_filter, select=select))
+
+
+async def _records(pages: AsyncIterator[list[Record]]) -> AsyncIterator[Record]:
+    async for page in pages:
         for record in page:
             yield record
 
