@@ -76,7 +76,7 @@ async def measure_app(info: dict[str, Any], database_url: str, *, trace: bool) -
 
         def first_rows() -> bool:
             row = record_list.row_at(0)
-            return row is not None and row.cells["number"][:8] in record_list.render_lines_text()[1]
+            return row is not None and row.cells["number"][:7] in record_list.render_lines_text()[1]
 
         await wait_for(pilot, first_rows, "the list's first rows")
         result["first_rows_s"] = time.perf_counter() - started
@@ -89,7 +89,7 @@ async def measure_app(info: dict[str, Any], database_url: str, *, trace: bool) -
             last = record_list.row_count - 1
             row = record_list.row_at(last)
             return (record_list.cursor_row == last and row is not None
-                    and row.cells["number"][:8] in record_list.render_lines_text()[-1])
+                    and row.cells["number"][:7] in record_list.render_lines_text()[-1])
 
         await wait_for(pilot, last_row_shown, "the list's last row")
         result["last_row_s"] = time.perf_counter() - pressed

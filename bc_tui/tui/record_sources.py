@@ -218,7 +218,7 @@ class BcRecordSource(_MappingSource):
     side = "bc"
     sort_titles = tuple(title for title, _, _ in SORTS)
     columns = (
-        Column("number", "No.", 8),
+        Column("number", "No.", 10),
         Column("name", "Name", 22),
         Column("city", "City", 10),
         Column("phone", "Phone", 13),
