@@ -22,6 +22,9 @@ Dataverse (Dynamics 365 Sales) accounts and contacts, from the terminal.
 
 With no connection configured, bc-tui works on its embedded sandbox: demo data served by
 emulators of both services on this machine, so you can try everything safely.
+
+Run 'bc-tui' with no command to open the terminal app (press ? inside it for every key), or
+use a command below to do the same work headless.
 """
 
 EPILOG = """\
