@@ -52,6 +52,19 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + PLACEHOLDER
 
 
+class _ListMessage(Message):
+    """A message from a `RecordList`; ``control`` is the list (so ``@on(…, "#id")`` works)."""
+
+    def __init__(self, record_list: "RecordList") -> None:
+        super().__init__()
+        self.record_list = record_list
+
+    @property
+    def control(self) -> "RecordList":
+        """The list that posted the message."""
+        return self.record_list
+
+
 class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
     """A keyboard-driven list of records with a cursor row and marks.
 
@@ -113,59 +126,35 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
     marked_count: reactive[int] = reactive(0, init=False)
     """How many records are marked (with "mark all": the row count minus exclusions)."""
 
-    class Opened(Message):
+    class Opened(_ListMessage):
         """The user opened a record (enter, or a click on the cursor row / a double click)."""
 
         def __init__(self, record_list: RecordList, key: str, index: int) -> None:
-            super().__init__()
-            self.record_list = record_list
+            super().__init__(record_list)
             self.key = key
             self.index = index
 
-        @property
-        def control(self) -> RecordList:
-            """The list that posted the message."""
-            return self.record_list
-
-    class MarksChanged(Message):
+    class MarksChanged(_ListMessage):
         """The set of marked records changed; ``count`` is the new number of marks."""
 
         def __init__(self, record_list: RecordList, count: int) -> None:
-            super().__init__()
-            self.record_list = record_list
+            super().__init__(record_list)
             self.count = count
 
-        @property
-        def control(self) -> RecordList:
-            """The list that posted the message."""
-            return self.record_list
-
-    class LoadFailed(Message):
+    class LoadFailed(_ListMessage):
         """Reading the source failed; ``message`` is the one-sentence reason."""
 
         def __init__(self, record_list: RecordList, message: str) -> None:
-            super().__init__()
-            self.record_list = record_list
+            super().__init__(record_list)
             self.message = message
 
-        @property
-        def control(self) -> RecordList:
-            """The list that posted the message."""
-            return self.record_list
-
-    class Highlighted(Message):
+    class Highlighted(_ListMessage):
         """The cursor moved; ``key`` is None while its row is still loading."""
 
         def __init__(self, record_list: RecordList, key: str | None, index: int) -> None:
-            super().__init__()
-            self.record_list = record_list
+            super().__init__(record_list)
             self.key = key
             self.index = index
-
-        @property
-        def control(self) -> RecordList:
-            """The list that posted the message."""
-            return self.record_list
 
     def __init__(
         self,
