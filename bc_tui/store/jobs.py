@@ -10,6 +10,7 @@ from bc_tui.store.couplings import CouplingRecord, problem_couplings
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
+from bc_tui.store.liveness import this_process
 from bc_tui.store.models import JobError, SyncJob
 
 COUNTERS: tuple[str, ...] = (
@@ -40,7 +41,8 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     CANCELLED = "cancelled"
-    CRASHED = "crashed"  # the process ended while the job was running
+    CRASHED = "crashed"  # an error inside a live process ended the job
+    INTERRUPTED = "interrupted"  # the process itself ended (killed, power loss, terminal closed)
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,20 @@ class JobRecord:
     failed: int = 0
     coupled: int = 0
     uncoupled: int = 0
+    total: int | None = None  # records the job expected to handle, when known
+    heartbeat_at: datetime | None = None  # its last sign of life while running
+    host: str | None = None  # who ran it
+    pid: int | None = None
 
     @property
     def duration(self) -> timedelta | None:
         """How long the job ran; None while it is running."""
         return None if self.finished_at is None else self.finished_at - self.started_at
+
+    @property
+    def done(self) -> int:
+        """Records handled so far: each one adds to exactly one counter."""
+        return sum(getattr(self, name) for name in COUNTERS)
 
 
 @dataclass(frozen=True)
@@ -108,13 +119,22 @@ def start_job(
     direction: str | None = None,
     message: str = "",
 ) -> JobRecord:
-    """Open a job in the log (status running) and return it; its id goes on every result."""
+    """Open a job in the log (status running) and return it; its id goes on every result.
+
+    The job records this process (host, pid, start time) and a first heartbeat, so that a later
+    process can tell whether it still runs (:mod:`bc_tui.store.interrupted`).
+    """
+    me = this_process()
     row = SyncJob.create(
         type=JobType(job_type).value,
         mapping=mapping,
         direction=None if direction is None else str(direction),
         message=message,
         status=JobStatus.RUNNING.value,
+        host=me.host,
+        pid=me.pid,
+        process_started=me.started or None,
+        heartbeat_at=utc_now(),
     )
     return _job(row)
 
@@ -127,6 +147,22 @@ def increment(job_id: int, **counts: int) -> None:
     changes = {getattr(SyncJob, name): getattr(SyncJob, name) + n for name, n in counts.items() if n}
     if changes:
         SyncJob.update(changes).where(SyncJob.id == job_id).execute()
+
+
+def heartbeat(job_id: int, *, total: int | None = None, **counts: int) -> None:
+    """Say that a running job is alive: one short UPDATE of its heartbeat, total and counters.
+
+    ``counts`` are added to the counters as in :func:`increment`. Only a running job is
+    touched, so a late heartbeat never revives a job another process marked interrupted.
+    """
+    unknown = set(counts) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown job counters {sorted(unknown)}; known: {', '.join(COUNTERS)}")
+    changes: dict[object, object] = {getattr(SyncJob, name): getattr(SyncJob, name) + n for name, n in counts.items() if n}
+    changes[SyncJob.heartbeat_at] = utc_now()
+    if total is not None:
+        changes[SyncJob.total] = total
+    SyncJob.update(changes).where((SyncJob.id == job_id) & (SyncJob.status == JobStatus.RUNNING.value)).execute()
 
 
 def finish_job(job_id: int, status: JobStatus = JobStatus.FINISHED, message: str | None = None) -> JobRecord:
@@ -156,20 +192,6 @@ def list_jobs(
     if job_type is not None:
         query = query.where(SyncJob.type == JobType(job_type).value)
     return [_job(row) for row in query]
-
-
-def mark_interrupted_jobs(started_before: datetime | None = None) -> int:
-    """Mark jobs still "running" (left by a process that died) as crashed; returns how many.
-
-    Pass ``started_before`` (e.g. this process's start time) when other bc-tui instances may be
-    running jobs on the same database.
-    """
-    query = SyncJob.update(status=JobStatus.CRASHED.value, finished_at=utc_now()).where(
-        SyncJob.status == JobStatus.RUNNING.value
-    )
-    if started_before is not None:
-        query = query.where(SyncJob.started_at < started_before)
-    return query.execute()
 
 
 def add_job_error(
@@ -259,6 +281,10 @@ def _job(row: SyncJob) -> JobRecord:
         message=row.message,
         status=JobStatus(row.status),
         **{name: getattr(row, name) for name in COUNTERS},
+        total=row.total,
+        heartbeat_at=row.heartbeat_at,
+        host=row.host,
+        pid=row.pid,
     )
 
 

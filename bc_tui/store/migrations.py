@@ -14,18 +14,65 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import peewee
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as apply_operations
 
 from bc_tui.store.database import location
 from bc_tui.store.errors import StoreError
-from bc_tui.store.models import ALL_MODELS, SchemaVersion
+from bc_tui.store.fields import UTCDateTimeField, utc_now
+from bc_tui.store.models import ALL_MODELS, BaseModel, SchemaVersion, SyncJob
+
+
+class _SyncJobSchema1(BaseModel):
+    """``sync_jobs`` as schema 1 created it (step 2 adds the process and heartbeat columns)."""
+
+    type = peewee.CharField(max_length=32)
+    direction = peewee.CharField(max_length=32, null=True)
+    mapping = peewee.CharField(max_length=64, null=True)
+    started_at = UTCDateTimeField(default=utc_now)
+    finished_at = UTCDateTimeField(null=True)
+    message = peewee.TextField(default="")
+    inserted = peewee.IntegerField(default=0)
+    modified = peewee.IntegerField(default=0)
+    deleted = peewee.IntegerField(default=0)
+    unchanged = peewee.IntegerField(default=0)
+    skipped = peewee.IntegerField(default=0)
+    failed = peewee.IntegerField(default=0)
+    coupled = peewee.IntegerField(default=0)
+    uncoupled = peewee.IntegerField(default=0)
+    status = peewee.CharField(max_length=16, default="running")
+
+    class Meta:
+        table_name = "sync_jobs"
+        indexes = ((("started_at",), False),)
 
 
 def _step_1_create_everything(db: peewee.Database) -> None:
     """Create the couplings, intents, jobs, job errors, mappings and watermarks tables."""
-    db.create_tables([model for model in ALL_MODELS if model is not SchemaVersion], safe=True)
+    with db.bind_ctx([_SyncJobSchema1]):
+        # First: job_errors refers to it, and PostgreSQL wants the referenced table to exist.
+        db.create_tables([_SyncJobSchema1], safe=True)
+    db.create_tables([model for model in ALL_MODELS if model not in (SchemaVersion, SyncJob)], safe=True)
 
 
-STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything,)
+#: The columns step 2 adds to ``sync_jobs``: who runs a job and its last sign of life.
+_JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at")
+
+
+def _step_2_job_process_and_heartbeat(db: peewee.Database) -> None:
+    """Record on each job its process (host, pid, start time), its heartbeat and its total."""
+    migrator = SchemaMigrator.from_database(db)
+    existing = {column.name for column in db.get_columns(SyncJob._meta.table_name)}
+    apply_operations(
+        *(
+            migrator.add_column(SyncJob._meta.table_name, name, SyncJob._meta.fields[name])
+            for name in _JOB_PROCESS_COLUMNS
+            if name not in existing
+        )
+    )
+
+
+STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything, _step_2_job_process_and_heartbeat)
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -105,6 +105,13 @@ class SyncJob(BaseModel):
     coupled = peewee.IntegerField(default=0)
     uncoupled = peewee.IntegerField(default=0)
     status = peewee.CharField(max_length=16, default="running")
+    # Who runs the job and its last sign of life, so that a job whose process died can be told
+    # from one still running in another process (docs/interrupted-jobs.md). Schema step 2.
+    total = peewee.IntegerField(null=True)  # records the job expects to handle, when known
+    host = peewee.CharField(max_length=255, null=True)
+    pid = peewee.IntegerField(null=True)
+    process_started = peewee.CharField(max_length=64, null=True)
+    heartbeat_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "sync_jobs"

@@ -222,7 +222,7 @@ async def couple_record(
             f"{mapping.name} ({_conditions(failing)}); choose another record or change that filter."
         )
     target = record_id(mapping, dataverse_record, dataverse=True)
-    async with JobRun(JobType.COUPLING, mapping=mapping.name) as run:
+    async with JobRun(JobType.COUPLING, mapping=mapping.name, session=session) as run:
         coupling, stale = await _couple(session, mapping, bc_id, target, bc_record, replace=replace)
         run.record(Outcome.COUPLED, bc_id=bc_id, dataverse_id=target, description=bc_description)
     sync = None

@@ -130,7 +130,8 @@ async def create_in_dataverse(
     _require(mapping, SyncDirection.TO_DATAVERSE)
     ids = _unique(bc_ids)
     async with JobRun(
-        JobType.CREATION, mapping=mapping.name, direction=SyncDirection.TO_DATAVERSE, total=len(ids), progress=progress
+        JobType.CREATION, mapping=mapping.name, direction=SyncDirection.TO_DATAVERSE, total=len(ids), progress=progress,
+        session=session,
     ) as run:
         await create_counterparts_in_dataverse(session, mapping, ids, run, allow_duplicates=allow_duplicates)
     return run.summary
@@ -153,7 +154,8 @@ async def create_in_bc(
     _require(mapping, SyncDirection.FROM_DATAVERSE)
     ids = _unique(dataverse_ids)
     async with JobRun(
-        JobType.CREATION, mapping=mapping.name, direction=SyncDirection.FROM_DATAVERSE, total=len(ids), progress=progress
+        JobType.CREATION, mapping=mapping.name, direction=SyncDirection.FROM_DATAVERSE, total=len(ids), progress=progress,
+        session=session,
     ) as run:
         for start in range(0, len(ids), CHUNK):
             await _bc_chunk(session, mapping, ids[start : start + CHUNK], run, allow_duplicates)
@@ -176,45 +178,6 @@ def planned_number(dataverse_id: str) -> str:
     Dataverse record always plans the same number: a re-run finds what an interrupted run made.
     """
     return "DV" + normalize_id(dataverse_id).replace("-", "")[:16].upper()
-
-
-async def resume_pending_creates(
-    session: SyncSession, mapping_name: str | None = None, *, progress: ProgressCallback | None = None
-) -> JobSummary:
-    """Finish or abandon the creations an interrupted run left behind.
-
-    An intent whose record exists on the destination is completed (the pair is coupled:
-    ``inserted``); one whose record was never created is forgotten (``skipped``, with the reason)
-    so that creating that record again starts cleanly.
-    """
-    intents = couplings.pending_intents(mapping_name)
-    async with JobRun(JobType.CREATION, mapping=mapping_name, total=len(intents), progress=progress) as run:
-        for intent in intents:
-            mapping = session.mapping(intent.mapping)
-            from_bc = intent.source_side is Side.BC
-            noun = bc_noun(mapping) if from_bc else dataverse_noun(mapping)
-            description = f"{noun} {intent.source_id}"
-            bc_record: Record | None = None
-            if from_bc:
-                bc_id, dataverse_id = intent.source_id, intent.destination_id or intent.planned_id
-                exists = normalize_id(dataverse_id) in await _dataverse_by_ids(session, mapping, [dataverse_id])
-            else:
-                bc_record = (await _bc_by_numbers(session, mapping, [intent.planned_id])).get(intent.planned_id)
-                bc_id, dataverse_id = str(bc_record["id"]) if bc_record else "", intent.source_id
-                exists = bc_record is not None
-            if exists:
-                _complete(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
-                continue
-            couplings.abandon_intent(intent.id)
-            run.record(
-                Outcome.SKIPPED,
-                f"The interrupted creation of the counterpart of the {description} never reached "
-                f"{'Dataverse' if from_bc else 'Business Central'}; create it again.",
-                bc_id=intent.source_id if from_bc else None,
-                dataverse_id=None if from_bc else intent.source_id,
-                description=description,
-            )
-    return run.summary
 
 
 # --- BC → Dataverse ------------------------------------------------------------------------------
@@ -521,7 +484,7 @@ def _fail_create(
 
 
 def _fail_uncertain(run: JobRun, item: _Pending, message: str, *, bc_id: str | None = None, dataverse_id: str | None = None) -> None:
-    # The intent stays: the next run (or resume_pending_creates) finds out whether it exists.
+    # The intent stays: the next job on this mapping (settle.py) finds out whether it exists.
     text = message.rstrip(".") + ". Run the job again to finish creating it."
     run.record(Outcome.FAILED, text, bc_id=bc_id, dataverse_id=dataverse_id, description=item.description)
 
@@ -563,5 +526,4 @@ __all__ = [
     "create_in_bc",
     "create_in_dataverse",
     "planned_number",
-    "resume_pending_creates",
 ]

@@ -52,7 +52,9 @@ async def match_based_coupling(
     if not chosen:
         raise SyncError(no_criteria_message(mapping.name))
     coupled_now: list[str] = []
-    async with JobRun(JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress) as run:
+    async with JobRun(
+        JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress, session=session
+    ) as run:
         coupled_bc: set[str] = set()
         coupled_dv: set[str] = set()
         with as_sync_error():

@@ -55,7 +55,8 @@ async def synchronize_modified(
     """
     mapping = session.mapping(mapping_name)
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=mapping.direction.value, progress=progress
+        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=mapping.direction.value, progress=progress,
+        session=session,
     ) as run:
         for direction in directions_of(mapping):
             await _pass(session, mapping, direction, run)

@@ -3,20 +3,29 @@
 :class:`JobRun` wraps one synchronization job: it opens the job in the store, counts what
 happened to each record, logs the failures, tells the progress callback, and closes the job as
 finished, cancelled (the asyncio task was cancelled: a Textual worker or Ctrl-C) or crashed.
+
+Before the job opens, jobs whose process died are marked interrupted and, given the session,
+the create intents left on the job's table mapping are settled (docs/interrupted-jobs.md).
+While it runs, the job's counters and a heartbeat reach the database every few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import jobs
+from bc_tui.store import interrupted, jobs
 from bc_tui.store.jobs import JobStatus, JobType
+
+if TYPE_CHECKING:
+    from bc_tui.sync.session import SyncSession
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,8 @@ class JobRun:
     ``async with JobRun(JobType.CREATION, mapping="CUSTOMER", total=n, progress=cb) as run:``
     then ``run.record(outcome, ...)`` per record; ``run.summary`` afterwards. On
     ``asyncio.CancelledError`` the job is marked cancelled, on any other exception crashed, and
-    the exception goes on; otherwise it is marked finished.
+    the exception goes on; otherwise it is marked finished. Pass ``session`` so that the
+    creations an interrupted job left on ``mapping`` are settled before this job starts.
     """
 
     def __init__(
@@ -107,6 +117,7 @@ class JobRun:
         total: int = 0,
         progress: ProgressCallback | None = None,
         message: str = "",
+        session: "SyncSession | None" = None,
     ) -> None:
         self.job_type = JobType(job_type)
         self.mapping = mapping
@@ -121,13 +132,21 @@ class JobRun:
         self._results: list[RecordResult] = []
         self._progress: Progress | None = None
         self._summary: JobSummary | None = None
+        self._session = session
+        self._stored_total: int | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> "JobRun":
+        interrupted.mark_interrupted_jobs()
+        if self._session is not None and self.mapping is not None:
+            await _settle_intents(self._session, self.mapping)
         job = jobs.start_job(self.job_type, mapping=self.mapping, direction=self.direction, message=self.message)
         self._job_id = job.id
         self._progress = Progress(job_id=job.id, total=self._total)
+        self._flush()  # the total, when known, so that "how far it got" has a denominator
+        self._heartbeat = asyncio.create_task(self._beat(), name=f"heartbeat of job {job.id}")
         self._notify()
         return self
 
@@ -140,6 +159,8 @@ class JobRun:
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.CRASHED
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()  # not awaited: a cancelled task runs no more of its body
         self._flush()
         if status is JobStatus.CRASHED and exc is not None and not self.message:
             self.message = _first_line(exc)
@@ -254,14 +275,40 @@ class JobRun:
     # --- internals ---------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        if self._job_id is not None and self._pending:
-            jobs.increment(self._job_id, **self._pending)
+        """Write the counters counted since the last flush, the total and a heartbeat: one UPDATE."""
+        if self._job_id is None:
+            return
+        total = self._progress.total if self._progress is not None and self._progress.total else None
+        jobs.heartbeat(self._job_id, total=total if total != self._stored_total else None, **self._pending)
+        self._stored_total = total
         self._pending.clear()
         self._last_flush = time.monotonic()
+
+    async def _beat(self) -> None:
+        """Refresh the heartbeat while the job waits on a service or reads, not only per record."""
+        while True:
+            await asyncio.sleep(interrupted.HEARTBEAT_SECONDS)
+            if time.monotonic() - self._last_flush >= interrupted.HEARTBEAT_SECONDS:
+                # A missed beat is harmless (the limit for other hosts is minutes): never let a
+                # locked database end the job from here.
+                with contextlib.suppress(Exception):
+                    self._flush()
 
     def _notify(self) -> None:
         if self._callback is not None and self._progress is not None:
             self._callback(self._progress)
+
+
+async def _settle_intents(session: "SyncSession", mapping: str) -> None:
+    """Settle, in a creation job of their own, the create intents an ended job left on ``mapping``."""
+    if not interrupted.settleable_intents(mapping):
+        return
+    from bc_tui.sync.settle import resume_pending_creates  # late: settle.py builds on JobRun
+
+    try:
+        await resume_pending_creates(session, mapping)
+    except Exception:  # noqa: BLE001 - logged as that job's crash; the intents wait for the next job
+        pass
 
 
 def _first_line(error: BaseException) -> str:

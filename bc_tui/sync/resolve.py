@@ -181,7 +181,8 @@ async def synchronize_couplings(
         couplings.clear_skipped([c.id for c in records])
         fresh = [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
         async with JobRun(
-            JobType.SYNCHRONIZATION, mapping=name, direction=direction.value, total=len(fresh), progress=progress
+            JobType.SYNCHRONIZATION, mapping=name, direction=direction.value, total=len(fresh), progress=progress,
+            session=session,
         ) as run:
             pairs = await load_coupled_pairs(session, mapping, fresh)
             await run_pairs(session, mapping, direction, pairs, run, force=True)
@@ -205,7 +206,9 @@ async def restore_deleted(
     summaries = []
     for name, records in _by_mapping(coupling_ids).items():
         mapping = session.mapping(name)
-        async with JobRun(JobType.CREATION, mapping=name, total=len(records), progress=progress) as run:
+        async with JobRun(
+            JobType.CREATION, mapping=name, total=len(records), progress=progress, session=session
+        ) as run:
             pairs = await load_coupled_pairs(session, mapping, records)
             broken: list[tuple[CouplingRecord, Side]] = []
             for pair in pairs:
@@ -320,7 +323,9 @@ async def delete_survivor(
     summaries = []
     for name, records in _by_mapping(coupling_ids).items():
         mapping = session.mapping(name)
-        async with JobRun(JobType.SYNCHRONIZATION, mapping=name, total=len(records), progress=progress) as run:
+        async with JobRun(
+            JobType.SYNCHRONIZATION, mapping=name, total=len(records), progress=progress, session=session
+        ) as run:
             for pair in await load_coupled_pairs(session, mapping, records):
                 coupling = pair.coupling
                 assert coupling is not None

@@ -51,7 +51,8 @@ async def synchronize_one(
     direction = SyncDirection(direction)
     bc_id = normalize_id(bc_id)
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=1, progress=progress
+        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=1, progress=progress,
+        session=session,
     ) as run:
         coupling = couplings.get_by_bc_id(mapping.name, bc_id)
         if coupling is None:
@@ -94,7 +95,8 @@ async def synchronize_many(
         raise SyncError("Several records are synchronized by sending or getting data; merge one record at a time.")
     ids = list(dict.fromkeys(normalize_id(i) for i in bc_ids if i))
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=len(ids), progress=progress
+        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=len(ids), progress=progress,
+        session=session,
     ) as run:
         for start in range(0, len(ids), CHUNK):
             pairs = await load_pairs(session, mapping, ids[start : start + CHUNK])

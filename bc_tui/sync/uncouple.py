@@ -31,7 +31,10 @@ async def delete_couplings(
         raise SyncError(f"Choose the records whose coupling to delete, or delete all couplings of {mapping.name}.")
     wanted_bc = [normalize_id(i) for i in bc_ids or ()]
     wanted_dv = [normalize_id(i) for i in dataverse_ids or ()]
-    async with JobRun(JobType.UNCOUPLING, mapping=mapping.name, total=len(wanted_bc) + len(wanted_dv), progress=progress) as run:
+    async with JobRun(
+        JobType.UNCOUPLING, mapping=mapping.name, total=len(wanted_bc) + len(wanted_dv), progress=progress,
+        session=session,
+    ) as run:
         with as_sync_error():
             removed = couplings.remove_couplings(
                 mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping

@@ -22,7 +22,6 @@ from bc_tui.store.jobs import (
     increment,
     job_errors,
     list_jobs,
-    mark_interrupted_jobs,
     record_errors,
     start_job,
 )
@@ -86,15 +85,6 @@ def test_clean_up_deletes_old_finished_jobs_with_their_errors(store: peewee.Data
     assert {j.id for j in list_jobs()} == {recent.id, old_running.id}  # running jobs are kept
     assert delete_jobs_older_than(0) == 1  # "delete all" keeps the running one too
     assert [j.id for j in list_jobs()] == [old_running.id]
-
-
-def test_jobs_left_running_by_a_dead_process_become_crashed(store: peewee.Database) -> None:
-    stale = start_job(JobType.SYNCHRONIZATION)
-    SyncJob.update(started_at=utc_now() - timedelta(hours=1)).where(SyncJob.id == stale.id).execute()
-    mine = start_job(JobType.SYNCHRONIZATION)
-    assert mark_interrupted_jobs(started_before=utc_now() - timedelta(minutes=5)) == 1
-    assert get_job(stale.id).status is JobStatus.CRASHED
-    assert get_job(mine.id).status is JobStatus.RUNNING
 
 
 def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(store: peewee.Database) -> None:

@@ -12,7 +12,7 @@ import json
 import sys
 
 from bc_tui.config import profile_from_sandbox_info
-from bc_tui.store import couplings, jobs
+from bc_tui.store import couplings
 from bc_tui.sync.create import create_in_bc, create_in_dataverse
 from bc_tui.sync.records import iter_bc, iter_dataverse
 from bc_tui.sync.session import open_session
@@ -22,7 +22,6 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
     with open(info_path, encoding="utf-8") as handle:
         profile = profile_from_sandbox_info(json.load(handle))
     async with open_session(profile, database_url) as session:
-        jobs.mark_interrupted_jobs()  # the previous run of this worker was killed
         mapping = session.mapping("CUSTOMER")
         if direction == "to-dataverse":
             ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]

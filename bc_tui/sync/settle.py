@@ -1,0 +1,94 @@
+"""Settle the creations an ended job left half done (docs/interrupted-jobs.md).
+
+``create.py`` stores a create intent before every create. A job that ends while creating (killed,
+power loss, connection lost) leaves intents behind. Before any job runs on a table mapping,
+:func:`resume_pending_creates` settles them: a record that was created is adopted (coupled), an
+intent whose record never reached the destination is dropped, so the source stays uncoupled and
+the next job asking for it creates or matches it cleanly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bc_tui.domain.mappings import TableMapping
+from bc_tui.domain.names import bc_noun, dataverse_noun
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import couplings
+from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
+from bc_tui.store.interrupted import settleable_intents
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import CHUNK, _bc_by_numbers, _complete, _dataverse_by_ids
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.records import Record
+from bc_tui.sync.session import SyncSession
+
+
+async def resume_pending_creates(
+    session: SyncSession, mapping_name: str | None = None, *, progress: ProgressCallback | None = None
+) -> JobSummary:
+    """Finish or abandon the creations an interrupted run left behind (docs/interrupted-jobs.md).
+
+    An intent whose record exists on the destination is completed (the pair is coupled:
+    ``inserted``); one whose record was never created is forgotten (``skipped``, with the reason)
+    so that creating that record again starts cleanly. Intents of a job still running in a live
+    process are left to it. Every job on a table mapping calls this first (see ``JobRun``).
+    """
+    async with JobRun(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
+        intents = settleable_intents(mapping_name)  # after JobRun marked the dead jobs interrupted
+        run.set_total(len(intents))
+        groups: dict[tuple[str, Side], list[CreateIntentRecord]] = {}
+        for intent in intents:
+            groups.setdefault((intent.mapping, intent.source_side), []).append(intent)
+        for (name, side), group in groups.items():
+            mapping = session.mapping(name)
+            for start in range(0, len(group), CHUNK):
+                await _settle_chunk(session, mapping, side is Side.BC, group[start : start + CHUNK], run)
+    return run.summary
+
+
+async def _settle_chunk(
+    session: SyncSession, mapping: TableMapping, from_bc: bool, intents: Sequence[CreateIntentRecord], run: JobRun
+) -> None:
+    """Settle intents of one mapping and source side, looking their records up in one request."""
+    noun = bc_noun(mapping) if from_bc else dataverse_noun(mapping)
+    if from_bc:
+        created_dv = await _dataverse_by_ids(session, mapping, [i.destination_id or i.planned_id for i in intents])
+        coupled = couplings.couplings_by_bc_id(mapping.name, [i.source_id for i in intents])
+    else:
+        created_bc = await _bc_by_numbers(session, mapping, [i.planned_id for i in intents])
+        coupled = couplings.couplings_by_dataverse_id(mapping.name, [i.source_id for i in intents])
+    for intent in intents:
+        description = f"{noun} {intent.source_id}"
+        ids = {"bc_id": intent.source_id} if from_bc else {"dataverse_id": intent.source_id}
+        bc_record: Record | None = None
+        if from_bc:
+            bc_id, dataverse_id = intent.source_id, normalize_id(intent.destination_id or intent.planned_id)
+            exists = dataverse_id in created_dv
+        else:
+            bc_record = created_bc.get(intent.planned_id)
+            bc_id, dataverse_id = str(bc_record["id"]) if bc_record else "", intent.source_id
+            exists = bc_record is not None
+        if intent.source_id in coupled:
+            # Coupled since (e.g. by hand, or an older bc-tui): the coupling stands, the intent goes.
+            couplings.abandon_intent(intent.id)
+            run.record(
+                Outcome.SKIPPED,
+                f"The {description} was coupled since its creation was interrupted, so that creation was not "
+                "finished" + (f"; the record it created ({bc_id if not from_bc else dataverse_id}) stays uncoupled."
+                              if exists else "."),
+                description=description, **ids,
+            )
+        elif exists:
+            _complete(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
+        else:
+            couplings.abandon_intent(intent.id)
+            run.record(
+                Outcome.SKIPPED,
+                f"The interrupted creation of the counterpart of the {description} never reached "
+                f"{'Dataverse' if from_bc else 'Business Central'}; create it again.",
+                description=description, **ids,
+            )
+
+
+__all__ = ["resume_pending_creates"]
