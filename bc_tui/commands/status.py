@@ -13,7 +13,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "status", help="show the connection, the coupling database and how the couplings stand",
         description="Check both connections and summarize the coupling database: couplings per table "
-                    "mapping, skipped/failed/broken couplings and the last synchronization job.",
+                    "mapping, skipped/failed/broken couplings, the last synchronization job, jobs "
+                    "interrupted in the last 7 days and creations an interrupted job left to settle.",
     )
     add_common_options(parser)
     parser.set_defaults(func=command(status))
@@ -46,12 +47,43 @@ async def _check_dataverse(ctx: Context) -> dict[str, Any]:
     return {"ok": True, "organization": ctx.profile.dataverse_org}
 
 
+#: How far back ``status`` lists interrupted jobs (older ones stay in ``bc-tui log``).
+INTERRUPTED_DAYS = 7
+_SHOWN = 3
+
+
+def _interrupted_lines(stopped: list[Any]) -> list[str]:
+    if not stopped:
+        return []
+    more = len(stopped) - _SHOWN
+    return [
+        f"Interrupted jobs:  {len(stopped)} in the last {INTERRUPTED_DAYS} days (their process ended while they ran)",
+        *(f"  {job_line(job)}" for job in stopped[:_SHOWN]),
+        *([f"  and {more} more; see bc-tui log"] if more > 0 else []),
+    ]
+
+
+def _pending_lines(pending: dict[str, int]) -> list[str]:
+    return [
+        f"Pending creations: {count:,} on {mapping}, left unfinished by a job that ended; the next job on "
+        f"{mapping} settles them (couples what was created, drops the rest)"
+        for mapping, count in pending.items()
+    ]
+
+
 async def status(ctx: Context) -> Report:
-    """Connection checks, coupling counts per mapping, problem couplings and the last job."""
-    from bc_tui.store import jobs
+    """Connection checks, coupling counts per mapping, problem couplings, the last job, and what
+    interrupted jobs left behind (docs/interrupted-jobs.md)."""
+    from bc_tui.store import interrupted, jobs
     from bc_tui.store.couplings import count_couplings
     from bc_tui.store.database import database_proxy, location
 
+    # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".
+    interrupted.mark_interrupted_jobs()
+    stopped = interrupted.interrupted_jobs(days=INTERRUPTED_DAYS)
+    pending: dict[str, int] = {}
+    for intent in interrupted.settleable_intents():
+        pending[intent.mapping] = pending.get(intent.mapping, 0) + 1
     bc = await _check_bc(ctx)
     dataverse = await _check_dataverse(ctx)
     couplings = {name: count_couplings(name) for name in ctx.session.mappings}
@@ -68,6 +100,8 @@ async def status(ctx: Context) -> Report:
         "failed": len(overview.failed),
         "broken": len(overview.broken),
         "last_job": job_document(last[0]) if last else None,
+        "interrupted_jobs": [job_document(job) for job in stopped],
+        "pending_creations": pending,
     }
     lines = [
         f"Connection:        {ctx.connection_label}",
@@ -77,6 +111,8 @@ async def status(ctx: Context) -> Report:
         "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),
         f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",
         "Last job:          " + (job_line(last[0]) if last else "none yet"),
+        *_interrupted_lines(stopped),
+        *_pending_lines(pending),
     ]
     failures = [check["error"] for check in (bc, dataverse) if not check["ok"]]
     for failure in failures:  # scripts see why on stderr too, whatever stdout holds

@@ -1,8 +1,15 @@
-"""A create-and-couple job run in its own process, so that tests can kill it with SIGKILL.
+"""A job run in its own process, so that tests can kill it with SIGKILL (or stop it with SIGSTOP).
 
-Usage: python crash_worker.py <sandbox-info.json> <database-url> <to-dataverse|from-dataverse>
-Creates the counterpart of every uncoupled record of CUSTOMER in the given direction (duplicates
-allowed: the point is that each source record gets exactly one) and prints the job's counters.
+Usage: python crash_worker.py <sandbox-info.json> <database-url> <job>
+with <job> one of
+  to-dataverse / from-dataverse: create the counterpart of every uncoupled record of CUSTOMER in
+      that direction (duplicates allowed: the point is that each source record gets exactly one);
+  match-create: match-based coupling of CUSTOMER with Create New;
+  sync: synchronize every coupled CUSTOMER record to Dataverse (the BC side wins);
+  hold: a creation job that stores its create intents for three uncoupled customers, creates the
+      first account, prints "ready" and waits for a line on stdin (a live job, e.g. one waiting
+      on a slow service), then finishes creating them.
+Prints the job's counters.
 """
 
 from __future__ import annotations
@@ -10,12 +17,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import uuid
 
 from bc_tui.config import profile_from_sandbox_info
+from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store import couplings
-from bc_tui.sync.create import create_in_bc, create_in_dataverse
+from bc_tui.store.couplings import Side
+from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc, create_in_dataverse
+from bc_tui.sync.match import match_based_coupling
+from bc_tui.sync.progress import JobRun, JobSummary
 from bc_tui.sync.records import iter_bc, iter_dataverse
-from bc_tui.sync.session import open_session
+from bc_tui.sync.session import SyncSession, open_session
+from bc_tui.sync.synchronize import synchronize_many
 
 
 async def main(info_path: str, database_url: str, direction: str) -> None:
@@ -23,7 +37,14 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
         profile = profile_from_sandbox_info(json.load(handle))
     async with open_session(profile, database_url) as session:
         mapping = session.mapping("CUSTOMER")
-        if direction == "to-dataverse":
+        if direction == "hold":
+            summary = await hold(session)
+        elif direction == "match-create":
+            summary = await match_based_coupling(session, mapping.name, create_new=True)
+        elif direction == "sync":
+            ids = [c.bc_id for c in couplings.iter_couplings(mapping.name)]
+            summary = await synchronize_many(session, mapping.name, ids, SyncDirection.TO_DATAVERSE, force=True)
+        elif direction == "to-dataverse":
             ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
             coupled = couplings.couplings_by_bc_id(mapping.name, ids)
             ids = [i for i in ids if couplings.normalize_id(i) not in coupled]
@@ -34,6 +55,22 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
             ids = [i for i in ids if couplings.normalize_id(i) not in coupled]
             summary = await create_in_bc(session, mapping.name, ids, allow_duplicates=True)
     print(json.dumps(summary.counters), flush=True)
+
+
+async def hold(session: SyncSession) -> JobSummary:
+    """A creation job that stays running, with pending intents, until told to go on."""
+    mapping = session.mapping("CUSTOMER")
+    ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
+    coupled = couplings.couplings_by_bc_id(mapping.name, ids)
+    ids = [couplings.normalize_id(i) for i in ids if couplings.normalize_id(i) not in coupled][:3]
+    async with JobRun(JobType.CREATION, mapping=mapping.name, total=len(ids), session=session) as run:
+        intents = [couplings.begin_create_intent(mapping.name, Side.BC, i, str(uuid.uuid4()), job_id=run.job_id) for i in ids]
+        await session.dataverse.create_account({"accountid": intents[0].planned_id, "name": f"Held {ids[0]}"})
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        await create_counterparts_in_dataverse(session, mapping, ids, run, allow_duplicates=True)
+    print(json.dumps([[i.source_id, i.planned_id] for i in intents]), flush=True)
+    return run.summary
 
 
 if __name__ == "__main__":
