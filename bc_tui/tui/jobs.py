@@ -86,7 +86,8 @@ def combine_summaries(summaries: Sequence[JobSummary]) -> JobSummary:
         counters.update(summary.counters)
     failed = next((s for s in summaries if s.failed), summaries[0])
     statuses = [s.status for s in summaries]
-    status = next((s for s in (JobStatus.CRASHED, JobStatus.CANCELLED) if s in statuses), JobStatus.FINISHED)
+    worst = (JobStatus.INTERRUPTED, JobStatus.CRASHED, JobStatus.CANCELLED)
+    status = next((s for s in worst if s in statuses), JobStatus.FINISHED)
     return JobSummary(
         job_id=failed.job_id,
         counters=dict(counters),

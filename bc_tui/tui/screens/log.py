@@ -1,6 +1,8 @@
 """The synchronization log (§10): the jobs with their counters, and the errors of one job.
 
-Read-only: the job log is a store query (`bc_tui.store.jobs`), there is no sync call for it.
+Read-only: the job log is a store query (`bc_tui.store.jobs`), there is no sync call for it;
+the one write is marking jobs whose process is gone as interrupted, so none shows "running"
+forever (docs/interrupted-jobs.md).
 ``LogScreen(job_id=…)`` opens one job's errors straight away (the job dialog's "failures" key);
 ``LogScreen(bc_id=…)`` shows only the jobs and errors of one record (the card's log action).
 """
@@ -18,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.store import jobs as job_log
+from bc_tui.store.interrupted import mark_interrupted_jobs
 from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus, JobType
 from bc_tui.tui.paths import style_path
 
@@ -168,6 +171,7 @@ class LogScreen(Screen[None]):
             self.show_errors(self.open_job_id)
 
     def _read_jobs(self) -> list[JobRecord]:
+        mark_interrupted_jobs()
         if not self.bc_id:
             return job_log.list_jobs(limit=JOB_LIMIT)
         ids = {error.job_id for error in job_log.record_errors(bc_id=self.bc_id, limit=JOB_LIMIT)}
@@ -199,7 +203,7 @@ class LogScreen(Screen[None]):
         status = Text(str(job.status))
         if job.status is JobStatus.CANCELLED:
             status.stylize("italic")
-        elif job.status is JobStatus.CRASHED:
+        elif job.status in (JobStatus.CRASHED, JobStatus.INTERRUPTED):
             status.stylize("bold")
         counters = [Text(f"{getattr(job, name):,}" if getattr(job, name) else "·", justify="right") for name in COUNTERS]
         return (
