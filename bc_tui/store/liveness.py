@@ -3,8 +3,10 @@
 A running job records who runs it: the host name, the process id and the process's start time.
 The start time tells a live job apart from an unrelated process that got the same pid later
 (pids are reused, and after a reboot they start again from 1). On Linux it is read from
-``/proc`` (the boot id plus the start time in clock ticks since boot); elsewhere it is unknown
-and the job's heartbeat decides.
+``/proc`` as ``<boot id>:<pid namespace>:<start ticks>``: another boot id means the machine
+restarted since (the process is gone); another pid namespace (a container sharing the host
+name) means its pids cannot be examined from here. Elsewhere the start time is unknown and the
+job's heartbeat decides.
 """
 
 from __future__ import annotations
@@ -49,25 +51,32 @@ def host_name() -> str:
 
 
 def process_start(pid: int) -> str | None:
-    """When ``pid`` started, as an opaque text that differs for a reused pid; None if unknown.
+    """When ``pid`` started, as a text that differs for a reused pid; None if unknown.
 
-    Linux: ``<boot id>:<start ticks>`` from ``/proc``, so neither a reboot nor a reused pid can
-    look like the same process. Other platforms (and a missing process): None.
+    Linux: ``<boot id>:<pid namespace>:<start ticks>`` from ``/proc``, so neither a reboot nor a
+    reused pid can look like the same process. Other platforms (and a missing process): None.
     """
     fields = _stat(pid)
     if fields is None:
         return None
-    return f"{_boot_id()}:{fields[19]}"  # field 22 of proc(5): starttime
+    return f"{_machine()}:{fields[19]}"  # field 22 of proc(5): starttime
 
 
 def liveness(identity: ProcessIdentity) -> Liveness:
     """Whether the process ``identity`` still runs, as far as this process can tell."""
     if identity.host != host_name():
         return Liveness.UNKNOWN
+    machine, _, _ = identity.started.rpartition(":")
+    if machine and _machine() and machine != _machine():
+        if machine.split(":")[0] != _machine().split(":")[0]:
+            return Liveness.GONE  # the machine restarted since the job began
+        return Liveness.UNKNOWN  # another pid namespace (container) with our host name
     if identity.pid == os.getpid():
         # The pid is ours: it is us unless we are a later process that got the same pid.
         mine = this_process().started
         return Liveness.ALIVE if not identity.started or identity.started == mine else Liveness.GONE
+    if os.name != "posix":
+        return Liveness.UNKNOWN  # no harmless way to probe a pid (os.kill(pid, 0) is Ctrl-C on Windows)
     fields = _stat(identity.pid)
     if fields is not None and fields[0] in ("Z", "X"):
         return Liveness.GONE  # killed, only waiting for its parent to collect its exit status
@@ -105,8 +114,11 @@ def _pid_exists(pid: int) -> bool:
 
 
 @cache
-def _boot_id() -> str:
+def _machine() -> str:
+    """``<boot id>:<pid namespace>`` on Linux ("" elsewhere): where this process's pids mean something."""
     try:
-        return (_PROC / "sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        boot = (_PROC / "sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = os.stat(_PROC / "self/ns/pid").st_ino
     except OSError:
         return ""
+    return f"{boot}:{namespace}"

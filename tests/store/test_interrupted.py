@@ -62,7 +62,7 @@ def test_a_new_job_records_its_process_and_a_heartbeat(store: peewee.Database) -
     assert (row.host, row.pid, row.process_started or "") == (me.host, os.getpid(), me.started)
     assert row.heartbeat_at is not None and job.heartbeat_at == row.heartbeat_at
     if LINUX:
-        assert me.started.count(":") == 1 and liveness(me) is Liveness.ALIVE
+        assert me.started.count(":") == 2 and liveness(me) is Liveness.ALIVE
 
 
 def test_a_job_of_a_dead_process_on_this_host_is_interrupted_at_once(store: peewee.Database) -> None:
@@ -84,12 +84,25 @@ def test_a_job_of_a_dead_process_on_this_host_is_interrupted_at_once(store: peew
 def test_a_reused_pid_does_not_keep_a_dead_job_running(store: peewee.Database, sleeper) -> None:
     job = start_job(JobType.CREATION, mapping="CUSTOMER")
     # The pid is alive, but that process started at another time than the job's.
-    _run_as(job.id, ProcessIdentity(host_name(), sleeper.pid, f"{this_process().started.split(':')[0]}:1"))
+    machine = this_process().started.rpartition(":")[0]
+    _run_as(job.id, ProcessIdentity(host_name(), sleeper.pid, f"{machine}:1"))
     assert [j.id for j in mark_interrupted_jobs()] == [job.id]
     assert get_job(job.id).message.endswith("after 0 records.")
 
 
 @pytest.mark.skipif(not LINUX, reason="without /proc a live pid is judged by its heartbeat")
+@pytest.mark.skipif(not LINUX, reason="boot ids and pid namespaces are read from /proc")
+def test_a_restart_ends_a_job_at_once_another_pid_namespace_waits_for_the_heartbeat(store: peewee.Database) -> None:
+    boot, namespace, _ = this_process().started.split(":")
+    rebooted = start_job(JobType.SYNCHRONIZATION)
+    _run_as(rebooted.id, ProcessIdentity(host_name(), os.getpid(), f"not-{boot}:{namespace}:5"))
+    container = start_job(JobType.SYNCHRONIZATION)  # same host name, its own pids: cannot be examined
+    _run_as(container.id, ProcessIdentity(host_name(), 1, f"{boot}:{namespace}0:5"))
+    assert [j.id for j in mark_interrupted_jobs()] == [rebooted.id]
+    SyncJob.update(heartbeat_at=utc_now() - STALE_AFTER - timedelta(seconds=1)).where(SyncJob.id == container.id).execute()
+    assert [j.id for j in mark_interrupted_jobs()] == [container.id]
+
+
 def test_running_jobs_of_live_processes_are_left_alone(store: peewee.Database, sleeper) -> None:
     mine = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER")
     other = start_job(JobType.MATCH_BASED_COUPLING, mapping="CUSTOMER")
