@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
 from bc_tui.commands.jobs_text import job_document, job_line
+
+if TYPE_CHECKING:
+    from bc_tui.store.jobs import JobRecord
 
 
 def register(subparsers: Any) -> None:
@@ -14,7 +17,7 @@ def register(subparsers: Any) -> None:
         "status", help="show the connection, the coupling database and how the couplings stand",
         description="Check both connections and summarize the coupling database: couplings per table "
                     "mapping, skipped/failed/broken couplings, the last synchronization job, jobs "
-                    "interrupted in the last 7 days and creations an interrupted job left to settle.",
+                    "interrupted in the last 7 days and the creations an ended job left unfinished.",
     )
     add_common_options(parser)
     parser.set_defaults(func=command(status))
@@ -52,7 +55,7 @@ INTERRUPTED_DAYS = 7
 _SHOWN = 3
 
 
-def _interrupted_lines(stopped: list[Any]) -> list[str]:
+def _interrupted_lines(stopped: list["JobRecord"]) -> list[str]:
     if not stopped:
         return []
     more = len(stopped) - _SHOWN
