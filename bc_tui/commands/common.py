@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bc_tui.domain.text import printable, shorten
+from bc_tui.domain.text import printable, shorten, shorten_words
 
 if TYPE_CHECKING:
     from bc_tui.config import ConnectionProfile, Settings
@@ -127,8 +127,6 @@ def to_json(value: Any) -> Any:
 #: A text line longer than this is shortened (the JSON output keeps every value whole): a
 #: sentence of the engine may embed a 10,000-character name.
 LINE_LIMIT = 1000
-#: How much of a message (a sentence from the engine or a service) a text line embeds.
-MESSAGE_LIMIT = 600
 
 #: Characters ``json.dumps(ensure_ascii=False)`` leaves raw although a terminal obeys them (C1
 #: controls such as CSI, DEL) or reorders text by them (bidi overrides); C0 controls it escapes.
@@ -146,8 +144,9 @@ def json_text(document: Any) -> str:
 
 def text_line(line: str) -> str:
     """One line of text output as the terminal gets it: control characters replaced by visible
-    stand-ins, and shortened past `LINE_LIMIT` (see docs/showing-data.md)."""
-    return shorten(line, LINE_LIMIT)
+    stand-ins, a long value without spaces shortened (a sentence of the engine embeds names
+    whole), and the line shortened past `LINE_LIMIT` (see docs/showing-data.md)."""
+    return shorten(shorten_words(line), LINE_LIMIT)
 
 
 def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) -> int:
@@ -236,7 +235,7 @@ def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | N
     counts = ", ".join(f"{n} {name}" for name, n in summary.counters.items() if n) or "nothing to do"
     lines = [f"{title}: {counts} (job {summary.job_id})."]
     if summary.message and summary.message not in lines[0]:
-        lines.append(shorten(summary.message, MESSAGE_LIMIT))
+        lines.append(summary.message)
     shown = summary.results
     if len(shown) > LIST_ALL_UP_TO:
         shown = [r for r in summary.results if r.message or str(r.outcome) in ("failed", "conflict", "skipped")]
@@ -246,7 +245,7 @@ def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | N
         line = f"  {who} ({description})" if who and description else f"  {who or description or result.bc_id or result.dataverse_id}"
         line += f": {result.outcome}"
         if result.message:
-            line += f" - {shorten(result.message, MESSAGE_LIMIT)}"
+            line += f" - {result.message}"
         lines.append(line)
     if len(shown) < len(summary.results):
         lines.append(f"  … and {len(summary.results) - len(shown)} more records that went well (--json lists every record).")

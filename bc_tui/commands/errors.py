@@ -8,7 +8,6 @@ from dataclasses import asdict
 from typing import Any
 
 from bc_tui.commands.common import (
-    MESSAGE_LIMIT,
     Context,
     Report,
     UsageError,
@@ -79,7 +78,7 @@ async def errors_command(ctx: Context) -> Report:
         note = f" ({'; '.join(missing)})" if missing else ""
         lines.append(
             f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note}"
-            f" - {shorten(row.error, MESSAGE_LIMIT)}"
+            f" - {row.error}"
         )
     lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui uncouple NO… for broken couplings.")
     return Report(document=document, lines=lines)

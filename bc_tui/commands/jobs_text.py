@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from bc_tui.commands.common import MESSAGE_LIMIT
 from bc_tui.domain.text import shorten
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ def job_line(job: "JobRecord") -> str:
     counts = ", ".join(f"{getattr(job, name)} {name}" for name in COUNTERS if getattr(job, name)) or "no records"
     what = " ".join(part for part in (str(job.type), job.mapping or "", job.direction or "") if part)
     line = f"#{job.id} {what}, {job.status}, {job.started_at:%Y-%m-%d %H:%M:%S}: {counts}"
-    return line + (f" - {shorten(job.message, MESSAGE_LIMIT)}" if job.message else "")
+    return line + (f" - {job.message}" if job.message else "")
 
 
 def job_error_document(error: "JobErrorRecord") -> dict[str, Any]:
@@ -37,4 +36,4 @@ def job_error_document(error: "JobErrorRecord") -> dict[str, Any]:
 def job_error_line(error: "JobErrorRecord") -> str:
     """One failure logged by a job, as an indented line."""
     who = shorten(error.source_description or error.bc_id or error.dataverse_id or "a record")
-    return f"  {error.created_at:%H:%M:%S} {who}: {shorten(error.message, MESSAGE_LIMIT)}"
+    return f"  {error.created_at:%H:%M:%S} {who}: {error.message}"

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bc_tui.commands.common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    MESSAGE_LIMIT,
-    Context,
-    Report,
-    add_common_options,
-    command,
-    fail,
-)
+from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
 from bc_tui.commands.jobs_text import job_document, job_line
-from bc_tui.domain.text import shorten
+from bc_tui.domain.text import shorten_words
 
 
 def register(subparsers: Any) -> None:
@@ -81,15 +72,15 @@ async def status(ctx: Context) -> Report:
     }
     lines = [
         f"Connection:        {ctx.connection_label}",
-        "Business Central:  " + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {shorten(bc['error'], MESSAGE_LIMIT)}"),
-        "Dataverse:         " + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {shorten(dataverse['error'], MESSAGE_LIMIT)}"),
+        "Business Central:  " + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {bc['error']}"),
+        "Dataverse:         " + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {dataverse['error']}"),
         f"Coupling database: {document['database']}",
         "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),
         f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",
         "Last job:          " + (job_line(last[0]) if last else "none yet"),
     ]
     # A service's error text is data: printable and short on stderr too (JSON keeps it whole).
-    failures = [shorten(check["error"], MESSAGE_LIMIT) for check in (bc, dataverse) if not check["ok"]]
+    failures = [shorten_words(check["error"]) for check in (bc, dataverse) if not check["ok"]]
     for failure in failures:  # scripts see why on stderr too, whatever stdout holds
         fail(failure)
     return Report(document=document, lines=lines, exit_code=EXIT_USAGE if failures else EXIT_OK)

@@ -6,7 +6,9 @@ markup (``[/old]`` raises, ``[@click=app.quit]`` becomes an action), and the ter
 control characters. So nothing of ours hands such text to Textual as markup: sentences go into
 `Literal` widgets and `notify` (markup off), table cells and options are `literal` rich ``Text``,
 and every one of them goes through :func:`bc_tui.domain.text.printable` first. Sentences that
-embed a value are kept readable with :func:`bc_tui.domain.text.shorten`, line by line.
+embed a value are kept readable with :func:`bc_tui.domain.text.shorten` (our own sentences
+shorten the value they embed) and :func:`bc_tui.domain.text.shorten_words` (sentences from the
+engine or a service, which embed values whole), line by line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from bc_tui.domain.text import printable, shorten
+from bc_tui.domain.text import printable, shorten, shorten_words
 
 #: How many characters one line of a message (notification, status line, dialog sentence) may
 #: take before it is shortened: long enough for any sentence of ours, short enough that a
@@ -32,12 +34,13 @@ Severity = TypingLiteral["information", "warning", "error"]
 
 
 def sentence(value: object, limit: int | None = MESSAGE_LIMIT) -> str:
-    """``value`` as printable text, line by line; each line shortened past ``limit`` (None:
-    never, for the card's full values)."""
+    """``value`` as printable text, line by line: in each line a long value without spaces is
+    shortened (the rest of the sentence stays), then the line itself past ``limit`` (None:
+    nothing is shortened, for the card's full values)."""
     lines = printable(value, keep_newlines=True).split("\n")
     if limit is None:
         return "\n".join(lines)
-    return "\n".join(shorten(line, limit) for line in lines)
+    return "\n".join(shorten(shorten_words(line), limit) for line in lines)
 
 
 def literal(value: object, *, style: str | Style = "", justify: Any = None) -> Text:

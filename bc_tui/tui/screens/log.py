@@ -21,7 +21,7 @@ from bc_tui.domain.text import shorten
 from bc_tui.store import jobs as job_log
 from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus, JobType
 from bc_tui.tui.paths import style_path
-from bc_tui.tui.shown import MESSAGE_LIMIT, Literal, literal
+from bc_tui.tui.shown import Literal, literal, sentence
 
 JOB_TYPE_TEXT = {
     JobType.SYNCHRONIZATION: "Synchronization",
@@ -233,7 +233,7 @@ class LogScreen(Screen[None]):
                 literal(local_time(error.created_at, seconds=True)),
                 literal(error.source_description),
                 literal(error.destination_description),
-                literal(shorten(error.message, MESSAGE_LIMIT)),  # an auto-width column: not cut
+                literal(sentence(error.message)),  # an auto-width column: the table does not cut it
                 key=str(error.id),
             )
         count = len(errors)
