@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
@@ -24,7 +24,7 @@ from bc_tui.domain.text import shorten
 from bc_tui.sync.preview import FieldRow
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
-from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.shown import Literal
 
 
 class DirectionDialog(ModalScreen[SyncDirection | None]):
