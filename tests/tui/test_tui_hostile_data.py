@@ -299,3 +299,45 @@ async def test_match_based_coupling_of_hostile_names(tui_app: BcTuiApp, sandbox_
         assert_clean_screen(tui_app)
     coupled = {bc_id for bc_id in ids if couplings.get_by_bc_id(MAPPING, bc_id) is not None}
     assert coupled == set(ids)
+
+
+async def test_create_counterparts_and_synchronize_hostile_names(
+    tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    """Create the accounts of three hostile customers from the list (n), then synchronize one
+    after a 10,000-character rename (s): the confirmation, the job dialog and the direction
+    dialog show the names printable and short."""
+    ids = name_customers(sandbox_app, (OSC_TITLE, EVIL, C1_CSI))
+    async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_settled(pilot)
+        await press_and_settle(pilot, "space", "space", "space")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=30)
+        assert_clean_statics(tui_app)
+        assert_clean_screen(tui_app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        await wait_settled(pilot)
+        accounts = {row["name"] for row in sandbox_app.state.store.rows("dv/accounts")}
+        assert {OSC_TITLE, EVIL, C1_CSI} <= accounts  # the exact names, created as data
+        assert all(couplings.get_by_bc_id(MAPPING, bc_id) is not None for bc_id in ids)
+
+        edit_bc(sandbox_app, ids[0], displayName="\x1b]0;pwned\x07" + LONG)
+        await press_and_settle(pilot, "r", "home")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen_is(tui_app, "DirectionDialog"))
+        assert_clean_statics(tui_app)
+        question = shown(tui_app.screen.query_one("#direction-question", Static))
+        assert "␛]0;pwned␇Long WWW" in question and "characters)" in question
+        assert_clean_screen(tui_app)
+        await pilot.press("1")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=30)
+        summary = shown(tui_app.screen.query_one("#job-summary", Static))
+        assert "Failed 1" in summary  # Dataverse takes 160 characters; the summary says so, short
+        assert_clean_statics(tui_app)
+        assert_clean_screen(tui_app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        assert tui_app.is_running
