@@ -13,8 +13,8 @@ from typing import ClassVar, Mapping
 
 from textual import work
 from textual.app import App
-from textual.notifications import SeverityLevel
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
