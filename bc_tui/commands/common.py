@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from bc_tui.domain.text import printable, shorten, shorten_words
 
 if TYPE_CHECKING:
     from bc_tui.config import ConnectionProfile, Settings
@@ -121,14 +124,39 @@ def to_json(value: Any) -> Any:
     return value
 
 
+#: A text line longer than this is shortened (the JSON output keeps every value whole): a
+#: sentence of the engine may embed a 10,000-character name.
+LINE_LIMIT = 1000
+
+#: Characters ``json.dumps(ensure_ascii=False)`` leaves raw although a terminal obeys them (C1
+#: controls such as CSI, DEL) or reorders text by them (bidi overrides); C0 controls it escapes.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(document: Any) -> str:
+    """``document`` as indented JSON that is safe on a terminal and keeps every value exact.
+
+    Those characters can only stand inside JSON strings, where ``\\uXXXX`` means the same.
+    """
+    text = json.dumps(to_json(document), indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def text_line(line: str) -> str:
+    """One line of text output as the terminal gets it: control characters replaced by visible
+    stand-ins, a long value without spaces shortened (a sentence of the engine embeds names
+    whole), and the line shortened past `LINE_LIMIT` (see docs/showing-data.md)."""
+    return shorten(shorten_words(line), LINE_LIMIT)
+
+
 def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) -> int:
     """Print ``report`` (JSON or text) and return its exit code."""
     out = out or sys.stdout
     if getattr(args, "json", False):
-        out.write(json.dumps(to_json(report.document), indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(report.document) + "\n")
     else:
         for line in report.lines:
-            out.write(line + "\n")
+            out.write(text_line(line) + "\n")
     out.flush()
     return report.exit_code
 
@@ -155,7 +183,7 @@ def progress_printer(stream: TextIO) -> Callable[["Progress"], None] | None:
         if progress.skipped:
             text += f", {progress.skipped} skipped"
         if progress.current:
-            text += f" - {progress.current}"
+            text += f" - {printable(progress.current)}"
         stream.write("\r" + text[:width].ljust(width))
         stream.flush()
 
@@ -213,7 +241,8 @@ def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | N
         shown = [r for r in summary.results if r.message or str(r.outcome) in ("failed", "conflict", "skipped")]
     for result in shown:
         who = numbers.get((result.bc_id or "").lower())
-        line = f"  {who} ({result.description})" if who and result.description else f"  {who or result.description or result.bc_id or result.dataverse_id}"
+        description = shorten(result.description) if result.description else ""
+        line = f"  {who} ({description})" if who and description else f"  {who or description or result.bc_id or result.dataverse_id}"
         line += f": {result.outcome}"
         if result.message:
             line += f" - {result.message}"

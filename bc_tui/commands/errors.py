@@ -16,6 +16,7 @@ from bc_tui.commands.common import (
     command,
     resolve_numbers,
 )
+from bc_tui.domain.text import shorten
 
 KINDS = ("skipped", "failed", "broken")
 
@@ -75,7 +76,10 @@ async def errors_command(ctx: Context) -> Report:
         if row.coupled_record_exists is False:
             missing.append("the Dataverse record no longer exists")
         note = f" ({'; '.join(missing)})" if missing else ""
-        lines.append(f"  {row.mapping} {row.description} -> {row.coupled_to}: {row.kind}{note} - {row.error}")
+        lines.append(
+            f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note}"
+            f" - {row.error}"
+        )
     lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui uncouple NO… for broken couplings.")
     return Report(document=document, lines=lines)
 

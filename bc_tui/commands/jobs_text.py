@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from bc_tui.domain.text import shorten
+
 if TYPE_CHECKING:
     from bc_tui.store.jobs import JobErrorRecord, JobRecord
 
@@ -33,5 +35,5 @@ def job_error_document(error: "JobErrorRecord") -> dict[str, Any]:
 
 def job_error_line(error: "JobErrorRecord") -> str:
     """One failure logged by a job, as an indented line."""
-    who = error.source_description or error.bc_id or error.dataverse_id or "a record"
+    who = shorten(error.source_description or error.bc_id or error.dataverse_id or "a record")
     return f"  {error.created_at:%H:%M:%S} {who}: {error.message}"

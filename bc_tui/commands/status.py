@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
 from bc_tui.commands.jobs_text import job_document, job_line
+from bc_tui.domain.text import shorten_words
 
 if TYPE_CHECKING:
     from bc_tui.store.jobs import JobRecord
@@ -117,7 +118,8 @@ async def status(ctx: Context) -> Report:
         *_interrupted_lines(stopped),
         *_pending_lines(pending),
     ]
-    failures = [check["error"] for check in (bc, dataverse) if not check["ok"]]
+    # A service's error text is data: printable and short on stderr too (JSON keeps it whole).
+    failures = [shorten_words(check["error"]) for check in (bc, dataverse) if not check["ok"]]
     for failure in failures:  # scripts see why on stderr too, whatever stdout holds
         fail(failure)
     return Report(document=document, lines=lines, exit_code=EXIT_USAGE if failures else EXIT_OK)

@@ -60,4 +60,15 @@ def shorten(value: object, limit: int = SENTENCE_VALUE_LIMIT) -> str:
     return f"{text[: max(limit - 1, 1)]}… ({len(text):,} characters)"
 
 
-__all__ = ["SENTENCE_VALUE_LIMIT", "printable", "shorten"]
+def shorten_words(sentence: object, limit: int = SENTENCE_VALUE_LIMIT) -> str:
+    """``sentence`` as printable text in which every run of more than ``limit`` characters
+    without a space is shortened (:func:`shorten`).
+
+    For sentences built elsewhere that embed a value whole (a service's error message naming a
+    10,000-character record): the value is cut, the rest of the sentence, which says what went
+    wrong and what to do, is kept.
+    """
+    return re.sub(rf"\S{{{limit + 1},}}", lambda match: shorten(match.group(), limit), printable(sentence))
+
+
+__all__ = ["SENTENCE_VALUE_LIMIT", "printable", "shorten", "shorten_words"]

@@ -14,15 +14,18 @@ from typing import ClassVar, Mapping
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import Backend, ConnectionState
 from bc_tui.tui.bindings import binding_entries
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.help import HelpScreen
 from bc_tui.tui.screens.main import MainScreen
+from bc_tui.tui.shown import MESSAGE_LIMIT, sentence
 from bc_tui.tui.sources import PageSource
 
 DEFAULT_TAB_TITLES: Mapping[str, str] = {
@@ -127,7 +130,9 @@ class BcTuiApp(App[None]):
         )
 
     def watch_connection_label(self, label: str) -> None:
-        self.sub_title = label
+        # The label holds config values and service names (the header shows them literally,
+        # but control characters must not reach the terminal).
+        self.sub_title = shorten(label, MESSAGE_LIMIT)
 
     @property
     def main_screen(self) -> MainScreen:
@@ -135,6 +140,21 @@ class BcTuiApp(App[None]):
         screen = self.screen_stack[0]
         assert isinstance(screen, MainScreen)
         return screen
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification; unlike Textual's default, its message is NOT markup unless asked for,
+        because our messages embed record names (``Woodgrove [/old]`` would raise)."""
+        if not markup:
+            message = sentence(message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def show_message(self, message: str) -> None:
         """Put ``message`` in the status line (results, hints, one-sentence errors)."""

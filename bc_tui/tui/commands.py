@@ -6,6 +6,9 @@ from functools import partial
 from typing import Awaitable, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from bc_tui.domain.text import printable
 
 from bc_tui.tui.bindings import BindingEntry, binding_entries
 
@@ -21,12 +24,17 @@ class ActionsProvider(Provider):
 
     @staticmethod
     def _help(entry: BindingEntry) -> str:
-        return f"{entry.keys_text} · {entry.where}"
+        # The palette reads help (and a plain-string prompt) as markup; keys come from the
+        # config's [keys] table, so they are escaped.
+        return escape(printable(f"{entry.keys_text} · {entry.where}"))
 
     async def discover(self) -> Hits:
         """All actions, for the palette opened with nothing typed."""
         for entry in sorted(self._entries(), key=lambda entry: entry.description):
-            yield DiscoveryHit(entry.description, self._command(entry), help=self._help(entry))
+            yield DiscoveryHit(
+                escape(printable(entry.description)), self._command(entry), help=self._help(entry),
+                text=entry.description,
+            )
 
     async def search(self, query: str) -> Hits:
         """Actions whose description fuzzily matches ``query``."""

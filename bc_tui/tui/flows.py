@@ -2,7 +2,7 @@
 
 CONTRACT (TUI.md) — each runs inside a Textual worker (it waits for dialogs with
 ``push_screen_wait``) and never raises: a refusal or a service error becomes one sentence in
-``app.notify(..., severity="error")`` and the flow returns None (or False).
+a notification (``shown.notify``: literal, never markup) and the flow returns None (or False).
 
     async def couple_flow(app, mapping_name, bc_id) -> bool
     async def synchronize_flow(app, mapping_name, bc_ids) -> JobSummary | None
@@ -22,9 +22,11 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.names import bc_noun, dataverse_noun
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.recommend import OPTION_TEXT, recommend_many
+from bc_tui.domain.text import shorten
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.coupling import CouplingChoice, CouplingDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
+from bc_tui.tui.shown import notify
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult
@@ -64,7 +66,8 @@ def session_or_notify(app: App) -> "SyncSession | None":
     if session is not None and (state is None or getattr(state, "ok", True)):
         return session
     problem = getattr(state, "problem", None)
-    app.notify(
+    notify(
+        app,
         problem or "Coupling and synchronizing are not available yet: the connection is still being made; try again in a moment.",
         title="Not connected",
         severity="error",
@@ -80,7 +83,7 @@ async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = N
         raise
     except Exception as error:  # noqa: BLE001 - the contract: flows never raise
         app.log.error(f"flow failed: {error!r}")
-        app.notify(error_sentence(error), severity="error")
+        notify(app, error_sentence(error), severity="error")
         return failed
 
 
@@ -134,7 +137,7 @@ def _tell_coupled(app: App, result: "CoupleResult") -> None:
             severity = "warning"
         elif sync.message:
             message += f" {sync.message}"
-    app.notify(message, title="Coupled", severity=severity)  # type: ignore[arg-type]
+    notify(app, message, title="Coupled", severity=severity)  # type: ignore[arg-type]
 
 
 # --- Synchronize ---------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ async def synchronize_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -
     """
     ids = [i for i in dict.fromkeys(bc_ids) if i]
     if not ids:
-        app.notify("Choose a record to synchronize first.", severity="warning")
+        notify(app, "Choose a record to synchronize first.", severity="warning")
         return None
     session = session_or_notify(app)
     if session is None:
@@ -165,23 +168,24 @@ async def _synchronize_one(app: App, session: "SyncSession", mapping_name: str, 
     from bc_tui.sync.synchronize import synchronize_one
 
     preview = await preview_sync(session, mapping_name, bc_id)
+    record = shorten(preview.record)  # "customer 10000 <name>": the name may be very long
     if not preview.coupled:
-        question = preview.question or f"The {preview.record} is not coupled to Dataverse. Do you want to create a coupling?"
+        question = preview.question or f"The {record} is not coupled to Dataverse. Do you want to create a coupling?"
         if await app.push_screen_wait(ConfirmDialog(question, title="Not coupled")):
             result = await _couple(app, mapping_name, bc_id)
             sync = getattr(result, "sync", None)
             return sync
         return None
     if preview.problem or preview.recommendation is None:
-        app.notify(preview.problem or f"The {preview.record} cannot be synchronized now.", severity="warning")
+        notify(app, preview.problem or f"The {record} cannot be synchronized now.", severity="warning")
         return None
     advice = preview.recommendation
-    direction = await _ask_direction(app, advice, preview.fields, preview.record)
+    direction = await _ask_direction(app, advice, preview.fields, record)
     if direction is None:
         return None
     return await _run_job(
         app,
-        f"Synchronize {preview.record}",
+        f"Synchronize {record}",
         lambda progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
     )
 
@@ -223,7 +227,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
 
     ids = [i for i in dict.fromkeys(bc_ids) if i]
     if not ids:
-        app.notify("Choose a coupled record first.", severity="warning")
+        notify(app, "Choose a coupled record first.", severity="warning")
         return None
     session = session_or_notify(app)
     if session is None:
@@ -234,11 +238,11 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
         found = couplings.couplings_by_bc_id(mapping.name, ids)
         if not found:
             what = f"The {bc_noun(mapping)} is" if len(ids) == 1 else "None of the selected records is"
-            app.notify(f"{what} not coupled, so there is no coupling to delete.", severity="warning")
+            notify(app, f"{what} not coupled, so there is no coupling to delete.", severity="warning")
             return None
         if len(ids) == 1:
             [coupling] = found.values()
-            name = " ".join(p for p in (bc_noun(mapping), coupling.bc_number, coupling.display_name) if p)
+            name = " ".join(p for p in (bc_noun(mapping), shorten(coupling.bc_number), shorten(coupling.display_name)) if p)
             question = f"Delete the coupling of the {name}?"
         else:
             question = f"Delete the couplings of {_plural(len(found), 'selected record')}?"
@@ -271,7 +275,7 @@ async def create_flow(
     bc = [i for i in dict.fromkeys(bc_ids or ()) if i]
     dataverse = [i for i in dict.fromkeys(dataverse_ids or ()) if i]
     if not bc and not dataverse:
-        app.notify("Choose the records to create counterparts for first.", severity="warning")
+        notify(app, "Choose the records to create counterparts for first.", severity="warning")
         return None
     session = session_or_notify(app)
     if session is None:

@@ -20,6 +20,7 @@ from bc_tui.store.jobs import JobStatus
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.tui.dialogs.job import JobFinished, JobProgressed, JobScreen, summary_lines, summary_text
 from bc_tui.tui.dialogs.match import MatchDialog, MatchRequest, match_flow
+from bc_tui.tui.shown import notify
 
 if TYPE_CHECKING:
     from bc_tui.sync.session import SyncSession
@@ -105,7 +106,7 @@ def app_session(app: App) -> "SyncSession | None":
     if session is None:
         state = getattr(backend, "state", None)
         problem = getattr(state, "problem", None) or "the app is still connecting; try again in a moment."
-        app.notify(f"Coupling and synchronization are unavailable: {problem}", severity="error")
+        notify(app, f"Coupling and synchronization are unavailable: {problem}", severity="error")
     return session
 
 
@@ -118,4 +119,4 @@ def tell(app: App, message: str) -> None:
             return
         except Exception:  # noqa: BLE001 - the main screen may not be there (other apps, tests)
             pass
-    app.notify(message)
+    notify(app, message)

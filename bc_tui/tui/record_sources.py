@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Callable, Mapping, Sequence
 
+from bc_tui.domain.text import shorten
 from bc_tui.connectors import filters as odata
 from bc_tui.domain.diff import diff_records
 from bc_tui.domain.filters import passes
@@ -108,7 +109,7 @@ class ListQuery:
         """E.g. ``filter "ad" · coupled · sorted by Name``, for the status line."""
         parts = []
         if self.text:
-            parts.append(f'filter "{self.text}"')
+            parts.append(f'filter "{shorten(self.text)}"')  # typed (or pasted) by the user
         if self.coupled is not CoupledFilter.ALL:
             parts.append(self.coupled.value)
         parts.append(f"sorted by {self.sort}")

@@ -1,6 +1,6 @@
 """Data shown as data: control characters get visible stand-ins, long values are shortened."""
 
-from bc_tui.domain.text import printable, shorten
+from bc_tui.domain.text import printable, shorten, shorten_words
 
 
 def test_control_characters_become_visible_stand_ins() -> None:
@@ -28,3 +28,12 @@ def test_long_values_are_shortened_with_their_length() -> None:
     assert text.endswith("(10,000 characters)")
     assert len(text) < 80
     assert shorten("short") == "short"
+
+
+def test_long_words_in_a_sentence_are_shortened_and_the_rest_is_kept() -> None:
+    text = shorten_words("Dataverse rejected customer 10000 \x1b[2J" + "W" * 10_000 + ": the name is too long.", 50)
+    # The run is "␛[2J", the 10,000 W and the colon: 10,005 characters, cut to 49 and "…".
+    assert text == (
+        "Dataverse rejected customer 10000 \u241b[2J" + "W" * 45 + "… (10,005 characters) the name is too long."
+    )
+    assert shorten_words("short words stay as they are") == "short words stay as they are"

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer
 
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -52,10 +53,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog-panel"):
-            yield Static(self.dialog_title, id="confirm-title", classes="dialog-title", markup=False)
-            yield Static(self.question, id="confirm-question", markup=False)
+            yield Literal(self.dialog_title, id="confirm-title", classes="dialog-title")
+            yield Literal(self.question, id="confirm-question")
             if self.detail:
-                yield Static(self.detail, id="confirm-detail", classes="dialog-warning", markup=False)
+                yield Literal(self.detail, id="confirm-detail", classes="dialog-warning")
             with Horizontal(id="confirm-buttons", classes="dialog-buttons"):
                 yield Button(self._yes_label, id="confirm-yes", variant="primary" if self.default else "default")
                 yield Button(self._no_label, id="confirm-no", variant="default" if self.default else "primary")

@@ -23,8 +23,10 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, O
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.text import printable, shorten
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal, literal
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult, CouplingPreview, DataverseChoice, PreviewRow
@@ -86,7 +88,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
                 with Vertical(id="coupling-bc", classes="dialog-column") as left:
                     left.border_title = "Business Central"
                     yield Label("Name")
-                    yield Static("Loading…", id="coupling-bc-name", markup=False)
+                    yield Literal("Loading…", id="coupling-bc-name")
                     yield Label("Synchronize After Coupling")
                     yield Select(SYNC_AFTER_CHOICES, allow_blank=False, value=NO_SYNC, id="coupling-sync-after")
                 with Vertical(id="coupling-dv", classes="dialog-column") as right:
@@ -97,7 +99,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
                     yield Checkbox("Create New", id="coupling-create-new")
             yield Static("Coupled fields", classes="dialog-subtitle")
             yield DataTable(id="coupling-fields", cursor_type="none", zebra_stripes=True)
-            yield Static("", id="coupling-message", markup=False)
+            yield Literal("", id="coupling-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="coupling-ok", variant="primary")
                 yield Button("Cancel", id="coupling-cancel")
@@ -149,10 +151,10 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         table.clear()
         for row in rows:
             table.add_row(
-                Text(row.label),
-                Text(show_value(row.bc_value)),
-                Text(show_value(row.dataverse_value) if with_dataverse else ""),
-                Text(arrow(row.direction), justify="center"),
+                literal(row.label),
+                literal(show_value(row.bc_value)),
+                literal(show_value(row.dataverse_value) if with_dataverse else ""),
+                literal(arrow(row.direction), justify="center"),
             )
 
     # --- loading --------------------------------------------------------------------------------
@@ -181,13 +183,15 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
             name = _name_of(preview.dataverse_description)
             self.chosen = _current_choice(preview.current_dataverse_id, name)
             self._set_name(name)
-            self.show_message(f"Currently coupled to the Dataverse {preview.dataverse_description}.")
+            self.show_message(f"Currently coupled to the Dataverse {shorten(preview.dataverse_description)}.")
         self._fill_fields(preview.rows, with_dataverse=preview.current_dataverse_id is not None)
 
     # --- type-ahead -----------------------------------------------------------------------------
 
     def _set_name(self, text: str) -> None:
         """Put ``text`` in the name field without starting a new lookup."""
+        # An Input shows its value as it is: a picked name keeps no control characters.
+        text = printable(text)
         name = self.query_one("#coupling-name", Input)
         self._picked_text = text
         name.value = text
@@ -221,11 +225,11 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
             return
         self.matches = found
         matches_list.set_options(
-            Option(Text(m.name) + Text("  (coupled)", style="italic") if m.coupled else Text(m.name), id=m.id)
+            Option(literal(m.name) + Text("  (coupled)", style="italic") if m.coupled else literal(m.name), id=m.id)
             for m in found
         )
         if not found:
-            self.show_message(f"No Dataverse record inside the mapping's filter starts with {text.strip()!r}.")
+            self.show_message(f"No Dataverse record inside the mapping's filter starts with {shorten(text.strip())!r}.")
         elif not self.message.startswith("Coupling"):
             self.show_message(f"{len(found)} match{'es' if len(found) != 1 else ''}: ↓ ↑ pick one, enter couples.")
 
@@ -324,10 +328,10 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         chosen = self.chosen
         if chosen is None and typed:
             # The typed name is one of the matches (ignoring case): that is the record meant.
-            chosen = next((m for m in self.matches if m.name.casefold() == typed.casefold()), None)
+            chosen = next((m for m in self.matches if printable(m.name).casefold() == typed.casefold()), None)
         if not self.create_new and chosen is None and not typed:
             self.show_message(
-                f"Type the name of the Dataverse record to couple {self.preview.bc_description} with, "
+                f"Type the name of the Dataverse record to couple {shorten(self.preview.bc_description)} with, "
                 "or tick Create New.",
                 error=True,
             )

@@ -15,14 +15,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import Footer, OptionList
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import OPTION_TEXT, Recommendation
+from bc_tui.domain.text import shorten
 from bc_tui.sync.preview import FieldRow
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal
 
 
 class DirectionDialog(ModalScreen[SyncDirection | None]):
@@ -53,15 +55,15 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
     def compose(self) -> ComposeResult:
         advice = self.recommendation
         with Vertical(id="direction-dialog", classes="dialog-panel"):
-            yield Static(self.dialog_title, classes="dialog-title", markup=False)
-            yield Static(advice.question, id="direction-question", markup=False)
+            yield Literal(self.dialog_title, classes="dialog-title")
+            yield Literal(advice.question, id="direction-question")
             yield OptionList(*self._options(), id="direction-options")
             if advice.warning:
-                yield Static(advice.warning, id="direction-warning", classes="dialog-warning", markup=False)
+                yield Literal(advice.warning, id="direction-warning", classes="dialog-warning")
             details = self._details()
             if details.plain:
                 with VerticalScroll(id="direction-details"):
-                    yield Static(details, id="direction-reasons")
+                    yield Literal(details, id="direction-reasons")
         yield Footer()
 
     def _options(self) -> list[Option]:
@@ -80,7 +82,7 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         if advice.reasons:
             text.append("Why\n", style="bold")
             for reason in advice.reasons:
-                text.append(f"• {reason}\n")
+                text.append(f"• {shorten(reason)}\n")
         if advice.conflicts:
             text.append("Conflicting fields\n", style="bold")
             for label in advice.conflicts:
@@ -89,11 +91,11 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
                     text.append(f"• {label}\n")
                     continue
                 text.append(
-                    f"• {label}: Business Central {show_value(row.bc_now)!r} · Dataverse "
-                    f"{show_value(row.dataverse_now)!r}"
+                    f"• {label}: Business Central {shorten(show_value(row.bc_now))!r} · Dataverse "
+                    f"{shorten(show_value(row.dataverse_now))!r}"
                 )
                 if row.has_history:
-                    text.append(f" · last synchronized {show_value(row.last_synced)!r}")
+                    text.append(f" · last synchronized {shorten(show_value(row.last_synced))!r}")
                 text.append("\n")
         text.rstrip()
         return text

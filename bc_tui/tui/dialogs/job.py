@@ -20,11 +20,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from bc_tui.domain.text import shorten
 from bc_tui.store import jobs as job_log
 from bc_tui.store.jobs import COUNTERS, JobStatus
 from bc_tui.sync.errors import plain
 from bc_tui.sync.progress import JobSummary, Progress, ProgressCallback
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal
 
 Job = Callable[[ProgressCallback], Awaitable[JobSummary]]
 """A job as `run_job` takes it: an engine call given the progress callback."""
@@ -98,12 +100,12 @@ class JobScreen(ModalScreen[JobSummary | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="job-dialog"):
-            yield Static(self.job_title, id="job-title", markup=False)
+            yield Literal(self.job_title, id="job-title")
             yield ProgressBar(id="job-progress", show_eta=False)
-            yield Static("Starting…", id="job-counts", markup=False)
-            yield Static("", id="job-current", markup=False)
-            yield Static("", id="job-summary", markup=False)
-            yield Static("esc cancels the job", id="job-hint", markup=False)
+            yield Literal("Starting…", id="job-counts")
+            yield Literal("", id="job-current")
+            yield Literal("", id="job-summary")
+            yield Literal("esc cancels the job", id="job-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -184,7 +186,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
         self.query_one("#job-counts", Static).update(
             f"{progress.done:,}{of} records · {progress.failed:,} failed · {progress.skipped:,} skipped"
         )
-        self.query_one("#job-current", Static).update(progress.current or "")
+        self.query_one("#job-current", Static).update(shorten(progress.current or ""))
 
     def _show_end(self) -> None:
         summary, progress = self.summary, self._latest

@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 from bc_tui.domain.mappings import FieldMapping, SyncDirection, TableMapping
 from bc_tui.domain.matching import MatchCriterion, match_criteria, no_criteria_message
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal, literal, notify
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -114,28 +115,26 @@ class MatchDialog(ModalScreen[MatchRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="match-dialog"):
-            yield Static(f"Match-Based Coupling · {self.mapping.name}", id="match-title", markup=False)
-            yield Static(
+            yield Literal(f"Match-Based Coupling · {self.mapping.name}", id="match-title")
+            yield Literal(
                 "Uncoupled Business Central records are coupled to the one uncoupled Dataverse record whose "
                 "ticked fields match. Lower priority numbers are tried first; fields of one priority must "
                 "all match.",
                 id="match-intro",
-                markup=False,
             )
             with Vertical(id="match-options"):
-                yield Static("", id="match-sync-after", classes="match-option", markup=False)
-                yield Static("", id="match-create-new", classes="match-option", markup=False)
+                yield Literal("", id="match-sync-after", classes="match-option")
+                yield Literal("", id="match-create-new", classes="match-option")
             yield DataTable(id="match-grid", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="match-error", classes="-empty", markup=False)
+            yield Literal("", id="match-error", classes="-empty")
             with Horizontal(id="match-buttons"):
                 yield Button("Run", id="match-run-button", variant="primary")
                 yield Button("Reset criteria", id="match-reset-button")
                 yield Button("Cancel", id="match-cancel-button")
-            yield Static(
+            yield Literal(
                 "space match · c case-sensitive · +/- priority · s sync after · n create new · "
                 "r reset · enter run · esc cancel",
                 id="match-hint",
-                markup=False,
             )
         yield Footer()
 
@@ -155,11 +154,11 @@ class MatchDialog(ModalScreen[MatchRequest | None]):
 
     def _cells(self, row: _Row) -> tuple[Text, ...]:
         return (
-            Text(row.field.label),
-            Text(row.field.dataverse_field),
+            literal(row.field.label),
+            literal(row.field.dataverse_field),
             _box(row.match),
             _box(row.case_sensitive),
-            Text(str(row.priority) if row.match else ""),
+            literal(str(row.priority) if row.match else ""),
         )
 
     def _redraw_row(self, index: int) -> None:
@@ -270,7 +269,7 @@ async def match_flow(app: "App", mapping_name: str) -> "JobSummary | None":
     try:
         mapping = session.mapping(mapping_name)
     except SyncError as error:
-        app.notify(str(error), severity="error")
+        notify(app, str(error), severity="error")
         return None
     request = await app.push_screen_wait(MatchDialog(mapping))
     if request is None:

@@ -22,8 +22,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.diff import FieldState
+from bc_tui.domain.text import shorten
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal, literal, notify
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow
@@ -85,11 +87,11 @@ class CardScreen(Screen[bool]):
         with Horizontal(id="card-records"):
             with Vertical(id="card-bc", classes="card-side") as bc:
                 bc.border_title = "Business Central"
-                yield Static("Loading…", id="card-bc-name", markup=False)
+                yield Literal("Loading…", id="card-bc-name", limit=None)  # full names
             with Vertical(id="card-dataverse", classes="card-side") as dataverse:
                 dataverse.border_title = "Dataverse"
-                yield Static("", id="card-dataverse-name", markup=False)
-        yield Static("", id="card-summary", markup=False)
+                yield Literal("", id="card-dataverse-name", limit=None)
+        yield Literal("", id="card-summary")
         yield DataTable(id="card-fields", cursor_type="row", zebra_stripes=False)
         yield Static("", id="card-legend")
         yield Footer()
@@ -185,8 +187,8 @@ class CardScreen(Screen[bool]):
         else:
             for bc_row in self._bc_rows:
                 table.add_row(
-                    Text(bc_row.label), Text(show_value(bc_row.bc_value)), Text(arrow(bc_row.direction)),
-                    Text(""), Text(""), Text(""), key=bc_row.label,
+                    literal(bc_row.label), literal(show_value(bc_row.bc_value)), literal(arrow(bc_row.direction)),
+                    literal(""), literal(""), literal(""), key=bc_row.label,
                 )
         self.query_one("#card-legend", Static).update(self._legend(styles))
 
@@ -194,14 +196,15 @@ class CardScreen(Screen[bool]):
         if preview.problem:
             return preview.problem
         if not preview.coupled:
-            return f"{preview.record[:1].upper()}{preview.record[1:]} is not coupled to Dataverse; press c to set up a coupling."
+            record = shorten(preview.record)  # the sentence must still end with what to do
+            return f"{record[:1].upper()}{record[1:]} is not coupled to Dataverse; press c to set up a coupling."
         advice = preview.recommendation
         if advice is None:
             return ""
         changed = [row for row in preview.fields if row.state is not FieldState.UNCHANGED]
         if not changed:
             return "Both records agree with the last synchronization; nothing to synchronize."
-        text = " ".join(advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
+        text = " ".join(shorten(reason) for reason in advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
         return f"{text} Press s to synchronize."
 
     def _field_cells(self, row: "FieldRow", styles: dict[FieldState, Style]) -> list[Text]:
@@ -217,12 +220,12 @@ class CardScreen(Screen[bool]):
             else:
                 last = show_value(row.last_synced)
         return [
-            Text(row.label, style=Style(bold=True) if style else ""),
-            Text(show_value(row.bc_now), style=bc_style or ""),
-            Text(row.arrow),
-            Text(show_value(row.dataverse_now), style=dv_style or ""),
-            Text(STATE_LABELS[row.state], style=style or ""),
-            Text(last, style="italic"),
+            literal(row.label, style=Style(bold=True) if style else ""),
+            literal(show_value(row.bc_now), style=bc_style or ""),
+            literal(row.arrow),
+            literal(show_value(row.dataverse_now), style=dv_style or ""),
+            literal(STATE_LABELS[row.state], style=style or ""),
+            literal(last, style="italic"),
         ]
 
     def _legend(self, styles: dict[FieldState, Style]) -> Text:
@@ -274,7 +277,7 @@ class CardScreen(Screen[bool]):
         try:
             from bc_tui.tui.screens.log import LogScreen
         except ImportError:
-            self.notify("The synchronization log is not available in this build.", severity="error")
+            notify(self, "The synchronization log is not available in this build.", severity="error")
             return
         record = self.preview.record if self.preview is not None else None
         self.app.push_screen(LogScreen(bc_id=self.bc_id, record_name=record))

@@ -21,10 +21,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.text import shorten
 from bc_tui.sync.errors import plain
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import ProblemKind, ProblemRow
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.screens.log import local_time
 
 if TYPE_CHECKING:
@@ -70,10 +72,10 @@ class ErrorsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
         title = "Coupled data synchronization errors"
-        yield Static(f"{title} · {self.mapping_name}" if self.mapping_name else title, id="errors-title", markup=False)
+        yield Literal(f"{title} · {self.mapping_name}" if self.mapping_name else title, id="errors-title")
         yield DataTable(id="errors-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="errors-detail", markup=False)
-        yield Static("Reading the couplings that need attention…", id="errors-message", markup=False)
+        yield Literal("", id="errors-detail")
+        yield Literal("Reading the couplings that need attention…", id="errors-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -132,17 +134,17 @@ class ErrorsScreen(Screen[None]):
     def _cells(self, row: ProblemRow) -> tuple[Text, ...]:
         description = row.description + (" (deleted)" if row.record_exists is False else "")
         coupled_to = row.coupled_to + (" (deleted)" if row.coupled_record_exists is False else "")
-        kind = Text(str(row.kind))
+        kind = literal(str(row.kind))
         if row.kind is ProblemKind.BROKEN:
             kind.stylize("bold")
         return (
-            Text(MARK if row.coupling_id in self.marked else " "),
-            Text(row.mapping),
+            literal(MARK if row.coupling_id in self.marked else " "),
+            literal(row.mapping),
             kind,
-            Text(description),
-            Text(coupled_to),
-            Text(row.error),
-            Text(local_time(row.failed_on)),
+            literal(description),
+            literal(coupled_to),
+            literal(row.error),
+            literal(local_time(row.failed_on)),
         )
 
     def _count_text(self) -> str:
@@ -343,7 +345,7 @@ class ErrorsScreen(Screen[None]):
         if not broken:
             self._say("Only the surviving record of a broken coupling can be deleted here; both records still exist.")
             return
-        names = ", ".join(row.description if row.record_exists else row.coupled_to for row in broken[:3])
+        names = ", ".join(shorten(row.description if row.record_exists else row.coupled_to) for row in broken[:3])
         more = f" and {len(broken) - 3} more" if len(broken) > 3 else ""
         sure = await self.app.push_screen_wait(
             ConfirmDialog(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Sequence
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -11,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from bc_tui.tui.bindings import BindingEntry
+from bc_tui.domain.text import printable
+from bc_tui.tui.shown import Literal
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,10 +31,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-dialog"):
             yield Static("Keys", id="help-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Static(
+            yield Literal(
                 "esc closes · keys can be remapped in the [keys] table of the config file",
                 id="help-hint",
-                markup=False,
             )
 
     def on_mount(self) -> None:
@@ -39,5 +41,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("Keys", "Action", "Where", "Binding id")
         # The list's keys first, then the screen's, then the app's: nearest first, as they apply.
         for entry in self._entries:
-            table.add_row(entry.keys_text, entry.description, entry.where, entry.binding_id or "")
+            # DataTable reads a plain string as markup, and keys come from the config's [keys]
+            # table: escaped (and printable), each cell reads literally.
+            table.add_row(*(escape(printable(value)) for value in (entry.keys_text, entry.description, entry.where, entry.binding_id or "")))
         table.focus()

@@ -19,10 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from bc_tui.domain.text import shorten
 from bc_tui.store import jobs as job_log
 from bc_tui.store.interrupted import mark_interrupted_jobs
 from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus, JobType
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.shown import Literal, literal, sentence
 
 JOB_TYPE_TEXT = {
     JobType.SYNCHRONIZATION: "Synchronization",
@@ -110,16 +112,16 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Static(self._title(), id="log-title", markup=False)
+        yield Literal(self._title(), id="log-title")
         yield DataTable(id="log-jobs", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="log-errors-title", markup=False)
+        yield Literal("", id="log-errors-title")
         yield DataTable(id="log-errors", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="log-message", markup=False)
+        yield Literal("", id="log-message")
         yield Footer()
 
     def _title(self) -> str:
         if self.bc_id:
-            return f"Synchronization log of {self.record_name or self.bc_id}"
+            return f"Synchronization log of {shorten(self.record_name or self.bc_id)}"
         return "Synchronization log"
 
     def on_mount(self) -> None:
@@ -200,18 +202,18 @@ class LogScreen(Screen[None]):
 
     @staticmethod
     def _job_cells(job: JobRecord) -> tuple[Text, ...]:
-        status = Text(str(job.status))
+        status = literal(str(job.status))
         if job.status is JobStatus.CANCELLED:
             status.stylize("italic")
         elif job.status in (JobStatus.CRASHED, JobStatus.INTERRUPTED):
             status.stylize("bold")
-        counters = [Text(f"{getattr(job, name):,}" if getattr(job, name) else "·", justify="right") for name in COUNTERS]
+        counters = [literal(f"{getattr(job, name):,}" if getattr(job, name) else "·", justify="right") for name in COUNTERS]
         return (
-            Text(local_time(job.started_at)),
-            Text(duration_text(job.duration), justify="right"),
-            Text(JOB_TYPE_TEXT.get(job.type, str(job.type))),
-            Text(job.mapping or ""),
-            Text(DIRECTION_TEXT.get(job.direction or "", job.direction or "")),
+            literal(local_time(job.started_at)),
+            literal(duration_text(job.duration), justify="right"),
+            literal(JOB_TYPE_TEXT.get(job.type, str(job.type))),
+            literal(job.mapping or ""),
+            literal(DIRECTION_TEXT.get(job.direction or "", job.direction or "")),
             status,
             *counters,
         )
@@ -232,10 +234,10 @@ class LogScreen(Screen[None]):
         table.clear()
         for error in errors:
             table.add_row(
-                Text(local_time(error.created_at, seconds=True)),
-                Text(error.source_description),
-                Text(error.destination_description),
-                Text(error.message),
+                literal(local_time(error.created_at, seconds=True)),
+                literal(error.source_description),
+                literal(error.destination_description),
+                literal(sentence(error.message)),  # an auto-width column: the table does not cut it
                 key=str(error.id),
             )
         count = len(errors)

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
+from bc_tui.tui.shown import Literal, label
 
 if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
@@ -67,11 +68,11 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Static("", id="connection-banner", markup=False)
+        yield Literal("", id="connection-banner")
         with TabbedContent(id="tables"):
             for tab_id, source in self._sources.items():
                 title = self._titles.get(tab_id, tab_id.replace("-", " ").capitalize())
-                with TabPane(title, id=tab_id):
+                with TabPane(label(title), id=tab_id):  # a title may come from config
                     yield RecordList(source, id=f"{tab_id}-list")
         yield Input(placeholder="Filter: name or number starts with, or e-mail contains … "
                     "(enter applies, escape clears)", id="filter-input")

@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from bc_tui.domain.text import printable
 from bc_tui.tui.marks import Marks, MarkSelection
 from bc_tui.tui.sources import PageSource, Row
 
@@ -45,8 +46,13 @@ def _parse_style(style: str) -> Style:
 
 
 def _fit(text: str, width: int) -> str:
-    """``text`` cut or padded to exactly ``width`` cells (an ellipsis shows a cut)."""
-    text = text.replace("\n", " ")
+    """``text`` cut or padded to exactly ``width`` cells (an ellipsis shows a cut).
+
+    Every cell and title is drawn through here, so this is where data becomes printable: a
+    record's name is written to the terminal as segments, and an ESC in it would reach the
+    terminal raw (see docs/showing-data.md).
+    """
+    text = printable(text.replace("\n", " "))
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + PLACEHOLDER

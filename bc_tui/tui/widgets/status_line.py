@@ -7,6 +7,8 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from bc_tui.tui.shown import Literal
+
 
 class StatusLine(Horizontal):
     """One line: "N marked" on the left (always shown), a message on the right of it."""
@@ -29,7 +31,8 @@ class StatusLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._marks_text(), id="status-marks", markup=False)
-        yield Static("", id="status-message", markup=False)
+        # Messages embed record names and service errors: shown literally, shortened.
+        yield Literal("", id="status-message")
 
     def _marks_text(self) -> str:
         return f"{self.marked_count:,} marked"
