@@ -15,17 +15,23 @@ from collections.abc import Callable
 
 import peewee
 
-from bc_tui.store.database import location
+from bc_tui.store.database import location, write_transaction
 from bc_tui.store.errors import StoreError
-from bc_tui.store.models import ALL_MODELS, SchemaVersion
+from bc_tui.store.models import ALL_MODELS, CouplingClaim, SchemaVersion
 
 
 def _step_1_create_everything(db: peewee.Database) -> None:
     """Create the couplings, intents, jobs, job errors, mappings and watermarks tables."""
-    db.create_tables([model for model in ALL_MODELS if model is not SchemaVersion], safe=True)
+    later = (SchemaVersion, CouplingClaim)  # made by migrate() itself / by a later step
+    db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
 
 
-STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything,)
+def _step_add_coupling_claims(db: peewee.Database) -> None:
+    """Create the coupling_claims table: which job is synchronizing which coupling right now."""
+    db.create_tables([CouplingClaim], safe=True)
+
+
+STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything, _step_add_coupling_claims)
 SCHEMA_VERSION = len(STEPS)
 
 
@@ -50,7 +56,7 @@ def migrate(db: peewee.Database) -> int:
         _refuse_newer(db, version)
         for number in range(version + 1, SCHEMA_VERSION + 1):
             try:
-                with db.atomic():
+                with write_transaction(db):
                     if SchemaVersion.get_or_none(SchemaVersion.version == number) is not None:
                         continue
                     STEPS[number - 1](db)
