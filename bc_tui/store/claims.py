@@ -59,7 +59,9 @@ def claim(job_id: int, coupling_ids: Iterable[int]) -> ClaimOutcome:
     Couplings the job already holds stay claimed. Returns the claimed ids and, for the rest, the
     job holding each. One upsert and one read per few hundred couplings, in one transaction.
     """
-    wanted = list(dict.fromkeys(coupling_ids))
+    # Always in id order: two PostgreSQL transactions upserting overlapping keys in different
+    # orders could deadlock on each other's row locks.
+    wanted = sorted(set(coupling_ids))
     claimed: set[int] = set()
     held: dict[int, Holder] = {}
     if not wanted:
