@@ -10,10 +10,11 @@ from typing import Any
 import peewee
 import pytest
 
-from bc_tui.store import couplings, database
+from bc_tui.store import couplings, database, mapping_store
 from bc_tui.store.couplings import Side
 from bc_tui.store.errors import BcRecordAlreadyCoupledError
-from bc_tui.store.models import Coupling, CreateIntent
+from bc_tui.store.migrations import migrate
+from bc_tui.store.models import Coupling, CreateIntent, TableMappingRow
 
 RACERS = 4
 ROUNDS = 25
@@ -81,3 +82,22 @@ def test_two_jobs_beginning_the_same_create_intent_share_it(store: peewee.Databa
         assert all(isinstance(o, couplings.CreateIntentRecord) for o in outcomes), outcomes
         assert len({(o.id, o.planned_id) for o in outcomes}) == 1  # everyone reuses the first plan
     assert CreateIntent.select().count() == ROUNDS
+
+
+@pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
+def test_processes_starting_at_once_on_a_new_database_seed_the_table_mappings_once(empty_db: peewee.Database) -> None:
+    migrate(empty_db)
+    outcomes = race(lambda racer: mapping_store.ensure_table_mappings())
+    assert all(isinstance(o, tuple) and o for o in outcomes), outcomes
+    assert TableMappingRow.select().count() == len(outcomes[0])
+
+
+def test_starting_with_the_same_config_overrides_again_rewrites_nothing(store: peewee.Database) -> None:
+    overrides = {"CUSTOMER": {"direction": "to-dataverse"}}
+    first = mapping_store.apply_overrides(overrides)
+    rows = sorted((row.id, row.name) for row in TableMappingRow.select())
+
+    again = mapping_store.apply_overrides(overrides)  # the next bc-tui start, same config
+
+    assert again == first
+    assert sorted((row.id, row.name) for row in TableMappingRow.select()) == rows  # not deleted and re-inserted
