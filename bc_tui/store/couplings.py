@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 
@@ -25,6 +25,8 @@ from bc_tui.store.errors import (
 )
 from bc_tui.store.fields import utc_now
 from bc_tui.store.models import Coupling, CreateIntent
+
+_T = TypeVar("_T")
 
 # Ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
 CHUNK_SIZE = 500
@@ -257,6 +259,12 @@ def couple(
     sync state.
     """
     bc_id, dataverse_id = normalize_id(bc_id), normalize_id(dataverse_id)
+    return _again_after_race(lambda: _couple(mapping, bc_id, dataverse_id, bc_number, display_name, replace))
+
+
+def _couple(
+    mapping: str, bc_id: str, dataverse_id: str, bc_number: str | None, display_name: str | None, replace: bool
+) -> CouplingRecord:
     with atomic():
         holders = [
             _record(row)
@@ -290,6 +298,10 @@ def couple_many(mapping: str, pairs: Iterable[tuple[str, str]]) -> list[Coupling
     refused — also when two pairs of the same call claim one record. A few queries per 500 pairs.
     """
     wanted = [(normalize_id(bc), normalize_id(dv)) for bc, dv in pairs]
+    return _again_after_race(lambda: _couple_many(mapping, wanted))
+
+
+def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRecord | CouplingError]:
     with atomic():
         by_bc = couplings_by_bc_id(mapping, [bc for bc, _ in wanted])
         by_dataverse = couplings_by_dataverse_id(mapping, [dv for _, dv in wanted])
@@ -513,14 +525,18 @@ def begin_create_intent(
     """
     source_id = normalize_id(source_id)
     side = Side(source_side).value
-    with atomic():
-        existing = _intent_row(mapping, side, source_id)
-        if existing is not None:
-            return _intent(existing)
-        row = CreateIntent.create(
-            mapping=mapping, source_side=side, source_id=source_id, planned_id=planned_id, job_id=job_id
-        )
-    return _intent(row)
+
+    def begin() -> CreateIntentRecord:
+        with atomic():
+            existing = _intent_row(mapping, side, source_id)
+            if existing is not None:
+                return _intent(existing)
+            row = CreateIntent.create(
+                mapping=mapping, source_side=side, source_id=source_id, planned_id=planned_id, job_id=job_id
+            )
+        return _intent(row)
+
+    return _again_after_race(begin)
 
 
 def mark_intent_created(intent_id: int, destination_id: str) -> CreateIntentRecord:
@@ -759,6 +775,17 @@ def _update_ids(ids: Sequence[int], **changes: Any) -> int:
     for chunk in _chunks(ids):
         count += Coupling.update(updated_at=utc_now(), **changes).where(Coupling.id.in_(chunk)).execute()
     return count
+
+
+def _again_after_race(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (a read-check-insert transaction); run it once more when the insert hit a
+    unique key another process inserted at the same moment. On PostgreSQL both transactions can
+    pass the check before either inserts; the second run sees the other's row and answers as if
+    it had come first (SQLite's write lock serializes the two, so there it never happens)."""
+    try:
+        return work()
+    except peewee.IntegrityError:
+        return work()
 
 
 def _intent_row(mapping: str, side: str, source_id: str) -> CreateIntent | None:

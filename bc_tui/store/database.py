@@ -19,12 +19,24 @@ from bc_tui.store.errors import StoreError
 
 database_proxy = peewee.DatabaseProxy()
 
+#: How long a SQLite writer waits for another process's write transaction before giving up.
+#: Every transaction of bc-tui is short (one chunk of results, no network call inside), so a
+#: wait is normally milliseconds; the margin covers a slow disk or a checkpoint while the TUI,
+#: a cron job and a colleague's job all write. Waiting is harmless, failing loses a job.
+BUSY_TIMEOUT_SECONDS = 30
+
 SQLITE_PRAGMAS: dict[str, object] = {
     "journal_mode": "wal",  # readers do not block the writer (the TUI reads while a job writes)
     "foreign_keys": 1,
-    "busy_timeout": 5000,
+    "busy_timeout": BUSY_TIMEOUT_SECONDS * 1000,
     "synchronous": "normal",  # safe with WAL, and far faster for 10,000 small writes
 }
+
+#: SQLite write transactions take the write lock at BEGIN. A deferred transaction that reads
+#: first and writes later cannot wait for the lock (in WAL mode SQLite answers "database is
+#: locked" at once when another process committed since the read), so it would fail well inside
+#: the busy timeout; BEGIN IMMEDIATE waits for the lock like any single statement does.
+SQLITE_LOCK_TYPE = "IMMEDIATE"
 
 _CONFIG_HINT = "Check database_url in your config."
 
@@ -79,8 +91,19 @@ def close() -> None:
 
 
 def atomic() -> AbstractContextManager[object]:
-    """A transaction (or a savepoint when nested) on the bound database."""
-    return database_proxy.atomic()
+    """A write transaction (or a savepoint when nested) on the bound database.
+
+    On SQLite the outermost one begins with ``BEGIN IMMEDIATE``: it waits (up to the busy
+    timeout) for other processes' writers, then cannot fail for lack of the lock later on.
+    """
+    return write_transaction(database_proxy.obj) if database_proxy.obj is not None else database_proxy.atomic()
+
+
+def write_transaction(db: peewee.Database) -> AbstractContextManager[object]:
+    """``db.atomic()`` that takes SQLite's write lock up front (see :data:`SQLITE_LOCK_TYPE`)."""
+    if isinstance(db, peewee.SqliteDatabase):
+        return db.atomic(lock_type=SQLITE_LOCK_TYPE)
+    return db.atomic()
 
 
 def is_sqlite() -> bool:
@@ -123,7 +146,7 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
             f"Cannot open the coupling database at {file}: cannot create the folder "
             f"{file.parent} ({error.strerror or error}). {_CONFIG_HINT}"
         ) from None
-    return peewee.SqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=5)
+    return peewee.SqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
 
 
 def _postgresql(url: str) -> peewee.PostgresqlDatabase:

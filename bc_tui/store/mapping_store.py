@@ -11,6 +11,8 @@ from enum import Enum
 from collections.abc import Iterable
 from typing import Any
 
+import peewee
+
 from bc_tui.domain.mappings import (
     Condition,
     ConflictResolution,
@@ -67,9 +69,12 @@ def save_table_mappings(mappings: Iterable[TableMapping]) -> None:
 
 def ensure_table_mappings(defaults: Iterable[TableMapping] | None = None) -> tuple[TableMapping, ...]:
     """Seed the table mappings from ``defaults`` (the domain's) when none are stored; return them."""
-    with atomic():
-        if not TableMappingRow.select().exists():
-            save_table_mappings(_defaults() if defaults is None else defaults)
+    try:
+        with atomic():
+            if not TableMappingRow.select().exists():
+                save_table_mappings(_defaults() if defaults is None else defaults)
+    except peewee.IntegrityError:
+        pass  # another process seeded them at the same moment (PostgreSQL): use theirs
     return load_table_mappings()
 
 
@@ -86,8 +91,12 @@ def apply_overrides(overrides: dict[str, Any]) -> tuple[TableMapping, ...]:
     fields are named by label (e.g. "Phone No.") or BC API field (e.g. "phoneNumber").
     Raises :class:`MappingOverrideError` with one plain sentence; nothing is stored then.
     """
-    merged = merge_overrides(load_table_mappings(), overrides)
-    save_table_mappings(merged)
+    current = load_table_mappings()
+    merged = tuple(merge_overrides(current, overrides))
+    if merged != current:
+        # Only a changed config rewrites the rows: every bc-tui start applies the overrides, and
+        # a rewrite while another process reads the mappings would hand it a half-written set.
+        save_table_mappings(merged)
     return load_table_mappings()
 
 

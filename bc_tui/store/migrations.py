@@ -17,10 +17,10 @@ import peewee
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as apply_operations
 
-from bc_tui.store.database import location
+from bc_tui.store.database import location, write_transaction
 from bc_tui.store.errors import StoreError
 from bc_tui.store.fields import UTCDateTimeField, utc_now
-from bc_tui.store.models import ALL_MODELS, BaseModel, SchemaVersion, SyncJob
+from bc_tui.store.models import ALL_MODELS, BaseModel, CouplingClaim, SchemaVersion, SyncJob
 
 
 class _SyncJobSchema1(BaseModel):
@@ -52,7 +52,8 @@ def _step_1_create_everything(db: peewee.Database) -> None:
     with db.bind_ctx([_SyncJobSchema1]):
         # First: job_errors refers to it, and PostgreSQL wants the referenced table to exist.
         db.create_tables([_SyncJobSchema1], safe=True)
-    db.create_tables([model for model in ALL_MODELS if model not in (SchemaVersion, SyncJob)], safe=True)
+    later = (SchemaVersion, SyncJob, CouplingClaim)  # made by migrate() itself / by a later step
+    db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
 
 
 #: The columns step 2 adds to ``sync_jobs``: who runs a job and its last sign of life.
@@ -72,7 +73,16 @@ def _step_2_job_process_and_heartbeat(db: peewee.Database) -> None:
     )
 
 
-STEPS: tuple[Callable[[peewee.Database], None], ...] = (_step_1_create_everything, _step_2_job_process_and_heartbeat)
+def _step_3_coupling_claims(db: peewee.Database) -> None:
+    """Create the coupling_claims table: which job is synchronizing which coupling right now."""
+    db.create_tables([CouplingClaim], safe=True)
+
+
+STEPS: tuple[Callable[[peewee.Database], None], ...] = (
+    _step_1_create_everything,
+    _step_2_job_process_and_heartbeat,
+    _step_3_coupling_claims,
+)
 SCHEMA_VERSION = len(STEPS)
 
 
@@ -97,7 +107,7 @@ def migrate(db: peewee.Database) -> int:
         _refuse_newer(db, version)
         for number in range(version + 1, SCHEMA_VERSION + 1):
             try:
-                with db.atomic():
+                with write_transaction(db):
                     if SchemaVersion.get_or_none(SchemaVersion.version == number) is not None:
                         continue
                     STEPS[number - 1](db)

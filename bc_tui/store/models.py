@@ -192,6 +192,21 @@ class SyncWatermark(BaseModel):
         indexes = ((("mapping", "side"), True),)
 
 
+class CouplingClaim(BaseModel):
+    """A coupling being synchronized by a job right now: other jobs leave it alone meanwhile.
+
+    Honoured only while its job's status is "running" (see ``store.claims``), so a claim left by
+    a finished, cancelled, crashed or interrupted job never blocks anything.
+    """
+
+    coupling_id = peewee.IntegerField(primary_key=True)  # no FK: a claim may outlive its coupling
+    job_id = peewee.IntegerField(index=True)
+    claimed_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "coupling_claims"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Coupling,
@@ -201,4 +216,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     TableMappingRow,
     FieldMappingRow,
     SyncWatermark,
+    CouplingClaim,
 )

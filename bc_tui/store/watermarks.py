@@ -17,19 +17,20 @@ def get_watermark(mapping: str, side: Side) -> datetime | None:
 
 
 def advance_watermark(mapping: str, side: Side, modified_at: datetime) -> datetime:
-    """Move the watermark forward to ``modified_at`` (never back); return the stored value."""
+    """Move the watermark forward to ``modified_at`` (never back); return the stored value.
+
+    Safe with other jobs advancing the same watermark at once: the row is made if missing
+    (a second maker does nothing) and only ever updated to a later time.
+    """
     side = Side(side)
     with atomic():
-        current = get_watermark(mapping, side)
-        if current is None:
-            SyncWatermark.create(mapping=mapping, side=side.value, modified_at=modified_at)
-        elif modified_at > current:
-            SyncWatermark.update(modified_at=modified_at).where(
-                (SyncWatermark.mapping == mapping) & (SyncWatermark.side == side.value)
-            ).execute()
-        else:
-            return current
-    return modified_at
+        SyncWatermark.insert(mapping=mapping, side=side.value, modified_at=modified_at).on_conflict_ignore().execute()
+        SyncWatermark.update(modified_at=modified_at).where(
+            (SyncWatermark.mapping == mapping)
+            & (SyncWatermark.side == side.value)
+            & (SyncWatermark.modified_at < modified_at)
+        ).execute()
+        return get_watermark(mapping, side) or modified_at
 
 
 def reset_watermarks(mapping: str) -> None:

@@ -30,7 +30,9 @@ from bc_tui.domain.skipped import REPEATED_FAILURE
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, SyncResultUpdate
+from bc_tui.store.claims import Holder
 from bc_tui.store.database import atomic
+from bc_tui.sync.claiming import busy_message, run_claimed
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record, bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, to_record
@@ -374,8 +376,56 @@ async def run_pairs(
     ``many``: a run over selected records (a record whose destination changed is skipped);
     ``force``: the user chose this direction for this record (it wins, but every write is still
     guarded by the ETag that was read). Broken couplings are marked, removed or restored per the
-    mapping's Resolve Deletion Conflicts policy.
+    mapping's Resolve Deletion Conflicts policy. A coupling another running job is synchronizing
+    is waited for, and skipped (recorded as a failed try, retried by the next run) when that job
+    keeps it longer than ``claiming.CLAIM_WAIT_SECONDS``.
     """
+
+    async def process(group: list[Pair]) -> None:
+        group = await current_pairs(session, mapping, group)
+        await _run_claimed_pairs(session, mapping, direction, group, run, many=many, force=force, choices=choices)
+
+    def skip(pair: Pair, holder: Holder) -> None:
+        assert pair.coupling is not None
+        description = pair_description(mapping, pair)
+        message = busy_message(description, holder)
+        remember_failure(pair.coupling, direction, run.job_id, message, may_skip=False)
+        _record(run, Outcome.SKIPPED, message, pair, description)
+
+    await run_claimed(pairs, run, process, skip)
+
+
+async def current_pairs(session: SyncSession, mapping: TableMapping, pairs: list[Pair]) -> list[Pair]:
+    """``pairs`` as they are now: a pair whose coupling changed since it was read (another job
+    synchronized it meanwhile) is read again, both records and coupling; planning it from the
+    old ETags would report a conflict that nobody made."""
+    loaded = [p for p in pairs if p.coupling is not None]
+    if not loaded:
+        return pairs
+    now = couplings.couplings_by_bc_id(mapping.name, [p.bc_id for p in loaded])
+    stale = {p.bc_id for p in loaded if now.get(p.bc_id) != p.coupling}
+    if not stale:
+        return pairs
+    still = [now[p.bc_id] for p in loaded if p.bc_id in stale and p.bc_id in now]
+    fresh = {p.bc_id: p for p in await load_coupled_pairs(session, mapping, still)}
+    # A coupling removed meanwhile leaves an uncoupled record (planned as "not coupled").
+    return [
+        fresh.get(p.bc_id, Pair(p.bc_id, None, p.bc, None)) if p.bc_id in stale else p for p in pairs
+    ]
+
+
+async def _run_claimed_pairs(
+    session: SyncSession,
+    mapping: TableMapping,
+    direction: SyncDirection,
+    pairs: Sequence[Pair],
+    run: JobRun,
+    *,
+    many: bool,
+    force: bool,
+    choices: Mapping[str, SyncDirection] | None,
+) -> None:
+    """:func:`run_pairs` for pairs whose couplings this job has claimed."""
     queued: list[_Queued] = []
     # Unchanged records are logged in order but stored together after planning: a statement
     # and a commit per record would dominate a large run. (Should planning fail midway, only

@@ -33,7 +33,7 @@ def test_sqlite_file_gets_wal_foreign_keys_busy_timeout_and_normal_sync(tmp_path
         pragma = lambda name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
-        assert pragma("busy_timeout") == 5000
+        assert pragma("busy_timeout") == database.BUSY_TIMEOUT_SECONDS * 1000
         assert pragma("synchronous") == 1  # NORMAL
     finally:
         database.close()
