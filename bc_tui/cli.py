@@ -7,7 +7,10 @@ Heavy modules (textual, starlette, uvicorn, httpx) are imported inside the handl
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from bc_tui import __version__
@@ -82,21 +85,103 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
+def safe_streams() -> None:
+    """Make stdout and stderr replace what their encoding cannot show instead of crashing.
+
+    An ASCII-only terminal (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``) or a pipe in a C locale
+    cannot encode a customer called ``Müller``; Python's default is to raise
+    UnicodeEncodeError mid-output. A ``?`` in its place is better than a traceback. The JSON
+    output escapes non-ASCII itself on such a stream (see ``commands.common.emit``).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to print to anyway
+                pass
+
+
+def crash_log_folder() -> Path:
+    """Where the details of an unexpected error are written (``BC_TUI_DATA_DIR``/logs)."""
+    from bc_tui.config import default_data_dir
+
+    return default_data_dir() / "logs"
+
+
+def _unexpected(command: str, error: BaseException) -> int:
+    """One sentence for a bug: the command, the kind of error, and where the traceback went.
+
+    The traceback is written to a file rather than the terminal: it helps whoever fixes the
+    bug, but on the terminal it buries the one sentence a user needs (see docs/bad-input.md).
+    """
+    import datetime
+    import traceback
+
+    from bc_tui.domain.text import shorten
+
+    kind = type(error).__name__
+    details = "".join(traceback.format_exception(error))
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder = crash_log_folder()
+    path = folder / f"error-{stamp}-{os.getpid()}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as log:
+            log.write(f"bc-tui {__version__}: {command}\n{details}")
+        where = f"the details are in {path}"
+    except OSError as write_error:  # a full or read-only disk must not hide the first error
+        where = f"its details could not be written to {folder} ({write_error.strerror or type(write_error).__name__})"
+    sys.stderr.write(
+        f"bc-tui: The command '{command}' stopped on an unexpected error ({kind}: {shorten(error, 120)}); "
+        f"{where}. Run it again with BC_TUI_DEBUG=1 to see the traceback here.\n"
+    )
+    sys.stderr.flush()
+    return EXIT_USAGE
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    words = [getattr(args, "command", None), getattr(args, "sandbox_command", None)]
+    return " ".join(w for w in words if w) or "bc-tui"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``bc-tui`` console script; returns the process exit code."""
+    """Entry point of the ``bc-tui`` console script; returns the process exit code.
+
+    Exit codes: 0 done, 1 some records failed (or the job did not finish), 2 the command could
+    not do its work (bad input, unusable setup, or an unexpected error), 130 interrupted.
+    """
+    safe_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "func", None)
     if handler is None:
         if args.command is None:
-            return _no_command(parser)
-        # A command group given without its subcommand, e.g. plain `bc-tui sandbox`.
-        parser.parse_args([args.command, "--help"])
-        return EXIT_USAGE
+            handler = lambda _args: _no_command(parser)  # noqa: E731
+        else:
+            # A command group given without its subcommand, e.g. plain `bc-tui sandbox`.
+            parser.parse_args([args.command, "--help"])
+            return EXIT_USAGE
     try:
         return int(handler(args) or EXIT_OK)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`bc-tui log | head`): stop quietly, as other command-line tools do.
+        _silence_stdout()
+        return EXIT_FAILURES
+    except Exception as error:
+        if os.environ.get("BC_TUI_DEBUG"):
+            raise
+        return _unexpected(_command_name(args), error)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -73,5 +73,9 @@ class ConnectionLost(Unreachable):
     """The connection broke after a write was sent: it may or may not have been saved."""
 
 
+class TimedOut(ConnectorError):
+    """The service did not finish its answer within the request deadline (not retried)."""
+
+
 class MalformedResponse(ConnectorError):
     """The service answered something that is not what its API documents."""

@@ -17,6 +17,7 @@ Retries and idempotency. A failed attempt is classified as
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import socket
 import ssl
@@ -30,6 +31,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_aft
 
 from .auth import TokenProvider
 from .credentials import ServiceCredentials, check_url
+from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -41,6 +43,7 @@ from .errors import (
     NotFound,
     ServiceError,
     Throttled,
+    TimedOut,
     Unreachable,
 )
 from .throttle import ConcurrencyLimiter, PauseGate
@@ -99,13 +102,20 @@ def error_from(
     record: str | None = None,
     operation: Operation = "read",
     headers: Mapping[str, str] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> ConnectorError:
-    """Turn an error answer (``{"error":{"code","message"}}``) into a ConnectorError."""
+    """Turn an error answer (``{"error":{"code","message"}}``) into a ConnectorError.
+
+    The service's message is quoted shortened, with control characters and ``secrets`` (and
+    anything that looks like a token) removed: a service may echo what it was sent.
+    """
     code: str | None = None
     text = ""
     if isinstance(payload, Mapping) and isinstance(payload.get("error"), Mapping):
         code = _str_or_none(payload["error"].get("code"))
-        text = str(payload["error"].get("message") or "").strip()
+        if code is not None:
+            code = server_words(code, secrets, limit=60)
+        text = server_words(payload["error"].get("message"), secrets).strip()
     said = f": {text.rstrip('.')}" if text else ""
     what = record or "the record"
     if status == 401:
@@ -226,19 +236,26 @@ class ODataService:
     max_concurrency_hint: int = 16
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = 120.0
+    #: The longest one request may take, answer included (httpx's timeout is per read only).
+    deadline_s: float = DEFAULT_DEADLINE_S
+    #: The most bytes one answer may have; a larger or endless body is cut off.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
             self.base_url += "/"
         self._base = check_url(self.base_url, what=self.name, in_process=self.transport is not None)
-        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport)
+        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport,
+                                    deadline_s=self.deadline_s)
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
         self.http = httpx.AsyncClient(
-            transport=self.transport,
+            transport=CappedTransport(
+                self.transport, limit=self.max_body_bytes,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            ),
             timeout=httpx.Timeout(self.timeout_s, connect=15.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers={"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0",
                      **self.headers},
             follow_redirects=False,
@@ -259,7 +276,8 @@ class ODataService:
         if (url.scheme, url.host, url.port) != (self._base.scheme, self._base.host, self._base.port):
             # Never send our bearer token to another host, whatever a nextLink says.
             raise MalformedResponse(
-                f"{self.name} sent a link to another host ({url.host}); check the URL in your profile."
+                f"{self.name} sent a link to another host ({server_words(url.host, limit=80)}); "
+                "check the URL in your profile."
             )
         return url
 
@@ -309,11 +327,23 @@ class ODataService:
     ) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
-            response = await self.http.request(
-                method, url, headers=all_headers, json=json, content=content
-            )
-            await response.aread()
+            async with asyncio.timeout(self.deadline_s):
+                response = await self.http.request(
+                    method, url, headers=all_headers, json=json, content=content
+                )
+                await response.aread()
             return response
+        except TimeoutError:
+            maybe = "" if operation == "read" else ", so the change may or may not have been saved"
+            raise TimedOut(
+                f"{self.name} at {url.host} did not finish answering within {self.deadline_s:g} seconds{maybe}; "
+                "try again later, or raise request_deadline_s in your config if the service is just slow."
+            ) from None
+        except BodyTooLarge:
+            raise MalformedResponse(
+                f"{self.name} at {url.host} sent an answer larger than {self.max_body_bytes:,} bytes, so "
+                f"bc-tui stopped reading it; check the {self.name} URL in your profile."
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Unreachable(
                 f"Cannot reach {url.host}: {_connect_cause(exc)}. Check the {self.name} URL in your profile "
@@ -348,7 +378,7 @@ class ODataService:
         except ValueError:
             payload = None
         raise error_from(self.name, response.status_code, payload, record=record, operation=operation,
-                         headers=response.headers)
+                         headers=response.headers, secrets=(self.credentials.client_secret,))
 
     def parse_json(self, response: httpx.Response, *, what: str) -> Any:
         """The body as JSON, or MalformedResponse."""
