@@ -94,11 +94,34 @@ def safe_streams() -> None:
     output escapes non-ASCII itself on such a stream (see ``commands.common.emit``).
     """
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        # "strict", and "surrogateescape" (Python's choice for a C locale), both raise here.
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
             try:
                 stream.reconfigure(errors="replace")
             except (ValueError, OSError):  # a closed or detached stream: nothing to print to anyway
                 pass
+
+
+def _argv_text(argv: list[str]) -> list[str] | str:
+    """The arguments as text, or one sentence when one of them is not text at all.
+
+    Under a C locale (``LC_ALL=C``) Python decodes the command line as ASCII and keeps every
+    other byte as a lone surrogate, which no later step can encode (a name typed as ``Müller``
+    would crash the request). Such an argument is decoded again as UTF-8, what terminals send
+    nowadays; if it is not UTF-8 either, the user is told which argument to retype.
+    """
+    words = []
+    for position, word in enumerate(argv, start=1):
+        if any("\udc80" <= char <= "\udcff" for char in word):
+            try:
+                word = word.encode("utf-8", "surrogateescape").decode("utf-8")
+            except UnicodeError:
+                return (
+                    f"Argument {position} of the command line is not UTF-8 text; type it again in a "
+                    "UTF-8 terminal (e.g. LANG=C.UTF-8)."
+                )
+        words.append(word)
+    return words
 
 
 def crash_log_folder() -> Path:
@@ -151,8 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     not do its work (bad input, unusable setup, or an unexpected error), 130 interrupted.
     """
     safe_streams()
+    words = _argv_text(sys.argv[1:] if argv is None else list(argv))
+    if isinstance(words, str):
+        sys.stderr.write(f"bc-tui: {words}\n")
+        return EXIT_USAGE
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     handler = getattr(args, "func", None)
     if handler is None:
         if args.command is None:

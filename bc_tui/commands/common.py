@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from bc_tui.domain.text import SENTENCE_VALUE_LIMIT, printable, shorten
 
 if TYPE_CHECKING:
     from bc_tui.config import ConnectionProfile, Settings
@@ -148,16 +151,27 @@ def _encodable(text: str, stream: TextIO) -> bool:
     return True
 
 
+#: A run of this many characters without a space is a value, not words: it is shortened.
+_LONG_VALUE = re.compile(r"\S{%d,}" % (SENTENCE_VALUE_LIMIT + 1))
+
+
+def one_line(message: str) -> str:
+    """``message`` made safe to print as one line: visible controls, long values shortened.
+
+    The places that build a sentence shorten the values they quote; this is the net under
+    them, so that a 10,000-character value in any sentence cannot flood the terminal.
+    """
+    return _LONG_VALUE.sub(lambda match: shorten(match.group()), printable(message))
+
+
 def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
     """One sentence on stderr; returns the exit code (2 unless told).
 
     Control characters in ``message`` (from a record, a file or a server) are made visible,
     so that the sentence stays one line and cannot drive the terminal.
     """
-    from bc_tui.domain.text import printable
-
     err = err or sys.stderr
-    err.write(f"bc-tui: {printable(message)}\n")
+    err.write(f"bc-tui: {one_line(message)}\n")
     err.flush()
     return code
 
@@ -290,7 +304,7 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
     if missing:
         noun = "customer" if mapping.bc_entity == "customers" else "contact"
         plural = "s" if len(missing) > 1 else ""
-        which = ", ".join(missing)
+        which = shorten(", ".join(missing))
         hint = " (contacts need --mapping CONTACT)" if mapping.bc_entity == "customers" else ""
         raise UsageError(f"Business Central has no {noun}{plural} numbered {which}{hint}; check the number{plural} and try again.")
     return [

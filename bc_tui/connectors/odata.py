@@ -117,7 +117,7 @@ def error_from(
             code = server_words(code, secrets, limit=60)
         text = server_words(payload["error"].get("message"), secrets).strip()
     said = f": {text.rstrip('.')}" if text else ""
-    what = record or "the record"
+    what = server_words(record, limit=120) if record else "the record"
     if status == 401:
         return AuthenticationFailed(
             f"{service} refused the access token{said}. Check that the app registration has access to "
