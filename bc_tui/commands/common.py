@@ -349,6 +349,9 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
 
     from bc_tui.store.database import check as check_database
 
+    if args.config is not None and not args.config.exists():
+        # A missing default config means "use the sandbox"; a missing named one is a typo.
+        raise UsageError(f"The config file {shorten(str(args.config))} does not exist; check the path given to --config.")
     settings = load_settings(args.config)
     database_url = args.database or settings.database_url or default_database_url()
     check_database(database_url)  # before the sandbox starts: a bad database writes nothing

@@ -92,10 +92,12 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
     where = redact(url) if url else "the coupling database"
     if url and urlparse(url).scheme == "sqlite":
         where = str(db_url.parse(url)["database"])
-    text = _first_line(error)
+    text = _first_line(_root_cause(error))
     lowered = text.lower()
     if "full" in lowered:
         cause, step = "the disk is full", "free some disk space and run the job again"
+    elif "disk i/o error" in lowered:
+        cause, step = "the disk refused the write (full, failing, or over a size limit)", "free some disk space and run the job again"
     elif "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
         cause, step = "it is read-only", "make the file and its folder writable and run the job again"
     elif "locked" in lowered or "busy" in lowered:
@@ -106,7 +108,7 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
         cause, step = text, "check the database and run the job again"
     return StoreError(
         f"Writing to the coupling database at {where} failed because {cause}; the step that failed "
-        f"was rolled back, so {step}."
+        f"was rolled back and what was saved before it stays consistent, so {step}."
     )
 
 
@@ -127,6 +129,24 @@ def check(url: str) -> None:
             f"The database URL {redact(url)} is not supported: use sqlite:///path or "
             f"postgresql://user:password@host:port/database. {_CONFIG_HINT}"
         )
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The database error that started it all.
+
+    When SQLite rolls a transaction back by itself (it does on "database or disk is full"),
+    the ROLLBACK that follows fails with "cannot rollback - no transaction is active", and that
+    second error would hide the first one, which is what the user needs to hear.
+    """
+    seen: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and len(seen) < 10:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    for candidate in seen:
+        if isinstance(candidate, DATABASE_ERRORS) and "cannot rollback" not in str(candidate).lower():
+            return candidate
+    return error
 
 
 def close() -> None:
