@@ -7,6 +7,7 @@ so the models are defined once whatever the backend.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,6 +17,7 @@ import peewee
 import platformdirs
 from playhouse import db_url
 
+from bc_tui.domain.text import shorten
 from bc_tui.store.errors import StoreError
 
 database_proxy = peewee.DatabaseProxy()
@@ -51,6 +53,7 @@ def connect(url: str | None = None) -> peewee.Database:
     """
     if url is None:
         url = f"sqlite:///{default_database_path()}"
+    check_url(url)
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         db = _sqlite(url)
@@ -119,15 +122,32 @@ def check(url: str) -> None:
     database path that is a folder, a read-only file or not a database is reported before
     anything is written.
     """
-    scheme = urlparse(url).scheme
-    if scheme == "sqlite":
+    check_url(url)
+    if urlparse(url).scheme == "sqlite":
         path = db_url.parse(url)["database"]
         if path != ":memory:":
             _check_sqlite_file(Path(path).expanduser())
-    elif scheme not in ("postgresql", "postgres"):
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`StoreError` when ``url`` is not a database URL bc-tui can use."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+        params = db_url.parse(url)
+    except (ValueError, TypeError) as error:
         raise StoreError(
-            f"The database URL {redact(url)} is not supported: use sqlite:///path or "
+            f"The database URL {shorten(redact(url))} is not a valid URL ({shorten(error, 80)}). {_CONFIG_HINT}"
+        ) from None
+    if parsed.scheme not in ("sqlite", "postgresql", "postgres"):
+        raise StoreError(
+            f"The database URL {shorten(redact(url))} is not supported: use sqlite:///path or "
             f"postgresql://user:password@host:port/database. {_CONFIG_HINT}"
+        )
+    if parsed.scheme == "sqlite" and (parsed.path in ("", "/") or not params.get("database")):
+        # peewee would silently open a throwaway database, and every coupling would be lost.
+        raise StoreError(
+            f"The database URL {shorten(url)} names no file; use sqlite:///path/coupling.sqlite. {_CONFIG_HINT}"
         )
 
 
@@ -177,9 +197,13 @@ def location(db: peewee.Database) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, safe to show or log."""
-    parsed = urlparse(url)
-    if not parsed.password:
+    """``url`` with any password replaced by ``***``, safe to show or log (even when malformed)."""
+    try:
+        parsed = urlparse(url)
+        password = parsed.password
+    except ValueError:  # e.g. an unclosed "[" or a port that is not a number
+        return re.sub(r"(://[^/:@]*:)[^@]*@", r"\1***@", url, count=1)
+    if not password:
         return url
     netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
     return parsed._replace(netloc=netloc).geturl()

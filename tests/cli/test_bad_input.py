@@ -206,6 +206,21 @@ def test_database_folder_is_a_file(cli: Cli, tmp_path: Path) -> None:
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("postgresql://bc:pw-1234@db.example:abc/x", ("not a valid URL", "database_url")),
+        ("postgresql://bc:pw-1234@[::1/x", ("not a valid URL",)),
+        ("mysql://bc:pw-1234@db.example/x", ("not supported", "sqlite:///path")),
+        ("sqlite://", ("names no file",)),
+    ],
+)
+def test_unusable_database_urls(cli: Cli, url: str, words: tuple[str, ...]) -> None:
+    sentence = one_sentence(cli("status", "--database", url), *words)
+    assert "pw-1234" not in sentence
+    assert not cli.data.exists()
+
+
 def test_data_folder_is_a_file(cli: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "data-file"
     blocker.write_text("x", encoding="utf-8")
