@@ -7,6 +7,7 @@ Heavy modules (textual, starlette, uvicorn, httpx) are imported inside the handl
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import sys
@@ -196,10 +197,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`bc-tui log | head`): stop quietly, as other command-line tools do.
         _silence_stdout()
         return EXIT_FAILURES
+    except OSError as error:
+        if os.environ.get("BC_TUI_DEBUG"):
+            raise
+        if error.errno not in _DISK_ERRNOS:
+            return _unexpected(_command_name(args), error)
+        # Output redirected to a full disk (or /dev/full): say so, there is no bug to log.
+        _silence_stdout()
+        sys.stderr.write(
+            f"bc-tui: The command '{_command_name(args)}' could not write its output or a file "
+            f"({error.strerror or 'write failed'}); free some disk space and run it again.\n"
+        )
+        return EXIT_USAGE
     except Exception as error:
         if os.environ.get("BC_TUI_DEBUG"):
             raise
         return _unexpected(_command_name(args), error)
+
+
+#: Errors of a full or failing disk (also what writing to /dev/full gives).
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _silence_stdout() -> None:

@@ -43,6 +43,8 @@ DEFAULT_SECRET_ENV = "BC_TUI_CLIENT_SECRET"
 #: sentence instead of hanging the command (the per-read timeout does not bound a trickle).
 DEFAULT_REQUEST_DEADLINE_S = 300.0
 REQUEST_DEADLINE_RANGE_S = (1.0, 3600.0)
+#: A config file is a few dozen lines; anything this large is the wrong file.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -145,10 +147,19 @@ def _read_config(path: Path) -> dict[str, Any]:
         return {}
     if path.is_dir():
         raise ConfigError(f"The config file {path} is a folder, not a file. Pass --config with a .toml file.")
+    if not path.is_file():
+        # A device or a pipe (/dev/zero, /dev/stdin) could be read for ever.
+        raise ConfigError(f"The config file {path} is not a regular file. Pass --config with a .toml file.")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}. Check its permissions.") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"The config file {path} is larger than {MAX_CONFIG_BYTES // 1024:,} kB, far more than any bc-tui "
+            "config; check that --config names the right file."
+        )
     try:
         # utf-8-sig: Windows editors put a byte order mark in front, which TOML does not allow.
         text = raw.decode("utf-8-sig")

@@ -142,6 +142,23 @@ def test_named_config_file_that_does_not_exist(cli: Cli, tmp_path: Path) -> None
     assert not cli.data.exists()
 
 
+def test_config_that_is_a_device_or_far_too_large(cli: Cli, tmp_path: Path) -> None:
+    one_sentence(cli("status", "--config", "/dev/zero"), "/dev/zero", "not a regular file")
+    huge = tmp_path / "huge.toml"
+    huge.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")
+    one_sentence(cli("status", "--config", str(huge)), str(huge), "larger than", "right file")
+    assert not cli.data.exists()
+
+
+def test_output_to_a_full_disk(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "bc_tui.cli", "status"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, env=cli.env, timeout=120)
+    result.stdout = ""
+    one_sentence(result, "could not write its output", "No space left on device", "free some disk space")
+    assert not (cli.data / "logs").exists()  # not a bug: no error log
+
+
 @pytest.fixture
 def coupling_db(cli: Cli, tmp_path: Path) -> Path:
     """A real coupling database holding one coupling (made by the CLI itself)."""
