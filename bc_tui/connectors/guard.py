@@ -28,7 +28,7 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 #: How many characters of a server's own words an error sentence quotes.
 SERVER_WORDS_LIMIT = 200
 
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")  # 8+: not the word "token"
 _FORM_SECRET = re.compile(r"(?i)\b((?:client_secret|access_token|refresh_token|client_assertion|password)[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@")
 
