@@ -78,6 +78,11 @@ class TokenProvider:
             assert self._token is not None
             return self._token
 
+    @property
+    def current(self) -> str | None:
+        """The cached token, if any (to keep it out of messages when a service echoes it)."""
+        return self._token
+
     def invalidate(self, rejected: str) -> None:
         """Forget ``rejected`` (a token the service answered 401 to) so the next call fetches anew.
 

@@ -18,10 +18,6 @@ Retries and idempotency. A failed attempt is classified as
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import socket
-import ssl
-import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypeVar
@@ -31,16 +27,13 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_aft
 
 from .auth import TokenProvider
 from .credentials import ServiceCredentials, check_url
+from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
 from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .errors import (
     AlreadyExists,
-    AuthenticationFailed,
-    ChangedSinceRead,
     ConnectionLost,
     ConnectorError,
-    InvalidRequest,
     MalformedResponse,
-    NotFound,
     ServiceError,
     Throttled,
     TimedOut,
@@ -49,17 +42,11 @@ from .errors import (
 from .throttle import ConcurrencyLimiter, PauseGate
 
 T = TypeVar("T")
-Operation = Literal["read", "create", "update", "delete", "batch"]
 Row = dict[str, Any]
 
-#: Error codes the services use for "a record with this key already exists".
-DUPLICATE_CODES = frozenset(
-    {
-        "Internal_EntityWithSameKeyExists",  # Business Central
-        "0x80040237",  # Dataverse: DuplicateRecord
-        "0x80060892",  # Dataverse: DuplicateRecordEntityKey
-    }
-)
+#: Re-exported: callers import these from here.
+__all__ = ["DUPLICATE_CODES", "AttemptState", "ODataService", "RetryPolicy", "Row", "error_from", "holds_values",
+           "retry_after_seconds", "with_query"]
 
 #: Statuses after which the request certainly was not processed.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
@@ -94,95 +81,6 @@ class AttemptState:
     last_error: ConnectorError | None = None
 
 
-def error_from(
-    service: str,
-    status: int,
-    payload: Any,
-    *,
-    record: str | None = None,
-    operation: Operation = "read",
-    headers: Mapping[str, str] | None = None,
-    secrets: tuple[str, ...] = (),
-) -> ConnectorError:
-    """Turn an error answer (``{"error":{"code","message"}}``) into a ConnectorError.
-
-    The service's message is quoted shortened, with control characters and ``secrets`` (and
-    anything that looks like a token) removed: a service may echo what it was sent.
-    """
-    code: str | None = None
-    text = ""
-    if isinstance(payload, Mapping) and isinstance(payload.get("error"), Mapping):
-        code = _str_or_none(payload["error"].get("code"))
-        if code is not None:
-            code = server_words(code, secrets, limit=60)
-        text = server_words(payload["error"].get("message"), secrets).strip()
-    said = f": {text.rstrip('.')}" if text else ""
-    what = server_words(record, limit=120) if record else "the record"
-    if status == 401:
-        return AuthenticationFailed(
-            f"{service} refused the access token{said}. Check that the app registration has access to "
-            "this environment.", status=status, service_code=code)
-    if status == 403:
-        return AuthenticationFailed(
-            f"{service} does not allow this{said}. Check the app registration's permissions in {service}.",
-            status=status, service_code=code)
-    if code in DUPLICATE_CODES or status == 409 or (operation == "create" and status == 412):
-        return AlreadyExists(
-            f"{service} already has {what}{said}. Use the existing record or choose another key.",
-            status=status, service_code=code)
-    if status == 404:
-        if operation == "read":
-            msg = f"{service} has no {what}{said}; it may have been deleted, reload the list."
-        else:
-            msg = f"{what[0].upper() + what[1:]} no longer exists in {service}{said}; reload the list."
-        return NotFound(msg, status=status, service_code=code)
-    if status == 412:
-        return ChangedSinceRead(
-            f"{what[0].upper() + what[1:]} was changed by someone else in {service} since it was read; "
-            "reload it and try again.", status=status, service_code=code)
-    if status == 424:
-        # Batch only: this operation was fine but was rolled back or skipped with a failed one.
-        return ConnectorError(
-            f"The {operation} of {what} in {service} was not saved because another change in the same batch "
-            "failed; fix that one and run the job again.", status=status, service_code=code)
-    if status == 429:
-        retry_after = retry_after_seconds(headers or {})
-        return Throttled(
-            f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes.",
-            retry_after=retry_after, status=status, service_code=code)
-    if status in (400, 405, 413, 414, 415, 422):
-        return InvalidRequest(
-            f"{service} rejected the request for {what}{said}. Correct the data and try again.",
-            status=status, service_code=code)
-    if status == 503:
-        return ServiceError(
-            f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes.",
-            status=status, service_code=code)
-    return ServiceError(
-        f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later.",
-        status=status, service_code=code)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent or nonsense."""
-    raw = headers.get("retry-after") or headers.get("Retry-After")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
     """Whether a failed attempt may be retried, and whether it may have committed."""
     if isinstance(exc, ConnectionLost):
@@ -194,32 +92,6 @@ def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
     if isinstance(exc, ServiceError) and exc.status in UNKNOWN_OUTCOME_STATUSES:
         return "unknown"
     return None
-
-
-def _same_value(current: Any, written: Any) -> bool:
-    """Whether a field read back holds the value we wrote (numbers by value, "" equals null)."""
-    if isinstance(current, (int, float)) and isinstance(written, (int, float)) and not isinstance(written, bool):
-        return float(current) == float(written)
-    if current in (None, "") and written in (None, ""):
-        return True
-    return bool(current == written)
-
-
-def holds_values(row: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
-    """True when ``row`` already carries every value in ``changes`` (binds checked by lookup id)."""
-    for name, value in changes.items():
-        if name.endswith("@odata.bind"):
-            nav = name.split("@", 1)[0]
-            target = str(value).rsplit("(", 1)[-1].rstrip(")").lower() if value else None
-            candidates = [f"_{nav}_value"]
-            if "_" in nav:
-                candidates.append(f"_{nav.rsplit('_', 1)[0]}_value")
-            found = next((row[c] for c in candidates if c in row), Ellipsis)
-            if found is Ellipsis or (str(found).lower() if found else None) != target:
-                return False
-        elif name not in row or not _same_value(row[name], value):
-            return False
-    return True
 
 
 @dataclass
@@ -346,7 +218,7 @@ class ODataService:
             ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Unreachable(
-                f"Cannot reach {url.host}: {_connect_cause(exc)}. Check the {self.name} URL in your profile "
+                f"Cannot reach {url.host}: {connect_cause(exc)}. Check the {self.name} URL in your profile "
                 "and your network."
             ) from None
         except httpx.TransportError as exc:
@@ -378,7 +250,8 @@ class ODataService:
         except ValueError:
             payload = None
         raise error_from(self.name, response.status_code, payload, record=record, operation=operation,
-                         headers=response.headers, secrets=(self.credentials.client_secret,))
+                         headers=response.headers,
+                         secrets=(self.credentials.client_secret, self.tokens.current or ""))
 
     def parse_json(self, response: httpx.Response, *, what: str) -> Any:
         """The body as JSON, or MalformedResponse."""
@@ -612,22 +485,3 @@ def with_query(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
         return url
     query = url.query.decode("ascii")
     return url.copy_with(query=(query + "&" + extra if query else extra).encode("ascii"))
-
-
-def _connect_cause(exc: httpx.TransportError) -> str:
-    """A few plain words for why a connection could not be opened (looking down the cause chain)."""
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return "the connection timed out"
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and len(chain) < 10:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "the connection was refused"
-    if any(isinstance(e, socket.gaierror) for e in chain):
-        return "the host name could not be resolved"
-    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        return "its TLS certificate could not be verified"
-    text = str(exc)
-    return text[0].lower() + text[1:] if text else type(exc).__name__
