@@ -346,7 +346,6 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
     with none, the embedded sandbox serves demo data on loopback for the command's lifetime.
     """
     from bc_tui.config import default_data_dir, load_settings, profile_from_sandbox_info, resolve_profile
-
     from bc_tui.store.database import check as check_database
 
     if args.config is not None and not args.config.exists():
@@ -419,9 +418,6 @@ def _configured_url(args: argparse.Namespace) -> str:
         return load_settings(args.config).database_url or default_database_url()
     except ConfigError:
         return default_database_url()
-
-
-    return emit(args, report)
 
 
 def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None) -> Callable[[argparse.Namespace], int]:

@@ -31,8 +31,15 @@ SQLITE_PRAGMAS: dict[str, object] = {
 
 _CONFIG_HINT = "Check database_url in your config."
 
-#: What a database failure in the middle of a job looks like (peewee wraps the drivers' errors).
+#: What a database failure in the middle of a job looks like (peewee wraps most of the drivers'
+#: errors; the drivers' own classes are listed for the few it lets through).
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (peewee.PeeweeException, sqlite3.Error)
+try:
+    import psycopg2
+
+    DATABASE_ERRORS += (psycopg2.Error,)
+except ImportError:  # the postgres extra is not installed
+    pass
 
 #: SQLite's first header bytes: anything else at the start of a non-empty file is not a database.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -75,6 +82,9 @@ def connect(url: str | None = None) -> peewee.Database:
     except (peewee.DatabaseError, sqlite3.Error, OSError) as error:
         db.close()
         cause = _first_line(error)
+        password = urlparse(url).password
+        if password:  # a driver may quote the connection string it was given
+            cause = cause.replace(password, "***")
         hint = _CONFIG_HINT
         if any(word in cause.lower() for word in ("malformed", "not a database", "corrupt")):
             hint = "The file is damaged: restore it from a backup or move it aside to start afresh."
@@ -97,7 +107,7 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
         where = str(db_url.parse(url)["database"])
     text = _first_line(_root_cause(error))
     lowered = text.lower()
-    if "full" in lowered:
+    if "is full" in lowered:
         cause, step = "the disk is full", "free some disk space and run the job again"
     elif "disk i/o error" in lowered:
         cause, step = "the disk refused the write (full, failing, or over a size limit)", "free some disk space and run the job again"
