@@ -25,10 +25,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, Ty
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
 from .auth import TokenProvider
 from .credentials import ServiceCredentials, check_url
-from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
-from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .errors import (
     AlreadyExists,
     ConnectionLost,
@@ -39,6 +38,7 @@ from .errors import (
     TimedOut,
     Unreachable,
 )
+from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .throttle import ConcurrencyLimiter, PauseGate
 
 T = TypeVar("T")

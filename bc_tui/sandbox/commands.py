@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -85,16 +86,24 @@ def _loopback(text: str) -> str:
     return host
 
 
+def _writable(path: Path) -> bool:
+    # The mode bits count too: root may write anywhere, but a folder marked read-only is left alone.
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
 def _folder(text: str) -> Path:
-    """A folder for the sandbox's data: it may not exist yet, but it must not be a file."""
+    """A folder for the sandbox's data: it may not exist yet, but it must not be a file, and it
+    (or the folder it will be created in) must be writable."""
     path = Path(text).expanduser()
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name a folder for the sandbox data")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise argparse.ArgumentTypeError(f"{parent} is a file, so {text} cannot be a folder")
-            break
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing} is a file, so {text} cannot be a folder")
+    if existing is not None and not _writable(existing):
+        raise argparse.ArgumentTypeError(
+            f"{existing} is read-only; make it writable or name another folder for the sandbox data"
+        )
     return path
 
 

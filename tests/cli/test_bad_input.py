@@ -247,6 +247,18 @@ def test_data_folder_is_a_file(cli: Cli, tmp_path: Path) -> None:
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
+def test_read_only_sandbox_data_folder(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        for target in (folder, folder / "sandbox"):
+            one_sentence(cli("sandbox", "edit", "--side", "bc", "--data", str(target)), str(folder), "is read-only")
+        assert files_in(folder) == []
+    finally:
+        folder.chmod(0o755)
+
+
 def _profile(path: Path, info: dict[str, Any], *, secret_env: str = "TENANT_SECRET", extra: str = "",
              token_url: str | None = None, bc_api: str | None = None) -> Path:
     origin = "/".join(info["token_url"].split("/", 3)[:3])
