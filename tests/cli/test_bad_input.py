@@ -359,9 +359,12 @@ def test_numbers_in_the_config_file(cli: Cli, tmp_path: Path, line: str, words: 
 # --- long values --------------------------------------------------------------------------------
 
 
-def test_a_10000_character_value_is_shortened(cli: Cli) -> None:
-    sentence = one_sentence(cli("sync", "7" * 10_000, "--direction", "to-dataverse"), "(10,000 characters)")
+def test_a_10000_character_value_is_shortened_and_nothing_is_written(cli: Cli, coupling_db: Path) -> None:
+    before, files = digest(coupling_db), files_in(coupling_db.parent)
+    result = cli("sync", "7" * 10_000, "--direction", "to-dataverse", "--database", f"sqlite:///{coupling_db}")
+    sentence = one_sentence(result, "(10,000 characters)", "check the number")
     assert "7" * 300 not in sentence
+    assert digest(coupling_db) == before and files_in(coupling_db.parent) == files
 
 
 def test_control_characters_in_an_echoed_value_are_made_visible(cli: Cli) -> None:
