@@ -102,9 +102,9 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
     The statement that failed was part of a transaction that the database rolled back, so the
     sentence says that nothing of the failed step was saved and what to do about the cause.
     """
-    where = redact(url) if url else "the coupling database"
+    where = f" at {redact(url)}" if url else ""
     if url and urlparse(url).scheme == "sqlite":
-        where = str(db_url.parse(url)["database"])
+        where = f" at {db_url.parse(url)['database']}"
     text = _first_line(_root_cause(error))
     lowered = text.lower()
     if "is full" in lowered:
@@ -120,7 +120,7 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
     else:
         cause, step = text, "check the database and run the job again"
     return StoreError(
-        f"Writing to the coupling database at {where} failed because {cause}; the step that failed "
+        f"Writing to the coupling database{where} failed because {cause}; the step that failed "
         f"was rolled back and what was saved before it stays consistent, so {step}."
     )
 

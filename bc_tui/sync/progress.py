@@ -16,6 +16,7 @@ from types import TracebackType
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import jobs
+from bc_tui.store.database import DATABASE_ERRORS, database_failure
 from bc_tui.store.jobs import JobStatus, JobType
 
 
@@ -142,7 +143,8 @@ class JobRun:
             status = JobStatus.CRASHED
         self._flush()
         if status is JobStatus.CRASHED and exc is not None and not self.message:
-            self.message = _first_line(exc)
+            # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
+            self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
         record = jobs.finish_job(self.job_id, status, self.message or None)
         self._summary = JobSummary(
             job_id=self.job_id,

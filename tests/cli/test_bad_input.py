@@ -299,6 +299,9 @@ def test_disk_full_during_a_job_is_one_sentence_and_leaves_the_database_consiste
     with sqlite3.connect(database) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         couplings = check.execute("SELECT count(*) FROM couplings").fetchone()[0]
+        (status, message), = check.execute("SELECT status, message FROM sync_jobs").fetchall()
+    # The job log names the first cause, not the failed ROLLBACK that SQLite's own rollback causes.
+    assert status == "crashed" and "disk" in message and "rollback" not in message.lower()
     # What was committed before the disk filled up is still there and usable.
     listed = cli("errors", "--config", str(config), "--database", url, env=env)
     assert listed.returncode == 0, listed.stderr
