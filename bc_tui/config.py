@@ -129,7 +129,10 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             raise ConfigError(f"In {path}, '{section}' must be a table ([{section}]).")
     for key in ("database_url", "profile"):
         if key in data and not isinstance(data[key], str):
-            raise ConfigError(f"In {path}, {key} must be a text in quotes, not {shorten(data[key], 40)}.")
+            raise ConfigError(
+                f"In {path}, {key} must be a text in quotes, not {shorten(data[key], 40)}; "
+                f'write it as {key} = "…" and try again.'
+            )
     return Settings(
         config_path=path,
         database_url=env.get("BC_TUI_DATABASE_URL") or data.get("database_url"),
