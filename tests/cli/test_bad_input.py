@@ -159,6 +159,23 @@ def test_output_to_a_full_disk(cli: Cli) -> None:
     assert not (cli.data / "logs").exists()  # not a bug: no error log
 
 
+def test_reader_that_goes_away(cli: Cli, tmp_path: Path) -> None:
+    """`bc-tui … | head -1`: the command stops quietly (exit 1), no traceback, no error log."""
+    # 3,000 changed customers print far more than a pipe holds, so the writer meets the closed end.
+    assert cli("sandbox", "reset", "--customers", "3000", "--data", str(tmp_path / "s")).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bc_tui.cli", "sandbox", "edit", "--side", "bc", "-n", "3000", "--seed", "1",
+         "--data", str(tmp_path / "s")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"Changed")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert stderr == "" and not (cli.data / "logs").exists()
+
+
 @pytest.fixture
 def coupling_db(cli: Cli, tmp_path: Path) -> Path:
     """A real coupling database holding one coupling (made by the CLI itself)."""
