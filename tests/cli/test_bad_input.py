@@ -33,7 +33,6 @@ class Cli:
     """Runs ``bc-tui`` in a subprocess with its own data folder and no config file."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
         self.data = tmp_path / "data"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
         self.env.update(BC_TUI_DATA_DIR=str(self.data), BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
@@ -307,9 +306,11 @@ def test_disk_full_during_a_job_is_one_sentence_and_leaves_the_database_consiste
     url = f"sqlite:///{database}"
     assert cli("status", "--config", str(config), "--database", url, env=env).returncode == 0
 
+    limit = max(100_000, database.stat().st_size + 10_000)
+
     def small_disk() -> None:
-        # No file of the process may grow past 100 kB: writes beyond fail as on a full disk.
-        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        # No file of the process may grow past the limit: writes beyond fail as on a full disk.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     result = cli("match", "--create-new", "--config", str(config), "--database", url, env=env, preexec=small_disk)
     one_sentence(result, str(database), "rolled back", "free some disk space")
