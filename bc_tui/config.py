@@ -34,9 +34,17 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from bc_tui.domain.text import shorten
+
 APP_NAME = "bc-tui"
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 DEFAULT_SECRET_ENV = "BC_TUI_CLIENT_SECRET"
+#: One HTTP request, answer included, may take this long; a slow answer then fails in one
+#: sentence instead of hanging the command (the per-read timeout does not bound a trickle).
+DEFAULT_REQUEST_DEADLINE_S = 300.0
+REQUEST_DEADLINE_RANGE_S = (1.0, 3600.0)
+#: A config file is a few dozen lines; anything this large is the wrong file.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -58,6 +66,8 @@ class ConnectionProfile:
     bc_scope: str = BC_SCOPE
     dataverse_scope: str = ""
     is_sandbox: bool = False
+    #: The longest one HTTP request may take, answer included.
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
 
     @property
     def dataverse_org(self) -> str:
@@ -75,6 +85,8 @@ class Settings:
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)
     mappings: Mapping[str, Any] = field(default_factory=dict)
+    #: The longest one HTTP request may take, answer included (``request_deadline_s``).
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
 
     @property
     def has_profile(self) -> bool:
@@ -108,28 +120,84 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     """Read the config file (missing is fine) and apply ``BC_TUI_*`` environment overrides."""
     env = os.environ if env is None else env
     path = path or default_config_path()
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"The config file {path} is not valid TOML ({exc}). Fix it or move it aside.") from exc
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}. Check its permissions.") from exc
+    data = _read_config(path)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
         raise ConfigError(f"In {path}, [profiles] must hold tables such as [profiles.production].")
     for section in ("keys", "mappings"):
         if not isinstance(data.get(section, {}), dict):
             raise ConfigError(f"In {path}, '{section}' must be a table ([{section}]).")
+    for key in ("database_url", "profile"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(
+                f"In {path}, {key} must be a text in quotes, not {shorten(data[key], 40)}; "
+                f'write it as {key} = "…" and try again.'
+            )
     return Settings(
         config_path=path,
         database_url=env.get("BC_TUI_DATABASE_URL") or data.get("database_url"),
         profile_name=env.get("BC_TUI_PROFILE") or data.get("profile"),
+        request_deadline_s=_deadline(path, data, env),
         profiles=profiles,
         keys={str(k): str(v) for k, v in data.get("keys", {}).items()},
         mappings=data.get("mappings", {}),
     )
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The config file as a dict (missing is fine), or ConfigError with one sentence."""
+    if not path.exists():
+        return {}
+    if path.is_dir():
+        raise ConfigError(f"The config file {path} is a folder, not a file. Pass --config with a .toml file.")
+    if not path.is_file():
+        # A device or a pipe (/dev/zero, /dev/stdin) could be read for ever.
+        raise ConfigError(f"The config file {path} is not a regular file. Pass --config with a .toml file.")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}. Check its permissions.") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"The config file {path} is larger than {MAX_CONFIG_BYTES // 1024:,} kB, far more than any bc-tui "
+            "config; check that --config names the right file."
+        )
+    try:
+        # utf-8-sig: Windows editors put a byte order mark in front, which TOML does not allow.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The config file {path} is not UTF-8 text (byte {exc.start + 1} cannot be read). "
+            "Save it as UTF-8 and try again."
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file {path} is not valid TOML ({shorten(exc, 120)}). Fix it or move it aside."
+        ) from None
+
+
+def _deadline(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> float:
+    """``request_deadline_s`` from ``BC_TUI_REQUEST_DEADLINE_S`` or the file, checked for range."""
+    low, high = REQUEST_DEADLINE_RANGE_S
+    if text := env.get("BC_TUI_REQUEST_DEADLINE_S"):
+        where, raw = "BC_TUI_REQUEST_DEADLINE_S", text
+    elif "request_deadline_s" in data:
+        where, raw = f"request_deadline_s in {path}", data["request_deadline_s"]
+    else:
+        return DEFAULT_REQUEST_DEADLINE_S
+    try:
+        value = float(raw) if not isinstance(raw, bool) else float("nan")
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        raise ConfigError(
+            f"{where} is {shorten(raw, 40)}, but it must be a number of seconds from {low:g} to {high:g}. "
+            "Correct it and try again."
+        )
+    return value
 
 
 _REQUIRED = ("tenant", "client_id", "bc_environment", "bc_company_id", "dataverse_url")
@@ -146,8 +214,8 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         )
     raw = settings.profiles.get(name)
     if raw is None:
-        known = ", ".join(sorted(settings.profiles)) or "none"
-        raise ConfigError(f"There is no profile '{name}' in {settings.config_path} (known: {known}).")
+        known = shorten(", ".join(sorted(settings.profiles)) or "none", 120)
+        raise ConfigError(f"There is no profile '{shorten(name, 60)}' in {settings.config_path} (known: {known}).")
     missing = [key for key in _REQUIRED if not raw.get(key)]
     if missing:
         raise ConfigError(f"Profile '{name}' in {settings.config_path} lacks {', '.join(missing)}. Add them and try again.")
@@ -167,6 +235,7 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         dataverse_api_url=_with_slash(str(raw.get("dataverse_api_url") or f"{dataverse_url}/api/data/v9.2/")),
         bc_scope=str(raw.get("bc_scope") or BC_SCOPE),
         dataverse_scope=str(raw.get("dataverse_scope") or f"{dataverse_url}/.default"),
+        request_deadline_s=settings.request_deadline_s,
     )
 
 

@@ -13,8 +13,8 @@ Heavy modules (httpx, peewee, the sync engine) are imported inside the functions
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -153,7 +153,11 @@ def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) ->
     """Print ``report`` (JSON or text) and return its exit code."""
     out = out or sys.stdout
     if getattr(args, "json", False):
-        out.write(json_text(report.document) + "\n")
+        text = json_text(report.document)
+        if not _encodable(text, out):
+            # An ASCII-only stdout: \u escapes keep the document exact, where "?" would not.
+            text = json.dumps(to_json(report.document), indent=2, ensure_ascii=True)
+        out.write(text + "\n")
     else:
         for line in report.lines:
             out.write(text_line(line) + "\n")
@@ -161,10 +165,34 @@ def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) ->
     return report.exit_code
 
 
+def _encodable(text: str, stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    except LookupError:
+        return True
+    return True
+
+
+def one_line(message: str) -> str:
+    """``message`` made safe to print as one line: visible controls, long values shortened.
+
+    The places that build a sentence shorten the values they quote; this is the net under
+    them, so that a 10,000-character value in any sentence cannot flood the terminal.
+    """
+    return shorten_words(message)
+
+
 def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
-    """One sentence on stderr; returns the exit code (2 unless told)."""
+    """One sentence on stderr; returns the exit code (2 unless told).
+
+    Control characters in ``message`` (from a record, a file or a server) are made visible,
+    so that the sentence stays one line and cannot drive the terminal.
+    """
     err = err or sys.stderr
-    err.write(f"bc-tui: {message}\n")
+    err.write(f"bc-tui: {one_line(message)}\n")
     err.flush()
     return code
 
@@ -298,7 +326,7 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
     if missing:
         noun = "customer" if mapping.bc_entity == "customers" else "contact"
         plural = "s" if len(missing) > 1 else ""
-        which = ", ".join(missing)
+        which = shorten(", ".join(missing))
         hint = " (contacts need --mapping CONTACT)" if mapping.bc_entity == "customers" else ""
         raise UsageError(f"Business Central has no {noun}{plural} numbered {which}{hint}; check the number{plural} and try again.")
     return [
@@ -340,9 +368,14 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
     with none, the embedded sandbox serves demo data on loopback for the command's lifetime.
     """
     from bc_tui.config import default_data_dir, load_settings, profile_from_sandbox_info, resolve_profile
+    from bc_tui.store.database import check as check_database
 
+    if args.config is not None and not args.config.exists():
+        # A missing default config means "use the sandbox"; a missing named one is a typo.
+        raise UsageError(f"The config file {shorten(str(args.config))} does not exist; check the path given to --config.")
     settings = load_settings(args.config)
     database_url = args.database or settings.database_url or default_database_url()
+    check_database(database_url)  # before the sandbox starts: a bad database writes nothing
     if args.profile or settings.has_profile:
         yield settings, resolve_profile(settings, args.profile), database_url
         return
@@ -355,7 +388,9 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
     except OSError as error:
         raise UsageError(f"The built-in sandbox could not start ({error}); configure a profile or free a loopback port.") from None
     try:
-        yield settings, profile_from_sandbox_info(running.info), database_url
+        profile = dataclasses.replace(profile_from_sandbox_info(running.info),
+                                      request_deadline_s=settings.request_deadline_s)
+        yield settings, profile, database_url
     finally:
         running.stop()
 
@@ -369,6 +404,7 @@ def run(args: argparse.Namespace, body: Body) -> int:
 
     from bc_tui.config import ConfigError
     from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.store.database import DATABASE_ERRORS, database_failure
     from bc_tui.store.errors import StoreError
     from bc_tui.sync.errors import SyncError, plain
     from bc_tui.sync.session import open_session
@@ -388,17 +424,22 @@ def run(args: argparse.Namespace, body: Body) -> int:
         return fail(str(error))
     except (SyncError, ConnectorError, StoreError) as error:
         return fail(plain(error))
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:  # a bug: still one line, with the traceback on request
-        if os.environ.get("BC_TUI_DEBUG"):
-            raise
-        return fail(
-            f"Unexpected error ({type(error).__name__}: {plain(error)}). Run again with BC_TUI_DEBUG=1 "
-            "to see the traceback, and please report it.",
-            code=EXIT_FAILURES,
-        )
+    except DATABASE_ERRORS as error:
+        # A database failure in the middle of a job (disk full, file made read-only, lock held
+        # too long): the transaction of the step that failed was rolled back, so say that.
+        return fail(str(database_failure(error, args.database or _configured_url(args))))
+    # Anything else is a bug; bc_tui.cli.main turns it into one sentence and a log file.
     return emit(args, report)
+
+
+def _configured_url(args: argparse.Namespace) -> str:
+    """The coupling database URL this command used (for a message after a failure)."""
+    from bc_tui.config import ConfigError, load_settings
+
+    try:
+        return load_settings(args.config).database_url or default_database_url()
+    except ConfigError:
+        return default_database_url()
 
 
 def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None) -> Callable[[argparse.Namespace], int]:

@@ -9,13 +9,18 @@ from bc_tui.commands.common import Context, Report, UsageError, add_common_optio
 from bc_tui.commands.jobs_text import job_document, job_error_document, job_error_line, job_line
 
 
+#: The largest id the database can hold (a 64-bit integer); larger numbers cannot name a job.
+MAX_ID = 2**63 - 1
+
+
 def _positive(text: str) -> int:
+    shown = text if len(text) <= 20 else text[:19] + "…"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{shown} is out of range; it must be from 1 to {MAX_ID}")
     return value
 
 

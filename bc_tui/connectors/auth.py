@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 from .credentials import ServiceCredentials, check_url
-from .errors import AuthenticationFailed, ServiceError, Unreachable
+from .errors import AuthenticationFailed, MalformedResponse, ServiceError, TimedOut, Unreachable
+from .guard import DEFAULT_DEADLINE_S, BodyTooLarge, CappedTransport, server_words
 
 from authlib.deprecate import AuthlibDeprecationWarning  # noqa: E402  (imported first: it sets a filter)
 
@@ -44,6 +45,7 @@ class TokenProvider:
         service: str,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> None:
         check_url(credentials.token_url, what=f"{service} token", in_process=transport is not None)
         self._credentials = credentials
@@ -54,9 +56,11 @@ class TokenProvider:
             scope=credentials.scope,
             # Microsoft's token endpoint takes the secret in the form body.
             token_endpoint_auth_method="client_secret_post",
-            transport=transport,
+            # The cap keeps an endless or huge answer from filling the memory.
+            transport=CappedTransport(transport),
             timeout=timeout,
         )
+        self._deadline_s = deadline_s
         self._token: str | None = None
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
@@ -74,6 +78,11 @@ class TokenProvider:
             assert self._token is not None
             return self._token
 
+    @property
+    def current(self) -> str | None:
+        """The cached token, if any (to keep it out of messages when a service echoes it)."""
+        return self._token
+
     def invalidate(self, rejected: str) -> None:
         """Forget ``rejected`` (a token the service answered 401 to) so the next call fetches anew.
 
@@ -87,16 +96,27 @@ class TokenProvider:
         """Close the HTTP client used for the token endpoint."""
         await self._client.aclose()
 
+    def _words(self, text: object) -> str:
+        """A server's words, without the client secret (a token endpoint may echo the request)."""
+        return server_words(text, (self._credentials.client_secret,))
+
     async def _fetch(self) -> None:
         url = self._credentials.token_url
+        host = httpx.URL(url).host
         try:
-            token: dict[str, Any] = await self._client.fetch_token(url, grant_type="client_credentials")
+            async with asyncio.timeout(self._deadline_s):
+                token: dict[str, Any] = await self._client.fetch_token(url, grant_type="client_credentials")
+        except TimeoutError:
+            raise TimedOut(
+                f"The sign-in service {host} for {self._service} did not answer within {self._deadline_s:g} "
+                "seconds; try again later, or check the token URL in your profile."
+            ) from None
         except OAuthError as exc:
-            description = _first_line(exc.description or exc.error or "no reason given")
+            description = _first_line(self._words(exc.description or exc.error or "no reason given"))
             raise AuthenticationFailed(
-                f"Signing in to {self._service} failed ({exc.error}): {description} "
+                f"Signing in to {self._service} failed ({self._words(exc.error)}): {description} "
                 "Check the tenant, client id and client secret in your profile.",
-                service_code=str(exc.error),
+                service_code=self._words(exc.error),
             ) from None
         except httpx.HTTPStatusError as exc:
             raise ServiceError(
@@ -104,17 +124,26 @@ class TokenProvider:
                 "try again in a moment.",
                 status=exc.response.status_code,
             ) from None
+        except BodyTooLarge:
+            raise MalformedResponse(
+                f"The sign-in service {host} for {self._service} sent an answer far too large for a token; "
+                "check the token URL in your profile."
+            ) from None
         except httpx.TransportError as exc:
-            host = httpx.URL(url).host
             raise Unreachable(
                 f"Cannot reach the sign-in service {host} for {self._service}: {type(exc).__name__}. "
                 "Check the token URL in your profile and your network."
             ) from None
         except ValueError as exc:
             raise AuthenticationFailed(
-                f"The sign-in service for {self._service} answered something that is not a token ({exc}); "
-                "check the token URL in your profile."
+                f"The sign-in service for {self._service} answered something that is not a token "
+                f"({self._words(exc)}); check the token URL in your profile."
             ) from None
+        if not isinstance(token, dict):
+            raise AuthenticationFailed(
+                f"The sign-in service for {self._service} answered something that is not a token; "
+                "check the token URL in your profile."
+            )
         access = token.get("access_token")
         if not isinstance(access, str) or not access:
             raise AuthenticationFailed(

@@ -12,6 +12,7 @@ from .entity_client import DEFAULT_PAGE_SIZE, EntityClient
 from .errors import ConnectorError, MalformedResponse
 from .filters import eq
 from .models import BcContact, BcCustomer, BcEntity
+from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from, holds_values
 
 B = TypeVar("B", bound=BcEntity)
@@ -40,10 +41,11 @@ class BusinessCentralClient(EntityClient):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 120.0,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> None:
         service = ODataService(
             SERVICE, base_url, credentials, transport=transport, max_concurrency=CONCURRENCY,
-            retry=retry or RetryPolicy(), timeout_s=timeout_s,
+            retry=retry or RetryPolicy(), timeout_s=timeout_s, deadline_s=deadline_s,
         )
         super().__init__(service, root=f"companies({company_id})/")
         self.company_id = company_id

@@ -13,6 +13,7 @@ from .entity_client import DEFAULT_PAGE_SIZE, EntityClient
 from .errors import ConnectorError, MalformedResponse
 from .models import DataverseAccount, DataverseContact, DataverseEntity, Entity
 from .multipart import HttpPart, MultipartError, ResponsePart, parse_batch, render_batch
+from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from
 
 D = TypeVar("D", bound=DataverseEntity)
@@ -50,11 +51,12 @@ class DataverseClient(EntityClient):
         max_concurrency_hint: int = 16,
         retry: RetryPolicy | None = None,
         timeout_s: float = 120.0,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> None:
         service = ODataService(
             SERVICE, base_url, credentials, transport=transport, max_concurrency=max_concurrency,
             follow_dop_hint=True, max_concurrency_hint=max_concurrency_hint, retry=retry or RetryPolicy(),
-            timeout_s=timeout_s,
+            timeout_s=timeout_s, deadline_s=deadline_s,
         )
         super().__init__(service)
 

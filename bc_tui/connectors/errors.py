@@ -6,6 +6,8 @@ the cause and the next step, so that the TUI and the CLI can show it as is (neve
 
 from __future__ import annotations
 
+from .guard import redact
+
 
 class ConnectorError(Exception):
     """A call to Business Central or Dataverse failed.
@@ -15,6 +17,10 @@ class ConnectorError(Exception):
     """
 
     def __init__(self, message: str, *, status: int | None = None, service_code: str | None = None) -> None:
+        # The net under every error path: whatever a sentence quotes, no bearer token, form
+        # secret or URL password leaves the connectors (the client secret itself is removed
+        # where it is known, see guard.server_words).
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
@@ -71,6 +77,10 @@ class Unreachable(ConnectorError):
 
 class ConnectionLost(Unreachable):
     """The connection broke after a write was sent: it may or may not have been saved."""
+
+
+class TimedOut(ConnectorError):
+    """The service did not finish its answer within the request deadline (not retried)."""
 
 
 class MalformedResponse(ConnectorError):

@@ -17,10 +17,7 @@ Retries and idempotency. A failed attempt is classified as
 
 from __future__ import annotations
 
-import email.utils
-import socket
-import ssl
-import time
+import asyncio
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypeVar
@@ -28,35 +25,28 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, Ty
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
 from .auth import TokenProvider
 from .credentials import ServiceCredentials, check_url
 from .errors import (
     AlreadyExists,
-    AuthenticationFailed,
-    ChangedSinceRead,
     ConnectionLost,
     ConnectorError,
-    InvalidRequest,
     MalformedResponse,
-    NotFound,
     ServiceError,
     Throttled,
+    TimedOut,
     Unreachable,
 )
+from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .throttle import ConcurrencyLimiter, PauseGate
 
 T = TypeVar("T")
-Operation = Literal["read", "create", "update", "delete", "batch"]
 Row = dict[str, Any]
 
-#: Error codes the services use for "a record with this key already exists".
-DUPLICATE_CODES = frozenset(
-    {
-        "Internal_EntityWithSameKeyExists",  # Business Central
-        "0x80040237",  # Dataverse: DuplicateRecord
-        "0x80060892",  # Dataverse: DuplicateRecordEntityKey
-    }
-)
+#: Re-exported: callers import these from here.
+__all__ = ["DUPLICATE_CODES", "AttemptState", "ODataService", "RetryPolicy", "Row", "error_from", "holds_values",
+           "retry_after_seconds", "with_query"]
 
 #: Statuses after which the request certainly was not processed.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
@@ -91,88 +81,6 @@ class AttemptState:
     last_error: ConnectorError | None = None
 
 
-def error_from(
-    service: str,
-    status: int,
-    payload: Any,
-    *,
-    record: str | None = None,
-    operation: Operation = "read",
-    headers: Mapping[str, str] | None = None,
-) -> ConnectorError:
-    """Turn an error answer (``{"error":{"code","message"}}``) into a ConnectorError."""
-    code: str | None = None
-    text = ""
-    if isinstance(payload, Mapping) and isinstance(payload.get("error"), Mapping):
-        code = _str_or_none(payload["error"].get("code"))
-        text = str(payload["error"].get("message") or "").strip()
-    said = f": {text.rstrip('.')}" if text else ""
-    what = record or "the record"
-    if status == 401:
-        return AuthenticationFailed(
-            f"{service} refused the access token{said}. Check that the app registration has access to "
-            "this environment.", status=status, service_code=code)
-    if status == 403:
-        return AuthenticationFailed(
-            f"{service} does not allow this{said}. Check the app registration's permissions in {service}.",
-            status=status, service_code=code)
-    if code in DUPLICATE_CODES or status == 409 or (operation == "create" and status == 412):
-        return AlreadyExists(
-            f"{service} already has {what}{said}. Use the existing record or choose another key.",
-            status=status, service_code=code)
-    if status == 404:
-        if operation == "read":
-            msg = f"{service} has no {what}{said}; it may have been deleted, reload the list."
-        else:
-            msg = f"{what[0].upper() + what[1:]} no longer exists in {service}{said}; reload the list."
-        return NotFound(msg, status=status, service_code=code)
-    if status == 412:
-        return ChangedSinceRead(
-            f"{what[0].upper() + what[1:]} was changed by someone else in {service} since it was read; "
-            "reload it and try again.", status=status, service_code=code)
-    if status == 424:
-        # Batch only: this operation was fine but was rolled back or skipped with a failed one.
-        return ConnectorError(
-            f"The {operation} of {what} in {service} was not saved because another change in the same batch "
-            "failed; fix that one and run the job again.", status=status, service_code=code)
-    if status == 429:
-        retry_after = retry_after_seconds(headers or {})
-        return Throttled(
-            f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes.",
-            retry_after=retry_after, status=status, service_code=code)
-    if status in (400, 405, 413, 414, 415, 422):
-        return InvalidRequest(
-            f"{service} rejected the request for {what}{said}. Correct the data and try again.",
-            status=status, service_code=code)
-    if status == 503:
-        return ServiceError(
-            f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes.",
-            status=status, service_code=code)
-    return ServiceError(
-        f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later.",
-        status=status, service_code=code)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent or nonsense."""
-    raw = headers.get("retry-after") or headers.get("Retry-After")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
     """Whether a failed attempt may be retried, and whether it may have committed."""
     if isinstance(exc, ConnectionLost):
@@ -184,32 +92,6 @@ def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
     if isinstance(exc, ServiceError) and exc.status in UNKNOWN_OUTCOME_STATUSES:
         return "unknown"
     return None
-
-
-def _same_value(current: Any, written: Any) -> bool:
-    """Whether a field read back holds the value we wrote (numbers by value, "" equals null)."""
-    if isinstance(current, (int, float)) and isinstance(written, (int, float)) and not isinstance(written, bool):
-        return float(current) == float(written)
-    if current in (None, "") and written in (None, ""):
-        return True
-    return bool(current == written)
-
-
-def holds_values(row: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
-    """True when ``row`` already carries every value in ``changes`` (binds checked by lookup id)."""
-    for name, value in changes.items():
-        if name.endswith("@odata.bind"):
-            nav = name.split("@", 1)[0]
-            target = str(value).rsplit("(", 1)[-1].rstrip(")").lower() if value else None
-            candidates = [f"_{nav}_value"]
-            if "_" in nav:
-                candidates.append(f"_{nav.rsplit('_', 1)[0]}_value")
-            found = next((row[c] for c in candidates if c in row), Ellipsis)
-            if found is Ellipsis or (str(found).lower() if found else None) != target:
-                return False
-        elif name not in row or not _same_value(row[name], value):
-            return False
-    return True
 
 
 @dataclass
@@ -226,19 +108,26 @@ class ODataService:
     max_concurrency_hint: int = 16
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float = 120.0
+    #: The longest one request may take, answer included (httpx's timeout is per read only).
+    deadline_s: float = DEFAULT_DEADLINE_S
+    #: The most bytes one answer may have; a larger or endless body is cut off.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
             self.base_url += "/"
         self._base = check_url(self.base_url, what=self.name, in_process=self.transport is not None)
-        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport)
+        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport,
+                                    deadline_s=self.deadline_s)
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
         self.http = httpx.AsyncClient(
-            transport=self.transport,
+            transport=CappedTransport(
+                self.transport, limit=self.max_body_bytes,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            ),
             timeout=httpx.Timeout(self.timeout_s, connect=15.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             headers={"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0",
                      **self.headers},
             follow_redirects=False,
@@ -259,7 +148,8 @@ class ODataService:
         if (url.scheme, url.host, url.port) != (self._base.scheme, self._base.host, self._base.port):
             # Never send our bearer token to another host, whatever a nextLink says.
             raise MalformedResponse(
-                f"{self.name} sent a link to another host ({url.host}); check the URL in your profile."
+                f"{self.name} sent a link to another host ({server_words(url.host, limit=80)}); "
+                "check the URL in your profile."
             )
         return url
 
@@ -309,14 +199,26 @@ class ODataService:
     ) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
-            response = await self.http.request(
-                method, url, headers=all_headers, json=json, content=content
-            )
-            await response.aread()
+            async with asyncio.timeout(self.deadline_s):
+                response = await self.http.request(
+                    method, url, headers=all_headers, json=json, content=content
+                )
+                await response.aread()
             return response
+        except TimeoutError:
+            maybe = "" if operation == "read" else ", so the change may or may not have been saved"
+            raise TimedOut(
+                f"{self.name} at {url.host} did not finish answering within {self.deadline_s:g} seconds{maybe}; "
+                "try again later, or raise request_deadline_s in your config if the service is just slow."
+            ) from None
+        except BodyTooLarge:
+            raise MalformedResponse(
+                f"{self.name} at {url.host} sent an answer larger than {self.max_body_bytes:,} bytes, so "
+                f"bc-tui stopped reading it; check the {self.name} URL in your profile."
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise Unreachable(
-                f"Cannot reach {url.host}: {_connect_cause(exc)}. Check the {self.name} URL in your profile "
+                f"Cannot reach {url.host}: {connect_cause(exc)}. Check the {self.name} URL in your profile "
                 "and your network."
             ) from None
         except httpx.TransportError as exc:
@@ -348,7 +250,8 @@ class ODataService:
         except ValueError:
             payload = None
         raise error_from(self.name, response.status_code, payload, record=record, operation=operation,
-                         headers=response.headers)
+                         headers=response.headers,
+                         secrets=(self.credentials.client_secret, self.tokens.current or ""))
 
     def parse_json(self, response: httpx.Response, *, what: str) -> Any:
         """The body as JSON, or MalformedResponse."""
@@ -582,22 +485,3 @@ def with_query(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
         return url
     query = url.query.decode("ascii")
     return url.copy_with(query=(query + "&" + extra if query else extra).encode("ascii"))
-
-
-def _connect_cause(exc: httpx.TransportError) -> str:
-    """A few plain words for why a connection could not be opened (looking down the cause chain)."""
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return "the connection timed out"
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and len(chain) < 10:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "the connection was refused"
-    if any(isinstance(e, socket.gaierror) for e in chain):
-        return "the host name could not be resolved"
-    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        return "its TLS certificate could not be verified"
-    text = str(exc)
-    return text[0].lower() + text[1:] if text else type(exc).__name__

@@ -7,7 +7,9 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -32,14 +34,77 @@ def _faults(text: str) -> FaultSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    """``text`` as a whole number from ``low`` to ``high``; else one plain sentence for argparse."""
+    shown = text if len(text) <= 20 else text[:19] + "…"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must not be negative")
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number") from None
+    if not low <= value <= high:
+        top = f"{high:,}" if high >= 100_000 else str(high)
+        raise argparse.ArgumentTypeError(f"{shown} is out of range; {what} must be from {low} to {top}")
     return value
+
+
+def _bounded(low: int, high: int, what: str) -> Any:
+    """An argparse ``type`` accepting whole numbers from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        return _whole_number(text, low, high, what)
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+#: Upper bounds of the sandbox's numbers: beyond them a run would take hours or fill the disk
+#: rather than do what was meant (100,000 customers seed in seconds; a minute of latency is
+#: already slower than any real service).
+MAX_PORT = 65535
+MAX_CUSTOMERS = 1_000_000
+MAX_LATENCY_MS = 60_000
+MAX_EDITS = 1_000_000
+
+_port = _bounded(0, MAX_PORT, "the port (0 picks a free one)")
+_customers = _bounded(0, MAX_CUSTOMERS, "the number of demo customers")
+_latency = _bounded(0, MAX_LATENCY_MS, "the latency in milliseconds")
+_count = _bounded(1, MAX_EDITS, "the number of records to change")
+
+
+def _loopback(text: str) -> str:
+    """A loopback address: the sandbox has no sign-in of its own worth exposing to a network."""
+    host = text.strip().strip("[]")
+    try:
+        ok = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        raise argparse.ArgumentTypeError(
+            f"{shown!r} is not a loopback address; the sandbox listens on 127.0.0.1, ::1 or localhost only"
+        )
+    return host
+
+
+def _writable(path: Path) -> bool:
+    # The mode bits count too: root may write anywhere, but a folder marked read-only is left alone.
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def _folder(text: str) -> Path:
+    """A folder for the sandbox's data: it may not exist yet, but it must not be a file, and it
+    (or the folder it will be created in) must be writable."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name a folder for the sandbox data")
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing} is a file, so {text} cannot be a folder")
+    if existing is not None and not _writable(existing):
+        raise argparse.ArgumentTypeError(
+            f"{existing} is read-only; make it writable or name another folder for the sandbox data"
+        )
+    return path
 
 
 def register(subparsers: Any) -> None:
@@ -51,15 +116,18 @@ def register(subparsers: Any) -> None:
     commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND")
 
     def data_option(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+        parser.add_argument("--data", type=_folder, default=None, metavar="DIR",
                             help="where the sandbox keeps its data (default: the bc-tui user data folder)")
 
     serve = commands.add_parser("serve", help="serve both APIs on loopback; prints their URLs as one JSON line")
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=_positive, default=0, help="port to listen on (default 0: any free port)")
+    serve.add_argument("--host", type=_loopback, default="127.0.0.1",
+                       help="loopback address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=0, help="port to listen on (default 0: any free port)")
     data_option(serve)
-    serve.add_argument("--customers", type=_positive, default=50, help="demo customers to create on first use (default 50)")
-    serve.add_argument("--latency-ms", type=_positive, default=0, help="delay every API request by this many milliseconds")
+    serve.add_argument("--customers", type=_customers, default=50,
+                       help=f"demo customers to create on first use (default 50, at most {MAX_CUSTOMERS:,})")
+    serve.add_argument("--latency-ms", type=_latency, default=0,
+                       help=f"delay every API request by this many milliseconds (at most {MAX_LATENCY_MS:,})")
     serve.add_argument("--limits", action="store_true", help="enforce the services' protection limits (429 + Retry-After)")
     serve.add_argument("--faults", type=_faults, default=FaultSpec(), metavar="SPEC",
                        help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7")
@@ -67,12 +135,13 @@ def register(subparsers: Any) -> None:
 
     reset = commands.add_parser("reset", help="throw away all changes and restore the demo data")
     data_option(reset)
-    reset.add_argument("--customers", type=_positive, default=50, help="demo customers to create (default 50)")
+    reset.add_argument("--customers", type=_customers, default=50,
+                       help=f"demo customers to create (default 50, at most {MAX_CUSTOMERS:,})")
     reset.set_defaults(func=reset_command)
 
     edit = commands.add_parser("edit", help="change some records on one side, as a colleague would")
     edit.add_argument("--side", choices=("bc", "dataverse"), required=True, help="which service's records to change")
-    edit.add_argument("--count", "-n", type=_positive, default=1, help="how many records to change (default 1)")
+    edit.add_argument("--count", "-n", type=_count, default=1, help="how many records to change (default 1)")
     data_option(edit)
     edit.add_argument("--seed", type=int, default=None, help="seed for repeatable edits")
     edit.set_defaults(func=edit_command)
@@ -99,8 +168,9 @@ def serve_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except (OSError, ValueError) as exc:
+        # A busy port is bad input like any other: exit 2, one sentence.
         print(f"bc-tui: the sandbox could not start: {exc}. Choose another --port or --host and try again.", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

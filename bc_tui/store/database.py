@@ -6,6 +6,8 @@ so the models are defined once whatever the backend.
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -15,6 +17,7 @@ import peewee
 import platformdirs
 from playhouse import db_url
 
+from bc_tui.domain.text import shorten
 from bc_tui.store.errors import StoreError
 
 database_proxy = peewee.DatabaseProxy()
@@ -40,6 +43,19 @@ SQLITE_LOCK_TYPE = "IMMEDIATE"
 
 _CONFIG_HINT = "Check database_url in your config."
 
+#: What a database failure in the middle of a job looks like (peewee wraps most of the drivers'
+#: errors; the drivers' own classes are listed for the few it lets through).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (peewee.PeeweeException, sqlite3.Error)
+try:
+    import psycopg2
+
+    DATABASE_ERRORS += (psycopg2.Error,)
+except ImportError:  # the postgres extra is not installed
+    pass
+
+#: SQLite's first header bytes: anything else at the start of a non-empty file is not a database.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
 
 def default_database_path() -> Path:
     """Where the coupling database lives when no URL is configured."""
@@ -56,6 +72,7 @@ def connect(url: str | None = None) -> peewee.Database:
     """
     if url is None:
         url = f"sqlite:///{default_database_path()}"
+    check_url(url)
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         db = _sqlite(url)
@@ -76,12 +93,102 @@ def connect(url: str | None = None) -> peewee.Database:
         ) from None
     except (peewee.DatabaseError, sqlite3.Error, OSError) as error:
         db.close()
+        cause = _first_line(error)
+        password = urlparse(url).password
+        if password:  # a driver may quote the connection string it was given
+            cause = cause.replace(password, "***")
+        hint = _CONFIG_HINT
+        if any(word in cause.lower() for word in ("malformed", "not a database", "corrupt")):
+            hint = "The file is damaged: restore it from a backup or move it aside to start afresh."
         raise StoreError(
-            f"Cannot open the coupling database at {location(db)}: {_first_line(error)}. {_CONFIG_HINT}"
+            f"Cannot open the coupling database at {location(db)}: {cause}. {hint}"
         ) from None
     close()  # a previous database of this process is replaced, not leaked
     database_proxy.initialize(db)
     return db
+
+
+def database_failure(error: BaseException, url: str | None = None) -> StoreError:
+    """One sentence for a database error that happened while a job was writing.
+
+    The statement that failed was part of a transaction that the database rolled back, so the
+    sentence says that nothing of the failed step was saved and what to do about the cause.
+    """
+    where = f" at {redact(url)}" if url else ""
+    if url and urlparse(url).scheme == "sqlite":
+        where = f" at {db_url.parse(url)['database']}"
+    text = _first_line(_root_cause(error))
+    lowered = text.lower()
+    if "is full" in lowered:
+        cause, step = "the disk is full", "free some disk space and run the job again"
+    elif "disk i/o error" in lowered:
+        cause, step = "the disk refused the write (full, failing, or over a size limit)", "free some disk space and run the job again"
+    elif "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
+        cause, step = "it is read-only", "make the file and its folder writable and run the job again"
+    elif "locked" in lowered or "busy" in lowered:
+        cause, step = "another bc-tui process held it too long", "run the job again when that one has finished"
+    elif "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        cause, step = "the file is damaged", "restore it from a backup or move it aside to start afresh"
+    else:
+        cause, step = text, "check the database and run the job again"
+    return StoreError(
+        f"Writing to the coupling database{where} failed because {cause}; the step that failed "
+        f"was rolled back and what was saved before it stays consistent, so {step}."
+    )
+
+
+def check(url: str) -> None:
+    """Raise :class:`StoreError` when ``url`` certainly cannot be used, without opening it.
+
+    Commands call this before they start anything (the embedded sandbox, a job), so that a
+    database path that is a folder, a read-only file or not a database is reported before
+    anything is written.
+    """
+    check_url(url)
+    if urlparse(url).scheme == "sqlite":
+        path = db_url.parse(url)["database"]
+        if path != ":memory:":
+            _check_sqlite_file(Path(path).expanduser())
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`StoreError` when ``url`` is not a database URL bc-tui can use."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+        params = db_url.parse(url)
+    except (ValueError, TypeError) as error:
+        raise StoreError(
+            f"The database URL {shorten(redact(url))} is not a valid URL ({shorten(error, 80)}). {_CONFIG_HINT}"
+        ) from None
+    if parsed.scheme not in ("sqlite", "postgresql", "postgres"):
+        raise StoreError(
+            f"The database URL {shorten(redact(url))} is not supported: use sqlite:///path or "
+            f"postgresql://user:password@host:port/database. {_CONFIG_HINT}"
+        )
+    if parsed.scheme == "sqlite" and (parsed.path in ("", "/") or not params.get("database")):
+        # peewee would silently open a throwaway database, and every coupling would be lost.
+        raise StoreError(
+            f"The database URL {shorten(url)} names no file; use sqlite:///path/coupling.sqlite. {_CONFIG_HINT}"
+        )
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The database error that started it all.
+
+    When SQLite rolls a transaction back by itself (it does on "database or disk is full"),
+    the ROLLBACK that follows fails with "cannot rollback - no transaction is active", and that
+    second error would hide the first one, which is what the user needs to hear.
+    """
+    seen: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and len(seen) < 10:
+        seen.append(link)
+        link = link.__cause__ or link.__context__
+    for candidate in seen:
+        if isinstance(candidate, DATABASE_ERRORS) and "cannot rollback" not in str(candidate).lower():
+            return candidate
+    return error
 
 
 def close() -> None:
@@ -123,9 +230,13 @@ def location(db: peewee.Database) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, safe to show or log."""
-    parsed = urlparse(url)
-    if not parsed.password:
+    """``url`` with any password replaced by ``***``, safe to show or log (even when malformed)."""
+    try:
+        parsed = urlparse(url)
+        password = parsed.password
+    except ValueError:  # e.g. an unclosed "[" or a port that is not a number
+        return re.sub(r"(://[^/:@]*:)[^@]*@", r"\1***@", url, count=1)
+    if not password:
         return url
     netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
     return parsed._replace(netloc=netloc).geturl()
@@ -139,6 +250,7 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
             ":memory:", pragmas=SQLITE_PRAGMAS, thread_safe=False, check_same_thread=False
         )
     file = Path(path).expanduser()
+    _check_sqlite_file(file)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -147,6 +259,63 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
             f"{file.parent} ({error.strerror or error}). {_CONFIG_HINT}"
         ) from None
     return peewee.SqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
+
+
+def _writable(path: Path) -> bool:
+    """Writable for this process, and not marked read-only for everyone.
+
+    The mode bits are checked too because root may write any file: a file or folder that its
+    owner made read-only (``chmod a-w``) is treated as a request to leave it alone.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _check_sqlite_file(file: Path) -> None:
+    """Refuse, before anything is written, a path bc-tui could open but not safely write.
+
+    SQLite would open a read-only file and fail only at the first write of a job, and in WAL
+    mode it needs to create ``-wal`` and ``-shm`` files next to the database, so the folder
+    must be writable too. A file that is not a database is named here rather than by the
+    driver's terse "file is not a database".
+    """
+    if file.is_dir():
+        raise StoreError(
+            f"Cannot open the coupling database at {file}: it is a folder, not a file. "
+            "Name a file in database_url (e.g. sqlite:///path/coupling.sqlite)."
+        )
+    if file.exists():
+        try:
+            with open(file, "rb") as handle:
+                head = handle.read(len(_SQLITE_MAGIC))
+        except OSError as error:
+            raise StoreError(
+                f"Cannot open the coupling database at {file}: {error.strerror or error}. "
+                "Check the file's permissions."
+            ) from None
+        if head and head != _SQLITE_MAGIC:
+            raise StoreError(
+                f"Cannot open the coupling database at {file}: it is not a bc-tui coupling database "
+                "(not an SQLite file). Restore it from a backup or move it aside to start afresh."
+            )
+        if not _writable(file):
+            raise StoreError(
+                f"Cannot open the coupling database at {file}: the file is read-only. Make it writable "
+                "(chmod u+w) or point database_url at a copy."
+            )
+    folder = file.parent
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(
+            f"Cannot open the coupling database at {file}: {folder} is a file, not a folder. {_CONFIG_HINT}"
+        )
+    if folder.is_dir() and not _writable(folder):
+        raise StoreError(
+            f"Cannot open the coupling database at {file}: its folder {folder} is read-only, and SQLite "
+            "needs to write its journal files there. Make the folder writable or move the database."
+        )
 
 
 def _postgresql(url: str) -> peewee.PostgresqlDatabase:

@@ -16,6 +16,7 @@ from bc_tui.domain.filters import failing_conditions
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.domain.names import bc_noun, dataverse_name, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.text import shorten
 from bc_tui.domain.transformations import read_bc, read_dataverse
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
@@ -134,7 +135,7 @@ async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, na
             rows = await _by_name(session, mapping, expression, 1, within_filter=False)
             if rows:
                 return rows[0]
-    raise SyncError(f"A record with the name {text} does not exist in Dataverse.")
+    raise SyncError(f"A record with the name {shorten(text)} does not exist in Dataverse.")
 
 
 async def preview_coupling(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import interrupted, jobs
+from bc_tui.store.database import DATABASE_ERRORS, database_failure
 from bc_tui.store.jobs import JobStatus, JobType
 
 if TYPE_CHECKING:
@@ -163,7 +164,8 @@ class JobRun:
             self._heartbeat.cancel()  # not awaited: a cancelled task runs no more of its body
         self._flush()
         if status is JobStatus.CRASHED and exc is not None and not self.message:
-            self.message = _first_line(exc)
+            # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
+            self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
         record = jobs.finish_job(self.job_id, status, self.message or None)
         self._summary = JobSummary(
             job_id=self.job_id,

@@ -50,7 +50,8 @@ def bc_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport
     """The Business Central client of ``profile`` (``transport``: in-process tests)."""
     with as_sync_error():
         credentials = ServiceCredentials(profile.token_url, profile.client_id, profile.client_secret, profile.bc_scope)
-        return BusinessCentralClient(profile.bc_api_url, profile.bc_company_id, credentials, transport=transport)
+        return BusinessCentralClient(profile.bc_api_url, profile.bc_company_id, credentials, transport=transport,
+                                     deadline_s=profile.request_deadline_s)
 
 
 def dataverse_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None) -> DataverseClient:
@@ -59,7 +60,8 @@ def dataverse_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTr
         credentials = ServiceCredentials(
             profile.token_url, profile.client_id, profile.client_secret, profile.dataverse_scope
         )
-        return DataverseClient(profile.dataverse_api_url, credentials, transport=transport)
+        return DataverseClient(profile.dataverse_api_url, credentials, transport=transport,
+                               deadline_s=profile.request_deadline_s)
 
 
 @asynccontextmanager

@@ -82,7 +82,7 @@ def test_reset_restores_the_demo_data(tmp_path: Path) -> None:
 def test_serve_refuses_a_port_in_use_in_one_sentence(loopback_sandbox: RunningSandbox, tmp_path: Path) -> None:
     port = loopback_sandbox.origin.rsplit(":", 1)[1]
     result = run_cli("serve", "--port", port, "--data", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input: exit 2 (docs/bad-input.md)
     assert result.stderr.startswith("bc-tui: the sandbox could not start") and "Traceback" not in result.stderr
 
 
@@ -108,4 +108,4 @@ def test_only_loopback_addresses_are_served() -> None:
     with pytest.raises(ValueError, match="loopback"):
         start_in_thread(SandboxSettings(), host="0.0.0.0")
     refused = run_cli("serve", "--host", "192.168.1.10")
-    assert refused.returncode == 1 and "loopback" in refused.stderr
+    assert refused.returncode == 2 and "loopback" in refused.stderr
