@@ -117,7 +117,8 @@ def discard_files(path: Path) -> None:
 #: Joins the strings of a text column; DEL is ASCII that JSON leaves unescaped, and almost no
 #: value holds it (a column where one does is stored plain).
 _SEPARATOR = "\x7f"
-_SCALARS = (str, int, float, bool, type(None))
+#: Types whose equal values are the same value (not float: 0.0 == -0.0).
+_SCALARS = (str, int, bool, type(None))
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
@@ -315,12 +316,12 @@ def _place(bucket: dict[str, dict[str, Any]], dead: dict[str, list[int]], key: s
 def check_paths(path: Path) -> None:
     """Say in a sentence what is wrong with the folder or file before SQLite says it obscurely."""
     folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise unusable_folder(folder, "it is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise unusable_folder(folder, error.strerror or str(error)) from None
-    if not folder.is_dir():
-        raise unusable_folder(folder, "it is a file, not a folder")
+        raise unusable_folder(folder, (error.strerror or str(error)).lower()) from None
     for suffix in ("", "-wal", "-shm"):
         target = path.with_name(path.name + suffix)
         if target.is_dir():
