@@ -137,37 +137,59 @@ def _unpacked(typecode: str, text: str) -> array:
     return packed
 
 
+def _dictionary(values: tuple[Any, ...]) -> dict[str, Any] | None:
+    """``{"d": distinct, "B"|"H"|"I": packed indexes}`` when the values repeat enough, else None.
+
+    The values must be strings or None: ``dict.fromkeys`` would hold 1, 1.0 and True as one.
+    """
+    sample = values[:64]
+    if len(set(sample)) == len(sample):  # mostly-unique columns (names, phones) are not worth a look
+        return None
+    distinct = dict.fromkeys(values)
+    if len(distinct) * 2 > len(values):
+        return None
+    index = {value: n for n, value in enumerate(distinct)}
+    if len(distinct) <= 0x100:
+        packed = base64.b64encode(bytes(map(index.__getitem__, values))).decode("ascii")
+        return {"d": list(distinct), "B": packed}
+    typecode = "H" if len(distinct) <= 0x10000 else "I"
+    return {"d": list(distinct), typecode: _packed(typecode, map(index.__getitem__, values))}
+
+
 def _column(values: tuple[Any, ...], keys: tuple[str, ...]) -> Any:
     """One column as stored (see the module docstring); the checks go from cheap to costly."""
     count = len(values)
     first = values[0]
     if values == keys:
         return {"k": 1}
+    if type(first) is str:  # the common case first: text
+        try:
+            joined = _SEPARATOR.join(values)  # also tells that every value is a string
+        except TypeError:
+            pass
+        else:
+            if values[-1] == first and values.count(first) == count:
+                return {"v": first}  # e.g. a type or an empty field that all rows share
+            encoded = _dictionary(values)
+            if encoded is not None:
+                return encoded
+            if joined.count(_SEPARATOR) == count - 1:
+                # One JSON string instead of thousands: far faster to write and to read.
+                return {"j": joined}
+            return list(values)
     try:
         types = set(map(type, values))
     except TypeError:
         return list(values)
     if len(types) == 1 and type(first) in _SCALARS and values[-1] == first and values.count(first) == count:
-        return {"v": first}  # e.g. a flag, a status or an empty field that all rows share
+        return {"v": first}  # e.g. a flag or a status that all rows share
     if types == {int} and values[-1] - first == count - 1 and values == tuple(range(first, first + count)):
         return {"n": first}  # bulk-loaded versions count up one by one
     if types == {float}:
         return {"f": _packed("d", values)}  # the exact bits, NaN and -0.0 included
-    if not types <= {str, type(None)}:  # other numbers, lists, dicts: as they are
-        return list(values)
-    sample = values[:64]
-    if len(set(sample)) < len(sample):  # mostly-unique columns (names, phones) are not worth a look
-        distinct = dict.fromkeys(values)
-        if len(distinct) * 2 <= count:
-            index = {value: n for n, value in enumerate(distinct)}
-            typecode = "B" if len(distinct) <= 0xFF else "H" if len(distinct) <= 0xFFFF else "I"
-            return {"d": list(distinct), typecode: _packed(typecode, map(index.__getitem__, values))}
-    if types == {str}:
-        joined = _SEPARATOR.join(values)
-        if joined.count(_SEPARATOR) == count - 1:
-            # One JSON string instead of thousands: far faster to write and to read.
-            return {"j": joined}
-    return list(values)
+    if types <= {str, type(None)}:
+        return _dictionary(values) or list(values)
+    return list(values)  # other numbers, lists, dicts: as they are
 
 
 def encode_chunk(pairs: Iterable[_Pair]) -> str:
@@ -198,8 +220,12 @@ def _decoded(column: Any, keys: list[str]) -> Any:
     if "j" in column:
         return column["j"].split(_SEPARATOR)
     if "d" in column:
-        typecode = next(code for code in "BHI" if code in column)
-        return list(map(column["d"].__getitem__, _unpacked(typecode, column[typecode])))
+        if "B" in column:
+            indexes: Iterable[int] = base64.b64decode(column["B"])
+        else:
+            typecode = "H" if "H" in column else "I"
+            indexes = _unpacked(typecode, column[typecode])
+        return list(map(column["d"].__getitem__, indexes))
     if "f" in column:
         return _unpacked("d", column["f"]).tolist()
     if "v" in column:

@@ -122,6 +122,8 @@ _AUTOCHECKPOINT_PAGES = 1000
 
 #: One step of the in-memory undo log: a closure that puts memory back as it was.
 _Undo = Callable[[], None]
+
+
 class DuplicateKey(Exception):
     """An insert named a key that already exists in that entity set."""
 
@@ -249,9 +251,11 @@ class EntityStore:
         """Bring memory up to date with commits made by other connections since we last looked."""
         try:
             self._catch_up_unchecked()
-        except ValueError as error:  # another process wrote something that doesn't decode
+        except (ValueError, sqlite3.DatabaseError) as error:  # the file went bad under us
             assert self.path is not None
-            raise damaged(self.path, str(error)) from None
+            if isinstance(error, sqlite3.OperationalError):
+                raise  # e.g. locked: not damage, and the caller's transaction handles it
+            raise damaged(self.path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
 
     def _catch_up_unchecked(self) -> None:
         if self._db is None:
