@@ -388,3 +388,24 @@ def test_a_sandbox_of_a_few_thousand_customers_starts_and_reopens_with_the_same_
     assert {s: _exact((str(i), r) for i, r in enumerate(reopened.rows(s))) for s in sets} == seeded
     assert reopened.count("bc/customers") == 3_000
     reopened.close()
+
+
+async def test_the_terminal_app_shows_the_sentence_as_its_connection_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bc_tui.config import load_settings
+    from bc_tui.tui.backend import Backend
+
+    data = tmp_path / "bc-tui-data"
+    monkeypatch.setenv("BC_TUI_DATA_DIR", str(data))
+    monkeypatch.setenv("BC_TUI_CONFIG", str(tmp_path / "no-config.toml"))
+    for name in ("BC_TUI_PROFILE", "BC_TUI_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (data / "sandbox").mkdir(parents=True)
+    _garbage(data / "sandbox" / "sandbox.sqlite")
+    backend = Backend.from_settings(load_settings())
+    try:
+        state = await backend.start()
+    finally:
+        await backend.close()
+    assert not state.ok and state.problem is not None
+    assert state.problem.startswith(f"The sandbox data folder {data / 'sandbox'} cannot be used (sandbox.sqlite is damaged")
+    assert f"bc-tui sandbox reset --data {data / 'sandbox'}" in state.problem
