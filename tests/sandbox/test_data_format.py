@@ -409,3 +409,30 @@ async def test_the_terminal_app_shows_the_sentence_as_its_connection_problem(tmp
     assert not state.ok and state.problem is not None
     assert state.problem.startswith(f"The sandbox data folder {data / 'sandbox'} cannot be used (sandbox.sqlite is damaged")
     assert f"bc-tui sandbox reset --data {data / 'sandbox'}" in state.problem
+
+
+async def test_a_file_that_goes_bad_under_a_running_sandbox_answers_500_with_the_sentence(tmp_path: Path) -> None:
+    import httpx
+
+    from bc_tui.sandbox.app import create_app, sandbox_info
+    from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
+
+    folder = tmp_path / "data"
+    settings = SandboxSettings(data_dir=folder, customers=_CUSTOMERS)
+    app = create_app(settings)
+    info = sandbox_info(settings, ORIGIN)
+    try:
+        async with httpx.AsyncClient(transport=asgi_transport(app), base_url=ORIGIN) as http:
+            token = (await http.post(info["token_url"], data={
+                "grant_type": "client_credentials", "client_id": info["client_id"],
+                "client_secret": info["client_secret"], "scope": info["bc_scope"]})).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            assert (await http.get(info["bc_api"] + "companies", headers=headers)).status_code == 200
+
+            _row_not_json(folder / "sandbox.sqlite")  # another process writes a row that doesn't decode
+            response = await http.get(info["bc_api"] + "companies", headers=headers)
+            assert response.status_code == 500
+            message = response.json()["error"]["message"]
+            assert message.startswith(f"The sandbox data folder {folder} cannot be used (sandbox.sqlite is damaged: a row is not valid JSON)")
+    finally:
+        app.state.store.close()
