@@ -1,6 +1,6 @@
 """How fast the sandbox starts with a big demo data set: fresh (seed) and reopen.
 
-Usage: ``python benchmarks/sandbox_startup.py [--customers 100000] [--skip-old]``
+Usage: ``python benchmarks/sandbox_startup.py [--customers 100000] [--skip-old] [--old-tree DIR]``
 
 In one run it measures:
 
@@ -14,6 +14,9 @@ In one run it measures:
 - ``bc-tui sandbox serve --port 0 --data DIR --customers N`` as a user runs it, until its
   ready line: on a new data directory (fresh start) and on the same one again (reopen).
   These include the interpreter's start and imports.
+- with ``--old-tree DIR`` (a checkout of an earlier bc-tui, e.g. ``git archive <commit> bc_tui |
+  tar -x -C DIR``): the same two serve start-ups with that tree's code, alternating with this
+  tree's ``--rounds`` times, so that both see the same machine load; prints the best of each.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,10 +99,49 @@ def _old_layout(settings: SandboxSettings, path: Path) -> tuple[float, float, in
     return fresh_s, reopen_s, rows
 
 
+def _serve_startup(customers: int, data_dir: Path, pythonpath: str | None) -> float:
+    """Seconds until ``bc-tui sandbox serve`` prints its ready line, with the code on ``pythonpath``."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath  # ahead of the editable install of this tree
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(data_dir),
+         "--customers", str(customers)],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=pythonpath or None,
+    )
+    try:
+        assert proc.stdout is not None
+        if not proc.stdout.readline():
+            raise SystemExit(f"the sandbox from {pythonpath or 'this tree'} did not start")
+        return time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _compare_with(old_tree: Path, customers: int, rounds: int, rows: int) -> None:
+    """Fresh and reopen serve start-ups of ``old_tree`` and this tree, alternating."""
+    times: dict[tuple[str, str], list[float]] = {}
+    trees = (("old tree", str(old_tree.resolve())), ("this tree", str(Path(__file__).resolve().parent.parent)))
+    with tempfile.TemporaryDirectory(prefix="bc-tui-bench-") as tmp:
+        for n in range(rounds):
+            for label, path in trees:
+                data_dir = Path(tmp) / f"{label}-{n}"
+                times.setdefault((label, "fresh"), []).append(_serve_startup(customers, data_dir, path))
+                times.setdefault((label, "reopen"), []).append(_serve_startup(customers, data_dir, path))
+    for (label, kind), seconds in times.items():
+        each = ", ".join(f"{s:.2f}" for s in seconds)
+        print(_line(f"serve {kind}, {label} (best of {rounds}: {each})", min(seconds), rows))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--skip-old", action="store_true", help="skip the one-JSON-per-row baseline")
+    parser.add_argument("--old-tree", type=Path, default=None, metavar="DIR",
+                        help="also time serve start-ups with the bc_tui package in DIR, alternating with this tree's")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations for --old-tree (default 3)")
     args = parser.parse_args()
     settings = SandboxSettings(customers=args.customers)
     print(f"sandbox startup with {args.customers:,} customers")
@@ -143,6 +187,8 @@ def main() -> int:
             serve_reopen = info["startup_s"]
         print(_line("bc-tui sandbox serve: fresh start (until ready)", serve_fresh, rows))
         print(_line("bc-tui sandbox serve: reopen (until ready)", serve_reopen, rows))
+    if args.old_tree is not None:
+        _compare_with(args.old_tree, args.customers, args.rounds, rows)
     return 0
 
 

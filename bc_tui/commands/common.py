@@ -381,10 +381,13 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
         return
     from bc_tui.sandbox.server import start_in_thread
     from bc_tui.sandbox.settings import SandboxSettings
+    from bc_tui.sandbox.store import SandboxDataError
 
     sys.stderr.write(SANDBOX_NOTE + "\n")
     try:
         running = start_in_thread(SandboxSettings(data_dir=default_data_dir() / "sandbox"))
+    except SandboxDataError as error:  # its sentence names the folder and the fix
+        raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"The built-in sandbox could not start ({error}); configure a profile or free a loopback port.") from None
     try:

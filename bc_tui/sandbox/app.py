@@ -24,7 +24,7 @@ from .demo_data import ensure_seeded
 from .http import ApiError, ApiRequest, ApiResponse
 from .knobs import ServiceKnobs
 from .settings import SandboxSettings
-from .store import EntityStore
+from .store import EntityStore, SandboxDataError
 
 ALL_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "MERGE"]
 
@@ -81,6 +81,15 @@ def _dispatch(api: BusinessCentralApi | DataverseApi, request: ApiRequest) -> Re
         return _to_starlette(ApiError(500, "InternalServerError", f"The sandbox failed to process the request: {exc!r}").to_response())
 
 
+def _refresh(store: EntityStore) -> Response | None:
+    """Pick up other processes' changes; a data file that went bad answers 500 with the sentence."""
+    try:
+        store.refresh()
+    except SandboxDataError as exc:
+        return _to_starlette(ApiError(500, "InternalServerError", str(exc)).to_response())
+    return None
+
+
 def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> Starlette:
     """The sandbox application; seeds the demo data into an empty store.
 
@@ -105,8 +114,8 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
         if denied is not None:
             return _to_starlette(denied)
         api_request = await _api_request(request, _origin(request) + bc_base_path(settings))
-        the_store.refresh()
-        return _dispatch(bc_api, api_request)
+        failed = _refresh(the_store)
+        return failed if failed is not None else _dispatch(bc_api, api_request)
 
     async def dataverse(request: Request) -> Response:
         origin = _origin(request)
@@ -114,8 +123,8 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
         if denied is not None:
             return _to_starlette(denied)
         api_request = await _api_request(request, origin + DATAVERSE_BASE_PATH)
-        the_store.refresh()
-        return _dispatch(dataverse_api, api_request)
+        failed = _refresh(the_store)
+        return failed if failed is not None else _dispatch(dataverse_api, api_request)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -163,10 +163,15 @@ def serve_command(args: argparse.Namespace) -> int:
     def announce(info: dict[str, Any]) -> None:
         print(json.dumps(info), flush=True)
 
+    from .store import SandboxDataError
+
     try:
         serve(settings, host=args.host, port=args.port, on_ready=announce)
     except KeyboardInterrupt:
         return 0
+    except SandboxDataError as exc:
+        print(f"bc-tui: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         # A busy port is bad input like any other: exit 2, one sentence.
         print(f"bc-tui: the sandbox could not start: {exc}. Choose another --port or --host and try again.", file=sys.stderr)
@@ -175,18 +180,35 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def reset_command(args: argparse.Namespace) -> int:
-    """``bc-tui sandbox reset``: restore the demo data set."""
+    """``bc-tui sandbox reset``: restore the demo data set; recreate a data file that can't be read."""
+    from .data_format import discard_files
     from .demo_data import reset
-    from .store import EntityStore
+    from .store import EntityStore, SandboxDataError
 
     data_dir = _data_dir(args)
     settings = SandboxSettings(data_dir=data_dir, customers=args.customers)
-    store = EntityStore(data_dir / "sandbox.sqlite")
+    path = data_dir / "sandbox.sqlite"
+    recreated = False
     try:
-        reset(store, settings)
-    finally:
-        store.close()
-    print(f"Restored the sandbox demo data ({args.customers} customers) in {data_dir}.")
+        try:
+            store = EntityStore(path)
+        except SandboxDataError as exc:
+            if not exc.repairable:
+                raise
+            # Corrupt, or in a format this bc-tui won't read: nothing in it can be kept, and
+            # it is never read further (an old file holds pickles).
+            discard_files(path)
+            recreated = True
+            store = EntityStore(path)
+        try:
+            reset(store, settings)
+        finally:
+            store.close()
+    except SandboxDataError as exc:
+        print(f"bc-tui: {exc}", file=sys.stderr)
+        return 2
+    done = "Recreated the unreadable sandbox data" if recreated else "Restored the sandbox demo data"
+    print(f"{done} ({args.customers} customers) in {data_dir}.")
     return 0
 
 
@@ -203,10 +225,14 @@ def _new_value(rng: random.Random, field: str, old: Any) -> Any:
 def edit_command(args: argparse.Namespace) -> int:
     """``bc-tui sandbox edit``: change phone, city or e-mail of some customers or accounts."""
     from .demo_data import ensure_seeded
-    from .store import EntityStore
+    from .store import EntityStore, SandboxDataError
 
     data_dir = _data_dir(args)
-    store = EntityStore(data_dir / "sandbox.sqlite")
+    try:
+        store = EntityStore(data_dir / "sandbox.sqlite")
+    except SandboxDataError as exc:
+        print(f"bc-tui: {exc}", file=sys.stderr)
+        return 2
     try:
         ensure_seeded(store, SandboxSettings(data_dir=data_dir))
         if args.side == "bc":

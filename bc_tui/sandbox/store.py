@@ -22,14 +22,18 @@ Beyond the contract: ``deletions(entity_set, since_version)`` lists deleted keys
 with the version and time of the deletion) for change tracking, and ``version`` is the last
 version handed out.
 
-On disk (format 2, recorded in SQLite's ``user_version``), table ``entity`` holds *records* in
-the order they were first written (``pos``). A record is either one row (``key`` set, ``data``
-its JSON) or a chunk of rows that ``bulk_load`` wrote together (``key`` NULL, ``data`` a pickled
-list of ``(key, row)`` pairs, ``version`` the chunk's highest). One pickle per 10,000 rows
-instead of one JSON document per row is what lets 500,000 demo rows open in a second or two.
-Writing a bulk-loaded row again stores it as a one-row record, which wins over the chunk's
-copy (higher version); deleting it leaves a tombstone, which hides the chunk's copy. A file in
-another format is emptied when opened (the sandbox then seeds it again).
+On disk (``data_format.FORMAT``, recorded in SQLite's ``user_version``), table ``entity`` holds
+*records* in the order they were first written (``pos``). A record is either one row (``key``
+set, ``data`` its JSON) or a chunk of rows that ``bulk_load`` wrote together (``key`` NULL,
+``data`` the chunk's JSON from ``data_format.encode_chunk``, ``version`` the chunk's highest).
+One column-wise JSON text per 10,000 rows instead of one JSON document per row is what lets
+500,000 demo rows open in a couple of seconds. Writing a bulk-loaded row again stores it as a
+one-row record, which wins over the chunk's copy (higher version); deleting it leaves a
+tombstone, which hides the chunk's copy.
+
+The file is data only: nothing read from it can run code. A file in another format, or one
+that SQLite or the JSON decoder can't read, is left alone and raises ``SandboxDataError``,
+whose sentence names the folder and ``bc-tui sandbox reset`` as the fix.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-import pickle
 import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,6 +48,10 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+
+from .data_format import FORMAT, Deaths, SandboxDataError, apply_records, check_paths, damaged, encode_chunk, set_up
+
+__all__ = ["FORMAT", "CHUNK_ROWS", "DuplicateKey", "EntityStore", "SandboxDataError", "paused_gc"]
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -98,23 +105,8 @@ def _iso_series(start: datetime) -> Iterator[str]:
         micro = 0
 
 
-#: The on-disk layout (see the module docstring); a file with another is emptied on open.
-FORMAT = 2
-#: How many bulk-loaded rows share one pickled record.
+#: How many bulk-loaded rows share one chunk record.
 CHUNK_ROWS = 10_000
-
-_SCHEMA = (
-    # pos: first-write order (AUTOINCREMENT never reuses one, so a re-insert goes last);
-    # key NULL: a chunk of bulk-loaded rows (NULLs never collide in the UNIQUE constraint).
-    """CREATE TABLE IF NOT EXISTS entity(
-        pos INTEGER PRIMARY KEY AUTOINCREMENT, entity_set TEXT NOT NULL, key TEXT,
-        version INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (entity_set, key))""",
-    "CREATE INDEX IF NOT EXISTS entity_version ON entity(version)",
-    """CREATE TABLE IF NOT EXISTS tombstone(
-        entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS tombstone_version ON tombstone(version)",
-    "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-)
 
 _INSERT_CHUNK = "INSERT INTO entity(entity_set, key, version, data) VALUES (?, NULL, ?, ?)"
 _UPSERT_ENTITY = (
@@ -127,57 +119,9 @@ _encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 #: SQLite's default for ``PRAGMA wal_autocheckpoint``.
 _AUTOCHECKPOINT_PAGES = 1000
-#: Chunks are written and read by this module only; 5 is readable by every Python since 3.8.
-_PICKLE_PROTOCOL = 5
 
 #: One step of the in-memory undo log: a closure that puts memory back as it was.
 _Undo = Callable[[], None]
-#: Tombstone versions by entity set and key (oldest first).
-_Deaths = dict[str, dict[str, list[int]]]
-_Sets = dict[str, dict[str, dict[str, Any]]]
-
-
-def _apply(sets: _Sets, records: Iterable[tuple[str, str | None, Any]], deaths: _Deaths) -> None:
-    """Lay ``records`` (in ``pos`` order) over ``sets``, then drop the rows ``deaths`` killed.
-
-    Where a key was deleted and then written again, the new row goes to the end, where
-    memory put it when it happened; a plain overwrite keeps the row's place. A set without
-    tombstones takes whole chunks with one ``dict.update``.
-    """
-    loads, unpickle = json.loads, pickle.loads
-    for entity_set, key, data in records:
-        bucket = sets.get(entity_set)
-        if bucket is None:
-            bucket = sets[entity_set] = {}
-        dead = deaths.get(entity_set)
-        if key is None:
-            pairs = unpickle(data)
-            if dead is None:
-                bucket.update(pairs)
-            else:
-                for pair_key, row in pairs:
-                    _place(bucket, dead, pair_key, row)
-        elif dead is None:
-            bucket[key] = loads(data)
-        else:
-            _place(bucket, dead, key, loads(data))
-    for entity_set, dead in deaths.items():
-        bucket = sets.get(entity_set)
-        if not bucket:
-            continue
-        for key, versions in dead.items():
-            row = bucket.get(key)
-            if row is not None and row["_version"] < versions[-1]:
-                del bucket[key]
-
-
-def _place(bucket: dict[str, dict[str, Any]], dead: dict[str, list[int]], key: str, row: dict[str, Any]) -> None:
-    old = bucket.get(key)
-    if old is not None:
-        versions = dead.get(key)
-        if versions and any(old["_version"] < t < row["_version"] for t in versions):
-            del bucket[key]  # deleted and written again: the new row goes last
-    bucket[key] = row
 
 
 class DuplicateKey(Exception):
@@ -224,26 +168,42 @@ class EntityStore:
     # ------------------------------------------------------------------ disk
 
     def _open(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves (see atomic()).
-        db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
-        db.execute("PRAGMA journal_mode=WAL")  # a reader (the server) never blocks the `edit` CLI
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("BEGIN IMMEDIATE")  # two processes opening a new file must not both set it up
+        """Open (or create) the file and load it; ``SandboxDataError`` if it can't be used."""
+        check_paths(path)
         try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
-                # Another layout (or a new file): start empty; the sandbox seeds it again.
-                for table in ("entity", "tombstone", "meta"):
-                    db.execute(f"DROP TABLE IF EXISTS {table}")
-                db.execute(f"PRAGMA user_version={FORMAT}")
-            for statement in _SCHEMA:
-                db.execute(statement)
+            # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves (see atomic()).
+            db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
+        except sqlite3.Error as error:
+            raise damaged(path, f"SQLite says {error}") from None
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # a reader (the server) never blocks the `edit` CLI
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN IMMEDIATE")  # two processes opening a new file must not both set it up
+            try:
+                set_up(db, path)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            self._db = db
+            self._load_all()
+        except sqlite3.OperationalError as error:
+            db.close()
+            self._db = None
+            if "locked" in str(error) or "busy" in str(error):
+                # Another process held the file for longer than the busy timeout: not damage.
+                raise SandboxDataError(
+                    f"The sandbox data folder {path.parent} is busy (SQLite: {error}); "
+                    "let the other bc-tui that uses it finish and try again.", repairable=False) from None
+            raise damaged(path, f"SQLite says {error}") from None
+        except (sqlite3.DatabaseError, ValueError) as error:
+            db.close()
+            self._db = None
+            raise damaged(path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
         except BaseException:
-            db.execute("ROLLBACK")
+            db.close()
+            self._db = None
             raise
-        db.execute("COMMIT")
-        self._db = db
-        self._load_all()
 
     def _meta(self) -> dict[str, str]:
         assert self._db is not None
@@ -257,16 +217,16 @@ class EntityStore:
         tombstones: dict[str, list[tuple[str, int, str]]] = {}
         deaths = self._read_tombstones(0, tombstones)
         with paused_gc(int(meta.get("version", "0"))):
-            _apply(sets, self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY pos"), deaths)
+            apply_records(sets, self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY pos"), deaths)
         self._sets = sets
         self._tombstones = tombstones
         self._adopt_meta(meta)
         self._data_version = self._read_data_version()
 
-    def _read_tombstones(self, since: int, into: dict[str, list[tuple[str, int, str]]]) -> _Deaths:
+    def _read_tombstones(self, since: int, into: dict[str, list[tuple[str, int, str]]]) -> Deaths:
         """Append the tombstones newer than ``since`` to ``into``; return them by set and key."""
         assert self._db is not None
-        deaths: _Deaths = {}
+        deaths: Deaths = {}
         for entity_set, key, version, modified in self._db.execute(
             "SELECT entity_set, key, version, modified FROM tombstone WHERE version > ? ORDER BY version", (since,)
         ):
@@ -289,6 +249,15 @@ class EntityStore:
 
     def _catch_up(self) -> None:
         """Bring memory up to date with commits made by other connections since we last looked."""
+        try:
+            self._catch_up_unchecked()
+        except (ValueError, sqlite3.DatabaseError) as error:  # the file went bad under us
+            assert self.path is not None
+            if isinstance(error, sqlite3.OperationalError):
+                raise  # e.g. locked: not damage, and the caller's transaction handles it
+            raise damaged(self.path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
+
+    def _catch_up_unchecked(self) -> None:
         if self._db is None:
             return
         data_version = self._read_data_version()
@@ -301,7 +270,7 @@ class EntityStore:
         known = self._synced_version
         deaths = self._read_tombstones(known, self._tombstones)
         records = self._db.execute("SELECT entity_set, key, data FROM entity WHERE version > ? ORDER BY pos", (known,))
-        _apply(self._sets, records, deaths)
+        apply_records(self._sets, records, deaths)
         self._adopt_meta(meta)
         self._data_version = data_version
 
@@ -431,7 +400,7 @@ class EntityStore:
         The store takes the row dicts over: it stamps ``_version``/``_modified`` into them and
         keeps them as the live rows (copying half a million rows would cost more than the rest
         of the load; rows that carry both keys already, with any value, take the stamps without
-        growing). The rows reach the file as pickled chunks of ``CHUNK_ROWS``. A key that
+        growing). The rows reach the file as JSON chunks of ``CHUNK_ROWS``. A key that
         exists already, or twice, raises DuplicateKey and loads nothing.
         """
         with self.atomic(), paused_gc():
@@ -457,14 +426,14 @@ class EntityStore:
             db = self._db
             if db is not None:
                 # SQLite lets go of the GIL while it writes, so one thread writes chunk n while
-                # this one pickles chunk n + 1. Nothing else touches the connection meanwhile:
+                # this one encodes chunk n + 1. Nothing else touches the connection meanwhile:
                 # we hold the store's lock.
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-bulk-load") as writer:
                     written: list[Future[Any]] = []
                     for at in range(0, len(pairs), CHUNK_ROWS):
                         chunk = pairs[at:at + CHUNK_ROWS]
-                        blob = pickle.dumps(chunk, _PICKLE_PROTOCOL)
-                        written.append(writer.submit(db.execute, _INSERT_CHUNK, (entity_set, first + at + len(chunk), blob)))
+                        text = encode_chunk(chunk)
+                        written.append(writer.submit(db.execute, _INSERT_CHUNK, (entity_set, first + at + len(chunk), text)))
                     for future in written:
                         future.result()  # the first failure rolls the load back
                 self._write_meta()

@@ -12,7 +12,7 @@ import pytest
 
 from bc_tui.sandbox import demo_data
 from bc_tui.sandbox.settings import SANDBOX_NAMESPACE, SandboxSettings
-from bc_tui.sandbox.store import FORMAT, DuplicateKey, EntityStore, _iso, _iso_series
+from bc_tui.sandbox.store import FORMAT, DuplicateKey, EntityStore, SandboxDataError, _iso, _iso_series
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -309,7 +309,7 @@ def test_bulk_load_refuses_a_key_that_exists_already(store: EntityStore) -> None
     assert [r["displayName"] for r in store.rows("bc/customers")] == ["Alpha"]
 
 
-def test_a_file_in_the_former_layout_is_emptied_and_seeded_again(tmp_path: Path) -> None:
+def test_a_file_in_the_first_layout_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.sqlite"
     with sqlite3.connect(path) as db:  # format 1: one JSON document per row, no user_version
         db.execute("CREATE TABLE entity(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
@@ -317,15 +317,12 @@ def test_a_file_in_the_former_layout_is_emptied_and_seeded_again(tmp_path: Path)
         db.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("INSERT INTO entity VALUES ('bc/companies', 'x', 1, '{\"id\": \"x\", \"_version\": 1}')")
         db.execute("INSERT INTO meta VALUES ('version', '1')")
-    store = EntityStore(path)
-    assert store.count("bc/companies") == 0
-    assert demo_data.ensure_seeded(store, SandboxSettings()) is True
-    store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == FORMAT
-    reopened = EntityStore(path)
-    assert reopened.count("bc/customers") == 50 and demo_data.ensure_seeded(reopened, SandboxSettings()) is False
-    reopened.close()
+    with pytest.raises(SandboxDataError, match="was made by an older bc-tui; run 'bc-tui sandbox reset --data "):
+        EntityStore(path)
+    with sqlite3.connect(path) as db:  # nothing was changed
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM entity").fetchone()[0] == 1
+    assert FORMAT == 3
 
 
 def test_modified_stamps_of_a_bulk_load_cross_second_and_day_boundaries() -> None:
