@@ -125,7 +125,7 @@ PROFILE = Section(
 KEYS = Section(
     "keys",
     "Binding id = keys, e.g. `\"list.mark\" = \"x\"` or `\"main.synchronize\" = \"s,ctrl+s\"`. "
-    "The ids are checked by the terminal app when it starts (see below).",
+    "The ids are checked by the terminal app when it starts (see \"`[keys]`: checked by the terminal app\" above).",
     free_values=Kind.TEXT,
 )
 
@@ -133,7 +133,7 @@ MAPPINGS = Section(
     "mappings.NAME",
     "Overrides of one table mapping (`CUSTOMER`, `CONTACT`): `direction`, `sync_only_coupled`, "
     "`resolve_update_conflicts`, `resolve_deletion_conflicts`, and per field mapping "
-    "`[mappings.NAME.fields.\"Label\"]`. Checked when the coupling database is opened (see below).",
+    "`[mappings.NAME.fields.\"Label\"]`. Checked when the coupling database opens (see above).",
     free_values=Kind.TABLE,
 )
 
@@ -166,7 +166,7 @@ def check(data: Mapping[str, Any], path: Path | str) -> list[str]:
     for binding_id, keys in data.get("keys", {}).items():
         if not isinstance(keys, str):
             raise SchemaError(
-                f'In {path}, "{shorten(binding_id, 60)}" in [keys] must be text in quotes naming keys, '
+                f'In {path}, "{shorten(binding_id, 60)}" in [keys] must be a text in quotes naming keys, '
                 f'not {_shown(keys)}; write it as "{shorten(binding_id, 60)}" = "ctrl+y" and try again.'
             )
     return warnings
@@ -242,7 +242,7 @@ def _unknown(name: str, section: Section, path: Path | str, header: str) -> str:
 def _check_type(setting: Setting, key: str, value: Any, path: Path | str) -> None:
     if setting.kind is Kind.TEXT and not isinstance(value, str):
         raise SchemaError(
-            f"In {path}, {key} must be text in quotes, not {_shown(value)}; "
+            f"In {path}, {key} must be a text in quotes, not {_shown(value)}; "
             f'write it as {setting.name} = "…" and try again.'
         )
     if setting.kind is Kind.NUMBER:
