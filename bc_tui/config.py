@@ -23,6 +23,10 @@ then works on the embedded sandbox. Example::
 
 The client secret is read from an environment variable or the OS keyring, never from the file,
 and never written to logs or to the database.
+
+Every key is described once in `bc_tui.config_schema` (type, default, environment variable);
+docs/configuration.md says what happens with an unknown key (a warning) or a wrong type (one
+sentence, exit 2).
 """
 
 from __future__ import annotations

@@ -82,8 +82,8 @@ class BcTuiApp(App[None]):
         ``contacts``, ``dataverse-accounts``, ``dataverse-contacts``); ``keymap``: binding id →
         keys (the config's ``[keys]`` table); ``config_warnings``: the config file's warnings
         (``Settings.warnings``), shown as notifications with those about ``keymap``, which the
-        app checks itself; ``config_path`` names the file in them; ``tab_titles`` overrides `DEFAULT_TAB_TITLES`;
-        ``close_backend``: the app owns the backend and closes it when it exits (on its own event
+        app checks itself; ``config_path`` names the file in them; ``tab_titles`` overrides
+        `DEFAULT_TAB_TITLES`; ``close_backend``: the app owns the backend and closes it when it exits (on its own event
         loop, where the session was opened)."""
         super().__init__()
         self.backend = backend

@@ -109,6 +109,8 @@ def keymap_warnings(keymap: Mapping[str, str], config_path: Path | str | None) -
     """
     from bc_tui.config_schema import unknown_name
 
+    if not keymap:
+        return []  # no need to import every screen and dialog
     known = known_binding_ids()
     return [
         unknown_name(binding_id, known, config_path or "your config", "[keys]",
