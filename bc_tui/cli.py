@@ -82,7 +82,8 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     from bc_tui.tui.backend import Backend
 
     backend = Backend.from_settings(settings)
-    BcTuiApp(backend=backend, keymap=settings.keys, close_backend=True).run()
+    BcTuiApp(backend=backend, keymap=settings.keys, config_warnings=settings.warnings,
+             config_path=settings.config_path, close_backend=True).run()
     return EXIT_OK
 
 

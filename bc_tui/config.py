@@ -23,6 +23,10 @@ then works on the embedded sandbox. Example::
 
 The client secret is read from an environment variable or the OS keyring, never from the file,
 and never written to logs or to the database.
+
+Every key is described once in `bc_tui.config_schema` (type, default, environment variable);
+docs/configuration.md says what happens with an unknown key (a warning) or a wrong type (one
+sentence, exit 2).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from bc_tui import config_schema
 from bc_tui.domain.text import shorten
 
 APP_NAME = "bc-tui"
@@ -41,8 +46,7 @@ BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 DEFAULT_SECRET_ENV = "BC_TUI_CLIENT_SECRET"
 #: One HTTP request, answer included, may take this long; a slow answer then fails in one
 #: sentence instead of hanging the command (the per-read timeout does not bound a trickle).
-DEFAULT_REQUEST_DEADLINE_S = 300.0
-REQUEST_DEADLINE_RANGE_S = (1.0, 3600.0)
+DEFAULT_REQUEST_DEADLINE_S = config_schema.DEFAULT_REQUEST_DEADLINE_S
 #: A config file is a few dozen lines; anything this large is the wrong file.
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -87,6 +91,8 @@ class Settings:
     mappings: Mapping[str, Any] = field(default_factory=dict)
     #: The longest one HTTP request may take, answer included (``request_deadline_s``).
     request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    #: Names in the file that bc-tui does not know (each one sentence); shown once by the caller.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_profile(self) -> bool:
@@ -117,31 +123,36 @@ def default_database_url() -> str:
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the config file (missing is fine) and apply ``BC_TUI_*`` environment overrides."""
+    """Read the config file (missing is fine) and apply ``BC_TUI_*`` environment overrides.
+
+    The file is checked against `bc_tui.config_schema`: a value of the wrong type raises
+    ConfigError (one sentence naming the key and the expected type); a name bc-tui does not
+    know lands in ``Settings.warnings`` for the caller to show once.
+    """
     env = os.environ if env is None else env
     path = path or default_config_path()
     data = _read_config(path)
-    profiles = data.get("profiles", {})
-    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
-        raise ConfigError(f"In {path}, [profiles] must hold tables such as [profiles.production].")
-    for section in ("keys", "mappings"):
-        if not isinstance(data.get(section, {}), dict):
-            raise ConfigError(f"In {path}, '{section}' must be a table ([{section}]).")
-    for key in ("database_url", "profile"):
-        if key in data and not isinstance(data[key], str):
-            raise ConfigError(
-                f"In {path}, {key} must be a text in quotes, not {shorten(data[key], 40)}; "
-                f'write it as {key} = "…" and try again.'
-            )
+    try:
+        warnings = config_schema.check(data, path)
+        deadline = _deadline(path, data, env)
+    except config_schema.SchemaError as exc:
+        raise ConfigError(str(exc)) from None
+    top = {setting.name: setting for setting in config_schema.TOP.settings}
     return Settings(
         config_path=path,
-        database_url=env.get("BC_TUI_DATABASE_URL") or data.get("database_url"),
-        profile_name=env.get("BC_TUI_PROFILE") or data.get("profile"),
-        request_deadline_s=_deadline(path, data, env),
-        profiles=profiles,
-        keys={str(k): str(v) for k, v in data.get("keys", {}).items()},
+        database_url=_text(top["database_url"], data, env),
+        profile_name=_text(top["profile"], data, env),
+        request_deadline_s=deadline,
+        profiles=data.get("profiles", {}),
+        keys=dict(data.get("keys", {})),
         mappings=data.get("mappings", {}),
+        warnings=tuple(warnings),
     )
+
+
+def _text(setting: config_schema.Setting, data: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
+    """A text setting: its environment variable (when set and not empty), else the file."""
+    return (env.get(setting.env) if setting.env else None) or data.get(setting.name)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -181,26 +192,16 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 def _deadline(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> float:
     """``request_deadline_s`` from ``BC_TUI_REQUEST_DEADLINE_S`` or the file, checked for range."""
-    low, high = REQUEST_DEADLINE_RANGE_S
-    if text := env.get("BC_TUI_REQUEST_DEADLINE_S"):
-        where, raw = "BC_TUI_REQUEST_DEADLINE_S", text
-    elif "request_deadline_s" in data:
-        where, raw = f"request_deadline_s in {path}", data["request_deadline_s"]
-    else:
-        return DEFAULT_REQUEST_DEADLINE_S
-    try:
-        value = float(raw) if not isinstance(raw, bool) else float("nan")
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not low <= value <= high:  # NaN fails too
-        raise ConfigError(
-            f"{where} is {shorten(raw, 40)}, but it must be a number of seconds from {low:g} to {high:g}. "
-            "Correct it and try again."
-        )
-    return value
+    setting = next(s for s in config_schema.TOP.settings if s.name == "request_deadline_s")
+    assert setting.env is not None
+    if text := env.get(setting.env):
+        return config_schema.number(setting, text, setting.env, from_env=True)
+    if setting.name in data:
+        return config_schema.number(setting, data[setting.name], f"{setting.name} in {path}")
+    return DEFAULT_REQUEST_DEADLINE_S
 
 
-_REQUIRED = ("tenant", "client_id", "bc_environment", "bc_company_id", "dataverse_url")
+_REQUIRED = tuple(setting.name for setting in config_schema.PROFILE.settings if setting.required)
 
 
 def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[str, str] | None = None) -> ConnectionProfile:

@@ -374,6 +374,9 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
         # A missing default config means "use the sandbox"; a missing named one is a typo.
         raise UsageError(f"The config file {shorten(str(args.config))} does not exist; check the path given to --config.")
     settings = load_settings(args.config)
+    for warning in settings.warnings:
+        # Once per command, before any work: a misspelt key is ignored, and the user should know.
+        sys.stderr.write(f"bc-tui: warning: {warning}\n")
     database_url = args.database or settings.database_url or default_database_url()
     check_database(database_url)  # before the sandbox starts: a bad database writes nothing
     if args.profile or settings.has_profile:

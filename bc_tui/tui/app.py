@@ -9,6 +9,8 @@ list mechanics tests use made-up sources). ``keymap`` is the config's ``[keys]``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import ClassVar, Mapping
 
 from textual import work
@@ -20,7 +22,7 @@ from textual.screen import Screen
 
 from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import Backend, ConnectionState
-from bc_tui.tui.bindings import binding_entries
+from bc_tui.tui.bindings import binding_entries, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.help import HelpScreen
@@ -35,6 +37,10 @@ DEFAULT_TAB_TITLES: Mapping[str, str] = {
     "dataverse-contacts": "Dataverse contacts",
 }
 """Titles of the standard tabs, by tab id."""
+
+#: A config warning stays long enough to be read and copied into the config (not for ever: the
+#: app works on, the setting is just ignored).
+CONFIG_WARNING_TIMEOUT_S = 30.0
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -65,6 +71,8 @@ class BcTuiApp(App[None]):
         sources: Mapping[str, PageSource] | None = None,
         connection_label: str = "",
         keymap: Mapping[str, str] | None = None,
+        config_warnings: Sequence[str] = (),
+        config_path: Path | None = None,
         tab_titles: Mapping[str, str] | None = None,
         theme: str = DARK_THEME,
         close_backend: bool = False,
@@ -72,8 +80,10 @@ class BcTuiApp(App[None]):
         """``backend``: the connection (started at mount); ``sources``: tab id → page source, in
         tab order, instead of the backend's standard lists (ids such as ``customers``,
         ``contacts``, ``dataverse-accounts``, ``dataverse-contacts``); ``keymap``: binding id →
-        keys (the config's ``[keys]`` table); ``tab_titles`` overrides `DEFAULT_TAB_TITLES`;
-        ``close_backend``: the app owns the backend and closes it when it exits (on its own event
+        keys (the config's ``[keys]`` table); ``config_warnings``: the config file's warnings
+        (``Settings.warnings``), shown as notifications with those about ``keymap``, which the
+        app checks itself; ``config_path`` names the file in them; ``tab_titles`` overrides
+        `DEFAULT_TAB_TITLES`; ``close_backend``: the app owns the backend and closes it when it exits (on its own event
         loop, where the session was opened)."""
         super().__init__()
         self.backend = backend
@@ -83,6 +93,8 @@ class BcTuiApp(App[None]):
         self._sources = dict(sources)
         self._tab_titles = {**DEFAULT_TAB_TITLES, **(tab_titles or {})}
         self._initial_keymap = dict(keymap or {})
+        self._config_warnings = tuple(config_warnings)
+        self._config_path = config_path
         self.theme = theme
         self.connection_label = connection_label or (
             backend.state.header if backend is not None else ""
@@ -99,6 +111,10 @@ class BcTuiApp(App[None]):
     def on_mount(self) -> None:
         if self._initial_keymap:
             self.set_keymap(self._initial_keymap)
+        # The CLI prints these on stderr; here stderr is hidden behind the screen.
+        warnings = [*self._config_warnings, *keymap_warnings(self._initial_keymap, self._config_path)]
+        for warning in warnings:
+            self.notify(warning, title="Config", severity="warning", timeout=CONFIG_WARNING_TIMEOUT_S)
         if self.backend is not None:
             self._connect()
 

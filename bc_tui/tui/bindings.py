@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from textual.app import App
-from textual.binding import ActiveBinding
+from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
@@ -70,4 +75,47 @@ def binding_entries(screen: Screen, *, include_plumbing: bool = True) -> list[Bi
             binding_id=active.binding.id,
         )
         for active, keys in grouped.values()
+    ]
+
+
+@cache
+def known_binding_ids() -> frozenset[str]:
+    """Every binding id of the terminal app (``list.mark``, ``main.synchronize``, …): the names
+    the config's ``[keys]`` table may remap.
+
+    Screens and dialogs are imported when first used, so every module of the TUI is imported
+    here first; then each widget, screen and app class's own ``BINDINGS`` are read.
+    """
+    import bc_tui.tui
+
+    for module in pkgutil.walk_packages(bc_tui.tui.__path__, "bc_tui.tui."):
+        importlib.import_module(module.name)
+    ids: set[str] = set()
+    classes: list[type[DOMNode]] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        for binding in cls.__dict__.get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return frozenset(ids)
+
+
+def keymap_warnings(keymap: Mapping[str, str], config_path: Path | str | None) -> list[str]:
+    """One warning per ``[keys]`` entry that names no binding id, with the closest valid id.
+
+    The config module cannot check these names itself (it must not import Textual, and the CLI
+    has no keys), so the app checks them when it starts.
+    """
+    from bc_tui.config_schema import unknown_name
+
+    if not keymap:
+        return []  # no need to import every screen and dialog
+    known = known_binding_ids()
+    return [
+        unknown_name(binding_id, known, config_path or "your config", "[keys]",
+                     noun="a binding id of the terminal app",
+                     elsewhere="the help screen, ? or F1, shows the id of every key")
+        for binding_id in keymap
+        if binding_id not in known
     ]
