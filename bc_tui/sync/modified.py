@@ -31,8 +31,8 @@ from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, normalize_i
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import Pair, load_coupled_pairs, run_pairs, summary_message
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.errors import as_sync_error
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import (
     ETAG,
     Record,
@@ -142,8 +142,9 @@ async def _server_time(session: SyncSession, mapping: TableMapping, side: Side) 
 
 
 def modified_after(field: str, moment: datetime) -> str:
-    """``field gt <moment>`` with the moment's microseconds (``filters.quote`` keeps only
-    milliseconds, which would read the records at the watermark again on every run)."""
+    """``field gt <moment>``, the moment in UTC with its full fraction (``filters.quote`` keeps
+    only milliseconds; a watermark is whole seconds today, but one stored by an older bc-tui
+    may not be)."""
     text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
     return f"{odata.field(field)} gt {text}"
 
