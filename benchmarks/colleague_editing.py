@@ -62,8 +62,9 @@ DV_FIELDS = {dv: label for label, (_, dv) in EDITED.items()}
 #: "Changed BC customer 10000 'Adatum': phoneNumber '+1 555' -> '+1 555 123 4567', city 'A' -> 'B'"
 CHANGED = re.compile(r"^Changed (BC customer|Dataverse account) (\S+) .*?: (.*)$")
 CHANGE = re.compile(r"(\w+) (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|None) -> ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
-#: What a crashed bc-tui process leaves in its output.
-CRASH = ("Traceback", "database is locked")
+#: What a crashed bc-tui process leaves in its output ("Unexpected error … please report it" is
+#: how the CLI ends on an exception it did not expect).
+CRASH = ("Traceback", "database is locked", "Unexpected error")
 #: Writer B on or off (``--one-writer`` turns it off, to tell watermark losses from two-writer trouble).
 TWO_WRITERS = True
 #: Keep the sandbox data and coupling databases for a look afterwards (``--keep``).
@@ -298,11 +299,23 @@ def scenario(info: dict[str, Any], data_dir: Path, database_url: str, ids: list[
     print("    bc-tui runs: " + ", ".join(f"{w.name} {w.seconds:.0f} s (exit {w.code})" for w in writers))
     for writer in writers:
         if writer.crashed:
-            print(f"    writer {writer.name} crashed (exit {writer.code}): {(writer.err or writer.out).strip().splitlines()[-1]}")
+            print(f"    writer {writer.name} crashed (exit {writer.code}): {_last_line(writer.err or writer.out)}")
+        else:
+            print(f"    writer {writer.name}: {_last_line(_summary_line(writer.out))}")
     for colleague in colleagues:
         if colleague.failures:
             print(f"    colleague {colleague.side}: {len(colleague.failures)} edit runs failed, e.g. {colleague.failures[0]}")
     return tally(data_file, database_url, colleagues, writers, seconds)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def _summary_line(text: str) -> str:
+    """The CLI's "The synchronization has run for …" sentence, else its whole output."""
+    return next((line for line in text.splitlines() if line.startswith("The synchronization has run")), text)
 
 
 def report(backend: str, strategy: str, figures: Figures) -> None:
@@ -347,13 +360,19 @@ def main() -> None:
                         help="a PostgreSQL database to use (its bc-tui tables are dropped first)")
     parser.add_argument("--old", choices=("sqlite", "both", "none"), default="sqlite",
                         help="where to run the scenario with the old watermark too (default: sqlite)")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="which coupling databases to try, comma-separated (default: sqlite,postgresql)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders (their path is printed)")
     parser.add_argument("--one-writer", action="store_true", help="no second bc-tui writer (writer B)")
     args = parser.parse_args()
     global TWO_WRITERS, KEEP
     TWO_WRITERS, KEEP = not args.one_writer, args.keep
     print(f"watermark overlap: {modified.OVERLAP.total_seconds():.0f} s")
-    backend_runs("sqlite", args.records, None, args.old in ("sqlite", "both"))
+    backends = {name.strip() for name in args.backends.split(",")}
+    if "sqlite" in backends:
+        backend_runs("sqlite", args.records, None, args.old in ("sqlite", "both"))
+    if "postgresql" not in backends:
+        return
     if args.postgres_url:
         backend_runs("postgresql", args.records, args.postgres_url, args.old == "both")
     else:
