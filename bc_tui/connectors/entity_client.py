@@ -7,6 +7,8 @@ model class (``BcCustomer``, ``DataverseAccount`` …), which says where its row
 from __future__ import annotations
 
 from contextlib import aclosing
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
 
@@ -79,6 +81,19 @@ class EntityClient:
             for row in page:
                 yield row
 
+    async def server_time(self, kind: type[Entity]) -> datetime | None:
+        """The service's clock now: the ``Date`` header of a one-row read of ``kind`` (UTC, whole
+        seconds, truncated), or None when the service sent no usable ``Date``.
+
+        Modified times are stamped by the service, so "what changed since" must be measured
+        with the service's clock, never with ours. The read is the cheapest one the entity set
+        allows (one key column of one row); it is retried like any read.
+        """
+        response = await self.service.request(
+            "GET", self.path(kind), params={"$top": 1, "$select": kind.KEY}, record=f"{kind.NOUN}s"
+        )
+        return server_date(response.headers.get("date"))
+
     async def get(self, kind: type[E], key: str) -> E:
         """Read one row; NotFound when it does not exist."""
         row = await self.service.get(self.path(kind, key), record=f"{kind.NOUN} {key}")
@@ -112,3 +127,16 @@ class EntityClient:
     def _typed(kind: type[E], row: Row) -> E:
         """A typed row (MalformedResponse when the service left out its key or ETag)."""
         return kind.from_row(row)
+
+
+def server_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header (``Tue, 01 Dec 2026 07:19:38 GMT``) as an aware UTC datetime."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC by the RFC, but no zone said
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

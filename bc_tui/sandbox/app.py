@@ -23,6 +23,7 @@ from .dataverse_api import DataverseApi
 from .demo_data import ensure_seeded
 from .http import ApiError, ApiRequest, ApiResponse
 from .knobs import ServiceKnobs
+from .server_date import ServerDate
 from .settings import SandboxSettings
 from .store import EntityStore, SandboxDataError
 
@@ -140,7 +141,8 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
             Route("/v2.0/{tenant}/{environment}/api/v2.0/{path:path}", business_central, methods=ALL_METHODS),
             Route(DATAVERSE_BASE_PATH + "{path:path}", dataverse, methods=ALL_METHODS),
         ],
-        middleware=[Middleware(ServiceKnobs, settings=settings)],
+        # ServerDate outermost: throttled and faulted answers carry a Date too, as real ones do.
+        middleware=[Middleware(ServerDate), Middleware(ServiceKnobs, settings=settings)],
         lifespan=lifespan,
     )
     app.state.store = store

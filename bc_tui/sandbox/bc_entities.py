@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .http import ApiError
+from .precision import milliseconds
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def etag_of(row: Mapping[str, Any]) -> str:
 def field_value(row: Mapping[str, Any], name: str) -> Any:
     """A property as the client sees it (``lastModifiedDateTime`` comes from ``_modified``)."""
     if name == "lastModifiedDateTime":
-        return row.get("_modified")
+        return milliseconds(row.get("_modified"))
     return row.get(name)
 
 
@@ -211,6 +212,8 @@ def to_json(entity: EntityDef, row: Mapping[str, Any]) -> dict[str, Any]:
     for name, source, default in _output_plan(entity):
         value = get(source)
         out[name] = default if value is None else value
+    if "lastModifiedDateTime" in out:
+        out["lastModifiedDateTime"] = milliseconds(out["lastModifiedDateTime"])
     return out
 
 

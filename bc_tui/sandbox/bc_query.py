@@ -15,6 +15,7 @@ from .bc_entities import EntityDef, field_value, unknown_property
 from .bc_paging import Getter, Ordering
 from .http import ApiError
 from .odata_query import Predicate, Query, QueryError, parse_query
+from .precision import milliseconds
 
 # Literals that contain name-like characters, removed before looking for property names.
 _STRING_RE = re.compile(r"'(?:[^']|'')*'")
@@ -73,7 +74,7 @@ class ListQuery:
 
 def _getter(name: str) -> Getter:
     if name == "lastModifiedDateTime":
-        return lambda row: row.get("_modified")
+        return lambda row: milliseconds(row.get("_modified"))
     return lambda row: row.get(name)
 
 

@@ -50,6 +50,7 @@ from .dataverse_tables import (
 )
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import Query, QueryError, key_candidates, parse_query
+from .precision import whole_seconds
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 from .store import DuplicateKey, EntityStore
 
@@ -73,6 +74,15 @@ E_UNEXPECTED = "0x80040216"
 #: API properties that the store keeps under another name.
 _STORED_NAME = {"versionnumber": "_version", "modifiedon": "_modified"}
 _HIDDEN = frozenset({"_version", "_modified"})
+#: How $orderby reads each property the store keeps under another name (modifiedon: whole seconds).
+_ORDER_SOURCES: dict[str, Any] = {**_STORED_NAME, "modifiedon": lambda row: whole_seconds(row.get("_modified"))}
+
+
+def _api_value(row: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """A property of a stored row as the API shows it (``modifiedon`` in whole seconds)."""
+    if name == "modifiedon":
+        return whole_seconds(row.get("_modified", default))
+    return row.get(_STORED_NAME.get(name, name), default)
 
 _SEGMENT_RE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>[^()]*)\))?(?:/(?P<rest>.*))?$")
 _REFERENCE_RE = re.compile(r"(?P<set>[A-Za-z_][A-Za-z0-9_]*)\((?P<key>[^()]*)\)\s*$")
@@ -154,11 +164,13 @@ class _RowView(Mapping[str, Any]):
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         if name in _HIDDEN:
             return default
-        return self.row.get(_STORED_NAME.get(name, name), default)
+        return _api_value(self.row, name, default)
 
     def __getitem__(self, name: str) -> Any:
         if name in _HIDDEN:
             raise KeyError(name)
+        if name == "modifiedon":
+            return whole_seconds(self.row["_modified"])
         return self.row[_STORED_NAME.get(name, name)]
 
     def __iter__(self) -> Iterator[str]:
@@ -312,7 +324,7 @@ class DataverseApi:
         for name in names:
             if name in out:
                 continue
-            value = row.get(_STORED_NAME.get(name, name))
+            value = _api_value(row, name)
             out[name] = value
             if annotations and value is not None and name.startswith("_") and name.endswith("_value"):
                 self._annotate_lookup(table, name, str(value), annotations, out)
@@ -411,7 +423,7 @@ class DataverseApi:
         if query.count:
             body["@odata.count"] = min(len(ordered.rows), MAX_PAGE_SIZE)
         if more:
-            last_values = [page[-1].get(_STORED_NAME.get(name, name)) for name, _ in order]
+            last_values = [_api_value(page[-1], name) for name, _ in order]
             token = encode_skiptoken(order, last_values, str(page[0][table.primary_key]), page_number)
             body["@odata.nextLink"] = self._link(request, table, params, "$skiptoken", token)
         elif tracking:
@@ -464,7 +476,7 @@ class DataverseApi:
             for row in candidates
             if (predicate is None or predicate(_RowView(row))) and (since is None or row["_version"] > since)
         ]
-        order_keys = OrderKeys(order, _STORED_NAME, matched, cursor_values)
+        order_keys = OrderKeys(order, _ORDER_SOURCES, matched, cursor_values)
         keyed = sorted(((order_keys.of_row(row), row) for row in matched), key=itemgetter(0))
         ordered = _Ordered(order_keys, [k for k, _ in keyed], [row for _, row in keyed])
         with self._cache_lock:
@@ -534,7 +546,7 @@ class DataverseApi:
             raise ApiError(405, E_BAD_REQUEST, f"The method {method} is not allowed on a property.")
         row = self._existing(table, key)
         context = f"{request.base_url}$metadata#{table.entity_set}({key})/{name}"
-        return ApiResponse.of_json(200, {"@odata.context": context, "value": row.get(_STORED_NAME.get(name, name))})
+        return ApiResponse.of_json(200, {"@odata.context": context, "value": _api_value(row, name)})
 
     # ---------------------------------------------------------------- writing
 

@@ -51,30 +51,31 @@ class OrderKeys:
     negated rank of its value among the values present (plus the cursor's), because text
     cannot simply be negated. The primary key closing the order is compared as stored
     (lower-case GUID text). ``stored_name`` maps an API property to the store's field where
-    they differ (``versionnumber`` -> ``_version``).
+    they differ (``versionnumber`` -> ``_version``), or to a function of the stored row for a
+    property the API computes (``modifiedon``).
     """
 
     def __init__(
         self,
         order: Sequence[OrderKey],
-        stored_name: Mapping[str, str],
+        stored_name: Mapping[str, str | RowKey],
         rows: Sequence[Mapping[str, Any]],
         cursor_values: Sequence[Any] | None = None,
     ) -> None:
-        fields = [(stored_name.get(name, name), descending) for name, descending in order]
+        readers = [_reader(stored_name.get(name, name)) for name, _ in order]
         self._parts: list[RowKey] = []
         self._value_parts: list[Callable[[Any], Any]] = []
-        for index, (name, descending) in enumerate(fields):
-            last = index == len(fields) - 1
+        for index, ((_, descending), read) in enumerate(zip(order, readers)):
+            last = index == len(order) - 1
             if descending:
                 extra = () if cursor_values is None else (cursor_values[index],)
-                ranks = _descending_ranks([row.get(name) for row in rows], extra)
+                ranks = _descending_ranks([read(row) for row in rows], extra)
                 self._value_parts.append(ranks.__getitem__)
             elif last:
                 self._value_parts.append(_identity)
             else:
                 self._value_parts.append(value_key)
-            self._parts.append(_field_part(name, self._value_parts[-1]))
+            self._parts.append(_field_part(read, self._value_parts[-1]))
         if len(self._parts) == 1:
             self.of_row: RowKey = self._parts[0]
         elif len(self._parts) == 2:
@@ -94,10 +95,18 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _field_part(name: str, convert: Callable[[Any], Any]) -> RowKey:
+def _reader(source: str | RowKey) -> RowKey:
+    """How to read one ordering value from a stored row: a stored field's name, or a function
+    for a property the API computes from stored fields (``modifiedon`` in whole seconds)."""
+    if callable(source):
+        return source
+    return lambda row: row.get(source)
+
+
+def _field_part(read: RowKey, convert: Callable[[Any], Any]) -> RowKey:
     if convert is _identity:
-        return lambda row: row.get(name)
-    return lambda row: convert(row.get(name))
+        return read
+    return lambda row: convert(read(row))
 
 
 def _descending_ranks(values: Sequence[Any], extra: Sequence[Any]) -> dict[Any, int]:

@@ -40,7 +40,10 @@ def _check_host(host: str, allow_remote: bool) -> None:
 
 
 def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    # date_header=False: the application sends its own Date (server_date.py); two would be wrong.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", date_header=False
+    )
     logger = logging.getLogger("uvicorn.error")
     if _HIDE_DROPS not in logger.filters:
         logger.addFilter(_HIDE_DROPS)

@@ -186,7 +186,13 @@ class EntityStore:
                 raise
             db.execute("COMMIT")
             self._db = db
-            self._load_all()
+            # One read transaction: meta, rows and data_version must describe the same moment, or a
+            # commit landing in between is taken as loaded and its versions are handed out again.
+            db.execute("BEGIN")
+            try:
+                self._load_all()
+            finally:
+                db.execute("COMMIT")
         except sqlite3.OperationalError as error:
             db.close()
             self._db = None
@@ -212,6 +218,7 @@ class EntityStore:
     def _load_all(self) -> None:
         """Replace memory with the file's content."""
         assert self._db is not None
+        data_version = self._read_data_version()  # first: never newer than what is loaded
         meta = self._meta()
         sets: dict[str, dict[str, dict[str, Any]]] = {}
         tombstones: dict[str, list[tuple[str, int, str]]] = {}
@@ -221,7 +228,7 @@ class EntityStore:
         self._sets = sets
         self._tombstones = tombstones
         self._adopt_meta(meta)
-        self._data_version = self._read_data_version()
+        self._data_version = data_version
 
     def _read_tombstones(self, since: int, into: dict[str, list[tuple[str, int, str]]]) -> Deaths:
         """Append the tombstones newer than ``since`` to ``into``; return them by set and key."""
@@ -497,8 +504,11 @@ class EntityStore:
                 self._depth = depth
                 if db is not None:
                     if depth == 0:
-                        self._commit(db)
+                        # Read before COMMIT, while we still hold the write lock: after it, another
+                        # process's commit could already be in, and its rows would count as loaded
+                        # (never reaching memory, and undone by our next write of them).
                         row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+                        self._commit(db)
                         self._synced_version = int(row[0]) if row else 0
                     else:
                         db.execute(f"RELEASE sp{depth}")

@@ -1,18 +1,26 @@
 """Synchronize modified records: what changed on either side since the last run (§8, §11).
 
-Per table mapping and side a watermark (``store.watermarks``) holds the latest modified time
-already synchronized; a run reads only records modified after it (``lastModifiedDateTime gt …``
-in BC, ``modifiedon gt …`` in Dataverse), plus the couplings whose last synchronization in that
-direction failed (so they are retried, §7). A bidirectional mapping runs BC → Dataverse first,
-then Dataverse → BC. Conflicts follow the mapping's Resolve Update Conflicts policy, deleted
-counterparts its Resolve Deletion Conflicts policy. A watermark moves only after its pass
-finished: a run that breaks off reads the same records again next time.
+Per table mapping and side a watermark (``store.watermarks``) holds a modified time up to which
+every change has been read; a run reads only records modified after it (``lastModifiedDateTime
+gt …`` in BC, ``modifiedon gt …`` in Dataverse), plus the couplings whose last synchronization in
+that direction failed (so they are retried, §7). A bidirectional mapping runs BC → Dataverse
+first, then Dataverse → BC. Conflicts follow the mapping's Resolve Update Conflicts policy,
+deleted counterparts its Resolve Deletion Conflicts policy.
+
+The watermark a pass leaves behind is the *service's* clock at the moment the pass started
+(the ``Date`` header of a read made just before the first page), less :data:`OVERLAP`: pages
+are read in key order over seconds or minutes, so a record edited while the pass runs may sit
+on a page already read, and only a watermark from before the first page can be sure to catch
+it next time. The overlap is read again on the next run; a record read again whose ETag is the
+one its coupling recorded at its last synchronization has not changed, and is left out of the
+job entirely (not written, not counted). A watermark moves only after its pass finished: a run
+that breaks off reads the same records again next time. docs/watermarks.md says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
@@ -23,14 +31,37 @@ from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, normalize_i
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import Pair, load_coupled_pairs, run_pairs, summary_message
+from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, bc_pages, dataverse_pages, fetch_bc, fetch_dataverse
+from bc_tui.sync.records import (
+    ETAG,
+    Record,
+    bc_kind,
+    bc_pages,
+    dataverse_kind,
+    dataverse_pages,
+    fetch_bc,
+    fetch_dataverse,
+)
 from bc_tui.sync.session import SyncSession
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
 #: Records per page read from a side (each page is planned and written as one round).
 PAGE_SIZE = 200
+
+#: How far before the service time at which a pass started its watermark is set, so that the
+#: next run reads that stretch again. It covers the whole-second clocks (the ``Date`` header
+#: and Dataverse's ``modifiedon`` are both cut to the second), a clock difference between the
+#: service's web front end and its database, and a save whose modified time was stamped before
+#: our first page was read but that committed only after it (a long plug-in or AL trigger).
+#: Reading the overlap again costs reads only: unchanged records are left out by their ETag.
+OVERLAP = timedelta(seconds=60)
+
+#: Private switch for the colleague-editing benchmark: True brings back the old watermark (the
+#: newest modified time seen on any page), which loses edits made during a run. Never set it
+#: in production code.
+_NEWEST_SEEN_WATERMARK = False
 
 
 def directions_of(mapping: TableMapping) -> tuple[SyncDirection, ...]:
@@ -68,11 +99,14 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
     """One direction: modified source records, then the couplings whose last try failed."""
     side = Side.BC if direction is SEND else Side.DATAVERSE
     since = watermarks.get_watermark(mapping.name, side)
+    # The service's clock before the first page is read: every change committed after this
+    # moment is either on a page still to come or will be read again by the next run.
+    started = await _server_time(session, mapping, side)
     newest = since
     seen: set[str] = set()  # BC ids handled in this pass
     async for page in _modified_pages(session, mapping, side, since):
         newest = _latest(newest, page, side)
-        pairs = [p for p in await _pairs_for_page(session, mapping, side, page) if p.bc_id not in seen]
+        pairs = [p for p in await _pairs_for_page(session, mapping, side, direction, page) if p.bc_id not in seen]
         coupled = [p for p in pairs if p.coupling is not None]
         seen.update(p.bc_id for p in coupled)
         run.add_total(len(coupled))
@@ -83,13 +117,35 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
     if retry:
         run.add_total(len(retry))
         await run_pairs(session, mapping, direction, await load_coupled_pairs(session, mapping, retry), run)
-    if newest is not None and newest != since:
-        watermarks.advance_watermark(mapping.name, side, newest)
+    mark = next_watermark(since, started, newest)
+    if mark is not None and mark != since:
+        watermarks.advance_watermark(mapping.name, side, mark)
+
+
+def next_watermark(since: datetime | None, started: datetime | None, newest_seen: datetime | None) -> datetime | None:
+    """Where a finished pass leaves the watermark: the service time at which it started, less
+    :data:`OVERLAP`; without a service time (no ``Date`` header) it stays where it was, so
+    nothing is skipped — every run then reads from the same point again."""
+    if _NEWEST_SEEN_WATERMARK:
+        return newest_seen
+    if started is None:
+        return since
+    return started - OVERLAP
+
+
+async def _server_time(session: SyncSession, mapping: TableMapping, side: Side) -> datetime | None:
+    if _NEWEST_SEEN_WATERMARK:
+        return None  # the old strategy never asked
+    with as_sync_error():
+        if side is Side.BC:
+            return await session.bc.server_time(bc_kind(mapping))
+        return await session.dataverse.server_time(dataverse_kind(mapping))
 
 
 def modified_after(field: str, moment: datetime) -> str:
-    """``field gt <moment>`` with the moment's microseconds (``filters.quote`` keeps only
-    milliseconds, which would read the records at the watermark again on every run)."""
+    """``field gt <moment>``, the moment in UTC with its full fraction (``filters.quote`` keeps
+    only milliseconds; a watermark is whole seconds today, but one stored by an older bc-tui
+    may not be)."""
     text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
     return f"{odata.field(field)} gt {text}"
 
@@ -107,11 +163,16 @@ async def _modified_pages(
             yield page
 
 
-async def _pairs_for_page(session: SyncSession, mapping: TableMapping, side: Side, page: list[Record]) -> list[Pair]:
-    """The coupled pairs (and uncoupled records) of one page of modified records of ``side``."""
+async def _pairs_for_page(
+    session: SyncSession, mapping: TableMapping, side: Side, direction: SyncDirection, page: list[Record]
+) -> list[Pair]:
+    """The coupled pairs (and uncoupled records) of one page of modified records of ``side``,
+    without the records read again that did not change (their counterparts are not even read)."""
     if side is Side.BC:
         bc_records = {normalize_id(str(r["id"])): r for r in page}
         found = couplings.couplings_by_bc_id(mapping.name, bc_records)
+        for bc_id in [i for i, c in found.items() if unchanged_since_last_sync(c, bc_records[i], side, direction)]:
+            del bc_records[bc_id], found[bc_id]
         dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in found.values()])
         return [
             Pair(bc_id, found.get(bc_id), record, dataverse.get(found[bc_id].dataverse_id) if bc_id in found else None)
@@ -119,14 +180,36 @@ async def _pairs_for_page(session: SyncSession, mapping: TableMapping, side: Sid
         ]
     dv_records = {normalize_id(str(r[mapping.dataverse_key])): r for r in page}
     found = couplings.couplings_by_dataverse_id(mapping.name, dv_records)
+    found = {i: c for i, c in found.items() if not unchanged_since_last_sync(c, dv_records[i], side, direction)}
     bc = await fetch_bc(session, mapping, [c.bc_id for c in found.values()])
     pairs = []
     for dv_id, record in dv_records.items():
         coupling = found.get(dv_id)
         if coupling is None:
-            continue  # an uncoupled Dataverse record has no BC id to report it under
+            continue  # uncoupled (no BC id to report it under), or read again unchanged
         pairs.append(Pair(coupling.bc_id, coupling, bc.get(coupling.bc_id), record))
     return pairs
+
+
+def unchanged_since_last_sync(coupling: CouplingRecord, record: Record, side: Side, direction: SyncDirection) -> bool:
+    """True for a record read again (the watermark's overlap, or our own write read back) that
+    has nothing new to say: it still has the ETag its coupling recorded at its last
+    synchronization and that synchronization in ``direction`` did not fail (a failed one is
+    tried again); or its coupling is Skipped and the record was not modified after bc-tui last
+    tried it (it was reported then). Changes on the other side are the other pass's business.
+    """
+    if coupling.skipped:
+        # The ETag at the failure is not kept; the time of the last try is. Comparing the
+        # service's modified time with our clock can only be off by the clocks' difference:
+        # then a Skipped record is reported once more, or a change to it is not reported until
+        # it is retried; it is not synchronized either way.
+        tried = [t for t in (coupling.to_dataverse_at, coupling.from_dataverse_at) if t is not None]
+        modified = parse_datetime(record.get(BC_MODIFIED if side is Side.BC else DATAVERSE_MODIFIED))
+        return bool(tried) and modified is not None and modified <= max(tried)
+    recorded = coupling.bc_etag if side is Side.BC else coupling.dataverse_etag
+    if not recorded or record.get(ETAG) != recorded:
+        return False
+    return coupling.last_result(direction) is not SyncResult.FAILURE
 
 
 async def _insert_uncoupled(session: SyncSession, mapping: TableMapping, side: Side, page: list[Record], run: JobRun) -> None:
@@ -175,4 +258,4 @@ def _latest(current: datetime | None, page: list[Record], side: Side) -> datetim
     return current
 
 
-__all__ = ["directions_of", "synchronize_modified"]
+__all__ = ["OVERLAP", "directions_of", "next_watermark", "synchronize_modified", "unchanged_since_last_sync"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 
 from starlette.applications import Starlette
 
@@ -10,7 +11,7 @@ from bc_tui.domain.mappings import ConflictResolution, DeletionResolution, Direc
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings, watermarks
 from bc_tui.store.couplings import Side, SyncResult
-from bc_tui.sync.modified import directions_of, synchronize_modified
+from bc_tui.sync.modified import OVERLAP, directions_of, next_watermark, synchronize_modified
 from bc_tui.sync.session import SyncSession
 from tests.sync.helpers_part2 import (
     MAPPING,
@@ -44,22 +45,30 @@ async def test_modified_records_flow_both_ways_and_the_watermarks_advance(sessio
     edit_bc(sandbox_app, pairs[0].bc_id, city="Springfield")
     edit_account(sandbox_app, pairs[1].dataverse_id, telephone1="+1 555 0111")
 
+    before = datetime.now(timezone.utc).replace(microsecond=0)  # the Date header's precision
     summary = await synchronize_modified(session, MAPPING)
+    after = datetime.now(timezone.utc)
 
     assert account_row(sandbox_app, pairs[0].dataverse_id)["address1_city"] == "Springfield"
     assert bc_row(sandbox_app, pairs[1].bc_id)["phoneNumber"] == "+1 555 0111"
     assert summary.count(Outcome.MODIFIED) == 2 and summary.count(Outcome.FAILED) == 0
     assert couplings.get_coupling(pairs[0].id).to_dataverse_result is SyncResult.SUCCESS
     assert couplings.get_coupling(pairs[1].id).from_dataverse_result is SyncResult.SUCCESS
-    assert watermarks.get_watermark(MAPPING, Side.BC) > bc_mark
-    assert watermarks.get_watermark(MAPPING, Side.DATAVERSE) > dv_mark
+    # Each watermark is the service's clock when its pass started, less the overlap: never the
+    # newest modified time seen (which would skip records edited while the pages were read).
+    for side, mark in ((Side.BC, bc_mark), (Side.DATAVERSE, dv_mark)):
+        now_mark = watermarks.get_watermark(MAPPING, side)
+        assert now_mark >= mark
+        assert before - OVERLAP <= now_mark <= after - OVERLAP
     # The untouched pairs were never even read: only the two edited ones (and the one write
     # each caused on the other side) show up.
     assert {r.bc_id for r in summary.results} == {pairs[0].bc_id, pairs[1].bc_id}
 
     before = versions(sandbox_app)
     again = await synchronize_modified(session, MAPPING)
-    assert again.count(Outcome.MODIFIED) == 0 and again.count(Outcome.FAILED) == 0
+    # The overlap is read again (our own writes included), but nothing in it changed since its
+    # last synchronization: nothing is written and nothing is counted, not even "unchanged".
+    assert again.results == [] and again.message.startswith("The synchronization has run for 0 of 0 records.")
     assert versions(sandbox_app) == before  # nothing written: the run converged
 
 
@@ -182,3 +191,14 @@ async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts
     assert summary.result_for(uncoupled).outcome is Outcome.INSERTED
     coupling = couplings.get_by_bc_id(MAPPING, uncoupled)
     assert account_row(sandbox_app, coupling.dataverse_id)["address1_city"] == "Springfield"
+
+
+def test_the_watermark_is_the_service_time_at_the_start_less_the_overlap() -> None:
+    since = datetime(2026, 12, 1, 7, 0, 0, tzinfo=timezone.utc)
+    started = datetime(2026, 12, 1, 7, 30, 0, tzinfo=timezone.utc)
+    newest_seen = datetime(2026, 12, 1, 7, 31, 5, tzinfo=timezone.utc)
+    assert next_watermark(since, started, newest_seen) == started - OVERLAP
+    assert next_watermark(None, started, None) == started - OVERLAP
+    # No Date header, no service time: the watermark stays, so the next run reads it all again.
+    assert next_watermark(since, None, newest_seen) == since
+    assert next_watermark(None, None, newest_seen) is None
