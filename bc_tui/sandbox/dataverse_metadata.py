@@ -60,6 +60,7 @@ _LITERAL_OR_PATH_RE = re.compile(r"('(?:[^']|'')*')|Microsoft\.Dynamics\.CRM\.[A
 _LITERAL_RE = re.compile(r"'(?:[^']|'')*'")
 _NAME_RE = re.compile(r"\b[A-Za-z_]\w*\b")
 _FUNCTION_RE = re.compile(r"\b([A-Za-z_][\w.]*)\s*\(")
+_GUID_RE = re.compile(r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b")
 _KEYWORDS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "true", "false", "null"})
 
 
@@ -129,7 +130,7 @@ def _compile_filter(text: str | None, allowed: set[str], type_name: str) -> Call
         return ""  # the enum type prefix: its literal compares as the member's name
 
     rewritten = _LITERAL_OR_PATH_RE.sub(rewrite, text)
-    bare = _LITERAL_RE.sub("''", rewritten)
+    bare = _GUID_RE.sub("0", _LITERAL_RE.sub("''", rewritten))
     for function in _FUNCTION_RE.finditer(bare):
         if function.group(1).lower() not in _KEYWORDS:
             raise _bad(f"The function '{function.group(1)}' is not supported for metadata queries.")

@@ -128,6 +128,9 @@ async def test_attribute_select_filter_single_and_typed_casts(dv) -> None:
     assert {r["LogicalName"] for r in enum_filter.json()["value"]} == {
         name for name, choice in TABLES["accounts"].choices.items() if choice.kind == "Picklist"}
 
+    by_id = await dv(base, **{"$select": "LogicalName", "$filter": f"MetadataId eq {strings.json()['value'][0]['MetadataId']}"})
+    assert [r["LogicalName"] for r in by_id.json()["value"]] == ["name"]
+
     one = await dv(base + "(LogicalName='telephone1')", **{"$select": "LogicalName,AttributeType"})
     assert one.status_code == 200 and one.json()["AttributeType"] == "String"
     again = await dv(base + f"({one.json()['MetadataId']})")
