@@ -27,12 +27,8 @@ def _serve_tls(data: Path, *extra: str) -> Iterator[dict[str, Any]]:
         yield json.loads(line)
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            # uvicorn waits for clients' idle keep-alive connections (MSAL keeps its session open).
-            process.kill()
-            process.wait(timeout=10)
+        # An https sandbox waits up to 3 s for idle keep-alive connections (MSAL keeps its session open).
+        process.wait(timeout=20)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
