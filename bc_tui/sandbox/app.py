@@ -23,6 +23,7 @@ from .dataverse_api import DataverseApi
 from .demo_data import ensure_seeded
 from .http import ApiError, ApiRequest, ApiResponse
 from .knobs import ServiceKnobs
+from .openid import OpenIdService
 from .server_date import ServerDate
 from .settings import SandboxSettings
 from .store import EntityStore, SandboxDataError
@@ -102,6 +103,7 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
         store = EntityStore(settings.data_dir / "sandbox.sqlite" if settings.data_dir is not None else None)
     ensure_seeded(store, settings)
     tokens = TokenService(settings)
+    openid = OpenIdService(settings)
     bc_api = BusinessCentralApi(store, settings)
     dataverse_api = DataverseApi(store, settings)
     the_store = store
@@ -138,6 +140,9 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
     app = Starlette(
         routes=[
             Route("/{tenant}/oauth2/v2.0/token", tokens.token_endpoint, methods=["POST"]),
+            Route("/{tenant}/v2.0/.well-known/openid-configuration", openid.configuration, methods=["GET"]),
+            Route("/{tenant}/discovery/v2.0/keys", openid.keys, methods=["GET"]),
+            Route("/common/discovery/instance", openid.instance_discovery, methods=["GET"]),
             Route("/v2.0/{tenant}/{environment}/api/v2.0/{path:path}", business_central, methods=ALL_METHODS),
             Route(DATAVERSE_BASE_PATH + "{path:path}", dataverse, methods=ALL_METHODS),
         ],

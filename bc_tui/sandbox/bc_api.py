@@ -34,6 +34,7 @@ from .bc_entities import (
     to_json,
     validate_body,
 )
+from .bc_metadata import is_metadata_path, metadata_response
 from .bc_numbers import NumberIndex
 from .bc_paging import MAX_PAGE_SIZE, SkipToken, max_page_size, take_page
 from .bc_query import read_query
@@ -216,8 +217,14 @@ class BusinessCentralApi:
     # ------------------------------------------------------------------ routing
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
-        route = _route(request.path)
         method = request.method.upper()
+        if is_metadata_path(request.path):
+            if method != "GET":
+                raise method_not_allowed(method, ("GET",))
+            if request.path.strip("/") != "$metadata":  # companies(<id>)/$metadata: the company must exist
+                self._company(_route(request.path.strip("/").split("/")[0]).company_id or "")
+            return metadata_response()
+        route = _route(request.path)
         if route.kind == "companies":
             if method != "GET":
                 raise method_not_allowed(method, ("GET",))

@@ -131,6 +131,8 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--limits", action="store_true", help="enforce the services' protection limits (429 + Retry-After)")
     serve.add_argument("--faults", type=_faults, default=FaultSpec(), metavar="SPEC",
                        help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7")
+    serve.add_argument("--tls", action="store_true",
+                       help="serve https with a self-signed certificate kept in the data folder (its CA's path is in the JSON line)")
     serve.set_defaults(func=serve_command)
 
     reset = commands.add_parser("reset", help="throw away all changes and restore the demo data")
@@ -166,7 +168,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from .store import SandboxDataError
 
     try:
-        serve(settings, host=args.host, port=args.port, on_ready=announce)
+        serve(settings, host=args.host, port=args.port, on_ready=announce, tls=args.tls)
     except KeyboardInterrupt:
         return 0
     except SandboxDataError as exc:

@@ -34,6 +34,7 @@ from .dataverse_batch import (
     parse_batch_request,
     render_batch_response,
 )
+from .dataverse_metadata import DataverseMetadata
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
 from .dataverse_tables import (
     CONTACTS,
@@ -240,6 +241,8 @@ class DataverseApi:
             if method != "GET":
                 raise ApiError(405, E_BAD_REQUEST, "WhoAmI is a function; call it with GET.")
             return self._who_am_i(request)
+        if DataverseMetadata.handles(path):
+            return DataverseMetadata().answer(request, path)
         if path == "":
             return self._service_document(request)
         match = _SEGMENT_RE.match(path)

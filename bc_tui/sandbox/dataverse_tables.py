@@ -38,6 +38,20 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """The options of a choice (``Picklist``), ``State`` or ``Status`` column.
+
+    ``options`` are (value, label) pairs in display order; for a status column, ``states``
+    maps each status value to the state it belongs to (the real service's ``State`` property).
+    """
+
+    kind: str
+    option_set: str
+    options: tuple[tuple[int, str], ...]
+    states: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Table:
     """One emulated table as the Web API exposes it."""
 
@@ -52,6 +66,13 @@ class Table:
     #: Columns the service computes; writes to them are ignored, as on the real service.
     computed: Mapping[str, str] = field(default_factory=dict)
     writable: bool = True
+    #: The column that names a row (``PrimaryNameAttribute``) and the table's ``ObjectTypeCode``.
+    primary_name: str = ""
+    object_type_code: int = 0
+    #: Integer columns that are choices, with their options (what metadata and labels show).
+    choices: Mapping[str, Choice] = field(default_factory=dict)
+    #: Decimal columns that are currency amounts (``Money`` rather than ``Decimal``).
+    money: frozenset[str] = frozenset()
 
     @property
     def store_set(self) -> str:
@@ -93,6 +114,14 @@ _ADDRESS = {
 _OWNER = Lookup("ownerid", {"ownerid": "systemusers"})
 _CURRENCY = Lookup("transactioncurrencyid", {"transactioncurrencyid": "transactioncurrencies"})
 
+def _state_and_status(table: str) -> dict[str, Choice]:
+    """The standard Active/Inactive state and status columns of a table."""
+    return {
+        "statecode": Choice("State", f"{table}_statecode", ((0, "Active"), (1, "Inactive"))),
+        "statuscode": Choice("Status", f"{table}_statuscode", ((1, "Active"), (2, "Inactive")), {1: 0, 2: 1}),
+    }
+
+
 _ACCOUNT_STRINGS = {
     "name": 160,
     "accountnumber": 20,
@@ -118,6 +147,18 @@ ACCOUNTS = Table(
     },
     max_lengths=_ACCOUNT_STRINGS,
     lookups=(Lookup("primarycontactid", {"primarycontactid": "contacts"}), _CURRENCY, _OWNER),
+    primary_name="name",
+    object_type_code=1,
+    choices={
+        "paymenttermscode": Choice("Picklist", "account_paymenttermscode",
+                                   ((1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"), (4, "Net 60"))),
+        "customertypecode": Choice("Picklist", "account_customertypecode", (
+            (1, "Competitor"), (2, "Consultant"), (3, "Customer"), (4, "Investor"), (5, "Partner"),
+            (6, "Influencer"), (7, "Press"), (8, "Prospect"), (9, "Reseller"), (10, "Supplier"),
+            (11, "Vendor"), (12, "Other"))),
+        **_state_and_status("account"),
+    },
+    money=frozenset({"creditlimit"}),
 )
 
 _CONTACT_STRINGS = {
@@ -148,6 +189,9 @@ CONTACTS = Table(
         _OWNER,
     ),
     computed={"fullname": STRING},
+    primary_name="fullname",
+    object_type_code=2,
+    choices=_state_and_status("contact"),
 )
 
 SYSTEMUSERS = Table(
@@ -155,7 +199,10 @@ SYSTEMUSERS = Table(
     logical_name="systemuser",
     primary_key="systemuserid",
     columns={"fullname": STRING, "domainname": STRING},
+    max_lengths={"fullname": 200, "domainname": 1024},
     writable=False,
+    primary_name="fullname",
+    object_type_code=8,
 )
 
 #: The tables by entity set name.
