@@ -15,6 +15,7 @@ from bc_tui import __version__
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports when the reader stopped early
 
 DESCRIPTION = """\
 Couple and synchronize Microsoft Dynamics 365 Business Central customers and contacts with
@@ -97,6 +98,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args) or EXIT_OK)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``bc-tui log | head -1``): stop quietly, as other tools do.
+
+    The job itself has run and is in the log; only its report had no reader left. stdout is
+    pointed at /dev/null so that Python's last flush at exit does not fail a second time.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
