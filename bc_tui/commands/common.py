@@ -162,9 +162,13 @@ def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) ->
 
 
 def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
-    """One sentence on stderr; returns the exit code (2 unless told)."""
+    """One sentence on stderr; returns the exit code (2 unless told).
+
+    The sentence often names what the user typed or a record's value, so it is printed like
+    any text line: control characters as stand-ins, long values shortened.
+    """
     err = err or sys.stderr
-    err.write(f"bc-tui: {message}\n")
+    err.write(f"bc-tui: {text_line(message)}\n")
     err.flush()
     return code
 
