@@ -83,10 +83,33 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
+def _undecodable(arguments: Sequence[str]) -> str | None:
+    """The sentence for the first argument that is not valid UTF-8, or None when all are.
+
+    Python hands over the bytes of an argument it cannot decode as lone surrogates
+    (U+DC80-U+DCFF); such text can go neither into a request nor to the terminal.
+    """
+    from bc_tui.domain.text import shorten
+
+    for argument in arguments:
+        undecoded = [ord(char) - 0xDC00 for char in argument if "\udc80" <= char <= "\udcff"]
+        if undecoded:
+            shown = shorten("".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in argument))
+            return (
+                f"The argument '{shown}' is not valid UTF-8 text (byte 0x{undecoded[0]:02X}); type it again "
+                "in UTF-8 (check the terminal's or the script's encoding)."
+            )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bc-tui`` console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if (refusal := _undecodable(arguments)) is not None:
+        sys.stderr.write(f"bc-tui: {refusal}\n")
+        return EXIT_USAGE
+    args = parser.parse_args(arguments)
     handler = getattr(args, "func", None)
     if handler is None:
         if args.command is None:

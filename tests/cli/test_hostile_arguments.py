@@ -31,3 +31,16 @@ def test_a_10000_character_name_is_shortened_in_the_error(cli, sandbox) -> None:
     assert "(10,000 characters)" in result.err
     assert len(result.err) < 600, result.err[:300]
     assert result.err.rstrip().endswith("does not exist in Dataverse.")
+
+
+def test_an_argument_that_is_not_utf8_is_one_sentence(cli, data_dir) -> None:
+    # Python hands bytes it cannot decode (here 0x9B, a C1 CSI in Latin-1) over as lone
+    # surrogates; they can go neither into a request nor to the terminal.
+    result = cli("sync", "\udc9bX")
+
+    assert result.code == EXIT_USAGE
+    [sentence] = [line for line in result.err.splitlines() if line.startswith("bc-tui: ")]
+    assert "not valid UTF-8" in sentence and "0x9B" in sentence
+    assert "Unexpected error" not in result.err and "report it" not in result.err
+    assert RAW.search(result.err) is None and "\udc9b" not in result.err
+    assert not (data_dir / "coupling.sqlite").exists()  # refused before anything was opened
