@@ -19,6 +19,7 @@ from bc_tui import __version__
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports when the reader stopped early
 
 DESCRIPTION = """\
 Couple and synchronize Microsoft Dynamics 365 Business Central customers and contacts with
@@ -118,12 +119,21 @@ def _argv_text(argv: list[str]) -> list[str] | str:
             try:
                 word = word.encode("utf-8", "surrogateescape").decode("utf-8")
             except UnicodeError:
-                return (
-                    f"Argument {position} of the command line is not UTF-8 text; type it again in a "
-                    "UTF-8 terminal (e.g. LANG=C.UTF-8)."
-                )
+                return _not_utf8(position, word)
         words.append(word)
     return words
+
+
+def _not_utf8(position: int, word: str) -> str:
+    """The sentence for argument ``position`` whose bytes (kept as lone surrogates) are not UTF-8."""
+    from bc_tui.domain.text import shorten
+
+    undecoded = [ord(char) - 0xDC00 for char in word if "\udc80" <= char <= "\udcff"]
+    shown = shorten("".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in word))
+    return (
+        f"Argument {position} of the command line ('{shown}') is not valid UTF-8 text (byte "
+        f"0x{undecoded[0]:02X}); type it again in UTF-8 (check the terminal's or the script's encoding)."
+    )
 
 
 def crash_log_folder() -> Path:
@@ -173,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bc-tui`` console script; returns the process exit code.
 
     Exit codes: 0 done, 1 some records failed (or the job did not finish), 2 the command could
-    not do its work (bad input, unusable setup, or an unexpected error), 130 interrupted.
+    not do its work (bad input, unusable setup, or an unexpected error), 130 interrupted, 141 the
+    reader of stdout went away (``bc-tui log | head``).
     """
     safe_streams()
     words = _argv_text(sys.argv[1:] if argv is None else list(argv))
@@ -197,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`bc-tui log | head`): stop quietly, as other command-line tools do.
         _silence_stdout()
-        return EXIT_FAILURES
+        return EXIT_BROKEN_PIPE
     except OSError as error:
         if os.environ.get("BC_TUI_DEBUG"):
             raise

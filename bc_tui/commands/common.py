@@ -176,23 +176,14 @@ def _encodable(text: str, stream: TextIO) -> bool:
     return True
 
 
-def one_line(message: str) -> str:
-    """``message`` made safe to print as one line: visible controls, long values shortened.
-
-    The places that build a sentence shorten the values they quote; this is the net under
-    them, so that a 10,000-character value in any sentence cannot flood the terminal.
-    """
-    return shorten_words(message)
-
-
 def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
     """One sentence on stderr; returns the exit code (2 unless told).
 
-    Control characters in ``message`` (from a record, a file or a server) are made visible,
-    so that the sentence stays one line and cannot drive the terminal.
+    The sentence often names what the user typed or a record's value, so it is printed like
+    any text line: control characters as stand-ins, long values shortened.
     """
     err = err or sys.stderr
-    err.write(f"bc-tui: {one_line(message)}\n")
+    err.write(f"bc-tui: {text_line(message)}\n")
     err.flush()
     return code
 

@@ -68,7 +68,8 @@ async def errors_command(ctx: Context) -> Report:
     }
     if not rows:
         return Report(document=document, lines=["No couplings need attention."])
-    lines = [f"{len(rows)} couplings need attention: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in KINDS) + "."]
+    needs = "1 coupling needs" if len(rows) == 1 else f"{len(rows)} couplings need"
+    lines = [f"{needs} attention: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in KINDS) + "."]
     for row in rows:
         missing = []
         if row.record_exists is False:

@@ -36,12 +36,26 @@ class Transformation:
     dataverse_fields: Callable[[FieldMapping], tuple[str, ...]]
 
 
+def bc_value(value: Any, current: Any) -> Any:
+    """``value`` as Business Central can store it: BC has no null, so an empty value becomes the
+    empty form of the field's present value ("" for text, 0 for a number).
+
+    BC API v2.0 refuses null for its (non-nullable) properties, which would fail the whole
+    record when a value was cleared in Dataverse (where an empty attribute is null).
+    """
+    if value is not None:
+        return value
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        return 0
+    return ""
+
+
 def _plain() -> Transformation:
     return Transformation(
         name="copy",
         read_bc=lambda fm, record: record.get(fm.bc_field),
         read_dataverse=lambda fm, record: record.get(fm.dataverse_field),
-        write_bc=lambda fm, value, _current: {fm.bc_field: value},
+        write_bc=lambda fm, value, current: {fm.bc_field: bc_value(value, current.get(fm.bc_field))},
         write_dataverse=lambda fm, value, _current: {fm.dataverse_field: value},
         bc_fields=lambda fm: (fm.bc_field,),
         dataverse_fields=lambda fm: (fm.dataverse_field,),

@@ -223,9 +223,23 @@ async def couple_record(
             f"{mapping.name} ({_conditions(failing)}); choose another record or change that filter."
         )
     target = record_id(mapping, dataverse_record, dataverse=True)
+    refusal: SyncError | None = None
     async with JobRun(JobType.COUPLING, mapping=mapping.name, session=session) as run:
-        coupling, stale = await _couple(session, mapping, bc_id, target, bc_record, replace=replace)
-        run.record(Outcome.COUPLED, bc_id=bc_id, dataverse_id=target, description=bc_description)
+        try:
+            coupling, stale = await _couple(session, mapping, bc_id, target, bc_record, replace=replace)
+        except SyncError as error:
+            # A one-to-one refusal is this record's failure, not a crash of the job: the log
+            # says "1 failed" with the reason, and the caller still gets the sentence.
+            refusal = error
+            run.message = str(error)
+            run.record(
+                Outcome.FAILED, str(error), bc_id=bc_id, dataverse_id=target, description=bc_description,
+                destination=dataverse_description,
+            )
+        else:
+            run.record(Outcome.COUPLED, bc_id=bc_id, dataverse_id=target, description=bc_description)
+    if refusal is not None:
+        raise refusal
     sync = None
     if sync_after is not None:
         from bc_tui.sync import synchronize  # late: synchronize builds on this module's neighbours

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bc_tui.domain.mappings import TableMapping
-from bc_tui.domain.names import bc_noun, dataverse_noun
+from bc_tui.domain.names import bc_noun, dataverse_noun, describe_bc, describe_dataverse
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
@@ -20,7 +20,7 @@ from bc_tui.store.interrupted import settleable_intents
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import CHUNK, _bc_by_numbers, _complete, _dataverse_by_ids
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record
+from bc_tui.sync.records import Record, fetch_bc, fetch_dataverse
 from bc_tui.sync.session import SyncSession
 
 
@@ -52,6 +52,10 @@ async def _settle_chunk(
 ) -> None:
     """Settle intents of one mapping and source side, looking their records up in one request."""
     noun = bc_noun(mapping) if from_bc else dataverse_noun(mapping)
+    # The source records, so that the log names them as the user knows them (number and name)
+    # and an adopted coupling keeps them, as every other coupling does.
+    source_ids = [i.source_id for i in intents]
+    sources = await (fetch_bc if from_bc else fetch_dataverse)(session, mapping, source_ids)
     if from_bc:
         created_dv = await _dataverse_by_ids(session, mapping, [i.destination_id or i.planned_id for i in intents])
         coupled = couplings.couplings_by_bc_id(mapping.name, [i.source_id for i in intents])
@@ -59,11 +63,16 @@ async def _settle_chunk(
         created_bc = await _bc_by_numbers(session, mapping, [i.planned_id for i in intents])
         coupled = couplings.couplings_by_dataverse_id(mapping.name, [i.source_id for i in intents])
     for intent in intents:
-        description = f"{noun} {intent.source_id}"
+        source = sources.get(normalize_id(intent.source_id))
+        if source is None:  # gone since: its id is all there is to name it by
+            description = f"{noun} {intent.source_id}"
+        else:
+            description = describe_bc(mapping, source) if from_bc else describe_dataverse(mapping, source)
         ids = {"bc_id": intent.source_id} if from_bc else {"dataverse_id": intent.source_id}
         bc_record: Record | None = None
         if from_bc:
             bc_id, dataverse_id = intent.source_id, normalize_id(intent.destination_id or intent.planned_id)
+            bc_record = source
             exists = dataverse_id in created_dv
         else:
             bc_record = created_bc.get(intent.planned_id)

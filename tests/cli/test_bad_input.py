@@ -125,7 +125,7 @@ def test_non_ascii_argument_under_a_c_locale(cli: Cli) -> None:
     )
     decoded = subprocess.CompletedProcess(not_text.args, not_text.returncode, not_text.stdout.decode(),
                                           not_text.stderr.decode("ascii", "replace"))
-    one_sentence(decoded, "Argument 4", "not UTF-8 text")
+    one_sentence(decoded, "Argument 4", "not valid UTF-8 text")
 
 
 # --- file system --------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_output_to_a_full_disk(cli: Cli) -> None:
 
 
 def test_reader_that_goes_away(cli: Cli, tmp_path: Path) -> None:
-    """`bc-tui … | head -1`: the command stops quietly (exit 1), no traceback, no error log."""
+    """`bc-tui … | head -1`: the command stops quietly (exit 141, as for SIGPIPE), no traceback, no error log."""
     # 3,000 changed customers print far more than a pipe holds, so the writer meets the closed end.
     assert cli("sandbox", "reset", "--customers", "3000", "--data", str(tmp_path / "s")).returncode == 0
     process = subprocess.Popen(
@@ -171,7 +171,7 @@ def test_reader_that_goes_away(cli: Cli, tmp_path: Path) -> None:
     assert process.stdout.readline().startswith(b"Changed")
     process.stdout.close()
     stderr = process.stderr.read().decode()
-    assert process.wait(timeout=120) == 1
+    assert process.wait(timeout=120) == 141
     assert stderr == "" and not (cli.data / "logs").exists()
 
 

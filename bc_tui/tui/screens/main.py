@@ -252,7 +252,9 @@ class MainScreen(Screen[None]):
             return
         new = source.with_query(**changes)
         record_list.set_source(new)
-        self.status.message = f"Showing {new.query.describe()}."
+        described = new.query.describe()
+        # The sort column "No." already ends the sentence with its own period.
+        self.status.message = f"Showing {described}" + ("" if described.endswith(".") else ".")
         self.refresh_bindings()
 
     def action_refresh(self) -> None:

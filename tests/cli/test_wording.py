@@ -1,0 +1,14 @@
+"""Small wording checks of the CLI's text output."""
+
+from __future__ import annotations
+
+from tests.cli.test_commands_log_and_errors import _conflict
+
+
+def test_one_coupling_needing_attention_is_singular(cli, sandbox) -> None:
+    _conflict(cli, sandbox)
+    cli("sync", "--modified", "--mapping", "CUSTOMER")
+
+    first_line = cli("errors").out.splitlines()[0]
+
+    assert first_line == "1 coupling needs attention: 0 skipped, 1 failed, 0 broken."
