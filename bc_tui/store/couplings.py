@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import peewee
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.skipped import should_skip
 from bc_tui.store.database import atomic, database_proxy, is_sqlite
 from bc_tui.store.errors import (
     BcRecordAlreadyCoupledError,
@@ -630,10 +631,9 @@ def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -
         row.deleted_side = None
         error = None
     else:
-        repeated = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value and (
-            getattr(row, f"{prefix}_error") == error and error is not None
-        )
-        row.skipped = row.skipped or (repeated and update.may_skip)
+        failed_before = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value
+        previous = getattr(row, f"{prefix}_error") if failed_before else None
+        row.skipped = row.skipped or should_skip(error, previous, transient=not update.may_skip)
     setattr(row, f"{prefix}_result", result.value)
     setattr(row, f"{prefix}_job_id", update.job_id)
     setattr(row, f"{prefix}_error", error)

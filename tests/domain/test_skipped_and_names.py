@@ -5,7 +5,7 @@ from __future__ import annotations
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import describe, describe_bc, describe_dataverse, join_labels, sentence, side_name
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.domain.skipped import REPEATED_FAILURE, judge_failure
+from bc_tui.domain.skipped import REPEATED_FAILURE, judge_failure, should_skip
 
 
 def test_first_failure_is_not_skipped() -> None:
@@ -25,6 +25,18 @@ def test_same_failure_twice_marks_the_record_skipped() -> None:
 
 def test_different_failure_is_not_skipped() -> None:
     assert not judge_failure("Phone No. is too long.", "Name is blank.", transient=False).skip
+
+
+def test_whitespace_around_a_failure_does_not_make_it_a_new_one() -> None:
+    # The store and the domain once disagreed here: the store compared to the letter.
+    assert judge_failure("Phone No. is too long.\n", " Phone No. is too long.", transient=False).skip
+    assert not judge_failure("Phone No. is  too long.", "Phone No. is too long.", transient=False).skip
+
+
+def test_a_failure_without_a_message_repeats_nothing() -> None:
+    assert not should_skip(None, None, transient=False)
+    assert not should_skip(None, "Name is blank.", transient=False)
+    assert not should_skip("Name is blank.", None, transient=False)
 
 
 def test_transient_failures_never_mark_skipped() -> None:

@@ -9,6 +9,7 @@ import peewee
 import pytest
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.skipped import judge_failure
 from bc_tui.store.couplings import (
     CouplingRecord,
     Side,
@@ -194,6 +195,15 @@ def test_repeated_identical_failure_marks_the_coupling_skipped(store: peewee.Dat
     assert other.skipped is False  # a different message is not a repeat
     again = record_sync_result(coupling.id, SEND, SyncResult.FAILURE, job_id=3, error="Another error.")
     assert again.skipped is True and again.to_dataverse_job_id == 3
+
+
+def test_a_repeat_differing_only_in_surrounding_whitespace_marks_skipped(store: peewee.Database) -> None:
+    # The rule lives in bc_tui.domain.skipped; the store once compared to the letter and disagreed.
+    coupling = couple("CUSTOMER", "b1", "d1")
+    record_sync_result(coupling.id, SEND, SyncResult.FAILURE, error="Name is too long.\n")
+    again = record_sync_result(coupling.id, SEND, SyncResult.FAILURE, error="Name is too long.")
+    assert again.skipped is True
+    assert again.skipped == judge_failure("Name is too long.", "Name is too long.\n", transient=False).skip
 
 
 def test_failures_in_different_directions_do_not_add_up(store: peewee.Database) -> None:
