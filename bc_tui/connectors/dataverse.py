@@ -1,4 +1,4 @@
-"""Dataverse Web API v9.2 client: accounts and contacts, upsert, multipart ``$batch``."""
+"""Dataverse Web API v9.2 client: accounts and contacts, multipart ``$batch``."""
 
 from __future__ import annotations
 
@@ -90,22 +90,6 @@ class DataverseClient(EntityClient):
                 raise
 
         return await self._create(kind, body, record=record, reconcile=reconcile)
-
-    async def upsert(self, kind: type[D], key: str, data: Mapping[str, Any]) -> D:
-        """Create the row with this key, or update it if it exists (PATCH without If-Match).
-
-        Deliberately unguarded: use it only where the caller owns the row outright; everywhere
-        else use ``update`` with the ETag the change was based on.
-        """
-        path = self.path(kind, key)
-        record = f"{kind.NOUN} {_name_of(data) or key}"
-        response = await self.service.request(
-            "PATCH", path, json=dict(data), headers={"Prefer": "return=representation"}, record=record,
-            operation="update", idempotent=True,  # the same upsert twice stores the same row
-        )
-        if response.status_code == 204 or not response.content:
-            return await self.get(kind, key)
-        return self._typed(kind, self.service.parse_json(response, what=f"an upsert of {record}"))
 
     async def batch(self, operations: Sequence[BatchOperation], *, change_set: bool = True,
                     continue_on_error: bool = False) -> list[BatchResult]:

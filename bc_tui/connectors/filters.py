@@ -112,11 +112,6 @@ def or_(*clauses: str | None) -> str:
     return " or ".join(f"({c})" for c in parts)
 
 
-def not_(clause: str) -> str:
-    """``not (clause)``."""
-    return f"not ({clause})"
-
-
 def in_(name: str, values: Any) -> str:
     """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``)."""
     return or_(*(eq(name, v) for v in values))

@@ -118,11 +118,6 @@ class BcEntity(Entity):
         return self._text("email")
 
     @property
-    def phone_number(self) -> str:
-        """The phone number."""
-        return self._text("phoneNumber")
-
-    @property
     def city(self) -> str:
         """The city of the address."""
         return self._text("city")
@@ -177,12 +172,6 @@ class DataverseEntity(Entity):
     def city(self) -> str:
         """The city of the first address."""
         return self._text("address1_city")
-
-    @property
-    def state_code(self) -> int | None:
-        """0 active, 1 inactive."""
-        value = self.data.get("statecode")
-        return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)

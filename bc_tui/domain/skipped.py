@@ -38,7 +38,3 @@ def should_skip(message: str | None, previous_message: str | None, *, transient:
         return False
     return previous_message.strip() == message.strip()
 
-
-def judge_failure(message: str, previous_message: str | None, *, transient: bool) -> FailureVerdict:
-    """Decide whether a failure marks the record Skipped (see :func:`should_skip`)."""
-    return FailureVerdict(message=message, skip=should_skip(message, previous_message, transient=transient))

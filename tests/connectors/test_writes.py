@@ -55,15 +55,13 @@ async def test_duplicates_are_already_exists(inprocess: Endpoint) -> None:
             await dv.create(DataverseAccount, {"accountid": account.id, "name": "Dup again"})
 
 
-async def test_update_only_and_upsert(inprocess: Endpoint) -> None:
+async def test_update_never_creates_and_a_contact_binds_to_its_account(inprocess: Endpoint) -> None:
     async with inprocess.dv() as dv:
         missing = "6b1c7f4e-1111-4c2a-9c55-000000000001"
         with pytest.raises(NotFound):
             await dv.update(DataverseAccount, missing, "*", {"name": "Nobody"})  # If-Match: * never creates
-        created = await dv.upsert(DataverseAccount, missing, {"name": "Upserted"})
-        assert created.id == missing and created.name == "Upserted"
-        updated = await dv.upsert(DataverseAccount, missing, {"name": "Upserted again"})
-        assert updated.name == "Upserted again" and updated.etag != created.etag
+        created = await dv.create(DataverseAccount, {"accountid": missing, "name": "Created"})
+        assert created.id == missing and created.name == "Created"
         contact = await dv.create(DataverseContact, {"firstname": "Ann", "lastname": "Lee", **parent_account(missing)})
         assert contact.parent_account_id == missing and contact.full_name == "Ann Lee"
 
