@@ -164,11 +164,6 @@ class DataverseEntity(Entity):
         return self._text("emailaddress1")
 
     @property
-    def telephone(self) -> str:
-        """The main phone number (``telephone1``)."""
-        return self._text("telephone1")
-
-    @property
     def city(self) -> str:
         """The city of the first address."""
         return self._text("address1_city")
@@ -186,11 +181,6 @@ class DataverseAccount(DataverseEntity):
     def name(self) -> str:
         """The account's name."""
         return self._text("name")
-
-    @property
-    def account_number(self) -> str:
-        """The account number (often the Business Central customer number)."""
-        return self._text("accountnumber")
 
     @property
     def label(self) -> str:
@@ -219,12 +209,6 @@ class DataverseContact(DataverseEntity):
     def full_name(self) -> str:
         """The computed full name (first + last when the service did not send it)."""
         return self._text("fullname") or " ".join(p for p in (self.first_name, self.last_name) if p)
-
-    @property
-    def parent_account_id(self) -> str | None:
-        """The id of the account this contact belongs to, when it is an account."""
-        value = self.data.get("_parentcustomerid_value")
-        return value if isinstance(value, str) and value else None
 
     @property
     def label(self) -> str:

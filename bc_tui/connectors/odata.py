@@ -78,7 +78,6 @@ class AttemptState:
     number: int = 0
     #: True once an earlier attempt of this write may have committed.
     maybe_committed: bool = False
-    last_error: ConnectorError | None = None
 
 
 def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
@@ -280,7 +279,6 @@ class ODataService:
             if not isinstance(exc, ConnectorError):
                 return False
             kind = _classify(exc)
-            state.last_error = exc
             if kind == "unknown":
                 state.maybe_committed = True
                 return idempotent

@@ -44,7 +44,7 @@ async def test_filter_values_with_quotes_match_exactly(bc: BusinessCentralClient
         return sorted([c.number async for c in bc.rows(BcCustomer, filter=flt)])
 
     async def dv_numbers(flt: str) -> list[str]:
-        return sorted([a.account_number async for a in dv.rows(DataverseAccount, filter=flt)])
+        return sorted([a.data["accountnumber"] async for a in dv.rows(DataverseAccount, filter=flt)])
 
     assert await bc_numbers(eq("displayName", "O'Brien's Pub")) == ["Q-1"]
     assert await bc_numbers(startswith("displayName", "O'Brien")) == ["Q-1", "Q-2"]
