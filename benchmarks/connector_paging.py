@@ -9,7 +9,7 @@ client). In the same run it measures three ways of reading every customer:
   for any client over this server;
 - baseline, load all: the same, but keeping every row in a list (what "load the whole table"
   costs in memory);
-- the connector: ``BusinessCentralClient.iter_customers`` (typed rows, auth, limiter, retry)
+- the connector: ``BusinessCentralClient.rows`` (typed rows, auth, limiter, retry)
   streaming page by page; and the Dataverse connector over accounts.
 
 Peak memory is the Python heap peak (tracemalloc) of the client during that pass.
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sandbox import max_rss_mib, measure, sandbox_process  # noqa: E402
 
 from bc_tui.connectors.business_central import BusinessCentralClient  # noqa: E402
+from bc_tui.connectors.models import BcCustomer, DataverseAccount  # noqa: E402
 from bc_tui.connectors.credentials import ServiceCredentials  # noqa: E402
 from bc_tui.connectors.dataverse import DataverseClient  # noqa: E402
 
@@ -64,7 +65,7 @@ async def connector_bc(info: dict, page_size: int) -> int:
     credentials = ServiceCredentials(info["token_url"], info["client_id"], info["client_secret"], info["bc_scope"])
     count = 0
     async with BusinessCentralClient(info["bc_api"], info["company_id"], credentials) as bc:
-        async for _customer in bc.iter_customers(page_size=page_size):
+        async for _customer in bc.rows(BcCustomer, page_size=page_size):
             count += 1
     return count
 
@@ -73,7 +74,7 @@ async def connector_dataverse(info: dict, page_size: int) -> int:
     credentials = ServiceCredentials(info["token_url"], info["client_id"], info["client_secret"], info["dataverse_scope"])
     count = 0
     async with DataverseClient(info["dataverse_api"], credentials) as dataverse:
-        async for _account in dataverse.iter_accounts(page_size=page_size):
+        async for _account in dataverse.rows(DataverseAccount, page_size=page_size):
             count += 1
     return count
 
@@ -91,8 +92,8 @@ async def main() -> None:
         results = [
             await measure("baseline: raw httpx, streaming", lambda: raw_paging(info, args.page_size, keep=False)),
             await measure("baseline: raw httpx, load all into a list", lambda: raw_paging(info, args.page_size, keep=True)),
-            await measure("connector: BC iter_customers (streaming)", lambda: connector_bc(info, args.page_size)),
-            await measure("connector: Dataverse iter_accounts (streaming)", lambda: connector_dataverse(info, min(args.page_size, 5000))),
+            await measure("connector: BC rows(BcCustomer) (streaming)", lambda: connector_bc(info, args.page_size)),
+            await measure("connector: Dataverse rows(DataverseAccount) (streaming)", lambda: connector_dataverse(info, min(args.page_size, 5000))),
         ]
         for result in results:
             print(result.line())

@@ -66,7 +66,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
 async def change_customers(session: Any, ids: list[str], round_: int) -> None:
     """A colleague edits these customers in BC: a new phone number each."""
     rows = {}
-    async for page in session.bc.customer_pages(page_size=5000):
+    async for page in session.bc.pages(BcCustomer, page_size=5000):
         for customer in page:
             rows[customer.id.lower()] = customer
     operations = [
@@ -83,11 +83,11 @@ async def naive_send(session: Any, pairs: list[tuple[str, str]]) -> int:
     """Baseline: one GET + one PATCH per record, sequential, no batching."""
     mapping = customer_mapping()
     for bc_id, dataverse_id in pairs:
-        customer = await session.bc.get_customer(bc_id)
-        account = await session.dataverse.get_account(dataverse_id)
+        customer = await session.bc.get(BcCustomer, bc_id)
+        account = await session.dataverse.get(DataverseAccount, dataverse_id)
         changes = transfer(dict(customer.data), dict(account.data), mapping, SyncDirection.TO_DATAVERSE).payload()
         if changes:
-            await session.dataverse.update_account(dataverse_id, account.etag, changes)
+            await session.dataverse.update(DataverseAccount, dataverse_id, account.etag, changes)
     return len(pairs)
 
 

@@ -76,8 +76,8 @@ async def edit(info: dict[str, Any], url: str, pairs: list[tuple[str, str]], rou
     half = len(pairs) // 2
     expected: dict[str, str] = {}
     async with open_session(profile_from_sandbox_info(info), url) as session:
-        customers = {c.id.lower(): c async for c in session.bc.iter_customers()}
-        accounts = {a.id.lower(): a async for a in session.dataverse.iter_accounts()}
+        customers = {c.id.lower(): c async for c in session.bc.rows(BcCustomer)}
+        accounts = {a.id.lower(): a async for a in session.dataverse.rows(DataverseAccount)}
         bc_ops, dv_ops = [], []
         for n, (bc_id, dv_id) in enumerate(pairs):
             if n < half:
@@ -96,8 +96,8 @@ async def check(info: dict[str, Any], url: str, pairs: list[tuple[str, str]], ex
     """How many edits did not reach the other side."""
     half = len(pairs) // 2
     async with open_session(profile_from_sandbox_info(info), url) as session:
-        customers = {c.id.lower(): c.data async for c in session.bc.iter_customers()}
-        accounts = {a.id.lower(): a.data async for a in session.dataverse.iter_accounts()}
+        customers = {c.id.lower(): c.data async for c in session.bc.rows(BcCustomer)}
+        accounts = {a.id.lower(): a.data async for a in session.dataverse.rows(DataverseAccount)}
     lost = 0
     for n, (bc_id, dv_id) in enumerate(pairs):
         if n < half:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence, TypeVar
 
 import httpx
 
 from .batch import BatchOperation, BatchResult
 from .credentials import ServiceCredentials
-from .entity_client import DEFAULT_PAGE_SIZE, EntityClient
+from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
 from .filters import eq
-from .models import BcContact, BcCustomer, BcEntity
+from .models import BcEntity
 from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from, holds_values
 
@@ -129,68 +129,6 @@ class BusinessCentralClient(EntityClient):
                 continue
             results.append(_result(answer, op))
         return results
-
-    # --- customers and contacts, by name -----------------------------------------------------
-
-    def customer_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                       orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[BcCustomer]]:
-        """Customers page by page."""
-        return self.pages(BcCustomer, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    def iter_customers(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                       orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[BcCustomer]:
-        """Customers one at a time (read page by page)."""
-        return self.rows(BcCustomer, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    async def get_customer(self, customer_id: str) -> BcCustomer:
-        """One customer by id."""
-        return await self.get(BcCustomer, customer_id)
-
-    async def find_customer_by_number(self, number: str) -> BcCustomer | None:
-        """The customer with this number, or None."""
-        return await self.find_by_number(BcCustomer, number)
-
-    async def create_customer(self, data: Mapping[str, Any]) -> BcCustomer:
-        """Create a customer (see ``create``)."""
-        return await self.create(BcCustomer, data)
-
-    async def update_customer(self, customer_id: str, etag: str, changes: Mapping[str, Any]) -> BcCustomer:
-        """Change a customer, guarded by the ETag it was read with."""
-        return await self.update(BcCustomer, customer_id, etag, changes)
-
-    async def delete_customer(self, customer_id: str, etag: str) -> None:
-        """Delete a customer, guarded by the ETag it was read with."""
-        await self.delete(BcCustomer, customer_id, etag)
-
-    def contact_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[BcContact]]:
-        """Contacts page by page."""
-        return self.pages(BcContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    def iter_contacts(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[BcContact]:
-        """Contacts one at a time (read page by page)."""
-        return self.rows(BcContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    async def get_contact(self, contact_id: str) -> BcContact:
-        """One contact by id."""
-        return await self.get(BcContact, contact_id)
-
-    async def find_contact_by_number(self, number: str) -> BcContact | None:
-        """The contact with this number, or None."""
-        return await self.find_by_number(BcContact, number)
-
-    async def create_contact(self, data: Mapping[str, Any]) -> BcContact:
-        """Create a contact (see ``create``)."""
-        return await self.create(BcContact, data)
-
-    async def update_contact(self, contact_id: str, etag: str, changes: Mapping[str, Any]) -> BcContact:
-        """Change a contact, guarded by the ETag it was read with."""
-        return await self.update(BcContact, contact_id, etag, changes)
-
-    async def delete_contact(self, contact_id: str, etag: str) -> None:
-        """Delete a contact, guarded by the ETag it was read with."""
-        await self.delete(BcContact, contact_id, etag)
 
 
 def _result(answer: Mapping[str, Any], op: BatchOperation) -> BatchResult:

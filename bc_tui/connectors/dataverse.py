@@ -1,17 +1,17 @@
-"""Dataverse Web API v9.2 client: accounts and contacts, upsert, conditional reads, multipart ``$batch``."""
+"""Dataverse Web API v9.2 client: accounts and contacts, multipart ``$batch``."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, AsyncIterator, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence, TypeVar
 
 import httpx
 
 from .batch import BatchOperation, BatchResult, entity_path
 from .credentials import ServiceCredentials
-from .entity_client import DEFAULT_PAGE_SIZE, EntityClient
+from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
-from .models import DataverseAccount, DataverseContact, DataverseEntity, Entity
+from .models import DataverseAccount, DataverseEntity, Entity
 from .multipart import HttpPart, MultipartError, ResponsePart, parse_batch, render_batch
 from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from
@@ -70,11 +70,6 @@ class DataverseClient(EntityClient):
             raise MalformedResponse(f"{SERVICE} answered WhoAmI without a UserId; check the URL in your profile.")
         return payload
 
-    async def get_if_changed(self, kind: type[D], key: str, etag: str) -> D | None:
-        """The row, or None when it is unchanged since ``etag`` (304)."""
-        row = await self.service.get(self.path(kind, key), record=f"{kind.NOUN} {key}", if_none_match=etag)
-        return None if row is None else self._typed(kind, row)
-
     async def create(self, kind: type[D], data: Mapping[str, Any]) -> D:
         """Create a row; its key is generated here when ``data`` has none.
 
@@ -95,84 +90,6 @@ class DataverseClient(EntityClient):
                 raise
 
         return await self._create(kind, body, record=record, reconcile=reconcile)
-
-    async def upsert(self, kind: type[D], key: str, data: Mapping[str, Any]) -> D:
-        """Create the row with this key, or update it if it exists (PATCH without If-Match).
-
-        Deliberately unguarded: use it only where the caller owns the row outright; everywhere
-        else use ``update`` with the ETag the change was based on.
-        """
-        path = self.path(kind, key)
-        record = f"{kind.NOUN} {_name_of(data) or key}"
-        response = await self.service.request(
-            "PATCH", path, json=dict(data), headers={"Prefer": "return=representation"}, record=record,
-            operation="update", idempotent=True,  # the same upsert twice stores the same row
-        )
-        if response.status_code == 204 or not response.content:
-            return await self.get(kind, key)
-        return self._typed(kind, self.service.parse_json(response, what=f"an upsert of {record}"))
-
-    # --- accounts and contacts, by name -----------------------------------------------------
-
-    def account_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[DataverseAccount]]:
-        """Accounts page by page."""
-        return self.pages(DataverseAccount, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    def iter_accounts(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[DataverseAccount]:
-        """Accounts one at a time (read page by page)."""
-        return self.rows(DataverseAccount, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    async def get_account(self, account_id: str) -> DataverseAccount:
-        """One account by id."""
-        return await self.get(DataverseAccount, account_id)
-
-    async def create_account(self, data: Mapping[str, Any]) -> DataverseAccount:
-        """Create an account (see ``create``)."""
-        return await self.create(DataverseAccount, data)
-
-    async def update_account(self, account_id: str, etag: str, changes: Mapping[str, Any]) -> DataverseAccount:
-        """Change an account, guarded by the ETag it was read with (``*``: any version, never create)."""
-        return await self.update(DataverseAccount, account_id, etag, changes)
-
-    async def upsert_account(self, account_id: str, data: Mapping[str, Any]) -> DataverseAccount:
-        """Create or update the account with this id (see ``upsert``)."""
-        return await self.upsert(DataverseAccount, account_id, data)
-
-    async def delete_account(self, account_id: str, etag: str) -> None:
-        """Delete an account, guarded by the ETag it was read with."""
-        await self.delete(DataverseAccount, account_id, etag)
-
-    def contact_pages(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[DataverseContact]]:
-        """Contacts page by page."""
-        return self.pages(DataverseContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    def iter_contacts(self, *, filter: str | None = None, select: Sequence[str] | None = None,
-                      orderby: str | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[DataverseContact]:
-        """Contacts one at a time (read page by page)."""
-        return self.rows(DataverseContact, filter=filter, select=select, orderby=orderby, page_size=page_size)
-
-    async def get_contact(self, contact_id: str) -> DataverseContact:
-        """One contact by id."""
-        return await self.get(DataverseContact, contact_id)
-
-    async def create_contact(self, data: Mapping[str, Any]) -> DataverseContact:
-        """Create a contact (see ``create``; ``parent_account(id)`` sets its account)."""
-        return await self.create(DataverseContact, data)
-
-    async def update_contact(self, contact_id: str, etag: str, changes: Mapping[str, Any]) -> DataverseContact:
-        """Change a contact, guarded by the ETag it was read with."""
-        return await self.update(DataverseContact, contact_id, etag, changes)
-
-    async def upsert_contact(self, contact_id: str, data: Mapping[str, Any]) -> DataverseContact:
-        """Create or update the contact with this id (see ``upsert``)."""
-        return await self.upsert(DataverseContact, contact_id, data)
-
-    async def delete_contact(self, contact_id: str, etag: str) -> None:
-        """Delete a contact, guarded by the ETag it was read with."""
-        await self.delete(DataverseContact, contact_id, etag)
 
     async def batch(self, operations: Sequence[BatchOperation], *, change_set: bool = True,
                     continue_on_error: bool = False) -> list[BatchResult]:

@@ -97,7 +97,6 @@ class EntityClient:
     async def get(self, kind: type[E], key: str) -> E:
         """Read one row; NotFound when it does not exist."""
         row = await self.service.get(self.path(kind, key), record=f"{kind.NOUN} {key}")
-        assert row is not None
         return self._typed(kind, row)
 
     async def find_one(self, kind: type[E], filter: str) -> E | None:

@@ -66,26 +66,6 @@ def ne(name: str, value: Any) -> str:
     return f"{field(name)} ne {quote(value)}"
 
 
-def gt(name: str, value: Any) -> str:
-    """``name gt value`` (e.g. modified since)."""
-    return f"{field(name)} gt {quote(value)}"
-
-
-def ge(name: str, value: Any) -> str:
-    """``name ge value``."""
-    return f"{field(name)} ge {quote(value)}"
-
-
-def lt(name: str, value: Any) -> str:
-    """``name lt value``."""
-    return f"{field(name)} lt {quote(value)}"
-
-
-def le(name: str, value: Any) -> str:
-    """``name le value``."""
-    return f"{field(name)} le {quote(value)}"
-
-
 def startswith(name: str, text: str) -> str:
     """``startswith(name,'text')``."""
     return f"startswith({field(name)},{quote(str(text))})"
@@ -110,11 +90,6 @@ def or_(*clauses: str | None) -> str:
     if len(parts) == 1:
         return parts[0]
     return " or ".join(f"({c})" for c in parts)
-
-
-def not_(clause: str) -> str:
-    """``not (clause)``."""
-    return f"not ({clause})"
 
 
 def in_(name: str, values: Any) -> str:

@@ -118,11 +118,6 @@ class BcEntity(Entity):
         return self._text("email")
 
     @property
-    def phone_number(self) -> str:
-        """The phone number."""
-        return self._text("phoneNumber")
-
-    @property
     def city(self) -> str:
         """The city of the address."""
         return self._text("city")
@@ -169,20 +164,9 @@ class DataverseEntity(Entity):
         return self._text("emailaddress1")
 
     @property
-    def telephone(self) -> str:
-        """The main phone number (``telephone1``)."""
-        return self._text("telephone1")
-
-    @property
     def city(self) -> str:
         """The city of the first address."""
         return self._text("address1_city")
-
-    @property
-    def state_code(self) -> int | None:
-        """0 active, 1 inactive."""
-        value = self.data.get("statecode")
-        return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)
@@ -197,11 +181,6 @@ class DataverseAccount(DataverseEntity):
     def name(self) -> str:
         """The account's name."""
         return self._text("name")
-
-    @property
-    def account_number(self) -> str:
-        """The account number (often the Business Central customer number)."""
-        return self._text("accountnumber")
 
     @property
     def label(self) -> str:
@@ -230,12 +209,6 @@ class DataverseContact(DataverseEntity):
     def full_name(self) -> str:
         """The computed full name (first + last when the service did not send it)."""
         return self._text("fullname") or " ".join(p for p in (self.first_name, self.last_name) if p)
-
-    @property
-    def parent_account_id(self) -> str | None:
-        """The id of the account this contact belongs to, when it is an account."""
-        value = self.data.get("_parentcustomerid_value")
-        return value if isinstance(value, str) and value else None
 
     @property
     def label(self) -> str:

@@ -78,7 +78,6 @@ class AttemptState:
     number: int = 0
     #: True once an earlier attempt of this write may have committed.
     maybe_committed: bool = False
-    last_error: ConnectorError | None = None
 
 
 def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
@@ -280,7 +279,6 @@ class ODataService:
             if not isinstance(exc, ConnectorError):
                 return False
             kind = _classify(exc)
-            state.last_error = exc
             if kind == "unknown":
                 state.maybe_committed = True
                 return idempotent
@@ -370,20 +368,9 @@ class ODataService:
             url = self.url(next_link)
             query = None  # the link carries the whole query: follow it unchanged
 
-    async def iter_rows(self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 1000,
-                        what: str = "records") -> AsyncIterator[Row]:
-        """Yield the rows of a collection one at a time (still read page by page)."""
-        async for page in self.iter_pages(path, params, page_size=page_size, what=what):
-            for row in page:
-                yield row
-
-    async def get(self, path: str, *, params: Mapping[str, Any] | None = None, record: str | None = None,
-                  if_none_match: str | None = None) -> Row | None:
-        """GET one entity; None when ``if_none_match`` is given and the service answers 304."""
-        headers = {"If-None-Match": if_none_match} if if_none_match else None
-        response = await self.request("GET", path, params=params, headers=headers, record=record)
-        if response.status_code == 304:
-            return None
+    async def get(self, path: str, *, params: Mapping[str, Any] | None = None, record: str | None = None) -> Row:
+        """GET one entity."""
+        response = await self.request("GET", path, params=params, record=record)
         row = self.parse_json(response, what=f"a read of {record or path}")
         if not isinstance(row, dict):
             raise MalformedResponse(f"{self.name} answered a read of {record or path} with something that is "

@@ -91,11 +91,6 @@ class PauseGate:
         #: How many times a request actually waited at the closed gate.
         self.waits = 0
 
-    @property
-    def is_paused(self) -> bool:
-        """True while requests are being held."""
-        return time.monotonic() < self._resume_at
-
     def pause(self, seconds: float) -> None:
         """Hold all requests for ``seconds`` from now (bounded by ``max_pause_s``)."""
         seconds = min(max(seconds, 0.0), self._max_pause_s)

@@ -1,4 +1,8 @@
-"""The repeated-failure rule: when a failing record stops being retried (§7, §12.3)."""
+"""The repeated-failure rule: when a failing record stops being retried (§7, §12.3).
+
+This module is the rule's only home: the coupling store asks :func:`should_skip` when it records a
+failure, and the sync layer words the result with :class:`FailureVerdict`.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,17 @@ class FailureVerdict:
         return f"{self.message} {REPEATED_FAILURE}" if self.skip else self.message
 
 
-def judge_failure(message: str, previous_message: str | None, *, transient: bool) -> FailureVerdict:
-    """Decide whether a failure marks the record Skipped.
+def should_skip(message: str | None, previous_message: str | None, *, transient: bool) -> bool:
+    """True when a failure marks the record Skipped.
 
     BC skips a record whose failure repeats the previous failure *in the same direction* word
-    for word (the caller passes that direction's previous message). A transient failure
-    (throttling, timeout, 5xx, dropped connection) never skips: it says nothing about the record.
+    for word (the caller passes that direction's previous failure message, or None when the last
+    synchronization in that direction did not fail). Whitespace around the message does not count:
+    the same failure read back from a service or a database may gain or lose a trailing newline.
+    A failure without a message repeats nothing. A transient failure (throttling, timeout, 5xx,
+    dropped connection) never skips: it says nothing about the record.
     """
-    repeated = previous_message is not None and previous_message.strip() == message.strip()
-    return FailureVerdict(message=message, skip=repeated and not transient)
+    if transient or message is None or previous_message is None:
+        return False
+    return previous_message.strip() == message.strip()
+

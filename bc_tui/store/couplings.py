@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import peewee
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.skipped import should_skip
 from bc_tui.store.database import atomic, database_proxy, is_sqlite
 from bc_tui.store.errors import (
     BcRecordAlreadyCoupledError,
@@ -77,10 +78,6 @@ class CouplingRecord:
     def last_result(self, direction: SyncDirection) -> SyncResult | None:
         """The result of the last synchronization in ``direction`` (send or get)."""
         return getattr(self, f"{_prefix(direction)}_result")
-
-    def last_error(self, direction: SyncDirection) -> str | None:
-        """The error message of the last failed synchronization in ``direction``."""
-        return getattr(self, f"{_prefix(direction)}_error")
 
     @property
     def failed(self) -> bool:
@@ -430,34 +427,9 @@ def record_sync_results(items: Sequence[SyncResultUpdate]) -> list[CouplingRecor
     return _apply_in_bulk(items, _apply_sync_result)
 
 
-def refresh_sync_state(
-    coupling_id: int,
-    *,
-    bc_modified_at: datetime | None = None,
-    bc_etag: str | None = None,
-    dataverse_modified_at: datetime | None = None,
-    dataverse_etag: str | None = None,
-    snapshot: dict[str, dict[str, Any]] | None = None,
-) -> CouplingRecord:
-    """Move the stored times/ETags forward without a sync result (an *unchanged* record, §8 step 2)."""
-    refresh = SyncStateRefresh(
-        coupling_id,
-        bc_modified_at=bc_modified_at,
-        bc_etag=bc_etag,
-        dataverse_modified_at=dataverse_modified_at,
-        dataverse_etag=dataverse_etag,
-        snapshot=snapshot,
-    )
-    with atomic():
-        row = _row_for_update(coupling_id)
-        _apply_refresh(row, refresh, utc_now())
-        row.save()
-    return _record(row)
-
-
 def refresh_sync_states(items: Sequence[SyncStateRefresh]) -> list[CouplingRecord]:
-    """:func:`refresh_sync_state` for many couplings at once (same rules and costs as
-    :func:`record_sync_results`)."""
+    """Move the stored times/ETags (and snapshot) of *unchanged* couplings forward without a
+    sync result (§8 step 2); same ordering rules and costs as :func:`record_sync_results`."""
     return _apply_in_bulk(items, _apply_refresh)
 
 
@@ -469,11 +441,6 @@ def mark_broken(coupling_id: int, deleted_side: Side) -> CouplingRecord:
         row.updated_at = utc_now()
         row.save()
     return _record(row)
-
-
-def set_skipped(coupling_ids: Iterable[int]) -> int:
-    """Mark couplings Skipped (excluded from synchronization until retried); returns how many."""
-    return _update_ids(list(coupling_ids), skipped=True)
 
 
 def clear_skipped(coupling_ids: Iterable[int] | None = None, *, mapping: str | None = None) -> int:
@@ -539,18 +506,6 @@ def begin_create_intent(
     return _again_after_race(begin)
 
 
-def mark_intent_created(intent_id: int, destination_id: str) -> CreateIntentRecord:
-    """Note that the counterpart now exists as ``destination_id`` (not coupled yet)."""
-    updated = (
-        CreateIntent.update(state="created", destination_id=normalize_id(destination_id))
-        .where(CreateIntent.id == intent_id)
-        .execute()
-    )
-    if not updated:
-        raise NotFoundError(f"The create intent {intent_id} no longer exists; it was completed or abandoned.")
-    return _intent(CreateIntent.get_by_id(intent_id))
-
-
 def complete_intent(
     intent_id: int,
     *,
@@ -572,12 +527,6 @@ def complete_intent(
 def abandon_intent(intent_id: int) -> None:
     """Forget an intent whose create definitely did not happen (e.g. the service refused it)."""
     CreateIntent.delete().where(CreateIntent.id == intent_id).execute()
-
-
-def get_intent(mapping: str, source_side: Side, source_id: str) -> CreateIntentRecord | None:
-    """The open intent to create the counterpart of ``source_id``, or None."""
-    row = _intent_row(mapping, Side(source_side).value, normalize_id(source_id))
-    return _intent(row) if row else None
 
 
 def pending_intents(mapping: str | None = None) -> list[CreateIntentRecord]:
@@ -630,10 +579,9 @@ def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -
         row.deleted_side = None
         error = None
     else:
-        repeated = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value and (
-            getattr(row, f"{prefix}_error") == error and error is not None
-        )
-        row.skipped = row.skipped or (repeated and update.may_skip)
+        failed_before = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value
+        previous = getattr(row, f"{prefix}_error") if failed_before else None
+        row.skipped = row.skipped or should_skip(error, previous, transient=not update.may_skip)
     setattr(row, f"{prefix}_result", result.value)
     setattr(row, f"{prefix}_job_id", update.job_id)
     setattr(row, f"{prefix}_error", error)
@@ -642,7 +590,7 @@ def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -
 
 
 def _apply_refresh(row: Coupling, refresh: SyncStateRefresh, now: datetime) -> None:
-    """The rules of :func:`refresh_sync_state`, applied to a loaded row (not saved)."""
+    """The rules of :func:`refresh_sync_states`, applied to a loaded row (not saved)."""
     _advance(row, "bc", refresh.bc_modified_at, refresh.bc_etag)
     _advance(row, "dataverse", refresh.dataverse_modified_at, refresh.dataverse_etag)
     if refresh.snapshot is not None:

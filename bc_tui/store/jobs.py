@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bc_tui.store.couplings import CouplingRecord, problem_couplings
-from bc_tui.store.database import atomic
 from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
 from bc_tui.store.liveness import this_process
@@ -238,21 +237,6 @@ def record_errors(*, bc_id: str | None = None, dataverse_id: str | None = None, 
         return []
     query = JobError.select().where(condition).order_by(JobError.id.desc()).limit(limit)
     return [_job_error(row) for row in query]
-
-
-def delete_jobs_older_than(days: int) -> int:
-    """Clean up: delete jobs (and their errors) started more than ``days`` ago; 0 deletes all.
-
-    Running jobs are kept. Returns how many jobs were deleted.
-    """
-    condition = SyncJob.status != JobStatus.RUNNING.value
-    if days > 0:
-        condition &= SyncJob.started_at < utc_now() - timedelta(days=days)
-    with atomic():
-        # The foreign key cascades, but saying it here keeps errors from outliving their job
-        # even on a database opened without foreign-key enforcement.
-        JobError.delete().where(JobError.job.in_(SyncJob.select(SyncJob.id).where(condition))).execute()
-        return SyncJob.delete().where(condition).execute()
 
 
 def errors_overview(mapping: str | None = None) -> ErrorsOverview:

@@ -78,12 +78,6 @@ def ensure_table_mappings(defaults: Iterable[TableMapping] | None = None) -> tup
     return load_table_mappings()
 
 
-def reset_table_mappings() -> tuple[TableMapping, ...]:
-    """Throw away stored changes and go back to the domain's default table mappings."""
-    save_table_mappings(_defaults())
-    return load_table_mappings()
-
-
 def apply_overrides(overrides: dict[str, Any]) -> tuple[TableMapping, ...]:
     """Validate config-file ``overrides``, store the result and return all table mappings.
 

@@ -32,7 +32,3 @@ def advance_watermark(mapping: str, side: Side, modified_at: datetime) -> dateti
         ).execute()
         return get_watermark(mapping, side) or modified_at
 
-
-def reset_watermarks(mapping: str) -> None:
-    """Forget the watermarks of ``mapping`` so the next run looks at every record again."""
-    SyncWatermark.delete().where(SyncWatermark.mapping == mapping).execute()

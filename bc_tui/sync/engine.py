@@ -26,7 +26,7 @@ from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, LastSync, take_s
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, dataverse_noun, describe, sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.domain.skipped import REPEATED_FAILURE
+from bc_tui.domain.skipped import FailureVerdict
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, SyncResultUpdate
@@ -332,7 +332,7 @@ def remember_failure(
             coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip
         )
         skipped = skipped or (updated.skipped and not coupling.skipped)
-    return f"{message} {REPEATED_FAILURE}" if skipped else message
+    return FailureVerdict(message, skipped).full_message
 
 
 # --- the engine ------------------------------------------------------------------------------------

@@ -24,16 +24,6 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.records import Record, get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession
 
-#: How each field state reads in the card's "state" column.
-STATE_TEXT: dict[FieldState, str] = {
-    FieldState.UNCHANGED: "unchanged",
-    FieldState.CHANGED_IN_BC: "changed in Business Central",
-    FieldState.CHANGED_IN_DATAVERSE: "changed in Dataverse",
-    FieldState.CHANGED_ON_BOTH: "changed on both sides",
-    FieldState.CONFLICT: "conflict: changed on both sides",
-    FieldState.DIFFERENT: "different",
-}
-
 _ARROWS = {Direction.BIDIRECTIONAL: "↔", Direction.TO_DATAVERSE: "→", Direction.FROM_DATAVERSE: "←"}
 
 
@@ -50,11 +40,6 @@ class FieldRow:
     has_history: bool  # False: no earlier synchronization remembers this field
     last_bc: Any = None  # what each side held at the last synchronization, when they differed
     last_dataverse: Any = None
-
-    @property
-    def state_text(self) -> str:
-        """The state in words: 'changed in Dataverse', 'conflict: changed on both sides' …"""
-        return STATE_TEXT[self.state]
 
     @property
     def arrow(self) -> str:
@@ -97,12 +82,6 @@ class SyncPreview:
         if self.recommendation is None:
             return ()
         return tuple((option, OPTION_TEXT[option]) for option in self.recommendation.offered)
-
-    @property
-    def can_synchronize(self) -> bool:
-        """True when the dialog may offer to synchronize (coupled, both records there, not Skipped)."""
-        return self.coupled and self.recommendation is not None and self.problem is None
-
 
 async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> SyncPreview:
     """Read the BC record, its coupling and its coupled Dataverse record, and say what a
@@ -168,4 +147,4 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     return SyncPreview(**base, recommendation=recommend(mapping, diff, f"the {record}"), fields=rows, problem=problem)
 
 
-__all__ = ["FieldRow", "STATE_TEXT", "SyncPreview", "preview_sync"]
+__all__ = ["FieldRow", "SyncPreview", "preview_sync"]

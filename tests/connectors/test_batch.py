@@ -16,8 +16,8 @@ from bc_tui.connectors import (
 
 
 async def _stale_customer(bc: BusinessCentralClient, number: str) -> BcCustomer:
-    customer = await bc.create_customer({"number": number, "displayName": "Stale"})
-    await bc.update_customer(customer.id, customer.etag, {"city": "Changed meanwhile"})
+    customer = await bc.create(BcCustomer, {"number": number, "displayName": "Stale"})
+    await bc.update(BcCustomer, customer.id, customer.etag, {"city": "Changed meanwhile"})
     return customer
 
 
@@ -67,8 +67,8 @@ def _names(endpoint: Endpoint) -> set[str]:
 
 
 async def test_dataverse_change_set_rolls_back_on_failure(endpoint: Endpoint, dv: DataverseClient) -> None:
-    account = await dv.create_account({"name": "Batch target"})
-    await dv.update_account(account.id, account.etag, {"name": "Batch target 2"})
+    account = await dv.create(DataverseAccount, {"name": "Batch target"})
+    await dv.update(DataverseAccount, account.id, account.etag, {"name": "Batch target 2"})
     results = await dv.batch([
         BatchOperation.create(DataverseAccount, {"name": "CS created"}),
         BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "CS stale"}),
@@ -89,8 +89,8 @@ async def test_dataverse_change_set_success_returns_rows_in_order(inprocess: End
 
 
 async def test_dataverse_batch_continue_on_error(endpoint: Endpoint, dv: DataverseClient) -> None:
-    account = await dv.create_account({"name": "Coe target"})
-    await dv.update_account(account.id, account.etag, {"name": "Coe target 2"})
+    account = await dv.create(DataverseAccount, {"name": "Coe target"})
+    await dv.update(DataverseAccount, account.id, account.etag, {"name": "Coe target 2"})
     ops = [
         BatchOperation.create(DataverseAccount, {"name": "Coe 1"}),
         BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "Coe stale"}),
@@ -106,8 +106,8 @@ async def test_dataverse_batch_continue_on_error(endpoint: Endpoint, dv: Dataver
 
 async def test_dataverse_batch_stops_at_first_failure_without_continue_on_error(inprocess: Endpoint) -> None:
     async with inprocess.dv() as dv:
-        account = await dv.create_account({"name": "Stop target"})
-        await dv.update_account(account.id, account.etag, {"name": "Stop target 2"})
+        account = await dv.create(DataverseAccount, {"name": "Stop target"})
+        await dv.update(DataverseAccount, account.id, account.etag, {"name": "Stop target 2"})
         results = await dv.batch([
             BatchOperation.create(DataverseAccount, {"name": "Stop 1"}),
             BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "Stop stale"}),

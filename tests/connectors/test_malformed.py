@@ -50,7 +50,7 @@ async def test_row_without_etag_is_malformed() -> None:
     transport = serve(httpx.Response(200, json={"value": [{"accountid": "a1", "name": "No ETag"}]}))
     async with DataverseClient("http://sandbox/api/data/v9.2/", CREDS, transport=transport) as dv:
         with pytest.raises(MalformedResponse, match="without an ETag"):
-            [a async for a in dv.iter_accounts()]
+            [a async for a in dv.rows(DataverseAccount)]
 
 
 async def test_next_link_to_another_host_is_refused() -> None:

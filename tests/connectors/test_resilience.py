@@ -10,8 +10,10 @@ from connector_helpers import FAST_RETRY, Endpoint, open_endpoint
 
 from bc_tui.connectors import (
     AuthenticationFailed,
+    BcCustomer,
     BusinessCentralClient,
     ConfigurationError,
+    DataverseAccount,
     DataverseClient,
     ServiceCredentials,
     Unreachable,
@@ -107,9 +109,9 @@ async def test_429_pauses_every_request_then_all_succeed() -> None:
     settings = SandboxSettings(limits=True, requests_per_window=6, window_s=1.0)
     with open_endpoint("in-process", settings) as endpoint:
         async with endpoint.bc() as bc:
-            customers = [c async for c in bc.iter_customers(page_size=50)]  # 1 request
+            customers = [c async for c in bc.rows(BcCustomer, page_size=50)]  # 1 request
             picked = customers[:14]
-            fetched = await asyncio.gather(*(bc.get_customer(c.id) for c in picked))
+            fetched = await asyncio.gather(*(bc.get(BcCustomer, c.id) for c in picked))
             assert [c.id for c in fetched] == [c.id for c in picked]
             assert bc.service.gate.pauses >= 1  # a 429 closed the gate for Retry-After...
             assert bc.service.gate.waits >= 1  # ...and other requests waited at it
@@ -121,8 +123,8 @@ async def test_injected_faults_never_duplicate_creates() -> None:
     with open_endpoint("in-process", SandboxSettings(faults=faults)) as endpoint:
         async with endpoint.bc() as bc, endpoint.dv() as dv:
             customers = await asyncio.gather(
-                *(bc.create_customer({"number": f"F-{i:02}", "displayName": f"Fault {i}"}) for i in range(n)))
-            accounts = await asyncio.gather(*(dv.create_account({"name": f"Fault {i}"}) for i in range(n)))
+                *(bc.create(BcCustomer, {"number": f"F-{i:02}", "displayName": f"Fault {i}"}) for i in range(n)))
+            accounts = await asyncio.gather(*(dv.create(DataverseAccount, {"name": f"Fault {i}"}) for i in range(n)))
             assert bc.service.retries + dv.service.retries > 0  # the faults did hit
         stored_customers = [r for r in endpoint.store_rows("bc/customers") if r["number"].startswith("F-")]
         stored_accounts = [r for r in endpoint.store_rows("dv/accounts") if (r.get("name") or "").startswith("Fault ")]

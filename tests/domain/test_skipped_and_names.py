@@ -5,30 +5,40 @@ from __future__ import annotations
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import describe, describe_bc, describe_dataverse, join_labels, sentence, side_name
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.domain.skipped import REPEATED_FAILURE, judge_failure
+from bc_tui.domain.skipped import REPEATED_FAILURE, FailureVerdict, should_skip
 
 
 def test_first_failure_is_not_skipped() -> None:
-    verdict = judge_failure("Phone No. is too long.", None, transient=False)
-    assert not verdict.skip and verdict.full_message == "Phone No. is too long."
+    assert not should_skip("Phone No. is too long.", None, transient=False)
+    assert FailureVerdict("Phone No. is too long.", skip=False).full_message == "Phone No. is too long."
 
 
 def test_same_failure_twice_marks_the_record_skipped() -> None:
-    verdict = judge_failure("Phone No. is too long.", "Phone No. is too long.", transient=False)
-    assert verdict.skip
-    assert verdict.message == "Phone No. is too long."
-    assert verdict.full_message == (
+    assert should_skip("Phone No. is too long.", "Phone No. is too long.", transient=False)
+    assert FailureVerdict("Phone No. is too long.", skip=True).full_message == (
         "Phone No. is too long. The record will be skipped for further synchronization due to a repeatable failure."
     )
     assert REPEATED_FAILURE.startswith("The record will be skipped")
 
 
 def test_different_failure_is_not_skipped() -> None:
-    assert not judge_failure("Phone No. is too long.", "Name is blank.", transient=False).skip
+    assert not should_skip("Phone No. is too long.", "Name is blank.", transient=False)
+
+
+def test_whitespace_around_a_failure_does_not_make_it_a_new_one() -> None:
+    # The store and the domain once disagreed here: the store compared to the letter.
+    assert should_skip("Phone No. is too long.\n", " Phone No. is too long.", transient=False)
+    assert not should_skip("Phone No. is  too long.", "Phone No. is too long.", transient=False)
+
+
+def test_a_failure_without_a_message_repeats_nothing() -> None:
+    assert not should_skip(None, None, transient=False)
+    assert not should_skip(None, "Name is blank.", transient=False)
+    assert not should_skip("Name is blank.", None, transient=False)
 
 
 def test_transient_failures_never_mark_skipped() -> None:
-    assert not judge_failure("Dataverse is throttling requests.", "Dataverse is throttling requests.", transient=True).skip
+    assert not should_skip("Dataverse is throttling requests.", "Dataverse is throttling requests.", transient=True)
 
 
 def test_describe_records(customers: TableMapping, contacts: TableMapping, bc_customer: dict, dv_contact: dict) -> None:

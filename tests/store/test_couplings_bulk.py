@@ -1,11 +1,12 @@
 """Bulk sync-state writes: ``record_sync_results`` and ``refresh_sync_states`` store exactly what
-the single-record functions store for the same inputs, on every database."""
+the same items store one call at a time, on every database."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,7 @@ from bc_tui.store.couplings import (
     mark_broken,
     record_sync_result,
     record_sync_results,
-    refresh_sync_state,
     refresh_sync_states,
-    set_skipped,
 )
 from bc_tui.store.errors import NotFoundError
 
@@ -60,8 +59,9 @@ def prepare(records: list[CouplingRecord]) -> None:
         kind = index % 5
         if kind == 1:
             record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same.")
-        elif kind == 2:
-            set_skipped([record.id])
+        elif kind == 2:  # skipped, the way the app gets there: the same failure twice
+            record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same.")
+            record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=2, error="Same.")
         elif kind == 3:
             mark_broken(record.id, Side.DATAVERSE)
         elif kind == 4:
@@ -139,15 +139,18 @@ def test_bulk_refresh_stores_exactly_what_single_refresh_stores(store: peewee.Da
             )
             for _ in range(30)
         ]
-        expected = [refresh_sync_state(one_by_one[i].id, **fields) for i, fields in round_]
+        # One call per item is the reference: a bulk call must store what calls one by one store.
+        expected = [refresh_sync_states([SyncStateRefresh(one_by_one[i].id, **fields)])[0] for i, fields in round_]
         got = refresh_sync_states([SyncStateRefresh(in_bulk[i].id, **fields) for i, fields in round_])
         assert [state(r) for r in got] == [state(r) for r in expected]
     assert [state(get_coupling(r.id)) for r in in_bulk] == [state(get_coupling(r.id)) for r in one_by_one]  # type: ignore[arg-type]
 
 
-def test_success_in_bulk_clears_skipped_and_broken_and_keeps_newer_times(store: peewee.Database) -> None:
+def test_success_in_bulk_clears_skipped_and_broken_and_keeps_newer_times(
+    store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     skipped, broken = new_couplings(2)
-    set_skipped([skipped.id])
+    make_skipped(skipped.id)
     mark_broken(broken.id, Side.BC)
     record_sync_result(skipped.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="new")
     stale = T0 - timedelta(seconds=1)

@@ -1,31 +1,27 @@
-"""The synchronization job log, its errors, clean-up, and the errors overview."""
+"""The synchronization job log, its errors, and the errors overview."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import peewee
 import pytest
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store.couplings import Side, SyncResult, couple, mark_broken, record_sync_result, set_skipped
-from bc_tui.store.errors import NotFoundError
-from bc_tui.store.fields import utc_now
+from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, couple, mark_broken, record_sync_result
 from bc_tui.store.jobs import (
     JobStatus,
     JobType,
     add_job_error,
-    delete_jobs_older_than,
     errors_overview,
     finish_job,
-    get_job,
     increment,
     job_errors,
     list_jobs,
     record_errors,
     start_job,
 )
-from bc_tui.store.models import SyncJob
 
 
 def test_a_job_counts_and_finishes(store: peewee.Database) -> None:
@@ -71,28 +67,14 @@ def test_errors_belong_to_their_job_and_to_their_record(store: peewee.Database) 
     assert record_errors() == []
 
 
-def test_clean_up_deletes_old_finished_jobs_with_their_errors(store: peewee.Database) -> None:
-    old = finish_job(start_job(JobType.SYNCHRONIZATION).id)
-    add_job_error(old.id, "Old failure.")
-    recent = finish_job(start_job(JobType.SYNCHRONIZATION).id)
-    old_running = start_job(JobType.SYNCHRONIZATION)
-    ten_days_ago = utc_now() - timedelta(days=10)
-    SyncJob.update(started_at=ten_days_ago).where(SyncJob.id.in_([old.id, old_running.id])).execute()
-    assert delete_jobs_older_than(7) == 1
-    with pytest.raises(NotFoundError, match=f"The synchronization job {old.id} no longer exists"):
-        get_job(old.id)
-    assert job_errors(old.id) == []
-    assert {j.id for j in list_jobs()} == {recent.id, old_running.id}  # running jobs are kept
-    assert delete_jobs_older_than(0) == 1  # "delete all" keeps the running one too
-    assert [j.id for j in list_jobs()] == [old_running.id]
-
-
-def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(store: peewee.Database) -> None:
+def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(
+    store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     couple("CUSTOMER", "fine", "d0")
     failed = couple("CUSTOMER", "b1", "d1")
     record_sync_result(failed.id, SyncDirection.FROM_DATAVERSE, SyncResult.FAILURE, error="Bad.")
     skipped = couple("CUSTOMER", "b2", "d2")
-    set_skipped([skipped.id])
+    make_skipped(skipped.id)
     broken = couple("CONTACT", "b3", "d3")
     mark_broken(broken.id, Side.BC)
     overview = errors_overview()

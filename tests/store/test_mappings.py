@@ -15,7 +15,6 @@ from bc_tui.store.mapping_store import (
     apply_overrides,
     ensure_table_mappings,
     load_table_mappings,
-    reset_table_mappings,
     save_table_mappings,
 )
 from bc_tui.store.models import FieldMappingRow, TableMappingRow
@@ -92,8 +91,3 @@ def test_a_direction_no_enabled_field_supports_is_refused(store: peewee.Database
     off = {f.label: {"enabled": False} for f in customer.fields if f.direction is not Direction.TO_DATAVERSE}
     with pytest.raises(MappingOverrideError, match="no enabled field mapping carries values from-dataverse"):
         apply_overrides({"CUSTOMER": {"direction": "from-dataverse", "fields": off}})
-
-
-def test_reset_goes_back_to_the_defaults(store: peewee.Database) -> None:
-    apply_overrides({"CONTACT": {"sync_only_coupled": False}})
-    assert reset_table_mappings() == default_table_mappings()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import peewee
 
 from bc_tui.store.couplings import Side
-from bc_tui.store.watermarks import advance_watermark, get_watermark, reset_watermarks
+from bc_tui.store.watermarks import advance_watermark, get_watermark
 
 T0 = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
 
@@ -19,5 +19,3 @@ def test_watermarks_move_forward_only_and_per_side(store: peewee.Database) -> No
     assert advance_watermark("CUSTOMER", Side.BC, T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=1)
     assert get_watermark("CUSTOMER", Side.DATAVERSE) is None
     assert get_watermark("CONTACT", Side.BC) is None
-    reset_watermarks("CUSTOMER")
-    assert get_watermark("CUSTOMER", Side.BC) is None

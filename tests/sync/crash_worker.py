@@ -20,6 +20,7 @@ import sys
 import uuid
 
 from bc_tui.config import profile_from_sandbox_info
+from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store import couplings
 from bc_tui.store.couplings import Side
@@ -65,7 +66,7 @@ async def hold(session: SyncSession) -> JobSummary:
     ids = [couplings.normalize_id(i) for i in ids if couplings.normalize_id(i) not in coupled][:3]
     async with JobRun(JobType.CREATION, mapping=mapping.name, total=len(ids), session=session) as run:
         intents = [couplings.begin_create_intent(mapping.name, Side.BC, i, str(uuid.uuid4()), job_id=run.job_id) for i in ids]
-        await session.dataverse.create_account({"accountid": intents[0].planned_id, "name": f"Held {ids[0]}"})
+        await session.dataverse.create(DataverseAccount, {"accountid": intents[0].planned_id, "name": f"Held {ids[0]}"})
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         await create_counterparts_in_dataverse(session, mapping, ids, run, allow_duplicates=True)

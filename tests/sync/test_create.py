@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bc_tui.connectors import BcCustomer, DataverseAccount
 from bc_tui.domain.mappings import Direction
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings, jobs
@@ -133,7 +134,7 @@ async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSessio
     # A run that died after Dataverse stored the account but before coupling it:
     planned = str(uuid.uuid4())
     couplings.begin_create_intent("CUSTOMER", Side.BC, first["id"], planned)
-    await session.dataverse.create_account({"accountid": planned, "name": first["displayName"], "customertypecode": 3})
+    await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": first["displayName"], "customertypecode": 3})
     # ... and one that died before sending anything:
     couplings.begin_create_intent("CUSTOMER", Side.BC, second["id"], str(uuid.uuid4()))
     count = sandbox_app.state.store.count("dv/accounts")
@@ -153,12 +154,12 @@ async def test_resume_finishes_or_abandons_pending_creates(session: SyncSession,
     done, never = customers_without_account(sandbox_app)[:2]
     planned = str(uuid.uuid4())
     couplings.begin_create_intent("CUSTOMER", Side.BC, done["id"], planned)
-    await session.dataverse.create_account({"accountid": planned, "name": done["displayName"]})
+    await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": done["displayName"]})
     couplings.begin_create_intent("CUSTOMER", Side.BC, never["id"], str(uuid.uuid4()))
     account = dataverse_only_accounts(sandbox_app)[0]
     number = planned_number(account["accountid"])
     couplings.begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], number)
-    made = await session.bc.create_customer({"number": number, "displayName": account["name"]})
+    made = await session.bc.create(BcCustomer, {"number": number, "displayName": account["name"]})
     summary = await resume_pending_creates(session)
     assert summary.counters == {"inserted": 2, "skipped": 1}
     assert couplings.get_by_bc_id("CUSTOMER", done["id"]).dataverse_id == planned

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import Side, SyncResult
+from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.resolve import (
     ProblemKind,
@@ -34,9 +36,11 @@ from tests.sync.helpers_part2 import (
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
 
-async def test_errors_overview_lists_skipped_failed_and_broken(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_errors_overview_lists_skipped_failed_and_broken(
+    session: SyncSession, sandbox_app: Starlette, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 4)
-    couplings.set_skipped([pairs[0].id])
+    make_skipped(pairs[0].id)
     couplings.record_sync_result(pairs[1].id, SEND, SyncResult.FAILURE, error="Dataverse refused it.")
     store_of(sandbox_app).delete("dv/accounts", pairs[2].dataverse_id)
     couplings.mark_broken(pairs[2].id, Side.DATAVERSE)
@@ -55,18 +59,23 @@ async def test_errors_overview_lists_skipped_failed_and_broken(session: SyncSess
     assert "coupled to a deleted Dataverse record" in broken.error
 
 
-async def test_retry_all_clears_skipped(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_retry_all_clears_skipped(
+    session: SyncSession, sandbox_app: Starlette, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 3)
-    couplings.set_skipped([p.id for p in pairs[:2]])
+    for pair in pairs[:2]:
+        make_skipped(pair.id)
     assert retry(session, all=True, mapping_name=MAPPING) == 2
     assert not any(couplings.get_coupling(p.id).skipped for p in pairs)
 
 
-async def test_synchronize_from_the_errors_screen_lets_the_chosen_side_win(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_synchronize_from_the_errors_screen_lets_the_chosen_side_win(
+    session: SyncSession, sandbox_app: Starlette, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
-    couplings.set_skipped([pair.id])
+    make_skipped(pair.id)
 
     [summary] = await synchronize_couplings(session, [pair.id], GET)
 

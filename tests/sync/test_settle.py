@@ -6,6 +6,7 @@ import uuid
 
 from starlette.applications import Starlette
 
+from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store import couplings, jobs
 from bc_tui.store.couplings import Side
@@ -23,10 +24,10 @@ async def test_any_job_on_the_mapping_settles_what_an_ended_job_left(session: Sy
     planned = [str(uuid.uuid4()) for _ in range(3)]
     for customer, guid in zip((made, never, coupled_since), planned, strict=True):
         couplings.begin_create_intent("CUSTOMER", Side.BC, customer["id"], guid, job_id=ended.id)
-    await session.dataverse.create_account({"accountid": planned[0], "name": made["displayName"]})
-    await session.dataverse.create_account({"accountid": planned[2], "name": coupled_since["displayName"]})
+    await session.dataverse.create(DataverseAccount, {"accountid": planned[0], "name": made["displayName"]})
+    await session.dataverse.create(DataverseAccount, {"accountid": planned[2], "name": coupled_since["displayName"]})
     other_account = str(uuid.uuid4())
-    await session.dataverse.create_account({"accountid": other_account, "name": "Coupled by hand"})
+    await session.dataverse.create(DataverseAccount, {"accountid": other_account, "name": "Coupled by hand"})
     couplings.couple("CUSTOMER", coupled_since["id"], other_account)
     # A job on CONTACT leaves CUSTOMER's intents alone.
     await synchronize_many(session, "CONTACT", [], SyncDirection.TO_DATAVERSE)

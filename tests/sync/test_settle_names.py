@@ -6,6 +6,7 @@ import uuid
 
 from starlette.applications import Starlette
 
+from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store import couplings, jobs
 from bc_tui.store.couplings import Side
@@ -22,7 +23,7 @@ async def test_settled_intents_name_the_customer_by_number_and_name(session: Syn
     planned = [str(uuid.uuid4()) for _ in range(2)]
     for customer, guid in zip((made, never), planned, strict=True):
         couplings.begin_create_intent("CUSTOMER", Side.BC, customer["id"], guid, job_id=ended.id)
-    await session.dataverse.create_account({"accountid": planned[0], "name": made["displayName"]})
+    await session.dataverse.create(DataverseAccount, {"accountid": planned[0], "name": made["displayName"]})
 
     summary = await synchronize_many(session, "CUSTOMER", [], SyncDirection.TO_DATAVERSE)
 

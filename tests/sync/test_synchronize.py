@@ -15,7 +15,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import Side, SyncResult
+from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.preview import preview_sync
 from bc_tui.sync.session import SyncSession, open_session
@@ -143,7 +143,7 @@ async def test_an_explicit_send_overwrites_dataverse_changes(session: SyncSessio
 async def test_preview_of_an_uncoupled_record_asks_to_couple(session: SyncSession, sandbox_app: Starlette) -> None:
     bc_id = active_customer_ids(sandbox_app, 1)[0]
     preview = await preview_sync(session, MAPPING, bc_id)
-    assert not preview.coupled and not preview.can_synchronize
+    assert not preview.coupled and preview.recommendation is None
     assert preview.question == (
         "The customer 10000 Adatum Corporation is not coupled to Dataverse. Do you want to create a coupling?"
     )
@@ -217,7 +217,9 @@ async def test_a_change_while_synchronizing_many_is_a_conflict_for_that_record_o
 # --- several records ------------------------------------------------------------------------------
 
 
-async def test_many_records_skip_uncoupled_skipped_and_destination_changed(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_many_records_skip_uncoupled_skipped_and_destination_changed(
+    session: SyncSession, sandbox_app: Starlette, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 5)
     uncoupled = active_customer_ids(sandbox_app, 6)[5]
     changed_in_bc = pairs[:2]
@@ -227,7 +229,7 @@ async def test_many_records_skip_uncoupled_skipped_and_destination_changed(sessi
     edit_bc(sandbox_app, destination_changed.bc_id, city="Springfield")
     edit_account(sandbox_app, destination_changed.dataverse_id, telephone1="+1 555 0142")
     skipped = pairs[3]
-    couplings.set_skipped([skipped.id])
+    make_skipped(skipped.id)
     edit_bc(sandbox_app, skipped.bc_id, city="Springfield")
 
     ids = [p.bc_id for p in pairs] + [uncoupled]
