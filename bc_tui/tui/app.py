@@ -1,6 +1,6 @@
 """The bc-tui terminal app: the shell around the record lists and the connection.
 
-CONTRACT (TUI.md): ``BcTuiApp(backend=None, *, sources=None, keymap=None, …)``. With a
+Interface: ``BcTuiApp(backend=None, *, sources=None, keymap=None, …)``. With a
 ``backend`` the app starts it in a worker at mount (the header says connecting… / connected /
 the problem) and shows the four standard lists of its session; the TUI code reaches the session
 as ``app.backend.session``. ``sources`` (tab id → page source) replaces the standard lists (the

@@ -1,6 +1,6 @@
 """The app's connection: the sync session it works with, and what the header says about it.
 
-CONTRACT (TUI.md): ``Backend(profile, database_url, *, transport=None, embedded_sandbox=None)``
+Interface: ``Backend(profile, database_url, *, transport=None, embedded_sandbox=None)``
 owns one :class:`~bc_tui.sync.session.SyncSession` for the app's lifetime; ``await start()`` opens
 it on the app's event loop and proves the connection (never raises); ``state`` says whether the
 coupling and sync actions can run, and if not, why and how to fix it in one sentence. The TUI

@@ -1,6 +1,6 @@
 """The coupling and synchronization journeys the screens start: dialogs, then the engine.
 
-CONTRACT (TUI.md) — each runs inside a Textual worker (it waits for dialogs with
+Interface — each runs inside a Textual worker (it waits for dialogs with
 ``push_screen_wait``) and never raises: a refusal or a service error becomes one sentence in
 a notification (``shown.notify``: literal, never markup) and the flow returns None (or False).
 
@@ -88,7 +88,7 @@ async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = N
 
 
 async def _run_job(app: App, title: str, job: Callable[["ProgressCallback"], Awaitable["JobSummary"]]) -> "JobSummary | None":
-    from bc_tui.tui.jobs import run_job  # late: T3's module, it imports its dialogs
+    from bc_tui.tui.jobs import run_job  # late: jobs imports the dialogs, which import this module
 
     return await run_job(app, title, job)
 

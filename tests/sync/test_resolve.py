@@ -21,7 +21,7 @@ from bc_tui.sync.resolve import (
 )
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one
-from tests.sync.helpers_part2 import (
+from tests.sync.coupled_pairs import (
     MAPPING,
     account_row,
     bc_row,

@@ -20,7 +20,7 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.preview import preview_sync
 from bc_tui.sync.session import SyncSession, open_session
 from bc_tui.sync.synchronize import synchronize_many, synchronize_one
-from tests.sync.helpers_part2 import (
+from tests.sync.coupled_pairs import (
     MAPPING,
     account_row,
     active_customer_ids,

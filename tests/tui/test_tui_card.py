@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from bc_tui.domain.diff import FieldState
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.screens.card import NOT_COUPLED, STATE_LABELS, CardScreen
-from tests.sync.helpers_part2 import coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,

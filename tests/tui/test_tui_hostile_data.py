@@ -26,9 +26,9 @@ from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.shown import MESSAGE_LIMIT
-from tests.sync.helpers_part2 import active_customer_ids, edit_account, edit_bc
+from tests.sync.coupled_pairs import active_customer_ids, edit_account, edit_bc
 from tests.tui.flow_host import press_and_settle, settle, type_text
-from tests.tui.t3_helpers import job_done, screen_is, wait_for
+from tests.tui.pilot_waits import job_done, screen_is, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 

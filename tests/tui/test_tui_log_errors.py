@@ -17,8 +17,8 @@ from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, store_of
-from tests.tui.t3_helpers import (  # noqa: F401
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, store_of
+from tests.tui.pilot_waits import (  # noqa: F401
     SIZE,
     fix_times,
     job_done,

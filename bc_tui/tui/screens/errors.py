@@ -405,7 +405,7 @@ async def _each_mapping(
     return [await job(progress) for job in jobs]
 
 
-def _side_dialog(count: int):  # -> DirectionDialog: T2's dialog, imported late
+def _side_dialog(count: int):  # -> DirectionDialog, imported when first needed
     """Send or get, for the errors screen's Synchronize (the chosen side's data wins)."""
     from bc_tui.domain.recommend import Recommendation
     from bc_tui.tui.dialogs.direction import DirectionDialog
