@@ -1,4 +1,4 @@
-"""The repeated-failure rule: when a failing record stops being retried (§7, §12.3)."""
+"""The repeated-failure rule: when a failing record stops being retried (docs/coupling-and-sync.md "What a coupling remembers, and Skipped", "Passing failures")."""
 
 from __future__ import annotations
 

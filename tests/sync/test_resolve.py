@@ -1,4 +1,4 @@
-"""The coupled-data synchronization errors (§9, §10): list, retry, synchronize, restore, delete, find."""
+"""The coupled-data synchronization errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): list, retry, synchronize, restore, delete, find."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Synchronize Now (§4, §8, §9): one record (send / get / merge), several records, races, deletions."""
+"""Synchronize Now (docs/coupling-and-sync.md "Synchronize Now", "Synchronizing modified records", "Deleted records and broken couplings"): one record (send / get / merge), several records, races, deletions."""
 
 from __future__ import annotations
 
@@ -276,7 +276,7 @@ async def test_merge_is_not_offered_for_many(session: SyncSession, sandbox_app: 
         await synchronize_many(session, MAPPING, [], MERGE)
 
 
-# --- deletions (§9) and repeated failures (§7) -------------------------------------------------
+# --- deletions (docs/coupling-and-sync.md "Deleted records and broken couplings") and repeated failures ("What a coupling remembers, and Skipped") ---
 
 
 async def test_a_deleted_counterpart_is_detected_and_reported(session: SyncSession, sandbox_app: Starlette) -> None:
