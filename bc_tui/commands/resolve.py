@@ -31,7 +31,7 @@ ACTIONS = {
 def register(subparsers: Any) -> None:
     """Add ``resolve`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "resolve", help="restore, uncouple or delete broken couplings (one side was deleted)",
+        "resolve", help="restore, delete the coupling of, or delete the record of broken couplings (one side was deleted)",
         description="Resolve broken couplings: couplings whose Business Central or Dataverse record was "
                     "deleted. Name them by BC number (as 'bc-tui errors' lists them) or pass --all.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

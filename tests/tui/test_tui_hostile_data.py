@@ -325,7 +325,7 @@ async def test_create_counterparts_and_synchronize_hostile_names(
         assert all(couplings.get_by_bc_id(MAPPING, bc_id) is not None for bc_id in ids)
 
         edit_bc(sandbox_app, ids[0], displayName="\x1b]0;pwned\x07" + LONG)
-        await press_and_settle(pilot, "r", "home")
+        await press_and_settle(pilot, "f5", "home")
         await pilot.press("s")
         await wait_for(pilot, lambda: screen_is(tui_app, "DirectionDialog"))
         assert_clean_statics(tui_app)
