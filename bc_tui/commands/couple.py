@@ -99,7 +99,7 @@ async def couple_command(ctx: Context) -> Report:
     }
     lines = [result.message]
     if result.removed_stale is not None:
-        lines.append("A stale coupling of that Dataverse record (its BC record no longer exists) was removed.")
+        lines.append("A stale coupling of that Dataverse record (its BC record no longer exists) was deleted.")
     exit_code = EXIT_OK
     if result.sync is not None:
         sync = sync_outcome(result.sync)

@@ -224,7 +224,7 @@ async def restore_deleted(
                     couplings.remove_coupling(pair.coupling.id)
                     run.record(
                         Outcome.UNCOUPLED,
-                        f"The coupling of {description} was removed: both coupled records were deleted.",
+                        f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 else:

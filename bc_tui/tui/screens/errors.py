@@ -293,7 +293,7 @@ class ErrorsScreen(Screen[None]):
 
     @work(exclusive=True, group="errors-action")
     async def action_delete_coupling(self) -> None:
-        """Delete couplings: remove the chosen couplings; neither record is touched."""
+        """Delete couplings: delete the chosen couplings; neither record is touched."""
         from bc_tui.sync.resolve import remove_broken_couplings
         from bc_tui.sync.uncouple import delete_couplings
 
