@@ -6,13 +6,17 @@ read the same rows, so an action has one key and one name wherever it appears (s
 docs/keys-and-words.md, "One key per action"). As in darrenburns/posting, an action's id does not
 depend on the screen: remapping ``delete_coupling`` in ``[keys]`` moves it on every screen.
 
-This module is plain data (no Textual), so that tests and the README check can read it cheaply.
+This module is plain data (no Textual; the direction words come from ``domain/words.py``), so
+that tests and the README check can read it cheaply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.words import direction_words
 
 #: What each ``where`` name is, as README and the docs say it.
 PLACES: Mapping[str, str] = {
@@ -57,6 +61,11 @@ def _row(id: str, keys: str, action: str, description: str, *where: str,
          hidden: bool | tuple[str, ...] = (), priority: bool = False) -> ActionRow:
     hidden_on = where if hidden is True else (() if hidden is False else hidden)
     return ActionRow(id, keys, action, description, tuple(where), tuple(hidden_on), priority)
+
+
+def _direction(direction: SyncDirection) -> str:
+    """The direction dialog's key label: the direction's short word ("Send")."""
+    return direction_words(direction).short.capitalize()
 
 
 # The order of the rows is the order of the footer on each place: shared rows sit where every
@@ -112,9 +121,9 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("coupling.cancel", "escape", "cancel", "Cancel", "coupling"),
     _row("coupling.next_match", "down", "move_match(1)", "Next match", "coupling", hidden=True),
     _row("coupling.previous_match", "up", "move_match(-1)", "Previous match", "coupling", hidden=True),
-    _row("direction.send", "1", "choose(1)", "Send", "direction"),
-    _row("direction.get", "2", "choose(2)", "Get", "direction"),
-    _row("direction.merge", "3", "choose(3)", "Merge", "direction"),
+    _row("direction.send", "1", "choose(1)", _direction(SyncDirection.TO_DATAVERSE), "direction"),
+    _row("direction.get", "2", "choose(2)", _direction(SyncDirection.FROM_DATAVERSE), "direction"),
+    _row("direction.merge", "3", "choose(3)", _direction(SyncDirection.MERGE), "direction"),
     _row("direction.cancel", "escape", "dismiss(None)", "Cancel", "direction"),
     _row("job.cancel", "escape", "cancel_job", "Cancel job", "job"),
     _row("job.close", "escape,enter", "close", "Close", "job"),
