@@ -110,7 +110,7 @@ async def peak_of(work: Callable[[], Awaitable[Any]]) -> float:
     return peak / 2**20
 
 
-async def part1(records: int) -> None:
+async def measure_over_http(records: int) -> None:
     customers = int(records * 1.8)  # about 60 % of demo customers have a same-named account
     with sandbox_process(customers) as info, tempfile.TemporaryDirectory() as tmp:
         print(f"sandbox with {customers:,} customers started in {info['startup_s']:.1f} s")
@@ -174,7 +174,7 @@ def nested_loop(bc: list[dict], dv: list[dict]) -> int:
     return coupled
 
 
-def part2(size: int) -> None:
+def measure_matching(size: int) -> None:
     criteria = match_criteria(customer_mapping())
     bc, dv = _records(size, 7)
     started = time.perf_counter()
@@ -203,8 +203,8 @@ async def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="only the in-memory matching part")
     args = parser.parse_args()
     if not args.skip_http:
-        await part1(args.records)
-    part2(args.match_size)
+        await measure_over_http(args.records)
+    measure_matching(args.match_size)
 
 
 if __name__ == "__main__":

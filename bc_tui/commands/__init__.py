@@ -1,4 +1,4 @@
-"""The headless subcommands of ``bc-tui``: status, couple, uncouple, create, sync, match, log,
+"""The headless subcommands of ``bc-tui``: status, couple, delete-coupling (alias uncouple), create, sync, match, log,
 errors, retry and resolve. Each module exposes ``register(subparsers)``; the handlers call the sync
 engine, so every operation of the terminal app can be scripted too.
 """

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bc_tui.domain.text import printable, shorten, shorten_words
+from bc_tui.domain.words import ONE_WAY_DIRECTIONS
 
 if TYPE_CHECKING:
     from bc_tui.config import ConnectionProfile, Settings
@@ -38,7 +39,7 @@ EXIT_USAGE = 2
 
 SANDBOX_NOTE = "Using the built-in sandbox (demo data); configure a profile to work on your tenant."
 MAPPINGS = ("CUSTOMER", "CONTACT")
-DIRECTIONS = ("to-dataverse", "from-dataverse")
+DIRECTIONS = ONE_WAY_DIRECTIONS
 
 
 class UsageError(Exception):

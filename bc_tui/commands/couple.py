@@ -1,4 +1,4 @@
-"""``bc-tui couple``, ``uncouple`` and ``create``: set up, delete and create couplings."""
+"""``bc-tui couple``, ``delete-coupling`` (alias ``uncouple``) and ``create``: set up, delete and create couplings."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from bc_tui.commands.common import (
 
 
 def register(subparsers: Any) -> None:
-    """Add ``couple``, ``uncouple`` and ``create`` to the CLI's subparsers."""
+    """Add ``couple``, ``delete-coupling`` (alias ``uncouple``) and ``create`` to the CLI's subparsers."""
     couple = subparsers.add_parser(
         "couple", help="couple a BC record with a Dataverse record (by name, id, or a new one)",
         description="Set Up Coupling: couple one Business Central customer (or contact) with a Dataverse "
@@ -41,15 +41,19 @@ def register(subparsers: Any) -> None:
     add_common_options(couple)
     couple.set_defaults(func=command(couple_command, validate=_validate_couple))
 
-    uncouple = subparsers.add_parser(
-        "uncouple", help="delete couplings (the records themselves are untouched)",
-        description="Delete Coupling: remove the link between records; neither record is changed.",
+    # "uncouple" was the command's name before bc-tui said "delete coupling" everywhere; scripts
+    # that call it keep working (docs/keys-and-words.md, "Delete coupling").
+    delete = subparsers.add_parser(
+        "delete-coupling", aliases=["uncouple"],
+        help="delete couplings (the records themselves are untouched); 'uncouple' is an alias",
+        description="Delete Coupling: delete the couplings of the named records; neither record is "
+                    "changed. 'bc-tui uncouple' is an alias of this command, kept for existing scripts.",
     )
-    uncouple.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to uncouple")
-    uncouple.add_argument("--all", action="store_true", help="delete every coupling of the table mapping")
-    add_mapping_option(uncouple)
-    add_common_options(uncouple)
-    uncouple.set_defaults(func=command(uncouple_command))
+    delete.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records whose coupling to delete")
+    delete.add_argument("--all", action="store_true", help="delete every coupling of the table mapping")
+    add_mapping_option(delete)
+    add_common_options(delete)
+    delete.set_defaults(func=command(delete_coupling_command))
 
     create = subparsers.add_parser(
         "create", help="create the counterpart of records and couple it",
@@ -95,7 +99,7 @@ async def couple_command(ctx: Context) -> Report:
     }
     lines = [result.message]
     if result.removed_stale is not None:
-        lines.append("A stale coupling of that Dataverse record (its BC record no longer exists) was removed.")
+        lines.append("A stale coupling of that Dataverse record (its BC record no longer exists) was deleted.")
     exit_code = EXIT_OK
     if result.sync is not None:
         sync = sync_outcome(result.sync)
@@ -111,13 +115,13 @@ def sync_outcome(answer: Any) -> Any:
     return getattr(answer, "summary", answer)
 
 
-async def uncouple_command(ctx: Context) -> Report:
+async def delete_coupling_command(ctx: Context) -> Report:
     """Delete the couplings of the named records, or of the whole mapping."""
     from bc_tui.sync.uncouple import delete_couplings
 
     args = ctx.args
     if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers to uncouple, or pass --all (not both).")
+        raise UsageError("Name the BC numbers whose coupling to delete, or pass --all (not both).")
     if args.all:
         summary = await delete_couplings(ctx.session, args.mapping, all_of_mapping=True, progress=ctx.progress)
         return summary_report(summary, f"Deleted the couplings of {args.mapping}")

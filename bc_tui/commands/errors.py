@@ -81,7 +81,7 @@ async def errors_command(ctx: Context) -> Report:
             f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note}"
             f" - {row.error}"
         )
-    lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui uncouple NO… for broken couplings.")
+    lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui delete-coupling NO… for broken couplings.")
     return Report(document=document, lines=lines)
 
 

@@ -20,10 +20,12 @@ def job_document(job: "JobRecord") -> dict[str, Any]:
 
 def job_line(job: "JobRecord") -> str:
     """A job of the log as one line: id, what, status, start, non-zero counters."""
+    from bc_tui.domain.words import job_type_text
     from bc_tui.store.jobs import COUNTERS
 
     counts = ", ".join(f"{getattr(job, name)} {name}" for name in COUNTERS if getattr(job, name)) or "no records"
-    what = " ".join(part for part in (str(job.type), job.mapping or "", job.direction or "") if part)
+    # The shown words ("Delete coupling"); --json keeps the stored values ("uncoupling").
+    what = " ".join(part for part in (job_type_text(job.type), job.mapping or "", job.direction or "") if part)
     line = f"#{job.id} {what}, {job.status}, {job.started_at:%Y-%m-%d %H:%M:%S}: {counts}"
     return line + (f" - {job.message}" if job.message else "")
 

@@ -23,7 +23,7 @@ from bc_tui.commands.common import (
 
 ACTIONS = {
     "restore": "recreate the deleted record from the surviving one and couple it",
-    "delete-coupling": "remove the coupling only; the surviving record is untouched",
+    "delete-coupling": "delete the coupling only; the surviving record is untouched",
     "delete-record": "delete the surviving record and the coupling",
 }
 
@@ -31,7 +31,7 @@ ACTIONS = {
 def register(subparsers: Any) -> None:
     """Add ``resolve`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "resolve", help="restore, uncouple or delete broken couplings (one side was deleted)",
+        "resolve", help="restore, delete the coupling of, or delete the record of broken couplings (one side was deleted)",
         description="Resolve broken couplings: couplings whose Business Central or Dataverse record was "
                     "deleted. Name them by BC number (as 'bc-tui errors' lists them) or pass --all.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,7 +78,7 @@ async def resolve_command(ctx: Context) -> Report:
     if args.action == "delete-coupling":
         count = remove_broken_couplings(ctx.session, ids)
         return Report(document={"action": args.action, "resolved": count},
-                      lines=[f"Removed {count} broken coupling{'s' if count != 1 else ''}; no record was changed."])
+                      lines=[f"Deleted {count} broken coupling{'s' if count != 1 else ''}; no record was changed."])
     run = restore_deleted if args.action == "restore" else delete_survivor
     summaries = await run(ctx.session, ids, progress=ctx.progress)
     documents = [summary_document(s) for s in summaries]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bc_tui.domain.words import not_connected
 from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
 from bc_tui.commands.jobs_text import job_document, job_line
 from bc_tui.domain.text import shorten_words
@@ -121,5 +122,5 @@ async def status(ctx: Context) -> Report:
     # A service's error text is data: printable and short on stderr too (JSON keeps it whole).
     failures = [shorten_words(check["error"]) for check in (bc, dataverse) if not check["ok"]]
     for failure in failures:  # scripts see why on stderr too, whatever stdout holds
-        fail(failure)
+        fail(not_connected(failure))
     return Report(document=document, lines=lines, exit_code=EXIT_USAGE if failures else EXIT_OK)

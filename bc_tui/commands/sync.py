@@ -22,8 +22,9 @@ from bc_tui.commands.common import (
     summary_report,
 )
 
-DIRECTION_CHOICES = ("to-dataverse", "from-dataverse", "merge")
-_VERB = {"to-dataverse": "Sent to Dataverse", "from-dataverse": "Got from Dataverse", "merge": "Merged"}
+from bc_tui.domain.words import ONE_RECORD_DIRECTIONS, direction_words
+
+DIRECTION_CHOICES = ONE_RECORD_DIRECTIONS
 
 
 def register(subparsers: Any) -> None:
@@ -80,7 +81,7 @@ async def sync_command(ctx: Context) -> Report:
 
     direction = SyncDirection(ctx.args.direction)
     summary = await synchronize_many(ctx.session, mapping, [r.id for r in records], direction, progress=ctx.progress)
-    return summary_report(summary, _VERB[direction.value], numbers_by_id(records), direction=direction.value)
+    return summary_report(summary, direction_words(direction).done, numbers_by_id(records), direction=direction.value)
 
 
 async def _one(ctx: Context, mapping: str, record: Any) -> Report:
@@ -99,7 +100,7 @@ async def _one(ctx: Context, mapping: str, record: Any) -> Report:
         direction = SyncDirection(ctx.args.direction)
     summary = await synchronize_one(ctx.session, mapping, record.id, direction, progress=ctx.progress)
     numbers = numbers_by_id([record])
-    lines += summary_lines(summary, _VERB[direction.value], numbers)
+    lines += summary_lines(summary, direction_words(direction).done, numbers)
     document = summary_document(summary, numbers, direction=direction.value, recommendation=recommendation)
     return Report(document=document, lines=lines, exit_code=summary_exit_code(summary))
 
@@ -116,7 +117,7 @@ async def _recommendation(ctx: Context, mapping: str, record: Any) -> dict[str, 
             f"'bc-tui couple {record.number} --to NAME' (or --create-new)."
         )
     if preview.problem:
-        raise UsageError(f"{preview.problem} (bc-tui retry {record.number}; bc-tui uncouple {record.number})")
+        raise UsageError(f"{preview.problem} (bc-tui retry {record.number}; bc-tui delete-coupling {record.number})")
     advice = preview.recommendation
     assert advice is not None  # coupled, both records there: preview_sync always recommends
     if not advice.confirm_default:

@@ -1,7 +1,7 @@
 """The default table mappings: CUSTOMER ↔ accounts and CONTACT ↔ contacts.
 
-These are BC's defaults (coupling-and-sync.md §11) written in the REST APIs' own field names
-(§11a). A BC field mapping that cannot work over the APIs bc-tui uses is *kept, disabled*, with
+These are BC's defaults (docs/coupling-and-sync.md "Table and field mappings") written in the REST APIs' own field names
+(docs/coupling-and-sync.md "Field names of the APIs"). A BC field mapping that cannot work over the APIs bc-tui uses is *kept, disabled*, with
 the reason beside it, so the screens can show the full BC mapping and say why a row is off:
 
 - the BC API v2.0 does not expose the field (Fax No., Contact, Primary Contact No., a contact's
@@ -92,7 +92,7 @@ def contact_mapping() -> TableMapping:
         # Not exposed by BC API v2.0.
         FieldMapping("Fax No.", "faxNumber", "fax", enabled=False),
         FieldMapping("Home Page", "website", "websiteurl"),
-        # beyond: BC's table in §11 omits it, but both APIs expose the job title.
+        # beyond: BC's table in docs/coupling-and-sync.md "Table and field mappings" omits it, but both APIs expose the job title.
         FieldMapping("Job Title", "jobTitle", "jobtitle"),
         *_address_fields(),
         # Not exposed on BC API v2.0 contacts; Dataverse side is a lookup to transactioncurrencies.

@@ -2,7 +2,7 @@
 
 BC itself only compares modified times, which gives false "both modified" conflicts when the
 times drift. bc-tui keeps a snapshot of every field mapping's values as last synchronized
-(beyond, §7) and decides per field which side changed. Without a snapshot it falls back to the
+(beyond, docs/coupling-and-sync.md "What a coupling remembers, and Skipped") and decides per field which side changed. Without a snapshot it falls back to the
 ETags, then to the modified times, as BC does.
 """
 
@@ -211,7 +211,7 @@ def diff_records(
     Per side, "modified since the last sync" is: any field changed on that side (with a
     snapshot), else the ETag differs, else the modified time is later, else True (never
     synced); and it is also True when the last sync *from* that side failed and the coupling is
-    not skipped, so the record is retried (§7).
+    not skipped, so the record is retried (docs/coupling-and-sync.md "What a coupling remembers, and Skipped").
     """
     last = last or LastSync()
     bc_fallback, bc_fallback_basis = _fallback_modified(

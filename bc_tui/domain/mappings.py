@@ -1,7 +1,7 @@
 """Table mappings and field mappings: which BC entity pairs with which Dataverse table, and how.
 
 Field names are the REST APIs' own names (BC API v2.0 on one side, Dataverse Web API v9.2
-attributes on the other): see shared/reference/coupling-and-sync.md §11 and §11a.
+attributes on the other): see docs/coupling-and-sync.md "Table and field mappings" and "Field names of the APIs".
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class TableMapping:
         """True when this table mapping may synchronize in ``direction``.
 
         Merge needs a bidirectional mapping; send/get need the mapping's direction to allow it
-        *and* at least one enabled field mapping that carries values that way (§11).
+        *and* at least one enabled field mapping that carries values that way (docs/coupling-and-sync.md "Table and field mappings").
         """
         if direction is SyncDirection.MERGE:
             return self.direction is Direction.BIDIRECTIONAL

@@ -1,4 +1,4 @@
-"""Which direction to recommend when the user synchronizes one record, and why (§4)."""
+"""Which direction to recommend when the user synchronizes one record, and why (docs/coupling-and-sync.md "Synchronize Now")."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from bc_tui.domain.diff import ChangeBasis, FieldState, RecordDiff
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.domain.names import sentence
+from bc_tui.domain.words import DIRECTION_WORDS
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
 
-OPTION_TEXT = {
-    SEND: "Send data update to Dataverse.",
-    GET: "Get data update from Dataverse.",
-    MERGE: "Merge data.",
-}
+#: The direction dialog's choices (the words live in ``domain/words.py``).
+OPTION_TEXT = {direction: words.option for direction, words in DIRECTION_WORDS.items()}
+
+
+def _question(direction: SyncDirection, what: str) -> str:
+    """The dialog's question when only one way is possible, e.g. "Send data update to Dataverse for X?"."""
+    return f"{OPTION_TEXT[direction].rstrip('.')} for {what}?"
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommend
                 if newer
                 else None
             ),
-            question=f"Send data update to Dataverse for {record}?",
+            question=_question(SEND, record),
             confirm_default=not newer,
         )
     if mapping.direction is Direction.FROM_DATAVERSE:
@@ -108,7 +111,7 @@ def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommend
                 if newer
                 else None
             ),
-            question=f"Get data update from Dataverse for {record}?",
+            question=_question(GET, record),
             confirm_default=not newer,
         )
     question = f"Synchronize data for {record}?"
@@ -142,13 +145,13 @@ def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommend
 
 
 def recommend_many(mapping: TableMapping, count: int) -> Recommendation:
-    """The choice for synchronizing ``count`` selected records (§4, several records).
+    """The choice for synchronizing ``count`` selected records (docs/coupling-and-sync.md "Synchronize Now", several records).
 
     Bidirectional: Send or Get (Send pre-selected); one-way: a confirmation of that direction.
     """
     what = "the selected record" if count == 1 else f"the {count} selected records"
     if mapping.direction is Direction.TO_DATAVERSE:
-        return Recommendation(SEND, (SEND,), (), (), None, f"Send data update to Dataverse for {what}?")
+        return Recommendation(SEND, (SEND,), (), (), None, _question(SEND, what))
     if mapping.direction is Direction.FROM_DATAVERSE:
-        return Recommendation(GET, (GET,), (), (), None, f"Get data update from Dataverse for {what}?")
+        return Recommendation(GET, (GET,), (), (), None, _question(GET, what))
     return Recommendation(SEND, (SEND, GET), (), (), None, f"Synchronize data for {what}?")

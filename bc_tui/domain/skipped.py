@@ -1,4 +1,5 @@
-"""The repeated-failure rule: when a failing record stops being retried (§7, §12.3).
+"""The repeated-failure rule: when a failing record stops being retried (docs/coupling-and-sync.md
+"What a coupling remembers, and Skipped", "Passing failures").
 
 This module is the rule's only home: the coupling store asks :func:`should_skip` when it records a
 failure, and the sync layer words the result with :class:`FailureVerdict`.

@@ -1,4 +1,4 @@
-"""The per-record synchronization decision (§8, §9): skip, insert, update, conflict or nothing."""
+"""The per-record synchronization decision (docs/coupling-and-sync.md "Synchronizing modified records", "Deleted records and broken couplings"): skip, insert, update, conflict or nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bc_tui.domain.names import (
 )
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import TransferResult, transfer
+from bc_tui.domain.words import direction_words
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
 
@@ -34,7 +35,7 @@ class RecordPlan:
 
     ``to_dataverse``/``to_bc`` hold the field changes to write (their ``payload()`` is the body
     to send); they are empty unless the outcome is INSERTED or MODIFIED. ``broken_coupling``
-    marks a coupling whose counterpart was deleted (§9): list it with the coupling errors.
+    marks a coupling whose counterpart was deleted (docs/coupling-and-sync.md "Deleted records and broken couplings"): list it with the coupling errors.
     """
 
     outcome: Outcome
@@ -48,7 +49,7 @@ class RecordPlan:
 
 
 def _direction_verb(direction: SyncDirection) -> str:
-    return {SEND: "send data to Dataverse", GET: "get data from Dataverse", MERGE: "merge data"}[direction]
+    return direction_words(direction).phrase
 
 
 def _broken(
@@ -57,7 +58,7 @@ def _broken(
     bc_record: Record | None,
     dataverse_record: Record | None,
 ) -> RecordPlan:
-    """The coupled counterpart of a record is gone (§9)."""
+    """The coupled counterpart of a record is gone (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
     if not bc_record and not dataverse_record:
         return RecordPlan(
             Outcome.UNCOUPLED,
@@ -146,7 +147,7 @@ def plan_sync(
     allow_insert: bool = False,
     choices: Mapping[str, SyncDirection] | None = None,
 ) -> RecordPlan:
-    """Decide what synchronizing one record in ``direction`` does (§8).
+    """Decide what synchronizing one record in ``direction`` does (docs/coupling-and-sync.md "Synchronizing modified records").
 
     In order: the mapping must allow the direction; an uncoupled record is inserted when
     ``allow_insert`` (a full run of a mapping that does not sync only coupled records) else

@@ -1,5 +1,5 @@
 """Couplings: which Business Central record is coupled to which Dataverse record, and how each
-was last synchronized (coupling-and-sync.md §7). Also the create intents that make "create the
+was last synchronized (docs/coupling-and-sync.md "What a coupling remembers, and Skipped"). Also the create intents that make "create the
 counterpart and couple it" safe to interrupt and re-run.
 
 Every function returns plain dataclasses; ids are normalized to lower-case GUIDs without braces.
@@ -86,7 +86,7 @@ class CouplingRecord:
 
     @property
     def broken(self) -> bool:
-        """True when one of the coupled records has been deleted (§9)."""
+        """True when one of the coupled records has been deleted (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
         return self.deleted_side is not None
 
 
@@ -391,7 +391,7 @@ def record_sync_result(
     Success: stores the new modified times and ETags (a time only ever moves forward; an older
     one and its ETag are ignored), the snapshot when given, and clears Skipped and the
     broken mark. Failure: keeps the sync state; when ``error`` is identical to the previous
-    failure in that direction, the coupling becomes Skipped (§7) — unless ``may_skip`` is False,
+    failure in that direction, the coupling becomes Skipped (docs/coupling-and-sync.md "What a coupling remembers, and Skipped") — unless ``may_skip`` is False,
     which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
     For many couplings at once use :func:`record_sync_results`.
     """
@@ -429,12 +429,13 @@ def record_sync_results(items: Sequence[SyncResultUpdate]) -> list[CouplingRecor
 
 def refresh_sync_states(items: Sequence[SyncStateRefresh]) -> list[CouplingRecord]:
     """Move the stored times/ETags (and snapshot) of *unchanged* couplings forward without a
-    sync result (§8 step 2); same ordering rules and costs as :func:`record_sync_results`."""
+    sync result (docs/coupling-and-sync.md "Synchronizing modified records" step 2); same ordering
+    rules and costs as :func:`record_sync_results`."""
     return _apply_in_bulk(items, _apply_refresh)
 
 
 def mark_broken(coupling_id: int, deleted_side: Side) -> CouplingRecord:
-    """Mark a coupling broken: the record on ``deleted_side`` has been deleted (§9)."""
+    """Mark a coupling broken: the record on ``deleted_side`` has been deleted (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
     with atomic():
         row = _row_for_update(coupling_id)
         row.deleted_side = Side(deleted_side).value

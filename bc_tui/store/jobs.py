@@ -1,4 +1,4 @@
-"""The synchronization job log and its errors (coupling-and-sync.md §10), and the errors overview."""
+"""The synchronization job log and its errors (docs/coupling-and-sync.md "The synchronization log and its errors"), and the errors overview."""
 
 from __future__ import annotations
 

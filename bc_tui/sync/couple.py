@@ -1,4 +1,4 @@
-"""Set Up Coupling (§3): couple one BC record with a Dataverse record chosen by id or name.
+"""Set Up Coupling (docs/coupling-and-sync.md "Set Up Coupling"): couple one BC record with a Dataverse record chosen by id or name.
 
 Also what the coupling dialog shows while the user chooses: the type-ahead over Dataverse names
 (:func:`lookup_dataverse`) and the coupled fields side by side (:func:`preview_coupling`).
@@ -92,7 +92,7 @@ def create_new_available(mapping: TableMapping) -> bool:
 
 
 def default_sync_after(mapping: TableMapping, *, already_coupled: bool) -> SyncDirection | None:
-    """The dialog's default Synchronize After Coupling choice (§3).
+    """The dialog's default Synchronize After Coupling choice (docs/coupling-and-sync.md "Set Up Coupling").
 
     None ("No") when the record is already coupled; "use the Dataverse data" for a From
     Integration Table mapping; otherwise "use the Business Central data".
@@ -125,7 +125,7 @@ async def lookup_dataverse(
 
 
 async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, name: str) -> Record:
-    """The Dataverse record a typed name means: exact match first, then prefix match (§3).
+    """The Dataverse record a typed name means: exact match first, then prefix match (docs/coupling-and-sync.md "Set Up Coupling").
 
     Raises SyncError "A record with the name X does not exist in Dataverse." when neither finds one.
     """
@@ -184,7 +184,7 @@ async def couple_record(
     sync_after: SyncDirection | None = None,
     replace: bool = False,
 ) -> CoupleResult:
-    """Couple the BC record ``bc_id`` with a Dataverse record (the dialog's OK, §3).
+    """Couple the BC record ``bc_id`` with a Dataverse record (the dialog's OK, docs/coupling-and-sync.md "Set Up Coupling").
 
     Choose the Dataverse record by ``dataverse_id`` or by ``dataverse_name`` (exact, then prefix),
     or pass ``create_new`` to create it from the BC data. The chosen record must pass the

@@ -99,7 +99,7 @@ def last_sync(coupling: CouplingRecord | None) -> LastSync:
 
 def is_transient(error: BaseException | None) -> bool:
     """True for failures that say nothing about the record (throttling, 5xx, timeouts, no
-    connection): bc-tui retries them and never marks a record Skipped for them (§12.3)."""
+    connection): bc-tui retries them and never marks a record Skipped for them (docs/coupling-and-sync.md "Passing failures")."""
     if isinstance(error, (Throttled, Unreachable)):  # Unreachable includes ConnectionLost
         return True
     if isinstance(error, ServiceError):
@@ -588,7 +588,7 @@ def _unchanged(
     description: str,
     pending: _Unchanged,
 ) -> None:
-    """Nothing to write: refresh what the coupling remembers (§8 step 2) — unless the destination
+    """Nothing to write: refresh what the coupling remembers (docs/coupling-and-sync.md "Synchronizing modified records" step 2) — unless the destination
     changed and the source did not, because then that change still has to flow the other way.
     The refresh is added to ``pending``, which ``run_pairs`` stores for the whole chunk."""
     coupling = pair.coupling
@@ -611,7 +611,7 @@ def _unchanged(
 async def _broken(
     session: SyncSession, mapping: TableMapping, pair: Pair, plan: RecordPlan, description: str, run: JobRun
 ) -> None:
-    """One of the coupled records is gone (§9): remove the coupling, restore, or mark and report."""
+    """One of the coupled records is gone (docs/coupling-and-sync.md "Deleted records and broken couplings"): delete the coupling, restore, or mark and report."""
     coupling = pair.coupling
     assert coupling is not None
     if plan.outcome is Outcome.UNCOUPLED:

@@ -1,4 +1,4 @@
-"""Match-Based Coupling (§6): couple many uncoupled BC records to Dataverse records by field values.
+"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling"): couple many uncoupled BC records to Dataverse records by field values.
 
 Both sides are streamed page by page (inside the mapping's table filters, only the fields the
 criteria need), matched by the domain in one linear hash-based pass, and coupled in bulk. BC
@@ -131,7 +131,7 @@ async def _read_bc(
     async for page in bc_pages(session, mapping, select=fields):
         for record in page:
             record["id"] = normalize_id(str(record["id"]))
-            if record["id"] not in coupled:  # only uncoupled BC records are considered (§6)
+            if record["id"] not in coupled:  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
                 records.append(record)
     return records
 

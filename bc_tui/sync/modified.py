@@ -1,9 +1,9 @@
-"""Synchronize modified records: what changed on either side since the last run (§8, §11).
+"""Synchronize modified records: what changed on either side since the last run (docs/coupling-and-sync.md "Synchronizing modified records", "Table and field mappings").
 
 Per table mapping and side a watermark (``store.watermarks``) holds a modified time up to which
 every change has been read; a run reads only records modified after it (``lastModifiedDateTime
 gt …`` in BC, ``modifiedon gt …`` in Dataverse), plus the couplings whose last synchronization in
-that direction failed (so they are retried, §7). A bidirectional mapping runs BC → Dataverse
+that direction failed (so they are retried, docs/coupling-and-sync.md "What a coupling remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse
 first, then Dataverse → BC. Conflicts follow the mapping's Resolve Update Conflicts policy,
 deleted counterparts its Resolve Deletion Conflicts policy.
 
@@ -65,7 +65,7 @@ _NEWEST_SEEN_WATERMARK = False
 
 
 def directions_of(mapping: TableMapping) -> tuple[SyncDirection, ...]:
-    """The passes a run makes, in order: BC → Dataverse first, then Dataverse → BC (§8)."""
+    """The passes a run makes, in order: BC → Dataverse first, then Dataverse → BC (docs/coupling-and-sync.md "Synchronizing modified records")."""
     passes = []
     if mapping.direction in (Direction.BIDIRECTIONAL, Direction.TO_DATAVERSE) and mapping.allows(SEND):
         passes.append(SEND)
@@ -213,7 +213,7 @@ def unchanged_since_last_sync(coupling: CouplingRecord, record: Record, side: Si
 
 
 async def _insert_uncoupled(session: SyncSession, mapping: TableMapping, side: Side, page: list[Record], run: JobRun) -> None:
-    """A mapping that synchronizes uncoupled records too: create their counterparts (§8 step 1).
+    """A mapping that synchronizes uncoupled records too: create their counterparts (docs/coupling-and-sync.md "Synchronizing modified records" step 1).
 
     The creation use case does it (idempotent, duplicate-safe); BC → Dataverse inside this job,
     Dataverse → BC as its own creation job whose results are counted here too.

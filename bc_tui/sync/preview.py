@@ -1,4 +1,4 @@
-"""What the user reads before synchronizing one record (§4): coupled or not, the recommended
+"""What the user reads before synchronizing one record (docs/coupling-and-sync.md "Synchronize Now"): coupled or not, the recommended
 direction and why, and the three-way field comparison (last synced / BC now / Dataverse now).
 
 The TUI's "Synchronize data for X?" dialog and the CLI's ``sync`` prompt both render a

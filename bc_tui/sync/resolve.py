@@ -1,4 +1,4 @@
-"""The coupled-data synchronization errors (§9, §10): list them and resolve them.
+"""The coupled-data synchronization errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): list them and resolve them.
 
 The errors screen lists skipped, failed and broken couplings (:func:`errors_overview`). Its
 actions: Retry / Retry All (clear Skipped, :func:`retry`), Synchronize (pick the side whose data
@@ -44,7 +44,7 @@ class ProblemKind(StrEnum):
 
 @dataclass(frozen=True)
 class ProblemRow:
-    """One row of "Coupled Data Synchronization Errors" (§10)."""
+    """One row of "Coupled Data Synchronization Errors" (docs/coupling-and-sync.md "The synchronization log and its errors")."""
 
     coupling_id: int
     mapping: str
@@ -191,7 +191,7 @@ async def synchronize_couplings(
     return summaries
 
 
-# --- deletions (§9) ------------------------------------------------------------------------------
+# --- deletions (docs/coupling-and-sync.md "Deleted records and broken couplings") ---
 
 
 async def restore_deleted(
@@ -224,7 +224,7 @@ async def restore_deleted(
                     couplings.remove_coupling(pair.coupling.id)
                     run.record(
                         Outcome.UNCOUPLED,
-                        f"The coupling of {description} was removed: both coupled records were deleted.",
+                        f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 else:
@@ -376,7 +376,7 @@ def remove_broken_couplings(
     for record in records:
         by_mapping[record.mapping].append(record)
     for name, items in by_mapping.items():
-        job = jobs.start_job(JobType.UNCOUPLING, mapping=name, message="Removed couplings to deleted records.")
+        job = jobs.start_job(JobType.UNCOUPLING, mapping=name, message="Deleted the couplings of deleted records.")
         removed = couplings.remove_couplings(name, bc_ids=[c.bc_id for c in items])
         jobs.increment(job.id, uncoupled=len(removed))
         jobs.finish_job(job.id)

@@ -1,4 +1,5 @@
-"""Delete Coupling (§5): remove couplings; neither record is touched. Logged as an uncoupling job."""
+"""Delete Coupling (docs/coupling-and-sync.md "Delete Coupling"): delete couplings; neither record is touched.
+Logged as a delete-coupling job (stored with the job type ``uncoupling``, docs/keys-and-words.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ async def delete_couplings(
     all_of_mapping: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobSummary:
-    """Remove the couplings of the named records (by BC and/or Dataverse id), or of the whole
+    """Delete the couplings of the named records (by BC and/or Dataverse id), or of the whole
     mapping with ``all_of_mapping=True``. Records that were not coupled are reported skipped.
     """
     mapping = session.mapping(mapping_name)

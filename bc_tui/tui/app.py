@@ -1,6 +1,6 @@
 """The bc-tui terminal app: the shell around the record lists and the connection.
 
-CONTRACT (TUI.md): ``BcTuiApp(backend=None, *, sources=None, keymap=None, …)``. With a
+Interface: ``BcTuiApp(backend=None, *, sources=None, keymap=None, …)``. With a
 ``backend`` the app starts it in a worker at mount (the header says connecting… / connected /
 the problem) and shows the four standard lists of its session; the TUI code reaches the session
 as ``app.backend.session``. ``sources`` (tab id → page source) replaces the standard lists (the
@@ -15,14 +15,15 @@ from typing import ClassVar, Mapping
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from bc_tui.domain.text import shorten
-from bc_tui.tui.backend import Backend, ConnectionState
-from bc_tui.tui.bindings import binding_entries, keymap_warnings
+from bc_tui.tui.backend import Backend, ConnectionState, connected_session
+from bc_tui.tui.actions import current_keymap
+from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.help import HelpScreen
@@ -52,13 +53,7 @@ class BcTuiApp(App[None]):
     TITLE = "bc-tui"
     CSS_PATH = [style_path("app.tcss")]
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
-                id="app.command_palette"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("t", "toggle_theme", "Light/dark", show=False, id="app.toggle_theme"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")  # the keys: tui/actions.py
 
     connection_label: reactive[str] = reactive("")
     """Where the data comes from and the connection's state, shown in the header, e.g.
@@ -110,7 +105,8 @@ class BcTuiApp(App[None]):
 
     def on_mount(self) -> None:
         if self._initial_keymap:
-            self.set_keymap(self._initial_keymap)
+            # Old per-screen ids (``main.synchronize``) still work: they name the shared action.
+            self.set_keymap(current_keymap(self._initial_keymap))
         # The CLI prints these on stderr; here stderr is hidden behind the screen.
         warnings = [*self._config_warnings, *keymap_warnings(self._initial_keymap, self._config_path)]
         for warning in warnings:
@@ -139,11 +135,7 @@ class BcTuiApp(App[None]):
     @property
     def connected(self) -> bool:
         """Whether coupling and synchronization can run (a backend with a working session)."""
-        return (
-            self.backend is not None
-            and self.backend.state.ok
-            and self.backend.session is not None
-        )
+        return connected_session(self) is not None
 
     def watch_connection_label(self, label: str) -> None:
         # The label holds config values and service names (the header shows them literally,

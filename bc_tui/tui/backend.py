@@ -1,6 +1,6 @@
 """The app's connection: the sync session it works with, and what the header says about it.
 
-CONTRACT (TUI.md): ``Backend(profile, database_url, *, transport=None, embedded_sandbox=None)``
+Interface: ``Backend(profile, database_url, *, transport=None, embedded_sandbox=None)``
 owns one :class:`~bc_tui.sync.session.SyncSession` for the app's lifetime; ``await start()`` opens
 it on the app's event loop and proves the connection (never raises); ``state`` says whether the
 coupling and sync actions can run, and if not, why and how to fix it in one sentence. The TUI
@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from bc_tui.domain.words import not_connected
 from bc_tui.config import (
     APP_NAME,
     DEFAULT_SECRET_ENV,
@@ -67,6 +68,23 @@ class ConnectionState:
     def header(self) -> str:
         """The header line: the label and the state."""
         return f"{self.label} · {self.status}" if self.label else self.status
+
+
+def connected_session(app: object) -> "SyncSession | None":
+    """The app's session when coupling and synchronization can run, else None: the one rule the
+    greyed actions, the flows, the card and the errors screen share (a proven connection)."""
+    backend = getattr(app, "backend", None)
+    session = getattr(backend, "session", None)
+    state = getattr(backend, "state", None)
+    if session is None or not getattr(state, "ok", True):
+        return None
+    return session
+
+
+def not_connected_text(app: object) -> str:
+    """Why coupling and synchronization cannot run now, in the one sentence of ``domain/words.py``."""
+    state = getattr(getattr(app, "backend", None), "state", None)
+    return not_connected(getattr(state, "problem", None))
 
 
 # How to obtain the profile (and maybe a sandbox to stop later) once start() runs: starting the

@@ -1,18 +1,18 @@
-"""What the keys do on a screen: the one list the help screen and the command palette share."""
+"""What the keys do on a screen: the bindings made from the action table (``tui/actions.py``),
+and the one list of active keys the help screen and the command palette share."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from textual.app import App
-from textual.binding import ActiveBinding, Binding
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.dom import DOMNode
 from textual.screen import Screen
+
+from bc_tui.tui.actions import action_ids, actions_of
 
 # Bindings that are plumbing rather than user actions (the palette key itself, ctrl+c's hint).
 _NOT_COMMANDS = {"command_palette", "app.command_palette", "help_quit"}
@@ -78,27 +78,20 @@ def binding_entries(screen: Screen, *, include_plumbing: bool = True) -> list[Bi
     ]
 
 
-@cache
+def bindings_for(place: str) -> list[BindingType]:
+    """The key bindings of ``place`` (a screen, dialog or widget named in `actions.PLACES`),
+    made from the central action table, so every place binds an action to the same keys."""
+    return [
+        Binding(row.keys, row.action, row.description, show=row.shown_on(place),
+                priority=row.priority, id=row.id)
+        for row in actions_of(place)
+    ]
+
+
 def known_binding_ids() -> frozenset[str]:
-    """Every binding id of the terminal app (``list.mark``, ``main.synchronize``, …): the names
-    the config's ``[keys]`` table may remap.
-
-    Screens and dialogs are imported when first used, so every module of the TUI is imported
-    here first; then each widget, screen and app class's own ``BINDINGS`` are read.
-    """
-    import bc_tui.tui
-
-    for module in pkgutil.walk_packages(bc_tui.tui.__path__, "bc_tui.tui."):
-        importlib.import_module(module.name)
-    ids: set[str] = set()
-    classes: list[type[DOMNode]] = [DOMNode]
-    while classes:
-        cls = classes.pop()
-        classes.extend(cls.__subclasses__())
-        for binding in cls.__dict__.get("BINDINGS", ()):
-            if isinstance(binding, Binding) and binding.id:
-                ids.add(binding.id)
-    return frozenset(ids)
+    """Every binding id of the terminal app (``mark``, ``delete_coupling``, ``errors.retry``, …)
+    and the per-screen ids of earlier versions: the names the config's ``[keys]`` table may remap."""
+    return action_ids()
 
 
 def keymap_warnings(keymap: Mapping[str, str], config_path: Path | str | None) -> list[str]:
@@ -109,8 +102,6 @@ def keymap_warnings(keymap: Mapping[str, str], config_path: Path | str | None) -
     """
     from bc_tui.config_schema import unknown_name
 
-    if not keymap:
-        return []  # no need to import every screen and dialog
     known = known_binding_ids()
     return [
         unknown_name(binding_id, known, config_path or "your config", "[keys]",

@@ -1,6 +1,6 @@
 """The coupling and synchronization journeys the screens start: dialogs, then the engine.
 
-CONTRACT (TUI.md) — each runs inside a Textual worker (it waits for dialogs with
+Interface — each runs inside a Textual worker (it waits for dialogs with
 ``push_screen_wait``) and never raises: a refusal or a service error becomes one sentence in
 a notification (``shown.notify``: literal, never markup) and the flow returns None (or False).
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
+from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.names import bc_noun, dataverse_noun
 from bc_tui.domain.outcomes import Outcome
@@ -60,15 +61,12 @@ def error_sentence(error: BaseException) -> str:
 
 def session_or_notify(app: App) -> "SyncSession | None":
     """The app's sync session, or None after telling the user why there is none and what to do."""
-    backend = getattr(app, "backend", None)
-    session = getattr(backend, "session", None)
-    state = getattr(backend, "state", None)
-    if session is not None and (state is None or getattr(state, "ok", True)):
+    session = connected_session(app)
+    if session is not None:
         return session
-    problem = getattr(state, "problem", None)
     notify(
         app,
-        problem or "Coupling and synchronizing are not available yet: the connection is still being made; try again in a moment.",
+        not_connected_text(app),
         title="Not connected",
         severity="error",
     )
@@ -88,7 +86,7 @@ async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = N
 
 
 async def _run_job(app: App, title: str, job: Callable[["ProgressCallback"], Awaitable["JobSummary"]]) -> "JobSummary | None":
-    from bc_tui.tui.jobs import run_job  # late: T3's module, it imports its dialogs
+    from bc_tui.tui.jobs import run_job  # late: jobs imports the dialogs, which import this module
 
     return await run_job(app, title, job)
 
@@ -144,7 +142,7 @@ def _tell_coupled(app: App, result: "CoupleResult") -> None:
 
 
 async def synchronize_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
-    """Synchronize Now (§4) for one record or several; the summary, or None when nothing ran.
+    """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the summary, or None when nothing ran.
 
     One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
     dialog (recommended choice pre-selected, reasons, conflicts); one-way → a confirmation (No
@@ -221,7 +219,7 @@ async def _ask_direction(app: App, advice: Any, fields: Sequence[Any], what: str
 
 
 async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
-    """Delete Coupling (§5) for the records, after a confirmation; neither record is changed."""
+    """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a confirmation; neither record is changed."""
     from bc_tui.store import couplings
     from bc_tui.sync.uncouple import delete_couplings
 
@@ -246,7 +244,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
             question = f"Delete the coupling of the {name}?"
         else:
             question = f"Delete the couplings of {_plural(len(found), 'selected record')}?"
-        detail = "Neither the Business Central nor the Dataverse record is changed; only the link between them goes."
+        detail = "Neither the Business Central nor the Dataverse record is changed; only their coupling is deleted."
         if not await app.push_screen_wait(ConfirmDialog(question, title="Delete Coupling", detail=detail)):
             return None
         return await _run_job(

@@ -1,6 +1,6 @@
 """Running synchronization jobs from the TUI: one call that shows progress and the summary.
 
-CONTRACT (TUI.md)::
+Interface::
 
     async def run_job(app, title, job) -> JobSummary | None
 

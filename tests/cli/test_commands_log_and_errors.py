@@ -133,6 +133,10 @@ def test_wrong_secret_is_a_clear_sentence(cli, tmp_path: Path, monkeypatch: pyte
         assert SANDBOX_NOTE not in result.err  # the configured profile is used, not the built-in sandbox
         status = cli("status", "--config", str(config), "--json")
         assert status.code == EXIT_USAGE and status.json["business_central"]["ok"] is False
+        # stderr says it in the app's one "not connected" sentence; the JSON keeps the bare problem.
+        from bc_tui.domain.words import not_connected
+
+        assert f"bc-tui: {not_connected(status.json['business_central']['error'])}" in status.err.splitlines()
 
         monkeypatch.setenv("TENANT_SECRET", running.info["client_secret"])
         good = cli("status", "--config", str(config), "--json")

@@ -35,7 +35,7 @@ def test_restore_recreates_the_deleted_account_and_couples_it(cli, sandbox) -> N
 def test_delete_coupling_leaves_the_survivor(cli, sandbox) -> None:
     _broken(cli, sandbox, "10000", "Adatum Corporation")
     result = cli("resolve", "--all", "--delete-coupling", "--find")
-    assert result.code == EXIT_OK and "Removed 1 broken coupling" in result.out
+    assert result.code == EXIT_OK and "Deleted 1 broken coupling" in result.out
     assert sandbox.customer("10000")["displayName"] == "Adatum Corporation"
     assert cli("errors", "--json").json["total"] == 0
 

@@ -1,4 +1,4 @@
-"""The default CUSTOMER and CONTACT table mappings (§11 in API names, §11a)."""
+"""The default CUSTOMER and CONTACT table mappings (docs/coupling-and-sync.md "Table and field mappings" in API names, "Field names of the APIs")."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_one_way_mapping_allows_only_its_direction() -> None:
     only_credit_limit = replace(
         customer_mapping(), fields=(customer_mapping().field_by_label("Credit Limit (LCY)"),)
     )
-    # A direction is only allowed if some enabled field mapping supports it (§11).
+    # A direction is only allowed if some enabled field mapping supports it (docs/coupling-and-sync.md "Table and field mappings").
     assert not only_credit_limit.allows(SyncDirection.FROM_DATAVERSE)
 
 

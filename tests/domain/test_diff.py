@@ -1,4 +1,4 @@
-"""Three-way diff: last synced values, BC now, Dataverse now (§7, beyond)."""
+"""Three-way diff: last synced values, BC now, Dataverse now (docs/coupling-and-sync.md "What a coupling remembers, and Skipped", beyond)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Match-based coupling (§6): priority groups, one-to-one, linear."""
+"""Match-based coupling (docs/coupling-and-sync.md "Match-based coupling"): priority groups, one-to-one, linear."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The recommended synchronization direction and its reasons (§4)."""
+"""The recommended synchronization direction and its reasons (docs/coupling-and-sync.md "Synchronize Now")."""
 
 from __future__ import annotations
 

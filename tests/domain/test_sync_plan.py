@@ -1,4 +1,4 @@
-"""The per-record synchronization decision (§8, §9)."""
+"""The per-record synchronization decision (docs/coupling-and-sync.md "Synchronizing modified records", "Deleted records and broken couplings")."""
 
 from __future__ import annotations
 

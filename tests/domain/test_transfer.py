@@ -1,4 +1,4 @@
-"""Field transfer through the field mappings (§8 step 3)."""
+"""Field transfer through the field mappings (docs/coupling-and-sync.md "Synchronizing modified records" step 3)."""
 
 from __future__ import annotations
 

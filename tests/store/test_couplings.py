@@ -1,4 +1,4 @@
-"""Couplings: one-to-one rules, batch lookups, the sync state rules of §7, and create intents."""
+"""Couplings: one-to-one rules, batch lookups, the sync state rules of docs/coupling-and-sync.md "What a coupling remembers, and Skipped", and create intents."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_a_dataverse_record_cannot_be_coupled_twice(store: peewee.Database) -> N
 
 
 def test_stale_coupling_is_replaced_and_the_new_one_starts_fresh(store: peewee.Database) -> None:
-    """§3: when the BC record holding the old coupling is gone, the caller replaces it."""
+    """docs/coupling-and-sync.md "Set Up Coupling": when the BC record holding the old coupling is gone, the caller replaces it."""
     stale = couple("CUSTOMER", "gone", "d1")
     record_sync_result(stale.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, snapshot={"bc": {"name": "x"}})
     with pytest.raises(CouplingError) as caught:

@@ -9,7 +9,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_many, synchronize_one
-from tests.sync.helpers_part2 import MAPPING, bc_row, coupled_customers, edit_account
+from tests.sync.coupled_pairs import MAPPING, bc_row, coupled_customers, edit_account
 
 GET = SyncDirection.FROM_DATAVERSE
 

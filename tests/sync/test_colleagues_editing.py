@@ -26,7 +26,7 @@ from bc_tui.store.couplings import CouplingRecord
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.progress import JobSummary
 from bc_tui.sync.session import SyncSession
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc, store_of
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc, store_of
 
 #: Coupled pairs; every one is changed before the first run.
 PAIRS = 2000

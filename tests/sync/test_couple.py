@@ -1,4 +1,4 @@
-"""Set Up Coupling (§3) against the in-process sandbox: every rule and message."""
+"""Set Up Coupling (docs/coupling-and-sync.md "Set Up Coupling") against the in-process sandbox: every rule and message."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Create the counterpart and couple it (§2, §3 Create New, §11 contacts), crash-safe and duplicate-safe."""
+"""Create the counterpart and couple it (docs/coupling-and-sync.md "Creating the counterpart", "Set Up Coupling" Create New, "Table and field mappings" contacts), crash-safe and duplicate-safe."""
 
 from __future__ import annotations
 

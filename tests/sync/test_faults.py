@@ -24,7 +24,7 @@ from bc_tui.store.couplings import SyncResult
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
 from bc_tui.sync.synchronize import synchronize_many
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc, store_of
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc, store_of
 
 CUSTOMERS = 170
 FAULTS = FaultSpec(throttle=0.05, unavailable=0.08, drop=0.08, lost=0.08, seed=11)

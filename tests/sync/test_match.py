@@ -1,4 +1,4 @@
-"""Match-Based Coupling (§6) against the in-process sandbox."""
+"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling") against the in-process sandbox."""
 
 from __future__ import annotations
 

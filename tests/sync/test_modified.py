@@ -13,7 +13,7 @@ from bc_tui.store import couplings, watermarks
 from bc_tui.store.couplings import Side, SyncResult
 from bc_tui.sync.modified import OVERLAP, directions_of, next_watermark, synchronize_modified
 from bc_tui.sync.session import SyncSession
-from tests.sync.helpers_part2 import (
+from tests.sync.coupled_pairs import (
     MAPPING,
     account_row,
     active_customer_ids,

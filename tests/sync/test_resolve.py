@@ -1,4 +1,4 @@
-"""The coupled-data synchronization errors (§9, §10): list, retry, synchronize, restore, delete, find."""
+"""The coupled-data synchronization errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): list, retry, synchronize, restore, delete, find."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bc_tui.sync.resolve import (
 )
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one
-from tests.sync.helpers_part2 import (
+from tests.sync.coupled_pairs import (
     MAPPING,
     account_row,
     bc_row,

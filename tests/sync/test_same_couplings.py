@@ -17,7 +17,7 @@ from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.progress import JobRun, Progress
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_many
-from tests.sync.helpers_part2 import MAPPING, account_row, coupled_customers, edit_bc
+from tests.sync.coupled_pairs import MAPPING, account_row, coupled_customers, edit_bc
 
 SEND = SyncDirection.TO_DATAVERSE
 

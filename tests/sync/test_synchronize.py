@@ -1,4 +1,4 @@
-"""Synchronize Now (§4, §8, §9): one record (send / get / merge), several records, races, deletions."""
+"""Synchronize Now (docs/coupling-and-sync.md "Synchronize Now", "Synchronizing modified records", "Deleted records and broken couplings"): one record (send / get / merge), several records, races, deletions."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.preview import preview_sync
 from bc_tui.sync.session import SyncSession, open_session
 from bc_tui.sync.synchronize import synchronize_many, synchronize_one
-from tests.sync.helpers_part2 import (
+from tests.sync.coupled_pairs import (
     MAPPING,
     account_row,
     active_customer_ids,
@@ -278,7 +278,7 @@ async def test_merge_is_not_offered_for_many(session: SyncSession, sandbox_app: 
         await synchronize_many(session, MAPPING, [], MERGE)
 
 
-# --- deletions (§9) and repeated failures (§7) -------------------------------------------------
+# --- deletions (docs/coupling-and-sync.md "Deleted records and broken couplings") and repeated failures ("What a coupling remembers, and Skipped") ---
 
 
 async def test_a_deleted_counterpart_is_detected_and_reported(session: SyncSession, sandbox_app: Starlette) -> None:

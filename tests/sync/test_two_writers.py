@@ -30,7 +30,7 @@ from bc_tui.store.couplings import SyncResult
 from bc_tui.store.database import close, connect
 from bc_tui.sync.session import open_session
 from tests.store.conftest import NO_POSTGRES, POSTGRES_URL_VARIABLE, wipe
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
 
 COUPLED = 300
 BC_EDITS = 150  # customers edited in Business Central (the first ones)

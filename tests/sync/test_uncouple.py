@@ -1,4 +1,4 @@
-"""Delete Coupling (§5): the link goes, both records stay as they were."""
+"""Delete Coupling (docs/coupling-and-sync.md "Delete Coupling"): the coupling goes, both records stay as they were."""
 
 from __future__ import annotations
 

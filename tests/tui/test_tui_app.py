@@ -68,7 +68,7 @@ async def test_help_lists_every_binding_with_its_description(make_app) -> None:
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         descriptions = {row[1] for row in rows}
         ids = {row[3] for row in rows}
-        for binding_id in ("list.mark", "list.mark_all", "list.range_mark", "list.clear_marks",
+        for binding_id in ("mark", "mark_all", "list.range_mark", "list.clear_marks",
                            "list.open", "list.last", "app.quit", "app.help", "app.toggle_theme",
                            "main.next_tab"):
             assert binding_id in ids
@@ -100,7 +100,7 @@ async def test_command_palette_finds_and_runs_an_action(make_app) -> None:
 
 
 async def test_a_remapped_key_works_and_the_old_key_does_not(make_app) -> None:
-    app, _ = make_app(keymap={"list.mark": "m", "app.toggle_theme": "f5"})
+    app, _ = make_app(keymap={"list.mark": "m", "app.toggle_theme": "f6"})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         record_list = app.main_screen.record_list("customers")
@@ -109,7 +109,7 @@ async def test_a_remapped_key_works_and_the_old_key_does_not(make_app) -> None:
         await pilot.press("m")
         assert record_list.marked_count == 1
         theme = app.theme
-        await pilot.press("f5")
+        await pilot.press("f6")
         assert app.theme != theme
 
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from bc_tui.domain.diff import FieldState
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.screens.card import NOT_COUPLED, STATE_LABELS, CardScreen
-from tests.sync.helpers_part2 import coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
@@ -87,7 +87,7 @@ async def test_card_refresh_shows_a_change_made_meanwhile(tui_backend: Backend, 
         card = app.screen
         assert "nothing to synchronize" in card.summary
         edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
-        await press_and_settle(pilot, "r")
+        await press_and_settle(pilot, "f5")
         assert cell_text(card, "Phone No.", "dataverse") == "+1 555 0199"
         assert cell_text(card, "Phone No.", "state") == STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
 
@@ -111,7 +111,7 @@ async def test_card_opens_the_records_log_and_goes_back(tui_backend: Backend, sa
     app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await press_and_settle(pilot, "l")
+        await press_and_settle(pilot, "L")
         assert isinstance(app.screen, LogScreen)
         await press_and_settle(pilot, "escape")
         assert isinstance(app.screen, CardScreen)

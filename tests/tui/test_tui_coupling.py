@@ -79,7 +79,7 @@ async def test_couple_by_type_ahead_lookup(tui_backend: Backend, sandbox_app: St
 
 
 async def test_couple_by_typed_name_without_picking(tui_backend: Backend, sandbox_app: Starlette) -> None:
-    """enter on a typed name: exact match first, then prefix (§3)."""
+    """enter on a typed name: exact match first, then prefix (docs/coupling-and-sync.md "Set Up Coupling")."""
     adatum = customer(sandbox_app, "10000")
     [account] = accounts_named(sandbox_app, "Adatum Corporation")
     app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, adatum["id"]))

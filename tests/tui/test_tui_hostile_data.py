@@ -26,9 +26,9 @@ from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.shown import MESSAGE_LIMIT
-from tests.sync.helpers_part2 import active_customer_ids, edit_account, edit_bc
+from tests.sync.coupled_pairs import active_customer_ids, edit_account, edit_bc
 from tests.tui.flow_host import press_and_settle, settle, type_text
-from tests.tui.t3_helpers import job_done, screen_is, wait_for
+from tests.tui.pilot_waits import job_done, screen_is, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -325,7 +325,7 @@ async def test_create_counterparts_and_synchronize_hostile_names(
         assert all(couplings.get_by_bc_id(MAPPING, bc_id) is not None for bc_id in ids)
 
         edit_bc(sandbox_app, ids[0], displayName="\x1b]0;pwned\x07" + LONG)
-        await press_and_settle(pilot, "r", "home")
+        await press_and_settle(pilot, "f5", "home")
         await pilot.press("s")
         await wait_for(pilot, lambda: screen_is(tui_app, "DirectionDialog"))
         assert_clean_statics(tui_app)

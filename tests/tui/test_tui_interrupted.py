@@ -13,7 +13,7 @@ from bc_tui.store.liveness import host_name, process_start
 from bc_tui.store.models import SyncJob
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
-from tests.tui.t3_helpers import SIZE, screen_is, screen_text, wait_for
+from tests.tui.pilot_waits import SIZE, screen_is, screen_text, wait_for
 
 
 def _job_of_a_dead_process() -> int:

@@ -22,8 +22,8 @@ from bc_tui.sync.synchronize import synchronize_many
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.jobs import JobFinished, run_job
-from tests.sync.helpers_part2 import MAPPING, bc_row, coupled_customers, edit_account
-from tests.tui.t3_helpers import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
+from tests.sync.coupled_pairs import MAPPING, bc_row, coupled_customers, edit_account
+from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
 
 GET = SyncDirection.FROM_DATAVERSE
 TOO_LONG_CITY = "Llanfairpwllgwyngyllgogerychwyrndrobwll"  # BC's City holds 30 characters

@@ -167,12 +167,12 @@ async def test_sync_state_follows_the_records(tui_app: BcTuiApp, sandbox_app) ->
         row = customers(tui_app).row_at(0)
         assert row.key == bc_id and row.cells["state"] == "synced"
         sandbox_app.state.store.update("bc/customers", bc_id, {"city": "Somewhere Else"})
-        await pilot.press("r")
+        await pilot.press("f5")
         await settle(pilot)
         assert customers(tui_app).row_at(0).cells["state"] == "changed in BC"
         account = account_named(sandbox_app, name)
         sandbox_app.state.store.update("dv/accounts", account["accountid"], {"address1_city": "Elsewhere"})
-        await pilot.press("r")
+        await pilot.press("f5")
         await settle(pilot)
         assert customers(tui_app).row_at(0).cells["state"] == "conflict"
 
@@ -237,12 +237,12 @@ async def test_actions_are_in_the_footer_help_and_command_palette(tui_app: BcTui
     async with tui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         entries = {e.binding_id: e for e in binding_entries(tui_app.screen, include_plumbing=False)}
-        for binding_id in ("main.couple", "main.synchronize", "main.delete_coupling", "main.match",
-                           "main.create", "main.log", "main.errors", "main.filter",
-                           "main.coupled_filter", "main.sort", "main.refresh", "list.open"):
+        for binding_id in ("couple", "synchronize", "delete_coupling", "main.match",
+                           "main.create", "log", "main.errors", "main.filter",
+                           "main.coupled_filter", "main.sort", "refresh", "list.open"):
             assert binding_id in entries and entries[binding_id].description
         footer_keys = {b.binding.id for b in tui_app.screen.active_bindings.values() if b.binding.show}
-        assert {"main.couple", "main.synchronize", "main.filter", "list.open", "list.mark"} <= footer_keys
+        assert {"couple", "synchronize", "main.filter", "list.open", "mark"} <= footer_keys
 
 
 async def test_dataverse_list_coupled_filter_shows_the_bc_number(tui_app: BcTuiApp, sandbox_app) -> None:

@@ -17,8 +17,8 @@ from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, store_of
-from tests.tui.t3_helpers import (  # noqa: F401
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, store_of
+from tests.tui.pilot_waits import (  # noqa: F401
     SIZE,
     fix_times,
     job_done,
@@ -110,7 +110,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
 
         # Delete coupling: the coupling goes, the customer stays.
         await cursor_to(pilot, screen, uncoupled.id)
-        await pilot.press("x")
+        await pilot.press("d")
         await wait_for(pilot, lambda: uncoupled.id not in listed(screen))
         assert couplings.get_coupling(uncoupled.id) is None
         assert bc_row(sandbox_app, uncoupled.bc_id) is not None
@@ -180,7 +180,7 @@ async def test_log_lists_the_jobs_and_opens_their_errors(
 
         await pilot.press("escape")  # the errors close first
         assert log.open_job_id is None and screen_is(tui_app, "LogScreen")
-        await pilot.press("r")
+        await pilot.press("f5")
         assert [job.id for job in log.jobs] == [job.id for job in jobs.list_jobs()]
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))

@@ -10,7 +10,7 @@ from bc_tui.store import couplings, jobs
 from bc_tui.store.jobs import JobType
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
-from tests.tui.t3_helpers import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
+from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
 
 MAPPING = "CUSTOMER"
 

@@ -86,7 +86,7 @@ def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tu
         customer = min(store.rows("bc/customers"), key=lambda r: r["number"])
         account = next(r for r in store.rows("dv/accounts") if r["name"] == customer["displayName"])
         couplings.couple("CUSTOMER", customer["id"], account["accountid"], bc_number=customer["number"])
-        await pilot.press("r")
+        await pilot.press("f5")  # refresh
         await _loaded(pilot)
         await pilot.press("down", "space")
         await _loaded(pilot)

@@ -13,7 +13,10 @@ from textual.widgets import Static
 from bc_tui.config import Settings
 from bc_tui.sandbox.server import RunningSandbox
 from bc_tui.tui.app import BcTuiApp
+from bc_tui.domain.words import not_connected
 from bc_tui.tui.backend import SANDBOX_LABEL, Backend
+from bc_tui.tui.flows import session_or_notify
+from bc_tui.tui.screens.errors import ErrorsScreen
 
 TUI_SIZE = (120, 40)
 
@@ -91,6 +94,16 @@ async def test_a_refused_client_secret_disables_coupling_and_says_how_to_fix_it(
             await pilot.pause()
             assert app.screen is app.main_screen  # no dialog opened, nothing crashed
             assert app.main_screen.record_list("customers").row_count == 0
+
+            # One sentence, wherever the app says it cannot couple or synchronize.
+            told = not_connected(sentence)
+            assert str(banner.render()) == f"⚠ {told} Restart bc-tui after fixing it."
+            assert session_or_notify(app) is None  # what every coupling and sync flow asks first
+            await pilot.pause()
+            assert [n.message for n in app._notifications][-1] == told
+            await app.push_screen(ErrorsScreen())
+            await settle(pilot)
+            assert str(app.screen.query_one("#errors-message", Static).render()) == told
     finally:
         await backend.close()
 

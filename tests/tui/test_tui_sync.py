@@ -17,7 +17,7 @@ from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.flows import synchronize_flow
 from bc_tui.tui.jobs import JobScreen
 from bc_tui.tui.screens.card import CardScreen
-from tests.sync.helpers_part2 import account_row, bc_row, coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,

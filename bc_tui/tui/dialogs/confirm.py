@@ -7,13 +7,14 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer
 
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.bindings import bindings_for
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -24,13 +25,7 @@ class ConfirmDialog(ModalScreen[bool]):
     """
 
     CSS_PATH = [style_path("dialogs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n", "answer(False)", "No", id="confirm.no"),
-        Binding("escape", "answer(False)", "Cancel", id="confirm.cancel"),
-        Binding("left,shift+tab", "app.focus_previous", "Previous button", show=False, id="confirm.previous"),
-        Binding("right,tab", "app.focus_next", "Next button", show=False, id="confirm.next"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("confirm")  # the keys: tui/actions.py
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""The Set Up Coupling dialog (§3, "Dataverse Coupling Record").
+"""The Set Up Coupling dialog (docs/coupling-and-sync.md "Set Up Coupling", "Dataverse Coupling Record").
 
 Left, Business Central: the record's name and Synchronize After Coupling. Right, Dataverse: the
 name with a type-ahead lookup (searched as you type, in a worker) and Create New. Below, the
@@ -16,17 +16,20 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.domain.words import DIRECTION_WORDS
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import printable, shorten
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult, CouplingPreview, DataverseChoice, PreviewRow
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 NO_SYNC = "no"
 SYNC_AFTER_CHOICES: tuple[tuple[str, str], ...] = (
     ("No", NO_SYNC),
-    ("Yes - Use the Business Central data", SyncDirection.TO_DATAVERSE.value),
-    ("Yes - Use the Dataverse data", SyncDirection.FROM_DATAVERSE.value),
+    *((DIRECTION_WORDS[direction].after_coupling, direction.value)
+      for direction in (SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE)),
 )
 """Synchronize After Coupling: the labels BC shows and the values behind them."""
 
@@ -60,12 +63,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
     """Set Up Coupling for the BC record ``bc_id`` of the table mapping ``mapping_name``."""
 
     CSS_PATH = [style_path("dialogs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "ok", "OK", id="coupling.ok"),
-        Binding("escape", "cancel", "Cancel", id="coupling.cancel"),
-        Binding("down", "move_match(1)", "Next match", show=False, id="coupling.next_match"),
-        Binding("up", "move_match(-1)", "Previous match", show=False, id="coupling.previous_match"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("coupling")  # the keys: tui/actions.py
 
     def __init__(self, mapping_name: str, bc_id: str) -> None:
         super().__init__(classes="bc-dialog")
@@ -120,8 +118,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
 
     @property
     def session(self) -> "SyncSession | None":
-        backend = getattr(self.app, "backend", None)
-        return getattr(backend, "session", None)
+        return connected_session(self.app)
 
     @property
     def message(self) -> str:
@@ -276,7 +273,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         name = self.query_one("#coupling-name", Input)
         sync_after = self.query_one("#coupling-sync-after", Select)
         if event.value:
-            # §3: ticking clears the chosen record and disables Synchronize After Coupling.
+            # docs/coupling-and-sync.md "Set Up Coupling": ticking clears the chosen record and disables Synchronize After Coupling.
             self._before_create_new = (name.value, self.chosen, str(sync_after.value))
             self.chosen = None
             self._set_name("")
@@ -394,10 +391,7 @@ def _name_of(description: str) -> str:
 
 
 def _not_connected(app: object) -> str:
-    backend = getattr(app, "backend", None)
-    state = getattr(backend, "state", None)
-    problem = getattr(state, "problem", None)
-    return problem or "There is no working connection yet; wait until the header says connected."
+    return not_connected_text(app)
 
 
 def _sentence_of(error: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""The direction dialog (§4): "Synchronize data for X?" — send, get or merge, the recommended
+"""The direction dialog (docs/coupling-and-sync.md "Synchronize Now"): "Synchronize data for X?" — send, get or merge, the recommended
 choice pre-selected, with the reasons (which side changed) and the conflicting fields.
 
 For several records the same dialog offers send and get only (``recommend_many``).
@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList
@@ -25,6 +25,7 @@ from bc_tui.sync.preview import FieldRow
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.bindings import bindings_for
 
 
 class DirectionDialog(ModalScreen[SyncDirection | None]):
@@ -36,12 +37,7 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
     """
 
     CSS_PATH = [style_path("dialogs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "choose(1)", "Send", id="direction.send"),
-        Binding("2", "choose(2)", "Get", id="direction.get"),
-        Binding("3", "choose(3)", "Merge", id="direction.merge"),
-        Binding("escape", "dismiss(None)", "Cancel", id="direction.cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("direction")  # the keys: tui/actions.py
 
     def __init__(
         self, recommendation: Recommendation, *, fields: Sequence[FieldRow] = (), title: str = "Synchronize"

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -27,6 +27,7 @@ from bc_tui.sync.errors import plain
 from bc_tui.sync.progress import JobSummary, Progress, ProgressCallback
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.bindings import bindings_for
 
 Job = Callable[[ProgressCallback], Awaitable[JobSummary]]
 """A job as `run_job` takes it: an engine call given the progress callback."""
@@ -77,11 +78,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
     """
 
     CSS_PATH = [style_path("jobs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel_job", "Cancel job", id="job.cancel"),
-        Binding("escape,enter", "close", "Close", id="job.close"),
-        Binding("f", "failures", "Open failures", id="job.failures"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("job")  # the keys: tui/actions.py
 
     def __init__(self, title: str, job: Job) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""Match-Based Coupling (§6, "Select Coupling Criteria"): pick the fields to match on, then run.
+"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling", "Select Coupling Criteria"): pick the fields to match on, then run.
 
 A grid over the table mapping's field mappings (match on this field, case-sensitive matching,
 match priority), pre-filled from the mapping; header options Synchronize After Coupling and
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Static
@@ -23,6 +23,8 @@ from bc_tui.domain.mappings import FieldMapping, SyncDirection, TableMapping
 from bc_tui.domain.matching import MatchCriterion, match_criteria, no_criteria_message
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, notify
+from bc_tui.tui.bindings import bindings_for
+from bc_tui.domain.words import DIRECTION_WORDS
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -33,8 +35,8 @@ SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
 SYNC_AFTER_TEXT: dict[SyncDirection | None, str] = {
     None: "No",
-    SEND: "Yes - Use the Business Central data",
-    GET: "Yes - Use the Dataverse data",
+    SEND: DIRECTION_WORDS[SEND].after_coupling,
+    GET: DIRECTION_WORDS[GET].after_coupling,
 }
 """The Synchronize After Coupling choices, in BC's words."""
 
@@ -68,18 +70,7 @@ class MatchDialog(ModalScreen[MatchRequest | None]):
     """Select Coupling Criteria for one table mapping; dismisses with a `MatchRequest` or None."""
 
     CSS_PATH = [style_path("jobs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_match", "Match on field", id="match.toggle"),
-        Binding("c", "toggle_case", "Case-sensitive", id="match.case_sensitive"),
-        Binding("plus,equals_sign", "priority(1)", "Priority +", id="match.priority_up"),
-        Binding("minus", "priority(-1)", "Priority -", id="match.priority_down"),
-        Binding("s", "cycle_sync_after", "Sync after", id="match.sync_after"),
-        Binding("n", "toggle_create_new", "Create new", id="match.create_new"),
-        Binding("r", "reset", "Reset criteria", id="match.reset"),
-        # enter runs even while the grid (which would select a row on enter) has the focus.
-        Binding("enter", "run", "Run", priority=True, id="match.run"),
-        Binding("escape", "dismiss(None)", "Cancel", id="match.cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("match")  # the keys: tui/actions.py
 
     def __init__(self, mapping: TableMapping) -> None:
         super().__init__()

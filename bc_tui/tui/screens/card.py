@@ -16,16 +16,18 @@ from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.diff import FieldState
 from bc_tui.domain.text import shorten
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, notify
+from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow
@@ -61,14 +63,7 @@ class CardScreen(Screen[bool]):
     """
 
     CSS_PATH = [style_path("card.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "couple", "Set up coupling", id="card.couple"),
-        Binding("s", "synchronize", "Synchronize", id="card.sync"),
-        Binding("d", "delete_coupling", "Delete coupling", id="card.delete_coupling"),
-        Binding("l", "log", "Synchronization log", id="card.log"),
-        Binding("r", "refresh", "Refresh", id="card.refresh"),
-        Binding("escape", "back", "Back", id="card.back"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("card")  # the keys: tui/actions.py
 
     def __init__(self, mapping_name: str, bc_id: str) -> None:
         super().__init__(classes="card")
@@ -125,10 +120,9 @@ class CardScreen(Screen[bool]):
         from bc_tui.sync.preview import preview_sync
         from bc_tui.tui.flows import error_sentence
 
-        session = getattr(getattr(self.app, "backend", None), "session", None)
+        session = connected_session(self.app)
         if session is None:
-            state = getattr(getattr(self.app, "backend", None), "state", None)
-            self._show_error(getattr(state, "problem", None) or "Not connected yet; press r once the header says connected.")
+            self._show_error(not_connected_text(self.app))
             return
         self.query_one("#card-summary", Static).update("Loading…")
         try:

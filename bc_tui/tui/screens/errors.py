@@ -1,4 +1,4 @@
-"""Coupled Data Synchronization Errors (§9, §10): skipped, failed and broken couplings, and what
+"""Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): skipped, failed and broken couplings, and what
 to do about them — retry, retry all, synchronize with a chosen side, restore the deleted record,
 delete the surviving record, delete the coupling.
 
@@ -16,18 +16,21 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import shorten
+from bc_tui.domain.words import direction_words
+from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.sync.errors import plain
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import ProblemKind, ProblemRow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.screens.log import local_time
+from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from bc_tui.sync.session import SyncSession
@@ -44,18 +47,7 @@ class ErrorsScreen(Screen[None]):
     """The couplings that need attention, of one table mapping or of all."""
 
     CSS_PATH = [style_path("jobs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_mark", "Mark", id="errors.mark"),
-        Binding("r", "retry", "Retry", id="errors.retry"),
-        Binding("R", "retry_all", "Retry all", id="errors.retry_all"),
-        Binding("s", "synchronize", "Sync", id="errors.synchronize"),
-        Binding("t", "restore", "Restore", id="errors.restore"),
-        Binding("x", "delete_coupling", "Delete coupling", id="errors.delete_coupling"),
-        Binding("D", "delete_record", "Delete record", id="errors.delete_record"),
-        Binding("ctrl+a", "mark_all", "Mark all", show=False, id="errors.mark_all"),
-        Binding("f5,ctrl+l", "refresh", "Refresh", show=False, id="errors.refresh"),
-        Binding("escape", "back", "Back", id="errors.back"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("errors")  # the keys: tui/actions.py
 
     def __init__(self, mapping_name: str | None = None) -> None:
         """``mapping_name``: only that table mapping's couplings (None: all)."""
@@ -94,8 +86,11 @@ class ErrorsScreen(Screen[None]):
 
     @property
     def session(self) -> "SyncSession | None":
-        backend = getattr(self.app, "backend", None)
-        return getattr(backend, "session", None)
+        return connected_session(self.app)
+
+    def _not_connected(self) -> str:
+        """The one "not connected" sentence, with the connection's problem when there is one."""
+        return not_connected_text(self.app)
 
     @work(exclusive=True, group="errors-load")
     async def refresh_rows(self, message: str | None = None) -> None:
@@ -104,7 +99,7 @@ class ErrorsScreen(Screen[None]):
 
         session = self.session
         if session is None:
-            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            self._say(self._not_connected())
             self.loaded = True
             return
         try:
@@ -220,7 +215,7 @@ class ErrorsScreen(Screen[None]):
     def _need(self) -> tuple["SyncSession", list[ProblemRow]] | None:
         session, rows = self.session, self.chosen
         if session is None:
-            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            self._say(self._not_connected())
             return None
         if not rows:
             self._say("There is nothing to act on: no coupling needs attention.")
@@ -249,7 +244,7 @@ class ErrorsScreen(Screen[None]):
 
         session = self.session
         if session is None:
-            self._say("Coupling and synchronization are unavailable: the app is not connected.")
+            self._say(self._not_connected())
             return
         try:
             count = retry(session, all=True, mapping_name=self.mapping_name)
@@ -272,7 +267,7 @@ class ErrorsScreen(Screen[None]):
         if direction is None:
             return
         ids = [row.coupling_id for row in rows]
-        word = "send" if direction is SEND else "get"
+        word = direction_words(direction).short
         await self._run(
             f"Synchronizing {_plural(len(ids), 'coupling')} ({word})",
             lambda progress: synchronize_couplings(session, ids, direction, progress=progress),
@@ -298,7 +293,7 @@ class ErrorsScreen(Screen[None]):
 
     @work(exclusive=True, group="errors-action")
     async def action_delete_coupling(self) -> None:
-        """Delete couplings: remove the chosen couplings; neither record is touched."""
+        """Delete couplings: delete the chosen couplings; neither record is touched."""
         from bc_tui.sync.resolve import remove_broken_couplings
         from bc_tui.sync.uncouple import delete_couplings
 
@@ -405,7 +400,7 @@ async def _each_mapping(
     return [await job(progress) for job in jobs]
 
 
-def _side_dialog(count: int):  # -> DirectionDialog: T2's dialog, imported late
+def _side_dialog(count: int):  # -> DirectionDialog, imported when first needed
     """Send or get, for the errors screen's Synchronize (the chosen side's data wins)."""
     from bc_tui.domain.recommend import Recommendation
     from bc_tui.tui.dialogs.direction import DirectionDialog

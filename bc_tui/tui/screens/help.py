@@ -6,7 +6,7 @@ from typing import ClassVar, Sequence
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
@@ -14,14 +14,13 @@ from textual.widgets import DataTable, Static
 from bc_tui.tui.bindings import BindingEntry
 from bc_tui.domain.text import printable
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.bindings import bindings_for
 
 
 class HelpScreen(ModalScreen[None]):
     """A modal table of keys, descriptions and where each key works."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "dismiss(None)", "Close help", id="help.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("help")  # the keys: tui/actions.py
 
     def __init__(self, entries: Sequence[BindingEntry]) -> None:
         super().__init__()

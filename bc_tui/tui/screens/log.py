@@ -1,4 +1,4 @@
-"""The synchronization log (§10): the jobs with their counters, and the errors of one job.
+"""The synchronization log (docs/coupling-and-sync.md "The synchronization log and its errors"): the jobs with their counters, and the errors of one job.
 
 Read-only: the job log is a store query (`bc_tui.store.jobs`), there is no sync call for it;
 the one write is marking jobs whose process is gone as interrupted, so none shows "running"
@@ -15,25 +15,19 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.text import shorten
 from bc_tui.store import jobs as job_log
 from bc_tui.store.interrupted import mark_interrupted_jobs
-from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus, JobType
+from bc_tui.domain.words import job_type_text, short_direction
+from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, sentence
+from bc_tui.tui.bindings import bindings_for
 
-JOB_TYPE_TEXT = {
-    JobType.SYNCHRONIZATION: "Synchronization",
-    JobType.COUPLING: "Coupling",
-    JobType.UNCOUPLING: "Uncoupling",
-    JobType.CREATION: "Creation",
-    JobType.MATCH_BASED_COUPLING: "Match coupling",
-}
-DIRECTION_TEXT = {"to-dataverse": "send", "from-dataverse": "get", "merge": "merge"}
 # The counters are narrow columns (the full words are in the line under the table).
 COUNTER_HEADERS = {
     "inserted": "Ins",
@@ -72,12 +66,12 @@ def duration_text(duration: timedelta | None) -> str:
 
 def job_line(job: JobRecord) -> str:
     """One sentence about a job, with its counters in full words (the line under the table)."""
-    what = JOB_TYPE_TEXT.get(job.type, str(job.type))
+    what = job_type_text(job.type)
     parts = [f"Job {job.id}", what]
     if job.mapping:
         parts.append(job.mapping)
     if job.direction:
-        parts.append(DIRECTION_TEXT.get(job.direction, job.direction))
+        parts.append(short_direction(job.direction))
     parts.append(str(job.status))
     counts = ", ".join(f"{name.capitalize()} {getattr(job, name):,}" for name in COUNTERS if getattr(job, name))
     parts.append(counts or "nothing counted")
@@ -89,12 +83,7 @@ class LogScreen(Screen[None]):
     """The synchronization jobs (newest first) and, on ``enter``, the errors of one."""
 
     CSS_PATH = [style_path("jobs.tcss")]
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # A priority binding, so that it shows in the footer over the table's own (hidden) enter.
-        Binding("enter", "open_job", "Errors of job", priority=True, id="log.open"),
-        Binding("r", "refresh", "Refresh", id="log.refresh"),
-        Binding("escape", "back", "Back", id="log.back"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("log")  # the keys: tui/actions.py
 
     def __init__(self, *, job_id: int | None = None, bc_id: str | None = None, record_name: str | None = None) -> None:
         """``job_id``: open that job's errors at once; ``bc_id``: only that BC record's jobs and
@@ -211,9 +200,9 @@ class LogScreen(Screen[None]):
         return (
             literal(local_time(job.started_at)),
             literal(duration_text(job.duration), justify="right"),
-            literal(JOB_TYPE_TEXT.get(job.type, str(job.type))),
+            literal(job_type_text(job.type)),
             literal(job.mapping or ""),
-            literal(DIRECTION_TEXT.get(job.direction or "", job.direction or "")),
+            literal(short_direction(job.direction)),
             status,
             *counters,
         )

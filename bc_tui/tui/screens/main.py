@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
@@ -23,6 +23,9 @@ from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
 from bc_tui.tui.shown import Literal, label
+from bc_tui.tui.bindings import bindings_for
+from bc_tui.domain.words import not_connected
+from bc_tui.tui.backend import not_connected_text
 
 if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
@@ -42,22 +45,7 @@ _FINISHED = frozenset({"inserted", "modified", "unchanged", "coupled", "uncouple
 class MainScreen(Screen[None]):
     """Tabs of record lists (Customers, Contacts, Dataverse accounts, Dataverse contacts …)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "next_tab", "Next tab", show=False, id="main.next_tab"),
-        Binding("left_square_bracket", "previous_tab", "Previous tab", show=False,
-                id="main.previous_tab"),
-        Binding("c", "couple", "Couple", id="main.couple"),
-        Binding("s", "synchronize", "Sync", id="main.synchronize"),
-        Binding("d", "delete_coupling", "Delete coupling", id="main.delete_coupling"),
-        Binding("n", "create", "Create", id="main.create"),
-        Binding("m", "match", "Match-based coupling", show=False, id="main.match"),
-        Binding("slash", "filter", "Filter", id="main.filter"),
-        Binding("f", "coupled_filter", "Coupled filter", show=False, id="main.coupled_filter"),
-        Binding("o", "sort", "Sort", show=False, id="main.sort"),
-        Binding("r", "refresh", "Refresh", show=False, id="main.refresh"),
-        Binding("L", "log", "Log", id="main.log"),
-        Binding("E", "errors", "Errors", id="main.errors"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("main")  # the keys: tui/actions.py
 
     def __init__(self, sources: Mapping[str, PageSource], titles: Mapping[str, str]) -> None:
         """Tabs in the order of ``sources`` (tab id → source), titled from ``titles``."""
@@ -139,8 +127,7 @@ class MainScreen(Screen[None]):
         """Show the connection's outcome: the banner with the problem, or the lists' data."""
         banner = self.query_one("#connection-banner", Static)
         if state.problem:
-            banner.update(f"⚠ Not connected: {state.problem} Coupling and synchronization are "
-                          "unavailable until this is fixed; restart bc-tui after fixing it.")
+            banner.update(f"⚠ {not_connected(state.problem)} Restart bc-tui after fixing it.")
             banner.display = True
         else:
             banner.display = False
@@ -311,7 +298,8 @@ class MainScreen(Screen[None]):
             return
         event.stop()
         if not self._connected:
-            self.status.message = "Not connected: the record card needs both services."
+            # The card reads both services, so it needs the connection as coupling does.
+            self.status.message = not_connected_text(self.app)
             return
         self._open_card(source, event.key)
 

@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
 from textual.actions import SkipAction
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -28,6 +28,7 @@ from textual.strip import Strip
 from bc_tui.domain.text import printable
 from bc_tui.tui.marks import Marks, MarkSelection
 from bc_tui.tui.sources import PageSource, Row
+from bc_tui.tui.bindings import bindings_for
 
 MARK_GLYPH = "●"
 PLACEHOLDER = "…"
@@ -79,23 +80,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
     escape/u clear the marks. Every binding has an id (``list.*``) for the keymap.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="list.cursor_up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="list.cursor_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
-        Binding("home,g", "first", "First record", show=False, id="list.first"),
-        Binding("end,G", "last", "Last record", show=False, id="list.last"),
-        Binding("left", "scroll_left", "Scroll left", show=False, id="list.scroll_left"),
-        Binding("right", "scroll_right", "Scroll right", show=False, id="list.scroll_right"),
-        Binding("enter", "open", "Open", id="list.open"),
-        Binding("space", "toggle_mark", "Mark", id="list.mark"),
-        Binding("shift+down", "mark_down", "Extend mark down", show=False, id="list.mark_down"),
-        Binding("shift+up", "mark_up", "Extend mark up", show=False, id="list.mark_up"),
-        Binding("v", "range_mark", "Range mark", show=False, id="list.range_mark"),
-        Binding("ctrl+a", "mark_all", "Mark all", show=False, id="list.mark_all"),
-        Binding("escape,u", "clear_marks", "Clear marks", show=False, id="list.clear_marks"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("list")  # the keys: tui/actions.py
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "record-list--header",
