@@ -24,7 +24,7 @@ from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.store import couplings
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
-from bc_tui.sync.synchronize import synchronize_many
+from bc_tui.sync.synchronize import synchronize_many, synchronize_one
 from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
 
 
@@ -107,4 +107,30 @@ async def test_a_colleague_edit_after_a_lost_answer_in_a_multi_record_send_is_ca
     for index, pair in enumerate(pairs):
         assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == f"+1 555 01{index:02d}"
     assert bc_row(sandbox_app, target.bc_id)["email"] == "colleague@example.com"
+    assert problem_ids() == set()
+
+
+async def test_a_colleague_edit_after_a_lost_answer_in_a_merge_is_carried_over(
+    sandbox_app: Starlette, sandbox_info: dict[str, Any], tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    profile = profile_from_sandbox_info(sandbox_info)
+    async with open_session(profile, database_url, transport=asgi_transport(sandbox_app)) as clean:
+        [pair] = await coupled_customers(clean, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0177")
+    edit_account(sandbox_app, pair.dataverse_id, emailaddress1="merged@example.com")
+
+    def colleague() -> None:
+        edit_account(sandbox_app, pair.dataverse_id, address1_city="Colleague City")
+
+    # The card's "merge": each side's change goes to the other side, Dataverse first.
+    wire = LoseFirstAnswer(sandbox_app, pair.dataverse_id, colleague)
+    async with open_session(profile, database_url, transport=wire) as session:
+        await synchronize_one(session, MAPPING, pair.bc_id, SyncDirection.MERGE)
+        assert wire.lost == 1
+        await synchronize_modified(session, MAPPING)
+
+    assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == "+1 555 0177"
+    assert bc_row(sandbox_app, pair.bc_id)["email"] == "merged@example.com"
+    assert bc_row(sandbox_app, pair.bc_id)["city"] == "Colleague City"
     assert problem_ids() == set()
