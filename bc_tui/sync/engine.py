@@ -28,6 +28,7 @@ from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, dataverse_
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.skipped import FailureVerdict
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
+from bc_tui.domain.written import record_to_remember
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, SyncResultUpdate
 from bc_tui.store.claims import Holder
@@ -510,9 +511,22 @@ def _written_success(
     """What to store for a write that landed: the written side as the service answered."""
     pair = item.pair
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
+    row = _to_remember(mapping, item, side, row)
     bc = row if side is Side.BC else pair.bc
     dataverse = row if side is Side.DATAVERSE else pair.dataverse
     return success_updates(mapping, pair.coupling, (direction,), job_id, bc, dataverse)
+
+
+def _to_remember(mapping: TableMapping, item: _Queued, side: Side, row: Record) -> Record:
+    """The written record as the coupling remembers it: a read-back (a lost answer settled by
+    reading) may hold someone else's later edit, which must not count as synchronized."""
+    pair, plan = item.pair, item.plan
+    assert pair.bc is not None and pair.dataverse is not None
+    if side is Side.DATAVERSE:
+        labels = plan.to_dataverse.labels
+        return record_to_remember(mapping, pair.dataverse, row, labels, dataverse=True)
+    labels = plan.to_bc.labels
+    return record_to_remember(mapping, pair.bc, row, labels, dataverse=False)
 
 
 def _finish(mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, written: Written, run: JobRun) -> None:
@@ -566,7 +580,7 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
         if written.row is None:
             _fail_write(mapping, pair, SEND, Side.DATAVERSE, written.error, item.description, run)
             return
-        dataverse = written.row
+        dataverse = _to_remember(mapping, item, Side.DATAVERSE, written.row)
     if plan.to_bc:
         [written] = await write_updates(session, mapping, Side.BC, [_write_for(mapping, item, Side.BC)])
         if written.row is None:
@@ -574,7 +588,7 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
             # synchronization still sees Dataverse's changes as changes and carries them to BC.
             _fail_write(mapping, pair, GET, Side.BC, written.error, item.description, run)
             return
-        bc = written.row
+        bc = _to_remember(mapping, item, Side.BC, written.row)
     remember_success(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
     _record(run, Outcome.MODIFIED, None, pair, item.description)
 
