@@ -25,7 +25,7 @@ from bc_tui.store import couplings
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
 from bc_tui.sync.synchronize import synchronize_many, synchronize_one
-from tests.sync.helpers_part2 import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
 
 
 class LoseFirstAnswer(httpx.AsyncBaseTransport):
