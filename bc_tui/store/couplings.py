@@ -302,6 +302,13 @@ def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRe
     with atomic():
         by_bc = couplings_by_bc_id(mapping, [bc for bc, _ in wanted])
         by_dataverse = couplings_by_dataverse_id(mapping, [dv for _, dv in wanted])
+        # Two statements, two snapshots on PostgreSQL (READ COMMITTED): a coupling another process
+        # committed between them is seen by one only. Each row read is real, so let both views hold
+        # it; otherwise the same pair, made by the other process, would be refused as "taken".
+        for record in list(by_dataverse.values()):
+            by_bc.setdefault(record.bc_id, record)
+        for record in list(by_bc.values()):
+            by_dataverse.setdefault(record.dataverse_id, record)
         claimed_bc: dict[str, CouplingRecord] = {}
         claimed_dataverse: dict[str, CouplingRecord] = {}
         outcomes: list[CouplingRecord | CouplingError | None] = []
