@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bc_tui.domain.text import printable, shorten, shorten_words
+from bc_tui.domain.text import printable, shorten, shown_line
 from bc_tui.domain.words import ONE_WAY_DIRECTIONS
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def text_line(line: str) -> str:
     """One line of text output as the terminal gets it: control characters replaced by visible
     stand-ins, a long value without spaces shortened (a sentence of the engine embeds names
     whole), and the line shortened past `LINE_LIMIT` (see docs/showing-data.md)."""
-    return shorten(shorten_words(line), LINE_LIMIT)
+    return shown_line(line, LINE_LIMIT)
 
 
 def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) -> int:

@@ -71,4 +71,11 @@ def shorten_words(sentence: object, limit: int = SENTENCE_VALUE_LIMIT) -> str:
     return re.sub(rf"\S{{{limit + 1},}}", lambda match: shorten(match.group(), limit), printable(sentence))
 
 
-__all__ = ["SENTENCE_VALUE_LIMIT", "printable", "shorten", "shorten_words"]
+def shown_line(line: object, limit: int) -> str:
+    """One line as a terminal shows it: printable, each long value in it shortened
+    (:func:`shorten_words`), then the whole line shortened past ``limit``. The TUI's messages and
+    the CLI's text output both cut their lines this way."""
+    return shorten(shorten_words(line), limit)
+
+
+__all__ = ["SENTENCE_VALUE_LIMIT", "printable", "shorten", "shorten_words", "shown_line"]

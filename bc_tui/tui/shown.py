@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
 
-from bc_tui.domain.text import printable, shorten, shorten_words
+from bc_tui.domain.text import printable, shorten, shown_line
 
 #: How many characters one line of a message (notification, status line, dialog sentence) may
 #: take before it is shortened: long enough for any sentence of ours, short enough that a
@@ -40,7 +40,7 @@ def sentence(value: object, limit: int | None = MESSAGE_LIMIT) -> str:
     lines = printable(value, keep_newlines=True).split("\n")
     if limit is None:
         return "\n".join(lines)
-    return "\n".join(shorten(shorten_words(line), limit) for line in lines)
+    return "\n".join(shown_line(line, limit) for line in lines)
 
 
 def literal(value: object, *, style: str | Style = "", justify: Any = None) -> Text:

@@ -7,28 +7,13 @@ from pathlib import Path
 import pytest
 
 from bc_tui.config import ConfigError, load_settings, profile_from_sandbox_info, resolve_profile
+from tests.config.config_files import CONTOSO_PROFILE, write
 
-PROFILE = """
-profile = "contoso"
-database_url = "sqlite:///tmp/x.sqlite"
-
-[profiles.contoso]
-tenant = "contoso.onmicrosoft.com"
-client_id = "11111111-2222-3333-4444-555555555555"
-client_secret_env = "CONTOSO_SECRET"
-bc_environment = "production"
-bc_company_id = "c0ffee00-0000-0000-0000-000000000000"
-dataverse_url = "https://contoso.crm.dynamics.com/"
-
-[keys]
-sync = "ctrl+y"
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+PROFILE = (
+    '\nprofile = "contoso"\ndatabase_url = "sqlite:///tmp/x.sqlite"\n'
+    + CONTOSO_PROFILE
+    + '\n[keys]\nsync = "ctrl+y"\n'
+)
 
 
 def test_missing_file_means_no_profile(tmp_path: Path) -> None:

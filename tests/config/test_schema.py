@@ -11,26 +11,11 @@ import pytest
 from bc_tui import config_schema
 from bc_tui.config import ConfigError, load_settings, resolve_profile
 from bc_tui.config_schema import PROFILE, TOP, Kind
+from tests.config.config_files import CONTOSO_PROFILE, write
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROFILE_TEXT = """
-profile = "contoso"
-
-[profiles.contoso]
-tenant = "contoso.onmicrosoft.com"
-client_id = "11111111-2222-3333-4444-555555555555"
-client_secret_env = "CONTOSO_SECRET"
-bc_environment = "production"
-bc_company_id = "c0ffee00-0000-0000-0000-000000000000"
-dataverse_url = "https://contoso.crm.dynamics.com/"
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+PROFILE_TEXT = '\nprofile = "contoso"\n' + CONTOSO_PROFILE
 
 
 def test_misspelt_keys_warn_with_the_closest_valid_key(tmp_path: Path) -> None:
