@@ -12,18 +12,36 @@ operation it depends on failed.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from .http import ApiError, ApiRequest, ApiResponse
 
-if TYPE_CHECKING:
-    from .bc_api import BusinessCentralApi
-
 #: BC's limit on operations in one batch.
 MAX_OPERATIONS = 100
 _METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+
+
+class BatchHost(Protocol):
+    """What a batch needs of the API it runs in (``BusinessCentralApi`` provides it).
+
+    A protocol rather than the API class itself: the API serves ``$batch`` by calling
+    ``run_batch``, so naming the class here would make the two modules import each other.
+    """
+
+    def execute(self, request: ApiRequest) -> ApiResponse:
+        """Serve one non-batch operation; never raises."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All-or-nothing block over the store."""
+        ...
+
+    def batch_reads(self) -> AbstractContextManager[None]:
+        """While inside, list reads bypass any cache (they may see rolled-back rows)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,7 @@ def _part(op: _Operation, response: ApiResponse) -> dict[str, Any]:
     return part
 
 
-def _run_all(api: "BusinessCentralApi", ops: list[_Operation]) -> list[ApiResponse]:
+def _run_all(api: BatchHost, ops: list[_Operation]) -> list[ApiResponse]:
     responses: list[ApiResponse] = []
     status_by_id: dict[str, int] = {}
     for op in ops:
@@ -145,7 +163,7 @@ def _run_all(api: "BusinessCentralApi", ops: list[_Operation]) -> list[ApiRespon
     return responses
 
 
-def run_batch(api: "BusinessCentralApi", batch: ApiRequest) -> ApiResponse:
+def run_batch(api: BatchHost, batch: ApiRequest) -> ApiResponse:
     """Serve ``POST $batch``; raises ApiError only for a malformed batch as a whole."""
     if batch.method.upper() != "POST":
         raise ApiError(405, "BadRequest_MethodNotAllowed", "Send a batch with POST.", {"allow": "POST"})

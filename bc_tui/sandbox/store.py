@@ -38,87 +38,20 @@ whose sentence names the folder and ``bc-tui sandbox reset`` as the fix.
 
 from __future__ import annotations
 
-import gc
 import itertools
-import json
 import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, closing, contextmanager
-from datetime import datetime, timedelta, timezone
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .data_format import FORMAT, Deaths, SandboxDataError, apply_records, check_paths, damaged, encode_chunk, set_up
+from . import store_file
+from .data_format import FORMAT, SandboxDataError, apply_records, damaged
+from .store_clock import ONE_MICROSECOND, iso, iso_series, parse_iso, paused_gc, utcnow
+from .store_file import CHUNK_ROWS
 
 __all__ = ["FORMAT", "CHUNK_ROWS", "DuplicateKey", "EntityStore", "SandboxDataError", "paused_gc"]
-
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def _utcnow() -> datetime:
-    """Naive UTC now (naive so that isoformat() is fast and offset-free)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _iso(moment: datetime) -> str:
-    """``2026-11-23T22:18:36.123456Z`` for a naive UTC datetime."""
-    return moment.isoformat(timespec="microseconds") + "Z"
-
-
-@contextmanager
-def paused_gc(rows_hint: int = 0) -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many long-lived dicts.
-
-    Each collection would scan every row built so far, making a big load quadratic; rows are
-    never cyclic, so nothing is lost. After a big load the survivors are frozen so that later
-    collections (during requests) skip them too.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        if rows_hint >= 50_000:
-            gc.freeze()
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.rstrip("Z"))
-
-
-def _iso_series(start: datetime) -> Iterator[str]:
-    """``_iso()`` of ``start`` and of every microsecond after it, endlessly.
-
-    Formatting only the microseconds (the rest once per second) costs a fraction of
-    ``_iso`` per row, which matters when stamping half a million rows.
-    """
-    second = start.replace(microsecond=0)
-    micro = start.microsecond
-    while True:
-        prefix = second.isoformat(timespec="seconds") + "."
-        for us in range(micro, 1_000_000):
-            yield f"{prefix}{us:06d}Z"
-        second += timedelta(seconds=1)
-        micro = 0
-
-
-#: How many bulk-loaded rows share one chunk record.
-CHUNK_ROWS = 10_000
-
-_INSERT_CHUNK = "INSERT INTO entity(entity_set, key, version, data) VALUES (?, NULL, ?, ?)"
-_UPSERT_ENTITY = (
-    "INSERT INTO entity(entity_set, key, version, data) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(entity_set, key) DO UPDATE SET version = excluded.version, data = excluded.data"
-)
-_SET_META = "INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
-
-_encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
-
-#: SQLite's default for ``PRAGMA wal_autocheckpoint``.
-_AUTOCHECKPOINT_PAGES = 1000
 
 #: One step of the in-memory undo log: a closure that puts memory back as it was.
 _Undo = Callable[[], None]
@@ -169,77 +102,21 @@ class EntityStore:
 
     def _open(self, path: Path) -> None:
         """Open (or create) the file and load it; ``SandboxDataError`` if it can't be used."""
-        check_paths(path)
-        try:
-            # isolation_level=None: we issue BEGIN/SAVEPOINT/COMMIT ourselves (see atomic()).
-            db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
-        except sqlite3.Error as error:
-            raise damaged(path, f"SQLite says {error}") from None
-        try:
-            db.execute("PRAGMA journal_mode=WAL")  # a reader (the server) never blocks the `edit` CLI
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("BEGIN IMMEDIATE")  # two processes opening a new file must not both set it up
-            try:
-                set_up(db, path)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            self._db = db
-            # One read transaction: meta, rows and data_version must describe the same moment, or a
-            # commit landing in between is taken as loaded and its versions are handed out again.
-            db.execute("BEGIN")
-            try:
-                self._load_all()
-            finally:
-                db.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            db.close()
-            self._db = None
-            if "locked" in str(error) or "busy" in str(error):
-                # Another process held the file for longer than the busy timeout: not damage.
-                raise SandboxDataError(
-                    f"The sandbox data folder {path.parent} is busy (SQLite: {error}); "
-                    "let the other bc-tui that uses it finish and try again.", repairable=False) from None
-            raise damaged(path, f"SQLite says {error}") from None
-        except (sqlite3.DatabaseError, ValueError) as error:
-            db.close()
-            self._db = None
-            raise damaged(path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
-        except BaseException:
-            db.close()
-            self._db = None
-            raise
+        self._db = store_file.open_file(path, self._load_all)
 
-    def _meta(self) -> dict[str, str]:
-        assert self._db is not None
-        return dict(self._db.execute("SELECT name, value FROM meta").fetchall())
-
-    def _load_all(self) -> None:
-        """Replace memory with the file's content."""
-        assert self._db is not None
-        data_version = self._read_data_version()  # first: never newer than what is loaded
-        meta = self._meta()
+    def _load_all(self, db: sqlite3.Connection) -> None:
+        """Replace memory with the file's content (inside a read transaction on ``db``)."""
+        data_version = store_file.read_data_version(db)  # first: never newer than what is loaded
+        meta = store_file.read_meta(db)
         sets: dict[str, dict[str, dict[str, Any]]] = {}
-        tombstones: dict[str, list[tuple[str, int, str]]] = {}
-        deaths = self._read_tombstones(0, tombstones)
+        tombstones: store_file.Tombstones = {}
+        deaths = store_file.read_tombstones(db, 0, tombstones)
         with paused_gc(int(meta.get("version", "0"))):
-            apply_records(sets, self._db.execute("SELECT entity_set, key, data FROM entity ORDER BY pos"), deaths)
+            apply_records(sets, store_file.read_records(db, 0), deaths)
         self._sets = sets
         self._tombstones = tombstones
         self._adopt_meta(meta)
         self._data_version = data_version
-
-    def _read_tombstones(self, since: int, into: dict[str, list[tuple[str, int, str]]]) -> Deaths:
-        """Append the tombstones newer than ``since`` to ``into``; return them by set and key."""
-        assert self._db is not None
-        deaths: Deaths = {}
-        for entity_set, key, version, modified in self._db.execute(
-            "SELECT entity_set, key, version, modified FROM tombstone WHERE version > ? ORDER BY version", (since,)
-        ):
-            into.setdefault(entity_set, []).append((key, version, modified))
-            deaths.setdefault(entity_set, {}).setdefault(key, []).append(version)
-        return deaths
 
     def _adopt_meta(self, meta: dict[str, str]) -> None:
         self._generation = int(meta.get("generation", "0"))
@@ -247,12 +124,8 @@ class EntityStore:
         # max(): our own counter never goes backwards, even if the file's is behind.
         self._version = max(self._version, int(meta.get("version", "0")))
         if "modified" in meta:
-            on_disk = _parse_iso(meta["modified"])
+            on_disk = parse_iso(meta["modified"])
             self._last_modified = max(self._last_modified, on_disk)
-
-    def _read_data_version(self) -> int:
-        assert self._db is not None
-        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def _catch_up(self) -> None:
         """Bring memory up to date with commits made by other connections since we last looked."""
@@ -265,40 +138,36 @@ class EntityStore:
             raise damaged(self.path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
 
     def _catch_up_unchecked(self) -> None:
-        if self._db is None:
+        db = self._db
+        if db is None:
             return
-        data_version = self._read_data_version()
+        data_version = store_file.read_data_version(db)
         if data_version == self._data_version:
             return
-        meta = self._meta()
+        meta = store_file.read_meta(db)
         if int(meta.get("generation", "0")) != self._generation:
-            self._load_all()  # someone cleared or reseeded: start over
+            self._load_all(db)  # someone cleared or reseeded: start over
             return
         known = self._synced_version
-        deaths = self._read_tombstones(known, self._tombstones)
-        records = self._db.execute("SELECT entity_set, key, data FROM entity WHERE version > ? ORDER BY pos", (known,))
-        apply_records(self._sets, records, deaths)
+        deaths = store_file.read_tombstones(db, known, self._tombstones)
+        apply_records(self._sets, store_file.read_records(db, known), deaths)
         self._adopt_meta(meta)
         self._data_version = data_version
 
     def _write_meta(self) -> None:
         assert self._db is not None
-        self._db.executemany(
-            _SET_META,
-            (("version", str(self._version)), ("modified", _iso(self._last_modified)),
-             ("generation", str(self._generation))),
-        )
+        store_file.write_meta(self._db, self._version, iso(self._last_modified), self._generation)
 
     # --------------------------------------------------------------- stamps
 
     def _stamp(self) -> tuple[int, str]:
         """Next (version, modified) pair; both strictly increase even if the clock stalls."""
         self._version += 1
-        now = _utcnow()
+        now = utcnow()
         if now <= self._last_modified:
-            now = self._last_modified + _ONE_MICROSECOND
+            now = self._last_modified + ONE_MICROSECOND
         self._last_modified = now
-        return self._version, _iso(now)
+        return self._version, iso(now)
 
     @property
     def version(self) -> int:
@@ -313,7 +182,7 @@ class EntityStore:
             db = self._db
             if db is None or self._depth:
                 return
-            if self._read_data_version() == self._data_version:
+            if store_file.read_data_version(db) == self._data_version:
                 return  # the common case: one cheap PRAGMA per request
             db.execute("BEGIN")  # one consistent snapshot of meta, tombstones and rows
             try:
@@ -389,16 +258,12 @@ class EntityStore:
 
             self._undo.append(undo)
             if self._db is not None:
-                self._db.execute("DELETE FROM entity WHERE entity_set = ? AND key = ?", (entity_set, key))
-                self._db.execute(
-                    "INSERT INTO tombstone(entity_set, key, version, modified) VALUES (?, ?, ?, ?)",
-                    (entity_set, key, version, modified),
-                )
+                store_file.write_deletion(self._db, entity_set, key, version, modified)
                 self._write_meta()
 
     def _persist(self, entity_set: str, key: str, stored: dict[str, Any]) -> None:
         if self._db is not None:
-            self._db.execute(_UPSERT_ENTITY, (entity_set, key, stored["_version"], _encode(stored)))
+            store_file.write_row(self._db, entity_set, key, stored)
             self._write_meta()
 
     def bulk_load(self, entity_set: str, rows: Iterable[tuple[str, dict[str, Any]]]) -> int:
@@ -423,26 +288,16 @@ class EntityStore:
             first = self._version
             # One clock reading for the whole load, one microsecond apart per row: reading the
             # clock per row costs more than the rest of the load.
-            start = max(_utcnow(), self._last_modified + _ONE_MICROSECOND)
-            for (_key, row), version, modified in zip(pairs, itertools.count(first + 1), _iso_series(start)):
+            start = max(utcnow(), self._last_modified + ONE_MICROSECOND)
+            for (_key, row), version, modified in zip(pairs, itertools.count(first + 1), iso_series(start)):
                 row["_version"] = version
                 row["_modified"] = modified
             if pairs:
                 self._version = first + len(pairs)
-                self._last_modified = start + _ONE_MICROSECOND * (len(pairs) - 1)
+                self._last_modified = start + ONE_MICROSECOND * (len(pairs) - 1)
             db = self._db
             if db is not None:
-                # SQLite lets go of the GIL while it writes, so one thread writes chunk n while
-                # this one encodes chunk n + 1. Nothing else touches the connection meanwhile:
-                # we hold the store's lock.
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-bulk-load") as writer:
-                    written: list[Future[Any]] = []
-                    for at in range(0, len(pairs), CHUNK_ROWS):
-                        chunk = pairs[at:at + CHUNK_ROWS]
-                        text = encode_chunk(chunk)
-                        written.append(writer.submit(db.execute, _INSERT_CHUNK, (entity_set, first + at + len(chunk), text)))
-                    for future in written:
-                        future.result()  # the first failure rolls the load back
+                store_file.write_chunks(db, entity_set, pairs, first)
                 self._write_meta()
                 self._bulk_written = True
             return len(pairs)
@@ -459,8 +314,7 @@ class EntityStore:
             self._sets, self._tombstones = {}, {}
             self._generation += 1  # tells other processes to reload everything
             if self._db is not None:
-                self._db.execute("DELETE FROM entity")
-                self._db.execute("DELETE FROM tombstone")
+                store_file.clear_rows(self._db)
                 self._write_meta()
 
     # -------------------------------------------------------- transactions
@@ -507,39 +361,14 @@ class EntityStore:
                         # Read before COMMIT, while we still hold the write lock: after it, another
                         # process's commit could already be in, and its rows would count as loaded
                         # (never reaching memory, and undone by our next write of them).
-                        row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
-                        self._commit(db)
-                        self._synced_version = int(row[0]) if row else 0
+                        committed = store_file.committed_version(db)
+                        after_bulk, self._bulk_written = self._bulk_written, False
+                        store_file.commit(db, self.path, after_bulk=after_bulk)
+                        self._synced_version = committed
                     else:
                         db.execute(f"RELEASE sp{depth}")
                 if depth == 0:
                     self._undo.clear()
-
-    def _commit(self, db: sqlite3.Connection) -> None:
-        """COMMIT; after a bulk load, copy the write-ahead log into the file in the background.
-
-        SQLite would otherwise do that copy (and its fsync) inside COMMIT, the last half
-        second of a big seed. A checkpoint never blocks this connection's readers or writers.
-        """
-        if not self._bulk_written:
-            db.execute("COMMIT")
-            return
-        self._bulk_written = False
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        try:
-            db.execute("COMMIT")
-        finally:
-            db.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
-        path = self.path
-
-        def checkpoint() -> None:
-            try:
-                with closing(sqlite3.connect(str(path), timeout=10.0)) as other:
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                pass  # the next commit's automatic checkpoint does it instead
-
-        threading.Thread(target=checkpoint, name="sandbox-checkpoint", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,8 @@ import pytest
 
 from bc_tui.sandbox import demo_data
 from bc_tui.sandbox.settings import SANDBOX_NAMESPACE, SandboxSettings
-from bc_tui.sandbox.store import FORMAT, DuplicateKey, EntityStore, SandboxDataError, _iso, _iso_series
+from bc_tui.sandbox.store import FORMAT, DuplicateKey, EntityStore, SandboxDataError
+from bc_tui.sandbox.store_clock import iso, iso_series
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -327,8 +328,8 @@ def test_a_file_in_the_first_layout_is_refused_and_left_alone(tmp_path: Path) ->
 
 def test_modified_stamps_of_a_bulk_load_cross_second_and_day_boundaries() -> None:
     start = datetime(2026, 12, 31, 23, 59, 59, 999_998)
-    stamps = list(itertools.islice(_iso_series(start), 5))
-    assert stamps == [_iso(start + timedelta(microseconds=k)) for k in range(5)]
+    stamps = list(itertools.islice(iso_series(start), 5))
+    assert stamps == [iso(start + timedelta(microseconds=k)) for k in range(5)]
     assert stamps[2] == "2027-01-01T00:00:00.000000Z"
 
 
