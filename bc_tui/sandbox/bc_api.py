@@ -174,13 +174,13 @@ class BusinessCentralApi:
         """Serve one request (``$batch`` included); never raises."""
         if request.path.strip("/") == "$batch":
             try:
-                return run_batch(self, request)
+                return _odata_v4(run_batch(self, request))
             except ApiError as exc:
-                return exc.to_response()
+                return _odata_v4(exc.to_response())
             except Exception:  # noqa: BLE001 - dispatch must never raise
                 log.exception("BC $batch failed")
-                return _internal_error()
-        return self.execute(request)
+                return _odata_v4(_internal_error())
+        return _odata_v4(self.execute(request))
 
     def execute(self, request: ApiRequest) -> ApiResponse:
         """Serve one non-batch operation (also used for each part of a batch); never raises."""
@@ -420,6 +420,13 @@ class BusinessCentralApi:
                 "found in the related table (Contact). Use the number of a contact of type Company.",
             )
         row["companyName"] = company.get("displayName") or ""
+
+
+def _odata_v4(response: ApiResponse) -> ApiResponse:
+    """BC names the protocol version on every answer (docs/sandbox-fidelity.md, "Business Central:
+    protocol headers")."""
+    response.headers.setdefault("odata-version", "4.0")
+    return response
 
 
 def _internal_error() -> ApiResponse:

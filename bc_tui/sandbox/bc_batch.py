@@ -138,6 +138,9 @@ def _failed_dependency(message: str) -> ApiResponse:
 def _part(op: _Operation, response: ApiResponse) -> dict[str, Any]:
     part: dict[str, Any] = {"id": op.id, "status": response.status, "headers": dict(response.headers)}
     if response.body:
+        # A part with content names the protocol version; an empty one (204) has no headers
+        # (docs/sandbox-fidelity.md, "Business Central: protocol headers").
+        part["headers"].setdefault("odata-version", "4.0")
         content_type = response.headers.get("content-type", "")
         if "json" in content_type:
             part["body"] = json.loads(response.body)
