@@ -128,7 +128,16 @@ class BusinessCentralClient(EntityClient):
                     "run the job again.")))
                 continue
             results.append(_result(answer, op))
+        if snapshot and not all(result.ok for result in results):
+            # BC rolls the whole batch back yet answers each operation with the status it had when it
+            # ran (docs/sandbox-fidelity.md, "Business Central API v2.0"): a 201 or 204 here saved nothing.
+            results = [result if not result.ok else _rolled_back(op) for result, op in zip(results, operations)]
         return results
+
+
+def _rolled_back(op: BatchOperation) -> BatchResult:
+    """An operation of a snapshot batch that succeeded but was undone with a failed one."""
+    return BatchResult(None, error=error_from(SERVICE, 424, None, record=op.record, operation=op.operation))  # type: ignore[arg-type]
 
 
 def _result(answer: Mapping[str, Any], op: BatchOperation) -> BatchResult:

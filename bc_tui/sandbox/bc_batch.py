@@ -3,10 +3,11 @@
 Each operation runs through the API's own synchronous ``execute`` while the batch holds the
 store's transaction, so no other request interleaves. Without ``Isolation: snapshot`` every
 operation succeeds or fails on its own. With it the batch is all-or-nothing: every operation is
-still run (so the client learns about every failing one), and if any failed, all changes are
-rolled back; the failed operations keep their own error, the others report 424 Failed
-Dependency because their changes were undone. ``dependsOn`` makes an operation 424 when an
-operation it depends on failed.
+still run, and if any failed, all changes are rolled back. Each operation still answers what it
+answered when it ran (a 201 or 204 that was then undone included), as in BC's documented
+example: the client must read one failure as "nothing was saved" (docs/sandbox-fidelity.md,
+"Business Central API v2.0"). ``dependsOn`` makes an operation 424 when an operation it
+depends on failed.
 """
 
 from __future__ import annotations
@@ -180,10 +181,6 @@ def run_batch(api: BatchHost, batch: ApiRequest) -> ApiResponse:
                 if snapshot and any(r.status >= 400 for r in responses):
                     raise _RollBack
         except _RollBack:
-            undone = _failed_dependency(
-                "The batch ran with Isolation: snapshot and another request in it failed, "
-                "so this request's changes were rolled back."
-            )
-            responses = [r if r.status >= 400 else undone for r in responses]
+            pass  # undone; the answers stay as they were (see the module docstring)
     return ApiResponse.of_json(200, {"responses": [_part(op, r) for op, r in zip(ops, responses)]},
                                {"content-type": "application/json"})
