@@ -92,8 +92,8 @@ def contact_mapping() -> TableMapping:
         # Not exposed by BC API v2.0.
         FieldMapping("Fax No.", "faxNumber", "fax", enabled=False),
         FieldMapping("Home Page", "website", "websiteurl"),
-        # beyond: BC's table in docs/coupling-and-sync.md "Table and field mappings" omits it, but both APIs expose the job title.
-        FieldMapping("Job Title", "jobTitle", "jobtitle"),
+        # No "Job Title": BC API v2.0 contacts have no job title (docs/coupling-and-sync.md,
+        # "Table and field mappings").
         *_address_fields(),
         # Not exposed on BC API v2.0 contacts; Dataverse side is a lookup to transactioncurrencies.
         FieldMapping("Currency Code", "currencyCode", "_transactioncurrencyid_value", enabled=False, is_code=True),

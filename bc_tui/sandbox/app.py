@@ -110,13 +110,18 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
 
     async def business_central(request: Request) -> Response:
         params = request.path_params
-        if params["tenant"] != settings.tenant or params["environment"] != settings.environment:
+        # Without a tenant in the URL the token's tenant is meant (docs/sandbox-fidelity.md,
+        # "Business Central API v2.0"); the sandbox has one tenant, so that is settings.tenant.
+        tenant = params.get("tenant", settings.tenant)
+        if tenant != settings.tenant or params["environment"] != settings.environment:
             return _to_starlette(ApiError(404, "BadRequest_NotFound",
-                                          f"No environment '{params['environment']}' exists in tenant '{params['tenant']}'.").to_response())
+                                          f"No environment '{params['environment']}' exists in tenant '{tenant}'.").to_response())
         denied = tokens.check(request.headers, BC_AUDIENCE, "Authentication_InvalidCredentials")
         if denied is not None:
             return _to_starlette(denied)
-        api_request = await _api_request(request, _origin(request) + bc_base_path(settings))
+        # Links in the answer (nextLink, context) keep the form of URL the client used.
+        base = bc_base_path(settings) if "tenant" in params else f"/v2.0/{settings.environment}/api/v2.0/"
+        api_request = await _api_request(request, _origin(request) + base)
         failed = _refresh(the_store)
         return failed if failed is not None else _dispatch(bc_api, api_request)
 
@@ -144,6 +149,7 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
             Route("/{tenant}/discovery/v2.0/keys", openid.keys, methods=["GET"]),
             Route("/common/discovery/instance", openid.instance_discovery, methods=["GET"]),
             Route("/v2.0/{tenant}/{environment}/api/v2.0/{path:path}", business_central, methods=ALL_METHODS),
+            Route("/v2.0/{environment}/api/v2.0/{path:path}", business_central, methods=ALL_METHODS),
             Route(DATAVERSE_BASE_PATH + "{path:path}", dataverse, methods=ALL_METHODS),
         ],
         # ServerDate outermost: throttled and faulted answers carry a Date too, as real ones do.

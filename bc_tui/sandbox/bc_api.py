@@ -30,6 +30,7 @@ from .bc_entities import (
     CONTACTS,
     EntityDef,
     etag_of,
+    fill_search_name,
     new_row,
     to_json,
     validate_body,
@@ -37,7 +38,7 @@ from .bc_entities import (
 from .bc_metadata import is_metadata_path, metadata_response
 from .bc_numbers import NumberIndex
 from .bc_paging import MAX_PAGE_SIZE, SkipToken, max_page_size, take_page
-from .bc_query import read_query
+from .bc_query import read_query, read_single_query
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import apply_select, key_candidates
 from .settings import SandboxSettings
@@ -273,7 +274,7 @@ class BusinessCentralApi:
     # ------------------------------------------------------------------ reads
 
     def _list(self, entity: EntityDef, company_id: str | None, request: ApiRequest) -> ApiResponse:
-        spec = read_query(entity, request.query)
+        spec = read_query(entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields)
         query = spec.query
 
         def build() -> list[Mapping[str, Any]]:
@@ -312,7 +313,7 @@ class BusinessCentralApi:
         return ApiResponse.of_json(200, body, headers)
 
     def _count(self, entity: EntityDef, company_id: str, request: ApiRequest) -> ApiResponse:
-        spec = read_query(entity, request.query)
+        spec = read_query(entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields)
         total = sum(
             1 for row in self.store.rows(entity.entity_set)
             if row.get("_company") == company_id and spec.matches(row)
@@ -321,9 +322,7 @@ class BusinessCentralApi:
 
     def _single(self, entity: EntityDef, row: Mapping[str, Any], request: ApiRequest, context: str,
                 status: int = 200, extra: Mapping[str, str] | None = None) -> ApiResponse:
-        select = None
-        if "$select" in request.query:
-            select = read_query(entity, {"$select": request.query["$select"]}).query.select
+        select = read_single_query(entity, request.query)
         body = {"@odata.context": f"{request.base_url}$metadata#{context}"}
         body.update(apply_select(to_json(entity, row), select))
         headers = dict(extra or {})
@@ -334,13 +333,17 @@ class BusinessCentralApi:
     # ------------------------------------------------------------------ writes
 
     def _create(self, entity: EntityDef, company_id: str, request: ApiRequest) -> ApiResponse:
+        read_single_query(entity, request.query)  # a bad query option is refused before anything is written
         changes = validate_body(entity, request.json())
         with self.transaction():
             number = changes.get("number") or ""
             if number:
+                self._check_manual_number(entity)
                 self._check_number_free(entity, company_id, number, None)
             else:
                 changes["number"] = self._numbers.next_number(entity, company_id)
+            if entity is CONTACTS:
+                fill_search_name({}, changes)
             row = new_row(entity, changes)
             if entity is CONTACTS:
                 self._link_company_contact(company_id, row, changes)
@@ -358,6 +361,7 @@ class BusinessCentralApi:
     def _update(self, entity: EntityDef, company_id: str, key: str, request: ApiRequest) -> ApiResponse:
         self._row(entity, company_id, key)
         if_match = _require_if_match(request)
+        read_single_query(entity, request.query)  # a bad query option is refused before anything is written
         changes = validate_body(entity, request.json())
         with self.transaction():
             row = self._row(entity, company_id, key)  # again, now that we hold the store
@@ -367,8 +371,10 @@ class BusinessCentralApi:
                 if not changes["number"]:
                     raise ApiError(400, "BadRequest", f"The {entity.table_caption} No. must not be blank.")
                 if changes["number"] != old_number:
+                    self._check_manual_number(entity)
                     self._check_number_free(entity, company_id, changes["number"], key)
             if entity is CONTACTS:
+                fill_search_name(row, changes)
                 merged = {**row, **changes}
                 self._link_company_contact(company_id, merged, changes)
                 changes = {k: v for k, v in merged.items() if k in entity.fields and row.get(k) != v}
@@ -389,6 +395,16 @@ class BusinessCentralApi:
             self.store.delete(entity.entity_set, key)
             self._numbers.record(entity, company_id, key, new=None, old=row.get("number"))
         return ApiResponse.empty(204)
+
+    def _check_manual_number(self, entity: EntityDef) -> None:
+        """BC's refusal of a number typed in when the entity's No. Series has no Manual Nos."""
+        series = entity.number_series
+        if self.settings.bc_refuse_manual_numbers and series is not None:
+            raise ApiError(
+                400, "Application_DialogException",
+                "You may not enter numbers manually. If you want to enter numbers manually, "
+                f"please activate Manual Nos. in No. Series {series.code}.",
+            )
 
     def _check_number_free(self, entity: EntityDef, company_id: str, number: str, own_id: str | None) -> None:
         owner = self._numbers.owner(entity, company_id, number)
@@ -423,8 +439,8 @@ class BusinessCentralApi:
 
 
 def _odata_v4(response: ApiResponse) -> ApiResponse:
-    """BC names the protocol version on every answer (docs/sandbox-fidelity.md, "Business Central:
-    protocol headers")."""
+    """BC names the protocol version on every answer (docs/sandbox-fidelity.md, "Business Central
+    API v2.0")."""
     response.headers.setdefault("odata-version", "4.0")
     return response
 

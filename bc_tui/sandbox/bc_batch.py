@@ -140,7 +140,7 @@ def _part(op: _Operation, response: ApiResponse) -> dict[str, Any]:
     part: dict[str, Any] = {"id": op.id, "status": response.status, "headers": dict(response.headers)}
     if response.body:
         # A part with content names the protocol version; an empty one (204) has no headers
-        # (docs/sandbox-fidelity.md, "Business Central: protocol headers").
+        # (docs/sandbox-fidelity.md, "Business Central API v2.0").
         part["headers"].setdefault("odata-version", "4.0")
         content_type = response.headers.get("content-type", "")
         if "json" in content_type:

@@ -10,6 +10,7 @@ option values, field lengths, Code fields upper-cased).
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -17,12 +18,19 @@ from .http import ApiError
 from .precision import milliseconds
 
 
+#: How BC shows an empty GUID and an empty date.
+BLANK_GUID = "00000000-0000-0000-0000-000000000000"
+BLANK_DATE = "0001-01-01"
+
+_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 @dataclass(frozen=True)
 class FieldDef:
     """One property of an API entity.
 
     ``kind`` is ``text`` (Text[n]), ``code`` (Code[n]: upper-cased by BC), ``decimal``,
-    ``bool``, ``option`` (one of ``options``), ``guid`` or ``datetime``.
+    ``bool``, ``option`` (one of ``options``), ``guid``, ``date`` or ``datetime``.
     """
 
     name: str
@@ -32,10 +40,14 @@ class FieldDef:
     read_only: bool = False
     #: The value a new record starts with, when not the kind's blank value.
     initial: Any = None
+    #: For an id of a record in another table (``currencyId``…): that table's name in BC's
+    #: message when no such record exists. The sandbox has none of those tables, so only the
+    #: blank GUID is accepted.
+    refers_to: str | None = None
 
     @property
     def edm_type(self) -> str:
-        return {"decimal": "Edm.Decimal", "bool": "Edm.Boolean", "guid": "Edm.Guid",
+        return {"decimal": "Edm.Decimal", "bool": "Edm.Boolean", "guid": "Edm.Guid", "date": "Edm.Date",
                 "datetime": "Edm.DateTimeOffset"}.get(self.kind, "Edm.String")
 
     def default(self) -> Any:
@@ -47,6 +59,10 @@ class FieldDef:
             return False
         if self.kind == "option":
             return self.options[0]
+        if self.kind == "guid":
+            return BLANK_GUID
+        if self.kind == "date":
+            return BLANK_DATE
         return ""
 
 
@@ -57,6 +73,8 @@ class NumberSeries:
     prefix: str
     width: int
     step: int
+    #: The series' code in BC's messages (CRONUS's defaults).
+    code: str = ""
 
     def format(self, value: int) -> str:
         return f"{self.prefix}{value:0{self.width}d}"
@@ -119,12 +137,20 @@ CUSTOMERS = EntityDef(
         FieldDef("salespersonCode", "code", length=20),
         FieldDef("balanceDue", "decimal", read_only=True),
         FieldDef("creditLimit", "decimal"),
+        FieldDef("taxLiable", "bool"),
+        FieldDef("taxAreaId", "guid", refers_to="Tax Area"),
+        FieldDef("taxAreaDisplayName", read_only=True),
+        FieldDef("taxRegistrationNumber", length=20),
+        FieldDef("currencyId", "guid", refers_to="Currency"),
         FieldDef("currencyCode", "code", length=10),
+        FieldDef("paymentTermsId", "guid", refers_to="Payment Terms"),
+        FieldDef("shipmentMethodId", "guid", refers_to="Shipment Method"),
+        FieldDef("paymentMethodId", "guid", refers_to="Payment Method"),
         FieldDef("blocked", "option", options=(" ", "Ship", "Invoice", "All")),
         FieldDef("lastModifiedDateTime", "datetime", read_only=True),
     ),
     # CRONUS's CUST series: C00010, C00020, … (the demo customers are 10000, 20000, …).
-    number_series=NumberSeries("C", 5, 10),
+    number_series=NumberSeries("C", 5, 10, code="CUST"),
 )
 
 CONTACTS = EntityDef(
@@ -137,7 +163,6 @@ CONTACTS = EntityDef(
         FieldDef("number", "code", length=20),
         FieldDef("type", "option", options=("Company", "Person")),
         FieldDef("displayName", length=100),
-        FieldDef("jobTitle", length=30),
         FieldDef("companyNumber", "code", length=20),
         FieldDef("companyName", length=100),
         # Computed by BC from the contact's business relations: never written by a client.
@@ -147,10 +172,14 @@ CONTACTS = EntityDef(
         FieldDef("mobilePhoneNumber", length=30),
         FieldDef("email", length=80),
         FieldDef("website", length=80),
+        # BC fills it from the name while it is blank or still the old name (see contact_search_name).
+        FieldDef("searchName", "code", length=100),
         FieldDef("privacyBlocked", "bool"),
+        FieldDef("taxRegistrationNumber", length=20),
+        FieldDef("lastInteractionDate", "date", read_only=True),
         FieldDef("lastModifiedDateTime", "datetime", read_only=True),
     ),
-    number_series=NumberSeries("CT", 6, 1),
+    number_series=NumberSeries("CT", 6, 1, code="CONT"),
 )
 
 COMPANIES = EntityDef(
@@ -240,6 +269,8 @@ def _convert(entity: EntityDef, fdef: FieldDef, value: Any) -> Any:
         if not isinstance(value, bool):
             raise _bad(f"Cannot convert the value of '{fdef.name}' to the expected type 'Edm.Boolean'.")
         return value
+    if fdef.kind == "guid":
+        return _guid(fdef, value)
     if not isinstance(value, str):
         raise _bad(f"Cannot convert the value of '{fdef.name}' to the expected type 'Edm.String'.")
     if fdef.kind == "option":
@@ -254,6 +285,18 @@ def _convert(entity: EntityDef, fdef: FieldDef, value: Any) -> Any:
         )
     # Code fields are stored upper-case by BC whatever the client sends.
     return value.upper() if fdef.kind == "code" else value
+
+
+def _guid(fdef: FieldDef, value: Any) -> str:
+    """A GUID property's value, lower-cased; an id of a record the sandbox lacks is BC's error."""
+    if not isinstance(value, str) or not _GUID_RE.match(value):
+        raise _bad(f"Cannot convert the literal '{value}' to the expected type 'Edm.Guid'.")
+    value = value.lower()
+    if fdef.refers_to is not None and value != BLANK_GUID:
+        # The AL page's own label (an Error() in its OnValidate), hence BC's dialog code.
+        raise ApiError(400, "Application_DialogException",
+                       f'The "{fdef.name}" does not match to a {fdef.refers_to}.')
+    return value
 
 
 def validate_body(entity: EntityDef, body: Any) -> dict[str, Any]:
@@ -279,6 +322,16 @@ def validate_body(entity: EntityDef, body: Any) -> dict[str, Any]:
     return changes
 
 
+def fill_search_name(old: Mapping[str, Any], changes: dict[str, Any]) -> None:
+    """BC's rule for a contact's Search Name: a new name carries over while the search name is
+    blank or still the old name (upper-cased: it is a Code field), unless the client sets it."""
+    if "displayName" not in changes or "searchName" in changes:
+        return
+    current = old.get("searchName") or ""
+    if not current or current == (old.get("displayName") or "").upper():
+        changes["searchName"] = changes["displayName"].upper()
+
+
 def new_row(entity: EntityDef, changes: Mapping[str, Any]) -> dict[str, Any]:
     """A full stored row for a create: every property at its default, then ``changes``."""
     row: dict[str, Any] = {}
@@ -296,6 +349,8 @@ def unknown_property(entity: EntityDef, name: str) -> ApiError:
 
 
 __all__ = [
+    "BLANK_DATE",
+    "BLANK_GUID",
     "COMPANIES",
     "COMPANY_ENTITIES",
     "CONTACTS",
@@ -305,6 +360,7 @@ __all__ = [
     "NumberSeries",
     "etag_of",
     "field_value",
+    "fill_search_name",
     "new_row",
     "to_json",
     "unknown_property",

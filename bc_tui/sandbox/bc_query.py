@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .bc_entities import EntityDef, field_value, unknown_property
+from .bc_filter_rules import OR_ACROSS_FIELDS_MESSAGE, or_across_fields
 from .bc_paging import Getter, Ordering
 from .http import ApiError
 from .odata_query import Predicate, Query, QueryError, parse_query
@@ -78,13 +79,73 @@ def _getter(name: str) -> Getter:
     return lambda row: row.get(name)
 
 
-def read_query(entity: EntityDef, params: Mapping[str, str]) -> ListQuery:
-    """Parse and check the query options of a list request; raise ApiError(400)."""
+def _expanded_names(text: str) -> list[str]:
+    """The property names of ``$expand`` (``a($select=x),b/c``): top-level items, before ``(`` or ``/``."""
+    names: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text + ","):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            item = text[start:i].strip()
+            names.append(re.split(r"[(/]", item, maxsplit=1)[0].strip())
+            start = i + 1
+    return names
+
+
+def refuse_expand(entity: EntityDef, params: Mapping[str, str]) -> None:
+    """BC's 400 for ``$expand``: the sandbox's types have no navigation properties to expand.
+
+    The real service has some (``picture``, ``paymentTerm``…); its ``$metadata`` declares them and
+    the sandbox's does not, so the sandbox answers what BC answers for a name its metadata lacks
+    (docs/sandbox-fidelity.md, "Business Central API v2.0").
+    """
+    text = params.get("$expand")
+    if text is None:
+        return
+    for name in _expanded_names(text):
+        if not name:
+            raise ApiError(400, "BadRequest", f"Syntax error in $expand: '{text}' names an empty property.")
+        if name in entity.fields:
+            raise ApiError(
+                400, "BadRequest",
+                f"Property '{name}' on type 'Microsoft.NAV.{entity.type_name}' is not a navigation property "
+                "or complex property. Only navigation properties can be expanded.",
+            )
+        raise unknown_property(entity, name)
+
+
+#: Options that only a collection takes; on one record BC refuses them.
+_COLLECTION_ONLY = ("$filter", "$orderby", "$top", "$skip", "$count", "$skiptoken")
+
+
+def read_single_query(entity: EntityDef, params: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The ``$select`` of a request for one record, after BC's checks; raise ApiError(400)."""
+    refuse_expand(entity, params)
+    if any(option in params for option in _COLLECTION_ONLY):
+        raise ApiError(
+            400, "BadRequest",
+            "The query specified in the URI is not valid. The requested resource is not a collection. "
+            "Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.",
+        )
+    return read_query(entity, params).query.select
+
+
+def read_query(entity: EntityDef, params: Mapping[str, str], *, refuse_or_across_fields: bool = False) -> ListQuery:
+    """Parse and check the query options of a list request; raise ApiError(400).
+
+    ``refuse_or_across_fields`` applies BC's limit on ``or`` (see ``bc_filter_rules``).
+    """
+    refuse_expand(entity, params)
     try:
         query = parse_query(params, allow_skip=True)
     except QueryError as exc:
         raise ApiError(400, "BadRequest", str(exc)) from None
     filter_text = params.get("$filter")
+    if refuse_or_across_fields and filter_text and or_across_fields(filter_text):
+        raise ApiError(400, "BadRequest", OR_ACROSS_FIELDS_MESSAGE)
     names: set[str] = filter_property_names(filter_text) if filter_text else set()
     for name in sorted(names):
         if name not in entity.fields:

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .bc_entities import BLANK_DATE, BLANK_GUID
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 from .store import EntityStore, paused_gc
 
@@ -213,6 +214,9 @@ class _Generator:
             "balanceDue": round(r() * 20000, 2) if r() < 0.6 else 0.0,
             "creditLimit": float(_CREDIT_LIMITS[int(r() * _N_CREDIT_LIMITS)]),
             "currencyCode": _CURRENCIES[int(r() * _N_CURRENCIES)], "blocked": "All" if i % 25 == 7 else " ",
+            "taxLiable": False, "taxAreaId": BLANK_GUID, "taxAreaDisplayName": "", "taxRegistrationNumber": "",
+            "currencyId": BLANK_GUID, "paymentTermsId": BLANK_GUID, "shipmentMethodId": BLANK_GUID,
+            "paymentMethodId": BLANK_GUID,
             "_company": company, "_version": 0, "_modified": "",
         }
         self.demo.customers.append((customer_id, customer))
@@ -223,10 +227,11 @@ class _Generator:
         company_contact_id = _uuid5(f"contact:company:{i}")
         contacts.append((company_contact_id, {
             "id": company_contact_id, "number": company_contact_no, "type": "Company", "displayName": name,
-            "jobTitle": "", "companyNumber": company_contact_no, "companyName": name,
+            "companyNumber": company_contact_no, "companyName": name,
             "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
             "postalCode": postal_code, "phoneNumber": phone, "mobilePhoneNumber": "", "email": email,
             "website": website, "contactBusinessRelation": "Customer", "privacyBlocked": False,
+            "searchName": name.upper(), "taxRegistrationNumber": "", "lastInteractionDate": BLANK_DATE,
             "_company": company, "_version": 0, "_modified": "",
         }))
         persons = []
@@ -235,9 +240,11 @@ class _Generator:
             first, last = _FIRST_NAMES[f], _LAST_NAMES[la]
             person_id = _uuid5(f"contact:person:{i}:{p}")
             self.contact_no += 1
+            # BC API v2.0 contacts have no job title; the CRM's copy of the person has one.
+            job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
             person = {
                 "id": person_id, "number": f"CT{self.contact_no:06d}", "type": "Person",
-                "displayName": f"{first} {last}", "jobTitle": _JOB_TITLES[int(r() * _N_JOB_TITLES)],
+                "displayName": f"{first} {last}", "searchName": f"{first} {last}".upper(),
                 "companyNumber": company_contact_no, "companyName": name,
                 "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
                 "postalCode": postal_code,
@@ -245,10 +252,11 @@ class _Generator:
                 "mobilePhoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
                 "email": f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}@{domain}",
                 "website": "", "contactBusinessRelation": "Customer", "privacyBlocked": False,
+                "taxRegistrationNumber": "", "lastInteractionDate": BLANK_DATE,
                 "_company": company, "_version": 0, "_modified": "",
             }
             contacts.append((person_id, person))
-            persons.append((first, last, person))
+            persons.append((first, last, job, person))
 
         kind = r()
         if kind < 0.60:
@@ -256,7 +264,7 @@ class _Generator:
         elif kind < 0.75:
             self.account(i, customer, persons, prefix, similar=True)
 
-    def account(self, i: int, customer: Row, persons: list[tuple[str, str, Row]], prefix: str, similar: bool) -> None:
+    def account(self, i: int, customer: Row, persons: list[tuple[str, str, str, Row]], prefix: str, similar: bool) -> None:
         r, owners = self.random, self.owners
         account_id = _uuid5(f"account:{i}")
         name, phone, city = customer["displayName"], customer["phoneNumber"], customer["city"]
@@ -284,12 +292,12 @@ class _Generator:
             "_version": 0, "_modified": "",
         }
         contacts: list[Row] = []
-        for p, (first, last, person) in enumerate(persons):
+        for p, (first, last, job, person) in enumerate(persons):
             kind = r()
             if kind < 0.60:
-                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=False))
+                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=False, job=job))
             elif kind < 0.75:
-                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True))
+                contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True, job=job))
         if r() < 0.10:  # a person the CRM knows and BC doesn't
             f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
             contacts.append(self.dv_contact(f"{i}:crm", account, _FIRST_NAMES[f], _LAST_NAMES[la], None,
@@ -300,13 +308,13 @@ class _Generator:
         self.demo.accounts.append((account_id, account))
 
     def dv_contact(self, tag: str, account: Row, first: str, last: str, person: Row | None, similar: bool,
-                   mail: str = "") -> Row:
-        """The Dataverse contact ``tag`` under ``account``: a copy of ``person``, or (without
-        one) someone only the CRM knows, whose e-mail starts with ``mail``."""
+                   mail: str = "", job: str = "") -> Row:
+        """The Dataverse contact ``tag`` under ``account``: a copy of ``person`` with job title ``job``,
+        or (without one) someone only the CRM knows, whose e-mail starts with ``mail``."""
         r = self.random
         contact_id = _uuid5(f"dvcontact:{tag}")
         if person is not None:
-            phone, job, email, mobile = person["phoneNumber"], person["jobTitle"], person["email"], person["mobilePhoneNumber"]
+            phone, email, mobile = person["phoneNumber"], person["email"], person["mobilePhoneNumber"]
         else:
             phone = f"{account['telephone1'][:-4]}{1000 + int(r() * 9000)}"
             job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]

@@ -77,6 +77,12 @@ class SandboxSettings:
     dataverse_concurrency: int = 52
     requests_per_window: int = 6000
     window_s: float = 300.0
+    #: BC's No. Series without "Manual Nos.": a create or rename that names its own number is
+    #: refused (docs/sandbox-fidelity.md, "Business Central API v2.0"). Off: CRONUS allows them.
+    bc_refuse_manual_numbers: bool = False
+    #: BC refuses ``or`` between two different fields in ``$filter``. Off until bc-tui's own
+    #: filters stop sending it (see ``bc_query.or_across_fields``).
+    bc_refuse_or_across_fields: bool = False
 
     @property
     def company_id(self) -> str:

@@ -20,7 +20,15 @@ from playhouse.migrate import migrate as apply_operations
 from bc_tui.store.database import location, write_transaction
 from bc_tui.store.errors import StoreError
 from bc_tui.store.fields import UTCDateTimeField, utc_now
-from bc_tui.store.models import ALL_MODELS, BaseModel, CouplingClaim, SchemaVersion, SyncJob
+from bc_tui.store.models import (
+    ALL_MODELS,
+    BaseModel,
+    CouplingClaim,
+    FieldMappingRow,
+    SchemaVersion,
+    SyncJob,
+    TableMappingRow,
+)
 
 
 class _SyncJobSchema1(BaseModel):
@@ -78,10 +86,21 @@ def _step_3_coupling_claims(db: peewee.Database) -> None:
     db.create_tables([CouplingClaim], safe=True)
 
 
+def _step_4_no_contact_job_title(db: peewee.Database) -> None:
+    """Drop the contact field mapping of ``jobTitle``: BC API v2.0 contacts have no such field,
+    so every synchronization that selected it was refused (docs/coupling-and-sync.md, "Table and
+    field mappings")."""
+    contact_tables = TableMappingRow.select(TableMappingRow.id).where(TableMappingRow.bc_entity == "contacts")
+    FieldMappingRow.delete().where(
+        (FieldMappingRow.bc_field == "jobTitle") & (FieldMappingRow.table_mapping.in_(contact_tables))
+    ).execute()
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
     _step_3_coupling_claims,
+    _step_4_no_contact_job_title,
 )
 SCHEMA_VERSION = len(STEPS)
 

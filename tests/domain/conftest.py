@@ -74,7 +74,6 @@ def bc_contact() -> dict[str, Any]:
         "displayName": "Mary Ann Smith",
         "companyNumber": "CT000010",
         "companyName": "Adatum Corporation",
-        "jobTitle": "Buyer",
         "email": "mary@adatum.example",
         "phoneNumber": "555-0111",
         "mobilePhoneNumber": "",

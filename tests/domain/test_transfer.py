@@ -121,7 +121,7 @@ _DV = {
         "firstname", "middlename", "lastname", "mobilephone", "jobtitle",
     )
 } | {"creditlimit": _numbers}
-_CONTACT_BC = {name: _texts for name in ("displayName", "email", "phoneNumber", "mobilePhoneNumber", "jobTitle", "city")}
+_CONTACT_BC = {name: _texts for name in ("displayName", "email", "phoneNumber", "mobilePhoneNumber", "city")}
 
 
 @settings(max_examples=150, deadline=None)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import peewee
 import pytest
 
+from bc_tui.domain.mappings import FieldMapping
+
 from bc_tui.store.couplings import couple, get_by_bc_id
 from bc_tui.store.errors import StoreError
+from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
 from bc_tui.store.migrations import SCHEMA_VERSION, current_version, migrate
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
 
@@ -41,3 +46,22 @@ def test_a_database_from_a_newer_bc_tui_is_refused_with_a_plain_sentence(store: 
         f"was created by a newer bc-tui (schema {SCHEMA_VERSION + 4}, this version knows {SCHEMA_VERSION}). "
         "Upgrade bc-tui."
     )
+
+
+def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: peewee.Database) -> None:
+    # A database seeded before step 4 holds the contact field mapping of jobTitle, which BC API
+    # v2.0 contacts do not have (docs/coupling-and-sync.md, "Table and field mappings").
+    seeded = load_table_mappings()
+    old = tuple(
+        dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle")))
+        for m in seeded
+    )
+    save_table_mappings(old)
+    SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+    assert migrate(store) == SCHEMA_VERSION
+    after = {m.name: m for m in load_table_mappings()}
+    before = {m.name: m for m in old}
+    assert "jobTitle" not in [f.bc_field for f in after["CONTACT"].fields]
+    # Only the contacts' mapping lost it; everything else is as it was.
+    assert after["CUSTOMER"] == before["CUSTOMER"]
+    assert after["CONTACT"].fields == {m.name: m for m in seeded}["CONTACT"].fields

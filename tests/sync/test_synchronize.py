@@ -349,14 +349,14 @@ async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(sess
     assert created.count(Outcome.INSERTED) == 1, [r.message for r in created.results]
     coupling = couplings.get_by_bc_id("CONTACT", person["id"])
     parent = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)["_parentcustomerid_value"]
-    store_of(sandbox_app).update("bc/contacts", person["id"], {"displayName": "Ada Byron King", "jobTitle": "Countess"})
+    store_of(sandbox_app).update("bc/contacts", person["id"], {"displayName": "Ada Byron King", "mobilePhoneNumber": "+44 20 7946 0815"})
 
     summary = await synchronize_one(session, "CONTACT", person["id"], SEND)
 
     assert summary.result_for(person["id"]).outcome is Outcome.MODIFIED
     contact = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)
     assert (contact["firstname"], contact.get("middlename"), contact["lastname"]) == ("Ada Byron", None, "King")
-    assert contact["jobtitle"] == "Countess"
+    assert contact["mobilephone"] == "+44 20 7946 0815"
     assert contact["_parentcustomerid_value"] == parent
     again = await synchronize_one(session, "CONTACT", person["id"], SEND)
     assert again.result_for(person["id"]).outcome is Outcome.UNCHANGED
