@@ -67,6 +67,12 @@ class SandboxSettings:
     client_id: str = "bc-tui-sandbox"
     client_secret: str = "sandbox-secret"
     token_lifetime_s: int = 3599
+    #: PEM texts of the certificates registered for the app (certificate sign-in).
+    client_certificates: tuple[str, ...] = ()
+    #: Seconds a device code client waits between polls (the identity platform says 5).
+    device_code_interval_s: int = 5
+    #: Approve a device code sign-in by itself after this many polls (0: wait for ``approve-device``).
+    device_code_approve_after: int = 0
     latency_ms: int = 0
     limits: bool = False
     faults: FaultSpec = field(default_factory=FaultSpec)
