@@ -117,6 +117,9 @@ class MsalHttpClient:
         real = self._endpoints.real_url(url.split("?")[0])
         if real is None:
             raise ServiceError(f"bc-tui does not send MSAL's request for {httpx.URL(url).host} anywhere.", status=0)
+        if isinstance(data, Mapping):
+            # MSAL hands the client assertion over as bytes, as requests takes it; httpx would write b'…'.
+            data = {k: v.decode("ascii") if isinstance(v, bytes) else v for k, v in data.items()}
         return self._run(lambda: self._client.post(real, params=params, data=data, headers=headers))
 
     def close(self) -> None:

@@ -57,9 +57,9 @@ def check_assertion(assertion: str, *, client_id: str, token_path: str, certific
         return "AADSTS50027: JWT token is invalid or malformed."
     algorithm = header.get("alg")
     if algorithm == "PS256" and "x5t#S256" in header:
-        named, digest = str(header["x5t#S256"]), hashes.SHA256()
+        named, digest = str(header["x5t#S256"]).rstrip("="), hashes.SHA256()
     elif algorithm == "RS256" and "x5t" in header:
-        named, digest = str(header["x5t"]), hashes.SHA1()  # noqa: S303 - the header names SHA-1 thumbprints
+        named, digest = str(header["x5t"]).rstrip("="), hashes.SHA1()  # noqa: S303 - the header names SHA-1 thumbprints
     else:
         return "AADSTS5002730: Invalid JWT header type or algorithm; use PS256 with x5t#S256, or RS256 with x5t."
     certificate = next((c for c in certificates if _thumbprint(c, digest) == named), None)
