@@ -8,14 +8,12 @@ from pathlib import Path
 
 import httpx
 
+from bc_tui.config_schema import SIGN_IN_WAYS
+
 from .errors import ConfigurationError
 
 #: The origin the in-process test transport answers on; it never leaves the process.
 IN_PROCESS_HOST = "sandbox"
-
-
-#: The ways of signing in (the profile's ``sign_in``); see "Sign-in" in docs/configuration.md.
-SIGN_IN_WAYS = ("client_secret", "client_certificate", "device_code")
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Deterministic identities, so that a reset sandbox always looks the same.
 SANDBOX_NAMESPACE = uuid.UUID("6f0c1d9e-8a51-4c55-9a43-4f1c2b7d0e11")
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: the only places the sandbox listens (or is reached) on."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
