@@ -276,7 +276,10 @@ class Backend:
                 f"The built-in sandbox could not start ({message}); free a loopback port or "
                 "configure a profile."
             )
-        if isinstance(error, AuthenticationFailed) and error.service_code in (
+        # A refused secret gets the fix for the secret; a certificate or a person's sign-in keeps
+        # the connector's sentence, which names what to check for that way of signing in.
+        signs_in_with_secret = self.profile is None or self.profile.sign_in == "client_secret"
+        if signs_in_with_secret and isinstance(error, AuthenticationFailed) and error.service_code in (
             "invalid_client",
             "unauthorized_client",
         ):
