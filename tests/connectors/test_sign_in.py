@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import stat
 from pathlib import Path
 
 import httpx
 import pytest
 from connector_helpers import Endpoint, open_endpoint
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from bc_tui.connectors import AuthenticationFailed, BusinessCentralClient, DataverseClient, ServiceCredentials
 from bc_tui.connectors.errors import ConfigurationError
 from bc_tui.sandbox.settings import SandboxSettings
-
-
-def _key_and_certificate(name: str) -> tuple[bytes, bytes]:
-    """(PEM private key, PEM certificate) of a new self-signed app certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
+from tests.app_certificates import new_key_and_certificate
 
 
 @pytest.fixture(scope="module")
 def registered() -> tuple[bytes, bytes]:
-    return _key_and_certificate("bc-tui registered")
+    return new_key_and_certificate("bc-tui registered")
 
 
 def _certificate_file(tmp_path: Path, key_pem: bytes, cert_pem: bytes) -> Path:
@@ -63,7 +46,7 @@ async def test_a_registered_certificate_signs_in(kind: str, tmp_path: Path, regi
 
 async def test_an_unregistered_certificate_is_refused_in_one_sentence(tmp_path: Path, registered: tuple[bytes, bytes]) -> None:
     settings = SandboxSettings(client_certificates=(registered[1].decode(),))
-    stranger = _certificate_file(tmp_path, *_key_and_certificate("someone else"))
+    stranger = _certificate_file(tmp_path, *new_key_and_certificate("someone else"))
     with open_endpoint("in-process", settings) as endpoint:
         credentials = endpoint.bc_credentials(client_secret="", sign_in="client_certificate", client_certificate=stranger)
         async with _bc(endpoint, credentials) as bc:

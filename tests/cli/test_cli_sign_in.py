@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
 import stat
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
+from tests.app_certificates import new_key_and_certificate
 
 EXIT_USAGE = 2
-
-
-def _certificate_pem(name: str) -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-            certificate.public_bytes(serialization.Encoding.PEM))
 
 
 def _profile(path: Path, info: dict[str, Any], sign_in: str) -> Path:
@@ -54,7 +39,7 @@ def _one_sentence(result: Any, *parts: str) -> str:
 
 
 def test_a_profile_signs_in_with_its_certificate(cli, tmp_path: Path) -> None:
-    key, certificate = _certificate_pem("bc-tui app")
+    key, certificate = new_key_and_certificate("bc-tui app")
     pem = tmp_path / "app.pem"
     pem.write_bytes(key + certificate)
     settings = SandboxSettings(customers=5, client_certificates=(certificate.decode(),))
@@ -65,7 +50,7 @@ def test_a_profile_signs_in_with_its_certificate(cli, tmp_path: Path) -> None:
         assert result.json["business_central"]["ok"] and result.json["dataverse"]["ok"]
 
         stranger = tmp_path / "stranger.pem"
-        stranger.write_bytes(b"".join(_certificate_pem("someone else")))
+        stranger.write_bytes(b"".join(new_key_and_certificate("someone else")))
         wrong = _profile(tmp_path / "wrong.toml", running.info,
                          f'sign_in = "client_certificate"\nclient_certificate = "{stranger}"')
         _one_sentence(cli("couple", "10000", "--to", "Adatum", "--config", str(wrong)),
@@ -105,7 +90,7 @@ def test_a_sign_in_the_profile_cannot_do_is_one_sentence(cli, tmp_path: Path, li
 
 def test_a_certificate_file_without_a_key_is_one_sentence(cli, tmp_path: Path) -> None:
     pem = tmp_path / "only-certificate.pem"
-    pem.write_bytes(_certificate_pem("x")[1])
+    pem.write_bytes(new_key_and_certificate("x")[1])
     with start_in_thread(SandboxSettings(customers=5)) as running:
         config = _profile(tmp_path / "p.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{pem}"')
         _one_sentence(cli("couple", "10000", "--to", "Adatum", "--config", str(config)),
@@ -135,6 +120,6 @@ def test_approve_device_enters_the_code_on_the_sandbox_page(cli) -> None:
 
 def test_serve_refuses_a_client_certificate_file_without_a_certificate(cli, tmp_path: Path) -> None:
     key_only = tmp_path / "key.pem"
-    key_only.write_bytes(_certificate_pem("x")[0])
+    key_only.write_bytes(new_key_and_certificate("x")[0])
     result = cli("sandbox", "serve", "--client-certificate", str(key_only))
     assert result.code == EXIT_USAGE and "holds no PEM certificate" in result.err
