@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,8 @@ class TokenProvider:
         # Built on first use, in the worker thread: MSAL reads the authority's configuration then.
         self._app: msal.ClientApplication | None = None
         self._lock = asyncio.Lock()
+        # Set when nobody waits for the sign-in any more: a device code sign-in stops polling.
+        self._stop = threading.Event()
         self._current: str | None = None
         #: How many tokens were fetched from the sign-in service (observable by tests and diagnostics).
         self.fetch_count = 0
@@ -68,6 +71,9 @@ class TokenProvider:
             self._http.loop = asyncio.get_running_loop()
             try:
                 result = await asyncio.to_thread(self._acquire)
+            except asyncio.CancelledError:
+                self._stop.set()
+                raise
             except (ValueError, TypeError, AttributeError, KeyError):
                 # MSAL parses the answer itself; these are its ways of saying "not a token answer".
                 raise AuthenticationFailed(
@@ -94,7 +100,8 @@ class TokenProvider:
                 cache.remove_at(entry)
 
     async def aclose(self) -> None:
-        """Close the HTTP client used for the sign-in service."""
+        """Stop a sign-in still waiting for a person; close the HTTP client used for the sign-in service."""
+        self._stop.set()
         await self._client.aclose()
 
     # --- in MSAL's worker thread -------------------------------------------------------------
@@ -105,7 +112,7 @@ class TokenProvider:
         if credentials.sign_in == "device_code":
             if self._user is None:
                 self._user = DeviceCodeSignIn(credentials, self._endpoints, self._http, service=self._service)
-            return self._user.acquire(scopes, self._show_device_code)
+            return self._user.acquire(scopes, self._show_device_code, self._stop)
         if self._app is None:
             client_credential: Any = (
                 certificate_credential(credentials.client_certificate)

@@ -92,7 +92,7 @@ class Answer:
 class MsalHttpClient:
     """``requests``-like client for MSAL, running every request on ``loop`` through ``client``.
 
-    ``describe(host)`` names the service in sentences ("The sign-in service HOST for Dataverse").
+    ``service`` names the service in sentences ("The sign-in service HOST for Dataverse").
     """
 
     def __init__(self, client: httpx.AsyncClient, endpoints: SignInEndpoints, *, deadline_s: float,

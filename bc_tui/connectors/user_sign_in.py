@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,12 @@ class DeviceCodeSignIn:
             validate_authority=False, instance_discovery=False,
         )
 
-    def acquire(self, scopes: list[str], show: Callable[[str], None] | None) -> dict[str, Any]:
-        """A token for ``scopes``: silently from the cache (refreshing it) or by a new device code sign-in."""
+    def acquire(self, scopes: list[str], show: Callable[[str], None] | None, stop: threading.Event) -> dict[str, Any]:
+        """A token for ``scopes``: silently from the cache (refreshing it) or by a new device code sign-in.
+
+        The sign-in waits for the person until the code expires or ``stop`` is set (nobody waits
+        for the token any more: the command was interrupted, the app closed).
+        """
         with _lock_for(self._path):
             # The other service may have signed the person in since we last looked.
             self._load()
@@ -98,7 +103,8 @@ class DeviceCodeSignIn:
                     show(server_words(flow.get("message") or
                                       f"Sign in at {flow.get('verification_uri')} with the code {flow['user_code']}.",
                                       limit=400))
-                result = self._app.acquire_token_by_device_flow(flow)
+                result = self._app.acquire_token_by_device_flow(
+                    flow, exit_condition=lambda flow: stop.is_set() or flow.get("expires_at", 0) < time.time())
             self._save()
             return result
 

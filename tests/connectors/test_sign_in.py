@@ -120,3 +120,21 @@ async def test_device_code_waits_until_the_person_approves(tmp_path: Path) -> No
                 approved = await browser.post(page, data={"code": code.lower()})
                 assert approved.status_code == 200, approved.text
             assert await asyncio.wait_for(signing_in, 10)
+
+
+async def test_an_abandoned_device_code_sign_in_stops_polling(tmp_path: Path) -> None:
+    # Ctrl-C in the CLI or closing the app cancels the wait; the sign-in's thread must end with
+    # it, or the exit would wait until the code expires (15 minutes).
+    shown: list[str] = []
+    with open_endpoint("in-process", SandboxSettings(device_code_interval_s=1)) as endpoint:
+        credentials = endpoint.bc_credentials(client_secret="", sign_in="device_code", token_cache=tmp_path / "c.json")
+        async with _bc(endpoint, credentials, show_device_code=shown.append) as bc:
+            signing_in = asyncio.create_task(bc.companies())
+            while not shown:
+                await asyncio.sleep(0.05)
+            signing_in.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await signing_in
+            # The worker threads all end: the one that polled stops at its next look at the clock.
+            await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 5)
+    assert not (tmp_path / "c.json").exists()  # no sign-in, nothing kept
