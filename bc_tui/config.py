@@ -72,6 +72,12 @@ class ConnectionProfile:
     is_sandbox: bool = False
     #: The longest one HTTP request may take, answer included.
     request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    #: How bc-tui signs in (one of ``config_schema.SIGN_IN_WAYS``); ``client_secret`` is "" otherwise.
+    sign_in: str = "client_secret"
+    #: ``sign_in = "client_certificate"``: the PEM file with the private key and the certificate.
+    client_certificate: Path | None = None
+    #: ``sign_in = "device_code"``: where the person's tokens are kept between runs (mode 0600).
+    token_cache: Path | None = None
 
     @property
     def dataverse_org(self) -> str:
@@ -222,12 +228,19 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         raise ConfigError(f"Profile '{name}' in {settings.config_path} lacks {', '.join(missing)}. Add them and try again.")
     tenant = str(raw["tenant"])
     environment = str(raw["bc_environment"])
+    sign_in = str(raw.get("sign_in") or "client_secret")
+    certificate = raw.get("client_certificate")
+    if sign_in == "client_certificate" and not certificate:
+        raise ConfigError(
+            f"Profile '{name}' in {settings.config_path} signs in with a client certificate but names none. "
+            "Add client_certificate = \"path of the PEM file with its private key and certificate\" and try again."
+        )
     dataverse_url = str(raw["dataverse_url"]).rstrip("/")
     return ConnectionProfile(
         name=name,
         token_url=str(raw.get("token_url") or f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"),
         client_id=str(raw["client_id"]),
-        client_secret=_client_secret(name, raw, env),
+        client_secret=_client_secret(name, raw, env) if sign_in == "client_secret" else _no_secret(name, raw),
         bc_api_url=_with_slash(
             str(raw.get("bc_api_url") or f"https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/api/v2.0/")
         ),
@@ -237,7 +250,15 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         bc_scope=str(raw.get("bc_scope") or BC_SCOPE),
         dataverse_scope=str(raw.get("dataverse_scope") or f"{dataverse_url}/.default"),
         request_deadline_s=settings.request_deadline_s,
+        sign_in=sign_in,
+        client_certificate=Path(str(certificate)).expanduser() if certificate else None,
+        token_cache=default_data_dir() / "sign-in" / f"{_file_name(name)}.json" if sign_in == "device_code" else None,
     )
+
+
+def _file_name(profile: str) -> str:
+    """A profile name made safe as a file name (it is the user's text: no path separators)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in profile).strip(".") or "profile"
 
 
 def profile_from_sandbox_info(info: Mapping[str, str]) -> ConnectionProfile:
@@ -257,13 +278,23 @@ def profile_from_sandbox_info(info: Mapping[str, str]) -> ConnectionProfile:
     )
 
 
-def _client_secret(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
+def _no_secret(name: str, raw: Mapping[str, Any]) -> str:
+    """A profile that signs in without a secret: none is read, and none may be in the file either."""
+    _refuse_secret_in_file(name, raw)
+    return ""
+
+
+def _refuse_secret_in_file(name: str, raw: Mapping[str, Any]) -> None:
     if "client_secret" in raw:
         raise ConfigError(
             f"Profile '{name}' holds a client_secret in the config file; secrets do not belong there. "
             f"Remove it and set the environment variable {raw.get('client_secret_env', DEFAULT_SECRET_ENV)} "
             f"or run: keyring set {APP_NAME} {name}"
         )
+
+
+def _client_secret(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    _refuse_secret_in_file(name, raw)
     variable = str(raw.get("client_secret_env") or DEFAULT_SECRET_ENV)
     if secret := env.get(variable):
         return secret

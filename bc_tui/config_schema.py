@@ -34,6 +34,10 @@ from bc_tui.domain.text import shorten
 #: The longest one HTTP request may take by default, answer included (``request_deadline_s``).
 DEFAULT_REQUEST_DEADLINE_S = 300.0
 
+#: How a profile signs in (``sign_in``): the app with its secret or its certificate, or a person
+#: with a device code. The connectors accept the same words (see "Sign-in" in docs/configuration.md).
+SIGN_IN_WAYS = ("client_secret", "client_certificate", "device_code")
+
 
 class SchemaError(Exception):
     """A setting has a value of the wrong type; ``str(exc)`` is one sentence naming the key."""
@@ -64,6 +68,8 @@ class Setting:
     unit: str = ""
     #: Known but refused (``client_secret``): it gets its own sentence where it is used.
     refused: bool = False
+    #: The only values a text setting may have (``sign_in``); empty for any text.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,9 +107,16 @@ PROFILE = Section(
     (
         Setting("tenant", Kind.TEXT, "The Microsoft Entra tenant, e.g. `contoso.onmicrosoft.com`.", required=True),
         Setting("client_id", Kind.TEXT, "The app registration's application (client) id.", required=True),
+        Setting("sign_in", Kind.TEXT,
+                "How bc-tui signs in: as the app with its secret (`client_secret`) or its certificate "
+                "(`client_certificate`), or as a person who enters a code in a browser on any device (`device_code`).",
+                default="`client_secret`", choices=SIGN_IN_WAYS),
         Setting("client_secret_env", Kind.TEXT,
                 "The environment variable holding the client secret (else the OS keyring).",
                 default="`BC_TUI_CLIENT_SECRET`"),
+        Setting("client_certificate", Kind.TEXT,
+                "With `sign_in = \"client_certificate\"`: the path of one PEM file holding the app certificate's "
+                "private key (unencrypted) and the certificate registered for the app."),
         Setting("bc_environment", Kind.TEXT, "The Business Central environment, e.g. `production`.", required=True),
         Setting("bc_company_id", Kind.TEXT, "The Business Central company id.", required=True),
         Setting("dataverse_url", Kind.TEXT, "The Dataverse organization, e.g. `https://contoso.crm.dynamics.com`.",
@@ -245,6 +258,11 @@ def _check_type(setting: Setting, key: str, value: Any, path: Path | str) -> Non
             f"In {path}, {key} must be a text in quotes, not {_shown(value)}; "
             f'write it as {setting.name} = "…" and try again.'
         )
+    if setting.choices and value not in setting.choices:
+        raise SchemaError(
+            f"In {path}, {key} is {_shown(value)}, but it must be one of {', '.join(setting.choices)}. "
+            "Correct it and try again."
+        )
     if setting.kind is Kind.NUMBER:
         number(setting, value, f"{key} in {path}")
     if setting.kind in (Kind.TABLE, Kind.TABLES) and not isinstance(value, dict):
@@ -290,6 +308,8 @@ def reference_markdown() -> str:
             for s in section.settings:
                 default = "required" if s.required else s.default
                 kind = s.kind.value if s.low is None else f"number, {s.low:g} to {s.high:g} {s.unit}"
+                if s.choices:
+                    kind = "one of " + ", ".join(f"`{choice}`" for choice in s.choices)
                 lines.append(f"| `{s.name}` | {kind} | {default} | {f'`{s.env}`' if s.env else '—'} | {s.doc} |")
         else:
             lines.append(f"Each value: {section.free_values.value if section.free_values else 'any'}.")

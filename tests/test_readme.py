@@ -84,7 +84,7 @@ def _cli_commands() -> set[str]:
 def test_readme_lists_every_command_and_alias() -> None:
     block = _section("## Command line", "## The sandbox")
     listed: set[str] = set()
-    for first, rest in re.findall(r"bc-tui ([a-z-]+)((?: [a-z]+(?:\|[a-z]+)*)?)", block):
+    for first, rest in re.findall(r"bc-tui ([a-z-]+)((?: [a-z-]+(?:\|[a-z-]+)*)?)", block):
         listed.add(first)
         if first == "sandbox":
             listed |= {f"sandbox {child}" for child in rest.strip().split("|")}

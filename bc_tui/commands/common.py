@@ -407,8 +407,14 @@ def run(args: argparse.Namespace, body: Body) -> int:
     from bc_tui.sync.errors import SyncError, plain
     from bc_tui.sync.session import open_session
 
+    def show_device_code(sentence: str) -> None:
+        # A person signs in (sign_in = "device_code"): the page and the code go to stderr, so
+        # that stdout stays the command's report.
+        print(f"bc-tui: {sentence}", file=sys.stderr, flush=True)
+
     async def main(settings: "Settings", profile: "ConnectionProfile", database_url: str) -> Report:
-        async with open_session(profile, database_url, mapping_overrides=settings.mappings) as session:
+        async with open_session(profile, database_url, mapping_overrides=settings.mappings,
+                                show_device_code=show_device_code) as session:
             ctx = Context(args=args, session=session, settings=settings, profile=profile, database_url=database_url)
             try:
                 return await body(ctx)

@@ -1,41 +1,38 @@
-"""OAuth 2.0 client-credentials tokens: fetched with authlib, cached, refreshed before expiry.
+"""Bearer tokens for one service, got with Microsoft's sign-in library (MSAL).
 
-authlib does the token exchange (request body, client authentication, parsing the token
-response and its ``error``/``error_description``); this module adds what a long-running client
-needs around it: one cached token per service shared by all concurrent requests, a refresh
-shortly before expiry that only one coroutine performs, an explicit ``invalidate`` so that a 401
-is answered by exactly one fresh token, and errors in bc-tui's own words.
+MSAL does the sign-in (client secret, certificate assertion, device code), keeps the tokens in
+its token cache and hands out a cached one while it is valid. This module adds what a
+long-running client needs around it: one sign-in at a time per service, shared by all
+concurrent requests; ``invalidate`` so that a 401 is answered by exactly one fresh token; and
+errors in bc-tui's own words. MSAL is synchronous: it runs in a worker thread and its HTTP
+requests come back to the event loop (see ``msal_http``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-import warnings
+import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import msal
 
 from .credentials import ServiceCredentials, check_url
-from .errors import AuthenticationFailed, MalformedResponse, ServiceError, TimedOut, Unreachable
-from .guard import DEFAULT_DEADLINE_S, BodyTooLarge, CappedTransport, server_words
+from .errors import AuthenticationFailed
+from .guard import DEFAULT_DEADLINE_S, CappedTransport, server_words
+from .msal_http import MsalHttpClient, SignInEndpoints
+from .user_sign_in import DeviceCodeSignIn, certificate_credential
 
-from authlib.deprecate import AuthlibDeprecationWarning  # noqa: E402  (imported first: it sets a filter)
-
-with warnings.catch_warnings():
-    # authlib prefers the "httpx2" fork and warns when it falls back to httpx; httpx is what we use.
-    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.base_client import OAuthError
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
-
-#: Refresh this long before the token's expiry (capped to a quarter of its lifetime).
-REFRESH_MARGIN_S = 120.0
+#: Called with the sentence that tells a person where to sign in and with which code.
+ShowDeviceCode = Callable[[str], None]
 
 
 class TokenProvider:
     """Hands out a valid bearer token for one service (one scope).
 
-    Safe to share between concurrent requests: at most one token request is in flight.
+    Safe to share between concurrent requests: at most one sign-in is in flight.
     """
 
     def __init__(
@@ -46,42 +43,50 @@ class TokenProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        show_device_code: ShowDeviceCode | None = None,
     ) -> None:
         check_url(credentials.token_url, what=f"{service} token", in_process=transport is not None)
         self._credentials = credentials
         self._service = service
-        self._client = AsyncOAuth2Client(
-            client_id=credentials.client_id,
-            client_secret=credentials.client_secret,
-            scope=credentials.scope,
-            # Microsoft's token endpoint takes the secret in the form body.
-            token_endpoint_auth_method="client_secret_post",
-            # The cap keeps an endless or huge answer from filling the memory.
-            transport=CappedTransport(transport),
-            timeout=timeout,
-        )
-        self._deadline_s = deadline_s
-        self._token: str | None = None
-        self._refresh_at = 0.0
+        # The cap keeps an endless or huge answer from filling the memory.
+        self._client = httpx.AsyncClient(transport=CappedTransport(transport), timeout=timeout,
+                                         follow_redirects=False)
+        self._endpoints = SignInEndpoints(credentials.token_url)
+        self._http = MsalHttpClient(self._client, self._endpoints, deadline_s=deadline_s, service=service)
+        self._show_device_code = show_device_code
+        self._cache = msal.TokenCache()
+        self._user: DeviceCodeSignIn | None = None
+        # Built on first use, in the worker thread: MSAL reads the authority's configuration then.
+        self._app: msal.ClientApplication | None = None
         self._lock = asyncio.Lock()
-        #: How many tokens were fetched (observable by tests and diagnostics).
+        # Set when nobody waits for the sign-in any more: a device code sign-in stops polling.
+        self._stop = threading.Event()
+        self._current: str | None = None
+        #: How many tokens were fetched from the sign-in service (observable by tests and diagnostics).
         self.fetch_count = 0
 
     async def token(self) -> str:
-        """A bearer token that is valid for a while yet; fetched when none is cached."""
-        token = self._token
-        if token is not None and time.monotonic() < self._refresh_at:
-            return token
+        """A bearer token that is valid for a while yet; MSAL's cached one, else a fresh one."""
         async with self._lock:
-            if self._token is None or time.monotonic() >= self._refresh_at:
-                await self._fetch()
-            assert self._token is not None
-            return self._token
+            self._http.loop = asyncio.get_running_loop()
+            try:
+                result = await asyncio.to_thread(self._acquire)
+            except asyncio.CancelledError:
+                self._stop.set()
+                raise
+            except (ValueError, TypeError, AttributeError, KeyError):
+                # MSAL parses the answer itself; these are its ways of saying "not a token answer".
+                raise AuthenticationFailed(
+                    f"The sign-in service for {self._service} answered something that is not a token; "
+                    "check the token URL in your profile."
+                ) from None
+            self._current = self._accept(result)
+            return self._current
 
     @property
     def current(self) -> str | None:
-        """The cached token, if any (to keep it out of messages when a service echoes it)."""
-        return self._token
+        """The last token handed out, if any (to keep it out of messages when a service echoes it)."""
+        return self._current
 
     def invalidate(self, rejected: str) -> None:
         """Forget ``rejected`` (a token the service answered 401 to) so the next call fetches anew.
@@ -89,74 +94,79 @@ class TokenProvider:
         Only the token that was rejected is dropped: when several requests get 401 at once, the
         first invalidates, and the others reuse the fresh token fetched in between.
         """
-        if self._token == rejected:
-            self._token = None
+        cache = self._user.cache if self._user is not None else self._cache
+        for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            if entry.get("secret") == rejected:
+                cache.remove_at(entry)
 
     async def aclose(self) -> None:
-        """Close the HTTP client used for the token endpoint."""
+        """Stop a sign-in still waiting for a person; close the HTTP client used for the sign-in service."""
+        self._stop.set()
         await self._client.aclose()
 
-    def _words(self, text: object) -> str:
-        """A server's words, without the client secret (a token endpoint may echo the request)."""
-        return server_words(text, (self._credentials.client_secret,))
+    # --- in MSAL's worker thread -------------------------------------------------------------
 
-    async def _fetch(self) -> None:
-        url = self._credentials.token_url
-        host = httpx.URL(url).host
-        try:
-            async with asyncio.timeout(self._deadline_s):
-                token: dict[str, Any] = await self._client.fetch_token(url, grant_type="client_credentials")
-        except TimeoutError:
-            raise TimedOut(
-                f"The sign-in service {host} for {self._service} did not answer within {self._deadline_s:g} "
-                "seconds; try again later, or check the token URL in your profile."
-            ) from None
-        except OAuthError as exc:
-            description = _first_line(self._words(exc.description or exc.error or "no reason given"))
-            raise AuthenticationFailed(
-                f"Signing in to {self._service} failed ({self._words(exc.error)}): {description} "
-                "Check the tenant, client id and client secret in your profile.",
-                service_code=self._words(exc.error),
-            ) from None
-        except httpx.HTTPStatusError as exc:
-            raise ServiceError(
-                f"The sign-in service for {self._service} answered HTTP {exc.response.status_code}; "
-                "try again in a moment.",
-                status=exc.response.status_code,
-            ) from None
-        except BodyTooLarge:
-            raise MalformedResponse(
-                f"The sign-in service {host} for {self._service} sent an answer far too large for a token; "
-                "check the token URL in your profile."
-            ) from None
-        except httpx.TransportError as exc:
-            raise Unreachable(
-                f"Cannot reach the sign-in service {host} for {self._service}: {type(exc).__name__}. "
-                "Check the token URL in your profile and your network."
-            ) from None
-        except ValueError as exc:
-            raise AuthenticationFailed(
-                f"The sign-in service for {self._service} answered something that is not a token "
-                f"({self._words(exc)}); check the token URL in your profile."
-            ) from None
-        if not isinstance(token, dict):
+    def _acquire(self) -> dict[str, Any]:
+        credentials = self._credentials
+        scopes = [credentials.scope]
+        if credentials.sign_in == "device_code":
+            if self._user is None:
+                self._user = DeviceCodeSignIn(credentials, self._endpoints, self._http, service=self._service)
+            return self._user.acquire(scopes, self._show_device_code, self._stop)
+        if self._app is None:
+            client_credential: Any = (
+                certificate_credential(credentials.client_certificate)
+                if credentials.sign_in == "client_certificate" and credentials.client_certificate is not None
+                else credentials.client_secret
+            )
+            self._app = msal.ConfidentialClientApplication(
+                credentials.client_id, client_credential=client_credential, authority=self._endpoints.authority,
+                http_client=self._http, token_cache=self._cache,
+                # The profile names the sign-in service; there is nothing to discover or vouch for.
+                validate_authority=False, instance_discovery=False,
+            )
+        return self._app.acquire_token_for_client(scopes=scopes)
+
+    # --- back on the event loop ----------------------------------------------------------------
+
+    def _accept(self, result: Any) -> str:
+        """The access token of MSAL's ``result``, or the error in bc-tui's words."""
+        if not isinstance(result, dict):
             raise AuthenticationFailed(
                 f"The sign-in service for {self._service} answered something that is not a token; "
                 "check the token URL in your profile."
             )
-        access = token.get("access_token")
+        if "error" in result:
+            error = self._words(result.get("error"))
+            description = _first_line(self._words(result.get("error_description") or error or "no reason given"))
+            raise AuthenticationFailed(
+                f"Signing in to {self._service} failed ({error}): {description} {self._fix()}",
+                service_code=error,
+            )
+        access = result.get("access_token")
         if not isinstance(access, str) or not access:
             raise AuthenticationFailed(
                 f"The sign-in service for {self._service} sent no access token; check the token URL in your profile."
             )
-        try:
-            lifetime = float(token.get("expires_in", 3599))
-        except (TypeError, ValueError):
-            lifetime = 3599.0
-        margin = min(REFRESH_MARGIN_S, lifetime / 4)
-        self._token = access
-        self._refresh_at = time.monotonic() + lifetime - margin
-        self.fetch_count += 1
+        if result.get("token_source") != "cache":
+            self.fetch_count += 1
+        return access
+
+    def _fix(self) -> str:
+        """What the person can change, for the way this profile signs in."""
+        sign_in = self._credentials.sign_in
+        if sign_in == "client_certificate":
+            return ("Check the tenant, client id and client certificate in your profile, and that the certificate "
+                    "is registered for the app.")
+        if sign_in == "device_code":
+            return "Check the tenant and client id in your profile, then sign in again."
+        return "Check the tenant, client id and client secret in your profile."
+
+    def _words(self, text: object) -> str:
+        """A server's words, without the client secret (a token endpoint may echo the request)."""
+        if not isinstance(text, str):
+            text = json.dumps(text) if text is not None else ""
+        return server_words(text, (self._credentials.client_secret,) if self._credentials.client_secret else ())
 
 
 def _first_line(text: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence, TypeVar
 import httpx
 
 from .batch import BatchOperation, BatchResult
+from .auth import ShowDeviceCode
 from .credentials import ServiceCredentials
 from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
@@ -42,10 +43,12 @@ class BusinessCentralClient(EntityClient):
         retry: RetryPolicy | None = None,
         timeout_s: float = 120.0,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        show_device_code: ShowDeviceCode | None = None,
     ) -> None:
         service = ODataService(
             SERVICE, base_url, credentials, transport=transport, max_concurrency=CONCURRENCY,
             retry=retry or RetryPolicy(), timeout_s=timeout_s, deadline_s=deadline_s,
+            show_device_code=show_device_code,
         )
         super().__init__(service, root=f"companies({company_id})/")
         self.company_id = company_id

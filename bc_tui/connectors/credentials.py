@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
+
+from bc_tui.config_schema import SIGN_IN_WAYS
 
 from .errors import ConfigurationError
 
@@ -15,8 +18,11 @@ IN_PROCESS_HOST = "sandbox"
 
 @dataclass(frozen=True)
 class ServiceCredentials:
-    """OAuth 2.0 client credentials for one service (one scope).
+    """How bc-tui signs in for one service (one scope).
 
+    ``sign_in`` is ``client_secret`` (the app's secret), ``client_certificate`` (the app's
+    certificate: ``client_certificate`` is a PEM file with its private key) or ``device_code``
+    (a person signs in in a browser; their tokens are kept in ``token_cache``).
     The secret is kept out of ``repr`` so that it never ends up in a log or a traceback.
     """
 
@@ -24,11 +30,25 @@ class ServiceCredentials:
     client_id: str
     client_secret: str = field(repr=False)
     scope: str
+    sign_in: str = "client_secret"
+    client_certificate: Path | None = None
+    token_cache: Path | None = None
 
     def __post_init__(self) -> None:
-        if not self.client_id or not self.client_secret:
+        if self.sign_in not in SIGN_IN_WAYS:
+            raise ConfigurationError(
+                f"sign_in must be one of {', '.join(SIGN_IN_WAYS)}, not {self.sign_in[:40]!r}; correct it in your profile."
+            )
+        if not self.client_id:
+            raise ConfigurationError("The client id must be set; fill it in in your profile.")
+        if self.sign_in == "client_secret" and not self.client_secret:
             raise ConfigurationError(
                 "The client id and client secret must both be set; fill them in in your profile."
+            )
+        if self.sign_in == "client_certificate" and self.client_certificate is None:
+            raise ConfigurationError(
+                "sign_in = \"client_certificate\" needs client_certificate, the path of a PEM file with the "
+                "private key and the certificate; add it to your profile."
             )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence, TypeVar
 import httpx
 
 from .batch import BatchOperation, BatchResult, entity_path
+from .auth import ShowDeviceCode
 from .credentials import ServiceCredentials
 from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
@@ -52,11 +53,13 @@ class DataverseClient(EntityClient):
         retry: RetryPolicy | None = None,
         timeout_s: float = 120.0,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        show_device_code: ShowDeviceCode | None = None,
     ) -> None:
         service = ODataService(
             SERVICE, base_url, credentials, transport=transport, max_concurrency=max_concurrency,
             follow_dop_hint=True, max_concurrency_hint=max_concurrency_hint, retry=retry or RetryPolicy(),
             timeout_s=timeout_s, deadline_s=deadline_s,
+            show_device_code=show_device_code,
         )
         super().__init__(service)
 

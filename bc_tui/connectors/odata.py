@@ -26,7 +26,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
-from .auth import TokenProvider
+from .auth import ShowDeviceCode, TokenProvider
 from .credentials import ServiceCredentials, check_url
 from .errors import (
     AlreadyExists,
@@ -112,13 +112,15 @@ class ODataService:
     #: The most bytes one answer may have; a larger or endless body is cut off.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Shows a person where to sign in with which code (device code sign-in only).
+    show_device_code: ShowDeviceCode | None = None
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
             self.base_url += "/"
         self._base = check_url(self.base_url, what=self.name, in_process=self.transport is not None)
         self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport,
-                                    deadline_s=self.deadline_s)
+                                    deadline_s=self.deadline_s, show_device_code=self.show_device_code)
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
         self.http = httpx.AsyncClient(

@@ -1,4 +1,4 @@
-"""``bc-tui sandbox serve | reset | edit``: run the emulated services and play with their data.
+"""``bc-tui sandbox serve | reset | edit | approve-device``: run the emulated services and play with their data.
 
 Heavy modules (starlette, uvicorn) are imported inside the handlers so that ``bc-tui --help``
 stays fast.
@@ -7,7 +7,6 @@ stays fast.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import random
@@ -15,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .settings import FaultSpec, SandboxSettings
+from . import sign_in_commands
+from .settings import FaultSpec, SandboxSettings, is_loopback_host
 
 _CITIES = ("Atlanta", "Chicago", "Seattle", "London", "Berlin", "Hamburg", "Stockholm", "Amsterdam", "Lyon", "Toronto")
 
@@ -74,11 +74,7 @@ _count = _bounded(1, MAX_EDITS, "the number of records to change")
 def _loopback(text: str) -> str:
     """A loopback address: the sandbox has no sign-in of its own worth exposing to a network."""
     host = text.strip().strip("[]")
-    try:
-        ok = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        ok = False
-    if not ok:
+    if not is_loopback_host(host):
         shown = text if len(text) <= 40 else text[:39] + "…"
         raise argparse.ArgumentTypeError(
             f"{shown!r} is not a loopback address; the sandbox listens on 127.0.0.1, ::1 or localhost only"
@@ -133,6 +129,7 @@ def register(subparsers: Any) -> None:
                        help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7")
     serve.add_argument("--tls", action="store_true",
                        help="serve https with a self-signed certificate kept in the data folder (its CA's path is in the JSON line)")
+    sign_in_commands.serve_options(serve)
     serve.set_defaults(func=serve_command)
 
     reset = commands.add_parser("reset", help="throw away all changes and restore the demo data")
@@ -148,6 +145,8 @@ def register(subparsers: Any) -> None:
     edit.add_argument("--seed", type=int, default=None, help="seed for repeatable edits")
     edit.set_defaults(func=edit_command)
 
+    sign_in_commands.register(commands)
+
 
 def _data_dir(args: argparse.Namespace) -> Path:
     return args.data if args.data is not None else default_data_dir()
@@ -159,7 +158,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     settings = SandboxSettings(
         data_dir=_data_dir(args), customers=args.customers, latency_ms=args.latency_ms,
-        limits=args.limits, faults=args.faults,
+        limits=args.limits, faults=args.faults, **sign_in_commands.settings_of(args),
     )
 
     def announce(info: dict[str, Any]) -> None:

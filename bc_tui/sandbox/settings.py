@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Deterministic identities, so that a reset sandbox always looks the same.
 SANDBOX_NAMESPACE = uuid.UUID("6f0c1d9e-8a51-4c55-9a43-4f1c2b7d0e11")
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: the only places the sandbox listens (or is reached) on."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,12 @@ class SandboxSettings:
     client_id: str = "bc-tui-sandbox"
     client_secret: str = "sandbox-secret"
     token_lifetime_s: int = 3599
+    #: PEM texts of the certificates registered for the app (certificate sign-in).
+    client_certificates: tuple[str, ...] = ()
+    #: Seconds a device code client waits between polls (the identity platform says 5).
+    device_code_interval_s: int = 5
+    #: Approve a device code sign-in by itself after this many polls (0: wait for ``approve-device``).
+    device_code_approve_after: int = 0
     latency_ms: int = 0
     limits: bool = False
     faults: FaultSpec = field(default_factory=FaultSpec)

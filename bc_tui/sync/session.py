@@ -15,6 +15,7 @@ import httpx
 
 from bc_tui.config import ConnectionProfile
 from bc_tui.connectors import BusinessCentralClient, DataverseClient, ServiceCredentials
+from bc_tui.connectors.auth import ShowDeviceCode
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store import open_store
 from bc_tui.store import database as store_database
@@ -46,22 +47,32 @@ class SyncSession:
         self.mappings = {m.name: m for m in load_table_mappings()}
 
 
-def bc_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None) -> BusinessCentralClient:
-    """The Business Central client of ``profile`` (``transport``: in-process tests)."""
+def _credentials(profile: ConnectionProfile, scope: str) -> ServiceCredentials:
+    """How ``profile`` signs in for ``scope``."""
+    return ServiceCredentials(profile.token_url, profile.client_id, profile.client_secret, scope,
+                              sign_in=profile.sign_in, client_certificate=profile.client_certificate,
+                              token_cache=profile.token_cache)
+
+
+def bc_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None,
+              show_device_code: ShowDeviceCode | None = None) -> BusinessCentralClient:
+    """The Business Central client of ``profile`` (``transport``: in-process tests).
+
+    ``show_device_code`` shows a person where to sign in (profiles with ``sign_in = "device_code"``).
+    """
     with as_sync_error():
-        credentials = ServiceCredentials(profile.token_url, profile.client_id, profile.client_secret, profile.bc_scope)
+        credentials = _credentials(profile, profile.bc_scope)
         return BusinessCentralClient(profile.bc_api_url, profile.bc_company_id, credentials, transport=transport,
-                                     deadline_s=profile.request_deadline_s)
+                                     deadline_s=profile.request_deadline_s, show_device_code=show_device_code)
 
 
-def dataverse_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None) -> DataverseClient:
-    """The Dataverse client of ``profile`` (``transport``: in-process tests)."""
+def dataverse_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None,
+                     show_device_code: ShowDeviceCode | None = None) -> DataverseClient:
+    """The Dataverse client of ``profile`` (``transport``: in-process tests; ``show_device_code``: as for bc_client)."""
     with as_sync_error():
-        credentials = ServiceCredentials(
-            profile.token_url, profile.client_id, profile.client_secret, profile.dataverse_scope
-        )
+        credentials = _credentials(profile, profile.dataverse_scope)
         return DataverseClient(profile.dataverse_api_url, credentials, transport=transport,
-                               deadline_s=profile.request_deadline_s)
+                               deadline_s=profile.request_deadline_s, show_device_code=show_device_code)
 
 
 @asynccontextmanager
@@ -71,11 +82,13 @@ async def open_session(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     mapping_overrides: Mapping[str, Any] | None = None,
+    show_device_code: ShowDeviceCode | None = None,
 ) -> AsyncIterator[SyncSession]:
     """Open the coupling store and both clients for ``profile``; close everything on exit.
 
     ``database_url`` None means the default SQLite file. ``mapping_overrides`` is the config
-    file's ``[mappings]`` table. Raises :class:`SyncError` when the store cannot be opened,
+    file's ``[mappings]`` table. ``show_device_code`` shows a person where to sign in (profiles
+    with ``sign_in = "device_code"``; called from a worker thread). Raises :class:`SyncError` when the store cannot be opened,
     an override is invalid or the profile's URLs cannot be used.
     """
     with as_sync_error():
@@ -83,12 +96,12 @@ async def open_session(
         if mapping_overrides:
             apply_overrides(dict(mapping_overrides))
     try:
-        bc = bc_client(profile, transport=transport)
+        bc = bc_client(profile, transport=transport, show_device_code=show_device_code)
     except BaseException:
         store_database.close()
         raise
     try:
-        dataverse = dataverse_client(profile, transport=transport)
+        dataverse = dataverse_client(profile, transport=transport, show_device_code=show_device_code)
     except BaseException:
         await bc.aclose()
         store_database.close()

@@ -42,6 +42,8 @@ DEFAULT_TAB_TITLES: Mapping[str, str] = {
 #: A config warning stays long enough to be read and copied into the config (not for ever: the
 #: app works on, the setting is just ignored).
 CONFIG_WARNING_TIMEOUT_S = 30.0
+#: A device code is good for 15 minutes: the notification with it stays as long.
+DEVICE_CODE_TIMEOUT_S = 900.0
 
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
@@ -112,7 +114,14 @@ class BcTuiApp(App[None]):
         for warning in warnings:
             self.notify(warning, title="Config", severity="warning", timeout=CONFIG_WARNING_TIMEOUT_S)
         if self.backend is not None:
+            self.backend.on_change = self._show_sign_in
             self._connect()
+
+    def _show_sign_in(self, state: ConnectionState) -> None:
+        """Device code sign-in: the page and the code in the header and a notification that stays."""
+        self.connection_label = state.header
+        if state.sign_in is not None:
+            self.notify(state.sign_in, title="Sign in", timeout=DEVICE_CODE_TIMEOUT_S)
 
     async def on_unmount(self) -> None:
         if self._close_backend and self.backend is not None:

@@ -51,6 +51,8 @@ class ConnectionState:
     ok: bool
     label: str
     problem: str | None = None
+    #: While a person must sign in (``sign_in = "device_code"``): the sentence with the page and the code.
+    sign_in: str | None = None
 
     @property
     def connecting(self) -> bool:
@@ -62,6 +64,8 @@ class ConnectionState:
         """One word or so for the header: connecting…, connected, or not connected."""
         if self.ok:
             return "connected"
+        if self.problem is None and self.sign_in is not None:
+            return self.sign_in
         return "connecting…" if self.problem is None else "not connected"
 
     @property
@@ -123,6 +127,8 @@ class Backend:
         self._secret_hint = secret_hint
         self._prepare = prepare
         self._stack: AsyncExitStack | None = None
+        #: Told of a state that changes while start() runs (the device code to sign in with).
+        self.on_change: Callable[[ConnectionState], None] | None = None
         self._started = False
         self._start_lock = asyncio.Lock()
         base = label or (self._label_of(profile) if profile is not None else "")
@@ -192,12 +198,19 @@ class Backend:
         self.state = ConnectionState(False, self._label_of(self.profile))
         stack = AsyncExitStack()
         self._stack = stack
+        loop = asyncio.get_running_loop()
+
+        def show_device_code(sentence: str) -> None:
+            # Called from the sign-in's worker thread: hand the sentence to the event loop.
+            loop.call_soon_threadsafe(self._signing_in, sentence)
+
         session = await stack.enter_async_context(
             open_session(
                 self.profile,
                 self.database_url,
                 transport=self._transport,
                 mapping_overrides=self._overrides,
+                show_device_code=show_device_code,
             )
         )
         await check_connection(session)
@@ -205,6 +218,12 @@ class Backend:
         # Published only once proven: the lists treat a session as "connected".
         self.session = session
         return ConnectionState(True, self._label_of(self.profile, company))
+
+    def _signing_in(self, sentence: str) -> None:
+        """A person must sign in at a page with a code: say so until the connection is made."""
+        self.state = ConnectionState(False, self.state.label, sign_in=sentence)
+        if self.on_change is not None:
+            self.on_change(self.state)
 
     @staticmethod
     async def _company_name(session: "SyncSession") -> str | None:
@@ -257,7 +276,10 @@ class Backend:
                 f"The built-in sandbox could not start ({message}); free a loopback port or "
                 "configure a profile."
             )
-        if isinstance(error, AuthenticationFailed) and error.service_code in (
+        # A refused secret gets the fix for the secret; a certificate or a person's sign-in keeps
+        # the connector's sentence, which names what to check for that way of signing in.
+        signs_in_with_secret = self.profile is None or self.profile.sign_in == "client_secret"
+        if signs_in_with_secret and isinstance(error, AuthenticationFailed) and error.service_code in (
             "invalid_client",
             "unauthorized_client",
         ):
