@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bc_tui.store.couplings import CouplingRecord, problem_couplings
+from bc_tui.store.coupling_queries import problem_couplings
 from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
 from bc_tui.store.liveness import this_process
 from bc_tui.store.models import JobError, SyncJob
+from bc_tui.store.records import CouplingRecord
 
 COUNTERS: tuple[str, ...] = (
     "inserted",

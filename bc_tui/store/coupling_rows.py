@@ -1,0 +1,128 @@
+"""Between the coupling tables and the plain records: turning rows into records, and the
+chunked reads, locks, deletes and retries that every coupling module shares.
+
+Ids go to the database in chunks of :data:`CHUNK_SIZE`, well under SQLite's and PostgreSQL's
+parameter limits, so a call about 10,000 records stays a few queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import peewee
+
+from bc_tui.store.database import is_sqlite
+from bc_tui.store.errors import NotFoundError
+from bc_tui.store.fields import utc_now
+from bc_tui.store.models import Coupling, CreateIntent
+from bc_tui.store.records import CouplingRecord, CreateIntentRecord, Side, SyncResult, normalize_id
+
+_T = TypeVar("_T")
+
+# Ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
+CHUNK_SIZE = 500
+
+
+def chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of at most :data:`CHUNK_SIZE`, one query each."""
+    for start in range(0, len(items), CHUNK_SIZE):
+        yield items[start : start + CHUNK_SIZE]
+
+
+def unique_ids(ids: Iterable[str]) -> list[str]:
+    """``ids`` normalized, each once, in first-seen order."""
+    return list(dict.fromkeys(normalize_id(value) for value in ids))
+
+
+def coupling_record(row: Coupling) -> CouplingRecord:
+    """The coupling row as a plain record, detached from the database."""
+    return CouplingRecord(
+        id=row.id,
+        mapping=row.mapping,
+        bc_id=row.bc_id,
+        dataverse_id=row.dataverse_id,
+        bc_number=row.bc_number,
+        display_name=row.display_name,
+        bc_modified_at=row.bc_modified_at,
+        bc_etag=row.bc_etag,
+        dataverse_modified_at=row.dataverse_modified_at,
+        dataverse_etag=row.dataverse_etag,
+        to_dataverse_result=SyncResult(row.to_dataverse_result) if row.to_dataverse_result else None,
+        to_dataverse_job_id=row.to_dataverse_job_id,
+        to_dataverse_error=row.to_dataverse_error,
+        to_dataverse_at=row.to_dataverse_at,
+        from_dataverse_result=SyncResult(row.from_dataverse_result) if row.from_dataverse_result else None,
+        from_dataverse_job_id=row.from_dataverse_job_id,
+        from_dataverse_error=row.from_dataverse_error,
+        from_dataverse_at=row.from_dataverse_at,
+        skipped=bool(row.skipped),
+        deleted_side=Side(row.deleted_side) if row.deleted_side else None,
+        snapshot=row.snapshot or {},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def intent_record(row: CreateIntent) -> CreateIntentRecord:
+    """The create intent row as a plain record."""
+    return CreateIntentRecord(
+        id=row.id,
+        mapping=row.mapping,
+        source_side=Side(row.source_side),
+        source_id=row.source_id,
+        planned_id=row.planned_id,
+        destination_id=row.destination_id,
+        state=row.state,
+        job_id=row.job_id,
+        created_at=row.created_at,
+    )
+
+
+def row_for_update(coupling_id: int) -> Coupling:
+    """The coupling row, locked for this transaction on PostgreSQL; NotFoundError when it is gone."""
+    return rows_for_update([coupling_id])[coupling_id]
+
+
+def rows_for_update(coupling_ids: Sequence[int]) -> dict[int, Coupling]:
+    """The rows of ``coupling_ids`` (locked on PostgreSQL), one query per 500 ids.
+
+    SQLite has one writer anyway; PostgreSQL needs the row lock so two writers do not both
+    read the old state. Raises NotFoundError when one of them no longer exists.
+    """
+    wanted = list(dict.fromkeys(coupling_ids))
+    rows: dict[int, Coupling] = {}
+    for chunk in chunks(wanted):
+        query = Coupling.select().where(Coupling.id.in_(chunk))
+        if not is_sqlite():
+            query = query.for_update()
+        rows.update((row.id, row) for row in query)
+    missing = next((coupling_id for coupling_id in wanted if coupling_id not in rows), None)
+    if missing is not None:
+        raise NotFoundError(f"The coupling {missing} no longer exists; it may have been deleted meanwhile.")
+    return rows
+
+
+def delete_ids(ids: Sequence[int]) -> None:
+    """Delete the couplings with these ids (the records themselves are untouched)."""
+    for chunk in chunks(list(ids)):
+        Coupling.delete().where(Coupling.id.in_(chunk)).execute()
+
+
+def update_ids(ids: Sequence[int], **changes: Any) -> int:
+    """Set ``changes`` (and ``updated_at``) on the couplings with these ids; returns how many changed."""
+    count = 0
+    for chunk in chunks(ids):
+        count += Coupling.update(updated_at=utc_now(), **changes).where(Coupling.id.in_(chunk)).execute()
+    return count
+
+
+def again_after_race(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (a read-check-insert transaction); run it once more when the insert hit a
+    unique key another process inserted at the same moment. On PostgreSQL both transactions can
+    pass the check before either inserts; the second run sees the other's row and answers as if
+    it had come first (SQLite's write lock serializes the two, so there it never happens)."""
+    try:
+        return work()
+    except peewee.IntegrityError:
+        return work()
