@@ -307,7 +307,7 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
 
     Raises :class:`UsageError` naming the numbers that do not exist.
     """
-    from bc_tui.store.couplings import normalize_id
+    from bc_tui.store.records import normalize_id
     from bc_tui.sync.records import bc_kind, bc_rows_where
 
     mapping = session.mapping(mapping_name)
@@ -335,7 +335,7 @@ def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
 
 def cached_numbers(mapping_name: str, summary: "JobSummary") -> dict[str, str]:
     """SystemId → BC number of the coupled records a job touched (the couplings cache numbers)."""
-    from bc_tui.store.couplings import couplings_by_bc_id
+    from bc_tui.store.coupling_queries import couplings_by_bc_id
 
     ids = [r.bc_id for r in summary.results if r.bc_id]
     found = couplings_by_bc_id(mapping_name, ids) if ids else {}

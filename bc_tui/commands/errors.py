@@ -52,7 +52,7 @@ def _validate_retry(args: argparse.Namespace) -> None:
 
 async def errors_command(ctx: Context) -> Report:
     """The skipped, failed and broken couplings (of one mapping or all)."""
-    from bc_tui.store.couplings import get_coupling
+    from bc_tui.store.coupling_queries import get_coupling
     from bc_tui.sync.resolve import errors_overview
 
     rows = await errors_overview(ctx.session, ctx.args.mapping)
@@ -87,7 +87,7 @@ async def errors_command(ctx: Context) -> Report:
 
 async def retry_command(ctx: Context) -> Report:
     """Clear Skipped on the named couplings, or on all of the mapping."""
-    from bc_tui.store.couplings import couplings_by_bc_id
+    from bc_tui.store.coupling_queries import couplings_by_bc_id
     from bc_tui.sync.resolve import retry
 
     args = ctx.args

@@ -56,7 +56,7 @@ def _validate(args: argparse.Namespace) -> None:
 
 async def resolve_command(ctx: Context) -> Report:
     """Apply the chosen resolution to the named (or all) broken couplings."""
-    from bc_tui.store.couplings import problem_couplings
+    from bc_tui.store.coupling_queries import problem_couplings
     from bc_tui.sync.resolve import delete_survivor, find_for_deleted, remove_broken_couplings, restore_deleted
 
     args = ctx.args

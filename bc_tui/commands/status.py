@@ -80,7 +80,7 @@ async def status(ctx: Context) -> Report:
     """Connection checks, coupling counts per mapping, problem couplings, the last job, and what
     interrupted jobs left behind (docs/interrupted-jobs.md)."""
     from bc_tui.store import interrupted, jobs
-    from bc_tui.store.couplings import count_couplings
+    from bc_tui.store.coupling_queries import count_couplings
     from bc_tui.store.database import database_proxy, location
 
     # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".

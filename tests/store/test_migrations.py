@@ -5,7 +5,8 @@ from __future__ import annotations
 import peewee
 import pytest
 
-from bc_tui.store.couplings import couple, get_by_bc_id
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.coupling_writes import couple
 from bc_tui.store.errors import StoreError
 from bc_tui.store.migrations import SCHEMA_VERSION, current_version, migrate
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
