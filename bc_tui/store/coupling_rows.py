@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import peewee
 
 from bc_tui.store.database import is_sqlite
+from bc_tui.store.detach import detached
 from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
 from bc_tui.store.models import Coupling, CreateIntent
@@ -37,46 +38,20 @@ def unique_ids(ids: Iterable[str]) -> list[str]:
 
 def coupling_record(row: Coupling) -> CouplingRecord:
     """The coupling row as a plain record, detached from the database."""
-    return CouplingRecord(
-        id=row.id,
-        mapping=row.mapping,
-        bc_id=row.bc_id,
-        dataverse_id=row.dataverse_id,
-        bc_number=row.bc_number,
-        display_name=row.display_name,
-        bc_modified_at=row.bc_modified_at,
-        bc_etag=row.bc_etag,
-        dataverse_modified_at=row.dataverse_modified_at,
-        dataverse_etag=row.dataverse_etag,
+    return detached(
+        CouplingRecord,
+        row,
         to_dataverse_result=SyncResult(row.to_dataverse_result) if row.to_dataverse_result else None,
-        to_dataverse_job_id=row.to_dataverse_job_id,
-        to_dataverse_error=row.to_dataverse_error,
-        to_dataverse_at=row.to_dataverse_at,
         from_dataverse_result=SyncResult(row.from_dataverse_result) if row.from_dataverse_result else None,
-        from_dataverse_job_id=row.from_dataverse_job_id,
-        from_dataverse_error=row.from_dataverse_error,
-        from_dataverse_at=row.from_dataverse_at,
         skipped=bool(row.skipped),
         deleted_side=Side(row.deleted_side) if row.deleted_side else None,
         snapshot=row.snapshot or {},
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
 def intent_record(row: CreateIntent) -> CreateIntentRecord:
     """The create intent row as a plain record."""
-    return CreateIntentRecord(
-        id=row.id,
-        mapping=row.mapping,
-        source_side=Side(row.source_side),
-        source_id=row.source_id,
-        planned_id=row.planned_id,
-        destination_id=row.destination_id,
-        state=row.state,
-        job_id=row.job_id,
-        created_at=row.created_at,
-    )
+    return detached(CreateIntentRecord, row, source_side=Side(row.source_side))
 
 
 def row_for_update(coupling_id: int) -> Coupling:
