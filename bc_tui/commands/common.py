@@ -456,3 +456,16 @@ def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = 
 
     handler.__doc__ = body.__doc__
     return handler
+
+
+def numbers_or_all(what: str) -> Callable[[argparse.Namespace], None]:
+    """A ``validate`` for :func:`command`: the command takes BC numbers or ``--all``, exactly one.
+
+    ``what`` completes the sentence "Name the BC numbers …", e.g. ``"to retry"``.
+    """
+
+    def validate(args: argparse.Namespace) -> None:
+        if args.all == bool(args.numbers):
+            raise UsageError(f"Name the BC numbers {what}, or pass --all (not both).")
+
+    return validate

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import (
-    EXIT_OK,
     Context,
+    EXIT_OK,
     Report,
     UsageError,
     add_common_options,
@@ -16,6 +16,7 @@ from bc_tui.commands.common import (
     cached_numbers,
     command,
     numbers_by_id,
+    numbers_or_all,
     resolve_numbers,
     summary_document,
     summary_exit_code,
@@ -53,7 +54,7 @@ def register(subparsers: Any) -> None:
     delete.add_argument("--all", action="store_true", help="delete every coupling of the table mapping")
     add_mapping_option(delete)
     add_common_options(delete)
-    delete.set_defaults(func=command(delete_coupling_command))
+    delete.set_defaults(func=command(delete_coupling_command, validate=numbers_or_all("whose coupling to delete")))
 
     create = subparsers.add_parser(
         "create", help="create the counterpart of records and couple it",
@@ -120,8 +121,6 @@ async def delete_coupling_command(ctx: Context) -> Report:
     from bc_tui.sync.uncouple import delete_couplings
 
     args = ctx.args
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers whose coupling to delete, or pass --all (not both).")
     if args.all:
         summary = await delete_couplings(ctx.session, args.mapping, all_of_mapping=True, progress=ctx.progress)
         return summary_report(summary, f"Deleted the couplings of {args.mapping}")

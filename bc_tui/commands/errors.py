@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
@@ -14,6 +13,7 @@ from bc_tui.commands.common import (
     add_common_options,
     add_mapping_option,
     command,
+    numbers_or_all,
     resolve_numbers,
 )
 from bc_tui.domain.text import shorten
@@ -42,12 +42,7 @@ def register(subparsers: Any) -> None:
     retry.add_argument("--all", action="store_true", help="retry every skipped or failed coupling")
     add_mapping_option(retry, default=None)
     add_common_options(retry)
-    retry.set_defaults(func=command(retry_command, validate=_validate_retry))
-
-
-def _validate_retry(args: argparse.Namespace) -> None:
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers to retry, or pass --all (not both).")
+    retry.set_defaults(func=command(retry_command, validate=numbers_or_all("to retry")))
 
 
 async def errors_command(ctx: Context) -> Report:

@@ -17,6 +17,7 @@ from bc_tui.commands.common import (
     add_common_options,
     add_mapping_option,
     command,
+    numbers_or_all,
     summary_document,
     summary_exit_code,
 )
@@ -46,12 +47,7 @@ def register(subparsers: Any) -> None:
                         help="first look for couplings whose records were deleted (Find for Deleted)")
     add_mapping_option(parser)
     add_common_options(parser)
-    parser.set_defaults(func=command(resolve_command, validate=_validate))
-
-
-def _validate(args: argparse.Namespace) -> None:
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers of the broken couplings, or pass --all (not both).")
+    parser.set_defaults(func=command(resolve_command, validate=numbers_or_all("of the broken couplings")))
 
 
 async def resolve_command(ctx: Context) -> Report:
