@@ -7,8 +7,6 @@ from typing import Any
 
 from bc_tui.commands.common import (
     Context,
-    EXIT_OK,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
@@ -18,11 +16,9 @@ from bc_tui.commands.common import (
     numbers_by_id,
     numbers_or_all,
     resolve_numbers,
-    summary_document,
-    summary_exit_code,
-    summary_lines,
-    summary_report,
 )
+from bc_tui.commands.output import EXIT_OK, Report
+from bc_tui.commands.summaries import summary_document, summary_exit_code, summary_lines, summary_report
 
 
 def register(subparsers: Any) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from bc_tui.commands.common import (
     Context,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
@@ -16,6 +15,7 @@ from bc_tui.commands.common import (
     numbers_or_all,
     resolve_numbers,
 )
+from bc_tui.commands.output import Report
 from bc_tui.domain.text import shorten
 
 KINDS = ("skipped", "failed", "broken")

@@ -10,17 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bc_tui.commands.common import (
-    Context,
-    Report,
-    UsageError,
-    add_common_options,
-    add_mapping_option,
-    command,
-    numbers_or_all,
-    summary_document,
-    summary_exit_code,
-)
+from bc_tui.commands.common import Context, UsageError, add_common_options, add_mapping_option, command, numbers_or_all
+from bc_tui.commands.output import Report
+from bc_tui.commands.summaries import summary_document, summary_exit_code
 
 ACTIONS = {
     "restore": "recreate the deleted record from the surviving one and couple it",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bc_tui.domain.words import not_connected
-from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
+from bc_tui.commands.common import Context, add_common_options, command
+from bc_tui.commands.output import EXIT_OK, EXIT_USAGE, Report, fail
 from bc_tui.commands.jobs_text import job_document, job_line
 from bc_tui.domain.text import shorten_words
 
