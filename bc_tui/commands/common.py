@@ -1,4 +1,6 @@
-"""What every headless subcommand shares: options, the connection, output, errors, exit codes.
+"""What every headless subcommand shares: options, the records named by number, the connection
+and error handling. What a command prints is in ``commands/output.py``, a finished job as a
+result in ``commands/summaries.py``.
 
 A subcommand's handler is ``run(args, body)`` where ``body(ctx)`` is a coroutine that works
 inside an open :class:`~bc_tui.sync.session.SyncSession` and returns a :class:`Report`. ``run``
@@ -14,28 +16,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import datetime
-from enum import Enum
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING
 
-from bc_tui.domain.text import printable, shorten, shown_line
+from bc_tui.commands.output import Report, clear_progress, emit, fail, progress_printer
+from bc_tui.domain.text import shorten
 from bc_tui.domain.words import ONE_WAY_DIRECTIONS
 
 if TYPE_CHECKING:
     from bc_tui.config import ConnectionProfile, Settings
     from bc_tui.sync.progress import JobSummary, Progress
     from bc_tui.sync.session import SyncSession
-
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
 
 SANDBOX_NOTE = "Using the built-in sandbox (demo data); configure a profile to work on your tenant."
 MAPPINGS = ("CUSTOMER", "CONTACT")
@@ -75,16 +70,7 @@ def add_sync_after_option(parser: argparse.ArgumentParser) -> None:
                              "or from-dataverse (use the Dataverse data)")
 
 
-# --- what a command prints ----------------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    """A command's result: the JSON document, the text lines, the exit code."""
-
-    document: dict[str, Any]
-    lines: list[str] = field(default_factory=list)
-    exit_code: int = EXIT_OK
+# --- what a command body gets -------------------------------------------------------------------
 
 
 @dataclass
@@ -108,188 +94,6 @@ class Context:
         return "sandbox (demo data)" if self.profile.is_sandbox else f"profile {self.profile.name}"
 
 
-def to_json(value: Any) -> Any:
-    """Make dataclasses, enums, datetimes and paths JSON-native."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return to_json(asdict(value))
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_json(v) for v in value]
-    return value
-
-
-#: A text line longer than this is shortened (the JSON output keeps every value whole): a
-#: sentence of the engine may embed a 10,000-character name.
-LINE_LIMIT = 1000
-
-#: Characters ``json.dumps(ensure_ascii=False)`` leaves raw although a terminal obeys them (C1
-#: controls such as CSI, DEL) or reorders text by them (bidi overrides); C0 controls it escapes.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def json_text(document: Any) -> str:
-    """``document`` as indented JSON that is safe on a terminal and keeps every value exact.
-
-    Those characters can only stand inside JSON strings, where ``\\uXXXX`` means the same.
-    """
-    text = json.dumps(to_json(document), indent=2, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-
-
-def text_line(line: str) -> str:
-    """One line of text output as the terminal gets it: control characters replaced by visible
-    stand-ins, a long value without spaces shortened (a sentence of the engine embeds names
-    whole), and the line shortened past `LINE_LIMIT` (see docs/showing-data.md)."""
-    return shown_line(line, LINE_LIMIT)
-
-
-def emit(args: argparse.Namespace, report: Report, out: TextIO | None = None) -> int:
-    """Print ``report`` (JSON or text) and return its exit code."""
-    out = out or sys.stdout
-    if getattr(args, "json", False):
-        text = json_text(report.document)
-        if not _encodable(text, out):
-            # An ASCII-only stdout: \u escapes keep the document exact, where "?" would not.
-            text = json.dumps(to_json(report.document), indent=2, ensure_ascii=True)
-        out.write(text + "\n")
-    else:
-        for line in report.lines:
-            out.write(text_line(line) + "\n")
-    out.flush()
-    return report.exit_code
-
-
-def _encodable(text: str, stream: TextIO) -> bool:
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    except LookupError:
-        return True
-    return True
-
-
-def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> int:
-    """One sentence on stderr; returns the exit code (2 unless told).
-
-    The sentence often names what the user typed or a record's value, so it is printed like
-    any text line: control characters as stand-ins, long values shortened.
-    """
-    err = err or sys.stderr
-    err.write(f"bc-tui: {text_line(message)}\n")
-    err.flush()
-    return code
-
-
-def progress_printer(stream: TextIO) -> Callable[["Progress"], None] | None:
-    """A callback that rewrites one status line on ``stream`` when it is a terminal; else None."""
-    if not stream.isatty():
-        return None
-    width = 78
-
-    def show(progress: "Progress") -> None:
-        total = max(progress.total, progress.done)
-        text = f"{progress.done}/{total} records"
-        if progress.failed:
-            text += f", {progress.failed} failed"
-        if progress.skipped:
-            text += f", {progress.skipped} skipped"
-        if progress.current:
-            text += f" - {printable(progress.current)}"
-        stream.write("\r" + text[:width].ljust(width))
-        stream.flush()
-
-    return show
-
-
-def clear_progress(stream: TextIO) -> None:
-    """Blank the progress line again before the result is printed."""
-    if stream.isatty():
-        stream.write("\r" + " " * 78 + "\r")
-        stream.flush()
-
-
-# --- job summaries ------------------------------------------------------------------------------
-
-
-def summary_document(summary: "JobSummary", numbers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    """The JSON shape of a finished job: id, status, counters, per-record results."""
-    from bc_tui.store.jobs import COUNTERS
-
-    numbers = numbers or {}
-    return {
-        "job_id": summary.job_id,
-        "status": summary.status,
-        "message": summary.message,
-        "counters": {name: summary.counters.get(name, 0) for name in COUNTERS},
-        "results": [
-            {
-                "number": numbers.get((r.bc_id or "").lower()),
-                "bc_id": r.bc_id,
-                "dataverse_id": r.dataverse_id,
-                "description": r.description,
-                "outcome": r.outcome,
-                "message": r.message,
-            }
-            for r in summary.results
-        ],
-        **extra,
-    }
-
-
-#: Up to this many records a text summary lists every record; beyond, only the ones that need attention.
-LIST_ALL_UP_TO = 20
-
-
-def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None) -> list[str]:
-    """A job as text: a headline with the non-zero counters, then one line per notable record."""
-    numbers = numbers or {}
-    counts = ", ".join(f"{n} {name}" for name, n in summary.counters.items() if n) or "nothing to do"
-    lines = [f"{title}: {counts} (job {summary.job_id})."]
-    if summary.message and summary.message not in lines[0]:
-        lines.append(summary.message)
-    shown = summary.results
-    if len(shown) > LIST_ALL_UP_TO:
-        shown = [r for r in summary.results if r.message or str(r.outcome) in ("failed", "conflict", "skipped")]
-    for result in shown:
-        who = numbers.get((result.bc_id or "").lower())
-        description = shorten(result.description) if result.description else ""
-        line = f"  {who} ({description})" if who and description else f"  {who or description or result.bc_id or result.dataverse_id}"
-        line += f": {result.outcome}"
-        if result.message:
-            line += f" - {result.message}"
-        lines.append(line)
-    if len(shown) < len(summary.results):
-        lines.append(f"  … and {len(summary.results) - len(shown)} more records that went well (--json lists every record).")
-    return lines
-
-
-def summary_exit_code(summary: "JobSummary") -> int:
-    """1 when a record failed or conflicted (or the job did not finish), else 0."""
-    from bc_tui.store.jobs import JobStatus
-
-    if summary.failed or summary.counters.get("failed", 0) or summary.status is not JobStatus.FINISHED:
-        return EXIT_FAILURES
-    return EXIT_OK
-
-
-def summary_report(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None, **extra: Any) -> Report:
-    """A finished job as a :class:`Report`."""
-    return Report(
-        document=summary_document(summary, numbers, **extra),
-        lines=summary_lines(summary, title, numbers),
-        exit_code=summary_exit_code(summary),
-    )
-
-
 # --- records by number --------------------------------------------------------------------------
 
 
@@ -307,7 +111,7 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
 
     Raises :class:`UsageError` naming the numbers that do not exist.
     """
-    from bc_tui.store.couplings import normalize_id
+    from bc_tui.store.records import normalize_id
     from bc_tui.sync.records import bc_kind, bc_rows_where
 
     mapping = session.mapping(mapping_name)
@@ -335,7 +139,7 @@ def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
 
 def cached_numbers(mapping_name: str, summary: "JobSummary") -> dict[str, str]:
     """SystemId → BC number of the coupled records a job touched (the couplings cache numbers)."""
-    from bc_tui.store.couplings import couplings_by_bc_id
+    from bc_tui.store.coupling_queries import couplings_by_bc_id
 
     ids = [r.bc_id for r in summary.results if r.bc_id]
     found = couplings_by_bc_id(mapping_name, ids) if ids else {}
@@ -462,3 +266,16 @@ def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = 
 
     handler.__doc__ = body.__doc__
     return handler
+
+
+def numbers_or_all(what: str) -> Callable[[argparse.Namespace], None]:
+    """A ``validate`` for :func:`command`: the command takes BC numbers or ``--all``, exactly one.
+
+    ``what`` completes the sentence "Name the BC numbers …", e.g. ``"to retry"``.
+    """
+
+    def validate(args: argparse.Namespace) -> None:
+        if args.all == bool(args.numbers):
+            raise UsageError(f"Name the BC numbers {what}, or pass --all (not both).")
+
+    return validate

@@ -6,9 +6,7 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import (
-    EXIT_OK,
     Context,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
@@ -16,12 +14,11 @@ from bc_tui.commands.common import (
     cached_numbers,
     command,
     numbers_by_id,
+    numbers_or_all,
     resolve_numbers,
-    summary_document,
-    summary_exit_code,
-    summary_lines,
-    summary_report,
 )
+from bc_tui.commands.output import EXIT_OK, Report
+from bc_tui.commands.summaries import summary_document, summary_exit_code, summary_lines, summary_report
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +50,7 @@ def register(subparsers: Any) -> None:
     delete.add_argument("--all", action="store_true", help="delete every coupling of the table mapping")
     add_mapping_option(delete)
     add_common_options(delete)
-    delete.set_defaults(func=command(delete_coupling_command))
+    delete.set_defaults(func=command(delete_coupling_command, validate=numbers_or_all("whose coupling to delete")))
 
     create = subparsers.add_parser(
         "create", help="create the counterpart of records and couple it",
@@ -120,8 +117,6 @@ async def delete_coupling_command(ctx: Context) -> Report:
     from bc_tui.sync.uncouple import delete_couplings
 
     args = ctx.args
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers whose coupling to delete, or pass --all (not both).")
     if args.all:
         summary = await delete_couplings(ctx.session, args.mapping, all_of_mapping=True, progress=ctx.progress)
         return summary_report(summary, f"Deleted the couplings of {args.mapping}")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 from bc_tui.commands.common import (
     Context,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
     command,
+    numbers_or_all,
     resolve_numbers,
 )
+from bc_tui.commands.output import Report
 from bc_tui.domain.text import shorten
 
 KINDS = ("skipped", "failed", "broken")
@@ -42,17 +42,12 @@ def register(subparsers: Any) -> None:
     retry.add_argument("--all", action="store_true", help="retry every skipped or failed coupling")
     add_mapping_option(retry, default=None)
     add_common_options(retry)
-    retry.set_defaults(func=command(retry_command, validate=_validate_retry))
-
-
-def _validate_retry(args: argparse.Namespace) -> None:
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers to retry, or pass --all (not both).")
+    retry.set_defaults(func=command(retry_command, validate=numbers_or_all("to retry")))
 
 
 async def errors_command(ctx: Context) -> Report:
     """The skipped, failed and broken couplings (of one mapping or all)."""
-    from bc_tui.store.couplings import get_coupling
+    from bc_tui.store.coupling_queries import get_coupling
     from bc_tui.sync.resolve import errors_overview
 
     rows = await errors_overview(ctx.session, ctx.args.mapping)
@@ -87,7 +82,7 @@ async def errors_command(ctx: Context) -> Report:
 
 async def retry_command(ctx: Context) -> Report:
     """Clear Skipped on the named couplings, or on all of the mapping."""
-    from bc_tui.store.couplings import couplings_by_bc_id
+    from bc_tui.store.coupling_queries import couplings_by_bc_id
     from bc_tui.sync.resolve import retry
 
     args = ctx.args

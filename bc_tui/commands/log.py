@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bc_tui.commands.common import Context, Report, UsageError, add_common_options, command
+from bc_tui.commands.common import Context, UsageError, add_common_options, command
+from bc_tui.commands.output import Report
 from bc_tui.commands.jobs_text import job_document, job_error_document, job_error_line, job_line
 
 

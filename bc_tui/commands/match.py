@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from bc_tui.commands.common import (
     Context,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
     add_sync_after_option,
     cached_numbers,
     command,
-    summary_report,
 )
+from bc_tui.commands.output import Report
+from bc_tui.commands.summaries import summary_report
 
 if TYPE_CHECKING:
     from bc_tui.domain.mappings import TableMapping

@@ -10,16 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bc_tui.commands.common import (
-    Context,
-    Report,
-    UsageError,
-    add_common_options,
-    add_mapping_option,
-    command,
-    summary_document,
-    summary_exit_code,
-)
+from bc_tui.commands.common import Context, UsageError, add_common_options, add_mapping_option, command, numbers_or_all
+from bc_tui.commands.output import Report
+from bc_tui.commands.summaries import summary_document, summary_exit_code
 
 ACTIONS = {
     "restore": "recreate the deleted record from the surviving one and couple it",
@@ -46,17 +39,12 @@ def register(subparsers: Any) -> None:
                         help="first look for couplings whose records were deleted (Find for Deleted)")
     add_mapping_option(parser)
     add_common_options(parser)
-    parser.set_defaults(func=command(resolve_command, validate=_validate))
-
-
-def _validate(args: argparse.Namespace) -> None:
-    if args.all == bool(args.numbers):
-        raise UsageError("Name the BC numbers of the broken couplings, or pass --all (not both).")
+    parser.set_defaults(func=command(resolve_command, validate=numbers_or_all("of the broken couplings")))
 
 
 async def resolve_command(ctx: Context) -> Report:
     """Apply the chosen resolution to the named (or all) broken couplings."""
-    from bc_tui.store.couplings import problem_couplings
+    from bc_tui.store.coupling_queries import problem_couplings
     from bc_tui.sync.resolve import delete_survivor, find_for_deleted, remove_broken_couplings, restore_deleted
 
     args = ctx.args

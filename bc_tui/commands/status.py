@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bc_tui.domain.words import not_connected
-from bc_tui.commands.common import EXIT_OK, EXIT_USAGE, Context, Report, add_common_options, command, fail
+from bc_tui.commands.common import Context, add_common_options, command
+from bc_tui.commands.output import EXIT_OK, EXIT_USAGE, Report, fail
 from bc_tui.commands.jobs_text import job_document, job_line
 from bc_tui.domain.text import shorten_words
 
@@ -80,7 +81,7 @@ async def status(ctx: Context) -> Report:
     """Connection checks, coupling counts per mapping, problem couplings, the last job, and what
     interrupted jobs left behind (docs/interrupted-jobs.md)."""
     from bc_tui.store import interrupted, jobs
-    from bc_tui.store.couplings import count_couplings
+    from bc_tui.store.coupling_queries import count_couplings
     from bc_tui.store.database import database_proxy, location
 
     # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".

@@ -6,9 +6,7 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import (
-    EXIT_OK,
     Context,
-    Report,
     UsageError,
     add_common_options,
     add_mapping_option,
@@ -16,11 +14,9 @@ from bc_tui.commands.common import (
     command,
     numbers_by_id,
     resolve_numbers,
-    summary_document,
-    summary_exit_code,
-    summary_lines,
-    summary_report,
 )
+from bc_tui.commands.output import EXIT_OK, Report
+from bc_tui.commands.summaries import summary_document, summary_exit_code, summary_lines, summary_report
 
 from bc_tui.domain.words import ONE_RECORD_DIRECTIONS, direction_words
 

@@ -83,37 +83,17 @@ def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommend
     reasons = _reasons(diff)
     conflicts = diff.conflicts
     if mapping.direction is Direction.TO_DATAVERSE:
-        newer = diff.dataverse_modified
-        return Recommendation(
-            recommended=SEND,
-            offered=(SEND,),
-            reasons=reasons,
-            conflicts=conflicts,
-            warning=(
-                f"The Dataverse record coupled to {record} contains newer data than the Business Central "
-                "record. Do you want to overwrite the data in Dataverse?"
-                if newer
-                else None
-            ),
-            question=_question(SEND, record),
-            confirm_default=not newer,
+        warning = (
+            f"The Dataverse record coupled to {record} contains newer data than the Business Central "
+            "record. Do you want to overwrite the data in Dataverse?"
         )
+        return _one_way(SEND, record, reasons, conflicts, warning if diff.dataverse_modified else None)
     if mapping.direction is Direction.FROM_DATAVERSE:
-        newer = diff.bc_modified
-        return Recommendation(
-            recommended=GET,
-            offered=(GET,),
-            reasons=reasons,
-            conflicts=conflicts,
-            warning=(
-                f"{sentence(record)} contains newer data than the Dataverse record coupled to it. "
-                "Do you want to overwrite the data in Business Central?"
-                if newer
-                else None
-            ),
-            question=_question(GET, record),
-            confirm_default=not newer,
+        warning = (
+            f"{sentence(record)} contains newer data than the Dataverse record coupled to it. "
+            "Do you want to overwrite the data in Business Central?"
         )
+        return _one_way(GET, record, reasons, conflicts, warning if diff.bc_modified else None)
     question = f"Synchronize data for {record}?"
     if diff.bc_modified and diff.dataverse_modified and conflicts:
         fields = ", ".join(conflicts)
@@ -141,6 +121,22 @@ def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommend
         conflicts=conflicts,
         warning=None,
         question=question,
+    )
+
+
+def _one_way(
+    direction: SyncDirection, record: str, reasons: tuple[str, ...], conflicts: tuple[str, ...], warning: str | None
+) -> Recommendation:
+    """A one-way mapping offers only its own direction, as a confirmation; when the destination
+    holds newer data (``warning`` says so) the confirmation defaults to No."""
+    return Recommendation(
+        recommended=direction,
+        offered=(direction,),
+        reasons=reasons,
+        conflicts=conflicts,
+        warning=warning,
+        question=_question(direction, record),
+        confirm_default=warning is None,
     )
 
 

@@ -1,7 +1,9 @@
 """bc_tui.store: the coupling database (peewee; SQLite by default, PostgreSQL on request).
 
-Start with :func:`open_store`; then use the functions of ``couplings``, ``jobs``,
-``mapping_store`` and ``watermarks``, which take and return plain dataclasses.
+Start with :func:`open_store`; then use the functions of ``coupling_queries``,
+``coupling_writes``, ``sync_state``, ``create_intents``, ``jobs``, ``mapping_store`` and
+``watermarks``, which take and return the plain dataclasses of ``records`` (``couplings``
+gathers the coupling functions under one name for older callers).
 """
 
 from __future__ import annotations

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.records import CouplingRecord
 
 
 class StoreError(Exception):
@@ -19,7 +16,7 @@ class MappingOverrideError(StoreError):
 class CouplingError(StoreError):
     """A coupling cannot be written because coupling is one-to-one."""
 
-    def __init__(self, message: str, existing: "CouplingRecord") -> None:
+    def __init__(self, message: str, existing: CouplingRecord) -> None:
         super().__init__(message)
         # The coupling in the way, so the caller can check whether its other record still exists
         # and, if not, remove it as stale (BC does that silently) and couple again.

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bc_tui.store.couplings import CreateIntentRecord, pending_intents
+from bc_tui.store.create_intents import pending_intents
 from bc_tui.store.fields import utc_now
 from bc_tui.store.jobs import JobRecord, JobStatus, get_job
 from bc_tui.store.liveness import Liveness, ProcessIdentity, liveness
 from bc_tui.store.models import SyncJob
+from bc_tui.store.records import CreateIntentRecord
 
 #: How often a running job refreshes its heartbeat (and writes its counters).
 HEARTBEAT_SECONDS = 5.0

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bc_tui.store.couplings import CouplingRecord, problem_couplings
+from bc_tui.store.coupling_queries import problem_couplings
+from bc_tui.store.detach import detached
 from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
 from bc_tui.store.liveness import this_process
 from bc_tui.store.models import JobError, SyncJob
+from bc_tui.store.records import CouplingRecord
 
 COUNTERS: tuple[str, ...] = (
     "inserted",
@@ -255,35 +257,8 @@ def errors_overview(mapping: str | None = None) -> ErrorsOverview:
 
 
 def _job(row: SyncJob) -> JobRecord:
-    return JobRecord(
-        id=row.id,
-        type=JobType(row.type),
-        direction=row.direction,
-        mapping=row.mapping,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        message=row.message,
-        status=JobStatus(row.status),
-        **{name: getattr(row, name) for name in COUNTERS},
-        total=row.total,
-        heartbeat_at=row.heartbeat_at,
-        host=row.host,
-        pid=row.pid,
-    )
+    return detached(JobRecord, row, type=JobType(row.type), status=JobStatus(row.status))
 
 
 def _job_error(row: JobError) -> JobErrorRecord:
-    return JobErrorRecord(
-        id=row.id,
-        job_id=row.job_id,
-        created_at=row.created_at,
-        message=row.message,
-        detail=row.detail,
-        source_description=row.source_description,
-        source_id=row.source_id,
-        destination_description=row.destination_description,
-        destination_id=row.destination_id,
-        bc_id=row.bc_id,
-        dataverse_id=row.dataverse_id,
-    )
-
+    return detached(JobErrorRecord, row)

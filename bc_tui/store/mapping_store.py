@@ -13,6 +13,7 @@ from typing import Any
 
 import peewee
 
+from bc_tui.domain.defaults import default_table_mappings
 from bc_tui.domain.mappings import (
     Condition,
     ConflictResolution,
@@ -72,7 +73,7 @@ def ensure_table_mappings(defaults: Iterable[TableMapping] | None = None) -> tup
     try:
         with atomic():
             if not TableMappingRow.select().exists():
-                save_table_mappings(_defaults() if defaults is None else defaults)
+                save_table_mappings(default_table_mappings() if defaults is None else defaults)
     except peewee.IntegrityError:
         pass  # another process seeded them at the same moment (PostgreSQL): use theirs
     return load_table_mappings()
@@ -242,9 +243,3 @@ def _conditions_from_json(data: list[dict[str, Any]] | None) -> tuple[Condition,
 def _plain(value: Any) -> Any:
     # Enums are stored by value so the rows read well in any SQL client (and any driver takes them).
     return value.value if isinstance(value, Enum) else value
-
-
-def _defaults() -> tuple[TableMapping, ...]:
-    from bc_tui.domain.defaults import default_table_mappings
-
-    return default_table_mappings()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bc_tui.store.couplings import Side
 from bc_tui.store.database import atomic
 from bc_tui.store.models import SyncWatermark
+from bc_tui.store.records import Side
 
 
 def get_watermark(mapping: str, side: Side) -> datetime | None:

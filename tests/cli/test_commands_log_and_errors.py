@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bc_tui.commands.common import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, SANDBOX_NOTE
+from bc_tui.commands.common import SANDBOX_NOTE
+from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from bc_tui.commands.common import progress_printer, to_json
+from bc_tui.commands.output import progress_printer, to_json
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sync.progress import Progress
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bc_tui.commands.common import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, SANDBOX_NOTE
+from bc_tui.commands.common import SANDBOX_NOTE
+from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 
 
 def _key(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bc_tui.commands.common import EXIT_OK, EXIT_USAGE
+from bc_tui.commands.output import EXIT_OK, EXIT_USAGE
 from bc_tui.sandbox.store import EntityStore
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bc_tui.commands.common import EXIT_USAGE
+from bc_tui.commands.output import EXIT_USAGE
 
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

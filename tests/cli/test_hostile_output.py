@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from bc_tui.commands.common import EXIT_FAILURES, EXIT_OK, LINE_LIMIT
+from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, LINE_LIMIT
 
 # Every class at once: OSC "set window title" (ESC … BEL), "clear screen", a C1 CSI, DEL, a
 # right-to-left override, and brackets that look like markup.

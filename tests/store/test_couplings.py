@@ -11,17 +11,8 @@ import pytest
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.skipped import should_skip
-from bc_tui.store.couplings import (
-    CouplingRecord,
-    Side,
-    SyncResult,
-    abandon_intent,
-    begin_create_intent,
-    clear_skipped,
-    complete_intent,
+from bc_tui.store.coupling_queries import (
     count_couplings,
-    couple,
-    couple_many,
     couplings_by_bc_id,
     couplings_by_dataverse_id,
     find_orphans,
@@ -30,20 +21,17 @@ from bc_tui.store.couplings import (
     get_coupling,
     iter_couplings,
     list_couplings,
-    mark_broken,
-    pending_intents,
-    record_sync_result,
-    refresh_sync_states,
-    remove_coupling,
-    remove_couplings,
-    SyncStateRefresh,
 )
+from bc_tui.store.coupling_writes import couple, couple_many, remove_coupling, remove_couplings
+from bc_tui.store.create_intents import abandon_intent, begin_create_intent, complete_intent, pending_intents
 from bc_tui.store.errors import (
     BcRecordAlreadyCoupledError,
     CouplingError,
     DataverseRecordAlreadyCoupledError,
     NotFoundError,
 )
+from bc_tui.store.records import CouplingRecord, Side, SyncResult, SyncStateRefresh
+from bc_tui.store.sync_state import clear_skipped, mark_broken, record_sync_result, refresh_sync_states
 
 SEND = SyncDirection.TO_DATAVERSE
 GET = SyncDirection.FROM_DATAVERSE

@@ -14,21 +14,12 @@ import peewee
 import pytest
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store.couplings import (
-    CHUNK_SIZE,
-    CouplingRecord,
-    Side,
-    SyncResult,
-    SyncResultUpdate,
-    SyncStateRefresh,
-    couple_many,
-    get_coupling,
-    mark_broken,
-    record_sync_result,
-    record_sync_results,
-    refresh_sync_states,
-)
+from bc_tui.store.coupling_queries import get_coupling
+from bc_tui.store.coupling_rows import CHUNK_SIZE
+from bc_tui.store.coupling_writes import couple_many
 from bc_tui.store.errors import NotFoundError
+from bc_tui.store.records import CouplingRecord, Side, SyncResult, SyncResultUpdate, SyncStateRefresh
+from bc_tui.store.sync_state import mark_broken, record_sync_result, record_sync_results, refresh_sync_states
 
 SEND = SyncDirection.TO_DATAVERSE
 GET = SyncDirection.FROM_DATAVERSE

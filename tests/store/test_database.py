@@ -42,7 +42,8 @@ def test_sqlite_file_gets_wal_foreign_keys_busy_timeout_and_normal_sync(tmp_path
 def test_a_sqlite_file_keeps_its_data_across_connections(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     open_store(url)
-    from bc_tui.store.couplings import couple, get_by_bc_id
+    from bc_tui.store.coupling_queries import get_by_bc_id
+    from bc_tui.store.coupling_writes import couple
 
     couple("CUSTOMER", "b1", "d1")
     database.close()
@@ -97,7 +98,8 @@ def test_memory_database_is_shared_by_threads() -> None:
     """Textual workers run in threads: they must see the same in-memory database."""
     import threading
 
-    from bc_tui.store.couplings import couple, get_by_bc_id
+    from bc_tui.store.coupling_queries import get_by_bc_id
+    from bc_tui.store.coupling_writes import couple
 
     open_store("sqlite:///:memory:")
     try:
@@ -115,13 +117,15 @@ def test_timestamps_come_back_utc_aware(store: peewee.Database) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
     from bc_tui.domain.mappings import SyncDirection
-    from bc_tui.store.couplings import SyncResult, couple, record_sync_result
+    from bc_tui.store.coupling_writes import couple
+    from bc_tui.store.records import SyncResult
+    from bc_tui.store.sync_state import record_sync_result
 
     coupling = couple("CUSTOMER", "b1", "d1")
     plus_two = timezone(timedelta(hours=2))
     written = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=plus_two)
     record = record_sync_result(coupling.id, SyncDirection.TO_DATAVERSE, SyncResult.SUCCESS, bc_modified_at=written)
-    from bc_tui.store.couplings import get_coupling
+    from bc_tui.store.coupling_queries import get_coupling
 
     stored = get_coupling(record.id)
     assert stored is not None and stored.bc_modified_at == written

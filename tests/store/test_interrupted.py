@@ -15,7 +15,7 @@ from datetime import timedelta
 import peewee
 import pytest
 
-from bc_tui.store.couplings import Side, begin_create_intent
+from bc_tui.store.create_intents import begin_create_intent
 from bc_tui.store.fields import utc_now
 from bc_tui.store.interrupted import (
     STALE_AFTER,
@@ -27,6 +27,7 @@ from bc_tui.store.interrupted import (
 from bc_tui.store.jobs import JobStatus, JobType, finish_job, get_job, heartbeat, start_job
 from bc_tui.store.liveness import Liveness, ProcessIdentity, host_name, liveness, process_start, this_process
 from bc_tui.store.models import SyncJob
+from bc_tui.store.records import Side
 
 LINUX = sys.platform.startswith("linux")
 

@@ -9,7 +9,7 @@ import peewee
 import pytest
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, couple, mark_broken, record_sync_result
+from bc_tui.store.coupling_writes import couple
 from bc_tui.store.jobs import (
     JobStatus,
     JobType,
@@ -22,6 +22,8 @@ from bc_tui.store.jobs import (
     record_errors,
     start_job,
 )
+from bc_tui.store.records import CouplingRecord, Side, SyncResult
+from bc_tui.store.sync_state import mark_broken, record_sync_result
 
 
 def test_a_job_counts_and_finishes(store: peewee.Database) -> None:

@@ -8,8 +8,8 @@ import peewee
 import pytest
 
 from bc_tui.domain.mappings import FieldMapping
-
-from bc_tui.store.couplings import couple, get_by_bc_id
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.coupling_writes import couple
 from bc_tui.store.errors import StoreError
 from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
 from bc_tui.store.migrations import SCHEMA_VERSION, current_version, migrate

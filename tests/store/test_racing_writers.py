@@ -10,11 +10,13 @@ from typing import Any
 import peewee
 import pytest
 
-from bc_tui.store import couplings, database, mapping_store
-from bc_tui.store.couplings import Side
+from bc_tui.store import database, mapping_store
+from bc_tui.store.coupling_writes import couple, couple_many
+from bc_tui.store.create_intents import begin_create_intent
 from bc_tui.store.errors import BcRecordAlreadyCoupledError
 from bc_tui.store.migrations import migrate
 from bc_tui.store.models import Coupling, CreateIntent, TableMappingRow
+from bc_tui.store.records import CouplingRecord, CreateIntentRecord, Side
 
 RACERS = 4
 ROUNDS = 25
@@ -48,8 +50,8 @@ def race(work: Callable[[int], Any]) -> list[Any]:
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_coupling_the_same_pair_at_once_gives_one_coupling(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(lambda racer: couplings.couple("CUSTOMER", BC.format(n), DV.format(n)))
-        assert all(isinstance(o, couplings.CouplingRecord) for o in outcomes), outcomes
+        outcomes = race(lambda racer: couple("CUSTOMER", BC.format(n), DV.format(n)))
+        assert all(isinstance(o, CouplingRecord) for o in outcomes), outcomes
         assert len({o.id for o in outcomes}) == 1
     assert Coupling.select().count() == ROUNDS
 
@@ -57,8 +59,8 @@ def test_coupling_the_same_pair_at_once_gives_one_coupling(store: peewee.Databas
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_coupling_one_record_to_different_ones_at_once_lets_one_win(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(lambda racer: couplings.couple("CUSTOMER", BC.format(n), DV.format(n * RACERS + racer)))
-        won = [o for o in outcomes if isinstance(o, couplings.CouplingRecord)]
+        outcomes = race(lambda racer: couple("CUSTOMER", BC.format(n), DV.format(n * RACERS + racer)))
+        won = [o for o in outcomes if isinstance(o, CouplingRecord)]
         assert len(won) == 1, outcomes
         assert all(isinstance(o, BcRecordAlreadyCoupledError) for o in outcomes if o not in won), outcomes
 
@@ -66,10 +68,10 @@ def test_coupling_one_record_to_different_ones_at_once_lets_one_win(store: peewe
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_match_based_coupling_of_the_same_pairs_at_once_gives_one_coupling_each(store: peewee.Database) -> None:
     pairs = [(BC.format(n), DV.format(n)) for n in range(ROUNDS)]
-    outcomes = race(lambda racer: couplings.couple_many("CUSTOMER", pairs))
+    outcomes = race(lambda racer: couple_many("CUSTOMER", pairs))
     assert all(isinstance(o, list) for o in outcomes), [o for o in outcomes if not isinstance(o, list)]
     for results in outcomes:
-        assert all(isinstance(r, couplings.CouplingRecord) for r in results)
+        assert all(isinstance(r, CouplingRecord) for r in results)
     assert Coupling.select().count() == ROUNDS
 
 
@@ -77,9 +79,9 @@ def test_match_based_coupling_of_the_same_pairs_at_once_gives_one_coupling_each(
 def test_two_jobs_beginning_the_same_create_intent_share_it(store: peewee.Database) -> None:
     for n in range(ROUNDS):
         outcomes = race(
-            lambda racer: couplings.begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}")
+            lambda racer: begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}")
         )
-        assert all(isinstance(o, couplings.CreateIntentRecord) for o in outcomes), outcomes
+        assert all(isinstance(o, CreateIntentRecord) for o in outcomes), outcomes
         assert len({(o.id, o.planned_id) for o in outcomes}) == 1  # everyone reuses the first plan
     assert CreateIntent.select().count() == ROUNDS
 

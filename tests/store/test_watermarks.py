@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import peewee
 
-from bc_tui.store.couplings import Side
+from bc_tui.store.records import Side
 from bc_tui.store.watermarks import advance_watermark, get_watermark
 
 T0 = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)

@@ -1,0 +1,135 @@
+"""The plain values the coupling store hands out: couplings, create intents and the sync-state
+updates callers pass in (docs/coupling-and-sync.md "What a coupling remembers, and Skipped").
+
+Nothing here touches the database, so every store module (and the store's errors, which carry
+the coupling in the way) can use these types without importing the code that reads and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bc_tui.domain.mappings import SyncDirection
+
+
+class Side(StrEnum):
+    """One side of a coupling."""
+
+    BC = "bc"
+    DATAVERSE = "dataverse"
+
+
+class SyncResult(StrEnum):
+    """The outcome of the last synchronization of a coupling in one direction."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True)
+class CouplingRecord:
+    """One coupling and its synchronization state, detached from the database."""
+
+    id: int
+    mapping: str
+    bc_id: str
+    dataverse_id: str
+    bc_number: str | None = None
+    display_name: str | None = None
+    bc_modified_at: datetime | None = None
+    bc_etag: str | None = None
+    dataverse_modified_at: datetime | None = None
+    dataverse_etag: str | None = None
+    to_dataverse_result: SyncResult | None = None
+    to_dataverse_job_id: int | None = None
+    to_dataverse_error: str | None = None
+    to_dataverse_at: datetime | None = None
+    from_dataverse_result: SyncResult | None = None
+    from_dataverse_job_id: int | None = None
+    from_dataverse_error: str | None = None
+    from_dataverse_at: datetime | None = None
+    skipped: bool = False
+    deleted_side: Side | None = None
+    snapshot: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def last_result(self, direction: SyncDirection) -> SyncResult | None:
+        """The result of the last synchronization in ``direction`` (send or get)."""
+        return getattr(self, f"{direction_prefix(direction)}_result")
+
+    @property
+    def failed(self) -> bool:
+        """True when the last synchronization in either direction failed."""
+        return SyncResult.FAILURE in (self.to_dataverse_result, self.from_dataverse_result)
+
+    @property
+    def broken(self) -> bool:
+        """True when one of the coupled records has been deleted (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
+        return self.deleted_side is not None
+
+
+@dataclass(frozen=True)
+class CreateIntentRecord:
+    """A counterpart creation that was started: reuse ``planned_id`` when running it again."""
+
+    id: int
+    mapping: str
+    source_side: Side
+    source_id: str
+    planned_id: str
+    destination_id: str | None
+    state: str  # "pending": maybe not created yet; "created": exists as destination_id
+    job_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResultUpdate:
+    """One synchronization result to store with :func:`bc_tui.store.sync_state.record_sync_results`.
+
+    The fields mean what the keyword arguments of :func:`bc_tui.store.sync_state.record_sync_result` mean.
+    """
+
+    coupling_id: int
+    direction: SyncDirection
+    result: SyncResult
+    job_id: int | None = None
+    error: str | None = None
+    bc_modified_at: datetime | None = None
+    bc_etag: str | None = None
+    dataverse_modified_at: datetime | None = None
+    dataverse_etag: str | None = None
+    snapshot: dict[str, dict[str, Any]] | None = None
+    may_skip: bool = True
+
+
+@dataclass(frozen=True)
+class SyncStateRefresh:
+    """Times, ETags and snapshot of an *unchanged* coupling, for :func:`bc_tui.store.sync_state.refresh_sync_states`."""
+
+    coupling_id: int
+    bc_modified_at: datetime | None = None
+    bc_etag: str | None = None
+    dataverse_modified_at: datetime | None = None
+    dataverse_etag: str | None = None
+    snapshot: dict[str, dict[str, Any]] | None = None
+
+
+def normalize_id(value: str) -> str:
+    """A GUID as stored: lower case, no braces or surrounding blanks."""
+    return value.strip().strip("{}").lower()
+
+
+def direction_prefix(direction: SyncDirection) -> str:
+    """The column prefix of the sync state kept for ``direction``: ``to_dataverse`` or ``from_dataverse``.
+
+    Raises ValueError for merge: a sync result is kept per direction.
+    """
+    direction = SyncDirection(direction)
+    if direction is SyncDirection.MERGE:
+        raise ValueError("a sync result is recorded per direction: to-dataverse or from-dataverse, not merge")
+    return "to_dataverse" if direction is SyncDirection.TO_DATAVERSE else "from_dataverse"
