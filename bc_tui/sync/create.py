@@ -28,9 +28,9 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import transfer
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, CreateIntentRecord, Side, normalize_id
-from bc_tui.store.errors import StoreError
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.errors import SyncError, plain
+from bc_tui.sync.intents import CHUNK, bc_by_numbers, dataverse_by_ids, finish_creation
 from bc_tui.sync.parents import parent_accounts, parent_companies
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import (
@@ -44,9 +44,6 @@ from bc_tui.sync.records import (
     record_id,
 )
 from bc_tui.sync.session import SyncSession
-
-#: Records per round (read, intents, one batch, couple): progress and crash granularity.
-CHUNK = 200
 
 # The field on the destination that gives a duplicate away.
 _DUPLICATE_FIELD_DATAVERSE = {"accounts": "name", "contacts": "emailaddress1"}
@@ -228,7 +225,7 @@ async def _dataverse_chunk(
     for item, result in zip(to_create, results, strict=True):
         if result.ok or isinstance(result.error, AlreadyExists):
             # AlreadyExists: the GUID is ours, so the row is the one an earlier attempt created.
-            _complete(run, mapping, item.intent, item.source_id, item.intent.planned_id, item.description, item.source)
+            finish_creation(run, mapping, item.intent, item.source_id, item.intent.planned_id, item.description, item.source)
         else:
             _fail_create(run, item, result.status, result.error, bc_id=item.source_id)
 
@@ -264,7 +261,7 @@ async def _refuse_dataverse_duplicates(
 async def _bc_chunk(
     session: SyncSession, mapping: TableMapping, ids: Sequence[str], run: JobRun, allow_duplicates: bool
 ) -> None:
-    candidates = _creatable(_FROM_DATAVERSE, mapping, ids, await _dataverse_by_ids(session, mapping, ids), run)
+    candidates = _creatable(_FROM_DATAVERSE, mapping, ids, await dataverse_by_ids(session, mapping, ids), run)
     companies: dict[str, str | None] = {}
     if mapping.bc_entity == "contacts" and candidates:
         companies = await parent_companies(session, [str(c.get("_parentcustomerid_value") or "") for c in candidates])
@@ -310,10 +307,10 @@ async def _bc_chunk(
     adopted = await _created_in_bc(session, mapping, lost) if lost else {}
     for item, result in zip(to_create, results, strict=True):
         if result.ok and isinstance(result.body, Mapping) and result.body.get("id"):
-            _complete(run, mapping, item.intent, str(result.body["id"]), item.source_id, item.description, dict(result.body))
+            finish_creation(run, mapping, item.intent, str(result.body["id"]), item.source_id, item.description, dict(result.body))
         elif item.source_id in adopted:
             bc_id, dataverse_id, row = adopted[item.source_id]
-            _complete(run, mapping, item.intent, bc_id, dataverse_id, item.description, row)
+            finish_creation(run, mapping, item.intent, bc_id, dataverse_id, item.description, row)
         else:
             _fail_create(run, item, result.status, result.error, dataverse_id=item.source_id)
 
@@ -393,7 +390,7 @@ _Created = tuple[str, str, Record]
 async def _created_in_dataverse(session: SyncSession, mapping: TableMapping, items: Sequence[_Pending]) -> dict[str, _Created]:
     """Of these pending creations, those whose row exists in Dataverse (found by its planned GUID),
     keyed by source id."""
-    existing = await _dataverse_by_ids(session, mapping, [p.intent.planned_id for p in items])
+    existing = await dataverse_by_ids(session, mapping, [p.intent.planned_id for p in items])
     return {
         item.source_id: (item.source_id, item.intent.planned_id, item.source)
         for item in items
@@ -404,7 +401,7 @@ async def _created_in_dataverse(session: SyncSession, mapping: TableMapping, ite
 async def _created_in_bc(session: SyncSession, mapping: TableMapping, items: Sequence[_Pending]) -> dict[str, _Created]:
     """Of these pending creations, those whose record exists in BC (found by its planned number),
     keyed by source id."""
-    existing = await _bc_by_numbers(session, mapping, [p.intent.planned_id for p in items])
+    existing = await bc_by_numbers(session, mapping, [p.intent.planned_id for p in items])
     return {
         item.source_id: (str(row["id"]), item.source_id, row)
         for item in items
@@ -418,7 +415,7 @@ def _adopt(run: JobRun, mapping: TableMapping, items: Sequence[_Pending], create
     for item in items:
         if item.source_id in created:
             bc_id, dataverse_id, bc_record = created[item.source_id]
-            _complete(run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+            finish_creation(run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
         else:
             rest.append(item)
     return rest
@@ -448,30 +445,6 @@ def _twins(
     return kept, twins
 
 
-def _complete(
-    run: JobRun,
-    mapping: TableMapping,
-    intent: CreateIntentRecord,
-    bc_id: str,
-    dataverse_id: str,
-    description: str,
-    bc_record: Mapping[str, Any] | None,
-) -> None:
-    """Couple the pair and forget the intent (one transaction), and count the record."""
-    try:
-        couplings.complete_intent(
-            intent.id,
-            bc_id=bc_id,
-            dataverse_id=dataverse_id,
-            bc_number=str(bc_record.get("number") or "") or None if bc_record else None,
-            display_name=str(bc_record.get("displayName") or "") or None if bc_record else None,
-        )
-    except StoreError as error:
-        run.record(Outcome.FAILED, plain(error), bc_id=bc_id, dataverse_id=dataverse_id, description=description)
-        return
-    run.record(Outcome.INSERTED, bc_id=normalize_id(bc_id), dataverse_id=normalize_id(dataverse_id), description=description)
-
-
 def _fail_create(
     run: JobRun, item: _Pending, status: int | None, error: ConnectorError | None, *,
     bc_id: str | None = None, dataverse_id: str | None = None,
@@ -487,17 +460,6 @@ def _fail_uncertain(run: JobRun, item: _Pending, message: str, *, bc_id: str | N
     # The intent stays: the next job on this mapping (settle.py) finds out whether it exists.
     text = message.rstrip(".") + ". Run the job again to finish creating it."
     run.record(Outcome.FAILED, text, bc_id=bc_id, dataverse_id=dataverse_id, description=item.description)
-
-
-async def _dataverse_by_ids(session: SyncSession, mapping: TableMapping, ids: Sequence[str]) -> dict[str, Record]:
-    return await fetch_dataverse(session, mapping, ids) if ids else {}
-
-
-async def _bc_by_numbers(session: SyncSession, mapping: TableMapping, numbers: Sequence[str]) -> dict[str, Record]:
-    if not numbers:
-        return {}
-    rows = await bc_rows_where(session, bc_kind(mapping), "number", numbers, select=("id", "number", "displayName"))
-    return {str(row["number"]): row for row in rows}
 
 
 def _add_filter_defaults(body: dict[str, Any], conditions: Iterable[Condition]) -> None:

@@ -18,8 +18,8 @@ from bc_tui.store import couplings
 from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
 from bc_tui.store.interrupted import settleable_intents
 from bc_tui.store.jobs import JobType
-from bc_tui.sync.create import CHUNK, _bc_by_numbers, _complete, _dataverse_by_ids
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.intents import CHUNK, bc_by_numbers, dataverse_by_ids, finish_creation
+from bc_tui.sync.job_log import JobLog, JobSummary, ProgressCallback
 from bc_tui.sync.records import Record, fetch_bc, fetch_dataverse
 from bc_tui.sync.session import SyncSession
 
@@ -34,7 +34,7 @@ async def resume_pending_creates(
     so that creating that record again starts cleanly. Intents of a job still running in a live
     process are left to it. Every job on a table mapping calls this first (see ``JobRun``).
     """
-    async with JobRun(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
+    async with JobLog(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
         intents = settleable_intents(mapping_name)  # after JobRun marked the dead jobs interrupted
         run.set_total(len(intents))
         groups: dict[tuple[str, Side], list[CreateIntentRecord]] = {}
@@ -48,7 +48,7 @@ async def resume_pending_creates(
 
 
 async def _settle_chunk(
-    session: SyncSession, mapping: TableMapping, from_bc: bool, intents: Sequence[CreateIntentRecord], run: JobRun
+    session: SyncSession, mapping: TableMapping, from_bc: bool, intents: Sequence[CreateIntentRecord], run: JobLog
 ) -> None:
     """Settle intents of one mapping and source side, looking their records up in one request."""
     noun = bc_noun(mapping) if from_bc else dataverse_noun(mapping)
@@ -57,10 +57,10 @@ async def _settle_chunk(
     source_ids = [i.source_id for i in intents]
     sources = await (fetch_bc if from_bc else fetch_dataverse)(session, mapping, source_ids)
     if from_bc:
-        created_dv = await _dataverse_by_ids(session, mapping, [i.destination_id or i.planned_id for i in intents])
+        created_dv = await dataverse_by_ids(session, mapping, [i.destination_id or i.planned_id for i in intents])
         coupled = couplings.couplings_by_bc_id(mapping.name, [i.source_id for i in intents])
     else:
-        created_bc = await _bc_by_numbers(session, mapping, [i.planned_id for i in intents])
+        created_bc = await bc_by_numbers(session, mapping, [i.planned_id for i in intents])
         coupled = couplings.couplings_by_dataverse_id(mapping.name, [i.source_id for i in intents])
     for intent in intents:
         source = sources.get(normalize_id(intent.source_id))
@@ -89,7 +89,7 @@ async def _settle_chunk(
                 description=description, **ids,
             )
         elif exists:
-            _complete(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
+            finish_creation(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
         else:
             couplings.abandon_intent(intent.id)
             run.record(
