@@ -40,7 +40,6 @@ from bc_tui.sync.records import (
     dataverse_kind,
     dataverse_rows_where,
     fetch_bc,
-    fetch_dataverse,
     record_id,
 )
 from bc_tui.sync.session import SyncSession

@@ -30,7 +30,8 @@ from bc_tui.store import couplings, watermarks
 from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, normalize_id
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
-from bc_tui.sync.engine import Pair, load_coupled_pairs, run_pairs, summary_message
+from bc_tui.sync.engine import run_pairs, summary_message
+from bc_tui.sync.pairs import Pair, load_coupled_pairs
 from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import (
