@@ -22,6 +22,7 @@ from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
 from bc_tui.store.errors import DataverseRecordAlreadyCoupledError, StoreError
 from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary
 from bc_tui.sync.records import (
@@ -35,6 +36,7 @@ from bc_tui.sync.records import (
     to_record,
 )
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.synchronize import synchronize_one
 
 
 @dataclass(frozen=True)
@@ -242,9 +244,7 @@ async def couple_record(
         raise refusal
     sync = None
     if sync_after is not None:
-        from bc_tui.sync import synchronize  # late: synchronize builds on this module's neighbours
-
-        sync = await synchronize.synchronize_one(session, mapping.name, bc_id, sync_after)
+        sync = await synchronize_one(session, mapping.name, bc_id, sync_after)
     return CoupleResult(
         coupling=coupling,
         bc_description=bc_description,
@@ -290,8 +290,6 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
             f"{sentence(bc_description)} is already coupled to a Dataverse {_dv_noun(mapping)}; delete that coupling "
             "before creating a new one."
         )
-    from bc_tui.sync.create import create_in_dataverse
-
     summary: JobSummary = await create_in_dataverse(session, mapping.name, [bc_id])
     result = summary.result_for(bc_id)
     if result is None or result.outcome is not Outcome.INSERTED:
