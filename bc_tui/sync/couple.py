@@ -32,10 +32,10 @@ from bc_tui.sync.records import (
     dataverse_kind,
     get_bc,
     get_dataverse,
-    record_id,
     to_record,
 )
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_one
 
 
@@ -115,12 +115,12 @@ async def lookup_dataverse(
     """
     mapping = session.mapping(mapping_name)
     rows = await _by_name(session, mapping, odata.startswith(mapping.dataverse_name_field, text), limit, within_filter)
-    coupled = couplings.couplings_by_dataverse_id(mapping.name, [record_id(mapping, r, dataverse=True) for r in rows])
+    coupled = couplings.couplings_by_dataverse_id(mapping.name, [DATAVERSE_SIDE.record_id(mapping, r) for r in rows])
     return [
         DataverseChoice(
-            id=record_id(mapping, row, dataverse=True),
+            id=DATAVERSE_SIDE.record_id(mapping, row),
             name=dataverse_name(mapping, row),
-            coupled=record_id(mapping, row, dataverse=True) in coupled,
+            coupled=DATAVERSE_SIDE.record_id(mapping, row) in coupled,
         )
         for row in rows
     ]
@@ -224,7 +224,7 @@ async def couple_record(
             f"The {dataverse_description} is hidden by the integration table filter of the table mapping "
             f"{mapping.name} ({_conditions(failing)}); choose another record or change that filter."
         )
-    target = record_id(mapping, dataverse_record, dataverse=True)
+    target = DATAVERSE_SIDE.record_id(mapping, dataverse_record)
     refusal: SyncError | None = None
     async with JobRun(JobType.COUPLING, mapping=mapping.name, session=session) as run:
         try:

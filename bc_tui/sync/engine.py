@@ -12,33 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bc_tui.connectors import ChangedSinceRead, ConnectorError, NotFound
 from bc_tui.domain.mappings import SyncDirection, TableMapping
-from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, dataverse_noun, sentence
+from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.domain.written import record_to_remember
 from bc_tui.store import couplings
-from bc_tui.store.couplings import Side, SyncResult, SyncResultUpdate
+from bc_tui.store.couplings import SyncResult, SyncResultUpdate
 from bc_tui.store.claims import Holder
 from bc_tui.store.database import atomic
 from bc_tui.sync.claiming import busy_message, run_claimed
 from bc_tui.sync.errors import plain
-from bc_tui.sync.pairs import Pair, current_pairs, pair_description
+from bc_tui.sync.pairs import Pair, current_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record
 from bc_tui.sync.remember import last_sync, remember_failure, remember_success, success_updates, sync_state
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, written_side
 from bc_tui.sync.writes import Write, Written, is_transient, write_updates
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
-
-
-def destination_of(direction: SyncDirection) -> str:
-    """The service a send or get writes to."""
-    return DATAVERSE if direction is SEND else BUSINESS_CENTRAL
 
 
 def race_message(record: str, service: str) -> str:
@@ -180,9 +177,9 @@ async def _run_claimed_pairs(
         for item in queued:
             await _write_merge(session, mapping, item, run)
         return
-    side = Side.DATAVERSE if direction is SEND else Side.BC
-    writes = [_write_for(mapping, item, side) for item in queued]
-    run.working_on(queued[0].description if len(queued) == 1 else f"{len(queued)} records to {destination_of(direction)}")
+    side = written_side(direction)
+    writes = [_write_for(item, side) for item in queued]
+    run.working_on(queued[0].description if len(queued) == 1 else f"{len(queued)} records to {side.service}")
     results = await write_updates(session, mapping, side, writes)
     # One transaction for the whole chunk, and the successes stored with one bulk call: a
     # commit, a read and a write per record would dominate a large run.
@@ -199,40 +196,43 @@ async def _run_claimed_pairs(
             _finish(mapping, item, direction, side, written, run)
 
 
-def _write_for(mapping: TableMapping, item: _Queued, side: Side) -> Write:
+def _write_for(item: _Queued, side: SideDescription[Any]) -> Write:
     """The guarded update of one side: always the ETag the plan was made from, never ``*``."""
     pair = item.pair
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
-    if side is Side.DATAVERSE:
-        return Write(pair.coupling.dataverse_id, str(pair.dataverse[ETAG]), item.plan.to_dataverse.payload(), item.description)
-    return Write(pair.coupling.bc_id, str(pair.bc[ETAG]), item.plan.to_bc.payload(), item.description)
+    key, record = side.id_of(pair.coupling), side.of_pair(pair)
+    return Write(key, str(record[ETAG]), side.plan_changes(item.plan).payload(), item.description)
 
 
 def _written_success(
-    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, row: Record, job_id: int
+    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], row: Record, job_id: int
 ) -> list[SyncResultUpdate]:
     """What to store for a write that landed: the written side as the service answered."""
     pair = item.pair
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
-    row = _to_remember(mapping, item, side, row)
-    bc = row if side is Side.BC else pair.bc
-    dataverse = row if side is Side.DATAVERSE else pair.dataverse
+    bc, dataverse = _both(pair, {side: _to_remember(mapping, item, side, row)})
     return success_updates(mapping, pair.coupling, (direction,), job_id, bc, dataverse)
 
 
-def _to_remember(mapping: TableMapping, item: _Queued, side: Side, row: Record) -> Record:
+def _both(pair: Pair, written: Mapping[SideDescription[Any], Record]) -> tuple[Record, Record]:
+    """The BC and the Dataverse record of a pair after writing: ``written`` where a side was written."""
+    bc, dataverse = written.get(BC_SIDE, pair.bc), written.get(DATAVERSE_SIDE, pair.dataverse)
+    assert bc is not None and dataverse is not None
+    return bc, dataverse
+
+
+def _to_remember(mapping: TableMapping, item: _Queued, side: SideDescription[Any], row: Record) -> Record:
     """The written record as the coupling remembers it: a read-back (a lost answer settled by
     reading) may hold someone else's later edit, which must not count as synchronized."""
-    pair, plan = item.pair, item.plan
-    assert pair.bc is not None and pair.dataverse is not None
-    if side is Side.DATAVERSE:
-        labels = plan.to_dataverse.labels
-        return record_to_remember(mapping, pair.dataverse, row, labels, dataverse=True)
-    labels = plan.to_bc.labels
-    return record_to_remember(mapping, pair.bc, row, labels, dataverse=False)
+    before = side.of_pair(item.pair)
+    assert before is not None
+    labels = side.plan_changes(item.plan).labels
+    return record_to_remember(mapping, before, row, labels, dataverse=side.is_dataverse)
 
 
-def _finish(mapping: TableMapping, item: _Queued, direction: SyncDirection, side: Side, written: Written, run: JobRun) -> None:
+def _finish(
+    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], written: Written, run: JobRun
+) -> None:
     """Log one write's outcome; a failure is stored here, a success was already stored in bulk
     by ``run_pairs``."""
     pair = item.pair
@@ -246,13 +246,13 @@ def _fail_write(
     mapping: TableMapping,
     pair: Pair,
     direction: SyncDirection,
-    side: Side,
+    side: SideDescription[Any],
     error: ConnectorError | None,
     description: str,
     run: JobRun,
 ) -> None:
     assert pair.coupling is not None
-    service = DATAVERSE if side is Side.DATAVERSE else BUSINESS_CENTRAL
+    service = side.service
     if isinstance(error, ChangedSinceRead):
         # Someone changed the record after we read it: a race, not a property of the record.
         message = race_message(description, service)
@@ -260,8 +260,8 @@ def _fail_write(
         _record(run, Outcome.CONFLICT, message, pair, description)
         return
     if isinstance(error, NotFound):
-        couplings.mark_broken(pair.coupling.id, side)
-        deleted = f"{service} {dataverse_noun(mapping) if side is Side.DATAVERSE else bc_noun(mapping)}"
+        couplings.mark_broken(pair.coupling.id, side.side)
+        deleted = f"{service} {side.noun(mapping)}"
         message = (
             f"{sentence(description)} cannot be updated because it is coupled to a deleted {deleted}. "
             "Restore the deleted record or delete the coupling."
@@ -277,21 +277,18 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
     """A merge writes both sides: Dataverse first, then BC only if Dataverse took its part."""
     pair, plan = item.pair, item.plan
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
-    bc, dataverse = pair.bc, pair.dataverse
-    if plan.to_dataverse:
-        [written] = await write_updates(session, mapping, Side.DATAVERSE, [_write_for(mapping, item, Side.DATAVERSE)])
+    remembered: dict[SideDescription[Any], Record] = {}
+    for side in (DATAVERSE_SIDE, BC_SIDE):
+        if not side.plan_changes(plan):
+            continue
+        [written] = await write_updates(session, mapping, side, [_write_for(item, side)])
         if written.row is None:
-            _fail_write(mapping, pair, SEND, Side.DATAVERSE, written.error, item.description, run)
+            # When BC fails, Dataverse already holds its part. The snapshot stays as it was, so
+            # the next synchronization still sees Dataverse's changes as changes and carries them to BC.
+            _fail_write(mapping, pair, side.written_by, side, written.error, item.description, run)
             return
-        dataverse = _to_remember(mapping, item, Side.DATAVERSE, written.row)
-    if plan.to_bc:
-        [written] = await write_updates(session, mapping, Side.BC, [_write_for(mapping, item, Side.BC)])
-        if written.row is None:
-            # Dataverse already holds its part. The snapshot stays as it was, so the next
-            # synchronization still sees Dataverse's changes as changes and carries them to BC.
-            _fail_write(mapping, pair, GET, Side.BC, written.error, item.description, run)
-            return
-        bc = _to_remember(mapping, item, Side.BC, written.row)
+        remembered[side] = _to_remember(mapping, item, side, written.row)
+    bc, dataverse = _both(pair, remembered)
     remember_success(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
     _record(run, Outcome.MODIFIED, None, pair, item.description)
 
@@ -335,13 +332,13 @@ async def _broken(
         couplings.remove_coupling(coupling.id)
         _record(run, Outcome.UNCOUPLED, plan.message, pair, description)
         return
-    deleted = Side.DATAVERSE if pair.bc is not None else Side.BC
+    deleted = missing_side(pair)
     if plan.outcome is Outcome.INSERTED:
         outcome = await restore_couplings(session, mapping, [(coupling, deleted)], job_id=run.job_id)
         result, message = outcome.get(coupling.id, (Outcome.FAILED, f"{sentence(description)} could not be restored."))
         _record(run, result, message, pair, description)
         return
-    couplings.mark_broken(coupling.id, deleted)
+    couplings.mark_broken(coupling.id, deleted.side)
     _record(run, plan.outcome, plan.message, pair, description)
 
 

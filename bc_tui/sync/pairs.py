@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import bc_noun, describe, describe_bc
@@ -14,6 +15,7 @@ from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord
 from bc_tui.sync.records import Record, fetch_bc, fetch_dataverse
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
 
 
 @dataclass
@@ -24,6 +26,11 @@ class Pair:
     coupling: CouplingRecord | None
     bc: Record | None
     dataverse: Record | None
+
+
+def missing_side(pair: Pair) -> SideDescription[Any]:
+    """The side whose record of a broken coupling is gone (the pair has the other one)."""
+    return next((side for side in (BC_SIDE, DATAVERSE_SIDE) if side.of_pair(pair) is None), DATAVERSE_SIDE)
 
 
 def pair_description(mapping: TableMapping, pair: Pair) -> str:
@@ -73,11 +80,13 @@ async def load_pairs(
         )
     return pairs
 
+
 async def load_coupled_pairs(session: SyncSession, mapping: TableMapping, coupled: Sequence[CouplingRecord]) -> list[Pair]:
     """Both records of each coupling (chunked reads)."""
     bc = await fetch_bc(session, mapping, [c.bc_id for c in coupled])
     dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled])
     return [Pair(c.bc_id, c, bc.get(c.bc_id), dataverse.get(c.dataverse_id)) for c in coupled]
+
 
 async def current_pairs(session: SyncSession, mapping: TableMapping, pairs: list[Pair]) -> list[Pair]:
     """``pairs`` as they are now: a pair whose coupling changed since it was read (another job

@@ -47,6 +47,7 @@ def sync_state(mapping: TableMapping, bc: Record, dataverse: Record) -> dict[str
         "snapshot": take_snapshot(mapping, bc, dataverse),
     }
 
+
 def success_updates(
     mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
 ) -> list[SyncResultUpdate]:
@@ -54,11 +55,13 @@ def success_updates(
     state = sync_state(mapping, bc, dataverse)
     return [SyncResultUpdate(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state) for direction in directions]
 
+
 def remember_success(
     mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
 ) -> None:
     """Store a successful synchronization in each of ``directions`` (send and/or get)."""
     couplings.record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
+
 
 def remember_failure(
     coupling: CouplingRecord, direction: SyncDirection, job_id: int, message: str, *, may_skip: bool

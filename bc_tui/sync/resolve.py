@@ -15,21 +15,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from bc_tui.connectors import ConnectorError, NotFound
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord, Side
+from bc_tui.store.couplings import CouplingRecord
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
-from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, pair_description
+from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import ETAG, bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, iter_bc, iter_dataverse
+from bc_tui.sync.records import ETAG, fetch_bc, fetch_dataverse, pages
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SIDES, SideDescription
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
@@ -109,7 +111,7 @@ def _row(
         description = describe_bc(mapping, bc_record) if bc_record else coupling_description(mapping, coupling)
     coupled_to = describe_dataverse(mapping, dv_record) if mapping and dv_record else coupling.dataverse_id
     if kind is ProblemKind.BROKEN:
-        deleted = "Business Central record" if coupling.deleted_side is Side.BC else "Dataverse record"
+        deleted = f"{SIDES.get(coupling.deleted_side, DATAVERSE_SIDE).service} record"
         error = (
             f"{sentence(description)} is coupled to a deleted {deleted}. "
             "Restore the deleted record, delete the surviving one, or delete the coupling."
@@ -210,7 +212,7 @@ async def restore_deleted(
             JobType.CREATION, mapping=name, total=len(records), progress=progress, session=session
         ) as run:
             pairs = await load_coupled_pairs(session, mapping, records)
-            broken: list[tuple[CouplingRecord, Side]] = []
+            broken: list[tuple[CouplingRecord, SideDescription[Any]]] = []
             for pair in pairs:
                 assert pair.coupling is not None
                 description = pair_description(mapping, pair)
@@ -228,7 +230,7 @@ async def restore_deleted(
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 else:
-                    broken.append((pair.coupling, Side.DATAVERSE if pair.bc is not None else Side.BC))
+                    broken.append((pair.coupling, missing_side(pair)))
             results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
             for coupling, _ in broken:
                 outcome, message = results[coupling.id]
@@ -268,12 +270,12 @@ async def delete_survivor(
                         **ids,
                     )
                     continue
+                survivor = missing_side(pair).other
+                record = survivor.of_pair(pair)
                 try:
-                    if pair.bc is not None:
-                        await session.bc.delete(bc_kind(mapping), coupling.bc_id, str(pair.bc.get(ETAG) or "*"), record=description)
-                    elif pair.dataverse is not None:
-                        await session.dataverse.delete(
-                            dataverse_kind(mapping), coupling.dataverse_id, str(pair.dataverse.get(ETAG) or "*"), record=description
+                    if record is not None:
+                        await survivor.client(session).delete(
+                            survivor.kind(mapping), survivor.id_of(coupling), str(record.get(ETAG) or "*"), record=description
                         )
                 except NotFound:
                     pass  # already gone: the goal is reached
@@ -321,16 +323,13 @@ async def find_for_deleted(
     Reads every record id of the side (one streamed query, ids only).
     """
     mapping = session.mapping(mapping_name)
-    bc_ids = [str(r["id"]) async for r in iter_bc(session, mapping, table_filter=False, select=("id",))]
-    orphans = {c.id: (c, Side.BC) for c in couplings.find_orphans(mapping.name, existing_bc_ids=bc_ids)}
-    if check_dataverse:
-        dv_ids = [
-            str(r[mapping.dataverse_key])
-            async for r in iter_dataverse(session, mapping, table_filter=False, select=(mapping.dataverse_key,))
-        ]
-        for coupling in couplings.find_orphans(mapping.name, existing_dataverse_ids=dv_ids):
-            orphans.setdefault(coupling.id, (coupling, Side.DATAVERSE))
-    return [couplings.mark_broken(coupling.id, side) for coupling, side in orphans.values()]
+    orphans: dict[int, tuple[CouplingRecord, SideDescription[Any]]] = {}
+    for side in (BC_SIDE, DATAVERSE_SIDE) if check_dataverse else (BC_SIDE,):
+        key = side.key(mapping)
+        existing = [str(r[key]) async for page in pages(side, session, mapping, table_filter=False, select=(key,)) for r in page]
+        for coupling in side.orphans(mapping.name, existing):
+            orphans.setdefault(coupling.id, (coupling, side))  # a BC record found gone comes first
+    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans.values()]
 
 
 # --- helpers -------------------------------------------------------------------------------------

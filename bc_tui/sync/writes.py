@@ -21,18 +21,22 @@ from bc_tui.connectors.odata import holds_values
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.store import couplings
-from bc_tui.store.couplings import Side
 from bc_tui.sync.errors import SyncError
-from bc_tui.sync.records import ETAG, Record, bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, to_record
+from bc_tui.sync.records import ETAG, Record, fetch, to_record
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import SideDescription
 
-#: Updates per ``$batch`` request (BC's limit is 100; Dataverse's 1,000, but a smaller batch
-#: keeps progress moving and a broken connection costs less).
+
+#: Updates per ``$batch`` request at most (and never more than the side's batch limit: BC's is
+#: 100; Dataverse's 1,000, but a smaller batch keeps progress moving and a broken connection
+#: costs less).
 WRITE_BATCH = 100
+
 
 #: How often a batch whose outcome was unknown is settled and sent again before each of its
 #: records is written on its own.
 SETTLE_ROUNDS = 3
+
 
 #: HTTP statuses that say nothing about the record: the service was busy or failing.
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -47,12 +51,14 @@ class Write:
     changes: Mapping[str, Any]
     record: str  # names the record in messages
 
+
 @dataclass(frozen=True)
 class Written:
     """What became of a :class:`Write`: the record as stored, or the error."""
 
     row: Record | None = None
     error: ConnectorError | None = None
+
 
 def is_transient(error: BaseException | None) -> bool:
     """True for failures that say nothing about the record (throttling, 5xx, timeouts, no
@@ -63,7 +69,10 @@ def is_transient(error: BaseException | None) -> bool:
         return error.status is None or error.status in TRANSIENT_STATUSES
     return isinstance(error, ConnectorError) and error.status in TRANSIENT_STATUSES
 
-async def write_updates(session: SyncSession, mapping: TableMapping, side: Side, writes: Sequence[Write]) -> list[Written]:
+
+async def write_updates(
+    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], writes: Sequence[Write]
+) -> list[Written]:
     """Apply guarded updates on ``side``; one :class:`Written` per write, in order.
 
     One write goes as a plain PATCH (the connector retries it and settles a lost answer);
@@ -72,17 +81,18 @@ async def write_updates(session: SyncSession, mapping: TableMapping, side: Side,
     """
     if not writes:
         return []
-    kind = dataverse_kind(mapping) if side is Side.DATAVERSE else bc_kind(mapping)
-    client = session.dataverse if side is Side.DATAVERSE else session.bc
+    kind, client = side.kind(mapping), side.client(session)
     if len(writes) == 1:
         return [await _write_one(client, kind, writes[0], uncertain=False)]
+    size = min(WRITE_BATCH, side.batch_limit)
     results: list[Written] = []
-    for start in range(0, len(writes), WRITE_BATCH):
-        results.extend(await _write_batch(session, mapping, side, client, kind, list(writes[start : start + WRITE_BATCH])))
+    for start in range(0, len(writes), size):
+        results.extend(await _write_batch(session, mapping, side, client, kind, list(writes[start : start + size])))
     return results
 
+
 async def _write_batch(
-    session: SyncSession, mapping: TableMapping, side: Side, client: Any, kind: type[Entity], writes: list[Write]
+    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], client: Any, kind: type[Entity], writes: list[Write]
 ) -> list[Written]:
     results: dict[int, Written] = {}
     todo = list(range(len(writes)))
@@ -94,10 +104,7 @@ async def _write_batch(
             for i in todo
         ]
         try:
-            if side is Side.DATAVERSE:
-                answers = await client.batch(operations, change_set=False, continue_on_error=True)
-            else:
-                answers = await client.batch(operations)
+            answers = await client.batch(operations, **side.batch_options)
         except ConnectorError as error:
             if not is_transient(error):
                 for i in todo:
@@ -121,10 +128,11 @@ async def _write_batch(
         results[i] = await _write_one(client, kind, writes[i], uncertain=True)
     return [results[i] for i in range(len(writes))]
 
+
 async def _settle(
     session: SyncSession,
     mapping: TableMapping,
-    side: Side,
+    side: SideDescription[Any],
     writes: list[Write],
     todo: list[int],
     results: dict[int, Written],
@@ -132,10 +140,7 @@ async def _settle(
     """After a batch with an unknown outcome: which writes landed, which must go again."""
     keys = [writes[i].key for i in todo]
     try:
-        if side is Side.DATAVERSE:
-            current = await fetch_dataverse(session, mapping, keys, select=())
-        else:
-            current = await fetch_bc(session, mapping, keys, select=())
+        current = await fetch(side, session, mapping, keys, select=())
     except (ConnectorError, SyncError):
         return todo  # the reads failed too: the single writes sort it out
     again: list[int] = []
@@ -151,6 +156,7 @@ async def _settle(
         else:
             results[i] = Written(error=ChangedSinceRead(f"{sentence(write.record)} was changed by someone else.", status=412))
     return again
+
 
 async def _write_one(client: Any, kind: type[Entity], write: Write, *, uncertain: bool) -> Written:
     try:
@@ -168,6 +174,7 @@ async def _write_one(client: Any, kind: type[Entity], write: Write, *, uncertain
         return Written(error=error)
     except ConnectorError as error:
         return Written(error=error)
+
 
 async def _read_back(client: Any, kind: type[Entity], write: Write) -> Written:
     try:
