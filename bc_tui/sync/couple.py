@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bc_tui.connectors import filters as odata
-from bc_tui.domain.filters import failing_conditions
+from bc_tui.domain.filters import conditions_text, failing_conditions
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
-from bc_tui.domain.names import bc_noun, dataverse_name, describe_bc, describe_dataverse, sentence
+from bc_tui.domain.names import bc_noun, dataverse_name, dataverse_noun, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.text import shorten
 from bc_tui.domain.transformations import read_bc, read_dataverse
@@ -203,7 +203,7 @@ async def couple_record(
     if failing := failing_conditions(bc_record, mapping.table_filter):
         raise SyncError(
             f"{sentence(bc_description)} is outside the table filter of the table mapping {mapping.name} "
-            f"({_conditions(failing)}), so it cannot be coupled."
+            f"({conditions_text(failing)}), so it cannot be coupled."
         )
     if create_new:
         return await _create_new(session, mapping, bc_id, bc_description)
@@ -211,7 +211,7 @@ async def couple_record(
         dataverse_record = await get_dataverse(session, mapping, dataverse_id)
         if dataverse_record is None:
             raise SyncError(
-                f"The Dataverse {_dv_noun(mapping)} {dataverse_id} does not exist; choose another record to couple "
+                f"The Dataverse {dataverse_noun(mapping)} {dataverse_id} does not exist; choose another record to couple "
                 f"{bc_description} with."
             )
     elif dataverse_name and dataverse_name.strip():
@@ -222,7 +222,7 @@ async def couple_record(
     if failing := failing_conditions(dataverse_record, mapping.integration_table_filter):
         raise SyncError(
             f"The {dataverse_description} is hidden by the integration table filter of the table mapping "
-            f"{mapping.name} ({_conditions(failing)}); choose another record or change that filter."
+            f"{mapping.name} ({conditions_text(failing)}); choose another record or change that filter."
         )
     target = DATAVERSE_SIDE.record_id(mapping, dataverse_record)
     refusal: SyncError | None = None
@@ -287,7 +287,7 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     existing = couplings.get_by_bc_id(mapping.name, bc_id)
     if existing is not None:
         raise SyncError(
-            f"{sentence(bc_description)} is already coupled to a Dataverse {_dv_noun(mapping)}; delete that coupling "
+            f"{sentence(bc_description)} is already coupled to a Dataverse {dataverse_noun(mapping)}; delete that coupling "
             "before creating a new one."
         )
     summary: JobSummary = await create_in_dataverse(session, mapping.name, [bc_id])
@@ -297,7 +297,7 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     coupling = couplings.get_by_bc_id(mapping.name, bc_id)
     dataverse_record = await get_dataverse(session, mapping, coupling.dataverse_id) if coupling else None
     dataverse_description = (
-        describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{_dv_noun(mapping)} {result.dataverse_id}"
+        describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{dataverse_noun(mapping)} {result.dataverse_id}"
     )
     return CoupleResult(
         coupling=coupling,
@@ -337,11 +337,3 @@ async def _by_name(
                 if len(found) >= limit:
                     break
     return found[:limit]
-
-
-def _dv_noun(mapping: TableMapping) -> str:
-    return mapping.dataverse_table[:-1] if mapping.dataverse_table.endswith("s") else mapping.dataverse_table
-
-
-def _conditions(conditions: Any) -> str:
-    return ", ".join(f"{c.field} {c.op} {c.value!r}" for c in conditions)

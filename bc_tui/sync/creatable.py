@@ -7,11 +7,11 @@ same name (accounts, customers) or e-mail (contacts): that would be a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from bc_tui.domain.filters import failing_conditions
-from bc_tui.domain.mappings import Condition, TableMapping
+from bc_tui.domain.filters import conditions_text, failing_conditions
+from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings
@@ -51,7 +51,7 @@ def creatable(
             run.record(
                 Outcome.FAILED,
                 f"{sentence(source.describe(mapping, record))} is outside the {source.filter_name} of the table "
-                f"mapping {mapping.name} ({_conditions(failing)}), so it is not created in {destination.service}.",
+                f"mapping {mapping.name} ({conditions_text(failing)}), so it is not created in {destination.service}.",
                 **source.ids(source_id), description=source.describe(mapping, record),
             )
         else:
@@ -110,10 +110,6 @@ def _twins(
         else:
             twins.append((item, twin))
     return kept, twins
-
-
-def _conditions(conditions: Iterable[Condition]) -> str:
-    return ", ".join(f"{c.field} {c.op} {c.value!r}" for c in conditions)
 
 
 def _key(value: Any) -> str:
