@@ -37,3 +37,8 @@ def passes(record: Mapping[str, Any], conditions: Iterable[Condition]) -> bool:
 def failing_conditions(record: Mapping[str, Any], conditions: Iterable[Condition]) -> tuple[Condition, ...]:
     """The conditions ``record`` does not satisfy, to say *why* a record is filtered out."""
     return tuple(c for c in conditions if not condition_holds(record, c))
+
+
+def conditions_text(conditions: Iterable[Condition]) -> str:
+    """Conditions as a message names them: ``customerTypeCode eq 3, blocked ne 'All'``."""
+    return ", ".join(f"{c.field} {c.op} {c.value!r}" for c in conditions)

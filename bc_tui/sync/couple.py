@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bc_tui.connectors import filters as odata
-from bc_tui.domain.filters import failing_conditions
+from bc_tui.domain.filters import conditions_text, failing_conditions
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
-from bc_tui.domain.names import bc_noun, dataverse_name, describe_bc, describe_dataverse, sentence
+from bc_tui.domain.names import bc_noun, dataverse_name, dataverse_noun, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.text import shorten
 from bc_tui.domain.transformations import read_bc, read_dataverse
@@ -22,6 +22,7 @@ from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
 from bc_tui.store.errors import DataverseRecordAlreadyCoupledError, StoreError
 from bc_tui.store.jobs import JobType
+from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary
 from bc_tui.sync.records import (
@@ -31,10 +32,11 @@ from bc_tui.sync.records import (
     dataverse_kind,
     get_bc,
     get_dataverse,
-    record_id,
     to_record,
 )
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import DATAVERSE_SIDE
+from bc_tui.sync.synchronize import synchronize_one
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,12 @@ async def lookup_dataverse(
     """
     mapping = session.mapping(mapping_name)
     rows = await _by_name(session, mapping, odata.startswith(mapping.dataverse_name_field, text), limit, within_filter)
-    coupled = couplings.couplings_by_dataverse_id(mapping.name, [record_id(mapping, r, dataverse=True) for r in rows])
+    coupled = couplings.couplings_by_dataverse_id(mapping.name, [DATAVERSE_SIDE.record_id(mapping, r) for r in rows])
     return [
         DataverseChoice(
-            id=record_id(mapping, row, dataverse=True),
+            id=DATAVERSE_SIDE.record_id(mapping, row),
             name=dataverse_name(mapping, row),
-            coupled=record_id(mapping, row, dataverse=True) in coupled,
+            coupled=DATAVERSE_SIDE.record_id(mapping, row) in coupled,
         )
         for row in rows
     ]
@@ -201,7 +203,7 @@ async def couple_record(
     if failing := failing_conditions(bc_record, mapping.table_filter):
         raise SyncError(
             f"{sentence(bc_description)} is outside the table filter of the table mapping {mapping.name} "
-            f"({_conditions(failing)}), so it cannot be coupled."
+            f"({conditions_text(failing)}), so it cannot be coupled."
         )
     if create_new:
         return await _create_new(session, mapping, bc_id, bc_description)
@@ -209,7 +211,7 @@ async def couple_record(
         dataverse_record = await get_dataverse(session, mapping, dataverse_id)
         if dataverse_record is None:
             raise SyncError(
-                f"The Dataverse {_dv_noun(mapping)} {dataverse_id} does not exist; choose another record to couple "
+                f"The Dataverse {dataverse_noun(mapping)} {dataverse_id} does not exist; choose another record to couple "
                 f"{bc_description} with."
             )
     elif dataverse_name and dataverse_name.strip():
@@ -220,9 +222,9 @@ async def couple_record(
     if failing := failing_conditions(dataverse_record, mapping.integration_table_filter):
         raise SyncError(
             f"The {dataverse_description} is hidden by the integration table filter of the table mapping "
-            f"{mapping.name} ({_conditions(failing)}); choose another record or change that filter."
+            f"{mapping.name} ({conditions_text(failing)}); choose another record or change that filter."
         )
-    target = record_id(mapping, dataverse_record, dataverse=True)
+    target = DATAVERSE_SIDE.record_id(mapping, dataverse_record)
     refusal: SyncError | None = None
     async with JobRun(JobType.COUPLING, mapping=mapping.name, session=session) as run:
         try:
@@ -242,9 +244,7 @@ async def couple_record(
         raise refusal
     sync = None
     if sync_after is not None:
-        from bc_tui.sync import synchronize  # late: synchronize builds on this module's neighbours
-
-        sync = await synchronize.synchronize_one(session, mapping.name, bc_id, sync_after)
+        sync = await synchronize_one(session, mapping.name, bc_id, sync_after)
     return CoupleResult(
         coupling=coupling,
         bc_description=bc_description,
@@ -287,11 +287,9 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     existing = couplings.get_by_bc_id(mapping.name, bc_id)
     if existing is not None:
         raise SyncError(
-            f"{sentence(bc_description)} is already coupled to a Dataverse {_dv_noun(mapping)}; delete that coupling "
+            f"{sentence(bc_description)} is already coupled to a Dataverse {dataverse_noun(mapping)}; delete that coupling "
             "before creating a new one."
         )
-    from bc_tui.sync.create import create_in_dataverse
-
     summary: JobSummary = await create_in_dataverse(session, mapping.name, [bc_id])
     result = summary.result_for(bc_id)
     if result is None or result.outcome is not Outcome.INSERTED:
@@ -299,7 +297,7 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     coupling = couplings.get_by_bc_id(mapping.name, bc_id)
     dataverse_record = await get_dataverse(session, mapping, coupling.dataverse_id) if coupling else None
     dataverse_description = (
-        describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{_dv_noun(mapping)} {result.dataverse_id}"
+        describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{dataverse_noun(mapping)} {result.dataverse_id}"
     )
     return CoupleResult(
         coupling=coupling,
@@ -339,11 +337,3 @@ async def _by_name(
                 if len(found) >= limit:
                     break
     return found[:limit]
-
-
-def _dv_noun(mapping: TableMapping) -> str:
-    return mapping.dataverse_table[:-1] if mapping.dataverse_table.endswith("s") else mapping.dataverse_table
-
-
-def _conditions(conditions: Any) -> str:
-    return ", ".join(f"{c.field} {c.op} {c.value!r}" for c in conditions)

@@ -8,7 +8,6 @@ reported. Everything is logged as one match-based coupling job.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
@@ -25,6 +24,7 @@ from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import Record, bc_pages, dataverse_pages
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.synchronize import synchronize_many
 
 #: Pairs per bulk coupling (a few queries each).
 COUPLE_CHUNK = 500
@@ -157,17 +157,10 @@ async def _synchronize(
     session: SyncSession, mapping: TableMapping, bc_ids: list[str], direction: SyncDirection,
     progress: ProgressCallback | None,
 ) -> None:
-    from bc_tui.sync import synchronize  # late: part of the engine built on this package
-
     # Freshly coupled records were never synchronized, so a normal run over many records would
     # skip them as "changed on the destination"; Synchronize After Coupling means "this side
-    # wins", as for one record. Use the bulk path only when it can be told so.
-    many = getattr(synchronize, "synchronize_many", None)
-    if many is not None and "force" in inspect.signature(many).parameters:
-        await many(session, mapping.name, bc_ids, direction, progress=progress, force=True)
-        return
-    for bc_id in bc_ids:
-        await synchronize.synchronize_one(session, mapping.name, bc_id, direction)
+    # wins", as for one record: hence force.
+    await synchronize_many(session, mapping.name, bc_ids, direction, progress=progress, force=True)
 
 
 def _unique(names: list[str]) -> tuple[str, ...]:

@@ -21,29 +21,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
-from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.store import couplings, watermarks
-from bc_tui.store.couplings import CouplingRecord, Side, SyncResult, normalize_id
+from bc_tui.store.couplings import CouplingRecord, SyncResult
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
-from bc_tui.sync.engine import Pair, load_coupled_pairs, run_pairs, summary_message
+from bc_tui.sync.engine import run_pairs, summary_message
+from bc_tui.sync.pairs import Pair, load_coupled_pairs
 from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import (
-    ETAG,
-    Record,
-    bc_kind,
-    bc_pages,
-    dataverse_kind,
-    dataverse_pages,
-    fetch_bc,
-    fetch_dataverse,
-)
+from bc_tui.sync.records import ETAG, Record, fetch, pages
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, source_side
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
@@ -97,8 +90,8 @@ async def synchronize_modified(
 
 async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDirection, run: JobRun) -> None:
     """One direction: modified source records, then the couplings whose last try failed."""
-    side = Side.BC if direction is SEND else Side.DATAVERSE
-    since = watermarks.get_watermark(mapping.name, side)
+    side = source_side(direction)
+    since = watermarks.get_watermark(mapping.name, side.side)
     # The service's clock before the first page is read: every change committed after this
     # moment is either on a page still to come or will be read again by the next run.
     started = await _server_time(session, mapping, side)
@@ -119,7 +112,7 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
         await run_pairs(session, mapping, direction, await load_coupled_pairs(session, mapping, retry), run)
     mark = next_watermark(since, started, newest)
     if mark is not None and mark != since:
-        watermarks.advance_watermark(mapping.name, side, mark)
+        watermarks.advance_watermark(mapping.name, side.side, mark)
 
 
 def next_watermark(since: datetime | None, started: datetime | None, newest_seen: datetime | None) -> datetime | None:
@@ -133,13 +126,11 @@ def next_watermark(since: datetime | None, started: datetime | None, newest_seen
     return started - OVERLAP
 
 
-async def _server_time(session: SyncSession, mapping: TableMapping, side: Side) -> datetime | None:
+async def _server_time(session: SyncSession, mapping: TableMapping, side: SideDescription[Any]) -> datetime | None:
     if _NEWEST_SEEN_WATERMARK:
         return None  # the old strategy never asked
     with as_sync_error():
-        if side is Side.BC:
-            return await session.bc.server_time(bc_kind(mapping))
-        return await session.dataverse.server_time(dataverse_kind(mapping))
+        return await side.client(session).server_time(side.kind(mapping))
 
 
 def modified_after(field: str, moment: datetime) -> str:
@@ -150,48 +141,39 @@ def modified_after(field: str, moment: datetime) -> str:
     return f"{odata.field(field)} gt {text}"
 
 
-async def _modified_pages(
-    session: SyncSession, mapping: TableMapping, side: Side, since: datetime | None
+def _modified_pages(
+    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], since: datetime | None
 ) -> AsyncIterator[list[Record]]:
-    if side is Side.BC:
-        expression = modified_after(BC_MODIFIED, since) if since else None
-        async for page in bc_pages(session, mapping, expression, page_size=PAGE_SIZE):
-            yield page
-    else:
-        expression = modified_after(DATAVERSE_MODIFIED, since) if since else None
-        async for page in dataverse_pages(session, mapping, expression, page_size=PAGE_SIZE):
-            yield page
+    expression = modified_after(side.modified_field, since) if since else None
+    return pages(side, session, mapping, expression, page_size=PAGE_SIZE)
 
 
 async def _pairs_for_page(
-    session: SyncSession, mapping: TableMapping, side: Side, direction: SyncDirection, page: list[Record]
+    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], direction: SyncDirection, page: list[Record]
 ) -> list[Pair]:
-    """The coupled pairs (and uncoupled records) of one page of modified records of ``side``,
+    """The coupled pairs (and uncoupled BC records) of one page of modified records of ``side``,
     without the records read again that did not change (their counterparts are not even read)."""
-    if side is Side.BC:
-        bc_records = {normalize_id(str(r["id"])): r for r in page}
-        found = couplings.couplings_by_bc_id(mapping.name, bc_records)
-        for bc_id in [i for i, c in found.items() if unchanged_since_last_sync(c, bc_records[i], side, direction)]:
-            del bc_records[bc_id], found[bc_id]
-        dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in found.values()])
-        return [
-            Pair(bc_id, found.get(bc_id), record, dataverse.get(found[bc_id].dataverse_id) if bc_id in found else None)
-            for bc_id, record in bc_records.items()
-        ]
-    dv_records = {normalize_id(str(r[mapping.dataverse_key])): r for r in page}
-    found = couplings.couplings_by_dataverse_id(mapping.name, dv_records)
-    found = {i: c for i, c in found.items() if not unchanged_since_last_sync(c, dv_records[i], side, direction)}
-    bc = await fetch_bc(session, mapping, [c.bc_id for c in found.values()])
+    other = side.other
+    records = {side.record_id(mapping, r): r for r in page}
+    found = side.couplings_by_id(mapping.name, records)
+    for record_id in [i for i, c in found.items() if unchanged_since_last_sync(c, records[i], side, direction)]:
+        del records[record_id], found[record_id]
+    counterparts = await fetch(other, session, mapping, [other.id_of(c) for c in found.values()])
     pairs = []
-    for dv_id, record in dv_records.items():
-        coupling = found.get(dv_id)
-        if coupling is None:
-            continue  # uncoupled (no BC id to report it under), or read again unchanged
-        pairs.append(Pair(coupling.bc_id, coupling, bc.get(coupling.bc_id), record))
+    for record_id, record in records.items():
+        coupling = found.get(record_id)
+        counterpart_id = other.id_of(coupling) if coupling else None
+        bc_id = side.ids(record_id, counterpart_id)[BC_SIDE.id_keyword]
+        if bc_id is None:
+            continue  # an uncoupled Dataverse record: no BC id to report it under
+        halves = {side: record, other: counterparts.get(counterpart_id) if counterpart_id else None}
+        pairs.append(Pair(bc_id, coupling, halves[BC_SIDE], halves[DATAVERSE_SIDE]))
     return pairs
 
 
-def unchanged_since_last_sync(coupling: CouplingRecord, record: Record, side: Side, direction: SyncDirection) -> bool:
+def unchanged_since_last_sync(
+    coupling: CouplingRecord, record: Record, side: SideDescription[Any], direction: SyncDirection
+) -> bool:
     """True for a record read again (the watermark's overlap, or our own write read back) that
     has nothing new to say: it still has the ETag its coupling recorded at its last
     synchronization and that synchronization in ``direction`` did not fail (a failed one is
@@ -204,34 +186,31 @@ def unchanged_since_last_sync(coupling: CouplingRecord, record: Record, side: Si
         # then a Skipped record is reported once more, or a change to it is not reported until
         # it is retried; it is not synchronized either way.
         tried = [t for t in (coupling.to_dataverse_at, coupling.from_dataverse_at) if t is not None]
-        modified = parse_datetime(record.get(BC_MODIFIED if side is Side.BC else DATAVERSE_MODIFIED))
+        modified = parse_datetime(record.get(side.modified_field))
         return bool(tried) and modified is not None and modified <= max(tried)
-    recorded = coupling.bc_etag if side is Side.BC else coupling.dataverse_etag
+    recorded = side.recorded_etag(coupling)
     if not recorded or record.get(ETAG) != recorded:
         return False
     return coupling.last_result(direction) is not SyncResult.FAILURE
 
 
-async def _insert_uncoupled(session: SyncSession, mapping: TableMapping, side: Side, page: list[Record], run: JobRun) -> None:
+async def _insert_uncoupled(
+    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], page: list[Record], run: JobRun
+) -> None:
     """A mapping that synchronizes uncoupled records too: create their counterparts (docs/coupling-and-sync.md "Synchronizing modified records" step 1).
 
     The creation use case does it (idempotent, duplicate-safe); BC → Dataverse inside this job,
     Dataverse → BC as its own creation job whose results are counted here too.
     """
-    if side is Side.BC:
-        ids = [normalize_id(str(r["id"])) for r in page]
-        found = couplings.couplings_by_bc_id(mapping.name, ids)
-        uncoupled = [i for i in ids if i not in found]
-        if uncoupled:
-            run.add_total(len(uncoupled))
-            await create_counterparts_in_dataverse(session, mapping, uncoupled, run)
-        return
-    ids = [normalize_id(str(r[mapping.dataverse_key])) for r in page]
-    found_dv = couplings.couplings_by_dataverse_id(mapping.name, ids)
-    uncoupled = [i for i in ids if i not in found_dv]
+    ids = [side.record_id(mapping, r) for r in page]
+    found = side.couplings_by_id(mapping.name, ids)
+    uncoupled = [i for i in ids if i not in found]
     if not uncoupled:
         return
     run.add_total(len(uncoupled))
+    if side is BC_SIDE:
+        await create_counterparts_in_dataverse(session, mapping, uncoupled, run)
+        return
     created = await create_in_bc(session, mapping.name, uncoupled)
     for result in created.results:
         run.record(
@@ -249,10 +228,9 @@ def _failed_couplings(mapping: TableMapping, direction: SyncDirection) -> list[C
     ]
 
 
-def _latest(current: datetime | None, page: list[Record], side: Side) -> datetime | None:
-    field = BC_MODIFIED if side is Side.BC else DATAVERSE_MODIFIED
+def _latest(current: datetime | None, page: list[Record], side: SideDescription[Any]) -> datetime | None:
     for record in page:
-        moment = parse_datetime(record.get(field))
+        moment = parse_datetime(record.get(side.modified_field))
         if moment is not None and (current is None or moment > current):
             current = moment
     return current

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bc_tui.connectors import filters as odata
+from bc_tui.connectors import parent_account
 from bc_tui.connectors.models import BcContact, BcCustomer
 from bc_tui.domain.mappings import TableMapping
+from bc_tui.domain.messages import company_not_coupled
 from bc_tui.store import couplings
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.couplings import Side, normalize_id
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.records import bc_rows_where
 from bc_tui.sync.session import SyncSession
@@ -91,3 +94,76 @@ async def parent_companies(session: SyncSession, account_ids: Iterable[str]) -> 
         numbers = number_by_name.get(_name_key(customer.get("displayName"))) if customer else None
         result[account_id] = next(iter(numbers)) if numbers and len(numbers) == 1 else None
     return result
+
+
+# --- the parent of a new contact ------------------------------------------------------------------
+
+#: Entities whose new records must name their parent (a contact its company / account).
+_WITH_PARENT = frozenset({"contacts"})
+
+
+@dataclass(frozen=True)
+class _ParentLink:
+    """How a new record on one side is linked to its parent: look the parents of the source
+    records up in one go, then give each its fields, or refuse it when its parent is not coupled."""
+
+    lookup: Callable[[SyncSession, Sequence[Record]], Awaitable[dict[str, str | None]]]
+    #: The source record's reference to its parent, as ``lookup`` keys it.
+    parent_of: Callable[[Record], str | None]
+    fields: Callable[[str], dict[str, Any]]
+    refusal: Callable[[TableMapping, Record, str], str]
+
+
+def _account_parent(contact: Record) -> str | None:
+    return str(contact.get("companyNumber") or "")
+
+
+def _company_parent(contact: Record) -> str | None:
+    return normalize_id(str(contact.get("_parentcustomerid_value") or "")) or None
+
+
+async def _companies_of(session: SyncSession, contacts: Sequence[Record]) -> dict[str, str | None]:
+    return await parent_companies(session, [str(c.get("_parentcustomerid_value") or "") for c in contacts])
+
+
+def _account_not_coupled(mapping: TableMapping, contact: Record, description: str) -> str:
+    return (
+        f"Cannot create {description} in Business Central: its account is not coupled to a Business Central "
+        "customer with a company contact. Couple the account first, then create the contact again."
+    )
+
+
+#: Per side a new contact is created on: where its parent comes from.
+_LINKS: Mapping[Side, _ParentLink] = {
+    # A BC contact's company → the Dataverse account coupled to that company's customer.
+    Side.DATAVERSE: _ParentLink(
+        parent_accounts, _account_parent, parent_account, lambda mapping, contact, _: company_not_coupled(mapping, contact)
+    ),
+    # A Dataverse contact's account → the company contact of the BC customer coupled to it.
+    Side.BC: _ParentLink(_companies_of, _company_parent, lambda number: {"companyNumber": number}, _account_not_coupled),
+}
+
+
+#: The fields that link one new record to its parent, or None when its parent is not coupled.
+ParentFields = Callable[[Record], dict[str, Any] | None]
+
+
+async def parent_fields(session: SyncSession, mapping: TableMapping, destination: Side, sources: Sequence[Record]) -> ParentFields:
+    """For records about to be created on ``destination`` from ``sources``: the fields linking
+    each to its parent (none when the mapping's records have no parent)."""
+    if mapping.bc_entity not in _WITH_PARENT or not sources:
+        return lambda source: {}
+    link = _LINKS[destination]
+    found = await link.lookup(session, sources)
+
+    def fields(source: Record) -> dict[str, Any] | None:
+        key = link.parent_of(source)
+        parent = found.get(key) if key else None
+        return link.fields(parent) if parent is not None else None
+
+    return fields
+
+
+def parent_refusal(mapping: TableMapping, destination: Side, source: Record, description: str) -> str:
+    """Why ``source`` cannot be created on ``destination``: its parent is not coupled."""
+    return _LINKS[destination].refusal(mapping, source, description)

@@ -19,7 +19,7 @@ from bc_tui.domain.recommend import OPTION_TEXT, Recommendation, recommend
 from bc_tui.domain.values import same_value
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
-from bc_tui.sync.engine import last_sync
+from bc_tui.sync.remember import last_sync
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.records import Record, get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession

@@ -11,25 +11,27 @@ survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from bc_tui.connectors import ConnectorError, NotFound
 from bc_tui.domain.mappings import SyncDirection, TableMapping
-from bc_tui.domain.names import bc_noun, describe_bc, describe_dataverse, sentence
+from bc_tui.domain.names import describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord, Side
-from bc_tui.store.database import atomic
+from bc_tui.store.couplings import CouplingRecord
 from bc_tui.store.jobs import JobType
-from bc_tui.sync.create import create_in_bc, create_in_dataverse
-from bc_tui.sync.engine import ETAG, load_coupled_pairs, pair_description, remember_success, run_pairs, summary_message
+from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, RecordResult
-from bc_tui.sync.records import bc_kind, dataverse_kind, fetch_bc, fetch_dataverse, iter_bc
+from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, missing_side, pair_description
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.records import ETAG, fetch_bc, fetch_dataverse, pages
+from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SIDES, SideDescription
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
@@ -106,10 +108,10 @@ def _row(
     if mapping is None:
         description = f"{coupling.mapping} record {coupling.bc_number or coupling.bc_id}"
     else:
-        description = describe_bc(mapping, bc_record) if bc_record else _coupling_description(mapping, coupling)
+        description = describe_bc(mapping, bc_record) if bc_record else coupling_description(mapping, coupling)
     coupled_to = describe_dataverse(mapping, dv_record) if mapping and dv_record else coupling.dataverse_id
     if kind is ProblemKind.BROKEN:
-        deleted = "Business Central record" if coupling.deleted_side is Side.BC else "Dataverse record"
+        deleted = f"{SIDES.get(coupling.deleted_side, DATAVERSE_SIDE).service} record"
         error = (
             f"{sentence(description)} is coupled to a deleted {deleted}. "
             "Restore the deleted record, delete the surviving one, or delete the coupling."
@@ -210,7 +212,7 @@ async def restore_deleted(
             JobType.CREATION, mapping=name, total=len(records), progress=progress, session=session
         ) as run:
             pairs = await load_coupled_pairs(session, mapping, records)
-            broken: list[tuple[CouplingRecord, Side]] = []
+            broken: list[tuple[CouplingRecord, SideDescription[Any]]] = []
             for pair in pairs:
                 assert pair.coupling is not None
                 description = pair_description(mapping, pair)
@@ -228,88 +230,17 @@ async def restore_deleted(
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 else:
-                    broken.append((pair.coupling, Side.DATAVERSE if pair.bc is not None else Side.BC))
+                    broken.append((pair.coupling, missing_side(pair)))
             results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
             for coupling, _ in broken:
                 outcome, message = results[coupling.id]
                 run.record(
                     outcome, message, bc_id=coupling.bc_id, dataverse_id=coupling.dataverse_id,
-                    description=_coupling_description(mapping, coupling),
+                    description=coupling_description(mapping, coupling),
                 )
             run.message = summary_message(run)
         summaries.append(run.summary)
     return summaries
-
-
-async def restore_couplings(
-    session: SyncSession,
-    mapping: TableMapping,
-    broken: Sequence[tuple[CouplingRecord, Side]],
-    *,
-    job_id: int,
-) -> dict[int, tuple[Outcome, str | None]]:
-    """Recreate the ``deleted`` side of each coupling from its survivor and couple the new record.
-
-    The old coupling is replaced by the new one, whose sync state is that of a fresh
-    synchronization (so the next sync sees nothing changed). When a record cannot be created the
-    broken coupling is put back, marked broken, and the reason returned. Returns per coupling id
-    the outcome (inserted / failed) and the message.
-    """
-    results: dict[int, tuple[Outcome, str | None]] = {}
-    from_bc = [c for c, side in broken if side is Side.DATAVERSE]
-    from_dataverse = [c for c, side in broken if side is Side.BC]
-    if from_bc:
-        _remove(from_bc)
-        summary = await create_in_dataverse(session, mapping.name, [c.bc_id for c in from_bc], allow_duplicates=True)
-        by_bc = {(r.bc_id or "").lower(): r for r in summary.results}
-        for coupling in from_bc:
-            result = by_bc.get(coupling.bc_id)
-            results[coupling.id] = await _after_restore(session, mapping, coupling, result, Side.DATAVERSE, job_id)
-    if from_dataverse:
-        _remove(from_dataverse)
-        summary = await create_in_bc(
-            session, mapping.name, [c.dataverse_id for c in from_dataverse], allow_duplicates=True
-        )
-        by_dv = {(r.dataverse_id or "").lower(): r for r in summary.results}
-        for coupling in from_dataverse:
-            result = by_dv.get(coupling.dataverse_id)
-            results[coupling.id] = await _after_restore(session, mapping, coupling, result, Side.BC, job_id)
-    return results
-
-
-def _remove(records: Sequence[CouplingRecord]) -> None:
-    with atomic():
-        for coupling in records:
-            couplings.remove_coupling(coupling.id)
-
-
-async def _after_restore(
-    session: SyncSession,
-    mapping: TableMapping,
-    old: CouplingRecord,
-    result: RecordResult | None,
-    deleted: Side,
-    job_id: int,
-) -> tuple[Outcome, str | None]:
-    description = _coupling_description(mapping, old)
-    if result is not None and result.outcome is Outcome.INSERTED:
-        new = (
-            couplings.get_by_bc_id(mapping.name, old.bc_id)
-            if deleted is Side.DATAVERSE
-            else couplings.get_by_dataverse_id(mapping.name, old.dataverse_id)
-        )
-        if new is not None:
-            bc = (await fetch_bc(session, mapping, [new.bc_id])).get(new.bc_id)
-            dataverse = (await fetch_dataverse(session, mapping, [new.dataverse_id])).get(new.dataverse_id)
-            if bc is not None and dataverse is not None:
-                direction = SEND if deleted is Side.DATAVERSE else GET
-                remember_success(mapping, new, (direction,), job_id, bc, dataverse)
-        return Outcome.INSERTED, None
-    # Not created: put the broken coupling back so that it stays on the errors screen.
-    restored = couplings.couple(mapping.name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
-    couplings.mark_broken(restored.id, deleted)
-    reason = (result.message if result else None) or f"{sentence(description)} could not be restored."
-    return Outcome.FAILED, reason
 
 
 async def delete_survivor(
@@ -339,12 +270,12 @@ async def delete_survivor(
                         **ids,
                     )
                     continue
+                survivor = missing_side(pair).other
+                record = survivor.of_pair(pair)
                 try:
-                    if pair.bc is not None:
-                        await session.bc.delete(bc_kind(mapping), coupling.bc_id, str(pair.bc.get(ETAG) or "*"), record=description)
-                    elif pair.dataverse is not None:
-                        await session.dataverse.delete(
-                            dataverse_kind(mapping), coupling.dataverse_id, str(pair.dataverse.get(ETAG) or "*"), record=description
+                    if record is not None:
+                        await survivor.client(session).delete(
+                            survivor.kind(mapping), survivor.id_of(coupling), str(record.get(ETAG) or "*"), record=description
                         )
                 except NotFound:
                     pass  # already gone: the goal is reached
@@ -392,18 +323,13 @@ async def find_for_deleted(
     Reads every record id of the side (one streamed query, ids only).
     """
     mapping = session.mapping(mapping_name)
-    bc_ids = [str(r["id"]) async for r in iter_bc(session, mapping, table_filter=False, select=("id",))]
-    orphans = {c.id: (c, Side.BC) for c in couplings.find_orphans(mapping.name, existing_bc_ids=bc_ids)}
-    if check_dataverse:
-        from bc_tui.sync.records import iter_dataverse
-
-        dv_ids = [
-            str(r[mapping.dataverse_key])
-            async for r in iter_dataverse(session, mapping, table_filter=False, select=(mapping.dataverse_key,))
-        ]
-        for coupling in couplings.find_orphans(mapping.name, existing_dataverse_ids=dv_ids):
-            orphans.setdefault(coupling.id, (coupling, Side.DATAVERSE))
-    return [couplings.mark_broken(coupling.id, side) for coupling, side in orphans.values()]
+    orphans: dict[int, tuple[CouplingRecord, SideDescription[Any]]] = {}
+    for side in (BC_SIDE, DATAVERSE_SIDE) if check_dataverse else (BC_SIDE,):
+        key = side.key(mapping)
+        existing = [str(r[key]) async for page in pages(side, session, mapping, table_filter=False, select=(key,)) for r in page]
+        for coupling in side.orphans(mapping.name, existing):
+            orphans.setdefault(coupling.id, (coupling, side))  # a BC record found gone comes first
+    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans.values()]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -418,12 +344,6 @@ def _by_mapping(coupling_ids: Iterable[int]) -> dict[str, list[CouplingRecord]]:
     return grouped
 
 
-def _coupling_description(mapping: TableMapping, coupling: CouplingRecord) -> str:
-    if coupling.bc_number or coupling.display_name:
-        return describe_bc(mapping, {"number": coupling.bc_number, "displayName": coupling.display_name})
-    return f"{bc_noun(mapping)} {coupling.bc_id}"
-
-
 __all__ = [
     "ProblemKind",
     "ProblemRow",
@@ -432,7 +352,6 @@ __all__ = [
     "find_for_deleted",
     "remove_broken_couplings",
     "restore_deleted",
-    "restore_couplings",
     "retry",
     "synchronize_couplings",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bc_tui.config import ConnectionProfile
-from bc_tui.connectors import BusinessCentralClient, DataverseClient, ServiceCredentials
+from bc_tui.connectors import BusinessCentralClient, ConnectorError, DataverseClient, ServiceCredentials
 from bc_tui.connectors.auth import ShowDeviceCode
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store import open_store
@@ -127,8 +127,6 @@ async def check_connection(session: SyncSession) -> None:
     error (its message is one plain sentence) when either fails, or
     :class:`~bc_tui.connectors.ConnectorError` when the company of the profile is not there.
     """
-    from bc_tui.connectors import ConnectorError
-
     companies = await session.bc.companies()
     if not any(str(c.get("id", "")).lower() == session.bc.company_id.lower() for c in companies):
         raise ConnectorError(

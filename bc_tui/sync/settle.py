@@ -10,18 +10,19 @@ the next job asking for it creates or matches it cleanly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
-from bc_tui.domain.names import bc_noun, dataverse_noun, describe_bc, describe_dataverse
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
 from bc_tui.store.interrupted import settleable_intents
 from bc_tui.store.jobs import JobType
-from bc_tui.sync.create import CHUNK, _bc_by_numbers, _complete, _dataverse_by_ids
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, fetch_bc, fetch_dataverse
+from bc_tui.sync.intents import CHUNK, created_pair, created_records, finish_creation, planned_key
+from bc_tui.sync.job_log import JobLog, JobSummary, ProgressCallback
+from bc_tui.sync.records import fetch
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import SideDescription, side_of
 
 
 async def resume_pending_creates(
@@ -34,7 +35,7 @@ async def resume_pending_creates(
     so that creating that record again starts cleanly. Intents of a job still running in a live
     process are left to it. Every job on a table mapping calls this first (see ``JobRun``).
     """
-    async with JobRun(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
+    async with JobLog(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
         intents = settleable_intents(mapping_name)  # after JobRun marked the dead jobs interrupted
         run.set_total(len(intents))
         groups: dict[tuple[str, Side], list[CreateIntentRecord]] = {}
@@ -43,59 +44,50 @@ async def resume_pending_creates(
         for (name, side), group in groups.items():
             mapping = session.mapping(name)
             for start in range(0, len(group), CHUNK):
-                await _settle_chunk(session, mapping, side is Side.BC, group[start : start + CHUNK], run)
+                await _settle_chunk(session, mapping, side_of(side), group[start : start + CHUNK], run)
     return run.summary
 
 
 async def _settle_chunk(
-    session: SyncSession, mapping: TableMapping, from_bc: bool, intents: Sequence[CreateIntentRecord], run: JobRun
+    session: SyncSession, mapping: TableMapping, source: SideDescription[Any], intents: Sequence[CreateIntentRecord],
+    run: JobLog,
 ) -> None:
     """Settle intents of one mapping and source side, looking their records up in one request."""
-    noun = bc_noun(mapping) if from_bc else dataverse_noun(mapping)
+    destination = source.other
+    noun = source.noun(mapping)
     # The source records, so that the log names them as the user knows them (number and name)
     # and an adopted coupling keeps them, as every other coupling does.
-    source_ids = [i.source_id for i in intents]
-    sources = await (fetch_bc if from_bc else fetch_dataverse)(session, mapping, source_ids)
-    if from_bc:
-        created_dv = await _dataverse_by_ids(session, mapping, [i.destination_id or i.planned_id for i in intents])
-        coupled = couplings.couplings_by_bc_id(mapping.name, [i.source_id for i in intents])
-    else:
-        created_bc = await _bc_by_numbers(session, mapping, [i.planned_id for i in intents])
-        coupled = couplings.couplings_by_dataverse_id(mapping.name, [i.source_id for i in intents])
+    sources = await fetch(source, session, mapping, [i.source_id for i in intents])
+    created = await created_records(session, mapping, destination, [planned_key(destination, i) for i in intents])
+    coupled = source.couplings_by_id(mapping.name, [i.source_id for i in intents])
     for intent in intents:
-        source = sources.get(normalize_id(intent.source_id))
-        if source is None:  # gone since: its id is all there is to name it by
+        record = sources.get(normalize_id(intent.source_id))
+        if record is None:  # gone since: its id is all there is to name it by
             description = f"{noun} {intent.source_id}"
         else:
-            description = describe_bc(mapping, source) if from_bc else describe_dataverse(mapping, source)
-        ids = {"bc_id": intent.source_id} if from_bc else {"dataverse_id": intent.source_id}
-        bc_record: Record | None = None
-        if from_bc:
-            bc_id, dataverse_id = intent.source_id, normalize_id(intent.destination_id or intent.planned_id)
-            bc_record = source
-            exists = dataverse_id in created_dv
-        else:
-            bc_record = created_bc.get(intent.planned_id)
-            bc_id, dataverse_id = str(bc_record["id"]) if bc_record else "", intent.source_id
-            exists = bc_record is not None
+            description = source.describe(mapping, record)
+        ids = {source.id_keyword: intent.source_id}
+        row = created.get(planned_key(destination, intent))
+        exists = row is not None
+        created_id = destination.record_id(mapping, row) if row is not None else planned_key(destination, intent)
+        bc_id, dataverse_id, bc_record = created_pair(destination, created_id, row, intent.source_id, record)
         if intent.source_id in coupled:
             # Coupled since (e.g. by hand, or an older bc-tui): the coupling stands, the intent goes.
             couplings.abandon_intent(intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The {description} was coupled since its creation was interrupted, so that creation was not "
-                "finished" + (f"; the record it created ({bc_id if not from_bc else dataverse_id}) stays uncoupled."
-                              if exists else "."),
+                "finished" + (f"; the record it created ({created_id}) stays uncoupled." if exists else "."),
                 description=description, **ids,
             )
         elif exists:
-            _complete(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
+            finish_creation(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
         else:
             couplings.abandon_intent(intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The interrupted creation of the counterpart of the {description} never reached "
-                f"{'Dataverse' if from_bc else 'Business Central'}; create it again.",
+                f"{destination.service}; create it again.",
                 description=description, **ids,
             )
 

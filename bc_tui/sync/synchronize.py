@@ -18,7 +18,8 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store import couplings
 from bc_tui.store.couplings import normalize_id
 from bc_tui.store.jobs import JobType
-from bc_tui.sync.engine import Pair, load_pairs, run_pairs, summary_message
+from bc_tui.sync.engine import run_pairs, summary_message
+from bc_tui.sync.pairs import Pair, load_pairs
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import get_bc, get_dataverse

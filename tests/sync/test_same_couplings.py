@@ -12,7 +12,8 @@ from bc_tui.store import claims, couplings, jobs
 from bc_tui.store.couplings import SyncResult
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync import claiming
-from bc_tui.sync.engine import load_pairs, run_pairs
+from bc_tui.sync.engine import run_pairs
+from bc_tui.sync.pairs import load_pairs
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.progress import JobRun, Progress
 from bc_tui.sync.session import SyncSession

@@ -1,0 +1,305 @@
+"""The synchronization job log's entry of one job, and its live progress.
+
+:class:`JobLog` wraps one job: it opens the job in the store, counts what happened to each
+record, logs the failures, tells the progress callback, and closes the job as finished,
+cancelled (the asyncio task was cancelled: a Textual worker or Ctrl-C) or crashed.
+
+Before the job opens, jobs whose process died are marked interrupted. While it runs, the job's
+counters and a heartbeat reach the database every few seconds. ``progress.JobRun`` adds the
+settling of interrupted creations; this module knows nothing of creating, so that settling
+can log its own job here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Self
+
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import interrupted, jobs
+from bc_tui.store.database import DATABASE_ERRORS, database_failure
+from bc_tui.store.jobs import JobStatus, JobType
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running job is: ``done`` of ``total`` records handled (failed/skipped included)."""
+
+    job_id: int
+    total: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    current: str | None = None  # the record being worked on, for the status line
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What happened to one record of a job."""
+
+    bc_id: str | None
+    dataverse_id: str | None
+    description: str
+    outcome: Outcome
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """How a job ended: its id, its counters (the store's names) and every record's result."""
+
+    job_id: int
+    counters: dict[str, int]
+    results: list[RecordResult] = field(default_factory=list)
+    status: JobStatus = JobStatus.FINISHED
+    message: str = ""
+
+    def count(self, outcome: Outcome | str) -> int:
+        """How many records ended with ``outcome`` (conflicts are counted with the failures)."""
+        return self.counters.get(_COUNTER[Outcome(outcome)], 0)
+
+    @property
+    def failed(self) -> list[RecordResult]:
+        """The records that failed (conflicts included)."""
+        return [r for r in self.results if r.outcome in (Outcome.FAILED, Outcome.CONFLICT)]
+
+    def result_for(self, bc_id: str) -> RecordResult | None:
+        """The result of the BC record ``bc_id`` (case-insensitive), or None."""
+        wanted = bc_id.lower()
+        return next((r for r in self.results if (r.bc_id or "").lower() == wanted), None)
+
+
+# Outcome → the store's job counter. BC counts conflicts as failures; the results keep them apart.
+_COUNTER: dict[Outcome, str] = {
+    Outcome.INSERTED: "inserted",
+    Outcome.MODIFIED: "modified",
+    Outcome.UNCHANGED: "unchanged",
+    Outcome.SKIPPED: "skipped",
+    Outcome.FAILED: "failed",
+    Outcome.CONFLICT: "failed",
+    Outcome.COUPLED: "coupled",
+    Outcome.UNCOUPLED: "uncoupled",
+    Outcome.DELETED: "deleted",
+}
+
+# Counters are written in small bursts, not one UPDATE per record: a job of 10,000 records
+# would otherwise spend its time in the database.
+_FLUSH_EVERY = 50
+_FLUSH_SECONDS = 0.5
+
+
+class JobLog:
+    """One synchronization job, as an async context manager.
+
+    ``async with JobLog(JobType.CREATION, mapping="CUSTOMER", total=n, progress=cb) as run:``
+    then ``run.record(outcome, ...)`` per record; ``run.summary`` afterwards. On
+    ``asyncio.CancelledError`` the job is marked cancelled, on any other exception crashed, and
+    the exception goes on; otherwise it is marked finished. Use cases use
+    ``progress.JobRun``, which first settles what an interrupted job left behind; settling
+    itself logs its job with this class.
+    """
+
+    def __init__(
+        self,
+        job_type: JobType,
+        *,
+        mapping: str | None = None,
+        direction: str | None = None,
+        total: int = 0,
+        progress: ProgressCallback | None = None,
+        message: str = "",
+    ) -> None:
+        self.job_type = JobType(job_type)
+        self.mapping = mapping
+        self.direction = direction
+        self.message = message
+        self._callback = progress
+        self._total = total
+        self._job_id: int | None = None
+        self._counters: Counter[str] = Counter()
+        self._pending: Counter[str] = Counter()
+        self._last_flush = time.monotonic()
+        self._results: list[RecordResult] = []
+        self._progress: Progress | None = None
+        self._summary: JobSummary | None = None
+        self._stored_total: int | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        interrupted.mark_interrupted_jobs()
+        await self._before_start()
+        job = jobs.start_job(self.job_type, mapping=self.mapping, direction=self.direction, message=self.message)
+        self._job_id = job.id
+        self._progress = Progress(job_id=job.id, total=self._total)
+        self._flush()  # the total, when known, so that "how far it got" has a denominator
+        self._heartbeat = asyncio.create_task(self._beat(), name=f"heartbeat of job {job.id}")
+        self._notify()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if exc_type is None:
+            status = JobStatus.FINISHED
+        elif issubclass(exc_type, asyncio.CancelledError):
+            status = JobStatus.CANCELLED
+        else:
+            status = JobStatus.CRASHED
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()  # not awaited: a cancelled task runs no more of its body
+        self._flush()
+        if status is JobStatus.CRASHED and exc is not None and not self.message:
+            # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
+            self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
+        record = jobs.finish_job(self.job_id, status, self.message or None)
+        self._summary = JobSummary(
+            job_id=self.job_id,
+            counters=dict(self._counters),
+            results=list(self._results),
+            status=status,
+            message=record.message,
+        )
+        return False  # never swallow: cancellation and crashes go on to the caller
+
+    async def _before_start(self) -> None:
+        """Work done after dead jobs are marked interrupted and before this job opens (none here)."""
+
+    # --- what callers use --------------------------------------------------------------------
+
+    @property
+    def job_id(self) -> int:
+        """The id of the job in the log (every sync result written by the job carries it)."""
+        if self._job_id is None:
+            raise RuntimeError("the job has not started: use 'async with JobRun(...)' or 'async with JobLog(...)'")
+        return self._job_id
+
+    @property
+    def progress(self) -> Progress:
+        """The progress as last reported."""
+        assert self._progress is not None
+        return self._progress
+
+    @property
+    def results(self) -> list[RecordResult]:
+        """The per-record results so far."""
+        return self._results
+
+    @property
+    def summary(self) -> JobSummary:
+        """How the job ended (available after the ``async with`` block)."""
+        if self._summary is None:
+            raise RuntimeError("the job is still running")
+        return self._summary
+
+    def counted(self, outcome: Outcome) -> int:
+        """How many records were counted under ``outcome``'s counter so far."""
+        return self._counters[_COUNTER[Outcome(outcome)]]
+
+    def set_total(self, total: int) -> None:
+        """Say how many records the job will handle (when it is known only after reading)."""
+        self._progress = replace(self.progress, total=total)
+        self._notify()
+
+    def add_total(self, count: int) -> None:
+        """Add ``count`` records to the total (a streamed job learns its size page by page)."""
+        self.set_total(self.progress.total + count)
+
+    def working_on(self, description: str | None) -> None:
+        """Name the record being worked on, for the status line."""
+        self._progress = replace(self.progress, current=description)
+        self._notify()
+
+    def record(
+        self,
+        outcome: Outcome,
+        error_message: str | None = None,
+        *,
+        bc_id: str | None = None,
+        dataverse_id: str | None = None,
+        description: str = "",
+        source: str = "",
+        destination: str = "",
+        detail: str = "",
+        source_id: str | None = None,
+        destination_id: str | None = None,
+    ) -> RecordResult:
+        """Count one record's outcome, log its error, and report progress.
+
+        A failure, a conflict, or a skip with a reason (``error_message``) is also written to
+        the job's error list (``source``/``destination`` describe the two records there).
+        """
+        outcome = Outcome(outcome)
+        counter = _COUNTER[outcome]
+        self._counters[counter] += 1
+        self._pending[counter] += 1
+        failed = outcome in (Outcome.FAILED, Outcome.CONFLICT)
+        if failed or (outcome is Outcome.SKIPPED and error_message):
+            jobs.add_job_error(
+                self.job_id,
+                error_message or f"{description or 'The record'} failed.",
+                detail=detail,
+                source_description=source or description,
+                source_id=source_id,
+                destination_description=destination,
+                destination_id=destination_id,
+                bc_id=bc_id,
+                dataverse_id=dataverse_id,
+            )
+        result = RecordResult(
+            bc_id=bc_id, dataverse_id=dataverse_id, description=description, outcome=outcome, message=error_message
+        )
+        self._results.append(result)
+        current = self.progress
+        self._progress = replace(
+            current,
+            done=current.done + 1,
+            failed=current.failed + (1 if failed else 0),
+            skipped=current.skipped + (1 if outcome is Outcome.SKIPPED else 0),
+            total=max(current.total, current.done + 1),
+        )
+        if sum(self._pending.values()) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+            self._flush()
+        self._notify()
+        return result
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Write the counters counted since the last flush, the total and a heartbeat: one UPDATE."""
+        if self._job_id is None:
+            return
+        total = self._progress.total if self._progress is not None and self._progress.total else None
+        jobs.heartbeat(self._job_id, total=total if total != self._stored_total else None, **self._pending)
+        self._stored_total = total
+        self._pending.clear()
+        self._last_flush = time.monotonic()
+
+    async def _beat(self) -> None:
+        """Refresh the heartbeat while the job waits on a service or reads, not only per record."""
+        while True:
+            await asyncio.sleep(interrupted.HEARTBEAT_SECONDS)
+            if time.monotonic() - self._last_flush >= interrupted.HEARTBEAT_SECONDS:
+                # A missed beat is harmless (the limit for other hosts is minutes): never let a
+                # locked database end the job from here.
+                with contextlib.suppress(Exception):
+                    self._flush()
+
+    def _notify(self) -> None:
+        if self._callback is not None and self._progress is not None:
+            self._callback(self._progress)
+
+
+def _first_line(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return str(text).strip().splitlines()[0] if str(text).strip() else type(error).__name__
