@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bc_tui.domain.diff import RecordDiff
+from bc_tui.domain.diff import FieldState, RecordDiff
 
 
 class SyncState(StrEnum):
@@ -31,6 +31,18 @@ class SyncState(StrEnum):
     def needs_attention(self) -> bool:
         """True for the states a user must act on (a conflict, a failure, a broken coupling)."""
         return self in (SyncState.CONFLICT, SyncState.FAILED, SyncState.BROKEN)
+
+
+FIELD_STATE_LABELS: dict[FieldState, str] = {
+    FieldState.UNCHANGED: "",
+    FieldState.CHANGED_IN_BC: "◀ BC changed",
+    FieldState.CHANGED_IN_DATAVERSE: "▶ Dataverse changed",
+    FieldState.CHANGED_ON_BOTH: "◆ both changed",
+    FieldState.CONFLICT: "✖ conflict",
+    FieldState.DIFFERENT: "≠ different",
+}
+"""The words of one field's state on the card, led by a symbol so the state reads without
+colour too (a field's state, where :class:`SyncState` is the whole pair's)."""
 
 
 def pair_sync_state(
@@ -66,4 +78,4 @@ def pair_sync_state(
     return SyncState.SYNCED
 
 
-__all__ = ["SyncState", "pair_sync_state"]
+__all__ = ["FIELD_STATE_LABELS", "SyncState", "pair_sync_state"]

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.diff import FieldState
+from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
@@ -38,15 +39,6 @@ if TYPE_CHECKING:
 
 NOT_COUPLED = "not coupled"
 
-# The State column's words, led by a symbol so the state reads without colour too.
-STATE_LABELS: dict[FieldState, str] = {
-    FieldState.UNCHANGED: "",
-    FieldState.CHANGED_IN_BC: "◀ BC changed",
-    FieldState.CHANGED_IN_DATAVERSE: "▶ Dataverse changed",
-    FieldState.CHANGED_ON_BOTH: "◆ both changed",
-    FieldState.CONFLICT: "✖ conflict",
-    FieldState.DIFFERENT: "≠ different",
-}
 
 # Which theme colours (text on muted background) mark each state; the theme decides the shades.
 _STATE_COLOURS: dict[FieldState, tuple[str, str]] = {
@@ -220,14 +212,14 @@ class CardScreen(Screen[bool]):
             literal(show_value(row.bc_now), style=bc_style or ""),
             literal(row.arrow),
             literal(show_value(row.dataverse_now), style=dv_style or ""),
-            literal(STATE_LABELS[row.state], style=style or ""),
+            literal(FIELD_STATE_LABELS[row.state], style=style or ""),
             literal(last, style="italic"),
         ]
 
     def _legend(self, styles: dict[FieldState, Style]) -> Text:
         legend = Text()
         for state in (FieldState.CHANGED_IN_BC, FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT):
-            legend.append(f" {STATE_LABELS[state]} ", style=styles[state])
+            legend.append(f" {FIELD_STATE_LABELS[state]} ", style=styles[state])
             legend.append("  ")
         legend.append("Last synced: the value at the last synchronization.", style="italic")
         return legend
