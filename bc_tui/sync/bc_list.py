@@ -69,12 +69,8 @@ class BcList(MappingList):
             odata.contains("email", text),
         )
 
-    async def count(self) -> int | None:
+    async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:
         """``$count`` of the filtered table; the coupling store for "coupled"; else unknown."""
-        opened = self._open()
-        if opened is None:
-            return 0
-        session, mapping = opened
         if self.query.coupled is CoupledFilter.ALL:
             with as_sync_error():
                 return await session.bc.count(bc_kind(mapping), filter=self._text_filter() or None)
@@ -82,12 +78,8 @@ class BcList(MappingList):
             return coupling_store.count_couplings(mapping.name)
         return None
 
-    async def page(self, start: int, size: int) -> list[ListRow]:
+    async def _page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[ListRow]:
         """Rows ``start`` … ``start + size - 1`` with their coupling and sync state."""
-        opened = self._open()
-        if opened is None:
-            return []
-        session, mapping = opened
         if self.query.coupled is CoupledFilter.ALL:
             records = await self._raw(session, mapping, start, size)
         elif self.query.coupled is CoupledFilter.COUPLED and not self.query.text.strip():

@@ -61,24 +61,16 @@ class DataverseList(MappingList):
             odata.contains("emailaddress1", text),
         )
 
-    async def count(self) -> int | None:
+    async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:
         """Dataverse's ``$count`` when there is no filter and it is below its 5,000 limit."""
-        opened = self._open()
-        if opened is None:
-            return 0
-        session, mapping = opened
         if self.query.text.strip() or self.query.coupled is not CoupledFilter.ALL:
             return None
         with as_sync_error():
             count = await session.dataverse.count(dataverse_kind(mapping))
         return None if count >= DATAVERSE_COUNT_LIMIT else count
 
-    async def page(self, start: int, size: int) -> list[ListRow]:
+    async def _page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[ListRow]:
         """Rows ``start`` … with the coupled BC number."""
-        opened = self._open()
-        if opened is None:
-            return []
-        session, mapping = opened
         if self.query.coupled is CoupledFilter.ALL:
             async with self._lock:
                 records = await self._raw(session, mapping, start, size)

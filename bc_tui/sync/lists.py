@@ -98,11 +98,19 @@ class MappingList:
         self._bookmarks.clear()
 
     async def count(self) -> int | None:
-        """The number of rows, or None when unknown."""
-        raise NotImplementedError
+        """The number of rows, or None when unknown (0 while there is no session)."""
+        opened = self._open()
+        return 0 if opened is None else await self._count(*opened)
 
     async def page(self, start: int, size: int) -> list[ListRow]:
-        """Rows ``start`` … ``start + size - 1`` with their coupling."""
+        """Rows ``start`` … ``start + size - 1`` with their coupling ([] while there is no session)."""
+        opened = self._open()
+        return [] if opened is None else await self._page(*opened, start, size)
+
+    async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:
+        raise NotImplementedError
+
+    async def _page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[ListRow]:
         raise NotImplementedError
 
     def _open(self) -> tuple[SyncSession, TableMapping] | None:

@@ -33,9 +33,15 @@ class RecordSource:
         query: ListQuery | None = None,
         *,
         raw_page_size: int = 100,
-        records: MappingList | None = None,
     ) -> None:
-        self.records = records or self.list_class(session, mapping_name, query, raw_page_size=raw_page_size)
+        self.records = self.list_class(session, mapping_name, query, raw_page_size=raw_page_size)
+
+    @classmethod
+    def over(cls, records: MappingList) -> "RecordSource":
+        """A source showing the read-model list ``records``."""
+        source = cls.__new__(cls)
+        source.records = records
+        return source
 
     @property
     def mapping_name(self) -> str:
@@ -64,7 +70,7 @@ class RecordSource:
 
     def with_query(self, **changes: Any) -> "RecordSource":
         """A new source of the same table with the query changed (``text=``, ``coupled=``, ``sort=``)."""
-        return type(self)(None, "", records=self.records.with_query(**changes))  # type: ignore[arg-type]
+        return type(self).over(self.records.with_query(**changes))
 
     def invalidate(self) -> None:
         """Forget what was learnt about positions (called when the list refreshes its data)."""
