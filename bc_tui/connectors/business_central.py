@@ -71,7 +71,7 @@ class BusinessCentralClient(EntityClient):
         params = self._query(kind, filter, select, orderby, top)
         params["$skip"] = int(skip)
         answer = await self.service.get_json(self.path(kind), params=params, record=f"{kind.NOUN}s")
-        return [kind.from_row(row) for row in _value_rows(answer, kind.NOUN)]
+        return [kind.from_row(row) for row in self.service.value_rows(answer, f"{kind.NOUN}s")]
 
     async def find_by_number(self, kind: type[B], number: str) -> B | None:
         """The customer/contact with this ``number``, or None."""
@@ -142,14 +142,6 @@ class BusinessCentralClient(EntityClient):
                 continue
             results.append(_result(answer, op))
         return results
-
-
-def _value_rows(answer: Any, noun: str) -> list[Row]:
-    """The ``value`` list of a one-page answer (MalformedResponse when it has none)."""
-    rows = answer.get("value") if isinstance(answer, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise MalformedResponse(f"{SERVICE} answered a list of {noun}s without a 'value' list.")
-    return rows
 
 
 def _result(answer: Mapping[str, Any], op: BatchOperation) -> BatchResult:

@@ -98,9 +98,7 @@ class DataverseClient(EntityClient):
         else:  # the link carries the whole query: follow it unchanged
             url, params = self.service.url(next_link), None
         answer = await self.service.get_json(url, params=params, headers=headers, record=f"{kind.NOUN}s")
-        rows = answer.get("value") if isinstance(answer, dict) else None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise MalformedResponse(f"{SERVICE} answered a list of {kind.NOUN}s without a 'value' list.")
+        rows = self.service.value_rows(answer, f"{kind.NOUN}s")
         link = answer.get("@odata.nextLink")
         return Page([kind.from_row(row) for row in rows], link if isinstance(link, str) and link else None)
 
