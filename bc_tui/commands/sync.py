@@ -127,6 +127,7 @@ async def _recommendation(ctx: Context, mapping: str, record: Any) -> dict[str, 
         "reasons": list(advice.reasons),
         "conflicts": list(advice.conflicts),
         "warning": advice.warning,
+        "state": preview.state.value if preview.state else None,  # the lists' words for the pair
     }
 
 

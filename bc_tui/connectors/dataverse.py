@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping, Sequence, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Mapping, Sequence, TypeVar
 
 import httpx
 
@@ -22,6 +23,14 @@ D = TypeVar("D", bound=DataverseEntity)
 SERVICE = "Dataverse"
 #: Dataverse accepts at most 1,000 requests per $batch.
 MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Page(Generic[D]):
+    """One page of a Dataverse read: its rows and the link that reads the next page (None: last)."""
+
+    rows: list[D]
+    next_link: str | None
 
 
 def bind(kind: type[Entity], key: str) -> str:
@@ -72,6 +81,29 @@ class DataverseClient(EntityClient):
         if not isinstance(payload, dict) or "UserId" not in payload:
             raise MalformedResponse(f"{SERVICE} answered WhoAmI without a UserId; check the URL in your profile.")
         return payload
+
+    #: Dataverse's ``$count`` stops here: a count this high means "at least this many".
+    COUNT_LIMIT = 5000
+
+    async def page(
+        self, kind: type[D], *, page_size: int, next_link: str | None = None, filter: str | None = None,
+        select: Sequence[str] | None = None, orderby: str | None = None,
+    ) -> Page[D]:
+        """The first page of ``kind`` (``filter``/``select``/``orderby``), or the page
+        ``next_link`` (from an earlier :class:`Page`) reads; ``page_size`` rows at most.
+
+        Dataverse has no ``$skip``: a list reaches page n by following the links of the pages
+        before it, and keeps the links to go back with one request."""
+        headers = {"Prefer": f"odata.maxpagesize={int(page_size)}"}
+        if next_link is None:
+            url: Any = self.path(kind)
+            params: dict[str, Any] | None = self._query(kind, filter, select, orderby, None)
+        else:  # the link carries the whole query: follow it unchanged
+            url, params = self.service.url(next_link), None
+        answer = await self.service.get_json(url, params=params, headers=headers, record=f"{kind.NOUN}s")
+        rows = self.service.value_rows(answer, f"{kind.NOUN}s")
+        link = answer.get("@odata.nextLink")
+        return Page([kind.from_row(row) for row in rows], link if isinstance(link, str) and link else None)
 
     async def create(self, kind: type[D], data: Mapping[str, Any]) -> D:
         """Create a row; its key is generated here when ``data`` has none.

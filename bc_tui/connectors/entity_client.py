@@ -81,6 +81,15 @@ class EntityClient:
             for row in page:
                 yield row
 
+    async def count(self, kind: type[Entity], *, filter: str | None = None) -> int:
+        """The entity set's ``$count`` (with ``filter``, built with ``filters``, when given).
+
+        Dataverse's count stops at 5,000 (see ``DataverseClient.COUNT_LIMIT``); the caller
+        decides what a count that high means."""
+        params = {"$filter": filter} if filter else None
+        answer = await self.service.get_json(self.path(kind) + "/$count", params=params, record="the count")
+        return int(answer)
+
     async def server_time(self, kind: type[Entity]) -> datetime | None:
         """The service's clock now: the ``Date`` header of a one-row read of ``kind`` (UTC, whole
         seconds, truncated), or None when the service sent no usable ``Date``.

@@ -355,13 +355,7 @@ class ODataService:
         query: Mapping[str, Any] | None = {k: v for k, v in (params or {}).items() if v is not None}
         while True:
             payload = await self.get_json(url, params=query, headers=headers, record=what)
-            rows = payload.get("value") if isinstance(payload, dict) else None
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise MalformedResponse(
-                    f"{self.name} answered a list of {what} without a 'value' list; check the {self.name} "
-                    "URL in your profile."
-                )
-            yield rows
+            yield self.value_rows(payload, what)
             next_link = payload.get("@odata.nextLink")
             if next_link is None:
                 return
@@ -369,6 +363,16 @@ class ODataService:
                 raise MalformedResponse(f"{self.name} sent an unusable next-page link for {what}.")
             url = self.url(next_link)
             query = None  # the link carries the whole query: follow it unchanged
+
+    def value_rows(self, payload: Any, what: str) -> list[Row]:
+        """The ``value`` list of one page of a collection (MalformedResponse when it has none)."""
+        rows = payload.get("value") if isinstance(payload, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise MalformedResponse(
+                f"{self.name} answered a list of {what} without a 'value' list; check the {self.name} "
+                "URL in your profile."
+            )
+        return rows
 
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None, record: str | None = None) -> Row:
         """GET one entity."""

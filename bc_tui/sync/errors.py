@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bc_tui.connectors.errors import ConnectorError
+from bc_tui.connectors.errors import AuthenticationFailed, ConnectorError
 from bc_tui.store.errors import StoreError
+
+__all__ = ["AuthenticationFailed", "ConnectorError", "EXPECTED_ERRORS", "StoreError", "SyncError", "as_sync_error", "plain"]
 
 
 class SyncError(Exception):
@@ -19,6 +21,10 @@ class SyncError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (SyncError, ConnectorError, StoreError)
+"""The errors whose message is the sentence to show as is (anything else is a bug)."""
 
 
 def plain(error: BaseException) -> str:

@@ -16,11 +16,13 @@ from bc_tui.domain.mappings import Direction, SyncDirection
 from bc_tui.domain.messages import not_coupled_question
 from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.recommend import OPTION_TEXT, Recommendation, recommend
+from bc_tui.domain.sync_state import SyncState
 from bc_tui.domain.values import same_value
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
 from bc_tui.sync.remember import last_sync
 from bc_tui.sync.errors import SyncError
+from bc_tui.sync.pair_state import coupled_pair_state
 from bc_tui.sync.records import Record, get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession
 
@@ -75,6 +77,7 @@ class SyncPreview:
     problem: str | None = None
     bc_record: Record | None = None
     dataverse_record: Record | None = None
+    state: SyncState | None = None  # the pair's sync state (the lists' words); None: not coupled
 
     @property
     def options(self) -> tuple[tuple[SyncDirection, str], ...]:
@@ -111,7 +114,7 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     base = {
         "mapping": mapping.name, "bc_id": bc_id, "record": record, "coupled": True, "coupling": coupling,
         "dataverse_id": coupling.dataverse_id, "counterpart": counterpart, "bc_record": bc,
-        "dataverse_record": dataverse,
+        "dataverse_record": dataverse, "state": coupled_pair_state(mapping, coupling, bc, dataverse),
     }
     if bc is None or dataverse is None:
         deleted = f"{BUSINESS_CENTRAL} {bc_noun(mapping)}" if bc is None else f"{DATAVERSE} record"

@@ -26,6 +26,7 @@ from bc_tui.tui.actions import current_keymap
 from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.record_sources import standard_sources
 from bc_tui.tui.screens.help import HelpScreen
 from bc_tui.tui.screens.main import MainScreen
 from bc_tui.tui.shown import MESSAGE_LIMIT, sentence
@@ -98,8 +99,6 @@ class BcTuiApp(App[None]):
         )
 
     def _standard_sources(self) -> dict[str, PageSource]:
-        from bc_tui.tui.record_sources import standard_sources
-
         return dict(standard_sources(lambda: self.backend.session if self.backend else None))
 
     def get_default_screen(self) -> Screen:

@@ -74,12 +74,17 @@ class ConnectionState:
         return f"{self.label} · {self.status}" if self.label else self.status
 
 
+def app_session(app: object) -> "SyncSession | None":
+    """The app's session (``app.backend.session``) whatever the connection's state, or None:
+    the one place that knows where the app keeps it (apps without a backend have none)."""
+    return getattr(getattr(app, "backend", None), "session", None)
+
+
 def connected_session(app: object) -> "SyncSession | None":
     """The app's session when coupling and synchronization can run, else None: the one rule the
     greyed actions, the flows, the card and the errors screen share (a proven connection)."""
-    backend = getattr(app, "backend", None)
-    session = getattr(backend, "session", None)
-    state = getattr(backend, "state", None)
+    session = app_session(app)
+    state = getattr(getattr(app, "backend", None), "state", None)
     if session is None or not getattr(state, "ok", True):
         return None
     return session
@@ -267,8 +272,7 @@ class Backend:
 
     def _problem_of(self, error: BaseException) -> str:
         """One sentence: what went wrong and what to do."""
-        from bc_tui.connectors.errors import AuthenticationFailed
-        from bc_tui.sync.errors import plain
+        from bc_tui.sync.errors import AuthenticationFailed, plain
 
         message = plain(error)
         if isinstance(error, OSError) and self.profile is None:

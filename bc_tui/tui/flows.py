@@ -5,6 +5,7 @@ Interface — each runs inside a Textual worker (it waits for dialogs with
 a notification (``shown.notify``: literal, never markup) and the flow returns None (or False).
 
     async def couple_flow(app, mapping_name, bc_id) -> bool
+    async def match_flow(app, mapping_name) -> JobSummary | None
     async def synchronize_flow(app, mapping_name, bc_ids) -> JobSummary | None
     async def delete_coupling_flow(app, mapping_name, bc_ids) -> JobSummary | None
     async def create_flow(app, mapping_name, *, bc_ids=None, dataverse_ids=None) -> JobSummary | None
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
-from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.names import bc_noun, dataverse_noun
 from bc_tui.domain.outcomes import Outcome
@@ -27,50 +27,27 @@ from bc_tui.domain.text import shorten
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.coupling import CouplingChoice, CouplingDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
+from bc_tui.tui.dialogs.job import summary_text
+from bc_tui.tui.dialogs.match import MatchDialog
+from bc_tui.tui.feedback import error_sentence, session_or_notify, tell
+from bc_tui.tui.jobs import run_job
 from bc_tui.tui.shown import notify
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult
-    from bc_tui.sync.progress import JobSummary, ProgressCallback
+    from bc_tui.sync.progress import JobSummary
     from bc_tui.sync.session import SyncSession
 
 __all__ = [
     "couple_flow",
     "create_flow",
     "delete_coupling_flow",
-    "error_sentence",
-    "session_or_notify",
+    "match_flow",
     "synchronize_flow",
 ]
 
 
 # --- shared helpers ------------------------------------------------------------------------------
-
-
-def error_sentence(error: BaseException) -> str:
-    """The sentence to show for ``error``: the engine's, connectors' and store's own sentence;
-    anything else (a bug) is named without a traceback, with where to look."""
-    from bc_tui.connectors.errors import ConnectorError
-    from bc_tui.store.errors import StoreError
-    from bc_tui.sync.errors import SyncError, plain
-
-    if isinstance(error, (SyncError, ConnectorError, StoreError)):
-        return plain(error)
-    return f"Something went wrong ({type(error).__name__}: {plain(error)}); try again, and report it if it persists."
-
-
-def session_or_notify(app: App) -> "SyncSession | None":
-    """The app's sync session, or None after telling the user why there is none and what to do."""
-    session = connected_session(app)
-    if session is not None:
-        return session
-    notify(
-        app,
-        not_connected_text(app),
-        title="Not connected",
-        severity="error",
-    )
-    return None
 
 
 async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = None) -> Any:
@@ -83,12 +60,6 @@ async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = N
         app.log.error(f"flow failed: {error!r}")
         notify(app, error_sentence(error), severity="error")
         return failed
-
-
-async def _run_job(app: App, title: str, job: Callable[["ProgressCallback"], Awaitable["JobSummary"]]) -> "JobSummary | None":
-    from bc_tui.tui.jobs import run_job  # late: jobs imports the dialogs, which import this module
-
-    return await run_job(app, title, job)
 
 
 def _plural(count: int, word: str) -> str:
@@ -181,7 +152,7 @@ async def _synchronize_one(app: App, session: "SyncSession", mapping_name: str, 
     direction = await _ask_direction(app, advice, preview.fields, record)
     if direction is None:
         return None
-    return await _run_job(
+    return await run_job(
         app,
         f"Synchronize {record}",
         lambda progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
@@ -195,7 +166,7 @@ async def _synchronize_many(app: App, session: "SyncSession", mapping_name: str,
     direction = await _ask_direction(app, advice, (), f"the {len(ids)} selected records")
     if direction is None:
         return None
-    return await _run_job(
+    return await run_job(
         app,
         f"Synchronize {len(ids)} records",
         lambda progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
@@ -220,7 +191,7 @@ async def _ask_direction(app: App, advice: Any, fields: Sequence[Any], what: str
 
 async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
     """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a confirmation; neither record is changed."""
-    from bc_tui.store import couplings
+    from bc_tui.sync.lookup import couplings_of_bc_records
     from bc_tui.sync.uncouple import delete_couplings
 
     ids = [i for i in dict.fromkeys(bc_ids) if i]
@@ -233,7 +204,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
 
     async def work() -> "JobSummary | None":
         mapping = session.mapping(mapping_name)
-        found = couplings.couplings_by_bc_id(mapping.name, ids)
+        found = couplings_of_bc_records(mapping.name, ids)
         if not found:
             what = f"The {bc_noun(mapping)} is" if len(ids) == 1 else "None of the selected records is"
             notify(app, f"{what} not coupled, so there is no coupling to delete.", severity="warning")
@@ -247,7 +218,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
         detail = "Neither the Business Central nor the Dataverse record is changed; only their coupling is deleted."
         if not await app.push_screen_wait(ConfirmDialog(question, title="Delete Coupling", detail=detail)):
             return None
-        return await _run_job(
+        return await run_job(
             app,
             "Delete coupling" if len(found) == 1 else f"Delete {len(found)} couplings",
             lambda progress: delete_couplings(session, mapping_name, list(found), progress=progress),
@@ -296,13 +267,50 @@ async def create_flow(
         if not await app.push_screen_wait(ConfirmDialog(question, title=f"Create in {target}", detail=detail)):
             return None
         if bc:
-            return await _run_job(
+            return await run_job(
                 app, f"Create {made}s in Dataverse",
                 lambda progress: create_in_dataverse(session, mapping_name, bc, progress=progress),
             )
-        return await _run_job(
+        return await run_job(
             app, f"Create {made}s in Business Central",
             lambda progress: create_in_bc(session, mapping_name, dataverse, progress=progress),
         )
 
     return await _guarded(app, work)
+
+
+# --- Match-Based Coupling ------------------------------------------------------------------------
+
+
+async def match_flow(app: App, mapping_name: str) -> "JobSummary | None":
+    """Match-Based Coupling of ``mapping_name``: the criteria dialog, then the job with progress,
+    then its summary (coupled / created / failed). Runs inside a worker; never raises."""
+    from bc_tui.sync.errors import SyncError
+    from bc_tui.sync.match import match_based_coupling
+
+    session = session_or_notify(app)
+    if session is None:
+        return None
+    try:
+        mapping = session.mapping(mapping_name)
+    except SyncError as error:
+        notify(app, str(error), severity="error")
+        return None
+    request = await app.push_screen_wait(MatchDialog(mapping))
+    if request is None:
+        return None
+    summary = await run_job(
+        app,
+        f"Match-based coupling of {mapping.name}",
+        lambda progress: match_based_coupling(
+            session,
+            mapping.name,
+            request.criteria,
+            create_new=request.create_new,
+            sync_after=request.sync_after,
+            progress=progress,
+        ),
+    )
+    if summary is not None:
+        tell(app, f"Match-based coupling of {mapping.name}: {summary.message or summary_text(summary)}")
+    return summary

@@ -11,7 +11,8 @@ from textual.widgets import DataTable
 
 from bc_tui.domain.diff import FieldState
 from bc_tui.tui.backend import Backend
-from bc_tui.tui.screens.card import NOT_COUPLED, STATE_LABELS, CardScreen
+from bc_tui.domain.sync_state import FIELD_STATE_LABELS
+from bc_tui.tui.screens.card import NOT_COUPLED, CardScreen
 from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
@@ -65,9 +66,9 @@ async def test_card_shows_the_three_way_diff_of_a_coupled_customer(tui_backend: 
         await settle(pilot)
         card = app.screen
         assert str(card.query_one("#card-dataverse-name").content) == "account Adatum Corporation"
-        assert cell_text(card, "Phone No.", "state") == STATE_LABELS[FieldState.CHANGED_IN_BC]
-        assert cell_text(card, "E-Mail", "state") == STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
-        assert cell_text(card, "City", "state") == STATE_LABELS[FieldState.CONFLICT]
+        assert cell_text(card, "Phone No.", "state") == FIELD_STATE_LABELS[FieldState.CHANGED_IN_BC]
+        assert cell_text(card, "E-Mail", "state") == FIELD_STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
+        assert cell_text(card, "City", "state") == FIELD_STATE_LABELS[FieldState.CONFLICT]
         assert (cell_text(card, "City", "bc"), cell_text(card, "City", "dataverse")) == ("Springfield", "Shelbyville")
         # The value both sides held at the last synchronization, where it helps.
         assert cell_text(card, "City", "last") == "Denver"
@@ -89,7 +90,7 @@ async def test_card_refresh_shows_a_change_made_meanwhile(tui_backend: Backend, 
         edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
         await press_and_settle(pilot, "f5")
         assert cell_text(card, "Phone No.", "dataverse") == "+1 555 0199"
-        assert cell_text(card, "Phone No.", "state") == STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
+        assert cell_text(card, "Phone No.", "state") == FIELD_STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
 
 
 async def test_card_of_a_missing_record_shows_a_sentence(tui_backend: Backend) -> None:

@@ -21,7 +21,8 @@ from bc_tui.sync.progress import JobRun, ProgressCallback
 from bc_tui.sync.synchronize import synchronize_many
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
-from bc_tui.tui.jobs import JobFinished, run_job
+from bc_tui.tui.dialogs.job import JobFinished
+from bc_tui.tui.jobs import run_job
 from tests.sync.coupled_pairs import MAPPING, bc_row, coupled_customers, edit_account
 from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
 

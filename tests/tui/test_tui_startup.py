@@ -15,7 +15,7 @@ from bc_tui.sandbox.server import RunningSandbox
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.domain.words import not_connected
 from bc_tui.tui.backend import SANDBOX_LABEL, Backend
-from bc_tui.tui.flows import session_or_notify
+from bc_tui.tui.feedback import session_or_notify
 from bc_tui.tui.screens.errors import ErrorsScreen
 
 TUI_SIZE = (120, 40)

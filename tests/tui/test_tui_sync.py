@@ -15,7 +15,7 @@ from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.flows import synchronize_flow
-from bc_tui.tui.jobs import JobScreen
+from bc_tui.tui.dialogs.job import JobScreen
 from bc_tui.tui.screens.card import CardScreen
 from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (

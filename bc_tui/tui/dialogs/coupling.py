@@ -26,6 +26,7 @@ from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.words import DIRECTION_WORDS
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import printable, shorten
+from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
@@ -395,6 +396,4 @@ def _not_connected(app: object) -> str:
 
 
 def _sentence_of(error: BaseException) -> str:
-    from bc_tui.tui.flows import error_sentence  # late: flows opens this dialog
-
     return error_sentence(error)

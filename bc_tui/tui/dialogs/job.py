@@ -21,11 +21,11 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from bc_tui.domain.text import shorten
-from bc_tui.store import jobs as job_log
-from bc_tui.store.jobs import COUNTERS, JobStatus
 from bc_tui.sync.errors import plain
+from bc_tui.sync.logged_jobs import COUNTERS, JobStatus, logged_summary
 from bc_tui.sync.progress import JobSummary, Progress, ProgressCallback
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal
 from bc_tui.tui.bindings import bindings_for
 
@@ -156,12 +156,10 @@ class JobScreen(ModalScreen[JobSummary | None]):
         if self._latest is None:
             return None
         try:
-            record = job_log.get_job(self._latest.job_id)
+            return logged_summary(self._latest.job_id, message)
         except Exception:  # the log is only a better account: the counts we have will do
             counters = {"failed": self._latest.failed, "skipped": self._latest.skipped}
             return JobSummary(self._latest.job_id, counters, status=status, message=message)
-        counters = {name: getattr(record, name) for name in COUNTERS if getattr(record, name)}
-        return JobSummary(record.id, counters, status=record.status, message=record.message or message)
 
     def _cancelled_summary(self) -> JobSummary | None:
         done = self._latest
@@ -255,6 +253,4 @@ class JobScreen(ModalScreen[JobSummary | None]):
         """Open this job's entry in the synchronization log, with its errors."""
         if self.summary is None:
             return
-        from bc_tui.tui.screens.log import LogScreen  # late: the log screen opens job dialogs' owner
-
         self.app.push_screen(LogScreen(job_id=self.summary.job_id))

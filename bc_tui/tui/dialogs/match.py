@@ -2,14 +2,14 @@
 
 A grid over the table mapping's field mappings (match on this field, case-sensitive matching,
 match priority), pre-filled from the mapping; header options Synchronize After Coupling and
-Create New If Unable to Find a Match. `match_flow` runs the coupling under the job dialog, whose
-summary says how many records were coupled, created and failed.
+Create New If Unable to Find a Match. ``flows.match_flow`` runs the coupling under the job
+dialog, whose summary says how many records were coupled, created and failed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -22,14 +22,9 @@ from textual.widgets import Button, DataTable, Footer, Static
 from bc_tui.domain.mappings import FieldMapping, SyncDirection, TableMapping
 from bc_tui.domain.matching import MatchCriterion, match_criteria, no_criteria_message
 from bc_tui.tui.paths import style_path
-from bc_tui.tui.shown import Literal, literal, notify
+from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.domain.words import DIRECTION_WORDS
-
-if TYPE_CHECKING:
-    from textual.app import App
-
-    from bc_tui.sync.progress import JobSummary
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
@@ -245,38 +240,3 @@ class MatchDialog(ModalScreen[MatchRequest | None]):
             self.action_cycle_sync_after()
         elif widget_id == "match-create-new":
             self.action_toggle_create_new()
-
-
-async def match_flow(app: "App", mapping_name: str) -> "JobSummary | None":
-    """Match-Based Coupling of ``mapping_name``: the criteria dialog, then the job with progress,
-    then its summary (coupled / created / failed). Runs inside a worker; never raises."""
-    from bc_tui.sync.errors import SyncError
-    from bc_tui.sync.match import match_based_coupling
-    from bc_tui.tui.jobs import app_session, run_job, summary_text, tell
-
-    session = app_session(app)
-    if session is None:
-        return None
-    try:
-        mapping = session.mapping(mapping_name)
-    except SyncError as error:
-        notify(app, str(error), severity="error")
-        return None
-    request = await app.push_screen_wait(MatchDialog(mapping))
-    if request is None:
-        return None
-    summary = await run_job(
-        app,
-        f"Match-based coupling of {mapping.name}",
-        lambda progress: match_based_coupling(
-            session,
-            mapping.name,
-            request.criteria,
-            create_new=request.create_new,
-            sync_after=request.sync_after,
-            progress=progress,
-        ),
-    )
-    if summary is not None:
-        tell(app, f"Match-based coupling of {mapping.name}: {summary.message or summary_text(summary)}")
-    return summary

@@ -23,10 +23,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.diff import FieldState
+from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
+from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
+from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
+from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.paths import style_path
-from bc_tui.tui.shown import Literal, literal, notify
+from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
@@ -35,15 +39,6 @@ if TYPE_CHECKING:
 
 NOT_COUPLED = "not coupled"
 
-# The State column's words, led by a symbol so the state reads without colour too.
-STATE_LABELS: dict[FieldState, str] = {
-    FieldState.UNCHANGED: "",
-    FieldState.CHANGED_IN_BC: "◀ BC changed",
-    FieldState.CHANGED_IN_DATAVERSE: "▶ Dataverse changed",
-    FieldState.CHANGED_ON_BOTH: "◆ both changed",
-    FieldState.CONFLICT: "✖ conflict",
-    FieldState.DIFFERENT: "≠ different",
-}
 
 # Which theme colours (text on muted background) mark each state; the theme decides the shades.
 _STATE_COLOURS: dict[FieldState, tuple[str, str]] = {
@@ -118,7 +113,6 @@ class CardScreen(Screen[bool]):
         """Read the record, its coupling and its counterpart again, and show them."""
         from bc_tui.sync.couple import preview_coupling
         from bc_tui.sync.preview import preview_sync
-        from bc_tui.tui.flows import error_sentence
 
         session = connected_session(self.app)
         if session is None:
@@ -218,14 +212,14 @@ class CardScreen(Screen[bool]):
             literal(show_value(row.bc_now), style=bc_style or ""),
             literal(row.arrow),
             literal(show_value(row.dataverse_now), style=dv_style or ""),
-            literal(STATE_LABELS[row.state], style=style or ""),
+            literal(FIELD_STATE_LABELS[row.state], style=style or ""),
             literal(last, style="italic"),
         ]
 
     def _legend(self, styles: dict[FieldState, Style]) -> Text:
         legend = Text()
         for state in (FieldState.CHANGED_IN_BC, FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT):
-            legend.append(f" {STATE_LABELS[state]} ", style=styles[state])
+            legend.append(f" {FIELD_STATE_LABELS[state]} ", style=styles[state])
             legend.append("  ")
         legend.append("Last synced: the value at the last synchronization.", style="italic")
         return legend
@@ -250,29 +244,18 @@ class CardScreen(Screen[bool]):
 
     def action_couple(self) -> None:
         """Set up (or change) the coupling of this record."""
-        from bc_tui.tui.flows import couple_flow
-
         self._start_flow(couple_flow(self.app, self.mapping_name, self.bc_id))
 
     def action_synchronize(self) -> None:
         """Synchronize this record (the direction dialog recommends a side)."""
-        from bc_tui.tui.flows import synchronize_flow
-
         self._start_flow(synchronize_flow(self.app, self.mapping_name, [self.bc_id]))
 
     def action_delete_coupling(self) -> None:
         """Delete this record's coupling (neither record changes)."""
-        from bc_tui.tui.flows import delete_coupling_flow
-
         self._start_flow(delete_coupling_flow(self.app, self.mapping_name, [self.bc_id]))
 
     def action_log(self) -> None:
         """Open the synchronization log filtered to this record."""
-        try:
-            from bc_tui.tui.screens.log import LogScreen
-        except ImportError:
-            notify(self, "The synchronization log is not available in this build.", severity="error")
-            return
         record = self.preview.record if self.preview is not None else None
         self.app.push_screen(LogScreen(bc_id=self.bc_id, record_name=record))
 

@@ -21,12 +21,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.sync.errors import plain
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import ProblemKind, ProblemRow
+from bc_tui.sync.logged_jobs import combine_summaries
+from bc_tui.tui.dialogs.confirm import ConfirmDialog
+from bc_tui.tui.dialogs.direction import DirectionDialog
+from bc_tui.tui.dialogs.job import summary_text
+from bc_tui.tui.jobs import run_job
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.screens.log import local_time
@@ -330,8 +336,6 @@ class ErrorsScreen(Screen[None]):
     async def action_delete_record(self) -> None:
         """Delete records: delete the surviving record of each broken coupling (asks first)."""
         from bc_tui.sync.resolve import delete_survivor
-        from bc_tui.tui.dialogs.confirm import ConfirmDialog
-
         needed = self._need()
         if needed is None:
             return
@@ -379,8 +383,6 @@ class ErrorsScreen(Screen[None]):
         refresh: bool = True,
     ) -> JobSummary | None:
         """Run ``job`` under the job dialog, then read the list again and say what happened."""
-        from bc_tui.tui.jobs import combine_summaries, run_job, summary_text
-
         async def one(progress: ProgressCallback) -> JobSummary:
             result = await job(progress)
             return result if isinstance(result, JobSummary) else combine_summaries(list(result))
@@ -400,11 +402,8 @@ async def _each_mapping(
     return [await job(progress) for job in jobs]
 
 
-def _side_dialog(count: int):  # -> DirectionDialog, imported when first needed
+def _side_dialog(count: int) -> DirectionDialog:
     """Send or get, for the errors screen's Synchronize (the chosen side's data wins)."""
-    from bc_tui.domain.recommend import Recommendation
-    from bc_tui.tui.dialogs.direction import DirectionDialog
-
     what = "the chosen coupling" if count == 1 else f"the {count} chosen couplings"
     recommendation = Recommendation(
         recommended=SEND,

@@ -1,8 +1,7 @@
 """The synchronization log (docs/coupling-and-sync.md "The synchronization log and its errors"): the jobs with their counters, and the errors of one job.
 
-Read-only: the job log is a store query (`bc_tui.store.jobs`), there is no sync call for it;
-the one write is marking jobs whose process is gone as interrupted, so none shows "running"
-forever (docs/interrupted-jobs.md).
+Read-only: the job log comes from ``bc_tui.sync.logged_jobs``; the one write there is marking jobs
+whose process is gone as interrupted, so none shows "running" forever (docs/interrupted-jobs.md).
 ``LogScreen(job_id=…)`` opens one job's errors straight away (the job dialog's "failures" key);
 ``LogScreen(bc_id=…)`` shows only the jobs and errors of one record (the card's log action).
 """
@@ -20,10 +19,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.text import shorten
-from bc_tui.store import jobs as job_log
-from bc_tui.store.interrupted import mark_interrupted_jobs
 from bc_tui.domain.words import job_type_text, short_direction
-from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
+from bc_tui.sync import logged_jobs
+from bc_tui.sync.logged_jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
+from bc_tui.tui.backend import app_session
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, sentence
 from bc_tui.tui.bindings import bindings_for
@@ -162,32 +161,10 @@ class LogScreen(Screen[None]):
             self.show_errors(self.open_job_id)
 
     def _read_jobs(self) -> list[JobRecord]:
-        mark_interrupted_jobs()
         if not self.bc_id:
-            return job_log.list_jobs(limit=JOB_LIMIT)
-        ids = {error.job_id for error in job_log.record_errors(bc_id=self.bc_id, limit=JOB_LIMIT)}
-        ids |= self._coupling_job_ids()
-        found = []
-        for job_id in ids:
-            try:
-                found.append(job_log.get_job(job_id))
-            except Exception:  # noqa: BLE001 - a job cleaned up since: nothing to show
-                continue
-        return sorted(found, key=lambda j: (j.started_at, j.id), reverse=True)
-
-    def _coupling_job_ids(self) -> set[int]:
-        """The jobs that last synchronized the record (they logged no error when it went well)."""
-        from bc_tui.store import couplings
-
-        backend = getattr(self.app, "backend", None)
-        session = getattr(backend, "session", None)
-        names = list(session.mappings) if session is not None else []
-        ids: set[int] = set()
-        for name in names:
-            record = couplings.get_by_bc_id(name, self.bc_id or "")
-            if record is not None:
-                ids.update(i for i in (record.to_dataverse_job_id, record.from_dataverse_job_id) if i)
-        return ids
+            return logged_jobs.recent_jobs(JOB_LIMIT)
+        session = app_session(self.app)
+        return logged_jobs.record_jobs(self.bc_id, list(session.mappings) if session is not None else [], JOB_LIMIT)
 
     @staticmethod
     def _job_cells(job: JobRecord) -> tuple[Text, ...]:
@@ -212,7 +189,7 @@ class LogScreen(Screen[None]):
         self.open_job_id = job_id
         self.refresh_bindings()
         try:
-            errors = job_log.job_errors(job_id)
+            errors = logged_jobs.job_errors(job_id)
         except Exception as error:  # noqa: BLE001 - say it, keep the screen
             errors = []
             self._say(f"The errors of job {job_id} could not be read: {error}")

@@ -2,7 +2,7 @@
 line, the connection banner and the status line (marks, messages).
 
 Actions apply to the marked records of the list in view, or to the cursor row when none are
-marked. Each runs its flow (``bc_tui.tui.flows``, ``bc_tui.tui.jobs``) in a worker, then the
+marked. Each runs its flow (``bc_tui.tui.flows``) in a worker, then the
 lists are fetched again and the marks of the records the flow finished with are cleared. The
 coupling and synchronization actions are disabled (greyed in the footer) while the connection
 does not work; the banner says why and how to fix it.
@@ -19,18 +19,22 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from bc_tui.domain.words import not_connected
+from bc_tui.sync.lookup import coupled_bc_ids
+from bc_tui.tui import flows
+from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
+from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.record_sources import RecordSource
+from bc_tui.tui.screens.card import CardScreen
+from bc_tui.tui.screens.errors import ErrorsScreen
+from bc_tui.tui.screens.log import LogScreen
+from bc_tui.tui.shown import Literal, label
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
-from bc_tui.tui.shown import Literal, label
-from bc_tui.tui.bindings import bindings_for
-from bc_tui.domain.words import not_connected
-from bc_tui.tui.backend import not_connected_text
 
 if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
-    from bc_tui.tui.backend import ConnectionState
-    from bc_tui.tui.record_sources import RecordSource
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
 CONNECTED_ACTIONS = frozenset({"couple", "synchronize", "delete_coupling", "match", "create"})
@@ -113,17 +117,15 @@ class MainScreen(Screen[None]):
         for record_list in self.record_lists():
             record_list.refresh_data()
 
-    def _record_source(self, record_list: RecordList | None = None) -> "RecordSource | None":
+    def _record_source(self, record_list: RecordList | None = None) -> RecordSource | None:
         """The active (or given) list's source when it is one of bc-tui's record sources."""
-        from bc_tui.tui.record_sources import RecordSource
-
         record_list = record_list or self.active_list
         source = record_list.source if record_list is not None else None
         return source if isinstance(source, RecordSource) else None
 
     # ------------------------------------------------------------------ connection
 
-    def show_connection(self, state: "ConnectionState") -> None:
+    def show_connection(self, state: ConnectionState) -> None:
         """Show the connection's outcome: the banner with the problem, or the lists' data."""
         banner = self.query_one("#connection-banner", Static)
         if state.problem:
@@ -144,8 +146,7 @@ class MainScreen(Screen[None]):
             if not self._connected or self._record_source() is None or self._busy:
                 return None
         elif action in SESSION_ACTIONS:
-            backend = getattr(self.app, "backend", None)
-            if backend is None or backend.session is None:
+            if app_session(self.app) is None:
                 return None
         elif action in QUERY_ACTIONS and self._record_source() is None:
             return None
@@ -280,14 +281,10 @@ class MainScreen(Screen[None]):
 
     def action_log(self) -> None:
         """Open the synchronization log (jobs and their errors)."""
-        from bc_tui.tui.screens.log import LogScreen
-
         self.app.push_screen(LogScreen())
 
     def action_errors(self) -> None:
         """Open the coupled records that were skipped, failed or are broken."""
-        from bc_tui.tui.screens.errors import ErrorsScreen
-
         source = self._record_source()
         self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
 
@@ -304,8 +301,7 @@ class MainScreen(Screen[None]):
         self._open_card(source, event.key)
 
     @work(group="card")
-    async def _open_card(self, source: "RecordSource", key: str) -> None:
-        from bc_tui.tui.screens.card import CardScreen
+    async def _open_card(self, source: RecordSource, key: str) -> None:
 
         bc_id: str | None = key
         if source.side == "dataverse":
@@ -331,7 +327,7 @@ class MainScreen(Screen[None]):
         self._run_action(action, title, record_list, source)
 
     @work(group="actions")
-    async def _run_action(self, action: str, title: str, record_list: RecordList, source: "RecordSource") -> None:
+    async def _run_action(self, action: str, title: str, record_list: RecordList, source: RecordSource) -> None:
         """Run one action's flow and then bring the lists up to date."""
         done: list[str] = []
         try:
@@ -345,16 +341,12 @@ class MainScreen(Screen[None]):
             record_list.unmark_keys(done)
         self.refresh_lists()
 
-    async def _perform(self, action: str, record_list: RecordList, source: "RecordSource") -> list[str]:
+    async def _perform(self, action: str, record_list: RecordList, source: RecordSource) -> list[str]:
         """Do ``action`` on the selection; returns the keys the action finished with."""
-        from bc_tui.tui import flows
-
         app = self.app
         mapping = source.mapping_name
         if action == "match":
-            from bc_tui.tui.jobs import match_flow
-
-            await match_flow(app, mapping)
+            await flows.match_flow(app, mapping)
             return []
         keys = await self._selected_keys(record_list)
         if not keys:
@@ -387,8 +379,6 @@ class MainScreen(Screen[None]):
 
     async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
         """The actions on a Dataverse list: create in BC, or act on the coupled BC records."""
-        from bc_tui.tui import flows
-
         app = self.app
         if action == "create":
             return _finished(await flows.create_flow(app, mapping, dataverse_ids=keys), keys, bc=False)
@@ -413,9 +403,7 @@ class MainScreen(Screen[None]):
     @staticmethod
     def _coupled_bc_ids(mapping: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
         """Dataverse id → the coupled BC SystemId (read-only lookup in the coupling store)."""
-        from bc_tui.store.couplings import couplings_by_dataverse_id
-
-        return {dv: c.bc_id for dv, c in couplings_by_dataverse_id(mapping, dataverse_ids).items()}
+        return coupled_bc_ids(mapping, dataverse_ids)
 
 
 def _finished(summary: "JobSummary | None", keys: list[str], *, bc: bool) -> list[str]:

@@ -3,61 +3,30 @@
 The list never holds the whole table: it draws each visible line on demand (``render_line``, the
 Line API, as Textualize/toolong does) and fetches only the pages around the viewport from an
 async `PageSource`, in a worker, keeping a small LRU cache of pages. Rows not loaded yet show a
-placeholder. Marks (k9s / htop style) are keyed by the record's stable key, and "mark all" is a
-flag plus exclusions, so marking 100,000 records fetches nothing.
+placeholder. Marks (k9s / htop style, ``widgets/list_marks.py``) are keyed by the record's
+stable key, and "mark all" is a flag plus exclusions, so marking 100,000 records fetches nothing.
+Cells are cut to their column by ``widgets/list_text.py``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from functools import lru_cache
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
-from textual.actions import SkipAction
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from bc_tui.domain.text import printable
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.marks import Marks, MarkSelection
 from bc_tui.tui.sources import PageSource, Row
-from bc_tui.tui.bindings import bindings_for
-
-MARK_GLYPH = "●"
-PLACEHOLDER = "…"
-_MARK_WIDTH = 2  # the glyph and a space
-_GAP = 1  # cells between columns
-_BULK_PAGE_SIZE = 1000  # page size when resolving "all marked" into keys
-
-
-@lru_cache(maxsize=256)
-def _parse_style(style: str) -> Style:
-    """Parse a row's style string once (rows repeat the same few styles)."""
-    try:
-        return Style.parse(style)
-    except Exception:  # a bad style from a source must not break drawing
-        return Style()
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` cut or padded to exactly ``width`` cells (an ellipsis shows a cut).
-
-    Every cell and title is drawn through here, so this is where data becomes printable: a
-    record's name is written to the terminal as segments, and an ESC in it would reach the
-    terminal raw (see docs/showing-data.md).
-    """
-    text = printable(text.replace("\n", " "))
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    return set_cell_size(text, width - 1) + PLACEHOLDER
-
+from bc_tui.tui.widgets.list_marks import MarkingList
+from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER, fit, parse_style
 
 class _ListMessage(Message):
     """A message from a `RecordList`; ``control`` is the list (so ``@on(…, "#id")`` works)."""
@@ -72,7 +41,7 @@ class _ListMessage(Message):
         return self.record_list
 
 
-class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
+class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
     """A keyboard-driven list of records with a cursor row and marks.
 
     Keys: up/down (j/k) move, pageup/pagedown, home/end (g/G) jump, enter opens, space marks and
@@ -217,41 +186,6 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         offset = index % self.page_size
         return page[offset] if offset < len(page) else None
 
-    def is_marked(self, key: str) -> bool:
-        """Whether the record ``key`` is marked."""
-        return self._marks.is_marked(key)
-
-    async def marked_keys(self) -> list[str]:
-        """The keys of every marked record; with "mark all" this walks the whole source once."""
-        selection = self._marks.snapshot()
-        if not selection.all:
-            return list(selection.keys)
-        keys: list[str] = []
-        start = 0
-        while True:
-            rows = await self._source.page(start, _BULK_PAGE_SIZE)
-            keys.extend(row.key for row in rows if row.key not in selection.excluded)
-            if len(rows) < _BULK_PAGE_SIZE:
-                return keys
-            start += _BULK_PAGE_SIZE
-
-    def mark_keys(self, keys: list[str]) -> None:
-        """Mark records by key (e.g. to restore a selection)."""
-        self._marks.mark(keys)
-        self._marks_changed()
-
-    def unmark_keys(self, keys: list[str]) -> None:
-        """Unmark records by key (e.g. the ones an action has finished with)."""
-        for key in keys:
-            self._marks.unmark(key)
-        self._marks_changed()
-
-    def clear_marks(self) -> None:
-        """Unmark everything and leave range-mark mode."""
-        self._range_anchor = None
-        self._marks.clear()
-        self._marks_changed()
-
     def set_source(self, source: PageSource) -> None:
         """Show another source (e.g. the same table with a new filter); marks are kept."""
         self._source = source
@@ -350,7 +284,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        width = _MARK_WIDTH + sum(w + _GAP for w in self._widths)
+        width = MARK_WIDTH + sum(w + GAP for w in self._widths)
         self.virtual_size = Size(width, self.row_count + 1)  # +1: the header line
 
     def _visible_rows(self) -> int:
@@ -450,8 +384,8 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
         base = self.rich_style
         if y == 0:
             header_style = self.get_component_rich_style("record-list--header")
-            text = " " * _MARK_WIDTH + "".join(
-                _fit(column.title, w) + " " * _GAP
+            text = " " * MARK_WIDTH + "".join(
+                fit(column.title, w) + " " * GAP
                 for column, w in zip(self._source.columns, self._widths)
             )
             strip = Strip([Segment(text, header_style)])
@@ -470,7 +404,7 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
             self._pages.move_to_end(index // self.page_size)  # recently drawn: keep it
         style = base
         if row is not None and row.style:
-            style = style + _parse_style(row.style)
+            style = style + parse_style(row.style)
         marked = row is not None and self._marks.is_marked(row.key)
         if marked:
             style = style + self.get_component_rich_style("record-list--marked", partial=True)
@@ -484,10 +418,10 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
                 "record-list--placeholder", partial=True
             )
             first_width = self._widths[0] if self._widths else 1
-            segments.append(Segment(_fit(PLACEHOLDER, first_width), placeholder))
+            segments.append(Segment(fit(PLACEHOLDER, first_width), placeholder))
         else:
             text = "".join(
-                _fit(row.cells.get(column.key, ""), w) + " " * _GAP
+                fit(row.cells.get(column.key, ""), w) + " " * GAP
                 for column, w in zip(self._source.columns, self._widths)
             )
             segments.append(Segment(text, style))
@@ -559,89 +493,3 @@ class RecordList(ScrollView, can_focus=True, inherit_bindings=False):
             self.action_open()
         else:
             self._move_cursor(index)
-
-    # ----------------------------------------------------------------- marks
-
-    def _marks_changed(self) -> None:
-        count = self._marks.count(self.row_count if self.count_known else self._known_end)
-        self.marked_count = count
-        self.post_message(self.MarksChanged(self, count))
-        self.refresh()
-
-    def action_toggle_mark(self) -> None:
-        """Mark or unmark the record under the cursor, then move down."""
-        row = self.row_at(self.cursor_row)
-        if row is None:
-            self.app.bell()
-            return
-        self._marks.toggle(row.key)
-        self._marks_changed()
-        self._move_cursor(self.cursor_row + 1)
-
-    def action_mark_down(self) -> None:
-        """Mark the cursor row and the one below, moving down (extends a mark)."""
-        start = self.cursor_row
-        self._move_cursor(start + 1)
-        self._mark_range(start, self.cursor_row)
-
-    def action_mark_up(self) -> None:
-        """Mark the cursor row and the one above, moving up (extends a mark)."""
-        start = self.cursor_row
-        self._move_cursor(start - 1)
-        self._mark_range(self.cursor_row, start)
-
-    def action_range_mark(self) -> None:
-        """Start a range mark at the cursor (moves then mark every row from here); again to stop."""
-        if self._range_anchor is None:
-            self._range_anchor = self.cursor_row
-            self._mark_range(self.cursor_row, self.cursor_row)
-        else:
-            self._range_anchor = None
-
-    def action_mark_all(self) -> None:
-        """Mark every record of the list (without fetching them)."""
-        self._range_anchor = None
-        self._marks.mark_all()
-        self._marks_changed()
-
-    def action_clear_marks(self) -> None:
-        """Clear the marks; with nothing marked the key goes on to the screen (escape = back)."""
-        if self._marks.is_empty and self._range_anchor is None:
-            raise SkipAction()
-        self.clear_marks()
-
-    def _mark_range(self, first: int, last: int) -> None:
-        """Mark rows ``first`` … ``last``; rows not loaded yet are fetched, then marked."""
-        first, last = min(first, last), max(first, last)
-        missing = {
-            page
-            for page in range(first // self.page_size, last // self.page_size + 1)
-            if page not in self._pages
-        }
-        if missing:
-            self._mark_range_later(first, last, sorted(missing))
-            return
-        self._marks.mark(self._keys_between(first, last))
-        self._marks_changed()
-
-    def _keys_between(self, first: int, last: int) -> list[str]:
-        keys = []
-        for index in range(first, last + 1):
-            row = self.row_at(index)
-            if row is not None:
-                keys.append(row.key)
-        return keys
-
-    @work(group="marks")
-    async def _mark_range_later(self, first: int, last: int, pages: list[int]) -> None:
-        rows: dict[int, list[Row]] = {}
-        for page in pages:
-            rows[page] = await self._fetch_page(page)
-        keys = []
-        for index in range(first, last + 1):
-            page, offset = divmod(index, self.page_size)
-            source = rows.get(page) or self._pages.get(page) or []
-            if offset < len(source):
-                keys.append(source[offset].key)
-        self._marks.mark(keys)
-        self._marks_changed()

@@ -1,0 +1,81 @@
+"""The sync state of a coupled pair: one rule and one wording for the lists, the card, the
+preview and the CLI (docs/coupling-and-sync.md "What a coupling remembers, and Skipped").
+
+The state is decided from what the coupling remembers (broken, skipped, failed, never
+synchronized) and, for a pair synchronized before, from the three-way comparison of both
+records now (:class:`~bc_tui.domain.diff.RecordDiff`). Its value is the one wording shown
+everywhere ("changed in BC", "not synced yet" …).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bc_tui.domain.diff import FieldState, RecordDiff
+
+
+class SyncState(StrEnum):
+    """What the sync state of a coupled pair is; the value is the words shown for it."""
+
+    SYNCED = "synced"
+    NOT_SYNCED = "not synced yet"
+    CHANGED_IN_BC = "changed in BC"
+    CHANGED_IN_DATAVERSE = "changed in Dataverse"
+    CHANGED_ON_BOTH = "changed on both"
+    CONFLICT = "conflict"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+    @property
+    def needs_attention(self) -> bool:
+        """True for the states a user must act on (a conflict, a failure, a broken coupling)."""
+        return self in (SyncState.CONFLICT, SyncState.FAILED, SyncState.BROKEN)
+
+
+FIELD_STATE_LABELS: dict[FieldState, str] = {
+    FieldState.UNCHANGED: "",
+    FieldState.CHANGED_IN_BC: "◀ BC changed",
+    FieldState.CHANGED_IN_DATAVERSE: "▶ Dataverse changed",
+    FieldState.CHANGED_ON_BOTH: "◆ both changed",
+    FieldState.CONFLICT: "✖ conflict",
+    FieldState.DIFFERENT: "≠ different",
+}
+"""The words of one field's state on the card, led by a symbol so the state reads without
+colour too (a field's state, where :class:`SyncState` is the whole pair's)."""
+
+
+def pair_sync_state(
+    diff: RecordDiff | None,
+    *,
+    broken: bool = False,
+    skipped: bool = False,
+    failed: bool = False,
+    never_synced: bool = False,
+) -> SyncState:
+    """The sync state of a coupled pair.
+
+    ``broken``: the coupling is marked broken or one of its records is gone. The coupling's
+    remembered state wins over the comparison in this order: broken, skipped, failed, never
+    synchronized; only past those is ``diff`` (the three-way comparison of both records now)
+    read, so it may be None when one of them decides."""
+    if broken:
+        return SyncState.BROKEN
+    if skipped:
+        return SyncState.SKIPPED
+    if failed:
+        return SyncState.FAILED
+    if never_synced:
+        return SyncState.NOT_SYNCED
+    if diff is None:
+        raise ValueError("the sync state of a synchronized pair needs the comparison of both records")
+    if diff.bc_modified and diff.dataverse_modified:
+        return SyncState.CONFLICT if diff.conflicts else SyncState.CHANGED_ON_BOTH
+    if diff.bc_modified:
+        return SyncState.CHANGED_IN_BC
+    if diff.dataverse_modified:
+        return SyncState.CHANGED_IN_DATAVERSE
+    return SyncState.SYNCED
+
+
+__all__ = ["FIELD_STATE_LABELS", "SyncState", "pair_sync_state"]
