@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
+from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
 from .dataverse_rows import ORDER_SOURCES, RowView, api_value, present
 from .dataverse_tables import Table
@@ -76,6 +77,9 @@ class DataverseReads:
     def list(self, table: Table, request: ApiRequest) -> ApiResponse:
         """``GET <set>``: one page of the matching rows, with a next or delta link."""
         params = dict(request.query)
+        view = view_parameter(params)
+        if view is not None:
+            return answer_view(self.store, table, view, request)
         delta_token = params.get("$deltatoken")
         query = self.parse_query(table, {k: v for k, v in params.items() if k != "$deltatoken"})
         prefer = parse_prefer(request.headers.get("prefer", ""))
