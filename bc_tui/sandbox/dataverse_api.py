@@ -20,6 +20,7 @@ import uuid
 from urllib.parse import unquote
 
 from .dataverse_batch_run import BatchRunner
+from .dataverse_bulk import alternate_key_error, is_bulk_action, run_bulk
 from .dataverse_errors import E_BAD_REQUEST, E_UNEXPECTED, bad_request, normalize_guid
 from .dataverse_metadata import DataverseMetadata
 from .dataverse_reads import DataverseReads
@@ -92,6 +93,8 @@ class DataverseApi:
         if key_text is None:
             if rest == "$count" and method == "GET":
                 return self.reads.count(table)
+            if rest is not None and is_bulk_action(rest):
+                return run_bulk(self.writes, table, rest, request)
             if rest is not None:
                 raise ApiError(404, E_BAD_REQUEST, f"Resource not found for the segment '{rest}'.")
             if method == "GET":
@@ -124,7 +127,7 @@ class DataverseApi:
     def _parse_key(table: Table, text: str) -> str:
         name, sep, value = text.partition("=")
         if sep and name.strip() != table.primary_key:
-            raise bad_request(f"'{name.strip()}' is not a key of {table.logical_name}; use {table.primary_key}.")
+            raise alternate_key_error(table)
         raw = value if sep else text
         key = normalize_guid(raw)
         if key is None:
