@@ -44,7 +44,7 @@ class DataverseApi:
         org = settings.organization
         self.organization_id = str(uuid.uuid5(SANDBOX_NAMESPACE, f"dataverse:organization:{org}"))
         self.business_unit_id = str(uuid.uuid5(SANDBOX_NAMESPACE, f"dataverse:businessunit:{org}"))
-        self.reads = DataverseReads(store)
+        self.reads = DataverseReads(store, self.application_user_id)
         self.writes = DataverseWrites(self.reads, self.application_user_id)
         self.batches = BatchRunner(store, self.dispatch)
 

@@ -8,12 +8,13 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import itemgetter
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
 from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
+from .dataverse_query_functions import rewrite_query_functions
 from .dataverse_rows import ORDER_SOURCES, RowView, api_value, present
 from .dataverse_tables import Table
 from .http import ApiError, ApiRequest, ApiResponse
@@ -38,8 +39,10 @@ class _Ordered:
 class DataverseReads:
     """GET on entity sets, records and properties of the served tables."""
 
-    def __init__(self, store: EntityStore) -> None:
+    def __init__(self, store: EntityStore, user_id: Callable[[], str]) -> None:
         self.store = store
+        #: The caller's systemuser id (what ``EqualUserId`` compares with).
+        self.user_id = user_id
         self._sorted_cache: dict[tuple[Any, ...], tuple[int, _Ordered]] = {}
         self._cache_lock = threading.Lock()
 
@@ -49,6 +52,8 @@ class DataverseReads:
 
     def parse_query(self, table: Table, params: Mapping[str, str]) -> Query:
         """The query options of a request, refused when they name properties the table lacks."""
+        if "$filter" in params:
+            params = {**params, "$filter": rewrite_query_functions(params["$filter"], table, self.user_id)}
         try:
             query = parse_query(params, allow_skip=False)
         except QueryError as exc:

@@ -1,0 +1,74 @@
+"""Dataverse query functions in $filter and filters on related tables, over HTTP
+(docs/sandbox-fidelity.md, "Query functions, formatted values, counts and aggregation")."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from dataverse_helpers import Dataverse, connect, error_of
+
+
+@pytest.fixture
+async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
+    return await connect(sandbox_http, sandbox_info)
+
+
+async def _accounts(dv: Dataverse, *rows: dict[str, Any]) -> list[str]:
+    ids = []
+    for row in rows:
+        account_id = str(uuid.uuid4())
+        assert (await dv.post("accounts", json={"accountid": account_id, **row})).status_code == 204
+        ids.append(account_id)
+    return ids
+
+
+async def _ids(dv: Dataverse, filter_text: str) -> set[str]:
+    response = await dv.get("accounts", params={"$filter": filter_text, "$select": "name"})
+    assert response.status_code == 200, response.text
+    return {row["accountid"] for row in response.json()["value"]}
+
+
+async def test_in_not_in_between_and_equal_user_id_filter_as_documented(dv: Dataverse) -> None:
+    low, mid, high, none = await _accounts(
+        dv, {"name": "Fn Low", "creditlimit": 10}, {"name": "Fn Mid's", "creditlimit": 50},
+        {"name": "Fn High", "creditlimit": 90}, {"name": "Fn None"})
+    mine = {low, mid, high, none}
+    names = "Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['fn low','Fn Mid''s'])"
+    assert await _ids(dv, names) & mine == {low, mid}
+    # Microsoft's Python SDK writes the values in double quotes.
+    assert await _ids(dv, 'Microsoft.Dynamics.CRM.In(PropertyName="name",PropertyValues=["Fn High"])') & mine == {high}
+    not_in = "startswith(name,'Fn ') and Microsoft.Dynamics.CRM.NotIn(PropertyName='creditlimit',PropertyValues=['10','50'])"
+    assert await _ids(dv, not_in) & mine == {high}  # a null is in no list, and not in NotIn's answer either
+    between = "Microsoft.Dynamics.CRM.Between(PropertyName='creditlimit',PropertyValues=['20','90'])"
+    assert await _ids(dv, between) & mine == {mid, high}
+    outside = "startswith(name,'Fn ') and Microsoft.Dynamics.CRM.NotBetween(PropertyName='creditlimit',PropertyValues=['20','90'])"
+    assert await _ids(dv, outside) & mine == {low}
+    who = (await dv.get("WhoAmI")).json()["UserId"]
+    owned = await _ids(dv, "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')")
+    assert mine <= owned
+    everyone = (await dv.get("accounts", params={"$select": "_ownerid_value"})).json()["value"]
+    assert owned == {row["accountid"] for row in everyone if row["_ownerid_value"] == who}
+    # A literal that merely looks like a call is data, not a function.
+    assert await _ids(dv, "name eq 'Microsoft.Dynamics.CRM.In(PropertyName=1)'") == set()
+
+
+@pytest.mark.parametrize(("filter_text", "status", "words"), [
+    ("Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=3)", 501,
+     "does not emulate the query function 'Microsoft.Dynamics.CRM.LastXDays'"),
+    ("Microsoft.Dynamics.CRM.Sometimes(PropertyName='name')", 400,
+     "An unknown function with name 'Microsoft.Dynamics.CRM.Sometimes' was found."),
+    ("Microsoft.Dynamics.CRM.In(PropertyName='nickname',PropertyValues=['x'])", 400,
+     "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."),
+    ("Microsoft.Dynamics.CRM.Between(PropertyName='creditlimit',PropertyValues=['1'])", 400, "exactly two"),
+    ("Microsoft.Dynamics.CRM.In(PropertyName='creditlimit',PropertyValues=['lots'])", 400, "not valid for a column"),
+    ("Microsoft.Dynamics.CRM.In(PropertyName='name')", 400, "takes the parameters PropertyName, PropertyValues"),
+    ("primarycontactid/fullname eq 'x'", 501, "related table's column ('primarycontactid/fullname')"),
+], ids=["date-function", "unknown-function", "unknown-column", "between-one", "typed-value", "missing-values", "related-column"])
+async def test_query_functions_the_sandbox_cannot_answer_are_refused(dv: Dataverse, filter_text: str, status: int, words: str) -> None:
+    response = await dv.get("accounts", params={"$filter": filter_text})
+    assert response.status_code == status, response.text
+    assert words in error_of(response)["message"]
