@@ -9,6 +9,7 @@ count is an annotation. See docs/sandbox-fidelity.md, "FetchXML, SQL and saved q
 from __future__ import annotations
 
 import fnmatch
+from urllib.parse import quote
 from typing import Any, Mapping
 
 from .dataverse_errors import bad_request, normalize_guid, not_found, parse_prefer
@@ -75,9 +76,23 @@ def _answer(store: EntityStore, table: Table, query: FetchQuery, request: ApiReq
         body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = len(rows) > MAX_FETCH_ROWS
     if _wants(wanted, "Microsoft.Dynamics.CRM.morerecords"):
         body["@Microsoft.Dynamics.CRM.morerecords"] = more
+    if more and page and _wants(wanted, "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"):
+        body["@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"] = _paging_cookie(table, query.page, page)
     body["value"] = value
     headers = {"preference-applied": f'odata.include-annotations="{wanted}"'} if wanted else {}
     return ApiResponse.of_json(200, body, headers)
+
+
+def _paging_cookie(table: Table, page_number: int, page: list[dict[str, Any]]) -> str:
+    """The service's paging cookie: the page's first and last ids, URL-encoded twice inside a ``cookie`` element.
+
+    The sandbox itself pages by the ``page`` number alone; a ``paging-cookie`` sent back is
+    accepted and gives the same rows while the data does not change.
+    """
+    first, last = page[0][table.primary_key], page[-1][table.primary_key]
+    inner = f'<cookie page="{page_number}"><{table.primary_key} last="{{{last}}}" first="{{{first}}}" /></cookie>'
+    encoded = quote(quote(inner, safe=""), safe="")
+    return f'<cookie pagenumber="{page_number + 1}" pagingcookie="{encoded}" istracking="False" />'
 
 
 def _wants(wanted: str, annotation: str) -> bool:

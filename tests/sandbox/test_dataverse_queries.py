@@ -4,7 +4,9 @@ user queries, and unknown query parameters (docs/sandbox-fidelity.md, "FetchXML,
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ElementTree
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -53,7 +55,7 @@ async def test_fetch_xml_filters_orders_selects_and_leaves_out_nulls(dv: Dataver
 
 async def test_fetch_xml_pages_by_number_with_more_records_and_total_count(dv: Dataverse) -> None:
     await _accounts(dv, *({"name": f"Paged {n}"} for n in range(5)))
-    prefer = {"prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.morerecords,Microsoft.Dynamics.CRM.totalrecordcount"'}
+    prefer = {"prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.*"'}
     names: list[str] = []
     for page in (1, 2, 3):
         xml = (f"<fetch count='2' page='{page}' returntotalrecordcount='true'><entity name='account'>"
@@ -64,6 +66,13 @@ async def test_fetch_xml_pages_by_number_with_more_records_and_total_count(dv: D
         assert body["@Microsoft.Dynamics.CRM.morerecords"] is (page < 3)
         assert body["@Microsoft.Dynamics.CRM.totalrecordcount"] == 5
         assert body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is False
+        if page < 3:  # the cookie names the next page and, URL-encoded twice, this page's last id
+            cookie = ElementTree.fromstring(body["@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"])
+            assert cookie.get("pagenumber") == str(page + 1)
+            inner = ElementTree.fromstring(unquote(unquote(cookie.get("pagingcookie", ""))))
+            assert inner.get("page") == str(page) and inner[0].get("last") == "{" + body["value"][-1]["accountid"] + "}"
+        else:
+            assert "@Microsoft.Dynamics.CRM.fetchxmlpagingcookie" not in body
     assert names == [f"Paged {n}" for n in range(5)]
     top = await dv.get("accounts", params={"fetchXml": "<fetch top='2'><entity name='account'><attribute name='name'/></entity></fetch>"})
     assert len(top.json()["value"]) == 2
