@@ -8,13 +8,12 @@ count is an annotation. See docs/sandbox-fidelity.md, "FetchXML, SQL and saved q
 
 from __future__ import annotations
 
-import fnmatch
 from urllib.parse import quote
 from typing import Any, Mapping
 
 from .dataverse_errors import bad_request, normalize_guid, not_found, parse_prefer
 from .dataverse_fetchxml import MAX_FETCH_ROWS, FetchQuery, parse_fetch_xml
-from .dataverse_rows import ORDER_SOURCES, RowView, present
+from .dataverse_rows import ORDER_SOURCES, RowView, present, wants
 from .dataverse_sql import parse_sql
 from .dataverse_tables import Table
 from .http import ApiRequest, ApiResponse
@@ -71,12 +70,12 @@ def _answer(store: EntityStore, table: Table, query: FetchQuery, request: ApiReq
         value.append({k: v for k, v in shown.items() if v is not None})  # FetchXML leaves out nulls
     shape = "" if select is None else f"({','.join(dict.fromkeys((*select, table.primary_key)))})"
     body: dict[str, Any] = {"@odata.context": f"{request.base_url}$metadata#{table.entity_set}{shape}"}
-    if query.total_count and _wants(wanted, "Microsoft.Dynamics.CRM.totalrecordcount"):
+    if query.total_count and wants(wanted, "Microsoft.Dynamics.CRM.totalrecordcount"):
         body["@Microsoft.Dynamics.CRM.totalrecordcount"] = min(len(rows), MAX_FETCH_ROWS)
         body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = len(rows) > MAX_FETCH_ROWS
-    if _wants(wanted, "Microsoft.Dynamics.CRM.morerecords"):
+    if wants(wanted, "Microsoft.Dynamics.CRM.morerecords"):
         body["@Microsoft.Dynamics.CRM.morerecords"] = more
-    if more and page and _wants(wanted, "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"):
+    if more and page and wants(wanted, "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"):
         body["@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"] = _paging_cookie(table, query.page, page)
     body["value"] = value
     headers = {"preference-applied": f'odata.include-annotations="{wanted}"'} if wanted else {}
@@ -93,10 +92,6 @@ def _paging_cookie(table: Table, page_number: int, page: list[dict[str, Any]]) -
     inner = f'<cookie page="{page_number}"><{table.primary_key} last="{{{last}}}" first="{{{first}}}" /></cookie>'
     encoded = quote(quote(inner, safe=""), safe="")
     return f'<cookie pagenumber="{page_number + 1}" pagingcookie="{encoded}" istracking="False" />'
-
-
-def _wants(wanted: str, annotation: str) -> bool:
-    return any(fnmatch.fnmatchcase(annotation, p.strip()) for p in wanted.split(",") if p.strip())
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

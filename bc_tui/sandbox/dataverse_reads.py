@@ -233,7 +233,10 @@ class DataverseReads:
             "@odata.context": self.context(request, table, query.select, "/$entity"),
             **self.present(table, row, query.select, annotations),
         }
-        return ApiResponse.of_json(200, body, {"etag": etag(row)})
+        headers = {"etag": etag(row)}
+        if annotations is not None:
+            headers["preference-applied"] = f'odata.include-annotations="{annotations}"'
+        return ApiResponse.of_json(200, body, headers)
 
     def property(self, table: Table, key: str, name: str, request: ApiRequest) -> ApiResponse:
         """``GET <set>(<id>)/<property>``: one property's value."""

@@ -6,6 +6,7 @@ import fnmatch
 from typing import Any, Iterator, Mapping
 
 from .dataverse_errors import etag
+from .dataverse_formatted import FORMATTED_VALUE, formatted_value
 from .dataverse_tables import LOGICAL_NAMES, UNSTORED_TARGETS, Table
 from .precision import whole_seconds
 from .store import EntityStore
@@ -60,22 +61,28 @@ def present(
     """A stored row as the API shows it: ETag, every column (null when empty), no system fields."""
     out: dict[str, Any] = {"@odata.etag": etag(row)}
     names = table.properties if select is None else (table.primary_key, *select)
+    formatted = bool(annotations) and wants(annotations, FORMATTED_VALUE)
     for name in names:
         if name in out:
             continue
         value = api_value(row, name)
-        out[name] = value
         if annotations and value is not None and name.startswith("_") and name.endswith("_value"):
             _annotate_lookup(store, table, name, str(value), annotations, out)
+        elif formatted and (text := formatted_value(table, name, value)) is not None:
+            out[f"{name}@{FORMATTED_VALUE}"] = text
+        out[name] = value
     return out
+
+
+def wants(annotations: str, name: str) -> bool:
+    """Whether an ``odata.include-annotations`` list (with ``*`` wildcards) asks for annotation ``name``."""
+    return any(fnmatch.fnmatchcase(name, p.strip()) for p in annotations.split(",") if p.strip())
 
 
 def _annotate_lookup(store: EntityStore, table: Table, value_field: str, key: str, wanted: str, out: dict[str, Any]) -> None:
     lookup = next(lk for lk in table.lookups if lk.value_field == value_field)
-    patterns = [p.strip() for p in wanted.split(",") if p.strip()]
-
     def want(name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        return wants(wanted, name)
 
     target_set, target_row = None, None
     for nav, entity_set in lookup.targets.items():

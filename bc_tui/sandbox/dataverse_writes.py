@@ -169,7 +169,9 @@ class DataverseWrites:
             "@odata.context": self.reads.context(request, table, query.select, "/$entity"),
             **self.reads.present(table, row, query.select, prefer.get("odata.include-annotations")),
         }
-        headers["preference-applied"] = "return=representation"
+        annotations = prefer.get("odata.include-annotations")
+        headers["preference-applied"] = "return=representation" + (
+            f',odata.include-annotations="{annotations}"' if annotations is not None else "")
         return ApiResponse.of_json(201 if created else 200, body, headers)
 
     def insert(self, table: Table, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -72,3 +73,36 @@ async def test_query_functions_the_sandbox_cannot_answer_are_refused(dv: Dataver
     response = await dv.get("accounts", params={"$filter": filter_text})
     assert response.status_code == status, response.text
     assert words in error_of(response)["message"]
+
+
+FORMATTED = "OData.Community.Display.V1.FormattedValue"
+
+
+async def test_formatted_values_for_choices_money_dates_numbers_and_lookups(dv: Dataverse) -> None:
+    account_id, = await _accounts(dv, {"name": "Formatted", "creditlimit": 1234.5, "paymenttermscode": 3})
+    prefer = {"prefer": f'odata.include-annotations="{FORMATTED}"'}
+    response = await dv.get(f"accounts({account_id})", headers=prefer)
+    assert response.status_code == 200
+    assert response.headers["preference-applied"] == f'odata.include-annotations="{FORMATTED}"'
+    row = response.json()
+    assert row[f"statecode@{FORMATTED}"] == "Active" and row[f"statuscode@{FORMATTED}"] == "Active"
+    assert row[f"paymenttermscode@{FORMATTED}"] == "Net 45"
+    assert row[f"creditlimit@{FORMATTED}"] == "$1,234.50"
+    assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2} [AP]M", row[f"modifiedon@{FORMATTED}"])
+    owner = (await dv.get(f"systemusers({row['_ownerid_value']})")).json()
+    assert row[f"_ownerid_value@{FORMATTED}"] == owner["fullname"]
+    assert f"name@{FORMATTED}" not in row and f"customertypecode@{FORMATTED}" not in row  # text and nulls have none
+    assert "_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname" not in row
+
+    everything = (await dv.get(f"accounts({account_id})", headers={"prefer": 'odata.include-annotations="*"'})).json()
+    assert everything[f"creditlimit@{FORMATTED}"] == "$1,234.50"
+    assert everything["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "systemuser"
+    listed = await dv.get("accounts", params={"$filter": f"accountid eq {account_id}", "$select": "statecode"}, headers=prefer)
+    assert listed.json()["value"][0][f"statecode@{FORMATTED}"] == "Active"
+    assert listed.headers["preference-applied"] == f'odata.include-annotations="{FORMATTED}"'
+    written = await dv.patch(f"accounts({account_id})?$select=creditlimit", json={"creditlimit": -5},
+                             headers={"prefer": f'return=representation,odata.include-annotations="{FORMATTED}"'})
+    assert written.json()[f"creditlimit@{FORMATTED}"] == "-$5.00"
+    assert written.headers["preference-applied"] == f'return=representation,odata.include-annotations="{FORMATTED}"'
+    plain = (await dv.get(f"accounts({account_id})")).json()
+    assert not [name for name in plain if "@" in name and not name.startswith("@odata.")]
