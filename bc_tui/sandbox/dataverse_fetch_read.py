@@ -12,8 +12,8 @@ from urllib.parse import quote
 from typing import Any, Mapping
 
 from .dataverse_errors import bad_request, normalize_guid, not_found, parse_prefer
-from .dataverse_fetchxml import MAX_FETCH_ROWS, FetchQuery, parse_fetch_xml
-from .dataverse_rows import ORDER_SOURCES, RowView, present, wants
+from .dataverse_fetchxml import FetchQuery, parse_fetch_xml
+from .dataverse_rows import ORDER_SOURCES, RowView, count_annotations, present, wants
 from .dataverse_sql import parse_sql
 from .dataverse_tables import Table
 from .http import ApiRequest, ApiResponse
@@ -70,9 +70,7 @@ def _answer(store: EntityStore, table: Table, query: FetchQuery, request: ApiReq
         value.append({k: v for k, v in shown.items() if v is not None})  # FetchXML leaves out nulls
     shape = "" if select is None else f"({','.join(dict.fromkeys((*select, table.primary_key)))})"
     body: dict[str, Any] = {"@odata.context": f"{request.base_url}$metadata#{table.entity_set}{shape}"}
-    if query.total_count and wants(wanted, "Microsoft.Dynamics.CRM.totalrecordcount"):
-        body["@Microsoft.Dynamics.CRM.totalrecordcount"] = min(len(rows), MAX_FETCH_ROWS)
-        body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = len(rows) > MAX_FETCH_ROWS
+    body.update(count_annotations(wanted, len(rows) if query.total_count else None))
     if wants(wanted, "Microsoft.Dynamics.CRM.morerecords"):
         body["@Microsoft.Dynamics.CRM.morerecords"] = more
     if more and page and wants(wanted, "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"):

@@ -12,10 +12,11 @@ from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
+from .dataverse_apply import answer_apply
 from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
 from .dataverse_query_functions import rewrite_query_functions
-from .dataverse_rows import ORDER_SOURCES, RowView, api_value, present
+from .dataverse_rows import ORDER_SOURCES, RowView, api_value, count_annotations, present
 from .dataverse_tables import Table
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import Query, QueryError, key_candidates, parse_query
@@ -85,6 +86,8 @@ class DataverseReads:
         view = view_parameter(params)
         if view is not None:
             return answer_view(self.store, table, view, request)
+        if "$apply" in params:
+            return answer_apply(self.store.rows(table.store_set), table, request, self.user_id)
         delta_token = params.get("$deltatoken")
         query = self.parse_query(table, {k: v for k, v in params.items() if k != "$deltatoken"})
         prefer = parse_prefer(request.headers.get("prefer", ""))
@@ -96,8 +99,9 @@ class DataverseReads:
             if not text.isdigit() or int(text) < 1:
                 raise bad_request(f"The odata.maxpagesize preference '{text}' is not a positive integer.")
             page_size = min(int(text), MAX_PAGE_SIZE)
-            if "$top" not in params:  # $top returns one page of that size: no paging to apply
-                applied.append(f"odata.maxpagesize={page_size}")
+            applied.append(f"odata.maxpagesize={page_size}")
+        # With both, the service pages by odata.maxpagesize and ignores $top ("Page results using OData").
+        top = None if "odata.maxpagesize" in prefer else query.top
         if annotations is not None:
             applied.append(f'odata.include-annotations="{annotations}"')
         tracking = "odata.track-changes" in prefer or delta_token is not None
@@ -120,13 +124,14 @@ class DataverseReads:
         since = self._delta_version(delta_token) if delta_token is not None else None
         ordered = self._ordered_rows(table, order, params.get("$filter"), query, since, cursor_values)
         start = 0 if cursor_values is None else bisect_right(ordered.keys, ordered.order_keys.of_values(cursor_values))
-        limit = page_size if query.top is None else min(query.top, MAX_PAGE_SIZE)
+        limit = page_size if top is None else min(top, MAX_PAGE_SIZE)
         page = ordered.rows[start : start + limit]
-        more = start + limit < len(ordered.rows) and query.top is None
+        more = start + limit < len(ordered.rows) and top is None
         value: list[dict[str, Any]] = [self.present(table, row, query.select, annotations) for row in page]
         body: dict[str, Any] = {"@odata.context": self.context(request, table, query.select)}
         if query.count:
             body["@odata.count"] = min(len(ordered.rows), MAX_PAGE_SIZE)
+        body.update(count_annotations(annotations, len(ordered.rows) if query.count else None))
         if more:
             last_values = [api_value(page[-1], name) for name, _ in order]
             token = encode_skiptoken(order, last_values, str(page[0][table.primary_key]), page_number)

@@ -14,6 +14,8 @@ from .store import EntityStore
 #: API properties that the store keeps under another name.
 STORED_NAME = {"versionnumber": "_version", "modifiedon": "_modified"}
 _HIDDEN = frozenset({"_version", "_modified"})
+#: Where the service stops counting (``$count``, ``totalrecordcount``).
+COUNT_LIMIT = 5000
 #: How $orderby reads each property the store keeps under another name (modifiedon: whole seconds).
 ORDER_SOURCES: dict[str, Any] = {**STORED_NAME, "modifiedon": lambda row: whole_seconds(row.get("_modified"))}
 
@@ -101,3 +103,16 @@ def _annotate_lookup(store: EntityStore, table: Table, value_field: str, key: st
         out[f"{value_field}@Microsoft.Dynamics.CRM.associatednavigationproperty"] = navigation
     if want("Microsoft.Dynamics.CRM.lookuplogicalname"):
         out[f"{value_field}@Microsoft.Dynamics.CRM.lookuplogicalname"] = LOGICAL_NAMES[target_set]
+
+
+def count_annotations(annotations: str | None, matched: int | None) -> dict[str, Any]:
+    """``@Microsoft.Dynamics.CRM.totalrecordcount`` and ``…limitexceeded`` when the Prefer header asks for them.
+
+    The count stops at 5,000 ("Count rows using OData"); without ``$count=true`` it is -1.
+    """
+    out: dict[str, Any] = {}
+    if annotations and wants(annotations, "Microsoft.Dynamics.CRM.totalrecordcount"):
+        out["@Microsoft.Dynamics.CRM.totalrecordcount"] = -1 if matched is None else min(matched, COUNT_LIMIT)
+    if annotations and wants(annotations, "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"):
+        out["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = matched is not None and matched > COUNT_LIMIT
+    return out

@@ -304,8 +304,12 @@ async def test_paging_returns_every_row_exactly_once_even_when_rows_change_betwe
 
 
 async def test_top_limits_and_skiptoken_garbage_is_refused(dv: Dataverse) -> None:
-    top = await dv.get("contacts", params={"$top": "3"}, headers={"prefer": "odata.maxpagesize=2"})
+    top = await dv.get("contacts", params={"$top": "3"})
     assert len(top.json()["value"]) == 3 and "@odata.nextLink" not in top.json()
+    # With odata.maxpagesize, the service pages and ignores $top ("Page results using OData").
+    both = await dv.get("contacts", params={"$top": "3"}, headers={"prefer": "odata.maxpagesize=2"})
+    assert len(both.json()["value"]) == 2 and "$skiptoken=" in both.json()["@odata.nextLink"]
+    assert both.headers["preference-applied"] == "odata.maxpagesize=2"
     garbage = await dv.get("contacts", params={"$skiptoken": "<cookie nonsense"})
     assert garbage.status_code == 400
 

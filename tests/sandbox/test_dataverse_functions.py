@@ -106,3 +106,61 @@ async def test_formatted_values_for_choices_money_dates_numbers_and_lookups(dv: 
     assert written.headers["preference-applied"] == f'return=representation,odata.include-annotations="{FORMATTED}"'
     plain = (await dv.get(f"accounts({account_id})")).json()
     assert not [name for name in plain if "@" in name and not name.startswith("@odata.")]
+
+
+async def test_count_annotations_stop_at_five_thousand_as_documented(dv: Dataverse) -> None:
+    await _accounts(dv, {"name": "Counted A"}, {"name": "Counted B"}, {"name": "Counted C"})
+    prefer = {"prefer": 'odata.maxpagesize=2,odata.include-annotations="Microsoft.Dynamics.CRM.*"'}
+    counted = await dv.get("accounts", params={"$filter": "startswith(name,'Counted')", "$count": "true"}, headers=prefer)
+    body = counted.json()
+    assert (body["@odata.count"], len(body["value"])) == (3, 2)
+    assert body["@Microsoft.Dynamics.CRM.totalrecordcount"] == 3
+    assert body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is False
+    uncounted = (await dv.get("accounts", params={"$filter": "startswith(name,'Counted')"}, headers=prefer)).json()
+    assert uncounted["@Microsoft.Dynamics.CRM.totalrecordcount"] == -1 and "@odata.count" not in uncounted
+
+
+async def test_count_over_five_thousand_says_the_limit_was_exceeded(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+    dv = await connect(sandbox_http, sandbox_info)
+    targets = [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": f"Many {n}"} for n in range(5001)]
+    assert (await dv.post("accounts/Microsoft.Dynamics.CRM.CreateMultiple", json={"Targets": targets})).status_code == 200
+    prefer = {"prefer": 'odata.maxpagesize=1,odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,'
+                        'Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"'}
+    body = (await dv.get("accounts", params={"$filter": "startswith(name,'Many ')", "$count": "true"}, headers=prefer)).json()
+    assert body["@odata.count"] == 5000 and body["@Microsoft.Dynamics.CRM.totalrecordcount"] == 5000
+    assert body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is True
+
+
+async def test_apply_groups_and_aggregates_as_documented(dv: Dataverse) -> None:
+    await _accounts(dv, {"name": "Agg A", "creditlimit": 100, "paymenttermscode": 1},
+                    {"name": "Agg B", "creditlimit": 300, "paymenttermscode": 1}, {"name": "Agg C", "creditlimit": 50})
+    prefer = {"prefer": f'odata.include-annotations="{FORMATTED}"'}
+    grouped = await dv.get("accounts", headers=prefer, params={
+        "$apply": "filter(startswith(name,'Agg '))/groupby((paymenttermscode),aggregate($count as count,creditlimit with sum as total))"})
+    assert grouped.status_code == 200, grouped.text
+    body = grouped.json()
+    assert body["@odata.context"].endswith("$metadata#accounts")
+    assert body["value"] == [
+        {"count@" + FORMATTED: "1", "count": 1, "total@" + FORMATTED: "$50.00", "total": 50},
+        {"paymenttermscode@" + FORMATTED: "Net 30", "paymenttermscode": 1, "count@" + FORMATTED: "2", "count": 2,
+         "total@" + FORMATTED: "$400.00", "total": 400},
+    ]
+    totals = (await dv.get("accounts", params={
+        "$apply": "filter(Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['Agg A','Agg B']))"
+                  "/aggregate(creditlimit with average as mean,creditlimit with max as most)"})).json()
+    assert totals["value"] == [{"mean": 200, "most": 300}]
+
+
+@pytest.mark.parametrize(("apply", "extra", "status", "words"), [
+    ("aggregate(creditlimit with countdistinct as n)", {}, 400, "countdistinct is not supported"),
+    ("groupby((modifiedon))", {}, 400, "groupby with datetime values is not supported"),
+    ("groupby((primarycontactid/fullname))", {}, 501, "related table's column"),
+    ("groupby((statuscode),aggregate($count as count))", {"$orderby": "count"}, 400,
+     "The query node SingleValueOpenPropertyAccess is not supported"),
+    ("groupby((nickname))", {}, 400, "Could not find a property named 'nickname'"),
+    ("compute(1 as one)", {}, 400, "'compute' is not supported"),
+], ids=["countdistinct", "datetime-group", "related-group", "orderby-aggregate", "unknown-column", "unknown-transformation"])
+async def test_apply_the_service_or_the_sandbox_refuses(dv: Dataverse, apply: str, extra: dict[str, str], status: int, words: str) -> None:
+    response = await dv.get("accounts", params={"$apply": apply, **extra})
+    assert response.status_code == status, response.text
+    assert words in error_of(response)["message"]
