@@ -45,6 +45,8 @@ class FetchQuery:
     page_size: int
     page: int
     total_count: bool
+    #: Column -> the name it is answered under (an ``alias``), for aliased attributes only.
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 def invalid(message: str) -> ApiError:
@@ -52,9 +54,9 @@ def invalid(message: str) -> ApiError:
     return ApiError(400, E_INVALID_ARGUMENT, message)
 
 
-def unsupported(what: str) -> ApiError:
-    """A 501 for FetchXML the real service runs but the sandbox does not emulate."""
-    return ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate {what} in FetchXML.")
+def unsupported(what: str, language: str = "FetchXML") -> ApiError:
+    """A 501 for a query the real service runs but the sandbox does not emulate."""
+    return ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate {what} in {language}.")
 
 
 def parse_fetch_xml(text: str, table: Table) -> FetchQuery:
@@ -89,16 +91,18 @@ def parse_fetch_xml(text: str, table: Table) -> FetchQuery:
     if top is not None and total_count:
         raise invalid("The 'top' attribute can't be used together with 'returntotalrecordcount'.")
     columns: list[str] | None = []
+    aliases: dict[str, str] = {}
     order: list[tuple[str, bool]] = []
     filters: list[Predicate] = []
     for child in entity:
         if child.tag == "attribute":
-            if child.get("alias") or child.get("aggregate"):
-                raise unsupported("aliased or aggregate attributes")
+            if child.get("aggregate") or child.get("groupby"):
+                raise unsupported("aggregate attributes")
+            column = column_name(table, child.get("name", ""))
+            if child.get("alias"):
+                aliases[column] = child.get("alias", "")
             if columns is not None:
-                columns.append(column_name(table, child.get("name", "")))
-            else:
-                column_name(table, child.get("name", ""))
+                columns.append(column)
         elif child.tag == "all-attributes":
             columns = None
         elif child.tag == "order":
@@ -120,6 +124,7 @@ def parse_fetch_xml(text: str, table: Table) -> FetchQuery:
         page_size=page_size or MAX_FETCH_ROWS,
         page=page or 1,
         total_count=total_count,
+        aliases=tuple(aliases.items()),
     )
 
 
@@ -178,6 +183,21 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
         return lambda row: row.get(name) is None
     if operator == "not-null":
         return lambda row: row.get(name) is not None
+    if operator in ("between", "not-between"):
+        bounds = [_comparable(typed_value(kind, v.text or "")) for v in element if v.tag == "value"]
+        if len(bounds) != 2:
+            raise invalid(f"The '{operator}' condition on '{name}' needs exactly two 'value' elements.")
+        low, high = bounds
+
+        def within(row: Mapping[str, Any]) -> bool:
+            current = row.get(name)
+            if current is None:
+                return False
+            try:
+                return (low <= _comparable(current) <= high) == (operator == "between")
+            except TypeError:
+                return False
+        return within
     if operator in ("in", "not-in"):
         values = [typed_value(kind, v.text or "") for v in element if v.tag == "value"]
         if not values:
@@ -192,8 +212,7 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
     if operator in ("like", "not-like", "begins-with", "ends-with", "not-begin-with", "not-end-with"):
         pattern = {"begins-with": f"{value_text}%", "not-begin-with": f"{value_text}%",
                    "ends-with": f"%{value_text}", "not-end-with": f"%{value_text}"}.get(operator, value_text)
-        regex = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
-                           re.IGNORECASE | re.DOTALL)
+        regex = re.compile(like_regex(pattern), re.IGNORECASE | re.DOTALL)
         negate = operator.startswith("not")
         return lambda row: row.get(name) is not None and bool(regex.fullmatch(str(row.get(name)))) != negate
     compare = _COMPARE.get(operator)
@@ -210,6 +229,20 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
         except TypeError:
             return False
     return matches
+
+
+def like_regex(pattern: str) -> str:
+    """A LIKE pattern as a regular expression: ``%`` any text, ``_`` one character, ``[%]``/``[_]`` themselves."""
+    out, pos = [], 0
+    while pos < len(pattern):
+        if pattern[pos] == "[" and pattern[pos + 2 : pos + 3] == "]":
+            out.append(re.escape(pattern[pos + 1]))
+            pos += 3
+            continue
+        char = pattern[pos]
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        pos += 1
+    return "".join(out)
 
 
 def typed_value(kind: str, text: str) -> Any:
