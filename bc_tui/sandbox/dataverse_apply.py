@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, parse_prefer
 from .dataverse_formatted import FORMATTED_VALUE, formatted_value
-from .dataverse_query_functions import rewrite_query_functions
+from .dataverse_query_functions import quoted_end, rewrite_query_functions
 from .dataverse_rows import RowView, api_value, wants
 from .dataverse_tables import DATETIME, Table
 from .http import ApiError, ApiRequest, ApiResponse
@@ -87,10 +87,7 @@ def _steps(text: str) -> list[str]:
     while pos < len(text):
         char = text[pos]
         if char == "'":
-            end = text.find("'", pos + 1)
-            while end != -1 and text[end + 1 : end + 2] == "'":
-                end = text.find("'", end + 2)
-            pos = len(text) if end == -1 else end + 1
+            pos = quoted_end(text, pos)
             continue
         if char == "(":
             depth += 1

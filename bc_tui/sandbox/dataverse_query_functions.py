@@ -77,7 +77,7 @@ def _closing_paren(text: str, open_pos: int) -> int:
     while pos < len(text):
         char = text[pos]
         if char in "'\"":
-            pos = _quoted_end(text, pos)
+            pos = quoted_end(text, pos)
             continue
         if char in "([":
             depth += 1
@@ -89,7 +89,8 @@ def _closing_paren(text: str, open_pos: int) -> int:
     raise bad_request(f"Syntax error at position {open_pos} in $filter: the query function's ')' is missing.")
 
 
-def _quoted_end(text: str, start: int) -> int:
+def quoted_end(text: str, start: int) -> int:
+    """The position after the quoted text that starts at ``start`` (a doubled quote stays inside)."""
     quote, pos = text[start], start + 1
     while pos < len(text):
         if text[pos] == quote:
@@ -109,7 +110,7 @@ def _arguments(inner: str, function: str) -> dict[str, str]:
     while pos < len(inner):
         char = inner[pos]
         if char in "'\"":
-            pos = _quoted_end(inner, pos)
+            pos = quoted_end(inner, pos)
             continue
         if char == "[":
             depth += 1
@@ -186,7 +187,7 @@ def _values(text: str, function: str) -> list[str]:
             continue
         if inner[pos] not in "'\"":
             raise bad_request(f"PropertyValues of '{_PREFIX}{function}' must hold quoted strings: {text}.")
-        end = _quoted_end(inner, pos)
+        end = quoted_end(inner, pos)
         values.append(_unquote(inner[pos:end]))
         pos = end
     return values

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
+from typing import Callable
 
 from .dataverse_fetchxml import FetchQuery, invalid, parse_fetch_xml
 from .dataverse_fetchxml import unsupported as _unsupported
@@ -186,19 +187,21 @@ def _wrap(kind: str, parts: list[ElementTree.Element]) -> ElementTree.Element:
 
 
 def _or(tokens: _Tokens, qualifiers: set[str]) -> ElementTree.Element:
-    parts = [_and(tokens, qualifiers)]
-    while tokens.word("OR"):
-        tokens.take()
-        parts.append(_and(tokens, qualifiers))
-    return parts[0] if len(parts) == 1 else _wrap("or", parts)
+    return _joined(tokens, qualifiers, "OR", _and)
 
 
 def _and(tokens: _Tokens, qualifiers: set[str]) -> ElementTree.Element:
-    parts = [_primary(tokens, qualifiers)]
-    while tokens.word("AND"):
+    return _joined(tokens, qualifiers, "AND", _primary)
+
+
+def _joined(tokens: _Tokens, qualifiers: set[str], word: str,
+            operand: Callable[[_Tokens, set[str]], ElementTree.Element]) -> ElementTree.Element:
+    """Operands joined by ``word`` (AND binds tighter than OR), as one FetchXML filter when there are several."""
+    parts = [operand(tokens, qualifiers)]
+    while tokens.word(word):
         tokens.take()
-        parts.append(_primary(tokens, qualifiers))
-    return parts[0] if len(parts) == 1 else _wrap("and", parts)
+        parts.append(operand(tokens, qualifiers))
+    return parts[0] if len(parts) == 1 else _wrap(word.lower(), parts)
 
 
 def _primary(tokens: _Tokens, qualifiers: set[str]) -> ElementTree.Element:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from bc_tui.sandbox.dataverse_batch import BatchRequestPart, BatchResponsePart, parse_batch_response, render_batch_request
 
@@ -71,3 +73,18 @@ async def connect(client: httpx.AsyncClient, info: dict[str, Any]) -> Dataverse:
     return Dataverse(client, info["dataverse_api"], response.json()["access_token"])
 
 
+@pytest.fixture
+async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
+    """A Dataverse client signed in at the in-process sandbox (import it into a test module to use it)."""
+    return await connect(sandbox_http, sandbox_info)
+
+
+async def new_accounts(dv: Dataverse, *rows: dict[str, Any]) -> list[str]:
+    """Create one account per row, each with a fresh id; the ids in order."""
+    ids = []
+    for row in rows:
+        account_id = str(uuid.uuid4())
+        response = await dv.post("accounts", json={"accountid": account_id, **row})
+        assert response.status_code == 204, response.text
+        ids.append(account_id)
+    return ids

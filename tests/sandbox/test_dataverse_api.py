@@ -33,16 +33,10 @@ from bc_tui.sandbox.dataverse_paging import decode_skiptoken, encode_skiptoken
 from bc_tui.sandbox.http import ApiRequest
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sandbox.store import EntityStore
-from dataverse_helpers import Dataverse, connect, error_of, post_part
-
+from dataverse_helpers import Dataverse, connect, dv, error_of, post_part  # noqa: F401 - dv is a fixture
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture
-async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
-    return await connect(sandbox_http, sandbox_info)
 
 
 async def _new_account(dv: Dataverse, **fields: Any) -> str:

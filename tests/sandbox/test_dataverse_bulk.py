@@ -6,17 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
-from dataverse_helpers import Dataverse, connect, error_of
+from dataverse_helpers import Dataverse, dv, error_of  # noqa: F401 - dv is a fixture
 
 ACCOUNT = "Microsoft.Dynamics.CRM.account"
-
-
-@pytest.fixture
-async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
-    return await connect(sandbox_http, sandbox_info)
 
 
 async def _names(dv: Dataverse, ids: list[str]) -> list[str | None]:

@@ -4,27 +4,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from dataverse_helpers import Dataverse, connect, error_of
-
-
-@pytest.fixture
-async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
-    return await connect(sandbox_http, sandbox_info)
-
-
-async def _accounts(dv: Dataverse, *rows: dict[str, Any]) -> list[str]:
-    ids = []
-    for row in rows:
-        account_id = str(uuid.uuid4())
-        assert (await dv.post("accounts", json={"accountid": account_id, **row})).status_code == 204
-        ids.append(account_id)
-    return ids
+from dataverse_helpers import Dataverse, connect, dv, error_of, new_accounts  # noqa: F401 - dv is a fixture
 
 
 async def _ids(dv: Dataverse, filter_text: str) -> set[str]:
@@ -34,7 +19,7 @@ async def _ids(dv: Dataverse, filter_text: str) -> set[str]:
 
 
 async def test_in_not_in_between_and_equal_user_id_filter_as_documented(dv: Dataverse) -> None:
-    low, mid, high, none = await _accounts(
+    low, mid, high, none = await new_accounts(
         dv, {"name": "Fn Low", "creditlimit": 10}, {"name": "Fn Mid's", "creditlimit": 50},
         {"name": "Fn High", "creditlimit": 90}, {"name": "Fn None"})
     mine = {low, mid, high, none}
@@ -79,7 +64,7 @@ FORMATTED = "OData.Community.Display.V1.FormattedValue"
 
 
 async def test_formatted_values_for_choices_money_dates_numbers_and_lookups(dv: Dataverse) -> None:
-    account_id, = await _accounts(dv, {"name": "Formatted", "creditlimit": 1234.5, "paymenttermscode": 3})
+    account_id, = await new_accounts(dv, {"name": "Formatted", "creditlimit": 1234.5, "paymenttermscode": 3})
     prefer = {"prefer": f'odata.include-annotations="{FORMATTED}"'}
     response = await dv.get(f"accounts({account_id})", headers=prefer)
     assert response.status_code == 200
@@ -109,7 +94,7 @@ async def test_formatted_values_for_choices_money_dates_numbers_and_lookups(dv: 
 
 
 async def test_count_annotations_stop_at_five_thousand_as_documented(dv: Dataverse) -> None:
-    await _accounts(dv, {"name": "Counted A"}, {"name": "Counted B"}, {"name": "Counted C"})
+    await new_accounts(dv, {"name": "Counted A"}, {"name": "Counted B"}, {"name": "Counted C"})
     prefer = {"prefer": 'odata.maxpagesize=2,odata.include-annotations="Microsoft.Dynamics.CRM.*"'}
     counted = await dv.get("accounts", params={"$filter": "startswith(name,'Counted')", "$count": "true"}, headers=prefer)
     body = counted.json()
@@ -132,7 +117,7 @@ async def test_count_over_five_thousand_says_the_limit_was_exceeded(sandbox_http
 
 
 async def test_apply_groups_and_aggregates_as_documented(dv: Dataverse) -> None:
-    await _accounts(dv, {"name": "Agg A", "creditlimit": 100, "paymenttermscode": 1},
+    await new_accounts(dv, {"name": "Agg A", "creditlimit": 100, "paymenttermscode": 1},
                     {"name": "Agg B", "creditlimit": 300, "paymenttermscode": 1}, {"name": "Agg C", "creditlimit": 50})
     prefer = {"prefer": f'odata.include-annotations="{FORMATTED}"'}
     grouped = await dv.get("accounts", headers=prefer, params={

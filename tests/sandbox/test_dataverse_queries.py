@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ElementTree
-from typing import Any
 from urllib.parse import unquote
 
-import httpx
 import pytest
 
-from dataverse_helpers import Dataverse, connect, error_of
-
-
-@pytest.fixture
-async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
-    return await connect(sandbox_http, sandbox_info)
-
-
-async def _accounts(dv: Dataverse, *rows: dict[str, Any]) -> list[str]:
-    ids = []
-    for row in rows:
-        account_id = str(uuid.uuid4())
-        response = await dv.post("accounts", json={"accountid": account_id, **row})
-        assert response.status_code == 204, response.text
-        ids.append(account_id)
-    return ids
+from dataverse_helpers import Dataverse, dv, error_of, new_accounts  # noqa: F401 - dv is a fixture
 
 
 async def test_fetch_xml_filters_orders_selects_and_leaves_out_nulls(dv: Dataverse) -> None:
-    first, second, third = await _accounts(
+    first, second, third = await new_accounts(
         dv, {"name": "Fetch Alpha", "address1_city": "Oslo"}, {"name": "Fetch Beta", "address1_city": "Bergen"},
         {"name": "Fetch Gamma"})
     xml = ("<fetch><entity name='account'><attribute name='name'/><attribute name='address1_city'/>"
@@ -54,7 +37,7 @@ async def test_fetch_xml_filters_orders_selects_and_leaves_out_nulls(dv: Dataver
 
 
 async def test_fetch_xml_pages_by_number_with_more_records_and_total_count(dv: Dataverse) -> None:
-    await _accounts(dv, *({"name": f"Paged {n}"} for n in range(5)))
+    await new_accounts(dv, *({"name": f"Paged {n}"} for n in range(5)))
     prefer = {"prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.*"'}
     names: list[str] = []
     for page in (1, 2, 3):
@@ -102,7 +85,7 @@ async def test_fetch_xml_the_sandbox_cannot_run_is_refused(dv: Dataverse, xml: s
 
 
 async def test_sql_select_runs_as_the_fetch_xml_it_means(dv: Dataverse) -> None:
-    first, second, _third = await _accounts(
+    first, second, _third = await new_accounts(
         dv, {"name": "Sql O'Neil", "creditlimit": 100}, {"name": "Sql Two", "creditlimit": 300}, {"name": "Sql Three"})
     response = await dv.get("accounts", params={
         "sql": "SELECT TOP 5 name, creditlimit FROM account WHERE name LIKE 'sql %' AND creditlimit >= 100 ORDER BY creditlimit DESC"})
@@ -128,7 +111,7 @@ async def test_sql_select_runs_as_the_fetch_xml_it_means(dv: Dataverse) -> None:
 
 
 async def test_sql_pages_by_max_page_size_and_next_link(dv: Dataverse) -> None:
-    await _accounts(dv, *({"name": f"Sql Page {n}"} for n in range(5)))
+    await new_accounts(dv, *({"name": f"Sql Page {n}"} for n in range(5)))
     url: str | None = "accounts"
     params: dict[str, str] | None = {"sql": "SELECT name FROM account WHERE name LIKE 'Sql Page%' ORDER BY name"}
     names: list[str] = []
