@@ -14,12 +14,16 @@ import re
 from typing import Callable
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, normalize_guid
-from .dataverse_tables import DATETIME, DECIMAL, GUID, INT, BIGINT, STRING, Table
+from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, STRING, TABLES, Table
 from .http import ApiError
 
 _PREFIX = "Microsoft.Dynamics.CRM."
 _CALL_RE = re.compile(r"Microsoft\.Dynamics\.CRM\.(?P<name>[A-Za-z]+)\s*\(")
 _PATH_RE = re.compile(r"\b(?P<nav>[A-Za-z_][A-Za-z0-9_]*)/(?P<prop>[A-Za-z_][A-Za-z0-9_]*)")
+_RELATED_RE = re.compile(
+    r"(?P<nav>[A-Za-z_][A-Za-z0-9_]*)/(?P<prop>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+"
+    r"(?P<literal>'(?:[^']|'')*'|[^\s()]+)"
+)
 #: Query functions the service documents but the sandbox does not answer.
 _DOCUMENTED = frozenset("""
 Above AboveOrEqual ContainValues DoesNotContainValues EqualBusinessId EqualUserLanguage EqualUserOrUserHierarchy
@@ -33,8 +37,16 @@ Today Tomorrow Under UnderOrEqual Yesterday
 """.split())
 
 
-def rewrite_query_functions(text: str, table: Table, user_id: Callable[[], str]) -> str:
-    """``$filter`` text with the supported query functions replaced by plain comparisons."""
+#: Finds the ids of the rows of an entity set that match a filter (for related-table conditions).
+Related = Callable[[str, str], list[str]]
+
+
+def rewrite_query_functions(text: str, table: Table, user_id: Callable[[], str], related: Related | None = None) -> str:
+    """``$filter`` text with the supported query functions replaced by plain comparisons.
+
+    With ``related``, a comparison on a related table's column (``primarycontactid/fullname eq 'x'``)
+    becomes a comparison of the lookup with the ids of the related rows that match.
+    """
     out: list[str] = []
     pos = 0
     while pos < len(text):
@@ -53,11 +65,38 @@ def rewrite_query_functions(text: str, table: Table, user_id: Callable[[], str])
             continue
         path = _PATH_RE.match(text, pos)
         if path is not None and (pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_.")):
-            raise ApiError(501, E_BAD_REQUEST,
-                           f"The sandbox does not emulate filters on a related table's column ('{path.group(0)}').")
+            comparison = _RELATED_RE.match(text, pos)
+            if comparison is None or related is None:
+                raise ApiError(501, E_BAD_REQUEST,
+                               f"The sandbox does not emulate filters on a related table's column ('{path.group(0)}') "
+                               "other than a comparison with a literal.")
+            out.append(_related_comparison(comparison, table, related))
+            pos = comparison.end()
+            continue
         out.append(char)
         pos += 1
     return "".join(out)
+
+
+def _related_comparison(match: re.Match[str], table: Table, related: Related) -> str:
+    """``nav/prop op literal`` as ``(_lookup_value eq <id> or …)`` over the related rows that match.
+
+    A row whose lookup is empty has no related record, so it never matches (an inner join).
+    """
+    found = table.navigation(match.group("nav"))
+    if found is None:
+        raise bad_request(f"Could not find a property named '{match.group('nav')}' on type '{table.type_name}'.")
+    lookup, target_set = found
+    target = TABLES.get(target_set)
+    if target is None:
+        raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not store '{target_set}', so it can't filter on its columns.")
+    if match.group("prop") not in target.properties:
+        raise bad_request(f"Could not find a property named '{match.group('prop')}' on type '{target.type_name}'.")
+    ids = related(target_set, f"{match.group('prop')} {match.group('op')} {match.group('literal')}")
+    field = lookup.value_field
+    if not ids:
+        return f"({field} eq null and {field} ne null)"
+    return "(" + " or ".join(f"{field} eq {key}" for key in ids) + ")"
 
 
 def _literal_end(text: str, start: int) -> int:

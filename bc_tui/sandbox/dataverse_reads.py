@@ -17,9 +17,9 @@ from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
 from .dataverse_query_functions import rewrite_query_functions
 from .dataverse_rows import ORDER_SOURCES, RowView, api_value, count_annotations, present
-from .dataverse_tables import Table
+from .dataverse_tables import TABLES, Table
 from .http import ApiError, ApiRequest, ApiResponse
-from .odata_query import Query, QueryError, key_candidates, parse_query
+from .odata_query import Query, QueryError, key_candidates, parse_filter, parse_query
 from .store import EntityStore
 
 #: The most rows one page (or one ``$top``) may hold, and the default page size.
@@ -54,7 +54,7 @@ class DataverseReads:
     def parse_query(self, table: Table, params: Mapping[str, str]) -> Query:
         """The query options of a request, refused when they name properties the table lacks."""
         if "$filter" in params:
-            params = {**params, "$filter": rewrite_query_functions(params["$filter"], table, self.user_id)}
+            params = {**params, "$filter": rewrite_query_functions(params["$filter"], table, self.user_id, self._related)}
         try:
             query = parse_query(params, allow_skip=False)
         except QueryError as exc:
@@ -67,6 +67,15 @@ class DataverseReads:
             if name not in readable:
                 raise bad_request(f"Could not find a property named '{name}' on type '{table.type_name}'.")
         return query
+
+    def _related(self, entity_set: str, filter_text: str) -> list[str]:
+        """The ids of the rows of ``entity_set`` that match ``filter_text`` (for ``nav/prop`` conditions)."""
+        target = TABLES[entity_set]
+        try:
+            predicate = parse_filter(filter_text)
+        except QueryError as exc:
+            raise bad_request(str(exc)) from exc
+        return [str(row[target.primary_key]) for row in self.store.rows(target.store_set) if predicate(RowView(row))]
 
     @staticmethod
     def context(request: ApiRequest, table: Table, select: tuple[str, ...] | None, suffix: str = "") -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -42,6 +43,22 @@ async def test_in_not_in_between_and_equal_user_id_filter_as_documented(dv: Data
     assert await _ids(dv, "name eq 'Microsoft.Dynamics.CRM.In(PropertyName=1)'") == set()
 
 
+async def test_filters_on_a_related_tables_column_compare_through_the_lookup(dv: Dataverse) -> None:
+    parent, other = await new_accounts(dv, {"name": "Related Parent"}, {"name": "Related Other"})
+    contact_id = str(uuid.uuid4())
+    created = await dv.post("contacts", json={"contactid": contact_id, "lastname": "Child",
+                                              "parentcustomerid_account@odata.bind": f"accounts({parent})"})
+    assert created.status_code == 204, created.text
+    response = await dv.get("contacts", params={"$filter": "parentcustomerid_account/name eq 'related parent'", "$select": "lastname"})
+    assert response.status_code == 200, response.text
+    assert [row["contactid"] for row in response.json()["value"]] == [contact_id]
+    assert (await dv.patch(f"accounts({other})", json={"primarycontactid@odata.bind": f"contacts({contact_id})"})).status_code == 204
+    linked = await dv.get("accounts", params={"$filter": "primarycontactid/lastname eq 'Child' and startswith(name,'Related')"})
+    assert [row["accountid"] for row in linked.json()["value"]] == [other]
+    none = await dv.get("accounts", params={"$filter": "primarycontactid/lastname eq 'Nobody'"})
+    assert none.status_code == 200 and none.json()["value"] == []
+
+
 @pytest.mark.parametrize(("filter_text", "status", "words"), [
     ("Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=3)", 501,
      "does not emulate the query function 'Microsoft.Dynamics.CRM.LastXDays'"),
@@ -52,8 +69,12 @@ async def test_in_not_in_between_and_equal_user_id_filter_as_documented(dv: Data
     ("Microsoft.Dynamics.CRM.Between(PropertyName='creditlimit',PropertyValues=['1'])", 400, "exactly two"),
     ("Microsoft.Dynamics.CRM.In(PropertyName='creditlimit',PropertyValues=['lots'])", 400, "not valid for a column"),
     ("Microsoft.Dynamics.CRM.In(PropertyName='name')", 400, "takes the parameters PropertyName, PropertyValues"),
-    ("primarycontactid/fullname eq 'x'", 501, "related table's column ('primarycontactid/fullname')"),
-], ids=["date-function", "unknown-function", "unknown-column", "between-one", "typed-value", "missing-values", "related-column"])
+    ("contains(primarycontactid/fullname,'x')", 501, "related table's column ('primarycontactid/fullname') other than"),
+    ("nosuchnav/fullname eq 'x'", 400, "Could not find a property named 'nosuchnav' on type 'Microsoft.Dynamics.CRM.account'."),
+    ("primarycontactid/nickname eq 'x'", 400, "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.contact'."),
+    ("transactioncurrencyid/currencyname eq 'x'", 501, "does not store 'transactioncurrencies'"),
+], ids=["date-function", "unknown-function", "unknown-column", "between-one", "typed-value", "missing-values", "related-function",
+        "unknown-navigation", "unknown-related-column", "unstored-table"])
 async def test_query_functions_the_sandbox_cannot_answer_are_refused(dv: Dataverse, filter_text: str, status: int, words: str) -> None:
     response = await dv.get("accounts", params={"$filter": filter_text})
     assert response.status_code == status, response.text
