@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
 from .dataverse_apply import answer_apply
+from .dataverse_expand import Expansion, context_shape, expand_row, parse_expand
 from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
 from .dataverse_query_functions import rewrite_query_functions
@@ -78,10 +79,10 @@ class DataverseReads:
         return [str(row[target.primary_key]) for row in self.store.rows(target.store_set) if predicate(RowView(row))]
 
     @staticmethod
-    def context(request: ApiRequest, table: Table, select: tuple[str, ...] | None, suffix: str = "") -> str:
+    def context(request: ApiRequest, table: Table, select: tuple[str, ...] | None, suffix: str = "",
+                expansions: tuple[Expansion, ...] = ()) -> str:
         """The ``@odata.context`` URL of an answer about ``table``."""
-        shape = f"({','.join(select)})" if select else ""
-        return f"{request.base_url}$metadata#{table.entity_set}{shape}{suffix}"
+        return f"{request.base_url}$metadata#{table.entity_set}{context_shape(select, expansions)}{suffix}"
 
     def count(self, table: Table) -> ApiResponse:
         """``GET <set>/$count``: a plain-text number."""
@@ -98,7 +99,8 @@ class DataverseReads:
         if "$apply" in params:
             return answer_apply(self.store.rows(table.store_set), table, request, self.user_id)
         delta_token = params.get("$deltatoken")
-        query = self.parse_query(table, {k: v for k, v in params.items() if k != "$deltatoken"})
+        expansions = parse_expand(params["$expand"], table) if "$expand" in params else ()
+        query = self.parse_query(table, {k: v for k, v in params.items() if k not in ("$deltatoken", "$expand")})
         prefer = parse_prefer(request.headers.get("prefer", ""))
         annotations = prefer.get("odata.include-annotations")
         applied: list[str] = []
@@ -136,8 +138,11 @@ class DataverseReads:
         limit = page_size if top is None else min(top, MAX_PAGE_SIZE)
         page = ordered.rows[start : start + limit]
         more = start + limit < len(ordered.rows) and top is None
-        value: list[dict[str, Any]] = [self.present(table, row, query.select, annotations) for row in page]
-        body: dict[str, Any] = {"@odata.context": self.context(request, table, query.select)}
+        value: list[dict[str, Any]] = [
+            {**self.present(table, row, query.select, annotations), **expand_row(self.store, row, expansions, annotations)}
+            for row in page
+        ]
+        body: dict[str, Any] = {"@odata.context": self.context(request, table, query.select, expansions=expansions)}
         if query.count:
             body["@odata.count"] = min(len(ordered.rows), MAX_PAGE_SIZE)
         body.update(count_annotations(annotations, len(ordered.rows) if query.count else None))
@@ -237,15 +242,17 @@ class DataverseReads:
 
     def retrieve(self, table: Table, key: str, request: ApiRequest) -> ApiResponse:
         """``GET <set>(<id>)``: one record, or 304 when ``If-None-Match`` names its version."""
-        query = self.parse_query(table, request.query)
+        expansions = parse_expand(request.query["$expand"], table) if "$expand" in request.query else ()
+        query = self.parse_query(table, {k: v for k, v in request.query.items() if k != "$expand"})
         row = self.existing(table, key)
         none_match = conditional(request.headers, "if-none-match")
         if none_match is not None and etag_matches(none_match, row):
             return ApiResponse.empty(304, {"etag": etag(row)})
         annotations = parse_prefer(request.headers.get("prefer", "")).get("odata.include-annotations")
         body = {
-            "@odata.context": self.context(request, table, query.select, "/$entity"),
+            "@odata.context": self.context(request, table, query.select, "/$entity", expansions),
             **self.present(table, row, query.select, annotations),
+            **expand_row(self.store, row, expansions, annotations),
         }
         headers = {"etag": etag(row)}
         if annotations is not None:

@@ -59,6 +59,33 @@ async def test_filters_on_a_related_tables_column_compare_through_the_lookup(dv:
     assert none.status_code == 200 and none.json()["value"] == []
 
 
+async def test_expand_answers_the_related_record_of_a_lookup(dv: Dataverse) -> None:
+    parent, = await new_accounts(dv, {"name": "Expanded Parent", "telephone1": "555"})
+    contact_id = str(uuid.uuid4())
+    assert (await dv.post("contacts", json={"contactid": contact_id, "lastname": "Expanded",
+                                            "parentcustomerid_account@odata.bind": f"accounts({parent})"})).status_code == 204
+    expand = "parentcustomerid_account($select=name),parentcustomerid_contact"
+    response = await dv.get(f"contacts({contact_id})", params={"$select": "lastname", "$expand": expand})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["@odata.context"].endswith("$metadata#contacts(lastname,parentcustomerid_account(name),parentcustomerid_contact())/$entity")
+    related = body["parentcustomerid_account"]
+    assert (related["accountid"], related["name"]) == (parent, "Expanded Parent") and "telephone1" not in related
+    assert body["parentcustomerid_contact"] is None  # the polymorphic lookup points at an account
+    listed = await dv.get("contacts", params={"$filter": f"contactid eq {contact_id}", "$expand": "parentcustomerid_account"})
+    assert listed.json()["value"][0]["parentcustomerid_account"]["telephone1"] == "555"
+
+    for expand, status, words in [
+        ("nosuchnav", 400, "Could not find a property named 'nosuchnav' on type 'Microsoft.Dynamics.CRM.contact'."),
+        ("parentcustomerid_account($select=nickname)", 400, "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."),
+        ("parentcustomerid_account($filter=name eq 'x')", 501, "only $select"),
+        ("transactioncurrencyid", 501, "does not store 'transactioncurrencies'"),
+    ]:
+        refused = await dv.get("contacts", params={"$expand": expand})
+        assert refused.status_code == status, (expand, refused.text)
+        assert words in error_of(refused)["message"]
+
+
 @pytest.mark.parametrize(("filter_text", "status", "words"), [
     ("Microsoft.Dynamics.CRM.LastXDays(PropertyName='modifiedon',PropertyValue=3)", 501,
      "does not emulate the query function 'Microsoft.Dynamics.CRM.LastXDays'"),
