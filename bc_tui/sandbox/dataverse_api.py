@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from .dataverse_batch_run import BatchRunner
 from .dataverse_bulk import alternate_key_error, is_bulk_action, run_bulk
 from .dataverse_errors import E_BAD_REQUEST, E_UNEXPECTED, bad_request, normalize_guid
+from .dataverse_messages import NOT_EMULATED, answer_message, message_name
 from .dataverse_metadata import DataverseMetadata
 from .dataverse_reads import DataverseReads
 from .dataverse_tables import SYSTEMUSERS, TABLES, Table
@@ -77,6 +78,8 @@ class DataverseApi:
             return DataverseMetadata().answer(request, path)
         if path == "":
             return self._service_document(request)
+        if message_name(path) in NOT_EMULATED or message_name(path) == "RetrieveTotalRecordCount":
+            return answer_message(self.store, path, request)
         match = _SEGMENT_RE.match(path)
         table = TABLES.get(match.group("set")) if match else None
         if match is None or table is None:

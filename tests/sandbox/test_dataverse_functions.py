@@ -197,3 +197,23 @@ async def test_apply_the_service_or_the_sandbox_refuses(dv: Dataverse, apply: st
     response = await dv.get("accounts", params={"$apply": apply, **extra})
     assert response.status_code == status, response.text
     assert words in error_of(response)["message"]
+
+
+async def test_retrieve_total_record_count_and_messages_the_sandbox_does_not_run(dv: Dataverse) -> None:
+    await new_accounts(dv, {"name": "Total Count"})
+    accounts = (await dv.get("accounts/$count")).text
+    response = await dv.get("RetrieveTotalRecordCount(EntityNames=['account','contact'])")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["@odata.context"].endswith("$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse")
+    collection = body["EntityRecordCountCollection"]
+    assert (collection["Count"], collection["IsReadOnly"], collection["Keys"]) == (2, False, ["account", "contact"])
+    assert collection["Values"][0] == int(accounts)
+    aliased = await dv.get("RetrieveTotalRecordCount(EntityNames=@p1)", params={"@p1": "[\"account\"]"})
+    assert aliased.json()["EntityRecordCountCollection"]["Values"] == [int(accounts)]
+    unknown = await dv.get("RetrieveTotalRecordCount(EntityNames=['nosuchtable'])")
+    assert unknown.status_code == 400 and "nosuchtable" in error_of(unknown)["message"]
+    bulk = await dv.post("BulkDelete", json={"QuerySet": [], "JobName": "x"})
+    assert bulk.status_code == 501 and error_of(bulk)["message"] == "The sandbox does not emulate the BulkDelete message."
+    missing = await dv.get("NoSuchMessage")
+    assert missing.status_code == 404 and error_of(missing)["message"] == "Resource not found for the segment 'NoSuchMessage'."

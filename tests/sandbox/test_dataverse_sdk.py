@@ -96,8 +96,8 @@ def test_sdk_reads_table_definitions(client: Any) -> None:
 def test_sdk_operations_the_sandbox_refuses_fail_with_the_service_error(client: Any) -> None:
     with pytest.raises(HttpError, match="The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.account'"):
         client.records.upsert("account", [{"alternate_key": {"accountnumber": "A-1"}, "record": {"name": "Keyed"}}])
-    with pytest.raises(HttpError, match="Resource not found for the segment 'BulkDelete'"):
+    with pytest.raises(HttpError, match="The sandbox does not emulate the BulkDelete message."):
         client.records.delete("account", [client.records.create("account", {"name": "Bulk Gone"})])
-    with warnings.catch_warnings(), pytest.raises(HttpError):
+    with warnings.catch_warnings(), pytest.raises(HttpError, match="The sandbox does not emulate the CreateEntities message."):
         warnings.simplefilter("ignore")
         client.tables.create("new_Thing", {"new_name": "string"})
