@@ -13,12 +13,12 @@ from dataclasses import replace
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
-from .dataverse_errors import bad_request, normalize_guid, not_found, parse_prefer
+from .dataverse_errors import E_BAD_REQUEST, bad_request, normalize_guid, not_found, parse_prefer
 from .dataverse_fetchxml import FetchQuery, parse_fetch_xml
 from .dataverse_rows import COUNT_LIMIT, ORDER_SOURCES, RowView, count_annotations, present, wants
 from .dataverse_sql import parse_sql
 from .dataverse_tables import Table
-from .http import ApiRequest, ApiResponse
+from .http import ApiError, ApiRequest, ApiResponse
 from .store import EntityStore
 
 #: Query parameters that are not ``$`` system options but that the service reads on an entity set.
@@ -29,6 +29,8 @@ def view_parameter(params: Mapping[str, str]) -> str | None:
     """The non-OData query parameter of a list request, or None; 400 for an unknown one."""
     found = [name for name in params if not name.startswith("$")]
     for name in found:
+        if name.startswith("@"):  # the service substitutes parameter aliases into $filter; the sandbox doesn't
+            raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate parameter aliases ('{name}') in queries.")
         if name not in VIEW_PARAMETERS:
             raise bad_request(f"The query parameter {name} is not supported")
     if len(found) > 1:

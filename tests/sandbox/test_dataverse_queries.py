@@ -159,5 +159,7 @@ async def test_saved_and_user_queries_and_unknown_parameters_are_refused(dv: Dat
     unknown = await dv.get("accounts", params={"search": "x"})
     assert unknown.status_code == 400
     assert error_of(unknown) == {"code": "0x80060888", "message": "The query parameter search is not supported"}
+    alias = await dv.get("accounts", params={"$filter": "name eq @p1", "@p1": "'x'"})
+    assert alias.status_code == 501 and "parameter aliases ('@p1')" in error_of(alias)["message"]
     mixed = await dv.get("accounts", params={"fetchXml": "<fetch><entity name='account'/></fetch>", "$top": "1"})
     assert mixed.status_code == 400 and "can't be combined with $top" in error_of(mixed)["message"]
