@@ -1,8 +1,8 @@
 """Microsoft's Dataverse SDK for Python (``powerplatform-dataverse-client``), unmodified, against
 ``sandbox serve --tls``: azure-identity signs in at the sandbox, the SDK reads and writes over https.
 
-What the SDK does that the sandbox refuses (alternate-key upserts, BulkDelete, creating tables)
-is asserted as refused, with the service's error, so a change shows up here.
+What the SDK does that the sandbox refuses (alternate-key upserts with the service's error,
+BulkDelete and creating tables with 501) is asserted as refused, so a change shows up here.
 """
 
 from __future__ import annotations
