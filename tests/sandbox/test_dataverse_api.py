@@ -27,82 +27,16 @@ from bc_tui.sandbox.dataverse_batch import (
     ChangeSetResponse,
     parse_batch_request,
     parse_batch_response,
-    render_batch_request,
     render_batch_response,
 )
 from bc_tui.sandbox.dataverse_paging import decode_skiptoken, encode_skiptoken
 from bc_tui.sandbox.http import ApiRequest
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sandbox.store import EntityStore
-
-
-
-class Dataverse:
-    """A thin test client: Dataverse paths relative to the API base, bearer token attached."""
-
-    def __init__(self, client: httpx.AsyncClient, base_url: str, token: str | None) -> None:
-        self.client = client
-        self.base_url = base_url
-        self.auth = {"authorization": f"Bearer {token}"} if token else {}
-
-    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-        url = path if path.startswith("http") else self.base_url + path
-        return await self.client.request(method, url, headers={**self.auth, **(headers or {})}, **kwargs)
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("GET", path, **kwargs)
-
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("POST", path, **kwargs)
-
-    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("PATCH", path, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("DELETE", path, **kwargs)
-
-    async def batch(self, items: list[Any], prefer: str | None = None) -> tuple[httpx.Response, list[Any]]:
-        content_type, body = render_batch_request(items)
-        headers = {"content-type": content_type}
-        if prefer:
-            headers["prefer"] = prefer
-        response = await self.post("$batch", content=body, headers=headers)
-        parsed = []
-        if response.status_code == 200:
-            parsed = parse_batch_response(response.content, response.headers["content-type"])
-        return response, parsed
-
-
-def _post(url: str, body: dict[str, Any], content_id: str | None = None) -> BatchRequestPart:
-    return BatchRequestPart("POST", url, {"content-type": "application/json"}, json.dumps(body).encode(), content_id)
-
-
-def _error(response: httpx.Response | BatchResponsePart) -> dict[str, str]:
-    body = response.content if isinstance(response, httpx.Response) else response.body
-    return json.loads(body)["error"]
+from dataverse_helpers import Dataverse, connect, dv, error_of, post_part  # noqa: F401 - dv is a fixture
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-async def _connect(client: httpx.AsyncClient, info: dict[str, Any]) -> Dataverse:
-    """Fetch a real bearer token from the sandbox's token endpoint, as the connector does."""
-    response = await client.post(
-        info["token_url"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "scope": info["dataverse_scope"],
-        },
-    )
-    assert response.status_code == 200, response.text
-    return Dataverse(client, info["dataverse_api"], response.json()["access_token"])
-
-
-@pytest.fixture
-async def dv(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> Dataverse:
-    return await _connect(sandbox_http, sandbox_info)
 
 
 async def _new_account(dv: Dataverse, **fields: Any) -> str:
@@ -140,7 +74,7 @@ async def test_create_with_client_supplied_id_then_duplicate_is_refused(dv: Data
 
     again = await dv.post("accounts", json={"accountid": account_id, "name": "Fabrikam again"})
     assert again.status_code == 412
-    assert _error(again) == {"code": "0x80040237", "message": "A record with matching key values already exists."}
+    assert error_of(again) == {"code": "0x80040237", "message": "A record with matching key values already exists."}
     assert (await dv.get(f"accounts({account_id})")).json()["name"] == "Fabrikam"
 
 
@@ -167,18 +101,18 @@ async def test_create_returns_the_representation_and_computes_fullname(dv: Datav
 async def test_unknown_attribute_and_direct_lookup_write_are_refused(dv: Dataverse) -> None:
     unknown = await dv.post("accounts", json={"name": "X", "nickname": "y"})
     assert unknown.status_code == 400
-    assert _error(unknown)["code"] == "0x80060888"
-    assert "'nickname' does not exist on type 'Microsoft.Dynamics.CRM.account'" in _error(unknown)["message"]
+    assert error_of(unknown)["code"] == "0x80060888"
+    assert "'nickname' does not exist on type 'Microsoft.Dynamics.CRM.account'" in error_of(unknown)["message"]
 
     direct = await dv.post("contacts", json={"lastname": "X", "_parentcustomerid_value": str(uuid.uuid4())})
     assert direct.status_code == 400
-    assert "Use Navigation properties" in _error(direct)["message"]
+    assert "Use Navigation properties" in error_of(direct)["message"]
 
     too_long = await dv.post("accounts", json={"name": "N" * 161})
-    assert too_long.status_code == 400 and _error(too_long)["code"] == "0x80044331"
+    assert too_long.status_code == 400 and error_of(too_long)["code"] == "0x80044331"
 
     wrong_type = await dv.post("accounts", json={"name": "X", "creditlimit": "lots"})
-    assert wrong_type.status_code == 400 and "Edm.Decimal" in _error(wrong_type)["message"]
+    assert wrong_type.status_code == 400 and "Edm.Decimal" in error_of(wrong_type)["message"]
 
 
 # ------------------------------------------------------------------ upsert, delete, ETags
@@ -188,7 +122,7 @@ async def test_patch_is_an_upsert_with_if_match_and_if_none_match(dv: Dataverse)
     account_id = str(uuid.uuid4())
     # If-Match: * forbids the create.
     missing = await dv.patch(f"accounts({account_id})", json={"name": "Ghost"}, headers={"if-match": "*"})
-    assert missing.status_code == 404 and _error(missing)["code"] == "0x80040217"
+    assert missing.status_code == 404 and error_of(missing)["code"] == "0x80040217"
     assert (await dv.get(f"accounts({account_id})")).status_code == 404
 
     # Without conditions PATCH creates...
@@ -197,7 +131,7 @@ async def test_patch_is_an_upsert_with_if_match_and_if_none_match(dv: Dataverse)
     assert created.headers["OData-EntityId"].endswith(f"accounts({account_id})")
     # ...and If-None-Match: * forbids the update.
     refused = await dv.patch(f"accounts({account_id})", json={"name": "Again"}, headers={"if-none-match": "*"})
-    assert refused.status_code == 412 and _error(refused)["code"] == "0x80040237"
+    assert refused.status_code == 412 and error_of(refused)["code"] == "0x80040237"
 
     etag = (await dv.get(f"accounts({account_id})")).json()["@odata.etag"]
     updated = await dv.patch(
@@ -210,7 +144,7 @@ async def test_patch_is_an_upsert_with_if_match_and_if_none_match(dv: Dataverse)
 
     stale = await dv.patch(f"accounts({account_id})", json={"telephone1": "555-0199"}, headers={"if-match": etag})
     assert stale.status_code == 412
-    assert _error(stale) == {
+    assert error_of(stale) == {
         "code": "0x80060882",
         "message": "The version of the existing record doesn't match the RowVersion property provided.",
     }
@@ -236,7 +170,7 @@ async def test_delete_honours_if_match_and_reports_missing_rows(dv: Dataverse) -
     assert stale.status_code == 412
     assert (await dv.delete(f"accounts({account_id})")).status_code == 204
     gone = await dv.delete(f"accounts({account_id})")
-    assert gone.status_code == 404 and _error(gone)["message"] == f"account With Id = {account_id} Does Not Exist"
+    assert gone.status_code == 404 and error_of(gone)["message"] == f"account With Id = {account_id} Does Not Exist"
 
 
 # ------------------------------------------------------------------ lookups
@@ -279,13 +213,13 @@ async def test_bind_to_a_missing_record_fails_and_creates_nothing(dv: Dataverse)
         json={"contactid": contact_id, "lastname": "Orphan", "parentcustomerid_account@odata.bind": f"/accounts({missing})"},
     )
     assert response.status_code == 404
-    assert _error(response) == {"code": "0x80040217", "message": f"account With Id = {missing} Does Not Exist"}
+    assert error_of(response) == {"code": "0x80040217", "message": f"account With Id = {missing} Does Not Exist"}
     assert (await dv.get(f"contacts({contact_id})")).status_code == 404
 
     wrong_set = await dv.post("contacts", json={"lastname": "X", "parentcustomerid_account@odata.bind": f"/contacts({contact_id})"})
     assert wrong_set.status_code == 400
     undeclared = await dv.post("contacts", json={"lastname": "X", "parentcustomerid@odata.bind": f"/accounts({missing})"})
-    assert undeclared.status_code == 400 and "undeclared property 'parentcustomerid'" in _error(undeclared)["message"]
+    assert undeclared.status_code == 400 and "undeclared property 'parentcustomerid'" in error_of(undeclared)["message"]
 
 
 # ------------------------------------------------------------------ queries and paging
@@ -294,7 +228,7 @@ async def test_bind_to_a_missing_record_fails_and_creates_nothing(dv: Dataverse)
 async def test_query_options_skip_refused_filters_with_quotes_select_and_count(dv: Dataverse) -> None:
     skip = await dv.get("accounts", params={"$skip": "10"})
     assert skip.status_code == 400
-    assert _error(skip) == {"code": "0x80060888", "message": "The query parameter $skip is not supported"}
+    assert error_of(skip) == {"code": "0x80060888", "message": "The query parameter $skip is not supported"}
 
     account_id = await _new_account(dv, name="O'Brien & Sons", address1_city="Cork")
     found = await dv.get(
@@ -308,9 +242,9 @@ async def test_query_options_skip_refused_filters_with_quotes_select_and_count(d
 
     bad_select = await dv.get("accounts", params={"$select": "nickname"})
     assert bad_select.status_code == 400
-    assert _error(bad_select)["message"] == "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."
+    assert error_of(bad_select)["message"] == "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."
     bad_filter = await dv.get("accounts", params={"$filter": "name eq 'unterminated"})
-    assert bad_filter.status_code == 400 and _error(bad_filter)["code"] == "0x80060888"
+    assert bad_filter.status_code == 400 and error_of(bad_filter)["code"] == "0x80060888"
 
     recent = await dv.get("accounts", params={"$filter": f"versionnumber ge {body['value'][0]['@odata.etag'][3:-1]}"})
     assert account_id in [row["accountid"] for row in recent.json()["value"]]
@@ -364,8 +298,12 @@ async def test_paging_returns_every_row_exactly_once_even_when_rows_change_betwe
 
 
 async def test_top_limits_and_skiptoken_garbage_is_refused(dv: Dataverse) -> None:
-    top = await dv.get("contacts", params={"$top": "3"}, headers={"prefer": "odata.maxpagesize=2"})
+    top = await dv.get("contacts", params={"$top": "3"})
     assert len(top.json()["value"]) == 3 and "@odata.nextLink" not in top.json()
+    # With odata.maxpagesize, the service pages and ignores $top ("Page results using OData").
+    both = await dv.get("contacts", params={"$top": "3"}, headers={"prefer": "odata.maxpagesize=2"})
+    assert len(both.json()["value"]) == 2 and "$skiptoken=" in both.json()["@odata.nextLink"]
+    assert both.headers["preference-applied"] == "odata.maxpagesize=2"
     garbage = await dv.get("contacts", params={"$skiptoken": "<cookie nonsense"})
     assert garbage.status_code == 400
 
@@ -400,8 +338,8 @@ async def test_change_set_with_content_id_reference_commits_atomically(dv: Datav
             BatchRequestPart("GET", f"{dv.base_url}WhoAmI", {"accept": "application/json"}),
             ChangeSet(
                 [
-                    _post(f"{urlsplit(dv.base_url).path}accounts", {"name": "Batch Holding"}, "1"),
-                    _post("contacts", {"lastname": "Child", "parentcustomerid_account@odata.bind": "$1"}, "2"),
+                    post_part(f"{urlsplit(dv.base_url).path}accounts", {"name": "Batch Holding"}, "1"),
+                    post_part("contacts", {"lastname": "Child", "parentcustomerid_account@odata.bind": "$1"}, "2"),
                     BatchRequestPart("PATCH", "$1", {"content-type": "application/json"}, b'{"telephone1":"42"}', "3"),
                 ]
             ),
@@ -428,15 +366,15 @@ async def test_failing_change_set_rolls_back_entirely(dv: Dataverse) -> None:
         [
             ChangeSet(
                 [
-                    _post("accounts", {"accountid": account_id, "name": "Never"}, "1"),
-                    _post("contacts", {"lastname": "X", "parentcustomerid_account@odata.bind": f"/accounts({missing})"}, "2"),
+                    post_part("accounts", {"accountid": account_id, "name": "Never"}, "1"),
+                    post_part("contacts", {"lastname": "X", "parentcustomerid_account@odata.bind": f"/accounts({missing})"}, "2"),
                 ]
             )
         ]
     )
     assert response.status_code == 200
     assert len(items) == 1 and isinstance(items[0], BatchResponsePart), "a failed change set answers with its error alone"
-    assert items[0].status == 404 and _error(items[0])["code"] == "0x80040217"
+    assert items[0].status == 404 and error_of(items[0])["code"] == "0x80040217"
     assert (await dv.get(f"accounts({account_id})")).status_code == 404
 
 
@@ -444,9 +382,9 @@ async def test_batch_stops_at_the_first_failure_unless_continue_on_error(dv: Dat
     def requests(tag: str) -> tuple[list[Any], str]:
         last_id = str(uuid.uuid4())
         return [
-            _post("accounts", {"name": f"{tag} one"}),
-            _post("accounts", {"name": f"{tag} bad", "nickname": "x"}),
-            _post("accounts", {"accountid": last_id, "name": f"{tag} three"}),
+            post_part("accounts", {"name": f"{tag} one"}),
+            post_part("accounts", {"name": f"{tag} bad", "nickname": "x"}),
+            post_part("accounts", {"accountid": last_id, "name": f"{tag} three"}),
         ], last_id
 
     items, last_id = requests("stop")
@@ -464,12 +402,12 @@ async def test_batch_stops_at_the_first_failure_unless_continue_on_error(dv: Dat
 async def test_batch_limits_and_malformed_batches_are_refused_whole(dv: Dataverse) -> None:
     too_many = [BatchRequestPart("GET", "WhoAmI") for _ in range(1001)]
     response, _ = await dv.batch(too_many)
-    assert response.status_code == 400 and "at most 1000" in _error(response)["message"]
+    assert response.status_code == 400 and "at most 1000" in error_of(response)["message"]
 
     account_id = str(uuid.uuid4())
-    with_get = [ChangeSet([_post("accounts", {"accountid": account_id, "name": "No"}, "1"), BatchRequestPart("GET", "WhoAmI", {}, b"", "2")])]
+    with_get = [ChangeSet([post_part("accounts", {"accountid": account_id, "name": "No"}, "1"), BatchRequestPart("GET", "WhoAmI", {}, b"", "2")])]
     response, _ = await dv.batch(with_get)
-    assert response.status_code == 400 and _error(response)["code"] == "0x80060888"
+    assert response.status_code == 400 and error_of(response)["code"] == "0x80060888"
     assert (await dv.get(f"accounts({account_id})")).status_code == 404
 
     not_multipart = await dv.post("$batch", content=b"{}", headers={"content-type": "application/json"})
@@ -481,13 +419,13 @@ async def test_batch_limits_and_malformed_batches_are_refused_whole(dv: Datavers
 
 async def test_over_loopback_a_token_a_batch_and_paging_work_end_to_end(loopback_sandbox: Any) -> None:
     async with httpx.AsyncClient() as client:
-        dv = await _connect(client, loopback_sandbox.info)
+        dv = await connect(client, loopback_sandbox.info)
         assert dv.base_url.startswith("http://127.0.0.1:")
         unauthenticated = await client.get(dv.base_url + "WhoAmI")
         assert unauthenticated.status_code == 401
 
         response, items = await dv.batch(
-            [ChangeSet([_post("accounts", {"name": "Loopback Ltd."}, "1"), _post("contacts", {"lastname": "Loop", "parentcustomerid_account@odata.bind": "$1"}, "2")])]
+            [ChangeSet([post_part("accounts", {"name": "Loopback Ltd."}, "1"), post_part("contacts", {"lastname": "Loop", "parentcustomerid_account@odata.bind": "$1"}, "2")])]
         )
         assert response.status_code == 200 and [r.status for r in items[0].responses] == [204, 204]
         account_url = items[0].responses[0].headers["odata-entityid"]
