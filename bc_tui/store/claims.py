@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import peewee
 
@@ -34,6 +35,10 @@ CLAIM_LIFETIME = timedelta(minutes=15)
 _CHUNK = 300
 
 _RUNNING = "running"
+
+# A claim as read with its holder: coupling id, holding job id, and that job's type and start
+# (both None when the job row was cleaned up: the join is an outer one).
+_ClaimRow = tuple[int, int, str | None, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,9 @@ def claim(job_id: int, coupling_ids: Iterable[int]) -> ClaimOutcome:
                 .where(CouplingClaim.coupling_id.in_(chunk))
                 .tuples()
             )
-            for coupling_id, holder_id, job_type, started_at in query:
+            # cast: peewee's stubs type a .tuples() query as still yielding model rows.
+            rows = cast(Iterable[_ClaimRow], query)
+            for coupling_id, holder_id, job_type, started_at in rows:
                 if holder_id == job_id:
                     claimed.add(coupling_id)
                 else:
@@ -89,7 +96,8 @@ def release(job_id: int, coupling_ids: Iterable[int] | None = None) -> int:
     """Give up the claims of ``job_id`` on ``coupling_ids`` (None: all of them); returns how many."""
     condition = CouplingClaim.job_id == job_id
     if coupling_ids is None:
-        return CouplingClaim.delete().where(condition).execute()
+        released_all: int = CouplingClaim.delete().where(condition).execute()
+        return released_all
     ids = list(dict.fromkeys(coupling_ids))
     released = 0
     for start in range(0, len(ids), _CHUNK):

@@ -74,6 +74,7 @@ def connect(url: str | None = None) -> peewee.Database:
         url = f"sqlite:///{default_database_path()}"
     check_url(url)
     scheme = urlparse(url).scheme
+    db: peewee.Database
     if scheme == "sqlite":
         db = _sqlite(url)
     elif scheme in ("postgresql", "postgres"):
@@ -85,7 +86,8 @@ def connect(url: str | None = None) -> peewee.Database:
         )
     try:
         db.connect(reuse_if_open=True)
-        db.execute_sql("SELECT 1")  # SQLite opens lazily: make it touch the file now
+        # SQLite opens lazily: make it touch the file now. (peewee's stubs leave execute_sql unannotated.)
+        db.execute_sql("SELECT 1")  # type: ignore[no-untyped-call]
     except peewee.ImproperlyConfigured:
         raise StoreError(
             f"Cannot open the coupling database at {location(db)}: the PostgreSQL driver is not "

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-_R = TypeVar("_R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_R = TypeVar("_R", bound="DataclassInstance")
 
 
 def detached(record_type: type[_R], row: Any, **converted: Any) -> _R:
@@ -21,6 +24,6 @@ def detached(record_type: type[_R], row: Any, **converted: Any) -> _R:
 
 
 @cache
-def _field_names(record_type: type) -> tuple[str, ...]:
+def _field_names(record_type: type[DataclassInstance]) -> tuple[str, ...]:
     # Asked once per record type: building 10,000 records must not inspect the class 10,000 times.
     return tuple(field.name for field in dataclasses.fields(record_type))

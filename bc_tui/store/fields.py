@@ -24,12 +24,13 @@ class UTCDateTimeField(peewee.DateTimeField):
             # Fixed width, so SQLite's text comparison orders times correctly; PostgreSQL casts
             # the literal to timestamp.
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return super().db_value(value)
+        # peewee's stubs leave db_value / python_value unannotated and omit format_date_time.
+        return super().db_value(value)  # type: ignore[no-untyped-call]
 
     def python_value(self, value: Any) -> Any:
-        value = super().python_value(value)
+        value = super().python_value(value)  # type: ignore[no-untyped-call]
         if isinstance(value, str):  # SQLite hands back text
-            value = peewee.format_date_time(value, self.formats)
+            value = peewee.format_date_time(value, self.formats)  # type: ignore[attr-defined]
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value

@@ -16,7 +16,11 @@ GUID_LENGTH = 36
 
 
 class BaseModel(peewee.Model):
-    """Binds every table to the database chosen by ``connect``."""
+    """Binds every table to the database chosen by ``connect``.
+
+    Tables keyed by a plain row number spell out ``id = peewee.AutoField()``: it is the key peewee
+    would add by itself, written down so that type checkers know ``row.id`` is an ``int``.
+    """
 
     class Meta:
         database = database_proxy
@@ -36,6 +40,7 @@ class SchemaVersion(BaseModel):
 class Coupling(BaseModel):
     """A Business Central record coupled one-to-one with a Dataverse record ("CRM Integration Record")."""
 
+    id = peewee.AutoField()
     mapping = peewee.CharField(max_length=64)  # table mapping name, e.g. "CUSTOMER"
     bc_id = peewee.CharField(max_length=GUID_LENGTH)  # BC SystemId
     dataverse_id = peewee.CharField(max_length=GUID_LENGTH)
@@ -73,6 +78,7 @@ class Coupling(BaseModel):
 class CreateIntent(BaseModel):
     """A counterpart about to be created, written *before* the create so a re-run never duplicates it."""
 
+    id = peewee.AutoField()
     mapping = peewee.CharField(max_length=64)
     source_side = peewee.CharField(max_length=16)  # "bc" or "dataverse": the record copied from
     source_id = peewee.CharField(max_length=GUID_LENGTH)
@@ -90,6 +96,7 @@ class CreateIntent(BaseModel):
 class SyncJob(BaseModel):
     """One run of synchronization, coupling, uncoupling, creation or match-based coupling."""
 
+    id = peewee.AutoField()
     type = peewee.CharField(max_length=32)
     direction = peewee.CharField(max_length=32, null=True)
     mapping = peewee.CharField(max_length=64, null=True)
@@ -121,6 +128,7 @@ class SyncJob(BaseModel):
 class JobError(BaseModel):
     """One failure inside a synchronization job ("Integration Synchronization Errors")."""
 
+    id = peewee.AutoField()
     job = peewee.ForeignKeyField(SyncJob, backref="errors", on_delete="CASCADE")
     created_at = UTCDateTimeField(default=utc_now)
     source_description = peewee.TextField(default="")
@@ -139,6 +147,7 @@ class JobError(BaseModel):
 class TableMappingRow(BaseModel):
     """A persisted ``TableMapping`` (filters as JSON lists of conditions)."""
 
+    id = peewee.AutoField()
     name = peewee.CharField(max_length=64, unique=True)
     position = peewee.IntegerField(default=0)
     bc_entity = peewee.CharField(max_length=64)
@@ -159,7 +168,11 @@ class TableMappingRow(BaseModel):
 class FieldMappingRow(BaseModel):
     """A persisted ``FieldMapping``, in the order of its table mapping."""
 
+    id = peewee.AutoField()
     table_mapping = peewee.ForeignKeyField(TableMappingRow, backref="field_rows", on_delete="CASCADE")
+    # peewee's accessor for the raw key of table_mapping, declared (annotation only, no column) so
+    # type checkers know it; reading it does not load the table mapping row.
+    table_mapping_id: int
     position = peewee.IntegerField(default=0)
     label = peewee.CharField(max_length=128)
     bc_field = peewee.CharField(max_length=128)
@@ -183,6 +196,7 @@ class FieldMappingRow(BaseModel):
 class SyncWatermark(BaseModel):
     """Per table mapping and side: records modified up to here were seen by "synchronize modified"."""
 
+    id = peewee.AutoField()
     mapping = peewee.CharField(max_length=64)
     side = peewee.CharField(max_length=16)
     modified_at = UTCDateTimeField()

@@ -59,7 +59,10 @@ class CouplingRecord:
 
     def last_result(self, direction: SyncDirection) -> SyncResult | None:
         """The result of the last synchronization in ``direction`` (send or get)."""
-        return getattr(self, f"{direction_prefix(direction)}_result")
+        # direction_prefix refuses merge, which keeps no result of its own.
+        if direction_prefix(direction) == "to_dataverse":
+            return self.to_dataverse_result
+        return self.from_dataverse_result
 
     @property
     def failed(self) -> bool:

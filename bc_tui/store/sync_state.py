@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import peewee
 
@@ -111,7 +111,8 @@ def clear_skipped(coupling_ids: Iterable[int] | None = None, *, mapping: str | N
     query = Coupling.update(updated_at=utc_now(), **changes).where(Coupling.skipped == True)  # noqa: E712
     if mapping is not None:
         query = query.where(Coupling.mapping == mapping)
-    return query.execute()
+    retried: int = query.execute()
+    return retried
 
 
 def _advance(row: Coupling, side: str, modified_at: datetime | None, etag: str | None) -> None:
@@ -160,8 +161,18 @@ def _apply_refresh(row: Coupling, refresh: SyncStateRefresh, now: datetime) -> N
     row.updated_at = now
 
 
+class _StateColumn(Protocol):
+    """What the bulk write needs of a peewee field; peewee's stubs leave ``db_value`` unannotated,
+    so naming its shape here keeps the calls below type-checked."""
+
+    name: str
+    column_name: str
+
+    def db_value(self, value: Any) -> Any: ...
+
+
 # The columns the sync-state rules above may change: the bulk write sets exactly these.
-_SYNC_STATE_FIELDS: tuple[peewee.Field, ...] = (
+_SYNC_STATE_FIELDS: tuple[_StateColumn, ...] = (
     Coupling.bc_modified_at,
     Coupling.bc_etag,
     Coupling.dataverse_modified_at,
@@ -198,6 +209,10 @@ def _apply_in_bulk(items: Sequence[Any], apply: Callable[[Coupling, Any, datetim
     return records
 
 
+# peewee's own wrapper for the statements it runs; its stubs leave the module-level instance out.
+_PEEWEE_ERRORS: peewee.ExceptionWrapper = peewee.__exception_wrapper__  # type: ignore[attr-defined]
+
+
 def _write_sync_state(rows: Sequence[Coupling]) -> None:
     """Write the sync-state columns of ``rows`` with one prepared UPDATE run for all of them.
 
@@ -212,7 +227,7 @@ def _write_sync_state(rows: Sequence[Coupling]) -> None:
         [field.db_value(getattr(row, field.name)) for field in _SYNC_STATE_FIELDS] + [row.id] for row in rows
     ]
     # peewee's wrapper turns driver errors into peewee's, as for every other statement.
-    with peewee.__exception_wrapper__:
+    with _PEEWEE_ERRORS:
         cursor = db.cursor()
         if _is_psycopg2(cursor):
             from psycopg2.extras import execute_batch  # optional dependency (the postgres extra)
