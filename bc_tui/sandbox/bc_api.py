@@ -285,7 +285,7 @@ class BusinessCentralApi:
                 if keys is not None
                 else self.store.rows(entity.entity_set)
             )
-            rows = [
+            rows: list[Mapping[str, Any]] = [
                 row for row in candidates
                 if (company_id is None or row.get("_company") == company_id) and spec.matches(row)
             ]
@@ -379,6 +379,7 @@ class BusinessCentralApi:
                 self._link_company_contact(company_id, merged, changes)
                 changes = {k: v for k, v in merged.items() if k in entity.fields and row.get(k) != v}
             changes = {k: v for k, v in changes.items() if row.get(k) != v}
+            stored: Mapping[str, Any]
             if changes:
                 stored = self.store.update(entity.entity_set, key, changes)
                 self._numbers.record(entity, company_id, key, new=stored.get("number"), old=old_number)

@@ -291,12 +291,12 @@ def _guid(fdef: FieldDef, value: Any) -> str:
     """A GUID property's value, lower-cased; an id of a record the sandbox lacks is BC's error."""
     if not isinstance(value, str) or not _GUID_RE.match(value):
         raise _bad(f"Cannot convert the literal '{value}' to the expected type 'Edm.Guid'.")
-    value = value.lower()
-    if fdef.refers_to is not None and value != BLANK_GUID:
+    guid = value.lower()
+    if fdef.refers_to is not None and guid != BLANK_GUID:
         # The AL page's own label (an Error() in its OnValidate), hence BC's dialog code.
         raise ApiError(400, "Application_DialogException",
                        f'The "{fdef.name}" does not match to a {fdef.refers_to}.')
-    return value
+    return guid
 
 
 def validate_body(entity: EntityDef, body: Any) -> dict[str, Any]:

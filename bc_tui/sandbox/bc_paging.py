@@ -15,7 +15,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from .http import ApiError
 
@@ -24,8 +24,14 @@ MAX_PAGE_SIZE = 20_000
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Ranked = tuple[int, Any]
+_Row = TypeVar("_Row", bound=Mapping[str, Any])
 
 _MAXPAGESIZE_RE = re.compile(r"(?:^|[,;\s])odata\.maxpagesize\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
+
+
+def _ranked_by(getter: Getter) -> Callable[[Mapping[str, Any]], Ranked]:
+    """The sort key ranking what ``getter`` reads from a row (one function per pass)."""
+    return lambda row: rank(getter(row))
 
 
 def rank(value: Any) -> Ranked:
@@ -45,11 +51,11 @@ class Ordering:
 
     keys: tuple[tuple[Getter, bool], ...]
 
-    def sort(self, rows: list[Mapping[str, Any]]) -> None:
+    def sort(self, rows: list[_Row]) -> None:
         """Sort ``rows`` in place (stable multi-pass: least significant key first)."""
         rows.sort(key=lambda row: row.get("id") or "")
         for getter, descending in reversed(self.keys):
-            rows.sort(key=lambda row, g=getter: rank(g(row)), reverse=descending)
+            rows.sort(key=_ranked_by(getter), reverse=descending)
 
     def values(self, row: Mapping[str, Any]) -> list[Any]:
         """The raw sort values of ``row`` (what a skiptoken stores)."""

@@ -56,6 +56,7 @@ def check_assertion(assertion: str, *, client_id: str, token_path: str, certific
     if not isinstance(header, dict) or not isinstance(claims, dict):
         return "AADSTS50027: JWT token is invalid or malformed."
     algorithm = header.get("alg")
+    digest: hashes.HashAlgorithm
     if algorithm == "PS256" and "x5t#S256" in header:
         named, digest = str(header["x5t#S256"]).rstrip("="), hashes.SHA256()
     elif algorithm == "RS256" and "x5t" in header:

@@ -130,7 +130,7 @@ def _packed(typecode: str, values: Iterable[Any]) -> str:
     return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
-def _unpacked(typecode: str, text: str) -> array:
+def _unpacked(typecode: str, text: str) -> array[Any]:
     packed = array(typecode, base64.b64decode(text))
     if _BIG_ENDIAN:
         packed.byteswap()
@@ -325,8 +325,8 @@ def apply_records(sets: Sets, records: Iterable[tuple[str, str | None, Any]], de
         if not bucket:
             continue
         for key, versions in dead.items():
-            row = bucket.get(key)
-            if row is not None and row["_version"] < versions[-1]:
+            kept = bucket.get(key)
+            if kept is not None and kept["_version"] < versions[-1]:
                 del bucket[key]
 
 

@@ -194,7 +194,8 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
             if current is None:
                 return False
             try:
-                return (low <= _comparable(current) <= high) == (operator == "between")
+                inside: bool = low <= _comparable(current) <= high
+                return inside == (operator == "between")
             except TypeError:
                 return False
         return within

@@ -3,6 +3,7 @@ single records, single properties and ``$count``."""
 
 from __future__ import annotations
 
+import builtins
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -164,7 +165,7 @@ class DataverseReads:
     def _ordered_rows(
         self,
         table: Table,
-        order: list[tuple[str, bool]],
+        order: builtins.list[tuple[str, bool]],  # builtins: the class's own ``list`` shadows it
         filter_text: str | None,
         query: Query,
         since: int | None,
@@ -224,7 +225,7 @@ class DataverseReads:
             raise bad_request(f"The $deltatoken '{token}' is not valid.")
         return int(version)
 
-    def _deleted_entities(self, request: ApiRequest, table: Table, since: int) -> list[dict[str, Any]]:
+    def _deleted_entities(self, request: ApiRequest, table: Table, since: int) -> builtins.list[dict[str, Any]]:
         if since == 0:  # the first, full read has nothing to forget
             return []
         context = f"{request.base_url}$metadata#{table.entity_set}/$deletedEntity"

@@ -35,7 +35,7 @@ class RowView(Mapping[str, Any]):
     def __init__(self, row: Mapping[str, Any]) -> None:
         self.row = row
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         if name in _HIDDEN:
             return default
         return api_value(self.row, name, default)
@@ -63,7 +63,7 @@ def present(
     """A stored row as the API shows it: ETag, every column (null when empty), no system fields."""
     out: dict[str, Any] = {"@odata.etag": etag(row)}
     names = table.properties if select is None else (table.primary_key, *select)
-    formatted = bool(annotations) and wants(annotations, FORMATTED_VALUE)
+    formatted = bool(annotations and wants(annotations, FORMATTED_VALUE))
     for name in names:
         if name in out:
             continue

@@ -23,7 +23,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any, Awaitable, Callable, Iterable, MutableMapping
 
 from .settings import SandboxSettings
 
@@ -192,7 +192,8 @@ class ServiceKnobs:
 
 def _caller(scope: Scope) -> str:
     """Who is calling: the bearer token stands for the user (limits are per user)."""
-    for name, value in scope.get("headers", ()):
+    headers: Iterable[tuple[bytes, bytes]] = scope.get("headers", ())
+    for name, value in headers:
         if name == b"authorization":
             return value.decode("latin-1")
     return ""

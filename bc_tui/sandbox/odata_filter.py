@@ -65,7 +65,7 @@ class _Parser:
                 node = one_of_operand(node.one_of[0], node.one_of[1] | right_node.one_of[1], node.pos)
                 continue
             left, right = _as_predicate(node), _as_predicate(right_node)
-            node = Operand(lambda row, l=left, r=right: l(row) or r(row), "bool", node.pos)
+            node = Operand(_either(left, right), "bool", node.pos)
         return node
 
     def _and(self) -> Operand:
@@ -73,7 +73,7 @@ class _Parser:
         while self._is_keyword("and"):
             self.i += 1
             left, right = _as_predicate(node), _as_predicate(self._not())
-            node = Operand(lambda row, l=left, r=right: l(row) and r(row), "bool", node.pos)
+            node = Operand(_both(left, right), "bool", node.pos)
         return node
 
     def _not(self) -> Operand:
@@ -173,6 +173,16 @@ def key_candidates(predicate: Predicate | None, field: str) -> frozenset[str] | 
 
 def _describe(tok: Token) -> str:
     return "the end of the expression" if tok.kind == "end" else f"'{tok.text}'"
+
+
+def _either(left: Predicate, right: Predicate) -> Predicate:
+    """``left or right``, asking ``right`` only when ``left`` is false."""
+    return lambda row: left(row) or right(row)
+
+
+def _both(left: Predicate, right: Predicate) -> Predicate:
+    """``left and right``, asking ``right`` only when ``left`` is true."""
+    return lambda row: left(row) and right(row)
 
 
 def _as_predicate(node: Operand) -> Predicate:

@@ -79,10 +79,10 @@ def tokenize(text: str) -> list[Token]:
             continue
         if m := _DATETIME_RE.match(text, i):
             try:
-                value = aware(datetime.fromisoformat(m.group()))
+                moment = aware(datetime.fromisoformat(m.group()))
             except ValueError:
                 raise syntax_error(i, f"'{m.group()}' is not a valid datetime") from None
-            tokens.append(Token("datetime", m.group(), i, value))
+            tokens.append(Token("datetime", m.group(), i, moment))
             i = m.end()
             continue
         if m := _GUID_RE.match(text, i):
@@ -91,10 +91,10 @@ def tokenize(text: str) -> list[Token]:
             continue
         if m := _DATE_RE.match(text, i):
             try:
-                value = aware(datetime.fromisoformat(m.group()))
+                moment = aware(datetime.fromisoformat(m.group()))
             except ValueError:
                 raise syntax_error(i, f"'{m.group()}' is not a valid date") from None
-            tokens.append(Token("date", m.group(), i, value))
+            tokens.append(Token("date", m.group(), i, moment))
             i = m.end()
             continue
         if m := _NUMBER_RE.match(text, i):
@@ -114,7 +114,8 @@ def tokenize(text: str) -> list[Token]:
             i = m.end()
             continue
         if ch.isdigit() or ch == "-":
-            literal = _BAD_LITERAL_RE.match(text, i).group()  # always matches at least ch
+            bad = _BAD_LITERAL_RE.match(text, i)
+            literal = bad.group() if bad else ch  # it always matches at least ch
             raise syntax_error(i, f"'{literal}' is not a valid number, date, datetime or GUID")
         raise syntax_error(i, f"unexpected character '{ch}'")
     tokens.append(Token("end", "", n))

@@ -53,8 +53,9 @@ from .store_file import CHUNK_ROWS
 
 __all__ = ["FORMAT", "CHUNK_ROWS", "DuplicateKey", "EntityStore", "SandboxDataError", "paused_gc"]
 
-#: One step of the in-memory undo log: a closure that puts memory back as it was.
-_Undo = Callable[[], None]
+#: One step of the in-memory undo log: a closure that puts memory back as it was (what it
+#: returns, e.g. the popped row, is ignored).
+_Undo = Callable[[], object]
 
 
 class DuplicateKey(Exception):
