@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import msal
+import msal  # type: ignore[import-untyped]  # msal ships no type information (no py.typed, no stubs)
 
 from .credentials import ServiceCredentials, check_url
 from .errors import AuthenticationFailed
@@ -125,7 +125,8 @@ class TokenProvider:
                 # The profile names the sign-in service; there is nothing to discover or vouch for.
                 validate_authority=False, instance_discovery=False,
             )
-        return self._app.acquire_token_for_client(scopes=scopes)
+        result: dict[str, Any] = self._app.acquire_token_for_client(scopes=scopes)
+        return result
 
     # --- back on the event loop ----------------------------------------------------------------
 

@@ -172,7 +172,8 @@ def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], ch
     if change_set:
         position = 0
         for answer in answers:
-            index = int(answer.content_id) - 1 if (answer.content_id or "").isdigit() else position
+            content_id = answer.content_id or ""
+            index = int(content_id) - 1 if content_id.isdigit() else position
             if 0 <= index < len(operations):
                 results[index] = _result(answer, operations[index])
             position += 1

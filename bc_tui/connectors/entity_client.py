@@ -6,6 +6,7 @@ model class (``BcCustomer``, ``DataverseAccount`` …), which says where its row
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -64,7 +65,7 @@ class EntityClient:
     async def pages(
         self, kind: type[E], *, filter: str | None = None, select: Sequence[str] | None = None,
         orderby: str | None = None, top: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> AsyncIterator[list[E]]:
+    ) -> AsyncGenerator[list[E], None]:
         """Yield the rows of ``kind`` page by page (``filter`` built with ``filters``)."""
         params = self._query(kind, filter, select, orderby, top)
         async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size,

@@ -38,9 +38,8 @@ def quote(value: Any) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
         return text.replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msal
+import msal  # type: ignore[import-untyped]  # msal ships no type information (no py.typed, no stubs)
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -95,7 +95,7 @@ class DeviceCodeSignIn:
                 if result and "access_token" in result:
                     break
             if not result or "access_token" not in result:
-                flow = self._app.initiate_device_flow(scopes=scopes)
+                flow: dict[str, Any] = self._app.initiate_device_flow(scopes=scopes)
                 if "user_code" not in flow:
                     return flow
                 if show is not None:
