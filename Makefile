@@ -17,8 +17,7 @@ help:
 
 venv:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -r requirements-dev.lock
-	$(VENV)/bin/pip install --no-deps -e .
+	$(VENV)/bin/pip install --no-deps -r requirements-dev.lock -e .
 
 check: lint format-check typecheck imports
 
