@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, AsyncIterator, Callable, Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -14,6 +16,35 @@ from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.store.couplings import CouplingRecord, SyncResult, record_sync_result
+
+POSTGRES_URL_VARIABLE = "BC_TUI_TEST_POSTGRES_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, give each worker a PostgreSQL schema of its own in the test database.
+
+    The PostgreSQL tests drop and create the store's tables at will, so two workers sharing one
+    schema would wipe each other's tables mid-test. The role needs no CREATEDB for this: it owns
+    the test database, so it may create schemas there. The worker's URL selects its schema through
+    libpq's ``options`` (the store passes URL query parameters to the driver), and the changed
+    variable reaches the child processes the tests start too.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not worker or not url or "?" in url:
+        return
+    schema = f"bc_tui_{worker}"  # gw0, gw1, …: letters and digits only
+    try:
+        import psycopg2
+    except ImportError:  # no driver: the PostgreSQL tests say so themselves
+        return
+    try:
+        with psycopg2.connect(url, connect_timeout=5) as connection, connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        connection.close()
+    except psycopg2.Error as error:
+        raise pytest.UsageError(f"Cannot create the schema {schema} in {POSTGRES_URL_VARIABLE}: {error}") from None
+    os.environ[POSTGRES_URL_VARIABLE] = f"{url}?options={quote(f'-csearch_path={schema}')}"
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 
@@ -75,6 +77,17 @@ class _CappedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (the CA bundle it would pick), built once per process.
+
+    Building one reads the whole CA bundle, about a third of a second, and every service client
+    and token source has a transport of its own: a command paid that four times before they
+    shared one. A context may serve any number of connections at once.
+    """
+    return httpx.create_ssl_context()
+
+
 class CappedTransport(httpx.AsyncBaseTransport):
     """A transport that stops reading an answer body after ``limit`` bytes.
 
@@ -83,7 +96,7 @@ class CappedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, limit: int = DEFAULT_MAX_BODY_BYTES,
                  limits: httpx.Limits | None = None) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits or httpx.Limits())
         self.limit = limit
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
