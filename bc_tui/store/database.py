@@ -55,8 +55,9 @@ try:
 except ImportError:  # the postgres extra is not installed
     pass
 
-#: Threads that must not run SQL (the UI loop's, in tests): their ids. See :class:`_GuardedQueries`.
-_FORBIDDEN_THREADS: set[int] = set()
+#: Threads that must not run SQL (the UI loop's, in tests): their id → the refused statements.
+#: See :class:`_GuardedQueries`.
+_FORBIDDEN_THREADS: dict[int, list[str]] = {}
 
 
 class QueryOnForbiddenThreadError(RuntimeError):
@@ -64,27 +65,33 @@ class QueryOnForbiddenThreadError(RuntimeError):
 
 
 @contextmanager
-def queries_forbidden_on_current_thread() -> Iterator[None]:
+def queries_forbidden_on_current_thread() -> Iterator[list[str]]:
     """Within this block, any SQL statement run on the calling thread raises
-    :class:`QueryOnForbiddenThreadError`.
+    :class:`QueryOnForbiddenThreadError`; the block gets the list of the refused statements.
 
     The session runs every store call on its database thread (store/access.py) so that the
     event loop never waits for the database; this makes that rule checkable (tests set it on
-    the UI loop's thread and drive the app).
+    the UI loop's thread and drive the app). The list is what a test asserts on: a screen may
+    catch the error and show it as a sentence, so a refusal need not surface as an exception.
     """
     ident = threading.get_ident()
-    _FORBIDDEN_THREADS.add(ident)
+    if ident in _FORBIDDEN_THREADS:
+        raise RuntimeError("queries are already forbidden on this thread")
+    refused: list[str] = []
+    _FORBIDDEN_THREADS[ident] = refused
     try:
-        yield
+        yield refused
     finally:
-        _FORBIDDEN_THREADS.discard(ident)
+        del _FORBIDDEN_THREADS[ident]
 
 
 class _GuardedQueries:
     """Mixin for peewee databases: refuse SQL on a thread in :data:`_FORBIDDEN_THREADS`."""
 
     def execute_sql(self, sql, params=None):  # type: ignore[no-untyped-def]
-        if _FORBIDDEN_THREADS and threading.get_ident() in _FORBIDDEN_THREADS:
+        refused = _FORBIDDEN_THREADS.get(threading.get_ident()) if _FORBIDDEN_THREADS else None
+        if refused is not None:
+            refused.append(shorten(sql, 120))
             raise QueryOnForbiddenThreadError(
                 f"SQL ran on {threading.current_thread().name}, a thread declared free of database "
                 f"access; run the store call through session.db: {shorten(sql, 120)}"

@@ -1,0 +1,63 @@
+"""The session's database thread (store/access.py): a use case's store calls run there, never on
+the event loop's thread, whatever the database (file SQLite, in-memory SQLite)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from bc_tui.config import profile_from_sandbox_info
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.sandbox.inprocess import asgi_transport
+from bc_tui.store import couplings, jobs
+from bc_tui.store.access import THREAD_NAME_PREFIX
+from bc_tui.store.database import QueryOnForbiddenThreadError, queries_forbidden_on_current_thread
+from bc_tui.sync.create import create_in_dataverse
+from bc_tui.sync.modified import synchronize_modified
+from bc_tui.sync.session import SyncSession, open_session
+from bc_tui.sync.synchronize import synchronize_one
+from tests.sync.coupled_pairs import MAPPING, account_row, active_customer_ids, edit_bc
+
+
+def on_database_thread() -> tuple[int, str]:
+    """The id and name of the thread this runs on."""
+    return threading.get_ident(), threading.current_thread().name
+
+
+async def test_a_guarded_thread_refuses_sql_and_the_database_thread_runs_it(session: SyncSession) -> None:
+    with queries_forbidden_on_current_thread() as refused:
+        with pytest.raises(QueryOnForbiddenThreadError, match="session.db"):
+            couplings.count_couplings(MAPPING)
+        assert len(refused) == 1 and "SELECT" in refused[0].upper()
+        assert await session.db(couplings.count_couplings, MAPPING) == 0
+    assert couplings.count_couplings(MAPPING) == 0  # outside the block the thread may query again
+
+
+@pytest.mark.parametrize("in_memory", [False, True], ids=["sqlite-file", "sqlite-memory"])
+async def test_a_sync_job_runs_its_store_calls_on_the_database_thread(
+    sandbox_app: Starlette, sandbox_info: dict[str, Any], database_url: str, in_memory: bool
+) -> None:
+    url = "sqlite:///:memory:" if in_memory else database_url
+    profile = profile_from_sandbox_info(sandbox_info)
+    with queries_forbidden_on_current_thread() as refused:
+        async with open_session(profile, url, transport=asgi_transport(sandbox_app)) as session:
+            ids = active_customer_ids(sandbox_app, 3)
+            created = await create_in_dataverse(session, MAPPING, ids, allow_duplicates=True)
+            assert created.count("inserted") == 3
+            baseline = await synchronize_modified(session, MAPPING)
+            assert baseline.count("failed") == 0
+            edit_bc(sandbox_app, ids[0], city="Springfield")
+            summary = await synchronize_one(session, MAPPING, ids[0], SyncDirection.TO_DATAVERSE)
+            assert summary.count("modified") == 1
+
+            ident, name = await session.db(on_database_thread)
+            assert ident != threading.get_ident() and name.startswith(THREAD_NAME_PREFIX)
+            assert session.db.ident == ident
+            coupling = await session.db(couplings.get_by_bc_id, MAPPING, ids[0])
+            assert coupling is not None and coupling.to_dataverse_job_id == summary.job_id
+            assert (await session.db(jobs.get_job, summary.job_id)).modified == 1
+        assert refused == []
+    assert account_row(sandbox_app, coupling.dataverse_id)["address1_city"] == "Springfield"
