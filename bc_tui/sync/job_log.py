@@ -279,17 +279,17 @@ class JobLog:
         self._raise_failed_write()
         logged = failed or (outcome is Outcome.SKIPPED and bool(error_message))
         if logged:
-            self._pending_errors.append(dict(
-                job_id=self.job_id,
-                message=error_message or f"{description or 'The record'} failed.",
-                detail=detail,
-                source_description=source or description,
-                source_id=source_id,
-                destination_description=destination,
-                destination_id=destination_id,
-                bc_id=bc_id,
-                dataverse_id=dataverse_id,
-            ))
+            self._pending_errors.append({
+                "job_id": self.job_id,
+                "message": error_message or f"{description or 'The record'} failed.",
+                "detail": detail,
+                "source_description": source or description,
+                "source_id": source_id,
+                "destination_description": destination,
+                "destination_id": destination_id,
+                "bc_id": bc_id,
+                "dataverse_id": dataverse_id,
+            })
         result = RecordResult(
             bc_id=bc_id, dataverse_id=dataverse_id, description=description, outcome=outcome, message=error_message
         )

@@ -14,7 +14,10 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.store import couplings, jobs
 from bc_tui.store.access import THREAD_NAME_PREFIX
-from bc_tui.store.database import QueryOnForbiddenThreadError, queries_forbidden_on_current_thread
+from bc_tui.store.database import (
+    QueryOnForbiddenThreadError,
+    queries_forbidden_on_current_thread,
+)
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import SyncSession, open_session

@@ -26,7 +26,14 @@ from bc_tui.tui.screens.card import CardScreen
 from tests.sync.coupled_pairs import MAPPING, account_row, coupled_customers, edit_bc
 from tests.tui.flow_host import FlowHost, press_and_settle, settle, type_text
 from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, wait_for
-from tests.tui.test_tui_log_errors import close_job, cursor_to, listed, make_broken, make_skipped, open_errors
+from tests.tui.test_tui_log_errors import (
+    close_job,
+    cursor_to,
+    listed,
+    make_broken,
+    make_skipped,
+    open_errors,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
