@@ -20,13 +20,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import interrupted, jobs
 from bc_tui.store.access import DatabaseThread
 from bc_tui.store.database import DATABASE_ERRORS, atomic, database_failure
 from bc_tui.store.jobs import JobStatus, JobType
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -174,22 +176,31 @@ class JobLog:
             status = JobStatus.CRASHED
         if self._heartbeat is not None:
             self._heartbeat.cancel()  # not awaited: a cancelled task runs no more of its body
-        substituted: BaseException | None = None
+        ending = asyncio.ensure_future(self._end(status, exc))
         try:
-            self._flush()
-            write_error = await self._written()
-            if write_error is not None and exc is None:
-                # A log write queued by record() failed: the job failed there, as if record() had raised.
-                status, exc = JobStatus.CRASHED, write_error
-                substituted = write_error
-            if status is JobStatus.CRASHED and exc is not None and not self.message:
-                # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
-                self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
-            record = await self._db(jobs.finish_job, self.job_id, status, self.message or None)
+            substituted = await _uncancellable(ending)
         finally:
             self._close_own_db()
         if substituted is not None:
             raise substituted
+        return False  # never swallow: cancellation and crashes go on to the caller
+
+    async def _end(self, status: JobStatus, exc: BaseException | None) -> BaseException | None:
+        """Write the rest of the log and close the job with ``status``; the summary is set.
+
+        Returns the error of a queued log write when that is why the job failed (``exc`` None).
+        """
+        substituted: BaseException | None = None
+        self._flush()
+        write_error = await self._written()
+        if write_error is not None and exc is None:
+            # A log write queued by record() failed: the job failed there, as if record() had raised.
+            status, exc = JobStatus.CRASHED, write_error
+            substituted = write_error
+        if status is JobStatus.CRASHED and exc is not None and not self.message:
+            # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
+            self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
+        record = await self._db(jobs.finish_job, self.job_id, status, self.message or None)
         self._summary = JobSummary(
             job_id=self.job_id,
             counters=dict(self._counters),
@@ -197,7 +208,7 @@ class JobLog:
             status=status,
             message=record.message,
         )
-        return False  # never swallow: cancellation and crashes go on to the caller
+        return substituted
 
     async def _before_start(self) -> None:
         """Work done after dead jobs are marked interrupted and before this job opens (none here)."""
@@ -377,6 +388,24 @@ def _write_progress(job_id: int, total: int | None, counters: dict[str, int], er
         for error in errors:
             jobs.add_job_error(**error)  # type: ignore[arg-type]
         jobs.heartbeat(job_id, total=total, **counters)
+
+
+async def _uncancellable(ending: asyncio.Future[T]) -> T:
+    """The outcome of ``ending``, which runs to its end even when the caller is cancelled again
+    meanwhile (a job cancelled by the user, then by the app quitting): the job's end is written
+    to the log as it was when ending took no waiting; the cancellation goes on after it."""
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(ending)
+            break
+        except asyncio.CancelledError:
+            if ending.done():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    return result
 
 
 def _beat_written(job_id: int, total: int | None, counters: dict[str, int], errors: list[dict[str, object]]) -> bool:

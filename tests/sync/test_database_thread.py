@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.store import couplings, jobs
 from bc_tui.store.access import THREAD_NAME_PREFIX
@@ -20,6 +21,7 @@ from bc_tui.store.database import (
 )
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.modified import synchronize_modified
+from bc_tui.sync.progress import JobRun
 from bc_tui.sync.session import SyncSession, open_session
 from bc_tui.sync.synchronize import synchronize_one
 from tests.sync.coupled_pairs import MAPPING, account_row, active_customer_ids, edit_bc
@@ -64,3 +66,22 @@ async def test_a_sync_job_runs_its_store_calls_on_the_database_thread(
             assert (await session.db(jobs.get_job, summary.job_id)).modified == 1
         assert refused == []
     assert account_row(sandbox_app, coupling.dataverse_id)["address1_city"] == "Springfield"
+
+
+def refuse_error_rows() -> None:
+    """A trigger that fails every insert into the job log's errors, as a full disk would."""
+    database_proxy.execute_sql(
+        "CREATE TRIGGER refuse_error_rows BEFORE INSERT ON job_errors "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+
+
+async def test_a_log_write_that_fails_on_the_database_thread_crashes_the_job(session: SyncSession) -> None:
+    await session.db(refuse_error_rows)
+    with pytest.raises(Exception, match="disk is full"):
+        async with JobRun(JobType.SYNCHRONIZATION, mapping=MAPPING, total=2, session=session) as run:
+            run.record(Outcome.MODIFIED, bc_id="a", description="customer 1")
+            run.record(Outcome.FAILED, "Customer 2 failed.", bc_id="b", description="customer 2")
+    job = await session.db(jobs.get_job, run.job_id)
+    assert job.status is JobStatus.CRASHED and run.summary.status is JobStatus.CRASHED
+    assert "disk is full" in (job.message or "") and "rolled back" in (job.message or "")
