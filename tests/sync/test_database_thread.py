@@ -17,8 +17,10 @@ from bc_tui.store import couplings, jobs
 from bc_tui.store.access import THREAD_NAME_PREFIX
 from bc_tui.store.database import (
     QueryOnForbiddenThreadError,
+    database_proxy,
     queries_forbidden_on_current_thread,
 )
+from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.progress import JobRun
