@@ -197,11 +197,14 @@ async def _run_claimed_pairs(
                     for update in _written_success(mapping, item, direction, side, written.row, job_id)
                 ]
             )
-            return [_finish(mapping, item, direction, side, written, job_id) for item, written in zip(queued, results, strict=True)]
+            return [
+                _finish(mapping, item, direction, side, written, job_id)
+                for item, written in zip(queued, results, strict=True)
+            ]
 
-    outcomes = await session.db(store_chunk)
-    for item, (outcome, message) in zip(queued, outcomes, strict=True):
-        _record(run, outcome, message, item.pair, item.description)
+    stored = await session.db(store_chunk)
+    for item, (outcome, said) in zip(queued, stored, strict=True):
+        _record(run, outcome, said, item.pair, item.description)
 
 
 def _write_for(item: _Queued, side: SideDescription[Any]) -> Write:

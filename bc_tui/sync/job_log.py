@@ -7,9 +7,10 @@ cancelled (the asyncio task was cancelled: a Textual worker or Ctrl-C) or crashe
 Before the job opens, jobs whose process died are marked interrupted. While it runs, the job's
 counters, its errors and a heartbeat reach the database every few seconds. Every write runs
 on the session's database thread (store/access.py); the log's writes are queued there without
-waiting, so counting a record never holds up the event loop, and are awaited when the job ends. ``progress.JobRun`` adds the
-settling of interrupted creations; this module knows nothing of creating, so that settling
-can log its own job here.
+waiting, so counting a record never holds up the event loop, and are awaited when the job
+ends (docs/concurrency.md "The database thread"). ``progress.JobRun`` adds the settling of
+interrupted creations; this module knows nothing of creating, so that settling can log its
+own job here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import interrupted, jobs
@@ -143,7 +144,7 @@ class JobLog:
         self._own_db = db is None
         self._db = db if db is not None else DatabaseThread()
         self._pending_errors: list[dict[str, object]] = []
-        self._writes: list[asyncio.Future[None]] = []
+        self._writes: list[asyncio.Future[Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
