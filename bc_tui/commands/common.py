@@ -137,12 +137,12 @@ def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
     return {r.id.lower(): r.number for r in records}
 
 
-def cached_numbers(mapping_name: str, summary: "JobSummary") -> dict[str, str]:
+async def cached_numbers(session: "SyncSession", mapping_name: str, summary: "JobSummary") -> dict[str, str]:
     """SystemId → BC number of the coupled records a job touched (the couplings cache numbers)."""
     from bc_tui.store.coupling_queries import couplings_by_bc_id
 
     ids = [r.bc_id for r in summary.results if r.bc_id]
-    found = couplings_by_bc_id(mapping_name, ids) if ids else {}
+    found = await session.db(couplings_by_bc_id, mapping_name, ids) if ids else {}
     return {bc_id: c.bc_number for bc_id, c in found.items() if c.bc_number}
 
 

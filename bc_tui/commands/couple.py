@@ -134,7 +134,7 @@ async def create_command(ctx: Context) -> Report:
         raise UsageError("Name the BC numbers to create in Dataverse, or pass --from-dataverse GUID… (not both).")
     if args.from_dataverse:
         summary = await create_in_bc(ctx.session, args.mapping, args.from_dataverse, progress=ctx.progress)
-        numbers = cached_numbers(args.mapping, summary)
+        numbers = await cached_numbers(ctx.session, args.mapping, summary)
         return summary_report(summary, "Created in Business Central", numbers)
     records = await resolve_numbers(ctx.session, args.mapping, args.numbers)
     summary = await create_in_dataverse(ctx.session, args.mapping, [r.id for r in records], progress=ctx.progress)

@@ -51,9 +51,10 @@ async def errors_command(ctx: Context) -> Report:
     from bc_tui.sync.resolve import errors_overview
 
     rows = await errors_overview(ctx.session, ctx.args.mapping)
+    found = await ctx.session.db(lambda: {row.coupling_id: get_coupling(row.coupling_id) for row in rows})
     documents = []
     for row in rows:
-        coupling = get_coupling(row.coupling_id)
+        coupling = found[row.coupling_id]
         documents.append({**asdict(row), "number": coupling.bc_number if coupling else None})
     counts = Counter(str(row.kind) for row in rows)
     document: dict[str, Any] = {
@@ -88,16 +89,16 @@ async def retry_command(ctx: Context) -> Report:
     args = ctx.args
     if args.all:
         mapping = args.mapping
-        count = retry(ctx.session, all=True, mapping_name=mapping)
+        count = await retry(ctx.session, all=True, mapping_name=mapping)
         retried: list[str] = []
     else:
         mapping = args.mapping or "CUSTOMER"
         records = await resolve_numbers(ctx.session, mapping, args.numbers)
-        coupled = couplings_by_bc_id(mapping, [r.id for r in records])
+        coupled = await ctx.session.db(couplings_by_bc_id, mapping, [r.id for r in records])
         uncoupled = [r.number for r in records if r.id not in coupled]
         if uncoupled:
             raise UsageError(f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, so there is nothing to retry.")
-        count = retry(ctx.session, [coupled[r.id].id for r in records])
+        count = await retry(ctx.session, [coupled[r.id].id for r in records])
         retried = [r.number for r in records]
     document = {"retried": count, "numbers": retried, "mapping": mapping}
     what = f"{count} coupling{'s' if count != 1 else ''}"

@@ -45,14 +45,14 @@ async def log(ctx: Context) -> Report:
 
     if ctx.args.job is not None:
         try:
-            job = jobs.get_job(ctx.args.job)
+            job = await ctx.session.db(jobs.get_job, ctx.args.job)
         except NotFoundError as error:
             raise UsageError(str(error)) from None
-        errors = jobs.job_errors(job.id)
+        errors = await ctx.session.db(jobs.job_errors, job.id)
         lines = [job_line(job)]
         lines += [job_error_line(e) for e in errors] or ["  no errors logged"]
         return Report(document={"job": job_document(job), "errors": [job_error_document(e) for e in errors]}, lines=lines)
-    listed = jobs.list_jobs(limit=ctx.args.limit)
+    listed = await ctx.session.db(jobs.list_jobs, limit=ctx.args.limit)
     return Report(
         document={"jobs": [job_document(j) for j in listed]},
         lines=[job_line(j) for j in listed] or ["No synchronization jobs yet."],

@@ -97,6 +97,6 @@ async def match_command(ctx: Context) -> Report:
         ctx.session, mapping.name, chosen, create_new=args.create_new,
         sync_after=SyncDirection(args.sync) if args.sync else None, progress=ctx.progress,
     )
-    numbers = cached_numbers(mapping.name, summary)
+    numbers = await cached_numbers(ctx.session, mapping.name, summary)
     return summary_report(summary, f"Match-based coupling of {mapping.name}", numbers)
 

@@ -50,7 +50,7 @@ async def resolve_command(ctx: Context) -> Report:
     args = ctx.args
     if args.find:
         await find_for_deleted(ctx.session, args.mapping, check_dataverse=True)
-    broken = [c for c in problem_couplings(args.mapping) if c.broken]
+    broken = [c for c in await ctx.session.db(problem_couplings, args.mapping) if c.broken]
     if not args.all:
         by_number = {c.bc_number: c for c in broken if c.bc_number}
         unknown = [n for n in args.numbers if n not in by_number]
@@ -64,7 +64,7 @@ async def resolve_command(ctx: Context) -> Report:
     if not ids:
         return Report(document={"action": args.action, "resolved": 0}, lines=["No broken couplings to resolve."])
     if args.action == "delete-coupling":
-        count = remove_broken_couplings(ctx.session, ids)
+        count = await remove_broken_couplings(ctx.session, ids)
         return Report(document={"action": args.action, "resolved": count},
                       lines=[f"Deleted {count} broken coupling{'s' if count != 1 else ''}; no record was changed."])
     run = restore_deleted if args.action == "restore" else delete_survivor

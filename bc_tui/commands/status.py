@@ -11,7 +11,8 @@ from bc_tui.commands.jobs_text import job_document, job_line
 from bc_tui.domain.text import shorten_words
 
 if TYPE_CHECKING:
-    from bc_tui.store.jobs import JobRecord
+    from bc_tui.store.jobs import ErrorsOverview, JobRecord
+    from bc_tui.store.records import CreateIntentRecord
 
 
 def register(subparsers: Any) -> None:
@@ -84,17 +85,23 @@ async def status(ctx: Context) -> Report:
     from bc_tui.store.coupling_queries import count_couplings
     from bc_tui.store.database import database_proxy, location
 
-    # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".
-    interrupted.mark_interrupted_jobs()
-    stopped = interrupted.interrupted_jobs(days=INTERRUPTED_DAYS)
+    def read_store() -> tuple[list[JobRecord], list[CreateIntentRecord], dict[str, int], ErrorsOverview, list[JobRecord]]:
+        # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".
+        interrupted.mark_interrupted_jobs()
+        return (
+            interrupted.interrupted_jobs(days=INTERRUPTED_DAYS),
+            interrupted.settleable_intents(),
+            {name: count_couplings(name) for name in ctx.session.mappings},
+            jobs.errors_overview(),
+            jobs.list_jobs(limit=1),
+        )
+
+    stopped, intents, couplings, overview, last = await ctx.session.db(read_store)
     pending: dict[str, int] = {}
-    for intent in interrupted.settleable_intents():
+    for intent in intents:
         pending[intent.mapping] = pending.get(intent.mapping, 0) + 1
     bc = await _check_bc(ctx)
     dataverse = await _check_dataverse(ctx)
-    couplings = {name: count_couplings(name) for name in ctx.session.mappings}
-    overview = jobs.errors_overview()
-    last = jobs.list_jobs(limit=1)
     document: dict[str, Any] = {
         "connection": "sandbox" if ctx.profile.is_sandbox else ctx.profile.name,
         "sandbox": ctx.profile.is_sandbox,

@@ -140,7 +140,7 @@ async def _modified(ctx: Context) -> Report:
     exit_code = EXIT_OK
     for name in names:
         summary = await synchronize_modified(ctx.session, name, progress=ctx.progress)
-        report = summary_report(summary, f"Modified records of {name}", cached_numbers(name, summary), mapping=name)
+        report = summary_report(summary, f"Modified records of {name}", await cached_numbers(ctx.session, name, summary), mapping=name)
         documents.append(report.document)
         lines += report.lines
         exit_code = max(exit_code, report.exit_code)

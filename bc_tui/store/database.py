@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -52,6 +54,58 @@ try:
     DATABASE_ERRORS += (psycopg2.Error,)
 except ImportError:  # the postgres extra is not installed
     pass
+
+#: Threads that must not run SQL (the UI loop's, in tests): their id → the refused statements.
+#: See :class:`_GuardedQueries`.
+_FORBIDDEN_THREADS: dict[int, list[str]] = {}
+
+
+class QueryOnForbiddenThreadError(RuntimeError):
+    """SQL was about to run on a thread declared free of database access (a programming error)."""
+
+
+@contextmanager
+def queries_forbidden_on_current_thread() -> Iterator[list[str]]:
+    """Within this block, any SQL statement run on the calling thread raises
+    :class:`QueryOnForbiddenThreadError`; the block gets the list of the refused statements.
+
+    The session runs every store call on its database thread (store/access.py) so that the
+    event loop never waits for the database; this makes that rule checkable (tests set it on
+    the UI loop's thread and drive the app). The list is what a test asserts on: a screen may
+    catch the error and show it as a sentence, so a refusal need not surface as an exception.
+    """
+    ident = threading.get_ident()
+    if ident in _FORBIDDEN_THREADS:
+        raise RuntimeError("queries are already forbidden on this thread")
+    refused: list[str] = []
+    _FORBIDDEN_THREADS[ident] = refused
+    try:
+        yield refused
+    finally:
+        del _FORBIDDEN_THREADS[ident]
+
+
+class _GuardedQueries:
+    """Mixin for peewee databases: refuse SQL on a thread in :data:`_FORBIDDEN_THREADS`."""
+
+    def execute_sql(self, sql, params=None):  # type: ignore[no-untyped-def]
+        refused = _FORBIDDEN_THREADS.get(threading.get_ident()) if _FORBIDDEN_THREADS else None
+        if refused is not None:
+            refused.append(shorten(sql, 120))
+            raise QueryOnForbiddenThreadError(
+                f"SQL ran on {threading.current_thread().name}, a thread declared free of database "
+                f"access; run the store call through session.db: {shorten(sql, 120)}"
+            )
+        return super().execute_sql(sql, params)  # type: ignore[misc]
+
+
+class GuardedSqliteDatabase(_GuardedQueries, peewee.SqliteDatabase):
+    """peewee's SqliteDatabase with the no-SQL-on-this-thread guard."""
+
+
+class GuardedPostgresqlDatabase(_GuardedQueries, peewee.PostgresqlDatabase):
+    """peewee's PostgresqlDatabase with the no-SQL-on-this-thread guard."""
+
 
 #: SQLite's first header bytes: anything else at the start of a non-empty file is not a database.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -248,7 +302,7 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
     path = db_url.parse(url)["database"]
     if path == ":memory:":
         # One shared connection: per-thread connections would each see their own empty database.
-        return peewee.SqliteDatabase(
+        return GuardedSqliteDatabase(
             ":memory:", pragmas=SQLITE_PRAGMAS, thread_safe=False, check_same_thread=False
         )
     file = Path(path).expanduser()
@@ -260,7 +314,7 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
             f"Cannot open the coupling database at {file}: cannot create the folder "
             f"{file.parent} ({error.strerror or error}). {_CONFIG_HINT}"
         ) from None
-    return peewee.SqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
+    return GuardedSqliteDatabase(str(file), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS)
 
 
 def _writable(path: Path) -> bool:
@@ -326,7 +380,7 @@ def _postgresql(url: str) -> peewee.PostgresqlDatabase:
     if not database:
         raise StoreError(f"The database URL {redact(url)} names no database. {_CONFIG_HINT}")
     params.setdefault("connect_timeout", 5)  # an unreachable server fails fast, not after minutes
-    return peewee.PostgresqlDatabase(database, **params)
+    return GuardedPostgresqlDatabase(database, **params)
 
 
 def _first_line(error: BaseException) -> str:

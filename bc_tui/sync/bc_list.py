@@ -75,7 +75,7 @@ class BcList(MappingList):
             with as_sync_error():
                 return await session.bc.count(bc_kind(mapping), filter=self._text_filter() or None)
         if self.query.coupled is CoupledFilter.COUPLED and not self.query.text.strip():
-            return coupling_store.count_couplings(mapping.name)
+            return await session.db(coupling_store.count_couplings, mapping.name)
         return None
 
     async def _page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[ListRow]:
@@ -101,7 +101,7 @@ class BcList(MappingList):
     ) -> list[Record]:
         """The coupled records ``start`` … in the store's order, read from BC by id."""
         if self._coupled is None:
-            self._coupled = _sorted_couplings(mapping.name, self.query.sort)
+            self._coupled = await session.db(_sorted_couplings, mapping.name, self.query.sort)
         holders = self._coupled[start : start + size]
         found = await fetch_bc(session, mapping, [c.bc_id for c in holders], select=self._select(mapping))
         records: list[Record] = []
@@ -115,7 +115,7 @@ class BcList(MappingList):
 
     async def _rows(self, session: SyncSession, mapping: TableMapping, records: list[Record]) -> list[ListRow]:
         ids = [record_id(mapping, r, dataverse=False) for r in records]
-        coupled = coupling_store.couplings_by_bc_id(mapping.name, ids) if ids else {}
+        coupled = await session.db(coupling_store.couplings_by_bc_id, mapping.name, ids) if ids else {}
         select = tuple(dict.fromkeys((*dataverse_fields(mapping), mapping.dataverse_name_field)))
         counterparts = (
             await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled.values()], select=select)

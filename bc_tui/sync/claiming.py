@@ -50,7 +50,7 @@ async def run_claimed(
     pairs: Sequence[P],
     run: JobRun,
     process: Callable[[list[P]], Awaitable[None]],
-    skip: Callable[[P, Holder], None],
+    skip: Callable[[P, Holder], Awaitable[None]],
 ) -> None:
     """Hand ``pairs`` to ``process`` in groups this job has claimed; ``skip`` the ones it never got.
 
@@ -61,7 +61,7 @@ async def run_claimed(
     deadline = time.monotonic() + CLAIM_WAIT_SECONDS
     holders: dict[int, Holder] = {}
     while waiting:
-        outcome = claims.claim(run.job_id, [p.coupling.id for p in waiting if p.coupling is not None])
+        outcome = await run.db(claims.claim, run.job_id, [p.coupling.id for p in waiting if p.coupling is not None])
         holders = outcome.held
         mine = [p for p in waiting if p.coupling is None or p.coupling.id in outcome.claimed]
         waiting = [p for p in waiting if p.coupling is not None and p.coupling.id not in outcome.claimed]
@@ -69,7 +69,7 @@ async def run_claimed(
             try:
                 await process(mine)
             finally:
-                claims.release(run.job_id, [p.coupling.id for p in mine if p.coupling is not None])
+                await run.db(claims.release, run.job_id, [p.coupling.id for p in mine if p.coupling is not None])
             continue  # ask again at once: the other job may be done with some by now
         # (A claim released between our upsert and our read has no holder: ask again.)
         if time.monotonic() >= deadline and all(p.coupling.id in holders for p in waiting if p.coupling):
@@ -78,7 +78,7 @@ async def run_claimed(
         await asyncio.sleep(CLAIM_POLL_SECONDS)
     for pair in waiting:
         assert pair.coupling is not None
-        skip(pair, holders[pair.coupling.id])
+        await skip(pair, holders[pair.coupling.id])
 
 
 def _say_waiting(run: JobRun, holders: dict[int, Holder]) -> None:

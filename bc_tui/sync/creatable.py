@@ -23,13 +23,14 @@ from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import SideDescription
 
 
-def creatable(
+async def creatable(
+    session: SyncSession,
     source: SideDescription[Any], mapping: TableMapping, ids: Sequence[str], sources: Mapping[str, Record], run: JobLog
 ) -> list[Record]:
     """The records of ``source`` that may get a counterpart on the other side; each of the
     others is recorded as failed (gone, outside the filter) or skipped (already coupled)."""
     destination = source.other
-    coupled = source.couplings_by_id(mapping.name, ids)
+    coupled = await session.db(source.couplings_by_id, mapping.name, list(ids))
     candidates: list[Record] = []
     for source_id in ids:
         record = sources.get(source_id)
@@ -74,10 +75,10 @@ async def refuse_duplicates(
     # A planned key is taken too: the record an interrupted run created for another item.
     planned = {normalize_id(item.intent.planned_id) for item in items}
     found = {destination.record_id(mapping, row): row for row in rows}
-    taken = set(destination.couplings_by_id(mapping.name, found)) | planned
+    taken = set(await session.db(destination.couplings_by_id, mapping.name, list(found))) | planned
     kept, twins = _twins(items, values, _uncoupled_by_value(found, taken, attribute))
     for item, twin in twins:
-        couplings.abandon_intent(item.intent.id)
+        await session.db(couplings.abandon_intent, item.intent.id)
         run.record(
             Outcome.FAILED,
             f"{destination.service} already has the uncoupled {destination.describe(mapping, twin)} with the same "

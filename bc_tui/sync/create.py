@@ -136,7 +136,7 @@ async def _chunk(
     if not pending:
         return
     # What an interrupted run already created is adopted, not created again.
-    to_create = adopt(run, mapping, pending, await created_in(session, mapping, destination, pending))
+    to_create = await adopt(session, run, mapping, pending, await created_in(session, mapping, destination, pending))
     if not allow_duplicates:
         to_create = await refuse_duplicates(session, mapping, destination, to_create, run)
     if not to_create:
@@ -150,7 +150,7 @@ async def _chunk(
     except ConnectorError as error:
         # The batch as a whole went wrong (e.g. the connection broke after sending): some
         # records may exist. Adopt those; the rest keep their intent for the next run.
-        for item in adopt(run, mapping, to_create, await created_in(session, mapping, destination, to_create)):
+        for item in await adopt(session, run, mapping, to_create, await created_in(session, mapping, destination, to_create)):
             _fail_uncertain(run, item, plain(error), source.ids(item.source_id))
         return
     # A create refused as already existing may be ours from an earlier attempt: look it up.
@@ -164,9 +164,9 @@ async def _chunk(
         created = _answered(mapping, destination, item, result) or adopted.get(item.source_id)
         if created is not None:
             bc_id, dataverse_id, bc_record = created
-            finish_creation(run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+            await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
         else:
-            _fail_create(run, item, result.status, result.error, source.ids(item.source_id))
+            await _fail_create(session, run, item, result.status, result.error, source.ids(item.source_id))
 
 
 async def _plan(
@@ -174,7 +174,7 @@ async def _plan(
 ) -> list[Pending]:
     """The records of ``ids`` that may get a counterpart, each with its body and a stored intent."""
     source = destination.other
-    candidates = creatable(source, mapping, ids, await fetch(source, session, mapping, ids), run)
+    candidates = await creatable(session, source, mapping, ids, await fetch(source, session, mapping, ids), run)
     parent = await parent_fields(session, mapping, destination.side, candidates)
     pending: list[Pending] = []
     for record in candidates:
@@ -189,7 +189,9 @@ async def _plan(
             continue
         body.update(link)
         planned = destination.planned_value(source_id)
-        intent = couplings.begin_create_intent(mapping.name, source.side, source_id, planned, job_id=run.job_id)
+        intent = await session.db(
+            couplings.begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id
+        )
         body[destination.planned_field(mapping)] = intent.planned_id
         pending.append(Pending(source_id, record, description, intent, body))
     return pending
@@ -217,13 +219,14 @@ def _require(mapping: TableMapping, destination: SideDescription[Any]) -> None:
         )
 
 
-def _fail_create(
+async def _fail_create(
+    session: SyncSession,
     run: JobLog, item: Pending, status: int | None, error: ConnectorError | None, ids: Mapping[str, str | None]
 ) -> None:
     message = plain(error) if error else f"The service did not create {item.description}; run the job again."
     if status is None or (400 <= status < 500 and status not in (408, 429)):
         # Refused or never processed: certainly not created, so the intent can go.
-        couplings.abandon_intent(item.intent.id)
+        await session.db(couplings.abandon_intent, item.intent.id)
     run.record(Outcome.FAILED, message, **ids, description=item.description)
 
 

@@ -77,7 +77,7 @@ class DataverseList(MappingList):
         else:
             records = await self._scan(session, mapping, start, size)
         ids = [record_id(mapping, r, dataverse=True) for r in records]
-        coupled = coupling_store.couplings_by_dataverse_id(mapping.name, ids) if ids else {}
+        coupled = await session.db(coupling_store.couplings_by_dataverse_id, mapping.name, ids) if ids else {}
         rows = []
         for key, record in zip(ids, records):
             coupling = coupled.get(key)

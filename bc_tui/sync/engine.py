@@ -105,11 +105,11 @@ async def run_pairs(
         group = await current_pairs(session, mapping, group)
         await _run_claimed_pairs(session, mapping, direction, group, run, many=many, force=force, choices=choices)
 
-    def skip(pair: Pair, holder: Holder) -> None:
+    async def skip(pair: Pair, holder: Holder) -> None:
         assert pair.coupling is not None
         description = pair_description(mapping, pair)
         message = busy_message(description, holder)
-        remember_failure(pair.coupling, direction, run.job_id, message, may_skip=False)
+        await session.db(remember_failure, pair.coupling, direction, run.job_id, message, may_skip=False)
         _record(run, Outcome.SKIPPED, message, pair, description)
 
     await run_claimed(pairs, run, process, skip)
@@ -155,7 +155,9 @@ async def _run_claimed_pairs(
             message = plan.message or f"{sentence(description)} changed on both sides."
             if pair.coupling is not None and direction is not MERGE:
                 # BC counts a conflict as a failure (a repeated one ends Skipped, as in BC).
-                message = remember_failure(pair.coupling, direction, run.job_id, message, may_skip=True)
+                message = await session.db(
+                    remember_failure, pair.coupling, direction, run.job_id, message, may_skip=True
+                )
             _record(run, Outcome.CONFLICT, message, pair, description)
         elif plan.outcome is Outcome.INSERTED:
             # An uncoupled record in a full run of a mapping that syncs uncoupled records too:
@@ -170,7 +172,7 @@ async def _run_claimed_pairs(
             )
         else:
             _record(run, plan.outcome, plan.message, pair, description)
-    unchanged.store()
+    await session.db(unchanged.store)
     if not queued:
         return
     if direction is MERGE:
@@ -183,17 +185,26 @@ async def _run_claimed_pairs(
     results = await write_updates(session, mapping, side, writes)
     # One transaction for the whole chunk, and the successes stored with one bulk call: a
     # commit, a read and a write per record would dominate a large run.
-    with atomic():
-        couplings.record_sync_results(
-            [
-                update
+    job_id = run.job_id
+
+    def store_chunk() -> list[tuple[Outcome, str | None]]:
+        with atomic():
+            couplings.record_sync_results(
+                [
+                    update
+                    for item, written in zip(queued, results, strict=True)
+                    if written.row is not None
+                    for update in _written_success(mapping, item, direction, side, written.row, job_id)
+                ]
+            )
+            return [
+                _finish(mapping, item, direction, side, written, job_id)
                 for item, written in zip(queued, results, strict=True)
-                if written.row is not None
-                for update in _written_success(mapping, item, direction, side, written.row, run.job_id)
             ]
-        )
-        for item, written in zip(queued, results, strict=True):
-            _finish(mapping, item, direction, side, written, run)
+
+    stored = await session.db(store_chunk)
+    for item, (outcome, said) in zip(queued, stored, strict=True):
+        _record(run, outcome, said, item.pair, item.description)
 
 
 def _write_for(item: _Queued, side: SideDescription[Any]) -> Write:
@@ -231,18 +242,17 @@ def _to_remember(mapping: TableMapping, item: _Queued, side: SideDescription[Any
 
 
 def _finish(
-    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], written: Written, run: JobRun
-) -> None:
-    """Log one write's outcome; a failure is stored here, a success was already stored in bulk
-    by ``run_pairs``."""
-    pair = item.pair
+    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], written: Written, job_id: int
+) -> tuple[Outcome, str | None]:
+    """One write's outcome to log; a failure is stored here, a success was already stored in
+    bulk by ``run_pairs`` (on the database thread)."""
     if written.row is not None:
-        _record(run, Outcome.MODIFIED, None, pair, item.description)
-        return
-    _fail_write(mapping, pair, direction, side, written.error, item.description, run)
+        return Outcome.MODIFIED, None
+    return _store_failure(mapping, item.pair, direction, side, written.error, item.description, job_id)
 
 
-def _fail_write(
+async def _fail_write(
+    session: SyncSession,
     mapping: TableMapping,
     pair: Pair,
     direction: SyncDirection,
@@ -251,14 +261,28 @@ def _fail_write(
     description: str,
     run: JobRun,
 ) -> None:
+    """Store a write that failed, and log it."""
+    outcome, message = await session.db(_store_failure, mapping, pair, direction, side, error, description, run.job_id)
+    _record(run, outcome, message, pair, description)
+
+
+def _store_failure(
+    mapping: TableMapping,
+    pair: Pair,
+    direction: SyncDirection,
+    side: SideDescription[Any],
+    error: ConnectorError | None,
+    description: str,
+    job_id: int,
+) -> tuple[Outcome, str]:
+    """Store a write that failed (on the database thread); the outcome and sentence to log."""
     assert pair.coupling is not None
     service = side.service
     if isinstance(error, ChangedSinceRead):
         # Someone changed the record after we read it: a race, not a property of the record.
         message = race_message(description, service)
-        remember_failure(pair.coupling, direction, run.job_id, message, may_skip=False)
-        _record(run, Outcome.CONFLICT, message, pair, description)
-        return
+        remember_failure(pair.coupling, direction, job_id, message, may_skip=False)
+        return Outcome.CONFLICT, message
     if isinstance(error, NotFound):
         couplings.mark_broken(pair.coupling.id, side.side)
         deleted = f"{service} {side.noun(mapping)}"
@@ -266,11 +290,10 @@ def _fail_write(
             f"{sentence(description)} cannot be updated because it is coupled to a deleted {deleted}. "
             "Restore the deleted record or delete the coupling."
         )
-        _record(run, Outcome.FAILED, message, pair, description)
-        return
+        return Outcome.FAILED, message
     message = plain(error) if error is not None else f"{service} did not save {description}; synchronize it again."
-    message = remember_failure(pair.coupling, direction, run.job_id, message, may_skip=not is_transient(error))
-    _record(run, Outcome.FAILED, message, pair, description)
+    message = remember_failure(pair.coupling, direction, job_id, message, may_skip=not is_transient(error))
+    return Outcome.FAILED, message
 
 
 async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queued, run: JobRun) -> None:
@@ -285,11 +308,11 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
         if written.row is None:
             # When BC fails, Dataverse already holds its part. The snapshot stays as it was, so
             # the next synchronization still sees Dataverse's changes as changes and carries them to BC.
-            _fail_write(mapping, pair, side.written_by, side, written.error, item.description, run)
+            await _fail_write(session, mapping, pair, side.written_by, side, written.error, item.description, run)
             return
         remembered[side] = _to_remember(mapping, item, side, written.row)
     bc, dataverse = _both(pair, remembered)
-    remember_success(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
+    await session.db(remember_success, mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
     _record(run, Outcome.MODIFIED, None, pair, item.description)
 
 
@@ -329,7 +352,7 @@ async def _broken(
     coupling = pair.coupling
     assert coupling is not None
     if plan.outcome is Outcome.UNCOUPLED:
-        couplings.remove_coupling(coupling.id)
+        await session.db(couplings.remove_coupling, coupling.id)
         _record(run, Outcome.UNCOUPLED, plan.message, pair, description)
         return
     deleted = missing_side(pair)
@@ -338,7 +361,7 @@ async def _broken(
         result, message = outcome.get(coupling.id, (Outcome.FAILED, f"{sentence(description)} could not be restored."))
         _record(run, result, message, pair, description)
         return
-    couplings.mark_broken(coupling.id, deleted.side)
+    await session.db(couplings.mark_broken, coupling.id, deleted.side)
     _record(run, plan.outcome, plan.message, pair, description)
 
 

@@ -50,7 +50,8 @@ def created_pair(
     return made[BC_SIDE][0], made[DATAVERSE_SIDE][0], made[BC_SIDE][1]
 
 
-def finish_creation(
+async def finish_creation(
+    session: SyncSession,
     run: JobLog,
     mapping: TableMapping,
     intent: CreateIntentRecord,
@@ -61,7 +62,8 @@ def finish_creation(
 ) -> None:
     """Couple the pair and forget the intent (one transaction), and count the record."""
     try:
-        couplings.complete_intent(
+        await session.db(
+            couplings.complete_intent,
             intent.id,
             bc_id=bc_id,
             dataverse_id=dataverse_id,
@@ -111,13 +113,15 @@ async def created_in(
     }
 
 
-def adopt(run: JobLog, mapping: TableMapping, items: Sequence[Pending], created: Mapping[str, Created]) -> list[Pending]:
+async def adopt(
+    session: SyncSession, run: JobLog, mapping: TableMapping, items: Sequence[Pending], created: Mapping[str, Created]
+) -> list[Pending]:
     """Complete the creations that already happened; the others, in order, are returned."""
     rest: list[Pending] = []
     for item in items:
         if item.source_id in created:
             bc_id, dataverse_id, bc_record = created[item.source_id]
-            finish_creation(run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+            await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
         else:
             rest.append(item)
     return rest

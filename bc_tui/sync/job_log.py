@@ -5,26 +5,31 @@ record, logs the failures, tells the progress callback, and closes the job as fi
 cancelled (the asyncio task was cancelled: a Textual worker or Ctrl-C) or crashed.
 
 Before the job opens, jobs whose process died are marked interrupted. While it runs, the job's
-counters and a heartbeat reach the database every few seconds. ``progress.JobRun`` adds the
-settling of interrupted creations; this module knows nothing of creating, so that settling
-can log its own job here.
+counters, its errors and a heartbeat reach the database every few seconds. Every write runs
+on the session's database thread (store/access.py); the log's writes are queued there without
+waiting, so counting a record never holds up the event loop, and are awaited when the job
+ends (docs/concurrency.md "The database thread"). ``progress.JobRun`` adds the settling of
+interrupted creations; this module knows nothing of creating, so that settling can log its
+own job here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import interrupted, jobs
-from bc_tui.store.database import DATABASE_ERRORS, database_failure
+from bc_tui.store.access import DatabaseThread
+from bc_tui.store.database import DATABASE_ERRORS, atomic, database_failure
 from bc_tui.store.jobs import JobStatus, JobType
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,10 @@ class JobLog:
         total: int = 0,
         progress: ProgressCallback | None = None,
         message: str = "",
+        db: DatabaseThread | None = None,
     ) -> None:
+        """``db``: the session's database thread (``session.db``); without one the job uses a
+        thread of its own for its writes, closed when it ends."""
         self.job_type = JobType(job_type)
         self.mapping = mapping
         self.direction = direction
@@ -133,16 +141,27 @@ class JobLog:
         self._summary: JobSummary | None = None
         self._stored_total: int | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._own_db = db is None
+        self._db = db if db is not None else DatabaseThread()
+        self._pending_errors: list[dict[str, object]] = []
+        self._writes: list[asyncio.Future[Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        interrupted.mark_interrupted_jobs()
-        await self._before_start()
-        job = jobs.start_job(self.job_type, mapping=self.mapping, direction=self.direction, message=self.message)
+        try:
+            await self._db(interrupted.mark_interrupted_jobs)
+            await self._before_start()
+            job = await self._db(
+                jobs.start_job, self.job_type, mapping=self.mapping, direction=self.direction, message=self.message
+            )
+        except BaseException:
+            self._close_own_db()
+            raise
         self._job_id = job.id
         self._progress = Progress(job_id=job.id, total=self._total)
-        self._flush()  # the total, when known, so that "how far it got" has a denominator
+        # The total, when known, so that "how far it got" has a denominator from the start.
+        await self._db(_write_progress, job.id, *self._take())
         self._heartbeat = asyncio.create_task(self._beat(), name=f"heartbeat of job {job.id}")
         self._notify()
         return self
@@ -158,11 +177,31 @@ class JobLog:
             status = JobStatus.CRASHED
         if self._heartbeat is not None:
             self._heartbeat.cancel()  # not awaited: a cancelled task runs no more of its body
+        ending = asyncio.ensure_future(self._end(status, exc))
+        try:
+            substituted = await _uncancellable(ending)
+        finally:
+            self._close_own_db()
+        if substituted is not None:
+            raise substituted
+        return False  # never swallow: cancellation and crashes go on to the caller
+
+    async def _end(self, status: JobStatus, exc: BaseException | None) -> BaseException | None:
+        """Write the rest of the log and close the job with ``status``; the summary is set.
+
+        Returns the error of a queued log write when that is why the job failed (``exc`` None).
+        """
+        substituted: BaseException | None = None
         self._flush()
+        write_error = await self._written()
+        if write_error is not None and exc is None:
+            # A log write queued by record() failed: the job failed there, as if record() had raised.
+            status, exc = JobStatus.CRASHED, write_error
+            substituted = write_error
         if status is JobStatus.CRASHED and exc is not None and not self.message:
             # A database error names its first cause (e.g. a full disk), not the failed ROLLBACK after it.
             self.message = str(database_failure(exc)) if isinstance(exc, DATABASE_ERRORS) else _first_line(exc)
-        record = jobs.finish_job(self.job_id, status, self.message or None)
+        record = await self._db(jobs.finish_job, self.job_id, status, self.message or None)
         self._summary = JobSummary(
             job_id=self.job_id,
             counters=dict(self._counters),
@@ -170,7 +209,7 @@ class JobLog:
             status=status,
             message=record.message,
         )
-        return False  # never swallow: cancellation and crashes go on to the caller
+        return substituted
 
     async def _before_start(self) -> None:
         """Work done after dead jobs are marked interrupted and before this job opens (none here)."""
@@ -183,6 +222,11 @@ class JobLog:
         if self._job_id is None:
             raise RuntimeError("the job has not started: use 'async with JobRun(...)' or 'async with JobLog(...)'")
         return self._job_id
+
+    @property
+    def db(self) -> DatabaseThread:
+        """The database thread this job writes through (the session's, when it was given one)."""
+        return self._db
 
     @property
     def progress(self) -> Progress:
@@ -244,18 +288,20 @@ class JobLog:
         self._counters[counter] += 1
         self._pending[counter] += 1
         failed = outcome in (Outcome.FAILED, Outcome.CONFLICT)
-        if failed or (outcome is Outcome.SKIPPED and error_message):
-            jobs.add_job_error(
-                self.job_id,
-                error_message or f"{description or 'The record'} failed.",
-                detail=detail,
-                source_description=source or description,
-                source_id=source_id,
-                destination_description=destination,
-                destination_id=destination_id,
-                bc_id=bc_id,
-                dataverse_id=dataverse_id,
-            )
+        self._raise_failed_write()
+        logged = failed or (outcome is Outcome.SKIPPED and bool(error_message))
+        if logged:
+            self._pending_errors.append({
+                "job_id": self.job_id,
+                "message": error_message or f"{description or 'The record'} failed.",
+                "detail": detail,
+                "source_description": source or description,
+                "source_id": source_id,
+                "destination_description": destination,
+                "destination_id": destination_id,
+                "bc_id": bc_id,
+                "dataverse_id": dataverse_id,
+            })
         result = RecordResult(
             bc_id=bc_id, dataverse_id=dataverse_id, description=description, outcome=outcome, message=error_message
         )
@@ -268,7 +314,8 @@ class JobLog:
             skipped=current.skipped + (1 if outcome is Outcome.SKIPPED else 0),
             total=max(current.total, current.done + 1),
         )
-        if sum(self._pending.values()) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+        # An error is queued at once, so that the log screen shows it while the job goes on.
+        if logged or sum(self._pending.values()) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
             self._flush()
         self._notify()
         return result
@@ -276,14 +323,46 @@ class JobLog:
     # --- internals ---------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        """Write the counters counted since the last flush, the total and a heartbeat: one UPDATE."""
+        """Queue on the database thread the errors logged and the counters counted since the
+        last flush, the total and a heartbeat: one transaction, not awaited here."""
         if self._job_id is None:
             return
+        self._writes = [w for w in self._writes if not w.done() or w.cancelled() or w.exception() is not None]
+        self._writes.append(self._db.submit(_write_progress, self._job_id, *self._take()))
+
+    def _take(self) -> tuple[int | None, dict[str, int], list[dict[str, object]]]:
+        """What a flush writes (the total only when changed), taken out of the pending state."""
         total = self._progress.total if self._progress is not None and self._progress.total else None
-        jobs.heartbeat(self._job_id, total=total if total != self._stored_total else None, **self._pending)
+        taken = (total if total != self._stored_total else None, dict(self._pending), self._pending_errors)
         self._stored_total = total
+        self._pending_errors = []
         self._pending.clear()
         self._last_flush = time.monotonic()
+        return taken
+
+    def _give_back(self, taken: tuple[int | None, dict[str, int], list[dict[str, object]]]) -> None:
+        """Put back what a failed heartbeat did not write, for the next flush."""
+        total, counters, errors = taken
+        if total is not None:
+            self._stored_total = None
+        self._pending.update(counters)
+        self._pending_errors[:0] = errors
+
+    def _raise_failed_write(self) -> None:
+        """Raise the error of a queued log write that failed (the job must not go on without its log)."""
+        for write in self._writes:
+            if write.done() and not write.cancelled() and write.exception() is not None:
+                raise write.exception()  # type: ignore[misc]
+
+    async def _written(self) -> BaseException | None:
+        """Wait for every queued log write; the first one's error, if any failed."""
+        writes, self._writes = self._writes, []
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+        return next((o for o in outcomes if isinstance(o, BaseException)), None)
+
+    def _close_own_db(self) -> None:
+        if self._own_db:
+            self._db.close()
 
     async def _beat(self) -> None:
         """Refresh the heartbeat while the job waits on a service or reads, not only per record."""
@@ -292,12 +371,51 @@ class JobLog:
             if time.monotonic() - self._last_flush >= interrupted.HEARTBEAT_SECONDS:
                 # A missed beat is harmless (the limit for other hosts is minutes): never let a
                 # locked database end the job from here.
-                with contextlib.suppress(Exception):
-                    self._flush()
+                taken = self._take()
+                beat = self._db.submit(_beat_written, self.job_id, *taken)
+                self._writes.append(beat)  # the job's end waits for it (it never raises)
+                # Shielded: the job's end cancels this task, and must not cancel a write in the queue.
+                if not await asyncio.shield(beat):
+                    self._give_back(taken)
 
     def _notify(self) -> None:
         if self._callback is not None and self._progress is not None:
             self._callback(self._progress)
+
+
+def _write_progress(job_id: int, total: int | None, counters: dict[str, int], errors: list[dict[str, object]]) -> None:
+    """The errors and counters of a flush, in one transaction (runs on the database thread)."""
+    with atomic():
+        for error in errors:
+            jobs.add_job_error(**error)  # type: ignore[arg-type]
+        jobs.heartbeat(job_id, total=total, **counters)
+
+
+async def _uncancellable(ending: asyncio.Future[T]) -> T:
+    """The outcome of ``ending``, which runs to its end even when the caller is cancelled again
+    meanwhile (a job cancelled by the user, then by the app quitting): the job's end is written
+    to the log as it was when ending took no waiting; the cancellation goes on after it."""
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(ending)
+            break
+        except asyncio.CancelledError:
+            if ending.done():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    return result
+
+
+def _beat_written(job_id: int, total: int | None, counters: dict[str, int], errors: list[dict[str, object]]) -> bool:
+    """:func:`_write_progress` for the heartbeat: False instead of an error (a locked database)."""
+    try:
+        _write_progress(job_id, total, counters, errors)
+    except Exception:  # noqa: BLE001 - the next flush writes it again
+        return False
+    return True
 
 
 def _first_line(error: BaseException) -> str:

@@ -124,11 +124,11 @@ class MappingList:
     async def _raw(self, session: SyncSession, mapping: TableMapping, offset: int, size: int) -> list[Record]:
         raise NotImplementedError
 
-    async def _keep(self, mapping: TableMapping, records: list[Record]) -> list[bool]:
+    async def _keep(self, session: SyncSession, mapping: TableMapping, records: list[Record]) -> list[bool]:
         dataverse = self.side == "dataverse"
         ids = [record_id(mapping, r, dataverse=dataverse) for r in records]
         by_id = coupling_store.couplings_by_dataverse_id if dataverse else coupling_store.couplings_by_bc_id
-        coupled = by_id(mapping.name, ids)
+        coupled = await session.db(by_id, mapping.name, ids)
         want = self.query.coupled is CoupledFilter.COUPLED
         return [(i in coupled) == want for i in ids]
 
@@ -141,7 +141,7 @@ class MappingList:
             found: list[Record] = []
             while len(found) < size:
                 chunk = await self._raw(session, mapping, offset, SCAN_CHUNK)
-                for record, keep in zip(chunk, await self._keep(mapping, chunk)):
+                for record, keep in zip(chunk, await self._keep(session, mapping, chunk)):
                     offset += 1
                     if not keep:
                         continue

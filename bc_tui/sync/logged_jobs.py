@@ -16,6 +16,7 @@ from bc_tui.store import jobs as store_jobs
 from bc_tui.store.interrupted import mark_interrupted_jobs
 from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.sync.job_log import JobSummary
+from bc_tui.sync.session import SyncSession
 
 __all__ = [
     "COUNTERS",
@@ -30,15 +31,23 @@ __all__ = [
 ]
 
 
-def recent_jobs(limit: int) -> list[JobRecord]:
+async def recent_jobs(session: SyncSession, limit: int) -> list[JobRecord]:
     """The latest ``limit`` jobs, newest first (jobs whose process is gone marked interrupted)."""
+    return await session.db(_recent_jobs, limit)
+
+
+def _recent_jobs(limit: int) -> list[JobRecord]:
     mark_interrupted_jobs()
     return store_jobs.list_jobs(limit=limit)
 
 
-def record_jobs(bc_id: str, mapping_names: Iterable[str], limit: int) -> list[JobRecord]:
+async def record_jobs(session: SyncSession, bc_id: str, mapping_names: Iterable[str], limit: int) -> list[JobRecord]:
     """The jobs that logged an error for the BC record ``bc_id`` or last synchronized it (those
     logged no error when it went well), newest first."""
+    return await session.db(_record_jobs, bc_id, list(mapping_names), limit)
+
+
+def _record_jobs(bc_id: str, mapping_names: Iterable[str], limit: int) -> list[JobRecord]:
     mark_interrupted_jobs()
     ids = {error.job_id for error in store_jobs.record_errors(bc_id=bc_id, limit=limit)}
     for name in mapping_names:
@@ -54,15 +63,15 @@ def record_jobs(bc_id: str, mapping_names: Iterable[str], limit: int) -> list[Jo
     return sorted(found, key=lambda j: (j.started_at, j.id), reverse=True)
 
 
-def job_errors(job_id: int) -> list[JobErrorRecord]:
+async def job_errors(session: SyncSession, job_id: int) -> list[JobErrorRecord]:
     """The errors logged by job ``job_id``, in the order they happened."""
-    return store_jobs.job_errors(job_id)
+    return await session.db(store_jobs.job_errors, job_id)
 
 
-def logged_summary(job_id: int, message: str) -> JobSummary:
+async def logged_summary(session: SyncSession, job_id: int, message: str) -> JobSummary:
     """The summary of job ``job_id`` as the log has it (for a job that ended without one:
     cancelled or crashed); ``message`` when the log has none. Raises when the log cannot be read."""
-    record = store_jobs.get_job(job_id)
+    record = await session.db(store_jobs.get_job, job_id)
     counters = {name: getattr(record, name) for name in COUNTERS if getattr(record, name)}
     return JobSummary(record.id, counters, status=record.status, message=record.message or message)
 

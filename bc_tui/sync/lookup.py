@@ -1,5 +1,5 @@
 """Read-only coupling lookups the screens need before they start a use case (which records of
-a selection are coupled, and to what)."""
+a selection are coupled, and to what); read on the session's database thread."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from collections.abc import Iterable
 
 from bc_tui.store import couplings as coupling_store
 from bc_tui.store.couplings import CouplingRecord
+from bc_tui.sync.session import SyncSession
 
 
-def couplings_of_bc_records(mapping_name: str, bc_ids: Iterable[str]) -> dict[str, CouplingRecord]:
+async def couplings_of_bc_records(session: SyncSession, mapping_name: str, bc_ids: Iterable[str]) -> dict[str, CouplingRecord]:
     """BC SystemId (normalized) → its coupling in ``mapping_name``; uncoupled ids are absent."""
-    return coupling_store.couplings_by_bc_id(mapping_name, bc_ids)
+    return await session.db(coupling_store.couplings_by_bc_id, mapping_name, list(bc_ids))
 
 
-def coupled_bc_ids(mapping_name: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
+async def coupled_bc_ids(session: SyncSession, mapping_name: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
     """Dataverse id → the coupled BC SystemId, for the coupled ones among ``dataverse_ids``."""
-    return {dv: c.bc_id for dv, c in coupling_store.couplings_by_dataverse_id(mapping_name, dataverse_ids).items()}
+    found = await session.db(coupling_store.couplings_by_dataverse_id, mapping_name, list(dataverse_ids))
+    return {dv: c.bc_id for dv, c in found.items()}
 
 
 __all__ = ["coupled_bc_ids", "couplings_of_bc_records"]

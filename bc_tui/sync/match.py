@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
-from bc_tui.domain.matching import UNMATCHED, MatchCriterion, match_criteria, match_records, no_criteria_message
+from bc_tui.domain.matching import UNMATCHED, MatchCriterion, MatchResult, match_criteria, match_records, no_criteria_message
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
 from bc_tui.store import couplings
 from bc_tui.store.couplings import CouplingRecord, normalize_id
 from bc_tui.store.database import atomic
+from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
@@ -58,7 +59,7 @@ async def match_based_coupling(
         coupled_bc: set[str] = set()
         coupled_dv: set[str] = set()
         with as_sync_error():
-            for record in couplings.iter_couplings(mapping.name):
+            for record in await session.db(lambda: list(couplings.iter_couplings(mapping.name))):
                 coupled_bc.add(record.bc_id)
                 coupled_dv.add(record.dataverse_id)
         run.working_on("Reading Dataverse")
@@ -78,9 +79,7 @@ async def match_based_coupling(
         for start in range(0, len(matched), COUPLE_CHUNK):
             chunk = matched[start : start + COUPLE_CHUNK]
             with as_sync_error():
-                outcomes = couplings.couple_many(mapping.name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
-                made = [o for o in outcomes if isinstance(o, CouplingRecord)]
-                _cache_names(made, by_id)
+                outcomes = await session.db(_couple_chunk, mapping.name, chunk, by_id)
             for result, outcome in zip(chunk, outcomes, strict=True):
                 description = describe_bc(mapping, by_id[result.bc_id])
                 if isinstance(outcome, CouplingRecord):
@@ -138,6 +137,15 @@ async def _read_bc(
 
 def _dataverse_fields(criteria: Sequence[MatchCriterion]) -> list[str]:
     return [f for c in criteria for f in dataverse_fields_of(c.field)]
+
+
+def _couple_chunk(
+    mapping_name: str, chunk: Sequence[MatchResult], by_id: dict[str, Record]
+) -> list[CouplingRecord | CouplingError]:
+    """Couple one chunk of matches and cache their names (on the database thread)."""
+    outcomes = couplings.couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
+    _cache_names([o for o in outcomes if isinstance(o, CouplingRecord)], by_id)
+    return outcomes
 
 
 def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:

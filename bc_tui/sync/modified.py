@@ -91,7 +91,7 @@ async def synchronize_modified(
 async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDirection, run: JobRun) -> None:
     """One direction: modified source records, then the couplings whose last try failed."""
     side = source_side(direction)
-    since = watermarks.get_watermark(mapping.name, side.side)
+    since = await session.db(watermarks.get_watermark, mapping.name, side.side)
     # The service's clock before the first page is read: every change committed after this
     # moment is either on a page still to come or will be read again by the next run.
     started = await _server_time(session, mapping, side)
@@ -106,13 +106,13 @@ async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDire
         await run_pairs(session, mapping, direction, coupled, run)
         if not mapping.sync_only_coupled:
             await _insert_uncoupled(session, mapping, side, page, run)
-    retry = [c for c in _failed_couplings(mapping, direction) if c.bc_id not in seen]
+    retry = [c for c in await session.db(_failed_couplings, mapping, direction) if c.bc_id not in seen]
     if retry:
         run.add_total(len(retry))
         await run_pairs(session, mapping, direction, await load_coupled_pairs(session, mapping, retry), run)
     mark = next_watermark(since, started, newest)
     if mark is not None and mark != since:
-        watermarks.advance_watermark(mapping.name, side.side, mark)
+        await session.db(watermarks.advance_watermark, mapping.name, side.side, mark)
 
 
 def next_watermark(since: datetime | None, started: datetime | None, newest_seen: datetime | None) -> datetime | None:
@@ -155,7 +155,7 @@ async def _pairs_for_page(
     without the records read again that did not change (their counterparts are not even read)."""
     other = side.other
     records = {side.record_id(mapping, r): r for r in page}
-    found = side.couplings_by_id(mapping.name, records)
+    found = await session.db(side.couplings_by_id, mapping.name, list(records))
     for record_id in [i for i, c in found.items() if unchanged_since_last_sync(c, records[i], side, direction)]:
         del records[record_id], found[record_id]
     counterparts = await fetch(other, session, mapping, [other.id_of(c) for c in found.values()])
@@ -203,7 +203,7 @@ async def _insert_uncoupled(
     Dataverse → BC as its own creation job whose results are counted here too.
     """
     ids = [side.record_id(mapping, r) for r in page]
-    found = side.couplings_by_id(mapping.name, ids)
+    found = await session.db(side.couplings_by_id, mapping.name, ids)
     uncoupled = [i for i in ids if i not in found]
     if not uncoupled:
         return

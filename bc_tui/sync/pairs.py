@@ -61,7 +61,7 @@ async def load_pairs(
     ``bc_records`` are BC records already read (e.g. a page of modified records); the rest
     are fetched.
     """
-    found = couplings.couplings_by_bc_id(mapping.name, bc_ids)
+    found = await session.db(couplings.couplings_by_bc_id, mapping.name, list(bc_ids))
     known = dict(bc_records or {})
     missing = [i for i in bc_ids if i not in known]
     if missing:
@@ -95,7 +95,7 @@ async def current_pairs(session: SyncSession, mapping: TableMapping, pairs: list
     loaded = [p for p in pairs if p.coupling is not None]
     if not loaded:
         return pairs
-    now = couplings.couplings_by_bc_id(mapping.name, [p.bc_id for p in loaded])
+    now = await session.db(couplings.couplings_by_bc_id, mapping.name, [p.bc_id for p in loaded])
     stale = {p.bc_id for p in loaded if now.get(p.bc_id) != p.coupling}
     if not stale:
         return pairs

@@ -60,7 +60,9 @@ async def parent_accounts(session: SyncSession, contacts: Iterable[Record]) -> d
     ids_by_name: dict[str, list[str]] = defaultdict(list)
     for customer in customers:
         ids_by_name[_name_key(customer.get("displayName"))].append(normalize_id(str(customer["id"])))
-    coupled = couplings.couplings_by_bc_id(company_mapping(session).name, [i for ids in ids_by_name.values() for i in ids])
+    coupled = await session.db(
+        couplings.couplings_by_bc_id, company_mapping(session).name, [i for ids in ids_by_name.values() for i in ids]
+    )
     result: dict[str, str | None] = {}
     for number in numbers:
         accounts = {coupled[i].dataverse_id for i in ids_by_name.get(_name_key(name_of.get(number)), []) if i in coupled}
@@ -75,7 +77,7 @@ async def parent_companies(session: SyncSession, account_ids: Iterable[str]) -> 
     wanted = {normalize_id(a) for a in account_ids if a}
     if not wanted:
         return {}
-    coupled = couplings.couplings_by_dataverse_id(company_mapping(session).name, wanted)
+    coupled = await session.db(couplings.couplings_by_dataverse_id, company_mapping(session).name, wanted)
     rows = await bc_rows_where(
         session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
     )

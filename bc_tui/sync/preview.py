@@ -91,7 +91,7 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     synchronization would do; raises :class:`SyncError` when the BC record does not exist."""
     mapping = session.mapping(mapping_name)
     bc_id = normalize_id(bc_id)
-    coupling = couplings.get_by_bc_id(mapping.name, bc_id)
+    coupling = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
     if coupling is None:
         bc = await get_bc(session, mapping, bc_id)
         if bc is None:

@@ -34,12 +34,15 @@ class JobRun(JobLog):
         message: str = "",
         session: SyncSession | None = None,
     ) -> None:
-        super().__init__(job_type, mapping=mapping, direction=direction, total=total, progress=progress, message=message)
+        super().__init__(job_type, mapping=mapping, direction=direction, total=total, progress=progress, message=message,
+                         db=session.db if session is not None else None)
         self._session = session
 
     async def _before_start(self) -> None:
         """Settle, in a creation job of their own, the create intents an ended job left on the mapping."""
-        if self._session is None or self.mapping is None or not interrupted.settleable_intents(self.mapping):
+        if self._session is None or self.mapping is None:
+            return
+        if not await self._session.db(interrupted.settleable_intents, self.mapping):
             return
         try:
             await resume_pending_creates(self._session, self.mapping)

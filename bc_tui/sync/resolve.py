@@ -72,7 +72,7 @@ async def errors_overview(
     With ``check_records`` both records of each coupling are looked up (chunked reads) to fill
     "record exists" / "coupled record exists" and the names.
     """
-    overview = jobs.errors_overview(mapping_name)
+    overview = await session.db(jobs.errors_overview, mapping_name)
     grouped: dict[str, list[tuple[ProblemKind, CouplingRecord]]] = defaultdict(list)
     for kind, records in (
         (ProblemKind.SKIPPED, overview.skipped),
@@ -139,7 +139,7 @@ def _row(
 # --- retry and synchronize ---------------------------------------------------------------------
 
 
-def retry(
+async def retry(
     session: SyncSession,
     coupling_ids: Iterable[int] | None = None,
     *,
@@ -155,10 +155,10 @@ def retry(
     if all:
         if mapping_name is not None:
             session.mapping(mapping_name)  # an unknown name is an error, not "nothing to retry"
-        return couplings.clear_skipped(None, mapping=mapping_name)
+        return await session.db(couplings.clear_skipped, None, mapping=mapping_name)
     if coupling_ids is None:
         raise SyncError("Choose the couplings to retry, or use Retry All.")
-    return couplings.clear_skipped(list(coupling_ids))
+    return await session.db(couplings.clear_skipped, list(coupling_ids))
 
 
 async def synchronize_couplings(
@@ -176,12 +176,11 @@ async def synchronize_couplings(
     direction = SyncDirection(direction)
     if direction not in (SEND, GET):
         raise SyncError("Pick the side whose data wins: send (Business Central) or get (Dataverse).")
-    by_mapping = _by_mapping(coupling_ids)
+    by_mapping = await session.db(_by_mapping, list(coupling_ids))
     summaries = []
     for name, records in by_mapping.items():
         mapping = session.mapping(name)
-        couplings.clear_skipped([c.id for c in records])
-        fresh = [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
+        fresh = await session.db(_cleared, records)
         async with JobRun(
             JobType.SYNCHRONIZATION, mapping=name, direction=direction.value, total=len(fresh), progress=progress,
             session=session,
@@ -206,7 +205,7 @@ async def restore_deleted(
     two records are both gone is removed.
     """
     summaries = []
-    for name, records in _by_mapping(coupling_ids).items():
+    for name, records in (await session.db(_by_mapping, list(coupling_ids))).items():
         mapping = session.mapping(name)
         async with JobRun(
             JobType.CREATION, mapping=name, total=len(records), progress=progress, session=session
@@ -223,7 +222,7 @@ async def restore_deleted(
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 elif pair.bc is None and pair.dataverse is None:
-                    couplings.remove_coupling(pair.coupling.id)
+                    await session.db(couplings.remove_coupling, pair.coupling.id)
                     run.record(
                         Outcome.UNCOUPLED,
                         f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
@@ -252,7 +251,7 @@ async def delete_survivor(
     skipped (it is not broken: use Delete Coupling or synchronize instead).
     """
     summaries = []
-    for name, records in _by_mapping(coupling_ids).items():
+    for name, records in (await session.db(_by_mapping, list(coupling_ids))).items():
         mapping = session.mapping(name)
         async with JobRun(
             JobType.SYNCHRONIZATION, mapping=name, total=len(records), progress=progress, session=session
@@ -282,14 +281,14 @@ async def delete_survivor(
                 except ConnectorError as error:
                     run.record(Outcome.FAILED, plain(error), **ids)
                     continue
-                couplings.remove_coupling(coupling.id)
+                await session.db(couplings.remove_coupling, coupling.id)
                 run.record(Outcome.DELETED, None, **ids)
             run.message = summary_message(run)
         summaries.append(run.summary)
     return summaries
 
 
-def remove_broken_couplings(
+async def remove_broken_couplings(
     session: SyncSession,
     coupling_ids: Iterable[int] | None = None,
     *,
@@ -297,11 +296,16 @@ def remove_broken_couplings(
 ) -> int:
     """Delete couplings: remove the given broken couplings (or every broken one, of one mapping
     or all); the records are untouched. Logged as an uncoupling job; returns how many."""
+    if coupling_ids is None and mapping_name is not None:
+        session.mapping(mapping_name)  # an unknown name is an error, not "nothing to delete"
+    return await session.db(_remove_broken, list(coupling_ids) if coupling_ids is not None else None, mapping_name)
+
+
+def _remove_broken(coupling_ids: list[int] | None, mapping_name: str | None) -> int:
+    """The work of :func:`remove_broken_couplings` (on the database thread: no service call)."""
     if coupling_ids is not None:
         records = [c for c in (couplings.get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
     else:
-        if mapping_name is not None:
-            session.mapping(mapping_name)
         records = [c for c in couplings.problem_couplings(mapping_name) if c.broken]
     by_mapping: dict[str, list[CouplingRecord]] = defaultdict(list)
     for record in records:
@@ -327,12 +331,23 @@ async def find_for_deleted(
     for side in (BC_SIDE, DATAVERSE_SIDE) if check_dataverse else (BC_SIDE,):
         key = side.key(mapping)
         existing = [str(r[key]) async for page in pages(side, session, mapping, table_filter=False, select=(key,)) for r in page]
-        for coupling in side.orphans(mapping.name, existing):
+        for coupling in await session.db(side.orphans, mapping.name, existing):
             orphans.setdefault(coupling.id, (coupling, side))  # a BC record found gone comes first
-    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans.values()]
+    return await session.db(_mark_broken, list(orphans.values()))
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _mark_broken(orphans: list[tuple[CouplingRecord, SideDescription[Any]]]) -> list[CouplingRecord]:
+    """Mark each orphan's coupling broken on the side found deleted (on the database thread)."""
+    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans]
+
+
+def _cleared(records: list[CouplingRecord]) -> list[CouplingRecord]:
+    """Clear Skipped on ``records`` and read them again (on the database thread)."""
+    couplings.clear_skipped([c.id for c in records])
+    return [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
 
 
 def _by_mapping(coupling_ids: Iterable[int]) -> dict[str, list[CouplingRecord]]:

@@ -14,7 +14,7 @@ from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.couplings import CouplingRecord, Side
 from bc_tui.store.database import atomic
 from bc_tui.sync.create import create_counterparts
 from bc_tui.sync.job_log import RecordResult
@@ -46,7 +46,7 @@ async def restore_couplings(
         group = [coupling for coupling, gone in broken if gone is deleted]
         if not group:
             continue
-        _remove(group)
+        await session.db(_remove, group)
         summary = await create_counterparts(
             session, mapping.name, deleted, [survivor.id_of(c) for c in group], allow_duplicates=True
         )
@@ -55,6 +55,12 @@ async def restore_couplings(
             result = by_survivor.get(survivor.id_of(coupling))
             results[coupling.id] = await _after_restore(session, mapping, coupling, result, deleted, job_id)
     return results
+
+
+def _put_back(mapping_name: str, old: CouplingRecord, side: Side) -> None:
+    """Couple the pair of ``old`` again, marked broken on ``side`` (on the database thread)."""
+    restored = couplings.couple(mapping_name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
+    couplings.mark_broken(restored.id, side)
 
 
 def _remove(records: Sequence[CouplingRecord]) -> None:
@@ -74,15 +80,14 @@ async def _after_restore(
     description = coupling_description(mapping, old)
     if result is not None and result.outcome is Outcome.INSERTED:
         survivor = deleted.other
-        new = survivor.coupling_by_id(mapping.name, survivor.id_of(old))
+        new = await session.db(survivor.coupling_by_id, mapping.name, survivor.id_of(old))
         if new is not None:
             bc = (await fetch_bc(session, mapping, [new.bc_id])).get(new.bc_id)
             dataverse = (await fetch_dataverse(session, mapping, [new.dataverse_id])).get(new.dataverse_id)
             if bc is not None and dataverse is not None:
-                remember_success(mapping, new, (deleted.written_by,), job_id, bc, dataverse)
+                await session.db(remember_success, mapping, new, (deleted.written_by,), job_id, bc, dataverse)
         return Outcome.INSERTED, None
     # Not created: put the broken coupling back so that it stays on the errors screen.
-    restored = couplings.couple(mapping.name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
-    couplings.mark_broken(restored.id, deleted.side)
+    await session.db(_put_back, mapping.name, old, deleted.side)
     reason = (result.message if result else None) or f"{sentence(description)} could not be restored."
     return Outcome.FAILED, reason

@@ -18,19 +18,21 @@ from bc_tui.connectors import BusinessCentralClient, ConnectorError, DataverseCl
 from bc_tui.connectors.auth import ShowDeviceCode
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store import open_store
-from bc_tui.store import database as store_database
+from bc_tui.store.access import DatabaseThread
 from bc_tui.store.mapping_store import apply_overrides, load_table_mappings
 from bc_tui.sync.errors import SyncError, as_sync_error
 
 
 @dataclass
 class SyncSession:
-    """What a use case works with: the two service clients and the stored table mappings."""
+    """What a use case works with: the two service clients, the stored table mappings and
+    ``db``, the one thread every store call runs on (``await session.db(store_fn, ...)``)."""
 
     bc: BusinessCentralClient
     dataverse: DataverseClient
     mappings: dict[str, TableMapping] = field(default_factory=dict)
     profile: ConnectionProfile | None = None
+    db: DatabaseThread = field(default_factory=DatabaseThread)
 
     def mapping(self, name: str) -> TableMapping:
         """The table mapping called ``name`` (e.g. "CUSTOMER"); SyncError when there is none."""
@@ -42,9 +44,9 @@ class SyncSession:
                 f"There is no table mapping called {name}; use one of: {known}."
             ) from None
 
-    def reload_mappings(self) -> None:
+    async def reload_mappings(self) -> None:
         """Read the table mappings from the store again (after they were edited)."""
-        self.mappings = {m.name: m for m in load_table_mappings()}
+        self.mappings = {m.name: m for m in await self.db(load_table_mappings)}
 
 
 def _credentials(profile: ConnectionProfile, scope: str) -> ServiceCredentials:
@@ -91,24 +93,27 @@ async def open_session(
     with ``sign_in = "device_code"``; called from a worker thread). Raises :class:`SyncError` when the store cannot be opened,
     an override is invalid or the profile's URLs cannot be used.
     """
-    with as_sync_error():
-        open_store(database_url)
-        if mapping_overrides:
-            apply_overrides(dict(mapping_overrides))
+    db = DatabaseThread()
+    try:
+        with as_sync_error():
+            await db(_open_store, database_url, mapping_overrides)
+    except BaseException:
+        db.close()
+        raise
     try:
         bc = bc_client(profile, transport=transport, show_device_code=show_device_code)
     except BaseException:
-        store_database.close()
+        db.close()
         raise
     try:
         dataverse = dataverse_client(profile, transport=transport, show_device_code=show_device_code)
     except BaseException:
         await bc.aclose()
-        store_database.close()
+        db.close()
         raise
-    session = SyncSession(bc=bc, dataverse=dataverse, profile=profile)
+    session = SyncSession(bc=bc, dataverse=dataverse, profile=profile, db=db)
     try:
-        session.reload_mappings()
+        await session.reload_mappings()
         yield session
     finally:
         try:
@@ -117,7 +122,14 @@ async def open_session(
             try:
                 await dataverse.aclose()
             finally:
-                store_database.close()
+                db.close()
+
+
+def _open_store(database_url: str | None, mapping_overrides: Mapping[str, Any] | None) -> None:
+    """Open the store and apply the config file's mapping overrides (on the database thread)."""
+    open_store(database_url)
+    if mapping_overrides:
+        apply_overrides(dict(mapping_overrides))
 
 
 async def check_connection(session: SyncSession) -> None:

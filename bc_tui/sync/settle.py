@@ -35,8 +35,8 @@ async def resume_pending_creates(
     so that creating that record again starts cleanly. Intents of a job still running in a live
     process are left to it. Every job on a table mapping calls this first (see ``JobRun``).
     """
-    async with JobLog(JobType.CREATION, mapping=mapping_name, progress=progress) as run:
-        intents = settleable_intents(mapping_name)  # after JobRun marked the dead jobs interrupted
+    async with JobLog(JobType.CREATION, mapping=mapping_name, progress=progress, db=session.db) as run:
+        intents = await session.db(settleable_intents, mapping_name)  # after JobRun marked the dead jobs interrupted
         run.set_total(len(intents))
         groups: dict[tuple[str, Side], list[CreateIntentRecord]] = {}
         for intent in intents:
@@ -59,7 +59,7 @@ async def _settle_chunk(
     # and an adopted coupling keeps them, as every other coupling does.
     sources = await fetch(source, session, mapping, [i.source_id for i in intents])
     created = await created_records(session, mapping, destination, [planned_key(destination, i) for i in intents])
-    coupled = source.couplings_by_id(mapping.name, [i.source_id for i in intents])
+    coupled = await session.db(source.couplings_by_id, mapping.name, [i.source_id for i in intents])
     for intent in intents:
         record = sources.get(normalize_id(intent.source_id))
         if record is None:  # gone since: its id is all there is to name it by
@@ -73,7 +73,7 @@ async def _settle_chunk(
         bc_id, dataverse_id, bc_record = created_pair(destination, created_id, row, intent.source_id, record)
         if intent.source_id in coupled:
             # Coupled since (e.g. by hand, or an older bc-tui): the coupling stands, the intent goes.
-            couplings.abandon_intent(intent.id)
+            await session.db(couplings.abandon_intent, intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The {description} was coupled since its creation was interrupted, so that creation was not "
@@ -81,9 +81,9 @@ async def _settle_chunk(
                 description=description, **ids,
             )
         elif exists:
-            finish_creation(run, mapping, intent, bc_id, dataverse_id, description, bc_record)
+            await finish_creation(session, run, mapping, intent, bc_id, dataverse_id, description, bc_record)
         else:
-            couplings.abandon_intent(intent.id)
+            await session.db(couplings.abandon_intent, intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The interrupted creation of the counterpart of the {description} never reached "

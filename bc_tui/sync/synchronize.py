@@ -55,7 +55,7 @@ async def synchronize_one(
         JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=1, progress=progress,
         session=session,
     ) as run:
-        coupling = couplings.get_by_bc_id(mapping.name, bc_id)
+        coupling = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
         if coupling is None:
             bc = await get_bc(session, mapping, bc_id)
             pair = Pair(bc_id, None, bc, None)

@@ -37,7 +37,8 @@ async def delete_couplings(
         session=session,
     ) as run:
         with as_sync_error():
-            removed = couplings.remove_couplings(
+            removed = await session.db(
+                couplings.remove_couplings,
                 mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping
             )
         if all_of_mapping:

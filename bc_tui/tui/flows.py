@@ -204,7 +204,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
 
     async def work() -> "JobSummary | None":
         mapping = session.mapping(mapping_name)
-        found = couplings_of_bc_records(mapping.name, ids)
+        found = await couplings_of_bc_records(session, mapping.name, ids)
         if not found:
             what = f"The {bc_noun(mapping)} is" if len(ids) == 1 else "None of the selected records is"
             notify(app, f"{what} not coupled, so there is no coupling to delete.", severity="warning")

@@ -48,9 +48,9 @@ async def test_the_log_as_the_screens_read_it(session: SyncSession, sandbox_app:
     edit_bc(sandbox_app, pair.bc_id, city="Shelbyville")
     second = await synchronize_one(session, MAPPING, pair.bc_id, SyncDirection.TO_DATAVERSE)
 
-    assert [job.id for job in recent_jobs(2)] == [second.job_id, first.job_id]
-    assert record_jobs(pair.bc_id, [MAPPING], 10)[0].id == second.job_id
-    logged = logged_summary(second.job_id, "not used")
+    assert [job.id for job in await recent_jobs(session, 2)] == [second.job_id, first.job_id]
+    assert (await record_jobs(session, pair.bc_id, [MAPPING], 10))[0].id == second.job_id
+    logged = await logged_summary(session, second.job_id, "not used")
     assert logged.job_id == second.job_id and logged.counters == {"modified": 1}
     both = combine_summaries([first, second])
     assert both.counters["modified"] == 2 and both.job_id == first.job_id

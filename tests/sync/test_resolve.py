@@ -65,7 +65,7 @@ async def test_retry_all_clears_skipped(
     pairs = await coupled_customers(session, sandbox_app, 3)
     for pair in pairs[:2]:
         make_skipped(pair.id)
-    assert retry(session, all=True, mapping_name=MAPPING) == 2
+    assert await retry(session, all=True, mapping_name=MAPPING) == 2
     assert not any(couplings.get_coupling(p.id).skipped for p in pairs)
 
 
@@ -144,7 +144,7 @@ async def test_find_for_deleted_and_remove_broken_couplings(session: SyncSession
 
     assert [c.id for c in found] == [pairs[1].id]
     assert found[0].deleted_side is Side.BC
-    assert remove_broken_couplings(session, mapping_name=MAPPING) == 1
+    assert await remove_broken_couplings(session, mapping_name=MAPPING) == 1
     assert couplings.get_coupling(pairs[1].id) is None
     assert couplings.get_coupling(pairs[0].id) is not None
     assert account_row(sandbox_app, pairs[1].dataverse_id) is not None  # records untouched

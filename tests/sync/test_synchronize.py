@@ -326,7 +326,7 @@ async def test_a_repeated_failure_marks_the_record_skipped_and_retry_clears_it(
     assert (row.kind, row.record_exists, row.coupled_record_exists) == ("skipped", True, True)
     assert "Business Central rejected" in row.error
 
-    assert retry(session, [pair.id]) == 1
+    assert await retry(session, [pair.id]) == 1
     assert not couplings.get_coupling(pair.id).skipped
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Llanfair")
     fixed = await synchronize_one(session, MAPPING, pair.bc_id, GET)

@@ -24,6 +24,7 @@ from bc_tui.domain.text import shorten
 from bc_tui.sync.errors import plain
 from bc_tui.sync.logged_jobs import COUNTERS, JobStatus, logged_summary
 from bc_tui.sync.progress import JobSummary, Progress, ProgressCallback
+from bc_tui.tui.backend import app_session
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal
@@ -133,7 +134,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
             self.app.post_message(JobProgressed(progress))
 
     @on(Worker.StateChanged)
-    def _job_state_changed(self, event: Worker.StateChanged) -> None:
+    async def _job_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker:
             return
         event.stop()
@@ -141,32 +142,35 @@ class JobScreen(ModalScreen[JobSummary | None]):
         if state is WorkerState.SUCCESS:
             self.summary = event.worker.result
         elif state is WorkerState.CANCELLED:
-            self.summary = self._cancelled_summary()
+            self.summary = await self._cancelled_summary()
         elif state is WorkerState.ERROR:
             error = event.worker.error
             self.error = plain(error) if error is not None else "The job stopped for an unknown reason."
-            self.summary = self._summary_from_log(JobStatus.CRASHED, self.error)
+            self.summary = await self._summary_from_log(JobStatus.CRASHED, self.error)
         else:
             return
         self._show_end()
         self.app.post_message(JobFinished(self.job_title, self.summary, self.error))
 
-    def _summary_from_log(self, status: JobStatus, message: str) -> JobSummary | None:
+    async def _summary_from_log(self, status: JobStatus, message: str) -> JobSummary | None:
         """What the log says about a job that ended without a summary (cancelled or crashed)."""
         if self._latest is None:
             return None
         try:
-            return logged_summary(self._latest.job_id, message)
+            session = app_session(self.app)
+            if session is None:
+                raise RuntimeError("no session: the log cannot be read")
+            return await logged_summary(session, self._latest.job_id, message)
         except Exception:  # the log is only a better account: the counts we have will do
             counters = {"failed": self._latest.failed, "skipped": self._latest.skipped}
             return JobSummary(self._latest.job_id, counters, status=status, message=message)
 
-    def _cancelled_summary(self) -> JobSummary | None:
+    async def _cancelled_summary(self) -> JobSummary | None:
         done = self._latest
         if done is None:
             return None
         of = f" of {done.total:,}" if done.total else ""
-        return self._summary_from_log(JobStatus.CANCELLED, f"Cancelled after {done.done:,}{of} records.")
+        return await self._summary_from_log(JobStatus.CANCELLED, f"Cancelled after {done.done:,}{of} records.")
 
     # --- drawing ---------------------------------------------------------------------------
 

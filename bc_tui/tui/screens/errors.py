@@ -228,7 +228,7 @@ class ErrorsScreen(Screen[None]):
             return None
         return session, rows
 
-    def action_retry(self) -> None:
+    async def action_retry(self) -> None:
         """Retry: clear Skipped so that the next synchronization includes the records again."""
         from bc_tui.sync.resolve import retry
 
@@ -237,14 +237,14 @@ class ErrorsScreen(Screen[None]):
             return
         session, rows = needed
         try:
-            count = retry(session, [row.coupling_id for row in rows])
+            count = await retry(session, [row.coupling_id for row in rows])
         except Exception as error:  # noqa: BLE001 - one sentence, never a crash
             self._say(plain(error))
             return
         self.marked.clear()
         self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
 
-    def action_retry_all(self) -> None:
+    async def action_retry_all(self) -> None:
         """Retry All: clear Skipped on every skipped coupling (of this table mapping)."""
         from bc_tui.sync.resolve import retry
 
@@ -253,7 +253,7 @@ class ErrorsScreen(Screen[None]):
             self._say(self._not_connected())
             return
         try:
-            count = retry(session, all=True, mapping_name=self.mapping_name)
+            count = await retry(session, all=True, mapping_name=self.mapping_name)
         except Exception as error:  # noqa: BLE001
             self._say(plain(error))
             return
@@ -315,7 +315,7 @@ class ErrorsScreen(Screen[None]):
         removed = 0
         try:
             if broken:
-                removed += remove_broken_couplings(session, broken)
+                removed += await remove_broken_couplings(session, broken)
         except Exception as error:  # noqa: BLE001
             self.refresh_rows(plain(error))
             return

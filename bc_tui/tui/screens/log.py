@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import job_type_text, short_direction
 from bc_tui.sync import logged_jobs
+from bc_tui.sync.errors import SyncError
 from bc_tui.sync.logged_jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.tui.backend import app_session
 from bc_tui.tui.paths import style_path
@@ -112,7 +113,7 @@ class LogScreen(Screen[None]):
             return f"Synchronization log of {shorten(self.record_name or self.bc_id)}"
         return "Synchronization log"
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         table = self.query_one("#log-jobs", DataTable)
         table.add_column("Started", key="started")
         table.add_column("Duration", key="duration")
@@ -128,20 +129,20 @@ class LogScreen(Screen[None]):
         errors.add_column("Destination", key="destination", width=28)
         errors.add_column("Message", key="message")
         self.add_class("-no-errors-table")
-        self.load()
+        await self.load()
         if self.job_id is not None:
-            self.show_errors(self.job_id)
+            await self.show_errors(self.job_id)
         else:
             table.focus()
 
     # --- data ------------------------------------------------------------------------------
 
-    def load(self) -> None:
+    async def load(self) -> None:
         """Read the jobs again (keeping the cursor on the same job) and the open job's errors."""
         table = self.query_one("#log-jobs", DataTable)
         keep = self._highlighted_job_id()
         try:
-            self.jobs = self._read_jobs()
+            self.jobs = await self._read_jobs()
         except Exception as error:  # noqa: BLE001 - a broken log must not close the app
             self.jobs = []
             self._say(f"The synchronization log could not be read: {error}")
@@ -158,13 +159,16 @@ class LogScreen(Screen[None]):
         else:
             self._describe_highlighted()
         if self.open_job_id is not None:
-            self.show_errors(self.open_job_id)
+            await self.show_errors(self.open_job_id)
 
-    def _read_jobs(self) -> list[JobRecord]:
-        if not self.bc_id:
-            return logged_jobs.recent_jobs(JOB_LIMIT)
+    async def _read_jobs(self) -> list[JobRecord]:
+        # The log lives in the coupling database, which only an open session reads (on its thread).
         session = app_session(self.app)
-        return logged_jobs.record_jobs(self.bc_id, list(session.mappings) if session is not None else [], JOB_LIMIT)
+        if session is None:
+            raise SyncError("the coupling database is not open yet")
+        if not self.bc_id:
+            return await logged_jobs.recent_jobs(session, JOB_LIMIT)
+        return await logged_jobs.record_jobs(session, self.bc_id, list(session.mappings), JOB_LIMIT)
 
     @staticmethod
     def _job_cells(job: JobRecord) -> tuple[Text, ...]:
@@ -184,12 +188,15 @@ class LogScreen(Screen[None]):
             *counters,
         )
 
-    def show_errors(self, job_id: int) -> None:
+    async def show_errors(self, job_id: int) -> None:
         """Show the errors of ``job_id`` in the second table (only this record's with ``bc_id``)."""
         self.open_job_id = job_id
         self.refresh_bindings()
         try:
-            errors = logged_jobs.job_errors(job_id)
+            session = app_session(self.app)
+            if session is None:
+                raise SyncError("the coupling database is not open yet")
+            errors = await logged_jobs.job_errors(session, job_id)
         except Exception as error:  # noqa: BLE001 - say it, keep the screen
             errors = []
             self._say(f"The errors of job {job_id} could not be read: {error}")
@@ -261,10 +268,10 @@ class LogScreen(Screen[None]):
         self._describe_error(event.cursor_row)
 
     @on(DataTable.RowSelected, "#log-jobs")
-    def _job_selected(self, event: DataTable.RowSelected) -> None:
+    async def _job_selected(self, event: DataTable.RowSelected) -> None:
         # enter (or a click on the highlighted row) in the job table opens the job.
         event.stop()
-        self.action_open_job()
+        await self.action_open_job()
 
     @on(DataTable.RowSelected, "#log-errors")
     def _error_selected(self, event: DataTable.RowSelected) -> None:
@@ -278,15 +285,15 @@ class LogScreen(Screen[None]):
             return self.open_job_id is None or self.query_one("#log-jobs", DataTable).has_focus
         return True
 
-    def action_open_job(self) -> None:
+    async def action_open_job(self) -> None:
         """Show the errors of the highlighted job."""
         job_id = self._highlighted_job_id()
         if job_id is not None:
-            self.show_errors(job_id)
+            await self.show_errors(job_id)
 
-    def action_refresh(self) -> None:
+    async def action_refresh(self) -> None:
         """Read the log again."""
-        self.load()
+        await self.load()
 
     def action_back(self) -> None:
         """Close the errors table, or leave the log."""

@@ -305,7 +305,7 @@ class MainScreen(Screen[None]):
 
         bc_id: str | None = key
         if source.side == "dataverse":
-            bc_id = self._coupled_bc_ids(source.mapping_name, [key]).get(key)
+            bc_id = (await self._coupled_bc_ids(source.mapping_name, [key])).get(key)
             if bc_id is None:
                 self.status.message = (
                     "This Dataverse record is not coupled; press n to create it in Business Central."
@@ -382,7 +382,7 @@ class MainScreen(Screen[None]):
         app = self.app
         if action == "create":
             return _finished(await flows.create_flow(app, mapping, dataverse_ids=keys), keys, bc=False)
-        coupled = self._coupled_bc_ids(mapping, keys)
+        coupled = await self._coupled_bc_ids(mapping, keys)
         if not coupled:
             self.status.message = (
                 "None of these Dataverse records is coupled: set up couplings from the Business "
@@ -400,10 +400,13 @@ class MainScreen(Screen[None]):
             return done
         return [back[k] for k in _finished(summary, bc_ids, bc=True) if k in back]
 
-    @staticmethod
-    def _coupled_bc_ids(mapping: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
-        """Dataverse id → the coupled BC SystemId (read-only lookup in the coupling store)."""
-        return coupled_bc_ids(mapping, dataverse_ids)
+    async def _coupled_bc_ids(self, mapping: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
+        """Dataverse id → the coupled BC SystemId (read-only lookup in the coupling store);
+        nothing without a session (the store is read on the session's database thread)."""
+        session = app_session(self.app)
+        if session is None:
+            return {}
+        return await coupled_bc_ids(session, mapping, dataverse_ids)
 
 
 def _finished(summary: "JobSummary | None", keys: list[str], *, bc: bool) -> list[str]:
