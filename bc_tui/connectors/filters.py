@@ -65,14 +65,24 @@ def ne(name: str, value: Any) -> str:
     return f"{field(name)} ne {quote(value)}"
 
 
-def startswith(name: str, text: str) -> str:
-    """``startswith(name,'text')``."""
+def startswith(name: str, text: str, *, ignore_case: bool = False) -> str:
+    """``startswith(name,'text')``; with ``ignore_case``, ``startswith(tolower(name),'text lowered')``."""
+    if ignore_case:
+        return f"startswith(tolower({field(name)}),{quote(str(text).lower())})"
     return f"startswith({field(name)},{quote(str(text))})"
 
 
-def contains(name: str, text: str) -> str:
-    """``contains(name,'text')``."""
+def contains(name: str, text: str, *, ignore_case: bool = False) -> str:
+    """``contains(name,'text')``; with ``ignore_case``, ``contains(tolower(name),'text lowered')``."""
+    if ignore_case:
+        return f"contains(tolower({field(name)}),{quote(str(text).lower())})"
     return f"contains({field(name)},{quote(str(text))})"
+
+
+def eq_ignoring_case(name: str, text: str) -> str:
+    """``tolower(name) eq 'text lowered'``: the same answer whether the service compares text
+    case-sensitively (Business Central) or not (docs/sandbox-fidelity.md, "Business Central API v2.0")."""
+    return f"tolower({field(name)}) eq {quote(str(text).lower())}"
 
 
 def and_(*clauses: str | None) -> str:

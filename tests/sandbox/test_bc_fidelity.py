@@ -259,6 +259,17 @@ async def test_with_the_knob_on_an_or_across_fields_gets_bcs_error(strict_bc: Ht
     assert allowed.status == 200 and len(allowed.body["value"]) == 2
 
 
-async def test_by_default_an_or_across_fields_is_answered(bc: HttpClient, company: str) -> None:
-    answered = await bc.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
+async def test_by_default_an_or_across_fields_gets_bcs_error(bc: HttpClient, company: str) -> None:
+    refused = await bc.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
+    assert refused.status == 400
+    assert refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
+
+
+async def test_with_the_knob_off_an_or_across_fields_is_answered() -> None:
+    settings = SandboxSettings(customers=10, bc_refuse_or_across_fields=False)
+    async with httpx.AsyncClient(transport=asgi_transport(create_app(settings)), base_url=ORIGIN) as http:
+        lenient = HttpClient(http, make_sandbox_info(settings, ORIGIN))
+        await lenient.authenticate()
+        company = lenient.info["company_id"]
+        answered = await lenient.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
     assert answered.status == 200 and [c["number"] for c in answered.body["value"]] == ["10000"]

@@ -1,0 +1,87 @@
+"""The BC list's text search over several fields, without an ``or`` across fields.
+
+Business Central refuses an ``or`` that joins conditions on two different fields
+(docs/sandbox-fidelity.md, "Business Central API v2.0"), so the search asks one filter per field
+(concurrently) and merges the answers in the list's order, each record once.
+
+Why the merge is exact: every list is read in the same order, so a record at position ``p`` of
+the union is at a position ``<= p`` in each field's own list. Reading each field's list up to
+``start + size`` rows (or to its end) therefore holds the union's first ``start + size`` rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from typing import Any, Callable, Sequence
+
+from bc_tui.sync.records import Record
+
+#: Reads ``top`` rows of one field's filtered list from ``skip``, in the list's order.
+PageReader = Callable[[str, int, int], Any]
+
+
+def sort_key(fields: Sequence[str]) -> Callable[[Record], tuple[Any, ...]]:
+    """The list's order as BC sorts it: each field case-insensitively, blanks first."""
+
+    def key(record: Record) -> tuple[Any, ...]:
+        values = (record.get(name) for name in fields)
+        return tuple((0, "") if v in (None, "") else (1, str(v).casefold()) for v in values)
+
+    return key
+
+
+class MergedSearch:
+    """The union of several filtered lists of one table, read a page at a time and remembered."""
+
+    def __init__(self, filters: Sequence[str], read: PageReader, key: Callable[[Record], Any]) -> None:
+        self._filters = tuple(filters)
+        self._read = read
+        self._key = key
+        self._rows: list[list[Record]] = [[] for _ in self._filters]
+        self._done = [False for _ in self._filters]
+        self._lock = asyncio.Lock()
+
+    @property
+    def complete(self) -> bool:
+        """True once every field's list was read to its end."""
+        return all(self._done)
+
+    async def rows(self, start: int, size: int) -> list[Record]:
+        """Rows ``start`` … ``start + size - 1`` of the union, in the list's order, each record once."""
+        wanted = start + size
+        async with self._lock:
+            await asyncio.gather(*(self._extend(i, wanted) for i in range(len(self._filters))))
+            merged = _unique(heapq.merge(*self._rows, key=self._key))
+        return merged[start:wanted]
+
+    async def count_if_small(self, size: int) -> int | None:
+        """The number of records found when all of them fit in the first ``size`` rows, else None."""
+        await self.rows(0, size)
+        if not self.complete:
+            return None
+        return len(_unique(heapq.merge(*self._rows, key=self._key)))
+
+    async def _extend(self, index: int, wanted: int) -> None:
+        have = len(self._rows[index])
+        if self._done[index] or have >= wanted:
+            return
+        chunk = await self._read(self._filters[index], have, wanted - have)
+        self._rows[index].extend(chunk)
+        self._done[index] = len(chunk) < wanted - have
+
+
+def _unique(records: Any) -> list[Record]:
+    """``records`` with each id once (a record found by two fields), first place kept."""
+    seen: set[str] = set()
+    kept: list[Record] = []
+    for record in records:
+        key = str(record.get("id") or "").lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(record)
+    return kept
+
+
+__all__ = ["MergedSearch", "PageReader", "sort_key"]
