@@ -101,6 +101,11 @@ def or_(*clauses: str | None) -> str:
     return " or ".join(f"({c})" for c in parts)
 
 
-def in_(name: str, values: Any) -> str:
-    """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``)."""
+def in_(name: str, values: Any, *, ignore_case: bool = False) -> str:
+    """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``).
+
+    With ``ignore_case``, text values are compared as ``tolower(name) eq 'v1 lowered'`` (other
+    values as they are): still one field, so Business Central takes the ``or``."""
+    if ignore_case:
+        return or_(*(eq_ignoring_case(name, v) if isinstance(v, str) else eq(name, v) for v in values))
     return or_(*(eq(name, v) for v in values))

@@ -101,6 +101,13 @@ class SandboxSettings:
     #: BC refuses ``or`` between two different fields in ``$filter`` (see
     #: ``bc_filter_rules.or_across_fields``). On, as on every real tenant.
     bc_refuse_or_across_fields: bool = True
+    #: BC compares text in ``$filter`` exactly (``eq``, ``startswith``, ``contains``…) unless
+    #: the filter folds it with ``tolower``/``toupper``; on: a tenant whose database collation
+    #: ignores case (docs/sandbox-fidelity.md, "Business Central API v2.0").
+    bc_text_ignores_case: bool = False
+    #: BC shows ``lastModifiedDateTime`` in whole seconds, as Dataverse shows ``modifiedon``
+    #: (off: milliseconds, as CRONUS does); see ``precision``.
+    bc_modified_whole_seconds: bool = False
 
     @property
     def company_id(self) -> str:
