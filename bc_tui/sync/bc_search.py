@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from typing import Any, Callable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from bc_tui.sync.records import Record
 
 #: Reads ``top`` rows of one field's filtered list from ``skip``, in the list's order.
-PageReader = Callable[[str, int, int], Any]
+PageReader = Callable[[str, int, int], Awaitable[list[Record]]]
 
 
 def sort_key(fields: Sequence[str]) -> Callable[[Record], tuple[Any, ...]]:
-    """The list's order as BC sorts it: each field case-insensitively, blanks first."""
+    """The list's order as the service sorts it: each field case-insensitively, nulls first.
+
+    Should a tenant's collation sort otherwise, the merge still yields every record once; only
+    their order may differ from the single-filter list's."""
 
     def key(record: Record) -> tuple[Any, ...]:
         values = (record.get(name) for name in fields)
-        return tuple((0, "") if v in (None, "") else (1, str(v).casefold()) for v in values)
+        return tuple((0, "") if v is None else (1, str(v).casefold()) for v in values)
 
     return key
 
@@ -71,7 +74,7 @@ class MergedSearch:
         self._done[index] = len(chunk) < wanted - have
 
 
-def _unique(records: Any) -> list[Record]:
+def _unique(records: Iterable[Record]) -> list[Record]:
     """``records`` with each id once (a record found by two fields), first place kept."""
     seen: set[str] = set()
     kept: list[Record] = []
