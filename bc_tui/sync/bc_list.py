@@ -91,9 +91,14 @@ class BcList(MappingList):
         return self._searched
 
     async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:
-        """``$count`` of the filtered table; the coupling store for "coupled"; else unknown."""
+        """``$count`` of the table, or of the search (see ``MergedSearch.count``); the coupling
+        store for "coupled"; else unknown."""
         if self.query.coupled is CoupledFilter.ALL and self.query.text.strip():
-            return await self._search(session, mapping).count_if_small(self._raw_page_size)
+            async def count_one(filter: str) -> int:
+                with as_sync_error():
+                    return await session.bc.count(bc_kind(mapping), filter=filter)
+
+            return await self._search(session, mapping).count(self._raw_page_size, count_one)
         if self.query.coupled is CoupledFilter.ALL:
             with as_sync_error():
                 return await session.bc.count(bc_kind(mapping))

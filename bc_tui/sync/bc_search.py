@@ -58,12 +58,19 @@ class MergedSearch:
             merged = _unique(heapq.merge(*self._rows, key=self._key))
         return merged[start:wanted]
 
-    async def count_if_small(self, size: int) -> int | None:
-        """The number of records found when all of them fit in the first ``size`` rows, else None."""
-        await self.rows(0, size)
-        if not self.complete:
-            return None
-        return len(_unique(heapq.merge(*self._rows, key=self._key)))
+    async def count(self, size: int, count_one: Callable[[str], Awaitable[int]]) -> int | None:
+        """How many records the search finds, or None when that cannot be known cheaply.
+
+        Exact when they all fit in the first ``size`` rows (read now, for the first page), or
+        when only one field finds anything (``count_one`` per filter: no record is found twice
+        then). Otherwise the fields' counts may overlap, and only reading them all would tell."""
+        counts, _ = await asyncio.gather(
+            asyncio.gather(*(count_one(f) for f in self._filters)), self.rows(0, size)
+        )
+        if self.complete:
+            return len(_unique(heapq.merge(*self._rows, key=self._key)))
+        finding = [n for n in counts if n]
+        return finding[0] if len(finding) == 1 else None
 
     async def _extend(self, index: int, wanted: int) -> None:
         have = len(self._rows[index])
