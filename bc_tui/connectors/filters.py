@@ -65,14 +65,24 @@ def ne(name: str, value: Any) -> str:
     return f"{field(name)} ne {quote(value)}"
 
 
-def startswith(name: str, text: str) -> str:
-    """``startswith(name,'text')``."""
+def startswith(name: str, text: str, *, ignore_case: bool = False) -> str:
+    """``startswith(name,'text')``; with ``ignore_case``, ``startswith(tolower(name),'text lowered')``."""
+    if ignore_case:
+        return f"startswith(tolower({field(name)}),{quote(str(text).lower())})"
     return f"startswith({field(name)},{quote(str(text))})"
 
 
-def contains(name: str, text: str) -> str:
-    """``contains(name,'text')``."""
+def contains(name: str, text: str, *, ignore_case: bool = False) -> str:
+    """``contains(name,'text')``; with ``ignore_case``, ``contains(tolower(name),'text lowered')``."""
+    if ignore_case:
+        return f"contains(tolower({field(name)}),{quote(str(text).lower())})"
     return f"contains({field(name)},{quote(str(text))})"
+
+
+def eq_ignoring_case(name: str, text: str) -> str:
+    """``tolower(name) eq 'text lowered'``: the same answer whether the service compares text
+    case-sensitively (Business Central) or not (docs/sandbox-fidelity.md, "Business Central API v2.0")."""
+    return f"tolower({field(name)}) eq {quote(str(text).lower())}"
 
 
 def and_(*clauses: str | None) -> str:
@@ -91,6 +101,11 @@ def or_(*clauses: str | None) -> str:
     return " or ".join(f"({c})" for c in parts)
 
 
-def in_(name: str, values: Any) -> str:
-    """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``)."""
+def in_(name: str, values: Any, *, ignore_case: bool = False) -> str:
+    """``name eq v1 or name eq v2 …`` (portable: Business Central has no ``in``).
+
+    With ``ignore_case``, text values are compared as ``tolower(name) eq 'v1 lowered'`` (other
+    values as they are): still one field, so Business Central takes the ``or``."""
+    if ignore_case:
+        return or_(*(eq_ignoring_case(name, v) if isinstance(v, str) else eq(name, v) for v in values))
     return or_(*(eq(name, v) for v in values))

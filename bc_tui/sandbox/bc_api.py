@@ -274,7 +274,11 @@ class BusinessCentralApi:
     # ------------------------------------------------------------------ reads
 
     def _list(self, entity: EntityDef, company_id: str | None, request: ApiRequest) -> ApiResponse:
-        spec = read_query(entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields)
+        spec = read_query(
+            entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
+            case_sensitive=not self.settings.bc_text_ignores_case,
+            whole_seconds=self.settings.bc_modified_whole_seconds,
+        )
         query = spec.query
 
         def build() -> list[Mapping[str, Any]]:
@@ -303,17 +307,22 @@ class BusinessCentralApi:
         body: dict[str, Any] = {"@odata.context": f"{request.base_url}$metadata#{context}"}
         if query.count:
             body["@odata.count"] = len(ordered)
+        whole = self.settings.bc_modified_whole_seconds
         if query.select is None:
-            body["value"] = [to_json(entity, row) for row in page.rows]
+            body["value"] = [to_json(entity, row, whole_seconds=whole) for row in page.rows]
         else:
-            body["value"] = [apply_select(to_json(entity, row), query.select) for row in page.rows]
+            body["value"] = [apply_select(to_json(entity, row, whole_seconds=whole), query.select) for row in page.rows]
         if page.next_token is not None:
             body["@odata.nextLink"] = _next_link(request, page.next_token)
         headers = {"preference-applied": f"odata.maxpagesize={asked}"} if asked else {}
         return ApiResponse.of_json(200, body, headers)
 
     def _count(self, entity: EntityDef, company_id: str, request: ApiRequest) -> ApiResponse:
-        spec = read_query(entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields)
+        spec = read_query(
+            entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
+            case_sensitive=not self.settings.bc_text_ignores_case,
+            whole_seconds=self.settings.bc_modified_whole_seconds,
+        )
         total = sum(
             1 for row in self.store.rows(entity.entity_set)
             if row.get("_company") == company_id and spec.matches(row)
@@ -324,7 +333,7 @@ class BusinessCentralApi:
                 status: int = 200, extra: Mapping[str, str] | None = None) -> ApiResponse:
         select = read_single_query(entity, request.query)
         body = {"@odata.context": f"{request.base_url}$metadata#{context}"}
-        body.update(apply_select(to_json(entity, row), select))
+        body.update(apply_select(to_json(entity, row, whole_seconds=self.settings.bc_modified_whole_seconds), select))
         headers = dict(extra or {})
         if entity.has_etag:
             headers["etag"] = etag_of(row)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .http import ApiError
-from .precision import milliseconds
+from .precision import bc_modified
 
 
 #: How BC shows an empty GUID and an empty date.
@@ -213,10 +213,11 @@ def etag_of(row: Mapping[str, Any]) -> str:
     return f'W/"{base64.b64encode(token.encode()).decode()}"'
 
 
-def field_value(row: Mapping[str, Any], name: str) -> Any:
-    """A property as the client sees it (``lastModifiedDateTime`` comes from ``_modified``)."""
+def field_value(row: Mapping[str, Any], name: str, *, whole_seconds: bool = False) -> Any:
+    """A property as the client sees it (``lastModifiedDateTime`` comes from ``_modified``,
+    in milliseconds or ``whole_seconds``)."""
     if name == "lastModifiedDateTime":
-        return milliseconds(row.get("_modified"))
+        return bc_modified(row.get("_modified"), whole=whole_seconds)
     return row.get(name)
 
 
@@ -234,15 +235,16 @@ def _output_plan(entity: EntityDef) -> tuple[tuple[str, str, Any], ...]:
 _PLANS: dict[str, tuple[tuple[str, str, Any], ...]] = {}
 
 
-def to_json(entity: EntityDef, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The client's view of a stored row: annotations first, then every property in order."""
+def to_json(entity: EntityDef, row: Mapping[str, Any], *, whole_seconds: bool = False) -> dict[str, Any]:
+    """The client's view of a stored row: annotations first, then every property in order
+    (``lastModifiedDateTime`` in milliseconds, or ``whole_seconds``)."""
     out: dict[str, Any] = {"@odata.etag": etag_of(row)} if entity.has_etag else {}
     get = row.get
     for name, source, default in _output_plan(entity):
         value = get(source)
         out[name] = default if value is None else value
     if "lastModifiedDateTime" in out:
-        out["lastModifiedDateTime"] = milliseconds(out["lastModifiedDateTime"])
+        out["lastModifiedDateTime"] = bc_modified(out["lastModifiedDateTime"], whole=whole_seconds)
     return out
 
 

@@ -16,7 +16,7 @@ from .bc_filter_rules import OR_ACROSS_FIELDS_MESSAGE, or_across_fields
 from .bc_paging import Getter, Ordering
 from .http import ApiError
 from .odata_query import Predicate, Query, QueryError, parse_query
-from .precision import milliseconds
+from .precision import bc_modified
 
 # Literals that contain name-like characters, removed before looking for property names.
 _STRING_RE = re.compile(r"'(?:[^']|'')*'")
@@ -44,15 +44,16 @@ def filter_property_names(text: str) -> set[str]:
 class _FilterView:
     """A stored row as a $filter sees it: ``lastModifiedDateTime`` mapped, ``_`` fields hidden."""
 
-    __slots__ = ("row",)
+    __slots__ = ("row", "whole_seconds")
 
-    def __init__(self, row: Mapping[str, Any]) -> None:
+    def __init__(self, row: Mapping[str, Any], whole_seconds: bool) -> None:
         self.row = row
+        self.whole_seconds = whole_seconds
 
     def get(self, name: str, default: Any = None) -> Any:
         if name.startswith("_"):
             return default
-        value = field_value(self.row, name)
+        value = field_value(self.row, name, whole_seconds=self.whole_seconds)
         return default if value is None else value
 
 
@@ -65,17 +66,19 @@ class ListQuery:
     #: Identifies the filtered, ordered row list (cache key together with set and company).
     signature: tuple[Any, ...]
     needs_view: bool
+    #: ``lastModifiedDateTime`` in whole seconds (``SandboxSettings.bc_modified_whole_seconds``).
+    whole_seconds: bool = False
 
     def matches(self, row: Mapping[str, Any]) -> bool:
         predicate: Predicate | None = self.query.filter
         if predicate is None:
             return True
-        return predicate(_FilterView(row) if self.needs_view else row)  # type: ignore[arg-type]
+        return predicate(_FilterView(row, self.whole_seconds) if self.needs_view else row)  # type: ignore[arg-type]
 
 
-def _getter(name: str) -> Getter:
+def _getter(name: str, whole_seconds: bool) -> Getter:
     if name == "lastModifiedDateTime":
-        return lambda row: milliseconds(row.get("_modified"))
+        return lambda row: bc_modified(row.get("_modified"), whole=whole_seconds)
     return lambda row: row.get(name)
 
 
@@ -133,14 +136,19 @@ def read_single_query(entity: EntityDef, params: Mapping[str, str]) -> tuple[str
     return read_query(entity, params).query.select
 
 
-def read_query(entity: EntityDef, params: Mapping[str, str], *, refuse_or_across_fields: bool = False) -> ListQuery:
+def read_query(
+    entity: EntityDef, params: Mapping[str, str], *, refuse_or_across_fields: bool = False,
+    case_sensitive: bool = False, whole_seconds: bool = False,
+) -> ListQuery:
     """Parse and check the query options of a list request; raise ApiError(400).
 
-    ``refuse_or_across_fields`` applies BC's limit on ``or`` (see ``bc_filter_rules``).
+    ``refuse_or_across_fields`` applies BC's limit on ``or`` (see ``bc_filter_rules``);
+    ``case_sensitive`` compares text in ``$filter`` exactly, as BC does; ``whole_seconds``
+    shows ``lastModifiedDateTime`` to ``$filter`` and ``$orderby`` in whole seconds.
     """
     refuse_expand(entity, params)
     try:
-        query = parse_query(params, allow_skip=True)
+        query = parse_query(params, allow_skip=True, case_sensitive=case_sensitive)
     except QueryError as exc:
         raise ApiError(400, "BadRequest", str(exc)) from None
     filter_text = params.get("$filter")
@@ -157,6 +165,6 @@ def read_query(entity: EntityDef, params: Mapping[str, str], *, refuse_or_across
         if name not in entity.fields:
             raise unknown_property(entity, name)
     order = tuple(query.orderby) or entity.default_order
-    ordering = Ordering(tuple((_getter(name), desc) for name, desc in order))
-    signature = (filter_text, order)
-    return ListQuery(query, ordering, signature, needs_view="lastModifiedDateTime" in names)
+    ordering = Ordering(tuple((_getter(name, whole_seconds), desc) for name, desc in order))
+    signature = (filter_text, order, case_sensitive, whole_seconds)
+    return ListQuery(query, ordering, signature, needs_view="lastModifiedDateTime" in names, whole_seconds=whole_seconds)

@@ -29,9 +29,10 @@ class _Parser:
     Precedence, loosest first: ``or``, ``and``, ``not``, comparison, primary.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, case_sensitive: bool = False) -> None:
         self.tokens = tokenize(text)
         self.i = 0
+        self.fold = not case_sensitive
 
     @property
     def tok(self) -> Token:
@@ -90,8 +91,9 @@ class _Parser:
         if tok.kind == "name" and tok.text in COMPARISONS:
             self.i += 1
             right = self._primary()
-            compiled = compile_comparison(tok.text, left, right)
-            if tok.text == "eq" and left.field_name and right.text is not None:
+            compiled = compile_comparison(tok.text, left, right, fold=self.fold)
+            # The fast key-list form folds case: only where the comparison does too.
+            if tok.text == "eq" and left.field_name and right.text is not None and (self.fold or right.guid):
                 return one_of_operand(left.field_name, frozenset({right.text.casefold()}), compiled.pos)
             return compiled
         return left
@@ -110,7 +112,7 @@ class _Parser:
             return node
         if tok.kind in ("string", "guid"):
             self.i += 1
-            return constant(tok.value, "string", tok.pos)
+            return constant(tok.value, "string", tok.pos, guid=tok.kind == "guid")
         if tok.kind == "number":
             self.i += 1
             return constant(tok.value, "number", tok.pos)
@@ -146,7 +148,7 @@ class _Parser:
                 self.i += 1
                 args.append(self._or())
         self._expect(")", f"',' or ')' in the call to '{word}'")
-        return compile_call(word, args, tok.pos)
+        return compile_call(word, args, tok.pos, fold=self.fold)
 
 
 class _KeyListPredicate:
@@ -195,12 +197,15 @@ def _as_predicate(node: Operand) -> Predicate:
     raise syntax_error(node.pos, f"expected a condition but found a {node.kind} value")
 
 
-def parse_filter(text: str) -> Predicate:
+def parse_filter(text: str, *, case_sensitive: bool = False) -> Predicate:
     """Compile a ``$filter`` expression once into a predicate over rows (mappings).
+
+    ``case_sensitive`` compares text exactly in ``eq``/``ne``/ordering and ``contains``/
+    ``startswith``/``endswith`` (as Business Central does); otherwise case is ignored (Dataverse).
 
     A field missing from a row is null. Raises QueryError on any syntax error or unknown
     function, naming the 0-based position in ``text``.
     """
     if not text.strip():
         raise QueryError("The $filter expression is empty.")
-    return _Parser(text).parse()
+    return _Parser(text, case_sensitive=case_sensitive).parse()

@@ -42,13 +42,20 @@ class Operand:
     field_name: str | None = None
     text: str | None = None
     one_of: tuple[str, frozenset[str]] | None = None
+    #: A GUID literal: compared ignoring case even where text is compared exactly (a GUID is no text).
+    guid: bool = False
 
 
 def _casefold(value: Any) -> Any:
-    # Both services compare text under a case-insensitive SQL collation (BC's SQL Server
-    # database and Dataverse's default Latin1_General_CI_AI), so `name eq 'contoso'` matches
-    # "Contoso"; we fold case on both sides of every string comparison to behave the same.
+    # Dataverse compares text under a case-insensitive SQL collation (its default
+    # Latin1_General_CI_AI), so `name eq 'contoso'` matches "Contoso"; we fold case on both
+    # sides of every string comparison to behave the same. Business Central compares exactly
+    # unless told otherwise (``fold=False``; docs/sandbox-fidelity.md, "Business Central API v2.0").
     return value.casefold() if isinstance(value, str) else value
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 _UNCOMPARABLE = object()  # a value that cannot be coerced: eq is false, ne is true
@@ -68,10 +75,12 @@ def _to_datetime(value: Any) -> Any:
     return _UNCOMPARABLE
 
 
-def compile_comparison(op: str, left: Operand, right: Operand) -> Operand:
+def compile_comparison(op: str, left: Operand, right: Operand, *, fold: bool = True) -> Operand:
+    """``left op right``; text compared ignoring case when ``fold`` (or either side is a GUID literal)."""
     compare = COMPARISONS[op]
     temporal = "datetime" in (left.kind, right.kind)
-    coerce = _to_datetime if temporal else _casefold
+    fold = fold or left.guid or right.guid
+    coerce = _to_datetime if temporal else (_casefold if fold else _as_is)
     lfn, rfn = left.fn, right.fn
 
     def values(row: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -124,6 +133,25 @@ def _fn_endswith(a: Any, b: Any) -> bool:
     return a is not None and b is not None and a.casefold().endswith(b.casefold())
 
 
+def _fn_contains_exact(a: Any, b: Any) -> bool:
+    a, b = _text_arg(a), _text_arg(b)
+    return a is not None and b is not None and b in a
+
+
+def _fn_startswith_exact(a: Any, b: Any) -> bool:
+    a, b = _text_arg(a), _text_arg(b)
+    return a is not None and b is not None and a.startswith(b)
+
+
+def _fn_endswith_exact(a: Any, b: Any) -> bool:
+    a, b = _text_arg(a), _text_arg(b)
+    return a is not None and b is not None and a.endswith(b)
+
+
+#: The text functions where a service compares text exactly (``fold=False``).
+_EXACT = {"contains": _fn_contains_exact, "startswith": _fn_startswith_exact, "endswith": _fn_endswith_exact}
+
+
 def _fn_tolower(a: Any) -> Any:
     return a.lower() if isinstance(a, str) else a
 
@@ -159,8 +187,11 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, str]] = {
 }
 
 
-def compile_call(name: str, args: list[Operand], pos: int) -> Operand:
+def compile_call(name: str, args: list[Operand], pos: int, *, fold: bool = True) -> Operand:
+    """A call of one of ``FUNCTIONS``; text functions compare exactly unless ``fold``."""
     impl, arity, kind = FUNCTIONS[name]
+    if not fold:
+        impl = _EXACT.get(name, impl)
     if len(args) != arity:
         plural = "argument" if arity == 1 else "arguments"
         raise syntax_error(pos, f"function '{name}' takes {arity} {plural}, got {len(args)}")
@@ -171,8 +202,8 @@ def compile_call(name: str, args: list[Operand], pos: int) -> Operand:
     return Operand(lambda row: impl(first(row), second(row)), kind, pos)
 
 
-def constant(value: Any, kind: str, pos: int) -> Operand:
-    return Operand(lambda row: value, kind, pos, text=value if kind == "string" else None)
+def constant(value: Any, kind: str, pos: int, *, guid: bool = False) -> Operand:
+    return Operand(lambda row: value, kind, pos, text=value if kind == "string" else None, guid=guid)
 
 
 def field_operand(name: str, pos: int) -> Operand:

@@ -139,17 +139,18 @@ def _non_negative_int(option: str, text: str) -> int:
 
 
 def parse_query(
-    params: Mapping[str, str], *, allow_skip: bool = True, max_top: int | None = None
+    params: Mapping[str, str], *, allow_skip: bool = True, max_top: int | None = None,
+    case_sensitive: bool = False,
 ) -> Query:
     """Read the system query options (``$…``) of a request; other parameters are ignored.
 
     ``allow_skip=False`` refuses ``$skip`` as Dataverse does; ``max_top`` refuses a larger
-    ``$top``. Unknown ``$`` options (``$expand``, ``$apply``…) raise QueryError.
+    ``$top``; ``case_sensitive`` compares text in ``$filter`` exactly (see ``parse_filter``). Unknown ``$`` options (``$expand``, ``$apply``…) raise QueryError.
     """
     for key in params:
         if key.startswith("$") and key not in _KNOWN_OPTIONS:
             raise QueryError(f"The query parameter {key} is not supported")
-    filter_ = parse_filter(params["$filter"]) if "$filter" in params else None
+    filter_ = parse_filter(params["$filter"], case_sensitive=case_sensitive) if "$filter" in params else None
     orderby = tuple(parse_orderby(params["$orderby"])) if "$orderby" in params else ()
     select: tuple[str, ...] | None = None
     if "$select" in params:

@@ -9,6 +9,9 @@ time happen here as they do on a tenant:
   ``datetime`` column: milliseconds (SQL Server even rounds them to 1/300 s; truncating to the
   millisecond is as coarse for our purposes).
 
+A BC tenant can show whole seconds too (``SandboxSettings.bc_modified_whole_seconds``), so
+that bc-tui is tried with whole-second stamps on both sides.
+
 Both are cut from the stored value (never rounded up), so the order of stamps is kept, only
 ties are added. ``$filter`` and ``$orderby`` see the same coarse value as the client.
 """
@@ -33,3 +36,8 @@ def milliseconds(stamp: Any) -> Any:
     if isinstance(stamp, str) and len(stamp) > _SECONDS + 5 and stamp[_SECONDS] == ".":
         return stamp[: _SECONDS + 4] + "Z"
     return stamp
+
+
+def bc_modified(stamp: Any, *, whole: bool = False) -> Any:
+    """BC's ``lastModifiedDateTime`` from a stored stamp: milliseconds, or whole seconds when ``whole``."""
+    return whole_seconds(stamp) if whole else milliseconds(stamp)

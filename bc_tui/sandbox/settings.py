@@ -98,9 +98,16 @@ class SandboxSettings:
     #: BC's No. Series without "Manual Nos.": a create or rename that names its own number is
     #: refused (docs/sandbox-fidelity.md, "Business Central API v2.0"). Off: CRONUS allows them.
     bc_refuse_manual_numbers: bool = False
-    #: BC refuses ``or`` between two different fields in ``$filter``. Off until bc-tui's own
-    #: filters stop sending it (see ``bc_query.or_across_fields``).
-    bc_refuse_or_across_fields: bool = False
+    #: BC refuses ``or`` between two different fields in ``$filter`` (see
+    #: ``bc_filter_rules.or_across_fields``). On, as on every real tenant.
+    bc_refuse_or_across_fields: bool = True
+    #: BC compares text in ``$filter`` exactly (``eq``, ``startswith``, ``contains``…) unless
+    #: the filter folds it with ``tolower``/``toupper``; on: a tenant whose database collation
+    #: ignores case (docs/sandbox-fidelity.md, "Business Central API v2.0").
+    bc_text_ignores_case: bool = False
+    #: BC shows ``lastModifiedDateTime`` in whole seconds, as Dataverse shows ``modifiedon``
+    #: (off: milliseconds, as CRONUS does); see ``precision``.
+    bc_modified_whole_seconds: bool = False
 
     @property
     def company_id(self) -> str:

@@ -14,6 +14,7 @@ from bc_tui.domain.filters import passes
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store import couplings as coupling_store
 from bc_tui.store.couplings import CouplingRecord
+from bc_tui.sync.bc_search import MergedSearch, sort_key
 from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.list_query import SORTS, CoupledFilter
 from bc_tui.sync.lists import ListRow, MappingList, cell
@@ -44,11 +45,13 @@ class BcList(MappingList):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._coupled: list[CouplingRecord] | None = None  # the "coupled" list, read once
+        self._searched: MergedSearch | None = None  # the text search's rows, read once
 
     def invalidate(self) -> None:
         """Forget positions and the coupled list read so far."""
         super().invalidate()
         self._coupled = None
+        self._searched = None
 
     def _select(self, mapping: TableMapping) -> tuple[str, ...]:
         shown = ("number", "displayName", "city", "phoneNumber", "email")
@@ -59,21 +62,46 @@ class BcList(MappingList):
         field = next((bc for title, bc, _ in SORTS if title == self.query.sort), "number")
         return field if field == "number" else f"{field},number"
 
-    def _text_filter(self) -> str:
+    def _text_filters(self) -> tuple[str, ...]:
+        """One filter per searched field (BC refuses an ``or`` across fields: see ``bc_search``).
+
+        Case is ignored with ``tolower`` so that the search finds the same records whether the
+        tenant compares text case-sensitively or not."""
         text = self.query.text.strip()
         if not text:
-            return ""
-        return odata.or_(
-            odata.startswith("displayName", text),
-            odata.startswith("number", text),
-            odata.contains("email", text),
+            return ()
+        return (
+            odata.startswith("displayName", text, ignore_case=True),
+            odata.startswith("number", text, ignore_case=True),
+            odata.contains("email", text, ignore_case=True),
         )
 
+    def _search(self, session: SyncSession, mapping: TableMapping) -> MergedSearch:
+        """The merged per-field search of the current text, kept until ``invalidate``."""
+        if self._searched is None:
+            async def read(filter: str, skip: int, top: int) -> list[Record]:
+                with as_sync_error():
+                    rows = await session.bc.page(
+                        bc_kind(mapping), top=top, skip=skip, filter=filter,
+                        select=self._select(mapping), orderby=self._orderby(),
+                    )
+                return [to_record(row) for row in rows]
+
+            self._searched = MergedSearch(self._text_filters(), read, sort_key(self._orderby().split(",")))
+        return self._searched
+
     async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:
-        """``$count`` of the filtered table; the coupling store for "coupled"; else unknown."""
+        """``$count`` of the table, or of the search (see ``MergedSearch.count``); the coupling
+        store for "coupled"; else unknown."""
+        if self.query.coupled is CoupledFilter.ALL and self.query.text.strip():
+            async def count_one(filter: str) -> int:
+                with as_sync_error():
+                    return await session.bc.count(bc_kind(mapping), filter=filter)
+
+            return await self._search(session, mapping).count(self._raw_page_size, count_one)
         if self.query.coupled is CoupledFilter.ALL:
             with as_sync_error():
-                return await session.bc.count(bc_kind(mapping), filter=self._text_filter() or None)
+                return await session.bc.count(bc_kind(mapping))
         if self.query.coupled is CoupledFilter.COUPLED and not self.query.text.strip():
             return await session.db(coupling_store.count_couplings, mapping.name)
         return None
@@ -89,9 +117,11 @@ class BcList(MappingList):
         return await self._rows(session, mapping, records)
 
     async def _raw(self, session: SyncSession, mapping: TableMapping, offset: int, size: int) -> list[Record]:
+        if self.query.text.strip():
+            return await self._search(session, mapping).rows(offset, size)
         with as_sync_error():
             rows = await session.bc.page(
-                bc_kind(mapping), top=size, skip=offset, filter=self._text_filter() or None,
+                bc_kind(mapping), top=size, skip=offset,
                 select=self._select(mapping), orderby=self._orderby(),
             )
         return [to_record(row) for row in rows]

@@ -1,8 +1,8 @@
 """Synchronize modified records: what changed on either side since the last run (docs/coupling-and-sync.md "Synchronizing modified records", "Table and field mappings").
 
 Per table mapping and side a watermark (``store.watermarks``) holds a modified time up to which
-every change has been read; a run reads only records modified after it (``lastModifiedDateTime
-gt …`` in BC, ``modifiedon gt …`` in Dataverse), plus the couplings whose last synchronization in
+every change has been read; a run reads only records modified from it on (``lastModifiedDateTime
+ge …`` in BC, ``modifiedon ge …`` in Dataverse: whole-second stamps tie with it), plus the couplings whose last synchronization in
 that direction failed (so they are retried, docs/coupling-and-sync.md "What a coupling remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse
 first, then Dataverse → BC. Conflicts follow the mapping's Resolve Update Conflicts policy,
 deleted counterparts its Resolve Deletion Conflicts policy.
@@ -134,11 +134,15 @@ async def _server_time(session: SyncSession, mapping: TableMapping, side: SideDe
 
 
 def modified_after(field: str, moment: datetime) -> str:
-    """``field gt <moment>``, the moment in UTC with its full fraction (``filters.quote`` keeps
+    """``field ge <moment>``, the moment in UTC with its full fraction (``filters.quote`` keeps
     only milliseconds; a watermark is whole seconds today, but one stored by an older bc-tui
-    may not be)."""
+    may not be).
+
+    ``ge``, not ``gt``: where a service shows whole seconds, an edit made in the watermark's
+    own second shows the watermark itself, and ``gt`` would lose it. Reading that second again
+    costs reads only (unchanged records are left out by their ETag)."""
     text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    return f"{odata.field(field)} gt {text}"
+    return f"{odata.field(field)} ge {text}"
 
 
 def _modified_pages(

@@ -286,7 +286,10 @@ async def rows_where(
     chunks = [wanted[start : start + VALUE_CHUNK] for start in range(0, len(wanted), VALUE_CHUNK)]
 
     async def one(chunk: list[Any]) -> list[Record]:
-        expression = odata.and_(filter or "", odata.in_(field, chunk))
+        # BC compares text case-sensitively unless the tenant's collation says otherwise; tolower
+        # gives the same rows either way (docs/sandbox-fidelity.md, "Business Central API v2.0").
+        # Dataverse always ignores case, and has no tolower.
+        expression = odata.and_(filter or "", odata.in_(field, chunk, ignore_case=not side.is_dataverse))
         found: list[Record] = []
         async for page in client.pages(kind, filter=expression, select=select or None, page_size=PAGE_SIZE):
             found.extend(to_record(entity) for entity in page)

@@ -277,11 +277,16 @@ async def test_filter_with_quote_literal_and_functions(bc: Any, company: str) ->
     assert resp.status == 200
     assert [r["id"] for r in resp.body["value"]] == [created.body["id"]]
 
-    starts = await bc.request("GET", customers(company), params={"$filter": "startswith(displayName,'o''hara''s')"})
+    starts = await bc.request("GET", customers(company), params={"$filter": "startswith(displayName,'O''Hara''s')"})
     assert [r["id"] for r in starts.body["value"]] == [created.body["id"]]
+    # BC compares text exactly; tolower is how a client ignores case.
+    other_case = await bc.request("GET", customers(company), params={"$filter": "startswith(displayName,'o''hara''s')"})
+    assert other_case.status == 200 and other_case.body["value"] == []
+    folded = await bc.request("GET", customers(company), params={"$filter": "startswith(tolower(displayName),'o''hara''s')"})
+    assert [r["id"] for r in folded.body["value"]] == [created.body["id"]]
 
     since = await bc.request("GET", customers(company), params={
-        "$filter": f"lastModifiedDateTime gt {created.body['lastModifiedDateTime'][:-1]}Z or number eq '{created.body['number']}'",
+        "$filter": f"lastModifiedDateTime ge {created.body['lastModifiedDateTime'][:-1]}Z and number eq '{created.body['number']}'",
     })
     assert [r["id"] for r in since.body["value"]] == [created.body["id"]]
 

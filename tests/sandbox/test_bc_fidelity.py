@@ -259,6 +259,61 @@ async def test_with_the_knob_on_an_or_across_fields_gets_bcs_error(strict_bc: Ht
     assert allowed.status == 200 and len(allowed.body["value"]) == 2
 
 
-async def test_by_default_an_or_across_fields_is_answered(bc: HttpClient, company: str) -> None:
-    answered = await bc.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
+async def test_by_default_an_or_across_fields_gets_bcs_error(bc: HttpClient, company: str) -> None:
+    refused = await bc.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
+    assert refused.status == 400
+    assert refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
+
+
+async def test_with_the_knob_off_an_or_across_fields_is_answered() -> None:
+    settings = SandboxSettings(customers=10, bc_refuse_or_across_fields=False)
+    async with httpx.AsyncClient(transport=asgi_transport(create_app(settings)), base_url=ORIGIN) as http:
+        lenient = HttpClient(http, make_sandbox_info(settings, ORIGIN))
+        await lenient.authenticate()
+        company = lenient.info["company_id"]
+        answered = await lenient.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
     assert answered.status == 200 and [c["number"] for c in answered.body["value"]] == ["10000"]
+
+
+# --------------------------------------------------------------------------- text comparison (case)
+
+
+@pytest.fixture
+async def lenient_case_bc() -> AsyncIterator[HttpClient]:
+    """A sandbox whose BC tenant's collation ignores case (``bc_text_ignores_case``)."""
+    settings = SandboxSettings(customers=10, bc_text_ignores_case=True)
+    async with httpx.AsyncClient(transport=asgi_transport(create_app(settings)), base_url=ORIGIN) as http:
+        client = HttpClient(http, make_sandbox_info(settings, ORIGIN))
+        await client.authenticate()
+        yield client
+
+
+async def _ids(client: HttpClient, company: str, text: str) -> list[str]:
+    answer = await client.request("GET", customers(company), params={"$filter": text})
+    assert answer.status == 200, answer.body
+    return [r["id"] for r in answer.body["value"]]
+
+
+async def test_by_default_bc_compares_text_exactly_and_tolower_ignores_case(bc: HttpClient, company: str) -> None:
+    created = await bc.request("POST", customers(company), json_body={"displayName": "Case Study Ltd", "email": "Info@Case.example"})
+    me = [created.body["id"]]
+    assert await _ids(bc, company, "displayName eq 'Case Study Ltd'") == me
+    assert await _ids(bc, company, "displayName eq 'case study ltd'") == []
+    assert await _ids(bc, company, "startswith(displayName,'case')") == []
+    assert await _ids(bc, company, "contains(email,'info@case')") == []
+    assert await _ids(bc, company, "displayName ne 'case study ltd' and number eq '%s'" % created.body["number"]) == me
+    assert await _ids(bc, company, "tolower(displayName) eq 'case study ltd'") == me
+    assert await _ids(bc, company, "startswith(tolower(displayName),'case')") == me
+    assert await _ids(bc, company, "contains(tolower(email),'info@case')") == me
+    assert await _ids(bc, company, "toupper(displayName) eq 'CASE STUDY LTD'") == me
+    # A GUID is no text: an id matches whatever case it is written in.
+    assert await _ids(bc, company, f"id eq {created.body['id'].upper()}") == me
+
+
+async def test_with_the_knob_on_bc_text_ignores_case(lenient_case_bc: HttpClient) -> None:
+    company = lenient_case_bc.info["company_id"]
+    created = await lenient_case_bc.request("POST", customers(company), json_body={"displayName": "Case Study Ltd"})
+    me = [created.body["id"]]
+    assert await _ids(lenient_case_bc, company, "displayName eq 'case study ltd'") == me
+    assert await _ids(lenient_case_bc, company, "startswith(displayName,'CASE')") == me
+    assert await _ids(lenient_case_bc, company, "tolower(displayName) eq 'case study ltd'") == me
