@@ -9,8 +9,9 @@ table's columns as ``AttributeMetadata`` under ``EntityDefinitions``. Both becom
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import MalformedResponse
 
@@ -19,7 +20,8 @@ EDM_NS = "http://docs.oasis-open.org/odata/ns/edm"
 COMPUTED = "Org.OData.Core.V1.Computed"
 PERMISSIONS = "Org.OData.Core.V1.Permissions"
 #: What a Dataverse ``$select`` of ``Attributes`` asks for: only what the check needs.
-ATTRIBUTE_SELECT = ("LogicalName", "AttributeType", "AttributeOf", "IsValidForRead", "IsValidForCreate", "IsValidForUpdate")
+ATTRIBUTE_SELECT = ("LogicalName", "AttributeType", "AttributeOf",
+                    "IsValidForRead", "IsValidForCreate", "IsValidForUpdate")
 #: A CSDL document larger than this is not parsed (a real BC tenant's is a few megabytes).
 MAX_CSDL_BYTES = 64 * 1024 * 1024
 
@@ -93,11 +95,11 @@ def parse_bc_fields(document: bytes, entity_set: str, *, service: str = "Busines
             for entity_set_element in _children(container, "EntitySet"):
                 if entity_set_element.get("Name") == entity_set and type_name is None:
                     type_name = entity_set_element.get("EntityType")
-    entity_type = types.get(type_name or "")
-    if entity_type is None:
+    found = types.get(type_name or "")
+    if found is None:
         raise MalformedResponse(f"{service}'s $metadata does not describe {entity_set}; check the URL in your profile.")
     fields: dict[str, FieldInfo] = {}
-    for prop in _children(entity_type, "Property"):
+    for prop in _children(found, "Property"):
         read_only = _read_only(prop)
         name = prop.get("Name", "")
         fields[name] = FieldInfo(name, creatable=not read_only, updatable=not read_only)

@@ -10,8 +10,9 @@ halfway with a 400 (docs/coupling-and-sync.md "Schema check at connect").
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from bc_tui.connectors.schema import FieldInfo
 from bc_tui.domain.mappings import Direction, FieldMapping, TableMapping
@@ -49,7 +50,8 @@ def _missing(mapping: TableMapping, fm: FieldMapping, service: str, name: str) -
     )
 
 
-def _read_only(mapping: TableMapping, fm: FieldMapping, service: str, name: str, keeps: Direction | None) -> SchemaFinding:
+def _read_only(mapping: TableMapping, fm: FieldMapping, service: str, name: str,
+               keeps: Direction | None) -> SchemaFinding:
     outcome = (f"so it only runs {keeps.value} now" if keeps is not None else "so it is left out")
     direction = Direction.TO_DATAVERSE if service == BC else Direction.FROM_DATAVERSE
     return SchemaFinding(
@@ -106,8 +108,10 @@ def check_mapping(mapping: TableMapping, bc: Mapping[str, FieldInfo],
     return dataclasses.replace(mapping, fields=tuple(fields)), findings
 
 
-def apply_findings(mappings: Mapping[str, TableMapping], bc: Mapping[str, Mapping[str, FieldInfo]],
-                   dataverse: Mapping[str, Mapping[str, FieldInfo]]) -> tuple[dict[str, TableMapping], list[SchemaFinding]]:
+def apply_findings(
+    mappings: Mapping[str, TableMapping], bc: Mapping[str, Mapping[str, FieldInfo]],
+    dataverse: Mapping[str, Mapping[str, FieldInfo]],
+) -> tuple[dict[str, TableMapping], list[SchemaFinding]]:
     """Every table mapping checked against the field lists of its entity sets (keyed by entity set)."""
     checked: dict[str, TableMapping] = {}
     findings: list[SchemaFinding] = []
@@ -117,15 +121,16 @@ def apply_findings(mappings: Mapping[str, TableMapping], bc: Mapping[str, Mappin
     return checked, findings
 
 
-async def check_schema(session: "SyncSession") -> list[SchemaFinding]:
+async def check_schema(session: SyncSession) -> list[SchemaFinding]:
     """Read both services' field lists, check the session's table mappings, and run them as checked.
 
     The findings are kept on the session (``schema_findings``) and applied again whenever the
     session reloads its table mappings. Raises the connectors' typed error when a service's
     metadata cannot be read.
     """
-    bc = {m.bc_entity: await session.bc.fields(m.bc_entity) for m in session.mappings.values()}
-    dataverse = {m.dataverse_table: await session.dataverse.fields(m.dataverse_table) for m in session.mappings.values()}
+    tables = session.mappings.values()
+    bc = {m.bc_entity: await session.bc.fields(m.bc_entity) for m in tables}
+    dataverse = {m.dataverse_table: await session.dataverse.fields(m.dataverse_table) for m in tables}
     session.schema = (bc, dataverse)
     session.mappings, session.schema_findings = apply_findings(session.mappings, bc, dataverse)
     return session.schema_findings
