@@ -214,7 +214,7 @@ def run(args: argparse.Namespace, body: Body, *, check_mappings: bool = False) -
     from bc_tui.store.errors import StoreError
     from bc_tui.sync.errors import SyncError, plain
     from bc_tui.sync.schema_check import check_schema
-    from bc_tui.sync.session import open_session
+    from bc_tui.sync.session import check_connection, open_session
 
     def show_device_code(sentence: str) -> None:
         # A person signs in (sign_in = "device_code"): the page and the code go to stderr, so
@@ -226,6 +226,9 @@ def run(args: argparse.Namespace, body: Body, *, check_mappings: bool = False) -
                                 show_device_code=show_device_code) as session:
             ctx = Context(args=args, session=session, settings=settings, profile=profile, database_url=database_url)
             if check_mappings:
+                # At connect: first that both services answer (the plainer error when a URL is
+                # wrong), then the field mappings against their metadata.
+                await check_connection(session)
                 for finding in await check_schema(session):
                     # The sentence names service field names from the config: printable only.
                     sys.stderr.write(f"bc-tui: warning: {shorten_words(finding.message)}\n")
