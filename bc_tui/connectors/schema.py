@@ -22,8 +22,17 @@ PERMISSIONS = "Org.OData.Core.V1.Permissions"
 #: What a Dataverse ``$select`` of ``Attributes`` asks for: only what the check needs.
 ATTRIBUTE_SELECT = ("LogicalName", "AttributeType", "AttributeOf",
                     "IsValidForRead", "IsValidForCreate", "IsValidForUpdate")
-#: A CSDL document larger than this is not parsed (a real BC tenant's is a few megabytes).
-MAX_CSDL_BYTES = 64 * 1024 * 1024
+
+#: The kind of value a field holds, from each service's type names: a value moves between two
+#: fields of the same kind only (a decimal sent to a text column is refused). Unknown types
+#: have no kind, and are not compared.
+_BC_KINDS = {"Edm.String": "text", "Edm.Decimal": "number", "Edm.Double": "number", "Edm.Int32": "number",
+             "Edm.Int64": "number", "Edm.Boolean": "yes/no", "Edm.Date": "date", "Edm.DateTimeOffset": "date",
+             "Edm.Guid": "id"}
+_DATAVERSE_KINDS = {"String": "text", "Memo": "text", "Decimal": "number", "Money": "number", "Double": "number",
+                    "Integer": "number", "BigInt": "number", "Picklist": "number", "State": "number",
+                    "Status": "number", "Boolean": "yes/no", "DateTime": "date", "Uniqueidentifier": "id",
+                    "Lookup": "id", "Customer": "id", "Owner": "id"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,8 @@ class FieldInfo:
     readable: bool = True
     creatable: bool = True
     updatable: bool = True
+    #: "text", "number", "yes/no", "date" or "id"; None when the service's type is not one of those.
+    kind: str | None = None
 
     @property
     def writable(self) -> bool:
@@ -74,8 +85,6 @@ def parse_bc_fields(document: bytes, entity_set: str, *, service: str = "Busines
     BC's entity sets of a company are the company's contained navigation properties
     (``companies(…)/customers``); an entity set in the container is found too.
     """
-    if len(document) > MAX_CSDL_BYTES:
-        raise MalformedResponse(f"{service} sent a $metadata document too large to read.")
     try:
         root = ET.fromstring(document)
     except ET.ParseError:
@@ -83,9 +92,11 @@ def parse_bc_fields(document: bytes, entity_set: str, *, service: str = "Busines
             f"{service} answered $metadata with something that is not XML; check the URL in your profile."
         ) from None
     types: dict[str, ET.Element] = {}
+    enums: set[str] = set()
     type_name: str | None = None
     for schema in root.iter(f"{{{EDM_NS}}}Schema"):
         namespace = schema.get("Namespace", "")
+        enums.update(f"{namespace}.{enum.get('Name', '')}" for enum in _children(schema, "EnumType"))
         for entity_type in _children(schema, "EntityType"):
             types[f"{namespace}.{entity_type.get('Name', '')}"] = entity_type
             for nav in _children(entity_type, "NavigationProperty"):
@@ -102,7 +113,10 @@ def parse_bc_fields(document: bytes, entity_set: str, *, service: str = "Busines
     for prop in _children(found, "Property"):
         read_only = _read_only(prop)
         name = prop.get("Name", "")
-        fields[name] = FieldInfo(name, creatable=not read_only, updatable=not read_only)
+        edm_type = prop.get("Type", "")
+        # Option fields are enum types whose members are the option captions: text on the wire.
+        kind = "text" if edm_type in enums else _BC_KINDS.get(edm_type)
+        fields[name] = FieldInfo(name, creatable=not read_only, updatable=not read_only, kind=kind)
     return fields
 
 
@@ -127,9 +141,10 @@ def parse_dataverse_fields(payload: Any, entity_set: str, *, service: str = "Dat
         name = attribute["LogicalName"]
         info = FieldInfo(name, readable=attribute.get("IsValidForRead") is not False,
                          creatable=attribute.get("IsValidForCreate") is True,
-                         updatable=attribute.get("IsValidForUpdate") is True)
+                         updatable=attribute.get("IsValidForUpdate") is True,
+                         kind=_DATAVERSE_KINDS.get(str(attribute.get("AttributeType"))))
         fields[name] = info
         if attribute.get("@odata.type") == "#Microsoft.Dynamics.CRM.LookupAttributeMetadata" or \
                 attribute.get("AttributeType") in ("Lookup", "Customer", "Owner"):
-            fields[f"_{name}_value"] = FieldInfo(f"_{name}_value", info.readable, info.creatable, info.updatable)
+            fields[f"_{name}_value"] = FieldInfo(f"_{name}_value", info.readable, info.creatable, info.updatable, "id")
     return fields

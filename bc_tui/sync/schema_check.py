@@ -33,7 +33,7 @@ class SchemaFinding:
     label: str  # the field mapping, e.g. "Job Title"
     service: str  # "Business Central" or "Dataverse"
     field: str  # the field as the service names it
-    problem: str  # "missing" or "read-only"
+    problem: str  # "missing", "read-only" or "other-kind"
     message: str
 
 
@@ -62,6 +62,16 @@ def _read_only(mapping: TableMapping, fm: FieldMapping, service: str, name: str,
     )
 
 
+def _other_kind(mapping: TableMapping, fm: FieldMapping, bc: FieldInfo, dataverse: FieldInfo) -> SchemaFinding:
+    return SchemaFinding(
+        mapping.name, fm.label, DATAVERSE, dataverse.name, "other-kind",
+        f"The field mapping {fm.label} of {mapping.name} pairs the Business Central field {bc.name} "
+        f"({bc.kind}) with the Dataverse field {dataverse.name} ({dataverse.kind}), which neither service "
+        f"accepts from the other, so it is left out; map fields of the same kind under "
+        f"{_config_fix(mapping, fm)} in your config.",
+    )
+
+
 def _writes_bc(fm: FieldMapping) -> bool:
     return fm.constant is None and fm.direction in (Direction.BIDIRECTIONAL, Direction.FROM_DATAVERSE)
 
@@ -78,6 +88,11 @@ def check_field(mapping: TableMapping, fm: FieldMapping, bc: Mapping[str, FieldI
     missing += [(DATAVERSE, n) for n in dataverse_fields_of(fm) if n not in dataverse or not dataverse[n].readable]
     if missing:
         return dataclasses.replace(fm, enabled=False), [_missing(mapping, fm, s, n) for s, n in missing]
+    if fm.transformation is None and fm.constant is None:
+        # A plain copy moves the value as it is: the two fields must hold the same kind of value.
+        bc_info, dataverse_info = bc[fm.bc_field], dataverse[fm.dataverse_field]
+        if None not in (bc_info.kind, dataverse_info.kind) and bc_info.kind != dataverse_info.kind:
+            return dataclasses.replace(fm, enabled=False), [_other_kind(mapping, fm, bc_info, dataverse_info)]
     direction: Direction | None = fm.direction
     read_only_bc = [n for n in bc_fields_of(fm) if not bc[n].writable] if _writes_bc(fm) else []
     read_only_dv = [n for n in dataverse_fields_of(fm) if not dataverse[n].writable] if _writes_dataverse(fm) else []

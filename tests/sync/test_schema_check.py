@@ -26,6 +26,17 @@ OVERRIDES: dict[str, Any] = {
 }
 
 
+async def test_fields_of_different_kinds_are_left_out(sandbox_app, sandbox_info, database_url) -> None:
+    profile = profile_from_sandbox_info(sandbox_info)
+    overrides = {"CUSTOMER": {"fields": {"Tax Liable": {"bc_field": "taxLiable", "dataverse_field": "accountnumber"}}}}
+    async with open_session(profile, database_url, transport=asgi_transport(sandbox_app),
+                            mapping_overrides=overrides) as session:
+        [finding] = await check_schema(session)
+        assert (finding.label, finding.problem) == ("Tax Liable", "other-kind")
+        assert "taxLiable (yes/no) with the Dataverse field accountnumber (text)" in finding.message
+        assert not session.mapping("CUSTOMER").field_by_label("Tax Liable").enabled
+
+
 async def test_default_mappings_have_no_findings(session: SyncSession) -> None:
     before = dict(session.mappings)
     assert await check_schema(session) == []
