@@ -146,7 +146,10 @@ MAPPINGS = Section(
     "mappings.NAME",
     "Overrides of one table mapping (`CUSTOMER`, `CONTACT`): `direction`, `sync_only_coupled`, "
     "`resolve_update_conflicts`, `resolve_deletion_conflicts`, and per field mapping "
-    "`[mappings.NAME.fields.\"Label\"]`. Checked when the coupling database opens (see above).",
+    "`[mappings.NAME.fields.\"Label\"]` (`direction`, `enabled`, the matching settings, and `bc_field` / "
+    "`dataverse_field`: the fields' API names; a new label with both adds a field mapping, e.g. for a custom "
+    "field). Checked when the coupling database opens (see above); the fields are checked against the "
+    "services at connect (see \"Schema check at connect\" in docs/coupling-and-sync.md).",
     free_values=Kind.TABLE,
 )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bc_tui.commands.output import Report, clear_progress, emit, fail, progress_printer
-from bc_tui.domain.text import shorten
+from bc_tui.domain.text import shorten, shorten_words
 from bc_tui.domain.words import ONE_WAY_DIRECTIONS
 
 if TYPE_CHECKING:
@@ -200,8 +200,12 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
 Body = Callable[[Context], Awaitable[Report]]
 
 
-def run(args: argparse.Namespace, body: Body) -> int:
-    """Run a command body inside an open session; print its report; map errors to exit code 2."""
+def run(args: argparse.Namespace, body: Body, *, check_mappings: bool = False) -> int:
+    """Run a command body inside an open session; print its report; map errors to exit code 2.
+
+    ``check_mappings``: run the schema check first (commands that write to the services), so the
+    command runs without the field mappings the services cannot take; its findings go to stderr.
+    """
     import asyncio
 
     from bc_tui.config import ConfigError
@@ -209,7 +213,8 @@ def run(args: argparse.Namespace, body: Body) -> int:
     from bc_tui.store.database import DATABASE_ERRORS, database_failure
     from bc_tui.store.errors import StoreError
     from bc_tui.sync.errors import SyncError, plain
-    from bc_tui.sync.session import open_session
+    from bc_tui.sync.schema_check import check_schema
+    from bc_tui.sync.session import check_connection, open_session
 
     def show_device_code(sentence: str) -> None:
         # A person signs in (sign_in = "device_code"): the page and the code go to stderr, so
@@ -220,6 +225,13 @@ def run(args: argparse.Namespace, body: Body) -> int:
         async with open_session(profile, database_url, mapping_overrides=settings.mappings,
                                 show_device_code=show_device_code) as session:
             ctx = Context(args=args, session=session, settings=settings, profile=profile, database_url=database_url)
+            if check_mappings:
+                # At connect: first that both services answer (the plainer error when a URL is
+                # wrong), then the field mappings against their metadata.
+                await check_connection(session)
+                for finding in await check_schema(session):
+                    # The sentence names service field names from the config: printable only.
+                    sys.stderr.write(f"bc-tui: warning: {shorten_words(finding.message)}\n")
             try:
                 return await body(ctx)
             finally:
@@ -250,10 +262,12 @@ def _configured_url(args: argparse.Namespace) -> str:
         return default_database_url()
 
 
-def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None) -> Callable[[argparse.Namespace], int]:
+def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None, *,
+            check_mappings: bool = False) -> Callable[[argparse.Namespace], int]:
     """Turn a command body into an argparse handler (``set_defaults(func=command(body))``).
 
     ``validate`` checks the arguments before anything connects; it raises :class:`UsageError`.
+    ``check_mappings``: see :func:`run`.
     """
 
     def handler(args: argparse.Namespace) -> int:
@@ -262,7 +276,7 @@ def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = 
                 validate(args)
             except UsageError as error:
                 return fail(str(error))
-        return run(args, body)
+        return run(args, body, check_mappings=check_mappings)
 
     handler.__doc__ = body.__doc__
     return handler

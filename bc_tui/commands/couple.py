@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     add_sync_after_option(couple)
     add_mapping_option(couple)
     add_common_options(couple)
-    couple.set_defaults(func=command(couple_command, validate=_validate_couple))
+    couple.set_defaults(func=command(couple_command, validate=_validate_couple, check_mappings=True))
 
     # "uncouple" was the command's name before bc-tui said "delete coupling" everywhere; scripts
     # that call it keep working (docs/keys-and-words.md, "Delete coupling").
@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
                         help="Dataverse ids of the records to create in Business Central instead")
     add_mapping_option(create)
     add_common_options(create)
-    create.set_defaults(func=command(create_command))
+    create.set_defaults(func=command(create_command, check_mappings=True))
 
 
 def _validate_couple(args: argparse.Namespace) -> None:

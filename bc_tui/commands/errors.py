@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
     retry.add_argument("--all", action="store_true", help="retry every skipped or failed coupling")
     add_mapping_option(retry, default=None)
     add_common_options(retry)
-    retry.set_defaults(func=command(retry_command, validate=numbers_or_all("to retry")))
+    retry.set_defaults(func=command(retry_command, validate=numbers_or_all("to retry"), check_mappings=True))
 
 
 async def errors_command(ctx: Context) -> Report:

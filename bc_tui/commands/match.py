@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
                         help="create a Dataverse record for each BC record without a unique match")
     add_sync_after_option(parser)
     add_common_options(parser)
-    parser.set_defaults(func=command(match_command))
+    parser.set_defaults(func=command(match_command, check_mappings=True))
 
 
 def criteria(mapping: "TableMapping", fields: list[FieldCriterion]) -> list["MatchCriterion"]:

@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
                         help="first look for couplings whose records were deleted (Find for Deleted)")
     add_mapping_option(parser)
     add_common_options(parser)
-    parser.set_defaults(func=command(resolve_command, validate=numbers_or_all("of the broken couplings")))
+    parser.set_defaults(func=command(resolve_command, validate=numbers_or_all("of the broken couplings"), check_mappings=True))
 
 
 async def resolve_command(ctx: Context) -> Report:

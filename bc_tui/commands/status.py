@@ -54,6 +54,33 @@ async def _check_dataverse(ctx: Context) -> dict[str, Any]:
     return {"ok": True, "organization": ctx.profile.dataverse_org}
 
 
+async def _check_mappings(ctx: Context, connected: bool) -> dict[str, Any]:
+    """The schema check's findings (docs/coupling-and-sync.md "Schema check at connect")."""
+    from bc_tui.connectors.errors import ConnectorError
+    from bc_tui.sync.errors import plain
+    from bc_tui.sync.schema_check import check_schema
+
+    if not connected:
+        return {"checked": False, "error": "not connected", "findings": []}
+    try:
+        findings = await check_schema(ctx.session)
+    except ConnectorError as error:
+        return {"checked": False, "error": plain(error), "findings": []}
+    return {"checked": True, "findings": [
+        {"mapping": f.mapping, "field_mapping": f.label, "service": f.service, "field": f.field,
+         "problem": f.problem, "message": f.message} for f in findings]}
+
+
+def _mapping_lines(check: dict[str, Any]) -> list[str]:
+    if not check["checked"]:
+        return [f"Field mappings:    not checked - {shorten_words(check['error'])}"]
+    findings = check["findings"]
+    if not findings:
+        return ["Field mappings:    OK, every field exists and can be written where mapped"]
+    return [f"Field mappings:    {len(findings)} finding{'s' if len(findings) != 1 else ''}",
+            *(f"  {shorten_words(f['message'])}" for f in findings)]
+
+
 #: How far back ``status`` lists interrupted jobs (older ones stay in ``bc-tui log``).
 INTERRUPTED_DAYS = 7
 _SHOWN = 3
@@ -102,11 +129,13 @@ async def status(ctx: Context) -> Report:
         pending[intent.mapping] = pending.get(intent.mapping, 0) + 1
     bc = await _check_bc(ctx)
     dataverse = await _check_dataverse(ctx)
+    mappings = await _check_mappings(ctx, bc["ok"] and dataverse["ok"])
     document: dict[str, Any] = {
         "connection": "sandbox" if ctx.profile.is_sandbox else ctx.profile.name,
         "sandbox": ctx.profile.is_sandbox,
         "business_central": bc,
         "dataverse": dataverse,
+        "field_mappings": mappings,
         "database": location(database_proxy.obj),
         "couplings": couplings,
         "skipped": len(overview.skipped),
@@ -120,6 +149,7 @@ async def status(ctx: Context) -> Report:
         f"Connection:        {ctx.connection_label}",
         "Business Central:  " + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {bc['error']}"),
         "Dataverse:         " + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {dataverse['error']}"),
+        *_mapping_lines(mappings),
         f"Coupling database: {document['database']}",
         "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),
         f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",

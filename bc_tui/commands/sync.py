@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
                         help="synchronize every coupled record modified since the last synchronization")
     add_mapping_option(parser, default=None)
     add_common_options(parser)
-    parser.set_defaults(func=command(sync_command, validate=validate))
+    parser.set_defaults(func=command(sync_command, validate=validate, check_mappings=True))
 
 
 def validate(args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ from .filters import eq
 from .models import BcEntity
 from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from, holds_values
+from .schema import FieldInfo, parse_bc_fields
 
 B = TypeVar("B", bound=BcEntity)
 
@@ -52,6 +53,19 @@ class BusinessCentralClient(EntityClient):
         )
         super().__init__(service, root=f"companies({company_id})/")
         self.company_id = company_id
+        self._metadata: bytes | None = None
+
+    async def fields(self, entity_set: str) -> dict[str, FieldInfo]:
+        """The properties of ``entity_set`` (``customers``…) as ``$metadata`` describes them.
+
+        The document is read once per client (one session) and kept: it describes every API
+        page, and a tenant's pages do not change while bc-tui runs.
+        """
+        if self._metadata is None:
+            response = await self.service.request("GET", "$metadata", headers={"Accept": "application/xml"},
+                                                  record="$metadata")
+            self._metadata = response.content
+        return parse_bc_fields(self._metadata, entity_set, service=SERVICE)
 
     async def __aenter__(self) -> "BusinessCentralClient":
         return self

@@ -17,6 +17,7 @@ from .models import DataverseAccount, DataverseEntity, Entity
 from .multipart import HttpPart, MultipartError, ResponsePart, parse_batch, render_batch
 from .guard import DEFAULT_DEADLINE_S
 from .odata import ODataService, RetryPolicy, Row, error_from
+from .schema import ATTRIBUTE_SELECT, FieldInfo, parse_dataverse_fields
 
 D = TypeVar("D", bound=DataverseEntity)
 
@@ -71,6 +72,20 @@ class DataverseClient(EntityClient):
             show_device_code=show_device_code,
         )
         super().__init__(service)
+        self._fields: dict[str, dict[str, FieldInfo]] = {}
+
+    async def fields(self, entity_set: str) -> dict[str, FieldInfo]:
+        """The columns of the table behind ``entity_set`` (``accounts``…): one request, kept per client."""
+        if entity_set not in self._fields:
+            quoted = entity_set.replace("'", "''")
+            params = {
+                "$filter": f"EntitySetName eq '{quoted}'",
+                "$select": "LogicalName",
+                "$expand": f"Attributes($select={','.join(ATTRIBUTE_SELECT)})",
+            }
+            payload = await self.service.get_json("EntityDefinitions", params=params, record=f"the columns of {entity_set}")
+            self._fields[entity_set] = parse_dataverse_fields(payload, entity_set, service=SERVICE)
+        return self._fields[entity_set]
 
     async def __aenter__(self) -> "DataverseClient":
         return self

@@ -43,7 +43,11 @@ def _entity_type(schema: ET.Element, entity: EntityDef, contained: tuple[EntityD
             attrs["Scale"] = "Variable"
         if field.name == "id" or field.kind in ("decimal", "bool", "option"):
             attrs["Nullable"] = "false"
-        ET.SubElement(element, "Property", attrs)
+        prop = ET.SubElement(element, "Property", attrs)
+        if field.read_only:
+            # OData's core vocabulary marks what the service computes; a client reads from it
+            # which fields it may not write (docs/sandbox-fidelity.md, "Business Central API v2.0").
+            ET.SubElement(prop, "Annotation", {"Term": "Org.OData.Core.V1.Computed", "Bool": "true"})
     for child in contained:
         ET.SubElement(element, "NavigationProperty", {
             "Name": child.name, "Type": f"Collection({NAMESPACE}.{child.type_name})", "ContainsTarget": "true"})

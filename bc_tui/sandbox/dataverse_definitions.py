@@ -23,6 +23,8 @@ from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, LOGICAL_NAME
 from .settings import SANDBOX_NAMESPACE
 
 CRM = "Microsoft.Dynamics.CRM"
+#: The publisher prefix of the sandbox's custom columns (the default publisher's).
+CUSTOM_PREFIX = "new_"
 #: The organization's base language (English, United States).
 LANGUAGE = 1033
 
@@ -212,7 +214,7 @@ def _attribute(table: Table, name: str, edm: str, lookup: Lookup | None, column_
         "Description": label("", table.logical_name, name, "d"),
         "IsPrimaryId": is_key,
         "IsPrimaryName": name == table.primary_name,
-        "IsCustomAttribute": False,
+        "IsCustomAttribute": name.startswith(CUSTOM_PREFIX),
         "IsManaged": True,
         "IsLogical": False,
         "IsValidODataAttribute": True,

@@ -131,6 +131,9 @@ _ACCOUNT_STRINGS = {
     "websiteurl": 200,
     **_ADDRESS,
     "address1_primarycontactname": 100,
+    # A custom column, as a customized organization has them (publisher prefix ``new_``): what a
+    # config's custom field mapping is tried against (docs/coupling-and-sync.md, "Custom fields").
+    "new_vatregistrationnumber": 20,
 }
 
 ACCOUNTS = Table(

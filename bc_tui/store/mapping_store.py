@@ -46,7 +46,12 @@ _FIELD_SETTINGS: dict[str, type] = {
     "use_for_matching": bool,
     "case_sensitive_matching": bool,
     "match_priority": int,
+    # Custom fields: a field mapping may name any field of either API (docs/coupling-and-sync.md "Custom fields").
+    "bc_field": str,
+    "dataverse_field": str,
 }
+#: What a config entry needs to add a field mapping of its own (a custom field).
+_NEW_FIELD_NEEDS = ("bc_field", "dataverse_field")
 
 
 def load_table_mappings() -> tuple[TableMapping, ...]:
@@ -121,7 +126,11 @@ def _override_table(mapping: TableMapping, override: Any) -> TableMapping:
     if not isinstance(field_overrides, dict):
         raise MappingOverrideError(f"The fields override for {where} in your config must be a table of field names.")
     for key, field_override in field_overrides.items():
-        index = _field_index(mapping, key)
+        if isinstance(field_override, dict) and all(k in field_override for k in _NEW_FIELD_NEEDS) \
+                and not any(key in (f.label, f.bc_field) for f in fields):
+            # A label the mapping does not have, naming both fields: a field mapping of its own.
+            fields.append(FieldMapping(label=str(key), bc_field="", dataverse_field=""))
+        index = _field_index(dataclasses.replace(mapping, fields=tuple(fields)), key)
         field_where = f"the field mapping {fields[index].label!r} of {where}"
         if not isinstance(field_override, dict):
             raise MappingOverrideError(f"The override for {field_where} in your config must be a table of settings.")
@@ -146,6 +155,13 @@ def _checked_settings(where: str, settings: dict[str, Any], allowed: dict[str, t
 
 
 def _checked_value(where: str, key: str, value: Any, kind: type) -> Any:
+    if kind is str:
+        # A field's API name: letters, digits and underscores, as both APIs name their fields.
+        if not isinstance(value, str) or not value or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in value):
+            raise MappingOverrideError(
+                f"Your config sets {key!r} for {where} to {value!r}; it must be a field's API name "
+                "(letters, digits and underscores).")
+        return value
     if kind is bool or kind is int:
         # bool is an int in Python, so check the exact type: "enabled = 1" is a mistake.
         if type(value) is not kind:
@@ -166,7 +182,8 @@ def _field_index(mapping: TableMapping, key: str) -> int:
         problem = "has no field mapping" if not matches else "has several field mappings"
         raise MappingOverrideError(
             f"Your config overrides the field {key!r} of the table mapping {mapping.name}, which "
-            f"{problem} by that name; use the field's label as shown in the mapping screen."
+            f"{problem} by that name; use the field's label as shown in the mapping screen, or set both "
+            "bc_field and dataverse_field to add a field mapping of that name."
         )
     return matches[0]
 

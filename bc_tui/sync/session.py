@@ -16,11 +16,16 @@ import httpx
 from bc_tui.config import ConnectionProfile
 from bc_tui.connectors import BusinessCentralClient, ConnectorError, DataverseClient, ServiceCredentials
 from bc_tui.connectors.auth import ShowDeviceCode
+from bc_tui.connectors.schema import FieldInfo
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store import open_store
 from bc_tui.store.access import DatabaseThread
 from bc_tui.store.mapping_store import apply_overrides, load_table_mappings
 from bc_tui.sync.errors import SyncError, as_sync_error
+from bc_tui.sync.schema_check import SchemaFinding, apply_findings
+
+#: Entity set -> field name -> what the service says about it.
+FieldLists = dict[str, dict[str, FieldInfo]]
 
 
 @dataclass
@@ -33,6 +38,10 @@ class SyncSession:
     mappings: dict[str, TableMapping] = field(default_factory=dict)
     profile: ConnectionProfile | None = None
     db: DatabaseThread = field(default_factory=DatabaseThread)
+    #: The schema check's findings (``schema_check.check_schema``); empty until it ran.
+    schema_findings: list[SchemaFinding] = field(default_factory=list)
+    #: The field lists the check read (BC's, Dataverse's), so a reload applies it again.
+    schema: tuple[FieldLists, FieldLists] | None = None
 
     def mapping(self, name: str) -> TableMapping:
         """The table mapping called ``name`` (e.g. "CUSTOMER"); SyncError when there is none."""
@@ -45,8 +54,16 @@ class SyncSession:
             ) from None
 
     async def reload_mappings(self) -> None:
-        """Read the table mappings from the store again (after they were edited)."""
+        """Read the table mappings from the store again (after they were edited).
+
+        Once the schema check ran, its findings are applied again: the session never runs a field
+        the services do not have or do not let bc-tui write.
+        """
         self.mappings = {m.name: m for m in await self.db(load_table_mappings)}
+        if self.schema is not None:
+            bc, dataverse = self.schema
+            if all(m.bc_entity in bc and m.dataverse_table in dataverse for m in self.mappings.values()):
+                self.mappings, self.schema_findings = apply_findings(self.mappings, bc, dataverse)
 
 
 def _credentials(profile: ConnectionProfile, scope: str) -> ServiceCredentials:

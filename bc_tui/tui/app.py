@@ -134,6 +134,8 @@ class BcTuiApp(App[None]):
         self.connection_label = state.header
         self.main_screen.show_connection(state)
         self.refresh_bindings()
+        for finding in state.schema_findings:
+            self.notify(finding, title="Field mappings", severity="warning", timeout=CONFIG_WARNING_TIMEOUT_S)
 
     @property
     def connection_state(self) -> ConnectionState | None:

@@ -53,6 +53,8 @@ class ConnectionState:
     problem: str | None = None
     #: While a person must sign in (``sign_in = "device_code"``): the sentence with the page and the code.
     sign_in: str | None = None
+    #: The schema check's sentences (field mappings left out or narrowed), shown once at connect.
+    schema_findings: tuple[str, ...] = ()
 
     @property
     def connecting(self) -> bool:
@@ -192,6 +194,7 @@ class Backend:
             return self.state
 
     async def _connect(self) -> ConnectionState:
+        from bc_tui.sync.schema_check import check_schema
         from bc_tui.sync.session import check_connection, open_session
 
         if self.state.problem is not None:
@@ -219,10 +222,12 @@ class Backend:
             )
         )
         await check_connection(session)
+        findings = await check_schema(session)
         company = await self._company_name(session)
         # Published only once proven: the lists treat a session as "connected".
         self.session = session
-        return ConnectionState(True, self._label_of(self.profile, company))
+        return ConnectionState(True, self._label_of(self.profile, company),
+                               schema_findings=tuple(f.message for f in findings))
 
     def _signing_in(self, sentence: str) -> None:
         """A person must sign in at a page with a code: say so until the connection is made."""

@@ -74,6 +74,8 @@ def test_overrides_change_direction_and_fields_and_are_stored(store: peewee.Data
         ({"CUSTOMER": {"fields": {"Shoe Size": {"enabled": False}}}}, "Your config overrides the field 'Shoe Size' of the table mapping CUSTOMER, which has no field mapping by that name"),
         ({"CUSTOMER": {"fields": {"Name": {"enabled": 1}}}}, "Your config sets 'enabled' for the field mapping 'Name' of the table mapping CUSTOMER to 1; it must be true or false."),
         ({"CUSTOMER": "to-dataverse"}, "The override for the table mapping CUSTOMER in your config must be a table of settings."),
+        ({"CUSTOMER": {"fields": {"Rating": {"bc_field": "rating; drop", "dataverse_field": "new_rating"}}}}, "Your config sets 'bc_field' for the field mapping 'Rating' of the table mapping CUSTOMER to 'rating; drop'; it must be a field's API name"),
+        ({"CUSTOMER": {"fields": {"Rating": {"dataverse_field": "new_rating"}}}}, "Your config overrides the field 'Rating' of the table mapping CUSTOMER, which has no field mapping by that name"),
     ],
 )
 def test_invalid_overrides_are_refused_with_a_plain_sentence_and_nothing_changes(
@@ -83,6 +85,22 @@ def test_invalid_overrides_are_refused_with_a_plain_sentence_and_nothing_changes
         apply_overrides(overrides)
     assert str(caught.value).startswith(expected)
     assert load_table_mappings() == default_table_mappings()
+
+
+def test_a_custom_field_mapping_is_added_by_naming_both_fields_and_kept_once(store: peewee.Database) -> None:
+    overrides = {"CUSTOMER": {"fields": {
+        "VAT Registration No.": {"bc_field": "taxRegistrationNumber", "dataverse_field": "new_vatregistrationnumber",
+                                 "direction": "to-dataverse"},
+        "Phone No.": {"dataverse_field": "telephone2"},
+    }}}
+    customer = apply_overrides(overrides)[0]
+    added = customer.field_by_label("VAT Registration No.")
+    assert (added.bc_field, added.dataverse_field, added.direction, added.enabled) == (
+        "taxRegistrationNumber", "new_vatregistrationnumber", Direction.TO_DATAVERSE, True)
+    assert customer.field_by_label("Phone No.").dataverse_field == "telephone2"
+    # Every start applies the config again: the field mapping is not added twice.
+    assert apply_overrides(overrides)[0] == customer
+    assert len(customer.fields) == len(default_table_mappings()[0].fields) + 1
 
 
 def test_a_direction_no_enabled_field_supports_is_refused(store: peewee.Database) -> None:
