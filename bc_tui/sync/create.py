@@ -33,7 +33,7 @@ from bc_tui.sync.parents import parent_fields, parent_refusal
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import fetch
 from bc_tui.sync.session import SyncSession
-from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, planned_number
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, RecordIds, SideDescription, planned_number
 
 # --- public API --------------------------------------------------------------------------------
 
@@ -221,7 +221,7 @@ def _require(mapping: TableMapping, destination: SideDescription[Any]) -> None:
 
 async def _fail_create(
     session: SyncSession,
-    run: JobLog, item: Pending, status: int | None, error: ConnectorError | None, ids: Mapping[str, str | None]
+    run: JobLog, item: Pending, status: int | None, error: ConnectorError | None, ids: RecordIds
 ) -> None:
     message = plain(error) if error else f"The service did not create {item.description}; run the job again."
     if status is None or (400 <= status < 500 and status not in (408, 429)):
@@ -230,7 +230,7 @@ async def _fail_create(
     run.record(Outcome.FAILED, message, **ids, description=item.description)
 
 
-def _fail_uncertain(run: JobLog, item: Pending, message: str, ids: Mapping[str, str | None]) -> None:
+def _fail_uncertain(run: JobLog, item: Pending, message: str, ids: RecordIds) -> None:
     # The intent stays: the next job on this mapping (settle.py) finds out whether it exists.
     text = message.rstrip(".") + ". Run the job again to finish creating it."
     run.record(Outcome.FAILED, text, **ids, description=item.description)

@@ -130,7 +130,9 @@ async def _server_time(session: SyncSession, mapping: TableMapping, side: SideDe
     if _NEWEST_SEEN_WATERMARK:
         return None  # the old strategy never asked
     with as_sync_error():
-        return await side.client(session).server_time(side.kind(mapping))
+        # The side's client is typed loosely (Any): the annotation restores what server_time returns.
+        server_time: datetime | None = await side.client(session).server_time(side.kind(mapping))
+        return server_time
 
 
 def modified_after(field: str, moment: datetime) -> str:

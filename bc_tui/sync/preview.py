@@ -8,7 +8,7 @@ The TUI's "Synchronize data for X?" dialog and the CLI's ``sync`` prompt both re
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bc_tui.domain.diff import FieldState, diff_records
@@ -111,15 +111,16 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
         )
     record = describe_bc(mapping, bc) if bc else f"{bc_noun(mapping)} {coupling.bc_number or bc_id}"
     counterpart = describe_dataverse(mapping, dataverse) if dataverse else None
-    base = {
-        "mapping": mapping.name, "bc_id": bc_id, "record": record, "coupled": True, "coupling": coupling,
-        "dataverse_id": coupling.dataverse_id, "counterpart": counterpart, "bc_record": bc,
-        "dataverse_record": dataverse, "state": coupled_pair_state(mapping, coupling, bc, dataverse),
-    }
+    # What every coupled preview shows; the returns below add the problem, recommendation and fields.
+    base = SyncPreview(
+        mapping=mapping.name, bc_id=bc_id, record=record, coupled=True, coupling=coupling,
+        dataverse_id=coupling.dataverse_id, counterpart=counterpart, bc_record=bc,
+        dataverse_record=dataverse, state=coupled_pair_state(mapping, coupling, bc, dataverse),
+    )
     if bc is None or dataverse is None:
         deleted = f"{BUSINESS_CENTRAL} {bc_noun(mapping)}" if bc is None else f"{DATAVERSE} record"
-        return SyncPreview(
-            **base,
+        return replace(
+            base,
             problem=(
                 f"{sentence(record)} is coupled to a deleted {deleted}. "
                 "Restore the deleted record or delete the coupling."
@@ -147,7 +148,7 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
             f"{sentence(record)} is skipped after a repeatable failure ({coupling.to_dataverse_error or coupling.from_dataverse_error or 'see the log'}); "
             "retry it on the errors screen to synchronize it again."
         )
-    return SyncPreview(**base, recommendation=recommend(mapping, diff, f"the {record}"), fields=rows, problem=problem)
+    return replace(base, recommendation=recommend(mapping, diff, f"the {record}"), fields=rows, problem=problem)
 
 
 __all__ = ["FieldRow", "SyncPreview", "preview_sync"]

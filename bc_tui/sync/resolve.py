@@ -28,7 +28,7 @@ from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import ETAG, fetch_bc, fetch_dataverse, pages
+from bc_tui.sync.records import ETAG, Record, fetch_bc, fetch_dataverse, pages
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SIDES, SideDescription
@@ -84,8 +84,8 @@ async def errors_overview(
     rows: list[ProblemRow] = []
     for name, items in grouped.items():
         mapping = session.mappings.get(name)
-        bc: dict[str, dict] = {}
-        dataverse: dict[str, dict] = {}
+        bc: dict[str, Record] = {}
+        dataverse: dict[str, Record] = {}
         if check_records and mapping is not None:
             bc = await fetch_bc(session, mapping, [c.bc_id for _, c in items])
             dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for _, c in items])
@@ -99,8 +99,8 @@ def _row(
     mapping: TableMapping | None,
     kind: ProblemKind,
     coupling: CouplingRecord,
-    bc: dict[str, dict],
-    dataverse: dict[str, dict],
+    bc: dict[str, Record],
+    dataverse: dict[str, Record],
     *,
     checked: bool,
 ) -> ProblemRow:
@@ -111,7 +111,8 @@ def _row(
         description = describe_bc(mapping, bc_record) if bc_record else coupling_description(mapping, coupling)
     coupled_to = describe_dataverse(mapping, dv_record) if mapping and dv_record else coupling.dataverse_id
     if kind is ProblemKind.BROKEN:
-        deleted = f"{SIDES.get(coupling.deleted_side, DATAVERSE_SIDE).service} record"
+        deleted_side = SIDES[coupling.deleted_side] if coupling.deleted_side is not None else DATAVERSE_SIDE
+        deleted = f"{deleted_side.service} record"
         error = (
             f"{sentence(description)} is coupled to a deleted {deleted}. "
             "Restore the deleted record, delete the surviving one, or delete the coupling."

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypedDict, TypeVar
 
 from bc_tui.connectors import business_central, dataverse
 from bc_tui.connectors.models import (
@@ -36,6 +36,13 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.session import SyncSession
 
 E = TypeVar("E", bound=Entity)
+
+
+class RecordIds(TypedDict):
+    """A record's id and its counterpart's, as the keywords ``JobLog.record`` takes them."""
+
+    bc_id: str | None
+    dataverse_id: str | None
 
 
 def planned_number(dataverse_id: str) -> str:
@@ -100,7 +107,7 @@ class SideDescription(Generic[E]):
     #: The couplings of a mapping whose record on this side is not among the given existing ids.
     orphans: Callable[[str, list[str]], list[CouplingRecord]]
     #: The keyword ``JobRun.record`` and the store take this side's record id under.
-    id_keyword: str
+    id_keyword: Literal["bc_id", "dataverse_id"]
     #: Creating a record here (docs/coupling-and-sync.md "Creating the counterpart"): the field
     #: whose value is planned before the create is sent, how it is planned from the source id,
     #: and whether that field is the record's key (then the planned value is its id).
@@ -142,9 +149,12 @@ class SideDescription(Generic[E]):
         """The field on this side that gives a duplicate of a new record away."""
         return self.duplicate_fields.get(self.entity(mapping), self.default_duplicate_field(mapping))
 
-    def ids(self, record_id: str | None, other_id: str | None = None) -> dict[str, str | None]:
+    def ids(self, record_id: str | None, other_id: str | None = None) -> RecordIds:
         """``bc_id=…, dataverse_id=…`` for a record of this side and (optionally) its counterpart."""
-        return {self.id_keyword: record_id, self.other.id_keyword: other_id}
+        ids = RecordIds(bc_id=None, dataverse_id=None)
+        ids[self.id_keyword] = record_id
+        ids[self.other.id_keyword] = other_id
+        return ids
 
 
 BC_SIDE: SideDescription[BcEntity] = SideDescription(
@@ -243,4 +253,4 @@ def source_side(direction: SyncDirection) -> SideDescription[Any]:
     return written_side(direction).other
 
 
-__all__ = ["BC_SIDE", "DATAVERSE_SIDE", "SIDES", "SideDescription", "planned_number", "side_of", "source_side", "written_side"]
+__all__ = ["BC_SIDE", "DATAVERSE_SIDE", "SIDES", "RecordIds", "SideDescription", "planned_number", "side_of", "source_side", "written_side"]

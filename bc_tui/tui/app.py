@@ -101,7 +101,7 @@ class BcTuiApp(App[None]):
     def _standard_sources(self) -> dict[str, PageSource]:
         return dict(standard_sources(lambda: self.backend.session if self.backend else None))
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         return MainScreen(self._sources, self._tab_titles)
 
     def on_mount(self) -> None:

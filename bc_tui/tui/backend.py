@@ -199,11 +199,13 @@ class Backend:
 
         if self.state.problem is not None:
             return self.state
-        if self.profile is None:
+        profile = self.profile
+        if profile is None:
             if self._prepare is None:
                 return ConnectionState(False, self.state.label, "No connection is configured.")
-            self.profile, self._sandbox = await asyncio.to_thread(self._prepare)
-        self.state = ConnectionState(False, self._label_of(self.profile))
+            prepared, self._sandbox = await asyncio.to_thread(self._prepare)
+            profile = self.profile = prepared
+        self.state = ConnectionState(False, self._label_of(profile))
         stack = AsyncExitStack()
         self._stack = stack
         loop = asyncio.get_running_loop()
@@ -214,7 +216,7 @@ class Backend:
 
         session = await stack.enter_async_context(
             open_session(
-                self.profile,
+                profile,
                 self.database_url,
                 transport=self._transport,
                 mapping_overrides=self._overrides,
@@ -226,7 +228,7 @@ class Backend:
         company = await self._company_name(session)
         # Published only once proven: the lists treat a session as "connected".
         self.session = session
-        return ConnectionState(True, self._label_of(self.profile, company),
+        return ConnectionState(True, self._label_of(profile, company),
                                schema_findings=tuple(f.message for f in findings))
 
     def _signing_in(self, sentence: str) -> None:

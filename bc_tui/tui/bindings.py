@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -51,7 +52,7 @@ def _describe(action: str, description: str, tooltip: str) -> str:
     return action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
-def binding_entries(screen: Screen, *, include_plumbing: bool = True) -> list[BindingEntry]:
+def binding_entries(screen: Screen[Any], *, include_plumbing: bool = True) -> list[BindingEntry]:
     """Every binding active on ``screen`` (focused widget, its containers, the screen, the app),
     one entry per action with all its keys, after the user's keymap is applied."""
     app = screen.app

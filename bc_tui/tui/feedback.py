@@ -4,7 +4,7 @@ the status line. A leaf: the dialogs, the flows and the screens all use it, it u
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
@@ -26,7 +26,7 @@ def error_sentence(error: BaseException) -> str:
     return f"Something went wrong ({type(error).__name__}: {plain(error)}); try again, and report it if it persists."
 
 
-def session_or_notify(app: App) -> "SyncSession | None":
+def session_or_notify(app: App[Any]) -> "SyncSession | None":
     """The app's sync session, or None after telling the user why there is none and what to do."""
     session = connected_session(app)
     if session is not None:
@@ -35,7 +35,7 @@ def session_or_notify(app: App) -> "SyncSession | None":
     return None
 
 
-def tell(app: App, message: str) -> None:
+def tell(app: App[Any], message: str) -> None:
     """Put a result in the main screen's status line (a notification where there is none)."""
     show = getattr(app, "show_message", None)
     if callable(show):

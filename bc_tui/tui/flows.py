@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
     from bc_tui.sync.session import SyncSession
 
+#: What a guarded piece of work returns.
+T = TypeVar("T")
+
 __all__ = [
     "couple_flow",
     "create_flow",
@@ -50,7 +53,7 @@ __all__ = [
 # --- shared helpers ------------------------------------------------------------------------------
 
 
-async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = None) -> Any:
+async def _guarded(app: App[Any], work: Callable[[], Awaitable[T]], failed: T | None = None) -> T | None:
     """Run ``work``; any error becomes a notification and ``failed`` is returned."""
     try:
         return await work()
@@ -69,7 +72,7 @@ def _plural(count: int, word: str) -> str:
 # --- Set Up Coupling ---------------------------------------------------------------------------
 
 
-async def couple_flow(app: App, mapping_name: str, bc_id: str) -> bool:
+async def couple_flow(app: App[Any], mapping_name: str, bc_id: str) -> bool:
     """Open Set Up Coupling for one BC record; True when the coupling was made.
 
     The dialog couples (and synchronizes once, when chosen) itself so that refusals stay in
@@ -79,7 +82,7 @@ async def couple_flow(app: App, mapping_name: str, bc_id: str) -> bool:
     return result is not None
 
 
-async def _couple(app: App, mapping_name: str, bc_id: str) -> "CoupleResult | None":
+async def _couple(app: App[Any], mapping_name: str, bc_id: str) -> "CoupleResult | None":
     if session_or_notify(app) is None:
         return None
 
@@ -94,7 +97,7 @@ async def _couple(app: App, mapping_name: str, bc_id: str) -> "CoupleResult | No
     return await _guarded(app, work)
 
 
-def _tell_coupled(app: App, result: "CoupleResult") -> None:
+def _tell_coupled(app: App[Any], result: "CoupleResult") -> None:
     """Say what Set Up Coupling did, including how the synchronization after it ended."""
     message = result.message
     sync = result.sync
@@ -112,7 +115,7 @@ def _tell_coupled(app: App, result: "CoupleResult") -> None:
 # --- Synchronize ---------------------------------------------------------------------------------
 
 
-async def synchronize_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
     """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the summary, or None when nothing ran.
 
     One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
@@ -132,7 +135,7 @@ async def synchronize_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -
     return await _guarded(app, lambda: _synchronize_many(app, session, mapping_name, ids))
 
 
-async def _synchronize_one(app: App, session: "SyncSession", mapping_name: str, bc_id: str) -> "JobSummary | None":
+async def _synchronize_one(app: App[Any], session: "SyncSession", mapping_name: str, bc_id: str) -> "JobSummary | None":
     from bc_tui.sync.preview import preview_sync
     from bc_tui.sync.synchronize import synchronize_one
 
@@ -159,7 +162,7 @@ async def _synchronize_one(app: App, session: "SyncSession", mapping_name: str, 
     )
 
 
-async def _synchronize_many(app: App, session: "SyncSession", mapping_name: str, ids: list[str]) -> "JobSummary | None":
+async def _synchronize_many(app: App[Any], session: "SyncSession", mapping_name: str, ids: list[str]) -> "JobSummary | None":
     from bc_tui.sync.synchronize import synchronize_many
 
     advice = recommend_many(session.mapping(mapping_name), len(ids))
@@ -173,7 +176,7 @@ async def _synchronize_many(app: App, session: "SyncSession", mapping_name: str,
     )
 
 
-async def _ask_direction(app: App, advice: Any, fields: Sequence[Any], what: str) -> SyncDirection | None:
+async def _ask_direction(app: App[Any], advice: Any, fields: Sequence[Any], what: str) -> SyncDirection | None:
     """The direction dialog when there is a choice, else a yes/no confirmation of the one way."""
     if len(advice.offered) > 1:
         return await app.push_screen_wait(DirectionDialog(advice, fields=fields, title="Synchronize"))
@@ -189,7 +192,7 @@ async def _ask_direction(app: App, advice: Any, fields: Sequence[Any], what: str
 # --- Delete Coupling -----------------------------------------------------------------------------
 
 
-async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
     """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a confirmation; neither record is changed."""
     from bc_tui.sync.lookup import couplings_of_bc_records
     from bc_tui.sync.uncouple import delete_couplings
@@ -231,7 +234,7 @@ async def delete_coupling_flow(app: App, mapping_name: str, bc_ids: Sequence[str
 
 
 async def create_flow(
-    app: App,
+    app: App[Any],
     mapping_name: str,
     *,
     bc_ids: Sequence[str] | None = None,
@@ -282,7 +285,7 @@ async def create_flow(
 # --- Match-Based Coupling ------------------------------------------------------------------------
 
 
-async def match_flow(app: App, mapping_name: str) -> "JobSummary | None":
+async def match_flow(app: App[Any], mapping_name: str) -> "JobSummary | None":
     """Match-Based Coupling of ``mapping_name``: the criteria dialog, then the job with progress,
     then its summary (coupled / created / failed). Runs inside a worker; never raises."""
     from bc_tui.sync.errors import SyncError

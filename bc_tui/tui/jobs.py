@@ -11,6 +11,7 @@ Interface::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual.app import App
 
@@ -21,7 +22,7 @@ __all__ = ["run_job"]
 
 
 async def run_job(
-    app: App, title: str, job: Callable[[ProgressCallback], Awaitable[JobSummary]]
+    app: App[Any], title: str, job: Callable[[ProgressCallback], Awaitable[JobSummary]]
 ) -> JobSummary | None:
     """Run ``job`` under the progress dialog and return its summary once the user closes it.
 

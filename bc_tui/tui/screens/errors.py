@@ -319,11 +319,16 @@ class ErrorsScreen(Screen[None]):
         except Exception as error:  # noqa: BLE001
             self.refresh_rows(plain(error))
             return
+
+        def deleting(name: str, ids: list[str]) -> Callable[[ProgressCallback], Awaitable[JobSummary]]:
+            # One table mapping's engine call, made by a function so that it binds name and ids typed.
+            return lambda p: delete_couplings(session, name, ids, progress=p)
+
         if intact:
             summary = await self._run(
                 f"Deleting {_plural(sum(map(len, intact.values())), 'coupling')}",
                 lambda progress: _each_mapping(
-                    [lambda p, n=name, ids=ids: delete_couplings(session, n, ids, progress=p) for name, ids in intact.items()],
+                    [deleting(name, ids) for name, ids in intact.items()],
                     progress,
                 ),
                 refresh=False,

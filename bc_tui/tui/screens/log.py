@@ -197,9 +197,9 @@ class LogScreen(Screen[None]):
             if session is None:
                 raise SyncError("the coupling database is not open yet")
             errors = await logged_jobs.job_errors(session, job_id)
-        except Exception as error:  # noqa: BLE001 - say it, keep the screen
+        except Exception as failure:  # noqa: BLE001 - say it, keep the screen
             errors = []
-            self._say(f"The errors of job {job_id} could not be read: {error}")
+            self._say(f"The errors of job {job_id} could not be read: {failure}")
         if self.bc_id:
             errors = [e for e in errors if (e.bc_id or "") == self.bc_id]
         self.errors = errors

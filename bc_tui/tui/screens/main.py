@@ -303,14 +303,15 @@ class MainScreen(Screen[None]):
     @work(group="card")
     async def _open_card(self, source: RecordSource, key: str) -> None:
 
-        bc_id: str | None = key
+        bc_id = key
         if source.side == "dataverse":
-            bc_id = (await self._coupled_bc_ids(source.mapping_name, [key])).get(key)
-            if bc_id is None:
+            coupled_id = (await self._coupled_bc_ids(source.mapping_name, [key])).get(key)
+            if coupled_id is None:
                 self.status.message = (
                     "This Dataverse record is not coupled; press n to create it in Business Central."
                 )
                 return
+            bc_id = coupled_id
         await self.app.push_screen_wait(CardScreen(source.mapping_name, bc_id))
         self.refresh_lists()  # the card may have coupled, synchronized or uncoupled it
 

@@ -10,10 +10,12 @@ cursor and the page fetching this class marks with.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from textual import work
 from textual.actions import SkipAction
+from textual.message import Message
 from textual.scroll_view import ScrollView
 
 from bc_tui.tui.marks import Marks
@@ -33,6 +35,8 @@ class MarkingList(ScrollView):
     page_size: int
     cursor_row: Any  # a reactive int on the subclass
     marked_count: Any
+    #: The message posted when the marks change (``RecordList.MarksChanged``): list and new count.
+    MarksChanged: Callable[[Any, int], Message]
 
     # What the subclass provides.
 

@@ -228,7 +228,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
 
     def on_mount(self) -> None:
         """Ask the source for its size and its first pages (when in view, else once shown)."""
-        super().on_mount()
+        super().on_mount()  # type: ignore[no-untyped-call]  # Textual's ScrollView.on_mount has no annotations
         self._update_virtual_size()
         self._load_when_shown()
 
