@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from starlette.applications import Starlette
 from textual import on
+from textual.widgets._tabs import Underline
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
@@ -155,6 +156,8 @@ async def test_a_job_that_cannot_start_says_why_in_the_dialog(tui_backend: Backe
 def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) -> None:
     session = tui_backend.session
     app = BcTuiApp(tui_backend, theme=theme)
+    # The tabs' underline slides into place; a picture taken before it is placed would differ.
+    app.animation_level = "none"
 
     async def run_match(pilot) -> None:
         await app.workers.wait_for_complete()
@@ -162,6 +165,7 @@ def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) ->
             run_job(app, "Match-based coupling of CUSTOMER", lambda p: match_based_coupling(session, MAPPING, progress=p))
         )
         await wait_for(pilot, lambda: job_done(app))
+        await wait_for(pilot, lambda: app.screen_stack[0].query_one(Underline).highlight_end > 0)
         await pilot.pause(0.15)
         assert couplings.count_couplings(MAPPING) > 0
 
