@@ -15,7 +15,8 @@ from bc_tui.sandbox.app import create_app, sandbox_info as make_sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store.couplings import CouplingRecord, SyncResult, record_sync_result
+from bc_tui.store.records import CouplingRecord, SyncResult
+from bc_tui.store.sync_state import record_sync_result
 
 POSTGRES_URL_VARIABLE = "BC_TUI_TEST_POSTGRES_URL"
 

@@ -15,8 +15,9 @@ from bc_tui.domain.matching import UNMATCHED, MatchCriterion, MatchResult, match
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, normalize_id
+from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.store.coupling_writes import couple_many, update_cached_names
+from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
@@ -59,7 +60,7 @@ async def match_based_coupling(
         coupled_bc: set[str] = set()
         coupled_dv: set[str] = set()
         with as_sync_error():
-            for record in await session.db(lambda: list(couplings.iter_couplings(mapping.name))):
+            for record in await session.db(lambda: list(iter_couplings(mapping.name))):
                 coupled_bc.add(record.bc_id)
                 coupled_dv.add(record.dataverse_id)
         run.working_on("Reading Dataverse")
@@ -143,7 +144,7 @@ def _couple_chunk(
     mapping_name: str, chunk: Sequence[MatchResult], by_id: dict[str, Record]
 ) -> list[CouplingRecord | CouplingError]:
     """Couple one chunk of matches and cache their names (on the database thread)."""
-    outcomes = couplings.couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
+    outcomes = couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
     _cache_names([o for o in outcomes if isinstance(o, CouplingRecord)], by_id)
     return outcomes
 
@@ -154,7 +155,7 @@ def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:
         for coupling in made:
             record = by_id.get(coupling.bc_id)
             if record is not None and coupling.bc_number is None:
-                couplings.update_cached_names(
+                update_cached_names(
                     coupling.id,
                     bc_number=str(record.get("number") or "") or None,
                     display_name=str(record.get("displayName") or "") or None,

@@ -21,7 +21,7 @@ from bc_tui.connectors import NotFound
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import BcEntity, DataverseEntity, Entity
 from bc_tui.domain.mappings import Condition, TableMapping
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.errors import SyncError, as_sync_error
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription

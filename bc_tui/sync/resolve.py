@@ -21,9 +21,12 @@ from bc_tui.connectors import ConnectorError, NotFound
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_coupling, problem_couplings
+from bc_tui.store.coupling_writes import remove_coupling, remove_couplings
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord
+from bc_tui.store.sync_state import clear_skipped, mark_broken
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, missing_side, pair_description
@@ -155,10 +158,10 @@ async def retry(
     if all:
         if mapping_name is not None:
             session.mapping(mapping_name)  # an unknown name is an error, not "nothing to retry"
-        return await session.db(couplings.clear_skipped, None, mapping=mapping_name)
+        return await session.db(clear_skipped, None, mapping=mapping_name)
     if coupling_ids is None:
         raise SyncError("Choose the couplings to retry, or use Retry All.")
-    return await session.db(couplings.clear_skipped, list(coupling_ids))
+    return await session.db(clear_skipped, list(coupling_ids))
 
 
 async def synchronize_couplings(
@@ -222,7 +225,7 @@ async def restore_deleted(
                         bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                     )
                 elif pair.bc is None and pair.dataverse is None:
-                    await session.db(couplings.remove_coupling, pair.coupling.id)
+                    await session.db(remove_coupling, pair.coupling.id)
                     run.record(
                         Outcome.UNCOUPLED,
                         f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
@@ -281,7 +284,7 @@ async def delete_survivor(
                 except ConnectorError as error:
                     run.record(Outcome.FAILED, plain(error), **ids)
                     continue
-                await session.db(couplings.remove_coupling, coupling.id)
+                await session.db(remove_coupling, coupling.id)
                 run.record(Outcome.DELETED, None, **ids)
             run.message = summary_message(run)
         summaries.append(run.summary)
@@ -304,15 +307,15 @@ async def remove_broken_couplings(
 def _remove_broken(coupling_ids: list[int] | None, mapping_name: str | None) -> int:
     """The work of :func:`remove_broken_couplings` (on the database thread: no service call)."""
     if coupling_ids is not None:
-        records = [c for c in (couplings.get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
+        records = [c for c in (get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
     else:
-        records = [c for c in couplings.problem_couplings(mapping_name) if c.broken]
+        records = [c for c in problem_couplings(mapping_name) if c.broken]
     by_mapping: dict[str, list[CouplingRecord]] = defaultdict(list)
     for record in records:
         by_mapping[record.mapping].append(record)
     for name, items in by_mapping.items():
         job = jobs.start_job(JobType.UNCOUPLING, mapping=name, message="Deleted the couplings of deleted records.")
-        removed = couplings.remove_couplings(name, bc_ids=[c.bc_id for c in items])
+        removed = remove_couplings(name, bc_ids=[c.bc_id for c in items])
         jobs.increment(job.id, uncoupled=len(removed))
         jobs.finish_job(job.id)
     return len(records)
@@ -341,19 +344,19 @@ async def find_for_deleted(
 
 def _mark_broken(orphans: list[tuple[CouplingRecord, SideDescription[Any]]]) -> list[CouplingRecord]:
     """Mark each orphan's coupling broken on the side found deleted (on the database thread)."""
-    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans]
+    return [mark_broken(coupling.id, side.side) for coupling, side in orphans]
 
 
 def _cleared(records: list[CouplingRecord]) -> list[CouplingRecord]:
     """Clear Skipped on ``records`` and read them again (on the database thread)."""
-    couplings.clear_skipped([c.id for c in records])
-    return [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
+    clear_skipped([c.id for c in records])
+    return [c for c in (get_coupling(r.id) for r in records) if c is not None]
 
 
 def _by_mapping(coupling_ids: Iterable[int]) -> dict[str, list[CouplingRecord]]:
     grouped: dict[str, list[CouplingRecord]] = defaultdict(list)
     for coupling_id in dict.fromkeys(coupling_ids):
-        record = couplings.get_coupling(coupling_id)
+        record = get_coupling(coupling_id)
         if record is not None:
             grouped[record.mapping].append(record)
     return grouped
