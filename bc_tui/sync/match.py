@@ -24,8 +24,9 @@ from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, bc_pages, dataverse_pages
+from bc_tui.sync.records import Record, pages
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
 
 #: Pairs per bulk coupling (a few queries each).
@@ -116,7 +117,7 @@ async def match_based_coupling(
 async def _read_dataverse(session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]) -> list[Record]:
     fields = _unique([mapping.dataverse_key, mapping.dataverse_name_field, *_dataverse_fields(criteria)])
     records: list[Record] = []
-    async for page in dataverse_pages(session, mapping, select=fields):
+    async for page in pages(DATAVERSE_SIDE, session, mapping, select=fields):
         for record in page:
             record[mapping.dataverse_key] = normalize_id(str(record[mapping.dataverse_key]))
             records.append(record)
@@ -128,7 +129,7 @@ async def _read_bc(
 ) -> list[Record]:
     fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
     records: list[Record] = []
-    async for page in bc_pages(session, mapping, select=fields):
+    async for page in pages(BC_SIDE, session, mapping, select=fields):
         for record in page:
             record["id"] = normalize_id(str(record["id"]))
             if record["id"] not in coupled:  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")

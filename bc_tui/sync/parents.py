@@ -26,8 +26,9 @@ from bc_tui.domain.messages import company_not_coupled
 from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id
 from bc_tui.store.records import Side, normalize_id
 from bc_tui.sync.errors import SyncError
-from bc_tui.sync.records import bc_rows_where
+from bc_tui.sync.records import rows_where
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE
 
 Record = Mapping[str, Any]
 
@@ -50,12 +51,12 @@ async def parent_accounts(session: SyncSession, contacts: Iterable[Record]) -> d
     numbers = sorted({str(c.get("companyNumber") or "") for c in contacts} - {""})
     if not numbers:
         return {}
-    companies = await bc_rows_where(
-        session, BcContact, "number", numbers, select=("id", "number", "displayName", "type")
+    companies = await rows_where(
+        BC_SIDE, session, BcContact, "number", numbers, select=("id", "number", "displayName", "type")
     )
     name_of = {str(c["number"]): str(c.get("displayName") or "") for c in companies}
-    customers = await bc_rows_where(
-        session, BcCustomer, "displayName", sorted(set(name_of.values()) - {""}), select=("id", "number", "displayName")
+    customers = await rows_where(
+        BC_SIDE, session, BcCustomer, "displayName", sorted(set(name_of.values()) - {""}), select=("id", "number", "displayName")
     )
     ids_by_name: dict[str, list[str]] = defaultdict(list)
     for customer in customers:
@@ -78,13 +79,13 @@ async def parent_companies(session: SyncSession, account_ids: Iterable[str]) -> 
     if not wanted:
         return {}
     coupled = await session.db(couplings_by_dataverse_id, company_mapping(session).name, wanted)
-    rows = await bc_rows_where(
-        session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
+    rows = await rows_where(
+        BC_SIDE, session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
     )
     customers = {normalize_id(str(row["id"])): row for row in rows}
     names = sorted({str(c.get("displayName") or "") for c in customers.values()} - {""})
-    companies = await bc_rows_where(
-        session, BcContact, "displayName", names, filter=odata.eq("type", "Company"), select=("id", "number", "displayName", "type")
+    companies = await rows_where(
+        BC_SIDE, session, BcContact, "displayName", names, filter=odata.eq("type", "Company"), select=("id", "number", "displayName", "type")
     )
     number_by_name: dict[str, set[str]] = defaultdict(set)
     for company in companies:

@@ -29,7 +29,8 @@ from bc_tui.store.records import Side, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc, create_in_dataverse
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.progress import JobRun, JobSummary
-from bc_tui.sync.records import iter_bc, iter_dataverse
+from bc_tui.sync.records import iter_records
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.session import SyncSession, open_session
 from bc_tui.sync.synchronize import synchronize_many
 
@@ -47,12 +48,12 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
             ids = [c.bc_id for c in iter_couplings(mapping.name)]
             summary = await synchronize_many(session, mapping.name, ids, SyncDirection.TO_DATAVERSE, force=True)
         elif direction == "to-dataverse":
-            ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
+            ids = [r["id"] async for r in iter_records(BC_SIDE, session, mapping, select=("id",))]
             coupled = couplings_by_bc_id(mapping.name, ids)
             ids = [i for i in ids if normalize_id(i) not in coupled]
             summary = await create_in_dataverse(session, mapping.name, ids, allow_duplicates=True)
         else:
-            ids = [r["accountid"] async for r in iter_dataverse(session, mapping, select=("accountid",))]
+            ids = [r["accountid"] async for r in iter_records(DATAVERSE_SIDE, session, mapping, select=("accountid",))]
             coupled = couplings_by_dataverse_id(mapping.name, ids)
             ids = [i for i in ids if normalize_id(i) not in coupled]
             summary = await create_in_bc(session, mapping.name, ids, allow_duplicates=True)
@@ -62,7 +63,7 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
 async def hold(session: SyncSession) -> JobSummary:
     """A creation job that stays running, with pending intents, until told to go on."""
     mapping = session.mapping("CUSTOMER")
-    ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
+    ids = [r["id"] async for r in iter_records(BC_SIDE, session, mapping, select=("id",))]
     coupled = couplings_by_bc_id(mapping.name, ids)
     ids = [normalize_id(i) for i in ids if normalize_id(i) not in coupled][:3]
     async with JobRun(JobType.CREATION, mapping=mapping.name, total=len(ids), session=session) as run:
