@@ -253,21 +253,6 @@ def _finish(
     return _store_failure(mapping, item.pair, direction, side, written.error, item.description, job_id)
 
 
-async def _fail_write(
-    session: SyncSession,
-    mapping: TableMapping,
-    pair: Pair,
-    direction: SyncDirection,
-    side: SideDescription[Any],
-    error: ConnectorError | None,
-    description: str,
-    run: JobRun,
-) -> None:
-    """Store a write that failed, and log it."""
-    outcome, message = await session.db(_store_failure, mapping, pair, direction, side, error, description, run.job_id)
-    _record(run, outcome, message, pair, description)
-
-
 def _store_failure(
     mapping: TableMapping,
     pair: Pair,
@@ -310,7 +295,10 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
         if written.row is None:
             # When BC fails, Dataverse already holds its part. The snapshot stays as it was, so
             # the next synchronization still sees Dataverse's changes as changes and carries them to BC.
-            await _fail_write(session, mapping, pair, side.written_by, side, written.error, item.description, run)
+            outcome, message = await session.db(
+                _store_failure, mapping, pair, side.written_by, side, written.error, item.description, run.job_id
+            )
+            _record(run, outcome, message, pair, item.description)
             return
         remembered[side] = _to_remember(mapping, item, side, written.row)
     bc, dataverse = _both(pair, remembered)
