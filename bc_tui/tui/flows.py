@@ -62,7 +62,7 @@ async def _guarded(app: App, work: Callable[[], Awaitable[Any]], failed: Any = N
         return failed
 
 
-def _session_for(app: App, chosen: bool, hint: str) -> "SyncSession | None":
+def _session_for(app: App[Any], chosen: bool, hint: str) -> "SyncSession | None":
     """The open session when records are chosen; otherwise None, after telling the user why
     (``hint`` when nothing is chosen, the connection's state when no session is open)."""
     if not chosen:
@@ -176,7 +176,7 @@ async def _synchronize_many(app: App, session: "SyncSession", mapping_name: str,
 
 
 async def _ask_and_synchronize(
-    app: App,
+    app: App[Any],
     advice: Any,
     fields: Sequence[Any],
     what: str,
