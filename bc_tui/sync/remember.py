@@ -71,8 +71,8 @@ def remember_failure(
     directions = (SEND, GET) if direction is MERGE else (direction,)
     skipped = False
     for one in directions:
-        updated = record_sync_result(
+        updated = record_sync_result(SyncResultUpdate(
             coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip
-        )
+        ))
         skipped = skipped or (updated.skipped and not coupling.skipped)
     return FailureVerdict(message, skipped).full_message

@@ -11,7 +11,7 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import jobs
 from bc_tui.store.coupling_queries import get_by_bc_id, get_by_dataverse_id, get_coupling
 from bc_tui.store.jobs import JobType
-from bc_tui.store.records import CouplingRecord, Side, SyncResult
+from bc_tui.store.records import CouplingRecord, Side, SyncResult, SyncResultUpdate
 from bc_tui.store.sync_state import mark_broken, record_sync_result
 from bc_tui.sync.resolve import (
     ProblemKind,
@@ -43,7 +43,7 @@ async def test_errors_overview_lists_skipped_failed_and_broken(
 ) -> None:
     pairs = await coupled_customers(session, sandbox_app, 4)
     make_skipped(pairs[0].id)
-    record_sync_result(pairs[1].id, SEND, SyncResult.FAILURE, error="Dataverse refused it.")
+    record_sync_result(SyncResultUpdate(pairs[1].id, SEND, SyncResult.FAILURE, error="Dataverse refused it."))
     store_of(sandbox_app).delete("dv/accounts", pairs[2].dataverse_id)
     mark_broken(pairs[2].id, Side.DATAVERSE)
 
