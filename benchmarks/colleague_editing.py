@@ -47,8 +47,8 @@ from _sandbox import sandbox_process  # noqa: E402
 
 from bc_tui.config import profile_from_sandbox_info  # noqa: E402
 from bc_tui.sandbox.store import EntityStore  # noqa: E402
-from bc_tui.store import couplings  # noqa: E402
 from bc_tui.store import database as store_database  # noqa: E402
+from bc_tui.store.coupling_queries import iter_couplings, problem_couplings  # noqa: E402
 from bc_tui.store.models import ALL_MODELS  # noqa: E402
 from bc_tui.sync import modified  # noqa: E402
 from bc_tui.sync.create import create_in_dataverse  # noqa: E402
@@ -225,8 +225,8 @@ def tally(data_file: Path, database_url: str, colleagues: list[Colleague], write
         store.close()
     store_database.connect(database_url)
     try:
-        pairs = list(couplings.iter_couplings(MAPPING))
-        problems = {c.bc_id for c in couplings.problem_couplings(MAPPING) if c.failed or c.skipped or c.broken}
+        pairs = list(iter_couplings(MAPPING))
+        problems = {c.bc_id for c in problem_couplings(MAPPING) if c.failed or c.skipped or c.broken}
     finally:
         store_database.close()
     by_bc_id = {c.bc_id: c for c in pairs}

@@ -42,7 +42,7 @@ from bc_tui.domain.defaults import customer_mapping  # noqa: E402
 from bc_tui.domain.mappings import SyncDirection  # noqa: E402
 from bc_tui.domain.matching import match_criteria, match_records  # noqa: E402
 from bc_tui.domain.transfer import transfer  # noqa: E402
-from bc_tui.store import couplings  # noqa: E402
+from bc_tui.store.coupling_queries import iter_couplings  # noqa: E402
 from bc_tui.sync.match import match_based_coupling  # noqa: E402
 from bc_tui.sync.session import open_session  # noqa: E402
 from bc_tui.sync.synchronize import synchronize_many  # noqa: E402
@@ -121,7 +121,7 @@ async def measure_over_http(records: int) -> None:
             matched = await match_based_coupling(session, "CUSTOMER")
             print(f"match-based coupling over HTTP: {matched.counters.get('coupled', 0):,} coupled in "
                   f"{time.perf_counter() - started:.1f} s")
-            coupled = [(c.bc_id, c.dataverse_id) for c in couplings.iter_couplings("CUSTOMER")]
+            coupled = [(c.bc_id, c.dataverse_id) for c in iter_couplings("CUSTOMER")]
             if len(coupled) < records:
                 raise SystemExit(f"only {len(coupled)} couplings; raise the sandbox size")
             pairs = coupled[:records]

@@ -34,7 +34,7 @@ from bc_tui.config import profile_from_sandbox_info  # noqa: E402
 from bc_tui.connectors.batch import BatchOperation  # noqa: E402
 from bc_tui.connectors.models import BcCustomer, DataverseAccount  # noqa: E402
 from bc_tui.domain.mappings import SyncDirection  # noqa: E402
-from bc_tui.store import couplings  # noqa: E402
+from bc_tui.store.coupling_queries import iter_couplings  # noqa: E402
 from bc_tui.store.database import close, connect  # noqa: E402
 from bc_tui.store.models import ALL_MODELS  # noqa: E402
 from bc_tui.sync.match import match_based_coupling  # noqa: E402
@@ -62,7 +62,7 @@ async def baseline(info: dict[str, Any], url: str, records: int) -> list[tuple[s
     """Couple customers by matching and synchronize ``records`` of them once; their (bc, dv) ids."""
     async with open_session(profile_from_sandbox_info(info), url) as session:
         await match_based_coupling(session, "CUSTOMER")
-        pairs = [(c.bc_id, c.dataverse_id) for c in couplings.iter_couplings("CUSTOMER")][:records]
+        pairs = [(c.bc_id, c.dataverse_id) for c in iter_couplings("CUSTOMER")][:records]
         if len(pairs) < records:
             raise SystemExit(f"only {len(pairs)} couplings; raise the sandbox size")
         await synchronize_many(session, "CUSTOMER", [b for b, _ in pairs], SyncDirection.TO_DATAVERSE, force=True)

@@ -15,7 +15,8 @@ from bc_tui.sandbox.app import create_app, sandbox_info as make_sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store.couplings import CouplingRecord, SyncResult, record_sync_result
+from bc_tui.store.records import CouplingRecord, SyncResult, SyncResultUpdate
+from bc_tui.store.sync_state import record_sync_result
 
 POSTGRES_URL_VARIABLE = "BC_TUI_TEST_POSTGRES_URL"
 
@@ -85,9 +86,9 @@ def make_skipped() -> Callable[[int], CouplingRecord]:
 
     def skip(coupling_id: int) -> CouplingRecord:
         for _ in range(2):
-            record = record_sync_result(
+            record = record_sync_result(SyncResultUpdate(
                 coupling_id, SyncDirection.TO_DATAVERSE, SyncResult.FAILURE, error="Phone No. is too long."
-            )
+            ))
         assert record.skipped
         return record
 

@@ -112,11 +112,12 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
     Raises :class:`UsageError` naming the numbers that do not exist.
     """
     from bc_tui.store.records import normalize_id
-    from bc_tui.sync.records import bc_kind, bc_rows_where
+    from bc_tui.sync.records import bc_kind, rows_where
+    from bc_tui.sync.sides import BC_SIDE
 
     mapping = session.mapping(mapping_name)
     wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
-    rows = await bc_rows_where(session, bc_kind(mapping), "number", wanted, select=("id", "number", "displayName"))
+    rows = await rows_where(BC_SIDE, session, bc_kind(mapping), "number", wanted, select=("id", "number", "displayName"))
     by_number = {str(r["number"]).upper(): r for r in rows}
     missing = [n for n in wanted if n.upper() not in by_number]
     if missing:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Sequence, TypeVar, Unpack
 
-import httpx
 
 from .batch import BatchOperation, BatchResult
-from .auth import ShowDeviceCode
 from .credentials import ServiceCredentials
 from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
 from .filters import eq
 from .models import BcEntity
-from .guard import DEFAULT_DEADLINE_S
-from .odata import ODataService, RetryPolicy, Row, error_from, holds_values
+from .odata import ODataService, Row, ServiceOptions, error_from, holds_values
 from .schema import FieldInfo, parse_bc_fields
 
 B = TypeVar("B", bound=BcEntity)
@@ -39,18 +36,9 @@ class BusinessCentralClient(EntityClient):
         base_url: str,
         company_id: str,
         credentials: ServiceCredentials,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout_s: float = 120.0,
-        deadline_s: float = DEFAULT_DEADLINE_S,
-        show_device_code: ShowDeviceCode | None = None,
+        **options: Unpack[ServiceOptions],
     ) -> None:
-        service = ODataService(
-            SERVICE, base_url, credentials, transport=transport, max_concurrency=CONCURRENCY,
-            retry=retry or RetryPolicy(), timeout_s=timeout_s, deadline_s=deadline_s,
-            show_device_code=show_device_code,
-        )
+        service = ODataService(SERVICE, base_url, credentials, max_concurrency=CONCURRENCY, **options)
         super().__init__(service, root=f"companies({company_id})/")
         self.company_id = company_id
         self._metadata: bytes | None = None

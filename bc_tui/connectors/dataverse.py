@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Generic, Mapping, Sequence, TypeVar
+from typing import Any, Generic, Mapping, Sequence, TypeVar, Unpack
 
-import httpx
 
 from .batch import BatchOperation, BatchResult, entity_path
-from .auth import ShowDeviceCode
 from .credentials import ServiceCredentials
 from .entity_client import EntityClient
 from .errors import ConnectorError, MalformedResponse
 from .models import DataverseAccount, DataverseEntity, Entity
 from .multipart import HttpPart, MultipartError, ResponsePart, parse_batch, render_batch
-from .guard import DEFAULT_DEADLINE_S
-from .odata import ODataService, RetryPolicy, Row, error_from
+from .odata import ODataService, Row, ServiceOptions, error_from
 from .schema import ATTRIBUTE_SELECT, FieldInfo, parse_dataverse_fields
 
 D = TypeVar("D", bound=DataverseEntity)
@@ -57,19 +54,13 @@ class DataverseClient(EntityClient):
         base_url: str,
         credentials: ServiceCredentials,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
         max_concurrency: int = 4,
         max_concurrency_hint: int = 16,
-        retry: RetryPolicy | None = None,
-        timeout_s: float = 120.0,
-        deadline_s: float = DEFAULT_DEADLINE_S,
-        show_device_code: ShowDeviceCode | None = None,
+        **options: Unpack[ServiceOptions],
     ) -> None:
         service = ODataService(
-            SERVICE, base_url, credentials, transport=transport, max_concurrency=max_concurrency,
-            follow_dop_hint=True, max_concurrency_hint=max_concurrency_hint, retry=retry or RetryPolicy(),
-            timeout_s=timeout_s, deadline_s=deadline_s,
-            show_device_code=show_device_code,
+            SERVICE, base_url, credentials, max_concurrency=max_concurrency, follow_dop_hint=True,
+            max_concurrency_hint=max_concurrency_hint, **options,
         )
         super().__init__(service)
         self._fields: dict[str, dict[str, FieldInfo]] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypedDict, TypeVar, Unpack
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
@@ -93,6 +93,27 @@ def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
     return None
 
 
+class ServiceOptions(TypedDict, total=False):
+    """The settings of an :class:`ODataService` that the clients of both services pass through
+    unchanged (see the fields of ODataService)."""
+
+    transport: httpx.AsyncBaseTransport | None
+    retry: RetryPolicy
+    timeout_s: float
+    deadline_s: float
+    show_device_code: ShowDeviceCode | None
+
+
+class RequestParts(TypedDict, total=False):
+    """What a request carries besides its method and path: the query, extra headers and a body
+    (``json`` or raw ``content``)."""
+
+    params: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    json: Any
+    content: bytes | None
+
+
 @dataclass
 class ODataService:
     """One OData service endpoint: ``base_url`` ends with ``/`` (e.g. ``…/api/data/v9.2/``)."""
@@ -157,15 +178,7 @@ class ODataService:
     # --- one attempt -----------------------------------------------------------------------
 
     async def send(
-        self,
-        method: str,
-        path: str | httpx.URL,
-        *,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        json: Any = None,
-        content: bytes | None = None,
-        operation: Operation = "read",
+        self, method: str, path: str | httpx.URL, *, operation: Operation = "read", **parts: Unpack[RequestParts]
     ) -> httpx.Response:
         """One attempt: wait for the gate and a slot, send with a token, retry once on 401.
 
@@ -173,6 +186,7 @@ class ODataService:
         the response is returned whatever its status.
         """
         url = path if isinstance(path, httpx.URL) else self.url(path)
+        params, headers, json, content = parts.get("params"), parts.get("headers"), parts.get("json"), parts.get("content")
         if params:
             url = with_query(url, params)
         await self.gate.wait()
@@ -319,19 +333,15 @@ class ODataService:
         method: str,
         path: str | httpx.URL,
         *,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        json: Any = None,
-        content: bytes | None = None,
         record: str | None = None,
         operation: Operation = "read",
         idempotent: bool = True,
+        **parts: Unpack[RequestParts],
     ) -> httpx.Response:
         """Send with retries; return the successful response, raise ConnectorError otherwise."""
 
         async def attempt(state: AttemptState) -> httpx.Response:
-            response = await self.send(method, path, params=params, headers=headers, json=json,
-                                       content=content, operation=operation)
+            response = await self.send(method, path, operation=operation, **parts)
             self.raise_for(response, record=record, operation=operation)
             return response
 

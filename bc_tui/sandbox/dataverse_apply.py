@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, parse_prefer
 from .dataverse_formatted import FORMATTED_VALUE, formatted_value
-from .dataverse_query_functions import quoted_end, rewrite_query_functions
+from .dataverse_query_functions import rewrite_query_functions, split_outside
 from .dataverse_rows import RowView, api_value, wants
 from .dataverse_tables import DATETIME, Table
 from .http import ApiError, ApiRequest, ApiResponse
@@ -83,21 +83,7 @@ def _annotations(request: ApiRequest) -> str | None:
 
 def _steps(text: str) -> list[str]:
     """``filter(a/b eq 1)/groupby((x))`` -> the transformations, split at ``/`` outside parentheses and quotes."""
-    steps, depth, start, pos = [], 0, 0, 0
-    while pos < len(text):
-        char = text[pos]
-        if char == "'":
-            pos = quoted_end(text, pos)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "/" and depth == 0:
-            steps.append(text[start:pos].strip())
-            start = pos + 1
-        pos += 1
-    steps.append(text[start:].strip())
+    steps = (step.strip() for step in split_outside(text, "/", quotes="'"))
     return [step for step in steps if step]
 
 

@@ -19,7 +19,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Iterable, Union
+from typing import Callable, Iterable, Sequence, TypeVar, Union
 
 CRLF = b"\r\n"
 
@@ -223,19 +223,31 @@ def _request_part_bytes(request: BatchRequestPart) -> bytes:
 def render_batch_request(items: Iterable[BatchRequestItem], boundary: str | None = None) -> tuple[str, bytes]:
     """Serialize requests and change sets; returns (content type, body)."""
     boundary = boundary or f"batch_{uuid.uuid4()}"
+    parts = [item.requests if isinstance(item, ChangeSet) else item for item in items]
+    return f"multipart/mixed; boundary={boundary}", _multipart(parts, boundary, "changeset", _request_part_bytes)
+
+
+_Part = TypeVar("_Part", BatchRequestPart, BatchResponsePart)
+
+
+def _multipart(
+    items: Iterable[_Part | Sequence[_Part]], boundary: str, change_set_prefix: str, part_bytes: Callable[[_Part], bytes]
+) -> bytes:
+    """The body of a batch (requests or answers alike): each item is one part, or a sequence of
+    parts that form a change set with a boundary ``<change_set_prefix>_<guid>`` of its own."""
     out = b""
     for item in items:
         out += f"--{boundary}".encode() + CRLF
-        if isinstance(item, ChangeSet):
-            inner = f"changeset_{uuid.uuid4()}"
+        if isinstance(item, Sequence):
+            inner = f"{change_set_prefix}_{uuid.uuid4()}"
             out += f"Content-Type: multipart/mixed; boundary={inner}".encode() + CRLF + CRLF
-            for request in item.requests:
-                out += f"--{inner}".encode() + CRLF + _request_part_bytes(request) + CRLF
+            for part in item:
+                out += f"--{inner}".encode() + CRLF + part_bytes(part) + CRLF
             out += f"--{inner}--".encode() + CRLF
         else:
-            out += _request_part_bytes(item) + CRLF
+            out += part_bytes(item) + CRLF
     out += f"--{boundary}--".encode() + CRLF
-    return f"multipart/mixed; boundary={boundary}", out
+    return out
 
 
 # ----------------------------------------------------------------- responses
@@ -262,19 +274,8 @@ def render_batch_response(items: Iterable[BatchResponseItem], boundary: str | No
     writes them.
     """
     boundary = boundary or f"batchresponse_{uuid.uuid4()}"
-    out = b""
-    for item in items:
-        out += f"--{boundary}".encode() + CRLF
-        if isinstance(item, ChangeSetResponse):
-            inner = f"changesetresponse_{uuid.uuid4()}"
-            out += f"Content-Type: multipart/mixed; boundary={inner}".encode() + CRLF + CRLF
-            for response in item.responses:
-                out += f"--{inner}".encode() + CRLF + _response_part_bytes(response) + CRLF
-            out += f"--{inner}--".encode() + CRLF
-        else:
-            out += _response_part_bytes(item) + CRLF
-    out += f"--{boundary}--".encode() + CRLF
-    return f"multipart/mixed; boundary={boundary}", out
+    parts = [item.responses if isinstance(item, ChangeSetResponse) else item for item in items]
+    return f"multipart/mixed; boundary={boundary}", _multipart(parts, boundary, "changesetresponse", _response_part_bytes)
 
 
 def _parse_response_part(part: bytes) -> BatchResponsePart:

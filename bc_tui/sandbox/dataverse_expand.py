@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request
+from .dataverse_query_functions import split_outside
 from .dataverse_rows import present
 from .dataverse_tables import TABLES, UNSTORED_TARGETS, Table
 from .http import ApiError
@@ -72,17 +73,7 @@ def context_shape(select: tuple[str, ...] | None, expansions: tuple[Expansion, .
 
 
 def _split(text: str) -> list[str]:
-    items, depth, start = [], 0, 0
-    for pos, char in enumerate(text):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(text[start:pos])
-            start = pos + 1
-    items.append(text[start:])
-    return [item for item in items if item.strip()]
+    return [item for item in split_outside(text, ",") if item.strip()]
 
 
 def _nested_select(options: str | None, target: Table) -> tuple[str, ...] | None:

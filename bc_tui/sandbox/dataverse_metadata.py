@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from .dataverse_csdl import csdl_document
 from .dataverse_definitions import (
@@ -66,6 +66,40 @@ _KEYWORDS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "
 
 def _bad(message: str) -> ApiError:
     return ApiError(400, E_BAD_REQUEST, message)
+
+
+_Item = TypeVar("_Item")
+
+
+def _find_by_key(
+    key: str,
+    metadata_type: str,
+    items: Iterable[_Item],
+    *,
+    logical_name: Callable[[_Item], str],
+    metadata_id: Callable[[_Item], str],
+    by_name: str,
+    by_id: str,
+) -> _Item:
+    """The item of metadata that ``key`` names: ``LogicalName='x'`` or its MetadataId (a GUID).
+
+    ``by_name`` / ``by_id``: the 404 sentence when nothing matches, ``{}`` standing for the key's value.
+    """
+    name, sep, value = key.partition("=")
+    if sep:
+        if name.strip() != "LogicalName":
+            raise _bad(f"'{name.strip()}' is not a key of {metadata_type}; use LogicalName or the MetadataId.")
+        wanted, key_of, missing = value.strip().strip("'"), logical_name, by_name
+    else:
+        try:
+            wanted = str(uuid.UUID(key.strip()))
+        except ValueError:
+            raise _bad(f"The key value '{key}' is not a valid MetadataId.") from None
+        key_of, missing = metadata_id, by_id
+    for item in items:
+        if key_of(item) == wanted:
+            return item
+    raise ApiError(404, E_NOT_FOUND, missing.format(wanted))
 
 
 def _not_supported(what: str) -> ApiError:
@@ -214,23 +248,13 @@ class DataverseMetadata:
 
     @staticmethod
     def _find_table(key: str) -> str:
-        name, sep, value = key.partition("=")
-        if sep:
-            if name.strip() != "LogicalName":
-                raise _bad(f"'{name.strip()}' is not a key of EntityMetadata; use LogicalName or the MetadataId.")
-            wanted = value.strip().strip("'")
-            for entity_set, table in TABLES.items():
-                if table.logical_name == wanted:
-                    return entity_set
-            raise ApiError(404, E_NOT_FOUND, f"Could not find entity with logical name '{wanted}'.")
-        try:
-            wanted_id = str(uuid.UUID(key.strip()))
-        except ValueError:
-            raise _bad(f"The key value '{key}' is not a valid MetadataId.") from None
-        for entity_set in TABLES:
-            if entity(entity_set)["MetadataId"] == wanted_id:
-                return entity_set
-        raise ApiError(404, E_NOT_FOUND, f"Could not find entity with MetadataId '{wanted_id}'.")
+        return _find_by_key(
+            key, "EntityMetadata", TABLES,
+            logical_name=lambda entity_set: TABLES[entity_set].logical_name,
+            metadata_id=lambda entity_set: entity(entity_set)["MetadataId"],
+            by_name="Could not find entity with logical name '{}'.",
+            by_id="Could not find entity with MetadataId '{}'.",
+        )
 
     @staticmethod
     def _shape(query: Mapping[str, str]) -> str:
@@ -343,21 +367,11 @@ class DataverseMetadata:
 
     @staticmethod
     def _find_attribute(entity_set: str, key: str) -> Attribute:
-        name, sep, value = key.partition("=")
-        table = TABLES[entity_set]
-        if sep:
-            if name.strip() != "LogicalName":
-                raise _bad(f"'{name.strip()}' is not a key of AttributeMetadata; use LogicalName or the MetadataId.")
-            wanted = value.strip().strip("'")
-            for attribute in attributes(entity_set):
-                if attribute.logical_name == wanted:
-                    return attribute
-            raise ApiError(404, E_NOT_FOUND, f"Could not find attribute '{wanted}' of entity '{table.logical_name}'.")
-        try:
-            wanted_id = str(uuid.UUID(key.strip()))
-        except ValueError:
-            raise _bad(f"The key value '{key}' is not a valid MetadataId.") from None
-        for attribute in attributes(entity_set):
-            if attribute.body["MetadataId"] == wanted_id:
-                return attribute
-        raise ApiError(404, E_NOT_FOUND, f"Could not find attribute with MetadataId '{wanted_id}' of entity '{table.logical_name}'.")
+        table = TABLES[entity_set].logical_name
+        return _find_by_key(
+            key, "AttributeMetadata", attributes(entity_set),
+            logical_name=lambda attribute: attribute.logical_name,
+            metadata_id=lambda attribute: attribute.body["MetadataId"],
+            by_name=f"Could not find attribute '{{}}' of entity '{table}'.",
+            by_id=f"Could not find attribute with MetadataId '{{}}' of entity '{table}'.",
+        )

@@ -141,26 +141,33 @@ def quoted_end(text: str, start: int) -> int:
     return len(text)
 
 
+def split_outside(text: str, separator: str, *, brackets: str = "()", quotes: str = "") -> list[str]:
+    """``text`` split at each ``separator`` that stands outside the pair of ``brackets`` and
+    outside text quoted with one of ``quotes`` (none by default); the pieces are not stripped."""
+    opening, closing = brackets[0], brackets[1]
+    pieces: list[str] = []
+    depth, start, pos = 0, 0, 0
+    while pos < len(text):
+        char = text[pos]
+        if char in quotes:
+            pos = quoted_end(text, pos)
+            continue
+        if char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+        elif char == separator and depth == 0:
+            pieces.append(text[start:pos])
+            start = pos + 1
+        pos += 1
+    pieces.append(text[start:])
+    return pieces
+
+
 def _arguments(inner: str, function: str) -> dict[str, str]:
     """``PropertyName='x',PropertyValues=[…]`` -> {name: raw value}; commas inside quotes and brackets stay."""
     args: dict[str, str] = {}
-    depth, start, pos = 0, 0, 0
-    pieces: list[str] = []
-    while pos < len(inner):
-        char = inner[pos]
-        if char in "'\"":
-            pos = quoted_end(inner, pos)
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            pieces.append(inner[start:pos])
-            start = pos + 1
-        pos += 1
-    pieces.append(inner[start:])
-    for piece in pieces:
+    for piece in split_outside(inner, ",", brackets="[]", quotes="'\""):
         name, sep, value = piece.partition("=")
         if not sep or not name.strip():
             raise bad_request(f"The parameters of the function '{_PREFIX}{function}' are not valid: '{inner}'.")

@@ -2,8 +2,7 @@
 
 Start with :func:`open_store`; then use the functions of ``coupling_queries``,
 ``coupling_writes``, ``sync_state``, ``create_intents``, ``jobs``, ``mapping_store`` and
-``watermarks``, which take and return the plain dataclasses of ``records`` (``couplings``
-gathers the coupling functions under one name for older callers).
+``watermarks``, which take and return the plain dataclasses of ``records``.
 """
 
 from __future__ import annotations

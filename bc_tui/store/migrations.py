@@ -31,6 +31,9 @@ from bc_tui.store.models import (
 )
 
 
+# A deliberate copy of SyncJob's fields as they stood in schema 1, not a repeat to fold into
+# models.py: step 1 must keep creating the old table even as SyncJob changes, so that the later
+# steps find what they alter (see this module's docstring).
 class _SyncJobSchema1(BaseModel):
     """``sync_jobs`` as schema 1 created it (step 2 adds the process and heartbeat columns)."""
 

@@ -92,10 +92,8 @@ class CreateIntentRecord:
 
 @dataclass(frozen=True)
 class SyncResultUpdate:
-    """One synchronization result to store with :func:`bc_tui.store.sync_state.record_sync_results`.
-
-    The fields mean what the keyword arguments of :func:`bc_tui.store.sync_state.record_sync_result` mean.
-    """
+    """One synchronization result to store with :func:`bc_tui.store.sync_state.record_sync_result`
+    (or many with ``record_sync_results``); the rules are told there."""
 
     coupling_id: int
     direction: SyncDirection

@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 import peewee
 
-from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.skipped import should_skip
 from bc_tui.store.coupling_rows import coupling_record, row_for_update, rows_for_update, update_ids
 from bc_tui.store.database import atomic, database_proxy
@@ -27,21 +26,8 @@ from bc_tui.store.records import (
 )
 
 
-def record_sync_result(
-    coupling_id: int,
-    direction: SyncDirection,
-    result: SyncResult,
-    *,
-    job_id: int | None = None,
-    error: str | None = None,
-    bc_modified_at: datetime | None = None,
-    bc_etag: str | None = None,
-    dataverse_modified_at: datetime | None = None,
-    dataverse_etag: str | None = None,
-    snapshot: dict[str, dict[str, Any]] | None = None,
-    may_skip: bool = True,
-) -> CouplingRecord:
-    """Remember how one synchronization of a coupling in ``direction`` (send or get) went.
+def record_sync_result(update: SyncResultUpdate) -> CouplingRecord:
+    """Remember how one synchronization of a coupling in ``update.direction`` (send or get) went.
 
     Success: stores the new modified times and ETags (a time only ever moves forward; an older
     one and its ETag are ignored), the snapshot when given, and clears Skipped and the
@@ -50,21 +36,8 @@ def record_sync_result(
     which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
     For many couplings at once use :func:`record_sync_results`.
     """
-    update = SyncResultUpdate(
-        coupling_id,
-        direction,
-        result,
-        job_id=job_id,
-        error=error,
-        bc_modified_at=bc_modified_at,
-        bc_etag=bc_etag,
-        dataverse_modified_at=dataverse_modified_at,
-        dataverse_etag=dataverse_etag,
-        snapshot=snapshot,
-        may_skip=may_skip,
-    )
     with atomic():
-        row = row_for_update(coupling_id)
+        row = row_for_update(update.coupling_id)
         _apply_sync_result(row, update, utc_now())
         row.save()
     return coupling_record(row)

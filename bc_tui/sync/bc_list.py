@@ -12,8 +12,8 @@ from typing import Any
 from bc_tui.connectors import filters as odata
 from bc_tui.domain.filters import passes
 from bc_tui.domain.mappings import TableMapping
-from bc_tui.store import couplings as coupling_store
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.coupling_queries import count_couplings, couplings_by_bc_id, iter_couplings
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.bc_search import MergedSearch, sort_key
 from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.list_query import SORTS, CoupledFilter
@@ -103,7 +103,7 @@ class BcList(MappingList):
             with as_sync_error():
                 return await session.bc.count(bc_kind(mapping))
         if self.query.coupled is CoupledFilter.COUPLED and not self.query.text.strip():
-            return await session.db(coupling_store.count_couplings, mapping.name)
+            return await session.db(count_couplings, mapping.name)
         return None
 
     async def _page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[ListRow]:
@@ -145,7 +145,7 @@ class BcList(MappingList):
 
     async def _rows(self, session: SyncSession, mapping: TableMapping, records: list[Record]) -> list[ListRow]:
         ids = [record_id(mapping, r, dataverse=False) for r in records]
-        coupled = await session.db(coupling_store.couplings_by_bc_id, mapping.name, ids) if ids else {}
+        coupled = await session.db(couplings_by_bc_id, mapping.name, ids) if ids else {}
         select = tuple(dict.fromkeys((*dataverse_fields(mapping), mapping.dataverse_name_field)))
         counterparts = (
             await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled.values()], select=select)
@@ -176,7 +176,7 @@ class BcList(MappingList):
 
 def _sorted_couplings(mapping_name: str, sort: str) -> list[CouplingRecord]:
     """Every coupling of the mapping, by the cached number (or name) the store keeps."""
-    every = list(coupling_store.iter_couplings(mapping_name))
+    every = list(iter_couplings(mapping_name))
     if sort == "Name":
         every.sort(key=lambda c: ((c.display_name or "").casefold(), c.bc_number or ""))
     else:  # the store caches no city: No. order stands in for it

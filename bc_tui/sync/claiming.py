@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 from bc_tui.domain.names import sentence
 from bc_tui.store import claims
 from bc_tui.store.claims import Holder
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.progress import JobRun
 
 #: How long a job waits for couplings another job is synchronizing before it skips them. The

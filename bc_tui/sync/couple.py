@@ -18,10 +18,12 @@ from bc_tui.domain.names import bc_noun, dataverse_name, dataverse_noun, describ
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.text import shorten
 from bc_tui.domain.transformations import read_bc, read_dataverse
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, normalize_id
+from bc_tui.store import coupling_writes
+from bc_tui.store.coupling_queries import couplings_by_dataverse_id, get_by_bc_id
+from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.errors import DataverseRecordAlreadyCoupledError, StoreError
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary
@@ -116,7 +118,7 @@ async def lookup_dataverse(
     mapping = session.mapping(mapping_name)
     rows = await _by_name(session, mapping, odata.startswith(mapping.dataverse_name_field, text), limit, within_filter)
     coupled = await session.db(
-        couplings.couplings_by_dataverse_id, mapping.name, [DATAVERSE_SIDE.record_id(mapping, r) for r in rows]
+        couplings_by_dataverse_id, mapping.name, [DATAVERSE_SIDE.record_id(mapping, r) for r in rows]
     )
     return [
         DataverseChoice(
@@ -151,7 +153,7 @@ async def preview_coupling(
     """
     mapping = session.mapping(mapping_name)
     bc_record = await _require_bc(session, mapping, bc_id)
-    current = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
+    current = await session.db(get_by_bc_id, mapping.name, bc_id)
     chosen = dataverse_id or (current.dataverse_id if current else None)
     dataverse_record = await get_dataverse(session, mapping, chosen) if chosen else None
     rows = [
@@ -269,14 +271,14 @@ async def _couple(
     }
     try:
         try:
-            return await session.db(couplings.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), None
+            return await session.db(coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), None
         except DataverseRecordAlreadyCoupledError as taken:
             holder = taken.existing
             if await get_bc(session, mapping, holder.bc_id) is not None:
                 raise
             # The BC record that held the coupling no longer exists: BC removes it silently.
-            await session.db(couplings.remove_coupling, holder.id)
-            return await session.db(couplings.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), holder
+            await session.db(remove_coupling, holder.id)
+            return await session.db(coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), holder
     except StoreError as error:  # one-to-one refusals carry a sentence naming the record in the way
         raise SyncError(plain(error)) from None
 
@@ -286,7 +288,7 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
         raise SyncError(
             f"Create New is not available for the table mapping {mapping.name}: it does not send data to Dataverse."
         )
-    existing = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
+    existing = await session.db(get_by_bc_id, mapping.name, bc_id)
     if existing is not None:
         raise SyncError(
             f"{sentence(bc_description)} is already coupled to a Dataverse {dataverse_noun(mapping)}; delete that coupling "
@@ -296,7 +298,7 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     result = summary.result_for(bc_id)
     if result is None or result.outcome is not Outcome.INSERTED:
         raise SyncError(result.message if result and result.message else f"{sentence(bc_description)} could not be created in Dataverse.")
-    coupling = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
+    coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
     dataverse_record = await get_dataverse(session, mapping, coupling.dataverse_id) if coupling else None
     dataverse_description = (
         describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{dataverse_noun(mapping)} {result.dataverse_id}"

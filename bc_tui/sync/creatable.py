@@ -14,8 +14,8 @@ from bc_tui.domain.filters import conditions_text, failing_conditions
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.create_intents import abandon_intent
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.intents import Pending
 from bc_tui.sync.job_log import JobLog
 from bc_tui.sync.records import Record, rows_where
@@ -78,7 +78,7 @@ async def refuse_duplicates(
     taken = set(await session.db(destination.couplings_by_id, mapping.name, list(found))) | planned
     kept, twins = _twins(items, values, _uncoupled_by_value(found, taken, attribute))
     for item, twin in twins:
-        await session.db(couplings.abandon_intent, item.intent.id)
+        await session.db(abandon_intent, item.intent.id)
         run.record(
             Outcome.FAILED,
             f"{destination.service} already has the uncoupled {destination.describe(mapping, twin)} with the same "

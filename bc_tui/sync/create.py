@@ -22,9 +22,9 @@ from bc_tui.connectors import AlreadyExists, BatchOperation, BatchResult, Connec
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import transfer
-from bc_tui.store import couplings
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.create_intents import abandon_intent, begin_create_intent
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.creatable import creatable, refuse_duplicates
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.intents import CHUNK, Created, Pending, adopt, created_in, created_pair, finish_creation
@@ -190,7 +190,7 @@ async def _plan(
         body.update(link)
         planned = destination.planned_value(source_id)
         intent = await session.db(
-            couplings.begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id
+            begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id
         )
         body[destination.planned_field(mapping)] = intent.planned_id
         pending.append(Pending(source_id, record, description, intent, body))
@@ -226,7 +226,7 @@ async def _fail_create(
     message = plain(error) if error else f"The service did not create {item.description}; run the job again."
     if status is None or (400 <= status < 500 and status not in (408, 429)):
         # Refused or never processed: certainly not created, so the intent can go.
-        await session.db(couplings.abandon_intent, item.intent.id)
+        await session.db(abandon_intent, item.intent.id)
     run.record(Outcome.FAILED, message, **ids, description=item.description)
 
 

@@ -14,7 +14,7 @@ from bc_tui.connectors import DataverseClient
 from bc_tui.connectors import filters as odata
 from bc_tui.domain.filters import passes
 from bc_tui.domain.mappings import TableMapping
-from bc_tui.store import couplings as coupling_store
+from bc_tui.store.coupling_queries import couplings_by_dataverse_id
 from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.list_query import CoupledFilter
 from bc_tui.sync.lists import ListRow, MappingList, cell
@@ -77,7 +77,7 @@ class DataverseList(MappingList):
         else:
             records = await self._scan(session, mapping, start, size)
         ids = [record_id(mapping, r, dataverse=True) for r in records]
-        coupled = await session.db(coupling_store.couplings_by_dataverse_id, mapping.name, ids) if ids else {}
+        coupled = await session.db(couplings_by_dataverse_id, mapping.name, ids) if ids else {}
         rows = []
         for key, record in zip(ids, records):
             coupling = coupled.get(key)

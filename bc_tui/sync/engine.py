@@ -20,8 +20,10 @@ from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.domain.written import record_to_remember
-from bc_tui.store import couplings
-from bc_tui.store.couplings import SyncResult, SyncResultUpdate
+from bc_tui.store.coupling_writes import remove_coupling
+from bc_tui.store.records import SyncStateRefresh
+from bc_tui.store.sync_state import mark_broken, record_sync_results, refresh_sync_states
+from bc_tui.store.records import SyncResult, SyncResultUpdate
 from bc_tui.store.claims import Holder
 from bc_tui.store.database import atomic
 from bc_tui.sync.claiming import busy_message, run_claimed
@@ -70,14 +72,14 @@ class _Unchanged:
     """What the unchanged records of a chunk still have to store, written in one go at its end."""
 
     successes: list[SyncResultUpdate]
-    refreshes: list[couplings.SyncStateRefresh]
+    refreshes: list[SyncStateRefresh]
 
     def store(self) -> None:
         if not (self.successes or self.refreshes):
             return
         with atomic():
-            couplings.record_sync_results(self.successes)
-            couplings.refresh_sync_states(self.refreshes)
+            record_sync_results(self.successes)
+            refresh_sync_states(self.refreshes)
 
 
 async def run_pairs(
@@ -189,7 +191,7 @@ async def _run_claimed_pairs(
 
     def store_chunk() -> list[tuple[Outcome, str | None]]:
         with atomic():
-            couplings.record_sync_results(
+            record_sync_results(
                 [
                     update
                     for item, written in zip(queued, results, strict=True)
@@ -251,21 +253,6 @@ def _finish(
     return _store_failure(mapping, item.pair, direction, side, written.error, item.description, job_id)
 
 
-async def _fail_write(
-    session: SyncSession,
-    mapping: TableMapping,
-    pair: Pair,
-    direction: SyncDirection,
-    side: SideDescription[Any],
-    error: ConnectorError | None,
-    description: str,
-    run: JobRun,
-) -> None:
-    """Store a write that failed, and log it."""
-    outcome, message = await session.db(_store_failure, mapping, pair, direction, side, error, description, run.job_id)
-    _record(run, outcome, message, pair, description)
-
-
 def _store_failure(
     mapping: TableMapping,
     pair: Pair,
@@ -284,7 +271,7 @@ def _store_failure(
         remember_failure(pair.coupling, direction, job_id, message, may_skip=False)
         return Outcome.CONFLICT, message
     if isinstance(error, NotFound):
-        couplings.mark_broken(pair.coupling.id, side.side)
+        mark_broken(pair.coupling.id, side.side)
         deleted = f"{service} {side.noun(mapping)}"
         message = (
             f"{sentence(description)} cannot be updated because it is coupled to a deleted {deleted}. "
@@ -308,7 +295,10 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
         if written.row is None:
             # When BC fails, Dataverse already holds its part. The snapshot stays as it was, so
             # the next synchronization still sees Dataverse's changes as changes and carries them to BC.
-            await _fail_write(session, mapping, pair, side.written_by, side, written.error, item.description, run)
+            outcome, message = await session.db(
+                _store_failure, mapping, pair, side.written_by, side, written.error, item.description, run.job_id
+            )
+            _record(run, outcome, message, pair, item.description)
             return
         remembered[side] = _to_remember(mapping, item, side, written.row)
     bc, dataverse = _both(pair, remembered)
@@ -341,7 +331,7 @@ def _unchanged(
                 pending.successes.extend(success_updates(mapping, coupling, directions, run.job_id, pair.bc, pair.dataverse))
             else:
                 state = sync_state(mapping, pair.bc, pair.dataverse)
-                pending.refreshes.append(couplings.SyncStateRefresh(coupling.id, **state))
+                pending.refreshes.append(SyncStateRefresh(coupling.id, **state))
     _record(run, Outcome.UNCHANGED, None, pair, description)
 
 
@@ -352,7 +342,7 @@ async def _broken(
     coupling = pair.coupling
     assert coupling is not None
     if plan.outcome is Outcome.UNCOUPLED:
-        await session.db(couplings.remove_coupling, coupling.id)
+        await session.db(remove_coupling, coupling.id)
         _record(run, Outcome.UNCOUPLED, plan.message, pair, description)
         return
     deleted = missing_side(pair)
@@ -361,7 +351,7 @@ async def _broken(
         result, message = outcome.get(coupling.id, (Outcome.FAILED, f"{sentence(description)} could not be restored."))
         _record(run, result, message, pair, description)
         return
-    await session.db(couplings.mark_broken, coupling.id, deleted.side)
+    await session.db(mark_broken, coupling.id, deleted.side)
     _record(run, plan.outcome, plan.message, pair, description)
 
 

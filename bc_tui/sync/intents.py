@@ -14,9 +14,9 @@ from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CreateIntentRecord, normalize_id
+from bc_tui.store.create_intents import complete_intent
 from bc_tui.store.errors import StoreError
+from bc_tui.store.records import CreateIntentRecord, normalize_id
 from bc_tui.sync.errors import plain
 from bc_tui.sync.job_log import JobLog
 from bc_tui.sync.records import Record, fetch, rows_where
@@ -63,7 +63,7 @@ async def finish_creation(
     """Couple the pair and forget the intent (one transaction), and count the record."""
     try:
         await session.db(
-            couplings.complete_intent,
+            complete_intent,
             intent.id,
             bc_id=bc_id,
             dataverse_id=dataverse_id,

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import interrupted, jobs
@@ -102,6 +102,21 @@ _FLUSH_EVERY = 50
 _FLUSH_SECONDS = 0.5
 
 
+class JobOptions(TypedDict, total=False):
+    """What a job is about, as ``JobLog`` and ``JobRun`` take it (all optional)."""
+
+    #: The table mapping's name (None: a job of no one mapping).
+    mapping: str | None
+    #: The direction's value (None: no direction).
+    direction: str | None
+    #: The records the job expects to handle (0: not known yet).
+    total: int
+    #: Called with the job's progress as records are handled.
+    progress: ProgressCallback | None
+    #: The job's message in the log ("" at first).
+    message: str
+
+
 class JobLog:
     """One synchronization job, as an async context manager.
 
@@ -113,25 +128,15 @@ class JobLog:
     itself logs its job with this class.
     """
 
-    def __init__(
-        self,
-        job_type: JobType,
-        *,
-        mapping: str | None = None,
-        direction: str | None = None,
-        total: int = 0,
-        progress: ProgressCallback | None = None,
-        message: str = "",
-        db: DatabaseThread | None = None,
-    ) -> None:
+    def __init__(self, job_type: JobType, *, db: DatabaseThread | None = None, **options: Unpack[JobOptions]) -> None:
         """``db``: the session's database thread (``session.db``); without one the job uses a
         thread of its own for its writes, closed when it ends."""
         self.job_type = JobType(job_type)
-        self.mapping = mapping
-        self.direction = direction
-        self.message = message
-        self._callback = progress
-        self._total = total
+        self.mapping = options.get("mapping")
+        self.direction = options.get("direction")
+        self.message = options.get("message", "")
+        self._callback = options.get("progress")
+        self._total = options.get("total", 0)
         self._job_id: int | None = None
         self._counters: Counter[str] = Counter()
         self._pending: Counter[str] = Counter()

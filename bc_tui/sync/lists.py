@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.sync_state import SyncState
-from bc_tui.store import couplings as coupling_store
+from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
 from bc_tui.sync.records import Record, record_id
 from bc_tui.sync.session import SyncSession
@@ -127,7 +127,7 @@ class MappingList:
     async def _keep(self, session: SyncSession, mapping: TableMapping, records: list[Record]) -> list[bool]:
         dataverse = self.side == "dataverse"
         ids = [record_id(mapping, r, dataverse=dataverse) for r in records]
-        by_id = coupling_store.couplings_by_dataverse_id if dataverse else coupling_store.couplings_by_bc_id
+        by_id = couplings_by_dataverse_id if dataverse else couplings_by_bc_id
         coupled = await session.db(by_id, mapping.name, ids)
         want = self.query.coupled is CoupledFilter.COUPLED
         return [(i in coupled) == want for i in ids]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from bc_tui.store import couplings as coupling_store
 from bc_tui.store import jobs as store_jobs
+from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.interrupted import mark_interrupted_jobs
 from bc_tui.store.jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.sync.job_log import JobSummary
@@ -51,7 +51,7 @@ def _record_jobs(bc_id: str, mapping_names: Iterable[str], limit: int) -> list[J
     mark_interrupted_jobs()
     ids = {error.job_id for error in store_jobs.record_errors(bc_id=bc_id, limit=limit)}
     for name in mapping_names:
-        coupling = coupling_store.get_by_bc_id(name, bc_id)
+        coupling = get_by_bc_id(name, bc_id)
         if coupling is not None:
             ids.update(i for i in (coupling.to_dataverse_job_id, coupling.from_dataverse_job_id) if i)
     found = []

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bc_tui.store import couplings as coupling_store
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.session import SyncSession
 
 
 async def couplings_of_bc_records(session: SyncSession, mapping_name: str, bc_ids: Iterable[str]) -> dict[str, CouplingRecord]:
     """BC SystemId (normalized) → its coupling in ``mapping_name``; uncoupled ids are absent."""
-    return await session.db(coupling_store.couplings_by_bc_id, mapping_name, list(bc_ids))
+    return await session.db(couplings_by_bc_id, mapping_name, list(bc_ids))
 
 
 async def coupled_bc_ids(session: SyncSession, mapping_name: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
     """Dataverse id → the coupled BC SystemId, for the coupled ones among ``dataverse_ids``."""
-    found = await session.db(coupling_store.couplings_by_dataverse_id, mapping_name, list(dataverse_ids))
+    found = await session.db(couplings_by_dataverse_id, mapping_name, list(dataverse_ids))
     return {dv: c.bc_id for dv, c in found.items()}
 
 

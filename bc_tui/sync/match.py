@@ -15,16 +15,18 @@ from bc_tui.domain.matching import UNMATCHED, MatchCriterion, MatchResult, match
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, normalize_id
+from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.store.coupling_writes import couple_many, update_cached_names
+from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, bc_pages, dataverse_pages
+from bc_tui.sync.records import Record, pages
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
 
 #: Pairs per bulk coupling (a few queries each).
@@ -59,7 +61,7 @@ async def match_based_coupling(
         coupled_bc: set[str] = set()
         coupled_dv: set[str] = set()
         with as_sync_error():
-            for record in await session.db(lambda: list(couplings.iter_couplings(mapping.name))):
+            for record in await session.db(lambda: list(iter_couplings(mapping.name))):
                 coupled_bc.add(record.bc_id)
                 coupled_dv.add(record.dataverse_id)
         run.working_on("Reading Dataverse")
@@ -115,7 +117,7 @@ async def match_based_coupling(
 async def _read_dataverse(session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]) -> list[Record]:
     fields = _unique([mapping.dataverse_key, mapping.dataverse_name_field, *_dataverse_fields(criteria)])
     records: list[Record] = []
-    async for page in dataverse_pages(session, mapping, select=fields):
+    async for page in pages(DATAVERSE_SIDE, session, mapping, select=fields):
         for record in page:
             record[mapping.dataverse_key] = normalize_id(str(record[mapping.dataverse_key]))
             records.append(record)
@@ -127,7 +129,7 @@ async def _read_bc(
 ) -> list[Record]:
     fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
     records: list[Record] = []
-    async for page in bc_pages(session, mapping, select=fields):
+    async for page in pages(BC_SIDE, session, mapping, select=fields):
         for record in page:
             record["id"] = normalize_id(str(record["id"]))
             if record["id"] not in coupled:  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
@@ -143,7 +145,7 @@ def _couple_chunk(
     mapping_name: str, chunk: Sequence[MatchResult], by_id: dict[str, Record]
 ) -> list[CouplingRecord | CouplingError]:
     """Couple one chunk of matches and cache their names (on the database thread)."""
-    outcomes = couplings.couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
+    outcomes = couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
     _cache_names([o for o in outcomes if isinstance(o, CouplingRecord)], by_id)
     return outcomes
 
@@ -154,7 +156,7 @@ def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:
         for coupling in made:
             record = by_id.get(coupling.bc_id)
             if record is not None and coupling.bc_number is None:
-                couplings.update_cached_names(
+                update_cached_names(
                     coupling.id,
                     bc_number=str(record.get("number") or "") or None,
                     display_name=str(record.get("displayName") or "") or None,

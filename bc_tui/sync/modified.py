@@ -26,8 +26,9 @@ from typing import Any
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
-from bc_tui.store import couplings, watermarks
-from bc_tui.store.couplings import CouplingRecord, SyncResult
+from bc_tui.store import watermarks
+from bc_tui.store.coupling_queries import problem_couplings
+from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import run_pairs, summary_message
@@ -229,7 +230,7 @@ def _failed_couplings(mapping: TableMapping, direction: SyncDirection) -> list[C
     """Couplings whose last synchronization in ``direction`` failed and that are not Skipped."""
     return [
         c
-        for c in couplings.problem_couplings(mapping.name)
+        for c in problem_couplings(mapping.name)
         if not c.skipped and not c.broken and c.last_result(direction) is SyncResult.FAILURE
     ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bc_tui.domain.diff import diff_records
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.sync_state import SyncState, pair_sync_state
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.remember import last_sync
 from bc_tui.sync.records import Record
 

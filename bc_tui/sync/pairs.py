@@ -11,8 +11,8 @@ from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import bc_noun, describe, describe_bc
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.coupling_queries import couplings_by_bc_id
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.records import Record, fetch_bc, fetch_dataverse
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
@@ -61,7 +61,7 @@ async def load_pairs(
     ``bc_records`` are BC records already read (e.g. a page of modified records); the rest
     are fetched.
     """
-    found = await session.db(couplings.couplings_by_bc_id, mapping.name, list(bc_ids))
+    found = await session.db(couplings_by_bc_id, mapping.name, list(bc_ids))
     known = dict(bc_records or {})
     missing = [i for i in bc_ids if i not in known]
     if missing:
@@ -95,7 +95,7 @@ async def current_pairs(session: SyncSession, mapping: TableMapping, pairs: list
     loaded = [p for p in pairs if p.coupling is not None]
     if not loaded:
         return pairs
-    now = await session.db(couplings.couplings_by_bc_id, mapping.name, [p.bc_id for p in loaded])
+    now = await session.db(couplings_by_bc_id, mapping.name, [p.bc_id for p in loaded])
     stale = {p.bc_id for p in loaded if now.get(p.bc_id) != p.coupling}
     if not stale:
         return pairs

@@ -23,11 +23,12 @@ from bc_tui.connectors import parent_account
 from bc_tui.connectors.models import BcContact, BcCustomer
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.messages import company_not_coupled
-from bc_tui.store import couplings
-from bc_tui.store.couplings import Side, normalize_id
+from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id
+from bc_tui.store.records import Side, normalize_id
 from bc_tui.sync.errors import SyncError
-from bc_tui.sync.records import bc_rows_where
+from bc_tui.sync.records import rows_where
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE
 
 Record = Mapping[str, Any]
 
@@ -50,18 +51,18 @@ async def parent_accounts(session: SyncSession, contacts: Iterable[Record]) -> d
     numbers = sorted({str(c.get("companyNumber") or "") for c in contacts} - {""})
     if not numbers:
         return {}
-    companies = await bc_rows_where(
-        session, BcContact, "number", numbers, select=("id", "number", "displayName", "type")
+    companies = await rows_where(
+        BC_SIDE, session, BcContact, "number", numbers, select=("id", "number", "displayName", "type")
     )
     name_of = {str(c["number"]): str(c.get("displayName") or "") for c in companies}
-    customers = await bc_rows_where(
-        session, BcCustomer, "displayName", sorted(set(name_of.values()) - {""}), select=("id", "number", "displayName")
+    customers = await rows_where(
+        BC_SIDE, session, BcCustomer, "displayName", sorted(set(name_of.values()) - {""}), select=("id", "number", "displayName")
     )
     ids_by_name: dict[str, list[str]] = defaultdict(list)
     for customer in customers:
         ids_by_name[_name_key(customer.get("displayName"))].append(normalize_id(str(customer["id"])))
     coupled = await session.db(
-        couplings.couplings_by_bc_id, company_mapping(session).name, [i for ids in ids_by_name.values() for i in ids]
+        couplings_by_bc_id, company_mapping(session).name, [i for ids in ids_by_name.values() for i in ids]
     )
     result: dict[str, str | None] = {}
     for number in numbers:
@@ -77,14 +78,14 @@ async def parent_companies(session: SyncSession, account_ids: Iterable[str]) -> 
     wanted = {normalize_id(a) for a in account_ids if a}
     if not wanted:
         return {}
-    coupled = await session.db(couplings.couplings_by_dataverse_id, company_mapping(session).name, wanted)
-    rows = await bc_rows_where(
-        session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
+    coupled = await session.db(couplings_by_dataverse_id, company_mapping(session).name, wanted)
+    rows = await rows_where(
+        BC_SIDE, session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
     )
     customers = {normalize_id(str(row["id"])): row for row in rows}
     names = sorted({str(c.get("displayName") or "") for c in customers.values()} - {""})
-    companies = await bc_rows_where(
-        session, BcContact, "displayName", names, filter=odata.eq("type", "Company"), select=("id", "number", "displayName", "type")
+    companies = await rows_where(
+        BC_SIDE, session, BcContact, "displayName", names, filter=odata.eq("type", "Company"), select=("id", "number", "displayName", "type")
     )
     number_by_name: dict[str, set[str]] = defaultdict(set)
     for company in companies:

@@ -18,8 +18,8 @@ from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, describe_b
 from bc_tui.domain.recommend import OPTION_TEXT, Recommendation, recommend
 from bc_tui.domain.sync_state import SyncState
 from bc_tui.domain.values import same_value
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, normalize_id
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.remember import last_sync
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.pair_state import coupled_pair_state
@@ -91,7 +91,7 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     synchronization would do; raises :class:`SyncError` when the BC record does not exist."""
     mapping = session.mapping(mapping_name)
     bc_id = normalize_id(bc_id)
-    coupling = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
+    coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
     if coupling is None:
         bc = await get_bc(session, mapping, bc_id)
         if bc is None:

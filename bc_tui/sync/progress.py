@@ -9,9 +9,11 @@ are apart.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from bc_tui.store import interrupted
 from bc_tui.store.jobs import JobType
-from bc_tui.sync.job_log import JobLog, JobSummary, Progress, ProgressCallback, RecordResult
+from bc_tui.sync.job_log import JobLog, JobOptions, JobSummary, Progress, ProgressCallback, RecordResult
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.settle import resume_pending_creates
 
@@ -23,19 +25,8 @@ class JobRun(JobLog):
     before this job starts.
     """
 
-    def __init__(
-        self,
-        job_type: JobType,
-        *,
-        mapping: str | None = None,
-        direction: str | None = None,
-        total: int = 0,
-        progress: ProgressCallback | None = None,
-        message: str = "",
-        session: SyncSession | None = None,
-    ) -> None:
-        super().__init__(job_type, mapping=mapping, direction=direction, total=total, progress=progress, message=message,
-                         db=session.db if session is not None else None)
+    def __init__(self, job_type: JobType, *, session: SyncSession | None = None, **options: Unpack[JobOptions]) -> None:
+        super().__init__(job_type, db=session.db if session is not None else None, **options)
         self._session = session
 
     async def _before_start(self) -> None:

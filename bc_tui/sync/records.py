@@ -5,8 +5,8 @@ field, ``lastModifiedDateTime`` / ``modifiedon``). Many records are read with OD
 ``id eq … or id eq …`` filters in chunks that run concurrently (the connectors cap the
 concurrency per service), never one GET per record.
 
-Each reading is written once for a side (``fetch``, ``get_record``, ``pages``, ``rows_where``
-take a :class:`~bc_tui.sync.sides.SideDescription`); the ``bc_…`` / ``dataverse_…`` functions
+Each reading is written once for a side (``fetch``, ``get_record``, ``pages``, ``iter_records``,
+``rows_where`` take a :class:`~bc_tui.sync.sides.SideDescription`); the ``bc_…`` / ``dataverse_…`` functions
 name the side for callers that know it.
 """
 
@@ -21,7 +21,7 @@ from bc_tui.connectors import NotFound
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import BcEntity, DataverseEntity, Entity
 from bc_tui.domain.mappings import Condition, TableMapping
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.errors import SyncError, as_sync_error
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
@@ -159,34 +159,6 @@ async def get_record(side: SideDescription[Any], session: SyncSession, mapping: 
 # --- whole tables, streamed -----------------------------------------------------------------------
 
 
-def bc_pages(
-    session: SyncSession,
-    mapping: TableMapping,
-    filter: str | None = None,
-    *,
-    table_filter: bool = True,
-    select: Sequence[str] | None = None,
-    page_size: int = PAGE_SIZE,
-) -> AsyncIterator[list[Record]]:
-    """The mapping's BC records page by page, inside its table filter (unless ``table_filter=False``)
-    and ``filter`` (an OData expression built with ``connectors.filters``)."""
-    return pages(BC_SIDE, session, mapping, filter, table_filter=table_filter, select=select, page_size=page_size)
-
-
-def dataverse_pages(
-    session: SyncSession,
-    mapping: TableMapping,
-    filter: str | None = None,
-    *,
-    table_filter: bool = True,
-    select: Sequence[str] | None = None,
-    page_size: int = PAGE_SIZE,
-) -> AsyncIterator[list[Record]]:
-    """The mapping's Dataverse records page by page, inside its integration table filter (unless
-    ``table_filter=False``) and ``filter``."""
-    return pages(DATAVERSE_SIDE, session, mapping, filter, table_filter=table_filter, select=select, page_size=page_size)
-
-
 async def pages(
     side: SideDescription[Any],
     session: SyncSession,
@@ -208,20 +180,12 @@ async def pages(
             yield [to_record(entity) for entity in page]
 
 
-def iter_bc(
-    session: SyncSession, mapping: TableMapping, filter: str | None = None, *, table_filter: bool = True,
-    select: Sequence[str] | None = None,
+def iter_records(
+    side: SideDescription[Any], session: SyncSession, mapping: TableMapping, filter: str | None = None, *,
+    table_filter: bool = True, select: Sequence[str] | None = None,
 ) -> AsyncIterator[Record]:
-    """The mapping's BC records one at a time (read page by page); see :func:`bc_pages`."""
-    return _records(bc_pages(session, mapping, filter, table_filter=table_filter, select=select))
-
-
-def iter_dataverse(
-    session: SyncSession, mapping: TableMapping, filter: str | None = None, *, table_filter: bool = True,
-    select: Sequence[str] | None = None,
-) -> AsyncIterator[Record]:
-    """The mapping's Dataverse records one at a time (read page by page); see :func:`dataverse_pages`."""
-    return _records(dataverse_pages(session, mapping, filter, table_filter=table_filter, select=select))
+    """The mapping's records of ``side`` one at a time (read page by page); see :func:`pages`."""
+    return _records(pages(side, session, mapping, filter, table_filter=table_filter, select=select))
 
 
 async def _records(stream: AsyncIterator[list[Record]]) -> AsyncIterator[Record]:
@@ -242,32 +206,6 @@ def _guid(value: str) -> uuid.UUID | str:
 
 #: Values per ``field eq … or …`` filter (names can be long).
 VALUE_CHUNK = 40
-
-
-async def bc_rows_where(
-    session: SyncSession,
-    kind: type[BcEntity],
-    field: str,
-    values: Iterable[Any],
-    *,
-    filter: str | None = None,
-    select: Sequence[str] | None = None,
-) -> list[Record]:
-    """BC rows of ``kind`` whose ``field`` equals one of ``values`` (chunked, concurrent, escaped)."""
-    return await rows_where(BC_SIDE, session, kind, field, values, filter=filter, select=select)
-
-
-async def dataverse_rows_where(
-    session: SyncSession,
-    kind: type[DataverseEntity],
-    field: str,
-    values: Iterable[Any],
-    *,
-    filter: str | None = None,
-    select: Sequence[str] | None = None,
-) -> list[Record]:
-    """Dataverse rows of ``kind`` whose ``field`` equals one of ``values`` (chunked, concurrent, escaped)."""
-    return await rows_where(DATAVERSE_SIDE, session, kind, field, values, filter=filter, select=select)
 
 
 async def rows_where(

@@ -14,8 +14,8 @@ from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, LastSync, take_snapshot
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.skipped import FailureVerdict
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, SyncResult, SyncResultUpdate
+from bc_tui.store.records import CouplingRecord, SyncResult, SyncResultUpdate
+from bc_tui.store.sync_state import record_sync_result, record_sync_results
 from bc_tui.sync.records import ETAG, Record
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
@@ -60,7 +60,7 @@ def remember_success(
     mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
 ) -> None:
     """Store a successful synchronization in each of ``directions`` (send and/or get)."""
-    couplings.record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
+    record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
 
 
 def remember_failure(
@@ -71,8 +71,8 @@ def remember_failure(
     directions = (SEND, GET) if direction is MERGE else (direction,)
     skipped = False
     for one in directions:
-        updated = couplings.record_sync_result(
+        updated = record_sync_result(SyncResultUpdate(
             coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip
-        )
+        ))
         skipped = skipped or (updated.skipped and not coupling.skipped)
     return FailureVerdict(message, skipped).full_message

@@ -11,7 +11,7 @@ survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,12 +21,15 @@ from bc_tui.connectors import ConnectorError, NotFound
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_coupling, problem_couplings
+from bc_tui.store.coupling_writes import remove_coupling, remove_couplings
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord
+from bc_tui.store.sync_state import clear_skipped, mark_broken
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
-from bc_tui.sync.pairs import coupling_description, load_coupled_pairs, missing_side, pair_description
+from bc_tui.sync.pairs import Pair, coupling_description, load_coupled_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import ETAG, Record, fetch_bc, fetch_dataverse, pages
 from bc_tui.sync.restore import restore_couplings
@@ -156,10 +159,10 @@ async def retry(
     if all:
         if mapping_name is not None:
             session.mapping(mapping_name)  # an unknown name is an error, not "nothing to retry"
-        return await session.db(couplings.clear_skipped, None, mapping=mapping_name)
+        return await session.db(clear_skipped, None, mapping=mapping_name)
     if coupling_ids is None:
         raise SyncError("Choose the couplings to retry, or use Retry All.")
-    return await session.db(couplings.clear_skipped, list(coupling_ids))
+    return await session.db(clear_skipped, list(coupling_ids))
 
 
 async def synchronize_couplings(
@@ -177,20 +180,14 @@ async def synchronize_couplings(
     direction = SyncDirection(direction)
     if direction not in (SEND, GET):
         raise SyncError("Pick the side whose data wins: send (Business Central) or get (Dataverse).")
-    by_mapping = await session.db(_by_mapping, list(coupling_ids))
-    summaries = []
-    for name, records in by_mapping.items():
-        mapping = session.mapping(name)
-        fresh = await session.db(_cleared, records)
-        async with JobRun(
-            JobType.SYNCHRONIZATION, mapping=name, direction=direction.value, total=len(fresh), progress=progress,
-            session=session,
-        ) as run:
-            pairs = await load_coupled_pairs(session, mapping, fresh)
-            await run_pairs(session, mapping, direction, pairs, run, force=True)
-            run.message = summary_message(run)
-        summaries.append(run.summary)
-    return summaries
+
+    async def synchronize(run: JobRun, mapping: TableMapping, pairs: list[Pair]) -> None:
+        await run_pairs(session, mapping, direction, pairs, run, force=True)
+
+    return await _one_job_per_mapping(
+        session, coupling_ids, JobType.SYNCHRONIZATION, synchronize, progress=progress, direction=direction,
+        prepare=lambda records: session.db(_cleared, records),
+    )
 
 
 # --- deletions (docs/coupling-and-sync.md "Deleted records and broken couplings") ---
@@ -205,42 +202,36 @@ async def restore_deleted(
     A coupling whose two records both still exist is skipped (nothing to restore); one whose
     two records are both gone is removed.
     """
-    summaries = []
-    for name, records in (await session.db(_by_mapping, list(coupling_ids))).items():
-        mapping = session.mapping(name)
-        async with JobRun(
-            JobType.CREATION, mapping=name, total=len(records), progress=progress, session=session
-        ) as run:
-            pairs = await load_coupled_pairs(session, mapping, records)
-            broken: list[tuple[CouplingRecord, SideDescription[Any]]] = []
-            for pair in pairs:
-                assert pair.coupling is not None
-                description = pair_description(mapping, pair)
-                if pair.bc is not None and pair.dataverse is not None:
-                    run.record(
-                        Outcome.SKIPPED,
-                        f"{sentence(description)} and its coupled record both exist; there is nothing to restore.",
-                        bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
-                    )
-                elif pair.bc is None and pair.dataverse is None:
-                    await session.db(couplings.remove_coupling, pair.coupling.id)
-                    run.record(
-                        Outcome.UNCOUPLED,
-                        f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
-                        bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
-                    )
-                else:
-                    broken.append((pair.coupling, missing_side(pair)))
-            results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
-            for coupling, _ in broken:
-                outcome, message = results[coupling.id]
+
+    async def restore(run: JobRun, mapping: TableMapping, pairs: list[Pair]) -> None:
+        broken: list[tuple[CouplingRecord, SideDescription[Any]]] = []
+        for pair in pairs:
+            assert pair.coupling is not None
+            description = pair_description(mapping, pair)
+            if pair.bc is not None and pair.dataverse is not None:
                 run.record(
-                    outcome, message, bc_id=coupling.bc_id, dataverse_id=coupling.dataverse_id,
-                    description=coupling_description(mapping, coupling),
+                    Outcome.SKIPPED,
+                    f"{sentence(description)} and its coupled record both exist; there is nothing to restore.",
+                    bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
                 )
-            run.message = summary_message(run)
-        summaries.append(run.summary)
-    return summaries
+            elif pair.bc is None and pair.dataverse is None:
+                await session.db(remove_coupling, pair.coupling.id)
+                run.record(
+                    Outcome.UNCOUPLED,
+                    f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
+                    bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
+                )
+            else:
+                broken.append((pair.coupling, missing_side(pair)))
+        results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
+        for coupling, _ in broken:
+            outcome, message = results[coupling.id]
+            run.record(
+                outcome, message, bc_id=coupling.bc_id, dataverse_id=coupling.dataverse_id,
+                description=coupling_description(mapping, coupling),
+            )
+
+    return await _one_job_per_mapping(session, coupling_ids, JobType.CREATION, restore, progress=progress)
 
 
 async def delete_survivor(
@@ -251,39 +242,61 @@ async def delete_survivor(
     The delete is guarded by the ETag just read. A coupling whose two records both exist is
     skipped (it is not broken: use Delete Coupling or synchronize instead).
     """
+
+    async def delete(run: JobRun, mapping: TableMapping, pairs: list[Pair]) -> None:
+        for pair in pairs:
+            coupling = pair.coupling
+            assert coupling is not None
+            description = pair_description(mapping, pair)
+            ids = {"bc_id": pair.bc_id, "dataverse_id": coupling.dataverse_id, "description": description}
+            if pair.bc is not None and pair.dataverse is not None:
+                run.record(
+                    Outcome.SKIPPED,
+                    f"{sentence(description)} and its coupled record both exist, so neither was deleted; "
+                    "delete the coupling or synchronize instead.",
+                    **ids,
+                )
+                continue
+            survivor = missing_side(pair).other
+            record = survivor.of_pair(pair)
+            try:
+                if record is not None:
+                    await survivor.client(session).delete(
+                        survivor.kind(mapping), survivor.id_of(coupling), str(record.get(ETAG) or "*"), record=description
+                    )
+            except NotFound:
+                pass  # already gone: the goal is reached
+            except ConnectorError as error:
+                run.record(Outcome.FAILED, plain(error), **ids)
+                continue
+            await session.db(remove_coupling, coupling.id)
+            run.record(Outcome.DELETED, None, **ids)
+
+    return await _one_job_per_mapping(session, coupling_ids, JobType.SYNCHRONIZATION, delete, progress=progress)
+
+
+async def _one_job_per_mapping(
+    session: SyncSession,
+    coupling_ids: Iterable[int],
+    job_type: JobType,
+    work: Callable[[JobRun, TableMapping, list[Pair]], Awaitable[None]],
+    *,
+    progress: ProgressCallback | None,
+    direction: SyncDirection | None = None,
+    prepare: Callable[[list[CouplingRecord]], Awaitable[list[CouplingRecord]]] | None = None,
+) -> list[JobSummary]:
+    """Run ``work`` on the coupled pairs of ``coupling_ids`` in one job per table mapping involved;
+    the jobs' summaries. ``prepare`` turns a mapping's couplings into the ones the job handles."""
     summaries = []
     for name, records in (await session.db(_by_mapping, list(coupling_ids))).items():
         mapping = session.mapping(name)
+        if prepare is not None:
+            records = await prepare(records)
         async with JobRun(
-            JobType.SYNCHRONIZATION, mapping=name, total=len(records), progress=progress, session=session
+            job_type, mapping=name, direction=direction.value if direction else None, total=len(records),
+            progress=progress, session=session,
         ) as run:
-            for pair in await load_coupled_pairs(session, mapping, records):
-                coupling = pair.coupling
-                assert coupling is not None
-                description = pair_description(mapping, pair)
-                ids = {"bc_id": pair.bc_id, "dataverse_id": coupling.dataverse_id, "description": description}
-                if pair.bc is not None and pair.dataverse is not None:
-                    run.record(
-                        Outcome.SKIPPED,
-                        f"{sentence(description)} and its coupled record both exist, so neither was deleted; "
-                        "delete the coupling or synchronize instead.",
-                        **ids,
-                    )
-                    continue
-                survivor = missing_side(pair).other
-                record = survivor.of_pair(pair)
-                try:
-                    if record is not None:
-                        await survivor.client(session).delete(
-                            survivor.kind(mapping), survivor.id_of(coupling), str(record.get(ETAG) or "*"), record=description
-                        )
-                except NotFound:
-                    pass  # already gone: the goal is reached
-                except ConnectorError as error:
-                    run.record(Outcome.FAILED, plain(error), **ids)
-                    continue
-                await session.db(couplings.remove_coupling, coupling.id)
-                run.record(Outcome.DELETED, None, **ids)
+            await work(run, mapping, await load_coupled_pairs(session, mapping, records))
             run.message = summary_message(run)
         summaries.append(run.summary)
     return summaries
@@ -305,15 +318,15 @@ async def remove_broken_couplings(
 def _remove_broken(coupling_ids: list[int] | None, mapping_name: str | None) -> int:
     """The work of :func:`remove_broken_couplings` (on the database thread: no service call)."""
     if coupling_ids is not None:
-        records = [c for c in (couplings.get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
+        records = [c for c in (get_coupling(i) for i in coupling_ids) if c is not None and c.broken]
     else:
-        records = [c for c in couplings.problem_couplings(mapping_name) if c.broken]
+        records = [c for c in problem_couplings(mapping_name) if c.broken]
     by_mapping: dict[str, list[CouplingRecord]] = defaultdict(list)
     for record in records:
         by_mapping[record.mapping].append(record)
     for name, items in by_mapping.items():
         job = jobs.start_job(JobType.UNCOUPLING, mapping=name, message="Deleted the couplings of deleted records.")
-        removed = couplings.remove_couplings(name, bc_ids=[c.bc_id for c in items])
+        removed = remove_couplings(name, bc_ids=[c.bc_id for c in items])
         jobs.increment(job.id, uncoupled=len(removed))
         jobs.finish_job(job.id)
     return len(records)
@@ -342,19 +355,19 @@ async def find_for_deleted(
 
 def _mark_broken(orphans: list[tuple[CouplingRecord, SideDescription[Any]]]) -> list[CouplingRecord]:
     """Mark each orphan's coupling broken on the side found deleted (on the database thread)."""
-    return [couplings.mark_broken(coupling.id, side.side) for coupling, side in orphans]
+    return [mark_broken(coupling.id, side.side) for coupling, side in orphans]
 
 
 def _cleared(records: list[CouplingRecord]) -> list[CouplingRecord]:
     """Clear Skipped on ``records`` and read them again (on the database thread)."""
-    couplings.clear_skipped([c.id for c in records])
-    return [c for c in (couplings.get_coupling(r.id) for r in records) if c is not None]
+    clear_skipped([c.id for c in records])
+    return [c for c in (get_coupling(r.id) for r in records) if c is not None]
 
 
 def _by_mapping(coupling_ids: Iterable[int]) -> dict[str, list[CouplingRecord]]:
     grouped: dict[str, list[CouplingRecord]] = defaultdict(list)
     for coupling_id in dict.fromkeys(coupling_ids):
-        record = couplings.get_coupling(coupling_id)
+        record = get_coupling(coupling_id)
         if record is not None:
             grouped[record.mapping].append(record)
     return grouped

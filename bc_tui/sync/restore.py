@@ -13,9 +13,11 @@ from typing import Any
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, Side
+from bc_tui.store import coupling_writes
+from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.database import atomic
+from bc_tui.store.records import CouplingRecord, Side
+from bc_tui.store.sync_state import mark_broken
 from bc_tui.sync.create import create_counterparts
 from bc_tui.sync.job_log import RecordResult
 from bc_tui.sync.pairs import coupling_description
@@ -59,14 +61,14 @@ async def restore_couplings(
 
 def _put_back(mapping_name: str, old: CouplingRecord, side: Side) -> None:
     """Couple the pair of ``old`` again, marked broken on ``side`` (on the database thread)."""
-    restored = couplings.couple(mapping_name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
-    couplings.mark_broken(restored.id, side)
+    restored = coupling_writes.couple(mapping_name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
+    mark_broken(restored.id, side)
 
 
 def _remove(records: Sequence[CouplingRecord]) -> None:
     with atomic():
         for coupling in records:
-            couplings.remove_coupling(coupling.id)
+            remove_coupling(coupling.id)
 
 
 async def _after_restore(

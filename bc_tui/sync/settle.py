@@ -14,10 +14,10 @@ from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CreateIntentRecord, Side, normalize_id
+from bc_tui.store.create_intents import abandon_intent
 from bc_tui.store.interrupted import settleable_intents
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CreateIntentRecord, Side, normalize_id
 from bc_tui.sync.intents import CHUNK, created_pair, created_records, finish_creation, planned_key
 from bc_tui.sync.job_log import JobLog, JobSummary, ProgressCallback
 from bc_tui.sync.records import fetch
@@ -73,7 +73,7 @@ async def _settle_chunk(
         bc_id, dataverse_id, bc_record = created_pair(destination, created_id, row, intent.source_id, record)
         if intent.source_id in coupled:
             # Coupled since (e.g. by hand, or an older bc-tui): the coupling stands, the intent goes.
-            await session.db(couplings.abandon_intent, intent.id)
+            await session.db(abandon_intent, intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The {description} was coupled since its creation was interrupted, so that creation was not "
@@ -83,7 +83,7 @@ async def _settle_chunk(
         elif exists:
             await finish_creation(session, run, mapping, intent, bc_id, dataverse_id, description, bc_record)
         else:
-            await session.db(couplings.abandon_intent, intent.id)
+            await session.db(abandon_intent, intent.id)
             run.record(
                 Outcome.SKIPPED,
                 f"The interrupted creation of the counterpart of the {description} never reached "

@@ -30,8 +30,14 @@ from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, dataverse_
 from bc_tui.domain.selection import bc_select, dataverse_select
 from bc_tui.domain.sync_plan import RecordPlan
 from bc_tui.domain.transfer import TransferResult
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, Side, normalize_id
+from bc_tui.store.coupling_queries import (
+    couplings_by_bc_id,
+    couplings_by_dataverse_id,
+    find_orphans,
+    get_by_bc_id,
+    get_by_dataverse_id,
+)
+from bc_tui.store.records import CouplingRecord, Side, normalize_id
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.session import SyncSession
 
@@ -180,9 +186,9 @@ BC_SIDE: SideDescription[BcEntity] = SideDescription(
     plan_changes=attrgetter("to_bc"),
     id_of=attrgetter("bc_id"),
     recorded_etag=attrgetter("bc_etag"),
-    couplings_by_id=couplings.couplings_by_bc_id,
-    coupling_by_id=couplings.get_by_bc_id,
-    orphans=lambda mapping, ids: couplings.find_orphans(mapping, existing_bc_ids=ids),
+    couplings_by_id=couplings_by_bc_id,
+    coupling_by_id=get_by_bc_id,
+    orphans=lambda mapping, ids: find_orphans(mapping, existing_bc_ids=ids),
     id_keyword="bc_id",
     planned_field=lambda mapping: "number",
     planned_value=planned_number,
@@ -217,9 +223,9 @@ DATAVERSE_SIDE: SideDescription[DataverseEntity] = SideDescription(
     plan_changes=attrgetter("to_dataverse"),
     id_of=attrgetter("dataverse_id"),
     recorded_etag=attrgetter("dataverse_etag"),
-    couplings_by_id=couplings.couplings_by_dataverse_id,
-    coupling_by_id=couplings.get_by_dataverse_id,
-    orphans=lambda mapping, ids: couplings.find_orphans(mapping, existing_dataverse_ids=ids),
+    couplings_by_id=couplings_by_dataverse_id,
+    coupling_by_id=get_by_dataverse_id,
+    orphans=lambda mapping, ids: find_orphans(mapping, existing_dataverse_ids=ids),
     id_keyword="dataverse_id",
     planned_field=attrgetter("dataverse_key"),
     planned_value=_new_guid,

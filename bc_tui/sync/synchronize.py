@@ -15,8 +15,8 @@ import asyncio
 from collections.abc import Iterable, Mapping
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.records import normalize_id
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.pairs import Pair, load_pairs
@@ -55,7 +55,7 @@ async def synchronize_one(
         JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=1, progress=progress,
         session=session,
     ) as run:
-        coupling = await session.db(couplings.get_by_bc_id, mapping.name, bc_id)
+        coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
         if coupling is None:
             bc = await get_bc(session, mapping, bc_id)
             pair = Pair(bc_id, None, bc, None)

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from bc_tui.domain.names import bc_noun
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings
-from bc_tui.store.couplings import normalize_id
+from bc_tui.store.coupling_writes import remove_couplings
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.errors import SyncError, as_sync_error
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.session import SyncSession
@@ -38,7 +38,7 @@ async def delete_couplings(
     ) as run:
         with as_sync_error():
             removed = await session.db(
-                couplings.remove_couplings,
+                remove_couplings,
                 mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping
             )
         if all_of_mapping:

@@ -20,7 +20,7 @@ from bc_tui.connectors.models import Entity
 from bc_tui.connectors.odata import holds_values
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
-from bc_tui.store import couplings
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.records import ETAG, Record, fetch, to_record
 from bc_tui.sync.session import SyncSession
@@ -146,7 +146,7 @@ async def _settle(
     again: list[int] = []
     for i in todo:
         write = writes[i]
-        row = current.get(couplings.normalize_id(write.key))
+        row = current.get(normalize_id(write.key))
         if row is None:
             results[i] = Written(error=NotFound(f"{sentence(write.record)} no longer exists.", status=404))
         elif row.get(ETAG) == write.etag:

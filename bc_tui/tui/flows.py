@@ -65,6 +65,15 @@ async def _guarded(app: App[Any], work: Callable[[], Awaitable[T]], failed: T | 
         return failed
 
 
+def _session_for(app: App[Any], chosen: bool, hint: str) -> "SyncSession | None":
+    """The open session when records are chosen; otherwise None, after telling the user why
+    (``hint`` when nothing is chosen, the connection's state when no session is open)."""
+    if not chosen:
+        notify(app, hint, severity="warning")
+        return None
+    return session_or_notify(app)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -124,10 +133,7 @@ async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[st
     confirmation) for all, run as one job with progress.
     """
     ids = [i for i in dict.fromkeys(bc_ids) if i]
-    if not ids:
-        notify(app, "Choose a record to synchronize first.", severity="warning")
-        return None
-    session = session_or_notify(app)
+    session = _session_for(app, bool(ids), "Choose a record to synchronize first.")
     if session is None:
         return None
     if len(ids) == 1:
@@ -151,32 +157,43 @@ async def _synchronize_one(app: App[Any], session: "SyncSession", mapping_name: 
     if preview.problem or preview.recommendation is None:
         notify(app, preview.problem or f"The {record} cannot be synchronized now.", severity="warning")
         return None
-    advice = preview.recommendation
-    direction = await _ask_direction(app, advice, preview.fields, record)
-    if direction is None:
-        return None
-    return await run_job(
+    return await _ask_and_synchronize(
         app,
-        f"Synchronize {record}",
-        lambda progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
+        preview.recommendation,
+        preview.fields,
+        record,
+        lambda direction, progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
     )
 
 
 async def _synchronize_many(app: App[Any], session: "SyncSession", mapping_name: str, ids: list[str]) -> "JobSummary | None":
     from bc_tui.sync.synchronize import synchronize_many
 
-    advice = recommend_many(session.mapping(mapping_name), len(ids))
-    direction = await _ask_direction(app, advice, (), f"the {len(ids)} selected records")
-    if direction is None:
-        return None
-    return await run_job(
+    return await _ask_and_synchronize(
         app,
-        f"Synchronize {len(ids)} records",
-        lambda progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
+        recommend_many(session.mapping(mapping_name), len(ids)),
+        (),
+        f"{len(ids)} records",
+        lambda direction, progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
     )
 
 
-async def _ask_direction(app: App[Any], advice: Any, fields: Sequence[Any], what: str) -> SyncDirection | None:
+async def _ask_and_synchronize(
+    app: App[Any],
+    advice: Any,
+    fields: Sequence[Any],
+    what: str,
+    synchronize: Callable[[SyncDirection, Any], Awaitable["JobSummary"]],
+) -> "JobSummary | None":
+    """Ask the direction; then run the job "Synchronize <what>" (a record, or "N records") in
+    that direction, or nothing when the user declines."""
+    direction = await _ask_direction(app, advice, fields)
+    if direction is None:
+        return None
+    return await run_job(app, f"Synchronize {what}", lambda progress: synchronize(direction, progress))
+
+
+async def _ask_direction(app: App[Any], advice: Any, fields: Sequence[Any]) -> SyncDirection | None:
     """The direction dialog when there is a choice, else a yes/no confirmation of the one way."""
     if len(advice.offered) > 1:
         return await app.push_screen_wait(DirectionDialog(advice, fields=fields, title="Synchronize"))
@@ -198,10 +215,7 @@ async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequenc
     from bc_tui.sync.uncouple import delete_couplings
 
     ids = [i for i in dict.fromkeys(bc_ids) if i]
-    if not ids:
-        notify(app, "Choose a coupled record first.", severity="warning")
-        return None
-    session = session_or_notify(app)
+    session = _session_for(app, bool(ids), "Choose a coupled record first.")
     if session is None:
         return None
 
@@ -246,10 +260,7 @@ async def create_flow(
 
     bc = [i for i in dict.fromkeys(bc_ids or ()) if i]
     dataverse = [i for i in dict.fromkeys(dataverse_ids or ()) if i]
-    if not bc and not dataverse:
-        notify(app, "Choose the records to create counterparts for first.", severity="warning")
-        return None
-    session = session_or_notify(app)
+    session = _session_for(app, bool(bc or dataverse), "Choose the records to create counterparts for first.")
     if session is None:
         return None
 

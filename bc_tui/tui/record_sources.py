@@ -26,22 +26,9 @@ class RecordSource:
     columns: tuple[Column, ...] = ()
     list_class: type[MappingList] = MappingList
 
-    def __init__(
-        self,
-        session: SessionGetter,
-        mapping_name: str,
-        query: ListQuery | None = None,
-        *,
-        raw_page_size: int = 100,
-    ) -> None:
-        self.records = self.list_class(session, mapping_name, query, raw_page_size=raw_page_size)
-
-    @classmethod
-    def over(cls, records: MappingList) -> "RecordSource":
-        """A source showing the read-model list ``records``."""
-        source = cls.__new__(cls)
-        source.records = records
-        return source
+    def __init__(self, records: MappingList) -> None:
+        """A source showing the read-model list ``records`` (an instance of ``list_class``)."""
+        self.records = records
 
     @property
     def mapping_name(self) -> str:
@@ -70,7 +57,7 @@ class RecordSource:
 
     def with_query(self, **changes: Any) -> "RecordSource":
         """A new source of the same table with the query changed (``text=``, ``coupled=``, ``sort=``)."""
-        return type(self).over(self.records.with_query(**changes))
+        return type(self)(self.records.with_query(**changes))
 
     def invalidate(self) -> None:
         """Forget what was learnt about positions (called when the list refreshes its data)."""
@@ -173,7 +160,7 @@ def standard_sources(session: SessionGetter, *, raw_page_size: int = 100) -> dic
     The getter is called at every request, so the sources can exist before the connection does
     (they are empty until it works)."""
     return {
-        tab: cls(session, mapping_name, raw_page_size=raw_page_size)
+        tab: cls(cls.list_class(session, mapping_name, raw_page_size=raw_page_size))
         for tab, mapping_name, cls in STANDARD_TABS
     }
 

@@ -49,16 +49,16 @@ def prepare(records: list[CouplingRecord]) -> None:
     for index, record in enumerate(records):
         kind = index % 5
         if kind == 1:
-            record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same.")
+            record_sync_result(SyncResultUpdate(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same."))
         elif kind == 2:  # skipped, the way the app gets there: the same failure twice
-            record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same.")
-            record_sync_result(record.id, SEND, SyncResult.FAILURE, job_id=2, error="Same.")
+            record_sync_result(SyncResultUpdate(record.id, SEND, SyncResult.FAILURE, job_id=1, error="Same."))
+            record_sync_result(SyncResultUpdate(record.id, SEND, SyncResult.FAILURE, job_id=2, error="Same."))
         elif kind == 3:
             mark_broken(record.id, Side.DATAVERSE)
         elif kind == 4:
-            record_sync_result(
+            record_sync_result(SyncResultUpdate(
                 record.id, GET, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="e0", snapshot={"bc": {"n": 0}}
-            )
+            ))
 
 
 def random_update(rng: random.Random, index: int) -> tuple[int, dict[str, Any]]:
@@ -88,7 +88,7 @@ def random_update(rng: random.Random, index: int) -> tuple[int, dict[str, Any]]:
 
 def single(coupling_id: int, fields: dict[str, Any]) -> CouplingRecord:
     rest = {k: v for k, v in fields.items() if k not in ("direction", "result")}
-    return record_sync_result(coupling_id, fields["direction"], fields["result"], **rest)
+    return record_sync_result(SyncResultUpdate(coupling_id, fields["direction"], fields["result"], **rest))
 
 
 def test_bulk_results_store_exactly_what_single_results_store(store: peewee.Database) -> None:
@@ -143,7 +143,7 @@ def test_success_in_bulk_clears_skipped_and_broken_and_keeps_newer_times(
     skipped, broken = new_couplings(2)
     make_skipped(skipped.id)
     mark_broken(broken.id, Side.BC)
-    record_sync_result(skipped.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="new")
+    record_sync_result(SyncResultUpdate(skipped.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="new"))
     stale = T0 - timedelta(seconds=1)
     got = record_sync_results(
         [

@@ -22,7 +22,7 @@ from bc_tui.store.jobs import (
     record_errors,
     start_job,
 )
-from bc_tui.store.records import CouplingRecord, Side, SyncResult
+from bc_tui.store.records import CouplingRecord, Side, SyncResult, SyncResultUpdate
 from bc_tui.store.sync_state import mark_broken, record_sync_result
 
 
@@ -74,7 +74,7 @@ def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(
 ) -> None:
     couple("CUSTOMER", "fine", "d0")
     failed = couple("CUSTOMER", "b1", "d1")
-    record_sync_result(failed.id, SyncDirection.FROM_DATAVERSE, SyncResult.FAILURE, error="Bad.")
+    record_sync_result(SyncResultUpdate(failed.id, SyncDirection.FROM_DATAVERSE, SyncResult.FAILURE, error="Bad."))
     skipped = couple("CUSTOMER", "b2", "d2")
     make_skipped(skipped.id)
     broken = couple("CONTACT", "b3", "d3")

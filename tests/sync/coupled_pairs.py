@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.coupling_queries import couplings_by_bc_id
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import SyncSession
@@ -34,7 +34,7 @@ async def coupled_customers(session: SyncSession, app: Starlette, count: int) ->
     assert summary.count("inserted") == count, [r.message for r in summary.results]
     baseline = await synchronize_modified(session, MAPPING)
     assert baseline.count("failed") == 0, [r.message for r in baseline.failed]
-    found = couplings.couplings_by_bc_id(MAPPING, ids)
+    found = couplings_by_bc_id(MAPPING, ids)
     return [found[i] for i in ids]
 
 

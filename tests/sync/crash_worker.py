@@ -22,13 +22,15 @@ import uuid
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings
-from bc_tui.store.couplings import Side
+from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id, iter_couplings
+from bc_tui.store.create_intents import begin_create_intent
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import Side, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc, create_in_dataverse
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.progress import JobRun, JobSummary
-from bc_tui.sync.records import iter_bc, iter_dataverse
+from bc_tui.sync.records import iter_records
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.session import SyncSession, open_session
 from bc_tui.sync.synchronize import synchronize_many
 
@@ -43,17 +45,17 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
         elif direction == "match-create":
             summary = await match_based_coupling(session, mapping.name, create_new=True)
         elif direction == "sync":
-            ids = [c.bc_id for c in couplings.iter_couplings(mapping.name)]
+            ids = [c.bc_id for c in iter_couplings(mapping.name)]
             summary = await synchronize_many(session, mapping.name, ids, SyncDirection.TO_DATAVERSE, force=True)
         elif direction == "to-dataverse":
-            ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
-            coupled = couplings.couplings_by_bc_id(mapping.name, ids)
-            ids = [i for i in ids if couplings.normalize_id(i) not in coupled]
+            ids = [r["id"] async for r in iter_records(BC_SIDE, session, mapping, select=("id",))]
+            coupled = couplings_by_bc_id(mapping.name, ids)
+            ids = [i for i in ids if normalize_id(i) not in coupled]
             summary = await create_in_dataverse(session, mapping.name, ids, allow_duplicates=True)
         else:
-            ids = [r["accountid"] async for r in iter_dataverse(session, mapping, select=("accountid",))]
-            coupled = couplings.couplings_by_dataverse_id(mapping.name, ids)
-            ids = [i for i in ids if couplings.normalize_id(i) not in coupled]
+            ids = [r["accountid"] async for r in iter_records(DATAVERSE_SIDE, session, mapping, select=("accountid",))]
+            coupled = couplings_by_dataverse_id(mapping.name, ids)
+            ids = [i for i in ids if normalize_id(i) not in coupled]
             summary = await create_in_bc(session, mapping.name, ids, allow_duplicates=True)
     print(json.dumps(summary.counters), flush=True)
 
@@ -61,11 +63,11 @@ async def main(info_path: str, database_url: str, direction: str) -> None:
 async def hold(session: SyncSession) -> JobSummary:
     """A creation job that stays running, with pending intents, until told to go on."""
     mapping = session.mapping("CUSTOMER")
-    ids = [r["id"] async for r in iter_bc(session, mapping, select=("id",))]
-    coupled = couplings.couplings_by_bc_id(mapping.name, ids)
-    ids = [couplings.normalize_id(i) for i in ids if couplings.normalize_id(i) not in coupled][:3]
+    ids = [r["id"] async for r in iter_records(BC_SIDE, session, mapping, select=("id",))]
+    coupled = couplings_by_bc_id(mapping.name, ids)
+    ids = [normalize_id(i) for i in ids if normalize_id(i) not in coupled][:3]
     async with JobRun(JobType.CREATION, mapping=mapping.name, total=len(ids), session=session) as run:
-        intents = [couplings.begin_create_intent(mapping.name, Side.BC, i, str(uuid.uuid4()), job_id=run.job_id) for i in ids]
+        intents = [begin_create_intent(mapping.name, Side.BC, i, str(uuid.uuid4()), job_id=run.job_id) for i in ids]
         await session.dataverse.create(DataverseAccount, {"accountid": intents[0].planned_id, "name": f"Held {ids[0]}"})
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)

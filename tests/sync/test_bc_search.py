@@ -16,7 +16,8 @@ from bc_tui.connectors.models import BcContact, BcCustomer
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
-from bc_tui.sync.records import bc_rows_where
+from bc_tui.sync.records import rows_where
+from bc_tui.sync.sides import BC_SIDE
 from bc_tui.sync.session import SyncSession
 from tests.sync.coupled_pairs import MAPPING, coupled_customers, edit_bc, store_of
 
@@ -110,13 +111,13 @@ async def test_the_search_with_the_coupled_filter(session: SyncSession, sandbox_
 
 async def test_look_ups_by_text_ignore_case_on_either_tenant(session: SyncSession, sandbox_app: Starlette) -> None:
     customer = _customers(sandbox_app)[1]
-    rows = await bc_rows_where(session, BcCustomer, "displayName", [customer["displayName"].swapcase()])
+    rows = await rows_where(BC_SIDE, session, BcCustomer, "displayName", [customer["displayName"].swapcase()])
     assert [r["id"] for r in rows] == [customer["id"]]
-    rows = await bc_rows_where(session, BcCustomer, "email", [customer["email"].upper()])
+    rows = await rows_where(BC_SIDE, session, BcCustomer, "email", [customer["email"].upper()])
     assert [r["id"] for r in rows] == [customer["id"]]
     # Numbers are Code fields (upper-cased by BC); one typed in lower case is found all the same.
     contact = next(iter(store_of(sandbox_app).rows("bc/contacts")))
-    rows = await bc_rows_where(session, BcContact, "number", [contact["number"].lower()])
+    rows = await rows_where(BC_SIDE, session, BcContact, "number", [contact["number"].lower()])
     assert [r["id"] for r in rows] == [contact["id"]]
     [resolved] = await resolve_numbers(session, MAPPING, [customer["number"]])
     assert resolved.id == customer["id"] and resolved.name == customer["displayName"]

@@ -21,8 +21,8 @@ from starlette.applications import Starlette
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.progress import JobSummary
 from bc_tui.sync.session import SyncSession
@@ -142,7 +142,7 @@ async def test_no_edit_made_during_a_run_is_left_behind(
     assert silently == {}, f"{len(silently)} pairs differ and no conflict was reported"
     # What differs is only what both sides changed, and it stays listed as a problem.
     assert set(left_behind) <= {pair.bc_id for pair in pairs[:CONTESTED]}
-    assert all(couplings.get_by_bc_id(MAPPING, bc_id).failed for bc_id in left_behind)
+    assert all(get_by_bc_id(MAPPING, bc_id).failed for bc_id in left_behind)
     # Nothing else failed: races with the colleague are conflicts, never failures.
     failures = [r.message for s in (first, second) for r in s.results if r.outcome is Outcome.FAILED]
     assert failures == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bc_tui.domain.mappings import Direction, SyncDirection
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id, get_by_dataverse_id
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.couple import (
     couple_record,
@@ -23,7 +24,7 @@ from sync_demo import blocked_customer, customers_with_twin, customers_without_a
 async def test_couple_by_exact_name_writes_coupling_and_job(session: SyncSession, sandbox_app) -> None:
     customer, account = customers_with_twin(sandbox_app)[0]
     result = await couple_record(session, "CUSTOMER", customer["id"], dataverse_name=account["name"])
-    stored = couplings.get_by_bc_id("CUSTOMER", customer["id"])
+    stored = get_by_bc_id("CUSTOMER", customer["id"])
     assert stored is not None and stored.dataverse_id == account["accountid"]
     assert stored.bc_number == customer["number"] and stored.display_name == customer["displayName"]
     assert result.coupling == stored and not result.created
@@ -46,7 +47,7 @@ async def test_unknown_name_is_refused_with_bc_wording(session: SyncSession, san
     with pytest.raises(SyncError) as caught:
         await couple_record(session, "CUSTOMER", customer["id"], dataverse_name="Nobody's Corp")
     assert str(caught.value) == "A record with the name Nobody's Corp does not exist in Dataverse."
-    assert couplings.get_by_bc_id("CUSTOMER", customer["id"]) is None
+    assert get_by_bc_id("CUSTOMER", customer["id"]) is None
 
 
 async def test_record_hidden_by_integration_table_filter_names_the_mapping(session: SyncSession, sandbox_app) -> None:
@@ -85,8 +86,8 @@ async def test_coupling_is_one_to_one(session: SyncSession, sandbox_app) -> None
     assert again.coupling.dataverse_id == account_a["accountid"]
     # The user confirmed re-coupling: the old coupling goes.
     await couple_record(session, "CUSTOMER", first["id"], dataverse_id=account_b["accountid"], replace=True)
-    assert couplings.get_by_bc_id("CUSTOMER", first["id"]).dataverse_id == account_b["accountid"]
-    assert couplings.get_by_dataverse_id("CUSTOMER", account_a["accountid"]) is None
+    assert get_by_bc_id("CUSTOMER", first["id"]).dataverse_id == account_b["accountid"]
+    assert get_by_dataverse_id("CUSTOMER", account_a["accountid"]) is None
 
 
 async def test_stale_coupling_of_a_deleted_bc_record_is_removed_silently(session: SyncSession, sandbox_app) -> None:
@@ -95,8 +96,8 @@ async def test_stale_coupling_of_a_deleted_bc_record_is_removed_silently(session
     sandbox_app.state.store.delete("bc/customers", gone["id"])
     result = await couple_record(session, "CUSTOMER", other["id"], dataverse_id=account["accountid"])
     assert result.removed_stale is not None and result.removed_stale.bc_id == gone["id"]
-    assert couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == other["id"]
-    assert couplings.get_by_bc_id("CUSTOMER", gone["id"]) is None
+    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == other["id"]
+    assert get_by_bc_id("CUSTOMER", gone["id"]) is None
 
 
 async def test_create_new_creates_the_account_from_bc_data(session: SyncSession, sandbox_app) -> None:

@@ -21,7 +21,9 @@ import pytest
 
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store import couplings, open_store
+from bc_tui.store import open_store
+from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.store.create_intents import pending_intents
 from bc_tui.store.database import close
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -88,8 +90,8 @@ def test_killed_creates_never_duplicate(crash_sandbox, tmp_path: Path) -> None:
 
     open_store(database_url)
     try:
-        pairs = [(c.bc_id, c.dataverse_id) for c in couplings.iter_couplings("CUSTOMER")]
-        assert couplings.pending_intents() == []
+        pairs = [(c.bc_id, c.dataverse_id) for c in iter_couplings("CUSTOMER")]
+        assert pending_intents() == []
     finally:
         close()
     assert {bc for bc, _ in pairs} == active and len(pairs) == len(active)
@@ -107,8 +109,8 @@ def test_killed_creates_never_duplicate(crash_sandbox, tmp_path: Path) -> None:
     assert any(before < k < before + len(uncoupled_accounts) for k in kills), kills
     open_store(database_url)
     try:
-        back = {c.dataverse_id: c.bc_id for c in couplings.iter_couplings("CUSTOMER") if c.dataverse_id in uncoupled_accounts}
-        assert couplings.pending_intents() == []
+        back = {c.dataverse_id: c.bc_id for c in iter_couplings("CUSTOMER") if c.dataverse_id in uncoupled_accounts}
+        assert pending_intents() == []
     finally:
         close()
     assert set(back) == uncoupled_accounts

@@ -10,8 +10,10 @@ import pytest
 from bc_tui.connectors import BcCustomer, DataverseAccount
 from bc_tui.domain.mappings import Direction
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import Side
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id, get_by_dataverse_id
+from bc_tui.store.create_intents import begin_create_intent, pending_intents
+from bc_tui.store.records import Side
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.couple import couple_record
 from bc_tui.sync.create import create_in_bc, create_in_dataverse, planned_number
@@ -36,13 +38,13 @@ async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSessi
     assert summary.counters == {"inserted": 4}
     assert sandbox_app.state.store.count("dv/accounts") == before + 4
     for customer in customers:
-        coupling = couplings.get_by_bc_id("CUSTOMER", customer["id"])
+        coupling = get_by_bc_id("CUSTOMER", customer["id"])
         account = sandbox_app.state.store.get("dv/accounts", coupling.dataverse_id)
         assert (account["name"], account["address1_city"], account["customertypecode"]) == (
             customer["displayName"], customer["city"], 3,
         )
         assert coupling.bc_number == customer["number"]
-    assert couplings.pending_intents() == []
+    assert pending_intents() == []
     job = jobs.get_job(summary.job_id)
     assert (job.type, job.inserted, job.direction) == (JobType.CREATION, 4, "to-dataverse")
 
@@ -64,7 +66,7 @@ async def test_refuses_to_duplicate_an_uncoupled_account_with_the_same_name(sess
     [result] = summary.results
     assert result.outcome is Outcome.FAILED and f"account {twin['name']}" in result.message
     assert "Set Up Coupling or Match-Based Coupling" in result.message
-    assert sandbox_app.state.store.count("dv/accounts") == count and couplings.pending_intents() == []
+    assert sandbox_app.state.store.count("dv/accounts") == count and pending_intents() == []
     forced = await create_in_dataverse(session, "CUSTOMER", [customer["id"]], allow_duplicates=True)
     assert forced.counters == {"inserted": 1} and sandbox_app.state.store.count("dv/accounts") == count + 1
 
@@ -86,11 +88,11 @@ async def test_contact_gets_the_account_of_its_coupled_company(session: SyncSess
     company = refused.results[0].message
     assert f"its company {persons[0]['companyNumber']} {customer['displayName']} is not coupled" in company
     await couple_record(session, "CUSTOMER", customer["id"], create_new=True)
-    account_id = couplings.get_by_bc_id("CUSTOMER", customer["id"]).dataverse_id
+    account_id = get_by_bc_id("CUSTOMER", customer["id"]).dataverse_id
     created = await create_in_dataverse(session, "CONTACT", [p["id"] for p in persons])
     assert created.counters == {"inserted": len(persons)}
     for person in persons:
-        contact = sandbox_app.state.store.get("dv/contacts", couplings.get_by_bc_id("CONTACT", person["id"]).dataverse_id)
+        contact = sandbox_app.state.store.get("dv/contacts", get_by_bc_id("CONTACT", person["id"]).dataverse_id)
         assert contact["_parentcustomerid_value"] == account_id
         assert f"{contact['firstname']} {contact['lastname']}" == person["displayName"]
 
@@ -100,7 +102,7 @@ async def test_create_in_bc_uses_the_planned_number(session: SyncSession, sandbo
     summary = await create_in_bc(session, "CUSTOMER", [a["accountid"] for a in accounts])
     assert summary.counters == {"inserted": 3}
     for account in accounts:
-        coupling = couplings.get_by_dataverse_id("CUSTOMER", account["accountid"])
+        coupling = get_by_dataverse_id("CUSTOMER", account["accountid"])
         customer = sandbox_app.state.store.get("bc/customers", coupling.bc_id)
         assert customer["number"] == planned_number(account["accountid"]) == coupling.bc_number
         assert customer["displayName"] == account["name"] and customer["email"] == account["emailaddress1"]
@@ -115,7 +117,7 @@ async def test_create_contact_in_bc_under_the_coupled_company(session: SyncSessi
     assert refused.counters == {"failed": 1} and "Couple the account first" in refused.results[0].message
     await create_in_bc(session, "CUSTOMER", [account["accountid"]])
     # BC makes a company contact for each customer; the sandbox's API does not, so add it as BC would.
-    customer_id = couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id
+    customer_id = get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id
     customer = sandbox_app.state.store.get("bc/customers", customer_id)
     company_id = str(uuid.uuid4())
     sandbox_app.state.store.insert("bc/contacts", company_id, {
@@ -124,7 +126,7 @@ async def test_create_contact_in_bc_under_the_coupled_company(session: SyncSessi
     })
     created = await create_in_bc(session, "CONTACT", [contact["contactid"]])
     assert created.counters == {"inserted": 1}
-    person = sandbox_app.state.store.get("bc/contacts", couplings.get_by_dataverse_id("CONTACT", contact["contactid"]).bc_id)
+    person = sandbox_app.state.store.get("bc/contacts", get_by_dataverse_id("CONTACT", contact["contactid"]).bc_id)
     assert (person["type"], person["companyNumber"]) == ("Person", "CTX00001")
     assert person["displayName"].startswith(contact["firstname"]) and person["displayName"].endswith(contact["lastname"])
 
@@ -133,10 +135,10 @@ async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSessio
     first, second = customers_without_account(sandbox_app)[:2]
     # A run that died after Dataverse stored the account but before coupling it:
     planned = str(uuid.uuid4())
-    couplings.begin_create_intent("CUSTOMER", Side.BC, first["id"], planned)
+    begin_create_intent("CUSTOMER", Side.BC, first["id"], planned)
     await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": first["displayName"], "customertypecode": 3})
     # ... and one that died before sending anything:
-    couplings.begin_create_intent("CUSTOMER", Side.BC, second["id"], str(uuid.uuid4()))
+    begin_create_intent("CUSTOMER", Side.BC, second["id"], str(uuid.uuid4()))
     count = sandbox_app.state.store.count("dv/accounts")
     summary = await create_in_dataverse(session, "CUSTOMER", [first["id"], second["id"]])
     # Before the job starts, a creation job of its own settles the intents: the first account
@@ -145,27 +147,27 @@ async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSessio
     assert (settled.type, settled.inserted, settled.skipped) == (JobType.CREATION, 1, 1)
     assert summary.counters == {"skipped": 1, "inserted": 1}
     assert summary.result_for(first["id"]).outcome is Outcome.SKIPPED  # already coupled by then
-    assert couplings.get_by_bc_id("CUSTOMER", first["id"]).dataverse_id == planned
+    assert get_by_bc_id("CUSTOMER", first["id"]).dataverse_id == planned
     assert sandbox_app.state.store.count("dv/accounts") == count + 1
-    assert couplings.pending_intents() == []
+    assert pending_intents() == []
 
 
 async def test_resume_finishes_or_abandons_pending_creates(session: SyncSession, sandbox_app) -> None:
     done, never = customers_without_account(sandbox_app)[:2]
     planned = str(uuid.uuid4())
-    couplings.begin_create_intent("CUSTOMER", Side.BC, done["id"], planned)
+    begin_create_intent("CUSTOMER", Side.BC, done["id"], planned)
     await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": done["displayName"]})
-    couplings.begin_create_intent("CUSTOMER", Side.BC, never["id"], str(uuid.uuid4()))
+    begin_create_intent("CUSTOMER", Side.BC, never["id"], str(uuid.uuid4()))
     account = dataverse_only_accounts(sandbox_app)[0]
     number = planned_number(account["accountid"])
-    couplings.begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], number)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], number)
     made = await session.bc.create(BcCustomer, {"number": number, "displayName": account["name"]})
     summary = await resume_pending_creates(session)
     assert summary.counters == {"inserted": 2, "skipped": 1}
-    assert couplings.get_by_bc_id("CUSTOMER", done["id"]).dataverse_id == planned
-    assert couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
-    assert couplings.get_by_bc_id("CUSTOMER", never["id"]) is None
-    assert couplings.pending_intents() == []
+    assert get_by_bc_id("CUSTOMER", done["id"]).dataverse_id == planned
+    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
+    assert get_by_bc_id("CUSTOMER", never["id"]) is None
+    assert pending_intents() == []
 
 
 async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
@@ -196,4 +198,4 @@ async def test_a_cancelled_create_job_is_logged_and_finishes_on_the_next_run(ses
     assert job.status is JobStatus.CANCELLED and 0 < job.inserted < 6
     summary = await create_in_dataverse(session, "CUSTOMER", ids)
     assert summary.count(Outcome.INSERTED) + summary.count(Outcome.SKIPPED) == 6
-    assert couplings.count_couplings("CUSTOMER") == 6 and sandbox_app.state.store.count("dv/accounts") == count + 6
+    assert count_couplings("CUSTOMER") == 6 and sandbox_app.state.store.count("dv/accounts") == count + 6

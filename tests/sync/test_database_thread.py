@@ -13,8 +13,9 @@ from bc_tui.config import profile_from_sandbox_info
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.inprocess import asgi_transport
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
 from bc_tui.store.access import THREAD_NAME_PREFIX
+from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id
 from bc_tui.store.database import (
     QueryOnForbiddenThreadError,
     database_proxy,
@@ -37,10 +38,10 @@ def on_database_thread() -> tuple[int, str]:
 async def test_a_guarded_thread_refuses_sql_and_the_database_thread_runs_it(session: SyncSession) -> None:
     with queries_forbidden_on_current_thread() as refused:
         with pytest.raises(QueryOnForbiddenThreadError, match="session.db"):
-            couplings.count_couplings(MAPPING)
+            count_couplings(MAPPING)
         assert len(refused) == 1 and "SELECT" in refused[0].upper()
-        assert await session.db(couplings.count_couplings, MAPPING) == 0
-    assert couplings.count_couplings(MAPPING) == 0  # outside the block the thread may query again
+        assert await session.db(count_couplings, MAPPING) == 0
+    assert count_couplings(MAPPING) == 0  # outside the block the thread may query again
 
 
 @pytest.mark.parametrize("in_memory", [False, True], ids=["sqlite-file", "sqlite-memory"])
@@ -63,7 +64,7 @@ async def test_a_sync_job_runs_its_store_calls_on_the_database_thread(
             ident, name = await session.db(on_database_thread)
             assert ident != threading.get_ident() and name.startswith(THREAD_NAME_PREFIX)
             assert session.db.ident == ident
-            coupling = await session.db(couplings.get_by_bc_id, MAPPING, ids[0])
+            coupling = await session.db(get_by_bc_id, MAPPING, ids[0])
             assert coupling is not None and coupling.to_dataverse_job_id == summary.job_id
             assert (await session.db(jobs.get_job, summary.job_id)).modified == 1
         assert refused == []

@@ -19,8 +19,8 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.app import create_app, sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import FaultSpec, SandboxSettings
-from bc_tui.store import couplings
-from bc_tui.store.couplings import SyncResult
+from bc_tui.store.coupling_queries import get_coupling
+from bc_tui.store.records import SyncResult
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
 from bc_tui.sync.synchronize import synchronize_many
@@ -74,9 +74,9 @@ async def test_a_sync_under_faults_ends_correct_on_both_sides(sandbox_app: Starl
     assert store_of(sandbox_app).count("bc/customers") == customers
     async with open_session(profile, database_url, transport=asgi_transport(sandbox_app)) as clean:
         for pair in pairs:
-            coupling = couplings.get_coupling(pair.id)
+            coupling = get_coupling(pair.id)
             assert not coupling.skipped and not coupling.failed
-        sent_state = couplings.get_coupling(sent[0].id)
+        sent_state = get_coupling(sent[0].id)
         assert sent_state.to_dataverse_result is SyncResult.SUCCESS
         assert sent_state.snapshot["dataverse"]["City"] == "Sent 0"
         # Everything is in step: a further run writes nothing.

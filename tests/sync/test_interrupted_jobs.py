@@ -24,7 +24,9 @@ import pytest
 from bc_tui.cli import main
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store import couplings, jobs, open_store
+from bc_tui.store import jobs, open_store
+from bc_tui.store.coupling_queries import get_by_bc_id, iter_couplings
+from bc_tui.store.create_intents import pending_intents
 from bc_tui.store.database import close
 from bc_tui.store.jobs import JobStatus, JobType
 
@@ -173,8 +175,8 @@ def test_killed_jobs_are_marked_interrupted_and_their_creations_settled(
         assert f" of {total:,} records." in synced.message and 0 < synced.done < total
         assert synced.message.endswith(f"after {synced.done:,} of {total:,} records.")
         assert jobs.list_jobs(limit=1)[0].status is JobStatus.FINISHED
-        pairs = {c.bc_id: c.dataverse_id for c in couplings.iter_couplings("CUSTOMER")}
-        assert couplings.pending_intents() == []
+        pairs = {c.bc_id: c.dataverse_id for c in iter_couplings("CUSTOMER")}
+        assert pending_intents() == []
     finally:
         close()
 
@@ -217,6 +219,6 @@ def test_a_job_of_a_live_process_is_left_alone(tenant: Tenant, capsys: pytest.Ca
     open_store(tenant.url)
     try:
         for _, source_id, planned_id in left:
-            assert couplings.get_by_bc_id("CUSTOMER", source_id).dataverse_id == planned_id
+            assert get_by_bc_id("CUSTOMER", source_id).dataverse_id == planned_id
     finally:
         close()

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.sandbox.inprocess import asgi_transport
-from bc_tui.store import couplings
+from bc_tui.store.coupling_queries import problem_couplings
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
 from bc_tui.sync.synchronize import synchronize_many, synchronize_one
@@ -54,7 +54,7 @@ class LoseFirstAnswer(httpx.AsyncBaseTransport):
 
 def problem_ids() -> set[str]:
     """BC ids of the couplings `bc-tui errors` lists (skipped, failed or broken)."""
-    return {c.bc_id for c in couplings.problem_couplings(MAPPING) if c.failed or c.skipped or c.broken}
+    return {c.bc_id for c in problem_couplings(MAPPING) if c.failed or c.skipped or c.broken}
 
 
 async def test_a_colleague_edit_after_a_lost_answer_to_dataverse_is_carried_over(

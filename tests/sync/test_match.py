@@ -7,7 +7,9 @@ import pytest
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.matching import UNMATCHED, MatchCriterion
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id, get_by_dataverse_id, iter_couplings
+from bc_tui.store.create_intents import pending_intents
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.couple import couple_record
 from bc_tui.sync.errors import SyncError
@@ -21,7 +23,7 @@ async def test_default_criteria_couple_unique_matches_and_report_the_rest(sessio
     summary = await match_based_coupling(session, "CUSTOMER")
     accounts = {a["accountid"]: a for a in rows(sandbox_app, "dv/accounts")}
     customers = {c["id"]: c for c in active_customers(sandbox_app)}
-    coupled = list(couplings.iter_couplings("CUSTOMER"))
+    coupled = list(iter_couplings("CUSTOMER"))
     assert len(coupled) == summary.counters["coupled"] >= len(customers_with_twin(sandbox_app))
     for coupling in coupled:
         customer, account = customers[coupling.bc_id], accounts[coupling.dataverse_id]
@@ -40,8 +42,8 @@ async def test_only_uncoupled_records_take_part(session: SyncSession, sandbox_ap
     await couple_record(session, "CUSTOMER", other["id"], dataverse_id=account["accountid"])
     summary = await match_based_coupling(session, "CUSTOMER")
     assert summary.result_for(other["id"]) is None  # coupled BC records are passed over
-    assert couplings.get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == other["id"]
-    coupling = couplings.get_by_bc_id("CUSTOMER", customer["id"])
+    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == other["id"]
+    coupling = get_by_bc_id("CUSTOMER", customer["id"])
     assert coupling is None or coupling.dataverse_id != account["accountid"]
     again = await match_based_coupling(session, "CUSTOMER")
     assert again.counters.get("coupled", 0) == 0
@@ -54,7 +56,7 @@ async def test_case_sensitive_criterion_leaves_case_variants_unmatched(session: 
     await _uncouple_all(session)
     strict = await match_based_coupling(session, "CUSTOMER", [MatchCriterion(name, case_sensitive=True)])
     assert strict.counters["coupled"] <= loose_count
-    for coupling in couplings.iter_couplings("CUSTOMER"):
+    for coupling in iter_couplings("CUSTOMER"):
         account = sandbox_app.state.store.get("dv/accounts", coupling.dataverse_id)
         customer = sandbox_app.state.store.get("bc/customers", coupling.bc_id)
         assert account["name"].strip() == customer["displayName"].strip() or "  " in account["name"]
@@ -70,10 +72,10 @@ async def test_create_new_creates_the_unmatched(session: SyncSession, sandbox_ap
     before = sandbox_app.state.store.count("dv/accounts")
     summary = await match_based_coupling(session, "CUSTOMER", create_new=True)
     customers = active_customers(sandbox_app)
-    assert couplings.count_couplings("CUSTOMER") == len(customers)
+    assert count_couplings("CUSTOMER") == len(customers)
     assert summary.counters["coupled"] + summary.counters["inserted"] == len(customers)
     assert sandbox_app.state.store.count("dv/accounts") == before + summary.counters["inserted"]
-    assert couplings.pending_intents() == []
+    assert pending_intents() == []
 
 
 async def test_sync_after_coupling(session: SyncSession, sandbox_app) -> None:
@@ -83,7 +85,7 @@ async def test_sync_after_coupling(session: SyncSession, sandbox_app) -> None:
     sync_jobs = jobs.list_jobs(job_type=JobType.SYNCHRONIZATION)
     assert sync_jobs and all(job.direction == "to-dataverse" for job in sync_jobs)
     assert sum(job.modified + job.unchanged for job in sync_jobs) == summary.counters["coupled"]
-    for coupling in couplings.iter_couplings("CUSTOMER"):
+    for coupling in iter_couplings("CUSTOMER"):
         customer = sandbox_app.state.store.get("bc/customers", coupling.bc_id)
         account = sandbox_app.state.store.get("dv/accounts", coupling.dataverse_id)
         assert account["telephone1"] == customer["phoneNumber"] and account["address1_city"] == customer["city"]

@@ -9,8 +9,9 @@ from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import ConflictResolution, DeletionResolution, Direction
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, watermarks
-from bc_tui.store.couplings import Side, SyncResult
+from bc_tui.store import watermarks
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
+from bc_tui.store.records import Side, SyncResult
 from bc_tui.sync.modified import OVERLAP, directions_of, next_watermark, synchronize_modified
 from bc_tui.sync.session import SyncSession
 from tests.sync.coupled_pairs import (
@@ -52,8 +53,8 @@ async def test_modified_records_flow_both_ways_and_the_watermarks_advance(sessio
     assert account_row(sandbox_app, pairs[0].dataverse_id)["address1_city"] == "Springfield"
     assert bc_row(sandbox_app, pairs[1].bc_id)["phoneNumber"] == "+1 555 0111"
     assert summary.count(Outcome.MODIFIED) == 2 and summary.count(Outcome.FAILED) == 0
-    assert couplings.get_coupling(pairs[0].id).to_dataverse_result is SyncResult.SUCCESS
-    assert couplings.get_coupling(pairs[1].id).from_dataverse_result is SyncResult.SUCCESS
+    assert get_coupling(pairs[0].id).to_dataverse_result is SyncResult.SUCCESS
+    assert get_coupling(pairs[1].id).from_dataverse_result is SyncResult.SUCCESS
     # Each watermark is the service's clock when its pass started, less the overlap: never the
     # newest modified time seen (which would skip records edited while the pages were read).
     for side, mark in ((Side.BC, bc_mark), (Side.DATAVERSE, dv_mark)):
@@ -96,7 +97,7 @@ async def test_both_sides_changed_is_a_conflict_unless_the_policy_picks_a_side(s
     for pair in pairs:
         assert bc_row(sandbox_app, pair.bc_id)["city"] == "Springfield"
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Shelbyville"
-        assert couplings.get_coupling(pair.id).to_dataverse_result is SyncResult.FAILURE
+        assert get_coupling(pair.id).to_dataverse_result is SyncResult.FAILURE
 
     set_policy(session, resolve_update_conflicts=ConflictResolution.SEND)
     send_wins = await synchronize_modified(session, MAPPING)
@@ -126,7 +127,7 @@ async def test_a_failed_record_is_tried_again_on_the_next_run(session: SyncSessi
     # failure now marks it Skipped, as in BC.
     second = await synchronize_modified(session, MAPPING)
     assert second.result_for(pair.bc_id).outcome is Outcome.FAILED
-    assert couplings.get_coupling(pair.id).skipped
+    assert get_coupling(pair.id).skipped
     third = await synchronize_modified(session, MAPPING)
     assert third.result_for(pair.bc_id) is None
 
@@ -140,7 +141,7 @@ async def test_deletion_policy_remove_coupling(session: SyncSession, sandbox_app
     summary = await synchronize_modified(session, MAPPING)
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.UNCOUPLED
-    assert couplings.get_coupling(pair.id) is None
+    assert get_coupling(pair.id) is None
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Springfield"
 
 
@@ -154,7 +155,7 @@ async def test_deletion_policy_restore(session: SyncSession, sandbox_app: Starle
     summary = await synchronize_modified(session, MAPPING)
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.INSERTED
-    coupling = couplings.get_by_bc_id(MAPPING, pair.bc_id)
+    coupling = get_by_bc_id(MAPPING, pair.bc_id)
     assert coupling is not None and coupling.dataverse_id != pair.dataverse_id and not coupling.broken
     restored = account_row(sandbox_app, coupling.dataverse_id)
     assert restored["address1_city"] == "Springfield"
@@ -170,7 +171,7 @@ async def test_without_deletion_policy_the_coupling_is_marked_broken(session: Sy
     summary = await synchronize_modified(session, MAPPING)
 
     assert "coupled to a deleted Dataverse account" in summary.result_for(pair.bc_id).message
-    assert couplings.get_coupling(pair.id).deleted_side is Side.DATAVERSE
+    assert get_coupling(pair.id).deleted_side is Side.DATAVERSE
 
 
 def test_passes_follow_the_mapping_direction(session: SyncSession) -> None:
@@ -189,7 +190,7 @@ async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts
     summary = await synchronize_modified(session, MAPPING)
 
     assert summary.result_for(uncoupled).outcome is Outcome.INSERTED
-    coupling = couplings.get_by_bc_id(MAPPING, uncoupled)
+    coupling = get_by_bc_id(MAPPING, uncoupled)
     assert account_row(sandbox_app, coupling.dataverse_id)["address1_city"] == "Springfield"
 
 

@@ -29,8 +29,8 @@ from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.app import create_app, sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store import couplings
-from bc_tui.store.couplings import CouplingRecord, Side
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling, list_couplings
+from bc_tui.store.records import CouplingRecord, Side
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.resolve import restore_deleted
 from bc_tui.sync.session import open_session
@@ -114,7 +114,7 @@ class SynchronizationMachine(RuleBasedStateMachine):
         bc_id = self.free.pop(0)
         summary = self.run(create_in_dataverse(self.session, MAPPING, [bc_id], allow_duplicates=True))
         assert summary.count(Outcome.INSERTED) == 1, [r.message for r in summary.results]
-        pair = couplings.get_by_bc_id(MAPPING, bc_id)
+        pair = get_by_bc_id(MAPPING, bc_id)
         first = self.run(synchronize_one(self.session, MAPPING, bc_id, SEND))
         assert first.result_for(bc_id).outcome in (Outcome.UNCHANGED, Outcome.MODIFIED)
         self.pairs.append(pair)
@@ -244,7 +244,7 @@ class SynchronizationMachine(RuleBasedStateMachine):
         result = summary.result_for(pair.bc_id)
         assert result.outcome is Outcome.SKIPPED and "coupled to a deleted" in result.message
         assert self.versions() == before
-        assert couplings.get_coupling(pair.id).deleted_side is Side.DATAVERSE
+        assert get_coupling(pair.id).deleted_side is Side.DATAVERSE
 
     @precondition(lambda self: self.broken)
     @rule()
@@ -254,7 +254,7 @@ class SynchronizationMachine(RuleBasedStateMachine):
         [summary] = self.run(restore_deleted(self.session, [pair.id]))
         assert summary.result_for(pair.bc_id).outcome is Outcome.INSERTED
         assert self.store.count("dv/accounts") == accounts + 1
-        restored = couplings.get_by_bc_id(MAPPING, pair.bc_id)
+        restored = get_by_bc_id(MAPPING, pair.bc_id)
         assert restored is not None and not restored.broken
         self.pairs.append(restored)
         self.in_step(restored)
@@ -263,7 +263,7 @@ class SynchronizationMachine(RuleBasedStateMachine):
 
     @invariant()
     def couplings_are_one_to_one(self) -> None:
-        found = couplings.list_couplings(MAPPING)
+        found = list_couplings(MAPPING)
         assert len({c.bc_id for c in found}) == len({c.dataverse_id for c in found}) == len(found)
         assert not any(c.skipped for c in found)
 

@@ -8,9 +8,11 @@ from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id, get_by_dataverse_id, get_coupling
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord, Side, SyncResult, SyncResultUpdate
+from bc_tui.store.sync_state import mark_broken, record_sync_result
 from bc_tui.sync.resolve import (
     ProblemKind,
     delete_survivor,
@@ -41,9 +43,9 @@ async def test_errors_overview_lists_skipped_failed_and_broken(
 ) -> None:
     pairs = await coupled_customers(session, sandbox_app, 4)
     make_skipped(pairs[0].id)
-    couplings.record_sync_result(pairs[1].id, SEND, SyncResult.FAILURE, error="Dataverse refused it.")
+    record_sync_result(SyncResultUpdate(pairs[1].id, SEND, SyncResult.FAILURE, error="Dataverse refused it."))
     store_of(sandbox_app).delete("dv/accounts", pairs[2].dataverse_id)
-    couplings.mark_broken(pairs[2].id, Side.DATAVERSE)
+    mark_broken(pairs[2].id, Side.DATAVERSE)
 
     rows = {row.coupling_id: row for row in await errors_overview(session)}
 
@@ -66,7 +68,7 @@ async def test_retry_all_clears_skipped(
     for pair in pairs[:2]:
         make_skipped(pair.id)
     assert await retry(session, all=True, mapping_name=MAPPING) == 2
-    assert not any(couplings.get_coupling(p.id).skipped for p in pairs)
+    assert not any(get_coupling(p.id).skipped for p in pairs)
 
 
 async def test_synchronize_from_the_errors_screen_lets_the_chosen_side_win(
@@ -81,7 +83,7 @@ async def test_synchronize_from_the_errors_screen_lets_the_chosen_side_win(
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.MODIFIED
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Shelbyville"
-    coupling = couplings.get_coupling(pair.id)
+    coupling = get_coupling(pair.id)
     assert not coupling.skipped and coupling.from_dataverse_result is SyncResult.SUCCESS
 
 
@@ -94,7 +96,7 @@ async def test_restore_recreates_a_deleted_account_and_couples_it(session: SyncS
     [summary] = await restore_deleted(session, [pair.id])
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.INSERTED
-    coupling = couplings.get_by_bc_id(MAPPING, pair.bc_id)
+    coupling = get_by_bc_id(MAPPING, pair.bc_id)
     assert coupling.dataverse_id != pair.dataverse_id and not coupling.broken
     account = account_row(sandbox_app, coupling.dataverse_id)
     assert account["name"] == bc_row(sandbox_app, pair.bc_id)["displayName"]
@@ -116,7 +118,7 @@ async def test_restore_recreates_a_deleted_customer(session: SyncSession, sandbo
     [summary] = await restore_deleted(session, [pair.id])
 
     assert summary.count(Outcome.INSERTED) == 1
-    coupling = couplings.get_by_dataverse_id(MAPPING, pair.dataverse_id)
+    coupling = get_by_dataverse_id(MAPPING, pair.dataverse_id)
     assert coupling.bc_id != pair.bc_id
     assert bc_row(sandbox_app, coupling.bc_id)["displayName"] == name
 
@@ -129,7 +131,7 @@ async def test_delete_survivor_deletes_the_remaining_record_and_the_coupling(ses
 
     assert summary.result_for(pairs[0].bc_id).outcome is Outcome.DELETED
     assert bc_row(sandbox_app, pairs[0].bc_id) is None
-    assert couplings.get_coupling(pairs[0].id) is None
+    assert get_coupling(pairs[0].id) is None
     # Not broken: nothing is deleted.
     assert summary.result_for(pairs[1].bc_id).outcome is Outcome.SKIPPED
     assert bc_row(sandbox_app, pairs[1].bc_id) is not None
@@ -145,8 +147,8 @@ async def test_find_for_deleted_and_remove_broken_couplings(session: SyncSession
     assert [c.id for c in found] == [pairs[1].id]
     assert found[0].deleted_side is Side.BC
     assert await remove_broken_couplings(session, mapping_name=MAPPING) == 1
-    assert couplings.get_coupling(pairs[1].id) is None
-    assert couplings.get_coupling(pairs[0].id) is not None
+    assert get_coupling(pairs[1].id) is None
+    assert get_coupling(pairs[0].id) is not None
     assert account_row(sandbox_app, pairs[1].dataverse_id) is not None  # records untouched
     [job] = jobs.list_jobs(job_type=JobType.UNCOUPLING)
     assert job.uncoupled == 1

@@ -8,8 +8,9 @@ from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import claims, couplings, jobs
-from bc_tui.store.couplings import SyncResult
+from bc_tui.store import claims, jobs
+from bc_tui.store.coupling_queries import couplings_by_bc_id, get_coupling
+from bc_tui.store.records import SyncResult
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync import claiming
 from bc_tui.sync.engine import run_pairs
@@ -46,7 +47,7 @@ async def test_a_coupling_another_job_holds_is_skipped_with_a_sentence_and_synch
             "same time; it will be synchronized in the next run."
         )
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] != f"Claimed City {pairs.index(pair)}"
-        coupling = couplings.get_coupling(pair.id)
+        coupling = get_coupling(pair.id)
         assert coupling.to_dataverse_result is SyncResult.FAILURE  # so the next run retries it
         assert not coupling.skipped
     for pair in free:
@@ -63,7 +64,7 @@ async def test_a_coupling_another_job_holds_is_skipped_with_a_sentence_and_synch
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == f"Claimed City {i}"
     assert {second.result_for(p.bc_id).outcome for p in held} == {Outcome.MODIFIED}
     assert second.count(Outcome.CONFLICT) == second.count(Outcome.FAILED) == second.count(Outcome.SKIPPED) == 0
-    assert [c for c in couplings.couplings_by_bc_id(MAPPING, [p.bc_id for p in pairs]).values() if c.failed] == []
+    assert [c for c in couplings_by_bc_id(MAPPING, [p.bc_id for p in pairs]).values() if c.failed] == []
 
 
 async def test_a_job_waits_for_a_held_coupling_and_then_synchronizes_it(
@@ -108,4 +109,4 @@ async def test_a_job_that_read_before_another_job_wrote_reads_again_instead_of_r
 
     assert {second.result_for(i).outcome for i in ids} == {Outcome.UNCHANGED}
     assert {account_row(sandbox_app, p.dataverse_id)["address1_city"] for p in pairs} == {"Raced City"}
-    assert all(couplings.get_coupling(p.id).to_dataverse_job_id == first.job_id for p in pairs)
+    assert all(get_coupling(p.id).to_dataverse_job_id == first.job_id for p in pairs)

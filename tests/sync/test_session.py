@@ -19,6 +19,7 @@ ID_CHUNK_MIN = 40
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.progress import JobRun, Progress
 from bc_tui.sync.session import SyncSession, check_connection, open_session
+from bc_tui.sync.sides import BC_SIDE
 
 
 async def test_session_loads_mappings_and_connects(session: SyncSession) -> None:
@@ -68,12 +69,12 @@ async def test_get_returns_none_when_missing(session: SyncSession, sandbox_app) 
 
 async def test_iter_applies_table_filters(session: SyncSession, sandbox_app) -> None:
     mapping = session.mapping("CUSTOMER")
-    bc = [r async for r in records.iter_bc(session, mapping)]
+    bc = [r async for r in records.iter_records(BC_SIDE, session, mapping)]
     expected = [r for r in sandbox_app.state.store.rows("bc/customers") if r["blocked"].strip() == ""]
     assert len(bc) == len(expected) < sandbox_app.state.store.count("bc/customers")
-    everything = [r async for r in records.iter_bc(session, mapping, table_filter=False)]
+    everything = [r async for r in records.iter_records(BC_SIDE, session, mapping, table_filter=False)]
     assert len(everything) == sandbox_app.state.store.count("bc/customers")
-    contacts = [r async for r in records.iter_bc(session, session.mapping("CONTACT"))]
+    contacts = [r async for r in records.iter_records(BC_SIDE, session, session.mapping("CONTACT"))]
     assert contacts and all(c["type"] == "Person" for c in contacts)
 
 

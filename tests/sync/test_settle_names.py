@@ -8,8 +8,10 @@ from starlette.applications import Starlette
 
 from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import Side
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.create_intents import begin_create_intent
+from bc_tui.store.records import Side
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_many
@@ -22,7 +24,7 @@ async def test_settled_intents_name_the_customer_by_number_and_name(session: Syn
     ended = jobs.finish_job(jobs.start_job(JobType.CREATION, mapping="CUSTOMER").id, JobStatus.CRASHED)
     planned = [str(uuid.uuid4()) for _ in range(2)]
     for customer, guid in zip((made, never), planned, strict=True):
-        couplings.begin_create_intent("CUSTOMER", Side.BC, customer["id"], guid, job_id=ended.id)
+        begin_create_intent("CUSTOMER", Side.BC, customer["id"], guid, job_id=ended.id)
     await session.dataverse.create(DataverseAccount, {"accountid": planned[0], "name": made["displayName"]})
 
     summary = await synchronize_many(session, "CUSTOMER", [], SyncDirection.TO_DATAVERSE)
@@ -33,5 +35,5 @@ async def test_settled_intents_name_the_customer_by_number_and_name(session: Syn
     assert error.message == f"The interrupted creation of the counterpart of the {named} never reached Dataverse; create it again."
     assert error.source_description == named and never["id"] not in error.message
     # The adopted creation keeps the number and name, as a coupling made by any other path does.
-    adopted = couplings.get_by_bc_id("CUSTOMER", made["id"])
+    adopted = get_by_bc_id("CUSTOMER", made["id"])
     assert (adopted.bc_number, adopted.display_name) == (made["number"], made["displayName"])

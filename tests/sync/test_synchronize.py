@@ -14,8 +14,10 @@ from bc_tui.domain.diff import FieldState
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.inprocess import asgi_transport
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord, Side, SyncResult
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
+from bc_tui.store.coupling_writes import couple
+from bc_tui.store.records import CouplingRecord, Side, SyncResult
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.preview import preview_sync
 from bc_tui.sync.session import SyncSession, open_session
@@ -46,7 +48,7 @@ async def test_send_one_record_writes_dataverse_and_remembers_the_sync(session: 
     assert summary.result_for(pair.bc_id).outcome is Outcome.MODIFIED
     account = account_row(sandbox_app, pair.dataverse_id)
     assert (account["address1_city"], account["telephone1"]) == ("Springfield", "+1 555 0100")
-    coupling = couplings.get_coupling(pair.id)
+    coupling = get_coupling(pair.id)
     assert coupling.to_dataverse_result is SyncResult.SUCCESS
     assert coupling.snapshot["bc"]["City"] == coupling.snapshot["dataverse"]["City"] == "Springfield"
     assert coupling.dataverse_etag == f'W/"{account["_version"]}"'
@@ -67,7 +69,7 @@ async def test_get_one_record_writes_business_central(session: SyncSession, sand
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.MODIFIED
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Shelbyville"
-    coupling = couplings.get_coupling(pair.id)
+    coupling = get_coupling(pair.id)
     assert coupling.from_dataverse_result is SyncResult.SUCCESS
     assert coupling.snapshot["bc"]["City"] == "Shelbyville"
 
@@ -85,7 +87,7 @@ async def test_merge_carries_each_sides_changes_to_the_other(session: SyncSessio
     bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
     assert (bc["city"], bc["phoneNumber"]) == ("Springfield", "+1 555 0199")
     assert (account["address1_city"], account["telephone1"]) == ("Springfield", "+1 555 0199")
-    coupling = couplings.get_coupling(pair.id)
+    coupling = get_coupling(pair.id)
     assert coupling.to_dataverse_result is coupling.from_dataverse_result is SyncResult.SUCCESS
 
 
@@ -190,7 +192,7 @@ async def test_a_change_while_synchronizing_is_a_conflict_and_is_not_overwritten
             "nothing was overwritten. Synchronize again to see the new values."
         )
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Racetown"
-        coupling = couplings.get_coupling(pair.id)
+        coupling = get_coupling(pair.id)
         assert coupling.to_dataverse_result is SyncResult.FAILURE and not coupling.skipped
 
 
@@ -266,7 +268,7 @@ async def test_many_records_get_in_batches(session: SyncSession, sandbox_app: St
     assert summary.count(Outcome.MODIFIED) == 12
     for index, pair in enumerate(pairs):
         assert bc_row(sandbox_app, pair.bc_id)["city"] == f"Town {index}"
-        coupling = couplings.get_coupling(pair.id)
+        coupling = get_coupling(pair.id)
         assert coupling.from_dataverse_result is SyncResult.SUCCESS
         assert coupling.snapshot["dataverse"]["City"] == f"Town {index}"
     again = await synchronize_many(session, MAPPING, [p.bc_id for p in pairs], GET)
@@ -293,11 +295,11 @@ async def test_a_deleted_counterpart_is_detected_and_reported(session: SyncSessi
         "Customer 10000 Adatum Corporation cannot be updated because it is coupled to a deleted Dataverse account. "
         "Restore the deleted record or delete the coupling."
     )
-    assert couplings.get_coupling(pairs[0].id).deleted_side is Side.DATAVERSE
+    assert get_coupling(pairs[0].id).deleted_side is Side.DATAVERSE
 
     many = await synchronize_many(session, MAPPING, [pairs[1].bc_id], GET)
     assert "coupled to a deleted Business Central customer" in many.result_for(pairs[1].bc_id).message
-    assert couplings.get_coupling(pairs[1].id).deleted_side is Side.BC
+    assert get_coupling(pairs[1].id).deleted_side is Side.BC
     preview = await preview_sync(session, MAPPING, pairs[0].bc_id)
     assert preview.problem and "deleted Dataverse record" in preview.problem
 
@@ -314,12 +316,12 @@ async def test_a_repeated_failure_marks_the_record_skipped_and_retry_clears_it(
 
     first = await synchronize_one(session, MAPPING, pair.bc_id, GET)
     assert first.result_for(pair.bc_id).outcome is Outcome.FAILED
-    assert not couplings.get_coupling(pair.id).skipped
+    assert not get_coupling(pair.id).skipped
     second = await synchronize_one(session, MAPPING, pair.bc_id, GET)
     assert second.result_for(pair.bc_id).message.endswith(
         "The record will be skipped for further synchronization due to a repeatable failure."
     )
-    assert couplings.get_coupling(pair.id).skipped
+    assert get_coupling(pair.id).skipped
     third = await synchronize_one(session, MAPPING, pair.bc_id, GET)
     assert third.result_for(pair.bc_id).outcome is Outcome.SKIPPED
     [row] = await errors_overview(session)
@@ -327,7 +329,7 @@ async def test_a_repeated_failure_marks_the_record_skipped_and_retry_clears_it(
     assert "Business Central rejected" in row.error
 
     assert await retry(session, [pair.id]) == 1
-    assert not couplings.get_coupling(pair.id).skipped
+    assert not get_coupling(pair.id).skipped
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Llanfair")
     fixed = await synchronize_one(session, MAPPING, pair.bc_id, GET)
     assert fixed.result_for(pair.bc_id).outcome is Outcome.MODIFIED
@@ -347,7 +349,7 @@ async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(sess
     person = persons_of(sandbox_app, customer)[0]
     created = await create_in_dataverse(session, "CONTACT", [person["id"]], allow_duplicates=True)
     assert created.count(Outcome.INSERTED) == 1, [r.message for r in created.results]
-    coupling = couplings.get_by_bc_id("CONTACT", person["id"])
+    coupling = get_by_bc_id("CONTACT", person["id"])
     parent = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)["_parentcustomerid_value"]
     store_of(sandbox_app).update("bc/contacts", person["id"], {"displayName": "Ada Byron King", "mobilePhoneNumber": "+44 20 7946 0815"})
 
@@ -369,7 +371,7 @@ async def test_many_lets_the_chosen_side_win_for_never_synchronized_couplings(se
 
     twins = customers_with_twin(sandbox_app)[:3]
     for customer, account in twins:
-        couplings.couple(MAPPING, customer["id"], account["accountid"])
+        couple(MAPPING, customer["id"], account["accountid"])
     ids = [customer["id"] for customer, _ in twins]
     edit_account(sandbox_app, twins[0][1]["accountid"], address1_city="Shelbyville")
 

@@ -25,9 +25,10 @@ import pytest
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-from bc_tui.store import couplings, jobs, open_store
-from bc_tui.store.couplings import SyncResult
+from bc_tui.store import jobs, open_store
+from bc_tui.store.coupling_queries import couplings_by_bc_id
 from bc_tui.store.database import close, connect
+from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.sync.session import open_session
 from tests.store.conftest import NO_POSTGRES, POSTGRES_URL_VARIABLE, wipe
 from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc
@@ -79,7 +80,7 @@ def write_config(path: Path, info: dict[str, Any]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-async def baseline(running: RunningSandbox, url: str) -> list[couplings.CouplingRecord]:
+async def baseline(running: RunningSandbox, url: str) -> list[CouplingRecord]:
     """Couple COUPLED customers and synchronize them once, in this process."""
     async with open_session(profile_from_sandbox_info(running.info), url) as session:
         return await coupled_customers(session, running.app, COUPLED)
@@ -142,7 +143,7 @@ async def test_sync_jobs_at_once_all_finish_without_false_conflicts(
     # The coupling database remembers a successful synchronization of every edited pair.
     open_store(coupling_url)
     try:
-        now = couplings.couplings_by_bc_id(MAPPING, [p.bc_id for p in pairs])
+        now = couplings_by_bc_id(MAPPING, [p.bc_id for p in pairs])
         assert [c for c in now.values() if c.failed or c.skipped or c.broken] == []
         for bc_id, city in bc_edited.items():
             assert now[bc_id].to_dataverse_result is SyncResult.SUCCESS

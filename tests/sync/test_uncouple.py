@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.couple import couple_record
 from bc_tui.sync.errors import SyncError
@@ -30,7 +31,7 @@ async def test_delete_some_couplings_touches_neither_record(session: SyncSession
     summary = await delete_couplings(session, "CUSTOMER", [pairs[0][0]["id"], pairs[1][0]["id"].upper(), stranger["id"]])
     assert summary.counters == {"uncoupled": 2, "skipped": 1}
     assert summary.result_for(stranger["id"]).outcome is Outcome.SKIPPED
-    assert [couplings.get_by_bc_id("CUSTOMER", c["id"]) is None for c, _ in pairs] == [True, True, False]
+    assert [get_by_bc_id("CUSTOMER", c["id"]) is None for c, _ in pairs] == [True, True, False]
     after = [(store.get("bc/customers", c["id"]), store.get("dv/accounts", a["accountid"])) for c, a in pairs]
     assert after == before
     job = jobs.get_job(summary.job_id)
@@ -42,7 +43,7 @@ async def test_delete_by_dataverse_id_and_all_of_mapping(session: SyncSession, s
     one = await delete_couplings(session, "CUSTOMER", dataverse_ids=[pairs[0][1]["accountid"]])
     assert one.counters == {"uncoupled": 1}
     rest = await delete_couplings(session, "CUSTOMER", all_of_mapping=True)
-    assert rest.counters == {"uncoupled": 2} and couplings.count_couplings("CUSTOMER") == 0
+    assert rest.counters == {"uncoupled": 2} and count_couplings("CUSTOMER") == 0
     assert "2 couplings deleted." == jobs.get_job(rest.job_id).message
 
 

@@ -16,7 +16,7 @@ from bc_tui.connectors.models import BcCustomer
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.store import watermarks
-from bc_tui.store.couplings import Side
+from bc_tui.store.records import Side
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import SyncSession
 from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, coupled_customers, edit_account, edit_bc

@@ -9,7 +9,8 @@ import pytest
 from starlette.applications import Starlette
 from textual.widgets import Input, Select
 
-from bc_tui.store import couplings
+from bc_tui.store.coupling_queries import get_by_bc_id, get_by_dataverse_id
+from bc_tui.store.coupling_writes import couple
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.screens.card import CardScreen
@@ -71,7 +72,7 @@ async def test_couple_by_type_ahead_lookup(tui_backend: Backend, sandbox_app: St
         assert isinstance(card, CardScreen)
         assert str(card.query_one("#card-dataverse-name").content) == "account Trey Research"
         assert card.changed  # reported to the list when the card closes
-    coupling = couplings.get_by_bc_id(MAPPING, trey["id"])
+    coupling = get_by_bc_id(MAPPING, trey["id"])
     assert coupling is not None and coupling.dataverse_id == account["accountid"]
     # Synchronize After Coupling (BC data) ran: the account now matches the customer and the
     # coupling remembers a successful synchronization.
@@ -92,7 +93,7 @@ async def test_couple_by_typed_name_without_picking(tui_backend: Backend, sandbo
         await press_and_settle(pilot, "enter")
         await settle(pilot)
         assert isinstance(app.screen, CardScreen)
-    coupling = couplings.get_by_bc_id(MAPPING, adatum["id"])
+    coupling = get_by_bc_id(MAPPING, adatum["id"])
     assert coupling is not None and coupling.dataverse_id == account["accountid"]
     assert coupling.to_dataverse_result is None
 
@@ -116,7 +117,7 @@ async def test_create_new_creates_an_account_and_couples_it(tui_backend: Backend
         assert str(app.screen.query_one("#card-dataverse-name").content) == f"account {record['displayName']}"
     created = accounts_named(sandbox_app, record["displayName"])
     assert len(created) == before + 1
-    coupling = couplings.get_by_bc_id(MAPPING, record["id"])
+    coupling = get_by_bc_id(MAPPING, record["id"])
     assert coupling is not None and coupling.dataverse_id in {a["accountid"] for a in created}
 
 
@@ -137,13 +138,13 @@ async def test_unticking_create_new_restores_the_choice(tui_backend: Backend, sa
         assert dialog.query_one("#coupling-sync-after", Select).value == "to-dataverse"
         await press_and_settle(pilot, "escape")
         assert isinstance(app.screen, CardScreen)
-    assert couplings.get_by_bc_id(MAPPING, record["id"]) is None
+    assert get_by_bc_id(MAPPING, record["id"]) is None
 
 
 async def test_refusals_are_shown_inside_the_dialog(tui_backend: Backend, sandbox_app: Starlette) -> None:
     adatum, trey = customer(sandbox_app, "10000"), customer(sandbox_app, "20000")
     [adatum_account] = accounts_named(sandbox_app, "Adatum Corporation")
-    couplings.couple(MAPPING, adatum["id"], adatum_account["accountid"])
+    couple(MAPPING, adatum["id"], adatum_account["accountid"])
     app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, trey["id"]))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -165,15 +166,15 @@ async def test_refusals_are_shown_inside_the_dialog(tui_backend: Backend, sandbo
 
         await press_and_settle(pilot, "escape")
         assert isinstance(app.screen, CardScreen)
-    assert couplings.get_by_bc_id(MAPPING, trey["id"]) is None
-    assert couplings.get_by_bc_id(MAPPING, adatum["id"]).dataverse_id == adatum_account["accountid"]
+    assert get_by_bc_id(MAPPING, trey["id"]) is None
+    assert get_by_bc_id(MAPPING, adatum["id"]).dataverse_id == adatum_account["accountid"]
 
 
 async def test_recoupling_a_coupled_record_to_another_account(tui_backend: Backend, sandbox_app: Starlette) -> None:
     trey = customer(sandbox_app, "20000")
     [research] = accounts_named(sandbox_app, "Trey Research")
     [imports] = accounts_named(sandbox_app, "Trey Imports AG")
-    couplings.couple(MAPPING, trey["id"], research["accountid"])
+    couple(MAPPING, trey["id"], research["accountid"])
     app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, trey["id"]))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -185,8 +186,8 @@ async def test_recoupling_a_coupled_record_to_another_account(tui_backend: Backe
         await type_text(pilot, "Imp")
         await press_and_settle(pilot, "down", "enter")
         assert isinstance(app.screen, CardScreen), (dialog.message, dialog.matches)
-    assert couplings.get_by_bc_id(MAPPING, trey["id"]).dataverse_id == imports["accountid"]
-    assert couplings.get_by_dataverse_id(MAPPING, research["accountid"]) is None
+    assert get_by_bc_id(MAPPING, trey["id"]).dataverse_id == imports["accountid"]
+    assert get_by_dataverse_id(MAPPING, research["accountid"]) is None
 
 
 # --- snapshot ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
 from bc_tui.store.database import queries_forbidden_on_current_thread
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
@@ -120,9 +121,9 @@ async def test_errors_screen_actions_run_no_sql_on_the_ui_thread(
             await pilot.press("escape")
             await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
         assert refused == []
-    assert not (await session.db(couplings.get_coupling, skipped.id)).skipped
-    assert await session.db(couplings.get_coupling, uncoupled.id) is None
-    coupling = await session.db(couplings.get_by_bc_id, MAPPING, restored.bc_id)
+    assert not (await session.db(get_coupling, skipped.id)).skipped
+    assert await session.db(get_coupling, uncoupled.id) is None
+    coupling = await session.db(get_by_bc_id, MAPPING, restored.bc_id)
     assert coupling is not None and not coupling.broken
 
 
@@ -161,6 +162,6 @@ async def test_card_couple_synchronize_and_delete_coupling_run_no_sql_on_the_ui_
             await finish_job(pilot)
             assert str(app.screen.query_one("#card-dataverse-name").content) == "not coupled"
         assert refused == []
-    assert await session.db(couplings.get_by_bc_id, MAPPING, trey["id"]) is None
+    assert await session.db(get_by_bc_id, MAPPING, trey["id"]) is None
     [account] = [r for r in sandbox_app.state.store.rows("dv/accounts") if r.get("name") == "Trey Research"]
     assert account["address1_city"] == "Springfield"

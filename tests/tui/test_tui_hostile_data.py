@@ -18,7 +18,7 @@ from textual.widgets._toast import Toast
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import printable
-from bc_tui.store import couplings
+from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.synchronize import synchronize_one
 from bc_tui.tui.app import BcTuiApp
@@ -133,7 +133,7 @@ async def test_set_up_coupling_of_a_bracketed_name_does_not_crash(
         await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen") and bool(toasts(tui_app)))
         assert any(WOODGROVE in text for text in toasts(tui_app)), toasts(tui_app)
         assert_clean_screen(tui_app)
-    coupling = couplings.get_by_bc_id(MAPPING, bc_id)
+    coupling = get_by_bc_id(MAPPING, bc_id)
     assert coupling is not None
     assert any(r["name"] == WOODGROVE for r in sandbox_app.state.store.rows("dv/accounts"))
 
@@ -165,7 +165,7 @@ async def test_click_action_in_a_name_is_text_not_an_action(tui_app: BcTuiApp, s
         assert tui_app.is_running
         assert f"account {EVIL}" in shown(tui_app.screen.query_one("#card-dataverse-name", Static))
         assert_clean_statics(tui_app)
-    assert couplings.get_by_bc_id(MAPPING, bc_id) is not None
+    assert get_by_bc_id(MAPPING, bc_id) is not None
 
 
 async def test_card_shows_control_characters_as_stand_ins_and_long_values_whole(
@@ -173,7 +173,7 @@ async def test_card_shows_control_characters_as_stand_ins_and_long_values_whole(
 ) -> None:
     [bc_id] = name_customers(sandbox_app, (OSC_TITLE,))
     await create_in_dataverse(tui_backend.session, MAPPING, [bc_id], allow_duplicates=True)
-    pair = couplings.get_by_bc_id(MAPPING, bc_id)
+    pair = get_by_bc_id(MAPPING, bc_id)
     assert pair is not None
     edit_account(sandbox_app, pair.dataverse_id, address1_line1=CLEAR + " " + "Z" * 200)
     async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
@@ -202,7 +202,7 @@ async def test_failed_synchronization_in_the_log_and_errors_screens(
     edit_bc(sandbox_app, bc_id, displayName=huge)
     for _ in range(2):
         await synchronize_one(session, MAPPING, bc_id, SyncDirection.TO_DATAVERSE)
-    pair = couplings.get_by_bc_id(MAPPING, bc_id)
+    pair = get_by_bc_id(MAPPING, bc_id)
     assert pair is not None and pair.skipped
     async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_settled(pilot)
@@ -297,7 +297,7 @@ async def test_match_based_coupling_of_hostile_names(tui_app: BcTuiApp, sandbox_
         await wait_settled(pilot)
         assert tui_app.is_running
         assert_clean_screen(tui_app)
-    coupled = {bc_id for bc_id in ids if couplings.get_by_bc_id(MAPPING, bc_id) is not None}
+    coupled = {bc_id for bc_id in ids if get_by_bc_id(MAPPING, bc_id) is not None}
     assert coupled == set(ids)
 
 
@@ -322,7 +322,7 @@ async def test_create_counterparts_and_synchronize_hostile_names(
         await wait_settled(pilot)
         accounts = {row["name"] for row in sandbox_app.state.store.rows("dv/accounts")}
         assert {OSC_TITLE, EVIL, C1_CSI} <= accounts  # the exact names, created as data
-        assert all(couplings.get_by_bc_id(MAPPING, bc_id) is not None for bc_id in ids)
+        assert all(get_by_bc_id(MAPPING, bc_id) is not None for bc_id in ids)
 
         edit_bc(sandbox_app, ids[0], displayName="\x1b]0;pwned\x07" + LONG)
         await press_and_settle(pilot, "f5", "home")

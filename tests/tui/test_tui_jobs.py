@@ -15,7 +15,8 @@ from textual.widgets._tabs import Underline
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.progress import JobRun, ProgressCallback
@@ -167,6 +168,6 @@ def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) ->
         await wait_for(pilot, lambda: job_done(app))
         await wait_for(pilot, lambda: app.screen_stack[0].query_one(Underline).highlight_end > 0)
         await pilot.pause(0.15)
-        assert couplings.count_couplings(MAPPING) > 0
+        assert count_couplings(MAPPING) > 0
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_match)

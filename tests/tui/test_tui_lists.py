@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings
+from bc_tui.store import coupling_writes
+from bc_tui.store.coupling_queries import couplings_by_bc_id
 from bc_tui.sync.synchronize import synchronize_one
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.record_sources import COUPLED_MARK, CoupledFilter
@@ -62,7 +63,7 @@ def couple_by_name(sandbox_app, *names: str) -> list[str]:
     for name in names:
         customer = by_name[name]
         account = account_named(sandbox_app, name)
-        couplings.couple("CUSTOMER", customer["id"], account["accountid"],
+        coupling_writes.couple("CUSTOMER", customer["id"], account["accountid"],
                          bc_number=customer["number"], display_name=name)
         ids.append(customer["id"])
     return ids
@@ -225,7 +226,7 @@ async def test_marked_rows_are_what_an_action_acts_on(tui_app: BcTuiApp, sandbox
         await wait_until(pilot, lambda: not tui_app.screen.running)
         await pilot.press("enter")  # close the job summary
         await settle(pilot)
-        left = couplings.couplings_by_bc_id("CUSTOMER", ids)
+        left = couplings_by_bc_id("CUSTOMER", ids)
         assert set(left) == {order[1]}  # only the unmarked record is still coupled
         assert record_list.marked_count == 0  # the finished records' marks are cleared
         assert [r.key for r in all_rows(record_list)] == [order[1]]

@@ -10,8 +10,9 @@ import pytest
 from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings, jobs
-from bc_tui.store.couplings import CouplingRecord, Side
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
+from bc_tui.store.records import CouplingRecord, Side
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one
@@ -37,14 +38,14 @@ async def make_skipped(session: SyncSession, sandbox_app: Starlette, pair: Coupl
     edit_account(sandbox_app, pair.dataverse_id, address1_city=TOO_LONG_CITY)
     for _ in range(2):
         await synchronize_one(session, MAPPING, pair.bc_id, GET)
-    assert couplings.get_coupling(pair.id).skipped
+    assert get_coupling(pair.id).skipped
 
 
 async def make_broken(session: SyncSession, sandbox_app: Starlette, pair: CouplingRecord) -> None:
     """Delete the coupled account in Dataverse; the next synchronization finds the coupling broken."""
     store_of(sandbox_app).delete("dv/accounts", pair.dataverse_id)
     await synchronize_one(session, MAPPING, pair.bc_id, SEND)
-    assert couplings.get_coupling(pair.id).deleted_side is Side.DATAVERSE
+    assert get_coupling(pair.id).deleted_side is Side.DATAVERSE
 
 
 async def open_errors(app: BcTuiApp, pilot) -> None:
@@ -95,7 +96,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await cursor_to(pilot, screen, skipped.id)
         await pilot.press("r")
         await wait_for(pilot, lambda: "failed" in {row.kind for row in screen.rows})
-        assert not couplings.get_coupling(skipped.id).skipped
+        assert not get_coupling(skipped.id).skipped
         assert "0 skipped, 1 failed, 2 broken" in screen_text(tui_app)
         assert "1 coupling will be synchronized again" in screen_text(tui_app)
 
@@ -104,7 +105,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await pilot.press("t")
         await close_job(tui_app, pilot)
         await wait_for(pilot, lambda: restored.id not in listed(screen))
-        coupling = couplings.get_by_bc_id(MAPPING, restored.bc_id)
+        coupling = get_by_bc_id(MAPPING, restored.bc_id)
         assert coupling is not None and coupling.dataverse_id != restored.dataverse_id and not coupling.broken
         assert account_row(sandbox_app, coupling.dataverse_id)["name"] == bc_row(sandbox_app, restored.bc_id)["displayName"]
 
@@ -112,7 +113,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await cursor_to(pilot, screen, uncoupled.id)
         await pilot.press("d")
         await wait_for(pilot, lambda: uncoupled.id not in listed(screen))
-        assert couplings.get_coupling(uncoupled.id) is None
+        assert get_coupling(uncoupled.id) is None
         assert bc_row(sandbox_app, uncoupled.bc_id) is not None
         assert listed(screen) == {skipped.id}
 
@@ -141,7 +142,7 @@ async def test_errors_screen_synchronize_with_a_side_and_delete_the_survivor(
         await wait_for(pilot, lambda: "skipped" not in {row.kind for row in screen.rows})
         assert "Modified 1" in screen_text(tui_app)
         assert account_row(sandbox_app, skipped.dataverse_id)["address1_city"] == bc_row(sandbox_app, skipped.bc_id)["city"]
-        assert not couplings.get_coupling(skipped.id).skipped
+        assert not get_coupling(skipped.id).skipped
 
         # Delete the surviving record: asked first (No is the default), then deleted.
         await cursor_to(pilot, screen, survivor.id)
@@ -151,7 +152,7 @@ async def test_errors_screen_synchronize_with_a_side_and_delete_the_survivor(
         await close_job(tui_app, pilot)
         await wait_for(pilot, lambda: survivor.id not in listed(screen))
         assert bc_row(sandbox_app, survivor.bc_id) is None
-        assert couplings.get_coupling(survivor.id) is None
+        assert get_coupling(survivor.id) is None
 
 
 async def test_log_lists_the_jobs_and_opens_their_errors(

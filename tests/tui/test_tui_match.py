@@ -6,7 +6,8 @@ import pytest
 from starlette.applications import Starlette
 
 from bc_tui.domain.matching import MatchCriterion
-from bc_tui.store import couplings, jobs
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, iter_couplings
 from bc_tui.store.jobs import JobType
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
@@ -48,7 +49,7 @@ async def test_match_dialog_couples_records_by_name_and_email(tui_app: BcTuiApp,
         await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
         await tui_app.workers.wait_for_complete()
 
-    coupled = list(couplings.iter_couplings(MAPPING))
+    coupled = list(iter_couplings(MAPPING))
     assert job.coupled == len(coupled) > 0
     assert job.coupled + job.failed == len(_active_customers(sandbox_app))
     store = sandbox_app.state.store
@@ -88,7 +89,7 @@ async def test_keys_edit_the_criteria_and_no_criteria_is_refused_in_the_dialog(t
         await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
         await tui_app.workers.wait_for_complete()
     assert jobs.list_jobs() == []  # cancelled before anything ran
-    assert couplings.count_couplings(MAPPING) == 0
+    assert count_couplings(MAPPING) == 0
 
 
 async def test_create_new_couples_every_active_customer(tui_app: BcTuiApp, sandbox_app: Starlette) -> None:
@@ -107,7 +108,7 @@ async def test_create_new_couples_every_active_customer(tui_app: BcTuiApp, sandb
     created = sandbox_app.state.store.count("dv/accounts") - accounts_before
     assert job.inserted == created > 0 and job.failed == 0
     assert f"Inserted {created}" in summary_text and f"{created} created" in summary_text
-    assert couplings.count_couplings(MAPPING) == len(_active_customers(sandbox_app))
+    assert count_couplings(MAPPING) == len(_active_customers(sandbox_app))
 
 
 def test_criteria_are_domain_criteria() -> None:

@@ -77,7 +77,7 @@ def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tu
     app = BcTuiApp(backend=backend, close_backend=True)
 
     async def connected(pilot) -> None:
-        from bc_tui.store import couplings
+        from bc_tui.store.coupling_writes import couple
 
         for _ in range(3):
             await _loaded(pilot)
@@ -85,7 +85,7 @@ def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tu
         store = sandbox_app.state.store
         customer = min(store.rows("bc/customers"), key=lambda r: r["number"])
         account = next(r for r in store.rows("dv/accounts") if r["name"] == customer["displayName"])
-        couplings.couple("CUSTOMER", customer["id"], account["accountid"], bc_number=customer["number"])
+        couple("CUSTOMER", customer["id"], account["accountid"], bc_number=customer["number"])
         await pilot.press("f5")  # refresh
         await _loaded(pilot)
         await pilot.press("down", "space")

@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.store import couplings
+from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.coupling import CouplingDialog
@@ -158,7 +158,7 @@ async def test_mark_several_customers_in_the_list_and_synchronize_them(
         ids = [customers.row_at(i).key for i in range(3)]
         assert (await create_in_dataverse(session, MAPPING, ids, allow_duplicates=True)).count("inserted") == 3
         await synchronize_modified(session, MAPPING)
-        pairs = [couplings.get_by_bc_id(MAPPING, i) for i in ids]
+        pairs = [get_by_bc_id(MAPPING, i) for i in ids]
         for index, pair in enumerate(pairs):
             edit_bc(sandbox_app, pair.bc_id, phoneNumber=f"+1 555 020{index}")
         await press_and_settle(pilot, "space", "space", "space")
@@ -190,7 +190,7 @@ async def test_synchronize_an_uncoupled_record_offers_to_couple(tui_backend: Bac
         assert isinstance(app.screen, CouplingDialog)
         await press_and_settle(pilot, "escape")
         assert isinstance(app.screen, CardScreen)
-    assert couplings.get_by_bc_id(MAPPING, record["id"]) is None
+    assert get_by_bc_id(MAPPING, record["id"]) is None
 
 
 async def test_one_way_mapping_confirms_with_no_when_the_destination_is_newer(
@@ -234,7 +234,7 @@ async def test_delete_coupling_from_the_card(tui_backend: Backend, sandbox_app: 
         card = app.screen
         assert isinstance(card, CardScreen)
         assert str(card.query_one("#card-dataverse-name").content) == "not coupled"
-    assert couplings.get_by_bc_id(MAPPING, pair.bc_id) is None
+    assert get_by_bc_id(MAPPING, pair.bc_id) is None
     # Neither record was touched.
     assert sandbox_app.state.store.count("dv/accounts") == accounts_before
     assert account_row(sandbox_app, pair.dataverse_id) is not None
