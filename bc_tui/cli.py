@@ -11,8 +11,8 @@ import errno
 import io
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bc_tui import __version__
 
@@ -83,8 +83,13 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
     from bc_tui.tui.backend import Backend
 
     backend = Backend.from_settings(settings)
-    BcTuiApp(backend=backend, keymap=settings.keys, config_warnings=settings.warnings,
-             config_path=settings.config_path, close_backend=True).run()
+    BcTuiApp(
+        backend=backend,
+        keymap=settings.keys,
+        config_warnings=settings.warnings,
+        config_path=settings.config_path,
+        close_backend=True,
+    ).run()
     return EXIT_OK
 
 
@@ -156,7 +161,7 @@ def _unexpected(command: str, error: BaseException) -> int:
 
     kind = type(error).__name__
     details = "".join(traceback.format_exception(error))
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     folder = crash_log_folder()
     path = folder / f"error-{stamp}-{os.getpid()}.log"
     try:

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from bc_tui import config_schema
@@ -210,14 +211,16 @@ def _deadline(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> fl
 _REQUIRED = tuple(setting.name for setting in config_schema.PROFILE.settings if setting.required)
 
 
-def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[str, str] | None = None) -> ConnectionProfile:
+def resolve_profile(
+    settings: Settings, name: str | None = None, env: Mapping[str, str] | None = None
+) -> ConnectionProfile:
     """Build the named (or default) profile, reading its secret from the environment or keyring."""
     env = os.environ if env is None else env
     name = name or settings.profile_name or (next(iter(settings.profiles)) if len(settings.profiles) == 1 else None)
     if name is None:
         raise ConfigError(
             f"{settings.config_path} has several profiles and none is chosen. "
-            "Set profile = \"…\" in it, or pass --profile."
+            'Set profile = "…" in it, or pass --profile.'
         )
     raw = settings.profiles.get(name)
     if raw is None:
@@ -225,7 +228,9 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         raise ConfigError(f"There is no profile '{shorten(name, 60)}' in {settings.config_path} (known: {known}).")
     missing = [key for key in _REQUIRED if not raw.get(key)]
     if missing:
-        raise ConfigError(f"Profile '{name}' in {settings.config_path} lacks {', '.join(missing)}. Add them and try again.")
+        raise ConfigError(
+            f"Profile '{name}' in {settings.config_path} lacks {', '.join(missing)}. Add them and try again."
+        )
     tenant = str(raw["tenant"])
     environment = str(raw["bc_environment"])
     sign_in = str(raw.get("sign_in") or "client_secret")
@@ -233,7 +238,7 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
     if sign_in == "client_certificate" and not certificate:
         raise ConfigError(
             f"Profile '{name}' in {settings.config_path} signs in with a client certificate but names none. "
-            "Add client_certificate = \"path of the PEM file with its private key and certificate\" and try again."
+            'Add client_certificate = "path of the PEM file with its private key and certificate" and try again.'
         )
     dataverse_url = str(raw["dataverse_url"]).rstrip("/")
     return ConnectionProfile(
@@ -242,7 +247,10 @@ def resolve_profile(settings: Settings, name: str | None = None, env: Mapping[st
         client_id=str(raw["client_id"]),
         client_secret=_client_secret(name, raw, env) if sign_in == "client_secret" else _no_secret(name, raw),
         bc_api_url=_with_slash(
-            str(raw.get("bc_api_url") or f"https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/api/v2.0/")
+            str(
+                raw.get("bc_api_url")
+                or f"https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/api/v2.0/"
+            )
         ),
         bc_company_id=str(raw["bc_company_id"]),
         bc_environment=environment,

@@ -30,7 +30,6 @@ from typing import Any
 
 from bc_tui.domain.text import shorten
 
-
 #: The longest one HTTP request may take by default, answer included (``request_deadline_s``).
 DEFAULT_REQUEST_DEADLINE_S = 300.0
 
@@ -87,14 +86,30 @@ TOP = Section(
     "",
     "Settings at the top of the file, before any `[section]` header.",
     (
-        Setting("database_url", Kind.TEXT,
-                "The coupling database: `sqlite:///path/file.sqlite` or `postgresql://user@host/db`.",
-                default="`sqlite:///<data folder>/coupling.sqlite`", env="BC_TUI_DATABASE_URL"),
-        Setting("profile", Kind.TEXT, "Which `[profiles.NAME]` to use when `--profile` is not given.",
-                default="the only profile, else the built-in sandbox", env="BC_TUI_PROFILE"),
-        Setting("request_deadline_s", Kind.NUMBER,
-                "The longest one HTTP request may take, answer included, in seconds.",
-                default=f"{DEFAULT_REQUEST_DEADLINE_S:g}", env="BC_TUI_REQUEST_DEADLINE_S", low=1.0, high=3600.0, unit="seconds"),
+        Setting(
+            "database_url",
+            Kind.TEXT,
+            "The coupling database: `sqlite:///path/file.sqlite` or `postgresql://user@host/db`.",
+            default="`sqlite:///<data folder>/coupling.sqlite`",
+            env="BC_TUI_DATABASE_URL",
+        ),
+        Setting(
+            "profile",
+            Kind.TEXT,
+            "Which `[profiles.NAME]` to use when `--profile` is not given.",
+            default="the only profile, else the built-in sandbox",
+            env="BC_TUI_PROFILE",
+        ),
+        Setting(
+            "request_deadline_s",
+            Kind.NUMBER,
+            "The longest one HTTP request may take, answer included, in seconds.",
+            default=f"{DEFAULT_REQUEST_DEADLINE_S:g}",
+            env="BC_TUI_REQUEST_DEADLINE_S",
+            low=1.0,
+            high=3600.0,
+            unit="seconds",
+        ),
         Setting("profiles", Kind.TABLES, "Connection profiles, one `[profiles.NAME]` table each."),
         Setting("keys", Kind.TABLE, "The terminal app's key map: binding id = keys."),
         Setting("mappings", Kind.TABLES, "Table and field mapping overrides, one `[mappings.NAME]` table each."),
@@ -107,38 +122,69 @@ PROFILE = Section(
     (
         Setting("tenant", Kind.TEXT, "The Microsoft Entra tenant, e.g. `contoso.onmicrosoft.com`.", required=True),
         Setting("client_id", Kind.TEXT, "The app registration's application (client) id.", required=True),
-        Setting("sign_in", Kind.TEXT,
-                "How bc-tui signs in: as the app with its secret (`client_secret`) or its certificate "
-                "(`client_certificate`), or as a person who enters a code in a browser on any device (`device_code`).",
-                default="`client_secret`", choices=SIGN_IN_WAYS),
-        Setting("client_secret_env", Kind.TEXT,
-                "The environment variable holding the client secret (else the OS keyring).",
-                default="`BC_TUI_CLIENT_SECRET`"),
-        Setting("client_certificate", Kind.TEXT,
-                "With `sign_in = \"client_certificate\"`: the path of one PEM file holding the app certificate's "
-                "private key (unencrypted) and the certificate registered for the app."),
+        Setting(
+            "sign_in",
+            Kind.TEXT,
+            "How bc-tui signs in: as the app with its secret (`client_secret`) or its certificate "
+            "(`client_certificate`), or as a person who enters a code in a browser on any device (`device_code`).",
+            default="`client_secret`",
+            choices=SIGN_IN_WAYS,
+        ),
+        Setting(
+            "client_secret_env",
+            Kind.TEXT,
+            "The environment variable holding the client secret (else the OS keyring).",
+            default="`BC_TUI_CLIENT_SECRET`",
+        ),
+        Setting(
+            "client_certificate",
+            Kind.TEXT,
+            'With `sign_in = "client_certificate"`: the path of one PEM file holding the app certificate\'s '
+            "private key (unencrypted) and the certificate registered for the app.",
+        ),
         Setting("bc_environment", Kind.TEXT, "The Business Central environment, e.g. `production`.", required=True),
         Setting("bc_company_id", Kind.TEXT, "The Business Central company id.", required=True),
-        Setting("dataverse_url", Kind.TEXT, "The Dataverse organization, e.g. `https://contoso.crm.dynamics.com`.",
-                required=True),
-        Setting("token_url", Kind.TEXT, "The token endpoint.",
-                default="`https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`"),
-        Setting("bc_api_url", Kind.TEXT, "The Business Central API root.",
-                default="`https://api.businesscentral.dynamics.com/v2.0/<tenant>/<bc_environment>/api/v2.0/`"),
-        Setting("dataverse_api_url", Kind.TEXT, "The Dataverse Web API root.", default="`<dataverse_url>/api/data/v9.2/`"),
-        Setting("bc_scope", Kind.TEXT, "The scope asked for Business Central.",
-                default="`https://api.businesscentral.dynamics.com/.default`"),
+        Setting(
+            "dataverse_url",
+            Kind.TEXT,
+            "The Dataverse organization, e.g. `https://contoso.crm.dynamics.com`.",
+            required=True,
+        ),
+        Setting(
+            "token_url",
+            Kind.TEXT,
+            "The token endpoint.",
+            default="`https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`",
+        ),
+        Setting(
+            "bc_api_url",
+            Kind.TEXT,
+            "The Business Central API root.",
+            default="`https://api.businesscentral.dynamics.com/v2.0/<tenant>/<bc_environment>/api/v2.0/`",
+        ),
+        Setting(
+            "dataverse_api_url", Kind.TEXT, "The Dataverse Web API root.", default="`<dataverse_url>/api/data/v9.2/`"
+        ),
+        Setting(
+            "bc_scope",
+            Kind.TEXT,
+            "The scope asked for Business Central.",
+            default="`https://api.businesscentral.dynamics.com/.default`",
+        ),
         Setting("dataverse_scope", Kind.TEXT, "The scope asked for Dataverse.", default="`<dataverse_url>/.default`"),
-        Setting("client_secret", Kind.TEXT,
-                "Refused: a secret does not belong in a file. Use `client_secret_env` or the keyring.",
-                refused=True),
+        Setting(
+            "client_secret",
+            Kind.TEXT,
+            "Refused: a secret does not belong in a file. Use `client_secret_env` or the keyring.",
+            refused=True,
+        ),
     ),
 )
 
 KEYS = Section(
     "keys",
-    "Binding id = keys, e.g. `\"list.mark\" = \"x\"` or `\"main.synchronize\" = \"s,ctrl+s\"`. "
-    "The ids are checked by the terminal app when it starts (see \"`[keys]`: checked by the terminal app\" above).",
+    'Binding id = keys, e.g. `"list.mark" = "x"` or `"main.synchronize" = "s,ctrl+s"`. '
+    'The ids are checked by the terminal app when it starts (see "`[keys]`: checked by the terminal app" above).',
     free_values=Kind.TEXT,
 )
 
@@ -146,10 +192,10 @@ MAPPINGS = Section(
     "mappings.NAME",
     "Overrides of one table mapping (`CUSTOMER`, `CONTACT`): `direction`, `sync_only_coupled`, "
     "`resolve_update_conflicts`, `resolve_deletion_conflicts`, and per field mapping "
-    "`[mappings.NAME.fields.\"Label\"]` (`direction`, `enabled`, the matching settings, and `bc_field` / "
+    '`[mappings.NAME.fields."Label"]` (`direction`, `enabled`, the matching settings, and `bc_field` / '
     "`dataverse_field`: the fields' API names; a new label with both adds a field mapping, e.g. for a custom "
     "field). Checked when the coupling database opens (see above); the fields are checked against the "
-    "services at connect (see \"Schema check at connect\" in docs/coupling-and-sync.md).",
+    'services at connect (see "Schema check at connect" in docs/coupling-and-sync.md).',
     free_values=Kind.TABLE,
 )
 
@@ -157,10 +203,15 @@ SECTIONS: tuple[Section, ...] = (TOP, PROFILE, KEYS, MAPPINGS)
 
 #: Environment variables that are not the override of a file setting.
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
-    ("BC_TUI_CONFIG", "The config file (default: `config.toml` in the platform's config folder, "
-                      "`~/.config/bc-tui/` on Linux). `--config` wins over it."),
-    ("BC_TUI_DATA_DIR", "bc-tui's data folder: the default coupling database, the built-in sandbox's data, "
-                        "crash logs."),
+    (
+        "BC_TUI_CONFIG",
+        "The config file (default: `config.toml` in the platform's config folder, "
+        "`~/.config/bc-tui/` on Linux). `--config` wins over it.",
+    ),
+    (
+        "BC_TUI_DATA_DIR",
+        "bc-tui's data folder: the default coupling database, the built-in sandbox's data, crash logs.",
+    ),
     ("BC_TUI_CLIENT_SECRET", "The client secret, unless the profile names another variable in `client_secret_env`."),
     ("BC_TUI_DEBUG", "Set to show the traceback of an unexpected error instead of one sentence."),
 )
@@ -212,8 +263,15 @@ def number(setting: Setting, raw: Any, where: str, *, from_env: bool = False) ->
     return value
 
 
-def unknown_name(name: str, valid: Iterable[str], path: Path | str, section: str = "",
-                 *, noun: str = "a setting bc-tui knows", elsewhere: str | None = None) -> str:
+def unknown_name(
+    name: str,
+    valid: Iterable[str],
+    path: Path | str,
+    section: str = "",
+    *,
+    noun: str = "a setting bc-tui knows",
+    elsewhere: str | None = None,
+) -> str:
     """The warning for a name bc-tui does not know, naming the closest valid one if any.
 
     ``section`` is the table it was found in (``[profiles.contoso]``, ``[keys]``; "" for the top
@@ -231,8 +289,9 @@ def unknown_name(name: str, valid: Iterable[str], path: Path | str, section: str
     return f"In {path}, {where} is not {noun} ({hint}); it is ignored."
 
 
-def _check_settings(table: Mapping[str, Any], section: Section, path: Path | str, header: str,
-                    warnings: list[str]) -> None:
+def _check_settings(
+    table: Mapping[str, Any], section: Section, path: Path | str, header: str, warnings: list[str]
+) -> None:
     by_name = {setting.name: setting for setting in section.settings}
     for name, value in table.items():
         setting = by_name.get(name)
@@ -248,8 +307,9 @@ def _unknown(name: str, section: Section, path: Path | str, header: str) -> str:
     # TOML files under that header) is more likely than a misspelling: say where it belongs.
     for other in (TOP, PROFILE):
         if other is not section and any(s.name == name for s in other.settings):
-            place = "at the top of the file, before any [section] header" if other is TOP \
-                else "in a [profiles.NAME] table"
+            place = (
+                "at the top of the file, before any [section] header" if other is TOP else "in a [profiles.NAME] table"
+            )
             where = f"{shorten(name, 60)} in {header}" if header else shorten(name, 60)
             return f"In {path}, {where} is misplaced: it belongs {place}; it is ignored here."
     return unknown_name(name, (s.name for s in section.settings if not s.refused), path, header)

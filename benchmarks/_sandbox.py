@@ -10,10 +10,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 
 @contextmanager
@@ -23,8 +24,20 @@ def sandbox_process(customers: int, data_dir: Path | None = None, *extra: str) -
         data = data_dir or Path(tmp)
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(data),
-             "--customers", str(customers), *extra],
+            [
+                sys.executable,
+                "-m",
+                "bc_tui.cli",
+                "sandbox",
+                "serve",
+                "--port",
+                "0",
+                "--data",
+                str(data),
+                "--customers",
+                str(customers),
+                *extra,
+            ],
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -51,8 +64,10 @@ class Measurement:
 
     def line(self) -> str:
         rate = self.records / self.seconds if self.seconds else float("inf")
-        return (f"{self.label:<46} {self.records:>8,} records  {self.seconds:7.2f} s  "
-                f"{rate:>9,.0f} records/s  peak {self.peak_mib:7.1f} MiB")
+        return (
+            f"{self.label:<46} {self.records:>8,} records  {self.seconds:7.2f} s  "
+            f"{rate:>9,.0f} records/s  peak {self.peak_mib:7.1f} MiB"
+        )
 
 
 async def measure(label: str, run: Callable[[], Awaitable[int]]) -> Measurement:

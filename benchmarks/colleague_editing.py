@@ -43,25 +43,31 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import sandbox_process  # noqa: E402
+from _sandbox import sandbox_process
 
-from bc_tui.config import profile_from_sandbox_info  # noqa: E402
-from bc_tui.sandbox.store import EntityStore  # noqa: E402
-from bc_tui.store import database as store_database  # noqa: E402
-from bc_tui.store.coupling_queries import iter_couplings, problem_couplings  # noqa: E402
-from bc_tui.store.models import ALL_MODELS  # noqa: E402
-from bc_tui.sync import modified  # noqa: E402
-from bc_tui.sync.create import create_in_dataverse  # noqa: E402
-from bc_tui.sync.session import open_session  # noqa: E402
+from bc_tui.config import profile_from_sandbox_info
+from bc_tui.sandbox.store import EntityStore
+from bc_tui.store import database as store_database
+from bc_tui.store.coupling_queries import iter_couplings, problem_couplings
+from bc_tui.store.models import ALL_MODELS
+from bc_tui.sync import modified
+from bc_tui.sync.create import create_in_dataverse
+from bc_tui.sync.session import open_session
 
 MAPPING = "CUSTOMER"
 #: The field mappings the colleagues edit: label -> (BC field, Dataverse attribute).
-EDITED = {"Phone No.": ("phoneNumber", "telephone1"), "City": ("city", "address1_city"), "E-Mail": ("email", "emailaddress1")}
+EDITED = {
+    "Phone No.": ("phoneNumber", "telephone1"),
+    "City": ("city", "address1_city"),
+    "E-Mail": ("email", "emailaddress1"),
+}
 BC_FIELDS = {bc: label for label, (bc, _) in EDITED.items()}
 DV_FIELDS = {dv: label for label, (_, dv) in EDITED.items()}
 #: "Changed BC customer 10000 'Adatum': phoneNumber '+1 555' -> '+1 555 123 4567', city 'A' -> 'B'"
 CHANGED = re.compile(r"^Changed (BC customer|Dataverse account) (\S+) .*?: (.*)$")
-CHANGE = re.compile(r"(\w+) (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|None) -> ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+CHANGE = re.compile(
+    r"(\w+) (?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|None) -> ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
+)
 #: What a crashed bc-tui process leaves in its output ("Unexpected error … please report it" is
 #: how the CLI ends on an exception it did not expect).
 CRASH = ("Traceback", "database is locked", "Unexpected error")
@@ -101,12 +107,30 @@ class Colleague:
         while not self.stop.is_set():
             seed += 1
             result = subprocess.run(
-                [sys.executable, "-m", "bc_tui.cli", "sandbox", "edit", "--side", "bc" if self.side == "bc" else "dataverse",
-                 "--count", str(self.count), "--seed", str(seed), "--data", str(self.data_dir)],
-                capture_output=True, text=True, env=self.env, timeout=120,
+                [
+                    sys.executable,
+                    "-m",
+                    "bc_tui.cli",
+                    "sandbox",
+                    "edit",
+                    "--side",
+                    "bc" if self.side == "bc" else "dataverse",
+                    "--count",
+                    str(self.count),
+                    "--seed",
+                    str(seed),
+                    "--data",
+                    str(self.data_dir),
+                ],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=120,
             )
             if result.returncode != 0:
-                self.failures.append(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}")
+                self.failures.append(
+                    result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+                )
             # Each change is committed before it is printed: what was printed happened.
             for line in result.stdout.splitlines():
                 self._parse(line)
@@ -191,7 +215,7 @@ def unblocked_customer_ids(data_file: Path, start: int, count: int) -> list[str]
         store.close()
     if len(rows) < start + count:
         raise SystemExit(f"the sandbox has only {len(rows)} unblocked customers")
-    return [r["id"] for r in rows[start:start + count]]
+    return [r["id"] for r in rows[start : start + count]]
 
 
 def change_all(data_file: Path, ids: list[str], round_: int) -> None:
@@ -215,7 +239,9 @@ class Figures:
     lost_examples: list[str]
 
 
-def tally(data_file: Path, database_url: str, colleagues: list[Colleague], writers: list[Writer], seconds: float) -> Figures:
+def tally(
+    data_file: Path, database_url: str, colleagues: list[Colleague], writers: list[Writer], seconds: float
+) -> Figures:
     """Compare both sides field by field with the colleagues' last edits."""
     store = EntityStore(data_file)
     try:
@@ -252,8 +278,9 @@ def tally(data_file: Path, database_url: str, colleagues: list[Colleague], write
         if bc_value != dv_value or bc_value not in sides.values():
             lost += 1
             if len(examples) < 3:
-                examples.append(f"{customers[bc_id]['number']} {label}: BC {bc_value!r}, Dataverse {dv_value!r}, "
-                                f"last edits {sides}")
+                examples.append(
+                    f"{customers[bc_id]['number']} {label}: BC {bc_value!r}, Dataverse {dv_value!r}, last edits {sides}"
+                )
     crashes = sum(1 for w in writers if w.crashed)
     return Figures(edits, lost, len(problems), crashes, seconds, examples)
 
@@ -262,8 +289,13 @@ def scenario(info: dict[str, Any], data_dir: Path, database_url: str, ids: list[
     data_file = data_dir / "sandbox.sqlite"
     config = tmp / "config.toml"
     write_config(config, info)
-    env = {**os.environ, "BC_TUI_CONFIG": str(config), "BC_TUI_CLIENT_SECRET": info["client_secret"],
-           "BC_TUI_DATA_DIR": str(tmp / "bc-tui-data"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "BC_TUI_CONFIG": str(config),
+        "BC_TUI_CLIENT_SECRET": info["client_secret"],
+        "BC_TUI_DATA_DIR": str(tmp / "bc-tui-data"),
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("BC_TUI_DATABASE_URL", None)
     setup = time.perf_counter()
     asyncio.run(couple(info, database_url, ids, old))
@@ -304,7 +336,9 @@ def scenario(info: dict[str, Any], data_dir: Path, database_url: str, ids: list[
             print(f"    writer {writer.name}: {_last_line(_summary_line(writer.out))}")
     for colleague in colleagues:
         if colleague.failures:
-            print(f"    colleague {colleague.side}: {len(colleague.failures)} edit runs failed, e.g. {colleague.failures[0]}")
+            print(
+                f"    colleague {colleague.side}: {len(colleague.failures)} edit runs failed, e.g. {colleague.failures[0]}"
+            )
     return tally(data_file, database_url, colleagues, writers, seconds)
 
 
@@ -319,8 +353,10 @@ def _summary_line(text: str) -> str:
 
 
 def report(backend: str, strategy: str, figures: Figures) -> None:
-    print(f"  {backend:<10} {strategy:<40} edits made (coupled records) {figures.edits:>5,}   edits lost {figures.lost:>4,}   "
-          f"conflicts reported {figures.conflicts:>4,}   two-writer crashes {figures.crashes}   ({figures.seconds:.0f} s)")
+    print(
+        f"  {backend:<10} {strategy:<40} edits made (coupled records) {figures.edits:>5,}   edits lost {figures.lost:>4,}   "
+        f"conflicts reported {figures.conflicts:>4,}   two-writer crashes {figures.crashes}   ({figures.seconds:.0f} s)"
+    )
     for example in figures.lost_examples:
         print(f"      lost: {example}")
 
@@ -356,12 +392,22 @@ def backend_runs(backend: str, records: int, postgres_url: str | None, old_too: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000, help="coupled customers (default 10,000)")
-    parser.add_argument("--postgres-url", default=os.environ.get("BC_TUI_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL database to use (its bc-tui tables are dropped first)")
-    parser.add_argument("--old", choices=("sqlite", "both", "none"), default="sqlite",
-                        help="where to run the scenario with the old watermark too (default: sqlite)")
-    parser.add_argument("--backends", default="sqlite,postgresql",
-                        help="which coupling databases to try, comma-separated (default: sqlite,postgresql)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BC_TUI_TEST_POSTGRES_URL"),
+        help="a PostgreSQL database to use (its bc-tui tables are dropped first)",
+    )
+    parser.add_argument(
+        "--old",
+        choices=("sqlite", "both", "none"),
+        default="sqlite",
+        help="where to run the scenario with the old watermark too (default: sqlite)",
+    )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="which coupling databases to try, comma-separated (default: sqlite,postgresql)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folders (their path is printed)")
     parser.add_argument("--one-writer", action="store_true", help="no second bc-tui writer (writer B)")
     args = parser.parse_args()

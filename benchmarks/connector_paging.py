@@ -26,19 +26,25 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import max_rss_mib, measure, sandbox_process  # noqa: E402
+from _sandbox import max_rss_mib, measure, sandbox_process
 
-from bc_tui.connectors.business_central import BusinessCentralClient  # noqa: E402
-from bc_tui.connectors.models import BcCustomer, DataverseAccount  # noqa: E402
-from bc_tui.connectors.credentials import ServiceCredentials  # noqa: E402
-from bc_tui.connectors.dataverse import DataverseClient  # noqa: E402
+from bc_tui.connectors.business_central import BusinessCentralClient
+from bc_tui.connectors.credentials import ServiceCredentials
+from bc_tui.connectors.dataverse import DataverseClient
+from bc_tui.connectors.models import BcCustomer, DataverseAccount
 
 
 async def _token(info: dict, scope: str) -> str:
     async with httpx.AsyncClient() as client:
-        answer = await client.post(info["token_url"], data={
-            "grant_type": "client_credentials", "client_id": info["client_id"],
-            "client_secret": info["client_secret"], "scope": scope})
+        answer = await client.post(
+            info["token_url"],
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+                "scope": scope,
+            },
+        )
         answer.raise_for_status()
         return answer.json()["access_token"]
 
@@ -71,7 +77,9 @@ async def connector_bc(info: dict, page_size: int) -> int:
 
 
 async def connector_dataverse(info: dict, page_size: int) -> int:
-    credentials = ServiceCredentials(info["token_url"], info["client_id"], info["client_secret"], info["dataverse_scope"])
+    credentials = ServiceCredentials(
+        info["token_url"], info["client_id"], info["client_secret"], info["dataverse_scope"]
+    )
     count = 0
     async with DataverseClient(info["dataverse_api"], credentials) as dataverse:
         async for _account in dataverse.rows(DataverseAccount, page_size=page_size):
@@ -85,15 +93,22 @@ async def main() -> None:
     parser.add_argument("--page-size", type=int, default=5000)
     args = parser.parse_args()
     with sandbox_process(args.customers) as info:
-        print(f"sandbox with {args.customers:,} customers started (seeded) in {info['startup_s']:.1f} s; "
-              f"page size {args.page_size}")
+        print(
+            f"sandbox with {args.customers:,} customers started (seeded) in {info['startup_s']:.1f} s; "
+            f"page size {args.page_size}"
+        )
         # One unmeasured pass, so that no variant pays for the server's first-request warm-up.
         await raw_paging(info, args.page_size, keep=False)
         results = [
             await measure("baseline: raw httpx, streaming", lambda: raw_paging(info, args.page_size, keep=False)),
-            await measure("baseline: raw httpx, load all into a list", lambda: raw_paging(info, args.page_size, keep=True)),
+            await measure(
+                "baseline: raw httpx, load all into a list", lambda: raw_paging(info, args.page_size, keep=True)
+            ),
             await measure("connector: BC rows(BcCustomer) (streaming)", lambda: connector_bc(info, args.page_size)),
-            await measure("connector: Dataverse rows(DataverseAccount) (streaming)", lambda: connector_dataverse(info, min(args.page_size, 5000))),
+            await measure(
+                "connector: Dataverse rows(DataverseAccount) (streaming)",
+                lambda: connector_dataverse(info, min(args.page_size, 5000)),
+            ),
         ]
         for result in results:
             print(result.line())

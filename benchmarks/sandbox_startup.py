@@ -30,16 +30,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import sandbox_process  # noqa: E402
+from _sandbox import sandbox_process
 
-from bc_tui.sandbox.demo_data import ensure_seeded, generate  # noqa: E402
-from bc_tui.sandbox.settings import SandboxSettings  # noqa: E402
-from bc_tui.sandbox.store import EntityStore  # noqa: E402
+from bc_tui.sandbox.demo_data import ensure_seeded, generate
+from bc_tui.sandbox.settings import SandboxSettings
+from bc_tui.sandbox.store import EntityStore
 
 _SETS = ("companies", "customers", "contacts", "users", "accounts", "dv_contacts")
 
@@ -75,8 +76,11 @@ def _old_layout(settings: SandboxSettings, path: Path) -> tuple[float, float, in
                 version += 1
                 stored = {**row, "_version": version, "_modified": "2026-11-23T22:18:36.123456Z"}
                 pending.append((name, key, version, encode(stored)))
-            db.executemany("INSERT INTO entity VALUES (?, ?, ?, ?) ON CONFLICT(entity_set, key) DO UPDATE "
-                           "SET version = excluded.version, data = excluded.data", pending)
+            db.executemany(
+                "INSERT INTO entity VALUES (?, ?, ?, ?) ON CONFLICT(entity_set, key) DO UPDATE "
+                "SET version = excluded.version, data = excluded.data",
+                pending,
+            )
         db.execute("COMMIT")
         db.close()
         return version
@@ -106,9 +110,23 @@ def _serve_startup(customers: int, data_dir: Path, pythonpath: str | None) -> fl
         env["PYTHONPATH"] = pythonpath  # ahead of the editable install of this tree
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(data_dir),
-         "--customers", str(customers)],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=pythonpath or None,
+        [
+            sys.executable,
+            "-m",
+            "bc_tui.cli",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--data",
+            str(data_dir),
+            "--customers",
+            str(customers),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=pythonpath or None,
     )
     try:
         assert proc.stdout is not None
@@ -139,8 +157,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--skip-old", action="store_true", help="skip the one-JSON-per-row baseline")
-    parser.add_argument("--old-tree", type=Path, default=None, metavar="DIR",
-                        help="also time serve start-ups with the bc_tui package in DIR, alternating with this tree's")
+    parser.add_argument(
+        "--old-tree",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also time serve start-ups with the bc_tui package in DIR, alternating with this tree's",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternations for --old-tree (default 3)")
     args = parser.parse_args()
     settings = SandboxSettings(customers=args.customers)
@@ -168,8 +191,17 @@ def main() -> int:
             store = EntityStore(path)
             seeded = ensure_seeded(store, settings)
             assert not seeded, "the reopened store should not seed again"
-            count = sum(store.count(name) for name in (
-                "bc/companies", "bc/customers", "bc/contacts", "dv/systemusers", "dv/accounts", "dv/contacts"))
+            count = sum(
+                store.count(name)
+                for name in (
+                    "bc/companies",
+                    "bc/customers",
+                    "bc/contacts",
+                    "dv/systemusers",
+                    "dv/accounts",
+                    "dv/contacts",
+                )
+            )
             store.close()
             return count
 

@@ -26,26 +26,27 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import max_rss_mib, sandbox_process  # noqa: E402
+from _sandbox import max_rss_mib, sandbox_process
 
-from bc_tui.config import profile_from_sandbox_info  # noqa: E402
-from bc_tui.connectors.batch import BatchOperation  # noqa: E402
-from bc_tui.connectors.models import BcCustomer, DataverseAccount  # noqa: E402
-from bc_tui.domain.defaults import customer_mapping  # noqa: E402
-from bc_tui.domain.mappings import SyncDirection  # noqa: E402
-from bc_tui.domain.matching import match_criteria, match_records  # noqa: E402
-from bc_tui.domain.transfer import transfer  # noqa: E402
-from bc_tui.store.coupling_queries import iter_couplings  # noqa: E402
-from bc_tui.sync.match import match_based_coupling  # noqa: E402
-from bc_tui.sync.session import open_session  # noqa: E402
-from bc_tui.sync.synchronize import synchronize_many  # noqa: E402
+from bc_tui.config import profile_from_sandbox_info
+from bc_tui.connectors.batch import BatchOperation
+from bc_tui.connectors.models import BcCustomer, DataverseAccount
+from bc_tui.domain.defaults import customer_mapping
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.domain.matching import match_criteria, match_records
+from bc_tui.domain.transfer import transfer
+from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.sync.match import match_based_coupling
+from bc_tui.sync.session import open_session
+from bc_tui.sync.synchronize import synchronize_many
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -70,7 +71,9 @@ async def change_customers(session: Any, ids: list[str], round_: int) -> None:
         for customer in page:
             rows[customer.id.lower()] = customer
     operations = [
-        BatchOperation.update(BcCustomer, customer_id, rows[customer_id].etag, {"phoneNumber": f"+1 555 {round_:02d}{n:05d}"})
+        BatchOperation.update(
+            BcCustomer, customer_id, rows[customer_id].etag, {"phoneNumber": f"+1 555 {round_:02d}{n:05d}"}
+        )
         for n, customer_id in enumerate(ids)
     ]
     results = await session.bc.batch(operations)
@@ -97,8 +100,10 @@ async def timed(label: str, counter: CountingTransport, work: Callable[[], Await
     records = await work()
     seconds = time.perf_counter() - started
     requests = counter.requests - before
-    print(f"{label:<52} {records:>7,} records  {seconds:7.2f} s  {records / seconds:8,.0f} records/s  "
-          f"{requests:>7,} HTTP requests")
+    print(
+        f"{label:<52} {records:>7,} records  {seconds:7.2f} s  {records / seconds:8,.0f} records/s  "
+        f"{requests:>7,} HTTP requests"
+    )
     return seconds, records, requests
 
 
@@ -119,8 +124,10 @@ async def measure_over_http(records: int) -> None:
         async with open_session(profile, f"sqlite:///{tmp}/coupling.sqlite", transport=counter) as session:
             started = time.perf_counter()
             matched = await match_based_coupling(session, "CUSTOMER")
-            print(f"match-based coupling over HTTP: {matched.counters.get('coupled', 0):,} coupled in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"match-based coupling over HTTP: {matched.counters.get('coupled', 0):,} coupled in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             coupled = [(c.bc_id, c.dataverse_id) for c in iter_couplings("CUSTOMER")]
             if len(coupled) < records:
                 raise SystemExit(f"only {len(coupled)} couplings; raise the sandbox size")
@@ -144,8 +151,10 @@ async def measure_over_http(records: int) -> None:
             await timed("baseline: naive loop, GET + PATCH per record", counter, lambda: naive_send(session, pairs))
             await change_customers(session, ids, 4)
             naive_peak = await peak_of(lambda: naive_send(session, pairs))
-            print(f"peak Python heap: engine {engine_peak:.1f} MiB, naive loop {naive_peak:.1f} MiB; "
-                  f"process peak RSS {max_rss_mib():.0f} MiB")
+            print(
+                f"peak Python heap: engine {engine_peak:.1f} MiB, naive loop {naive_peak:.1f} MiB; "
+                f"process peak RSS {max_rss_mib():.0f} MiB"
+            )
 
 
 def _records(n: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -157,7 +166,9 @@ def _records(n: int, seed: int) -> tuple[list[dict], list[dict]]:
     dv = []
     for j, i in enumerate(order):
         name = f"Company {i:06d}" if j % 10 else f"COMPANY {i:06d}"
-        dv.append({"accountid": f"a{i}", "name": name if j % 7 else f"Other {i:06d}", "emailaddress1": f"c{i}@example.com"})
+        dv.append(
+            {"accountid": f"a{i}", "name": name if j % 7 else f"Other {i:06d}", "emailaddress1": f"c{i}@example.com"}
+        )
     return bc, dv
 
 
@@ -185,15 +196,19 @@ def measure_matching(size: int) -> None:
     list(match_records(bc, dv, criteria, dataverse_key="accountid", mapping_name="CUSTOMER"))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"engine: hash-based matching {size:,} x {size:,}: {seconds:.2f} s, {coupled:,} coupled, "
-          f"peak {peak / 2**20:.1f} MiB (records themselves excluded: they are built before)")
+    print(
+        f"engine: hash-based matching {size:,} x {size:,}: {seconds:.2f} s, {coupled:,} coupled, "
+        f"peak {peak / 2**20:.1f} MiB (records themselves excluded: they are built before)"
+    )
     sample = 2000
     started = time.perf_counter()
     nested_loop(bc[:sample], dv[:sample])
     small = time.perf_counter() - started
     estimate = small * (size / sample) ** 2
-    print(f"baseline: nested loop {sample:,} x {sample:,}: {small:.2f} s  ->  "
-          f"{size:,} x {size:,} extrapolated: {estimate / 3600:.1f} h")
+    print(
+        f"baseline: nested loop {sample:,} x {sample:,}: {small:.2f} s  ->  "
+        f"{size:,} x {size:,} extrapolated: {estimate / 3600:.1f} h"
+    )
 
 
 async def main() -> None:

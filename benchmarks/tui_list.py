@@ -27,13 +27,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _sandbox import max_rss_mib, sandbox_process  # noqa: E402
+from _sandbox import max_rss_mib, sandbox_process
 
 SIZE = (120, 40)
 
@@ -88,8 +89,11 @@ async def measure_app(info: dict[str, Any], database_url: str, *, trace: bool) -
         def last_row_shown() -> bool:
             last = record_list.row_count - 1
             row = record_list.row_at(last)
-            return (record_list.cursor_row == last and row is not None
-                    and row.cells["number"][:7] in record_list.render_lines_text()[-1])
+            return (
+                record_list.cursor_row == last
+                and row is not None
+                and row.cells["number"][:7] in record_list.render_lines_text()[-1]
+            )
 
         await wait_for(pilot, last_row_shown, "the list's last row")
         result["last_row_s"] = time.perf_counter() - pressed
@@ -163,21 +167,27 @@ def main() -> None:
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     with tempfile.TemporaryDirectory(prefix="bc-tui-bench-tui-") as tmp:
         with sandbox_process(args.customers, Path(tmp) / "sandbox") as info:
-            say(f"sandbox with {args.customers:,} customers started in {info['startup_s']:.1f} s "
-                  f"(separate process, {info['bc_api'].split('/v2.0')[0]})")
+            say(
+                f"sandbox with {args.customers:,} customers started in {info['startup_s']:.1f} s "
+                f"(separate process, {info['bc_api'].split('/v2.0')[0]})"
+            )
             database = f"sqlite:///{Path(tmp) / 'coupling.sqlite'}"
             # Timings from a pass without tracemalloc (it slows Python down several times);
             # the heap peak from a second, traced pass.
             app = asyncio.run(measure_app(info, database, trace=False))
             app["heap_peak_mib"] = asyncio.run(measure_app(info, database, trace=True))["heap_peak_mib"]
-            say(f"bc-tui RecordList        rows {int(app['rows']):>8,}  first rows {app['first_rows_s']:6.2f} s  "
-                  f"G → last row {app['last_row_s']:6.2f} s  heap peak {app['heap_peak_mib']:7.1f} MiB  "
-                  f"RSS {app['rss_mib']:7.1f} MiB  (rows held: {int(app['cached_rows']):,})")
+            say(
+                f"bc-tui RecordList        rows {int(app['rows']):>8,}  first rows {app['first_rows_s']:6.2f} s  "
+                f"G → last row {app['last_row_s']:6.2f} s  heap peak {app['heap_peak_mib']:7.1f} MiB  "
+                f"RSS {app['rss_mib']:7.1f} MiB  (rows held: {int(app['cached_rows']):,})"
+            )
             base = asyncio.run(measure_datatable(info, trace=False))
             base["heap_peak_mib"] = asyncio.run(measure_datatable(info, trace=True))["heap_peak_mib"]
-            say(f"baseline DataTable (all) rows {int(base['rows']):>8,}  first rows {base['first_rows_s']:6.2f} s  "
-                  f"G → last row {base['last_row_s']:6.2f} s  heap peak {base['heap_peak_mib']:7.1f} MiB  "
-                  f"RSS {base['rss_mib']:7.1f} MiB  (fetch + add_rows {base['fetch_and_add_s']:.2f} s)")
+            say(
+                f"baseline DataTable (all) rows {int(base['rows']):>8,}  first rows {base['first_rows_s']:6.2f} s  "
+                f"G → last row {base['last_row_s']:6.2f} s  heap peak {base['heap_peak_mib']:7.1f} MiB  "
+                f"RSS {base['rss_mib']:7.1f} MiB  (fetch + add_rows {base['fetch_and_add_s']:.2f} s)"
+            )
             say(f"process peak RSS {max_rss_mib():.1f} MiB")
 
 

@@ -28,19 +28,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import sandbox_process  # noqa: E402
+from _sandbox import sandbox_process
 
-from bc_tui.config import profile_from_sandbox_info  # noqa: E402
-from bc_tui.connectors.batch import BatchOperation  # noqa: E402
-from bc_tui.connectors.models import BcCustomer, DataverseAccount  # noqa: E402
-from bc_tui.domain.mappings import SyncDirection  # noqa: E402
-from bc_tui.store.coupling_queries import iter_couplings  # noqa: E402
-from bc_tui.store.database import close, connect  # noqa: E402
-from bc_tui.store.models import ALL_MODELS  # noqa: E402
-from bc_tui.sync.match import match_based_coupling  # noqa: E402
-from bc_tui.sync.modified import synchronize_modified  # noqa: E402
-from bc_tui.sync.session import open_session  # noqa: E402
-from bc_tui.sync.synchronize import synchronize_many  # noqa: E402
+from bc_tui.config import profile_from_sandbox_info
+from bc_tui.connectors.batch import BatchOperation
+from bc_tui.connectors.models import BcCustomer, DataverseAccount
+from bc_tui.domain.mappings import SyncDirection
+from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.store.database import close, connect
+from bc_tui.store.models import ALL_MODELS
+from bc_tui.sync.match import match_based_coupling
+from bc_tui.sync.modified import synchronize_modified
+from bc_tui.sync.session import open_session
+from bc_tui.sync.synchronize import synchronize_many
 
 SECRET_VARIABLE = "BENCH_TWO_WRITERS_SECRET"
 
@@ -48,11 +48,17 @@ SECRET_VARIABLE = "BENCH_TWO_WRITERS_SECRET"
 def write_config(path: Path, info: dict[str, Any]) -> None:
     """A config file whose one profile is the sandbox (the secret comes from the environment)."""
     values = {
-        "tenant": info["tenant"], "client_id": info["client_id"], "client_secret_env": SECRET_VARIABLE,
-        "bc_environment": info["environment"], "bc_company_id": info["company_id"],
-        "dataverse_url": info["dataverse_api"].split("/api/data/")[0], "token_url": info["token_url"],
-        "bc_api_url": info["bc_api"], "dataverse_api_url": info["dataverse_api"],
-        "bc_scope": info["bc_scope"], "dataverse_scope": info["dataverse_scope"],
+        "tenant": info["tenant"],
+        "client_id": info["client_id"],
+        "client_secret_env": SECRET_VARIABLE,
+        "bc_environment": info["environment"],
+        "bc_company_id": info["company_id"],
+        "dataverse_url": info["dataverse_api"].split("/api/data/")[0],
+        "token_url": info["token_url"],
+        "bc_api_url": info["bc_api"],
+        "dataverse_api_url": info["dataverse_api"],
+        "bc_scope": info["bc_scope"],
+        "dataverse_scope": info["dataverse_scope"],
     }
     lines = ['profile = "bench"', "", "[profiles.bench]"] + [f"{k} = {json.dumps(v)}" for k, v in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -85,7 +91,9 @@ async def edit(info: dict[str, Any], url: str, pairs: list[tuple[str, str]], rou
                 bc_ops.append(BatchOperation.update(BcCustomer, bc_id, customers[bc_id].etag, {"phoneNumber": value}))
             else:
                 value = expected[bc_id] = f"Writers City {round_}-{n}"
-                dv_ops.append(BatchOperation.update(DataverseAccount, dv_id, accounts[dv_id].etag, {"address1_city": value}))
+                dv_ops.append(
+                    BatchOperation.update(DataverseAccount, dv_id, accounts[dv_id].etag, {"address1_city": value})
+                )
         results = await session.bc.batch(bc_ops) + await session.dataverse.batch(dv_ops, change_set=False)
         if any(not r.ok for r in results):
             raise SystemExit("could not make the edits")
@@ -107,12 +115,27 @@ async def check(info: dict[str, Any], url: str, pairs: list[tuple[str, str]], ex
     return lost
 
 
-def run_writers(config: Path, data: Path, url: str, writers: int, secret: str) -> list[subprocess.CompletedProcess[str]]:
+def run_writers(
+    config: Path, data: Path, url: str, writers: int, secret: str
+) -> list[subprocess.CompletedProcess[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
     env.update(BC_TUI_CONFIG=str(config), BC_TUI_DATA_DIR=str(data), **{SECRET_VARIABLE: secret})
-    command = [sys.executable, "-m", "bc_tui.cli", "sync", "--modified", "--mapping", "CUSTOMER", "--json", "--database", url]
-    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-                for _ in range(writers)]
+    command = [
+        sys.executable,
+        "-m",
+        "bc_tui.cli",
+        "sync",
+        "--modified",
+        "--mapping",
+        "CUSTOMER",
+        "--json",
+        "--database",
+        url,
+    ]
+    children = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(writers)
+    ]
     done = []
     for child in children:
         out, err = child.communicate(timeout=1800)
@@ -143,11 +166,16 @@ def main() -> None:
             finished = run_writers(config, Path(tmp) / "data", url, args.writers, info["client_secret"])
             seconds = time.perf_counter() - started
             crashes = sum(
-                1 for p in finished
-                if p.returncode not in (0, 1) or "Traceback" in p.stderr or "database is locked" in p.stderr
+                1
+                for p in finished
+                if p.returncode not in (0, 1)
+                or "Traceback" in p.stderr
+                or "database is locked" in p.stderr
                 or "Unexpected error" in p.stderr
             )
-            jobs = [job for p in finished if p.returncode in (0, 1) and p.stdout for job in json.loads(p.stdout)["jobs"]]
+            jobs = [
+                job for p in finished if p.returncode in (0, 1) and p.stdout for job in json.loads(p.stdout)["jobs"]
+            ]
             outcomes = Counter(r["outcome"] for job in jobs for r in job["results"])
             written = Counter(r["bc_id"] for job in jobs for r in job["results"] if r["outcome"] == "modified")
             twice = sum(1 for n in written.values() if n > 1)

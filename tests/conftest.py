@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 from starlette.applications import Starlette
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.sandbox.app import create_app, sandbox_info as make_sandbox_info
+from bc_tui.sandbox.app import create_app
+from bc_tui.sandbox.app import sandbox_info as make_sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
@@ -86,9 +88,11 @@ def make_skipped() -> Callable[[int], CouplingRecord]:
 
     def skip(coupling_id: int) -> CouplingRecord:
         for _ in range(2):
-            record = record_sync_result(SyncResultUpdate(
-                coupling_id, SyncDirection.TO_DATAVERSE, SyncResult.FAILURE, error="Phone No. is too long."
-            ))
+            record = record_sync_result(
+                SyncResultUpdate(
+                    coupling_id, SyncDirection.TO_DATAVERSE, SyncResult.FAILURE, error="Phone No. is too long."
+                )
+            )
         assert record.skipped
         return record
 

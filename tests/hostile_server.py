@@ -134,7 +134,7 @@ class HostileServer:
         """``http://127.0.0.1:PORT``."""
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the hostile server did not start")
@@ -163,8 +163,14 @@ class HostileServer:
                     if request is None:
                         break
                     self.requests.append(request)
-                    behaviour = next((b for p, b in sorted(self.routes.items(), key=lambda i: -len(i[0]))
-                                      if request.path.startswith(p)), self.default)
+                    behaviour = next(
+                        (
+                            b
+                            for p, b in sorted(self.routes.items(), key=lambda i: -len(i[0]))
+                            if request.path.startswith(p)
+                        ),
+                        self.default,
+                    )
                     await behaviour(request, writer)
                     if writer.is_closing():
                         break

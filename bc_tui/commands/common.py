@@ -47,27 +47,50 @@ class UsageError(Exception):
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--profile``, ``--database`` and ``--json``, on every subcommand."""
     group = parser.add_argument_group("connection and output")
-    group.add_argument("--config", type=Path, default=None, metavar="PATH",
-                       help="the config file (default: $BC_TUI_CONFIG or the bc-tui config folder)")
-    group.add_argument("--profile", default=None, metavar="NAME",
-                       help="the connection profile to use (default: the config's profile, else the built-in sandbox)")
-    group.add_argument("--database", default=None, metavar="URL",
-                       help="the coupling database, e.g. sqlite:///path or postgresql://… (default: from the config)")
+    group.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the config file (default: $BC_TUI_CONFIG or the bc-tui config folder)",
+    )
+    group.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="the connection profile to use (default: the config's profile, else the built-in sandbox)",
+    )
+    group.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="the coupling database, e.g. sqlite:///path or postgresql://… (default: from the config)",
+    )
     group.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of text")
 
 
 def add_mapping_option(parser: argparse.ArgumentParser, *, default: str | None = "CUSTOMER") -> None:
     """``--mapping CUSTOMER|CONTACT``."""
     text = f" (default {default})" if default else " (default: all)"
-    parser.add_argument("--mapping", type=str.upper, choices=MAPPINGS, default=default,
-                        help=f"the table mapping: customers or contacts{text}")
+    parser.add_argument(
+        "--mapping",
+        type=str.upper,
+        choices=MAPPINGS,
+        default=default,
+        help=f"the table mapping: customers or contacts{text}",
+    )
 
 
 def add_sync_after_option(parser: argparse.ArgumentParser) -> None:
     """``--sync to-dataverse|from-dataverse``: synchronize once after coupling."""
-    parser.add_argument("--sync", choices=DIRECTIONS, default=None, metavar="DIRECTION",
-                        help="synchronize once after coupling: to-dataverse (use the BC data) "
-                             "or from-dataverse (use the Dataverse data)")
+    parser.add_argument(
+        "--sync",
+        choices=DIRECTIONS,
+        default=None,
+        metavar="DIRECTION",
+        help="synchronize once after coupling: to-dataverse (use the BC data) "
+        "or from-dataverse (use the Dataverse data)",
+    )
 
 
 # --- what a command body gets -------------------------------------------------------------------
@@ -78,13 +101,13 @@ class Context:
     """What a command body gets: its arguments, the open session and where it is connected."""
 
     args: argparse.Namespace
-    session: "SyncSession"
-    settings: "Settings"
-    profile: "ConnectionProfile"
+    session: SyncSession
+    settings: Settings
+    profile: ConnectionProfile
     database_url: str
 
     @property
-    def progress(self) -> Callable[["Progress"], None] | None:
+    def progress(self) -> Callable[[Progress], None] | None:
         """A progress callback for long jobs (a single updating stderr line on a TTY), or None."""
         return progress_printer(sys.stderr)
 
@@ -106,7 +129,7 @@ class BcRecord:
     name: str
 
 
-async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Sequence[str]) -> list[BcRecord]:
+async def resolve_numbers(session: SyncSession, mapping_name: str, numbers: Sequence[str]) -> list[BcRecord]:
     """The BC records with these numbers (one query per 40 numbers), in the order given.
 
     Raises :class:`UsageError` naming the numbers that do not exist.
@@ -117,7 +140,9 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
 
     mapping = session.mapping(mapping_name)
     wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
-    rows = await rows_where(BC_SIDE, session, bc_kind(mapping), "number", wanted, select=("id", "number", "displayName"))
+    rows = await rows_where(
+        BC_SIDE, session, bc_kind(mapping), "number", wanted, select=("id", "number", "displayName")
+    )
     by_number = {str(r["number"]).upper(): r for r in rows}
     missing = [n for n in wanted if n.upper() not in by_number]
     if missing:
@@ -125,10 +150,15 @@ async def resolve_numbers(session: "SyncSession", mapping_name: str, numbers: Se
         plural = "s" if len(missing) > 1 else ""
         which = shorten(", ".join(missing))
         hint = " (contacts need --mapping CONTACT)" if mapping.bc_entity == "customers" else ""
-        raise UsageError(f"Business Central has no {noun}{plural} numbered {which}{hint}; check the number{plural} and try again.")
+        raise UsageError(
+            f"Business Central has no {noun}{plural} numbered {which}{hint}; check the number{plural} and try again."
+        )
     return [
-        BcRecord(number=str(by_number[n.upper()]["number"]), id=normalize_id(str(by_number[n.upper()]["id"])),
-                 name=str(by_number[n.upper()].get("displayName") or ""))
+        BcRecord(
+            number=str(by_number[n.upper()]["number"]),
+            id=normalize_id(str(by_number[n.upper()]["id"])),
+            name=str(by_number[n.upper()].get("displayName") or ""),
+        )
         for n in wanted
     ]
 
@@ -138,7 +168,7 @@ def numbers_by_id(records: Iterable[BcRecord]) -> dict[str, str]:
     return {r.id.lower(): r.number for r in records}
 
 
-async def cached_numbers(session: "SyncSession", mapping_name: str, summary: "JobSummary") -> dict[str, str]:
+async def cached_numbers(session: SyncSession, mapping_name: str, summary: JobSummary) -> dict[str, str]:
     """SystemId → BC number of the coupled records a job touched (the couplings cache numbers)."""
     from bc_tui.store.coupling_queries import couplings_by_bc_id
 
@@ -158,7 +188,7 @@ def default_database_url() -> str:
 
 
 @contextmanager
-def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "ConnectionProfile", str]]:
+def connection(args: argparse.Namespace) -> Iterator[tuple[Settings, ConnectionProfile, str]]:
     """The settings, the profile to use and the database URL; starts and stops the sandbox.
 
     With a profile configured (config file, ``BC_TUI_PROFILE`` or ``--profile``) it is used;
@@ -169,7 +199,9 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
 
     if args.config is not None and not args.config.exists():
         # A missing default config means "use the sandbox"; a missing named one is a typo.
-        raise UsageError(f"The config file {shorten(str(args.config))} does not exist; check the path given to --config.")
+        raise UsageError(
+            f"The config file {shorten(str(args.config))} does not exist; check the path given to --config."
+        )
     settings = load_settings(args.config)
     for warning in settings.warnings:
         # Once per command, before any work: a misspelt key is ignored, and the user should know.
@@ -189,10 +221,13 @@ def connection(args: argparse.Namespace) -> Iterator[tuple["Settings", "Connecti
     except SandboxDataError as error:  # its sentence names the folder and the fix
         raise UsageError(str(error)) from None
     except OSError as error:
-        raise UsageError(f"The built-in sandbox could not start ({error}); configure a profile or free a loopback port.") from None
+        raise UsageError(
+            f"The built-in sandbox could not start ({error}); configure a profile or free a loopback port."
+        ) from None
     try:
-        profile = dataclasses.replace(profile_from_sandbox_info(running.info),
-                                      request_deadline_s=settings.request_deadline_s)
+        profile = dataclasses.replace(
+            profile_from_sandbox_info(running.info), request_deadline_s=settings.request_deadline_s
+        )
         yield settings, profile, database_url
     finally:
         running.stop()
@@ -222,9 +257,10 @@ def run(args: argparse.Namespace, body: Body, *, check_mappings: bool = False) -
         # that stdout stays the command's report.
         print(f"bc-tui: {sentence}", file=sys.stderr, flush=True)
 
-    async def main(settings: "Settings", profile: "ConnectionProfile", database_url: str) -> Report:
-        async with open_session(profile, database_url, mapping_overrides=settings.mappings,
-                                show_device_code=show_device_code) as session:
+    async def main(settings: Settings, profile: ConnectionProfile, database_url: str) -> Report:
+        async with open_session(
+            profile, database_url, mapping_overrides=settings.mappings, show_device_code=show_device_code
+        ) as session:
             ctx = Context(args=args, session=session, settings=settings, profile=profile, database_url=database_url)
             if check_mappings:
                 # At connect: first that both services answer (the plainer error when a URL is
@@ -263,8 +299,9 @@ def _configured_url(args: argparse.Namespace) -> str:
         return default_database_url()
 
 
-def command(body: Body, validate: Callable[[argparse.Namespace], None] | None = None, *,
-            check_mappings: bool = False) -> Callable[[argparse.Namespace], int]:
+def command(
+    body: Body, validate: Callable[[argparse.Namespace], None] | None = None, *, check_mappings: bool = False
+) -> Callable[[argparse.Namespace], int]:
     """Turn a command body into an argparse handler (``set_defaults(func=command(body))``).
 
     ``validate`` checks the arguments before anything connects; it raises :class:`UsageError`.

@@ -24,9 +24,10 @@ from bc_tui.commands.summaries import summary_document, summary_exit_code, summa
 def register(subparsers: Any) -> None:
     """Add ``couple``, ``delete-coupling`` (alias ``uncouple``) and ``create`` to the CLI's subparsers."""
     couple = subparsers.add_parser(
-        "couple", help="couple a BC record with a Dataverse record (by name, id, or a new one)",
+        "couple",
+        help="couple a BC record with a Dataverse record (by name, id, or a new one)",
         description="Set Up Coupling: couple one Business Central customer (or contact) with a Dataverse "
-                    "account (or contact). Coupling is one-to-one.",
+        "account (or contact). Coupling is one-to-one.",
     )
     couple.add_argument("number", metavar="NO", help="the BC number of the record, e.g. 10000 or CT000001")
     target = couple.add_mutually_exclusive_group(required=True)
@@ -41,10 +42,11 @@ def register(subparsers: Any) -> None:
     # "uncouple" was the command's name before bc-tui said "delete coupling" everywhere; scripts
     # that call it keep working (docs/keys-and-words.md, "Delete coupling").
     delete = subparsers.add_parser(
-        "delete-coupling", aliases=["uncouple"],
+        "delete-coupling",
+        aliases=["uncouple"],
         help="delete couplings (the records themselves are untouched); 'uncouple' is an alias",
         description="Delete Coupling: delete the couplings of the named records; neither record is "
-                    "changed. 'bc-tui uncouple' is an alias of this command, kept for existing scripts.",
+        "changed. 'bc-tui uncouple' is an alias of this command, kept for existing scripts.",
     )
     delete.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records whose coupling to delete")
     delete.add_argument("--all", action="store_true", help="delete every coupling of the table mapping")
@@ -53,14 +55,20 @@ def register(subparsers: Any) -> None:
     delete.set_defaults(func=command(delete_coupling_command, validate=numbers_or_all("whose coupling to delete")))
 
     create = subparsers.add_parser(
-        "create", help="create the counterpart of records and couple it",
+        "create",
+        help="create the counterpart of records and couple it",
         description="Create Account in Dataverse (from BC numbers), or with --from-dataverse create "
-                    "Customer in Business Central (from Dataverse ids); each new record is coupled. "
-                    "A same-named uncoupled record on the other side is not duplicated.",
+        "Customer in Business Central (from Dataverse ids); each new record is coupled. "
+        "A same-named uncoupled record on the other side is not duplicated.",
     )
     create.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to create in Dataverse")
-    create.add_argument("--from-dataverse", nargs="+", default=None, metavar="GUID",
-                        help="Dataverse ids of the records to create in Business Central instead")
+    create.add_argument(
+        "--from-dataverse",
+        nargs="+",
+        default=None,
+        metavar="GUID",
+        help="Dataverse ids of the records to create in Business Central instead",
+    )
     add_mapping_option(create)
     add_common_options(create)
     create.set_defaults(func=command(create_command, check_mappings=True))
@@ -68,7 +76,9 @@ def register(subparsers: Any) -> None:
 
 def _validate_couple(args: argparse.Namespace) -> None:
     if args.create_new and args.sync:
-        raise UsageError("--create-new creates the Dataverse record from the BC data, so --sync does not apply; drop one of them.")
+        raise UsageError(
+            "--create-new creates the Dataverse record from the BC data, so --sync does not apply; drop one of them."
+        )
 
 
 async def couple_command(ctx: Context) -> Report:
@@ -79,8 +89,12 @@ async def couple_command(ctx: Context) -> Report:
     args = ctx.args
     (record,) = await resolve_numbers(ctx.session, args.mapping, [args.number])
     result = await couple_record(
-        ctx.session, args.mapping, record.id,
-        dataverse_id=args.dataverse_id, dataverse_name=args.to, create_new=args.create_new,
+        ctx.session,
+        args.mapping,
+        record.id,
+        dataverse_id=args.dataverse_id,
+        dataverse_name=args.to,
+        create_new=args.create_new,
         sync_after=SyncDirection(args.sync) if args.sync else None,
     )
     coupling = result.coupling
@@ -139,4 +153,3 @@ async def create_command(ctx: Context) -> Report:
     records = await resolve_numbers(ctx.session, args.mapping, args.numbers)
     summary = await create_in_dataverse(ctx.session, args.mapping, [r.id for r in records], progress=ctx.progress)
     return summary_report(summary, "Created in Dataverse", numbers_by_id(records))
-

@@ -24,19 +24,21 @@ KINDS = ("skipped", "failed", "broken")
 def register(subparsers: Any) -> None:
     """Add ``errors`` and ``retry`` to the CLI's subparsers."""
     errors = subparsers.add_parser(
-        "errors", help="list skipped, failed and broken couplings",
+        "errors",
+        help="list skipped, failed and broken couplings",
         description="Coupled Data Synchronization Errors: couplings marked Skipped after a repeatable failure, "
-                    "couplings whose last synchronization failed, and broken couplings (one record was deleted).",
+        "couplings whose last synchronization failed, and broken couplings (one record was deleted).",
     )
     add_mapping_option(errors, default=None)
     add_common_options(errors)
     errors.set_defaults(func=command(errors_command))
 
     retry = subparsers.add_parser(
-        "retry", help="clear the Skipped mark so that the next synchronization includes the records again",
+        "retry",
+        help="clear the Skipped mark so that the next synchronization includes the records again",
         description="Retry / Retry All: clear the Skipped mark (and the remembered error) of the named records, "
-                    "or of all skipped couplings of the table mapping. A record whose last synchronization "
-                    "failed counts as modified, so 'bc-tui sync --modified' or 'bc-tui sync NO…' picks it up.",
+        "or of all skipped couplings of the table mapping. A record whose last synchronization "
+        "failed counts as modified, so 'bc-tui sync --modified' or 'bc-tui sync NO…' picks it up.",
     )
     retry.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to retry")
     retry.add_argument("--all", action="store_true", help="retry every skipped or failed coupling")
@@ -74,10 +76,11 @@ async def errors_command(ctx: Context) -> Report:
             missing.append("the Dataverse record no longer exists")
         note = f" ({'; '.join(missing)})" if missing else ""
         lines.append(
-            f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note}"
-            f" - {row.error}"
+            f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note} - {row.error}"
         )
-    lines.append("Next: bc-tui retry NO… (or --all) for skipped records; bc-tui delete-coupling NO… for broken couplings.")
+    lines.append(
+        "Next: bc-tui retry NO… (or --all) for skipped records; bc-tui delete-coupling NO… for broken couplings."
+    )
     return Report(document=document, lines=lines)
 
 
@@ -97,7 +100,9 @@ async def retry_command(ctx: Context) -> Report:
         coupled = await ctx.session.db(couplings_by_bc_id, mapping, [r.id for r in records])
         uncoupled = [r.number for r in records if r.id not in coupled]
         if uncoupled:
-            raise UsageError(f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, so there is nothing to retry.")
+            raise UsageError(
+                f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, so there is nothing to retry."
+            )
         count = await retry(ctx.session, [coupled[r.id].id for r in records])
         retried = [r.number for r in records]
     document = {"retried": count, "numbers": retried, "mapping": mapping}

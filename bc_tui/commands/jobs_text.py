@@ -11,14 +11,14 @@ if TYPE_CHECKING:
     from bc_tui.store.jobs import JobErrorRecord, JobRecord
 
 
-def job_document(job: "JobRecord") -> dict[str, Any]:
+def job_document(job: JobRecord) -> dict[str, Any]:
     """A job of the log as JSON: its fields, counters and duration in seconds."""
     document = asdict(job)
     document["duration_s"] = None if job.duration is None else round(job.duration.total_seconds(), 3)
     return document
 
 
-def job_line(job: "JobRecord") -> str:
+def job_line(job: JobRecord) -> str:
     """A job of the log as one line: id, what, status, start, non-zero counters."""
     from bc_tui.domain.words import job_type_text
     from bc_tui.store.jobs import COUNTERS
@@ -30,12 +30,12 @@ def job_line(job: "JobRecord") -> str:
     return line + (f" - {job.message}" if job.message else "")
 
 
-def job_error_document(error: "JobErrorRecord") -> dict[str, Any]:
+def job_error_document(error: JobErrorRecord) -> dict[str, Any]:
     """One failure logged by a job, as JSON."""
     return asdict(error)
 
 
-def job_error_line(error: "JobErrorRecord") -> str:
+def job_error_line(error: JobErrorRecord) -> str:
     """One failure logged by a job, as an indented line."""
     who = shorten(error.source_description or error.bc_id or error.dataverse_id or "a record")
     return f"  {error.created_at:%H:%M:%S} {who}: {error.message}"

@@ -6,9 +6,8 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import Context, UsageError, add_common_options, command
-from bc_tui.commands.output import Report
 from bc_tui.commands.jobs_text import job_document, job_error_document, job_error_line, job_line
-
+from bc_tui.commands.output import Report
 
 #: The largest id the database can hold (a 64-bit integer); larger numbers cannot name a job.
 MAX_ID = 2**63 - 1
@@ -28,12 +27,15 @@ def _positive(text: str) -> int:
 def register(subparsers: Any) -> None:
     """Add ``log`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "log", help="list the synchronization jobs, or show one job with its errors",
+        "log",
+        help="list the synchronization jobs, or show one job with its errors",
         description="The synchronization job log, newest first, with each job's counters "
-                    "(inserted, modified, unchanged, skipped, failed, coupled, uncoupled …).",
+        "(inserted, modified, unchanged, skipped, failed, coupled, uncoupled …).",
     )
     parser.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many jobs to list (default 20)")
-    parser.add_argument("--job", type=_positive, default=None, metavar="ID", help="show this job and the errors it logged")
+    parser.add_argument(
+        "--job", type=_positive, default=None, metavar="ID", help="show this job and the errors it logged"
+    )
     add_common_options(parser)
     parser.set_defaults(func=command(log))
 
@@ -51,7 +53,9 @@ async def log(ctx: Context) -> Report:
         errors = await ctx.session.db(jobs.job_errors, job.id)
         lines = [job_line(job)]
         lines += [job_error_line(e) for e in errors] or ["  no errors logged"]
-        return Report(document={"job": job_document(job), "errors": [job_error_document(e) for e in errors]}, lines=lines)
+        return Report(
+            document={"job": job_document(job), "errors": [job_error_document(e) for e in errors]}, lines=lines
+        )
     listed = await ctx.session.db(jobs.list_jobs, limit=ctx.args.limit)
     return Report(
         document={"jobs": [job_document(j) for j in listed]},

@@ -54,24 +54,33 @@ def parse_field(text: str) -> FieldCriterion:
 def register(subparsers: Any) -> None:
     """Add ``match`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "match", help="couple uncoupled records to Dataverse records with matching field values",
+        "match",
+        help="couple uncoupled records to Dataverse records with matching field values",
         description="Match-Based Coupling: each uncoupled BC record is coupled to the one uncoupled Dataverse "
-                    "record whose fields match. Fields of one priority must all match (lowest priority is "
-                    "tried first); text compares case-insensitively unless ':cs' is given. Without --field "
-                    "the table mapping's own match fields are used.",
+        "record whose fields match. Fields of one priority must all match (lowest priority is "
+        "tried first); text compares case-insensitively unless ':cs' is given. Without --field "
+        "the table mapping's own match fields are used.",
         epilog="example: bc-tui match --field Name --field E-Mail:1 --sync to-dataverse",
     )
     add_mapping_option(parser)
-    parser.add_argument("--field", dest="fields", action="append", type=parse_field, default=None,
-                        metavar="LABEL[:PRIORITY][:cs]", help="a field mapping to match on, by its label (repeatable)")
-    parser.add_argument("--create-new", action="store_true",
-                        help="create a Dataverse record for each BC record without a unique match")
+    parser.add_argument(
+        "--field",
+        dest="fields",
+        action="append",
+        type=parse_field,
+        default=None,
+        metavar="LABEL[:PRIORITY][:cs]",
+        help="a field mapping to match on, by its label (repeatable)",
+    )
+    parser.add_argument(
+        "--create-new", action="store_true", help="create a Dataverse record for each BC record without a unique match"
+    )
     add_sync_after_option(parser)
     add_common_options(parser)
     parser.set_defaults(func=command(match_command, check_mappings=True))
 
 
-def criteria(mapping: "TableMapping", fields: list[FieldCriterion]) -> list["MatchCriterion"]:
+def criteria(mapping: TableMapping, fields: list[FieldCriterion]) -> list[MatchCriterion]:
     """The domain's match criteria for the typed fields; UsageError naming an unknown label."""
     from bc_tui.domain.matching import MatchCriterion
 
@@ -94,9 +103,12 @@ async def match_command(ctx: Context) -> Report:
     mapping = ctx.session.mapping(args.mapping)
     chosen = criteria(mapping, args.fields) if args.fields else None
     summary = await match_based_coupling(
-        ctx.session, mapping.name, chosen, create_new=args.create_new,
-        sync_after=SyncDirection(args.sync) if args.sync else None, progress=ctx.progress,
+        ctx.session,
+        mapping.name,
+        chosen,
+        create_new=args.create_new,
+        sync_after=SyncDirection(args.sync) if args.sync else None,
+        progress=ctx.progress,
     )
     numbers = await cached_numbers(ctx.session, mapping.name, summary)
     return summary_report(summary, f"Match-based coupling of {mapping.name}", numbers)
-

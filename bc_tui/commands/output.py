@@ -115,13 +115,13 @@ def fail(message: str, err: TextIO | None = None, *, code: int = EXIT_USAGE) -> 
     return code
 
 
-def progress_printer(stream: TextIO) -> Callable[["Progress"], None] | None:
+def progress_printer(stream: TextIO) -> Callable[[Progress], None] | None:
     """A callback that rewrites one status line on ``stream`` when it is a terminal; else None."""
     if not stream.isatty():
         return None
     width = 78
 
-    def show(progress: "Progress") -> None:
+    def show(progress: Progress) -> None:
         total = max(progress.total, progress.done)
         text = f"{progress.done}/{total} records"
         if progress.failed:

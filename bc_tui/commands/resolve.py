@@ -24,9 +24,10 @@ ACTIONS = {
 def register(subparsers: Any) -> None:
     """Add ``resolve`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "resolve", help="restore, delete the coupling of, or delete the record of broken couplings (one side was deleted)",
+        "resolve",
+        help="restore, delete the coupling of, or delete the record of broken couplings (one side was deleted)",
         description="Resolve broken couplings: couplings whose Business Central or Dataverse record was "
-                    "deleted. Name them by BC number (as 'bc-tui errors' lists them) or pass --all.",
+        "deleted. Name them by BC number (as 'bc-tui errors' lists them) or pass --all.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="actions:\n" + "\n".join(f"  --{name:<16} {text}" for name, text in ACTIONS.items()),
     )
@@ -35,11 +36,14 @@ def register(subparsers: Any) -> None:
     action = parser.add_mutually_exclusive_group(required=True)
     for name, text in ACTIONS.items():
         action.add_argument(f"--{name}", dest="action", action="store_const", const=name, help=text)
-    parser.add_argument("--find", action="store_true",
-                        help="first look for couplings whose records were deleted (Find for Deleted)")
+    parser.add_argument(
+        "--find", action="store_true", help="first look for couplings whose records were deleted (Find for Deleted)"
+    )
     add_mapping_option(parser)
     add_common_options(parser)
-    parser.set_defaults(func=command(resolve_command, validate=numbers_or_all("of the broken couplings"), check_mappings=True))
+    parser.set_defaults(
+        func=command(resolve_command, validate=numbers_or_all("of the broken couplings"), check_mappings=True)
+    )
 
 
 async def resolve_command(ctx: Context) -> Report:
@@ -65,8 +69,10 @@ async def resolve_command(ctx: Context) -> Report:
         return Report(document={"action": args.action, "resolved": 0}, lines=["No broken couplings to resolve."])
     if args.action == "delete-coupling":
         count = await remove_broken_couplings(ctx.session, ids)
-        return Report(document={"action": args.action, "resolved": count},
-                      lines=[f"Deleted {count} broken coupling{'s' if count != 1 else ''}; no record was changed."])
+        return Report(
+            document={"action": args.action, "resolved": count},
+            lines=[f"Deleted {count} broken coupling{'s' if count != 1 else ''}; no record was changed."],
+        )
     run = restore_deleted if args.action == "restore" else delete_survivor
     summaries = await run(ctx.session, ids, progress=ctx.progress)
     documents = [summary_document(s) for s in summaries]

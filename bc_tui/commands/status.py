@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bc_tui.domain.words import not_connected
 from bc_tui.commands.common import Context, add_common_options, command
-from bc_tui.commands.output import EXIT_OK, EXIT_USAGE, Report, fail
 from bc_tui.commands.jobs_text import job_document, job_line
+from bc_tui.commands.output import EXIT_OK, EXIT_USAGE, Report, fail
 from bc_tui.domain.text import shorten_words
+from bc_tui.domain.words import not_connected
 
 if TYPE_CHECKING:
     from bc_tui.store.jobs import ErrorsOverview, JobRecord
@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 def register(subparsers: Any) -> None:
     """Add ``status`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "status", help="show the connection, the coupling database and how the couplings stand",
+        "status",
+        help="show the connection, the coupling database and how the couplings stand",
         description="Check both connections and summarize the coupling database: couplings per table "
-                    "mapping, skipped/failed/broken couplings, the last synchronization job, jobs "
-                    "interrupted in the last 7 days and the creations an ended job left unfinished.",
+        "mapping, skipped/failed/broken couplings, the last synchronization job, jobs "
+        "interrupted in the last 7 days and the creations an ended job left unfinished.",
     )
     add_common_options(parser)
     parser.set_defaults(func=command(status))
@@ -37,10 +38,17 @@ async def _check_bc(ctx: Context) -> dict[str, Any]:
         return {"ok": False, "error": plain(error)}
     company = next((c for c in companies if str(c.get("id", "")).lower() == ctx.session.bc.company_id.lower()), None)
     if company is None:
-        return {"ok": False, "error": f"Business Central has no company with the id {ctx.session.bc.company_id}; "
-                                      "check bc_company_id in your profile."}
-    return {"ok": True, "company": company.get("displayName") or company.get("name"), "company_id": company.get("id"),
-            "environment": ctx.profile.bc_environment}
+        return {
+            "ok": False,
+            "error": f"Business Central has no company with the id {ctx.session.bc.company_id}; "
+            "check bc_company_id in your profile.",
+        }
+    return {
+        "ok": True,
+        "company": company.get("displayName") or company.get("name"),
+        "company_id": company.get("id"),
+        "environment": ctx.profile.bc_environment,
+    }
 
 
 async def _check_dataverse(ctx: Context) -> dict[str, Any]:
@@ -66,9 +74,20 @@ async def _check_mappings(ctx: Context, connected: bool) -> dict[str, Any]:
         findings = await check_schema(ctx.session)
     except ConnectorError as error:
         return {"checked": False, "error": plain(error), "findings": []}
-    return {"checked": True, "findings": [
-        {"mapping": f.mapping, "field_mapping": f.label, "service": f.service, "field": f.field,
-         "problem": f.problem, "message": f.message} for f in findings]}
+    return {
+        "checked": True,
+        "findings": [
+            {
+                "mapping": f.mapping,
+                "field_mapping": f.label,
+                "service": f.service,
+                "field": f.field,
+                "problem": f.problem,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+    }
 
 
 def _mapping_lines(check: dict[str, Any]) -> list[str]:
@@ -77,8 +96,10 @@ def _mapping_lines(check: dict[str, Any]) -> list[str]:
     findings = check["findings"]
     if not findings:
         return ["Field mappings:    OK, every field exists and can be written where mapped"]
-    return [f"Field mappings:    {len(findings)} finding{'s' if len(findings) != 1 else ''}",
-            *(f"  {shorten_words(f['message'])}" for f in findings)]
+    return [
+        f"Field mappings:    {len(findings)} finding{'s' if len(findings) != 1 else ''}",
+        *(f"  {shorten_words(f['message'])}" for f in findings),
+    ]
 
 
 #: How far back ``status`` lists interrupted jobs (older ones stay in ``bc-tui log``).
@@ -86,7 +107,7 @@ INTERRUPTED_DAYS = 7
 _SHOWN = 3
 
 
-def _interrupted_lines(stopped: list["JobRecord"]) -> list[str]:
+def _interrupted_lines(stopped: list[JobRecord]) -> list[str]:
     if not stopped:
         return []
     more = len(stopped) - _SHOWN
@@ -112,7 +133,9 @@ async def status(ctx: Context) -> Report:
     from bc_tui.store.coupling_queries import count_couplings
     from bc_tui.store.database import database_proxy, location
 
-    def read_store() -> tuple[list[JobRecord], list[CreateIntentRecord], dict[str, int], ErrorsOverview, list[JobRecord]]:
+    def read_store() -> tuple[
+        list[JobRecord], list[CreateIntentRecord], dict[str, int], ErrorsOverview, list[JobRecord]
+    ]:
         # Not a job, but the first thing one runs after a crash: say "interrupted", not "running".
         interrupted.mark_interrupted_jobs()
         return (
@@ -147,8 +170,10 @@ async def status(ctx: Context) -> Report:
     }
     lines = [
         f"Connection:        {ctx.connection_label}",
-        "Business Central:  " + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {bc['error']}"),
-        "Dataverse:         " + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {dataverse['error']}"),
+        "Business Central:  "
+        + (f"OK, company {bc['company']} ({bc['environment']})" if bc["ok"] else f"FAILED - {bc['error']}"),
+        "Dataverse:         "
+        + (f"OK, organization {dataverse['organization']}" if dataverse["ok"] else f"FAILED - {dataverse['error']}"),
         *_mapping_lines(mappings),
         f"Coupling database: {document['database']}",
         "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),

@@ -11,7 +11,8 @@ from bc_tui.domain.text import shorten
 if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
 
-def summary_document(summary: "JobSummary", numbers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+
+def summary_document(summary: JobSummary, numbers: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
     """The JSON shape of a finished job: id, status, counters, per-record results."""
     from bc_tui.store.jobs import COUNTERS
 
@@ -40,7 +41,7 @@ def summary_document(summary: "JobSummary", numbers: dict[str, str] | None = Non
 LIST_ALL_UP_TO = 20
 
 
-def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None) -> list[str]:
+def summary_lines(summary: JobSummary, title: str, numbers: dict[str, str] | None = None) -> list[str]:
     """A job as text: a headline with the non-zero counters, then one line per notable record."""
     numbers = numbers or {}
     counts = ", ".join(f"{n} {name}" for name, n in summary.counters.items() if n) or "nothing to do"
@@ -53,17 +54,23 @@ def summary_lines(summary: "JobSummary", title: str, numbers: dict[str, str] | N
     for result in shown:
         who = numbers.get((result.bc_id or "").lower())
         description = shorten(result.description) if result.description else ""
-        line = f"  {who} ({description})" if who and description else f"  {who or description or result.bc_id or result.dataverse_id}"
+        line = (
+            f"  {who} ({description})"
+            if who and description
+            else f"  {who or description or result.bc_id or result.dataverse_id}"
+        )
         line += f": {result.outcome}"
         if result.message:
             line += f" - {result.message}"
         lines.append(line)
     if len(shown) < len(summary.results):
-        lines.append(f"  … and {len(summary.results) - len(shown)} more records that went well (--json lists every record).")
+        lines.append(
+            f"  … and {len(summary.results) - len(shown)} more records that went well (--json lists every record)."
+        )
     return lines
 
 
-def summary_exit_code(summary: "JobSummary") -> int:
+def summary_exit_code(summary: JobSummary) -> int:
     """1 when a record failed or conflicted (or the job did not finish), else 0."""
     from bc_tui.store.jobs import JobStatus
 
@@ -72,7 +79,7 @@ def summary_exit_code(summary: "JobSummary") -> int:
     return EXIT_OK
 
 
-def summary_report(summary: "JobSummary", title: str, numbers: dict[str, str] | None = None, **extra: Any) -> Report:
+def summary_report(summary: JobSummary, title: str, numbers: dict[str, str] | None = None, **extra: Any) -> Report:
     """A finished job as a :class:`Report`."""
     return Report(
         document=summary_document(summary, numbers, **extra),

@@ -17,7 +17,6 @@ from bc_tui.commands.common import (
 )
 from bc_tui.commands.output import EXIT_OK, Report
 from bc_tui.commands.summaries import summary_document, summary_exit_code, summary_lines, summary_report
-
 from bc_tui.domain.words import ONE_RECORD_DIRECTIONS, direction_words
 
 DIRECTION_CHOICES = ONE_RECORD_DIRECTIONS
@@ -26,21 +25,29 @@ DIRECTION_CHOICES = ONE_RECORD_DIRECTIONS
 def register(subparsers: Any) -> None:
     """Add ``sync`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
-        "sync", help="synchronize coupled records now (send, get or merge), or all modified records",
+        "sync",
+        help="synchronize coupled records now (send, get or merge), or all modified records",
         description="Synchronize Now. One record: send (to-dataverse), get (from-dataverse) or merge; without "
-                    "--direction the recommended direction is used and the reason printed. Several records: "
-                    "--direction to-dataverse or from-dataverse is required; a record is skipped when it is "
-                    "not coupled, is Skipped, or its destination changed since the last synchronization. "
-                    "--modified synchronizes every coupled record changed since the last synchronization.",
+        "--direction the recommended direction is used and the reason printed. Several records: "
+        "--direction to-dataverse or from-dataverse is required; a record is skipped when it is "
+        "not coupled, is Skipped, or its destination changed since the last synchronization. "
+        "--modified synchronizes every coupled record changed since the last synchronization.",
         epilog="examples:\n  bc-tui sync 10000\n  bc-tui sync 10000 20000 --direction to-dataverse\n"
-               "  bc-tui sync --modified --mapping CUSTOMER",
+        "  bc-tui sync --modified --mapping CUSTOMER",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("numbers", nargs="*", metavar="NO", help="BC numbers of the records to synchronize")
-    parser.add_argument("--direction", choices=DIRECTION_CHOICES, default=None,
-                        help="to-dataverse (send), from-dataverse (get) or merge (one record only)")
-    parser.add_argument("--modified", action="store_true",
-                        help="synchronize every coupled record modified since the last synchronization")
+    parser.add_argument(
+        "--direction",
+        choices=DIRECTION_CHOICES,
+        default=None,
+        help="to-dataverse (send), from-dataverse (get) or merge (one record only)",
+    )
+    parser.add_argument(
+        "--modified",
+        action="store_true",
+        help="synchronize every coupled record modified since the last synchronization",
+    )
     add_mapping_option(parser, default=None)
     add_common_options(parser)
     parser.set_defaults(func=command(sync_command, validate=validate, check_mappings=True))
@@ -140,7 +147,9 @@ async def _modified(ctx: Context) -> Report:
     exit_code = EXIT_OK
     for name in names:
         summary = await synchronize_modified(ctx.session, name, progress=ctx.progress)
-        report = summary_report(summary, f"Modified records of {name}", await cached_numbers(ctx.session, name, summary), mapping=name)
+        report = summary_report(
+            summary, f"Modified records of {name}", await cached_numbers(ctx.session, name, summary), mapping=name
+        )
         documents.append(report.document)
         lines += report.lines
         exit_code = max(exit_code, report.exit_code)

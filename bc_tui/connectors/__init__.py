@@ -18,10 +18,10 @@ from .errors import (
     DuplicateKey,
     InvalidRequest,
     MalformedResponse,
-    TimedOut,
     NotFound,
     ServiceError,
     Throttled,
+    TimedOut,
     Unreachable,
 )
 from .models import BcContact, BcCustomer, DataverseAccount, DataverseContact, Entity

@@ -10,7 +10,8 @@ import email.utils
 import socket
 import ssl
 import time
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import httpx
 
@@ -65,15 +66,22 @@ def error_from(
     if status == 401:
         return AuthenticationFailed(
             f"{service} refused the access token{said}. Check that the app registration has access to "
-            "this environment.", status=status, service_code=code)
+            "this environment.",
+            status=status,
+            service_code=code,
+        )
     if status == 403:
         return AuthenticationFailed(
             f"{service} does not allow this{said}. Check the app registration's permissions in {service}.",
-            status=status, service_code=code)
+            status=status,
+            service_code=code,
+        )
     if code in DUPLICATE_CODES or status == 409 or (operation == "create" and status == 412):
         return AlreadyExists(
             f"{service} already has {what}{said}. Use the existing record or choose another key.",
-            status=status, service_code=code)
+            status=status,
+            service_code=code,
+        )
     if status == 404:
         if operation == "read":
             msg = f"{service} has no {what}{said}; it may have been deleted, reload the list."
@@ -83,28 +91,43 @@ def error_from(
     if status == 412:
         return ChangedSinceRead(
             f"{what[0].upper() + what[1:]} was changed by someone else in {service} since it was read; "
-            "reload it and try again.", status=status, service_code=code)
+            "reload it and try again.",
+            status=status,
+            service_code=code,
+        )
     if status == 424:
         # Batch only: this operation was fine but was rolled back or skipped with a failed one.
         return ConnectorError(
             f"The {operation} of {what} in {service} was not saved because another change in the same batch "
-            "failed; fix that one and run the job again.", status=status, service_code=code)
+            "failed; fix that one and run the job again.",
+            status=status,
+            service_code=code,
+        )
     if status == 429:
         retry_after = retry_after_seconds(headers or {})
         return Throttled(
             f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes.",
-            retry_after=retry_after, status=status, service_code=code)
+            retry_after=retry_after,
+            status=status,
+            service_code=code,
+        )
     if status in (400, 405, 413, 414, 415, 422):
         return InvalidRequest(
             f"{service} rejected the request for {what}{said}. Correct the data and try again.",
-            status=status, service_code=code)
+            status=status,
+            service_code=code,
+        )
     if status == 503:
         return ServiceError(
             f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes.",
-            status=status, service_code=code)
+            status=status,
+            service_code=code,
+        )
     return ServiceError(
         f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later.",
-        status=status, service_code=code)
+        status=status,
+        service_code=code,
+    )
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -151,7 +174,6 @@ def holds_values(row: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
         elif name not in row or not _same_value(row[name], value):
             return False
     return True
-
 
 
 def connect_cause(exc: httpx.TransportError) -> str:

@@ -49,8 +49,7 @@ class TokenProvider:
         self._credentials = credentials
         self._service = service
         # The cap keeps an endless or huge answer from filling the memory.
-        self._client = httpx.AsyncClient(transport=CappedTransport(transport), timeout=timeout,
-                                         follow_redirects=False)
+        self._client = httpx.AsyncClient(transport=CappedTransport(transport), timeout=timeout, follow_redirects=False)
         self._endpoints = SignInEndpoints(credentials.token_url)
         self._http = MsalHttpClient(self._client, self._endpoints, deadline_s=deadline_s, service=service)
         self._show_device_code = show_device_code
@@ -120,10 +119,14 @@ class TokenProvider:
                 else credentials.client_secret
             )
             self._app = msal.ConfidentialClientApplication(
-                credentials.client_id, client_credential=client_credential, authority=self._endpoints.authority,
-                http_client=self._http, token_cache=self._cache,
+                credentials.client_id,
+                client_credential=client_credential,
+                authority=self._endpoints.authority,
+                http_client=self._http,
+                token_cache=self._cache,
                 # The profile names the sign-in service; there is nothing to discover or vouch for.
-                validate_authority=False, instance_discovery=False,
+                validate_authority=False,
+                instance_discovery=False,
             )
         result: dict[str, Any] = self._app.acquire_token_for_client(scopes=scopes)
         return result
@@ -157,8 +160,10 @@ class TokenProvider:
         """What the person can change, for the way this profile signs in."""
         sign_in = self._credentials.sign_in
         if sign_in == "client_certificate":
-            return ("Check the tenant, client id and client certificate in your profile, and that the certificate "
-                    "is registered for the app.")
+            return (
+                "Check the tenant, client id and client certificate in your profile, and that the certificate "
+                "is registered for the app."
+            )
         if sign_in == "device_code":
             return "Check the tenant and client id in your profile, then sign in again."
         return "Check the tenant, client id and client secret in your profile."

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConnectorError
 from .models import Entity
@@ -35,30 +36,35 @@ class BatchOperation:
         return {"GET": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}.get(self.method, "update")
 
     @classmethod
-    def read(cls, kind: type[Entity], key: str, *, record: str | None = None) -> "BatchOperation":
+    def read(cls, kind: type[Entity], key: str, *, record: str | None = None) -> BatchOperation:
         """GET one row."""
         return cls("GET", entity_path(kind, key), record=record or f"{kind.NOUN} {key}")
 
     @classmethod
-    def create(cls, kind: type[Entity], data: Mapping[str, Any], *, record: str | None = None) -> "BatchOperation":
+    def create(cls, kind: type[Entity], data: Mapping[str, Any], *, record: str | None = None) -> BatchOperation:
         """POST a new row (Dataverse rows get a client-generated key when ``data`` has none)."""
         body = dict(data)
         if kind.CLIENT_KEY and not body.get(kind.KEY):
             body[kind.KEY] = str(uuid.uuid4())
-        return cls("POST", kind.ENTITY_SET, body, {"Prefer": "return=representation"},
-                   record or _describe(kind, body))
+        return cls("POST", kind.ENTITY_SET, body, {"Prefer": "return=representation"}, record or _describe(kind, body))
 
     @classmethod
-    def update(cls, kind: type[Entity], key: str, etag: str, changes: Mapping[str, Any], *,
-               record: str | None = None) -> "BatchOperation":
+    def update(
+        cls, kind: type[Entity], key: str, etag: str, changes: Mapping[str, Any], *, record: str | None = None
+    ) -> BatchOperation:
         """PATCH a row guarded by the ETag the change was based on."""
         if not etag:
             raise ValueError("an update needs the ETag it was based on (or '*')")
-        return cls("PATCH", entity_path(kind, key), dict(changes),
-                   {"If-Match": etag, "Prefer": "return=representation"}, record or f"{kind.NOUN} {key}")
+        return cls(
+            "PATCH",
+            entity_path(kind, key),
+            dict(changes),
+            {"If-Match": etag, "Prefer": "return=representation"},
+            record or f"{kind.NOUN} {key}",
+        )
 
     @classmethod
-    def delete(cls, kind: type[Entity], key: str, etag: str, *, record: str | None = None) -> "BatchOperation":
+    def delete(cls, kind: type[Entity], key: str, etag: str, *, record: str | None = None) -> BatchOperation:
         """DELETE a row guarded by the ETag the decision was based on."""
         if not etag:
             raise ValueError("a delete needs the ETag it was based on (or '*')")

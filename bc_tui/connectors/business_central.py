@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence, TypeVar, Unpack
-
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, Unpack
 
 from .batch import BatchOperation, BatchResult
 from .credentials import ServiceCredentials
@@ -50,12 +50,13 @@ class BusinessCentralClient(EntityClient):
         page, and a tenant's pages do not change while bc-tui runs.
         """
         if self._metadata is None:
-            response = await self.service.request("GET", "$metadata", headers={"Accept": "application/xml"},
-                                                  record="$metadata")
+            response = await self.service.request(
+                "GET", "$metadata", headers={"Accept": "application/xml"}, record="$metadata"
+            )
             self._metadata = response.content
         return parse_bc_fields(self._metadata, entity_set, service=SERVICE)
 
-    async def __aenter__(self) -> "BusinessCentralClient":
+    async def __aenter__(self) -> BusinessCentralClient:
         return self
 
     async def companies(self) -> list[Row]:
@@ -66,8 +67,14 @@ class BusinessCentralClient(EntityClient):
         return rows
 
     async def page(
-        self, kind: type[B], *, top: int, skip: int = 0, filter: str | None = None,
-        select: Sequence[str] | None = None, orderby: str | None = None,
+        self,
+        kind: type[B],
+        *,
+        top: int,
+        skip: int = 0,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        orderby: str | None = None,
     ) -> list[B]:
         """Rows ``skip`` … ``skip + top - 1`` of ``kind`` in ``orderby`` order: one request.
 
@@ -102,7 +109,9 @@ class BusinessCentralClient(EntityClient):
 
         return await self._create(kind, data, record=record, reconcile=reconcile if number else None)
 
-    async def batch(self, operations: Sequence[BatchOperation], *, isolation_snapshot: bool = False) -> list[BatchResult]:
+    async def batch(
+        self, operations: Sequence[BatchOperation], *, isolation_snapshot: bool = False
+    ) -> list[BatchResult]:
         """Run ``operations`` as JSON ``$batch`` requests of at most 100; results in the same order.
 
         ``isolation_snapshot`` makes each chunk of 100 all-or-nothing (never across chunks).
@@ -111,7 +120,7 @@ class BusinessCentralClient(EntityClient):
         """
         results: list[BatchResult] = []
         for start in range(0, len(operations), MAX_BATCH):
-            results.extend(await self._batch_chunk(operations[start:start + MAX_BATCH], isolation_snapshot))
+            results.extend(await self._batch_chunk(operations[start : start + MAX_BATCH], isolation_snapshot))
         return results
 
     async def _batch_chunk(self, operations: Sequence[BatchOperation], snapshot: bool) -> list[BatchResult]:
@@ -129,8 +138,13 @@ class BusinessCentralClient(EntityClient):
         if snapshot:
             headers["Isolation"] = "snapshot"
         response = await self.service.request(
-            "POST", "$batch", json={"requests": requests}, headers=headers, operation="batch",
-            record="a batch of changes", idempotent=all(op.method == "GET" for op in operations),
+            "POST",
+            "$batch",
+            json={"requests": requests},
+            headers=headers,
+            operation="batch",
+            record="a batch of changes",
+            idempotent=all(op.method == "GET" for op in operations),
         )
         payload = self.service.parse_json(response, what="a batch")
         answers = payload.get("responses") if isinstance(payload, dict) else None
@@ -141,9 +155,15 @@ class BusinessCentralClient(EntityClient):
         for index, op in enumerate(operations, start=1):
             answer = by_id.get(str(index))
             if answer is None:
-                results.append(BatchResult(None, error=ConnectorError(
-                    f"{SERVICE} did not process the {op.operation} of {op.record or 'a record'} in the batch; "
-                    "run the job again.")))
+                results.append(
+                    BatchResult(
+                        None,
+                        error=ConnectorError(
+                            f"{SERVICE} did not process the {op.operation} of {op.record or 'a record'} in the batch; "
+                            "run the job again."
+                        ),
+                    )
+                )
                 continue
             results.append(_result(answer, op))
         if snapshot and not all(result.ok for result in results):
@@ -161,12 +181,20 @@ def _rolled_back(op: BatchOperation) -> BatchResult:
 def _result(answer: Mapping[str, Any], op: BatchOperation) -> BatchResult:
     status = answer.get("status")
     if not isinstance(status, int):
-        return BatchResult(None, error=MalformedResponse(
-            f"{SERVICE} answered the batch without a status for {op.record or 'a record'}."))
+        return BatchResult(
+            None,
+            error=MalformedResponse(f"{SERVICE} answered the batch without a status for {op.record or 'a record'}."),
+        )
     headers = {str(k).lower(): str(v) for k, v in (answer.get("headers") or {}).items()}
     body = answer.get("body")
     error = None
     if status >= 400:
-        error = error_from(SERVICE, status, body, record=op.record, operation=op.operation,  # type: ignore[arg-type]
-                           headers=headers)
+        error = error_from(
+            SERVICE,
+            status,
+            body,
+            record=op.record,
+            operation=op.operation,  # type: ignore[arg-type]
+            headers=headers,
+        )
     return BatchResult(status, body, headers, error)

@@ -42,12 +42,10 @@ class ServiceCredentials:
         if not self.client_id:
             raise ConfigurationError("The client id must be set; fill it in in your profile.")
         if self.sign_in == "client_secret" and not self.client_secret:
-            raise ConfigurationError(
-                "The client id and client secret must both be set; fill them in in your profile."
-            )
+            raise ConfigurationError("The client id and client secret must both be set; fill them in in your profile.")
         if self.sign_in == "client_certificate" and self.client_certificate is None:
             raise ConfigurationError(
-                "sign_in = \"client_certificate\" needs client_certificate, the path of a PEM file with the "
+                'sign_in = "client_certificate" needs client_certificate, the path of a PEM file with the '
                 "private key and the certificate; add it to your profile."
             )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Mapping, Sequence, TypeVar, Unpack
-
+from typing import Any, Generic, TypeVar, Unpack
 
 from .batch import BatchOperation, BatchResult, entity_path
 from .credentials import ServiceCredentials
@@ -59,8 +59,13 @@ class DataverseClient(EntityClient):
         **options: Unpack[ServiceOptions],
     ) -> None:
         service = ODataService(
-            SERVICE, base_url, credentials, max_concurrency=max_concurrency, follow_dop_hint=True,
-            max_concurrency_hint=max_concurrency_hint, **options,
+            SERVICE,
+            base_url,
+            credentials,
+            max_concurrency=max_concurrency,
+            follow_dop_hint=True,
+            max_concurrency_hint=max_concurrency_hint,
+            **options,
         )
         super().__init__(service)
         self._fields: dict[str, dict[str, FieldInfo]] = {}
@@ -74,11 +79,13 @@ class DataverseClient(EntityClient):
                 "$select": "LogicalName",
                 "$expand": f"Attributes($select={','.join(ATTRIBUTE_SELECT)})",
             }
-            payload = await self.service.get_json("EntityDefinitions", params=params, record=f"the columns of {entity_set}")
+            payload = await self.service.get_json(
+                "EntityDefinitions", params=params, record=f"the columns of {entity_set}"
+            )
             self._fields[entity_set] = parse_dataverse_fields(payload, entity_set, service=SERVICE)
         return self._fields[entity_set]
 
-    async def __aenter__(self) -> "DataverseClient":
+    async def __aenter__(self) -> DataverseClient:
         return self
 
     async def who_am_i(self) -> Row:
@@ -92,8 +99,14 @@ class DataverseClient(EntityClient):
     COUNT_LIMIT = 5000
 
     async def page(
-        self, kind: type[D], *, page_size: int, next_link: str | None = None, filter: str | None = None,
-        select: Sequence[str] | None = None, orderby: str | None = None,
+        self,
+        kind: type[D],
+        *,
+        page_size: int,
+        next_link: str | None = None,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        orderby: str | None = None,
     ) -> Page[D]:
         """The first page of ``kind`` (``filter``/``select``/``orderby``), or the page
         ``next_link`` (from an earlier :class:`Page`) reads; ``page_size`` rows at most.
@@ -132,8 +145,9 @@ class DataverseClient(EntityClient):
 
         return await self._create(kind, body, record=record, reconcile=reconcile)
 
-    async def batch(self, operations: Sequence[BatchOperation], *, change_set: bool = True,
-                    continue_on_error: bool = False) -> list[BatchResult]:
+    async def batch(
+        self, operations: Sequence[BatchOperation], *, change_set: bool = True, continue_on_error: bool = False
+    ) -> list[BatchResult]:
         """Run ``operations`` as multipart ``$batch`` requests of at most 1,000; results in order.
 
         ``change_set`` makes each chunk atomic (reads are not allowed in it); otherwise
@@ -144,15 +158,21 @@ class DataverseClient(EntityClient):
             raise ValueError("a change set cannot contain reads; use change_set=False")
         results: list[BatchResult] = []
         for start in range(0, len(operations), MAX_BATCH):
-            chunk = operations[start:start + MAX_BATCH]
+            chunk = operations[start : start + MAX_BATCH]
             results.extend(await self._batch_chunk(chunk, change_set, continue_on_error))
         return results
 
-    async def _batch_chunk(self, operations: Sequence[BatchOperation], change_set: bool,
-                           continue_on_error: bool) -> list[BatchResult]:
+    async def _batch_chunk(
+        self, operations: Sequence[BatchOperation], change_set: bool, continue_on_error: bool
+    ) -> list[BatchResult]:
         parts = [
-            HttpPart(op.method, str(self.service.url(op.path)), op.headers, op.body,
-                     content_id=str(index) if change_set else None)
+            HttpPart(
+                op.method,
+                str(self.service.url(op.path)),
+                op.headers,
+                op.body,
+                content_id=str(index) if change_set else None,
+            )
             for index, op in enumerate(operations, start=1)
         ]
         content_type, body = render_batch([parts] if change_set else parts)
@@ -160,7 +180,12 @@ class DataverseClient(EntityClient):
         if continue_on_error and not change_set:
             headers["Prefer"] = "odata.continue-on-error"
         response = await self.service.request(
-            "POST", "$batch", content=body, headers=headers, operation="batch", record="a batch of changes",
+            "POST",
+            "$batch",
+            content=body,
+            headers=headers,
+            operation="batch",
+            record="a batch of changes",
             idempotent=all(op.method == "GET" for op in operations),
         )
         try:
@@ -168,8 +193,6 @@ class DataverseClient(EntityClient):
         except MultipartError as exc:
             raise MalformedResponse(f"{SERVICE} answered a batch with a body bc-tui cannot read ({exc}).") from None
         return _match(operations, answers, change_set)
-
-
 
 
 def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], change_set: bool) -> list[BatchResult]:
@@ -184,15 +207,21 @@ def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], ch
                 results[index] = _result(answer, operations[index])
             position += 1
         failed = any(r is not None and not r.ok for r in results)
-        why = ("was not saved because another change in the same batch failed; fix that one and run the job again"
-               if failed else "got no answer in the batch; reload it and check")
+        why = (
+            "was not saved because another change in the same batch failed; fix that one and run the job again"
+            if failed
+            else "got no answer in the batch; reload it and check"
+        )
     else:
-        for index, answer in enumerate(answers[:len(operations)]):
+        for index, answer in enumerate(answers[: len(operations)]):
             results[index] = _result(answer, operations[index])
         why = "was not processed because an earlier operation in the batch failed; run the job again"
     return [
-        r if r is not None else BatchResult(None, error=ConnectorError(
-            f"The {op.operation} of {op.record or 'a record'} in {SERVICE} {why}."))
+        r
+        if r is not None
+        else BatchResult(
+            None, error=ConnectorError(f"The {op.operation} of {op.record or 'a record'} in {SERVICE} {why}.")
+        )
         for r, op in zip(results, operations)
     ]
 
@@ -204,8 +233,14 @@ def _result(answer: ResponsePart, op: BatchOperation) -> BatchResult:
         payload = None
     error = None
     if answer.status >= 400:
-        error = error_from(SERVICE, answer.status, payload, record=op.record, operation=op.operation,  # type: ignore[arg-type]
-                           headers=answer.headers)
+        error = error_from(
+            SERVICE,
+            answer.status,
+            payload,
+            record=op.record,
+            operation=op.operation,  # type: ignore[arg-type]
+            headers=answer.headers,
+        )
     return BatchResult(answer.status, payload, answer.headers, error)
 
 

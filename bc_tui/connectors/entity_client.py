@@ -6,12 +6,12 @@ model class (``BcCustomer``, ``DataverseAccount`` …), which says where its row
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .batch import entity_path
 from .models import Entity
@@ -30,7 +30,7 @@ class EntityClient:
         self.service = service
         self._root = root
 
-    async def __aenter__(self) -> "EntityClient":
+    async def __aenter__(self) -> EntityClient:
         return self
 
     async def __aexit__(
@@ -47,8 +47,9 @@ class EntityClient:
         return self._root + (entity_path(kind, key) if key is not None else kind.ENTITY_SET)
 
     @staticmethod
-    def _query(kind: type[Entity], filter: str | None, select: Sequence[str] | None,
-               orderby: str | None, top: int | None) -> dict[str, Any]:
+    def _query(
+        kind: type[Entity], filter: str | None, select: Sequence[str] | None, orderby: str | None, top: int | None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if filter:
             params["$filter"] = filter
@@ -63,22 +64,32 @@ class EntityClient:
         return params
 
     async def pages(
-        self, kind: type[E], *, filter: str | None = None, select: Sequence[str] | None = None,
-        orderby: str | None = None, top: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+        self,
+        kind: type[E],
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        orderby: str | None = None,
+        top: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> AsyncGenerator[list[E], None]:
         """Yield the rows of ``kind`` page by page (``filter`` built with ``filters``)."""
         params = self._query(kind, filter, select, orderby, top)
-        async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size,
-                                                  what=f"{kind.NOUN}s"):
+        async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size, what=f"{kind.NOUN}s"):
             yield [kind.from_row(row) for row in page]
 
     async def rows(
-        self, kind: type[E], *, filter: str | None = None, select: Sequence[str] | None = None,
-        orderby: str | None = None, top: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+        self,
+        kind: type[E],
+        *,
+        filter: str | None = None,
+        select: Sequence[str] | None = None,
+        orderby: str | None = None,
+        top: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> AsyncIterator[E]:
         """Yield the rows of ``kind`` one at a time (read page by page)."""
-        async for page in self.pages(kind, filter=filter, select=select, orderby=orderby, top=top,
-                                     page_size=page_size):
+        async for page in self.pages(kind, filter=filter, select=select, orderby=orderby, top=top, page_size=page_size):
             for row in page:
                 yield row
 
@@ -116,19 +127,27 @@ class EntityClient:
                 return page[0] if page else None
         return None
 
-    async def update(self, kind: type[E], key: str, etag: str, changes: Mapping[str, Any], *,
-                     record: str | None = None) -> E:
+    async def update(
+        self, kind: type[E], key: str, etag: str, changes: Mapping[str, Any], *, record: str | None = None
+    ) -> E:
         """PATCH ``changes`` guarded by ``etag`` (ChangedSinceRead when someone changed the row)."""
-        row = await self.service.update(self.path(kind, key), changes, if_match=etag,
-                                        record=record or f"{kind.NOUN} {key}")
+        row = await self.service.update(
+            self.path(kind, key), changes, if_match=etag, record=record or f"{kind.NOUN} {key}"
+        )
         return self._typed(kind, row)
 
     async def delete(self, kind: type[Entity], key: str, etag: str, *, record: str | None = None) -> None:
         """DELETE guarded by ``etag`` (ChangedSinceRead when someone changed the row)."""
         await self.service.delete(self.path(kind, key), if_match=etag, record=record or f"{kind.NOUN} {key}")
 
-    async def _create(self, kind: type[E], data: Mapping[str, Any], *, record: str,
-                      reconcile: Callable[[], Awaitable[Row | None]] | None) -> E:
+    async def _create(
+        self,
+        kind: type[E],
+        data: Mapping[str, Any],
+        *,
+        record: str,
+        reconcile: Callable[[], Awaitable[Row | None]] | None,
+    ) -> E:
         row = await self.service.create(self.path(kind), data, record=record, reconcile=reconcile)
         return self._typed(kind, row)
 
@@ -147,5 +166,5 @@ def server_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     if moment.tzinfo is None:  # "-0000": UTC by the RFC, but no zone said
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

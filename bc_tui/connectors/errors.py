@@ -61,8 +61,14 @@ class InvalidRequest(ConnectorError):
 class Throttled(ConnectorError):
     """429: the service asks us to slow down; ``retry_after`` is in seconds when it said."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = 429,
-                 service_code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = 429,
+        service_code: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, service_code=service_code)
         self.retry_after = retry_after
 

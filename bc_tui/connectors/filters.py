@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +38,8 @@ def quote(value: Any) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
-        moment = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-        text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        text = moment.astimezone(UTC).isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
         return text.replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()

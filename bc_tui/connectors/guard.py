@@ -31,7 +31,9 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 SERVER_WORDS_LIMIT = 200
 
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")  # 8+: not the word "token"
-_FORM_SECRET = re.compile(r"(?i)\b((?:client_secret|access_token|refresh_token|client_assertion|password)[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+")
+_FORM_SECRET = re.compile(
+    r"(?i)\b((?:client_secret|access_token|refresh_token|client_assertion|password)[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+"
+)
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@")
 
 
@@ -94,8 +96,13 @@ class CappedTransport(httpx.AsyncBaseTransport):
     Without an inner transport it uses httpx's own network transport.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport | None = None, *, limit: int = DEFAULT_MAX_BODY_BYTES,
-                 limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        limit: int = DEFAULT_MAX_BODY_BYTES,
+        limits: httpx.Limits | None = None,
+    ) -> None:
         self._inner = inner or httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits or httpx.Limits())
         self.limit = limit
 
@@ -116,5 +123,4 @@ class CappedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-__all__ = ["BodyTooLarge", "CappedTransport", "DEFAULT_DEADLINE_S", "DEFAULT_MAX_BODY_BYTES", "redact",
-           "server_words"]
+__all__ = ["BodyTooLarge", "CappedTransport", "DEFAULT_DEADLINE_S", "DEFAULT_MAX_BODY_BYTES", "redact", "server_words"]

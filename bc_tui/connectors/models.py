@@ -7,10 +7,11 @@ the fields everyone uses and say where they live (entity set, key, modified fiel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .errors import MalformedResponse
 
@@ -28,13 +29,13 @@ def parse_datetime(value: Any) -> datetime | None:
     if "." in text:
         head, _, rest = text.partition(".")
         digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,6 @@ class Entity:
     etag: str
     modified_at: datetime | None
     data: Mapping[str, Any]
-
 
     @classmethod
     def from_row(cls: type[E], row: Any) -> E:

@@ -95,8 +95,9 @@ class MsalHttpClient:
     ``service`` names the service in sentences ("The sign-in service HOST for Dataverse").
     """
 
-    def __init__(self, client: httpx.AsyncClient, endpoints: SignInEndpoints, *, deadline_s: float,
-                 service: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, endpoints: SignInEndpoints, *, deadline_s: float, service: str
+    ) -> None:
         self._client = client
         self._endpoints = endpoints
         self._deadline_s = deadline_s
@@ -104,15 +105,22 @@ class MsalHttpClient:
         #: The loop the calling coroutine runs on; set before each hop to MSAL's thread.
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-            **_: Any) -> Answer:
+    def get(
+        self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None, **_: Any
+    ) -> Answer:
         """MSAL's GET: only the OpenID configuration, answered from the profile."""
         if url.split("?")[0] == self._endpoints.discovery_url:
             return Answer(200, json.dumps(self._endpoints.configuration()), {"content-type": "application/json"})
         raise ServiceError(f"bc-tui does not send MSAL's request for {httpx.URL(url).host} anywhere.", status=0)
 
-    def post(self, url: str, params: Mapping[str, Any] | None = None, data: Any = None,
-             headers: Mapping[str, str] | None = None, **_: Any) -> Answer:
+    def post(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **_: Any,
+    ) -> Answer:
         """MSAL's POST to the token or device code endpoint, sent to the profile's URL."""
         real = self._endpoints.real_url(url.split("?")[0])
         if real is None:
@@ -153,8 +161,7 @@ class MsalHttpClient:
         if response.status_code >= 500 or response.status_code == 429:
             # A busy or broken service, not a refusal: MSAL would only raise on it too.
             raise ServiceError(
-                f"The sign-in service for {self._service} answered HTTP {response.status_code}; "
-                "try again in a moment.",
+                f"The sign-in service for {self._service} answered HTTP {response.status_code}; try again in a moment.",
                 status=response.status_code,
             )
         return Answer(response.status_code, response.text, response.headers)

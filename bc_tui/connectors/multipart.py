@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 CRLF = "\r\n"
 _BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
@@ -73,8 +74,11 @@ def render_batch(items: Sequence[HttpPart | Sequence[HttpPart]]) -> tuple[str, b
         else:
             inner = f"changeset_{uuid.uuid4()}"
             nested = [f"--{inner}{CRLF}{_render_request(p)}" for p in item]
-            out.append(f"Content-Type: multipart/mixed; boundary={inner}{CRLF}{CRLF}"
-                       + CRLF.join(nested) + f"{CRLF}--{inner}--")
+            out.append(
+                f"Content-Type: multipart/mixed; boundary={inner}{CRLF}{CRLF}"
+                + CRLF.join(nested)
+                + f"{CRLF}--{inner}--"
+            )
     out.append(f"--{boundary}--")
     return f"multipart/mixed; boundary={boundary}", (CRLF.join(out) + CRLF).encode("utf-8")
 
@@ -95,7 +99,7 @@ def _split(body: bytes, boundary: str) -> list[bytes]:
     start: int | None = None
     for match in delimiter.finditer(body):
         if start is not None:
-            parts.append(body[start:match.start()])
+            parts.append(body[start : match.start()])
         if match.group(1):  # closing delimiter
             return parts
         start = match.end()
@@ -107,7 +111,7 @@ def _headers_and_body(blob: bytes) -> tuple[dict[str, str], bytes]:
     if match is None:
         head, rest = blob, b""
     else:
-        head, rest = blob[:match.start()], blob[match.end():]
+        head, rest = blob[: match.start()], blob[match.end() :]
     headers: dict[str, str] = {}
     for line in head.decode("utf-8", "replace").splitlines():
         if ":" in line:
@@ -123,8 +127,7 @@ def _parse_http(blob: bytes, mime: Mapping[str, str], change_set: int | None) ->
         raise MultipartError(f"a batch response part has no status line ({first[:40]!r})")
     headers, body = _headers_and_body(rest)
     content_id = mime.get("content-id") or headers.get("content-id")
-    return ResponsePart(int(status_line[1]), headers, body,
-                        content_id, change_set)
+    return ResponsePart(int(status_line[1]), headers, body, content_id, change_set)
 
 
 def parse_batch(content_type: str, body: bytes) -> list[ResponsePart]:

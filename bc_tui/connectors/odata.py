@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Literal, Mapping, TypedDict, TypeVar, Unpack
+from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
@@ -45,8 +46,17 @@ T = TypeVar("T")
 Row = dict[str, Any]
 
 #: Re-exported: callers import these from here.
-__all__ = ["DUPLICATE_CODES", "AttemptState", "ODataService", "RetryPolicy", "Row", "error_from", "holds_values",
-           "retry_after_seconds", "with_query"]
+__all__ = [
+    "DUPLICATE_CODES",
+    "AttemptState",
+    "ODataService",
+    "RetryPolicy",
+    "Row",
+    "error_from",
+    "holds_values",
+    "retry_after_seconds",
+    "with_query",
+]
 
 #: Statuses after which the request certainly was not processed.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
@@ -140,18 +150,23 @@ class ODataService:
         if not self.base_url.endswith("/"):
             self.base_url += "/"
         self._base = check_url(self.base_url, what=self.name, in_process=self.transport is not None)
-        self.tokens = TokenProvider(self.credentials, service=self.name, transport=self.transport,
-                                    deadline_s=self.deadline_s, show_device_code=self.show_device_code)
+        self.tokens = TokenProvider(
+            self.credentials,
+            service=self.name,
+            transport=self.transport,
+            deadline_s=self.deadline_s,
+            show_device_code=self.show_device_code,
+        )
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
         self.http = httpx.AsyncClient(
             transport=CappedTransport(
-                self.transport, limit=self.max_body_bytes,
+                self.transport,
+                limit=self.max_body_bytes,
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             ),
             timeout=httpx.Timeout(self.timeout_s, connect=15.0),
-            headers={"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0",
-                     **self.headers},
+            headers={"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0", **self.headers},
             follow_redirects=False,
         )
         #: Retries performed (diagnostics, tests).
@@ -186,7 +201,12 @@ class ODataService:
         the response is returned whatever its status.
         """
         url = path if isinstance(path, httpx.URL) else self.url(path)
-        params, headers, json, content = parts.get("params"), parts.get("headers"), parts.get("json"), parts.get("content")
+        params, headers, json, content = (
+            parts.get("params"),
+            parts.get("headers"),
+            parts.get("json"),
+            parts.get("content"),
+        )
         if params:
             url = with_query(url, params)
         await self.gate.wait()
@@ -215,9 +235,7 @@ class ODataService:
         all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
             async with asyncio.timeout(self.deadline_s):
-                response = await self.http.request(
-                    method, url, headers=all_headers, json=json, content=content
-                )
+                response = await self.http.request(method, url, headers=all_headers, json=json, content=content)
                 await response.aread()
             return response
         except TimeoutError:
@@ -238,12 +256,16 @@ class ODataService:
             ) from None
         except httpx.TransportError as exc:
             if operation == "read":
-                msg = (f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}); "
-                       "try again in a moment.")
+                msg = (
+                    f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}); "
+                    "try again in a moment."
+                )
             else:
-                msg = (f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}), "
-                       "so the change may or may not have been saved; reload the record and check before "
-                       "trying again.")
+                msg = (
+                    f"The connection to {url.host} broke before {self.name} answered ({type(exc).__name__}), "
+                    "so the change may or may not have been saved; reload the record and check before "
+                    "trying again."
+                )
             raise ConnectionLost(msg) from None
 
     def _observe(self, response: httpx.Response) -> None:
@@ -264,9 +286,15 @@ class ODataService:
             payload = response.json()
         except ValueError:
             payload = None
-        raise error_from(self.name, response.status_code, payload, record=record, operation=operation,
-                         headers=response.headers,
-                         secrets=(self.credentials.client_secret, self.tokens.current or ""))
+        raise error_from(
+            self.name,
+            response.status_code,
+            payload,
+            record=record,
+            operation=operation,
+            headers=response.headers,
+            secrets=(self.credentials.client_secret, self.tokens.current or ""),
+        )
 
     def parse_json(self, response: httpx.Response, *, what: str) -> Any:
         """The body as JSON, or MalformedResponse."""
@@ -349,14 +377,24 @@ class ODataService:
 
     # --- reads -----------------------------------------------------------------------------
 
-    async def get_json(self, path: str | httpx.URL, *, params: Mapping[str, Any] | None = None,
-                       headers: Mapping[str, str] | None = None, record: str | None = None) -> Any:
+    async def get_json(
+        self,
+        path: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> Any:
         """GET and parse JSON (retried)."""
         response = await self.request("GET", path, params=params, headers=headers, record=record)
         return self.parse_json(response, what=f"a read of {record or path}")
 
     async def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = 1000,
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 1000,
         what: str = "records",
     ) -> AsyncIterator[list[Row]]:
         """Yield the rows of a collection page by page, following ``@odata.nextLink`` unchanged."""
@@ -389,14 +427,19 @@ class ODataService:
         response = await self.request("GET", path, params=params, record=record)
         row = self.parse_json(response, what=f"a read of {record or path}")
         if not isinstance(row, dict):
-            raise MalformedResponse(f"{self.name} answered a read of {record or path} with something that is "
-                                    "not a record.")
+            raise MalformedResponse(
+                f"{self.name} answered a read of {record or path} with something that is not a record."
+            )
         return row
 
     # --- writes ----------------------------------------------------------------------------
 
     async def create(
-        self, path: str, body: Mapping[str, Any], *, record: str | None = None,
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        record: str | None = None,
         reconcile: Callable[[], Awaitable[Row | None]] | None = None,
     ) -> Row:
         """POST a new entity and return it as stored.
@@ -412,8 +455,9 @@ class ODataService:
                 existing = await reconcile()
                 if existing is not None:
                     return existing
-            response = await self.send("POST", path, json=dict(body), operation="create",
-                                       headers={"Prefer": "return=representation"})
+            response = await self.send(
+                "POST", path, json=dict(body), operation="create", headers={"Prefer": "return=representation"}
+            )
             if response.status_code >= 400 and state.maybe_committed and reconcile is not None:
                 try:
                     self.raise_for(response, record=record, operation="create")
@@ -427,8 +471,15 @@ class ODataService:
 
         return await self.run(attempt, idempotent=reconcile is not None)
 
-    async def update(self, path: str, changes: Mapping[str, Any], *, if_match: str, record: str | None = None,
-                     extra_headers: Mapping[str, str] | None = None) -> Row:
+    async def update(
+        self,
+        path: str,
+        changes: Mapping[str, Any],
+        *,
+        if_match: str,
+        record: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Row:
         """PATCH with ``If-Match`` and return the record as stored.
 
         A 412 after an attempt whose outcome is unknown is checked: when the record now holds
@@ -462,15 +513,17 @@ class ODataService:
 
         await self.run(attempt, idempotent=True)
 
-    async def _written_row(self, response: httpx.Response, *, record: str | None,
-                           fallback_path: str | None = None) -> Row:
+    async def _written_row(
+        self, response: httpx.Response, *, record: str | None, fallback_path: str | None = None
+    ) -> Row:
         """The row a write answered with, or (204) read back from ``OData-EntityId``/``fallback_path``."""
         if response.status_code != 204 and response.content:
             row = self.parse_json(response, what=f"a write of {record or 'a record'}")
             if isinstance(row, dict):
                 return row
-            raise MalformedResponse(f"{self.name} answered a write of {record or 'a record'} with something "
-                                    "that is not a record.")
+            raise MalformedResponse(
+                f"{self.name} answered a write of {record or 'a record'} with something that is not a record."
+            )
         location = response.headers.get("OData-EntityId") or response.headers.get("Location") or fallback_path
         if not location:
             raise MalformedResponse(f"{self.name} did not say where it stored {record or 'the record'}.")

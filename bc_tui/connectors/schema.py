@@ -20,19 +20,47 @@ EDM_NS = "http://docs.oasis-open.org/odata/ns/edm"
 COMPUTED = "Org.OData.Core.V1.Computed"
 PERMISSIONS = "Org.OData.Core.V1.Permissions"
 #: What a Dataverse ``$select`` of ``Attributes`` asks for: only what the check needs.
-ATTRIBUTE_SELECT = ("LogicalName", "AttributeType", "AttributeOf",
-                    "IsValidForRead", "IsValidForCreate", "IsValidForUpdate")
+ATTRIBUTE_SELECT = (
+    "LogicalName",
+    "AttributeType",
+    "AttributeOf",
+    "IsValidForRead",
+    "IsValidForCreate",
+    "IsValidForUpdate",
+)
 
 #: The kind of value a field holds, from each service's type names: a value moves between two
 #: fields of the same kind only (a decimal sent to a text column is refused). Unknown types
 #: have no kind, and are not compared.
-_BC_KINDS = {"Edm.String": "text", "Edm.Decimal": "number", "Edm.Double": "number", "Edm.Int32": "number",
-             "Edm.Int64": "number", "Edm.Boolean": "yes/no", "Edm.Date": "date", "Edm.DateTimeOffset": "date",
-             "Edm.Guid": "id"}
-_DATAVERSE_KINDS = {"String": "text", "Memo": "text", "Decimal": "number", "Money": "number", "Double": "number",
-                    "Integer": "number", "BigInt": "number", "Picklist": "number", "State": "number",
-                    "Status": "number", "Boolean": "yes/no", "DateTime": "date", "Uniqueidentifier": "id",
-                    "Lookup": "id", "Customer": "id", "Owner": "id"}
+_BC_KINDS = {
+    "Edm.String": "text",
+    "Edm.Decimal": "number",
+    "Edm.Double": "number",
+    "Edm.Int32": "number",
+    "Edm.Int64": "number",
+    "Edm.Boolean": "yes/no",
+    "Edm.Date": "date",
+    "Edm.DateTimeOffset": "date",
+    "Edm.Guid": "id",
+}
+_DATAVERSE_KINDS = {
+    "String": "text",
+    "Memo": "text",
+    "Decimal": "number",
+    "Money": "number",
+    "Double": "number",
+    "Integer": "number",
+    "BigInt": "number",
+    "Picklist": "number",
+    "State": "number",
+    "Status": "number",
+    "Boolean": "yes/no",
+    "DateTime": "date",
+    "Uniqueidentifier": "id",
+    "Lookup": "id",
+    "Customer": "id",
+    "Owner": "id",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +101,8 @@ def _read_only(prop: ET.Element) -> bool:
             return True
         if term == PERMISSIONS:
             members = annotation.get("EnumMember", "") + " ".join(
-                (child.text or "") for child in annotation.iter() if _local(child.tag) == "EnumMember")
+                (child.text or "") for child in annotation.iter() if _local(child.tag) == "EnumMember"
+            )
             if "Write" not in members and "ReadWrite" not in members:
                 return True
     return False
@@ -139,12 +168,16 @@ def parse_dataverse_fields(payload: Any, entity_set: str, *, service: str = "Dat
         if attribute.get("AttributeOf"):
             continue  # a column derived from another (a lookup's name, a choice's label): not a mapping target
         name = attribute["LogicalName"]
-        info = FieldInfo(name, readable=attribute.get("IsValidForRead") is not False,
-                         creatable=attribute.get("IsValidForCreate") is True,
-                         updatable=attribute.get("IsValidForUpdate") is True,
-                         kind=_DATAVERSE_KINDS.get(str(attribute.get("AttributeType"))))
+        info = FieldInfo(
+            name,
+            readable=attribute.get("IsValidForRead") is not False,
+            creatable=attribute.get("IsValidForCreate") is True,
+            updatable=attribute.get("IsValidForUpdate") is True,
+            kind=_DATAVERSE_KINDS.get(str(attribute.get("AttributeType"))),
+        )
         fields[name] = info
-        if attribute.get("@odata.type") == "#Microsoft.Dynamics.CRM.LookupAttributeMetadata" or \
-                attribute.get("AttributeType") in ("Lookup", "Customer", "Owner"):
+        if attribute.get("@odata.type") == "#Microsoft.Dynamics.CRM.LookupAttributeMetadata" or attribute.get(
+            "AttributeType"
+        ) in ("Lookup", "Customer", "Owner"):
             fields[f"_{name}_value"] = FieldInfo(f"_{name}_value", info.readable, info.creatable, info.updatable, "id")
     return fields

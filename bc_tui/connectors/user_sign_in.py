@@ -50,8 +50,9 @@ def certificate_credential(path: Path) -> dict[str, str]:
             "certificate; check client_certificate in your profile."
         ) from None
     return {
-        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()).decode("ascii"),
+        "private_key": key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii"),
         "public_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
     }
 
@@ -67,17 +68,22 @@ class DeviceCodeSignIn:
     Runs in MSAL's worker thread only.
     """
 
-    def __init__(self, credentials: ServiceCredentials, endpoints: SignInEndpoints, http: MsalHttpClient, *,
-                 service: str) -> None:
+    def __init__(
+        self, credentials: ServiceCredentials, endpoints: SignInEndpoints, http: MsalHttpClient, *, service: str
+    ) -> None:
         if credentials.token_cache is None:
             raise ConfigurationError("Device code sign-in needs a file for its token cache; this is a bug in bc-tui.")
         self._path = credentials.token_cache
         self._service = service
         self.cache = msal.SerializableTokenCache()
         self._app = msal.PublicClientApplication(
-            credentials.client_id, authority=endpoints.authority, http_client=http, token_cache=self.cache,
+            credentials.client_id,
+            authority=endpoints.authority,
+            http_client=http,
+            token_cache=self.cache,
             # The profile names the sign-in service; there is nothing to discover or vouch for.
-            validate_authority=False, instance_discovery=False,
+            validate_authority=False,
+            instance_discovery=False,
         )
 
     def acquire(self, scopes: list[str], show: Callable[[str], None] | None, stop: threading.Event) -> dict[str, Any]:
@@ -100,11 +106,16 @@ class DeviceCodeSignIn:
                     return flow
                 if show is not None:
                     # The service's sentence is data: shown without markup or control characters.
-                    show(server_words(flow.get("message") or
-                                      f"Sign in at {flow.get('verification_uri')} with the code {flow['user_code']}.",
-                                      limit=400))
+                    show(
+                        server_words(
+                            flow.get("message")
+                            or f"Sign in at {flow.get('verification_uri')} with the code {flow['user_code']}.",
+                            limit=400,
+                        )
+                    )
                 result = self._app.acquire_token_by_device_flow(
-                    flow, exit_condition=lambda flow: stop.is_set() or flow.get("expires_at", 0) < time.time())
+                    flow, exit_condition=lambda flow: stop.is_set() or flow.get("expires_at", 0) < time.time()
+                )
             self._save()
             return result
 

@@ -52,7 +52,9 @@ def customer_mapping() -> TableMapping:
         FieldMapping("Payment Terms Code", "paymentTermsCode", "paymenttermscode", enabled=False, is_code=True),
         FieldMapping("Credit Limit (LCY)", "creditLimit", "creditlimit", direction=TO_DV),
         # Dataverse side is a lookup to systemusers (the owner): needs a salesperson/user coupling.
-        FieldMapping("Salesperson Code", "salespersonCode", "_ownerid_value", direction=TO_DV, enabled=False, is_code=True),
+        FieldMapping(
+            "Salesperson Code", "salespersonCode", "_ownerid_value", direction=TO_DV, enabled=False, is_code=True
+        ),
         # Not exposed by BC API v2.0, and the Dataverse side is a lookup to contacts.
         FieldMapping(
             "Primary Contact No.",
@@ -98,7 +100,9 @@ def contact_mapping() -> TableMapping:
         # Not exposed on BC API v2.0 contacts; Dataverse side is a lookup to transactioncurrencies.
         FieldMapping("Currency Code", "currencyCode", "_transactioncurrencyid_value", enabled=False, is_code=True),
         # Not exposed on BC API v2.0 contacts; Dataverse side is a lookup to systemusers.
-        FieldMapping("Salesperson Code", "salespersonCode", "_ownerid_value", direction=TO_DV, enabled=False, is_code=True),
+        FieldMapping(
+            "Salesperson Code", "salespersonCode", "_ownerid_value", direction=TO_DV, enabled=False, is_code=True
+        ),
     )
     return TableMapping(
         name="CONTACT",

@@ -28,9 +28,7 @@ class MergePlan:
         return bool(self.to_dataverse) or bool(self.to_bc)
 
 
-def _winner(
-    fm: FieldMapping, choices: Mapping[str, SyncDirection], policy: ConflictResolution
-) -> SyncDirection | None:
+def _winner(fm: FieldMapping, choices: Mapping[str, SyncDirection], policy: ConflictResolution) -> SyncDirection | None:
     """The direction that wins a field whose sides disagree with no single author."""
     chosen = choices.get(fm.label)
     if chosen in (SEND, GET):

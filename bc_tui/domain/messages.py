@@ -15,9 +15,10 @@ def company_not_coupled(mapping: TableMapping, contact: Mapping[str, Any]) -> st
     Names the company to couple first — the frequent real-world failure BC reports only as
     "the company does not exist".
     """
-    company = " ".join(
-        str(part) for part in (contact.get("companyNumber"), contact.get("companyName")) if part
-    ) or "(no company)"
+    company = (
+        " ".join(str(part) for part in (contact.get("companyNumber"), contact.get("companyName")) if part)
+        or "(no company)"
+    )
     return (
         f"Cannot create {describe_bc(mapping, contact)} in Dataverse: its company {company} is not "
         "coupled to a Dataverse account. Couple the company's customer first, then synchronize the contact again."

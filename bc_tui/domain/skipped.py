@@ -38,4 +38,3 @@ def should_skip(message: str | None, previous_message: str | None, *, transient:
     if transient or message is None or previous_message is None:
         return False
     return previous_message.strip() == message.strip()
-

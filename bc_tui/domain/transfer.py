@@ -62,9 +62,7 @@ def _destination_value(fm: FieldMapping, destination: Record, direction: SyncDir
     return read_dataverse(fm, destination) if direction is SyncDirection.TO_DATAVERSE else read_bc(fm, destination)
 
 
-def field_change(
-    fm: FieldMapping, source: Record, destination: Record, direction: SyncDirection
-) -> FieldChange | None:
+def field_change(fm: FieldMapping, source: Record, destination: Record, direction: SyncDirection) -> FieldChange | None:
     """The change one field mapping makes to ``destination``, or None when nothing is written.
 
     Nothing is written when the new value equals the current one (codes trimmed and

@@ -130,8 +130,7 @@ def transformation_of(field_mapping: FieldMapping) -> Transformation:
         return TRANSFORMATIONS[field_mapping.transformation]
     except KeyError:
         raise KeyError(
-            f"The field mapping {field_mapping.label} uses the unknown transformation "
-            f"{field_mapping.transformation!r}."
+            f"The field mapping {field_mapping.label} uses the unknown transformation {field_mapping.transformation!r}."
         ) from None
 
 

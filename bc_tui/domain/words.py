@@ -31,11 +31,19 @@ class DirectionWords:
 
 DIRECTION_WORDS: Mapping[SyncDirection, DirectionWords] = {
     SyncDirection.TO_DATAVERSE: DirectionWords(
-        "to-dataverse", "send", "send data to Dataverse", "Send data update to Dataverse.", "Sent to Dataverse",
+        "to-dataverse",
+        "send",
+        "send data to Dataverse",
+        "Send data update to Dataverse.",
+        "Sent to Dataverse",
         "Yes - Use the Business Central data",
     ),
     SyncDirection.FROM_DATAVERSE: DirectionWords(
-        "from-dataverse", "get", "get data from Dataverse", "Get data update from Dataverse.", "Got from Dataverse",
+        "from-dataverse",
+        "get",
+        "get data from Dataverse",
+        "Get data update from Dataverse.",
+        "Got from Dataverse",
         "Yes - Use the Dataverse data",
     ),
     SyncDirection.MERGE: DirectionWords("merge", "merge", "merge data", "Merge data.", "Merged"),

@@ -9,7 +9,8 @@ interleave with other requests).
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -80,7 +81,9 @@ def _dispatch(api: BusinessCentralApi | DataverseApi, request: ApiRequest) -> Re
     try:
         return _to_starlette(api.dispatch(request))
     except Exception as exc:  # dispatch should never raise; if it does, answer like a service would
-        return _to_starlette(ApiError(500, "InternalServerError", f"The sandbox failed to process the request: {exc!r}").to_response())
+        return _to_starlette(
+            ApiError(500, "InternalServerError", f"The sandbox failed to process the request: {exc!r}").to_response()
+        )
 
 
 def _refresh(store: EntityStore) -> Response | None:
@@ -114,8 +117,11 @@ def create_app(settings: SandboxSettings, store: EntityStore | None = None) -> S
         # "Business Central API v2.0"); the sandbox has one tenant, so that is settings.tenant.
         tenant = params.get("tenant", settings.tenant)
         if tenant != settings.tenant or params["environment"] != settings.environment:
-            return _to_starlette(ApiError(404, "BadRequest_NotFound",
-                                          f"No environment '{params['environment']}' exists in tenant '{tenant}'.").to_response())
+            return _to_starlette(
+                ApiError(
+                    404, "BadRequest_NotFound", f"No environment '{params['environment']}' exists in tenant '{tenant}'."
+                ).to_response()
+            )
         denied = tokens.check(request.headers, BC_AUDIENCE, "Authentication_InvalidCredentials")
         if denied is not None:
             return _to_starlette(denied)

@@ -15,8 +15,8 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
@@ -38,16 +38,32 @@ class _Token:
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    body = {"error": error, "error_description": description, "error_codes": [], "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())}
-    return Response(json.dumps(body), status, media_type="application/json; charset=utf-8", headers={"cache-control": "no-store"})
+    body = {
+        "error": error,
+        "error_description": description,
+        "error_codes": [],
+        "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+    }
+    return Response(
+        json.dumps(body), status, media_type="application/json; charset=utf-8", headers={"cache-control": "no-store"}
+    )
 
 
 def _unknown_tenant(tenant: str) -> Response:
-    return _oauth_error(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+    return _oauth_error(
+        400,
+        "invalid_request",
+        f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+    )
 
 
 def _token_answer(body: dict[str, object]) -> Response:
-    return Response(json.dumps(body), 200, media_type="application/json; charset=utf-8", headers={"cache-control": "no-store", "pragma": "no-cache"})
+    return Response(
+        json.dumps(body),
+        200,
+        media_type="application/json; charset=utf-8",
+        headers={"cache-control": "no-store", "pragma": "no-cache"},
+    )
 
 
 class TokenService:
@@ -94,7 +110,9 @@ class TokenService:
             return self._device_code_grant(request, form)
         if grant == "refresh_token":
             return self._refresh_grant(request, form)
-        return _oauth_error(400, "unsupported_grant_type", f"AADSTS70003: The app requested an unsupported grant type '{grant}'.")
+        return _oauth_error(
+            400, "unsupported_grant_type", f"AADSTS70003: The app requested an unsupported grant type '{grant}'."
+        )
 
     def _client_credentials(self, request: Request, form: dict[str, str]) -> Response:
         settings = self.settings
@@ -104,20 +122,39 @@ class TokenService:
         if basic is not None:
             client_id, client_secret = client_id or basic[0], client_secret or basic[1]
         if not secrets.compare_digest(client_id, settings.client_id):
-            return _oauth_error(401, "invalid_client", f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
+            return _oauth_error(
+                401,
+                "invalid_client",
+                f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+            )
         if form.get("client_assertion_type") == JWT_BEARER:
-            problem = check_assertion(form.get("client_assertion", ""), client_id=client_id, token_path=request.url.path,
-                                      certificates=self._certificates, now=time.time())
+            problem = check_assertion(
+                form.get("client_assertion", ""),
+                client_id=client_id,
+                token_path=request.url.path,
+                certificates=self._certificates,
+                now=time.time(),
+            )
             if problem is not None:
                 return _oauth_error(401, "invalid_client", problem)
         elif not secrets.compare_digest(client_secret, settings.client_secret):
-            return _oauth_error(401, "invalid_client", f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")
+            return _oauth_error(
+                401,
+                "invalid_client",
+                f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+            )
         scope = form.get("scope", "").strip()
         if " " in scope or not scope.endswith("/.default") or scope == "/.default":
-            return _oauth_error(400, "invalid_scope", f"AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+            return _oauth_error(
+                400,
+                "invalid_scope",
+                f"AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+            )
 
         token, lifetime = self.issue(scope[: -len("/.default")])
-        return _token_answer({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token})
+        return _token_answer(
+            {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+        )
 
     # ------------------------------------------------------------- a person's sign-in
 
@@ -129,25 +166,44 @@ class TokenService:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
         client_id, scope = form.get("client_id", ""), form.get("scope", "")
         if not secrets.compare_digest(client_id, self.settings.client_id):
-            return _oauth_error(400, "unauthorized_client", f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
+            return _oauth_error(
+                400,
+                "unauthorized_client",
+                f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+            )
         if resource_of(scope) is None:
-            return _oauth_error(400, "invalid_scope", f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, e.g. https://host/.default, not '{scope}'.")
+            return _oauth_error(
+                400,
+                "invalid_scope",
+                f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, e.g. https://host/.default, not '{scope}'.",
+            )
         device_code, user_code, expires_in = self.device_codes.start(client_id, scope)
         page = f"{request.url.scheme}://{request.url.netloc}/devicelogin"
-        return _token_answer({
-            "user_code": user_code, "device_code": device_code, "verification_uri": page,
-            "expires_in": expires_in, "interval": self.settings.device_code_interval_s,
-            "message": f"To sign in, use a web browser to open the page {page} and enter the code {user_code} to authenticate.",
-        })
+        return _token_answer(
+            {
+                "user_code": user_code,
+                "device_code": device_code,
+                "verification_uri": page,
+                "expires_in": expires_in,
+                "interval": self.settings.device_code_interval_s,
+                "message": f"To sign in, use a web browser to open the page {page} and enter the code {user_code} to authenticate.",
+            }
+        )
 
     async def device_login(self, request: Request) -> Response:
         """``POST /devicelogin`` with ``code=USER_CODE``: the person approves the sign-in."""
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
         if self.device_codes.approve(form.get("code", "")):
-            return Response("You have signed in to bc-tui on your device. You may now close this window.\n", 200,
-                            media_type="text/plain; charset=utf-8")
-        return Response("That code is not pending (mistyped, already used or expired); check it and try again.\n", 400,
-                        media_type="text/plain; charset=utf-8")
+            return Response(
+                "You have signed in to bc-tui on your device. You may now close this window.\n",
+                200,
+                media_type="text/plain; charset=utf-8",
+            )
+        return Response(
+            "That code is not pending (mistyped, already used or expired); check it and try again.\n",
+            400,
+            media_type="text/plain; charset=utf-8",
+        )
 
     def _device_code_grant(self, request: Request, form: dict[str, str]) -> Response:
         answer = self.device_codes.poll(form.get("device_code", ""), form.get("client_id", ""))
@@ -158,10 +214,18 @@ class TokenService:
     def _refresh_grant(self, request: Request, form: dict[str, str]) -> Response:
         client_id = form.get("client_id", "")
         if not self.device_codes.redeem(form.get("refresh_token", ""), client_id):
-            return _oauth_error(400, "invalid_grant", "AADSTS9002313: Invalid request. The refresh token is malformed, expired or was not issued to this client; sign in again.")
+            return _oauth_error(
+                400,
+                "invalid_grant",
+                "AADSTS9002313: Invalid request. The refresh token is malformed, expired or was not issued to this client; sign in again.",
+            )
         scope = form.get("scope", "")
         if resource_of(scope) is None:
-            return _oauth_error(400, "invalid_scope", f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, not '{scope}'.")
+            return _oauth_error(
+                400,
+                "invalid_scope",
+                f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, not '{scope}'.",
+            )
         return self._user_tokens(request, client_id, scope)
 
     def _user_tokens(self, request: Request, client_id: str, scope: str) -> Response:
@@ -170,11 +234,17 @@ class TokenService:
         assert resource is not None  # checked when the sign-in started
         token, lifetime = self.issue(resource)
         issuer = f"{request.url.scheme}://{request.url.netloc}/{self.settings.tenant}/v2.0"
-        return _token_answer({
-            "token_type": "Bearer", "scope": scope, "expires_in": lifetime, "ext_expires_in": lifetime,
-            "access_token": token, "refresh_token": self.device_codes.new_refresh_token(client_id),
-            **user_token_fields(SandboxUser(self.settings.tenant), client_id, issuer, lifetime),
-        })
+        return _token_answer(
+            {
+                "token_type": "Bearer",
+                "scope": scope,
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": token,
+                "refresh_token": self.device_codes.new_refresh_token(client_id),
+                **user_token_fields(SandboxUser(self.settings.tenant), client_id, issuer, lifetime),
+            }
+        )
 
     # ------------------------------------------------------------- checking
 
@@ -202,7 +272,9 @@ class TokenService:
             f'Bearer authorization_uri="https://login.microsoftonline.com/{self.settings.tenant}/oauth2/authorize", '
             f'error="invalid_token", error_description="{problem}"'
         )
-        return ApiResponse.of_json(401, {"error": {"code": error_code, "message": problem}}, {"www-authenticate": challenge})
+        return ApiResponse.of_json(
+            401, {"error": {"code": error_code, "message": problem}}, {"www-authenticate": challenge}
+        )
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

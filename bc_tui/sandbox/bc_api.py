@@ -18,9 +18,10 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from .bc_batch import run_batch
@@ -59,7 +60,8 @@ def not_found(message: str) -> ApiError:
 
 def method_not_allowed(method: str, allowed: tuple[str, ...]) -> ApiError:
     return ApiError(
-        405, "BadRequest_MethodNotAllowed",
+        405,
+        "BadRequest_MethodNotAllowed",
         f"The HTTP method '{method}' is not allowed on this resource; allowed: {', '.join(allowed)}.",
         {"allow": ", ".join(allowed)},
     )
@@ -71,13 +73,16 @@ def _key(raw: str) -> str:
     if "=" in text:
         name, _, text = text.partition("=")
         if name.strip() != "id":
-            raise ApiError(400, "BadRequest", f"The key property '{name.strip()}' is not the key of this entity; use id.")
+            raise ApiError(
+                400, "BadRequest", f"The key property '{name.strip()}' is not the key of this entity; use id."
+            )
         text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] == "'":
         text = text[1:-1]
     if not _GUID_RE.match(text):
         raise ApiError(
-            400, "BadRequest",
+            400,
+            "BadRequest",
             f"'{raw}' is not a valid id; an id is a GUID such as 00000000-0000-0000-0000-000000000000.",
         )
     return text.lower()
@@ -178,7 +183,7 @@ class BusinessCentralApi:
                 return _odata_v4(run_batch(self, request))
             except ApiError as exc:
                 return _odata_v4(exc.to_response())
-            except Exception:  # noqa: BLE001 - dispatch must never raise
+            except Exception:
                 log.exception("BC $batch failed")
                 return _odata_v4(_internal_error())
         return _odata_v4(self.execute(request))
@@ -189,7 +194,7 @@ class BusinessCentralApi:
             return self._handle(request)
         except ApiError as exc:
             return exc.to_response()
-        except Exception:  # noqa: BLE001 - dispatch must never raise
+        except Exception:
             log.exception("BC request %s %s failed", request.method, request.path)
             return _internal_error()
 
@@ -266,16 +271,16 @@ class BusinessCentralApi:
     def _row(self, entity: EntityDef, company_id: str, key: str) -> Mapping[str, Any]:
         row = self.store.get(entity.entity_set, key)
         if row is None or row.get("_company") != company_id:
-            raise not_found(
-                f"The {entity.table_caption} does not exist. Identification fields and values: Id='{key}'"
-            )
+            raise not_found(f"The {entity.table_caption} does not exist. Identification fields and values: Id='{key}'")
         return row
 
     # ------------------------------------------------------------------ reads
 
     def _list(self, entity: EntityDef, company_id: str | None, request: ApiRequest) -> ApiResponse:
         spec = read_query(
-            entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
+            entity,
+            request.query,
+            refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
             case_sensitive=not self.settings.bc_text_ignores_case,
             whole_seconds=self.settings.bc_modified_whole_seconds,
         )
@@ -290,7 +295,8 @@ class BusinessCentralApi:
                 else self.store.rows(entity.entity_set)
             )
             rows: list[Mapping[str, Any]] = [
-                row for row in candidates
+                row
+                for row in candidates
                 if (company_id is None or row.get("_company") == company_id) and spec.matches(row)
             ]
             spec.ordering.sort(rows)
@@ -300,7 +306,11 @@ class BusinessCentralApi:
         asked = max_page_size(request.headers.get("prefer"))
         token = SkipToken.decode(query.skiptoken, len(spec.ordering.keys)) if query.skiptoken else None
         page = take_page(
-            ordered, spec.ordering, token=token, skip=query.skip, top=query.top,
+            ordered,
+            spec.ordering,
+            token=token,
+            skip=query.skip,
+            top=query.top,
             page_size=asked or MAX_PAGE_SIZE,
         )
         context = "companies" if company_id is None else f"companies({company_id})/{entity.name}"
@@ -319,18 +329,26 @@ class BusinessCentralApi:
 
     def _count(self, entity: EntityDef, company_id: str, request: ApiRequest) -> ApiResponse:
         spec = read_query(
-            entity, request.query, refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
+            entity,
+            request.query,
+            refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
             case_sensitive=not self.settings.bc_text_ignores_case,
             whole_seconds=self.settings.bc_modified_whole_seconds,
         )
         total = sum(
-            1 for row in self.store.rows(entity.entity_set)
-            if row.get("_company") == company_id and spec.matches(row)
+            1 for row in self.store.rows(entity.entity_set) if row.get("_company") == company_id and spec.matches(row)
         )
         return ApiResponse(200, str(total).encode(), {"content-type": "text/plain"})
 
-    def _single(self, entity: EntityDef, row: Mapping[str, Any], request: ApiRequest, context: str,
-                status: int = 200, extra: Mapping[str, str] | None = None) -> ApiResponse:
+    def _single(
+        self,
+        entity: EntityDef,
+        row: Mapping[str, Any],
+        request: ApiRequest,
+        context: str,
+        status: int = 200,
+        extra: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
         select = read_single_query(entity, request.query)
         body = {"@odata.context": f"{request.base_url}$metadata#{context}"}
         body.update(apply_select(to_json(entity, row, whole_seconds=self.settings.bc_modified_whole_seconds), select))
@@ -363,8 +381,12 @@ class BusinessCentralApi:
             self._numbers.record(entity, company_id, new_id, new=stored["number"])
         location = f"{request.base_url}companies({company_id})/{entity.name}({new_id})"
         return self._single(
-            entity, stored, request, f"companies({company_id})/{entity.name}/$entity",
-            status=201, extra={"location": location},
+            entity,
+            stored,
+            request,
+            f"companies({company_id})/{entity.name}/$entity",
+            status=201,
+            extra={"location": location},
         )
 
     def _update(self, entity: EntityDef, company_id: str, key: str, request: ApiRequest) -> ApiResponse:
@@ -411,7 +433,8 @@ class BusinessCentralApi:
         series = entity.number_series
         if self.settings.bc_refuse_manual_numbers and series is not None:
             raise ApiError(
-                400, "Application_DialogException",
+                400,
+                "Application_DialogException",
                 "You may not enter numbers manually. If you want to enter numbers manually, "
                 f"please activate Manual Nos. in No. Series {series.code}.",
             )
@@ -421,7 +444,8 @@ class BusinessCentralApi:
         if owner is not None and owner != own_id:
             # Exact code and shape matter: connectors reconcile a lost create by this error.
             raise ApiError(
-                400, "Internal_EntityWithSameKeyExists",
+                400,
+                "Internal_EntityWithSameKeyExists",
                 f"The record already exists. Identification fields and values: No.='{number}'",
             )
 
@@ -441,7 +465,8 @@ class BusinessCentralApi:
         company = self.store.get(CONTACTS.entity_set, owner) if owner else None
         if company is None or company.get("type") != "Company":
             raise ApiError(
-                400, "BadRequest",
+                400,
+                "BadRequest",
                 f"The field Company No. of table Contact contains a value ({company_number}) that cannot be "
                 "found in the related table (Contact). Use the number of a contact of type Company.",
             )
@@ -456,14 +481,17 @@ def _odata_v4(response: ApiResponse) -> ApiResponse:
 
 
 def _internal_error() -> ApiResponse:
-    return ApiError(500, "Internal_ServerError", "The sandbox failed to process the request; see its log.").to_response()
+    return ApiError(
+        500, "Internal_ServerError", "The sandbox failed to process the request; see its log."
+    ).to_response()
 
 
 def _require_if_match(request: ApiRequest) -> str:
     value = request.headers.get("if-match")
     if value is None or not value.strip():
         raise ApiError(
-            400, "BadRequest_InvalidToken",
+            400,
+            "BadRequest_InvalidToken",
             "Could not validate the client concurrency token required by the service. "
             "Please provide a valid token in the client request (an If-Match header with the ETag, or *).",
         )

@@ -63,7 +63,7 @@ def _bad(message: str) -> ApiError:
 def _relative(url: str, base_url: str) -> str:
     """An operation's URL relative to the API base (it may be absolute)."""
     if base_url and url.startswith(base_url):
-        return url[len(base_url):]
+        return url[len(base_url) :]
     if url.startswith(("http://", "https://")):
         path = urlsplit(url).path
         marker = "/api/v2.0/"
@@ -124,7 +124,9 @@ def _parse(batch: ApiRequest) -> list[_Operation]:
     for i, op in enumerate(ops):
         for dep in op.depends_on:
             if dep not in seen:
-                raise _bad(f"Request {i + 1} of the batch depends on '{dep}', which is not an earlier request of the batch.")
+                raise _bad(
+                    f"Request {i + 1} of the batch depends on '{dep}', which is not an earlier request of the batch."
+                )
         if op.id is not None:
             if op.id in seen:
                 raise _bad(f"The request id '{op.id}' is used more than once in the batch.")
@@ -182,5 +184,6 @@ def run_batch(api: BatchHost, batch: ApiRequest) -> ApiResponse:
                     raise _RollBack
         except _RollBack:
             pass  # undone; the answers stay as they were (see the module docstring)
-    return ApiResponse.of_json(200, {"responses": [_part(op, r) for op, r in zip(ops, responses)]},
-                               {"content-type": "application/json"})
+    return ApiResponse.of_json(
+        200, {"responses": [_part(op, r) for op, r in zip(ops, responses)]}, {"content-type": "application/json"}
+    )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .http import ApiError
 from .precision import bc_modified
-
 
 #: How BC shows an empty GUID and an empty date.
 BLANK_GUID = "00000000-0000-0000-0000-000000000000"
@@ -47,8 +47,13 @@ class FieldDef:
 
     @property
     def edm_type(self) -> str:
-        return {"decimal": "Edm.Decimal", "bool": "Edm.Boolean", "guid": "Edm.Guid", "date": "Edm.Date",
-                "datetime": "Edm.DateTimeOffset"}.get(self.kind, "Edm.String")
+        return {
+            "decimal": "Edm.Decimal",
+            "bool": "Edm.Boolean",
+            "guid": "Edm.Guid",
+            "date": "Edm.Date",
+            "datetime": "Edm.DateTimeOffset",
+        }.get(self.kind, "Edm.String")
 
     def default(self) -> Any:
         if self.initial is not None:
@@ -83,7 +88,7 @@ class NumberSeries:
         """The counter value of ``number`` if it belongs to this series, else None."""
         if not number.startswith(self.prefix):
             return None
-        digits = number[len(self.prefix):]
+        digits = number[len(self.prefix) :]
         return int(digits) if len(digits) == self.width and digits.isdigit() else None
 
 
@@ -296,8 +301,7 @@ def _guid(fdef: FieldDef, value: Any) -> str:
     guid = value.lower()
     if fdef.refers_to is not None and guid != BLANK_GUID:
         # The AL page's own label (an Error() in its OnValidate), hence BC's dialog code.
-        raise ApiError(400, "Application_DialogException",
-                       f'The "{fdef.name}" does not match to a {fdef.refers_to}.')
+        raise ApiError(400, "Application_DialogException", f'The "{fdef.name}" does not match to a {fdef.refers_to}.')
     return guid
 
 

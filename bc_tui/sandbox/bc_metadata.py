@@ -49,8 +49,11 @@ def _entity_type(schema: ET.Element, entity: EntityDef, contained: tuple[EntityD
             # which fields it may not write (docs/sandbox-fidelity.md, "Business Central API v2.0").
             ET.SubElement(prop, "Annotation", {"Term": "Org.OData.Core.V1.Computed", "Bool": "true"})
     for child in contained:
-        ET.SubElement(element, "NavigationProperty", {
-            "Name": child.name, "Type": f"Collection({NAMESPACE}.{child.type_name})", "ContainsTarget": "true"})
+        ET.SubElement(
+            element,
+            "NavigationProperty",
+            {"Name": child.name, "Type": f"Collection({NAMESPACE}.{child.type_name})", "ContainsTarget": "true"},
+        )
 
 
 @lru_cache(maxsize=1)
@@ -86,4 +89,6 @@ def is_metadata_path(path: str) -> bool:
 
 def metadata_response() -> ApiResponse:
     """The CSDL document as BC sends it."""
-    return ApiResponse(200, csdl_document().encode("utf-8"), {"content-type": "application/xml", "odata-version": "4.0"})
+    return ApiResponse(
+        200, csdl_document().encode("utf-8"), {"content-type": "application/xml", "odata-version": "4.0"}
+    )

@@ -12,8 +12,8 @@ nothing interleaves between a lookup and the write it guards.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .bc_entities import EntityDef
 from .store import EntityStore

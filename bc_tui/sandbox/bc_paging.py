@@ -14,8 +14,9 @@ import binascii
 import bisect
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .http import ApiError
 
@@ -61,10 +62,10 @@ class Ordering:
         """The raw sort values of ``row`` (what a skiptoken stores)."""
         return [getter(row) for getter, _ in self.keys]
 
-    def key(self, values: Sequence[Any], row_id: str) -> "_Position":
+    def key(self, values: Sequence[Any], row_id: str) -> _Position:
         return _Position(tuple(rank(v) for v in values), tuple(d for _, d in self.keys), row_id)
 
-    def row_key(self, row: Mapping[str, Any]) -> "_Position":
+    def row_key(self, row: Mapping[str, Any]) -> _Position:
         return self.key(self.values(row), row.get("id") or "")
 
 
@@ -78,7 +79,7 @@ class _Position:
         self.descending = descending
         self.row_id = row_id
 
-    def __lt__(self, other: "_Position") -> bool:
+    def __lt__(self, other: _Position) -> bool:
         for mine, theirs, desc in zip(self.ranked, other.ranked, self.descending):
             if mine == theirs:
                 continue
@@ -102,18 +103,24 @@ class SkipToken:
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str, key_count: int) -> "SkipToken":
+    def decode(cls, text: str, key_count: int) -> SkipToken:
         """Read a token from a nextLink; raise ApiError(400) when it is not one of ours."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             data = json.loads(raw)
             values, row_id, returned = data["k"], data["i"], data["n"]
-            if not (isinstance(values, list) and len(values) == key_count and isinstance(row_id, str)
-                    and isinstance(returned, int) and returned >= 0):
+            if not (
+                isinstance(values, list)
+                and len(values) == key_count
+                and isinstance(row_id, str)
+                and isinstance(returned, int)
+                and returned >= 0
+            ):
                 raise ValueError("bad shape")
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise ApiError(
-                400, "BadRequest",
+                400,
+                "BadRequest",
                 "The $skiptoken is not valid for this request; follow @odata.nextLink exactly as returned.",
             ) from None
         return cls(tuple(values), row_id, returned)
@@ -156,7 +163,7 @@ def take_page(
         start = min(skip or 0, len(ordered))
         returned = 0
     limit = page_size if top is None else max(0, min(page_size, top - returned))
-    rows = list(ordered[start:start + limit])
+    rows = list(ordered[start : start + limit])
     end = start + len(rows)
     more = end < len(ordered) and (top is None or returned + len(rows) < top)
     if not more or not rows:

@@ -8,8 +8,9 @@ order is by ``number``, and ``lastModifiedDateTime`` is served from the store's 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .bc_entities import EntityDef, field_value, unknown_property
 from .bc_filter_rules import OR_ACROSS_FIELDS_MESSAGE, or_across_fields
@@ -113,7 +114,8 @@ def refuse_expand(entity: EntityDef, params: Mapping[str, str]) -> None:
             raise ApiError(400, "BadRequest", f"Syntax error in $expand: '{text}' names an empty property.")
         if name in entity.fields:
             raise ApiError(
-                400, "BadRequest",
+                400,
+                "BadRequest",
                 f"Property '{name}' on type 'Microsoft.NAV.{entity.type_name}' is not a navigation property "
                 "or complex property. Only navigation properties can be expanded.",
             )
@@ -129,7 +131,8 @@ def read_single_query(entity: EntityDef, params: Mapping[str, str]) -> tuple[str
     refuse_expand(entity, params)
     if any(option in params for option in _COLLECTION_ONLY):
         raise ApiError(
-            400, "BadRequest",
+            400,
+            "BadRequest",
             "The query specified in the URI is not valid. The requested resource is not a collection. "
             "Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.",
         )
@@ -137,8 +140,12 @@ def read_single_query(entity: EntityDef, params: Mapping[str, str]) -> tuple[str
 
 
 def read_query(
-    entity: EntityDef, params: Mapping[str, str], *, refuse_or_across_fields: bool = False,
-    case_sensitive: bool = False, whole_seconds: bool = False,
+    entity: EntityDef,
+    params: Mapping[str, str],
+    *,
+    refuse_or_across_fields: bool = False,
+    case_sensitive: bool = False,
+    whole_seconds: bool = False,
 ) -> ListQuery:
     """Parse and check the query options of a list request; raise ApiError(400).
 
@@ -167,4 +174,6 @@ def read_query(
     order = tuple(query.orderby) or entity.default_order
     ordering = Ordering(tuple((_getter(name, whole_seconds), desc) for name, desc in order))
     signature = (filter_text, order, case_sensitive, whole_seconds)
-    return ListQuery(query, ordering, signature, needs_view="lastModifiedDateTime" in names, whole_seconds=whole_seconds)
+    return ListQuery(
+        query, ordering, signature, needs_view="lastModifiedDateTime" in names, whole_seconds=whole_seconds
+    )

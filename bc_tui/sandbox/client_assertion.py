@@ -39,8 +39,9 @@ def load_certificates(pems: Iterable[str]) -> list[x509.Certificate]:
     return [certificate for pem in pems for certificate in x509.load_pem_x509_certificates(pem.encode("ascii"))]
 
 
-def check_assertion(assertion: str, *, client_id: str, token_path: str, certificates: list[x509.Certificate],
-                    now: float) -> str | None:
+def check_assertion(
+    assertion: str, *, client_id: str, token_path: str, certificates: list[x509.Certificate], now: float
+) -> str | None:
     """None when ``assertion`` proves ``client_id``; else the identity platform's description of why not.
 
     ``token_path`` is the path of the token endpoint: ``aud`` must name it. Its origin is not
@@ -60,26 +61,33 @@ def check_assertion(assertion: str, *, client_id: str, token_path: str, certific
     if algorithm == "PS256" and "x5t#S256" in header:
         named, digest = str(header["x5t#S256"]).rstrip("="), hashes.SHA256()
     elif algorithm == "RS256" and "x5t" in header:
-        named, digest = str(header["x5t"]).rstrip("="), hashes.SHA1()  # noqa: S303 - the header names SHA-1 thumbprints
+        named, digest = str(header["x5t"]).rstrip("="), hashes.SHA1()
     else:
         return "AADSTS5002730: Invalid JWT header type or algorithm; use PS256 with x5t#S256, or RS256 with x5t."
     certificate = next((c for c in certificates if _thumbprint(c, digest) == named), None)
     thumbprint_hex = _b64(named).hex().upper() if named else ""
     if certificate is None:
-        return ("AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found., "
-                f"Thumbprint of key used by client: '{thumbprint_hex}', Configured keys for app Id '{client_id}' "
-                "do not include it.]")
+        return (
+            "AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found., "
+            f"Thumbprint of key used by client: '{thumbprint_hex}', Configured keys for app Id '{client_id}' "
+            "do not include it.]"
+        )
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         return "AADSTS700027: Client assertion contains an invalid signature. [Reason - The key is not an RSA key.]"
     signed = f"{header_part}.{claims_part}".encode("ascii")
-    scheme = (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
-              if algorithm == "PS256" else padding.PKCS1v15())
+    scheme = (
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
+        if algorithm == "PS256"
+        else padding.PKCS1v15()
+    )
     try:
         key.verify(signature, signed, scheme, hashes.SHA256())
     except InvalidSignature:
-        return ("AADSTS700027: Client assertion contains an invalid signature. [Reason - The provided signature "
-                f"value did not match the expected signature value., Thumbprint of key used by client: '{thumbprint_hex}']")
+        return (
+            "AADSTS700027: Client assertion contains an invalid signature. [Reason - The provided signature "
+            f"value did not match the expected signature value., Thumbprint of key used by client: '{thumbprint_hex}']"
+        )
     if claims.get("iss") != client_id or claims.get("sub") != client_id:
         return f"AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter {client_id}."
     audience = claims.get("aud")

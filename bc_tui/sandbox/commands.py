@@ -106,36 +106,65 @@ def _folder(text: str) -> Path:
 def register(subparsers: Any) -> None:
     """Add the ``sandbox`` command group to the CLI's subparsers."""
     sandbox = subparsers.add_parser(
-        "sandbox", help="run the emulated Business Central and Dataverse services",
+        "sandbox",
+        help="run the emulated Business Central and Dataverse services",
         description="The embedded sandbox: emulated Business Central and Dataverse APIs with demo data, on this machine.",
     )
     commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND")
 
     def data_option(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--data", type=_folder, default=None, metavar="DIR",
-                            help="where the sandbox keeps its data (default: the bc-tui user data folder)")
+        parser.add_argument(
+            "--data",
+            type=_folder,
+            default=None,
+            metavar="DIR",
+            help="where the sandbox keeps its data (default: the bc-tui user data folder)",
+        )
 
     serve = commands.add_parser("serve", help="serve both APIs on loopback; prints their URLs as one JSON line")
-    serve.add_argument("--host", type=_loopback, default="127.0.0.1",
-                       help="loopback address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--host", type=_loopback, default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+    )
     serve.add_argument("--port", type=_port, default=0, help="port to listen on (default 0: any free port)")
     data_option(serve)
-    serve.add_argument("--customers", type=_customers, default=50,
-                       help=f"demo customers to create on first use (default 50, at most {MAX_CUSTOMERS:,})")
-    serve.add_argument("--latency-ms", type=_latency, default=0,
-                       help=f"delay every API request by this many milliseconds (at most {MAX_LATENCY_MS:,})")
-    serve.add_argument("--limits", action="store_true", help="enforce the services' protection limits (429 + Retry-After)")
-    serve.add_argument("--faults", type=_faults, default=FaultSpec(), metavar="SPEC",
-                       help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7")
-    serve.add_argument("--tls", action="store_true",
-                       help="serve https with a self-signed certificate kept in the data folder (its CA's path is in the JSON line)")
+    serve.add_argument(
+        "--customers",
+        type=_customers,
+        default=50,
+        help=f"demo customers to create on first use (default 50, at most {MAX_CUSTOMERS:,})",
+    )
+    serve.add_argument(
+        "--latency-ms",
+        type=_latency,
+        default=0,
+        help=f"delay every API request by this many milliseconds (at most {MAX_LATENCY_MS:,})",
+    )
+    serve.add_argument(
+        "--limits", action="store_true", help="enforce the services' protection limits (429 + Retry-After)"
+    )
+    serve.add_argument(
+        "--faults",
+        type=_faults,
+        default=FaultSpec(),
+        metavar="SPEC",
+        help="inject faults, e.g. 429=0.05,503=0.05,drop=0.02,lost=0.02,seed=7",
+    )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a self-signed certificate kept in the data folder (its CA's path is in the JSON line)",
+    )
     sign_in_commands.serve_options(serve)
     serve.set_defaults(func=serve_command)
 
     reset = commands.add_parser("reset", help="throw away all changes and restore the demo data")
     data_option(reset)
-    reset.add_argument("--customers", type=_customers, default=50,
-                       help=f"demo customers to create (default 50, at most {MAX_CUSTOMERS:,})")
+    reset.add_argument(
+        "--customers",
+        type=_customers,
+        default=50,
+        help=f"demo customers to create (default 50, at most {MAX_CUSTOMERS:,})",
+    )
     reset.set_defaults(func=reset_command)
 
     edit = commands.add_parser("edit", help="change some records on one side, as a colleague would")
@@ -157,8 +186,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from .server import serve
 
     settings = SandboxSettings(
-        data_dir=_data_dir(args), customers=args.customers, latency_ms=args.latency_ms,
-        limits=args.limits, faults=args.faults, **sign_in_commands.settings_of(args),
+        data_dir=_data_dir(args),
+        customers=args.customers,
+        latency_ms=args.latency_ms,
+        limits=args.limits,
+        faults=args.faults,
+        **sign_in_commands.settings_of(args),
     )
 
     def announce(info: dict[str, Any]) -> None:
@@ -175,7 +208,10 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     except (OSError, ValueError) as exc:
         # A busy port is bad input like any other: exit 2, one sentence.
-        print(f"bc-tui: the sandbox could not start: {exc}. Choose another --port or --host and try again.", file=sys.stderr)
+        print(
+            f"bc-tui: the sandbox could not start: {exc}. Choose another --port or --host and try again.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
@@ -220,7 +256,9 @@ def _new_value(rng: random.Random, field: str, old: Any) -> Any:
     if field in ("city", "address1_city"):
         return rng.choice([c for c in _CITIES if c != old])
     local, _, domain = str(old or "info@example.com").partition("@")
-    return f"{rng.choice(('sales', 'office', 'contact', 'hello', 'orders'))}{rng.randint(1, 99)}@{domain or 'example.com'}"
+    return (
+        f"{rng.choice(('sales', 'office', 'contact', 'hello', 'orders'))}{rng.randint(1, 99)}@{domain or 'example.com'}"
+    )
 
 
 def edit_command(args: argparse.Namespace) -> int:

@@ -23,9 +23,10 @@ import shutil
 import sqlite3
 import sys
 from array import array
+from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 #: The on-disk layout, kept in SQLite's ``user_version``. 0: a new, empty file (or the
 #: first layout, one JSON document per row, which had no version); 2: pickled chunks, which
@@ -77,7 +78,9 @@ def older_format(path: Path, version: int) -> SandboxDataError:
         made = f"was made by a newer bc-tui (data format {version}); use that version, or"
     else:
         made = "was made by an older bc-tui;"
-    return SandboxDataError(f"The sandbox data folder {folder} {made} run '{_reset_command(folder)}' to recreate its demo data.")
+    return SandboxDataError(
+        f"The sandbox data folder {folder} {made} run '{_reset_command(folder)}' to recreate its demo data."
+    )
 
 
 def unusable_folder(folder: Path, cause: str) -> SandboxDataError:
@@ -204,7 +207,10 @@ def encode_chunk(pairs: Iterable[_Pair]) -> str:
     if shapes and shapes.count(shapes[0]) == len(shapes):
         groups: Iterable[tuple[tuple[str, ...], Iterable[Any]]] = [(shapes[0], pairs)]
     else:
-        groups = ((fields, map(itemgetter(1), run)) for fields, run in itertools.groupby(zip(shapes, pairs), key=itemgetter(0)))
+        groups = (
+            (fields, map(itemgetter(1), run))
+            for fields, run in itertools.groupby(zip(shapes, pairs), key=itemgetter(0))
+        )
     runs = []
     for fields, group in groups:
         rows = list(group)
@@ -368,5 +374,3 @@ def set_up(db: sqlite3.Connection, path: Path) -> None:
         db.execute(f"PRAGMA user_version={FORMAT}")
     for statement in SCHEMA:
         db.execute(statement)
-
-

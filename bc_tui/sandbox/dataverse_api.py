@@ -57,7 +57,7 @@ class DataverseApi:
             response = self._route(request)
         except ApiError as exc:
             response = exc.to_response()
-        except Exception:  # noqa: BLE001 - the wire must get an answer, and the log the cause
+        except Exception:
             log.exception("Dataverse emulation failed on %s %s", request.method, request.path)
             response = ApiError(500, E_UNEXPECTED, "An unexpected error occurred.").to_response()
         response.headers.setdefault("odata-version", "4.0")
@@ -104,7 +104,9 @@ class DataverseApi:
                 return self.reads.list(table, request)
             if method == "POST":
                 return self.writes.create(table, request)
-            raise ApiError(405, E_BAD_REQUEST, f"The method {method} is not allowed on the '{table.entity_set}' collection.")
+            raise ApiError(
+                405, E_BAD_REQUEST, f"The method {method} is not allowed on the '{table.entity_set}' collection."
+            )
         key = self._parse_key(table, key_text)
         if rest:
             return self._property(table, key, rest, request)

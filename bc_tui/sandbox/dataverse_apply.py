@@ -11,7 +11,8 @@ and aggregation".
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, parse_prefer
 from .dataverse_formatted import FORMATTED_VALUE, formatted_value
@@ -35,8 +36,9 @@ _METHODS: dict[str, Callable[[list[Any]], Any]] = {
 }
 
 
-def answer_apply(rows: Iterable[Mapping[str, Any]], table: Table, request: ApiRequest,
-                 user_id: Callable[[], str]) -> ApiResponse:
+def answer_apply(
+    rows: Iterable[Mapping[str, Any]], table: Table, request: ApiRequest, user_id: Callable[[], str]
+) -> ApiResponse:
     """Run ``$apply`` over the stored rows of ``table``."""
     params = request.query
     others = [name for name in params if name.startswith("$") and name != "$apply"]
@@ -49,7 +51,9 @@ def answer_apply(rows: Iterable[Mapping[str, Any]], table: Table, request: ApiRe
     formatted_from: dict[str, str] = {}  # output name -> the column whose format it takes
     for step in _steps(params["$apply"]):
         if result is not None:
-            raise ApiError(501, E_BAD_REQUEST, "The sandbox does not emulate a transformation after groupby or aggregate.")
+            raise ApiError(
+                501, E_BAD_REQUEST, "The sandbox does not emulate a transformation after groupby or aggregate."
+            )
         name, _, inner = step.partition("(")
         inner = inner[:-1] if inner.endswith(")") else None  # type: ignore[assignment]
         if inner is None:
@@ -94,7 +98,9 @@ def _check_rows(rows: list[Any]) -> None:
 
 def _column(table: Table, name: str) -> str:
     if "/" in name:
-        raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate aggregation on a related table's column ('{name}').")
+        raise ApiError(
+            501, E_BAD_REQUEST, f"The sandbox does not emulate aggregation on a related table's column ('{name}')."
+        )
     if name not in table.properties:
         raise bad_request(f"Could not find a property named '{name}' on type '{table.type_name}'.")
     return name
@@ -128,7 +134,9 @@ def _aggregate(table: Table, rows: list[RowView], inner: str, formatted_from: di
     for item in inner.split(","):
         match = _AGGREGATE_RE.match(item)
         if match is None:
-            raise bad_request(f"The aggregate expression '{item.strip()}' is not valid; use 'column with method as alias'.")
+            raise bad_request(
+                f"The aggregate expression '{item.strip()}' is not valid; use 'column with method as alias'."
+            )
         alias = match.group("alias")
         if match.group("count"):
             out[alias] = len(rows)
@@ -137,9 +145,13 @@ def _aggregate(table: Table, rows: list[RowView], inner: str, formatted_from: di
         prop = _column(table, match.group("prop"))
         method = match.group("method").lower()
         if method == "countdistinct":
-            raise bad_request("The aggregate method countdistinct is not supported; Dataverse counts distinct values only in FetchXML.")
+            raise bad_request(
+                "The aggregate method countdistinct is not supported; Dataverse counts distinct values only in FetchXML."
+            )
         if method not in _METHODS:
-            raise bad_request(f"The aggregate method '{method}' is not supported; use sum, average, min, max or $count.")
+            raise bad_request(
+                f"The aggregate method '{method}' is not supported; use sum, average, min, max or $count."
+            )
         values = [v for row in rows if (v := api_value(row.row, prop)) is not None]
         out[alias] = _METHODS[method](values) if values else None
         formatted_from[alias] = prop

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable, Iterable, Sequence, TypeVar, Union
+from typing import TypeVar, Union
 
 CRLF = b"\r\n"
 
@@ -231,7 +232,10 @@ _Part = TypeVar("_Part", BatchRequestPart, BatchResponsePart)
 
 
 def _multipart(
-    items: Iterable[_Part | Sequence[_Part]], boundary: str, change_set_prefix: str, part_bytes: Callable[[_Part], bytes]
+    items: Iterable[_Part | Sequence[_Part]],
+    boundary: str,
+    change_set_prefix: str,
+    part_bytes: Callable[[_Part], bytes],
 ) -> bytes:
     """The body of a batch (requests or answers alike): each item is one part, or a sequence of
     parts that form a change set with a boundary ``<change_set_prefix>_<guid>`` of its own."""
@@ -275,7 +279,9 @@ def render_batch_response(items: Iterable[BatchResponseItem], boundary: str | No
     """
     boundary = boundary or f"batchresponse_{uuid.uuid4()}"
     parts = [item.responses if isinstance(item, ChangeSetResponse) else item for item in items]
-    return f"multipart/mixed; boundary={boundary}", _multipart(parts, boundary, "changesetresponse", _response_part_bytes)
+    return f"multipart/mixed; boundary={boundary}", _multipart(
+        parts, boundary, "changesetresponse", _response_part_bytes
+    )
 
 
 def _parse_response_part(part: bytes) -> BatchResponsePart:

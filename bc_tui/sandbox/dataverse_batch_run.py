@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .dataverse_batch import (
@@ -51,9 +51,7 @@ class BatchRunner:
             raise bad_request(str(exc)) from exc
         total = sum(len(item.requests) if isinstance(item, ChangeSet) else 1 for item in items)
         if total > MAX_BATCH_REQUESTS:
-            raise bad_request(
-                f"The batch holds {total} requests; a batch may hold at most {MAX_BATCH_REQUESTS}."
-            )
+            raise bad_request(f"The batch holds {total} requests; a batch may hold at most {MAX_BATCH_REQUESTS}.")
         for item in items:
             if isinstance(item, ChangeSet) and any(part.method == "GET" for part in item.requests):
                 raise bad_request("A change set may not contain a GET request; put GET requests outside change sets.")
@@ -117,7 +115,9 @@ def _inner_request(part: BatchRequestPart, outer: ApiRequest, references: Mappin
     ref = _CONTENT_ID_RE.match(url)
     if ref is not None:
         if ref.group("id") not in references:
-            raise bad_request(f"The Content-ID reference '${ref.group('id')}' names no earlier request of this change set.")
+            raise bad_request(
+                f"The Content-ID reference '${ref.group('id')}' names no earlier request of this change set."
+            )
         url = references[ref.group("id")] + (ref.group("rest") or "")
     split = urlsplit(url)
     base_path = urlsplit(outer.base_url).path or "/"

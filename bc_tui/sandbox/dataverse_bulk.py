@@ -9,7 +9,8 @@ docs/sandbox-fidelity.md, "Bulk operations and upsert".
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .dataverse_errors import E_DUPLICATE, E_NOT_FOUND, bad_request, normalize_guid
 from .dataverse_tables import CONTACTS, Table, contact_fullname
@@ -34,12 +35,12 @@ def alternate_key_error(table: Table) -> ApiError:
 
 def is_bulk_action(segment: str) -> bool:
     """Whether a path segment after an entity set names a bulk operation message."""
-    return segment.startswith(_NAMESPACE) and segment[len(_NAMESPACE):] in BULK_ACTIONS
+    return segment.startswith(_NAMESPACE) and segment[len(_NAMESPACE) :] in BULK_ACTIONS
 
 
 def run_bulk(writes: DataverseWrites, table: Table, segment: str, request: ApiRequest) -> ApiResponse:
     """Run one bulk operation message on ``table``; raises ApiError (rolling everything back) on any failure."""
-    action = segment[len(_NAMESPACE):]
+    action = segment[len(_NAMESPACE) :]
     if request.method.upper() != "POST":
         raise ApiError(405, "0x80060888", f"{action} is an action; call it with POST.")
     writes.require_writable(table, "POST")
@@ -62,7 +63,9 @@ def _targets(table: Table, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     targets = payload.get("Targets")
     unknown = [name for name in payload if name != "Targets"]
     if unknown:
-        raise bad_request(f"The parameter '{unknown[0]}' in the request payload is not a valid parameter for the operation.")
+        raise bad_request(
+            f"The parameter '{unknown[0]}' in the request payload is not a valid parameter for the operation."
+        )
     if not isinstance(targets, list) or not targets:
         raise bad_request("The Targets parameter must be a non-empty array of records.")
     for index, target in enumerate(targets):
@@ -70,9 +73,13 @@ def _targets(table: Table, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise bad_request(f"Targets[{index}] is not a record (a JSON object).")
         kind = target.get("@odata.type")
         if kind is None:
-            raise bad_request(f"Targets[{index}] has no @odata.type annotation; every item of Targets must name its type.")
+            raise bad_request(
+                f"Targets[{index}] has no @odata.type annotation; every item of Targets must name its type."
+            )
         if kind not in (table.type_name, f"#{table.type_name}"):
-            raise bad_request(f"Targets[{index}] is of type '{kind}', not '{table.type_name}' of the entity set '{table.entity_set}'.")
+            raise bad_request(
+                f"Targets[{index}] is of type '{kind}', not '{table.type_name}' of the entity set '{table.entity_set}'."
+            )
     return targets
 
 
@@ -121,7 +128,9 @@ def _upsert(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) ->
         _apply(writes, table, key, existing, changes)
 
 
-def _apply(writes: DataverseWrites, table: Table, key: str, existing: Mapping[str, Any], changes: dict[str, Any]) -> None:
+def _apply(
+    writes: DataverseWrites, table: Table, key: str, existing: Mapping[str, Any], changes: dict[str, Any]
+) -> None:
     if table is CONTACTS:
         changes["fullname"] = contact_fullname({**existing, **changes})
     writes.store.update(table.store_set, key, changes)

@@ -34,7 +34,11 @@ def _complex_type_of(name: str, value: dict[str, Any]) -> str:
     if "LocalizedLabels" in value:
         return "mscrm.Label"
     if "CanBeChanged" in value:
-        return "mscrm.BooleanManagedProperty" if isinstance(value.get("Value"), bool) else "mscrm.AttributeRequiredLevelManagedProperty"
+        return (
+            "mscrm.BooleanManagedProperty"
+            if isinstance(value.get("Value"), bool)
+            else "mscrm.AttributeRequiredLevelManagedProperty"
+        )
     return "mscrm.ValueHolder"
 
 
@@ -57,15 +61,27 @@ def _edm_of(name: str, value: Any) -> str:
 def _metadata_types(schema: ET.Element) -> None:
     """``EntityMetadata``, ``AttributeMetadata`` and its derived types, as the served definitions use them."""
     label = ET.SubElement(schema, "ComplexType", {"Name": "LocalizedLabel"})
-    for name, edm in (("Label", "Edm.String"), ("LanguageCode", "Edm.Int32"), ("IsManaged", "Edm.Boolean"),
-                      ("MetadataId", "Edm.Guid"), ("HasChanged", "Edm.Boolean")):
+    for name, edm in (
+        ("Label", "Edm.String"),
+        ("LanguageCode", "Edm.Int32"),
+        ("IsManaged", "Edm.Boolean"),
+        ("MetadataId", "Edm.Guid"),
+        ("HasChanged", "Edm.Boolean"),
+    ):
         _property(label, name, edm)
     labels = ET.SubElement(schema, "ComplexType", {"Name": "Label"})
     _property(labels, "LocalizedLabels", "Collection(mscrm.LocalizedLabel)")
     _property(labels, "UserLocalizedLabel", "mscrm.LocalizedLabel")
-    for name, value_type in (("BooleanManagedProperty", "Edm.Boolean"), ("AttributeRequiredLevelManagedProperty", "Edm.String")):
+    for name, value_type in (
+        ("BooleanManagedProperty", "Edm.Boolean"),
+        ("AttributeRequiredLevelManagedProperty", "Edm.String"),
+    ):
         managed = ET.SubElement(schema, "ComplexType", {"Name": name})
-        for prop, edm in (("Value", value_type), ("CanBeChanged", "Edm.Boolean"), ("ManagedPropertyLogicalName", "Edm.String")):
+        for prop, edm in (
+            ("Value", value_type),
+            ("CanBeChanged", "Edm.Boolean"),
+            ("ManagedPropertyLogicalName", "Edm.String"),
+        ):
             _property(managed, prop, edm)
     holder = ET.SubElement(schema, "ComplexType", {"Name": "ValueHolder"})
     _property(holder, "Value", "Edm.String")
@@ -76,7 +92,14 @@ def _metadata_types(schema: ET.Element) -> None:
     for name, value in entity(first).items():
         _property(entity_type, name, _edm_of(name, value), nullable=name != "MetadataId")
     for nav in ("Attributes", "Keys"):
-        ET.SubElement(entity_type, "NavigationProperty", {"Name": nav, "Type": f"Collection(mscrm.{'AttributeMetadata' if nav == 'Attributes' else 'EntityKeyMetadata'})"})
+        ET.SubElement(
+            entity_type,
+            "NavigationProperty",
+            {
+                "Name": nav,
+                "Type": f"Collection(mscrm.{'AttributeMetadata' if nav == 'Attributes' else 'EntityKeyMetadata'})",
+            },
+        )
     key_type = ET.SubElement(schema, "EntityType", {"Name": "EntityKeyMetadata"})
     ET.SubElement(ET.SubElement(key_type, "Key"), "PropertyRef", {"Name": "MetadataId"})
     _property(key_type, "MetadataId", "Edm.Guid", nullable=False)
@@ -100,11 +123,21 @@ def _metadata_types(schema: ET.Element) -> None:
                 ET.SubElement(derived, "NavigationProperty", {"Name": nav, "Type": "mscrm.OptionSetMetadata"})
     option_set = ET.SubElement(schema, "EntityType", {"Name": "OptionSetMetadata"})
     ET.SubElement(ET.SubElement(option_set, "Key"), "PropertyRef", {"Name": "MetadataId"})
-    for name, edm in (("MetadataId", "Edm.Guid"), ("Name", "Edm.String"), ("OptionSetType", "Edm.String"),
-                      ("IsGlobal", "Edm.Boolean"), ("Options", "Collection(mscrm.OptionMetadata)")):
+    for name, edm in (
+        ("MetadataId", "Edm.Guid"),
+        ("Name", "Edm.String"),
+        ("OptionSetType", "Edm.String"),
+        ("IsGlobal", "Edm.Boolean"),
+        ("Options", "Collection(mscrm.OptionMetadata)"),
+    ):
         _property(option_set, name, edm, nullable=name != "MetadataId")
     option = ET.SubElement(schema, "ComplexType", {"Name": "OptionMetadata"})
-    for name, edm in (("Value", "Edm.Int32"), ("Label", "mscrm.Label"), ("Description", "mscrm.Label"), ("State", "Edm.Int32")):
+    for name, edm in (
+        ("Value", "Edm.Int32"),
+        ("Label", "mscrm.Label"),
+        ("Description", "mscrm.Label"),
+        ("State", "Edm.Int32"),
+    ):
         _property(option, name, edm)
 
 
@@ -117,7 +150,9 @@ def csdl_document() -> str:
     schema = ET.SubElement(services, "Schema", {"Namespace": CRM, "Alias": "mscrm", "xmlns": EDM_NS})
     ET.SubElement(schema, "EntityType", {"Name": "crmbaseentity", "Abstract": "true"})
     for table in TABLES.values():
-        entity_type = ET.SubElement(schema, "EntityType", {"Name": table.logical_name, "BaseType": "mscrm.crmbaseentity"})
+        entity_type = ET.SubElement(
+            schema, "EntityType", {"Name": table.logical_name, "BaseType": "mscrm.crmbaseentity"}
+        )
         ET.SubElement(ET.SubElement(entity_type, "Key"), "PropertyRef", {"Name": table.primary_key})
         for name, edm in table.properties.items():
             _property(entity_type, name, edm, nullable=name != table.primary_key)
@@ -127,8 +162,14 @@ def csdl_document() -> str:
                 target = TABLES.get(target_set)
                 if target is None:
                     continue
-                nav = ET.SubElement(entity_type, "NavigationProperty", {"Name": navigation, "Type": f"mscrm.{target.logical_name}"})
-                ET.SubElement(nav, "ReferentialConstraint", {"Property": lookup.value_field, "ReferencedProperty": target.primary_key})
+                nav = ET.SubElement(
+                    entity_type, "NavigationProperty", {"Name": navigation, "Type": f"mscrm.{target.logical_name}"}
+                )
+                ET.SubElement(
+                    nav,
+                    "ReferentialConstraint",
+                    {"Property": lookup.value_field, "ReferencedProperty": target.primary_key},
+                )
     who = ET.SubElement(schema, "ComplexType", {"Name": "WhoAmIResponse"})
     for name in ("BusinessUnitId", "UserId", "OrganizationId"):
         _property(who, name, "Edm.Guid", nullable=False)
@@ -138,12 +179,17 @@ def csdl_document() -> str:
 
     container = ET.SubElement(schema, "EntityContainer", {"Name": "System"})
     for table in TABLES.values():
-        entity_set = ET.SubElement(container, "EntitySet", {"Name": table.entity_set, "EntityType": f"{CRM}.{table.logical_name}"})
+        entity_set = ET.SubElement(
+            container, "EntitySet", {"Name": table.entity_set, "EntityType": f"{CRM}.{table.logical_name}"}
+        )
         for lookup in table.lookups:
             for navigation, target_set in lookup.targets.items():
                 if target_set in TABLES:
                     ET.SubElement(entity_set, "NavigationPropertyBinding", {"Path": navigation, "Target": target_set})
     ET.SubElement(container, "EntitySet", {"Name": "EntityDefinitions", "EntityType": f"{CRM}.EntityMetadata"})
-    ET.SubElement(container, "FunctionImport", {"Name": "WhoAmI", "Function": f"{CRM}.WhoAmI", "IncludeInServiceDocument": "false"})
+    ET.SubElement(
+        container,
+        "FunctionImport",
+        {"Name": "WhoAmI", "Function": f"{CRM}.WhoAmI", "IncludeInServiceDocument": "false"},
+    )
     return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")
-

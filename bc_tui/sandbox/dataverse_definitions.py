@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, LOGICAL_NAMES, STRING, TABLES, Lookup, Table
@@ -52,7 +52,13 @@ def _id(*parts: str) -> str:
 
 def label(text: str, *key: str) -> dict[str, Any]:
     """A ``Label`` complex value in the organization's language."""
-    localized = {"Label": text, "LanguageCode": LANGUAGE, "IsManaged": True, "MetadataId": _id("label", *key), "HasChanged": None}
+    localized = {
+        "Label": text,
+        "LanguageCode": LANGUAGE,
+        "IsManaged": True,
+        "MetadataId": _id("label", *key),
+        "HasChanged": None,
+    }
     return {"LocalizedLabels": [localized], "UserLocalizedLabel": dict(localized)}
 
 
@@ -65,7 +71,7 @@ def _humanize(logical_name: str) -> str:
     head, _, tail = logical_name.partition("_")
     if tail and head[-1:].isdigit():
         stem = head.rstrip("0123456789")
-        return f"{stem.capitalize()} {head[len(stem):]}: {tail.replace('_', ' ').capitalize()}"
+        return f"{stem.capitalize()} {head[len(stem) :]}: {tail.replace('_', ' ').capitalize()}"
     return logical_name.replace("_", " ").capitalize()
 
 
@@ -90,9 +96,17 @@ def option_set(table: Table, column: str) -> dict[str, Any]:
     options = []
     for value, text in choice.options:
         option: dict[str, Any] = {
-            "Value": value, "Color": None, "IsManaged": True, "ExternalValue": None, "ParentValues": [],
-            "Tag": None, "IsHidden": False, "MetadataId": None, "HasChanged": None,
-            "Label": label(text, table.logical_name, column, str(value)), "Description": label("", table.logical_name, column, str(value), "d"),
+            "Value": value,
+            "Color": None,
+            "IsManaged": True,
+            "ExternalValue": None,
+            "ParentValues": [],
+            "Tag": None,
+            "IsHidden": False,
+            "MetadataId": None,
+            "HasChanged": None,
+            "Label": label(text, table.logical_name, column, str(value)),
+            "Description": label("", table.logical_name, column, str(value), "d"),
         }
         if choice.kind == "State":
             option["@odata.type"] = f"#{CRM}.StateOptionMetadata"
@@ -105,8 +119,14 @@ def option_set(table: Table, column: str) -> dict[str, Any]:
         options.append(option)
     return {
         "MetadataId": _id("optionset", table.logical_name, column),
-        "HasChanged": None, "IsCustomOptionSet": False, "IsGlobal": False, "IsManaged": True,
-        "Name": choice.option_set, "ExternalTypeName": None, "OptionSetType": kind, "IntroducedVersion": "5.0.0.0",
+        "HasChanged": None,
+        "IsCustomOptionSet": False,
+        "IsGlobal": False,
+        "IsManaged": True,
+        "Name": choice.option_set,
+        "ExternalTypeName": None,
+        "OptionSetType": kind,
+        "IntroducedVersion": "5.0.0.0",
         "ParentOptionSetName": None,
         "Description": label("", "optionset", table.logical_name, column, "d"),
         "DisplayName": label(_humanize(column), "optionset", table.logical_name, column),
@@ -169,11 +189,27 @@ def _type_specific(table: Table, name: str, attribute_type: str, lookup: Lookup 
     if attribute_type == "String":
         length = table.max_lengths.get(name, 100)
         fmt = _string_format(name)
-        return {"MaxLength": length, "DatabaseLength": length * 2, "Format": fmt, "FormatName": {"Value": fmt},
-                "ImeMode": "Auto", "IsLocalizable": False, "YomiOf": None, "FormulaDefinition": None}
+        return {
+            "MaxLength": length,
+            "DatabaseLength": length * 2,
+            "Format": fmt,
+            "FormatName": {"Value": fmt},
+            "ImeMode": "Auto",
+            "IsLocalizable": False,
+            "YomiOf": None,
+            "FormulaDefinition": None,
+        }
     if attribute_type == "Money":
-        return {"Precision": 2, "PrecisionSource": 2, "MinValue": -922337203685477.0, "MaxValue": 922337203685477.0,
-                "ImeMode": "Auto", "IsBaseCurrency": False, "CalculationOf": None, "FormulaDefinition": None}
+        return {
+            "Precision": 2,
+            "PrecisionSource": 2,
+            "MinValue": -922337203685477.0,
+            "MaxValue": 922337203685477.0,
+            "ImeMode": "Auto",
+            "IsBaseCurrency": False,
+            "CalculationOf": None,
+            "FormulaDefinition": None,
+        }
     if attribute_type == "Decimal":
         return {"Precision": 2, "MinValue": -100000000000.0, "MaxValue": 100000000000.0, "ImeMode": "Auto"}
     if attribute_type == "Integer":
@@ -184,8 +220,12 @@ def _type_specific(table: Table, name: str, attribute_type: str, lookup: Lookup 
     if lookup is not None:
         return {"Targets": sorted({LOGICAL_NAMES.get(s, s) for s in lookup.targets.values()}), "Format": "None"}
     if attribute_type == "DateTime":
-        return {"Format": "DateAndTime", "DateTimeBehavior": {"Value": "UserLocal"}, "ImeMode": "Inactive",
-                "CanChangeDateTimeBehavior": _managed(False, "canchangedatetimebehavior", False)}
+        return {
+            "Format": "DateAndTime",
+            "DateTimeBehavior": {"Value": "UserLocal"},
+            "ImeMode": "Inactive",
+            "CanChangeDateTimeBehavior": _managed(False, "canchangedatetimebehavior", False),
+        }
     if attribute_type == "BigInt":
         return {"MinValue": -9223372036854775808, "MaxValue": 9223372036854775807}
     return {}
@@ -197,8 +237,11 @@ def _attribute(table: Table, name: str, edm: str, lookup: Lookup | None, column_
     computed = name in table.computed
     is_key = name == table.primary_key
     can_write = table.writable and not (system or computed)
-    required = "SystemRequired" if is_key or name in ("statecode", "statuscode", "ownerid") else (
-        "ApplicationRequired" if name == table.primary_name and not computed else "None")
+    required = (
+        "SystemRequired"
+        if is_key or name in ("statecode", "statuscode", "ownerid")
+        else ("ApplicationRequired" if name == table.primary_name and not computed else "None")
+    )
     body: dict[str, Any] = {
         "@odata.type": f"#{CRM}.{odata_type}",
         "MetadataId": _id("attribute", table.logical_name, name),
@@ -241,7 +284,7 @@ def _attribute(table: Table, name: str, edm: str, lookup: Lookup | None, column_
     return Attribute(table, name, odata_type, body)
 
 
-@lru_cache(maxsize=None)
+@cache
 def attributes(entity_set: str) -> tuple[Attribute, ...]:
     """Every column the sandbox serves for the table, as ``AttributeMetadata``.
 
@@ -269,7 +312,7 @@ def attribute_types() -> dict[str, set[str]]:
 # ============================================================ tables
 
 
-@lru_cache(maxsize=None)
+@cache
 def entity(entity_set: str) -> dict[str, Any]:
     """The ``EntityMetadata`` of a served table, without its navigation properties."""
     table = TABLES[entity_set]
@@ -319,8 +362,14 @@ def entity(entity_set: str) -> dict[str, Any]:
 
 
 #: Navigation properties of ``EntityMetadata`` (never part of a plain answer; ``$expand`` only).
-ENTITY_NAVIGATION = ("Attributes", "Keys", "ManyToOneRelationships", "OneToManyRelationships",
-                     "ManyToManyRelationships", "Privileges")
+ENTITY_NAVIGATION = (
+    "Attributes",
+    "Keys",
+    "ManyToOneRelationships",
+    "OneToManyRelationships",
+    "ManyToManyRelationships",
+    "Privileges",
+)
 #: Navigation properties of choice, state and status attributes.
 ATTRIBUTE_NAVIGATION = ("OptionSet", "GlobalOptionSet")
 

@@ -9,8 +9,9 @@ docs/sandbox-fidelity.md, "Query functions, formatted values, counts and aggrega
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request
 from .dataverse_query_functions import split_outside
@@ -46,13 +47,18 @@ def parse_expand(text: str, table: Table) -> tuple[Expansion, ...]:
         lookup, target_set = found
         target = TABLES.get(target_set)
         if target is None or target_set in UNSTORED_TARGETS:
-            raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not store '{target_set}', so it can't expand '{navigation}'.")
-        expansions.append(Expansion(navigation, lookup.value_field, target, _nested_select(match.group("options"), target)))
+            raise ApiError(
+                501, E_BAD_REQUEST, f"The sandbox does not store '{target_set}', so it can't expand '{navigation}'."
+            )
+        expansions.append(
+            Expansion(navigation, lookup.value_field, target, _nested_select(match.group("options"), target))
+        )
     return tuple(expansions)
 
 
-def expand_row(store: EntityStore, row: Mapping[str, Any], expansions: tuple[Expansion, ...],
-               annotations: str | None) -> dict[str, Any]:
+def expand_row(
+    store: EntityStore, row: Mapping[str, Any], expansions: tuple[Expansion, ...], annotations: str | None
+) -> dict[str, Any]:
     """The expanded lookups of one stored row, by navigation property."""
     out: dict[str, Any] = {}
     for expansion in expansions:
@@ -83,7 +89,9 @@ def _nested_select(options: str | None, target: Table) -> tuple[str, ...] | None
     for option in options.split(";"):
         name, _, value = option.partition("=")
         if name.strip() != "$select":
-            raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate '{name.strip()}' inside $expand; only $select.")
+            raise ApiError(
+                501, E_BAD_REQUEST, f"The sandbox does not emulate '{name.strip()}' inside $expand; only $select."
+            )
         names = tuple(n.strip() for n in value.split(",") if n.strip())
         for column in names:
             if column not in target.properties:

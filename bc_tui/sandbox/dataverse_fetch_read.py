@@ -9,8 +9,9 @@ count is an annotation. See docs/sandbox-fidelity.md, "FetchXML, SQL and saved q
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, normalize_guid, not_found, parse_prefer
@@ -80,8 +81,9 @@ def _answer_sql(store: EntityStore, table: Table, query: FetchQuery, request: Ap
     return response
 
 
-def _answer(store: EntityStore, table: Table, query: FetchQuery, request: ApiRequest,
-            paged_by_link: bool = False) -> ApiResponse:
+def _answer(
+    store: EntityStore, table: Table, query: FetchQuery, request: ApiRequest, paged_by_link: bool = False
+) -> ApiResponse:
     rows = [row for row in store.rows(table.store_set) if query.predicate is None or query.predicate(RowView(row))]
     order = [*query.order, (table.primary_key, False)]
     for name, descending in reversed(order):  # stable sorts, last key first

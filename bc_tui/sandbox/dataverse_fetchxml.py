@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .dataverse_errors import E_BAD_REQUEST, normalize_guid
-from .dataverse_tables import DATETIME, DECIMAL, GUID, INT, BIGINT, Table
+from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, Table
 from .http import ApiError
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -29,8 +30,21 @@ E_INVALID_ARGUMENT = "0x80040203"
 #: The service's code for an attribute the table does not have.
 E_NO_ATTRIBUTE = "0x80041103"
 
-_FETCH_ATTRIBUTES = frozenset({"top", "count", "page", "returntotalrecordcount", "mapping", "version", "no-lock",
-                               "output-format", "distinct", "aggregate", "paging-cookie"})
+_FETCH_ATTRIBUTES = frozenset(
+    {
+        "top",
+        "count",
+        "page",
+        "returntotalrecordcount",
+        "mapping",
+        "version",
+        "no-lock",
+        "output-format",
+        "distinct",
+        "aggregate",
+        "paging-cookie",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,9 @@ def parse_fetch_xml(text: str, table: Table) -> FetchQuery:
         elif child.tag == "order":
             if child.get("alias"):
                 raise unsupported("ordering by an alias")
-            order.append((column_name(table, child.get("attribute", "")), child.get("descending", "false").lower() == "true"))
+            order.append(
+                (column_name(table, child.get("attribute", "")), child.get("descending", "false").lower() == "true")
+            )
         elif child.tag == "filter":
             filters.append(_filter(child, table))
         elif child.tag == "link-entity":
@@ -136,7 +152,8 @@ def column_name(table: Table, logical: str) -> str:
     if logical in table.properties and not logical.startswith("_"):
         return logical
     raise ApiError(
-        400, E_NO_ATTRIBUTE,
+        400,
+        E_NO_ATTRIBUTE,
         f"'{table.logical_name}' entity doesn't contain attribute with Name = '{logical}' and NameMapping = 'Logical'.",
     )
 
@@ -146,7 +163,9 @@ def _number(element: ElementTree.Element, name: str) -> int | None:
     if text is None:
         return None
     if not text.isdigit() or not 1 <= int(text) <= (MAX_FETCH_ROWS if name != "page" else 10**9):
-        raise invalid(f"The value '{text}' of the '{name}' attribute is not valid; it must be a whole number from 1 to {MAX_FETCH_ROWS}.")
+        raise invalid(
+            f"The value '{text}' of the '{name}' attribute is not valid; it must be a whole number from 1 to {MAX_FETCH_ROWS}."
+        )
     return int(text)
 
 
@@ -168,8 +187,13 @@ def _filter(element: ElementTree.Element, table: Table) -> Predicate:
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "neq": lambda a, b: a != b,
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "neq": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
 }
 
 
@@ -198,6 +222,7 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
                 return inside == (operator == "between")
             except TypeError:
                 return False
+
         return within
     if operator in ("in", "not-in"):
         values = [typed_value(kind, v.text or "") for v in element if v.tag == "value"]
@@ -211,8 +236,12 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
     if value_text is None:
         raise invalid(f"The '{operator}' condition on '{name}' has no 'value'.")
     if operator in ("like", "not-like", "begins-with", "ends-with", "not-begin-with", "not-end-with"):
-        pattern = {"begins-with": f"{value_text}%", "not-begin-with": f"{value_text}%",
-                   "ends-with": f"%{value_text}", "not-end-with": f"%{value_text}"}.get(operator, value_text)
+        pattern = {
+            "begins-with": f"{value_text}%",
+            "not-begin-with": f"{value_text}%",
+            "ends-with": f"%{value_text}",
+            "not-end-with": f"%{value_text}",
+        }.get(operator, value_text)
         regex = re.compile(like_regex(pattern), re.IGNORECASE | re.DOTALL)
         negate = operator.startswith("not")
         return lambda row: row.get(name) is not None and bool(regex.fullmatch(str(row.get(name)))) != negate
@@ -229,6 +258,7 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
             return compare(_comparable(current), wanted_value)
         except TypeError:
             return False
+
     return matches
 
 

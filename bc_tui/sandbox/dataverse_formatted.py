@@ -6,7 +6,7 @@ See docs/sandbox-fidelity.md, "Query functions, formatted values, counts and agg
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .dataverse_tables import DATETIME, DECIMAL, INT, Table
@@ -42,6 +42,6 @@ def _date_and_time(text: str) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     hour = moment.hour % 12 or 12
     return f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment.minute:02d} {'PM' if moment.hour >= 12 else 'AM'}"

@@ -7,7 +7,8 @@ get 501 rather than the 404 of a segment that does not exist. See docs/sandbox-f
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request
 from .dataverse_tables import TABLES
@@ -15,10 +16,22 @@ from .http import ApiError, ApiRequest, ApiResponse
 from .store import EntityStore
 
 #: Unbound messages of the real service that the sandbox does not run.
-NOT_EMULATED = frozenset({
-    "BulkDelete", "CreateEntities", "CreateAttribute", "CreateOneToMany", "CreateManyToMany", "UpdateEntity",
-    "DeleteEntity", "Merge", "InitializeFrom", "RetrieveVersion", "RetrieveCurrentOrganization", "ExecuteWorkflow",
-})
+NOT_EMULATED = frozenset(
+    {
+        "BulkDelete",
+        "CreateEntities",
+        "CreateAttribute",
+        "CreateOneToMany",
+        "CreateManyToMany",
+        "UpdateEntity",
+        "DeleteEntity",
+        "Merge",
+        "InitializeFrom",
+        "RetrieveVersion",
+        "RetrieveCurrentOrganization",
+        "ExecuteWorkflow",
+    }
+)
 _CALL_RE = re.compile(r"^RetrieveTotalRecordCount\(EntityNames=(?P<names>.*)\)$", re.DOTALL)
 
 
@@ -36,7 +49,9 @@ def answer_message(store: EntityStore, path: str, request: ApiRequest) -> ApiRes
         raise ApiError(405, E_BAD_REQUEST, "RetrieveTotalRecordCount is a function; call it with GET.")
     match = _CALL_RE.match(path)
     if match is None:
-        raise bad_request("RetrieveTotalRecordCount takes one parameter, EntityNames: RetrieveTotalRecordCount(EntityNames=['account']).")
+        raise bad_request(
+            "RetrieveTotalRecordCount takes one parameter, EntityNames: RetrieveTotalRecordCount(EntityNames=['account'])."
+        )
     names = _names(match.group("names"), request.query)
     by_logical = {table.logical_name: table for table in TABLES.values()}
     counts: list[int] = []

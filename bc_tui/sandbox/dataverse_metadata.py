@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from .dataverse_csdl import csdl_document
 from .dataverse_definitions import (
@@ -46,17 +47,45 @@ E_NOT_FOUND = "0x80040217"
 _ALLOWED_OPTIONS = frozenset({"$select", "$filter", "$expand"})
 #: The derived attribute types of the Web API (a cast to one the served tables lack finds nothing).
 _KNOWN_ATTRIBUTE_TYPES = frozenset(
-    f"{name}AttributeMetadata" for name in (
-        "BigInt", "Boolean", "DateTime", "Decimal", "Double", "EntityName", "File", "Image", "Integer", "Lookup",
-        "ManagedProperty", "Memo", "Money", "MultiSelectPicklist", "Picklist", "State", "Status", "String",
-        "UniqueIdentifier", "Virtual", "Enum",
+    f"{name}AttributeMetadata"
+    for name in (
+        "BigInt",
+        "Boolean",
+        "DateTime",
+        "Decimal",
+        "Double",
+        "EntityName",
+        "File",
+        "Image",
+        "Integer",
+        "Lookup",
+        "ManagedProperty",
+        "Memo",
+        "Money",
+        "MultiSelectPicklist",
+        "Picklist",
+        "State",
+        "Status",
+        "String",
+        "UniqueIdentifier",
+        "Virtual",
+        "Enum",
     )
 )
-_CHOICE_TYPES = frozenset({"PicklistAttributeMetadata", "StateAttributeMetadata", "StatusAttributeMetadata",
-                           "MultiSelectPicklistAttributeMetadata", "EnumAttributeMetadata"})
+_CHOICE_TYPES = frozenset(
+    {
+        "PicklistAttributeMetadata",
+        "StateAttributeMetadata",
+        "StatusAttributeMetadata",
+        "MultiSelectPicklistAttributeMetadata",
+        "EnumAttributeMetadata",
+    }
+)
 
 _KEY_RE = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[^()]*)\))?$")
-_LITERAL_OR_PATH_RE = re.compile(r"('(?:[^']|'')*')|Microsoft\.Dynamics\.CRM\.[A-Za-z]+(?=')|\b([A-Za-z_]\w*)/([A-Za-z_]\w*)\b")
+_LITERAL_OR_PATH_RE = re.compile(
+    r"('(?:[^']|'')*')|Microsoft\.Dynamics\.CRM\.[A-Za-z]+(?=')|\b([A-Za-z_]\w*)/([A-Za-z_]\w*)\b"
+)
 _LITERAL_RE = re.compile(r"'(?:[^']|'')*'")
 _NAME_RE = re.compile(r"\b[A-Za-z_]\w*\b")
 _FUNCTION_RE = re.compile(r"\b([A-Za-z_][\w.]*)\s*\(")
@@ -239,7 +268,13 @@ class DataverseMetadata:
         if nav_match is None or nav_match.group("name") not in ENTITY_NAVIGATION:
             raise ApiError(404, E_BAD_REQUEST, f"Resource not found for the segment '{nav}'.")
         if nav_match.group("name") == "Keys" and not rest and nav_match.group("key") is None:
-            return ApiResponse.of_json(200, {"@odata.context": f"{base}$metadata#EntityDefinitions('{entity(entity_set)['MetadataId']}')/Keys", "value": []})
+            return ApiResponse.of_json(
+                200,
+                {
+                    "@odata.context": f"{base}$metadata#EntityDefinitions('{entity(entity_set)['MetadataId']}')/Keys",
+                    "value": [],
+                },
+            )
         if nav_match.group("name") != "Attributes":
             raise _not_supported(f"the {nav_match.group('name')} of table definitions")
         return self._attributes(entity_set, nav_match.group("key"), rest, request.query, base)
@@ -249,7 +284,9 @@ class DataverseMetadata:
     @staticmethod
     def _find_table(key: str) -> str:
         return _find_by_key(
-            key, "EntityMetadata", TABLES,
+            key,
+            "EntityMetadata",
+            TABLES,
             logical_name=lambda entity_set: TABLES[entity_set].logical_name,
             metadata_id=lambda entity_set: entity(entity_set)["MetadataId"],
             by_name="Could not find entity with logical name '{}'.",
@@ -283,7 +320,9 @@ class DataverseMetadata:
             for entity_set in TABLES
             if predicate is None or predicate(_flatten(entity(entity_set)))
         ]
-        return ApiResponse.of_json(200, {"@odata.context": f"{base}$metadata#EntityDefinitions{self._shape(query)}", "value": values})
+        return ApiResponse.of_json(
+            200, {"@odata.context": f"{base}$metadata#EntityDefinitions{self._shape(query)}", "value": values}
+        )
 
     # ---------------------------------------------------------------- attributes
 
@@ -293,7 +332,7 @@ class DataverseMetadata:
         if segment is None:
             return None
         prefix = CRM + "."
-        name = segment[len(prefix):] if segment.startswith(prefix) else None
+        name = segment[len(prefix) :] if segment.startswith(prefix) else None
         if name is None or name not in _KNOWN_ATTRIBUTE_TYPES:
             raise ApiError(404, E_BAD_REQUEST, f"Resource not found for the segment '{segment}'.")
         return name
@@ -306,8 +345,13 @@ class DataverseMetadata:
             return common - {"@odata.type"}
         return types.get(cast, set.intersection(*types.values())) - {"@odata.type"}
 
-    def _attribute_values(self, entity_set: str, cast: str | None, options: Mapping[str, str],
-                          only: Callable[[Attribute], bool] | None = None) -> list[dict[str, Any]]:
+    def _attribute_values(
+        self,
+        entity_set: str,
+        cast: str | None,
+        options: Mapping[str, str],
+        only: Callable[[Attribute], bool] | None = None,
+    ) -> list[dict[str, Any]]:
         type_name = cast or "AttributeMetadata"
         allowed = self._allowed(cast)
         select = _parse_select(options.get("$select"), allowed, type_name)
@@ -326,7 +370,9 @@ class DataverseMetadata:
         return values
 
     @staticmethod
-    def _attribute_view(attribute: Attribute, select: list[str] | None, expand: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    def _attribute_view(
+        attribute: Attribute, select: list[str] | None, expand: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, Any]:
         body = attribute.body
         if select is None:
             out = dict(body)
@@ -343,7 +389,9 @@ class DataverseMetadata:
             out["OptionSet"] = options
         return out
 
-    def _attributes(self, entity_set: str, key: str | None, rest: list[str], query: Mapping[str, str], base: str) -> ApiResponse:
+    def _attributes(
+        self, entity_set: str, key: str | None, rest: list[str], query: Mapping[str, str], base: str
+    ) -> ApiResponse:
         table_id = entity(entity_set)["MetadataId"]
         if key is None:
             if len(rest) > 1:
@@ -359,8 +407,9 @@ class DataverseMetadata:
         cast = self._cast(rest[0] if rest else None)
         if cast is not None and attribute.odata_type != cast:
             raise ApiError(404, E_NOT_FOUND, f"The attribute '{attribute.logical_name}' is not of type '{CRM}.{cast}'.")
-        found = self._attribute_values(entity_set, cast, {k: v for k, v in query.items() if k != "$filter"},
-                                       only=lambda a: a is attribute)
+        found = self._attribute_values(
+            entity_set, cast, {k: v for k, v in query.items() if k != "$filter"}, only=lambda a: a is attribute
+        )
         suffix = f"/{CRM}.{cast}" if cast else ""
         context = f"{base}$metadata#EntityDefinitions('{table_id}')/Attributes{suffix}{self._shape(query)}/$entity"
         return ApiResponse.of_json(200, {"@odata.context": context, **found[0]})
@@ -369,7 +418,9 @@ class DataverseMetadata:
     def _find_attribute(entity_set: str, key: str) -> Attribute:
         table = TABLES[entity_set].logical_name
         return _find_by_key(
-            key, "AttributeMetadata", attributes(entity_set),
+            key,
+            "AttributeMetadata",
+            attributes(entity_set),
             logical_name=lambda attribute: attribute.logical_name,
             metadata_id=lambda attribute: attribute.body["MetadataId"],
             by_name=f"Could not find attribute '{{}}' of entity '{table}'.",

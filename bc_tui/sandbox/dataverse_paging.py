@@ -13,8 +13,9 @@ istracking="False" />`` whose ``pagingcookie`` holds the URL-encoded inner cooki
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import quoteattr
 
@@ -158,8 +159,7 @@ def encode_skiptoken(order: Sequence[OrderKey], last_values: Sequence[Any], firs
     )
     inner = f'<cookie page="{page_number}">{"".join(elements)}</cookie>'
     return (
-        f'<cookie pagenumber="{page_number + 1}" pagingcookie={quoteattr(quote(inner, safe=""))} '
-        'istracking="False" />'
+        f'<cookie pagenumber="{page_number + 1}" pagingcookie={quoteattr(quote(inner, safe=""))} istracking="False" />'
     )
 
 

@@ -11,7 +11,7 @@ docs/sandbox-fidelity.md, "Query functions, formatted values, counts and aggrega
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .dataverse_errors import E_BAD_REQUEST, bad_request, normalize_guid
 from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, STRING, TABLES, Table
@@ -25,16 +25,72 @@ _RELATED_RE = re.compile(
     r"(?P<literal>'(?:[^']|'')*'|[^\s()]+)"
 )
 #: Query functions the service documents but the sandbox does not answer.
-_DOCUMENTED = frozenset("""
-Above AboveOrEqual ContainValues DoesNotContainValues EqualBusinessId EqualUserLanguage EqualUserOrUserHierarchy
-EqualUserOrUserHierarchyAndTeams EqualUserOrUserTeams EqualUserTeams InFiscalPeriod InFiscalPeriodAndYear InFiscalYear
-InOrAfterFiscalPeriodAndYear InOrBeforeFiscalPeriodAndYear Last7Days LastFiscalPeriod LastFiscalYear LastMonth LastWeek
-LastXDays LastXFiscalPeriods LastXFiscalYears LastXHours LastXMonths LastXWeeks LastXYears LastYear Next7Days
-NextFiscalPeriod NextFiscalYear NextMonth NextWeek NextXDays NextXFiscalPeriods NextXFiscalYears NextXHours NextXMonths
-NextXWeeks NextXYears NextYear NotBusinessId NotUnder OlderThanXDays OlderThanXHours OlderThanXMinutes OlderThanXMonths
-OlderThanXWeeks OlderThanXYears On OnOrAfter OnOrBefore ThisFiscalPeriod ThisFiscalYear ThisMonth ThisWeek ThisYear
-Today Tomorrow Under UnderOrEqual Yesterday
-""".split())
+_DOCUMENTED = frozenset(
+    [
+        "Above",
+        "AboveOrEqual",
+        "ContainValues",
+        "DoesNotContainValues",
+        "EqualBusinessId",
+        "EqualUserLanguage",
+        "EqualUserOrUserHierarchy",
+        "EqualUserOrUserHierarchyAndTeams",
+        "EqualUserOrUserTeams",
+        "EqualUserTeams",
+        "InFiscalPeriod",
+        "InFiscalPeriodAndYear",
+        "InFiscalYear",
+        "InOrAfterFiscalPeriodAndYear",
+        "InOrBeforeFiscalPeriodAndYear",
+        "Last7Days",
+        "LastFiscalPeriod",
+        "LastFiscalYear",
+        "LastMonth",
+        "LastWeek",
+        "LastXDays",
+        "LastXFiscalPeriods",
+        "LastXFiscalYears",
+        "LastXHours",
+        "LastXMonths",
+        "LastXWeeks",
+        "LastXYears",
+        "LastYear",
+        "Next7Days",
+        "NextFiscalPeriod",
+        "NextFiscalYear",
+        "NextMonth",
+        "NextWeek",
+        "NextXDays",
+        "NextXFiscalPeriods",
+        "NextXFiscalYears",
+        "NextXHours",
+        "NextXMonths",
+        "NextXWeeks",
+        "NextXYears",
+        "NextYear",
+        "NotBusinessId",
+        "NotUnder",
+        "OlderThanXDays",
+        "OlderThanXHours",
+        "OlderThanXMinutes",
+        "OlderThanXMonths",
+        "OlderThanXWeeks",
+        "OlderThanXYears",
+        "On",
+        "OnOrAfter",
+        "OnOrBefore",
+        "ThisFiscalPeriod",
+        "ThisFiscalYear",
+        "ThisMonth",
+        "ThisWeek",
+        "ThisYear",
+        "Today",
+        "Tomorrow",
+        "Under",
+        "UnderOrEqual",
+        "Yesterday",
+    ]
+)
 
 
 #: Finds the ids of the rows of an entity set that match a filter (for related-table conditions).
@@ -59,7 +115,7 @@ def rewrite_query_functions(text: str, table: Table, user_id: Callable[[], str],
         call = _CALL_RE.match(text, pos)
         if call is not None and (pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_.")):
             close = _closing_paren(text, call.end() - 1)
-            args = _arguments(text[call.end():close], call.group("name"))
+            args = _arguments(text[call.end() : close], call.group("name"))
             out.append(_expand(call.group("name"), args, table, user_id))
             pos = close + 1
             continue
@@ -67,9 +123,12 @@ def rewrite_query_functions(text: str, table: Table, user_id: Callable[[], str],
         if path is not None and (pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] in "_.")):
             comparison = _RELATED_RE.match(text, pos)
             if comparison is None or related is None:
-                raise ApiError(501, E_BAD_REQUEST,
-                               f"The sandbox does not emulate filters on a related table's column ('{path.group(0)}') "
-                               "other than a comparison with a literal.")
+                raise ApiError(
+                    501,
+                    E_BAD_REQUEST,
+                    f"The sandbox does not emulate filters on a related table's column ('{path.group(0)}') "
+                    "other than a comparison with a literal.",
+                )
             out.append(_related_comparison(comparison, table, related))
             pos = comparison.end()
             continue
@@ -89,7 +148,9 @@ def _related_comparison(match: re.Match[str], table: Table, related: Related) ->
     lookup, target_set = found
     target = TABLES.get(target_set)
     if target is None:
-        raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not store '{target_set}', so it can't filter on its columns.")
+        raise ApiError(
+            501, E_BAD_REQUEST, f"The sandbox does not store '{target_set}', so it can't filter on its columns."
+        )
     if match.group("prop") not in target.properties:
         raise bad_request(f"Could not find a property named '{match.group('prop')}' on type '{target.type_name}'.")
     ids = related(target_set, f"{match.group('prop')} {match.group('op')} {match.group('literal')}")
@@ -179,7 +240,9 @@ def _expand(function: str, args: dict[str, str], table: Table, user_id: Callable
     supported = {"In", "NotIn", "Between", "NotBetween", "EqualUserId", "NotEqualUserId"}
     if function not in supported:
         if function in _DOCUMENTED:
-            raise ApiError(501, E_BAD_REQUEST, f"The sandbox does not emulate the query function '{_PREFIX}{function}'.")
+            raise ApiError(
+                501, E_BAD_REQUEST, f"The sandbox does not emulate the query function '{_PREFIX}{function}'."
+            )
         raise bad_request(
             f"An unknown function with name '{_PREFIX}{function}' was found. This may also be a function import or "
             "a key lookup on a navigation property, which is not allowed."
@@ -198,7 +261,9 @@ def _expand(function: str, args: dict[str, str], table: Table, user_id: Callable
     values = [_literal(kind, value) for value in _values(args["PropertyValues"], function)]
     if function in ("Between", "NotBetween"):
         if len(values) != 2:
-            raise bad_request(f"The function '{_PREFIX}{function}' needs exactly two PropertyValues, not {len(values)}.")
+            raise bad_request(
+                f"The function '{_PREFIX}{function}' needs exactly two PropertyValues, not {len(values)}."
+            )
         low, high = values
         if function == "Between":
             return f"({column} ge {low} and {column} le {high})"

@@ -6,14 +6,15 @@ from __future__ import annotations
 import builtins
 import threading
 from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
-from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
 from .dataverse_apply import answer_apply
+from .dataverse_errors import E_BAD_REQUEST, bad_request, conditional, etag, etag_matches, not_found, parse_prefer
 from .dataverse_expand import Expansion, context_shape, expand_row, parse_expand
 from .dataverse_fetch_read import answer_view, view_parameter
 from .dataverse_paging import OrderKeys, SkipTokenError, decode_skiptoken, encode_skiptoken
@@ -49,20 +50,25 @@ class DataverseReads:
         self._sorted_cache: dict[tuple[Any, ...], tuple[int, _Ordered]] = {}
         self._cache_lock = threading.Lock()
 
-    def present(self, table: Table, row: Mapping[str, Any], select: tuple[str, ...] | None, annotations: str | None) -> dict[str, Any]:
+    def present(
+        self, table: Table, row: Mapping[str, Any], select: tuple[str, ...] | None, annotations: str | None
+    ) -> dict[str, Any]:
         """A stored row as the API shows it (see ``dataverse_rows.present``)."""
         return present(self.store, table, row, select, annotations)
 
     def parse_query(self, table: Table, params: Mapping[str, str]) -> Query:
         """The query options of a request, refused when they name properties the table lacks."""
         if "$filter" in params:
-            params = {**params, "$filter": rewrite_query_functions(params["$filter"], table, self.user_id, self._related)}
+            params = {
+                **params,
+                "$filter": rewrite_query_functions(params["$filter"], table, self.user_id, self._related),
+            }
         try:
             query = parse_query(params, allow_skip=False)
         except QueryError as exc:
             raise bad_request(str(exc)) from exc
         readable = table.properties
-        for name in (query.select or ()):
+        for name in query.select or ():
             if name not in readable:
                 raise bad_request(f"Could not find a property named '{name}' on type '{table.type_name}'.")
         for name, _ in query.orderby:
@@ -80,8 +86,13 @@ class DataverseReads:
         return [str(row[target.primary_key]) for row in self.store.rows(target.store_set) if predicate(RowView(row))]
 
     @staticmethod
-    def context(request: ApiRequest, table: Table, select: tuple[str, ...] | None, suffix: str = "",
-                expansions: tuple[Expansion, ...] = ()) -> str:
+    def context(
+        request: ApiRequest,
+        table: Table,
+        select: tuple[str, ...] | None,
+        suffix: str = "",
+        expansions: tuple[Expansion, ...] = (),
+    ) -> str:
         """The ``@odata.context`` URL of an answer about ``table``."""
         return f"{request.base_url}$metadata#{table.entity_set}{context_shape(select, expansions)}{suffix}"
 
@@ -140,7 +151,10 @@ class DataverseReads:
         page = ordered.rows[start : start + limit]
         more = start + limit < len(ordered.rows) and top is None
         value: list[dict[str, Any]] = [
-            {**self.present(table, row, query.select, annotations), **expand_row(self.store, row, expansions, annotations)}
+            {
+                **self.present(table, row, query.select, annotations),
+                **expand_row(self.store, row, expansions, annotations),
+            }
             for row in page
         ]
         body: dict[str, Any] = {"@odata.context": self.context(request, table, query.select, expansions=expansions)}
@@ -270,4 +284,4 @@ class DataverseReads:
 
 
 def _now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
+    return datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")

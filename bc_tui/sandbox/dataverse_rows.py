@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .dataverse_errors import etag
 from .dataverse_formatted import FORMATTED_VALUE, formatted_value
@@ -81,8 +82,11 @@ def wants(annotations: str, name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p.strip()) for p in annotations.split(",") if p.strip())
 
 
-def _annotate_lookup(store: EntityStore, table: Table, value_field: str, key: str, wanted: str, out: dict[str, Any]) -> None:
+def _annotate_lookup(
+    store: EntityStore, table: Table, value_field: str, key: str, wanted: str, out: dict[str, Any]
+) -> None:
     lookup = next(lk for lk in table.lookups if lk.value_field == value_field)
+
     def want(name: str) -> bool:
         return wants(wanted, name)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from typing import Callable
+from collections.abc import Callable
 
 from .dataverse_fetchxml import FetchQuery, invalid, parse_fetch_xml
 from .dataverse_fetchxml import unsupported as _unsupported
@@ -27,8 +27,15 @@ _TOKEN_RE = re.compile(
 )
 _COMPARISONS = {"=": "eq", "!=": "ne", "<>": "ne", "<": "lt", ">": "gt", "<=": "le", ">=": "ge"}
 #: Words that start what the sandbox does not emulate (the service runs them).
-_NOT_EMULATED = {"JOIN": "JOIN", "INNER": "JOIN", "LEFT": "JOIN", "GROUP": "GROUP BY", "DISTINCT": "DISTINCT",
-                 "HAVING": "HAVING", "UNION": "UNION"}
+_NOT_EMULATED = {
+    "JOIN": "JOIN",
+    "INNER": "JOIN",
+    "LEFT": "JOIN",
+    "GROUP": "GROUP BY",
+    "DISTINCT": "DISTINCT",
+    "HAVING": "HAVING",
+    "UNION": "UNION",
+}
 
 
 class _Tokens:
@@ -194,8 +201,9 @@ def _and(tokens: _Tokens, qualifiers: set[str]) -> ElementTree.Element:
     return _joined(tokens, qualifiers, "AND", _primary)
 
 
-def _joined(tokens: _Tokens, qualifiers: set[str], word: str,
-            operand: Callable[[_Tokens, set[str]], ElementTree.Element]) -> ElementTree.Element:
+def _joined(
+    tokens: _Tokens, qualifiers: set[str], word: str, operand: Callable[[_Tokens, set[str]], ElementTree.Element]
+) -> ElementTree.Element:
     """Operands joined by ``word`` (AND binds tighter than OR), as one FetchXML filter when there are several."""
     parts = [operand(tokens, qualifiers)]
     while tokens.word(word):
@@ -228,8 +236,13 @@ def _primary(tokens: _Tokens, qualifiers: set[str]) -> ElementTree.Element:
         tokens.take()
         if tokens.word("NULL"):  # "= NULL" is no test for null: it matches nothing, as in SQL
             tokens.take()
-            return _wrap("and", [ElementTree.Element("condition", attribute=column, operator="null"),
-                                 ElementTree.Element("condition", attribute=column, operator="not-null")])
+            return _wrap(
+                "and",
+                [
+                    ElementTree.Element("condition", attribute=column, operator="null"),
+                    ElementTree.Element("condition", attribute=column, operator="not-null"),
+                ],
+            )
         condition.set("operator", _COMPARISONS[word])
         condition.set("value", _literal(tokens))
     elif tokens.word("LIKE"):
@@ -277,4 +290,6 @@ def _literal(tokens: _Tokens) -> str:
         return value
     if kind == "op" and value == "(":
         raise invalid("Expressions and subqueries are not supported; compare a column with a literal value.")
-    raise invalid(f"The SQL statement needs a literal value where it has '{value or 'its end'}'; expressions are not supported.")
+    raise invalid(
+        f"The SQL statement needs a literal value where it has '{value or 'its end'}'; expressions are not supported."
+    )

@@ -7,9 +7,9 @@ reject the rest with the real error, and to resolve ``@odata.bind`` lookups.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
 
 #: Attribute types, named after their Edm types (what error messages mention).
 STRING = "Edm.String"
@@ -114,6 +114,7 @@ _ADDRESS = {
 _OWNER = Lookup("ownerid", {"ownerid": "systemusers"})
 _CURRENCY = Lookup("transactioncurrencyid", {"transactioncurrencyid": "transactioncurrencies"})
 
+
 def _state_and_status(table: str) -> dict[str, Choice]:
     """The standard Active/Inactive state and status columns of a table."""
     return {
@@ -153,12 +154,27 @@ ACCOUNTS = Table(
     primary_name="name",
     object_type_code=1,
     choices={
-        "paymenttermscode": Choice("Picklist", "account_paymenttermscode",
-                                   ((1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"), (4, "Net 60"))),
-        "customertypecode": Choice("Picklist", "account_customertypecode", (
-            (1, "Competitor"), (2, "Consultant"), (3, "Customer"), (4, "Investor"), (5, "Partner"),
-            (6, "Influencer"), (7, "Press"), (8, "Prospect"), (9, "Reseller"), (10, "Supplier"),
-            (11, "Vendor"), (12, "Other"))),
+        "paymenttermscode": Choice(
+            "Picklist", "account_paymenttermscode", ((1, "Net 30"), (2, "2% 10, Net 30"), (3, "Net 45"), (4, "Net 60"))
+        ),
+        "customertypecode": Choice(
+            "Picklist",
+            "account_customertypecode",
+            (
+                (1, "Competitor"),
+                (2, "Consultant"),
+                (3, "Customer"),
+                (4, "Investor"),
+                (5, "Partner"),
+                (6, "Influencer"),
+                (7, "Press"),
+                (8, "Prospect"),
+                (9, "Reseller"),
+                (10, "Supplier"),
+                (11, "Vendor"),
+                (12, "Other"),
+            ),
+        ),
         **_state_and_status("account"),
     },
     money=frozenset({"creditlimit"}),

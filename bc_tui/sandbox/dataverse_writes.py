@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .dataverse_errors import (
@@ -53,7 +54,9 @@ class DataverseWrites:
     def require_writable(table: Table, method: str) -> None:
         """Refuse writes to a table the sandbox serves read-only."""
         if not table.writable:
-            raise ApiError(405, E_BAD_REQUEST, f"The sandbox serves '{table.entity_set}' read-only; {method} is not allowed.")
+            raise ApiError(
+                405, E_BAD_REQUEST, f"The sandbox serves '{table.entity_set}' read-only; {method} is not allowed."
+            )
 
     @staticmethod
     def payload(request: ApiRequest) -> dict[str, Any]:
@@ -88,7 +91,9 @@ class DataverseWrites:
                     "CRM do not support direct update of Entity Reference properties, Use Navigation properties instead."
                 )
             elif table.navigation(name) is not None:
-                raise bad_request(f"Deep insert through '{name}' is not supported by the sandbox; bind with {name}@odata.bind.")
+                raise bad_request(
+                    f"Deep insert through '{name}' is not supported by the sandbox; bind with {name}@odata.bind."
+                )
             else:
                 raise bad_request(
                     f"The property '{name}' does not exist on type '{table.type_name}'. "
@@ -103,7 +108,9 @@ class DataverseWrites:
             return None
         if kind == STRING:
             if not isinstance(value, str):
-                raise bad_request(f"Cannot convert a primitive value to the expected type '{STRING}'. See the inner exception for more details.")
+                raise bad_request(
+                    f"Cannot convert a primitive value to the expected type '{STRING}'. See the inner exception for more details."
+                )
             limit = table.max_lengths.get(name)
             if limit is not None and len(value) > limit:
                 raise bad_request(
@@ -134,7 +141,9 @@ class DataverseWrites:
             return lookup.value_field, None
         match = _REFERENCE_RE.search(urlsplit(str(value)).path or str(value)) if isinstance(value, str) else None
         if match is None:
-            raise bad_request(f"The value '{value}' of {navigation}@odata.bind is not an entity reference such as /{target_set}(<id>).")
+            raise bad_request(
+                f"The value '{value}' of {navigation}@odata.bind is not an entity reference such as /{target_set}(<id>)."
+            )
         if match.group("set") != target_set:
             raise bad_request(
                 f"The navigation property '{navigation}' points at '{target_set}', not '{match.group('set')}'."
@@ -171,7 +180,8 @@ class DataverseWrites:
         }
         annotations = prefer.get("odata.include-annotations")
         headers["preference-applied"] = "return=representation" + (
-            f',odata.include-annotations="{annotations}"' if annotations is not None else "")
+            f',odata.include-annotations="{annotations}"' if annotations is not None else ""
+        )
         return ApiResponse.of_json(201 if created else 200, body, headers)
 
     def insert(self, table: Table, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .bc_entities import BLANK_DATE, BLANK_GUID
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
@@ -27,59 +28,245 @@ Keyed = tuple[str, Row]
 
 #: The first customers of the CRONUS demo company, in order.
 _CRONUS_CUSTOMERS = (
-    "Adatum Corporation", "Trey Research", "School of Fine Art", "Alpine Ski House", "Relecloud",
+    "Adatum Corporation",
+    "Trey Research",
+    "School of Fine Art",
+    "Alpine Ski House",
+    "Relecloud",
 )
 _NAME_HEADS = (
-    "Alpine", "Northwind", "Contoso", "Fabrikam", "Litware", "Proseware", "Wingtip", "Woodgrove",
-    "Tailspin", "Coho", "Fourth Coffee", "Graphic Design", "Lucerne", "Margie's", "Blue Yonder",
-    "Humongous", "Wide World", "Southridge", "Consolidated", "Bellows", "City Power", "Best For You",
-    "Nod", "Adventure", "Trey", "Datum", "Lamna", "Munson's", "Olympic", "Pinnacle", "Riverside",
-    "Silverline", "Summit", "Harbor", "Evergreen", "Redwood", "Granite", "Lakeside", "Meadow",
+    "Alpine",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Litware",
+    "Proseware",
+    "Wingtip",
+    "Woodgrove",
+    "Tailspin",
+    "Coho",
+    "Fourth Coffee",
+    "Graphic Design",
+    "Lucerne",
+    "Margie's",
+    "Blue Yonder",
+    "Humongous",
+    "Wide World",
+    "Southridge",
+    "Consolidated",
+    "Bellows",
+    "City Power",
+    "Best For You",
+    "Nod",
+    "Adventure",
+    "Trey",
+    "Datum",
+    "Lamna",
+    "Munson's",
+    "Olympic",
+    "Pinnacle",
+    "Riverside",
+    "Silverline",
+    "Summit",
+    "Harbor",
+    "Evergreen",
+    "Redwood",
+    "Granite",
+    "Lakeside",
+    "Meadow",
     "Oakridge",
 )
 _NAME_CORES = (
-    "Furniture", "Industries", "Trading", "Systems", "Design", "Foods", "Logistics", "Electronics",
-    "Outfitters", "Consulting", "Construction", "Motors", "Textiles", "Printing", "Software",
-    "Healthcare", "Energy", "Imports", "Supplies", "Interiors", "Hardware", "Travel", "Media",
-    "Packaging", "Pharma", "Studios", "Engineering", "Marine", "Optics", "Tools",
+    "Furniture",
+    "Industries",
+    "Trading",
+    "Systems",
+    "Design",
+    "Foods",
+    "Logistics",
+    "Electronics",
+    "Outfitters",
+    "Consulting",
+    "Construction",
+    "Motors",
+    "Textiles",
+    "Printing",
+    "Software",
+    "Healthcare",
+    "Energy",
+    "Imports",
+    "Supplies",
+    "Interiors",
+    "Hardware",
+    "Travel",
+    "Media",
+    "Packaging",
+    "Pharma",
+    "Studios",
+    "Engineering",
+    "Marine",
+    "Optics",
+    "Tools",
 )
 _NAME_TAILS = ("Ltd.", "Inc.", "Corporation", "Group", "GmbH", "& Co.", "LLC", "Partners", "Company", "AG", "plc", "")
 _FIRST_NAMES = (
-    "Aaron", "Adele", "Alex", "Amelia", "Andrea", "Anna", "Ben", "Carla", "Chris", "Claire", "Daniel",
-    "David", "Elena", "Emily", "Erik", "Eva", "Felix", "Frank", "Grace", "Hannah", "Helen", "Ian",
-    "Isabel", "Jack", "James", "Jana", "Jesper", "John", "Julia", "Karen", "Kim", "Lars", "Laura",
-    "Lena", "Lisa", "Lukas", "Maria", "Mark", "Marta", "Max", "Mia", "Michael", "Nina", "Noah",
-    "Olivia", "Oscar", "Paul", "Peter", "Rachel", "Robert", "Sam", "Sara", "Sophie", "Tom", "Uma",
-    "Victor", "Wendy", "Yusuf", "Zoe",
+    "Aaron",
+    "Adele",
+    "Alex",
+    "Amelia",
+    "Andrea",
+    "Anna",
+    "Ben",
+    "Carla",
+    "Chris",
+    "Claire",
+    "Daniel",
+    "David",
+    "Elena",
+    "Emily",
+    "Erik",
+    "Eva",
+    "Felix",
+    "Frank",
+    "Grace",
+    "Hannah",
+    "Helen",
+    "Ian",
+    "Isabel",
+    "Jack",
+    "James",
+    "Jana",
+    "Jesper",
+    "John",
+    "Julia",
+    "Karen",
+    "Kim",
+    "Lars",
+    "Laura",
+    "Lena",
+    "Lisa",
+    "Lukas",
+    "Maria",
+    "Mark",
+    "Marta",
+    "Max",
+    "Mia",
+    "Michael",
+    "Nina",
+    "Noah",
+    "Olivia",
+    "Oscar",
+    "Paul",
+    "Peter",
+    "Rachel",
+    "Robert",
+    "Sam",
+    "Sara",
+    "Sophie",
+    "Tom",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Yusuf",
+    "Zoe",
 )
 _MIDDLE_NAMES = ("", "", "", "", "J.", "M.", "A.", "R.", "Lee", "Marie")
 _LAST_NAMES = (
-    "Anderson", "Baker", "Berg", "Brown", "Carter", "Clarke", "Dubois", "Evans", "Fischer", "Fontaine",
-    "Garcia", "Hansen", "Hoffmann", "Jensen", "Johnson", "Kim", "Klein", "Larsen", "Lopez", "Martin",
-    "Meyer", "Miller", "Moreau", "Müller", "Nielsen", "Novak", "Olsen", "Patel", "Petersen", "Rossi",
-    "Schmidt", "Schneider", "Silva", "Smith", "Svensson", "Taylor", "Thomas", "Wagner", "Walker",
-    "Weber", "White", "Wilson", "Young", "Zimmermann",
+    "Anderson",
+    "Baker",
+    "Berg",
+    "Brown",
+    "Carter",
+    "Clarke",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Fontaine",
+    "Garcia",
+    "Hansen",
+    "Hoffmann",
+    "Jensen",
+    "Johnson",
+    "Kim",
+    "Klein",
+    "Larsen",
+    "Lopez",
+    "Martin",
+    "Meyer",
+    "Miller",
+    "Moreau",
+    "Müller",
+    "Nielsen",
+    "Novak",
+    "Olsen",
+    "Patel",
+    "Petersen",
+    "Rossi",
+    "Schmidt",
+    "Schneider",
+    "Silva",
+    "Smith",
+    "Svensson",
+    "Taylor",
+    "Thomas",
+    "Wagner",
+    "Walker",
+    "Weber",
+    "White",
+    "Wilson",
+    "Young",
+    "Zimmermann",
 )
 _JOB_TITLES = (
-    "Purchasing Manager", "Accountant", "CEO", "Sales Manager", "Office Manager", "Buyer",
-    "Logistics Coordinator", "CFO", "IT Manager", "Marketing Director", "Owner", "Project Lead",
+    "Purchasing Manager",
+    "Accountant",
+    "CEO",
+    "Sales Manager",
+    "Office Manager",
+    "Buyer",
+    "Logistics Coordinator",
+    "CFO",
+    "IT Manager",
+    "Marketing Director",
+    "Owner",
+    "Project Lead",
 )
 #: (city, state, postal code prefix, country code, phone prefix)
 _CITIES = (
-    ("Atlanta", "GA", "303", "US", "+1 404"), ("Chicago", "IL", "606", "US", "+1 312"),
-    ("Seattle", "WA", "981", "US", "+1 206"), ("Denver", "CO", "802", "US", "+1 303"),
-    ("Miami", "FL", "331", "US", "+1 305"), ("Boston", "MA", "021", "US", "+1 617"),
-    ("Dallas", "TX", "752", "US", "+1 214"), ("Portland", "OR", "972", "US", "+1 503"),
-    ("London", "", "EC1", "GB", "+44 20"), ("Manchester", "", "M1", "GB", "+44 161"),
-    ("Bristol", "", "BS1", "GB", "+44 117"), ("Berlin", "", "101", "DE", "+49 30"),
-    ("München", "", "803", "DE", "+49 89"), ("Hamburg", "", "203", "DE", "+49 40"),
-    ("København", "", "14", "DK", "+45 33"), ("Aarhus", "", "80", "DK", "+45 86"),
-    ("Stockholm", "", "111", "SE", "+46 8"), ("Amsterdam", "", "101", "NL", "+31 20"),
-    ("Lyon", "", "690", "FR", "+33 4"), ("Toronto", "ON", "M5H", "CA", "+1 416"),
+    ("Atlanta", "GA", "303", "US", "+1 404"),
+    ("Chicago", "IL", "606", "US", "+1 312"),
+    ("Seattle", "WA", "981", "US", "+1 206"),
+    ("Denver", "CO", "802", "US", "+1 303"),
+    ("Miami", "FL", "331", "US", "+1 305"),
+    ("Boston", "MA", "021", "US", "+1 617"),
+    ("Dallas", "TX", "752", "US", "+1 214"),
+    ("Portland", "OR", "972", "US", "+1 503"),
+    ("London", "", "EC1", "GB", "+44 20"),
+    ("Manchester", "", "M1", "GB", "+44 161"),
+    ("Bristol", "", "BS1", "GB", "+44 117"),
+    ("Berlin", "", "101", "DE", "+49 30"),
+    ("München", "", "803", "DE", "+49 89"),
+    ("Hamburg", "", "203", "DE", "+49 40"),
+    ("København", "", "14", "DK", "+45 33"),
+    ("Aarhus", "", "80", "DK", "+45 86"),
+    ("Stockholm", "", "111", "SE", "+46 8"),
+    ("Amsterdam", "", "101", "NL", "+31 20"),
+    ("Lyon", "", "690", "FR", "+33 4"),
+    ("Toronto", "ON", "M5H", "CA", "+1 416"),
 )
 _STREETS = (
-    "Main Street", "Oak Avenue", "Station Road", "High Street", "Park Lane", "Market Square",
-    "Harbour View", "Industrial Way", "River Road", "Elm Street", "Mill Lane", "Church Street",
+    "Main Street",
+    "Oak Avenue",
+    "Station Road",
+    "High Street",
+    "Park Lane",
+    "Market Square",
+    "Harbour View",
+    "Industrial Way",
+    "River Road",
+    "Elm Street",
+    "Mill Lane",
+    "Church Street",
 )
 _SALESPEOPLE = ("JO", "OF", "PS", "JR", "")
 _CURRENCIES = ("", "", "", "", "", "EUR", "GBP")
@@ -176,10 +363,18 @@ class _Generator:
 
     def company(self) -> None:
         name = "CRONUS International Ltd."
-        self.demo.companies.append((self.company_id, {
-            "id": self.company_id, "name": name, "displayName": name,
-            "businessProfileId": "", "systemVersion": "27.0.38460.41215",
-        }))
+        self.demo.companies.append(
+            (
+                self.company_id,
+                {
+                    "id": self.company_id,
+                    "name": name,
+                    "displayName": name,
+                    "businessProfileId": "",
+                    "systemVersion": "27.0.38460.41215",
+                },
+            )
+        )
 
     def users(self) -> None:
         people = (
@@ -207,17 +402,35 @@ class _Generator:
         email, website = f"info@{domain}", f"www.{domain}"
         salesperson = _SALESPEOPLE[int(r() * _N_SALESPEOPLE)]
         customer = {
-            "id": customer_id, "number": str(10000 * (i + 1)), "displayName": name, "type": "Company",
-            "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
-            "postalCode": postal_code, "phoneNumber": phone, "email": email, "website": website,
+            "id": customer_id,
+            "number": str(10000 * (i + 1)),
+            "displayName": name,
+            "type": "Company",
+            "addressLine1": line1,
+            "addressLine2": line2,
+            "city": city,
+            "state": state,
+            "country": country,
+            "postalCode": postal_code,
+            "phoneNumber": phone,
+            "email": email,
+            "website": website,
             "salespersonCode": salesperson,
             "balanceDue": round(r() * 20000, 2) if r() < 0.6 else 0.0,
             "creditLimit": float(_CREDIT_LIMITS[int(r() * _N_CREDIT_LIMITS)]),
-            "currencyCode": _CURRENCIES[int(r() * _N_CURRENCIES)], "blocked": "All" if i % 25 == 7 else " ",
-            "taxLiable": False, "taxAreaId": BLANK_GUID, "taxAreaDisplayName": "", "taxRegistrationNumber": "",
-            "currencyId": BLANK_GUID, "paymentTermsId": BLANK_GUID, "shipmentMethodId": BLANK_GUID,
+            "currencyCode": _CURRENCIES[int(r() * _N_CURRENCIES)],
+            "blocked": "All" if i % 25 == 7 else " ",
+            "taxLiable": False,
+            "taxAreaId": BLANK_GUID,
+            "taxAreaDisplayName": "",
+            "taxRegistrationNumber": "",
+            "currencyId": BLANK_GUID,
+            "paymentTermsId": BLANK_GUID,
+            "shipmentMethodId": BLANK_GUID,
             "paymentMethodId": BLANK_GUID,
-            "_company": company, "_version": 0, "_modified": "",
+            "_company": company,
+            "_version": 0,
+            "_modified": "",
         }
         self.demo.customers.append((customer_id, customer))
 
@@ -225,15 +438,37 @@ class _Generator:
         self.contact_no += 1
         company_contact_no = f"CT{self.contact_no:06d}"
         company_contact_id = _uuid5(f"contact:company:{i}")
-        contacts.append((company_contact_id, {
-            "id": company_contact_id, "number": company_contact_no, "type": "Company", "displayName": name,
-            "companyNumber": company_contact_no, "companyName": name,
-            "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
-            "postalCode": postal_code, "phoneNumber": phone, "mobilePhoneNumber": "", "email": email,
-            "website": website, "contactBusinessRelation": "Customer", "privacyBlocked": False,
-            "searchName": name.upper(), "taxRegistrationNumber": "", "lastInteractionDate": BLANK_DATE,
-            "_company": company, "_version": 0, "_modified": "",
-        }))
+        contacts.append(
+            (
+                company_contact_id,
+                {
+                    "id": company_contact_id,
+                    "number": company_contact_no,
+                    "type": "Company",
+                    "displayName": name,
+                    "companyNumber": company_contact_no,
+                    "companyName": name,
+                    "addressLine1": line1,
+                    "addressLine2": line2,
+                    "city": city,
+                    "state": state,
+                    "country": country,
+                    "postalCode": postal_code,
+                    "phoneNumber": phone,
+                    "mobilePhoneNumber": "",
+                    "email": email,
+                    "website": website,
+                    "contactBusinessRelation": "Customer",
+                    "privacyBlocked": False,
+                    "searchName": name.upper(),
+                    "taxRegistrationNumber": "",
+                    "lastInteractionDate": BLANK_DATE,
+                    "_company": company,
+                    "_version": 0,
+                    "_modified": "",
+                },
+            )
+        )
         persons = []
         for p in range(1 if r() < 0.5 else 2):
             f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
@@ -243,17 +478,30 @@ class _Generator:
             # BC API v2.0 contacts have no job title; the CRM's copy of the person has one.
             job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
             person = {
-                "id": person_id, "number": f"CT{self.contact_no:06d}", "type": "Person",
-                "displayName": f"{first} {last}", "searchName": f"{first} {last}".upper(),
-                "companyNumber": company_contact_no, "companyName": name,
-                "addressLine1": line1, "addressLine2": line2, "city": city, "state": state, "country": country,
+                "id": person_id,
+                "number": f"CT{self.contact_no:06d}",
+                "type": "Person",
+                "displayName": f"{first} {last}",
+                "searchName": f"{first} {last}".upper(),
+                "companyNumber": company_contact_no,
+                "companyName": name,
+                "addressLine1": line1,
+                "addressLine2": line2,
+                "city": city,
+                "state": state,
+                "country": country,
                 "postalCode": postal_code,
                 "phoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
                 "mobilePhoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
                 "email": f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}@{domain}",
-                "website": "", "contactBusinessRelation": "Customer", "privacyBlocked": False,
-                "taxRegistrationNumber": "", "lastInteractionDate": BLANK_DATE,
-                "_company": company, "_version": 0, "_modified": "",
+                "website": "",
+                "contactBusinessRelation": "Customer",
+                "privacyBlocked": False,
+                "taxRegistrationNumber": "",
+                "lastInteractionDate": BLANK_DATE,
+                "_company": company,
+                "_version": 0,
+                "_modified": "",
             }
             contacts.append((person_id, person))
             persons.append((first, last, job, person))
@@ -264,7 +512,9 @@ class _Generator:
         elif kind < 0.75:
             self.account(i, customer, persons, prefix, similar=True)
 
-    def account(self, i: int, customer: Row, persons: list[tuple[str, str, str, Row]], prefix: str, similar: bool) -> None:
+    def account(
+        self, i: int, customer: Row, persons: list[tuple[str, str, str, Row]], prefix: str, similar: bool
+    ) -> None:
         r, owners = self.random, self.owners
         account_id = _uuid5(f"account:{i}")
         name, phone, city = customer["displayName"], customer["phoneNumber"], customer["city"]
@@ -280,16 +530,30 @@ class _Generator:
                 name = f" {name.replace(' ', '  ', 1)}"
         state, line2 = customer["state"], customer["addressLine2"]
         account = {
-            "accountid": account_id, "name": name, "accountnumber": None, "telephone1": phone, "fax": None,
-            "emailaddress1": customer["email"], "websiteurl": f"https://{customer['website']}",
-            "address1_line1": customer["addressLine1"], "address1_line2": line2 or None,
-            "address1_city": city, "address1_stateorprovince": state or None,
-            "address1_postalcode": customer["postalCode"], "address1_country": customer["country"],
-            "address1_primarycontactname": None, "creditlimit": customer["creditLimit"] or None,
-            "paymenttermscode": _PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)], "customertypecode": 3,
-            "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd, "_ownerid_value": owners[int(r() * len(owners))],
-            "_version": 0, "_modified": "",
+            "accountid": account_id,
+            "name": name,
+            "accountnumber": None,
+            "telephone1": phone,
+            "fax": None,
+            "emailaddress1": customer["email"],
+            "websiteurl": f"https://{customer['website']}",
+            "address1_line1": customer["addressLine1"],
+            "address1_line2": line2 or None,
+            "address1_city": city,
+            "address1_stateorprovince": state or None,
+            "address1_postalcode": customer["postalCode"],
+            "address1_country": customer["country"],
+            "address1_primarycontactname": None,
+            "creditlimit": customer["creditLimit"] or None,
+            "paymenttermscode": _PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)],
+            "customertypecode": 3,
+            "statecode": 0,
+            "statuscode": 1,
+            "_primarycontactid_value": None,
+            "_transactioncurrencyid_value": self.usd,
+            "_ownerid_value": owners[int(r() * len(owners))],
+            "_version": 0,
+            "_modified": "",
         }
         contacts: list[Row] = []
         for p, (first, last, job, person) in enumerate(persons):
@@ -300,15 +564,33 @@ class _Generator:
                 contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True, job=job))
         if r() < 0.10:  # a person the CRM knows and BC doesn't
             f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
-            contacts.append(self.dv_contact(f"{i}:crm", account, _FIRST_NAMES[f], _LAST_NAMES[la], None,
-                                            similar=False, mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}"))
+            contacts.append(
+                self.dv_contact(
+                    f"{i}:crm",
+                    account,
+                    _FIRST_NAMES[f],
+                    _LAST_NAMES[la],
+                    None,
+                    similar=False,
+                    mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
+                )
+            )
         if contacts:
             account["_primarycontactid_value"] = contacts[0]["contactid"]
             account["address1_primarycontactname"] = contacts[0]["fullname"]
         self.demo.accounts.append((account_id, account))
 
-    def dv_contact(self, tag: str, account: Row, first: str, last: str, person: Row | None, similar: bool,
-                   mail: str = "", job: str = "") -> Row:
+    def dv_contact(
+        self,
+        tag: str,
+        account: Row,
+        first: str,
+        last: str,
+        person: Row | None,
+        similar: bool,
+        mail: str = "",
+        job: str = "",
+    ) -> Row:
         """The Dataverse contact ``tag`` under ``account``: a copy of ``person`` with job title ``job``,
         or (without one) someone only the CRM knows, whose e-mail starts with ``mail``."""
         r = self.random
@@ -326,15 +608,28 @@ class _Generator:
             else:
                 job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
         contact = {
-            "contactid": contact_id, "firstname": first, "middlename": _MIDDLE_NAMES[int(r() * _N_MIDDLE)] or None,
-            "lastname": last, "fullname": f"{first} {last}",
-            "emailaddress1": email, "telephone1": phone, "mobilephone": mobile, "fax": None,
-            "websiteurl": None, "jobtitle": job,
-            "address1_line1": account["address1_line1"], "address1_line2": account["address1_line2"],
-            "address1_city": account["address1_city"], "address1_stateorprovince": account["address1_stateorprovince"],
-            "address1_postalcode": account["address1_postalcode"], "address1_country": account["address1_country"],
-            "_parentcustomerid_value": account["accountid"], "statecode": 0, "statuscode": 1,
-            "_version": 0, "_modified": "",
+            "contactid": contact_id,
+            "firstname": first,
+            "middlename": _MIDDLE_NAMES[int(r() * _N_MIDDLE)] or None,
+            "lastname": last,
+            "fullname": f"{first} {last}",
+            "emailaddress1": email,
+            "telephone1": phone,
+            "mobilephone": mobile,
+            "fax": None,
+            "websiteurl": None,
+            "jobtitle": job,
+            "address1_line1": account["address1_line1"],
+            "address1_line2": account["address1_line2"],
+            "address1_city": account["address1_city"],
+            "address1_stateorprovince": account["address1_stateorprovince"],
+            "address1_postalcode": account["address1_postalcode"],
+            "address1_country": account["address1_country"],
+            "_parentcustomerid_value": account["accountid"],
+            "statecode": 0,
+            "statuscode": 1,
+            "_version": 0,
+            "_modified": "",
         }
         self.demo.dv_contacts.append((contact_id, contact))
         return contact
@@ -346,20 +641,41 @@ class _Generator:
         city, state, postal, country, prefix = _CITIES[int(r() * _N_CITIES)]
         account_id = _uuid5(f"account:crm:{j}")
         account = {
-            "accountid": account_id, "name": name, "accountnumber": None,
+            "accountid": account_id,
+            "name": name,
+            "accountnumber": None,
             "telephone1": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
-            "fax": None, "emailaddress1": f"contact@{domain}", "websiteurl": f"https://www.{domain}",
-            "address1_line1": f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}", "address1_line2": None,
-            "address1_city": city, "address1_stateorprovince": state or None,
-            "address1_postalcode": f"{postal}{10 + int(r() * 90)}", "address1_country": country,
-            "address1_primarycontactname": None, "creditlimit": None, "paymenttermscode": None,
-            "customertypecode": 3, "statecode": 0, "statuscode": 1, "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd, "_ownerid_value": owners[int(r() * len(owners))],
-            "_version": 0, "_modified": "",
+            "fax": None,
+            "emailaddress1": f"contact@{domain}",
+            "websiteurl": f"https://www.{domain}",
+            "address1_line1": f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}",
+            "address1_line2": None,
+            "address1_city": city,
+            "address1_stateorprovince": state or None,
+            "address1_postalcode": f"{postal}{10 + int(r() * 90)}",
+            "address1_country": country,
+            "address1_primarycontactname": None,
+            "creditlimit": None,
+            "paymenttermscode": None,
+            "customertypecode": 3,
+            "statecode": 0,
+            "statuscode": 1,
+            "_primarycontactid_value": None,
+            "_transactioncurrencyid_value": self.usd,
+            "_ownerid_value": owners[int(r() * len(owners))],
+            "_version": 0,
+            "_modified": "",
         }
         f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
-        contact = self.dv_contact(f"crm:{j}", account, _FIRST_NAMES[f], _LAST_NAMES[la], None, similar=False,
-                                  mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}")
+        contact = self.dv_contact(
+            f"crm:{j}",
+            account,
+            _FIRST_NAMES[f],
+            _LAST_NAMES[la],
+            None,
+            similar=False,
+            mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
+        )
         account["_primarycontactid_value"] = contact["contactid"]
         account["address1_primarycontactname"] = contact["fullname"]
         self.demo.accounts.append((account_id, account))

@@ -20,8 +20,8 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 
@@ -97,15 +97,19 @@ class DeviceCodes:
                 return ("invalid_grant", "AADSTS70000: The provided value for the 'device_code' is not valid.")
             if pending.expires_at <= self.clock():
                 del self._pending[device_code]
-                return ("expired_token", "AADSTS70020: The provided value for the 'device_code' has expired; "
-                                         "start signing in again.")
+                return (
+                    "expired_token",
+                    "AADSTS70020: The provided value for the 'device_code' has expired; start signing in again.",
+                )
             pending.polls += 1
             after = self.settings.device_code_approve_after
             if after and pending.polls > after:
                 pending.approved = True
             if not pending.approved:
-                return ("authorization_pending", "AADSTS70016: OAuth 2.0 device flow error. Authorization is "
-                                                 "pending. Continue polling.")
+                return (
+                    "authorization_pending",
+                    "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                )
             del self._pending[device_code]
             return pending.scope
 
@@ -136,9 +140,19 @@ def _b64_json(value: dict[str, object]) -> str:
 def user_token_fields(user: SandboxUser, client_id: str, issuer: str, lifetime: int) -> dict[str, str]:
     """The ID token and client info that go with a person's tokens (the ID token is unsigned: the sandbox has no keys)."""
     now = int(time.time())
-    claims = {"iss": issuer, "aud": client_id, "sub": user.object_id, "oid": user.object_id, "tid": user.tenant,
-              "name": user.name, "preferred_username": user.username, "iat": now, "nbf": now, "exp": now + lifetime,
-              "ver": "2.0"}
+    claims = {
+        "iss": issuer,
+        "aud": client_id,
+        "sub": user.object_id,
+        "oid": user.object_id,
+        "tid": user.tenant,
+        "name": user.name,
+        "preferred_username": user.username,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "ver": "2.0",
+    }
     return {
         "id_token": f"{_b64_json({'typ': 'JWT', 'alg': 'none'})}.{_b64_json(claims)}.",
         "client_info": _b64_json({"uid": user.object_id, "utid": user.tenant}),

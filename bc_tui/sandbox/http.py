@@ -8,8 +8,9 @@ and so that the Starlette layer (``app.py``) stays a thin adapter.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,13 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of_json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> "ApiResponse":
+    def of_json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> ApiResponse:
         hdrs = {"content-type": "application/json; odata.metadata=minimal"}
         hdrs.update(headers or {})
         return cls(status, json.dumps(payload, separators=(",", ":")).encode(), hdrs)
 
     @classmethod
-    def empty(cls, status: int = 204, headers: Mapping[str, str] | None = None) -> "ApiResponse":
+    def empty(cls, status: int = 204, headers: Mapping[str, str] | None = None) -> ApiResponse:
         return cls(status, b"", dict(headers or {}))
 
 

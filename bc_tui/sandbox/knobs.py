@@ -22,8 +22,9 @@ import math
 import random
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
 
 from .settings import SandboxSettings
 
@@ -64,8 +65,10 @@ def _service_of(path: str) -> str | None:
 def _error_body(service: str, status: int, message: str, code: str | None = None) -> bytes:
     if code is None:
         code = {
-            ("bc", 429): "Application_TooManyRequests", ("bc", 503): "ServiceUnavailable",
-            ("dataverse", 429): "0x80072322", ("dataverse", 503): "0x80040216",
+            ("bc", 429): "Application_TooManyRequests",
+            ("bc", 503): "ServiceUnavailable",
+            ("dataverse", 429): "0x80072322",
+            ("dataverse", 503): "0x80040216",
         }.get((service, status), "Error")
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
@@ -96,11 +99,16 @@ class ServiceKnobs:
         retry_after = self._over_window(client)
         if retry_after is not None:
             limit = f"{settings.requests_per_window} over time window of {int(settings.window_s)} seconds"
-            await _respond(send, 429, _error_body(service, 429, f"Number of requests exceeded the limit of {limit}."), retry_after)
+            await _respond(
+                send, 429, _error_body(service, 429, f"Number of requests exceeded the limit of {limit}."), retry_after
+            )
             return
         if not await self._acquire(service, client):
-            message = (f"Too many requests queued: more than {BC_MAX_QUEUED} are waiting." if service == "bc"
-                       else f"Number of concurrent requests exceeded the limit of {settings.dataverse_concurrency}.")
+            message = (
+                f"Too many requests queued: more than {BC_MAX_QUEUED} are waiting."
+                if service == "bc"
+                else f"Number of concurrent requests exceeded the limit of {settings.dataverse_concurrency}."
+            )
             code = None if service == "bc" else "0x80072326"
             await _respond(send, 429, _error_body(service, 429, message, code), 1)
             return
@@ -167,7 +175,9 @@ class ServiceKnobs:
             return
         roll -= faults.throttle
         if roll < faults.unavailable:
-            await _respond(send, 503, _error_body(service, 503, "The service is temporarily unavailable (injected fault)."))
+            await _respond(
+                send, 503, _error_body(service, 503, "The service is temporarily unavailable (injected fault).")
+            )
             return
         roll -= faults.unavailable
         if roll < faults.drop:
@@ -200,7 +210,10 @@ def _caller(scope: Scope) -> str:
 
 
 async def _respond(send: Send, status: int, body: bytes, retry_after: int | None = None) -> None:
-    headers = [(b"content-type", b"application/json; odata.metadata=minimal"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json; odata.metadata=minimal"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

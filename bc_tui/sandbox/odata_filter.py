@@ -5,7 +5,8 @@ See ``odata_query`` for the grammar the sandbox understands.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .odata_lexer import QueryError, Token, syntax_error, tokenize
 from .odata_operands import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -23,9 +23,7 @@ _END = r"(?![A-Za-z0-9_.])"
 _GUID_TEXT = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _GUID_RE = re.compile(_GUID_TEXT + _END)
 _GUID_FULL_RE = re.compile(_GUID_TEXT)
-_DATETIME_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?" + _END
-)
+_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?" + _END)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}" + _END)
 _BAD_LITERAL_RE = re.compile(r"-?[\w.:+-]*")
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMdDfFlL]?" + _END)
@@ -132,4 +130,4 @@ def _number(text: str) -> int | float:
 
 def aware(value: datetime) -> datetime:
     # Both services store UTC; a value without an offset is read as UTC so it stays comparable.
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

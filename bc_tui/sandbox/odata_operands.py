@@ -7,9 +7,10 @@ them. Comparison rules (case-insensitive text, datetime coercion, null) are the 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from .odata_lexer import aware, syntax_error
 
@@ -66,7 +67,7 @@ def _to_datetime(value: Any) -> Any:
     if value is None or isinstance(value, datetime):
         return None if value is None else aware(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
         try:
             return aware(datetime.fromisoformat(value))

@@ -33,17 +33,27 @@ Also provided: ``apply_select(row, select) -> dict`` and the string functions ``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .odata_filter import Predicate, key_candidates, parse_filter
 from .odata_lexer import NAME_RE, QueryError, aware
 
 # The contract above promises these names here; the API modules import them from this module.
 __all__ = [
-    "OrderKey", "Predicate", "Query", "QueryError", "apply_select", "key_candidates", "parse_filter",
-    "parse_orderby", "parse_query", "parse_select", "sort_rows",
+    "OrderKey",
+    "Predicate",
+    "Query",
+    "QueryError",
+    "apply_select",
+    "key_candidates",
+    "parse_filter",
+    "parse_orderby",
+    "parse_query",
+    "parse_select",
+    "sort_rows",
 ]
 
 OrderKey = tuple[str, bool]
@@ -69,8 +79,7 @@ def parse_orderby(text: str) -> list[OrderKey]:
         words = item.split()
         if not words or len(words) > 2 or not NAME_RE.fullmatch(words[0]):
             raise QueryError(
-                f"The $orderby clause '{item.strip()}' is not a property name"
-                " optionally followed by asc or desc."
+                f"The $orderby clause '{item.strip()}' is not a property name optionally followed by asc or desc."
             )
         direction = words[1].lower() if len(words) == 2 else "asc"
         if direction not in ("asc", "desc"):
@@ -139,7 +148,10 @@ def _non_negative_int(option: str, text: str) -> int:
 
 
 def parse_query(
-    params: Mapping[str, str], *, allow_skip: bool = True, max_top: int | None = None,
+    params: Mapping[str, str],
+    *,
+    allow_skip: bool = True,
+    max_top: int | None = None,
     case_sensitive: bool = False,
 ) -> Query:
     """Read the system query options (``$…``) of a request; other parameters are ignored.

@@ -30,8 +30,15 @@ def _json(status: int, body: Any) -> Response:
 
 
 def _error(status: int, error: str, description: str) -> Response:
-    return _json(status, {"error": error, "error_description": description, "error_codes": [],
-                          "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())})
+    return _json(
+        status,
+        {
+            "error": error,
+            "error_description": description,
+            "error_codes": [],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+        },
+    )
 
 
 def _origin(request: Request) -> str:
@@ -58,9 +65,27 @@ def openid_configuration(settings: SandboxSettings, origin: str) -> dict[str, An
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{authority}/oauth2/v2.0/logout",
-        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-                             "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
-                             "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
+        ],
         "kerberos_endpoint": f"{authority}/kerberos",
         "tenant_region_scope": "EU",
         "cloud_instance_name": "microsoftonline.com",
@@ -77,8 +102,12 @@ class OpenIdService:
         self.settings = settings
 
     def _unknown_tenant(self, tenant: str) -> Response:
-        return _error(400, "invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the "
-                                             "correct tenant ID and are signing into the correct cloud.")
+        return _error(
+            400,
+            "invalid_tenant",
+            f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the "
+            "correct tenant ID and are signing into the correct cloud.",
+        )
 
     async def configuration(self, request: Request) -> Response:
         """``GET /{tenant}/v2.0/.well-known/openid-configuration``."""
@@ -104,8 +133,11 @@ class OpenIdService:
             return _error(400, "invalid_instance", "AADSTS50049: Unknown or invalid instance.")
         tenant = (parts.path.strip("/").split("/") or [""])[0]
         host = request.url.netloc
-        return _json(200, {
-            "tenant_discovery_endpoint": f"{origin}/{tenant}/v2.0/.well-known/openid-configuration",
-            "api-version": "1.1",
-            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
-        })
+        return _json(
+            200,
+            {
+                "tenant_discovery_endpoint": f"{origin}/{tenant}/v2.0/.well-known/openid-configuration",
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+            },
+        )

@@ -7,8 +7,9 @@ import ipaddress
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -58,8 +59,15 @@ def _tls_files(settings: SandboxSettings, tls: bool) -> TlsFiles | None:
 def _server(app: Starlette, host: str, port: int, tls: TlsFiles | None = None) -> uvicorn.Server:
     # date_header=False: the application sends its own Date (server_date.py); two would be wrong.
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", date_header=False,
-        ssl_certfile=str(tls.server_cert) if tls else None, ssl_keyfile=str(tls.server_key) if tls else None,
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        date_header=False,
+        ssl_certfile=str(tls.server_cert) if tls else None,
+        ssl_keyfile=str(tls.server_key) if tls else None,
         # Closing an idle TLS keep-alive connection waits for the client's close_notify, up to
         # asyncio's 30 s; a sandbox that stops on Ctrl-C should not wait that long for it.
         timeout_graceful_shutdown=3 if tls else None,
@@ -143,7 +151,9 @@ def serve(
 class RunningSandbox:
     """A sandbox served by uvicorn in a daemon thread; ``stop()`` (or leaving ``with``) ends it."""
 
-    def __init__(self, app: Starlette, server: uvicorn.Server, thread: threading.Thread, info: dict[str, Any], origin: str) -> None:
+    def __init__(
+        self, app: Starlette, server: uvicorn.Server, thread: threading.Thread, info: dict[str, Any], origin: str
+    ) -> None:
         self.app = app
         self.info = info
         self.origin = origin
@@ -154,14 +164,16 @@ class RunningSandbox:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "RunningSandbox":
+    def __enter__(self) -> RunningSandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def start_in_thread(settings: SandboxSettings, host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> RunningSandbox:
+def start_in_thread(
+    settings: SandboxSettings, host: str = "127.0.0.1", port: int = 0, tls: bool = False
+) -> RunningSandbox:
     """Start a sandbox on loopback in a background thread and wait until it listens.
 
     With ``tls`` it serves https (``settings.data_dir`` keeps the certificate; see ``serve``).

@@ -11,8 +11,9 @@ that no answer carries two).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
 
 Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]

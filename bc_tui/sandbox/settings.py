@@ -38,7 +38,7 @@ class FaultSpec:
     seed: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "FaultSpec":
+    def parse(cls, text: str) -> FaultSpec:
         """Parse ``"429=0.1,503=0.1,drop=0.05,lost=0.05,seed=7"``; raise ValueError on nonsense."""
         names = {"429": "throttle", "503": "unavailable", "drop": "drop", "lost": "lost"}
         values: dict[str, float | int] = {}

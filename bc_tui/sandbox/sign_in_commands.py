@@ -50,28 +50,48 @@ def _polls(text: str) -> int:
 
 def serve_options(serve: argparse.ArgumentParser) -> None:
     """Add the sign-in options to ``sandbox serve``."""
-    serve.add_argument("--client-certificate", type=certificate_file, action="append", default=[], metavar="FILE",
-                       help="register this PEM certificate for the app, for certificate sign-in (repeatable)")
-    serve.add_argument("--approve-device-after", type=_polls, default=0, metavar="N",
-                       help="approve each device code sign-in by itself after N polls (default 0: wait for approve-device)")
+    serve.add_argument(
+        "--client-certificate",
+        type=certificate_file,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="register this PEM certificate for the app, for certificate sign-in (repeatable)",
+    )
+    serve.add_argument(
+        "--approve-device-after",
+        type=_polls,
+        default=0,
+        metavar="N",
+        help="approve each device code sign-in by itself after N polls (default 0: wait for approve-device)",
+    )
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     """The SandboxSettings fields given by the sign-in options."""
-    return {"client_certificates": tuple(args.client_certificate),
-            "device_code_approve_after": args.approve_device_after}
+    return {
+        "client_certificates": tuple(args.client_certificate),
+        "device_code_approve_after": args.approve_device_after,
+    }
 
 
 def register(commands: Any) -> None:
     """Add ``approve-device`` to the sandbox's subcommands."""
     approve = commands.add_parser(
-        "approve-device", help="approve a device code sign-in, as the person would in a browser",
+        "approve-device",
+        help="approve a device code sign-in, as the person would in a browser",
         description="Enter CODE on PAGE, the sandbox's sign-in page named by the sentence bc-tui shows "
-                    "(To sign in, … open the page PAGE and enter the code CODE …).")
+        "(To sign in, … open the page PAGE and enter the code CODE …).",
+    )
     approve.add_argument("page", help="the page, e.g. http://127.0.0.1:41234/devicelogin")
     approve.add_argument("code", help="the code shown with it")
-    approve.add_argument("--ca", type=Path, default=None, metavar="FILE",
-                         help="the CA certificate to trust for an https page (the ca_cert of sandbox serve --tls)")
+    approve.add_argument(
+        "--ca",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the CA certificate to trust for an https page (the ca_cert of sandbox serve --tls)",
+    )
     approve.set_defaults(func=approve_device_command)
 
 
@@ -82,22 +102,33 @@ def approve_device_command(args: argparse.Namespace) -> int:
     page, code = args.page.strip(), args.code.strip()
     parts = urlsplit(page)
     if parts.scheme not in ("http", "https") or not is_loopback_host(parts.hostname or ""):
-        print(f"bc-tui: {page[:80]!r} is not a sandbox page on this machine; give the http://127.0.0.1:PORT/devicelogin "
-              "page from the sign-in sentence.", file=sys.stderr)
+        print(
+            f"bc-tui: {page[:80]!r} is not a sandbox page on this machine; give the http://127.0.0.1:PORT/devicelogin "
+            "page from the sign-in sentence.",
+            file=sys.stderr,
+        )
         return 2
     if not code or len(code) > MAX_CODE or not code.replace("-", "").isalnum():
-        print(f"bc-tui: {code[:MAX_CODE]!r} is not a device code; give the code from the sign-in sentence.", file=sys.stderr)
+        print(
+            f"bc-tui: {code[:MAX_CODE]!r} is not a device code; give the code from the sign-in sentence.",
+            file=sys.stderr,
+        )
         return 2
     verify: Any = str(args.ca) if args.ca is not None else True
     try:
         answer = httpx.post(page, data={"code": code}, verify=verify, timeout=10.0)
     except httpx.HTTPError as exc:
-        print(f"bc-tui: cannot reach the sandbox at {parts.netloc} ({type(exc).__name__}); is sandbox serve running?",
-              file=sys.stderr)
+        print(
+            f"bc-tui: cannot reach the sandbox at {parts.netloc} ({type(exc).__name__}); is sandbox serve running?",
+            file=sys.stderr,
+        )
         return 2
     if answer.status_code != 200:
-        print(f"bc-tui: the sandbox did not approve {code}: that code is not pending (mistyped, already used or "
-              "expired); check it and try again.", file=sys.stderr)
+        print(
+            f"bc-tui: the sandbox did not approve {code}: that code is not pending (mistyped, already used or "
+            "expired); check it and try again.",
+            file=sys.stderr,
+        )
         return 2
     print(f"Approved {code}: the waiting bc-tui signs in now.")
     return 0

@@ -41,10 +41,11 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from . import store_file
 from .data_format import FORMAT, SandboxDataError, apply_records, damaged
@@ -136,7 +137,9 @@ class EntityStore:
             assert self.path is not None
             if isinstance(error, sqlite3.OperationalError):
                 raise  # e.g. locked: not damage, and the caller's transaction handles it
-            raise damaged(self.path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)) from None
+            raise damaged(
+                self.path, f"SQLite says {error}" if isinstance(error, sqlite3.Error) else str(error)
+            ) from None
 
     def _catch_up_unchecked(self) -> None:
         db = self._db

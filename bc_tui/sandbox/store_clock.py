@@ -7,16 +7,16 @@ microseconds and a ``Z`` (``2026-11-23T22:18:36.123456Z``), strictly increasing.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def utcnow() -> datetime:
     """Naive UTC now (naive so that isoformat() is fast and offset-free)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def iso(moment: datetime) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .data_format import Deaths, SandboxDataError, check_paths, damaged, encode_chunk, set_up
 
@@ -66,7 +67,9 @@ def open_file(path: Path, load: Callable[[sqlite3.Connection], None]) -> sqlite3
             # Another process held the file for longer than the busy timeout: not damage.
             raise SandboxDataError(
                 f"The sandbox data folder {path.parent} is busy (SQLite: {error}); "
-                "let the other bc-tui that uses it finish and try again.", repairable=False) from None
+                "let the other bc-tui that uses it finish and try again.",
+                repairable=False,
+            ) from None
         raise damaged(path, f"SQLite says {error}") from None
     except (sqlite3.DatabaseError, ValueError) as error:
         db.close()
@@ -113,9 +116,7 @@ def committed_version(db: sqlite3.Connection) -> int:
 
 def write_meta(db: sqlite3.Connection, version: int, modified: str, generation: int) -> None:
     """Record the store's counters in the file."""
-    db.executemany(
-        _SET_META, (("version", str(version)), ("modified", modified), ("generation", str(generation)))
-    )
+    db.executemany(_SET_META, (("version", str(version)), ("modified", modified), ("generation", str(generation))))
 
 
 def write_row(db: sqlite3.Connection, entity_set: str, key: str, stored: dict[str, Any]) -> None:
@@ -142,7 +143,7 @@ def write_chunks(db: sqlite3.Connection, entity_set: str, pairs: list[tuple[str,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-bulk-load") as writer:
         written: list[Future[Any]] = []
         for at in range(0, len(pairs), CHUNK_ROWS):
-            chunk = pairs[at:at + CHUNK_ROWS]
+            chunk = pairs[at : at + CHUNK_ROWS]
             text = encode_chunk(chunk)
             written.append(writer.submit(db.execute, _INSERT_CHUNK, (entity_set, first + at + len(chunk), text)))
         for future in written:

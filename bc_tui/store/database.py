@@ -156,9 +156,7 @@ def connect(url: str | None = None) -> peewee.Database:
         hint = _CONFIG_HINT
         if any(word in cause.lower() for word in ("malformed", "not a database", "corrupt")):
             hint = "The file is damaged: restore it from a backup or move it aside to start afresh."
-        raise StoreError(
-            f"Cannot open the coupling database at {location(db)}: {cause}. {hint}"
-        ) from None
+        raise StoreError(f"Cannot open the coupling database at {location(db)}: {cause}. {hint}") from None
     close()  # a previous database of this process is replaced, not leaked
     database_proxy.initialize(db)
     return db
@@ -178,7 +176,10 @@ def database_failure(error: BaseException, url: str | None = None) -> StoreError
     if "is full" in lowered:
         cause, step = "the disk is full", "free some disk space and run the job again"
     elif "disk i/o error" in lowered:
-        cause, step = "the disk refused the write (full, failing, or over a size limit)", "free some disk space and run the job again"
+        cause, step = (
+            "the disk refused the write (full, failing, or over a size limit)",
+            "free some disk space and run the job again",
+        )
     elif "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
         cause, step = "it is read-only", "make the file and its folder writable and run the job again"
     elif "locked" in lowered or "busy" in lowered:
@@ -302,9 +303,7 @@ def _sqlite(url: str) -> peewee.SqliteDatabase:
     path = db_url.parse(url)["database"]
     if path == ":memory:":
         # One shared connection: per-thread connections would each see their own empty database.
-        return GuardedSqliteDatabase(
-            ":memory:", pragmas=SQLITE_PRAGMAS, thread_safe=False, check_same_thread=False
-        )
+        return GuardedSqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, thread_safe=False, check_same_thread=False)
     file = Path(path).expanduser()
     _check_sqlite_file(file)
     try:
@@ -349,8 +348,7 @@ def _check_sqlite_file(file: Path) -> None:
                 head = handle.read(len(_SQLITE_MAGIC))
         except OSError as error:
             raise StoreError(
-                f"Cannot open the coupling database at {file}: {error.strerror or error}. "
-                "Check the file's permissions."
+                f"Cannot open the coupling database at {file}: {error.strerror or error}. Check the file's permissions."
             ) from None
         if head and head != _SQLITE_MAGIC:
             raise StoreError(

@@ -44,12 +44,23 @@ def mark_interrupted_jobs(*, stale_after: timedelta = STALE_AFTER, now: datetime
         if state is Liveness.ALIVE or (state is Liveness.UNKNOWN and now - last <= stale_after):
             continue
         message = interrupted_message(
-            last, row.inserted + row.modified + row.deleted + row.unchanged + row.skipped + row.failed
-            + row.coupled + row.uncoupled, row.total,
-            host=None if state is Liveness.GONE else row.host, stale_after=stale_after,
+            last,
+            row.inserted
+            + row.modified
+            + row.deleted
+            + row.unchanged
+            + row.skipped
+            + row.failed
+            + row.coupled
+            + row.uncoupled,
+            row.total,
+            host=None if state is Liveness.GONE else row.host,
+            stale_after=stale_after,
         )
         # Only if nothing moved since it was read: a heartbeat in between means the job lives.
-        same_beat = SyncJob.heartbeat_at.is_null() if row.heartbeat_at is None else SyncJob.heartbeat_at == row.heartbeat_at
+        same_beat = (
+            SyncJob.heartbeat_at.is_null() if row.heartbeat_at is None else SyncJob.heartbeat_at == row.heartbeat_at
+        )
         updated = (
             SyncJob.update(status=JobStatus.INTERRUPTED.value, finished_at=last, message=message)
             .where((SyncJob.id == row.id) & (SyncJob.status == JobStatus.RUNNING.value) & same_beat)
@@ -93,7 +104,9 @@ def interrupted_jobs(*, days: int = 7, limit: int = 20) -> list[JobRecord]:
     """The jobs marked interrupted that started in the last ``days`` days, newest first."""
     query = (
         SyncJob.select(SyncJob.id)
-        .where((SyncJob.status == JobStatus.INTERRUPTED.value) & (SyncJob.started_at >= utc_now() - timedelta(days=days)))
+        .where(
+            (SyncJob.status == JobStatus.INTERRUPTED.value) & (SyncJob.started_at >= utc_now() - timedelta(days=days))
+        )
         .order_by(SyncJob.started_at.desc(), SyncJob.id.desc())
         .limit(limit)
     )

@@ -159,7 +159,9 @@ def heartbeat(job_id: int, *, total: int | None = None, **counts: int) -> None:
     unknown = set(counts) - set(COUNTERS)
     if unknown:
         raise ValueError(f"unknown job counters {sorted(unknown)}; known: {', '.join(COUNTERS)}")
-    changes: dict[object, object] = {getattr(SyncJob, name): getattr(SyncJob, name) + n for name, n in counts.items() if n}
+    changes: dict[object, object] = {
+        getattr(SyncJob, name): getattr(SyncJob, name) + n for name, n in counts.items() if n
+    }
     changes[SyncJob.heartbeat_at] = utc_now()
     if total is not None:
         changes[SyncJob.total] = total
@@ -183,9 +185,7 @@ def get_job(job_id: int) -> JobRecord:
     return _job(row)
 
 
-def list_jobs(
-    *, mapping: str | None = None, job_type: JobType | None = None, limit: int = 200
-) -> list[JobRecord]:
+def list_jobs(*, mapping: str | None = None, job_type: JobType | None = None, limit: int = 200) -> list[JobRecord]:
     """The newest jobs first, optionally of one table mapping and/or type."""
     query = SyncJob.select().order_by(SyncJob.started_at.desc(), SyncJob.id.desc()).limit(limit)
     if mapping is not None:
@@ -228,7 +228,9 @@ def job_errors(job_id: int) -> list[JobErrorRecord]:
     return [_job_error(row) for row in query]
 
 
-def record_errors(*, bc_id: str | None = None, dataverse_id: str | None = None, limit: int = 100) -> list[JobErrorRecord]:
+def record_errors(
+    *, bc_id: str | None = None, dataverse_id: str | None = None, limit: int = 100
+) -> list[JobErrorRecord]:
     """The newest failures logged for one record, by its BC and/or Dataverse id."""
     condition = None
     for column, value in ((JobError.bc_id, bc_id), (JobError.dataverse_id, dataverse_id)):

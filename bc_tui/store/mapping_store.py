@@ -7,8 +7,8 @@ dataclasses. Config-file overrides are validated here and written on top of the 
 from __future__ import annotations
 
 import dataclasses
-from enum import Enum
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 import peewee
@@ -126,8 +126,11 @@ def _override_table(mapping: TableMapping, override: Any) -> TableMapping:
     if not isinstance(field_overrides, dict):
         raise MappingOverrideError(f"The fields override for {where} in your config must be a table of field names.")
     for key, field_override in field_overrides.items():
-        if isinstance(field_override, dict) and all(k in field_override for k in _NEW_FIELD_NEEDS) \
-                and not any(key in (f.label, f.bc_field) for f in fields):
+        if (
+            isinstance(field_override, dict)
+            and all(k in field_override for k in _NEW_FIELD_NEEDS)
+            and not any(key in (f.label, f.bc_field) for f in fields)
+        ):
             # A label the mapping does not have, naming both fields: a field mapping of its own.
             fields.append(FieldMapping(label=str(key), bc_field="", dataverse_field=""))
         index = _field_index(dataclasses.replace(mapping, fields=tuple(fields)), key)
@@ -157,10 +160,15 @@ def _checked_settings(where: str, settings: dict[str, Any], allowed: dict[str, t
 def _checked_value(where: str, key: str, value: Any, kind: type) -> Any:
     if kind is str:
         # A field's API name: letters, digits and underscores, as both APIs name their fields.
-        if not isinstance(value, str) or not value or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in value):
+        if (
+            not isinstance(value, str)
+            or not value
+            or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in value)
+        ):
             raise MappingOverrideError(
                 f"Your config sets {key!r} for {where} to {value!r}; it must be a field's API name "
-                "(letters, digits and underscores).")
+                "(letters, digits and underscores)."
+            )
         return value
     if kind is bool or kind is int:
         # bool is an int in Python, so check the exact type: "enabled = 1" is a mistake.

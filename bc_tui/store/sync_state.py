@@ -196,9 +196,7 @@ def _write_sync_state(rows: Sequence[Coupling]) -> None:
     db = database_proxy.obj
     assignments = ", ".join(f'"{field.column_name}" = {db.param}' for field in _SYNC_STATE_FIELDS)
     sql = f'UPDATE "{Coupling._meta.table_name}" SET {assignments} WHERE "id" = {db.param}'
-    params = [
-        [field.db_value(getattr(row, field.name)) for field in _SYNC_STATE_FIELDS] + [row.id] for row in rows
-    ]
+    params = [[field.db_value(getattr(row, field.name)) for field in _SYNC_STATE_FIELDS] + [row.id] for row in rows]
     # peewee's wrapper turns driver errors into peewee's, as for every other statement.
     with _PEEWEE_ERRORS:
         cursor = db.cursor()

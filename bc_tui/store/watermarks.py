@@ -31,4 +31,3 @@ def advance_watermark(mapping: str, side: Side, modified_at: datetime) -> dateti
             & (SyncWatermark.modified_at < modified_at)
         ).execute()
         return get_watermark(mapping, side) or modified_at
-

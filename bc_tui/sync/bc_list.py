@@ -79,11 +79,16 @@ class BcList(MappingList):
     def _search(self, session: SyncSession, mapping: TableMapping) -> MergedSearch:
         """The merged per-field search of the current text, kept until ``invalidate``."""
         if self._searched is None:
+
             async def read(filter: str, skip: int, top: int) -> list[Record]:
                 with as_sync_error():
                     rows = await session.bc.page(
-                        bc_kind(mapping), top=top, skip=skip, filter=filter,
-                        select=self._select(mapping), orderby=self._orderby(),
+                        bc_kind(mapping),
+                        top=top,
+                        skip=skip,
+                        filter=filter,
+                        select=self._select(mapping),
+                        orderby=self._orderby(),
                     )
                 return [to_record(row) for row in rows]
 
@@ -94,6 +99,7 @@ class BcList(MappingList):
         """``$count`` of the table, or of the search (see ``MergedSearch.count``); the coupling
         store for "coupled"; else unknown."""
         if self.query.coupled is CoupledFilter.ALL and self.query.text.strip():
+
             async def count_one(filter: str) -> int:
                 with as_sync_error():
                     return await session.bc.count(bc_kind(mapping), filter=filter)
@@ -121,14 +127,15 @@ class BcList(MappingList):
             return await self._search(session, mapping).rows(offset, size)
         with as_sync_error():
             rows = await session.bc.page(
-                bc_kind(mapping), top=size, skip=offset,
-                select=self._select(mapping), orderby=self._orderby(),
+                bc_kind(mapping),
+                top=size,
+                skip=offset,
+                select=self._select(mapping),
+                orderby=self._orderby(),
             )
         return [to_record(row) for row in rows]
 
-    async def _coupled_page(
-        self, session: SyncSession, mapping: TableMapping, start: int, size: int
-    ) -> list[Record]:
+    async def _coupled_page(self, session: SyncSession, mapping: TableMapping, start: int, size: int) -> list[Record]:
         """The coupled records ``start`` … in the store's order, read from BC by id."""
         if self._coupled is None:
             self._coupled = await session.db(_sorted_couplings, mapping.name, self.query.sort)
@@ -138,8 +145,12 @@ class BcList(MappingList):
         for holder in holders:
             record = found.get(holder.bc_id)
             if record is None:  # deleted in BC: still listed, from what the coupling remembers
-                record = {"id": holder.bc_id, "number": holder.bc_number or "",
-                          "displayName": holder.display_name or "", "_missing": True}
+                record = {
+                    "id": holder.bc_id,
+                    "number": holder.bc_number or "",
+                    "displayName": holder.display_name or "",
+                    "_missing": True,
+                }
             records.append(record)
         return records
 
@@ -149,7 +160,8 @@ class BcList(MappingList):
         select = tuple(dict.fromkeys((*dataverse_fields(mapping), mapping.dataverse_name_field)))
         counterparts = (
             await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled.values()], select=select)
-            if coupled else {}
+            if coupled
+            else {}
         )
         rows = []
         for key, record in zip(ids, records):
@@ -162,15 +174,17 @@ class BcList(MappingList):
             if coupling is not None:
                 name = cell(counterpart, mapping.dataverse_name_field) if counterpart else ""
                 name = name or (coupling.display_name or "")
-            rows.append(ListRow(
-                key=key,
-                name=cell(record, "displayName"),
-                record=record,
-                coupled=coupling is not None,
-                counterpart=name,
-                state=coupled_pair_state(mapping, coupling, record, counterpart) if coupling else None,
-                inside=inside,
-            ))
+            rows.append(
+                ListRow(
+                    key=key,
+                    name=cell(record, "displayName"),
+                    record=record,
+                    coupled=coupling is not None,
+                    counterpart=name,
+                    state=coupled_pair_state(mapping, coupling, record, counterpart) if coupling else None,
+                    inside=inside,
+                )
+            )
         return rows
 
 

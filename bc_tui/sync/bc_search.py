@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from bc_tui.sync.records import Record
 
@@ -64,9 +65,7 @@ class MergedSearch:
         Exact when they all fit in the first ``size`` rows (read now, for the first page), or
         when only one field finds anything (``count_one`` per filter: no record is found twice
         then). Otherwise the fields' counts may overlap, and only reading them all would tell."""
-        counts, _ = await asyncio.gather(
-            asyncio.gather(*(count_one(f) for f in self._filters)), self.rows(0, size)
-        )
+        counts, _ = await asyncio.gather(asyncio.gather(*(count_one(f) for f in self._filters)), self.rows(0, size))
         if self.complete:
             return len(_unique(heapq.merge(*self._rows, key=self._key)))
         finding = [n for n in counts if n]

@@ -85,4 +85,6 @@ def _say_waiting(run: JobRun, holders: dict[int, Holder]) -> None:
     jobs = sorted({(h.job_type, h.job_id) for h in holders.values()}, key=lambda item: item[1])
     named = ", ".join(f"{job_type} job {job_id}" for job_type, job_id in jobs)
     count = len(holders)
-    run.working_on(f"waiting for {named}, which is synchronizing {count} of these {'record' if count == 1 else 'records'}")
+    run.working_on(
+        f"waiting for {named}, which is synchronizing {count} of these {'record' if count == 1 else 'records'}"
+    )

@@ -137,7 +137,10 @@ async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, na
     """
     text = name.strip()
     if text:
-        for expression in (odata.eq(mapping.dataverse_name_field, text), odata.startswith(mapping.dataverse_name_field, text)):
+        for expression in (
+            odata.eq(mapping.dataverse_name_field, text),
+            odata.startswith(mapping.dataverse_name_field, text),
+        ):
             rows = await _by_name(session, mapping, expression, 1, within_filter=False)
             if rows:
                 return rows[0]
@@ -239,7 +242,11 @@ async def couple_record(
             refusal = error
             run.message = str(error)
             run.record(
-                Outcome.FAILED, str(error), bc_id=bc_id, dataverse_id=target, description=bc_description,
+                Outcome.FAILED,
+                str(error),
+                bc_id=bc_id,
+                dataverse_id=target,
+                description=bc_description,
                 destination=dataverse_description,
             )
         else:
@@ -261,7 +268,12 @@ async def couple_record(
 
 
 async def _couple(
-    session: SyncSession, mapping: TableMapping, bc_id: str, dataverse_id: str, bc_record: Mapping[str, Any], *,
+    session: SyncSession,
+    mapping: TableMapping,
+    bc_id: str,
+    dataverse_id: str,
+    bc_record: Mapping[str, Any],
+    *,
     replace: bool,
 ) -> tuple[CouplingRecord, CouplingRecord | None]:
     """Write the coupling; remove a stale one (its BC record is gone) silently; return (new, stale)."""
@@ -271,14 +283,18 @@ async def _couple(
     }
     try:
         try:
-            return await session.db(coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), None
+            return await session.db(
+                coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names
+            ), None
         except DataverseRecordAlreadyCoupledError as taken:
             holder = taken.existing
             if await get_bc(session, mapping, holder.bc_id) is not None:
                 raise
             # The BC record that held the coupling no longer exists: BC removes it silently.
             await session.db(remove_coupling, holder.id)
-            return await session.db(coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names), holder
+            return await session.db(
+                coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names
+            ), holder
     except StoreError as error:  # one-to-one refusals carry a sentence naming the record in the way
         raise SyncError(plain(error)) from None
 
@@ -297,11 +313,17 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     summary: JobSummary = await create_in_dataverse(session, mapping.name, [bc_id])
     result = summary.result_for(bc_id)
     if result is None or result.outcome is not Outcome.INSERTED:
-        raise SyncError(result.message if result and result.message else f"{sentence(bc_description)} could not be created in Dataverse.")
+        raise SyncError(
+            result.message
+            if result and result.message
+            else f"{sentence(bc_description)} could not be created in Dataverse."
+        )
     coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
     dataverse_record = await get_dataverse(session, mapping, coupling.dataverse_id) if coupling else None
     dataverse_description = (
-        describe_dataverse(mapping, dataverse_record) if dataverse_record else f"{dataverse_noun(mapping)} {result.dataverse_id}"
+        describe_dataverse(mapping, dataverse_record)
+        if dataverse_record
+        else f"{dataverse_noun(mapping)} {result.dataverse_id}"
     )
     return CoupleResult(
         coupling=coupling,
@@ -331,8 +353,12 @@ async def _by_name(
     combined = odata.and_(conditions_filter(mapping.integration_table_filter) if within_filter else "", expression)
     found: list[Record] = []
     pages = session.dataverse.pages(
-        dataverse_kind(mapping), filter=combined, select=dataverse_fields(mapping),
-        orderby=mapping.dataverse_name_field, top=limit, page_size=max(limit, 1),
+        dataverse_kind(mapping),
+        filter=combined,
+        select=dataverse_fields(mapping),
+        orderby=mapping.dataverse_name_field,
+        top=limit,
+        page_size=max(limit, 1),
     )
     with as_sync_error():
         async with aclosing(pages):

@@ -25,7 +25,11 @@ from bc_tui.sync.sides import SideDescription
 
 async def creatable(
     session: SyncSession,
-    source: SideDescription[Any], mapping: TableMapping, ids: Sequence[str], sources: Mapping[str, Record], run: JobLog
+    source: SideDescription[Any],
+    mapping: TableMapping,
+    ids: Sequence[str],
+    sources: Mapping[str, Record],
+    run: JobLog,
 ) -> list[Record]:
     """The records of ``source`` that may get a counterpart on the other side; each of the
     others is recorded as failed (gone, outside the filter) or skipped (already coupled)."""
@@ -39,21 +43,24 @@ async def creatable(
             run.record(
                 Outcome.FAILED,
                 f"The {noun} {source_id} no longer exists in {source.service}, so nothing was created for it.",
-                **source.ids(source_id), description=f"{noun} {source_id}",
+                **source.ids(source_id),
+                description=f"{noun} {source_id}",
             )
         elif source_id in coupled:
             run.record(
                 Outcome.SKIPPED,
                 f"{sentence(source.describe(mapping, record))} is already coupled to {destination.service}, so no "
                 f"{destination.noun(mapping)} was created; synchronize it instead.",
-                **source.ids(source_id, destination.id_of(coupled[source_id])), description=source.describe(mapping, record),
+                **source.ids(source_id, destination.id_of(coupled[source_id])),
+                description=source.describe(mapping, record),
             )
         elif failing := failing_conditions(record, source.table_filter(mapping)):
             run.record(
                 Outcome.FAILED,
                 f"{sentence(source.describe(mapping, record))} is outside the {source.filter_name} of the table "
                 f"mapping {mapping.name} ({conditions_text(failing)}), so it is not created in {destination.service}.",
-                **source.ids(source_id), description=source.describe(mapping, record),
+                **source.ids(source_id),
+                description=source.describe(mapping, record),
             )
         else:
             candidates.append(record)
@@ -69,7 +76,11 @@ async def refuse_duplicates(
     attribute = destination.duplicate_field(mapping)
     values = {item.source_id: item.body.get(attribute) for item in items}
     rows = await rows_where(
-        destination, session, destination.kind(mapping), attribute, [v for v in values.values() if v],
+        destination,
+        session,
+        destination.kind(mapping),
+        attribute,
+        [v for v in values.values() if v],
         select=(*destination.identity_fields(mapping), attribute),
     )
     # A planned key is taken too: the record an interrupted run created for another item.
@@ -84,7 +95,8 @@ async def refuse_duplicates(
             f"{destination.service} already has the uncoupled {destination.describe(mapping, twin)} with the same "
             f"{'e-mail' if attribute == destination.email_field else 'name'} as {item.description}, so no "
             "duplicate was created; couple the two with Set Up Coupling or Match-Based Coupling instead.",
-            **source.ids(item.source_id, destination.record_id(mapping, twin)), description=item.description,
+            **source.ids(item.source_id, destination.record_id(mapping, twin)),
+            description=item.description,
         )
     return kept
 

@@ -91,7 +91,11 @@ async def create_counterparts(
     _require(mapping, destination)
     ids = _unique(source_ids)
     async with JobRun(
-        JobType.CREATION, mapping=mapping.name, direction=destination.written_by, total=len(ids), progress=progress,
+        JobType.CREATION,
+        mapping=mapping.name,
+        direction=destination.written_by,
+        total=len(ids),
+        progress=progress,
         session=session,
     ) as run:
         await create_in_job(session, mapping, destination, ids, run, allow_duplicates=allow_duplicates)
@@ -150,7 +154,9 @@ async def _chunk(
     except ConnectorError as error:
         # The batch as a whole went wrong (e.g. the connection broke after sending): some
         # records may exist. Adopt those; the rest keep their intent for the next run.
-        for item in await adopt(session, run, mapping, to_create, await created_in(session, mapping, destination, to_create)):
+        for item in await adopt(
+            session, run, mapping, to_create, await created_in(session, mapping, destination, to_create)
+        ):
             _fail_uncertain(run, item, plain(error), source.ids(item.source_id))
         return
     # A create refused as already existing may be ours from an earlier attempt: look it up.
@@ -189,15 +195,15 @@ async def _plan(
             continue
         body.update(link)
         planned = destination.planned_value(source_id)
-        intent = await session.db(
-            begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id
-        )
+        intent = await session.db(begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id)
         body[destination.planned_field(mapping)] = intent.planned_id
         pending.append(Pending(source_id, record, description, intent, body))
     return pending
 
 
-def _answered(mapping: TableMapping, destination: SideDescription[Any], item: Pending, result: BatchResult) -> Created | None:
+def _answered(
+    mapping: TableMapping, destination: SideDescription[Any], item: Pending, result: BatchResult
+) -> Created | None:
     """The pair a create's answer says was made, or None (failed, or to be looked up)."""
     if destination.planned_is_key and (result.ok or isinstance(result.error, AlreadyExists)):
         # The key is ours: the record exists (AlreadyExists: the one an earlier attempt created).
@@ -220,8 +226,7 @@ def _require(mapping: TableMapping, destination: SideDescription[Any]) -> None:
 
 
 async def _fail_create(
-    session: SyncSession,
-    run: JobLog, item: Pending, status: int | None, error: ConnectorError | None, ids: RecordIds
+    session: SyncSession, run: JobLog, item: Pending, status: int | None, error: ConnectorError | None, ids: RecordIds
 ) -> None:
     message = plain(error) if error else f"The service did not create {item.description}; run the job again."
     if status is None or (400 <= status < 500 and status not in (408, 429)):

@@ -84,14 +84,16 @@ class DataverseList(MappingList):
             inside = passes(record, mapping.integration_table_filter)
             if not inside:
                 self.outside_filter.add(key)
-            rows.append(ListRow(
-                key=key,
-                name=cell(record, mapping.dataverse_name_field),
-                record=record,
-                coupled=coupling is not None,
-                counterpart=(coupling.bc_number or "") if coupling else "",
-                inside=inside,
-            ))
+            rows.append(
+                ListRow(
+                    key=key,
+                    name=cell(record, mapping.dataverse_name_field),
+                    record=record,
+                    coupled=coupling is not None,
+                    counterpart=(coupling.bc_number or "") if coupling else "",
+                    inside=inside,
+                )
+            )
         return rows
 
     async def _raw(self, session: SyncSession, mapping: TableMapping, offset: int, size: int) -> list[Record]:
@@ -114,8 +116,11 @@ class DataverseList(MappingList):
         while True:
             with as_sync_error():
                 page = await session.dataverse.page(
-                    kind, page_size=self._raw_page_size, next_link=self._links.get(current) if current else None,
-                    filter=self._text_filter_for(mapping) or None, select=self._select(mapping),
+                    kind,
+                    page_size=self._raw_page_size,
+                    next_link=self._links.get(current) if current else None,
+                    filter=self._text_filter_for(mapping) or None,
+                    select=self._select(mapping),
                     orderby=self._orderby(mapping),
                 )
             if page.next_link:

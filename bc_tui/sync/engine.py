@@ -20,12 +20,11 @@ from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.sync_plan import RecordPlan, plan_sync
 from bc_tui.domain.written import record_to_remember
-from bc_tui.store.coupling_writes import remove_coupling
-from bc_tui.store.records import SyncStateRefresh
-from bc_tui.store.sync_state import mark_broken, record_sync_results, refresh_sync_states
-from bc_tui.store.records import SyncResult, SyncResultUpdate
 from bc_tui.store.claims import Holder
+from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.database import atomic
+from bc_tui.store.records import SyncResult, SyncResultUpdate, SyncStateRefresh
+from bc_tui.store.sync_state import mark_broken, record_sync_results, refresh_sync_states
 from bc_tui.sync.claiming import busy_message, run_claimed
 from bc_tui.sync.errors import plain
 from bc_tui.sync.pairs import Pair, current_pairs, missing_side, pair_description
@@ -244,7 +243,12 @@ def _to_remember(mapping: TableMapping, item: _Queued, side: SideDescription[Any
 
 
 def _finish(
-    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], written: Written, job_id: int
+    mapping: TableMapping,
+    item: _Queued,
+    direction: SyncDirection,
+    side: SideDescription[Any],
+    written: Written,
+    job_id: int,
 ) -> tuple[Outcome, str | None]:
     """One write's outcome to log; a failure is stored here, a success was already stored in
     bulk by ``run_pairs`` (on the database thread)."""
@@ -328,7 +332,9 @@ def _unchanged(
         if source_changed or not destination_changed:
             directions = (SEND, GET) if direction is MERGE else (direction,)
             if any(coupling.last_result(d) is not SyncResult.SUCCESS for d in directions):
-                pending.successes.extend(success_updates(mapping, coupling, directions, run.job_id, pair.bc, pair.dataverse))
+                pending.successes.extend(
+                    success_updates(mapping, coupling, directions, run.job_id, pair.bc, pair.dataverse)
+                )
             else:
                 state = sync_state(mapping, pair.bc, pair.dataverse)
                 pending.refreshes.append(SyncStateRefresh(coupling.id, **state))

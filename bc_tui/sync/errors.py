@@ -8,7 +8,15 @@ from contextlib import contextmanager
 from bc_tui.connectors.errors import AuthenticationFailed, ConnectorError
 from bc_tui.store.errors import StoreError
 
-__all__ = ["AuthenticationFailed", "ConnectorError", "EXPECTED_ERRORS", "StoreError", "SyncError", "as_sync_error", "plain"]
+__all__ = [
+    "AuthenticationFailed",
+    "ConnectorError",
+    "EXPECTED_ERRORS",
+    "StoreError",
+    "SyncError",
+    "as_sync_error",
+    "plain",
+]
 
 
 class SyncError(Exception):

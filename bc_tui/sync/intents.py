@@ -73,7 +73,9 @@ async def finish_creation(
     except StoreError as error:
         run.record(Outcome.FAILED, plain(error), bc_id=bc_id, dataverse_id=dataverse_id, description=description)
         return
-    run.record(Outcome.INSERTED, bc_id=normalize_id(bc_id), dataverse_id=normalize_id(dataverse_id), description=description)
+    run.record(
+        Outcome.INSERTED, bc_id=normalize_id(bc_id), dataverse_id=normalize_id(dataverse_id), description=description
+    )
 
 
 def planned_key(destination: SideDescription[Any], intent: CreateIntentRecord) -> str:

@@ -296,17 +296,19 @@ class JobLog:
         self._raise_failed_write()
         logged = failed or (outcome is Outcome.SKIPPED and bool(error_message))
         if logged:
-            self._pending_errors.append({
-                "job_id": self.job_id,
-                "message": error_message or f"{description or 'The record'} failed.",
-                "detail": detail,
-                "source_description": source or description,
-                "source_id": source_id,
-                "destination_description": destination,
-                "destination_id": destination_id,
-                "bc_id": bc_id,
-                "dataverse_id": dataverse_id,
-            })
+            self._pending_errors.append(
+                {
+                    "job_id": self.job_id,
+                    "message": error_message or f"{description or 'The record'} failed.",
+                    "detail": detail,
+                    "source_description": source or description,
+                    "source_id": source_id,
+                    "destination_description": destination,
+                    "destination_id": destination_id,
+                    "bc_id": bc_id,
+                    "dataverse_id": dataverse_id,
+                }
+            )
         result = RecordResult(
             bc_id=bc_id, dataverse_id=dataverse_id, description=description, outcome=outcome, message=error_message
         )
@@ -320,7 +322,11 @@ class JobLog:
             total=max(current.total, current.done + 1),
         )
         # An error is queued at once, so that the log screen shows it while the job goes on.
-        if logged or sum(self._pending.values()) >= _FLUSH_EVERY or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+        if (
+            logged
+            or sum(self._pending.values()) >= _FLUSH_EVERY
+            or time.monotonic() - self._last_flush >= _FLUSH_SECONDS
+        ):
             self._flush()
         self._notify()
         return result

@@ -6,9 +6,9 @@ Shared by the TUI's lists and anything else that lists records a page at a time
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Sequence
 
 from bc_tui.domain.text import shorten
 
@@ -20,7 +20,7 @@ class CoupledFilter(StrEnum):
     COUPLED = "coupled"
     NOT_COUPLED = "not coupled"
 
-    def next(self) -> "CoupledFilter":
+    def next(self) -> CoupledFilter:
         """The filter after this one (all → coupled → not coupled → all)."""
         order = list(CoupledFilter)
         return order[(order.index(self) + 1) % len(order)]
@@ -42,7 +42,7 @@ class ListQuery:
     coupled: CoupledFilter = CoupledFilter.ALL
     sort: str = "No."
 
-    def next_sort(self, titles: Sequence[str]) -> "ListQuery":
+    def next_sort(self, titles: Sequence[str]) -> ListQuery:
         """The same query sorted by the next of ``titles``."""
         index = titles.index(self.sort) if self.sort in titles else -1
         return replace(self, sort=titles[(index + 1) % len(titles)])

@@ -17,8 +17,9 @@ The TUI turns :class:`ListRow` into its rows; the CLI can list with the same cla
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.sync_state import SyncState
@@ -84,7 +85,7 @@ class MappingList:
         #: Keys of rows seen outside the mapping's table filter (they get no Dataverse actions).
         self.outside_filter: set[str] = set()
 
-    def with_query(self, **changes: Any) -> "MappingList":
+    def with_query(self, **changes: Any) -> MappingList:
         """A new list of the same table with the query changed (``text=``, ``coupled=``, ``sort=``)."""
         return type(self)(
             self._session,

@@ -10,7 +10,9 @@ from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.session import SyncSession
 
 
-async def couplings_of_bc_records(session: SyncSession, mapping_name: str, bc_ids: Iterable[str]) -> dict[str, CouplingRecord]:
+async def couplings_of_bc_records(
+    session: SyncSession, mapping_name: str, bc_ids: Iterable[str]
+) -> dict[str, CouplingRecord]:
     """BC SystemId (normalized) → its coupling in ``mapping_name``; uncoupled ids are absent."""
     return await session.db(couplings_by_bc_id, mapping_name, list(bc_ids))
 

@@ -11,16 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
-from bc_tui.domain.matching import UNMATCHED, MatchCriterion, MatchResult, match_criteria, match_records, no_criteria_message
+from bc_tui.domain.matching import (
+    UNMATCHED,
+    MatchCriterion,
+    MatchResult,
+    match_criteria,
+    match_records,
+    no_criteria_message,
+)
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
 from bc_tui.store.coupling_queries import iter_couplings
 from bc_tui.store.coupling_writes import couple_many, update_cached_names
-from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
@@ -55,9 +62,7 @@ async def match_based_coupling(
     if not chosen:
         raise SyncError(no_criteria_message(mapping.name))
     coupled_now: list[str] = []
-    async with JobRun(
-        JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress, session=session
-    ) as run:
+    async with JobRun(JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress, session=session) as run:
         coupled_bc: set[str] = set()
         coupled_dv: set[str] = set()
         with as_sync_error():
@@ -72,8 +77,13 @@ async def match_based_coupling(
         run.working_on("Matching")
         results = list(
             match_records(
-                bc_records, dataverse_records, chosen, dataverse_key=mapping.dataverse_key,
-                coupled_bc_ids=coupled_bc, coupled_dataverse_ids=coupled_dv, mapping_name=mapping.name,
+                bc_records,
+                dataverse_records,
+                chosen,
+                dataverse_key=mapping.dataverse_key,
+                coupled_bc_ids=coupled_bc,
+                coupled_dataverse_ids=coupled_dv,
+                mapping_name=mapping.name,
             )
         )
         by_id = {record["id"]: record for record in bc_records}
@@ -86,7 +96,9 @@ async def match_based_coupling(
                 description = describe_bc(mapping, by_id[result.bc_id])
                 if isinstance(outcome, CouplingRecord):
                     coupled_now.append(result.bc_id)
-                    run.record(Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description)
+                    run.record(
+                        Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description
+                    )
                 else:
                     run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
         unmatched = [r.bc_id for r in results if not r.matched]
@@ -101,7 +113,8 @@ async def match_based_coupling(
                     Outcome.FAILED,
                     f"{sentence(description)}: {UNMATCHED}. Couple it with Set Up Coupling, or run match-based "
                     f"coupling with Create New to create the {dataverse_noun(mapping)}.",
-                    bc_id=bc_id, description=description,
+                    bc_id=bc_id,
+                    description=description,
                 )
         run.working_on(None)
         run.message = (
@@ -114,7 +127,9 @@ async def match_based_coupling(
     return run.summary
 
 
-async def _read_dataverse(session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]) -> list[Record]:
+async def _read_dataverse(
+    session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]
+) -> list[Record]:
     fields = _unique([mapping.dataverse_key, mapping.dataverse_name_field, *_dataverse_fields(criteria)])
     records: list[Record] = []
     async for page in pages(DATAVERSE_SIDE, session, mapping, select=fields):
@@ -132,7 +147,9 @@ async def _read_bc(
     async for page in pages(BC_SIDE, session, mapping, select=fields):
         for record in page:
             record["id"] = normalize_id(str(record["id"]))
-            if record["id"] not in coupled:  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
+            if (
+                record["id"] not in coupled
+            ):  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
                 records.append(record)
     return records
 
@@ -164,7 +181,10 @@ def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:
 
 
 async def _synchronize(
-    session: SyncSession, mapping: TableMapping, bc_ids: list[str], direction: SyncDirection,
+    session: SyncSession,
+    mapping: TableMapping,
+    bc_ids: list[str],
+    direction: SyncDirection,
     progress: ProgressCallback | None,
 ) -> None:
     # Freshly coupled records were never synchronized, so a normal run over many records would

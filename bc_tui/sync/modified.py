@@ -20,7 +20,7 @@ that breaks off reads the same records again next time. docs/watermarks.md says 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bc_tui.connectors import filters as odata
@@ -28,12 +28,12 @@ from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.store import watermarks
 from bc_tui.store.coupling_queries import problem_couplings
-from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import run_pairs, summary_message
-from bc_tui.sync.pairs import Pair, load_coupled_pairs
 from bc_tui.sync.errors import as_sync_error
+from bc_tui.sync.pairs import Pair, load_coupled_pairs
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import ETAG, Record, fetch, pages
 from bc_tui.sync.session import SyncSession
@@ -80,7 +80,10 @@ async def synchronize_modified(
     """
     mapping = session.mapping(mapping_name)
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=mapping.direction.value, progress=progress,
+        JobType.SYNCHRONIZATION,
+        mapping=mapping.name,
+        direction=mapping.direction.value,
+        progress=progress,
         session=session,
     ) as run:
         for direction in directions_of(mapping):
@@ -144,7 +147,7 @@ def modified_after(field: str, moment: datetime) -> str:
     ``ge``, not ``gt``: where a service shows whole seconds, an edit made in the watermark's
     own second shows the watermark itself, and ``gt`` would lose it. Reading that second again
     costs reads only (unchanged records are left out by their ETag)."""
-    text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     return f"{odata.field(field)} ge {text}"
 
 
@@ -156,7 +159,11 @@ def _modified_pages(
 
 
 async def _pairs_for_page(
-    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], direction: SyncDirection, page: list[Record]
+    session: SyncSession,
+    mapping: TableMapping,
+    side: SideDescription[Any],
+    direction: SyncDirection,
+    page: list[Record],
 ) -> list[Pair]:
     """The coupled pairs (and uncoupled BC records) of one page of modified records of ``side``,
     without the records read again that did not change (their counterparts are not even read)."""
@@ -221,7 +228,10 @@ async def _insert_uncoupled(
     created = await create_in_bc(session, mapping.name, uncoupled)
     for result in created.results:
         run.record(
-            result.outcome, result.message, bc_id=result.bc_id, dataverse_id=result.dataverse_id,
+            result.outcome,
+            result.message,
+            bc_id=result.bc_id,
+            dataverse_id=result.dataverse_id,
             description=result.description,
         )
 

@@ -7,8 +7,8 @@ from bc_tui.domain.diff import diff_records
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.sync_state import SyncState, pair_sync_state
 from bc_tui.store.records import CouplingRecord
-from bc_tui.sync.remember import last_sync
 from bc_tui.sync.records import Record
+from bc_tui.sync.remember import last_sync
 
 
 def coupled_pair_state(
@@ -19,8 +19,11 @@ def coupled_pair_state(
     present = bc is not None and not bc.get("_missing") and dataverse is not None
     never_synced = not coupling.snapshot and not coupling.bc_etag and not coupling.dataverse_etag
     diff = None
-    if bc is not None and dataverse is not None and present and not (
-        coupling.broken or coupling.skipped or coupling.failed or never_synced
+    if (
+        bc is not None
+        and dataverse is not None
+        and present
+        and not (coupling.broken or coupling.skipped or coupling.failed or never_synced)
     ):  # compared only when the remembered state does not decide (the comparison costs)
         diff = diff_records(mapping, bc, dataverse, last_sync(coupling))
     return pair_sync_state(

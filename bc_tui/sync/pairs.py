@@ -81,7 +81,9 @@ async def load_pairs(
     return pairs
 
 
-async def load_coupled_pairs(session: SyncSession, mapping: TableMapping, coupled: Sequence[CouplingRecord]) -> list[Pair]:
+async def load_coupled_pairs(
+    session: SyncSession, mapping: TableMapping, coupled: Sequence[CouplingRecord]
+) -> list[Pair]:
     """Both records of each coupling (chunked reads)."""
     bc = await fetch_bc(session, mapping, [c.bc_id for c in coupled])
     dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled])
@@ -102,6 +104,4 @@ async def current_pairs(session: SyncSession, mapping: TableMapping, pairs: list
     still = [now[p.bc_id] for p in loaded if p.bc_id in stale and p.bc_id in now]
     fresh = {p.bc_id: p for p in await load_coupled_pairs(session, mapping, still)}
     # A coupling removed meanwhile leaves an uncoupled record (planned as "not coupled").
-    return [
-        fresh.get(p.bc_id, Pair(p.bc_id, None, p.bc, None)) if p.bc_id in stale else p for p in pairs
-    ]
+    return [fresh.get(p.bc_id, Pair(p.bc_id, None, p.bc, None)) if p.bc_id in stale else p for p in pairs]

@@ -56,7 +56,12 @@ async def parent_accounts(session: SyncSession, contacts: Iterable[Record]) -> d
     )
     name_of = {str(c["number"]): str(c.get("displayName") or "") for c in companies}
     customers = await rows_where(
-        BC_SIDE, session, BcCustomer, "displayName", sorted(set(name_of.values()) - {""}), select=("id", "number", "displayName")
+        BC_SIDE,
+        session,
+        BcCustomer,
+        "displayName",
+        sorted(set(name_of.values()) - {""}),
+        select=("id", "number", "displayName"),
     )
     ids_by_name: dict[str, list[str]] = defaultdict(list)
     for customer in customers:
@@ -66,7 +71,9 @@ async def parent_accounts(session: SyncSession, contacts: Iterable[Record]) -> d
     )
     result: dict[str, str | None] = {}
     for number in numbers:
-        accounts = {coupled[i].dataverse_id for i in ids_by_name.get(_name_key(name_of.get(number)), []) if i in coupled}
+        accounts = {
+            coupled[i].dataverse_id for i in ids_by_name.get(_name_key(name_of.get(number)), []) if i in coupled
+        }
         # Two coupled customers with the company's name: ambiguous, so no parent rather than a wrong one.
         result[number] = next(iter(accounts)) if len(accounts) == 1 else None
     return result
@@ -80,12 +87,23 @@ async def parent_companies(session: SyncSession, account_ids: Iterable[str]) -> 
         return {}
     coupled = await session.db(couplings_by_dataverse_id, company_mapping(session).name, wanted)
     rows = await rows_where(
-        BC_SIDE, session, BcCustomer, "id", [uuid.UUID(c.bc_id) for c in coupled.values()], select=("id", "number", "displayName")
+        BC_SIDE,
+        session,
+        BcCustomer,
+        "id",
+        [uuid.UUID(c.bc_id) for c in coupled.values()],
+        select=("id", "number", "displayName"),
     )
     customers = {normalize_id(str(row["id"])): row for row in rows}
     names = sorted({str(c.get("displayName") or "") for c in customers.values()} - {""})
     companies = await rows_where(
-        BC_SIDE, session, BcContact, "displayName", names, filter=odata.eq("type", "Company"), select=("id", "number", "displayName", "type")
+        BC_SIDE,
+        session,
+        BcContact,
+        "displayName",
+        names,
+        filter=odata.eq("type", "Company"),
+        select=("id", "number", "displayName", "type"),
     )
     number_by_name: dict[str, set[str]] = defaultdict(set)
     for company in companies:
@@ -140,10 +158,15 @@ def _account_not_coupled(mapping: TableMapping, contact: Record, description: st
 _LINKS: Mapping[Side, _ParentLink] = {
     # A BC contact's company → the Dataverse account coupled to that company's customer.
     Side.DATAVERSE: _ParentLink(
-        parent_accounts, _account_parent, parent_account, lambda mapping, contact, _: company_not_coupled(mapping, contact)
+        parent_accounts,
+        _account_parent,
+        parent_account,
+        lambda mapping, contact, _: company_not_coupled(mapping, contact),
     ),
     # A Dataverse contact's account → the company contact of the BC customer coupled to it.
-    Side.BC: _ParentLink(_companies_of, _company_parent, lambda number: {"companyNumber": number}, _account_not_coupled),
+    Side.BC: _ParentLink(
+        _companies_of, _company_parent, lambda number: {"companyNumber": number}, _account_not_coupled
+    ),
 }
 
 
@@ -151,7 +174,9 @@ _LINKS: Mapping[Side, _ParentLink] = {
 ParentFields = Callable[[Record], dict[str, Any] | None]
 
 
-async def parent_fields(session: SyncSession, mapping: TableMapping, destination: Side, sources: Sequence[Record]) -> ParentFields:
+async def parent_fields(
+    session: SyncSession, mapping: TableMapping, destination: Side, sources: Sequence[Record]
+) -> ParentFields:
     """For records about to be created on ``destination`` from ``sources``: the fields linking
     each to its parent (none when the mapping's records have no parent)."""
     if mapping.bc_entity not in _WITH_PARENT or not sources:

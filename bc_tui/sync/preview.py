@@ -20,10 +20,10 @@ from bc_tui.domain.sync_state import SyncState
 from bc_tui.domain.values import same_value
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.records import CouplingRecord, normalize_id
-from bc_tui.sync.remember import last_sync
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.pair_state import coupled_pair_state
 from bc_tui.sync.records import Record, get_bc, get_dataverse
+from bc_tui.sync.remember import last_sync
 from bc_tui.sync.session import SyncSession
 
 _ARROWS = {Direction.BIDIRECTIONAL: "↔", Direction.TO_DATAVERSE: "→", Direction.FROM_DATAVERSE: "←"}
@@ -86,6 +86,7 @@ class SyncPreview:
             return ()
         return tuple((option, OPTION_TEXT[option]) for option in self.recommendation.offered)
 
+
 async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> SyncPreview:
     """Read the BC record, its coupling and its coupled Dataverse record, and say what a
     synchronization would do; raises :class:`SyncError` when the BC record does not exist."""
@@ -98,8 +99,12 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
             raise SyncError(f"The {bc_noun(mapping)} {bc_id} does not exist in Business Central; reload the list.")
         record = describe_bc(mapping, bc)
         return SyncPreview(
-            mapping=mapping.name, bc_id=bc_id, record=record, coupled=False,
-            question=not_coupled_question(f"the {record}"), bc_record=bc,
+            mapping=mapping.name,
+            bc_id=bc_id,
+            record=record,
+            coupled=False,
+            question=not_coupled_question(f"the {record}"),
+            bc_record=bc,
         )
     bc, dataverse = await asyncio.gather(
         get_bc(session, mapping, bc_id), get_dataverse(session, mapping, coupling.dataverse_id)
@@ -113,9 +118,16 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     counterpart = describe_dataverse(mapping, dataverse) if dataverse else None
     # What every coupled preview shows; the returns below add the problem, recommendation and fields.
     base = SyncPreview(
-        mapping=mapping.name, bc_id=bc_id, record=record, coupled=True, coupling=coupling,
-        dataverse_id=coupling.dataverse_id, counterpart=counterpart, bc_record=bc,
-        dataverse_record=dataverse, state=coupled_pair_state(mapping, coupling, bc, dataverse),
+        mapping=mapping.name,
+        bc_id=bc_id,
+        record=record,
+        coupled=True,
+        coupling=coupling,
+        dataverse_id=coupling.dataverse_id,
+        counterpart=counterpart,
+        bc_record=bc,
+        dataverse_record=dataverse,
+        state=coupled_pair_state(mapping, coupling, bc, dataverse),
     )
     if bc is None or dataverse is None:
         deleted = f"{BUSINESS_CENTRAL} {bc_noun(mapping)}" if bc is None else f"{DATAVERSE} record"

@@ -111,7 +111,11 @@ async def fetch_dataverse(
 
 
 async def fetch(
-    side: SideDescription[Any], session: SyncSession, mapping: TableMapping, ids: Iterable[str], *,
+    side: SideDescription[Any],
+    session: SyncSession,
+    mapping: TableMapping,
+    ids: Iterable[str],
+    *,
     select: Sequence[str] | None = None,
 ) -> dict[str, Record]:
     """The records of ``side`` with these ids, keyed by normalized id; missing ones are absent.
@@ -147,7 +151,9 @@ async def get_dataverse(session: SyncSession, mapping: TableMapping, dataverse_i
     return await get_record(DATAVERSE_SIDE, session, mapping, dataverse_id)
 
 
-async def get_record(side: SideDescription[Any], session: SyncSession, mapping: TableMapping, record_id: str) -> Record | None:
+async def get_record(
+    side: SideDescription[Any], session: SyncSession, mapping: TableMapping, record_id: str
+) -> Record | None:
     """One record of ``side`` with every field, or None when it does not exist (deleted)."""
     with as_sync_error():
         try:
@@ -181,8 +187,13 @@ async def pages(
 
 
 def iter_records(
-    side: SideDescription[Any], session: SyncSession, mapping: TableMapping, filter: str | None = None, *,
-    table_filter: bool = True, select: Sequence[str] | None = None,
+    side: SideDescription[Any],
+    session: SyncSession,
+    mapping: TableMapping,
+    filter: str | None = None,
+    *,
+    table_filter: bool = True,
+    select: Sequence[str] | None = None,
 ) -> AsyncIterator[Record]:
     """The mapping's records of ``side`` one at a time (read page by page); see :func:`pages`."""
     return _records(pages(side, session, mapping, filter, table_filter=table_filter, select=select))

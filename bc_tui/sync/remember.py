@@ -49,15 +49,27 @@ def sync_state(mapping: TableMapping, bc: Record, dataverse: Record) -> dict[str
 
 
 def success_updates(
-    mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
+    mapping: TableMapping,
+    coupling: CouplingRecord,
+    directions: Sequence[SyncDirection],
+    job_id: int,
+    bc: Record,
+    dataverse: Record,
 ) -> list[SyncResultUpdate]:
     """What to store for a successful synchronization in each of ``directions`` (send and/or get)."""
     state = sync_state(mapping, bc, dataverse)
-    return [SyncResultUpdate(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state) for direction in directions]
+    return [
+        SyncResultUpdate(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state) for direction in directions
+    ]
 
 
 def remember_success(
-    mapping: TableMapping, coupling: CouplingRecord, directions: Sequence[SyncDirection], job_id: int, bc: Record, dataverse: Record
+    mapping: TableMapping,
+    coupling: CouplingRecord,
+    directions: Sequence[SyncDirection],
+    job_id: int,
+    bc: Record,
+    dataverse: Record,
 ) -> None:
     """Store a successful synchronization in each of ``directions`` (send and/or get)."""
     record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
@@ -71,8 +83,8 @@ def remember_failure(
     directions = (SEND, GET) if direction is MERGE else (direction,)
     skipped = False
     for one in directions:
-        updated = record_sync_result(SyncResultUpdate(
-            coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip
-        ))
+        updated = record_sync_result(
+            SyncResultUpdate(coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip)
+        )
         skipped = skipped or (updated.skipped and not coupling.skipped)
     return FailureVerdict(message, skipped).full_message

@@ -147,7 +147,7 @@ async def retry(
     session: SyncSession,
     coupling_ids: Iterable[int] | None = None,
     *,
-    all: bool = False,  # noqa: A002 - the action is called "Retry All"
+    all: bool = False,
     mapping_name: str | None = None,
 ) -> int:
     """Retry / Retry All: clear Skipped so that the next synchronization includes the records.
@@ -185,7 +185,12 @@ async def synchronize_couplings(
         await run_pairs(session, mapping, direction, pairs, run, force=True)
 
     return await _one_job_per_mapping(
-        session, coupling_ids, JobType.SYNCHRONIZATION, synchronize, progress=progress, direction=direction,
+        session,
+        coupling_ids,
+        JobType.SYNCHRONIZATION,
+        synchronize,
+        progress=progress,
+        direction=direction,
         prepare=lambda records: session.db(_cleared, records),
     )
 
@@ -212,14 +217,18 @@ async def restore_deleted(
                 run.record(
                     Outcome.SKIPPED,
                     f"{sentence(description)} and its coupled record both exist; there is nothing to restore.",
-                    bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
+                    bc_id=pair.bc_id,
+                    dataverse_id=pair.coupling.dataverse_id,
+                    description=description,
                 )
             elif pair.bc is None and pair.dataverse is None:
                 await session.db(remove_coupling, pair.coupling.id)
                 run.record(
                     Outcome.UNCOUPLED,
                     f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
-                    bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description,
+                    bc_id=pair.bc_id,
+                    dataverse_id=pair.coupling.dataverse_id,
+                    description=description,
                 )
             else:
                 broken.append((pair.coupling, missing_side(pair)))
@@ -227,7 +236,10 @@ async def restore_deleted(
         for coupling, _ in broken:
             outcome, message = results[coupling.id]
             run.record(
-                outcome, message, bc_id=coupling.bc_id, dataverse_id=coupling.dataverse_id,
+                outcome,
+                message,
+                bc_id=coupling.bc_id,
+                dataverse_id=coupling.dataverse_id,
                 description=coupling_description(mapping, coupling),
             )
 
@@ -262,7 +274,10 @@ async def delete_survivor(
             try:
                 if record is not None:
                     await survivor.client(session).delete(
-                        survivor.kind(mapping), survivor.id_of(coupling), str(record.get(ETAG) or "*"), record=description
+                        survivor.kind(mapping),
+                        survivor.id_of(coupling),
+                        str(record.get(ETAG) or "*"),
+                        record=description,
                     )
             except NotFound:
                 pass  # already gone: the goal is reached
@@ -293,8 +308,12 @@ async def _one_job_per_mapping(
         if prepare is not None:
             records = await prepare(records)
         async with JobRun(
-            job_type, mapping=name, direction=direction.value if direction else None, total=len(records),
-            progress=progress, session=session,
+            job_type,
+            mapping=name,
+            direction=direction.value if direction else None,
+            total=len(records),
+            progress=progress,
+            session=session,
         ) as run:
             await work(run, mapping, await load_coupled_pairs(session, mapping, records))
             run.message = summary_message(run)
@@ -344,7 +363,9 @@ async def find_for_deleted(
     orphans: dict[int, tuple[CouplingRecord, SideDescription[Any]]] = {}
     for side in (BC_SIDE, DATAVERSE_SIDE) if check_dataverse else (BC_SIDE,):
         key = side.key(mapping)
-        existing = [str(r[key]) async for page in pages(side, session, mapping, table_filter=False, select=(key,)) for r in page]
+        existing = [
+            str(r[key]) async for page in pages(side, session, mapping, table_filter=False, select=(key,)) for r in page
+        ]
         for coupling in await session.db(side.orphans, mapping.name, existing):
             orphans.setdefault(coupling.id, (coupling, side))  # a BC record found gone comes first
     return await session.db(_mark_broken, list(orphans.values()))

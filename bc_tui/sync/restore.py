@@ -61,7 +61,9 @@ async def restore_couplings(
 
 def _put_back(mapping_name: str, old: CouplingRecord, side: Side) -> None:
     """Couple the pair of ``old`` again, marked broken on ``side`` (on the database thread)."""
-    restored = coupling_writes.couple(mapping_name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name)
+    restored = coupling_writes.couple(
+        mapping_name, old.bc_id, old.dataverse_id, bc_number=old.bc_number, display_name=old.display_name
+    )
     mark_broken(restored.id, side)
 
 

@@ -43,28 +43,41 @@ def _config_fix(mapping: TableMapping, field_mapping: FieldMapping) -> str:
 
 def _missing(mapping: TableMapping, fm: FieldMapping, service: str, name: str) -> SchemaFinding:
     return SchemaFinding(
-        mapping.name, fm.label, service, name, "missing",
+        mapping.name,
+        fm.label,
+        service,
+        name,
+        "missing",
         f"The field mapping {fm.label} of {mapping.name} names the {service} field {name}, which this "
         f"{'tenant' if service == BC else 'environment'} does not have, so it is left out; fix the field name "
         f"or set enabled = false under {_config_fix(mapping, fm)} in your config.",
     )
 
 
-def _read_only(mapping: TableMapping, fm: FieldMapping, service: str, name: str,
-               keeps: Direction | None) -> SchemaFinding:
-    outcome = (f"so it only runs {keeps.value} now" if keeps is not None else "so it is left out")
+def _read_only(
+    mapping: TableMapping, fm: FieldMapping, service: str, name: str, keeps: Direction | None
+) -> SchemaFinding:
+    outcome = f"so it only runs {keeps.value} now" if keeps is not None else "so it is left out"
     direction = Direction.TO_DATAVERSE if service == BC else Direction.FROM_DATAVERSE
     return SchemaFinding(
-        mapping.name, fm.label, service, name, "read-only",
+        mapping.name,
+        fm.label,
+        service,
+        name,
+        "read-only",
         f"The field mapping {fm.label} of {mapping.name} writes the {service} field {name}, which {service} "
-        f"does not let bc-tui write, {outcome}; set direction = \"{direction.value}\" (or enabled = false) "
+        f'does not let bc-tui write, {outcome}; set direction = "{direction.value}" (or enabled = false) '
         f"under {_config_fix(mapping, fm)} in your config.",
     )
 
 
 def _other_kind(mapping: TableMapping, fm: FieldMapping, bc: FieldInfo, dataverse: FieldInfo) -> SchemaFinding:
     return SchemaFinding(
-        mapping.name, fm.label, DATAVERSE, dataverse.name, "other-kind",
+        mapping.name,
+        fm.label,
+        DATAVERSE,
+        dataverse.name,
+        "other-kind",
         f"The field mapping {fm.label} of {mapping.name} pairs the Business Central field {bc.name} "
         f"({bc.kind}) with the Dataverse field {dataverse.name} ({dataverse.kind}), which neither service "
         f"accepts from the other, so it is left out; map fields of the same kind under "
@@ -80,8 +93,9 @@ def _writes_dataverse(fm: FieldMapping) -> bool:
     return fm.direction in (Direction.BIDIRECTIONAL, Direction.TO_DATAVERSE)
 
 
-def check_field(mapping: TableMapping, fm: FieldMapping, bc: Mapping[str, FieldInfo],
-                dataverse: Mapping[str, FieldInfo]) -> tuple[FieldMapping, list[SchemaFinding]]:
+def check_field(
+    mapping: TableMapping, fm: FieldMapping, bc: Mapping[str, FieldInfo], dataverse: Mapping[str, FieldInfo]
+) -> tuple[FieldMapping, list[SchemaFinding]]:
     """``fm`` as it can run against these field lists, and the findings that changed it."""
     findings: list[SchemaFinding] = []
     missing = [(BC, n) for n in bc_fields_of(fm) if n not in bc or not bc[n].readable]
@@ -110,8 +124,9 @@ def check_field(mapping: TableMapping, fm: FieldMapping, bc: Mapping[str, FieldI
     return dataclasses.replace(fm, direction=direction), findings
 
 
-def check_mapping(mapping: TableMapping, bc: Mapping[str, FieldInfo],
-                  dataverse: Mapping[str, FieldInfo]) -> tuple[TableMapping, list[SchemaFinding]]:
+def check_mapping(
+    mapping: TableMapping, bc: Mapping[str, FieldInfo], dataverse: Mapping[str, FieldInfo]
+) -> tuple[TableMapping, list[SchemaFinding]]:
     """``mapping`` with every enabled field mapping checked (disabled ones are not run, so not checked)."""
     fields: list[FieldMapping] = []
     findings: list[SchemaFinding] = []
@@ -124,7 +139,8 @@ def check_mapping(mapping: TableMapping, bc: Mapping[str, FieldInfo],
 
 
 def apply_findings(
-    mappings: Mapping[str, TableMapping], bc: Mapping[str, Mapping[str, FieldInfo]],
+    mappings: Mapping[str, TableMapping],
+    bc: Mapping[str, Mapping[str, FieldInfo]],
     dataverse: Mapping[str, Mapping[str, FieldInfo]],
 ) -> tuple[dict[str, TableMapping], list[SchemaFinding]]:
     """Every table mapping checked against the field lists of its entity sets (keyed by entity set)."""

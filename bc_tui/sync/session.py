@@ -49,9 +49,7 @@ class SyncSession:
             return self.mappings[name]
         except KeyError:
             known = ", ".join(self.mappings) or "none"
-            raise SyncError(
-                f"There is no table mapping called {name}; use one of: {known}."
-            ) from None
+            raise SyncError(f"There is no table mapping called {name}; use one of: {known}.") from None
 
     async def reload_mappings(self) -> None:
         """Read the table mappings from the store again (after they were edited).
@@ -68,30 +66,55 @@ class SyncSession:
 
 def _credentials(profile: ConnectionProfile, scope: str) -> ServiceCredentials:
     """How ``profile`` signs in for ``scope``."""
-    return ServiceCredentials(profile.token_url, profile.client_id, profile.client_secret, scope,
-                              sign_in=profile.sign_in, client_certificate=profile.client_certificate,
-                              token_cache=profile.token_cache)
+    return ServiceCredentials(
+        profile.token_url,
+        profile.client_id,
+        profile.client_secret,
+        scope,
+        sign_in=profile.sign_in,
+        client_certificate=profile.client_certificate,
+        token_cache=profile.token_cache,
+    )
 
 
-def bc_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None,
-              show_device_code: ShowDeviceCode | None = None) -> BusinessCentralClient:
+def bc_client(
+    profile: ConnectionProfile,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    show_device_code: ShowDeviceCode | None = None,
+) -> BusinessCentralClient:
     """The Business Central client of ``profile`` (``transport``: in-process tests).
 
     ``show_device_code`` shows a person where to sign in (profiles with ``sign_in = "device_code"``).
     """
     with as_sync_error():
         credentials = _credentials(profile, profile.bc_scope)
-        return BusinessCentralClient(profile.bc_api_url, profile.bc_company_id, credentials, transport=transport,
-                                     deadline_s=profile.request_deadline_s, show_device_code=show_device_code)
+        return BusinessCentralClient(
+            profile.bc_api_url,
+            profile.bc_company_id,
+            credentials,
+            transport=transport,
+            deadline_s=profile.request_deadline_s,
+            show_device_code=show_device_code,
+        )
 
 
-def dataverse_client(profile: ConnectionProfile, *, transport: httpx.AsyncBaseTransport | None = None,
-                     show_device_code: ShowDeviceCode | None = None) -> DataverseClient:
+def dataverse_client(
+    profile: ConnectionProfile,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    show_device_code: ShowDeviceCode | None = None,
+) -> DataverseClient:
     """The Dataverse client of ``profile`` (``transport``: in-process tests; ``show_device_code``: as for bc_client)."""
     with as_sync_error():
         credentials = _credentials(profile, profile.dataverse_scope)
-        return DataverseClient(profile.dataverse_api_url, credentials, transport=transport,
-                               deadline_s=profile.request_deadline_s, show_device_code=show_device_code)
+        return DataverseClient(
+            profile.dataverse_api_url,
+            credentials,
+            transport=transport,
+            deadline_s=profile.request_deadline_s,
+            show_device_code=show_device_code,
+        )
 
 
 @asynccontextmanager
@@ -159,7 +182,6 @@ async def check_connection(session: SyncSession) -> None:
     companies = await session.bc.companies()
     if not any(str(c.get("id", "")).lower() == session.bc.company_id.lower() for c in companies):
         raise ConnectorError(
-            f"Business Central has no company with the id {session.bc.company_id}; "
-            "check bc_company_id in your profile."
+            f"Business Central has no company with the id {session.bc.company_id}; check bc_company_id in your profile."
         )
     await session.dataverse.who_am_i()

@@ -49,7 +49,10 @@ async def resume_pending_creates(
 
 
 async def _settle_chunk(
-    session: SyncSession, mapping: TableMapping, source: SideDescription[Any], intents: Sequence[CreateIntentRecord],
+    session: SyncSession,
+    mapping: TableMapping,
+    source: SideDescription[Any],
+    intents: Sequence[CreateIntentRecord],
     run: JobLog,
 ) -> None:
     """Settle intents of one mapping and source side, looking their records up in one request."""
@@ -78,7 +81,8 @@ async def _settle_chunk(
                 Outcome.SKIPPED,
                 f"The {description} was coupled since its creation was interrupted, so that creation was not "
                 "finished" + (f"; the record it created ({created_id}) stays uncoupled." if exists else "."),
-                description=description, **ids,
+                description=description,
+                **ids,
             )
         elif exists:
             await finish_creation(session, run, mapping, intent, bc_id, dataverse_id, description, bc_record)
@@ -88,7 +92,8 @@ async def _settle_chunk(
                 Outcome.SKIPPED,
                 f"The interrupted creation of the counterpart of the {description} never reached "
                 f"{destination.service}; create it again.",
-                description=description, **ids,
+                description=description,
+                **ids,
             )
 
 

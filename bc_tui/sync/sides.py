@@ -141,7 +141,9 @@ class SideDescription(Generic[E]):
         try:
             return self.kinds[self.entity(mapping)]
         except KeyError:
-            raise SyncError(f"The table mapping {mapping.name} names the unknown {self.entity_noun} {self.entity(mapping)}.") from None
+            raise SyncError(
+                f"The table mapping {mapping.name} names the unknown {self.entity_noun} {self.entity(mapping)}."
+            ) from None
 
     def fields(self, mapping: TableMapping) -> tuple[str, ...]:
         """The fields read for the mapping's records on this side (``$select``)."""
@@ -259,4 +261,14 @@ def source_side(direction: SyncDirection) -> SideDescription[Any]:
     return written_side(direction).other
 
 
-__all__ = ["BC_SIDE", "DATAVERSE_SIDE", "SIDES", "RecordIds", "SideDescription", "planned_number", "side_of", "source_side", "written_side"]
+__all__ = [
+    "BC_SIDE",
+    "DATAVERSE_SIDE",
+    "SIDES",
+    "RecordIds",
+    "SideDescription",
+    "planned_number",
+    "side_of",
+    "source_side",
+    "written_side",
+]

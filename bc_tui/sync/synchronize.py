@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store.coupling_queries import get_by_bc_id
-from bc_tui.store.records import normalize_id
 from bc_tui.store.jobs import JobType
+from bc_tui.store.records import normalize_id
 from bc_tui.sync.engine import run_pairs, summary_message
-from bc_tui.sync.pairs import Pair, load_pairs
 from bc_tui.sync.errors import SyncError
+from bc_tui.sync.pairs import Pair, load_pairs
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession
@@ -52,7 +52,11 @@ async def synchronize_one(
     direction = SyncDirection(direction)
     bc_id = normalize_id(bc_id)
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=1, progress=progress,
+        JobType.SYNCHRONIZATION,
+        mapping=mapping.name,
+        direction=direction.value,
+        total=1,
+        progress=progress,
         session=session,
     ) as run:
         coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
@@ -96,7 +100,11 @@ async def synchronize_many(
         raise SyncError("Several records are synchronized by sending or getting data; merge one record at a time.")
     ids = list(dict.fromkeys(normalize_id(i) for i in bc_ids if i))
     async with JobRun(
-        JobType.SYNCHRONIZATION, mapping=mapping.name, direction=direction.value, total=len(ids), progress=progress,
+        JobType.SYNCHRONIZATION,
+        mapping=mapping.name,
+        direction=direction.value,
+        total=len(ids),
+        progress=progress,
         session=session,
     ) as run:
         for start in range(0, len(ids), CHUNK):

@@ -33,13 +33,15 @@ async def delete_couplings(
     wanted_bc = [normalize_id(i) for i in bc_ids or ()]
     wanted_dv = [normalize_id(i) for i in dataverse_ids or ()]
     async with JobRun(
-        JobType.UNCOUPLING, mapping=mapping.name, total=len(wanted_bc) + len(wanted_dv), progress=progress,
+        JobType.UNCOUPLING,
+        mapping=mapping.name,
+        total=len(wanted_bc) + len(wanted_dv),
+        progress=progress,
         session=session,
     ) as run:
         with as_sync_error():
             removed = await session.db(
-                remove_couplings,
-                mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping
+                remove_couplings, mapping.name, bc_ids=wanted_bc, dataverse_ids=wanted_dv, all_of_mapping=all_of_mapping
             )
         if all_of_mapping:
             run.set_total(len(removed))
@@ -53,14 +55,18 @@ async def delete_couplings(
         for bc_id in dict.fromkeys(wanted_bc):
             if bc_id not in found_bc:
                 run.record(
-                    Outcome.SKIPPED, f"The {bc_noun(mapping)} {bc_id} was not coupled, so there was no coupling to delete.",
-                    bc_id=bc_id, description=f"{bc_noun(mapping)} {bc_id}",
+                    Outcome.SKIPPED,
+                    f"The {bc_noun(mapping)} {bc_id} was not coupled, so there was no coupling to delete.",
+                    bc_id=bc_id,
+                    description=f"{bc_noun(mapping)} {bc_id}",
                 )
         for dv_id in dict.fromkeys(wanted_dv):
             if dv_id not in found_dv:
                 run.record(
-                    Outcome.SKIPPED, f"The Dataverse record {dv_id} was not coupled, so there was no coupling to delete.",
-                    dataverse_id=dv_id, description=f"Dataverse record {dv_id}",
+                    Outcome.SKIPPED,
+                    f"The Dataverse record {dv_id} was not coupled, so there was no coupling to delete.",
+                    dataverse_id=dv_id,
+                    description=f"Dataverse record {dv_id}",
                 )
         run.message = f"{len(removed)} coupling{'s' if len(removed) != 1 else ''} deleted."
     return run.summary

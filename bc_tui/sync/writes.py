@@ -26,7 +26,6 @@ from bc_tui.sync.records import ETAG, Record, fetch, to_record
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import SideDescription
 
-
 #: Updates per ``$batch`` request at most (and never more than the side's batch limit: BC's is
 #: 100; Dataverse's 1,000, but a smaller batch keeps progress moving and a broken connection
 #: costs less).
@@ -92,7 +91,12 @@ async def write_updates(
 
 
 async def _write_batch(
-    session: SyncSession, mapping: TableMapping, side: SideDescription[Any], client: Any, kind: type[Entity], writes: list[Write]
+    session: SyncSession,
+    mapping: TableMapping,
+    side: SideDescription[Any],
+    client: Any,
+    kind: type[Entity],
+    writes: list[Write],
 ) -> list[Written]:
     results: dict[int, Written] = {}
     todo = list(range(len(writes)))
@@ -154,7 +158,9 @@ async def _settle(
         elif holds_values(row, write.changes):
             results[i] = Written(row=row)  # our write landed; the answer was lost
         else:
-            results[i] = Written(error=ChangedSinceRead(f"{sentence(write.record)} was changed by someone else.", status=412))
+            results[i] = Written(
+                error=ChangedSinceRead(f"{sentence(write.record)} was changed by someone else.", status=412)
+            )
     return again
 
 

@@ -57,8 +57,15 @@ class ActionRow:
         return place not in self.hidden_on
 
 
-def _row(id: str, keys: str, action: str, description: str, *where: str,
-         hidden: bool | tuple[str, ...] = (), priority: bool = False) -> ActionRow:
+def _row(
+    id: str,
+    keys: str,
+    action: str,
+    description: str,
+    *where: str,
+    hidden: bool | tuple[str, ...] = (),
+    priority: bool = False,
+) -> ActionRow:
     hidden_on = where if hidden is True else (() if hidden is False else hidden)
     return ActionRow(id, keys, action, description, tuple(where), tuple(hidden_on), priority)
 
@@ -107,8 +114,7 @@ ACTIONS: tuple[ActionRow, ...] = (
     # A priority binding, so that it shows in the footer over the log table's own (hidden) enter.
     _row("log.open", "enter", "open_job", "Errors of job", "log", priority=True),
     _row("log", "L", "log", "Log", "main", "card"),
-    _row("refresh", "f5,ctrl+l", "refresh", "Refresh", "main", "card", "errors", "log",
-         hidden=("main", "errors")),
+    _row("refresh", "f5,ctrl+l", "refresh", "Refresh", "main", "card", "errors", "log", hidden=("main", "errors")),
     _row("main.errors", "E", "errors", "Errors", "main"),
     _row("back", "escape", "back", "Back", "card", "errors", "log"),
     _row("help.close", "escape,q,question_mark,f1", "dismiss(None)", "Close help", "help"),
@@ -143,16 +149,27 @@ ACTIONS: tuple[ActionRow, ...] = (
 #: Ids of earlier versions, when an action had one id per screen: a ``[keys]`` entry under an
 #: old id still works and remaps the shared action (docs/keys-and-words.md, "Binding ids").
 OLD_IDS: Mapping[str, str] = {
-    "list.mark": "mark", "errors.mark": "mark",
-    "list.mark_all": "mark_all", "errors.mark_all": "mark_all",
-    "main.couple": "couple", "card.couple": "couple",
-    "main.synchronize": "synchronize", "card.sync": "synchronize", "errors.synchronize": "synchronize",
-    "main.delete_coupling": "delete_coupling", "card.delete_coupling": "delete_coupling",
+    "list.mark": "mark",
+    "errors.mark": "mark",
+    "list.mark_all": "mark_all",
+    "errors.mark_all": "mark_all",
+    "main.couple": "couple",
+    "card.couple": "couple",
+    "main.synchronize": "synchronize",
+    "card.sync": "synchronize",
+    "errors.synchronize": "synchronize",
+    "main.delete_coupling": "delete_coupling",
+    "card.delete_coupling": "delete_coupling",
     "errors.delete_coupling": "delete_coupling",
-    "main.log": "log", "card.log": "log",
-    "main.refresh": "refresh", "card.refresh": "refresh", "errors.refresh": "refresh",
+    "main.log": "log",
+    "card.log": "log",
+    "main.refresh": "refresh",
+    "card.refresh": "refresh",
+    "errors.refresh": "refresh",
     "log.refresh": "refresh",
-    "card.back": "back", "errors.back": "back", "log.back": "back",
+    "card.back": "back",
+    "errors.back": "back",
+    "log.back": "back",
 }
 
 
@@ -183,8 +200,14 @@ def current_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
 
 #: How README and the docs write Textual's key names.
 _KEY_TEXT: Mapping[str, str] = {
-    "question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
-    "plus": "+", "equals_sign": "=", "minus": "-", "escape": "esc",
+    "question_mark": "?",
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "plus": "+",
+    "equals_sign": "=",
+    "minus": "-",
+    "escape": "esc",
 }
 
 

@@ -9,9 +9,9 @@ list mechanics tests use made-up sources). ``keymap`` is the config's ``[keys]``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 from textual import work
 from textual.app import App
@@ -21,8 +21,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from bc_tui.domain.text import shorten
-from bc_tui.tui.backend import Backend, ConnectionState, connected_session
 from bc_tui.tui.actions import current_keymap
+from bc_tui.tui.backend import Backend, ConnectionState, connected_session
 from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
 from bc_tui.tui.paths import style_path
@@ -94,9 +94,7 @@ class BcTuiApp(App[None]):
         self._config_warnings = tuple(config_warnings)
         self._config_path = config_path
         self.theme = theme
-        self.connection_label = connection_label or (
-            backend.state.header if backend is not None else ""
-        )
+        self.connection_label = connection_label or (backend.state.header if backend is not None else "")
 
     def _standard_sources(self) -> dict[str, PageSource]:
         return dict(standard_sources(lambda: self.backend.session if self.backend else None))

@@ -10,11 +10,11 @@ reaches the session as ``app.backend.session``. No Textual here.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from bc_tui.domain.words import not_connected
 from bc_tui.config import (
     APP_NAME,
     DEFAULT_SECRET_ENV,
@@ -26,6 +26,7 @@ from bc_tui.config import (
     profile_from_sandbox_info,
     resolve_profile,
 )
+from bc_tui.domain.words import not_connected
 
 if TYPE_CHECKING:
     import httpx
@@ -76,13 +77,13 @@ class ConnectionState:
         return f"{self.label} · {self.status}" if self.label else self.status
 
 
-def app_session(app: object) -> "SyncSession | None":
+def app_session(app: object) -> SyncSession | None:
     """The app's session (``app.backend.session``) whatever the connection's state, or None:
     the one place that knows where the app keeps it (apps without a backend have none)."""
     return getattr(getattr(app, "backend", None), "session", None)
 
 
-def connected_session(app: object) -> "SyncSession | None":
+def connected_session(app: object) -> SyncSession | None:
     """The app's session when coupling and synchronization can run, else None: the one rule the
     greyed actions, the flows, the card and the errors screen share (a proven connection)."""
     session = app_session(app)
@@ -111,8 +112,8 @@ class Backend:
         profile: ConnectionProfile | None,
         database_url: str | None,
         *,
-        transport: "httpx.AsyncBaseTransport | None" = None,
-        embedded_sandbox: "RunningSandbox | None" = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        embedded_sandbox: RunningSandbox | None = None,
         mapping_overrides: Mapping[str, Any] | None = None,
         secret_hint: str | None = None,
         label: str | None = None,
@@ -144,7 +145,7 @@ class Backend:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, profile_name: str | None = None) -> "Backend":
+    def from_settings(cls, settings: Settings, *, profile_name: str | None = None) -> Backend:
         """The backend for the config: its profile when one is configured, else the embedded
         sandbox (started by ``start()``, labelled "Sandbox (demo data)"). Never raises: a bad
         config becomes a backend whose state names the problem."""
@@ -228,8 +229,9 @@ class Backend:
         company = await self._company_name(session)
         # Published only once proven: the lists treat a session as "connected".
         self.session = session
-        return ConnectionState(True, self._label_of(profile, company),
-                               schema_findings=tuple(f.message for f in findings))
+        return ConnectionState(
+            True, self._label_of(profile, company), schema_findings=tuple(f.message for f in findings)
+        )
 
     def _signing_in(self, sentence: str) -> None:
         """A person must sign in at a page with a code: say so until the connection is made."""
@@ -238,7 +240,7 @@ class Backend:
             self.on_change(self.state)
 
     @staticmethod
-    async def _company_name(session: "SyncSession") -> str | None:
+    async def _company_name(session: SyncSession) -> str | None:
         """The company's display name for the header (None when it has none)."""
         companies = await session.bc.companies()
         wanted = session.bc.company_id.lower()
@@ -272,10 +274,7 @@ class Backend:
         company_text = company or profile.bc_company_id[:8]
         if len(company_text) > _COMPANY_WIDTH:  # the header is one line: keep the state in view
             company_text = company_text[: _COMPANY_WIDTH - 1] + "…"
-        return (
-            f"{who} · BC {profile.bc_environment} / {company_text} · "
-            f"Dataverse {profile.dataverse_org}"
-        )
+        return f"{who} · BC {profile.bc_environment} / {company_text} · Dataverse {profile.dataverse_org}"
 
     def _problem_of(self, error: BaseException) -> str:
         """One sentence: what went wrong and what to do."""
@@ -283,23 +282,21 @@ class Backend:
 
         message = plain(error)
         if isinstance(error, OSError) and self.profile is None:
-            return (
-                f"The built-in sandbox could not start ({message}); free a loopback port or "
-                "configure a profile."
-            )
+            return f"The built-in sandbox could not start ({message}); free a loopback port or configure a profile."
         # A refused secret gets the fix for the secret; a certificate or a person's sign-in keeps
         # the connector's sentence, which names what to check for that way of signing in.
         signs_in_with_secret = self.profile is None or self.profile.sign_in == "client_secret"
-        if signs_in_with_secret and isinstance(error, AuthenticationFailed) and error.service_code in (
-            "invalid_client",
-            "unauthorized_client",
+        if (
+            signs_in_with_secret
+            and isinstance(error, AuthenticationFailed)
+            and error.service_code
+            in (
+                "invalid_client",
+                "unauthorized_client",
+            )
         ):
             service = "Dataverse" if "Dataverse" in message.split(":")[0] else "Business Central"
-            cause = (
-                "invalid client secret"
-                if "secret" in message.lower()
-                else "the client id or tenant was refused"
-            )
+            cause = "invalid client secret" if "secret" in message.lower() else "the client id or tenant was refused"
             # No full stop after the fix: it ends with a command to copy.
             fix = self._secret_hint or "Check the client id and secret of the connection."
             return f"Cannot sign in to {service}: {cause}. {fix}"
@@ -308,7 +305,7 @@ class Backend:
         return message
 
 
-def _start_embedded_sandbox() -> "tuple[ConnectionProfile, RunningSandbox]":
+def _start_embedded_sandbox() -> tuple[ConnectionProfile, RunningSandbox]:
     """Start the demo-data sandbox on loopback (blocking: run in a thread)."""
     from bc_tui.sandbox.server import start_in_thread
     from bc_tui.sandbox.settings import SandboxSettings

@@ -67,9 +67,7 @@ def binding_entries(screen: Screen[Any], *, include_plumbing: bool = True) -> li
     return [
         BindingEntry(
             keys=tuple(keys),
-            description=_describe(
-                active.binding.action, active.binding.description, active.tooltip
-            ),
+            description=_describe(active.binding.action, active.binding.description, active.tooltip),
             action=active.binding.action,
             node=active.node,
             where=_where(active.node),
@@ -83,8 +81,7 @@ def bindings_for(place: str) -> list[BindingType]:
     """The key bindings of ``place`` (a screen, dialog or widget named in `actions.PLACES`),
     made from the central action table, so every place binds an action to the same keys."""
     return [
-        Binding(row.keys, row.action, row.description, show=row.shown_on(place),
-                priority=row.priority, id=row.id)
+        Binding(row.keys, row.action, row.description, show=row.shown_on(place), priority=row.priority, id=row.id)
         for row in actions_of(place)
     ]
 
@@ -105,9 +102,14 @@ def keymap_warnings(keymap: Mapping[str, str], config_path: Path | str | None) -
 
     known = known_binding_ids()
     return [
-        unknown_name(binding_id, known, config_path or "your config", "[keys]",
-                     noun="a binding id of the terminal app",
-                     elsewhere="the help screen, ? or F1, shows the id of every key")
+        unknown_name(
+            binding_id,
+            known,
+            config_path or "your config",
+            "[keys]",
+            noun="a binding id of the terminal app",
+            elsewhere="the help screen, ? or F1, shows the id of every key",
+        )
         for binding_id in keymap
         if binding_id not in known
     ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Awaitable, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from bc_tui.domain.text import printable
-
 from bc_tui.tui.bindings import BindingEntry, binding_entries
 
 
@@ -32,7 +31,9 @@ class ActionsProvider(Provider):
         """All actions, for the palette opened with nothing typed."""
         for entry in sorted(self._entries(), key=lambda entry: entry.description):
             yield DiscoveryHit(
-                escape(printable(entry.description)), self._command(entry), help=self._help(entry),
+                escape(printable(entry.description)),
+                self._command(entry),
+                help=self._help(entry),
                 text=entry.description,
             )
 

@@ -26,7 +26,7 @@ def error_sentence(error: BaseException) -> str:
     return f"Something went wrong ({type(error).__name__}: {plain(error)}); try again, and report it if it persists."
 
 
-def session_or_notify(app: App[Any]) -> "SyncSession | None":
+def session_or_notify(app: App[Any]) -> SyncSession | None:
     """The app's sync session, or None after telling the user why there is none and what to do."""
     session = connected_session(app)
     if session is not None:

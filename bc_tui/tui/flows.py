@@ -65,7 +65,7 @@ async def _guarded(app: App[Any], work: Callable[[], Awaitable[T]], failed: T | 
         return failed
 
 
-def _session_for(app: App[Any], chosen: bool, hint: str) -> "SyncSession | None":
+def _session_for(app: App[Any], chosen: bool, hint: str) -> SyncSession | None:
     """The open session when records are chosen; otherwise None, after telling the user why
     (``hint`` when nothing is chosen, the connection's state when no session is open)."""
     if not chosen:
@@ -91,11 +91,11 @@ async def couple_flow(app: App[Any], mapping_name: str, bc_id: str) -> bool:
     return result is not None
 
 
-async def _couple(app: App[Any], mapping_name: str, bc_id: str) -> "CoupleResult | None":
+async def _couple(app: App[Any], mapping_name: str, bc_id: str) -> CoupleResult | None:
     if session_or_notify(app) is None:
         return None
 
-    async def work() -> "CoupleResult | None":
+    async def work() -> CoupleResult | None:
         choice: CouplingChoice | None = await app.push_screen_wait(CouplingDialog(mapping_name, bc_id))
         if choice is None:
             return None
@@ -106,14 +106,18 @@ async def _couple(app: App[Any], mapping_name: str, bc_id: str) -> "CoupleResult
     return await _guarded(app, work)
 
 
-def _tell_coupled(app: App[Any], result: "CoupleResult") -> None:
+def _tell_coupled(app: App[Any], result: CoupleResult) -> None:
     """Say what Set Up Coupling did, including how the synchronization after it ended."""
     message = result.message
     sync = result.sync
     severity = "information"
     if sync is not None:
         outcome = sync.result_for(result.coupling.bc_id) if result.coupling else None
-        if outcome is not None and outcome.message and outcome.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.SKIPPED):
+        if (
+            outcome is not None
+            and outcome.message
+            and outcome.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.SKIPPED)
+        ):
             message += f" The synchronization after coupling did not complete: {outcome.message}"
             severity = "warning"
         elif sync.message:
@@ -124,7 +128,7 @@ def _tell_coupled(app: App[Any], result: "CoupleResult") -> None:
 # --- Synchronize ---------------------------------------------------------------------------------
 
 
-async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> JobSummary | None:
     """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the summary, or None when nothing ran.
 
     One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
@@ -141,7 +145,7 @@ async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[st
     return await _guarded(app, lambda: _synchronize_many(app, session, mapping_name, ids))
 
 
-async def _synchronize_one(app: App[Any], session: "SyncSession", mapping_name: str, bc_id: str) -> "JobSummary | None":
+async def _synchronize_one(app: App[Any], session: SyncSession, mapping_name: str, bc_id: str) -> JobSummary | None:
     from bc_tui.sync.preview import preview_sync
     from bc_tui.sync.synchronize import synchronize_one
 
@@ -166,7 +170,9 @@ async def _synchronize_one(app: App[Any], session: "SyncSession", mapping_name: 
     )
 
 
-async def _synchronize_many(app: App[Any], session: "SyncSession", mapping_name: str, ids: list[str]) -> "JobSummary | None":
+async def _synchronize_many(
+    app: App[Any], session: SyncSession, mapping_name: str, ids: list[str]
+) -> JobSummary | None:
     from bc_tui.sync.synchronize import synchronize_many
 
     return await _ask_and_synchronize(
@@ -183,8 +189,8 @@ async def _ask_and_synchronize(
     advice: Any,
     fields: Sequence[Any],
     what: str,
-    synchronize: Callable[[SyncDirection, Any], Awaitable["JobSummary"]],
-) -> "JobSummary | None":
+    synchronize: Callable[[SyncDirection, Any], Awaitable[JobSummary]],
+) -> JobSummary | None:
     """Ask the direction; then run the job "Synchronize <what>" (a record, or "N records") in
     that direction, or nothing when the user declines."""
     direction = await _ask_direction(app, advice, fields)
@@ -209,7 +215,7 @@ async def _ask_direction(app: App[Any], advice: Any, fields: Sequence[Any]) -> S
 # --- Delete Coupling -----------------------------------------------------------------------------
 
 
-async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> "JobSummary | None":
+async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> JobSummary | None:
     """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a confirmation; neither record is changed."""
     from bc_tui.sync.lookup import couplings_of_bc_records
     from bc_tui.sync.uncouple import delete_couplings
@@ -219,7 +225,7 @@ async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequenc
     if session is None:
         return None
 
-    async def work() -> "JobSummary | None":
+    async def work() -> JobSummary | None:
         mapping = session.mapping(mapping_name)
         found = await couplings_of_bc_records(session, mapping.name, ids)
         if not found:
@@ -228,7 +234,9 @@ async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequenc
             return None
         if len(ids) == 1:
             [coupling] = found.values()
-            name = " ".join(p for p in (bc_noun(mapping), shorten(coupling.bc_number), shorten(coupling.display_name)) if p)
+            name = " ".join(
+                p for p in (bc_noun(mapping), shorten(coupling.bc_number), shorten(coupling.display_name)) if p
+            )
             question = f"Delete the coupling of the {name}?"
         else:
             question = f"Delete the couplings of {_plural(len(found), 'selected record')}?"
@@ -253,7 +261,7 @@ async def create_flow(
     *,
     bc_ids: Sequence[str] | None = None,
     dataverse_ids: Sequence[str] | None = None,
-) -> "JobSummary | None":
+) -> JobSummary | None:
     """Create Account in Dataverse (``bc_ids``) or Create Customer in BC (``dataverse_ids``), after
     a confirmation; each new record is coupled to the one it was made from."""
     from bc_tui.sync.create import create_in_bc, create_in_dataverse
@@ -264,7 +272,7 @@ async def create_flow(
     if session is None:
         return None
 
-    async def work() -> "JobSummary | None":
+    async def work() -> JobSummary | None:
         mapping = session.mapping(mapping_name)
         if bc:
             target, count, source = "Dataverse", len(bc), bc_noun(mapping)
@@ -282,11 +290,13 @@ async def create_flow(
             return None
         if bc:
             return await run_job(
-                app, f"Create {made}s in Dataverse",
+                app,
+                f"Create {made}s in Dataverse",
                 lambda progress: create_in_dataverse(session, mapping_name, bc, progress=progress),
             )
         return await run_job(
-            app, f"Create {made}s in Business Central",
+            app,
+            f"Create {made}s in Business Central",
             lambda progress: create_in_bc(session, mapping_name, dataverse, progress=progress),
         )
 
@@ -296,7 +306,7 @@ async def create_flow(
 # --- Match-Based Coupling ------------------------------------------------------------------------
 
 
-async def match_flow(app: App[Any], mapping_name: str) -> "JobSummary | None":
+async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
     """Match-Based Coupling of ``mapping_name``: the criteria dialog, then the job with progress,
     then its summary (coupled / created / failed). Runs inside a worker; never raises."""
     from bc_tui.sync.errors import SyncError

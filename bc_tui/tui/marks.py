@@ -6,8 +6,8 @@ nothing until someone asks for the keys. Pure Python: no Textual, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True, slots=True)

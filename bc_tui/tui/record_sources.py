@@ -55,7 +55,7 @@ class RecordSource:
         """Keys of rows seen outside the mapping's table filter (they get no Dataverse actions)."""
         return self.records.outside_filter
 
-    def with_query(self, **changes: Any) -> "RecordSource":
+    def with_query(self, **changes: Any) -> RecordSource:
         """A new source of the same table with the query changed (``text=``, ``coupled=``, ``sort=``)."""
         return type(self)(self.records.with_query(**changes))
 

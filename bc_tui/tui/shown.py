@@ -13,7 +13,8 @@ engine or a service, which embed values whole), line by line.
 
 from __future__ import annotations
 
-from typing import Any, Literal as TypingLiteral
+from typing import Any
+from typing import Literal as TypingLiteral
 
 from rich.style import Style
 from rich.text import Text

@@ -24,7 +24,7 @@ from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile_server import HostileServer, echo_token, token, trickle  # noqa: E402
+from hostile_server import HostileServer, echo_token, token, trickle
 
 EXIT_USAGE = 2
 
@@ -35,14 +35,24 @@ class Cli:
     def __init__(self, tmp_path: Path) -> None:
         self.data = tmp_path / "data"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
-        self.env.update(BC_TUI_DATA_DIR=str(self.data), BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
-                        PYTHONUTF8="1", LC_ALL="C.UTF-8")
+        self.env.update(
+            BC_TUI_DATA_DIR=str(self.data),
+            BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
+            PYTHONUTF8="1",
+            LC_ALL="C.UTF-8",
+        )
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None,
-                 preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bc_tui.cli", *args], capture_output=True, text=True, timeout=120,
-            env={**self.env, **(env or {})}, preexec_fn=preexec, errors="replace",
+            [sys.executable, "-m", "bc_tui.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**self.env, **(env or {})},
+            preexec_fn=preexec,
+            errors="replace",
         )
 
 
@@ -108,8 +118,16 @@ def test_non_ascii_json_on_an_ascii_only_stdout_stays_exact(cli: Cli, tmp_path: 
 
     config = tmp_path / "with-db.toml"
     config.write_text('database_url = "sqlite:///%s"\n' % (tmp_path / "c.sqlite"), encoding="utf-8")
-    result = cli("couple", "10000", "--to", "Adatum Corporation", "--json", "--config", str(config),
-                 env={"PYTHONIOENCODING": "ascii"})
+    result = cli(
+        "couple",
+        "10000",
+        "--to",
+        "Adatum Corporation",
+        "--json",
+        "--config",
+        str(config),
+        env={"PYTHONIOENCODING": "ascii"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.isascii()
     assert json.loads(result.stdout)  # \u escapes, not "?" in the middle of a string
@@ -121,10 +139,13 @@ def test_non_ascii_argument_under_a_c_locale(cli: Cli) -> None:
     one_sentence(utf8, "does not exist in Dataverse")
     not_text = subprocess.run(
         [sys.executable, "-m", "bc_tui.cli", "couple", "10000", "--to", b"M\xfcller"],
-        capture_output=True, env={**cli.env, **c_locale}, timeout=120,
+        capture_output=True,
+        env={**cli.env, **c_locale},
+        timeout=120,
     )
-    decoded = subprocess.CompletedProcess(not_text.args, not_text.returncode, not_text.stdout.decode(),
-                                          not_text.stderr.decode("ascii", "replace"))
+    decoded = subprocess.CompletedProcess(
+        not_text.args, not_text.returncode, not_text.stdout.decode(), not_text.stderr.decode("ascii", "replace")
+    )
     one_sentence(decoded, "Argument 4", "not valid UTF-8 text")
 
 
@@ -151,8 +172,14 @@ def test_config_that_is_a_device_or_far_too_large(cli: Cli, tmp_path: Path) -> N
 
 def test_output_to_a_full_disk(cli: Cli) -> None:
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "bc_tui.cli", "status"], stdout=full, stderr=subprocess.PIPE,
-                                text=True, env=cli.env, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "bc_tui.cli", "status"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli.env,
+            timeout=120,
+        )
     result.stdout = ""
     one_sentence(result, "could not write its output", "No space left on device", "free some disk space")
     assert not (cli.data / "logs").exists()  # not a bug: no error log
@@ -163,9 +190,24 @@ def test_reader_that_goes_away(cli: Cli, tmp_path: Path) -> None:
     # 3,000 changed customers print far more than a pipe holds, so the writer meets the closed end.
     assert cli("sandbox", "reset", "--customers", "3000", "--data", str(tmp_path / "s")).returncode == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "bc_tui.cli", "sandbox", "edit", "--side", "bc", "-n", "3000", "--seed", "1",
-         "--data", str(tmp_path / "s")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env,
+        [
+            sys.executable,
+            "-m",
+            "bc_tui.cli",
+            "sandbox",
+            "edit",
+            "--side",
+            "bc",
+            "-n",
+            "3000",
+            "--seed",
+            "1",
+            "--data",
+            str(tmp_path / "s"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
     )
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"Changed")
@@ -275,8 +317,15 @@ def test_read_only_sandbox_data_folder(cli: Cli, tmp_path: Path) -> None:
         folder.chmod(0o755)
 
 
-def _profile(path: Path, info: dict[str, Any], *, secret_env: str = "TENANT_SECRET", extra: str = "",
-             token_url: str | None = None, bc_api: str | None = None) -> Path:
+def _profile(
+    path: Path,
+    info: dict[str, Any],
+    *,
+    secret_env: str = "TENANT_SECRET",
+    extra: str = "",
+    token_url: str | None = None,
+    bc_api: str | None = None,
+) -> Path:
     origin = "/".join(info["token_url"].split("/", 3)[:3])
     path.write_text(
         f'{extra}\nprofile = "tenant"\n[profiles.tenant]\ntenant = "t"\nclient_id = "{info["client_id"]}"\n'
@@ -317,7 +366,7 @@ def test_disk_full_during_a_job_is_one_sentence_and_leaves_the_database_consiste
     with sqlite3.connect(database) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         couplings = check.execute("SELECT count(*) FROM couplings").fetchone()[0]
-        (status, message), = check.execute("SELECT status, message FROM sync_jobs").fetchall()
+        ((status, message),) = check.execute("SELECT status, message FROM sync_jobs").fetchall()
     # The job log names the first cause, not the failed ROLLBACK that SQLite's own rollback causes.
     assert status == "crashed" and "disk" in message and "rollback" not in message.lower()
     # What was committed before the disk filled up is still there and usable.
@@ -398,20 +447,41 @@ def test_control_characters_in_an_echoed_value_are_made_visible(cli: Cli) -> Non
 
 def test_a_trickling_service_ends_at_the_request_deadline(cli: Cli, tmp_path: Path, tenant: dict[str, Any]) -> None:
     with HostileServer({"/": trickle(0.3)}) as slow:
-        config = _profile(tmp_path / "slow.toml", tenant, extra="request_deadline_s = 2",
-                          bc_api=f"{slow.origin}/bc/api/v2.0/")
+        config = _profile(
+            tmp_path / "slow.toml", tenant, extra="request_deadline_s = 2", bc_api=f"{slow.origin}/bc/api/v2.0/"
+        )
         database = tmp_path / "c.sqlite"
-        result = cli("sync", "10000", "--direction", "to-dataverse", "--config", str(config),
-                     "--database", f"sqlite:///{database}", env={"TENANT_SECRET": tenant["client_secret"]})
+        result = cli(
+            "sync",
+            "10000",
+            "--direction",
+            "to-dataverse",
+            "--config",
+            str(config),
+            "--database",
+            f"sqlite:///{database}",
+            env={"TENANT_SECRET": tenant["client_secret"]},
+        )
     one_sentence(result, "Business Central", "within 2 seconds", "request_deadline_s")
 
 
-def test_a_token_endpoint_echoing_the_secret_does_not_print_it(cli: Cli, tmp_path: Path, tenant: dict[str, Any]) -> None:
+def test_a_token_endpoint_echoing_the_secret_does_not_print_it(
+    cli: Cli, tmp_path: Path, tenant: dict[str, Any]
+) -> None:
     secret = "Very$ecret+Value/42=="
     with HostileServer({"/": echo_token(400)}) as echo:
         config = _profile(tmp_path / "echo.toml", tenant, token_url=f"{echo.origin}/tenant/oauth2/v2.0/token")
-        result = cli("sync", "10000", "--direction", "to-dataverse", "--config", str(config),
-                     "--database", f"sqlite:///{tmp_path / 'c.sqlite'}", env={"TENANT_SECRET": secret})
+        result = cli(
+            "sync",
+            "10000",
+            "--direction",
+            "to-dataverse",
+            "--config",
+            str(config),
+            "--database",
+            f"sqlite:///{tmp_path / 'c.sqlite'}",
+            env={"TENANT_SECRET": secret},
+        )
         assert any(b"client_secret=" in r.body for r in echo.requests)  # the secret really went there
     sentence = one_sentence(result, "Signing in to Business Central failed", "client_secret=***")
     assert secret not in sentence and "Value" not in sentence and "42" not in sentence
@@ -422,12 +492,28 @@ def test_a_healthy_token_endpoint_and_a_hostile_api_with_the_default_deadline(cl
     from hostile_server import answer
 
     with HostileServer({"/tenant": token(), "/": answer(200, "<html>proxy</html>", "text/html")}) as proxy:
-        info = {"token_url": f"{proxy.origin}/tenant/oauth2/v2.0/token", "client_id": "c", "environment": "e",
-                "company_id": "x", "bc_api": f"{proxy.origin}/bc/api/v2.0/",
-                "dataverse_api": f"{proxy.origin}/api/data/v9.2/", "bc_scope": "s", "dataverse_scope": "s"}
+        info = {
+            "token_url": f"{proxy.origin}/tenant/oauth2/v2.0/token",
+            "client_id": "c",
+            "environment": "e",
+            "company_id": "x",
+            "bc_api": f"{proxy.origin}/bc/api/v2.0/",
+            "dataverse_api": f"{proxy.origin}/api/data/v9.2/",
+            "bc_scope": "s",
+            "dataverse_scope": "s",
+        }
         config = _profile(tmp_path / "proxy.toml", info)
-        result = cli("sync", "10000", "--direction", "to-dataverse", "--config", str(config),
-                     "--database", f"sqlite:///{tmp_path / 'c.sqlite'}", env={"TENANT_SECRET": "s"})
+        result = cli(
+            "sync",
+            "10000",
+            "--direction",
+            "to-dataverse",
+            "--config",
+            str(config),
+            "--database",
+            f"sqlite:///{tmp_path / 'c.sqlite'}",
+            env={"TENANT_SECRET": "s"},
+        )
     one_sentence(result, "not JSON", "text/html")
 
 
@@ -452,6 +538,7 @@ def test_an_unexpected_error_is_one_sentence_and_a_log_file(cli: Cli) -> None:
     sentence = one_sentence(result, "The command 'buggy' stopped on an unexpected error (KeyError", "BC_TUI_DEBUG=1")
     (log,) = (cli.data / "logs").iterdir()
     assert str(log) in sentence and "Traceback" in log.read_text(encoding="utf-8")
-    debug = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                           env={**cli.env, "BC_TUI_DEBUG": "1"})
+    debug = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env={**cli.env, "BC_TUI_DEBUG": "1"}
+    )
     assert debug.returncode != 0 and "Traceback" in debug.stderr

@@ -44,17 +44,23 @@ def test_a_profile_signs_in_with_its_certificate(cli, tmp_path: Path) -> None:
     pem.write_bytes(key + certificate)
     settings = SandboxSettings(customers=5, client_certificates=(certificate.decode(),))
     with start_in_thread(settings) as running:
-        good = _profile(tmp_path / "good.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{pem}"')
+        good = _profile(
+            tmp_path / "good.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{pem}"'
+        )
         result = cli("status", "--config", str(good), "--json")
         assert result.code == 0, result.err
         assert result.json["business_central"]["ok"] and result.json["dataverse"]["ok"]
 
         stranger = tmp_path / "stranger.pem"
         stranger.write_bytes(b"".join(new_key_and_certificate("someone else")))
-        wrong = _profile(tmp_path / "wrong.toml", running.info,
-                         f'sign_in = "client_certificate"\nclient_certificate = "{stranger}"')
-        _one_sentence(cli("couple", "10000", "--to", "Adatum", "--config", str(wrong)),
-                      "Signing in to Business Central failed (invalid_client): AADSTS700027", "client certificate")
+        wrong = _profile(
+            tmp_path / "wrong.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{stranger}"'
+        )
+        _one_sentence(
+            cli("couple", "10000", "--to", "Adatum", "--config", str(wrong)),
+            "Signing in to Business Central failed (invalid_client): AADSTS700027",
+            "client certificate",
+        )
 
 
 def test_device_code_prints_where_to_sign_in_on_stderr_once(cli, tmp_path: Path, data_dir: Path) -> None:
@@ -82,9 +88,16 @@ def test_device_code_prints_where_to_sign_in_on_stderr_once(cli, tmp_path: Path,
     ],
 )
 def test_a_sign_in_the_profile_cannot_do_is_one_sentence(cli, tmp_path: Path, lines: str, words: str) -> None:
-    info = {"token_url": "http://127.0.0.1:9/t/oauth2/v2.0/token", "client_id": "c", "environment": "production",
-            "company_id": "x", "bc_api": "http://127.0.0.1:9/bc/", "dataverse_api": "http://127.0.0.1:9/api/data/v9.2/",
-            "bc_scope": "s/.default", "dataverse_scope": "d/.default"}
+    info = {
+        "token_url": "http://127.0.0.1:9/t/oauth2/v2.0/token",
+        "client_id": "c",
+        "environment": "production",
+        "company_id": "x",
+        "bc_api": "http://127.0.0.1:9/bc/",
+        "dataverse_api": "http://127.0.0.1:9/api/data/v9.2/",
+        "bc_scope": "s/.default",
+        "dataverse_scope": "d/.default",
+    }
     _one_sentence(cli("status", "--config", str(_profile(tmp_path / "p.toml", info, lines))), words)
 
 
@@ -92,29 +105,44 @@ def test_a_certificate_file_without_a_key_is_one_sentence(cli, tmp_path: Path) -
     pem = tmp_path / "only-certificate.pem"
     pem.write_bytes(new_key_and_certificate("x")[1])
     with start_in_thread(SandboxSettings(customers=5)) as running:
-        config = _profile(tmp_path / "p.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{pem}"')
-        _one_sentence(cli("couple", "10000", "--to", "Adatum", "--config", str(config)),
-                      str(pem), "private key", "client_certificate")
+        config = _profile(
+            tmp_path / "p.toml", running.info, f'sign_in = "client_certificate"\nclient_certificate = "{pem}"'
+        )
+        _one_sentence(
+            cli("couple", "10000", "--to", "Adatum", "--config", str(config)),
+            str(pem),
+            "private key",
+            "client_certificate",
+        )
 
 
 def test_approve_device_enters_the_code_on_the_sandbox_page(cli) -> None:
     with start_in_thread(SandboxSettings(customers=5)) as running:
         info = running.info
-        started = httpx.post(info["token_url"].replace("/token", "/devicecode"),
-                             data={"client_id": info["client_id"], "scope": f"{info['bc_scope']} offline_access"}).json()
-        poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": info["client_id"],
-                "device_code": started["device_code"]}
+        started = httpx.post(
+            info["token_url"].replace("/token", "/devicecode"),
+            data={"client_id": info["client_id"], "scope": f"{info['bc_scope']} offline_access"},
+        ).json()
+        poll = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "client_id": info["client_id"],
+            "device_code": started["device_code"],
+        }
         assert httpx.post(info["token_url"], data=poll).json()["error"] == "authorization_pending"
 
         _one_sentence(cli("sandbox", "approve-device", started["verification_uri"], "WRONGCODE"), "not pending")
-        _one_sentence(cli("sandbox", "approve-device", "http://example.com/devicelogin", started["user_code"]),
-                      "not a sandbox page on this machine")
+        _one_sentence(
+            cli("sandbox", "approve-device", "http://example.com/devicelogin", started["user_code"]),
+            "not a sandbox page on this machine",
+        )
         approved = cli("sandbox", "approve-device", started["verification_uri"], started["user_code"])
         assert approved.code == 0 and started["user_code"] in approved.out
 
         tokens = httpx.post(info["token_url"], data=poll).json()
         assert tokens["access_token"] and tokens["refresh_token"] and tokens["id_token"]
-        companies = httpx.get(info["bc_api"] + "companies", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        companies = httpx.get(
+            info["bc_api"] + "companies", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
         assert companies.status_code == 200
 
 

@@ -145,9 +145,16 @@ def test_wrong_secret_is_a_clear_sentence(cli, tmp_path: Path, monkeypatch: pyte
 
 
 def test_missing_secret_says_which_variable(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    info = {"token_url": "http://127.0.0.1:9/token", "client_id": "c", "environment": "production",
-            "company_id": "x", "bc_api": "http://127.0.0.1:9/bc/", "dataverse_api": "http://127.0.0.1:9/dv/",
-            "bc_scope": "s", "dataverse_scope": "s"}
+    info = {
+        "token_url": "http://127.0.0.1:9/token",
+        "client_id": "c",
+        "environment": "production",
+        "company_id": "x",
+        "bc_api": "http://127.0.0.1:9/bc/",
+        "dataverse_api": "http://127.0.0.1:9/dv/",
+        "bc_scope": "s",
+        "dataverse_scope": "s",
+    }
     monkeypatch.delenv("UNSET_SECRET_FOR_TEST", raising=False)
     config = _profile(tmp_path / "tenant.toml", info, "UNSET_SECRET_FOR_TEST")
     monkeypatch.setattr("bc_tui.config._keyring_secret", lambda name: None)
@@ -159,9 +166,16 @@ def test_unreachable_service(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    info = {"token_url": f"{base}/token", "client_id": "c", "environment": "production", "company_id": "x",
-            "bc_api": f"{base}/bc/api/v2.0/", "dataverse_api": f"{base}/api/data/v9.2/",
-            "bc_scope": "s", "dataverse_scope": "s"}
+    info = {
+        "token_url": f"{base}/token",
+        "client_id": "c",
+        "environment": "production",
+        "company_id": "x",
+        "bc_api": f"{base}/bc/api/v2.0/",
+        "dataverse_api": f"{base}/api/data/v9.2/",
+        "bc_scope": "s",
+        "dataverse_scope": "s",
+    }
     monkeypatch.setenv("TENANT_SECRET", "s")
     config = _profile(tmp_path / "tenant.toml", info, "TENANT_SECRET")
     _usage_error(cli("sync", "10000", "--direction", "to-dataverse", "--config", str(config)), "Cannot reach")

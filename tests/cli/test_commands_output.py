@@ -6,7 +6,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bc_tui.commands.output import progress_printer, to_json
 from bc_tui.domain.outcomes import Outcome
@@ -31,10 +31,14 @@ def test_progress_is_one_rewritten_line_on_a_terminal_and_nothing_otherwise() ->
 
 
 def test_to_json_makes_store_values_native() -> None:
-    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    document = to_json({"at": moment, "outcome": Outcome.CONFLICT, "ids": ("a", "b"), "progress": Progress(job_id=7, total=2)})
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    document = to_json(
+        {"at": moment, "outcome": Outcome.CONFLICT, "ids": ("a", "b"), "progress": Progress(job_id=7, total=2)}
+    )
     assert json.loads(json.dumps(document)) == {
-        "at": "2026-01-02T03:04:05+00:00", "outcome": "conflict", "ids": ["a", "b"],
+        "at": "2026-01-02T03:04:05+00:00",
+        "outcome": "conflict",
+        "ids": ["a", "b"],
         "progress": {"job_id": 7, "total": 2, "done": 0, "failed": 0, "skipped": 0, "current": None},
     }
 

@@ -135,5 +135,8 @@ def test_couple_by_dataverse_id_and_with_create_new(cli, sandbox) -> None:
     )
     created = cli("couple", lonely["number"], "--create-new", "--json")
     assert created.code == EXIT_OK, created.err
-    assert created.json["created"] is True and sandbox.account(created.json["dataverse_id"])["name"] == lonely["displayName"]
+    assert (
+        created.json["created"] is True
+        and sandbox.account(created.json["dataverse_id"])["name"] == lonely["displayName"]
+    )
     assert cli("couple", lonely["number"], "--create-new", "--sync", "to-dataverse").code == EXIT_USAGE

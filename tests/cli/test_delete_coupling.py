@@ -32,4 +32,3 @@ def test_the_help_names_the_alias(cli, capsys) -> None:
     assert "delete-coupling (uncouple)" in overview and "'uncouple' is an alias" in overview
     usage = cli("delete-coupling")
     assert usage.code == EXIT_USAGE and "--all" in usage.err
-

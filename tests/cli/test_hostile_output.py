@@ -26,7 +26,9 @@ RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def assert_clean(text: str) -> None:
     """Nothing a terminal would obey: only newlines end lines, no other control is raw."""
     match = RAW.search(text)
-    assert match is None, f"raw {match.group()!r} at {match.start()}: {text[max(match.start() - 40, 0):match.start() + 10]!r}"
+    assert match is None, (
+        f"raw {match.group()!r} at {match.start()}: {text[max(match.start() - 40, 0) : match.start() + 10]!r}"
+    )
 
 
 def assert_clean_run(result: Any) -> None:

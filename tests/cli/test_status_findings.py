@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bc_tui.commands.output import EXIT_OK
 
-CONFIG = '''
+CONFIG = """
 [mappings.CUSTOMER.fields."VAT Registration No."]
 bc_field = "taxRegistrationNumber"
 dataverse_field = "new_vatregistrationnumber"
@@ -20,7 +20,7 @@ dataverse_field = "new_customerrating"
 [mappings.CUSTOMER.fields."Balance"]
 bc_field = "balanceDue"
 dataverse_field = "accountnumber"
-'''
+"""
 
 
 def _write_config(text: str = CONFIG) -> None:
@@ -33,10 +33,14 @@ def test_status_lists_the_findings_in_text_and_json(cli, sandbox) -> None:
     result = cli("status")
     assert result.code == EXIT_OK, result.err
     assert "Field mappings:    3 findings" in result.out
-    assert ("  The field mapping Customer Rating of CUSTOMER names the Business Central field customerRating, "
-            "which this tenant does not have") in result.out
-    assert ("The field mapping Balance of CUSTOMER pairs the Business Central field balanceDue (number) with the "
-            "Dataverse field accountnumber (text)") in result.out
+    assert (
+        "  The field mapping Customer Rating of CUSTOMER names the Business Central field customerRating, "
+        "which this tenant does not have"
+    ) in result.out
+    assert (
+        "The field mapping Balance of CUSTOMER pairs the Business Central field balanceDue (number) with the "
+        "Dataverse field accountnumber (text)"
+    ) in result.out
 
     document = cli("status", "--json").json["field_mappings"]
     assert document["checked"] is True

@@ -10,9 +10,7 @@ from bc_tui.config import ConfigError, load_settings, profile_from_sandbox_info,
 from tests.config.config_files import CONTOSO_PROFILE, write
 
 PROFILE = (
-    '\nprofile = "contoso"\ndatabase_url = "sqlite:///tmp/x.sqlite"\n'
-    + CONTOSO_PROFILE
-    + '\n[keys]\nsync = "ctrl+y"\n'
+    '\nprofile = "contoso"\ndatabase_url = "sqlite:///tmp/x.sqlite"\n' + CONTOSO_PROFILE + '\n[keys]\nsync = "ctrl+y"\n'
 )
 
 
@@ -26,7 +24,10 @@ def test_profile_is_built_with_real_service_urls(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, PROFILE), env={})
     profile = resolve_profile(settings, env={"CONTOSO_SECRET": "s3cret"})
     assert profile.token_url == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
-    assert profile.bc_api_url == "https://api.businesscentral.dynamics.com/v2.0/contoso.onmicrosoft.com/production/api/v2.0/"
+    assert (
+        profile.bc_api_url
+        == "https://api.businesscentral.dynamics.com/v2.0/contoso.onmicrosoft.com/production/api/v2.0/"
+    )
     assert profile.dataverse_api_url == "https://contoso.crm.dynamics.com/api/data/v9.2/"
     assert profile.dataverse_scope == "https://contoso.crm.dynamics.com/.default"
     assert profile.dataverse_org == "contoso.crm.dynamics.com"
@@ -39,7 +40,9 @@ def test_secret_never_appears_in_repr(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, PROFILE), env={"BC_TUI_DATABASE_URL": "postgresql://db/x", "BC_TUI_PROFILE": "other"})
+    settings = load_settings(
+        write(tmp_path, PROFILE), env={"BC_TUI_DATABASE_URL": "postgresql://db/x", "BC_TUI_PROFILE": "other"}
+    )
     assert settings.database_url == "postgresql://db/x"
     with pytest.raises(ConfigError, match="no profile 'other'.*known: contoso"):
         resolve_profile(settings, env={})

@@ -18,10 +18,15 @@ EXIT_USAGE = 2
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``bc-tui ARGS`` with its own data folder and no config file but the one passed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
-    env.update(BC_TUI_DATA_DIR=str(tmp_path / "data"), BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
-               PYTHONUTF8="1", LC_ALL="C.UTF-8")
-    return subprocess.run([sys.executable, "-m", "bc_tui.cli", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    env.update(
+        BC_TUI_DATA_DIR=str(tmp_path / "data"),
+        BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
+        PYTHONUTF8="1",
+        LC_ALL="C.UTF-8",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bc_tui.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_misspelt_keys_warn_once_and_the_command_runs(tmp_path: Path) -> None:
@@ -48,8 +53,10 @@ def test_misspelt_keys_warn_once_and_the_command_runs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text, words",
     [
-        ('[profiles.contoso]\ntenant = 5\nclient_secret_envv = "X"\n',
-         ("profiles.contoso.tenant", "must be a text in quotes, not 5", 'tenant = "…"')),
+        (
+            '[profiles.contoso]\ntenant = 5\nclient_secret_envv = "X"\n',
+            ("profiles.contoso.tenant", "must be a text in quotes, not 5", 'tenant = "…"'),
+        ),
         ("databse_url = 'x'\nkeys = 'x'\n", ("keys must be a table ([keys]), not x",)),
         ("[mappings]\nCUSTOMER = 'to-dataverse'\n", ("mappings.CUSTOMER must be a table",)),
         ("request_deadline_s = '300'\n", ("request_deadline_s in", "is 300", "number of seconds from 1 to 3600")),

@@ -28,8 +28,12 @@ async def test_an_unknown_binding_id_is_a_notification_and_the_valid_keys_apply(
         notes = [(n.title, n.severity, n.message) for n in app._notifications]
         assert notes == [
             ("Config", "warning", from_file),
-            ("Config", "warning", f"In {config}, app.hlep in [keys] is not a binding id of the terminal app "
-                                  "(did you mean app.help?); it is ignored."),
+            (
+                "Config",
+                "warning",
+                f"In {config}, app.hlep in [keys] is not a binding id of the terminal app "
+                "(did you mean app.help?); it is ignored.",
+            ),
         ]
         await pilot.press("h")  # the valid entry of [keys] was applied all the same
         await pilot.pause()

@@ -43,7 +43,7 @@ def test_a_name_with_no_close_match_lists_the_valid_keys(tmp_path: Path) -> None
 
 def test_a_key_in_the_wrong_table_says_where_it_belongs(tmp_path: Path) -> None:
     # TOML files a key written after a [profiles.x] header under that profile.
-    path = write(tmp_path, PROFILE_TEXT + 'database_url = "sqlite:///x.sqlite"\n' + '[profiles.other]\n')
+    path = write(tmp_path, PROFILE_TEXT + 'database_url = "sqlite:///x.sqlite"\n' + "[profiles.other]\n")
     path.write_text('tenant = "t"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
     settings = load_settings(path, env={})
     assert list(settings.warnings) == [
@@ -82,7 +82,9 @@ def test_every_table_refuses_a_value(tmp_path: Path, setting: config_schema.Sett
 @pytest.mark.parametrize("section", ["profiles", "mappings"])
 def test_each_named_table_must_be_a_table(tmp_path: Path, section: str) -> None:
     path = write(tmp_path, f"{section} = {{ CUSTOMER = 1 }}\n")
-    with pytest.raises(ConfigError, match=re.escape(f"{section}.CUSTOMER must be a table ([{section}.CUSTOMER]), not 1;")):
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{section}.CUSTOMER must be a table ([{section}.CUSTOMER]), not 1;")
+    ):
         load_settings(path, env={})
 
 
@@ -102,7 +104,9 @@ def test_numbers_are_numbers_in_the_file_and_text_in_the_environment(tmp_path: P
     with pytest.raises(ConfigError, match=re.escape(f"request_deadline_s in {path} is 12, but it must be a number")):
         load_settings(path, env={})
     assert load_settings(tmp_path / "none.toml", env={"BC_TUI_REQUEST_DEADLINE_S": "12"}).request_deadline_s == 12.0
-    with pytest.raises(ConfigError, match="^BC_TUI_REQUEST_DEADLINE_S is 0, but it must be a number of seconds from 1 to 3600"):
+    with pytest.raises(
+        ConfigError, match="^BC_TUI_REQUEST_DEADLINE_S is 0, but it must be a number of seconds from 1 to 3600"
+    ):
         load_settings(tmp_path / "none.toml", env={"BC_TUI_REQUEST_DEADLINE_S": "0"})
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -15,8 +16,9 @@ from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 
 #: Retries as the product does them, only with short backoff so the tests stay quick.
-FAST_RETRY = RetryPolicy(max_attempts=10, max_total_s=30.0, initial_backoff_s=0.01, max_backoff_s=0.05,
-                         default_retry_after_s=0.05)
+FAST_RETRY = RetryPolicy(
+    max_attempts=10, max_total_s=30.0, initial_backoff_s=0.01, max_backoff_s=0.05, default_retry_after_s=0.05
+)
 
 
 @dataclass
@@ -37,13 +39,19 @@ class Endpoint:
 
     def bc(self, *, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> BusinessCentralClient:
         kwargs.setdefault("retry", FAST_RETRY)
-        return BusinessCentralClient(self.info["bc_api"], self.info["company_id"], self.bc_credentials(),
-                                     transport=transport or self.transport, **kwargs)
+        return BusinessCentralClient(
+            self.info["bc_api"],
+            self.info["company_id"],
+            self.bc_credentials(),
+            transport=transport or self.transport,
+            **kwargs,
+        )
 
     def dv(self, *, transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> DataverseClient:
         kwargs.setdefault("retry", FAST_RETRY)
-        return DataverseClient(self.info["dataverse_api"], self.dv_credentials(),
-                               transport=transport or self.transport, **kwargs)
+        return DataverseClient(
+            self.info["dataverse_api"], self.dv_credentials(), transport=transport or self.transport, **kwargs
+        )
 
     def wire(self) -> httpx.AsyncBaseTransport:
         """A transport to this sandbox to wrap in network scaffolding (a real socket over loopback)."""
@@ -55,8 +63,13 @@ class Endpoint:
 
 
 def _credentials(info: dict[str, Any], scope: str, override: dict[str, str]) -> ServiceCredentials:
-    values = {"token_url": info["token_url"], "client_id": info["client_id"],
-              "client_secret": info["client_secret"], "scope": scope, **override}
+    values = {
+        "token_url": info["token_url"],
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "scope": scope,
+        **override,
+    }
     return ServiceCredentials(**values)
 
 
@@ -78,8 +91,13 @@ class LoseResponses(httpx.AsyncBaseTransport):
     broken connection (e.g. to let another user change the record in between).
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, match: Callable[[httpx.Request], bool], times: int = 1,
-                 before_loss: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        match: Callable[[httpx.Request], bool],
+        times: int = 1,
+        before_loss: Callable[[], Any] | None = None,
+    ) -> None:
         self._inner = inner
         self._match = match
         self.remaining = times
@@ -92,8 +110,9 @@ class LoseResponses(httpx.AsyncBaseTransport):
             await response.aread()
             if self._before_loss is not None:
                 await self._before_loss()
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body",
-                                            request=request)
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body", request=request
+            )
         return response
 
     async def aclose(self) -> None:

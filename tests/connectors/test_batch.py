@@ -27,12 +27,14 @@ def _numbers(endpoint: Endpoint) -> set[str]:
 
 async def test_bc_batch_partial_failure(endpoint: Endpoint, bc: BusinessCentralClient) -> None:
     stale = await _stale_customer(bc, "B-0")
-    results = await bc.batch([
-        BatchOperation.create(BcCustomer, {"number": "B-1", "displayName": "Fine"}),
-        BatchOperation.update(BcCustomer, stale.id, stale.etag, {"city": "Mine"}),
-        BatchOperation.create(BcCustomer, {"number": "B-0", "displayName": "Duplicate"}),
-        BatchOperation.read(BcCustomer, stale.id),
-    ])
+    results = await bc.batch(
+        [
+            BatchOperation.create(BcCustomer, {"number": "B-1", "displayName": "Fine"}),
+            BatchOperation.update(BcCustomer, stale.id, stale.etag, {"city": "Mine"}),
+            BatchOperation.create(BcCustomer, {"number": "B-0", "displayName": "Duplicate"}),
+            BatchOperation.read(BcCustomer, stale.id),
+        ]
+    )
     assert [r.status for r in results] == [201, 412, 400, 200]
     assert results[0].ok and results[0].body["number"] == "B-1"
     assert isinstance(results[1].error, ChangedSinceRead)
@@ -44,10 +46,13 @@ async def test_bc_batch_partial_failure(endpoint: Endpoint, bc: BusinessCentralC
 async def test_bc_batch_snapshot_is_all_or_nothing(inprocess: Endpoint) -> None:
     async with inprocess.bc() as bc:
         stale = await _stale_customer(bc, "S-0")
-        results = await bc.batch([
-            BatchOperation.create(BcCustomer, {"number": "S-1", "displayName": "Rolled back"}),
-            BatchOperation.update(BcCustomer, stale.id, stale.etag, {"city": "Mine"}),
-        ], isolation_snapshot=True)
+        results = await bc.batch(
+            [
+                BatchOperation.create(BcCustomer, {"number": "S-1", "displayName": "Rolled back"}),
+                BatchOperation.update(BcCustomer, stale.id, stale.etag, {"city": "Mine"}),
+            ],
+            isolation_snapshot=True,
+        )
     assert not results[0].ok and "another change in the same batch failed" in results[0].error.message
     assert isinstance(results[1].error, ChangedSinceRead)
     assert "S-1" not in _numbers(inprocess)
@@ -69,10 +74,13 @@ def _names(endpoint: Endpoint) -> set[str]:
 async def test_dataverse_change_set_rolls_back_on_failure(endpoint: Endpoint, dv: DataverseClient) -> None:
     account = await dv.create(DataverseAccount, {"name": "Batch target"})
     await dv.update(DataverseAccount, account.id, account.etag, {"name": "Batch target 2"})
-    results = await dv.batch([
-        BatchOperation.create(DataverseAccount, {"name": "CS created"}),
-        BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "CS stale"}),
-    ], change_set=True)
+    results = await dv.batch(
+        [
+            BatchOperation.create(DataverseAccount, {"name": "CS created"}),
+            BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "CS stale"}),
+        ],
+        change_set=True,
+    )
     assert results[0].status is None and "another change in the same batch failed" in results[0].error.message
     assert results[1].status == 412 and isinstance(results[1].error, ChangedSinceRead)
     assert "CS created" not in _names(endpoint)
@@ -108,11 +116,14 @@ async def test_dataverse_batch_stops_at_first_failure_without_continue_on_error(
     async with inprocess.dv() as dv:
         account = await dv.create(DataverseAccount, {"name": "Stop target"})
         await dv.update(DataverseAccount, account.id, account.etag, {"name": "Stop target 2"})
-        results = await dv.batch([
-            BatchOperation.create(DataverseAccount, {"name": "Stop 1"}),
-            BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "Stop stale"}),
-            BatchOperation.create(DataverseAccount, {"name": "Stop 3"}),
-        ], change_set=False)
+        results = await dv.batch(
+            [
+                BatchOperation.create(DataverseAccount, {"name": "Stop 1"}),
+                BatchOperation.update(DataverseAccount, account.id, account.etag, {"name": "Stop stale"}),
+                BatchOperation.create(DataverseAccount, {"name": "Stop 3"}),
+            ],
+            change_set=False,
+        )
     assert [r.status for r in results] == [201, 412, None]
     assert "earlier operation in the batch failed" in results[2].error.message
     names = _names(inprocess)

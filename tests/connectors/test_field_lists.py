@@ -52,7 +52,18 @@ def test_permissions_read_marks_a_property_read_only() -> None:
 async def test_fields_say_what_kind_of_value_they_hold(bc: BusinessCentralClient, dv: DataverseClient) -> None:
     customers = await bc.fields("customers")
     kinds = {name: customers[name].kind for name in ("displayName", "creditLimit", "taxLiable", "blocked", "id")}
-    assert kinds == {"displayName": "text", "creditLimit": "number", "taxLiable": "yes/no", "blocked": "text", "id": "id"}
+    assert kinds == {
+        "displayName": "text",
+        "creditLimit": "number",
+        "taxLiable": "yes/no",
+        "blocked": "text",
+        "id": "id",
+    }
     accounts = await dv.fields("accounts")
     assert [accounts[n].kind for n in ("name", "creditlimit", "customertypecode", "_ownerid_value", "modifiedon")] == [
-        "text", "number", "number", "id", "date"]
+        "text",
+        "number",
+        "number",
+        "id",
+        "date",
+    ]

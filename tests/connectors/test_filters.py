@@ -1,7 +1,7 @@
 """OData literals and filter builders: user input never becomes OData syntax."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from bc_tui.connectors import filters as f
         (2.5, "2.5"),
         (Decimal("1000.50"), "1000.50"),
         (uuid.UUID("12345678-1234-5678-1234-567812345678"), "12345678-1234-5678-1234-567812345678"),
-        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "2026-01-02T03:04:05Z"),
+        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02T03:04:05Z"),
         (datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2))), "2026-01-02T03:04:05Z"),
         (datetime(2026, 1, 2, 3, 4, 5), "2026-01-02T03:04:05Z"),
     ],

@@ -27,7 +27,7 @@ from bc_tui.connectors.guard import redact
 from bc_tui.connectors.odata import ODataService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile_server import (  # noqa: E402
+from hostile_server import (
     HostileServer,
     answer,
     cut_off,
@@ -77,8 +77,14 @@ async def test_a_trickling_token_endpoint_hits_the_deadline() -> None:
 
 async def test_an_endless_body_is_cut_off_at_the_cap() -> None:
     with HostileServer({"/tenant": token(), "/bc": endless()}) as server:
-        service = ODataService("Business Central", f"{server.origin}/bc/api/v2.0/", _creds(server),
-                               retry=FAST, max_body_bytes=1_000_000, deadline_s=30)
+        service = ODataService(
+            "Business Central",
+            f"{server.origin}/bc/api/v2.0/",
+            _creds(server),
+            retry=FAST,
+            max_body_bytes=1_000_000,
+            deadline_s=30,
+        )
         try:
             with pytest.raises(MalformedResponse) as caught:
                 await service.get_json("companies")
@@ -157,9 +163,11 @@ async def test_an_api_echoing_the_bearer_token_is_redacted_and_shortened() -> No
 
 
 def test_redact_finds_secrets_in_every_form() -> None:
-    said = (f"client_secret={SECRET.replace('+', '%2B').replace('/', '%2F').replace('=', '%3D')}&x=1 "
-            f"raw {SECRET} Authorization: Bearer eyJabc.def-ghi postgresql://bc:pa55word@db/x "
-            '{"access_token": "tok-999"}')
+    said = (
+        f"client_secret={SECRET.replace('+', '%2B').replace('/', '%2F').replace('=', '%3D')}&x=1 "
+        f"raw {SECRET} Authorization: Bearer eyJabc.def-ghi postgresql://bc:pa55word@db/x "
+        '{"access_token": "tok-999"}'
+    )
     text = redact(said, [SECRET])
     for secret in (SECRET, "%2F", "eyJabc", "pa55word", "tok-999"):
         assert secret not in text, text

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from connector_helpers import Endpoint
+
 from bc_tui.connectors import BcCustomer, BusinessCentralClient, DataverseAccount, DataverseClient
 from bc_tui.connectors.filters import startswith
-
-from connector_helpers import Endpoint
 
 
 async def test_bc_count_with_and_without_filter(endpoint: Endpoint, bc: BusinessCentralClient) -> None:

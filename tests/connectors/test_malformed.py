@@ -11,8 +11,8 @@ import pytest
 
 from bc_tui.connectors import (
     BusinessCentralClient,
-    DataverseClient,
     DataverseAccount,
+    DataverseClient,
     MalformedResponse,
     ServiceCredentials,
 )
@@ -54,10 +54,13 @@ async def test_row_without_etag_is_malformed() -> None:
 
 
 async def test_next_link_to_another_host_is_refused() -> None:
-    page = {"value": [{"accountid": "a1", "@odata.etag": 'W/"1"'}],
-            "@odata.nextLink": "https://evil.example/api/data/v9.2/accounts?$skiptoken=1"}
-    transport = serve(httpx.Response(200, content=json.dumps(page).encode(),
-                                     headers={"content-type": "application/json"}))
+    page = {
+        "value": [{"accountid": "a1", "@odata.etag": 'W/"1"'}],
+        "@odata.nextLink": "https://evil.example/api/data/v9.2/accounts?$skiptoken=1",
+    }
+    transport = serve(
+        httpx.Response(200, content=json.dumps(page).encode(), headers={"content-type": "application/json"})
+    )
     async with DataverseClient("http://sandbox/api/data/v9.2/", CREDS, transport=transport) as dv:
         pages = dv.pages(DataverseAccount)
         assert len(await anext(pages)) == 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from connector_helpers import Endpoint
+
 from bc_tui.connectors import BcCustomer, BusinessCentralClient, DataverseAccount, DataverseClient
 from bc_tui.connectors.filters import and_, contains, eq, startswith
-
-from connector_helpers import Endpoint
 
 
 async def test_bc_paging_returns_every_customer_once(endpoint: Endpoint, bc: BusinessCentralClient) -> None:

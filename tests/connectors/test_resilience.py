@@ -21,8 +21,6 @@ from bc_tui.connectors import (
 from bc_tui.sandbox.settings import FaultSpec, SandboxSettings
 
 
-
-
 async def test_revoked_token_gets_one_transparent_retry(endpoint: Endpoint, bc: BusinessCentralClient) -> None:
     await bc.companies()
     assert bc.service.tokens.fetch_count == 1
@@ -45,8 +43,9 @@ async def test_short_lived_tokens_are_refreshed_before_expiry() -> None:
 async def test_a_token_refused_twice_fails_after_exactly_one_retry(inprocess: Endpoint) -> None:
     # A Dataverse token sent to Business Central: every fresh token is refused too.
     creds = inprocess.dv_credentials()
-    async with BusinessCentralClient(inprocess.info["bc_api"], inprocess.info["company_id"], creds,
-                                     transport=inprocess.transport, retry=FAST_RETRY) as bc:
+    async with BusinessCentralClient(
+        inprocess.info["bc_api"], inprocess.info["company_id"], creds, transport=inprocess.transport, retry=FAST_RETRY
+    ) as bc:
         with pytest.raises(AuthenticationFailed, match="refused the access token") as caught:
             await bc.companies()
         assert bc.service.tokens.fetch_count == 2
@@ -55,12 +54,18 @@ async def test_a_token_refused_twice_fails_after_exactly_one_retry(inprocess: En
 
 @pytest.mark.parametrize(
     ("override", "words"),
-    [({"client_secret": "wrong"}, "Invalid client secret provided"),
-     ({"client_id": "nobody"}, "was not found in the directory")],
+    [
+        ({"client_secret": "wrong"}, "Invalid client secret provided"),
+        ({"client_id": "nobody"}, "was not found in the directory"),
+    ],
 )
 async def test_bad_credentials_are_explained(inprocess: Endpoint, override: dict[str, str], words: str) -> None:
-    async with DataverseClient(inprocess.info["dataverse_api"], inprocess.dv_credentials(**override),
-                               transport=inprocess.transport, retry=FAST_RETRY) as dv:
+    async with DataverseClient(
+        inprocess.info["dataverse_api"],
+        inprocess.dv_credentials(**override),
+        transport=inprocess.transport,
+        retry=FAST_RETRY,
+    ) as dv:
         with pytest.raises(AuthenticationFailed) as caught:
             await dv.who_am_i()
     message = caught.value.message
@@ -79,15 +84,16 @@ async def test_unreachable_sign_in_service() -> None:
     port = _closed_port()
     creds = ServiceCredentials(f"http://127.0.0.1:{port}/t/oauth2/v2.0/token", "id", "secret", "s/.default")
     async with DataverseClient(f"http://127.0.0.1:{port}/api/data/v9.2/", creds, retry=FAST_RETRY) as dv:
-        with pytest.raises(Unreachable, match=f"Cannot reach the sign-in service 127.0.0.1"):
+        with pytest.raises(Unreachable, match="Cannot reach the sign-in service 127.0.0.1"):
             await dv.who_am_i()
 
 
 async def test_unreachable_api_host() -> None:
     with open_endpoint("loopback", SandboxSettings()) as endpoint:
         port = _closed_port()
-        async with BusinessCentralClient(f"http://127.0.0.1:{port}/v2.0/t/e/api/v2.0/", "c",
-                                         endpoint.bc_credentials(), retry=FAST_RETRY) as bc:
+        async with BusinessCentralClient(
+            f"http://127.0.0.1:{port}/v2.0/t/e/api/v2.0/", "c", endpoint.bc_credentials(), retry=FAST_RETRY
+        ) as bc:
             with pytest.raises(Unreachable) as caught:
                 await bc.companies()
     assert caught.value.message == (
@@ -101,8 +107,11 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="use https://"):
         DataverseClient("http://contoso.crm.dynamics.com/api/data/v9.2/", creds)
     with pytest.raises(ConfigurationError, match="use https://"):
-        BusinessCentralClient("https://api.businesscentral.dynamics.com/v2.0/t/e/api/v2.0/", "c",
-                              ServiceCredentials("http://login.example.com/t/token", "id", "secret", "s/.default"))
+        BusinessCentralClient(
+            "https://api.businesscentral.dynamics.com/v2.0/t/e/api/v2.0/",
+            "c",
+            ServiceCredentials("http://login.example.com/t/token", "id", "secret", "s/.default"),
+        )
 
 
 async def test_429_pauses_every_request_then_all_succeed() -> None:
@@ -123,7 +132,8 @@ async def test_injected_faults_never_duplicate_creates() -> None:
     with open_endpoint("in-process", SandboxSettings(faults=faults)) as endpoint:
         async with endpoint.bc() as bc, endpoint.dv() as dv:
             customers = await asyncio.gather(
-                *(bc.create(BcCustomer, {"number": f"F-{i:02}", "displayName": f"Fault {i}"}) for i in range(n)))
+                *(bc.create(BcCustomer, {"number": f"F-{i:02}", "displayName": f"Fault {i}"}) for i in range(n))
+            )
             accounts = await asyncio.gather(*(dv.create(DataverseAccount, {"name": f"Fault {i}"}) for i in range(n)))
             assert bc.service.retries + dv.service.retries > 0  # the faults did hit
         stored_customers = [r for r in endpoint.store_rows("bc/customers") if r["number"].startswith("F-")]

@@ -28,8 +28,9 @@ def _certificate_file(tmp_path: Path, key_pem: bytes, cert_pem: bytes) -> Path:
 
 
 def _bc(endpoint: Endpoint, credentials: ServiceCredentials, **kwargs: object) -> BusinessCentralClient:
-    return BusinessCentralClient(endpoint.info["bc_api"], endpoint.info["company_id"], credentials,
-                                 transport=endpoint.transport, **kwargs)  # type: ignore[arg-type]
+    return BusinessCentralClient(
+        endpoint.info["bc_api"], endpoint.info["company_id"], credentials, transport=endpoint.transport, **kwargs
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kind", ["in-process", "loopback"])
@@ -37,18 +38,25 @@ async def test_a_registered_certificate_signs_in(kind: str, tmp_path: Path, regi
     key_pem, cert_pem = registered
     settings = SandboxSettings(client_certificates=(cert_pem.decode(),))
     with open_endpoint(kind, settings) as endpoint:
-        credentials = endpoint.bc_credentials(client_secret="", sign_in="client_certificate",
-                                              client_certificate=_certificate_file(tmp_path, key_pem, cert_pem))
+        credentials = endpoint.bc_credentials(
+            client_secret="",
+            sign_in="client_certificate",
+            client_certificate=_certificate_file(tmp_path, key_pem, cert_pem),
+        )
         async with _bc(endpoint, credentials) as bc:
             assert [c["name"] for c in await bc.companies()] == ["CRONUS International Ltd."]
             assert bc.service.tokens.fetch_count == 1
 
 
-async def test_an_unregistered_certificate_is_refused_in_one_sentence(tmp_path: Path, registered: tuple[bytes, bytes]) -> None:
+async def test_an_unregistered_certificate_is_refused_in_one_sentence(
+    tmp_path: Path, registered: tuple[bytes, bytes]
+) -> None:
     settings = SandboxSettings(client_certificates=(registered[1].decode(),))
     stranger = _certificate_file(tmp_path, *new_key_and_certificate("someone else"))
     with open_endpoint("in-process", settings) as endpoint:
-        credentials = endpoint.bc_credentials(client_secret="", sign_in="client_certificate", client_certificate=stranger)
+        credentials = endpoint.bc_credentials(
+            client_secret="", sign_in="client_certificate", client_certificate=stranger
+        )
         async with _bc(endpoint, credentials) as bc:
             with pytest.raises(AuthenticationFailed) as caught:
                 await bc.companies()
@@ -58,12 +66,15 @@ async def test_an_unregistered_certificate_is_refused_in_one_sentence(tmp_path: 
     assert "\n" not in message and "BEGIN" not in message
 
 
-async def test_a_certificate_file_without_a_key_is_a_configuration_error(tmp_path: Path, registered: tuple[bytes, bytes]) -> None:
+async def test_a_certificate_file_without_a_key_is_a_configuration_error(
+    tmp_path: Path, registered: tuple[bytes, bytes]
+) -> None:
     only_certificate = tmp_path / "cert.pem"
     only_certificate.write_bytes(registered[1])
     with open_endpoint("in-process", SandboxSettings()) as endpoint:
-        credentials = endpoint.bc_credentials(client_secret="", sign_in="client_certificate",
-                                              client_certificate=only_certificate)
+        credentials = endpoint.bc_credentials(
+            client_secret="", sign_in="client_certificate", client_certificate=only_certificate
+        )
         async with _bc(endpoint, credentials) as bc:
             with pytest.raises(ConfigurationError, match="must be one PEM file holding an unencrypted private key"):
                 await bc.companies()
@@ -75,11 +86,18 @@ async def test_device_code_sign_in_once_serves_both_services_and_the_next_start(
     cache = tmp_path / "sign-in" / "sandbox.json"
     shown: list[str] = []
     with open_endpoint(kind, settings) as endpoint:
+
         def clients() -> tuple[BusinessCentralClient, DataverseClient]:
             person = {"client_secret": "", "sign_in": "device_code", "token_cache": cache}
-            return (_bc(endpoint, endpoint.bc_credentials(**person), show_device_code=shown.append),  # type: ignore[arg-type]
-                    DataverseClient(endpoint.info["dataverse_api"], endpoint.dv_credentials(**person),  # type: ignore[arg-type]
-                                    transport=endpoint.transport, show_device_code=shown.append))
+            return (
+                _bc(endpoint, endpoint.bc_credentials(**person), show_device_code=shown.append),  # type: ignore[arg-type]
+                DataverseClient(
+                    endpoint.info["dataverse_api"],
+                    endpoint.dv_credentials(**person),  # type: ignore[arg-type]
+                    transport=endpoint.transport,
+                    show_device_code=shown.append,
+                ),
+            )
 
         bc, dv = clients()
         async with bc, dv:

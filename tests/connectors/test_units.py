@@ -14,8 +14,13 @@ from bc_tui.connectors.throttle import ConcurrencyLimiter, PauseGate
 
 @pytest.mark.parametrize(
     "url",
-    ["https://api.businesscentral.dynamics.com/v2.0/", "http://127.0.0.1:8123/x/", "http://localhost/x/",
-     "http://[::1]:80/x/", "http://127.5.6.7/x/"],
+    [
+        "https://api.businesscentral.dynamics.com/v2.0/",
+        "http://127.0.0.1:8123/x/",
+        "http://localhost/x/",
+        "http://[::1]:80/x/",
+        "http://127.5.6.7/x/",
+    ],
 )
 def test_allowed_urls(url: str) -> None:
     assert check_url(url, what="Business Central").host

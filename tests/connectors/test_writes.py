@@ -149,4 +149,3 @@ async def test_bc_create_with_number_taken_by_someone_else_after_a_loss(inproces
     async with inprocess.bc(transport=wire) as bc:
         with pytest.raises(AlreadyExists):
             await bc.create(BcCustomer, {"number": "T-1", "displayName": "Ours"})
-

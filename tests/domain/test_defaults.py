@@ -34,8 +34,17 @@ def test_customer_fields_in_api_names() -> None:
     assert enabled["County"] == ("state", "address1_stateorprovince", Direction.BIDIRECTIONAL)
     assert enabled["Credit Limit (LCY)"] == ("creditLimit", "creditlimit", Direction.TO_DATAVERSE)
     assert set(enabled) == {
-        "Name", "Address", "Address 2", "Post Code", "City", "Country/Region Code", "County",
-        "E-Mail", "Home Page", "Phone No.", "Credit Limit (LCY)",
+        "Name",
+        "Address",
+        "Address 2",
+        "Post Code",
+        "City",
+        "Country/Region Code",
+        "County",
+        "E-Mail",
+        "Home Page",
+        "Phone No.",
+        "Credit Limit (LCY)",
     }
 
 
@@ -43,7 +52,12 @@ def test_customer_fields_the_apis_cannot_carry_are_kept_disabled() -> None:
     mapping = customer_mapping()
     disabled = {f.label for f in mapping.fields if not f.enabled}
     assert disabled == {
-        "Contact", "Currency Code", "Fax No.", "Payment Terms Code", "Salesperson Code", "Primary Contact No.",
+        "Contact",
+        "Currency Code",
+        "Fax No.",
+        "Payment Terms Code",
+        "Salesperson Code",
+        "Primary Contact No.",
     }
     assert mapping.field_by_label("Salesperson Code").direction is Direction.TO_DATAVERSE
     assert mapping.field_by_label("Primary Contact No.").clear_on_failed_sync
@@ -89,9 +103,7 @@ def test_one_way_mapping_allows_only_its_direction() -> None:
     assert send_only.allows(SyncDirection.TO_DATAVERSE)
     assert not send_only.allows(SyncDirection.FROM_DATAVERSE)
     assert not send_only.allows(SyncDirection.MERGE)
-    only_credit_limit = replace(
-        customer_mapping(), fields=(customer_mapping().field_by_label("Credit Limit (LCY)"),)
-    )
+    only_credit_limit = replace(customer_mapping(), fields=(customer_mapping().field_by_label("Credit Limit (LCY)"),))
     # A direction is only allowed if some enabled field mapping supports it (docs/coupling-and-sync.md "Table and field mappings").
     assert not only_credit_limit.allows(SyncDirection.FROM_DATAVERSE)
 

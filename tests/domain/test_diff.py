@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bc_tui.domain.diff import ChangeBasis, FieldState, LastSync, diff_records, parse_time, snapshot_pairs, take_snapshot
+from bc_tui.domain.diff import (
+    ChangeBasis,
+    FieldState,
+    LastSync,
+    diff_records,
+    parse_time,
+    snapshot_pairs,
+    take_snapshot,
+)
 from bc_tui.domain.mappings import TableMapping
 
 
@@ -17,7 +25,9 @@ def _synced(customers: TableMapping, bc: dict, dv: dict, **kwargs: object) -> La
     )
 
 
-def test_snapshot_holds_comparable_values_per_label(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_snapshot_holds_comparable_values_per_label(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     snapshot = take_snapshot(customers, bc_customer, dv_account)
     assert snapshot["bc"]["Phone No."] == snapshot["dataverse"]["Phone No."] == "555-0100"
     assert (snapshot["bc"]["Credit Limit (LCY)"], snapshot["dataverse"]["Credit Limit (LCY)"]) == (10000, 10000.0)
@@ -44,7 +54,9 @@ def test_nothing_changed(customers: TableMapping, bc_customer: dict, dv_account:
     assert diff.bc_basis is ChangeBasis.SNAPSHOT
 
 
-def test_timestamp_and_etag_drift_alone_is_not_a_change(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_timestamp_and_etag_drift_alone_is_not_a_change(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     last = _synced(customers, bc_customer, dv_account)
     bc_customer.update({"@odata.etag": 'W/"JzI7"', "lastModifiedDateTime": "2026-01-01T10:00:00.004Z"})
     dv_account.update({"@odata.etag": 'W/"502"', "modifiedon": "2026-01-02T00:00:00Z"})
@@ -74,7 +86,9 @@ def test_bidirectional_field_changed_on_both_sides_is_a_conflict(
     assert diff.conflicts == ("Phone No.",)
 
 
-def test_same_new_value_on_both_sides_is_no_conflict(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_same_new_value_on_both_sides_is_no_conflict(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     last = _synced(customers, bc_customer, dv_account)
     bc_customer["phoneNumber"] = dv_account["telephone1"] = "555-0150"
     diff = diff_records(customers, bc_customer, dv_account, last)
@@ -88,7 +102,10 @@ def test_one_way_field_changed_on_both_sides_is_no_conflict(
     last = _synced(customers, bc_customer, dv_account)
     bc_customer["creditLimit"] = 1
     dv_account["creditlimit"] = 2
-    assert diff_records(customers, bc_customer, dv_account, last).field("Credit Limit (LCY)").state is FieldState.CHANGED_ON_BOTH
+    assert (
+        diff_records(customers, bc_customer, dv_account, last).field("Credit Limit (LCY)").state
+        is FieldState.CHANGED_ON_BOTH
+    )
 
 
 def test_without_snapshot_etags_decide(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
@@ -122,7 +139,9 @@ def test_never_synchronized_counts_as_modified_on_both_sides(
     assert diff.conflicts == ("Phone No.",)
 
 
-def test_field_missing_from_snapshot_has_no_history(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_field_missing_from_snapshot_has_no_history(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     snapshot = take_snapshot(customers, bc_customer, dv_account)
     del snapshot["bc"]["Phone No."]
     dv_account["telephone1"] = "555-0199"

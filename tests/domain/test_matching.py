@@ -87,7 +87,9 @@ def test_no_criteria_is_an_error_at_once() -> None:
     mapping: TableMapping = replace(
         customer_mapping(), fields=tuple(replace(f, use_for_matching=False) for f in customer_mapping().fields)
     )
-    with pytest.raises(MatchingError, match="You must specify which fields of the table mapping CUSTOMER should be used"):
+    with pytest.raises(
+        MatchingError, match="You must specify which fields of the table mapping CUSTOMER should be used"
+    ):
         match_records([], [], match_criteria(mapping), dataverse_key="accountid", mapping_name="CUSTOMER")
 
 
@@ -114,7 +116,9 @@ def test_one_hundred_thousand_each_side_streams() -> None:
     n = 100_000
     bc = ({"id": f"b{i}", "displayName": f"Customer {i}", "email": ""} for i in range(n))
     dv = ({"accountid": f"d{i}", "name": f"customer {i}", "emailaddress1": ""} for i in range(n))
-    matched = sum(1 for r in match_records(bc, dv, match_criteria(customer_mapping()), dataverse_key="accountid") if r.matched)
+    matched = sum(
+        1 for r in match_records(bc, dv, match_criteria(customer_mapping()), dataverse_key="accountid") if r.matched
+    )
     assert matched == n
 
 

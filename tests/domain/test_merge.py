@@ -35,7 +35,9 @@ def test_conflict_is_listed_and_not_written(customers: TableMapping, bc_customer
     assert plan.to_bc.payload() == {}
 
 
-def test_per_field_choice_and_policy_pick_the_winner(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_per_field_choice_and_policy_pick_the_winner(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     edits = ({"phoneNumber": "1"}, {"telephone1": "2"})
     plan = _plan(customers, bc_customer, dv_account, *edits, choices={"Phone No.": GET})
     assert (plan.conflicts, plan.to_bc.payload(), plan.to_dataverse.payload()) == ((), {"phoneNumber": "2"}, {})
@@ -53,7 +55,12 @@ def test_one_way_field_changed_only_at_its_destination_is_left_alone(
 # --- property: a merge never overwrites a field changed only at the destination --------------
 
 _VALUES = st.sampled_from(["a", "b", "c", None])
-_PAIRS = [("phoneNumber", "telephone1"), ("city", "address1_city"), ("email", "emailaddress1"), ("creditLimit", "creditlimit")]
+_PAIRS = [
+    ("phoneNumber", "telephone1"),
+    ("city", "address1_city"),
+    ("email", "emailaddress1"),
+    ("creditLimit", "creditlimit"),
+]
 
 
 @settings(max_examples=200, deadline=None)

@@ -34,7 +34,9 @@ def test_only_bc_changed_recommends_send(customers: TableMapping, bc_customer: d
     assert rec.reasons == ("City changed in Business Central.",)
 
 
-def test_both_changed_different_fields_recommends_merge(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_both_changed_different_fields_recommends_merge(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     rec = _recommend(customers, bc_customer, dv_account, {"city": "Savannah"}, {"telephone1": "555-0199"})
     assert rec.recommended is MERGE
     assert MERGE in rec.offered

@@ -57,7 +57,15 @@ def test_labels_and_sides() -> None:
     assert side_name(SyncDirection.TO_DATAVERSE) == "Dataverse"
     assert side_name(SyncDirection.TO_DATAVERSE, destination=False) == "Business Central"
     assert {o.value for o in Outcome} == {
-        "inserted", "modified", "unchanged", "skipped", "failed", "conflict", "coupled", "uncoupled", "deleted",
+        "inserted",
+        "modified",
+        "unchanged",
+        "skipped",
+        "failed",
+        "conflict",
+        "coupled",
+        "uncoupled",
+        "deleted",
     }
 
 

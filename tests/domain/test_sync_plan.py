@@ -49,7 +49,9 @@ def test_modified_source_with_nothing_to_write_is_unchanged(
     assert _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last).outcome is Outcome.UNCHANGED
 
 
-def test_conflict_message_names_record_mapping_and_field(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_conflict_message_names_record_mapping_and_field(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     last = _last(customers, bc_customer, dv_account)
     bc_customer["phoneNumber"] = "555-0150"
     dv_account["telephone1"] = "555-0199"
@@ -95,7 +97,10 @@ def test_conflict_policy_picks_the_winner(customers: TableMapping, bc_customer: 
     }
     other_way = _plan(sends, GET, bc_customer, dv_account, coupled=True, last=last)
     assert other_way.outcome is Outcome.SKIPPED and not other_way.to_bc
-    assert other_way.message is not None and "resolves update conflicts by sending Business Central data" in other_way.message
+    assert (
+        other_way.message is not None
+        and "resolves update conflicts by sending Business Central data" in other_way.message
+    )
 
 
 def test_forced_choice_resolves_the_conflict(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
@@ -179,7 +184,10 @@ def test_merge(customers: TableMapping, bc_customer: dict, dv_account: dict) -> 
     dv_account["telephone1"] = "555-0199"
     plan = _plan(customers, MERGE, bc_customer, dv_account, coupled=True, last=last)
     assert plan.outcome is Outcome.MODIFIED
-    assert (plan.to_dataverse.payload(), plan.to_bc.payload()) == ({"address1_city": "Savannah"}, {"phoneNumber": "555-0199"})
+    assert (plan.to_dataverse.payload(), plan.to_bc.payload()) == (
+        {"address1_city": "Savannah"},
+        {"phoneNumber": "555-0199"},
+    )
     bc_customer["phoneNumber"] = "555-0150"
     conflict = _plan(customers, MERGE, bc_customer, dv_account, coupled=True, last=last)
     assert conflict.outcome is Outcome.CONFLICT and not conflict.to_dataverse and not conflict.to_bc

@@ -30,7 +30,14 @@ def test_comparison_decides_a_synchronized_pair() -> None:
 
 def test_one_wording() -> None:
     assert [s.value for s in SyncState] == [
-        "synced", "not synced yet", "changed in BC", "changed in Dataverse", "changed on both",
-        "conflict", "skipped", "failed", "broken",
+        "synced",
+        "not synced yet",
+        "changed in BC",
+        "changed in Dataverse",
+        "changed on both",
+        "conflict",
+        "skipped",
+        "failed",
+        "broken",
     ]
     assert {s for s in SyncState if s.needs_attention} == {SyncState.CONFLICT, SyncState.FAILED, SyncState.BROKEN}

@@ -25,7 +25,9 @@ def test_records_in_sync_transfer_nothing(customers: TableMapping, bc_customer: 
 def test_only_differing_fields_are_written(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
     bc_customer["phoneNumber"] = "555-0199"
     result = transfer(bc_customer, dv_account, customers, SEND)
-    assert result.changes == (FieldChange("Phone No.", "telephone1", "555-0100", "555-0199", (("telephone1", "555-0199"),)),)
+    assert result.changes == (
+        FieldChange("Phone No.", "telephone1", "555-0100", "555-0199", (("telephone1", "555-0199"),)),
+    )
     assert result.payload() == {"telephone1": "555-0199"}
 
 
@@ -52,7 +54,11 @@ def test_code_fields_compare_trimmed_and_case_insensitive(
 
 def test_not_null_skips_empty_new_values() -> None:
     mapping = TableMapping(
-        "T", "customers", "accounts", "accountid", "name",
+        "T",
+        "customers",
+        "accounts",
+        "accountid",
+        "name",
         fields=(FieldMapping("Phone No.", "phoneNumber", "telephone1", not_null=True),),
     )
     assert not transfer({"phoneNumber": "  "}, {"telephone1": "555"}, mapping, SEND)
@@ -61,7 +67,11 @@ def test_not_null_skips_empty_new_values() -> None:
 
 def test_constants_are_written_instead_of_the_source_value() -> None:
     mapping = TableMapping(
-        "T", "customers", "accounts", "accountid", "name",
+        "T",
+        "customers",
+        "accounts",
+        "accountid",
+        "name",
         fields=(FieldMapping("Type", "", "customertypecode", direction=Direction.TO_DATAVERSE, constant=3),),
     )
     assert transfer({}, {"customertypecode": 1}, mapping, SEND).payload() == {"customertypecode": 3}
@@ -83,7 +93,9 @@ def test_contact_name_is_split_into_dataverse_parts(contacts: TableMapping, bc_c
     assert result.payload() == {"lastname": "Jones"}  # first and middle name still fit
 
 
-def test_contact_name_is_joined_for_business_central(contacts: TableMapping, bc_contact: dict, dv_contact: dict) -> None:
+def test_contact_name_is_joined_for_business_central(
+    contacts: TableMapping, bc_contact: dict, dv_contact: dict
+) -> None:
     dv_contact["middlename"] = None
     assert transfer(dv_contact, bc_contact, contacts, GET).payload() == {"displayName": "Mary Smith"}
 
@@ -111,14 +123,37 @@ def _records(fields: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 
 _BC = {
     name: _texts
-    for name in ("displayName", "addressLine1", "addressLine2", "city", "state", "country", "postalCode", "phoneNumber", "email", "website")
+    for name in (
+        "displayName",
+        "addressLine1",
+        "addressLine2",
+        "city",
+        "state",
+        "country",
+        "postalCode",
+        "phoneNumber",
+        "email",
+        "website",
+    )
 } | {"creditLimit": _numbers}
 _DV = {
     name: _texts
     for name in (
-        "name", "address1_line1", "address1_line2", "address1_city", "address1_stateorprovince",
-        "address1_country", "address1_postalcode", "telephone1", "emailaddress1", "websiteurl",
-        "firstname", "middlename", "lastname", "mobilephone", "jobtitle",
+        "name",
+        "address1_line1",
+        "address1_line2",
+        "address1_city",
+        "address1_stateorprovince",
+        "address1_country",
+        "address1_postalcode",
+        "telephone1",
+        "emailaddress1",
+        "websiteurl",
+        "firstname",
+        "middlename",
+        "lastname",
+        "mobilephone",
+        "jobtitle",
     )
 } | {"creditlimit": _numbers}
 _CONTACT_BC = {name: _texts for name in ("displayName", "email", "phoneNumber", "mobilePhoneNumber", "city")}

@@ -17,7 +17,7 @@ from bc_tui.store.jobs import JobType
 
 def test_every_direction_has_its_words_and_the_cli_choices_come_from_them() -> None:
     assert set(DIRECTION_WORDS) == set(SyncDirection)
-    assert ONE_RECORD_DIRECTIONS == tuple(direction.value for direction in SyncDirection)
+    assert tuple(direction.value for direction in SyncDirection) == ONE_RECORD_DIRECTIONS
     assert ONE_WAY_DIRECTIONS == ("to-dataverse", "from-dataverse")
     for direction, words in DIRECTION_WORDS.items():
         assert words.value == direction.value and short_direction(direction.value) == words.short
@@ -54,8 +54,10 @@ def test_the_recommendation_asks_with_the_option_words() -> None:
     from bc_tui.domain.defaults import customer_mapping
     from bc_tui.domain.mappings import Direction
 
-    for table_direction, direction in ((Direction.TO_DATAVERSE, SyncDirection.TO_DATAVERSE),
-                                       (Direction.FROM_DATAVERSE, SyncDirection.FROM_DATAVERSE)):
+    for table_direction, direction in (
+        (Direction.TO_DATAVERSE, SyncDirection.TO_DATAVERSE),
+        (Direction.FROM_DATAVERSE, SyncDirection.FROM_DATAVERSE),
+    ):
         one_way = dataclasses.replace(customer_mapping(), direction=table_direction)
         question = recommend_many(one_way, 3).question
         assert question == f"{DIRECTION_WORDS[direction].option.rstrip('.')} for the 3 selected records?"
@@ -70,7 +72,11 @@ def test_the_stored_uncoupling_job_is_shown_as_delete_coupling() -> None:
     assert job_type_text(JobType.UNCOUPLING) == "Delete coupling"
     assert job_type_text("uncoupling") == "Delete coupling"
     assert {job_type_text(kind) for kind in JobType} == {
-        "Synchronization", "Coupling", "Delete coupling", "Creation", "Match coupling"
+        "Synchronization",
+        "Coupling",
+        "Delete coupling",
+        "Creation",
+        "Match coupling",
     }
     assert job_type_text("a type from a newer version") == "a type from a newer version"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, ContextManager, Iterator
+from pathlib import Path
+from typing import Any, ContextManager
 
 import pytest
 
@@ -16,9 +17,24 @@ import pytest
 def _serve_tls(data: Path, *extra: str) -> Iterator[dict[str, Any]]:
     """Start ``sandbox serve --tls`` on a free loopback port; yield its JSON info line; stop it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--tls", "--port", "0", "--data", str(data),
-         "--customers", "5", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bc_tui.cli",
+            "sandbox",
+            "serve",
+            "--tls",
+            "--port",
+            "0",
+            "--data",
+            str(data),
+            "--customers",
+            "5",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""

@@ -9,7 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bc_tui.sandbox.dataverse_batch import BatchRequestPart, BatchResponsePart, parse_batch_response, render_batch_request
+from bc_tui.sandbox.dataverse_batch import (
+    BatchRequestPart,
+    BatchResponsePart,
+    parse_batch_response,
+    render_batch_request,
+)
 
 
 class Dataverse:
@@ -20,7 +25,9 @@ class Dataverse:
         self.base_url = base_url
         self.auth = {"authorization": f"Bearer {token}"} if token else {}
 
-    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         url = path if path.startswith("http") else self.base_url + path
         return await self.client.request(method, url, headers={**self.auth, **(headers or {})}, **kwargs)
 
@@ -55,7 +62,6 @@ def post_part(url: str, body: dict[str, Any], content_id: str | None = None) -> 
 def error_of(response: httpx.Response | BatchResponsePart) -> dict[str, str]:
     body = response.content if isinstance(response, httpx.Response) else response.body
     return json.loads(body)["error"]
-
 
 
 async def connect(client: httpx.AsyncClient, info: dict[str, Any]) -> Dataverse:

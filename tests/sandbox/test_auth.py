@@ -9,14 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
-from bc_tui.sandbox.app import create_app, sandbox_info as make_info
+from bc_tui.sandbox.app import create_app
+from bc_tui.sandbox.app import sandbox_info as make_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import SandboxSettings
 
 
 def _form(info: dict[str, Any], **overrides: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_id": info["client_id"],
-            "client_secret": info["client_secret"], "scope": info["bc_scope"]}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "scope": info["bc_scope"],
+    }
     form.update(overrides)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -27,21 +32,27 @@ async def _token(http: httpx.AsyncClient, info: dict[str, Any], scope: str) -> s
     return response.json()["access_token"]
 
 
-async def test_client_credentials_give_a_bearer_token(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_client_credentials_give_a_bearer_token(
+    sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     response = await sandbox_http.post(sandbox_info["token_url"], data=_form(sandbox_info))
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3599 and body["ext_expires_in"] == 3599
     assert len(body["access_token"]) > 30
-    companies = await sandbox_http.get(sandbox_info["bc_api"] + "companies",
-                                       headers={"Authorization": f"Bearer {body['access_token']}"})
+    companies = await sandbox_http.get(
+        sandbox_info["bc_api"] + "companies", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert companies.status_code == 200
 
 
-async def test_http_basic_client_authentication_is_accepted(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_http_basic_client_authentication_is_accepted(
+    sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     basic = base64.b64encode(f"{sandbox_info['client_id']}:{sandbox_info['client_secret']}".encode()).decode()
     response = await sandbox_http.post(
-        sandbox_info["token_url"], headers={"Authorization": f"Basic {basic}"},
+        sandbox_info["token_url"],
+        headers={"Authorization": f"Basic {basic}"},
         data={"grant_type": "client_credentials", "scope": sandbox_info["dataverse_scope"]},
     )
     assert response.status_code == 200 and response.json()["access_token"]
@@ -71,7 +82,9 @@ async def test_wrong_secret_names_the_cause(sandbox_http: httpx.AsyncClient, san
     assert "AADSTS7000215: Invalid client secret provided." in response.json()["error_description"]
 
 
-async def test_unknown_tenant_is_an_invalid_request(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_unknown_tenant_is_an_invalid_request(
+    sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     url = sandbox_info["token_url"].replace(sandbox_info["tenant"], "other-tenant")
     response = await sandbox_http.post(url, data=_form(sandbox_info))
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
@@ -112,14 +125,20 @@ async def test_tokens_expire_after_their_lifetime() -> None:
         assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
 
 
-async def test_revoke_all_invalidates_issued_tokens(sandbox_app: Any, sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_revoke_all_invalidates_issued_tokens(
+    sandbox_app: Any, sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     token = await _token(sandbox_http, sandbox_info, sandbox_info["bc_scope"])
     sandbox_app.state.tokens.revoke_all()
-    response = await sandbox_http.get(sandbox_info["bc_api"] + "companies", headers={"Authorization": f"Bearer {token}"})
+    response = await sandbox_http.get(
+        sandbox_info["bc_api"] + "companies", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 401
 
 
-async def test_unknown_environment_is_an_odata_not_found(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_unknown_environment_is_an_odata_not_found(
+    sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     token = await _token(sandbox_http, sandbox_info, sandbox_info["bc_scope"])
     url = sandbox_info["bc_api"].replace("/production/", "/sandbox2/") + "companies"
     response = await sandbox_http.get(url, headers={"Authorization": f"Bearer {token}"})

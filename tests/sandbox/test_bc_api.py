@@ -35,18 +35,33 @@ class HttpClient:
         self.token: str | None = None
 
     async def authenticate(self) -> None:
-        resp = await self.http.post(self.info["token_url"], data={
-            "grant_type": "client_credentials", "client_id": self.info["client_id"],
-            "client_secret": self.info["client_secret"], "scope": self.info["bc_scope"],
-        })
+        resp = await self.http.post(
+            self.info["token_url"],
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.info["client_id"],
+                "client_secret": self.info["client_secret"],
+                "scope": self.info["bc_scope"],
+            },
+        )
         assert resp.status_code == 200, resp.text
         self.token = resp.json()["access_token"]
 
-    async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                      headers: dict[str, str] | None = None, json_body: Any = None) -> Resp:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+    ) -> Resp:
         url = path if path.startswith("http") else self.info["bc_api"] + path
         resp = await self.http.request(
-            method, url, params=params, json=json_body,
+            method,
+            url,
+            params=params,
+            json=json_body,
             headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
         )
         body: Any = resp.text
@@ -149,17 +164,29 @@ async def test_list_and_get_customer_shape(bc: Any, company: str, sandbox_settin
 
 
 async def test_create_update_delete_customer(bc: Any, company: str) -> None:
-    created = await bc.request("POST", customers(company), json_body={
-        "displayName": "Zeta Tools", "city": "Lyon", "country": "fr", "creditLimit": 1500, "blocked": " ",
-    })
+    created = await bc.request(
+        "POST",
+        customers(company),
+        json_body={
+            "displayName": "Zeta Tools",
+            "city": "Lyon",
+            "country": "fr",
+            "creditLimit": 1500,
+            "blocked": " ",
+        },
+    )
     assert created.status == 201, created.body
     row = created.body
     assert row["number"].startswith("C") and row["country"] == "FR"  # Code fields are upper-case
     assert row["balanceDue"] == 0 and row["type"] == "Company"
     assert created.headers["location"].endswith(f"/customers({row['id']})")
 
-    patched = await bc.request("PATCH", f"{customers(company)}({row['id']})",
-                               headers={"If-Match": row["@odata.etag"]}, json_body={"city": "Paris"})
+    patched = await bc.request(
+        "PATCH",
+        f"{customers(company)}({row['id']})",
+        headers={"If-Match": row["@odata.etag"]},
+        json_body={"city": "Paris"},
+    )
     assert patched.status == 200
     assert patched.body["city"] == "Paris"
     assert patched.body["@odata.etag"] != row["@odata.etag"]
@@ -169,8 +196,9 @@ async def test_create_update_delete_customer(bc: Any, company: str) -> None:
     again = await bc.request("GET", f"{customers(company)}({row['id']})")
     assert again.body["city"] == "Paris"
 
-    deleted = await bc.request("DELETE", f"{customers(company)}({row['id']})",
-                               headers={"If-Match": patched.body["@odata.etag"]})
+    deleted = await bc.request(
+        "DELETE", f"{customers(company)}({row['id']})", headers={"If-Match": patched.body["@odata.etag"]}
+    )
     assert deleted.status == 204
     gone = await bc.request("GET", f"{customers(company)}({row['id']})")
     assert gone.status == 404
@@ -209,8 +237,9 @@ async def test_number_series_and_duplicate_number(bc: Any, company: str) -> None
     third = await bc.request("POST", customers(company), json_body={"displayName": "Three"})
     assert third.body["number"] == "C00040"
     # Renaming onto a taken number is refused the same way.
-    renamed = await bc.request("PATCH", f"{customers(company)}({third.body['id']})", headers={"If-Match": "*"},
-                               json_body={"number": "C00010"})
+    renamed = await bc.request(
+        "PATCH", f"{customers(company)}({third.body['id']})", headers={"If-Match": "*"}, json_body={"number": "C00010"}
+    )
     assert renamed.status == 400 and renamed.body["error"]["code"] == "Internal_EntityWithSameKeyExists"
 
     contact = await bc.request("POST", contacts(company), json_body={"displayName": "Pat Doe", "type": "Person"})
@@ -222,14 +251,26 @@ async def test_number_series_and_duplicate_number(bc: Any, company: str) -> None
 async def test_contact_company_number_is_checked(bc: Any, company: str) -> None:
     listing = await bc.request("GET", contacts(company), params={"$filter": "type eq 'Company'", "$top": "1"})
     company_contact = listing.body["value"][0]
-    person = await bc.request("POST", contacts(company), json_body={
-        "displayName": "Kim Lee", "type": "Person", "companyNumber": company_contact["number"],
-    })
+    person = await bc.request(
+        "POST",
+        contacts(company),
+        json_body={
+            "displayName": "Kim Lee",
+            "type": "Person",
+            "companyNumber": company_contact["number"],
+        },
+    )
     assert person.status == 201
     assert person.body["companyName"] == company_contact["displayName"]
-    bad = await bc.request("POST", contacts(company), json_body={
-        "displayName": "Kim Lee", "type": "Person", "companyNumber": "NOPE",
-    })
+    bad = await bc.request(
+        "POST",
+        contacts(company),
+        json_body={
+            "displayName": "Kim Lee",
+            "type": "Person",
+            "companyNumber": "NOPE",
+        },
+    )
     assert bad.status == 400 and "cannot be found in the related table" in bad.body["error"]["message"]
 
 
@@ -249,7 +290,10 @@ async def test_if_match_required_stale_and_star(bc: Any, company: str) -> None:
 
     stale = await bc.request("PATCH", url, headers={"If-Match": old_etag}, json_body={"city": "B"})
     assert stale.status == 412
-    assert stale.body["error"] == {"code": "Request_EntityChanged", "message": "Another user has already changed the record."}
+    assert stale.body["error"] == {
+        "code": "Request_EntityChanged",
+        "message": "Another user has already changed the record.",
+    }
     stale_delete = await bc.request("DELETE", url, headers={"If-Match": old_etag})
     assert stale_delete.status == 412
     assert (await bc.request("GET", url)).body["city"] == "A"  # the stale write changed nothing
@@ -282,12 +326,18 @@ async def test_filter_with_quote_literal_and_functions(bc: Any, company: str) ->
     # BC compares text exactly; tolower is how a client ignores case.
     other_case = await bc.request("GET", customers(company), params={"$filter": "startswith(displayName,'o''hara''s')"})
     assert other_case.status == 200 and other_case.body["value"] == []
-    folded = await bc.request("GET", customers(company), params={"$filter": "startswith(tolower(displayName),'o''hara''s')"})
+    folded = await bc.request(
+        "GET", customers(company), params={"$filter": "startswith(tolower(displayName),'o''hara''s')"}
+    )
     assert [r["id"] for r in folded.body["value"]] == [created.body["id"]]
 
-    since = await bc.request("GET", customers(company), params={
-        "$filter": f"lastModifiedDateTime ge {created.body['lastModifiedDateTime'][:-1]}Z and number eq '{created.body['number']}'",
-    })
+    since = await bc.request(
+        "GET",
+        customers(company),
+        params={
+            "$filter": f"lastModifiedDateTime ge {created.body['lastModifiedDateTime'][:-1]}Z and number eq '{created.body['number']}'",
+        },
+    )
     assert [r["id"] for r in since.body["value"]] == [created.body["id"]]
 
     bad = await bc.request("GET", customers(company), params={"$filter": "displayName eq 'unterminated"})
@@ -301,9 +351,17 @@ async def test_select_orderby_top_skip_count(bc: Any, company: str, sandbox_sett
     names = [r["displayName"] for r in everything.body["value"]]
     assert names == sorted(names, key=str.casefold, reverse=True)
 
-    resp = await bc.request("GET", customers(company), params={
-        "$select": "number,displayName", "$orderby": "displayName desc", "$top": "5", "$skip": "3", "$count": "true",
-    })
+    resp = await bc.request(
+        "GET",
+        customers(company),
+        params={
+            "$select": "number,displayName",
+            "$orderby": "displayName desc",
+            "$top": "5",
+            "$skip": "3",
+            "$count": "true",
+        },
+    )
     assert resp.status == 200
     assert resp.body["@odata.count"] == sandbox_settings.customers
     assert [r["displayName"] for r in resp.body["value"]] == names[3:8]
@@ -361,7 +419,12 @@ async def test_bad_skiptoken_is_400(bc: Any, company: str) -> None:
 
 
 def _op(op_id: str, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"id": op_id, "method": method, "url": url, "headers": {"Content-Type": "application/json", **(headers or {})}}
+    op: dict[str, Any] = {
+        "id": op_id,
+        "method": method,
+        "url": url,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+    }
     if body is not None:
         op["body"] = body
     return op
@@ -369,12 +432,28 @@ def _op(op_id: str, method: str, url: str, body: Any = None, headers: dict[str, 
 
 async def test_batch_parts_fail_independently(bc: Any, company: str) -> None:
     before = (await bc.request("GET", customers(company), params={"$count": "true", "$top": "0"})).body["@odata.count"]
-    resp = await bc.request("POST", "$batch", json_body={"requests": [
-        _op("1", "POST", customers(company), {"displayName": "Batch One"}),
-        _op("2", "POST", customers(company), {"displayName": "Dup", "number": "20000"}),
-        _op("3", "GET", f"{bc.info['bc_api']}{customers(company)}?$filter=displayName eq 'Batch One'&$select=number"),
-        _op("4", "PATCH", f"{customers(company)}(00000000-0000-0000-0000-000000000004)", {"city": "x"}, {"If-Match": "*"}),
-    ]})
+    resp = await bc.request(
+        "POST",
+        "$batch",
+        json_body={
+            "requests": [
+                _op("1", "POST", customers(company), {"displayName": "Batch One"}),
+                _op("2", "POST", customers(company), {"displayName": "Dup", "number": "20000"}),
+                _op(
+                    "3",
+                    "GET",
+                    f"{bc.info['bc_api']}{customers(company)}?$filter=displayName eq 'Batch One'&$select=number",
+                ),
+                _op(
+                    "4",
+                    "PATCH",
+                    f"{customers(company)}(00000000-0000-0000-0000-000000000004)",
+                    {"city": "x"},
+                    {"If-Match": "*"},
+                ),
+            ]
+        },
+    )
     assert resp.status == 200
     parts = {p["id"]: p for p in resp.body["responses"]}
     assert [p["status"] for p in resp.body["responses"]] == [201, 400, 200, 404]
@@ -390,12 +469,25 @@ async def test_batch_snapshot_is_all_or_nothing(bc: Any, company: str) -> None:
     listing = await bc.request("GET", customers(company), params={"$top": "1"})
     victim = listing.body["value"][0]
     before = (await bc.request("GET", customers(company), params={"$count": "true", "$top": "0"})).body["@odata.count"]
-    resp = await bc.request("POST", "$batch", headers={"Isolation": "snapshot"}, json_body={"requests": [
-        _op("a", "POST", customers(company), {"displayName": "Snap One"}),
-        _op("b", "PATCH", f"{customers(company)}({victim['id']})", {"city": "Nowhere"}, {"If-Match": victim["@odata.etag"]}),
-        _op("c", "POST", customers(company), {"displayName": "Snap Bad", "nonsense": 1}),
-        _op("d", "DELETE", f"{customers(company)}({victim['id']})", None, {"If-Match": "*"}),
-    ]})
+    resp = await bc.request(
+        "POST",
+        "$batch",
+        headers={"Isolation": "snapshot"},
+        json_body={
+            "requests": [
+                _op("a", "POST", customers(company), {"displayName": "Snap One"}),
+                _op(
+                    "b",
+                    "PATCH",
+                    f"{customers(company)}({victim['id']})",
+                    {"city": "Nowhere"},
+                    {"If-Match": victim["@odata.etag"]},
+                ),
+                _op("c", "POST", customers(company), {"displayName": "Snap Bad", "nonsense": 1}),
+                _op("d", "DELETE", f"{customers(company)}({victim['id']})", None, {"If-Match": "*"}),
+            ]
+        },
+    )
     assert resp.status == 200
     statuses = [p["status"] for p in resp.body["responses"]]
     # Each answers what it answered when it ran, as in BC's documented example; all was undone.
@@ -414,30 +506,51 @@ async def test_batch_snapshot_is_all_or_nothing(bc: Any, company: str) -> None:
 
 
 async def test_batch_snapshot_success_commits(bc: Any, company: str) -> None:
-    resp = await bc.request("POST", "$batch", headers={"Isolation": "snapshot"}, json_body={"requests": [
-        _op("a", "POST", customers(company), {"displayName": "Snap A"}),
-        _op("b", "POST", contacts(company), {"displayName": "Snap B", "type": "Person"}),
-    ]})
+    resp = await bc.request(
+        "POST",
+        "$batch",
+        headers={"Isolation": "snapshot"},
+        json_body={
+            "requests": [
+                _op("a", "POST", customers(company), {"displayName": "Snap A"}),
+                _op("b", "POST", contacts(company), {"displayName": "Snap B", "type": "Person"}),
+            ]
+        },
+    )
     assert [p["status"] for p in resp.body["responses"]] == [201, 201]
     found = await bc.request("GET", customers(company), params={"$filter": "displayName eq 'Snap A'"})
     assert len(found.body["value"]) == 1
 
 
 async def test_batch_depends_on_and_limits(bc: Any, company: str) -> None:
-    resp = await bc.request("POST", "$batch", json_body={"requests": [
-        _op("1", "POST", customers(company), {"displayName": "X", "number": "10000"}),
-        {**_op("2", "GET", customers(company)), "dependsOn": ["1"]},
-    ]})
+    resp = await bc.request(
+        "POST",
+        "$batch",
+        json_body={
+            "requests": [
+                _op("1", "POST", customers(company), {"displayName": "X", "number": "10000"}),
+                {**_op("2", "GET", customers(company)), "dependsOn": ["1"]},
+            ]
+        },
+    )
     assert [p["status"] for p in resp.body["responses"]] == [400, 424]
 
-    too_many = await bc.request("POST", "$batch", json_body={
-        "requests": [_op(str(i), "GET", "companies") for i in range(101)],
-    })
+    too_many = await bc.request(
+        "POST",
+        "$batch",
+        json_body={
+            "requests": [_op(str(i), "GET", "companies") for i in range(101)],
+        },
+    )
     assert too_many.status == 400
     assert "at most 100" in too_many.body["error"]["message"]
-    hundred = await bc.request("POST", "$batch", json_body={
-        "requests": [_op(str(i), "GET", "companies") for i in range(100)],
-    })
+    hundred = await bc.request(
+        "POST",
+        "$batch",
+        json_body={
+            "requests": [_op(str(i), "GET", "companies") for i in range(100)],
+        },
+    )
     assert hundred.status == 200 and len(hundred.body["responses"]) == 100
 
     not_json = await bc.request("POST", "$batch", json_body={"operations": []})
@@ -447,7 +560,9 @@ async def test_batch_depends_on_and_limits(bc: Any, company: str) -> None:
 def test_dispatch_never_raises_on_garbage(store: EntityStore, sandbox_settings: SandboxSettings) -> None:
     api = BusinessCentralApi(store, sandbox_settings)
     for method, path, body in [
-        ("GET", "", b""), ("GET", "companies(not-a-guid)", b""), ("POST", "$batch", b"{not json"),
+        ("GET", "", b""),
+        ("GET", "companies(not-a-guid)", b""),
+        ("POST", "$batch", b"{not json"),
         ("POST", f"companies({sandbox_settings.company_id})/customers", b"[1,2]"),
         ("GET", f"companies({sandbox_settings.company_id})/customers(", b""),
         ("PATCH", f"companies({sandbox_settings.company_id})/customers({sandbox_settings.company_id})", b"{}"),
@@ -470,10 +585,17 @@ async def test_over_loopback_paging_and_batch(loopback_sandbox: RunningSandbox) 
         assert len({r["id"] for r in rows}) == len(rows)
         assert all(" " in r["displayName"] for r in rows)
 
-        resp = await bc.request("POST", "$batch", headers={"Isolation": "snapshot"}, json_body={"requests": [
-            _op("1", "POST", customers(company), {"displayName": "Loop & Co"}),
-            _op("2", "GET", f"{customers(company)}?$filter=displayName eq 'Loop %26 Co'"),
-        ]})
+        resp = await bc.request(
+            "POST",
+            "$batch",
+            headers={"Isolation": "snapshot"},
+            json_body={
+                "requests": [
+                    _op("1", "POST", customers(company), {"displayName": "Loop & Co"}),
+                    _op("2", "GET", f"{customers(company)}?$filter=displayName eq 'Loop %26 Co'"),
+                ]
+            },
+        )
         assert resp.status == 200
         first, second = resp.body["responses"]
         assert first["status"] == 201
@@ -493,8 +615,9 @@ def test_snapshot_rollback_leaves_nothing_on_disk(tmp_path: Any, sandbox_setting
 
     def batch(*bodies: dict[str, Any]) -> list[int]:
         payload = {"requests": [_op(str(i), "POST", url, body) for i, body in enumerate(bodies)]}
-        response = api.dispatch(ApiRequest("POST", "$batch", {}, {"isolation": "snapshot"},
-                                           json.dumps(payload).encode(), BASE))
+        response = api.dispatch(
+            ApiRequest("POST", "$batch", {}, {"isolation": "snapshot"}, json.dumps(payload).encode(), BASE)
+        )
         assert response.status == 200
         return [part["status"] for part in json.loads(response.body)["responses"]]
 

@@ -3,12 +3,14 @@ headers, refusals, fields and URL forms, over HTTP like a client."""
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
-from bc_tui.sandbox.app import create_app, sandbox_info as make_sandbox_info
+from bc_tui.sandbox.app import create_app
+from bc_tui.sandbox.app import sandbox_info as make_sandbox_info
 from bc_tui.sandbox.bc_filter_rules import or_across_fields
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import SandboxSettings
@@ -45,13 +47,20 @@ async def test_every_answer_names_odata_version_4(bc: HttpClient, company: str) 
 
 
 async def test_batch_parts_with_content_name_odata_version_and_empty_ones_have_no_headers(
-        bc: HttpClient, company: str) -> None:
+    bc: HttpClient, company: str
+) -> None:
     created = await bc.request("POST", customers(company), json_body={"displayName": "Batch Version"})
-    resp = await bc.request("POST", "$batch", json_body={"requests": [
-        _op("1", "GET", f"{customers(company)}({created.body['id']})"),
-        _op("2", "DELETE", f"{customers(company)}({created.body['id']})", None, {"If-Match": "*"}),
-        _op("3", "GET", f"{contacts(company)}(00000000-0000-0000-0000-000000000001)"),
-    ]})
+    resp = await bc.request(
+        "POST",
+        "$batch",
+        json_body={
+            "requests": [
+                _op("1", "GET", f"{customers(company)}({created.body['id']})"),
+                _op("2", "DELETE", f"{customers(company)}({created.body['id']})", None, {"If-Match": "*"}),
+                _op("3", "GET", f"{contacts(company)}(00000000-0000-0000-0000-000000000001)"),
+            ]
+        },
+    )
     assert resp.status == 200 and resp.headers["odata-version"] == "4.0"
     read, delete, missing = resp.body["responses"]
     assert read["status"] == 200 and read["headers"]["odata-version"] == "4.0"
@@ -68,7 +77,8 @@ async def test_expand_is_refused_on_one_record_and_on_lists(bc: HttpClient, comp
     navigation = await bc.request("GET", record, params={"$expand": "paymentTerm"})
     assert navigation.status == 400 and navigation.body["error"]["code"] == "BadRequest"
     assert navigation.body["error"]["message"] == (
-        "Could not find a property named 'paymentTerm' on type 'Microsoft.NAV.customer'.")
+        "Could not find a property named 'paymentTerm' on type 'Microsoft.NAV.customer'."
+    )
     plain = await bc.request("GET", record, params={"$expand": "displayName"})
     assert plain.status == 400
     assert "is not a navigation property" in plain.body["error"]["message"]
@@ -95,8 +105,9 @@ async def test_one_record_refuses_collection_options_and_unknown_ones(bc: HttpCl
 
 
 async def test_a_write_with_a_bad_query_option_writes_nothing(bc: HttpClient, company: str) -> None:
-    refused = await bc.request("POST", customers(company), params={"$expand": "currency"},
-                               json_body={"displayName": "Never Written"})
+    refused = await bc.request(
+        "POST", customers(company), params={"$expand": "currency"}, json_body={"displayName": "Never Written"}
+    )
     assert refused.status == 400
     found = await bc.request("GET", customers(company), params={"$filter": "displayName eq 'Never Written'"})
     assert found.body["value"] == []
@@ -109,16 +120,23 @@ _BLANK_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 async def test_contacts_have_the_documented_fields_and_no_job_title(bc: HttpClient, company: str) -> None:
-    person = (await bc.request("GET", contacts(company), params={"$filter": "type eq 'Person'", "$top": "1"})).body["value"][0]
+    person = (await bc.request("GET", contacts(company), params={"$filter": "type eq 'Person'", "$top": "1"})).body[
+        "value"
+    ][0]
     assert "jobTitle" not in person
     assert person["searchName"] == person["displayName"].upper()
     assert person["taxRegistrationNumber"] == "" and person["lastInteractionDate"] == "0001-01-01"
     selected = await bc.request("GET", contacts(company), params={"$select": "jobTitle"})
     assert selected.status == 400
-    assert selected.body["error"]["message"] == "Could not find a property named 'jobTitle' on type 'Microsoft.NAV.contact'."
+    assert (
+        selected.body["error"]["message"]
+        == "Could not find a property named 'jobTitle' on type 'Microsoft.NAV.contact'."
+    )
     written = await bc.request("POST", contacts(company), json_body={"displayName": "No Title", "jobTitle": "Boss"})
     assert written.status == 400 and "'jobTitle' does not exist" in written.body["error"]["message"]
-    read_only = await bc.request("POST", contacts(company), json_body={"displayName": "Met", "lastInteractionDate": "2026-01-01"})
+    read_only = await bc.request(
+        "POST", contacts(company), json_body={"displayName": "Met", "lastInteractionDate": "2026-01-01"}
+    )
     assert read_only.status == 400 and "read-only" in read_only.body["error"]["message"]
 
 
@@ -140,27 +158,44 @@ async def test_customers_have_the_documented_tax_and_setup_fields(bc: HttpClient
     assert customer["taxRegistrationNumber"] == "" and customer["taxAreaDisplayName"] == ""
     for name in ("taxAreaId", "currencyId", "paymentTermsId", "shipmentMethodId", "paymentMethodId"):
         assert customer[name] == _BLANK_GUID, name
-    created = await bc.request("POST", customers(company), json_body={
-        "displayName": "Taxed Ltd", "taxLiable": True, "taxRegistrationNumber": "GB123456789",
-        "currencyId": _BLANK_GUID,
-    })
+    created = await bc.request(
+        "POST",
+        customers(company),
+        json_body={
+            "displayName": "Taxed Ltd",
+            "taxLiable": True,
+            "taxRegistrationNumber": "GB123456789",
+            "currencyId": _BLANK_GUID,
+        },
+    )
     assert created.status == 201
     assert (created.body["taxLiable"], created.body["taxRegistrationNumber"]) == (True, "GB123456789")
-    filtered = await bc.request("GET", customers(company), params={"$filter": "taxLiable eq true", "$select": "displayName"})
+    filtered = await bc.request(
+        "GET", customers(company), params={"$filter": "taxLiable eq true", "$select": "displayName"}
+    )
     assert [c["displayName"] for c in filtered.body["value"]] == ["Taxed Ltd"]
 
 
 async def test_ids_of_setup_records_the_sandbox_lacks_are_refused_as_bc_does(bc: HttpClient, company: str) -> None:
-    unknown = await bc.request("POST", customers(company), json_body={
-        "displayName": "Pays in Zorkmids", "currencyId": "11111111-2222-3333-4444-555555555555"})
+    unknown = await bc.request(
+        "POST",
+        customers(company),
+        json_body={"displayName": "Pays in Zorkmids", "currencyId": "11111111-2222-3333-4444-555555555555"},
+    )
     assert unknown.status == 400
-    assert unknown.body["error"] == {"code": "Application_DialogException",
-                                     "message": 'The "currencyId" does not match to a Currency.'}
+    assert unknown.body["error"] == {
+        "code": "Application_DialogException",
+        "message": 'The "currencyId" does not match to a Currency.',
+    }
     not_a_guid = await bc.request("POST", customers(company), json_body={"displayName": "X", "paymentTermsId": "NET30"})
     assert not_a_guid.status == 400 and "'Edm.Guid'" in not_a_guid.body["error"]["message"]
-    too_long = await bc.request("POST", customers(company), json_body={"displayName": "X", "taxRegistrationNumber": "9" * 21})
+    too_long = await bc.request(
+        "POST", customers(company), json_body={"displayName": "X", "taxRegistrationNumber": "9" * 21}
+    )
     assert too_long.status == 400 and "less than or equal to 20 characters" in too_long.body["error"]["message"]
-    read_only = await bc.request("POST", customers(company), json_body={"displayName": "X", "taxAreaDisplayName": "VAT"})
+    read_only = await bc.request(
+        "POST", customers(company), json_body={"displayName": "X", "taxAreaDisplayName": "VAT"}
+    )
     assert read_only.status == 400 and "read-only" in read_only.body["error"]["message"]
 
 
@@ -176,8 +211,9 @@ async def test_metadata_declares_the_new_fields_with_their_types(bc: HttpClient)
 # --------------------------------------------------------------------------- URL forms
 
 
-async def test_the_url_without_a_tenant_serves_the_tokens_tenant(bc: HttpClient, company: str,
-                                                                  sandbox_info: dict[str, Any]) -> None:
+async def test_the_url_without_a_tenant_serves_the_tokens_tenant(
+    bc: HttpClient, company: str, sandbox_info: dict[str, Any]
+) -> None:
     short = sandbox_info["bc_api"].replace(f"/{sandbox_info['tenant']}/", "/", 1)
     assert short.endswith(f"/v2.0/{sandbox_info['environment']}/api/v2.0/")
     page = await bc.request("GET", short + customers(company), headers={"Prefer": "odata.maxpagesize=2"})
@@ -215,14 +251,15 @@ async def test_a_series_without_manual_numbers_refuses_a_number_typed_in(strict_
     assert typed.body["error"] == {
         "code": "Application_DialogException",
         "message": "You may not enter numbers manually. If you want to enter numbers manually, "
-                   "please activate Manual Nos. in No. Series CUST.",
+        "please activate Manual Nos. in No. Series CUST.",
     }
     found = await strict_bc.request("GET", customers(company), params={"$filter": "displayName eq 'Typed'"})
     assert found.body["value"] == []
     taken = await strict_bc.request("POST", customers(company), json_body={"displayName": "From the series"})
     assert taken.status == 201 and taken.body["number"] == "C00010"
-    renamed = await strict_bc.request("PATCH", f"{customers(company)}({taken.body['id']})",
-                                      headers={"If-Match": "*"}, json_body={"number": "X-2"})
+    renamed = await strict_bc.request(
+        "PATCH", f"{customers(company)}({taken.body['id']})", headers={"If-Match": "*"}, json_body={"number": "X-2"}
+    )
     assert renamed.status == 400 and "No. Series CUST" in renamed.body["error"]["message"]
     contact = await strict_bc.request("POST", contacts(company), json_body={"displayName": "C", "number": "CT-X"})
     assert contact.status == 400 and "No. Series CONT" in contact.body["error"]["message"]
@@ -233,19 +270,22 @@ async def test_by_default_a_number_typed_in_is_taken(bc: HttpClient, company: st
     assert typed.status == 201 and typed.body["number"] == "X-1"
 
 
-@pytest.mark.parametrize(("text", "crossing"), [
-    ("city eq 'A'", False),
-    ("city eq 'A' or city eq 'B'", False),
-    ("city eq 'A' or City eq 'B'", True),  # property names are case-sensitive: two fields
-    ("(city eq 'A' or city eq 'B') and number gt '1'", False),
-    ("city eq 'A' or number eq '1'", True),
-    ("contains(displayName,'x') or startswith(displayName,'y')", False),
-    ("contains(displayName,'x') or contains(email,'x')", True),
-    ("not (city eq 'A' or email eq 'b')", True),
-    ("type eq 'Person' and (city eq 'A' or (city eq 'B' and number eq '2'))", True),
-    ("id eq 00000000-0000-0000-0000-000000000001 or id eq guid'00000000-0000-0000-0000-000000000002'", False),
-    ("blocked eq true or blocked eq false", False),
-])
+@pytest.mark.parametrize(
+    ("text", "crossing"),
+    [
+        ("city eq 'A'", False),
+        ("city eq 'A' or city eq 'B'", False),
+        ("city eq 'A' or City eq 'B'", True),  # property names are case-sensitive: two fields
+        ("(city eq 'A' or city eq 'B') and number gt '1'", False),
+        ("city eq 'A' or number eq '1'", True),
+        ("contains(displayName,'x') or startswith(displayName,'y')", False),
+        ("contains(displayName,'x') or contains(email,'x')", True),
+        ("not (city eq 'A' or email eq 'b')", True),
+        ("type eq 'Person' and (city eq 'A' or (city eq 'B' and number eq '2'))", True),
+        ("id eq 00000000-0000-0000-0000-000000000001 or id eq guid'00000000-0000-0000-0000-000000000002'", False),
+        ("blocked eq true or blocked eq false", False),
+    ],
+)
 def test_or_across_fields_tells_one_field_from_two(text: str, crossing: bool) -> None:
     assert or_across_fields(text) is crossing
 
@@ -254,15 +294,21 @@ async def test_with_the_knob_on_an_or_across_fields_gets_bcs_error(strict_bc: Ht
     company = strict_bc.info["company_id"]
     refused = await strict_bc.request("GET", customers(company), params={"$filter": "city eq 'A' or number eq '1'"})
     assert refused.status == 400
-    assert refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
-    allowed = await strict_bc.request("GET", customers(company), params={"$filter": "number eq '10000' or number eq '20000'"})
+    assert (
+        refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
+    )
+    allowed = await strict_bc.request(
+        "GET", customers(company), params={"$filter": "number eq '10000' or number eq '20000'"}
+    )
     assert allowed.status == 200 and len(allowed.body["value"]) == 2
 
 
 async def test_by_default_an_or_across_fields_gets_bcs_error(bc: HttpClient, company: str) -> None:
     refused = await bc.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
     assert refused.status == 400
-    assert refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
+    assert (
+        refused.body["error"]["message"] == "The 'OR' operator is not supported on distinct fields on an OData filter."
+    )
 
 
 async def test_with_the_knob_off_an_or_across_fields_is_answered() -> None:
@@ -271,7 +317,9 @@ async def test_with_the_knob_off_an_or_across_fields_is_answered() -> None:
         lenient = HttpClient(http, make_sandbox_info(settings, ORIGIN))
         await lenient.authenticate()
         company = lenient.info["company_id"]
-        answered = await lenient.request("GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"})
+        answered = await lenient.request(
+            "GET", customers(company), params={"$filter": "number eq '10000' or city eq 'Nowhere'"}
+        )
     assert answered.status == 200 and [c["number"] for c in answered.body["value"]] == ["10000"]
 
 
@@ -295,7 +343,9 @@ async def _ids(client: HttpClient, company: str, text: str) -> list[str]:
 
 
 async def test_by_default_bc_compares_text_exactly_and_tolower_ignores_case(bc: HttpClient, company: str) -> None:
-    created = await bc.request("POST", customers(company), json_body={"displayName": "Case Study Ltd", "email": "Info@Case.example"})
+    created = await bc.request(
+        "POST", customers(company), json_body={"displayName": "Case Study Ltd", "email": "Info@Case.example"}
+    )
     me = [created.body["id"]]
     assert await _ids(bc, company, "displayName eq 'Case Study Ltd'") == me
     assert await _ids(bc, company, "displayName eq 'case study ltd'") == []

@@ -17,14 +17,17 @@ import sys
 import sysconfig
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-import bc_tui
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+import bc_tui
 from bc_tui.sandbox import demo_data
 from bc_tui.sandbox.data_format import decode_chunk, encode_chunk
 from bc_tui.sandbox.settings import SandboxSettings
@@ -44,7 +47,9 @@ def _as_nobody() -> tuple[str, dict[str, str]]:
     if not system.exists():
         pytest.skip(f"running as root and there is no {system} to run bc-tui as another user")
     paths = sysconfig.get_paths()
-    pythonpath = os.pathsep.join(dict.fromkeys([str(Path(bc_tui.__file__).parents[1]), paths["purelib"], paths["platlib"]]))
+    pythonpath = os.pathsep.join(
+        dict.fromkeys([str(Path(bc_tui.__file__).parents[1]), paths["purelib"], paths["platlib"]])
+    )
     return str(system), {"PYTHONPATH": pythonpath}
 
 
@@ -53,8 +58,15 @@ def _bc_tui(*args: str, user: int | None = None, env: dict[str, str] | None = No
     python, extra_env = (sys.executable, {}) if user is None else _as_nobody()
     extra: dict[str, Any] = {"user": user, "group": user, "extra_groups": []} if user is not None else {}
     command = [python, "-m", "bc_tui.cli", *args]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, **extra_env, **(env or {})}, cwd=tempfile.gettempdir(), **extra) as proc:
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **extra_env, **(env or {})},
+        cwd=tempfile.gettempdir(),
+        **extra,
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         first = proc.stdout.readline()  # a server's ready line, or "" once the command has ended
         if first and args[:2] == ("sandbox", "serve"):
@@ -130,8 +142,9 @@ def test_a_planted_pickle_in_a_chunk_does_not_run_and_gets_the_sentence(tmp_path
     folder, marker = tmp_path / "data", tmp_path / "marker"
     path = _seeded_folder(folder)
     with closing(sqlite3.connect(path, timeout=10.0)) as db, db:
-        changed = db.execute("UPDATE entity SET data = ? WHERE key IS NULL AND entity_set = 'bc/customers'",
-                             (_payload(marker),)).rowcount
+        changed = db.execute(
+            "UPDATE entity SET data = ? WHERE key IS NULL AND entity_set = 'bc/customers'", (_payload(marker),)
+        ).rowcount
     assert changed == 1
 
     result = _bc_tui("sandbox", "serve", "--port", "0", "--data", str(folder))
@@ -151,9 +164,14 @@ def _old_pickle_folder(folder: Path, marker: Path) -> Path:
     with closing(sqlite3.connect(path, timeout=10.0)) as db, db:
         db.execute("""CREATE TABLE entity(pos INTEGER PRIMARY KEY AUTOINCREMENT, entity_set TEXT NOT NULL, key TEXT,
                       version INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (entity_set, key))""")
-        db.execute("CREATE TABLE tombstone(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE tombstone(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, modified TEXT NOT NULL)"
+        )
         db.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        db.execute("INSERT INTO entity(entity_set, key, version, data) VALUES ('bc/companies', NULL, 1, ?)", (_payload(marker),))
+        db.execute(
+            "INSERT INTO entity(entity_set, key, version, data) VALUES ('bc/companies', NULL, 1, ?)",
+            (_payload(marker),),
+        )
         db.execute("INSERT INTO meta VALUES ('version', '1')")
         db.execute("PRAGMA user_version=2")
     return path
@@ -172,8 +190,12 @@ def test_a_folder_in_the_old_pickle_format_is_never_unpickled_and_reset_recreate
 def test_any_command_on_the_embedded_sandbox_gets_the_sentence_for_an_old_folder(tmp_path: Path) -> None:
     data, marker = tmp_path / "bc-tui-data", tmp_path / "marker"
     _old_pickle_folder(data / "sandbox", marker)
-    env = {"BC_TUI_DATA_DIR": str(data), "BC_TUI_CONFIG": str(tmp_path / "no-config.toml"),
-           "BC_TUI_PROFILE": "", "BC_TUI_DATABASE_URL": ""}
+    env = {
+        "BC_TUI_DATA_DIR": str(data),
+        "BC_TUI_CONFIG": str(tmp_path / "no-config.toml"),
+        "BC_TUI_PROFILE": "",
+        "BC_TUI_DATABASE_URL": "",
+    }
     result = _bc_tui("status", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     [note, line] = result.stderr.splitlines()  # the "Using the built-in sandbox" note, then the sentence
@@ -201,8 +223,10 @@ def _chunk_not_json(path: Path) -> None:
 
 def _chunk_wrong_shape(path: Path) -> None:
     with closing(sqlite3.connect(path, timeout=10.0)) as db, db:
-        db.execute("UPDATE entity SET data = '[[[\"_version\", \"_modified\"], [\"a\", \"b\"], [[1], [2]]]]' "
-                   "WHERE key IS NULL AND entity_set = 'bc/contacts'")
+        db.execute(
+            'UPDATE entity SET data = \'[[["_version", "_modified"], ["a", "b"], [[1], [2]]]]\' '
+            "WHERE key IS NULL AND entity_set = 'bc/contacts'"
+        )
 
 
 def _row_not_json(path: Path) -> None:
@@ -305,23 +329,34 @@ def _exact(pairs: Any) -> list[Any]:
 
 
 _ODD_ROWS: list[tuple[str, dict[str, Any]]] = [
-    (f"k{i}", {
-        "text": ["", "plain", "Zoë \u202e ⚠ 漢字", "quote \" back\\slash", "del \x7f inside", "lone \ud800 surrogate",
-                 "\x00\x1b[2J", "x" * 10_000][i % 8],
-        "same": "every row",
-        "few": ("a", "b", "c")[i % 3],
-        "many": f"value {i // 2 % 300}",  # more distinct values than one byte can number
-        "count": 100 + i,
-        "big": [2**70, -(2**63), 0, True, False, 7][i % 6],
-        "real": [0.1, -0.0, math.inf, -math.inf, math.nan, 5e-324, 1.7976931348623157e308, 3.0][i % 8],
-        "floats": [0.5, -0.0, math.nan, 1e-300][i % 4],
-        "maybe": [None, "x", None, 1.5][i % 4],
-        "nested": {"list": [1, "two", None, [3.5]], "flag": i % 2 == 0} if i % 5 else [],
-        "flag": True,
-        "nothing": None,
-        "_version": i + 1,
-        "_modified": f"2026-11-23T22:18:36.{i:06d}Z",
-    })
+    (
+        f"k{i}",
+        {
+            "text": [
+                "",
+                "plain",
+                "Zoë \u202e ⚠ 漢字",
+                'quote " back\\slash',
+                "del \x7f inside",
+                "lone \ud800 surrogate",
+                "\x00\x1b[2J",
+                "x" * 10_000,
+            ][i % 8],
+            "same": "every row",
+            "few": ("a", "b", "c")[i % 3],
+            "many": f"value {i // 2 % 300}",  # more distinct values than one byte can number
+            "count": 100 + i,
+            "big": [2**70, -(2**63), 0, True, False, 7][i % 6],
+            "real": [0.1, -0.0, math.inf, -math.inf, math.nan, 5e-324, 1.7976931348623157e308, 3.0][i % 8],
+            "floats": [0.5, -0.0, math.nan, 1e-300][i % 4],
+            "maybe": [None, "x", None, 1.5][i % 4],
+            "nested": {"list": [1, "two", None, [3.5]], "flag": i % 2 == 0} if i % 5 else [],
+            "flag": True,
+            "nothing": None,
+            "_version": i + 1,
+            "_modified": f"2026-11-23T22:18:36.{i:06d}Z",
+        },
+    )
     for i in range(1_200)
 ]
 _ODD_ROWS.insert(17, ("reordered", {"_modified": "2026-01-01T00:00:00.000000Z", "_version": 0, "text": "order kept"}))
@@ -335,8 +370,10 @@ def test_every_stored_value_type_round_trips_exactly_through_a_chunk() -> None:
 def test_every_stored_value_type_round_trips_exactly_through_the_file(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.sqlite"
     store = EntityStore(path)
-    rows = [(key, {k: v for k, v in row.items() if not k.startswith("_")} | {"_version": 0, "_modified": ""})
-            for key, row in _ODD_ROWS]
+    rows = [
+        (key, {k: v for k, v in row.items() if not k.startswith("_")} | {"_version": 0, "_modified": ""})
+        for key, row in _ODD_ROWS
+    ]
     store.bulk_load("bc/customers", rows)
     one = store.insert("dv/accounts", "single", dict(_ODD_ROWS[5][1]))  # a row written on its own
     keys = [key for key, _ in rows]
@@ -349,17 +386,27 @@ def test_every_stored_value_type_round_trips_exactly_through_the_file(tmp_path: 
 
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(st.characters(blacklist_categories=()), max_size=12),
 )
 
 
 @hypothesis_settings(max_examples=80, deadline=None)
-@given(st.lists(
-    st.tuples(st.text(max_size=6), st.dictionaries(st.sampled_from(["a", "b", "c", "_x"]), _scalars | st.lists(_scalars, max_size=3),
-                                                  max_size=4)),
-    min_size=1, max_size=30,
-))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=6),
+            st.dictionaries(
+                st.sampled_from(["a", "b", "c", "_x"]), _scalars | st.lists(_scalars, max_size=3), max_size=4
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_any_json_rows_round_trip_exactly(raw: list[tuple[str, dict[str, Any]]]) -> None:
     pairs = [(key, {**row, "_version": n, "_modified": ""}) for n, (key, row) in enumerate(raw)]
     assert _exact(decode_chunk(encode_chunk(pairs))) == _exact(pairs)
@@ -390,7 +437,9 @@ def test_a_sandbox_of_a_few_thousand_customers_starts_and_reopens_with_the_same_
     reopened.close()
 
 
-async def test_the_terminal_app_shows_the_sentence_as_its_connection_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_terminal_app_shows_the_sentence_as_its_connection_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bc_tui.config import load_settings
     from bc_tui.tui.backend import Backend
 
@@ -407,7 +456,9 @@ async def test_the_terminal_app_shows_the_sentence_as_its_connection_problem(tmp
     finally:
         await backend.close()
     assert not state.ok and state.problem is not None
-    assert state.problem.startswith(f"The sandbox data folder {data / 'sandbox'} cannot be used (sandbox.sqlite is damaged")
+    assert state.problem.startswith(
+        f"The sandbox data folder {data / 'sandbox'} cannot be used (sandbox.sqlite is damaged"
+    )
     assert f"bc-tui sandbox reset --data {data / 'sandbox'}" in state.problem
 
 
@@ -423,9 +474,17 @@ async def test_a_file_that_goes_bad_under_a_running_sandbox_answers_500_with_the
     info = sandbox_info(settings, ORIGIN)
     try:
         async with httpx.AsyncClient(transport=asgi_transport(app), base_url=ORIGIN) as http:
-            token = (await http.post(info["token_url"], data={
-                "grant_type": "client_credentials", "client_id": info["client_id"],
-                "client_secret": info["client_secret"], "scope": info["bc_scope"]})).json()["access_token"]
+            token = (
+                await http.post(
+                    info["token_url"],
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": info["client_id"],
+                        "client_secret": info["client_secret"],
+                        "scope": info["bc_scope"],
+                    },
+                )
+            ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             assert (await http.get(info["bc_api"] + "companies", headers=headers)).status_code == 200
 
@@ -433,6 +492,8 @@ async def test_a_file_that_goes_bad_under_a_running_sandbox_answers_500_with_the
             response = await http.get(info["bc_api"] + "companies", headers=headers)
             assert response.status_code == 500
             message = response.json()["error"]["message"]
-            assert message.startswith(f"The sandbox data folder {folder} cannot be used (sandbox.sqlite is damaged: a row is not valid JSON)")
+            assert message.startswith(
+                f"The sandbox data folder {folder} cannot be used (sandbox.sqlite is damaged: a row is not valid JSON)"
+            )
     finally:
         app.state.store.close()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from dataverse_helpers import Dataverse, connect, dv, error_of, post_part  # noqa: F401 - dv is a fixture
 
 from bc_tui.sandbox.dataverse_api import DataverseApi
 from bc_tui.sandbox.dataverse_batch import (
@@ -33,8 +34,6 @@ from bc_tui.sandbox.dataverse_paging import decode_skiptoken, encode_skiptoken
 from bc_tui.sandbox.http import ApiRequest
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sandbox.store import EntityStore
-from dataverse_helpers import Dataverse, connect, dv, error_of, post_part  # noqa: F401 - dv is a fixture
-
 
 # ------------------------------------------------------------------ fixtures
 
@@ -210,15 +209,23 @@ async def test_bind_to_a_missing_record_fails_and_creates_nothing(dv: Dataverse)
     contact_id = str(uuid.uuid4())
     response = await dv.post(
         "contacts",
-        json={"contactid": contact_id, "lastname": "Orphan", "parentcustomerid_account@odata.bind": f"/accounts({missing})"},
+        json={
+            "contactid": contact_id,
+            "lastname": "Orphan",
+            "parentcustomerid_account@odata.bind": f"/accounts({missing})",
+        },
     )
     assert response.status_code == 404
     assert error_of(response) == {"code": "0x80040217", "message": f"account With Id = {missing} Does Not Exist"}
     assert (await dv.get(f"contacts({contact_id})")).status_code == 404
 
-    wrong_set = await dv.post("contacts", json={"lastname": "X", "parentcustomerid_account@odata.bind": f"/contacts({contact_id})"})
+    wrong_set = await dv.post(
+        "contacts", json={"lastname": "X", "parentcustomerid_account@odata.bind": f"/contacts({contact_id})"}
+    )
     assert wrong_set.status_code == 400
-    undeclared = await dv.post("contacts", json={"lastname": "X", "parentcustomerid@odata.bind": f"/accounts({missing})"})
+    undeclared = await dv.post(
+        "contacts", json={"lastname": "X", "parentcustomerid@odata.bind": f"/accounts({missing})"}
+    )
     assert undeclared.status_code == 400 and "undeclared property 'parentcustomerid'" in error_of(undeclared)["message"]
 
 
@@ -232,17 +239,27 @@ async def test_query_options_skip_refused_filters_with_quotes_select_and_count(d
 
     account_id = await _new_account(dv, name="O'Brien & Sons", address1_city="Cork")
     found = await dv.get(
-        "accounts", params={"$filter": "name eq 'o''brien & sons' and address1_city eq 'Cork'", "$select": "name", "$count": "true"}
+        "accounts",
+        params={
+            "$filter": "name eq 'o''brien & sons' and address1_city eq 'Cork'",
+            "$select": "name",
+            "$count": "true",
+        },
     )
     assert found.status_code == 200
     body = found.json()
     assert body["@odata.count"] == 1
-    assert body["value"] == [{"@odata.etag": body["value"][0]["@odata.etag"], "accountid": account_id, "name": "O'Brien & Sons"}]
+    assert body["value"] == [
+        {"@odata.etag": body["value"][0]["@odata.etag"], "accountid": account_id, "name": "O'Brien & Sons"}
+    ]
     assert body["@odata.context"].endswith("$metadata#accounts(name)")
 
     bad_select = await dv.get("accounts", params={"$select": "nickname"})
     assert bad_select.status_code == 400
-    assert error_of(bad_select)["message"] == "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."
+    assert (
+        error_of(bad_select)["message"]
+        == "Could not find a property named 'nickname' on type 'Microsoft.Dynamics.CRM.account'."
+    )
     bad_filter = await dv.get("accounts", params={"$filter": "name eq 'unterminated"})
     assert bad_filter.status_code == 400 and error_of(bad_filter)["code"] == "0x80060888"
 
@@ -250,7 +267,9 @@ async def test_query_options_skip_refused_filters_with_quotes_select_and_count(d
     assert account_id in [row["accountid"] for row in recent.json()["value"]]
 
 
-async def _read_all(dv: Dataverse, path: str, page_size: int, between_pages: Any = None) -> tuple[list[dict[str, Any]], int]:
+async def _read_all(
+    dv: Dataverse, path: str, page_size: int, between_pages: Any = None
+) -> tuple[list[dict[str, Any]], int]:
     rows: list[dict[str, Any]] = []
     url, pages = path, 0
     while url:
@@ -325,7 +344,9 @@ async def test_change_tracking_returns_changes_and_deletions_since_the_delta_lin
     changes = {row.get("accountid"): row.get("name") for row in delta["value"] if "accountid" in row}
     assert changes == {changed_id: "Renamed", created_id: "New Account"}
     deletions = [row for row in delta["value"] if "reason" in row]
-    assert deletions == [{"@odata.context": f"{dv.base_url}$metadata#accounts/$deletedEntity", "id": deleted_id, "reason": "deleted"}]
+    assert deletions == [
+        {"@odata.context": f"{dv.base_url}$metadata#accounts/$deletedEntity", "id": deleted_id, "reason": "deleted"}
+    ]
     assert delta["@odata.deltaLink"] != delta_link
 
 
@@ -367,13 +388,19 @@ async def test_failing_change_set_rolls_back_entirely(dv: Dataverse) -> None:
             ChangeSet(
                 [
                     post_part("accounts", {"accountid": account_id, "name": "Never"}, "1"),
-                    post_part("contacts", {"lastname": "X", "parentcustomerid_account@odata.bind": f"/accounts({missing})"}, "2"),
+                    post_part(
+                        "contacts",
+                        {"lastname": "X", "parentcustomerid_account@odata.bind": f"/accounts({missing})"},
+                        "2",
+                    ),
                 ]
             )
         ]
     )
     assert response.status_code == 200
-    assert len(items) == 1 and isinstance(items[0], BatchResponsePart), "a failed change set answers with its error alone"
+    assert len(items) == 1 and isinstance(items[0], BatchResponsePart), (
+        "a failed change set answers with its error alone"
+    )
     assert items[0].status == 404 and error_of(items[0])["code"] == "0x80040217"
     assert (await dv.get(f"accounts({account_id})")).status_code == 404
 
@@ -405,7 +432,14 @@ async def test_batch_limits_and_malformed_batches_are_refused_whole(dv: Datavers
     assert response.status_code == 400 and "at most 1000" in error_of(response)["message"]
 
     account_id = str(uuid.uuid4())
-    with_get = [ChangeSet([post_part("accounts", {"accountid": account_id, "name": "No"}, "1"), BatchRequestPart("GET", "WhoAmI", {}, b"", "2")])]
+    with_get = [
+        ChangeSet(
+            [
+                post_part("accounts", {"accountid": account_id, "name": "No"}, "1"),
+                BatchRequestPart("GET", "WhoAmI", {}, b"", "2"),
+            ]
+        )
+    ]
     response, _ = await dv.batch(with_get)
     assert response.status_code == 400 and error_of(response)["code"] == "0x80060888"
     assert (await dv.get(f"accounts({account_id})")).status_code == 404
@@ -425,13 +459,22 @@ async def test_over_loopback_a_token_a_batch_and_paging_work_end_to_end(loopback
         assert unauthenticated.status_code == 401
 
         response, items = await dv.batch(
-            [ChangeSet([post_part("accounts", {"name": "Loopback Ltd."}, "1"), post_part("contacts", {"lastname": "Loop", "parentcustomerid_account@odata.bind": "$1"}, "2")])]
+            [
+                ChangeSet(
+                    [
+                        post_part("accounts", {"name": "Loopback Ltd."}, "1"),
+                        post_part("contacts", {"lastname": "Loop", "parentcustomerid_account@odata.bind": "$1"}, "2"),
+                    ]
+                )
+            ]
         )
         assert response.status_code == 200 and [r.status for r in items[0].responses] == [204, 204]
         account_url = items[0].responses[0].headers["odata-entityid"]
         assert account_url.startswith(dv.base_url)
         account_id = (await dv.get(account_url)).json()["accountid"]
-        children = await dv.get("contacts", params={"$filter": f"_parentcustomerid_value eq {account_id}", "$select": "lastname"})
+        children = await dv.get(
+            "contacts", params={"$filter": f"_parentcustomerid_value eq {account_id}", "$select": "lastname"}
+        )
         assert [c["lastname"] for c in children.json()["value"]] == ["Loop"]
 
         rows, _ = await _read_all(dv, "contacts?$select=contactid", 40)
@@ -443,29 +486,29 @@ async def test_over_loopback_a_token_a_batch_and_paging_work_end_to_end(loopback
 
 def test_multipart_request_parses_lf_line_ends_quoted_boundaries_and_content_ids() -> None:
     body = (
-        "--batch_x\n"
-        "Content-Type: application/http\n"
-        "Content-Transfer-Encoding: binary\n"
-        "\n"
-        "GET accounts?$select=name HTTP/1.1\n"
-        "Accept: application/json\n"
-        "\n"
-        "--batch_x\n"
-        'Content-Type: multipart/mixed; boundary="changeset_y"\n'
-        "\n"
-        "--changeset_y\n"
-        "Content-Type: application/http\n"
-        "Content-Transfer-Encoding: binary\n"
-        "Content-ID: 7\n"
-        "\n"
-        "POST accounts HTTP/1.1\n"
-        "Content-Type: application/json\n"
-        "\n"
-        '{"name":"A"}\n'
-        "\n"
-        "--changeset_y--\n"
-        "--batch_x--\n"
-    ).encode()
+        b"--batch_x\n"
+        b"Content-Type: application/http\n"
+        b"Content-Transfer-Encoding: binary\n"
+        b"\n"
+        b"GET accounts?$select=name HTTP/1.1\n"
+        b"Accept: application/json\n"
+        b"\n"
+        b"--batch_x\n"
+        b'Content-Type: multipart/mixed; boundary="changeset_y"\n'
+        b"\n"
+        b"--changeset_y\n"
+        b"Content-Type: application/http\n"
+        b"Content-Transfer-Encoding: binary\n"
+        b"Content-ID: 7\n"
+        b"\n"
+        b"POST accounts HTTP/1.1\n"
+        b"Content-Type: application/json\n"
+        b"\n"
+        b'{"name":"A"}\n'
+        b"\n"
+        b"--changeset_y--\n"
+        b"--batch_x--\n"
+    )
     items = parse_batch_request(body, 'multipart/mixed; boundary="batch_x"')
     assert items == [
         BatchRequestPart("GET", "accounts?$select=name", {"accept": "application/json"}, b"", None),

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from dataverse_helpers import Dataverse, dv, error_of  # noqa: F401 - dv is a fixture
 
 ACCOUNT = "Microsoft.Dynamics.CRM.account"
@@ -23,9 +22,15 @@ async def _names(dv: Dataverse, ids: list[str]) -> list[str | None]:
 
 async def test_create_multiple_answers_the_ids_and_update_multiple_changes_them(dv: Dataverse) -> None:
     chosen = str(uuid.uuid4())
-    created = await dv.post("accounts/Microsoft.Dynamics.CRM.CreateMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "name": "Bulk One"},
-        {"@odata.type": ACCOUNT, "name": "Bulk Two", "accountid": chosen}]})
+    created = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        json={
+            "Targets": [
+                {"@odata.type": ACCOUNT, "name": "Bulk One"},
+                {"@odata.type": ACCOUNT, "name": "Bulk Two", "accountid": chosen},
+            ]
+        },
+    )
     assert created.status_code == 200, created.text
     body = created.json()
     assert body["@odata.context"].endswith("$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse")
@@ -33,9 +38,15 @@ async def test_create_multiple_answers_the_ids_and_update_multiple_changes_them(
     assert len(ids) == 2 and ids[1] == chosen and uuid.UUID(ids[0])
     assert await _names(dv, ids) == ["Bulk One", "Bulk Two"]
 
-    updated = await dv.post("accounts/Microsoft.Dynamics.CRM.UpdateMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "accountid": ids[0], "name": "Bulk One Updated"},
-        {"@odata.type": ACCOUNT, "accountid": ids[1], "name": "Bulk Two Updated"}]})
+    updated = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.UpdateMultiple",
+        json={
+            "Targets": [
+                {"@odata.type": ACCOUNT, "accountid": ids[0], "name": "Bulk One Updated"},
+                {"@odata.type": ACCOUNT, "accountid": ids[1], "name": "Bulk Two Updated"},
+            ]
+        },
+    )
     assert updated.status_code == 204 and updated.content == b""
     assert await _names(dv, ids) == ["Bulk One Updated", "Bulk Two Updated"]
 
@@ -43,49 +54,85 @@ async def test_create_multiple_answers_the_ids_and_update_multiple_changes_them(
 async def test_upsert_multiple_creates_or_updates_by_id_and_refuses_alternate_keys(dv: Dataverse) -> None:
     existing, new = str(uuid.uuid4()), str(uuid.uuid4())
     assert (await dv.post("accounts", json={"accountid": existing, "name": "Before"})).status_code == 204
-    upserted = await dv.post("accounts/Microsoft.Dynamics.CRM.UpsertMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "accountid": existing, "name": "After"},
-        {"@odata.type": ACCOUNT, "accountid": new, "name": "Born"}]})
+    upserted = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        json={
+            "Targets": [
+                {"@odata.type": ACCOUNT, "accountid": existing, "name": "After"},
+                {"@odata.type": ACCOUNT, "accountid": new, "name": "Born"},
+            ]
+        },
+    )
     assert upserted.status_code == 204, upserted.text
     assert await _names(dv, [existing, new]) == ["After", "Born"]
 
-    keyed = await dv.post("accounts/Microsoft.Dynamics.CRM.UpsertMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "@odata.id": "accounts(accountnumber='A-1')", "name": "Keyed"}]})
+    keyed = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        json={"Targets": [{"@odata.type": ACCOUNT, "@odata.id": "accounts(accountnumber='A-1')", "name": "Keyed"}]},
+    )
     assert keyed.status_code == 400
     assert error_of(keyed)["message"].startswith(
-        f"The key in the request URI is not valid for resource '{ACCOUNT}'. Ensure that the names and number of key properties")
+        f"The key in the request URI is not valid for resource '{ACCOUNT}'. Ensure that the names and number of key properties"
+    )
 
 
 async def test_any_failing_target_rolls_the_whole_message_back(dv: Dataverse) -> None:
     taken = str(uuid.uuid4())
     assert (await dv.post("accounts", json={"accountid": taken, "name": "Taken"})).status_code == 204
     fresh = str(uuid.uuid4())
-    duplicate = await dv.post("accounts/Microsoft.Dynamics.CRM.CreateMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "accountid": fresh, "name": "Would Be"},
-        {"@odata.type": ACCOUNT, "accountid": taken, "name": "Clash"}]})
+    duplicate = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        json={
+            "Targets": [
+                {"@odata.type": ACCOUNT, "accountid": fresh, "name": "Would Be"},
+                {"@odata.type": ACCOUNT, "accountid": taken, "name": "Clash"},
+            ]
+        },
+    )
     assert duplicate.status_code == 412
     assert error_of(duplicate) == {"code": "0x80040237", "message": "Cannot insert duplicate key."}
     assert (await dv.get(f"accounts({fresh})")).status_code == 404
 
     missing = str(uuid.uuid4())
-    update = await dv.post("accounts/Microsoft.Dynamics.CRM.UpdateMultiple", json={"Targets": [
-        {"@odata.type": ACCOUNT, "accountid": taken, "name": "Renamed"},
-        {"@odata.type": ACCOUNT, "accountid": missing, "name": "Ghost"}]})
+    update = await dv.post(
+        "accounts/Microsoft.Dynamics.CRM.UpdateMultiple",
+        json={
+            "Targets": [
+                {"@odata.type": ACCOUNT, "accountid": taken, "name": "Renamed"},
+                {"@odata.type": ACCOUNT, "accountid": missing, "name": "Ghost"},
+            ]
+        },
+    )
     assert update.status_code == 404
     assert error_of(update) == {"code": "0x80040217", "message": f"account With Ids = {missing} Do Not Exist"}
     assert await _names(dv, [taken]) == ["Taken"]
 
 
-@pytest.mark.parametrize(("action", "body", "status", "words"), [
-    ("CreateMultiple", {"Targets": [{"name": "No Type"}]}, 400, "no @odata.type annotation"),
-    ("CreateMultiple", {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.contact", "lastname": "x"}]}, 400, "not 'Microsoft.Dynamics.CRM.account'"),
-    ("CreateMultiple", {"Targets": []}, 400, "non-empty array"),
-    ("CreateMultiple", {"Targets": [{"@odata.type": ACCOUNT, "nickname": "x"}]}, 400, "'nickname' does not exist"),
-    ("UpdateMultiple", {"Targets": [{"@odata.type": ACCOUNT, "name": "No Id"}]}, 400, "must hold its accountid"),
-    ("DeleteMultiple", {"Targets": [{"@odata.type": ACCOUNT, "accountid": str(uuid.uuid4())}]}, 400,
-     "DeleteMultiple has not yet been implemented."),
-], ids=["no-type", "other-type", "empty", "unknown-column", "update-without-id", "delete-multiple"])
-async def test_bulk_messages_refuse_what_the_service_refuses(dv: Dataverse, action: str, body: dict[str, Any], status: int, words: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "body", "status", "words"),
+    [
+        ("CreateMultiple", {"Targets": [{"name": "No Type"}]}, 400, "no @odata.type annotation"),
+        (
+            "CreateMultiple",
+            {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.contact", "lastname": "x"}]},
+            400,
+            "not 'Microsoft.Dynamics.CRM.account'",
+        ),
+        ("CreateMultiple", {"Targets": []}, 400, "non-empty array"),
+        ("CreateMultiple", {"Targets": [{"@odata.type": ACCOUNT, "nickname": "x"}]}, 400, "'nickname' does not exist"),
+        ("UpdateMultiple", {"Targets": [{"@odata.type": ACCOUNT, "name": "No Id"}]}, 400, "must hold its accountid"),
+        (
+            "DeleteMultiple",
+            {"Targets": [{"@odata.type": ACCOUNT, "accountid": str(uuid.uuid4())}]},
+            400,
+            "DeleteMultiple has not yet been implemented.",
+        ),
+    ],
+    ids=["no-type", "other-type", "empty", "unknown-column", "update-without-id", "delete-multiple"],
+)
+async def test_bulk_messages_refuse_what_the_service_refuses(
+    dv: Dataverse, action: str, body: dict[str, Any], status: int, words: str
+) -> None:
     response = await dv.post(f"accounts/Microsoft.Dynamics.CRM.{action}", json=body)
     assert response.status_code == status, response.text
     assert words in error_of(response)["message"]
@@ -95,14 +142,21 @@ async def test_bulk_messages_refuse_what_the_service_refuses(dv: Dataverse, acti
 
 async def test_patch_by_alternate_key_gets_the_documented_error_and_by_id_is_an_upsert(dv: Dataverse) -> None:
     for method in ("PATCH", "GET", "DELETE"):
-        response = await dv.request(method, "accounts(accountnumber='A-1')", json={"name": "x"} if method == "PATCH" else None)
+        response = await dv.request(
+            method, "accounts(accountnumber='A-1')", json={"name": "x"} if method == "PATCH" else None
+        )
         assert response.status_code == 400, (method, response.text)
-        assert error_of(response) == {"code": "0x80060888", "message": (
-            f"The key in the request URI is not valid for resource '{ACCOUNT}'. Ensure that the names and number of key "
-            f"properties match the declared or alternate key properties for the resource '{ACCOUNT}'.")}
+        assert error_of(response) == {
+            "code": "0x80060888",
+            "message": (
+                f"The key in the request URI is not valid for resource '{ACCOUNT}'. Ensure that the names and number of key "
+                f"properties match the declared or alternate key properties for the resource '{ACCOUNT}'."
+            ),
+        }
     account_id = str(uuid.uuid4())
-    created = await dv.patch(f"accounts(accountid={account_id})", json={"name": "Upserted"},
-                             headers={"prefer": "return=representation"})
+    created = await dv.patch(
+        f"accounts(accountid={account_id})", json={"name": "Upserted"}, headers={"prefer": "return=representation"}
+    )
     assert created.status_code == 201 and created.json()["name"] == "Upserted"
     updated = await dv.patch(f"accounts({account_id})", json={"name": "Upserted Again"}, headers={"if-match": "*"})
     assert updated.status_code == 204

@@ -8,11 +8,11 @@ BulkDelete and creating tables with 501) is asserted as refused, so a change sho
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, ContextManager
 
 import pytest
-
 from azure import identity
 from PowerPlatform.Dataverse import client as sdk
 from PowerPlatform.Dataverse.core.errors import HttpError
@@ -20,8 +20,9 @@ from PowerPlatform.Dataverse.models import filters
 
 
 @pytest.fixture
-def client(tmp_path: Path, serve_tls: Callable[..., ContextManager[dict[str, Any]]],
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def client(
+    tmp_path: Path, serve_tls: Callable[..., ContextManager[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     """A DataverseClient signed in at a fresh https sandbox with a client secret."""
     with serve_tls(tmp_path) as info:
         # The SDK's requests session trusts the sandbox's CA through the environment (see "Sign-in discovery").
@@ -29,8 +30,13 @@ def client(tmp_path: Path, serve_tls: Callable[..., ContextManager[dict[str, Any
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
         origin = info["token_url"].rsplit("/", 4)[0]  # https://127.0.0.1:<port>
         credential = identity.ClientSecretCredential(
-            info["tenant"], info["client_id"], info["client_secret"], authority=origin,
-            disable_instance_discovery=True, connection_verify=info["ca_cert"])
+            info["tenant"],
+            info["client_id"],
+            info["client_secret"],
+            authority=origin,
+            disable_instance_discovery=True,
+            connection_verify=info["ca_cert"],
+        )
         with sdk.DataverseClient(origin, credential) as dataverse:
             yield dataverse
 
@@ -45,21 +51,34 @@ def test_sdk_creates_reads_updates_and_deletes_records(client: Any) -> None:
     client.records.update("account", pair, {"telephone1": "555-0100"})  # UpdateMultiple, one change for all
     found = client.records.list("account", filter="startswith(name,'SDK ')", select=["name", "telephone1"])
     assert sorted((r["name"], r["telephone1"]) for r in found) == [
-        ("SDK Pair A", "555-0100"), ("SDK Pair B", "555-0100"), ("SDK Uno", None)]
+        ("SDK Pair A", "555-0100"),
+        ("SDK Pair B", "555-0100"),
+        ("SDK Uno", None),
+    ]
 
     pages = list(client.records.list_pages("account", select=["name"], page_size=2))
     assert len(pages) >= 3 and all(len(page) <= 2 for page in pages)
     assert one in {r["accountid"] for page in pages for r in page}
 
-    built = client.query.builder("account").select("name").where(filters.col("name").in_(["SDK Uno", "SDK Pair A"])).execute()
+    built = (
+        client.query.builder("account")
+        .select("name")
+        .where(filters.col("name").in_(["SDK Uno", "SDK Pair A"]))
+        .execute()
+    )
     assert sorted(r["name"] for r in built) == ["SDK Pair A", "SDK Uno"]
-    between = client.query.builder("account").select("name").where(filters.col("creditlimit").between(50, 150)).execute()
+    between = (
+        client.query.builder("account").select("name").where(filters.col("creditlimit").between(50, 150)).execute()
+    )
     assert [r["name"] for r in between] == ["SDK Uno"]
 
     parent = client.records.create("account", {"name": "SDK Parent"})
-    client.records.create("contact", {"lastname": "SDK Child", "parentcustomerid_account@odata.bind": f"/accounts({parent})"})
-    children = client.records.list("contact", select=["lastname"], expand=["parentcustomerid_account"],
-                                   filter="lastname eq 'SDK Child'")
+    client.records.create(
+        "contact", {"lastname": "SDK Child", "parentcustomerid_account@odata.bind": f"/accounts({parent})"}
+    )
+    children = client.records.list(
+        "contact", select=["lastname"], expand=["parentcustomerid_account"], filter="lastname eq 'SDK Child'"
+    )
     assert [child["parentcustomerid_account"]["name"] for child in children] == ["SDK Parent"]
 
     client.records.delete("account", one)
@@ -76,11 +95,14 @@ def test_sdk_batch_and_queries_in_fetch_xml_and_sql(client: Any) -> None:
     result = batch.execute()
     assert [item.status_code for item in result.responses] == [204, 204]
 
-    rows = client.query.sql("SELECT TOP 5 name, creditlimit FROM account WHERE name LIKE 'SQL Batch%' ORDER BY creditlimit DESC")
+    rows = client.query.sql(
+        "SELECT TOP 5 name, creditlimit FROM account WHERE name LIKE 'SQL Batch%' ORDER BY creditlimit DESC"
+    )
     assert [(r["name"], r["creditlimit"]) for r in rows] == [("SQL Batch Two", 7), ("SQL Batch One", 5)]
     fetched = client.query.fetchxml(
         "<fetch count='1'><entity name='account'><attribute name='name'/><order attribute='name'/>"
-        "<filter><condition attribute='name' operator='begins-with' value='SQL Batch'/></filter></entity></fetch>").execute()
+        "<filter><condition attribute='name' operator='begins-with' value='SQL Batch'/></filter></entity></fetch>"
+    ).execute()
     # Two pages of one row; the SDK follows the paging cookie, so it does not fall back to simple paging.
     assert [r["name"] for r in fetched] == ["SQL Batch One", "SQL Batch Two"]
 
@@ -94,10 +116,15 @@ def test_sdk_reads_table_definitions(client: Any) -> None:
 
 
 def test_sdk_operations_the_sandbox_refuses_fail_with_the_service_error(client: Any) -> None:
-    with pytest.raises(HttpError, match="The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.account'"):
+    with pytest.raises(
+        HttpError, match="The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.account'"
+    ):
         client.records.upsert("account", [{"alternate_key": {"accountnumber": "A-1"}, "record": {"name": "Keyed"}}])
     with pytest.raises(HttpError, match="The sandbox does not emulate the BulkDelete message."):
         client.records.delete("account", [client.records.create("account", {"name": "Bulk Gone"})])
-    with warnings.catch_warnings(), pytest.raises(HttpError, match="The sandbox does not emulate the CreateEntities message."):
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(HttpError, match="The sandbox does not emulate the CreateEntities message."),
+    ):
         warnings.simplefilter("ignore")
         client.tables.create("new_Thing", {"new_name": "string"})

@@ -11,8 +11,8 @@ import json
 import subprocess
 import sys
 import uuid
-from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +23,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     data = tmp_path_factory.mktemp("served")
     process = subprocess.Popen(
         [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -34,9 +36,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def bearer(http: httpx.Client, info: dict[str, Any], scope: str) -> dict[str, str]:
-    answer = http.post(info["token_url"], data={
-        "grant_type": "client_credentials", "client_id": info["client_id"],
-        "client_secret": info["client_secret"], "scope": scope})
+    answer = http.post(
+        info["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": scope,
+        },
+    )
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
@@ -46,7 +54,11 @@ def page_through(http: httpx.Client, url: str, headers: dict[str, str], page_siz
     pages = 0
     next_url: str | None = url
     while next_url:
-        payload = http.get(next_url, headers={**headers, "Prefer": f"odata.maxpagesize={page_size}"}).raise_for_status().json()
+        payload = (
+            http.get(next_url, headers={**headers, "Prefer": f"odata.maxpagesize={page_size}"})
+            .raise_for_status()
+            .json()
+        )
         assert len(payload["value"]) <= page_size
         rows.extend(payload["value"])
         pages += 1
@@ -64,10 +76,14 @@ def test_business_central_customers_page_patch_and_412(served: dict[str, Any]) -
 
         target = rows[0]
         item = f"{url}({target['id']})"
-        first = http.patch(item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"phoneNumber": "+1 555 0100"})
+        first = http.patch(
+            item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"phoneNumber": "+1 555 0100"}
+        )
         assert first.status_code == 200 and first.json()["phoneNumber"] == "+1 555 0100"
 
-        stale = http.patch(item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"phoneNumber": "+1 555 0199"})
+        stale = http.patch(
+            item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"phoneNumber": "+1 555 0199"}
+        )
         assert stale.status_code == 412
         assert stale.json()["error"]["code"] == "Request_EntityChanged"
         assert http.get(item, headers=headers).json()["phoneNumber"] == "+1 555 0100"
@@ -81,8 +97,15 @@ def _change_set_body(base: str, account_id: str, etag: str, new_id: str) -> tupl
     ]
     lines = [f"--{batch}", f"Content-Type: multipart/mixed; boundary={changeset}", ""]
     for number, (method, url, headers, body) in enumerate(parts, start=1):
-        lines += [f"--{changeset}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
-                  f"Content-ID: {number}", "", f"{method} {url} HTTP/1.1", "Content-Type: application/json"]
+        lines += [
+            f"--{changeset}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            f"Content-ID: {number}",
+            "",
+            f"{method} {url} HTTP/1.1",
+            "Content-Type: application/json",
+        ]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         lines += ["", json.dumps(body)]
     lines += [f"--{changeset}--", f"--{batch}--", ""]
@@ -98,7 +121,12 @@ def test_dataverse_accounts_page_patch_412_and_change_set(served: dict[str, Any]
 
         target = rows[0]
         item = f"{base}accounts({target['accountid']})"
-        assert http.patch(item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"telephone1": "1"}).status_code == 204
+        assert (
+            http.patch(
+                item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"telephone1": "1"}
+            ).status_code
+            == 204
+        )
         stale = http.patch(item, headers={**headers, "If-Match": target["@odata.etag"]}, json={"telephone1": "2"})
         assert stale.status_code == 412
 

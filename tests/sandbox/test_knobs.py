@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
-from bc_tui.sandbox.app import create_app, sandbox_info as make_info
+from bc_tui.sandbox.app import create_app
+from bc_tui.sandbox.app import sandbox_info as make_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.knobs import BC_MAX_QUEUED
 from bc_tui.sandbox.server import start_in_thread
@@ -26,9 +28,15 @@ class Sandbox:
 
     async def authenticate(self) -> None:
         for side, scope in (("bc", self.info["bc_scope"]), ("dataverse", self.info["dataverse_scope"])):
-            response = await self.http.post(self.info["token_url"], data={
-                "grant_type": "client_credentials", "client_id": self.info["client_id"],
-                "client_secret": self.info["client_secret"], "scope": scope})
+            response = await self.http.post(
+                self.info["token_url"],
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.info["client_id"],
+                    "client_secret": self.info["client_secret"],
+                    "scope": scope,
+                },
+            )
             assert response.status_code == 200, "the token endpoint is never subject to the knobs"
             self.headers[side] = {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -143,7 +151,9 @@ async def test_drop_closes_the_connection_before_processing(transport: str) -> N
     async with open_sandbox(transport, faults=FaultSpec(drop=1.0)) as sandbox:
         version = sandbox.app.state.store.version
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            await sandbox.bc("POST", f"companies({sandbox.info['company_id']})/customers", json={"displayName": "Dropped Ltd."})
+            await sandbox.bc(
+                "POST", f"companies({sandbox.info['company_id']})/customers", json={"displayName": "Dropped Ltd."}
+            )
         assert sandbox.customer_named("Dropped Ltd.") == []
         assert sandbox.app.state.store.version == version
 
@@ -151,7 +161,9 @@ async def test_drop_closes_the_connection_before_processing(transport: str) -> N
 async def test_lost_commits_the_write_but_loses_the_response(transport: str) -> None:
     async with open_sandbox(transport, faults=FaultSpec(lost=1.0)) as sandbox:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            await sandbox.bc("POST", f"companies({sandbox.info['company_id']})/customers", json={"displayName": "Lost Response Ltd."})
+            await sandbox.bc(
+                "POST", f"companies({sandbox.info['company_id']})/customers", json={"displayName": "Lost Response Ltd."}
+            )
         [created] = sandbox.customer_named("Lost Response Ltd.")
         assert created["number"]
 
@@ -164,4 +176,3 @@ async def test_seeded_fault_rates_are_repeatable() -> None:
     first = await statuses()
     assert first == await statuses()
     assert {200, 429, 503} <= set(first)
-

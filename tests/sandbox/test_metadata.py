@@ -16,9 +16,15 @@ CRM = "Microsoft.Dynamics.CRM"
 
 
 async def _token(http: httpx.AsyncClient, info: dict[str, Any], scope: str) -> dict[str, str]:
-    response = await http.post(info["token_url"], data={
-        "grant_type": "client_credentials", "client_id": info["client_id"],
-        "client_secret": info["client_secret"], "scope": info[scope]})
+    response = await http.post(
+        info["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": info[scope],
+        },
+    )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -53,27 +59,52 @@ def served_attributes(entity_set: str) -> set[str]:
 
 async def test_entity_definitions_answer_the_sdk_query_for_every_served_table(dv) -> None:
     for entity_set, table in TABLES.items():
-        response = await dv("EntityDefinitions", **{
-            "$select": "MetadataId,LogicalName,SchemaName,EntitySetName,PrimaryNameAttribute,PrimaryIdAttribute",
-            "$filter": f"LogicalName eq '{table.logical_name}'"})
+        response = await dv(
+            "EntityDefinitions",
+            **{
+                "$select": "MetadataId,LogicalName,SchemaName,EntitySetName,PrimaryNameAttribute,PrimaryIdAttribute",
+                "$filter": f"LogicalName eq '{table.logical_name}'",
+            },
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["@odata.context"].endswith(
-            "$metadata#EntityDefinitions(MetadataId,LogicalName,SchemaName,EntitySetName,PrimaryNameAttribute,PrimaryIdAttribute)")
+            "$metadata#EntityDefinitions(MetadataId,LogicalName,SchemaName,EntitySetName,PrimaryNameAttribute,PrimaryIdAttribute)"
+        )
         [row] = body["value"]
-        assert set(row) == {"MetadataId", "LogicalName", "SchemaName", "EntitySetName", "PrimaryNameAttribute", "PrimaryIdAttribute"}
-        assert (row["LogicalName"], row["EntitySetName"], row["PrimaryIdAttribute"]) == (table.logical_name, entity_set, table.primary_key)
+        assert set(row) == {
+            "MetadataId",
+            "LogicalName",
+            "SchemaName",
+            "EntitySetName",
+            "PrimaryNameAttribute",
+            "PrimaryIdAttribute",
+        }
+        assert (row["LogicalName"], row["EntitySetName"], row["PrimaryIdAttribute"]) == (
+            table.logical_name,
+            entity_set,
+            table.primary_key,
+        )
         assert row["PrimaryNameAttribute"] in served_attributes(entity_set)
 
         # The same definition by logical name and by MetadataId; MetadataId always comes along.
-        by_name = (await dv(f"EntityDefinitions(LogicalName='{table.logical_name}')", **{"$select": "ObjectTypeCode"})).json()
-        by_id = (await dv(f"EntityDefinitions({row['MetadataId']})", **{"$select": "LogicalName,ObjectTypeCode"})).json()
+        by_name = (
+            await dv(f"EntityDefinitions(LogicalName='{table.logical_name}')", **{"$select": "ObjectTypeCode"})
+        ).json()
+        by_id = (
+            await dv(f"EntityDefinitions({row['MetadataId']})", **{"$select": "LogicalName,ObjectTypeCode"})
+        ).json()
         assert by_name["MetadataId"] == by_id["MetadataId"] == row["MetadataId"]
         assert by_id["LogicalName"] == table.logical_name and by_name["ObjectTypeCode"] == by_id["ObjectTypeCode"] > 0
 
     # The SDK's list query: a filter combining a base condition with the caller's.
-    listed = await dv("EntityDefinitions", **{"$filter": "IsPrivate eq false and (LogicalName eq 'contact' or EntitySetName eq 'accounts')",
-                                              "$select": "LogicalName"})
+    listed = await dv(
+        "EntityDefinitions",
+        **{
+            "$filter": "IsPrivate eq false and (LogicalName eq 'contact' or EntitySetName eq 'accounts')",
+            "$select": "LogicalName",
+        },
+    )
     assert sorted(r["LogicalName"] for r in listed.json()["value"]) == ["account", "contact"]
     every = await dv("EntityDefinitions", **{"$select": "EntitySetName"})
     assert sorted(r["EntitySetName"] for r in every.json()["value"]) == sorted(TABLES)
@@ -94,21 +125,32 @@ async def test_attributes_list_every_served_column_with_the_documented_shape(dv)
             if name in table.max_lengths:
                 assert (row["AttributeType"], row["MaxLength"]) == ("String", table.max_lengths[name])
             # What a client may write is exactly what the sandbox accepts in a create.
-            writable = table.writable and name in {**table.columns, table.primary_key: 1} | {l.name: 1 for l in table.lookups}
+            writable = table.writable and name in {**table.columns, table.primary_key: 1} | {
+                l.name: 1 for l in table.lookups
+            }
             assert row["IsValidForCreate"] is bool(writable), name
         by_name = {r["LogicalName"]: r for r in rows}
-        assert by_name[table.primary_key]["IsPrimaryId"] is True and by_name[table.primary_key]["AttributeType"] == "Uniqueidentifier"
+        assert (
+            by_name[table.primary_key]["IsPrimaryId"] is True
+            and by_name[table.primary_key]["AttributeType"] == "Uniqueidentifier"
+        )
         assert by_name[table.primary_name]["IsPrimaryName"] is True
-        assert by_name["modifiedon"]["IsValidForUpdate"] is False and by_name["modifiedon"]["AttributeType"] == "DateTime"
+        assert (
+            by_name["modifiedon"]["IsValidForUpdate"] is False and by_name["modifiedon"]["AttributeType"] == "DateTime"
+        )
         for lookup in table.lookups:
             assert by_name[lookup.name]["Targets"]
 
-    accounts = {r["LogicalName"]: r for r in (await dv("EntityDefinitions(LogicalName='account')/Attributes")).json()["value"]}
+    accounts = {
+        r["LogicalName"]: r for r in (await dv("EntityDefinitions(LogicalName='account')/Attributes")).json()["value"]
+    }
     assert accounts["creditlimit"]["AttributeType"] == "Money"
     assert accounts["customertypecode"]["AttributeType"] == "Picklist"
     assert (accounts["statecode"]["AttributeType"], accounts["statuscode"]["AttributeType"]) == ("State", "Status")
     assert accounts["ownerid"]["AttributeType"] == "Owner"
-    contacts = {r["LogicalName"]: r for r in (await dv("EntityDefinitions(LogicalName='contact')/Attributes")).json()["value"]}
+    contacts = {
+        r["LogicalName"]: r for r in (await dv("EntityDefinitions(LogicalName='contact')/Attributes")).json()["value"]
+    }
     assert contacts["parentcustomerid"]["AttributeType"] == "Customer"
     assert contacts["parentcustomerid"]["Targets"] == ["account", "contact"]
     assert contacts["fullname"]["IsValidForCreate"] is False
@@ -116,19 +158,28 @@ async def test_attributes_list_every_served_column_with_the_documented_shape(dv)
 
 async def test_attribute_select_filter_single_and_typed_casts(dv) -> None:
     base = "EntityDefinitions(LogicalName='account')/Attributes"
-    strings = await dv(base + f"/{CRM}.StringAttributeMetadata", **{"$select": "LogicalName,MaxLength",
-                                                                   "$filter": "RequiredLevel/Value eq 'ApplicationRequired'"})
+    strings = await dv(
+        base + f"/{CRM}.StringAttributeMetadata",
+        **{"$select": "LogicalName,MaxLength", "$filter": "RequiredLevel/Value eq 'ApplicationRequired'"},
+    )
     assert strings.status_code == 200, strings.text
-    assert [(r["LogicalName"], r["MaxLength"]) for r in strings.json()["value"]] == [("name", TABLES["accounts"].max_lengths["name"])]
+    assert [(r["LogicalName"], r["MaxLength"]) for r in strings.json()["value"]] == [
+        ("name", TABLES["accounts"].max_lengths["name"])
+    ]
     assert strings.json()["value"][0]["@odata.type"] == f"#{CRM}.StringAttributeMetadata"
 
-    enum_filter = await dv(base, **{"$select": "LogicalName", "$filter": f"AttributeType eq {CRM}.AttributeTypeCode'Picklist'"})
+    enum_filter = await dv(
+        base, **{"$select": "LogicalName", "$filter": f"AttributeType eq {CRM}.AttributeTypeCode'Picklist'"}
+    )
     plain_filter = await dv(base, **{"$select": "LogicalName", "$filter": "AttributeType eq 'Picklist'"})
     assert enum_filter.json()["value"] == plain_filter.json()["value"]
     assert {r["LogicalName"] for r in enum_filter.json()["value"]} == {
-        name for name, choice in TABLES["accounts"].choices.items() if choice.kind == "Picklist"}
+        name for name, choice in TABLES["accounts"].choices.items() if choice.kind == "Picklist"
+    }
 
-    by_id = await dv(base, **{"$select": "LogicalName", "$filter": f"MetadataId eq {strings.json()['value'][0]['MetadataId']}"})
+    by_id = await dv(
+        base, **{"$select": "LogicalName", "$filter": f"MetadataId eq {strings.json()['value'][0]['MetadataId']}"}
+    )
     assert [r["LogicalName"] for r in by_id.json()["value"]] == ["name"]
 
     one = await dv(base + "(LogicalName='telephone1')", **{"$select": "LogicalName,AttributeType"})
@@ -139,8 +190,10 @@ async def test_attribute_select_filter_single_and_typed_casts(dv) -> None:
 
 async def test_option_sets_of_choice_state_and_status_columns(dv) -> None:
     # Exactly the request Microsoft's Dataverse SDK sends to learn a table's choice labels.
-    picklists = await dv(f"EntityDefinitions(LogicalName='account')/Attributes/{CRM}.PicklistAttributeMetadata",
-                         **{"$select": "LogicalName", "$expand": "OptionSet($select=Options)"})
+    picklists = await dv(
+        f"EntityDefinitions(LogicalName='account')/Attributes/{CRM}.PicklistAttributeMetadata",
+        **{"$select": "LogicalName", "$expand": "OptionSet($select=Options)"},
+    )
     assert picklists.status_code == 200, picklists.text
     found = {r["LogicalName"]: r["OptionSet"]["Options"] for r in picklists.json()["value"]}
     table = TABLES["accounts"]
@@ -148,26 +201,33 @@ async def test_option_sets_of_choice_state_and_status_columns(dv) -> None:
         if choice.kind != "Picklist":
             continue
         assert [(o["Value"], o["Label"]["UserLocalizedLabel"]["Label"]) for o in found[name]] == list(choice.options)
-    status = await dv(f"EntityDefinitions(LogicalName='contact')/Attributes(LogicalName='statuscode')/{CRM}.StatusAttributeMetadata",
-                      **{"$expand": "OptionSet"})
+    status = await dv(
+        f"EntityDefinitions(LogicalName='contact')/Attributes(LogicalName='statuscode')/{CRM}.StatusAttributeMetadata",
+        **{"$expand": "OptionSet"},
+    )
     options = status.json()["OptionSet"]["Options"]
     assert [(o["Value"], o["State"]) for o in options] == [(1, 0), (2, 1)]
     assert status.json()["OptionSet"]["OptionSetType"] == "Status"
 
 
-@pytest.mark.parametrize("path, params, status, words", [
-    ("EntityDefinitions", {"$top": "1"}, 400, "$top"),
-    ("EntityDefinitions", {"$orderby": "LogicalName"}, 400, "$orderby"),
-    ("EntityDefinitions", {"$filter": "contains(LogicalName,'acc')"}, 400, "contains"),
-    ("EntityDefinitions", {"$select": "NoSuchProperty"}, 400, "NoSuchProperty"),
-    ("EntityDefinitions", {"$filter": "NoSuchProperty eq 1"}, 400, "NoSuchProperty"),
-    ("EntityDefinitions(LogicalName='invoice')", {}, 404, "invoice"),
-    ("EntityDefinitions(LogicalName='account')/Attributes", {"$select": "MaxLength"}, 400, "AttributeMetadata"),
-    ("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='jobtitle')", {}, 404, "jobtitle"),
-    (f"EntityDefinitions(LogicalName='account')/Attributes/{CRM}.NoSuchAttributeMetadata", {}, 404, "NoSuch"),
-    ("EntityDefinitions(LogicalName='account')/ManyToOneRelationships", {}, 501, "ManyToOneRelationships"),
-])
-async def test_unsupported_metadata_queries_fail_loudly(dv, path: str, params: dict[str, str], status: int, words: str) -> None:
+@pytest.mark.parametrize(
+    "path, params, status, words",
+    [
+        ("EntityDefinitions", {"$top": "1"}, 400, "$top"),
+        ("EntityDefinitions", {"$orderby": "LogicalName"}, 400, "$orderby"),
+        ("EntityDefinitions", {"$filter": "contains(LogicalName,'acc')"}, 400, "contains"),
+        ("EntityDefinitions", {"$select": "NoSuchProperty"}, 400, "NoSuchProperty"),
+        ("EntityDefinitions", {"$filter": "NoSuchProperty eq 1"}, 400, "NoSuchProperty"),
+        ("EntityDefinitions(LogicalName='invoice')", {}, 404, "invoice"),
+        ("EntityDefinitions(LogicalName='account')/Attributes", {"$select": "MaxLength"}, 400, "AttributeMetadata"),
+        ("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='jobtitle')", {}, 404, "jobtitle"),
+        (f"EntityDefinitions(LogicalName='account')/Attributes/{CRM}.NoSuchAttributeMetadata", {}, 404, "NoSuch"),
+        ("EntityDefinitions(LogicalName='account')/ManyToOneRelationships", {}, 501, "ManyToOneRelationships"),
+    ],
+)
+async def test_unsupported_metadata_queries_fail_loudly(
+    dv, path: str, params: dict[str, str], status: int, words: str
+) -> None:
     response = await dv(path, **params)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -209,7 +269,9 @@ async def test_business_central_metadata_document_names_every_served_property(bc
                     assert properties[name].get("MaxLength") == str(field.length)
         contained = {n.get("Name") for n in types[COMPANIES.type_name].findall(f"{EDM}NavigationProperty")}
         assert contained == set(COMPANY_ENTITIES)
-        enums = {e.get("Name"): [m.get("Name") for m in e.findall(f"{EDM}Member")] for e in schema.findall(f"{EDM}EnumType")}
+        enums = {
+            e.get("Name"): [m.get("Name") for m in e.findall(f"{EDM}Member")] for e in schema.findall(f"{EDM}EnumType")
+        }
         assert enums["customerBlocked"] == ["_x0020_", "Ship", "Invoice", "All"]
     missing = await bc("companies(00000000-0000-0000-0000-000000000001)/$metadata")
     assert missing.status_code == 404 and "error" in missing.json()

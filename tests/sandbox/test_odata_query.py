@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,14 +24,41 @@ GUID_A = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 GUID_B = "9b2f1c7a-0000-4000-8000-00000000000b"
 
 CUSTOMERS: list[dict[str, Any]] = [
-    {"number": "C1", "name": "Contoso", "city": "Seattle", "balance": 100, "blocked": False,
-     "lastModifiedDateTime": "2026-01-01T10:00:00Z", "_parentcustomerid_value": GUID_A.upper()},
-    {"number": "C2", "name": "Fabrikam", "city": "Paris", "balance": 250.5, "blocked": True,
-     "lastModifiedDateTime": "2026-02-15T08:30:00.1234567Z", "_parentcustomerid_value": GUID_B},
-    {"number": "C3", "name": "O'Brien", "city": None, "balance": -5, "blocked": False,
-     "lastModifiedDateTime": "2025-12-31T23:59:59Z"},
-    {"number": "C4", "name": "adatum", "city": "seattle", "balance": 0, "blocked": False,
-     "lastModifiedDateTime": "2026-01-01T11:00:00+01:00", "_parentcustomerid_value": None},
+    {
+        "number": "C1",
+        "name": "Contoso",
+        "city": "Seattle",
+        "balance": 100,
+        "blocked": False,
+        "lastModifiedDateTime": "2026-01-01T10:00:00Z",
+        "_parentcustomerid_value": GUID_A.upper(),
+    },
+    {
+        "number": "C2",
+        "name": "Fabrikam",
+        "city": "Paris",
+        "balance": 250.5,
+        "blocked": True,
+        "lastModifiedDateTime": "2026-02-15T08:30:00.1234567Z",
+        "_parentcustomerid_value": GUID_B,
+    },
+    {
+        "number": "C3",
+        "name": "O'Brien",
+        "city": None,
+        "balance": -5,
+        "blocked": False,
+        "lastModifiedDateTime": "2025-12-31T23:59:59Z",
+    },
+    {
+        "number": "C4",
+        "name": "adatum",
+        "city": "seattle",
+        "balance": 0,
+        "blocked": False,
+        "lastModifiedDateTime": "2026-01-01T11:00:00+01:00",
+        "_parentcustomerid_value": None,
+    },
 ]
 
 
@@ -206,7 +233,7 @@ def test_datetime_literals_compare_as_instants(expression: str, expected: list[s
 
 def test_date_literal_against_date_field_and_datetime_objects() -> None:
     rows = [
-        {"number": "A", "postingDate": "2026-03-01", "stamp": datetime(2026, 3, 1, 12, tzinfo=timezone.utc)},
+        {"number": "A", "postingDate": "2026-03-01", "stamp": datetime(2026, 3, 1, 12, tzinfo=UTC)},
         {"number": "B", "postingDate": "2026-03-02", "stamp": datetime(2026, 3, 2, 12)},  # naive = UTC
         {"number": "C", "postingDate": "not a date", "stamp": None},
     ]
@@ -287,7 +314,10 @@ def test_bare_property_is_a_condition_only_when_true() -> None:
     # The parser cannot know the schema, so a bare property may be a boolean one.
     predicate = parse_filter("name")
     assert [predicate(row) for row in ({"name": True}, {"name": "x"}, {"name": None}, {})] == [
-        True, False, False, False
+        True,
+        False,
+        False,
+        False,
     ]
 
 
@@ -440,19 +470,20 @@ def test_precedence_matches_python_boolean_logic(a: int, b: int, c: bool) -> Non
 
 def test_filtering_100000_rows_works() -> None:
     rows = [
-        {"number": f"C{i:06d}", "name": f"Customer {i}", "balance": i % 1000,
-         "lastModifiedDateTime": f"2026-01-{1 + i % 28:02d}T00:00:00Z"}
+        {
+            "number": f"C{i:06d}",
+            "name": f"Customer {i}",
+            "balance": i % 1000,
+            "lastModifiedDateTime": f"2026-01-{1 + i % 28:02d}T00:00:00Z",
+        }
         for i in range(100_000)
     ]
-    predicate = parse_filter(
-        "contains(name,'99') and balance ge 500 and lastModifiedDateTime gt 2026-01-14T00:00:00Z"
-    )
+    predicate = parse_filter("contains(name,'99') and balance ge 500 and lastModifiedDateTime gt 2026-01-14T00:00:00Z")
     kept = [row for row in rows if predicate(row)]
     expected = [
-        row for row in rows
-        if "99" in row["name"]
-        and row["balance"] >= 500
-        and row["lastModifiedDateTime"] > "2026-01-14T00:00:00Z"
+        row
+        for row in rows
+        if "99" in row["name"] and row["balance"] >= 500 and row["lastModifiedDateTime"] > "2026-01-14T00:00:00Z"
     ]
     assert kept == expected
     assert len(kept) > 100

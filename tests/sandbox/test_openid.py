@@ -11,7 +11,9 @@ import msal
 import pytest
 
 
-async def test_openid_configuration_has_the_documented_shape(sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]) -> None:
+async def test_openid_configuration_has_the_documented_shape(
+    sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
+) -> None:
     authority = sandbox_info["token_url"].rsplit("/oauth2/", 1)[0]
     response = await sandbox_http.get(f"{authority}/v2.0/.well-known/openid-configuration")
     assert response.status_code == 200
@@ -25,26 +27,38 @@ async def test_openid_configuration_has_the_documented_shape(sandbox_http: httpx
     assert keys.status_code == 200 and keys.json() == {"keys": []}
 
 
-async def test_unknown_tenant_and_foreign_instance_are_refused_as_microsoft_does(sandbox_http: httpx.AsyncClient) -> None:
+async def test_unknown_tenant_and_foreign_instance_are_refused_as_microsoft_does(
+    sandbox_http: httpx.AsyncClient,
+) -> None:
     unknown = await sandbox_http.get("/no-such-tenant/v2.0/.well-known/openid-configuration")
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_tenant" and "AADSTS90002" in unknown.json()["error_description"]
-    foreign = await sandbox_http.get("/common/discovery/instance", params={
-        "api-version": "1.1", "authorization_endpoint": "https://login.example.org/t/oauth2/v2.0/authorize"})
+    foreign = await sandbox_http.get(
+        "/common/discovery/instance",
+        params={"api-version": "1.1", "authorization_endpoint": "https://login.example.org/t/oauth2/v2.0/authorize"},
+    )
     assert foreign.status_code == 400 and foreign.json()["error"] == "invalid_instance"
 
 
 @pytest.fixture
 def trust_only(monkeypatch: pytest.MonkeyPatch):
     """Point ``requests`` (MSAL's HTTP library) at one CA file through its documented variables."""
+
     def trust(ca_cert: str) -> None:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_cert)
         monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
     return trust
 
 
-@pytest.mark.parametrize("options", [{"instance_discovery": False}, {"validate_authority": False}], ids=["no-instance-discovery", "unvalidated"])
-def test_msal_acquires_a_client_credentials_token_from_serve_tls(tmp_path: Path, serve_tls, trust_only, options: dict[str, bool]) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [{"instance_discovery": False}, {"validate_authority": False}],
+    ids=["no-instance-discovery", "unvalidated"],
+)
+def test_msal_acquires_a_client_credentials_token_from_serve_tls(
+    tmp_path: Path, serve_tls, trust_only, options: dict[str, bool]
+) -> None:
     with serve_tls(tmp_path) as info:
         trust_only(info["ca_cert"])
         authority = info["token_url"].rsplit("/oauth2/", 1)[0]
@@ -53,15 +67,20 @@ def test_msal_acquires_a_client_credentials_token_from_serve_tls(tmp_path: Path,
         # MSAL validates an unknown authority host through an instance discovery endpoint; the
         # sandbox answers it at its own origin (MSAL finds the token endpoint through it) ...
         discovered = msal.ConfidentialClientApplication(
-            info["client_id"], client_credential=info["client_secret"], authority=authority,
-            instance_discovery=f"{origin}/common/discovery/instance", verify=info["ca_cert"])
+            info["client_id"],
+            client_credential=info["client_secret"],
+            authority=authority,
+            instance_discovery=f"{origin}/common/discovery/instance",
+            verify=info["ca_cert"],
+        )
         assert discovered.authority.token_endpoint == info["token_url"]
 
         # ... but MSAL's token cache asks login.microsoftonline.com for host aliases regardless,
         # so a client of a non-Microsoft host turns instance discovery off (as MSAL documents).
         def app(secret: str) -> msal.ConfidentialClientApplication:
-            return msal.ConfidentialClientApplication(info["client_id"], client_credential=secret, authority=authority,
-                                                      verify=info["ca_cert"], **options)
+            return msal.ConfidentialClientApplication(
+                info["client_id"], client_credential=secret, authority=authority, verify=info["ca_cert"], **options
+            )
 
         client = app(info["client_secret"])
         tokens = {}
@@ -72,7 +91,9 @@ def test_msal_acquires_a_client_credentials_token_from_serve_tls(tmp_path: Path,
             tokens[scope] = result["access_token"]
         verify = ssl.create_default_context(cafile=info["ca_cert"])
         with httpx.Client(verify=verify, timeout=10) as http:
-            who = http.get(info["dataverse_api"] + "WhoAmI", headers={"Authorization": f"Bearer {tokens['dataverse_scope']}"})
+            who = http.get(
+                info["dataverse_api"] + "WhoAmI", headers={"Authorization": f"Bearer {tokens['dataverse_scope']}"}
+            )
             assert who.status_code == 200, who.text
             bc = http.get(info["bc_api"] + "companies", headers={"Authorization": f"Bearer {tokens['bc_scope']}"})
             assert bc.status_code == 200 and bc.json()["value"], bc.text

@@ -15,17 +15,37 @@ import pytest
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 
-INFO_KEYS = {"bc_api", "dataverse_api", "token_url", "bc_scope", "dataverse_scope", "tenant", "environment",
-             "company_id", "client_id", "client_secret", "organization"}
+INFO_KEYS = {
+    "bc_api",
+    "dataverse_api",
+    "token_url",
+    "bc_scope",
+    "dataverse_scope",
+    "tenant",
+    "environment",
+    "company_id",
+    "client_id",
+    "client_secret",
+    "organization",
+}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bc_tui.cli", "sandbox", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bc_tui.cli", "sandbox", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def bearer(http: httpx.Client, info: dict[str, Any], scope_key: str) -> dict[str, str]:
-    response = http.post(info["token_url"], data={"grant_type": "client_credentials", "client_id": info["client_id"],
-                                                  "client_secret": info["client_secret"], "scope": info[scope_key]})
+    response = http.post(
+        info["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": info[scope_key],
+        },
+    )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -33,7 +53,9 @@ def bearer(http: httpx.Client, info: dict[str, Any], scope_key: str) -> dict[str
 def customer(http: httpx.Client, info: dict[str, Any], number: str) -> dict[str, Any]:
     headers = bearer(http, info, "bc_scope")
     url = f"{info['bc_api']}companies({info['company_id']})/customers"
-    rows = http.get(url, headers=headers, params={"$filter": f"number eq '{number}'"}).raise_for_status().json()["value"]
+    rows = (
+        http.get(url, headers=headers, params={"$filter": f"number eq '{number}'"}).raise_for_status().json()["value"]
+    )
     assert len(rows) == 1
     return rows[0]
 
@@ -41,7 +63,9 @@ def customer(http: httpx.Client, info: dict[str, Any], number: str) -> dict[str,
 def test_serve_prints_one_json_line_serves_and_stops_quietly_on_ctrl_c(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         info = json.loads(process.stdout.readline())
@@ -75,7 +99,9 @@ def test_reset_restores_the_demo_data(tmp_path: Path) -> None:
 
     with start_in_thread(SandboxSettings(data_dir=tmp_path, customers=20)) as running, httpx.Client() as http:
         url = f"{running.info['bc_api']}companies({running.info['company_id']})/customers"
-        body = http.get(url, headers=bearer(http, running.info, "bc_scope"), params={"$count": "true", "$top": "1"}).json()
+        body = http.get(
+            url, headers=bearer(http, running.info, "bc_scope"), params={"$count": "true", "$top": "1"}
+        ).json()
         assert body["@odata.count"] == 20
 
 

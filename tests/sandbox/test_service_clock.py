@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -20,8 +20,12 @@ MILLISECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 async def token(http: httpx.AsyncClient, info: dict[str, Any], scope_key: str) -> dict[str, str]:
     response = await http.post(
         info["token_url"],
-        data={"grant_type": "client_credentials", "client_id": info["client_id"],
-              "client_secret": info["client_secret"], "scope": info[scope_key]},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": info[scope_key],
+        },
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -35,7 +39,7 @@ def date_of(response: httpx.Response) -> datetime:
 async def test_every_answer_carries_the_server_time_in_a_date_header(
     sandbox_http: httpx.AsyncClient, sandbox_info: dict[str, Any]
 ) -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)  # a Date is cut to the second
+    before = datetime.now(UTC).replace(microsecond=0)  # a Date is cut to the second
     token_answer = await sandbox_http.post(sandbox_info["token_url"], data={"grant_type": "client_credentials"})
     bc_auth = await token(sandbox_http, sandbox_info, "bc_scope")
     dv_auth = await token(sandbox_http, sandbox_info, "dataverse_scope")
@@ -43,7 +47,7 @@ async def test_every_answer_carries_the_server_time_in_a_date_header(
     dv_list = await sandbox_http.get(sandbox_info["dataverse_api"] + "accounts?$top=1", headers=dv_auth)
     not_found = await sandbox_http.get(sandbox_info["dataverse_api"] + "nosuchtable", headers=dv_auth)
     unauthorized = await sandbox_http.get(sandbox_info["bc_api"] + "companies")
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     assert token_answer.status_code >= 400 and bc_list.status_code == 200 and dv_list.status_code == 200
     assert not_found.status_code == 404 and unauthorized.status_code == 401
@@ -74,10 +78,12 @@ async def test_dataverse_modifiedon_is_whole_seconds_in_output_filter_and_order(
     moment = rows[0]["modifiedon"]
     same_second = {r["accountid"] for r in rows if r["modifiedon"] == moment}
     later = {r["accountid"] for r in rows if r["modifiedon"] > moment}
-    greater = (await sandbox_http.get(base, params={"$filter": f"modifiedon gt {moment}", "$select": "name"},
-                                      headers=auth)).json()["value"]
-    at_least = (await sandbox_http.get(base, params={"$filter": f"modifiedon ge {moment}", "$select": "name"},
-                                       headers=auth)).json()["value"]
+    greater = (
+        await sandbox_http.get(base, params={"$filter": f"modifiedon gt {moment}", "$select": "name"}, headers=auth)
+    ).json()["value"]
+    at_least = (
+        await sandbox_http.get(base, params={"$filter": f"modifiedon ge {moment}", "$select": "name"}, headers=auth)
+    ).json()["value"]
     assert {r["accountid"] for r in greater} == later
     assert {r["accountid"] for r in at_least} == later | same_second
 
@@ -101,6 +107,7 @@ async def test_business_central_last_modified_is_milliseconds(
     assert rows and all(MILLISECONDS.match(r["lastModifiedDateTime"]) for r in rows)
     moment = rows[0]["lastModifiedDateTime"]
     later = {r["id"] for r in rows if r["lastModifiedDateTime"] > moment}
-    greater = (await sandbox_http.get(customers, params={"$filter": f"lastModifiedDateTime gt {moment}"},
-                                      headers=auth)).json()["value"]
+    greater = (
+        await sandbox_http.get(customers, params={"$filter": f"lastModifiedDateTime gt {moment}"}, headers=auth)
+    ).json()["value"]
     assert {r["id"] for r in greater} == later

@@ -32,7 +32,12 @@ def test_insert_update_stamp_strictly_increasing_versions_and_times(store: Entit
     assert [s["_version"] for s in stamps] == sorted({s["_version"] for s in stamps})
     assert [s["_modified"] for s in stamps] == sorted({s["_modified"] for s in stamps})
     assert third["_modified"].endswith("Z") and len(third["_modified"]) == len("2026-11-23T22:18:36.123456Z")
-    assert store.get("bc/customers", "a") == {"displayName": "Alpha", "city": "Lyon", "_version": third["_version"], "_modified": third["_modified"]}
+    assert store.get("bc/customers", "a") == {
+        "displayName": "Alpha",
+        "city": "Lyon",
+        "_version": third["_version"],
+        "_modified": third["_modified"],
+    }
     assert [r["displayName"] for r in store.rows("bc/customers")] == ["Alpha", "Beta"]  # update keeps the place
     assert store.count("bc/customers") == 2
 
@@ -59,20 +64,18 @@ def test_delete_removes_the_row_and_leaves_a_tombstone(store: EntityStore) -> No
 
 def test_atomic_rolls_back_memory_and_nested_blocks_roll_back_alone(store: EntityStore) -> None:
     store.insert("bc/customers", "keep", {"displayName": "Keep"})
-    with pytest.raises(RuntimeError):
-        with store.atomic():
-            store.update("bc/customers", "keep", {"displayName": "Changed"})
-            store.insert("bc/customers", "new", {"displayName": "New"})
-            store.delete("bc/customers", "keep")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.atomic():
+        store.update("bc/customers", "keep", {"displayName": "Changed"})
+        store.insert("bc/customers", "new", {"displayName": "New"})
+        store.delete("bc/customers", "keep")
+        raise RuntimeError("boom")
     assert [r["displayName"] for r in store.rows("bc/customers")] == ["Keep"]
 
     with store.atomic():
         store.insert("bc/customers", "outer", {"displayName": "Outer"})
-        with pytest.raises(ValueError):
-            with store.atomic():
-                store.insert("bc/customers", "inner", {"displayName": "Inner"})
-                raise ValueError("inner fails")
+        with pytest.raises(ValueError), store.atomic():
+            store.insert("bc/customers", "inner", {"displayName": "Inner"})
+            raise ValueError("inner fails")
     assert [r["displayName"] for r in store.rows("bc/customers")] == ["Keep", "Outer"]
 
 
@@ -82,11 +85,10 @@ def test_everything_committed_survives_a_reopen_and_rollbacks_do_not(tmp_path: P
     store.insert("bc/customers", "a", {"displayName": "Alpha"})
     store.insert("bc/customers", "b", {"displayName": "Beta"})
     store.delete("bc/customers", "b")
-    with pytest.raises(RuntimeError):
-        with store.atomic():
-            store.update("bc/customers", "a", {"displayName": "Rolled back"})
-            store.insert("bc/customers", "c", {"displayName": "Gamma"})
-            raise RuntimeError
+    with pytest.raises(RuntimeError), store.atomic():
+        store.update("bc/customers", "a", {"displayName": "Rolled back"})
+        store.insert("bc/customers", "c", {"displayName": "Gamma"})
+        raise RuntimeError
     last = store.update("bc/customers", "a", {"city": "Paris"})
     store.close()
 
@@ -174,7 +176,10 @@ def _seeded(customers: int = 50) -> EntityStore:
 def test_demo_data_is_deterministic() -> None:
     def content(store: EntityStore) -> dict[str, list[dict]]:
         sets = ("bc/companies", "bc/customers", "bc/contacts", "dv/systemusers", "dv/accounts", "dv/contacts")
-        return {s: [{k: v for k, v in r.items() if not k.startswith("_") or k == "_company"} for r in store.rows(s)] for s in sets}
+        return {
+            s: [{k: v for k, v in r.items() if not k.startswith("_") or k == "_company"} for r in store.rows(s)]
+            for s in sets
+        }
 
     assert content(_seeded()) == content(_seeded())
 
@@ -213,7 +218,11 @@ def test_demo_data_mixes_same_similar_and_one_sided_records() -> None:
         account = by_email.get(c["email"])
         if account is None:
             bc_only += 1
-        elif account["name"] == c["displayName"] and account["telephone1"] == c["phoneNumber"] and account["address1_city"] == c["city"]:
+        elif (
+            account["name"] == c["displayName"]
+            and account["telephone1"] == c["phoneNumber"]
+            and account["address1_city"] == c["city"]
+        ):
             same += 1
         else:
             similar += 1
@@ -223,7 +232,10 @@ def test_demo_data_mixes_same_similar_and_one_sided_records() -> None:
 
     account_ids = {a["accountid"] for a in accounts}
     dv_contacts = list(store.rows("dv/contacts"))
-    assert all(c["_parentcustomerid_value"] in account_ids and c["fullname"] == f"{c['firstname']} {c['lastname']}" for c in dv_contacts)
+    assert all(
+        c["_parentcustomerid_value"] in account_ids and c["fullname"] == f"{c['firstname']} {c['lastname']}"
+        for c in dv_contacts
+    )
     bc_person_emails = {c["email"] for c in store.rows("bc/contacts") if c["type"] == "Person"}
     matched = sum(c["emailaddress1"] in bc_person_emails for c in dv_contacts)
     assert 0 < matched < len(dv_contacts)
@@ -313,8 +325,10 @@ def test_bulk_load_refuses_a_key_that_exists_already(store: EntityStore) -> None
 def test_a_file_in_the_first_layout_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.sqlite"
     with sqlite3.connect(path) as db:  # format 1: one JSON document per row, no user_version
-        db.execute("CREATE TABLE entity(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
-                   " data TEXT NOT NULL, PRIMARY KEY (entity_set, key))")
+        db.execute(
+            "CREATE TABLE entity(entity_set TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " data TEXT NOT NULL, PRIMARY KEY (entity_set, key))"
+        )
         db.execute("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("INSERT INTO entity VALUES ('bc/companies', 'x', 1, '{\"id\": \"x\", \"_version\": 1}')")
         db.execute("INSERT INTO meta VALUES ('version', '1')")

@@ -12,14 +12,26 @@ from cryptography import x509
 
 def test_serve_tls_serves_https_that_trusts_only_the_announced_ca(tmp_path: Path, serve_tls) -> None:
     with serve_tls(tmp_path) as info:
-        assert info["bc_api"].startswith("https://127.0.0.1:") and info["dataverse_api"].startswith("https://127.0.0.1:")
+        assert info["bc_api"].startswith("https://127.0.0.1:") and info["dataverse_api"].startswith(
+            "https://127.0.0.1:"
+        )
         assert info["token_url"].startswith("https://") and info["dataverse_scope"].startswith("https://")
         ca = Path(info["ca_cert"])
         assert ca.is_file() and ca.parent == tmp_path / "tls"
         with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), timeout=10) as http:
-            token = http.post(info["token_url"], data={
-                "grant_type": "client_credentials", "client_id": info["client_id"],
-                "client_secret": info["client_secret"], "scope": info["dataverse_scope"]}).raise_for_status().json()["access_token"]
+            token = (
+                http.post(
+                    info["token_url"],
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": info["client_id"],
+                        "client_secret": info["client_secret"],
+                        "scope": info["dataverse_scope"],
+                    },
+                )
+                .raise_for_status()
+                .json()["access_token"]
+            )
             who = http.get(info["dataverse_api"] + "WhoAmI", headers={"Authorization": f"Bearer {token}"})
             assert who.status_code == 200 and who.json()["UserId"]
         # A client that does not trust the sandbox's CA refuses the connection: it is real TLS.
@@ -56,8 +68,16 @@ def _unrelated_ca() -> str:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unrelated")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode()

@@ -11,7 +11,7 @@ import pytest
 from bc_tui.store import claims, database, jobs
 from bc_tui.store.claims import CLAIM_LIFETIME
 from bc_tui.store.fields import utc_now
-from bc_tui.store.jobs import JobStatus, JobType
+from bc_tui.store.jobs import JobType
 from bc_tui.store.models import CouplingClaim, SyncJob
 
 

@@ -73,7 +73,9 @@ def test_a_bc_record_cannot_be_coupled_twice(store: peewee.Database) -> None:
 
 def test_a_dataverse_record_cannot_be_coupled_twice(store: peewee.Database) -> None:
     existing = couple("CUSTOMER", "b1", "d1")
-    with pytest.raises(DataverseRecordAlreadyCoupledError, match="The Dataverse record d1 is already coupled") as caught:
+    with pytest.raises(
+        DataverseRecordAlreadyCoupledError, match="The Dataverse record d1 is already coupled"
+    ) as caught:
         couple("CUSTOMER", "b2", "d1")
     assert caught.value.existing == existing
     assert get_by_bc_id("CUSTOMER", "b2") is None
@@ -82,7 +84,9 @@ def test_a_dataverse_record_cannot_be_coupled_twice(store: peewee.Database) -> N
 def test_stale_coupling_is_replaced_and_the_new_one_starts_fresh(store: peewee.Database) -> None:
     """docs/coupling-and-sync.md "Set Up Coupling": when the BC record holding the old coupling is gone, the caller replaces it."""
     stale = couple("CUSTOMER", "gone", "d1")
-    record_sync_result(SyncResultUpdate(stale.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, snapshot={"bc": {"name": "x"}}))
+    record_sync_result(
+        SyncResultUpdate(stale.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, snapshot={"bc": {"name": "x"}})
+    )
     with pytest.raises(CouplingError) as caught:
         couple("CUSTOMER", "b2", "d1")
     assert caught.value.existing.bc_id == "gone"  # what the caller checks for existence
@@ -155,11 +159,24 @@ def test_iter_couplings_pages_through_all_in_id_order(store: peewee.Database) ->
 def test_success_stores_times_etags_and_snapshot(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
     snapshot = {"bc": {"displayName": "Adatum"}, "dataverse": {"name": "Adatum"}}
-    record = record_sync_result(SyncResultUpdate(
-        coupling.id, SEND, SyncResult.SUCCESS, job_id=7,
-        bc_modified_at=T0, bc_etag='W/"1"', dataverse_modified_at=T0, dataverse_etag='W/"9"', snapshot=snapshot,
-    ))
-    assert (record.to_dataverse_result, record.to_dataverse_job_id, record.from_dataverse_result) == (SyncResult.SUCCESS, 7, None)
+    record = record_sync_result(
+        SyncResultUpdate(
+            coupling.id,
+            SEND,
+            SyncResult.SUCCESS,
+            job_id=7,
+            bc_modified_at=T0,
+            bc_etag='W/"1"',
+            dataverse_modified_at=T0,
+            dataverse_etag='W/"9"',
+            snapshot=snapshot,
+        )
+    )
+    assert (record.to_dataverse_result, record.to_dataverse_job_id, record.from_dataverse_result) == (
+        SyncResult.SUCCESS,
+        7,
+        None,
+    )
     assert (record.bc_etag, record.dataverse_etag) == ('W/"1"', 'W/"9"')
     assert get_coupling(coupling.id).snapshot == snapshot  # type: ignore[union-attr]
 
@@ -167,7 +184,9 @@ def test_success_stores_times_etags_and_snapshot(store: peewee.Database) -> None
 def test_timestamps_only_move_forward(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
     record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="new"))
-    late = record_sync_result(SyncResultUpdate(coupling.id, GET, SyncResult.SUCCESS, bc_modified_at=T0 - timedelta(seconds=1), bc_etag="old"))
+    late = record_sync_result(
+        SyncResultUpdate(coupling.id, GET, SyncResult.SUCCESS, bc_modified_at=T0 - timedelta(seconds=1), bc_etag="old")
+    )
     assert (late.bc_modified_at, late.bc_etag) == (T0, "new")  # the older read changed nothing
     [later] = refresh_sync_states(
         [SyncStateRefresh(coupling.id, bc_modified_at=T0 + timedelta(microseconds=1), dataverse_modified_at=T0)]
@@ -178,11 +197,17 @@ def test_timestamps_only_move_forward(store: peewee.Database) -> None:
 
 def test_repeated_identical_failure_marks_the_coupling_skipped(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
-    first = record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=1, error="Name is too long."))
+    first = record_sync_result(
+        SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=1, error="Name is too long.")
+    )
     assert (first.skipped, first.failed, first.to_dataverse_error) == (False, True, "Name is too long.")
-    other = record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=2, error="Another error."))
+    other = record_sync_result(
+        SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=2, error="Another error.")
+    )
     assert other.skipped is False  # a different message is not a repeat
-    again = record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=3, error="Another error."))
+    again = record_sync_result(
+        SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, job_id=3, error="Another error.")
+    )
     assert again.skipped is True and again.to_dataverse_job_id == 3
 
 
@@ -204,18 +229,26 @@ def test_failures_in_different_directions_do_not_add_up(store: peewee.Database) 
 def test_transient_failures_never_skip(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
     for _ in range(3):
-        record = record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, error="Throttled.", may_skip=False))
+        record = record_sync_result(
+            SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, error="Throttled.", may_skip=False)
+        )
     assert record.skipped is False and record.failed is True
 
 
 def test_failure_keeps_the_last_synced_state(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
-    record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, snapshot={"bc": {"a": 1}}))
-    failed = record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, error="x", bc_modified_at=T0 + timedelta(hours=1)))
+    record_sync_result(
+        SyncResultUpdate(coupling.id, SEND, SyncResult.SUCCESS, bc_modified_at=T0, snapshot={"bc": {"a": 1}})
+    )
+    failed = record_sync_result(
+        SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, error="x", bc_modified_at=T0 + timedelta(hours=1))
+    )
     assert (failed.bc_modified_at, failed.snapshot) == (T0, {"bc": {"a": 1}})
 
 
-def test_retry_clears_skipped_for_one_or_all(store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]) -> None:
+def test_retry_clears_skipped_for_one_or_all(
+    store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     records = [couple("CUSTOMER", f"b{i}", f"d{i}") for i in range(3)]
     contact = couple("CONTACT", "c", "e")
     for record in [*records, contact]:
@@ -236,7 +269,9 @@ def test_retried_record_needs_two_fresh_identical_failures(store: peewee.Databas
     assert record_sync_result(SyncResultUpdate(coupling.id, SEND, SyncResult.FAILURE, error="Same.")).skipped is True
 
 
-def test_success_clears_skipped_and_broken(store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]) -> None:
+def test_success_clears_skipped_and_broken(
+    store: peewee.Database, make_skipped: Callable[[int], CouplingRecord]
+) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
     make_skipped(coupling.id)
     assert mark_broken(coupling.id, Side.DATAVERSE).broken

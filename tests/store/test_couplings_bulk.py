@@ -56,9 +56,11 @@ def prepare(records: list[CouplingRecord]) -> None:
         elif kind == 3:
             mark_broken(record.id, Side.DATAVERSE)
         elif kind == 4:
-            record_sync_result(SyncResultUpdate(
-                record.id, GET, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="e0", snapshot={"bc": {"n": 0}}
-            ))
+            record_sync_result(
+                SyncResultUpdate(
+                    record.id, GET, SyncResult.SUCCESS, bc_modified_at=T0, bc_etag="e0", snapshot={"bc": {"n": 0}}
+                )
+            )
 
 
 def random_update(rng: random.Random, index: int) -> tuple[int, dict[str, Any]]:
@@ -183,7 +185,10 @@ def test_more_couplings_than_one_query_holds(store: peewee.Database) -> None:
 
 def test_a_missing_coupling_stores_nothing(store: peewee.Database) -> None:
     present = new_couplings(1)[0]
-    items = [SyncResultUpdate(present.id, SEND, SyncResult.SUCCESS), SyncResultUpdate(present.id + 999, SEND, SyncResult.SUCCESS)]
+    items = [
+        SyncResultUpdate(present.id, SEND, SyncResult.SUCCESS),
+        SyncResultUpdate(present.id + 999, SEND, SyncResult.SUCCESS),
+    ]
     with pytest.raises(NotFoundError, match=f"coupling {present.id + 999} no longer exists"):
         record_sync_results(items)
     assert get_coupling(present.id).to_dataverse_result is None  # type: ignore[union-attr]
@@ -196,10 +201,14 @@ def test_a_missing_coupling_stores_nothing(store: peewee.Database) -> None:
         (dict(direction=SEND, result=SyncResult.SUCCESS, bc_modified_at=datetime(2025, 1, 1)), "naive datetime"),
     ],
 )
-def test_invalid_items_are_refused_and_nothing_is_stored(store: peewee.Database, update: dict[str, Any], error: str) -> None:
+def test_invalid_items_are_refused_and_nothing_is_stored(
+    store: peewee.Database, update: dict[str, Any], error: str
+) -> None:
     first, second = new_couplings(2)
     with pytest.raises(ValueError, match=error):
-        record_sync_results([SyncResultUpdate(first.id, SEND, SyncResult.SUCCESS), SyncResultUpdate(second.id, **update)])
+        record_sync_results(
+            [SyncResultUpdate(first.id, SEND, SyncResult.SUCCESS), SyncResultUpdate(second.id, **update)]
+        )
     assert get_coupling(first.id).to_dataverse_result is None  # type: ignore[union-attr]
 
 

@@ -124,7 +124,9 @@ def test_timestamps_come_back_utc_aware(store: peewee.Database) -> None:
     coupling = couple("CUSTOMER", "b1", "d1")
     plus_two = timezone(timedelta(hours=2))
     written = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=plus_two)
-    record = record_sync_result(SyncResultUpdate(coupling.id, SyncDirection.TO_DATAVERSE, SyncResult.SUCCESS, bc_modified_at=written))
+    record = record_sync_result(
+        SyncResultUpdate(coupling.id, SyncDirection.TO_DATAVERSE, SyncResult.SUCCESS, bc_modified_at=written)
+    )
     from bc_tui.store.coupling_queries import get_coupling
 
     stored = get_coupling(record.id)
@@ -132,4 +134,8 @@ def test_timestamps_come_back_utc_aware(store: peewee.Database) -> None:
     assert stored.bc_modified_at.tzinfo == UTC and stored.bc_modified_at.hour == 10
     assert stored.created_at is not None and stored.created_at.tzinfo == UTC
     with pytest.raises(ValueError, match="naive"):
-        record_sync_result(SyncResultUpdate(coupling.id, SyncDirection.TO_DATAVERSE, SyncResult.SUCCESS, bc_modified_at=datetime(2025, 1, 1)))
+        record_sync_result(
+            SyncResultUpdate(
+                coupling.id, SyncDirection.TO_DATAVERSE, SyncResult.SUCCESS, bc_modified_at=datetime(2025, 1, 1)
+            )
+        )

@@ -100,7 +100,9 @@ def test_a_restart_ends_a_job_at_once_another_pid_namespace_waits_for_the_heartb
     container = start_job(JobType.SYNCHRONIZATION)  # same host name, its own pids: cannot be examined
     _run_as(container.id, ProcessIdentity(host_name(), 1, f"{boot}:{namespace}0:5"))
     assert [j.id for j in mark_interrupted_jobs()] == [rebooted.id]
-    SyncJob.update(heartbeat_at=utc_now() - STALE_AFTER - timedelta(seconds=1)).where(SyncJob.id == container.id).execute()
+    SyncJob.update(heartbeat_at=utc_now() - STALE_AFTER - timedelta(seconds=1)).where(
+        SyncJob.id == container.id
+    ).execute()
     assert [j.id for j in mark_interrupted_jobs()] == [container.id]
 
 
@@ -178,9 +180,11 @@ def test_a_schema_1_database_gets_the_process_columns_and_keeps_its_jobs(empty_d
         STEPS[0](empty_db)
         SchemaVersion.create(version=1)
     assert "heartbeat_at" not in {c.name for c in empty_db.get_columns("sync_jobs")}
-    empty_db.execute_sql("INSERT INTO sync_jobs (type, started_at, message, inserted, modified, deleted, unchanged, "
-                         "skipped, failed, coupled, uncoupled, status) VALUES ('synchronization', "
-                         "'2020-01-01 00:00:00.000000', '', 7, 0, 0, 0, 0, 0, 0, 0, 'running')")
+    empty_db.execute_sql(
+        "INSERT INTO sync_jobs (type, started_at, message, inserted, modified, deleted, unchanged, "
+        "skipped, failed, coupled, uncoupled, status) VALUES ('synchronization', "
+        "'2020-01-01 00:00:00.000000', '', 7, 0, 0, 0, 0, 0, 0, 0, 'running')"
+    )
     migrate(empty_db)
     columns = {c.name for c in empty_db.get_columns("sync_jobs")}
     assert {"total", "host", "pid", "process_started", "heartbeat_at"} <= columns

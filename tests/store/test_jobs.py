@@ -57,9 +57,15 @@ def test_errors_belong_to_their_job_and_to_their_record(store: peewee.Database) 
     job = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER")
     other = start_job(JobType.CREATION, mapping="CUSTOMER")
     error = add_job_error(
-        job.id, "The Dataverse record coupled to 10000 was deleted.", detail="HTTP 404",
-        source_description="Customer 10000", source_id="B1", destination_description="Account Adatum",
-        destination_id="d1", bc_id="B1", dataverse_id="D1",
+        job.id,
+        "The Dataverse record coupled to 10000 was deleted.",
+        detail="HTTP 404",
+        source_description="Customer 10000",
+        source_id="B1",
+        destination_description="Account Adatum",
+        destination_id="d1",
+        bc_id="B1",
+        dataverse_id="D1",
     )
     add_job_error(other.id, "Another failure.", bc_id="b2")
     assert job_errors(job.id) == [error]

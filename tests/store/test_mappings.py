@@ -68,14 +68,38 @@ def test_overrides_change_direction_and_fields_and_are_stored(store: peewee.Data
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"VENDOR": {}}, "Your config overrides a table mapping named 'VENDOR', which does not exist (known table mappings: CUSTOMER, CONTACT); fix the name in your config."),
-        ({"CUSTOMER": {"direction": "sideways"}}, "Your config sets 'direction' for the table mapping CUSTOMER to 'sideways'; it must be one of bidirectional, to-dataverse, from-dataverse."),
-        ({"CUSTOMER": {"colour": "red"}}, "Your config sets 'colour' for the table mapping CUSTOMER, which cannot be overridden"),
-        ({"CUSTOMER": {"fields": {"Shoe Size": {"enabled": False}}}}, "Your config overrides the field 'Shoe Size' of the table mapping CUSTOMER, which has no field mapping by that name"),
-        ({"CUSTOMER": {"fields": {"Name": {"enabled": 1}}}}, "Your config sets 'enabled' for the field mapping 'Name' of the table mapping CUSTOMER to 1; it must be true or false."),
-        ({"CUSTOMER": "to-dataverse"}, "The override for the table mapping CUSTOMER in your config must be a table of settings."),
-        ({"CUSTOMER": {"fields": {"Rating": {"bc_field": "rating; drop", "dataverse_field": "new_rating"}}}}, "Your config sets 'bc_field' for the field mapping 'Rating' of the table mapping CUSTOMER to 'rating; drop'; it must be a field's API name"),
-        ({"CUSTOMER": {"fields": {"Rating": {"dataverse_field": "new_rating"}}}}, "Your config overrides the field 'Rating' of the table mapping CUSTOMER, which has no field mapping by that name"),
+        (
+            {"VENDOR": {}},
+            "Your config overrides a table mapping named 'VENDOR', which does not exist (known table mappings: CUSTOMER, CONTACT); fix the name in your config.",
+        ),
+        (
+            {"CUSTOMER": {"direction": "sideways"}},
+            "Your config sets 'direction' for the table mapping CUSTOMER to 'sideways'; it must be one of bidirectional, to-dataverse, from-dataverse.",
+        ),
+        (
+            {"CUSTOMER": {"colour": "red"}},
+            "Your config sets 'colour' for the table mapping CUSTOMER, which cannot be overridden",
+        ),
+        (
+            {"CUSTOMER": {"fields": {"Shoe Size": {"enabled": False}}}},
+            "Your config overrides the field 'Shoe Size' of the table mapping CUSTOMER, which has no field mapping by that name",
+        ),
+        (
+            {"CUSTOMER": {"fields": {"Name": {"enabled": 1}}}},
+            "Your config sets 'enabled' for the field mapping 'Name' of the table mapping CUSTOMER to 1; it must be true or false.",
+        ),
+        (
+            {"CUSTOMER": "to-dataverse"},
+            "The override for the table mapping CUSTOMER in your config must be a table of settings.",
+        ),
+        (
+            {"CUSTOMER": {"fields": {"Rating": {"bc_field": "rating; drop", "dataverse_field": "new_rating"}}}},
+            "Your config sets 'bc_field' for the field mapping 'Rating' of the table mapping CUSTOMER to 'rating; drop'; it must be a field's API name",
+        ),
+        (
+            {"CUSTOMER": {"fields": {"Rating": {"dataverse_field": "new_rating"}}}},
+            "Your config overrides the field 'Rating' of the table mapping CUSTOMER, which has no field mapping by that name",
+        ),
     ],
 )
 def test_invalid_overrides_are_refused_with_a_plain_sentence_and_nothing_changes(
@@ -88,15 +112,26 @@ def test_invalid_overrides_are_refused_with_a_plain_sentence_and_nothing_changes
 
 
 def test_a_custom_field_mapping_is_added_by_naming_both_fields_and_kept_once(store: peewee.Database) -> None:
-    overrides = {"CUSTOMER": {"fields": {
-        "VAT Registration No.": {"bc_field": "taxRegistrationNumber", "dataverse_field": "new_vatregistrationnumber",
-                                 "direction": "to-dataverse"},
-        "Phone No.": {"dataverse_field": "telephone2"},
-    }}}
+    overrides = {
+        "CUSTOMER": {
+            "fields": {
+                "VAT Registration No.": {
+                    "bc_field": "taxRegistrationNumber",
+                    "dataverse_field": "new_vatregistrationnumber",
+                    "direction": "to-dataverse",
+                },
+                "Phone No.": {"dataverse_field": "telephone2"},
+            }
+        }
+    }
     customer = apply_overrides(overrides)[0]
     added = customer.field_by_label("VAT Registration No.")
     assert (added.bc_field, added.dataverse_field, added.direction, added.enabled) == (
-        "taxRegistrationNumber", "new_vatregistrationnumber", Direction.TO_DATAVERSE, True)
+        "taxRegistrationNumber",
+        "new_vatregistrationnumber",
+        Direction.TO_DATAVERSE,
+        True,
+    )
     assert customer.field_by_label("Phone No.").dataverse_field == "telephone2"
     # Every start applies the config again: the field mapping is not added twice.
     assert apply_overrides(overrides)[0] == customer

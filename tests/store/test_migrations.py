@@ -53,8 +53,7 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
     # v2.0 contacts do not have (docs/coupling-and-sync.md, "Table and field mappings").
     seeded = load_table_mappings()
     old = tuple(
-        dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle")))
-        for m in seeded
+        dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle"))) for m in seeded
     )
     save_table_mappings(old)
     SchemaVersion.delete().where(SchemaVersion.version == 4).execute()

@@ -78,9 +78,7 @@ def test_match_based_coupling_of_the_same_pairs_at_once_gives_one_coupling_each(
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_two_jobs_beginning_the_same_create_intent_share_it(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(
-            lambda racer: begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}")
-        )
+        outcomes = race(lambda racer: begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}"))
         assert all(isinstance(o, CreateIntentRecord) for o in outcomes), outcomes
         assert len({(o.id, o.planned_id) for o in outcomes}) == 1  # everyone reuses the first plan
     assert CreateIntent.select().count() == ROUNDS

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -20,7 +21,9 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def session(sandbox_app: Starlette, sandbox_info: dict[str, Any], database_url: str) -> AsyncIterator[SyncSession]:
+async def session(
+    sandbox_app: Starlette, sandbox_info: dict[str, Any], database_url: str
+) -> AsyncIterator[SyncSession]:
     """A SyncSession wired to the in-process sandbox (``sandbox_app.state.store`` holds its data)."""
     profile = profile_from_sandbox_info(sandbox_info)
     async with open_session(profile, database_url, transport=asgi_transport(sandbox_app)) as opened:

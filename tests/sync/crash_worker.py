@@ -30,8 +30,8 @@ from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc, c
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.progress import JobRun, JobSummary
 from bc_tui.sync.records import iter_records
-from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.session import SyncSession, open_session
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
 
 

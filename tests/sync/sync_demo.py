@@ -42,7 +42,9 @@ def blocked_customer(app: Starlette) -> dict[str, Any]:
 
 def persons_of(app: Starlette, customer: dict[str, Any]) -> list[dict[str, Any]]:
     """The person contacts of a customer's company contact."""
-    company = next(c for c in rows(app, "bc/contacts") if c["type"] == "Company" and c["displayName"] == customer["displayName"])
+    company = next(
+        c for c in rows(app, "bc/contacts") if c["type"] == "Company" and c["displayName"] == customer["displayName"]
+    )
     return [c for c in rows(app, "bc/contacts") if c["type"] == "Person" and c["companyNumber"] == company["number"]]
 
 

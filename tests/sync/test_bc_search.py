@@ -17,8 +17,8 @@ from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
 from bc_tui.sync.records import rows_where
-from bc_tui.sync.sides import BC_SIDE
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE
 from tests.sync.coupled_pairs import MAPPING, coupled_customers, edit_bc, store_of
 
 
@@ -47,17 +47,22 @@ def _seed_search(app: Starlette) -> str:
 def _expected(app: Starlette, text: str, key: Any) -> list[str]:
     folded = text.casefold()
     found = [
-        c for c in _customers(app)
-        if c["displayName"].casefold().startswith(folded) or c["number"].casefold().startswith(folded)
+        c
+        for c in _customers(app)
+        if c["displayName"].casefold().startswith(folded)
+        or c["number"].casefold().startswith(folded)
         or folded in (c.get("email") or "").casefold()
     ]
     return [c["id"] for c in sorted(found, key=key)]
 
 
-@pytest.mark.parametrize(("sort", "key"), [
-    ("No.", lambda c: c["number"]),
-    ("Name", lambda c: (c["displayName"].casefold(), c["number"])),
-])
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("No.", lambda c: c["number"]),
+        ("Name", lambda c: (c["displayName"].casefold(), c["number"])),
+    ],
+)
 async def test_the_search_merges_one_request_per_field_in_the_lists_order(
     session: SyncSession, sandbox_app: Starlette, sort: str, key: Any
 ) -> None:
@@ -87,7 +92,9 @@ async def test_a_search_finding_more_than_a_page_pages_right(session: SyncSessio
     assert keys == expected
 
 
-async def test_a_search_whose_fields_overlap_beyond_a_page_has_no_count(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_a_search_whose_fields_overlap_beyond_a_page_has_no_count(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     rows = _customers(sandbox_app)
     for row in rows[:8]:  # found by name and by e-mail: the two counts overlap
         edit_bc(sandbox_app, row["id"], displayName=f"Omega {row['number']}", email=f"omega{row['number']}@example.com")

@@ -62,22 +62,30 @@ class Colleague:
                 if n % 10 == 0:
                     pair = self.pairs[self.rng.randrange(CONTESTED)]
                     await self._patch(http, f"{customers}({pair.bc_id})", bc_auth, {"city": f"BC city {n}"})
-                    await self._patch(http, f"{accounts}({pair.dataverse_id})", dv_auth, {"address1_city": f"DV city {n}"})
+                    await self._patch(
+                        http, f"{accounts}({pair.dataverse_id})", dv_auth, {"address1_city": f"DV city {n}"}
+                    )
                     continue
                 index = self.rng.randrange(CONTESTED, len(self.pairs))
                 pair = self.pairs[index]
                 if index % 2 == 0:
                     await self._patch(http, f"{customers}({pair.bc_id})", bc_auth, {"city": f"City {n}"})
                 else:
-                    await self._patch(http, f"{accounts}({pair.dataverse_id})", dv_auth, {"telephone1": f"+1 555 {n:05d}"})
+                    await self._patch(
+                        http, f"{accounts}({pair.dataverse_id})", dv_auth, {"telephone1": f"+1 555 {n:05d}"}
+                    )
                 # A person's pace, compressed: the synchronization gets the loop in between.
                 await asyncio.sleep(0)
 
     async def _token(self, http: httpx.AsyncClient, scope_key: str) -> dict[str, str]:
         response = await http.post(
             self.info["token_url"],
-            data={"grant_type": "client_credentials", "client_id": self.info["client_id"],
-                  "client_secret": self.info["client_secret"], "scope": self.info[scope_key]},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.info["client_id"],
+                "client_secret": self.info["client_secret"],
+                "scope": self.info[scope_key],
+            },
         )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}

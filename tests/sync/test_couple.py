@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sync_demo import blocked_customer, customers_with_twin, customers_without_account, rows
 
 from bc_tui.domain.mappings import Direction, SyncDirection
 from bc_tui.store import jobs
@@ -17,8 +18,6 @@ from bc_tui.sync.couple import (
 )
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.session import SyncSession
-
-from sync_demo import blocked_customer, customers_with_twin, customers_without_account, rows
 
 
 async def test_couple_by_exact_name_writes_coupling_and_job(session: SyncSession, sandbox_app) -> None:
@@ -128,7 +127,11 @@ async def test_preview_shows_both_values_per_field(session: SyncSession, sandbox
     customer, account = customers_with_twin(sandbox_app)[0]
     preview = await preview_coupling(session, "CUSTOMER", customer["id"], account["accountid"])
     name = next(row for row in preview.rows if row.label == "Name")
-    assert (name.bc_value, name.dataverse_value, name.direction) == (customer["displayName"], account["name"], Direction.BIDIRECTIONAL)
+    assert (name.bc_value, name.dataverse_value, name.direction) == (
+        customer["displayName"],
+        account["name"],
+        Direction.BIDIRECTIONAL,
+    )
     credit = next(row for row in preview.rows if row.label == "Credit Limit (LCY)")
     assert credit.direction is Direction.TO_DATAVERSE
     assert preview.default_sync_after is SyncDirection.TO_DATAVERSE and preview.create_new_available

@@ -8,9 +8,9 @@ source record must be coupled exactly once and no counterpart may exist twice.
 from __future__ import annotations
 
 import json
-import sqlite3
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -46,7 +46,9 @@ def _progress(database: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
-            return sum(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("couplings", "create_intents"))
+            return sum(
+                db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("couplings", "create_intents")
+            )
     except sqlite3.Error:
         return 0  # schema not there yet
 
@@ -102,8 +104,9 @@ def test_killed_creates_never_duplicate(crash_sandbox, tmp_path: Path) -> None:
 
     # The other direction: a BC customer for every account still uncoupled (the original ones).
     customers_before = {c["id"] for c in store.rows("bc/customers")}
-    uncoupled_accounts = {a["accountid"] for a in store.rows("dv/accounts") if a["statecode"] == 0
-                          and a["customertypecode"] == 3} - {dv for _, dv in pairs}
+    uncoupled_accounts = {
+        a["accountid"] for a in store.rows("dv/accounts") if a["statecode"] == 0 and a["customertypecode"] == 3
+    } - {dv for _, dv in pairs}
     before = len(pairs)
     kills = _run_with_kills(info, database, "from-dataverse", len(uncoupled_accounts), rng)
     assert any(before < k < before + len(uncoupled_accounts) for k in kills), kills

@@ -6,21 +6,6 @@ import uuid
 from dataclasses import replace
 
 import pytest
-
-from bc_tui.connectors import BcCustomer, DataverseAccount
-from bc_tui.domain.mappings import Direction
-from bc_tui.domain.outcomes import Outcome
-from bc_tui.store import jobs
-from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id, get_by_dataverse_id
-from bc_tui.store.create_intents import begin_create_intent, pending_intents
-from bc_tui.store.records import Side
-from bc_tui.store.jobs import JobType
-from bc_tui.sync.couple import couple_record
-from bc_tui.sync.create import create_in_bc, create_in_dataverse, planned_number
-from bc_tui.sync.settle import resume_pending_creates
-from bc_tui.sync.errors import SyncError
-from bc_tui.sync.session import SyncSession
-
 from sync_demo import (
     blocked_customer,
     customers_with_twin,
@@ -29,6 +14,20 @@ from sync_demo import (
     persons_of,
     rows,
 )
+
+from bc_tui.connectors import BcCustomer, DataverseAccount
+from bc_tui.domain.mappings import Direction
+from bc_tui.domain.outcomes import Outcome
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, get_by_bc_id, get_by_dataverse_id
+from bc_tui.store.create_intents import begin_create_intent, pending_intents
+from bc_tui.store.jobs import JobType
+from bc_tui.store.records import Side
+from bc_tui.sync.couple import couple_record
+from bc_tui.sync.create import create_in_bc, create_in_dataverse, planned_number
+from bc_tui.sync.errors import SyncError
+from bc_tui.sync.session import SyncSession
+from bc_tui.sync.settle import resume_pending_creates
 
 
 async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSession, sandbox_app) -> None:
@@ -41,7 +40,9 @@ async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSessi
         coupling = get_by_bc_id("CUSTOMER", customer["id"])
         account = sandbox_app.state.store.get("dv/accounts", coupling.dataverse_id)
         assert (account["name"], account["address1_city"], account["customertypecode"]) == (
-            customer["displayName"], customer["city"], 3,
+            customer["displayName"],
+            customer["city"],
+            3,
         )
         assert coupling.bc_number == customer["number"]
     assert pending_intents() == []
@@ -120,15 +121,26 @@ async def test_create_contact_in_bc_under_the_coupled_company(session: SyncSessi
     customer_id = get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id
     customer = sandbox_app.state.store.get("bc/customers", customer_id)
     company_id = str(uuid.uuid4())
-    sandbox_app.state.store.insert("bc/contacts", company_id, {
-        "id": company_id, "number": "CTX00001", "type": "Company", "displayName": customer["displayName"],
-        "companyNumber": "CTX00001", "companyName": customer["displayName"], "_company": customer["_company"],
-    })
+    sandbox_app.state.store.insert(
+        "bc/contacts",
+        company_id,
+        {
+            "id": company_id,
+            "number": "CTX00001",
+            "type": "Company",
+            "displayName": customer["displayName"],
+            "companyNumber": "CTX00001",
+            "companyName": customer["displayName"],
+            "_company": customer["_company"],
+        },
+    )
     created = await create_in_bc(session, "CONTACT", [contact["contactid"]])
     assert created.counters == {"inserted": 1}
     person = sandbox_app.state.store.get("bc/contacts", get_by_dataverse_id("CONTACT", contact["contactid"]).bc_id)
     assert (person["type"], person["companyNumber"]) == ("Person", "CTX00001")
-    assert person["displayName"].startswith(contact["firstname"]) and person["displayName"].endswith(contact["lastname"])
+    assert person["displayName"].startswith(contact["firstname"]) and person["displayName"].endswith(
+        contact["lastname"]
+    )
 
 
 async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSession, sandbox_app) -> None:
@@ -136,7 +148,9 @@ async def test_an_interrupted_create_is_adopted_not_repeated(session: SyncSessio
     # A run that died after Dataverse stored the account but before coupling it:
     planned = str(uuid.uuid4())
     begin_create_intent("CUSTOMER", Side.BC, first["id"], planned)
-    await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": first["displayName"], "customertypecode": 3})
+    await session.dataverse.create(
+        DataverseAccount, {"accountid": planned, "name": first["displayName"], "customertypecode": 3}
+    )
     # ... and one that died before sending anything:
     begin_create_intent("CUSTOMER", Side.BC, second["id"], str(uuid.uuid4()))
     count = sandbox_app.state.store.count("dv/accounts")
@@ -176,7 +190,9 @@ async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession)
         await create_in_bc(session, "CUSTOMER", ["00000000-0000-0000-0000-000000000001"])
 
 
-async def test_a_cancelled_create_job_is_logged_and_finishes_on_the_next_run(session: SyncSession, sandbox_app, monkeypatch) -> None:
+async def test_a_cancelled_create_job_is_logged_and_finishes_on_the_next_run(
+    session: SyncSession, sandbox_app, monkeypatch
+) -> None:
     import asyncio
 
     from bc_tui.store.jobs import JobStatus

@@ -44,7 +44,9 @@ def faulty_twin(app: Starlette) -> tuple[Starlette, dict[str, Any]]:
 
 
 @pytest.mark.timeout(120)
-async def test_a_sync_under_faults_ends_correct_on_both_sides(sandbox_app: Starlette, sandbox_info: dict[str, Any], tmp_path: Path) -> None:
+async def test_a_sync_under_faults_ends_correct_on_both_sides(
+    sandbox_app: Starlette, sandbox_info: dict[str, Any], tmp_path: Path
+) -> None:
     database_url = f"sqlite:///{tmp_path / 'faults.sqlite'}"
     profile = profile_from_sandbox_info(sandbox_info)
     async with open_session(profile, database_url, transport=asgi_transport(sandbox_app)) as clean:

@@ -13,7 +13,9 @@ from bc_tui.sync.progress import JobRun
 from bc_tui.sync.session import SyncSession
 
 
-async def test_a_waiting_job_keeps_beating_with_its_counters(session: SyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_waiting_job_keeps_beating_with_its_counters(
+    session: SyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(interrupted, "HEARTBEAT_SECONDS", 0.05)  # not 5 s: keep the test fast
     async with JobRun(JobType.SYNCHRONIZATION, mapping="CUSTOMER", total=40, session=session) as run:
         first = jobs.get_job(run.job_id)

@@ -95,21 +95,26 @@ def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tenant]:
 
 def _profile(info: dict[str, Any]) -> str:
     origin = "/".join(info["token_url"].split("/", 3)[:3])
-    return "\n".join([
-        'profile = "tenant"',
-        "[profiles.tenant]",
-        'tenant = "sandbox-tenant"',
-        f'client_id = "{info["client_id"]}"',
-        f'client_secret_env = "{SECRET_ENV}"',
-        f'bc_environment = "{info["environment"]}"',
-        f'bc_company_id = "{info["company_id"]}"',
-        f'dataverse_url = "{origin}"',
-        f'token_url = "{info["token_url"]}"',
-        f'bc_api_url = "{info["bc_api"]}"',
-        f'dataverse_api_url = "{info["dataverse_api"]}"',
-        f'bc_scope = "{info["bc_scope"]}"',
-        f'dataverse_scope = "{info["dataverse_scope"]}"',
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                'profile = "tenant"',
+                "[profiles.tenant]",
+                'tenant = "sandbox-tenant"',
+                f'client_id = "{info["client_id"]}"',
+                f'client_secret_env = "{SECRET_ENV}"',
+                f'bc_environment = "{info["environment"]}"',
+                f'bc_company_id = "{info["company_id"]}"',
+                f'dataverse_url = "{origin}"',
+                f'token_url = "{info["token_url"]}"',
+                f'bc_api_url = "{info["bc_api"]}"',
+                f'dataverse_api_url = "{info["dataverse_api"]}"',
+                f'bc_scope = "{info["bc_scope"]}"',
+                f'dataverse_scope = "{info["dataverse_scope"]}"',
+            ]
+        )
+        + "\n"
+    )
 
 
 def _status(tenant: Tenant, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:

@@ -45,7 +45,9 @@ class LoseFirstAnswer(httpx.AsyncBaseTransport):
             assert response.status_code < 300, response.text  # our write committed
             self.lost += 1
             self._meanwhile()
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body", request=request)
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body", request=request
+            )
         return response
 
     async def aclose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sync_demo import active_customers, customers_with_twin, key, rows
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.matching import UNMATCHED, MatchCriterion
@@ -16,8 +17,6 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.session import SyncSession
 
-from sync_demo import active_customers, customers_with_twin, key, rows
-
 
 async def test_default_criteria_couple_unique_matches_and_report_the_rest(session: SyncSession, sandbox_app) -> None:
     summary = await match_based_coupling(session, "CUSTOMER")
@@ -27,7 +26,9 @@ async def test_default_criteria_couple_unique_matches_and_report_the_rest(sessio
     assert len(coupled) == summary.counters["coupled"] >= len(customers_with_twin(sandbox_app))
     for coupling in coupled:
         customer, account = customers[coupling.bc_id], accounts[coupling.dataverse_id]
-        assert key(customer["displayName"]) == key(account["name"]) or key(customer["email"]) == key(account["emailaddress1"])
+        assert key(customer["displayName"]) == key(account["name"]) or key(customer["email"]) == key(
+            account["emailaddress1"]
+        )
     unmatched = [r for r in summary.results if r.outcome is Outcome.FAILED]
     assert len(unmatched) + len(coupled) == len(customers)
     assert unmatched and all(UNMATCHED in r.message for r in unmatched)

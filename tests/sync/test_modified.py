@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
@@ -38,7 +38,9 @@ def versions(app: Starlette) -> dict[str, int]:
     return found
 
 
-async def test_modified_records_flow_both_ways_and_the_watermarks_advance(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_modified_records_flow_both_ways_and_the_watermarks_advance(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 4)
     bc_mark = watermarks.get_watermark(MAPPING, Side.BC)
     dv_mark = watermarks.get_watermark(MAPPING, Side.DATAVERSE)
@@ -46,9 +48,9 @@ async def test_modified_records_flow_both_ways_and_the_watermarks_advance(sessio
     edit_bc(sandbox_app, pairs[0].bc_id, city="Springfield")
     edit_account(sandbox_app, pairs[1].dataverse_id, telephone1="+1 555 0111")
 
-    before = datetime.now(timezone.utc).replace(microsecond=0)  # the Date header's precision
+    before = datetime.now(UTC).replace(microsecond=0)  # the Date header's precision
     summary = await synchronize_modified(session, MAPPING)
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     assert account_row(sandbox_app, pairs[0].dataverse_id)["address1_city"] == "Springfield"
     assert bc_row(sandbox_app, pairs[1].bc_id)["phoneNumber"] == "+1 555 0111"
@@ -85,7 +87,9 @@ async def test_only_coupled_records_are_synchronized(session: SyncSession, sandb
     assert versions(sandbox_app) == before
 
 
-async def test_both_sides_changed_is_a_conflict_unless_the_policy_picks_a_side(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_both_sides_changed_is_a_conflict_unless_the_policy_picks_a_side(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 3)
     for pair in pairs:
         edit_bc(sandbox_app, pair.bc_id, city="Springfield")
@@ -163,7 +167,9 @@ async def test_deletion_policy_restore(session: SyncSession, sandbox_app: Starle
     assert store_of(sandbox_app).count("dv/accounts") == accounts_before + 1
 
 
-async def test_without_deletion_policy_the_coupling_is_marked_broken(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_without_deletion_policy_the_coupling_is_marked_broken(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     store_of(sandbox_app).delete("dv/accounts", pair.dataverse_id)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
@@ -181,7 +187,9 @@ def test_passes_follow_the_mapping_direction(session: SyncSession) -> None:
     assert [d.value for d in directions_of(one_way)] == ["from-dataverse"]
 
 
-async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     await coupled_customers(session, sandbox_app, 2)
     set_policy(session, sync_only_coupled=False)
     uncoupled = active_customer_ids(sandbox_app, 3)[2]
@@ -195,9 +203,9 @@ async def test_a_mapping_that_syncs_uncoupled_records_creates_their_counterparts
 
 
 def test_the_watermark_is_the_service_time_at_the_start_less_the_overlap() -> None:
-    since = datetime(2026, 12, 1, 7, 0, 0, tzinfo=timezone.utc)
-    started = datetime(2026, 12, 1, 7, 30, 0, tzinfo=timezone.utc)
-    newest_seen = datetime(2026, 12, 1, 7, 31, 5, tzinfo=timezone.utc)
+    since = datetime(2026, 12, 1, 7, 0, 0, tzinfo=UTC)
+    started = datetime(2026, 12, 1, 7, 30, 0, tzinfo=UTC)
+    newest_seen = datetime(2026, 12, 1, 7, 31, 5, tzinfo=UTC)
     assert next_watermark(since, started, newest_seen) == started - OVERLAP
     assert next_watermark(None, started, None) == started - OVERLAP
     # No Date header, no service time: the watermark stays, so the next run reads it all again.

@@ -170,7 +170,9 @@ class SynchronizationMachine(RuleBasedStateMachine):
             assert after[f"bc:{pair.bc_id}"] == before[f"bc:{pair.bc_id}"]
         if direction is GET:
             assert after[f"dv:{pair.dataverse_id}"] == before[f"dv:{pair.dataverse_id}"]
-        event(f"one record {direction.value}: {'conflict' if direction is MERGE and conflicts else result.outcome.value}")
+        event(
+            f"one record {direction.value}: {'conflict' if direction is MERGE and conflicts else result.outcome.value}"
+        )
         if direction is MERGE and conflicts:
             assert result.outcome is Outcome.CONFLICT, (conflicts, result)
             assert all(label in result.message for label in conflicts)
@@ -209,7 +211,9 @@ class SynchronizationMachine(RuleBasedStateMachine):
         before = self.versions()
         states = {p.id: (*self.values(p), self.base[p.id]) for p in self.pairs}
 
-        summary = self.run(synchronize_many(self.session, MAPPING, [p.bc_id for p in self.pairs + self.broken], direction))
+        summary = self.run(
+            synchronize_many(self.session, MAPPING, [p.bc_id for p in self.pairs + self.broken], direction)
+        )
         after = self.versions()
 
         source = "bc" if direction is SEND else "dv"

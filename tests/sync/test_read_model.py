@@ -9,8 +9,8 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.sync_state import SyncState
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.dataverse_list import DataverseList
-from bc_tui.sync.logged_jobs import combine_summaries, logged_summary, recent_jobs, record_jobs
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
+from bc_tui.sync.logged_jobs import combine_summaries, logged_summary, recent_jobs, record_jobs
 from bc_tui.sync.preview import preview_sync
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_one

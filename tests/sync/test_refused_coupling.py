@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sync_demo import customers_with_twin
 
 from bc_tui.store import jobs
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync.couple import couple_record
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.session import SyncSession
-
-from sync_demo import customers_with_twin
 
 
 async def test_a_refused_coupling_is_logged_as_failed_with_its_reason(session: SyncSession, sandbox_app) -> None:

@@ -53,7 +53,9 @@ async def test_errors_overview_lists_skipped_failed_and_broken(
     assert rows[pairs[0].id].kind is ProblemKind.SKIPPED
     failed = rows[pairs[1].id]
     assert (failed.kind, failed.error, failed.description) == (
-        ProblemKind.FAILED, "Dataverse refused it.", "customer 20000 Trey Research"
+        ProblemKind.FAILED,
+        "Dataverse refused it.",
+        "customer 20000 Trey Research",
     )
     assert failed.coupled_to.startswith("account Trey Research")
     broken = rows[pairs[2].id]
@@ -123,7 +125,9 @@ async def test_restore_recreates_a_deleted_customer(session: SyncSession, sandbo
     assert bc_row(sandbox_app, coupling.bc_id)["displayName"] == name
 
 
-async def test_delete_survivor_deletes_the_remaining_record_and_the_coupling(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_delete_survivor_deletes_the_remaining_record_and_the_coupling(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 2)
     store_of(sandbox_app).delete("dv/accounts", pairs[0].dataverse_id)
 

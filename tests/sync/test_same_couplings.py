@@ -10,12 +10,12 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import claims, jobs
 from bc_tui.store.coupling_queries import couplings_by_bc_id, get_coupling
-from bc_tui.store.records import SyncResult
 from bc_tui.store.jobs import JobStatus, JobType
+from bc_tui.store.records import SyncResult
 from bc_tui.sync import claiming
 from bc_tui.sync.engine import run_pairs
-from bc_tui.sync.pairs import load_pairs
 from bc_tui.sync.modified import synchronize_modified
+from bc_tui.sync.pairs import load_pairs
 from bc_tui.sync.progress import JobRun, Progress
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_many

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -33,7 +32,9 @@ async def test_session_loads_mappings_and_connects(session: SyncSession) -> None
 async def test_mapping_overrides_are_applied(sandbox_app, sandbox_info, database_url) -> None:
     profile = profile_from_sandbox_info(sandbox_info)
     overrides = {"CUSTOMER": {"sync_only_coupled": False}}
-    async with open_session(profile, database_url, transport=asgi_transport(sandbox_app), mapping_overrides=overrides) as s:
+    async with open_session(
+        profile, database_url, transport=asgi_transport(sandbox_app), mapping_overrides=overrides
+    ) as s:
         assert s.mapping("CUSTOMER").sync_only_coupled is False
 
 
@@ -56,7 +57,9 @@ async def test_fetch_by_ids_in_chunks(session: SyncSession, sandbox_app) -> None
 
     accounts = list(sandbox_app.state.store.rows("dv/accounts"))
     got = await records.fetch_dataverse(session, mapping, [a["accountid"].upper() for a in accounts])
-    assert len(got) == len(accounts) > ID_CHUNK_MIN and all(r["@odata.etag"] and "modifiedon" in r for r in got.values())
+    assert len(got) == len(accounts) > ID_CHUNK_MIN and all(
+        r["@odata.etag"] and "modifiedon" in r for r in got.values()
+    )
 
 
 async def test_get_returns_none_when_missing(session: SyncSession, sandbox_app) -> None:
@@ -89,7 +92,10 @@ async def test_job_run_counts_logs_and_reports(session: SyncSession) -> None:
     assert summary.counters == {"coupled": 1, "failed": 1, "skipped": 1}
     job = jobs.get_job(summary.job_id)
     assert (job.coupled, job.failed, job.skipped, job.status) == (1, 1, 1, JobStatus.FINISHED)
-    assert [e.message for e in jobs.job_errors(summary.job_id)] == ["Customer 2 failed; fix it.", "Customer 3 is not coupled."]
+    assert [e.message for e in jobs.job_errors(summary.job_id)] == [
+        "Customer 2 failed; fix it.",
+        "Customer 3 is not coupled.",
+    ]
     assert seen[-1] == Progress(job_id=summary.job_id, total=3, done=3, failed=1, skipped=1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from starlette.applications import Starlette
+from sync_demo import customers_without_account
 
 from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
@@ -12,16 +13,16 @@ from bc_tui.store import jobs
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.coupling_writes import couple
 from bc_tui.store.create_intents import begin_create_intent, pending_intents
-from bc_tui.store.records import Side
 from bc_tui.store.jobs import JobStatus, JobType
+from bc_tui.store.records import Side
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.synchronize import synchronize_many
 from bc_tui.sync.uncouple import delete_couplings
 
-from sync_demo import customers_without_account
 
-
-async def test_any_job_on_the_mapping_settles_what_an_ended_job_left(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_any_job_on_the_mapping_settles_what_an_ended_job_left(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     made, never, coupled_since = customers_without_account(sandbox_app)[:3]
     ended = jobs.finish_job(jobs.start_job(JobType.CREATION, mapping="CUSTOMER").id, JobStatus.CRASHED)
     planned = [str(uuid.uuid4()) for _ in range(3)]
@@ -58,7 +59,9 @@ async def test_intents_of_a_live_running_job_are_not_touched(session: SyncSessio
     assert pending_intents() == [intent] and jobs.get_job(running.id).status is JobStatus.RUNNING
 
 
-async def test_a_settlement_that_fails_is_logged_and_the_job_runs_anyway(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_a_settlement_that_fails_is_logged_and_the_job_runs_anyway(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     customer = customers_without_account(sandbox_app)[0]
     begin_create_intent("CUSTOMER", Side.BC, customer["id"], str(uuid.uuid4()))
     couple("CUSTOMER", "00000000-0000-0000-0000-00000000000b", "00000000-0000-0000-0000-00000000000d")

@@ -39,7 +39,9 @@ SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, Syn
 # --- one record ---------------------------------------------------------------------------------
 
 
-async def test_send_one_record_writes_dataverse_and_remembers_the_sync(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_send_one_record_writes_dataverse_and_remembers_the_sync(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield", phoneNumber="+1 555 0100")
 
@@ -91,7 +93,9 @@ async def test_merge_carries_each_sides_changes_to_the_other(session: SyncSessio
     assert coupling.to_dataverse_result is coupling.from_dataverse_result is SyncResult.SUCCESS
 
 
-async def test_merge_conflict_names_the_fields_and_overwrites_nothing(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_merge_conflict_names_the_fields_and_overwrites_nothing(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
@@ -115,7 +119,9 @@ async def test_merge_conflict_names_the_fields_and_overwrites_nothing(session: S
     assert error.bc_id == pair.bc_id and "City" in error.message
 
 
-async def test_merge_with_a_choice_per_field_resolves_the_conflict(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_merge_with_a_choice_per_field_resolves_the_conflict(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
@@ -243,7 +249,9 @@ async def test_many_records_skip_uncoupled_skipped_and_destination_changed(
     assert outcomes[skipped.bc_id] is Outcome.SKIPPED
     assert outcomes[uncoupled] is Outcome.SKIPPED
     assert outcomes[pairs[4].bc_id] is Outcome.UNCHANGED
-    assert "changed in Dataverse since the last synchronization" in summary.result_for(destination_changed.bc_id).message
+    assert (
+        "changed in Dataverse since the last synchronization" in summary.result_for(destination_changed.bc_id).message
+    )
     assert "not coupled" in summary.result_for(uncoupled).message
     assert "skipped after a repeatable failure" in summary.result_for(skipped.bc_id).message
     assert summary.message == (
@@ -340,7 +348,9 @@ async def test_a_repeated_failure_marks_the_record_skipped_and_retry_clears_it(
 # --- contacts ---------------------------------------------------------------------------------------
 
 
-async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     from bc_tui.sync.create import create_in_dataverse
     from tests.sync.sync_demo import active_customers, persons_of
 
@@ -351,7 +361,9 @@ async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(sess
     assert created.count(Outcome.INSERTED) == 1, [r.message for r in created.results]
     coupling = get_by_bc_id("CONTACT", person["id"])
     parent = store_of(sandbox_app).get("dv/contacts", coupling.dataverse_id)["_parentcustomerid_value"]
-    store_of(sandbox_app).update("bc/contacts", person["id"], {"displayName": "Ada Byron King", "mobilePhoneNumber": "+44 20 7946 0815"})
+    store_of(sandbox_app).update(
+        "bc/contacts", person["id"], {"displayName": "Ada Byron King", "mobilePhoneNumber": "+44 20 7946 0815"}
+    )
 
     summary = await synchronize_one(session, "CONTACT", person["id"], SEND)
 
@@ -364,7 +376,9 @@ async def test_a_contact_update_writes_the_name_parts_and_keeps_its_account(sess
     assert again.result_for(person["id"]).outcome is Outcome.UNCHANGED
 
 
-async def test_many_lets_the_chosen_side_win_for_never_synchronized_couplings(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_many_lets_the_chosen_side_win_for_never_synchronized_couplings(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     """A coupling with no baseline (coupled, never synchronized) cannot tell which side changed:
     the direction the user picks for the selected records decides, as after coupling."""
     from tests.sync.sync_demo import customers_with_twin

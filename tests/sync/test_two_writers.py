@@ -91,8 +91,21 @@ def run_writers(tmp_path: Path, info: dict[str, Any], url: str, count: int) -> l
     config = tmp_path / "config.toml"
     write_config(config, info)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
-    env.update(BC_TUI_CONFIG=str(config), BC_TUI_DATA_DIR=str(tmp_path / "data"), **{SECRET_VARIABLE: info["client_secret"]})
-    command = [sys.executable, "-m", "bc_tui.cli", "sync", "--modified", "--mapping", MAPPING, "--json", "--database", url]
+    env.update(
+        BC_TUI_CONFIG=str(config), BC_TUI_DATA_DIR=str(tmp_path / "data"), **{SECRET_VARIABLE: info["client_secret"]}
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "bc_tui.cli",
+        "sync",
+        "--modified",
+        "--mapping",
+        MAPPING,
+        "--json",
+        "--database",
+        url,
+    ]
     children = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(count)

@@ -7,7 +7,7 @@ read (docs/watermarks.md, "Whole seconds: why `ge` and not `gt`").
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from starlette.applications import Starlette
@@ -39,7 +39,7 @@ async def test_edits_in_the_watermarks_own_second_are_read_on_the_next_run(
         edit_account(sandbox_app, dv_pair.dataverse_id, telephone1=phone)
         # Whole seconds on both sides: the edits show exactly the second they were made in.
         shown = bc_row(sandbox_app, bc_pair.bc_id)["_modified"][:19]
-        second = datetime.fromisoformat(shown).replace(tzinfo=timezone.utc)
+        second = datetime.fromisoformat(shown).replace(tzinfo=UTC)
         # A watermark that landed in that very second (as a run's would, give or take its overlap).
         for side in (Side.BC, Side.DATAVERSE):
             watermarks.advance_watermark(MAPPING, side, second)
@@ -53,10 +53,14 @@ async def test_edits_in_the_watermarks_own_second_are_read_on_the_next_run(
         assert {r.bc_id for r in summary.results} == {bc_pair.bc_id, dv_pair.bc_id}
 
 
-async def test_the_sandbox_shows_bc_modified_times_in_whole_seconds(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_the_sandbox_shows_bc_modified_times_in_whole_seconds(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     pairs = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pairs[0].bc_id, city="Whole")
-    found = await session.bc.page(BcCustomer, top=1, filter=f"id eq {pairs[0].bc_id}", select=("id", "lastModifiedDateTime"))
+    found = await session.bc.page(
+        BcCustomer, top=1, filter=f"id eq {pairs[0].bc_id}", select=("id", "lastModifiedDateTime")
+    )
     shown = str(found[0].get("lastModifiedDateTime"))
     stored = bc_row(sandbox_app, pairs[0].bc_id)["_modified"]
     assert shown == stored[:19] + "Z" and "." not in shown

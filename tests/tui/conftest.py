@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -55,6 +56,7 @@ def tui_app(tui_backend: Backend) -> BcTuiApp:
     """The real app on ``tui_backend``: the four record lists of the sandbox's data."""
     return BcTuiApp(backend=tui_backend)
 
+
 CUSTOMER_COLUMNS = (
     Column("number", "No.", 8),
     Column("name", "Name", 30),
@@ -68,9 +70,7 @@ CITIES = ("Atlanta", "Chicago", "Miami", "Seattle", "Zürich", "Lyon", "Oslo")
 class GeneratedSource:
     """A PageSource of ``total`` customers made up on demand; it counts the pages asked for."""
 
-    def __init__(
-        self, total: int = 100_000, *, prefix: str = "C", count_known: bool = True
-    ) -> None:
+    def __init__(self, total: int = 100_000, *, prefix: str = "C", count_known: bool = True) -> None:
         self.columns = CUSTOMER_COLUMNS
         self.total = total
         self.prefix = prefix
@@ -116,9 +116,7 @@ def build_app(total: int = 100_000, **kwargs) -> tuple[BcTuiApp, dict[str, Gener
     }
     app = BcTuiApp(
         sources=sources,
-        connection_label=(
-            "Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected"
-        ),
+        connection_label=("Sandbox (demo data) · BC production / CRONUS · Dataverse 127.0.0.1:8123 · connected"),
         **kwargs,
     )
     return app, sources

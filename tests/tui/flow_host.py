@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest_textual_snapshot
-
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static

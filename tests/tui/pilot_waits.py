@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from bc_tui.store.models import Coupling, JobError, SyncJob
 
 SIZE = (120, 40)
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
-FIXED_TIME = datetime(2024, 5, 2, 9, 30, tzinfo=timezone.utc)
+FIXED_TIME = datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], *, seconds: float = 10.0) -> None:
@@ -50,9 +50,9 @@ def fix_times(started: datetime = FIXED_TIME) -> None:
         begin = started + timedelta(minutes=offset)
         SyncJob.update(started_at=begin, finished_at=begin + timedelta(seconds=3)).where(SyncJob.id == job.id).execute()
     JobError.update(created_at=started + timedelta(seconds=1)).execute()
-    Coupling.update(
-        updated_at=started, to_dataverse_at=None, from_dataverse_at=started + timedelta(seconds=2)
-    ).where(Coupling.from_dataverse_at.is_null(False)).execute()
+    Coupling.update(updated_at=started, to_dataverse_at=None, from_dataverse_at=started + timedelta(seconds=2)).where(
+        Coupling.from_dataverse_at.is_null(False)
+    ).execute()
 
 
 class SnapshotsInTestsFolder(pytest_textual_snapshot.SVGImageExtension):

@@ -17,8 +17,9 @@ SIZE = (120, 40)
 
 def _declared_bindings() -> list[tuple[str, Binding]]:
     """(class name, binding) for every ``BINDINGS`` entry of every screen, dialog, widget and app."""
-    import bc_tui.tui
     from textual.dom import DOMNode
+
+    import bc_tui.tui
 
     for module in pkgutil.walk_packages(bc_tui.tui.__path__, "bc_tui.tui."):
         importlib.import_module(module.name)

@@ -81,7 +81,10 @@ async def test_space_marks_and_moves_down_and_status_line_shows_count(make_app) 
         record_list = customers(app)
         assert record_list.marked_count == 3
         assert [record_list.is_marked(k) for k in ("C000000", "C000001", "C000002", "C000003")] == [
-            True, True, False, True,
+            True,
+            True,
+            False,
+            True,
         ]
         assert record_list.render_lines_text()[1].startswith(MARK_GLYPH)
         assert app.main_screen.status.marked_count == 3

@@ -68,9 +68,18 @@ async def test_help_lists_every_binding_with_its_description(make_app) -> None:
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         descriptions = {row[1] for row in rows}
         ids = {row[3] for row in rows}
-        for binding_id in ("mark", "mark_all", "list.range_mark", "list.clear_marks",
-                           "list.open", "list.last", "app.quit", "app.help", "app.toggle_theme",
-                           "main.next_tab"):
+        for binding_id in (
+            "mark",
+            "mark_all",
+            "list.range_mark",
+            "list.clear_marks",
+            "list.open",
+            "list.last",
+            "app.quit",
+            "app.help",
+            "app.toggle_theme",
+            "main.next_tab",
+        ):
             assert binding_id in ids
         assert {"Mark", "Mark all", "Open", "Quit", "Help"} <= descriptions
         keys_of_last = next(row[0] for row in rows if row[3] == "list.last")

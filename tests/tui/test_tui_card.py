@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from textual.widgets import DataTable
 
 from bc_tui.domain.diff import FieldState
-from bc_tui.tui.backend import Backend
 from bc_tui.domain.sync_state import FIELD_STATE_LABELS
+from bc_tui.tui.backend import Backend
 from bc_tui.tui.screens.card import NOT_COUPLED, CardScreen
 from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
@@ -55,7 +55,9 @@ async def test_card_of_an_uncoupled_customer_says_not_coupled(tui_backend: Backe
         assert cell_text(card, "City", "bc") == record["city"]
 
 
-async def test_card_shows_the_three_way_diff_of_a_coupled_customer(tui_backend: Backend, sandbox_app: Starlette) -> None:
+async def test_card_shows_the_three_way_diff_of_a_coupled_customer(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0100")
     edit_account(sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com")
@@ -139,7 +141,9 @@ def test_card_snapshot(
     async def open_card(pilot: Any) -> None:
         [pair] = await coupled_customers(backend.session, sandbox_app, 1)
         edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0100", city="Springfield")
-        edit_account(sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com", address1_city="Shelbyville")
+        edit_account(
+            sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com", address1_city="Shelbyville"
+        )
         app.push_screen(CardScreen(MAPPING, pair.bc_id))
         await settle(pilot)
 

@@ -113,9 +113,7 @@ async def test_list_shows_hostile_names_literally(tui_app: BcTuiApp, sandbox_app
         assert_clean_screen(tui_app)
 
 
-async def test_set_up_coupling_of_a_bracketed_name_does_not_crash(
-    tui_app: BcTuiApp, sandbox_app: Starlette
-) -> None:
+async def test_set_up_coupling_of_a_bracketed_name_does_not_crash(tui_app: BcTuiApp, sandbox_app: Starlette) -> None:
     """The reported crash: Set Up Coupling (Create New) of "Woodgrove [/old]" → notification."""
     [bc_id] = name_customers(sandbox_app, (WOODGROVE,))
     async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
@@ -139,7 +137,7 @@ async def test_set_up_coupling_of_a_bracketed_name_does_not_crash(
 
 
 async def test_click_action_in_a_name_is_text_not_an_action(tui_app: BcTuiApp, sandbox_app: Starlette) -> None:
-    """"[@click=app.quit]Evil[/]" on the card and in the coupling notification; clicking it
+    """ "[@click=app.quit]Evil[/]" on the card and in the coupling notification; clicking it
     leaves the app running."""
     [bc_id] = name_customers(sandbox_app, (EVIL,))
     async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
@@ -301,9 +299,7 @@ async def test_match_based_coupling_of_hostile_names(tui_app: BcTuiApp, sandbox_
     assert coupled == set(ids)
 
 
-async def test_create_counterparts_and_synchronize_hostile_names(
-    tui_app: BcTuiApp, sandbox_app: Starlette
-) -> None:
+async def test_create_counterparts_and_synchronize_hostile_names(tui_app: BcTuiApp, sandbox_app: Starlette) -> None:
     """Create the accounts of three hostile customers from the list (n), then synchronize one
     after a 10,000-character rename (s): the confirmation, the job dialog and the direction
     dialog show the names printable and short."""

@@ -53,9 +53,7 @@ class RecordingApp(BcTuiApp):
         self.run_worker(keep(), group="test-job")
 
 
-async def test_a_job_shows_progress_then_its_summary_and_failures(
-    tui_backend: Backend, sandbox_app: Starlette
-) -> None:
+async def test_a_job_shows_progress_then_its_summary_and_failures(tui_backend: Backend, sandbox_app: Starlette) -> None:
     session = tui_backend.session
     pairs = await coupled_customers(session, sandbox_app, 3)
     edit_account(sandbox_app, pairs[0].dataverse_id, address1_city="Springfield")
@@ -66,7 +64,9 @@ async def test_a_job_shows_progress_then_its_summary_and_failures(
 
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
-        app.start_job("Getting 3 customers", lambda progress: synchronize_many(session, MAPPING, ids, GET, progress=progress))
+        app.start_job(
+            "Getting 3 customers", lambda progress: synchronize_many(session, MAPPING, ids, GET, progress=progress)
+        )
         await wait_for(pilot, lambda: job_done(app))
         await pilot.pause(0.15)  # the dialog draws on a timer
 
@@ -142,7 +142,9 @@ async def test_a_job_that_cannot_start_says_why_in_the_dialog(tui_backend: Backe
     app = RecordingApp(tui_backend)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
-        app.start_job("Match-based coupling", lambda progress: match_based_coupling(session, MAPPING, [], progress=progress))
+        app.start_job(
+            "Match-based coupling", lambda progress: match_based_coupling(session, MAPPING, [], progress=progress)
+        )
         await wait_for(pilot, lambda: job_done(app))
         assert "You must specify which fields of the table mapping CUSTOMER should be used" in screen_text(app)
         await pilot.press("enter")
@@ -163,7 +165,9 @@ def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) ->
     async def run_match(pilot) -> None:
         await app.workers.wait_for_complete()
         app.run_worker(
-            run_job(app, "Match-based coupling of CUSTOMER", lambda p: match_based_coupling(session, MAPPING, progress=p))
+            run_job(
+                app, "Match-based coupling of CUSTOMER", lambda p: match_based_coupling(session, MAPPING, progress=p)
+            )
         )
         await wait_for(pilot, lambda: job_done(app))
         await wait_for(pilot, lambda: app.screen_stack[0].query_one(Underline).highlight_end > 0)

@@ -63,16 +63,20 @@ def couple_by_name(sandbox_app, *names: str) -> list[str]:
     for name in names:
         customer = by_name[name]
         account = account_named(sandbox_app, name)
-        coupling_writes.couple("CUSTOMER", customer["id"], account["accountid"],
-                         bc_number=customer["number"], display_name=name)
+        coupling_writes.couple(
+            "CUSTOMER", customer["id"], account["accountid"], bc_number=customer["number"], display_name=name
+        )
         ids.append(customer["id"])
     return ids
 
 
 def names_in_both(sandbox_app, count: int) -> list[str]:
     accounts = {a["name"] for a in sandbox_app.state.store.rows("dv/accounts")}
-    names = sorted(c["displayName"] for c in store_customers(sandbox_app)
-                   if c["displayName"] in accounts and c.get("blocked") == " ")
+    names = sorted(
+        c["displayName"]
+        for c in store_customers(sandbox_app)
+        if c["displayName"] in accounts and c.get("blocked") == " "
+    )
     return names[:count]
 
 
@@ -80,7 +84,8 @@ async def test_filter_with_a_quote_finds_the_right_rows_and_escape_clears_it(tui
     quoted = next(c for c in store_customers(sandbox_app) if "'" in c["displayName"])
     text = quoted["displayName"][: quoted["displayName"].index("'") + 2]  # e.g. "Munson's"
     expected = sorted(
-        c["number"] for c in store_customers(sandbox_app)
+        c["number"]
+        for c in store_customers(sandbox_app)
         if c["displayName"].casefold().startswith(text.casefold())
         or c["number"].casefold().startswith(text.casefold())
         or text.casefold() in (c.get("email") or "").casefold()
@@ -238,9 +243,20 @@ async def test_actions_are_in_the_footer_help_and_command_palette(tui_app: BcTui
     async with tui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         entries = {e.binding_id: e for e in binding_entries(tui_app.screen, include_plumbing=False)}
-        for binding_id in ("couple", "synchronize", "delete_coupling", "main.match",
-                           "main.create", "log", "main.errors", "main.filter",
-                           "main.coupled_filter", "main.sort", "refresh", "list.open"):
+        for binding_id in (
+            "couple",
+            "synchronize",
+            "delete_coupling",
+            "main.match",
+            "main.create",
+            "log",
+            "main.errors",
+            "main.filter",
+            "main.coupled_filter",
+            "main.sort",
+            "refresh",
+            "list.open",
+        ):
             assert binding_id in entries and entries[binding_id].description
         footer_keys = {b.binding.id for b in tui_app.screen.active_bindings.values() if b.binding.show}
         assert {"couple", "synchronize", "main.filter", "list.open", "mark"} <= footer_keys

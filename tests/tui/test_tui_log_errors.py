@@ -107,7 +107,10 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await wait_for(pilot, lambda: restored.id not in listed(screen))
         coupling = get_by_bc_id(MAPPING, restored.bc_id)
         assert coupling is not None and coupling.dataverse_id != restored.dataverse_id and not coupling.broken
-        assert account_row(sandbox_app, coupling.dataverse_id)["name"] == bc_row(sandbox_app, restored.bc_id)["displayName"]
+        assert (
+            account_row(sandbox_app, coupling.dataverse_id)["name"]
+            == bc_row(sandbox_app, restored.bc_id)["displayName"]
+        )
 
         # Delete coupling: the coupling goes, the customer stays.
         await cursor_to(pilot, screen, uncoupled.id)
@@ -141,7 +144,10 @@ async def test_errors_screen_synchronize_with_a_side_and_delete_the_survivor(
         await close_job(tui_app, pilot)
         await wait_for(pilot, lambda: "skipped" not in {row.kind for row in screen.rows})
         assert "Modified 1" in screen_text(tui_app)
-        assert account_row(sandbox_app, skipped.dataverse_id)["address1_city"] == bc_row(sandbox_app, skipped.bc_id)["city"]
+        assert (
+            account_row(sandbox_app, skipped.dataverse_id)["address1_city"]
+            == bc_row(sandbox_app, skipped.bc_id)["city"]
+        )
         assert not get_coupling(skipped.id).skipped
 
         # Delete the surviving record: asked first (No is the default), then deleted.

@@ -36,7 +36,10 @@ async def test_match_dialog_couples_records_by_name_and_email(tui_app: BcTuiApp,
         await _open_dialog(tui_app, pilot)
         dialog = tui_app.screen
         # Pre-filled from the table mapping: Name first, then E-Mail.
-        assert [(c.label, c.priority, c.case_sensitive) for c in dialog.criteria] == [("Name", 0, False), ("E-Mail", 1, False)]
+        assert [(c.label, c.priority, c.case_sensitive) for c in dialog.criteria] == [
+            ("Name", 0, False),
+            ("E-Mail", 1, False),
+        ]
         assert "Synchronize After Coupling (s): No" in screen_text(tui_app)
 
         await pilot.press("enter")
@@ -56,7 +59,9 @@ async def test_match_dialog_couples_records_by_name_and_email(tui_app: BcTuiApp,
     for coupling in coupled:
         customer = store.get("bc/customers", coupling.bc_id)
         account = store.get("dv/accounts", coupling.dataverse_id)
-        assert _key(customer["displayName"]) == _key(account["name"]) or _key(customer["email"]) == _key(account["emailaddress1"])
+        assert _key(customer["displayName"]) == _key(account["name"]) or _key(customer["email"]) == _key(
+            account["emailaddress1"]
+        )
 
 
 async def test_keys_edit_the_criteria_and_no_criteria_is_refused_in_the_dialog(tui_app: BcTuiApp) -> None:

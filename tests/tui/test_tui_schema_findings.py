@@ -12,18 +12,28 @@ from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
 
 TUI_SIZE = (120, 40)
-MISSING = {"CUSTOMER": {"fields": {"Customer Rating": {"bc_field": "customerRating",
-                                                       "dataverse_field": "new_vatregistrationnumber"}}}}
+MISSING = {
+    "CUSTOMER": {
+        "fields": {"Customer Rating": {"bc_field": "customerRating", "dataverse_field": "new_vatregistrationnumber"}}
+    }
+}
 
 
 async def test_a_missing_field_is_told_once_and_the_app_still_connects(
-        sandbox_app, sandbox_info: dict[str, Any], tui_database_url: str) -> None:
-    backend = Backend(profile_from_sandbox_info(sandbox_info), tui_database_url,
-                      transport=asgi_transport(sandbox_app), mapping_overrides=MISSING)
+    sandbox_app, sandbox_info: dict[str, Any], tui_database_url: str
+) -> None:
+    backend = Backend(
+        profile_from_sandbox_info(sandbox_info),
+        tui_database_url,
+        transport=asgi_transport(sandbox_app),
+        mapping_overrides=MISSING,
+    )
     app = BcTuiApp(backend=backend)
     try:
         async with app.run_test(size=TUI_SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected and any(n.title == "Field mappings" for n in app._notifications))
+            await wait_for(
+                pilot, lambda: app.connected and any(n.title == "Field mappings" for n in app._notifications)
+            )
             told = [n.message for n in app._notifications if n.title == "Field mappings"]
             assert told == [
                 "The field mapping Customer Rating of CUSTOMER names the Business Central field customerRating, "

@@ -14,8 +14,9 @@ from bc_tui.tui.backend import Backend
 from tests.tui.test_tui_startup import TUI_SIZE, _profile_settings, settle
 
 
-async def test_the_header_says_where_to_sign_in_until_the_person_has(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_header_says_where_to_sign_in_until_the_person_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BC_TUI_DATA_DIR", str(tmp_path / "data"))
     settings = SandboxSettings(customers=5, device_code_interval_s=1, device_code_approve_after=2)
     with start_in_thread(settings) as running:

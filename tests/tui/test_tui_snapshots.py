@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import pytest_textual_snapshot
 
-
 SIZE = (120, 40)
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
 
@@ -71,9 +70,7 @@ def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tu
     from bc_tui.tui.app import BcTuiApp
     from bc_tui.tui.backend import Backend
 
-    backend = Backend(
-        profile_from_sandbox_info(sandbox_info), tui_database_url, transport=asgi_transport(sandbox_app)
-    )
+    backend = Backend(profile_from_sandbox_info(sandbox_info), tui_database_url, transport=asgi_transport(sandbox_app))
     app = BcTuiApp(backend=backend, close_backend=True)
 
     async def connected(pilot) -> None:

@@ -11,9 +11,9 @@ import pytest
 from textual.widgets import Static
 
 from bc_tui.config import Settings
+from bc_tui.domain.words import not_connected
 from bc_tui.sandbox.server import RunningSandbox
 from bc_tui.tui.app import BcTuiApp
-from bc_tui.domain.words import not_connected
 from bc_tui.tui.backend import SANDBOX_LABEL, Backend
 from bc_tui.tui.feedback import session_or_notify
 from bc_tui.tui.screens.errors import ErrorsScreen
@@ -114,9 +114,15 @@ async def test_a_closed_port_names_the_service_and_the_fix(tmp_path: Path, monke
         port = sock.getsockname()[1]
     origin = f"http://127.0.0.1:{port}"
     info = {
-        "tenant": "t", "client_id": "c", "environment": "production", "company_id": "x",
-        "dataverse_api": f"{origin}/api/data/v9.2/", "token_url": f"{origin}/t/oauth2/v2.0/token",
-        "bc_api": f"{origin}/v2.0/t/production/api/v2.0/", "bc_scope": "s", "dataverse_scope": "s",
+        "tenant": "t",
+        "client_id": "c",
+        "environment": "production",
+        "company_id": "x",
+        "dataverse_api": f"{origin}/api/data/v9.2/",
+        "token_url": f"{origin}/t/oauth2/v2.0/token",
+        "bc_api": f"{origin}/v2.0/t/production/api/v2.0/",
+        "bc_scope": "s",
+        "dataverse_scope": "s",
     }
     monkeypatch.setenv("BC_TUI_CLIENT_SECRET", "whatever")
     backend = Backend.from_settings(_profile_settings(tmp_path, info))
@@ -127,14 +133,27 @@ async def test_a_closed_port_names_the_service_and_the_fix(tmp_path: Path, monke
     assert "127.0.0.1" in state.problem and "Check the token URL in your profile" in state.problem
 
 
-async def test_a_profile_that_cannot_be_built_is_a_problem_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_profile_that_cannot_be_built_is_a_problem_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BC_TUI_CLIENT_SECRET", raising=False)
     monkeypatch.setattr("bc_tui.config._keyring_secret", lambda name: None)
-    backend = Backend.from_settings(_profile_settings(tmp_path, {
-        "tenant": "t", "client_id": "c", "environment": "production", "company_id": "x",
-        "dataverse_api": "https://x.crm.dynamics.com/api/data/v9.2/", "token_url": "https://login/t",
-        "bc_api": "https://bc/api/v2.0/", "bc_scope": "s", "dataverse_scope": "s",
-    }))
+    backend = Backend.from_settings(
+        _profile_settings(
+            tmp_path,
+            {
+                "tenant": "t",
+                "client_id": "c",
+                "environment": "production",
+                "company_id": "x",
+                "dataverse_api": "https://x.crm.dynamics.com/api/data/v9.2/",
+                "token_url": "https://login/t",
+                "bc_api": "https://bc/api/v2.0/",
+                "bc_scope": "s",
+                "dataverse_scope": "s",
+            },
+        )
+    )
     state = await backend.start()
     assert not state.ok
     assert state.problem == (

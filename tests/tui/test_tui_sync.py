@@ -14,8 +14,8 @@ from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
-from bc_tui.tui.flows import synchronize_flow
 from bc_tui.tui.dialogs.job import JobScreen
+from bc_tui.tui.flows import synchronize_flow
 from bc_tui.tui.screens.card import CardScreen
 from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edit_account, edit_bc
 from tests.tui.flow_host import (
@@ -76,7 +76,9 @@ async def test_get_one_record_from_the_card(tui_backend: Backend, sandbox_app: S
     assert bc_row(sandbox_app, pair.bc_id)["phoneNumber"] == "+1 555 0199"
 
 
-async def test_enter_takes_the_recommended_direction_and_escape_cancels(tui_backend: Backend, sandbox_app: Starlette) -> None:
+async def test_enter_takes_the_recommended_direction_and_escape_cancels(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, telephone1="+1 555 0199")
@@ -196,8 +198,9 @@ async def test_synchronize_an_uncoupled_record_offers_to_couple(tui_backend: Bac
 async def test_one_way_mapping_confirms_with_no_when_the_destination_is_newer(
     tui_backend: Backend, sandbox_app: Starlette
 ) -> None:
-    from bc_tui.domain.mappings import Direction
     from dataclasses import replace
+
+    from bc_tui.domain.mappings import Direction
 
     [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
     session = tui_backend.session

@@ -13,5 +13,5 @@ async def test_the_status_line_of_a_filter_sorted_by_number_ends_with_one_period
         await settle(pilot)
         assert customers(tui_app).source.query.sort == "No."
         message = str(tui_app.screen.query_one("#status-message").render())
-        assert message.strip().endswith('sorted by No.'), message
+        assert message.strip().endswith("sorted by No."), message
         assert ".." not in message

@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer
 
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
-from bc_tui.tui.bindings import bindings_for
 
 
 class ConfirmDialog(ModalScreen[bool]):

@@ -22,15 +22,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from bc_tui.tui.backend import connected_session, not_connected_text
-from bc_tui.domain.words import DIRECTION_WORDS
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import printable, shorten
+from bc_tui.domain.words import DIRECTION_WORDS
+from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
-from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult, CouplingPreview, DataverseChoice, PreviewRow
@@ -39,8 +39,10 @@ if TYPE_CHECKING:
 NO_SYNC = "no"
 SYNC_AFTER_CHOICES: tuple[tuple[str, str], ...] = (
     ("No", NO_SYNC),
-    *((DIRECTION_WORDS[direction].after_coupling, direction.value)
-      for direction in (SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE)),
+    *(
+        (DIRECTION_WORDS[direction].after_coupling, direction.value)
+        for direction in (SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE)
+    ),
 )
 """Synchronize After Coupling: the labels BC shows and the values behind them."""
 
@@ -57,7 +59,7 @@ class CouplingChoice:
     dataverse_name: str | None  # the name as typed or picked
     create_new: bool
     sync_after: SyncDirection | None
-    result: "CoupleResult"  # what couple_record answered (the coupling, the message, the sync)
+    result: CoupleResult  # what couple_record answered (the coupling, the message, the sync)
 
 
 class CouplingDialog(ModalScreen["CouplingChoice | None"]):
@@ -118,7 +120,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
     # --- state shown ----------------------------------------------------------------------------
 
     @property
-    def session(self) -> "SyncSession | None":
+    def session(self) -> SyncSession | None:
         return connected_session(self.app)
 
     @property
@@ -144,7 +146,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         value = self.query_one("#coupling-sync-after", Select).value
         return None if value in (NO_SYNC, Select.NULL) else SyncDirection(str(value))
 
-    def _fill_fields(self, rows: list["PreviewRow"], *, with_dataverse: bool) -> None:
+    def _fill_fields(self, rows: list[PreviewRow], *, with_dataverse: bool) -> None:
         table = self.query_one("#coupling-fields", DataTable)
         table.clear()
         for row in rows:
@@ -247,7 +249,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         self._choose(self.matches[event.option_index])
         self.action_ok()
 
-    def _choose(self, choice: "DataverseChoice") -> None:
+    def _choose(self, choice: DataverseChoice) -> None:
         self.chosen = choice
         self._set_name(choice.name)
         self._preview_choice(choice.id)
@@ -283,7 +285,9 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
             sync_after.value = NO_SYNC
             name.disabled = sync_after.disabled = True
             self._fill_fields(self._bc_rows, with_dataverse=False)
-            self.show_message("A new Dataverse record will be created from the Business Central data; enter creates it.")
+            self.show_message(
+                "A new Dataverse record will be created from the Business Central data; enter creates it."
+            )
             self.query_one("#coupling-ok", Button).focus()
         else:
             name.disabled = sync_after.disabled = False
@@ -339,7 +343,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         self._couple(chosen, typed)
 
     @work(exclusive=True, group="coupling-ok")
-    async def _couple(self, chosen: "DataverseChoice | None", typed: str) -> None:
+    async def _couple(self, chosen: DataverseChoice | None, typed: str) -> None:
         from bc_tui.sync.couple import couple_record
 
         session = self.session
@@ -379,14 +383,14 @@ class _NotConnected(Exception):
     pass
 
 
-def _current_choice(dataverse_id: str, name: str) -> "DataverseChoice":
+def _current_choice(dataverse_id: str, name: str) -> DataverseChoice:
     from bc_tui.sync.couple import DataverseChoice
 
     return DataverseChoice(id=dataverse_id, name=name, coupled=True)
 
 
 def _name_of(description: str) -> str:
-    """"account Adatum Corporation" → "Adatum Corporation" (describe_dataverse puts the noun first)."""
+    """ "account Adatum Corporation" → "Adatum Corporation" (describe_dataverse puts the noun first)."""
     _, _, name = description.partition(" ")
     return name or description
 

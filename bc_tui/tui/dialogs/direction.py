@@ -22,10 +22,10 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import OPTION_TEXT, Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.sync.preview import FieldRow
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
-from bc_tui.tui.bindings import bindings_for
 
 
 class DirectionDialog(ModalScreen[SyncDirection | None]):

@@ -25,10 +25,10 @@ from bc_tui.sync.errors import plain
 from bc_tui.sync.logged_jobs import COUNTERS, JobStatus, logged_summary
 from bc_tui.sync.progress import JobSummary, Progress, ProgressCallback
 from bc_tui.tui.backend import app_session
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal
-from bc_tui.tui.bindings import bindings_for
 
 Job = Callable[[ProgressCallback], Awaitable[JobSummary]]
 """A job as `run_job` takes it: an engine call given the progress callback."""

@@ -21,10 +21,10 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from bc_tui.domain.mappings import FieldMapping, SyncDirection, TableMapping
 from bc_tui.domain.matching import MatchCriterion, match_criteria, no_criteria_message
+from bc_tui.domain.words import DIRECTION_WORDS
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
-from bc_tui.tui.bindings import bindings_for
-from bc_tui.domain.words import DIRECTION_WORDS
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 

@@ -21,17 +21,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.domain.diff import FieldState
 from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
+from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
-from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, literal
-from bc_tui.tui.bindings import bindings_for
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow
@@ -68,7 +68,7 @@ class CardScreen(Screen[bool]):
         self.error: str | None = None
         self.changed = False
         self._flow_running = False
-        self._bc_rows: list["PreviewRow"] = []
+        self._bc_rows: list[PreviewRow] = []
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class CardScreen(Screen[bool]):
         self.query_one("#card-summary", Static).update("Loading…")
         try:
             preview = await preview_sync(session, self.mapping_name, self.bc_id)
-            bc_rows: list["PreviewRow"] = []
+            bc_rows: list[PreviewRow] = []
             if not preview.fields and preview.bc_record is not None:
                 # Not coupled (or the counterpart is gone): the BC values alone, per field mapping.
                 bc_rows = (await preview_coupling(session, self.mapping_name, self.bc_id)).rows
@@ -175,12 +175,17 @@ class CardScreen(Screen[bool]):
         else:
             for bc_row in self._bc_rows:
                 table.add_row(
-                    literal(bc_row.label), literal(show_value(bc_row.bc_value)), literal(arrow(bc_row.direction)),
-                    literal(""), literal(""), literal(""), key=bc_row.label,
+                    literal(bc_row.label),
+                    literal(show_value(bc_row.bc_value)),
+                    literal(arrow(bc_row.direction)),
+                    literal(""),
+                    literal(""),
+                    literal(""),
+                    key=bc_row.label,
                 )
         self.query_one("#card-legend", Static).update(self._legend(styles))
 
-    def _summary_text(self, preview: "SyncPreview") -> str:
+    def _summary_text(self, preview: SyncPreview) -> str:
         if preview.problem:
             return preview.problem
         if not preview.coupled:
@@ -195,10 +200,20 @@ class CardScreen(Screen[bool]):
         text = " ".join(shorten(reason) for reason in advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
         return f"{text} Press s to synchronize."
 
-    def _field_cells(self, row: "FieldRow", styles: dict[FieldState, Style]) -> list[Text]:
+    def _field_cells(self, row: FieldRow, styles: dict[FieldState, Style]) -> list[Text]:
         style = styles.get(row.state)
-        bc_style = style if row.state in (FieldState.CHANGED_IN_BC, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT) else None
-        dv_style = style if row.state in (FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT) else None
+        bc_style = (
+            style
+            if row.state
+            in (FieldState.CHANGED_IN_BC, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT)
+            else None
+        )
+        dv_style = (
+            style
+            if row.state
+            in (FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT)
+            else None
+        )
         last = ""
         if row.state is not FieldState.UNCHANGED:
             if not row.has_history:

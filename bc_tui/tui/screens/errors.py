@@ -24,19 +24,19 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
-from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.sync.errors import plain
+from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import ProblemKind, ProblemRow
-from bc_tui.sync.logged_jobs import combine_summaries
+from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.dialogs.job import summary_text
 from bc_tui.tui.jobs import run_job
 from bc_tui.tui.paths import style_path
-from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.screens.log import local_time
-from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.shown import Literal, literal
 
 if TYPE_CHECKING:
     from bc_tui.sync.session import SyncSession
@@ -91,7 +91,7 @@ class ErrorsScreen(Screen[None]):
     # --- data ------------------------------------------------------------------------------
 
     @property
-    def session(self) -> "SyncSession | None":
+    def session(self) -> SyncSession | None:
         return connected_session(self.app)
 
     def _not_connected(self) -> str:
@@ -218,7 +218,7 @@ class ErrorsScreen(Screen[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
-    def _need(self) -> tuple["SyncSession", list[ProblemRow]] | None:
+    def _need(self) -> tuple[SyncSession, list[ProblemRow]] | None:
         session, rows = self.session, self.chosen
         if session is None:
             self._say(self._not_connected())
@@ -341,6 +341,7 @@ class ErrorsScreen(Screen[None]):
     async def action_delete_record(self) -> None:
         """Delete records: delete the surviving record of each broken coupling (asks first)."""
         from bc_tui.sync.resolve import delete_survivor
+
         needed = self._need()
         if needed is None:
             return
@@ -388,6 +389,7 @@ class ErrorsScreen(Screen[None]):
         refresh: bool = True,
     ) -> JobSummary | None:
         """Run ``job`` under the job dialog, then read the list again and say what happened."""
+
         async def one(progress: ProgressCallback) -> JobSummary:
             result = await job(progress)
             return result if isinstance(result, JobSummary) else combine_summaries(list(result))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -11,10 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from bc_tui.tui.bindings import BindingEntry
 from bc_tui.domain.text import printable
+from bc_tui.tui.bindings import BindingEntry, bindings_for
 from bc_tui.tui.shown import Literal
-from bc_tui.tui.bindings import bindings_for
 
 
 class HelpScreen(ModalScreen[None]):
@@ -42,5 +42,10 @@ class HelpScreen(ModalScreen[None]):
         for entry in self._entries:
             # DataTable reads a plain string as markup, and keys come from the config's [keys]
             # table: escaped (and printable), each cell reads literally.
-            table.add_row(*(escape(printable(value)) for value in (entry.keys_text, entry.description, entry.where, entry.binding_id or "")))
+            table.add_row(
+                *(
+                    escape(printable(value))
+                    for value in (entry.keys_text, entry.description, entry.where, entry.binding_id or "")
+                )
+            )
         table.focus()

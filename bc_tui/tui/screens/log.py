@@ -24,9 +24,9 @@ from bc_tui.sync import logged_jobs
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.logged_jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.tui.backend import app_session
+from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, sentence
-from bc_tui.tui.bindings import bindings_for
 
 # The counters are narrow columns (the full words are in the line under the table).
 COUNTER_HEADERS = {
@@ -177,7 +177,9 @@ class LogScreen(Screen[None]):
             status.stylize("italic")
         elif job.status in (JobStatus.CRASHED, JobStatus.INTERRUPTED):
             status.stylize("bold")
-        counters = [literal(f"{getattr(job, name):,}" if getattr(job, name) else "·", justify="right") for name in COUNTERS]
+        counters = [
+            literal(f"{getattr(job, name):,}" if getattr(job, name) else "·", justify="right") for name in COUNTERS
+        ]
         return (
             literal(local_time(job.started_at)),
             literal(duration_text(job.duration), justify="right"),

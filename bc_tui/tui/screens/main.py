@@ -10,7 +10,8 @@ does not work; the banner says why and how to fix it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -66,8 +67,10 @@ class MainScreen(Screen[None]):
                 title = self._titles.get(tab_id, tab_id.replace("-", " ").capitalize())
                 with TabPane(label(title), id=tab_id):  # a title may come from config
                     yield RecordList(source, id=f"{tab_id}-list")
-        yield Input(placeholder="Filter: name or number starts with, or e-mail contains … "
-                    "(enter applies, escape clears)", id="filter-input")
+        yield Input(
+            placeholder="Filter: name or number starts with, or e-mail contains … (enter applies, escape clears)",
+            id="filter-input",
+        )
         yield StatusLine(id="status")
         yield Footer()
 
@@ -307,9 +310,7 @@ class MainScreen(Screen[None]):
         if source.side == "dataverse":
             coupled_id = (await self._coupled_bc_ids(source.mapping_name, [key])).get(key)
             if coupled_id is None:
-                self.status.message = (
-                    "This Dataverse record is not coupled; press n to create it in Business Central."
-                )
+                self.status.message = "This Dataverse record is not coupled; press n to create it in Business Central."
                 return
             bc_id = coupled_id
         await self.app.push_screen_wait(CardScreen(source.mapping_name, bc_id))
@@ -410,7 +411,7 @@ class MainScreen(Screen[None]):
         return await coupled_bc_ids(session, mapping, dataverse_ids)
 
 
-def _finished(summary: "JobSummary | None", keys: list[str], *, bc: bool) -> list[str]:
+def _finished(summary: JobSummary | None, keys: list[str], *, bc: bool) -> list[str]:
     """The keys among ``keys`` whose records the job finished with (not failed or skipped)."""
     if summary is None:
         return []

@@ -151,9 +151,7 @@ class MarkingList(ScrollView):
         """Mark rows ``first`` … ``last``; rows not loaded yet are fetched, then marked."""
         first, last = min(first, last), max(first, last)
         missing = {
-            page
-            for page in range(first // self.page_size, last // self.page_size + 1)
-            if page not in self._pages
+            page for page in range(first // self.page_size, last // self.page_size + 1) if page not in self._pages
         }
         if missing:
             self._mark_range_later(first, last, sorted(missing))

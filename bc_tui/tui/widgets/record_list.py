@@ -28,15 +28,16 @@ from bc_tui.tui.sources import PageSource, Row
 from bc_tui.tui.widgets.list_marks import MarkingList
 from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER, fit, parse_style
 
+
 class _ListMessage(Message):
     """A message from a `RecordList`; ``control`` is the list (so ``@on(…, "#id")`` works)."""
 
-    def __init__(self, record_list: "RecordList") -> None:
+    def __init__(self, record_list: RecordList) -> None:
         super().__init__()
         self.record_list = record_list
 
     @property
-    def control(self) -> "RecordList":
+    def control(self) -> RecordList:
         """The list that posted the message."""
         return self.record_list
 
@@ -385,8 +386,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         if y == 0:
             header_style = self.get_component_rich_style("record-list--header")
             text = " " * MARK_WIDTH + "".join(
-                fit(column.title, w) + " " * GAP
-                for column, w in zip(self._source.columns, self._widths)
+                fit(column.title, w) + " " * GAP for column, w in zip(self._source.columns, self._widths)
             )
             strip = Strip([Segment(text, header_style)])
             return strip.crop_extend(scroll_x, scroll_x + width, header_style)
@@ -414,9 +414,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
             style, glyph_style = style + cursor, glyph_style + cursor
         segments = [Segment(f"{MARK_GLYPH} " if marked else "  ", glyph_style)]
         if row is None:
-            placeholder = style + self.get_component_rich_style(
-                "record-list--placeholder", partial=True
-            )
+            placeholder = style + self.get_component_rich_style("record-list--placeholder", partial=True)
             first_width = self._widths[0] if self._widths else 1
             segments.append(Segment(fit(PLACEHOLDER, first_width), placeholder))
         else:
