@@ -169,7 +169,9 @@ class BusinessCentralClient(EntityClient):
         if snapshot and not all(result.ok for result in results):
             # BC rolls the whole batch back yet answers each operation with the status it had when it
             # ran (docs/sandbox-fidelity.md, "Business Central API v2.0"): a 201 or 204 here saved nothing.
-            results = [result if not result.ok else _rolled_back(op) for result, op in zip(results, operations)]
+            results = [
+                result if not result.ok else _rolled_back(op) for result, op in zip(results, operations, strict=True)
+            ]
         return results
 
 

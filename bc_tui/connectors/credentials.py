@@ -37,7 +37,8 @@ class ServiceCredentials:
     def __post_init__(self) -> None:
         if self.sign_in not in SIGN_IN_WAYS:
             raise ConfigurationError(
-                f"sign_in must be one of {', '.join(SIGN_IN_WAYS)}, not {self.sign_in[:40]!r}; correct it in your profile."
+                f"sign_in must be one of {', '.join(SIGN_IN_WAYS)}, not {self.sign_in[:40]!r}; "
+                "correct it in your profile."
             )
         if not self.client_id:
             raise ConfigurationError("The client id must be set; fill it in in your profile.")
@@ -75,10 +76,9 @@ def check_url(url: str, *, what: str, in_process: bool = False) -> httpx.URL:
         raise ConfigurationError(
             f"The {what} URL {url!r} must start with https:// and name a host; correct it in your profile."
         )
-    if parsed.scheme == "http" and not is_loopback(parsed.host):
-        if not (in_process and parsed.host == IN_PROCESS_HOST):
-            raise ConfigurationError(
-                f"The {what} URL {url} uses plain http to {parsed.host}; use https:// "
-                "(plain http is only allowed for a sandbox on this machine)."
-            )
+    if parsed.scheme == "http" and not is_loopback(parsed.host) and not (in_process and parsed.host == IN_PROCESS_HOST):
+        raise ConfigurationError(
+            f"The {what} URL {url} uses plain http to {parsed.host}; use https:// "
+            "(plain http is only allowed for a sandbox on this machine)."
+        )
     return parsed

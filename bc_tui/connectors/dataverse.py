@@ -199,13 +199,11 @@ def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], ch
     """Pair each operation with its answer (by Content-ID in a change set, else by position)."""
     results: list[BatchResult | None] = [None] * len(operations)
     if change_set:
-        position = 0
-        for answer in answers:
+        for position, answer in enumerate(answers):
             content_id = answer.content_id or ""
             index = int(content_id) - 1 if content_id.isdigit() else position
             if 0 <= index < len(operations):
                 results[index] = _result(answer, operations[index])
-            position += 1
         failed = any(r is not None and not r.ok for r in results)
         why = (
             "was not saved because another change in the same batch failed; fix that one and run the job again"
@@ -222,7 +220,7 @@ def _match(operations: Sequence[BatchOperation], answers: list[ResponsePart], ch
         else BatchResult(
             None, error=ConnectorError(f"The {op.operation} of {op.record or 'a record'} in {SERVICE} {why}.")
         )
-        for r, op in zip(results, operations)
+        for r, op in zip(results, operations, strict=True)
     ]
 
 

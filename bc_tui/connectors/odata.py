@@ -327,9 +327,7 @@ class ODataService:
                 state.maybe_committed = True
                 return idempotent
             if kind == "not_processed":
-                if type(exc) is Unreachable and retry_state.attempt_number >= policy.connect_attempts:
-                    return False
-                return True
+                return not (type(exc) is Unreachable and retry_state.attempt_number >= policy.connect_attempts)
             return False
 
         backoff = wait_random_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)

@@ -1,8 +1,9 @@
 """The default table mappings: CUSTOMER ↔ accounts and CONTACT ↔ contacts.
 
-These are BC's defaults (docs/coupling-and-sync.md "Table and field mappings") written in the REST APIs' own field names
-(docs/coupling-and-sync.md "Field names of the APIs"). A BC field mapping that cannot work over the APIs bc-tui uses is *kept, disabled*, with
-the reason beside it, so the screens can show the full BC mapping and say why a row is off:
+These are BC's defaults (docs/coupling-and-sync.md "Table and field mappings") written in the REST APIs' own field
+names (docs/coupling-and-sync.md "Field names of the APIs"). A BC field mapping that cannot work over the APIs bc-tui
+uses is *kept, disabled*, with the reason beside it, so the screens can show the full BC mapping and say why a row
+is off:
 
 - the BC API v2.0 does not expose the field (Fax No., Contact, Primary Contact No., a contact's
   First Name / Middle Name / Surname, a contact's Currency and Salesperson Code), or

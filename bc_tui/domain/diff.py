@@ -2,8 +2,8 @@
 
 BC itself only compares modified times, which gives false "both modified" conflicts when the
 times drift. bc-tui keeps a snapshot of every field mapping's values as last synchronized
-(beyond, docs/coupling-and-sync.md "What a coupling remembers, and Skipped") and decides per field which side changed. Without a snapshot it falls back to the
-ETags, then to the modified times, as BC does.
+(beyond, docs/coupling-and-sync.md "What a coupling remembers, and Skipped") and decides per field which side
+changed. Without a snapshot it falls back to the ETags, then to the modified times, as BC does.
 """
 
 from __future__ import annotations

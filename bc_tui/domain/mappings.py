@@ -122,7 +122,8 @@ class TableMapping:
         """True when this table mapping may synchronize in ``direction``.
 
         Merge needs a bidirectional mapping; send/get need the mapping's direction to allow it
-        *and* at least one enabled field mapping that carries values that way (docs/coupling-and-sync.md "Table and field mappings").
+        *and* at least one enabled field mapping that carries values that way
+        (docs/coupling-and-sync.md "Table and field mappings").
         """
         if direction is SyncDirection.MERGE:
             return self.direction is Direction.BIDIRECTIONAL

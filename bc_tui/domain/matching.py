@@ -1,4 +1,6 @@
-"""Match-based coupling (docs/coupling-and-sync.md "Match-based coupling"): couple uncoupled BC records to Dataverse records by field values.
+"""Match-based coupling (docs/coupling-and-sync.md "Match-based coupling").
+
+Couple uncoupled BC records to Dataverse records by field values.
 
 Linear and hash-based: the Dataverse records are read once into one dict per priority group
 (normalized values → record id), then each BC record costs one lookup per group it tries.

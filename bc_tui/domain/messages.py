@@ -10,7 +10,9 @@ from bc_tui.domain.names import describe_bc, sentence
 
 
 def company_not_coupled(mapping: TableMapping, contact: Mapping[str, Any]) -> str:
-    """Why a BC contact cannot be created in Dataverse: its company has no coupled account (docs/coupling-and-sync.md "Table and field mappings").
+    """Why a BC contact cannot be created in Dataverse: its company has no coupled account.
+
+    See docs/coupling-and-sync.md "Table and field mappings".
 
     Names the company to couple first — the frequent real-world failure BC reports only as
     "the company does not exist".
@@ -26,5 +28,8 @@ def company_not_coupled(mapping: TableMapping, contact: Mapping[str, Any]) -> st
 
 
 def not_coupled_question(record: str) -> str:
-    """The question asked when the user synchronizes a record that has no coupling (docs/coupling-and-sync.md "Synchronize Now")."""
+    """The question asked when the user synchronizes a record that has no coupling.
+
+    See docs/coupling-and-sync.md "Synchronize Now".
+    """
     return f"{sentence(record)} is not coupled to Dataverse. Do you want to create a coupling?"

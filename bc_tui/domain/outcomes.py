@@ -6,7 +6,10 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
-    """One record's result; each value is one counter of the synchronization job (docs/coupling-and-sync.md "The synchronization log and its errors")."""
+    """One record's result; each value is one counter of the synchronization job.
+
+    See docs/coupling-and-sync.md "The synchronization log and its errors".
+    """
 
     INSERTED = "inserted"
     MODIFIED = "modified"

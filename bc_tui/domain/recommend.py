@@ -1,4 +1,7 @@
-"""Which direction to recommend when the user synchronizes one record, and why (docs/coupling-and-sync.md "Synchronize Now")."""
+"""Which direction to recommend when the user synchronizes one record, and why.
+
+See docs/coupling-and-sync.md "Synchronize Now".
+"""
 
 from __future__ import annotations
 
@@ -141,7 +144,9 @@ def _one_way(
 
 
 def recommend_many(mapping: TableMapping, count: int) -> Recommendation:
-    """The choice for synchronizing ``count`` selected records (docs/coupling-and-sync.md "Synchronize Now", several records).
+    """The choice for synchronizing ``count`` selected records.
+
+    See docs/coupling-and-sync.md "Synchronize Now", several records.
 
     Bidirectional: Send or Get (Send pre-selected); one-way: a confirmation of that direction.
     """

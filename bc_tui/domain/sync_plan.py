@@ -1,4 +1,7 @@
-"""The per-record synchronization decision (docs/coupling-and-sync.md "Synchronizing modified records", "Deleted records and broken couplings"): skip, insert, update, conflict or nothing."""
+"""The per-record synchronization decision: skip, insert, update, conflict or nothing.
+
+See docs/coupling-and-sync.md "Synchronizing modified records" and "Deleted records and broken couplings".
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ class RecordPlan:
 
     ``to_dataverse``/``to_bc`` hold the field changes to write (their ``payload()`` is the body
     to send); they are empty unless the outcome is INSERTED or MODIFIED. ``broken_coupling``
-    marks a coupling whose counterpart was deleted (docs/coupling-and-sync.md "Deleted records and broken couplings"): list it with the coupling errors.
+    marks a coupling whose counterpart was deleted (docs/coupling-and-sync.md "Deleted records and broken
+    couplings"): list it with the coupling errors.
     """
 
     outcome: Outcome
@@ -58,7 +62,10 @@ def _broken(
     bc_record: Record | None,
     dataverse_record: Record | None,
 ) -> RecordPlan:
-    """The coupled counterpart of a record is gone (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
+    """The coupled counterpart of a record is gone.
+
+    See docs/coupling-and-sync.md "Deleted records and broken couplings".
+    """
     if not bc_record and not dataverse_record:
         return RecordPlan(
             Outcome.UNCOUPLED,
@@ -147,7 +154,9 @@ def plan_sync(
     allow_insert: bool = False,
     choices: Mapping[str, SyncDirection] | None = None,
 ) -> RecordPlan:
-    """Decide what synchronizing one record in ``direction`` does (docs/coupling-and-sync.md "Synchronizing modified records").
+    """Decide what synchronizing one record in ``direction`` does.
+
+    See docs/coupling-and-sync.md "Synchronizing modified records".
 
     In order: the mapping must allow the direction; an uncoupled record is inserted when
     ``allow_insert`` (a full run of a mapping that does not sync only coupled records) else

@@ -1,4 +1,7 @@
-"""Field transfer: what to write to the destination record for one direction (docs/coupling-and-sync.md "Synchronizing modified records" step 3)."""
+"""Field transfer: what to write to the destination record for one direction.
+
+See docs/coupling-and-sync.md "Synchronizing modified records" step 3.
+"""
 
 from __future__ import annotations
 

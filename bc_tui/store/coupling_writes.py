@@ -115,7 +115,7 @@ def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRe
             placeholder = CouplingRecord(id=0, mapping=mapping, bc_id=bc_id, dataverse_id=dataverse_id)
             claimed_bc[bc_id] = claimed_dataverse[dataverse_id] = placeholder
             outcomes.append(None)
-        new_pairs = [pair for pair, outcome in zip(wanted, outcomes) if outcome is None]
+        new_pairs = [pair for pair, outcome in zip(wanted, outcomes, strict=True) if outcome is None]
         for chunk in chunks(new_pairs):
             now = utc_now()
             rows = [
@@ -124,7 +124,7 @@ def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRe
             ]
             Coupling.insert_many(rows).execute()
         created = couplings_by_bc_id(mapping, [bc for bc, _ in new_pairs])
-    return [outcome if outcome is not None else created[bc] for (bc, _), outcome in zip(wanted, outcomes)]
+    return [outcome if outcome is not None else created[bc] for (bc, _), outcome in zip(wanted, outcomes, strict=True)]
 
 
 def remove_coupling(coupling_id: int) -> CouplingRecord | None:

@@ -1,4 +1,7 @@
-"""The synchronization job log and its errors (docs/coupling-and-sync.md "The synchronization log and its errors"), and the errors overview."""
+"""The synchronization job log and its errors, and the errors overview.
+
+See docs/coupling-and-sync.md "The synchronization log and its errors".
+"""
 
 from __future__ import annotations
 

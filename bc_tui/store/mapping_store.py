@@ -197,7 +197,10 @@ def _field_index(mapping: TableMapping, key: str) -> int:
 
 
 def _check_direction_allowed(mapping: TableMapping) -> None:
-    """docs/coupling-and-sync.md "Table and field mappings": a table direction is only allowed if some enabled field mapping supports it."""
+    """A table direction is only allowed if some enabled field mapping supports it.
+
+    See docs/coupling-and-sync.md "Table and field mappings".
+    """
     needed = {
         Direction.TO_DATAVERSE: (SyncDirection.TO_DATAVERSE,),
         Direction.FROM_DATAVERSE: (SyncDirection.FROM_DATAVERSE,),

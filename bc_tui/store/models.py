@@ -1,8 +1,9 @@
 """The tables of the coupling database (peewee models, bound through ``database_proxy``).
 
 Only the store's own modules use these; everything else gets plain dataclasses from
-``couplings``, ``jobs`` and ``mapping_store``. Columns are named after docs/coupling-and-sync.md "What a coupling remembers, and Skipped",
-docs/coupling-and-sync.md "The synchronization log and its errors" and "Table and field mappings". A change here needs a step in ``migrations.py``.
+``couplings``, ``jobs`` and ``mapping_store``. Columns are named after docs/coupling-and-sync.md
+"What a coupling remembers, and Skipped", docs/coupling-and-sync.md "The synchronization log and its errors"
+and "Table and field mappings". A change here needs a step in ``migrations.py``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,10 @@ class CouplingRecord:
 
     @property
     def broken(self) -> bool:
-        """True when one of the coupled records has been deleted (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
+        """True when one of the coupled records has been deleted.
+
+        See docs/coupling-and-sync.md "Deleted records and broken couplings".
+        """
         return self.deleted_side is not None
 
 

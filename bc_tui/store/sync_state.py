@@ -32,8 +32,9 @@ def record_sync_result(update: SyncResultUpdate) -> CouplingRecord:
     Success: stores the new modified times and ETags (a time only ever moves forward; an older
     one and its ETag are ignored), the snapshot when given, and clears Skipped and the
     broken mark. Failure: keeps the sync state; when ``error`` is identical to the previous
-    failure in that direction, the coupling becomes Skipped (docs/coupling-and-sync.md "What a coupling remembers, and Skipped") — unless ``may_skip`` is False,
-    which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
+    failure in that direction, the coupling becomes Skipped (docs/coupling-and-sync.md "What a coupling
+    remembers, and Skipped") — unless ``may_skip`` is False, which callers pass for transient errors
+    (throttling, timeouts, 5xx) they retry themselves.
     For many couplings at once use :func:`record_sync_results`.
     """
     with atomic():
@@ -63,7 +64,10 @@ def refresh_sync_states(items: Sequence[SyncStateRefresh]) -> list[CouplingRecor
 
 
 def mark_broken(coupling_id: int, deleted_side: Side) -> CouplingRecord:
-    """Mark a coupling broken: the record on ``deleted_side`` has been deleted (docs/coupling-and-sync.md "Deleted records and broken couplings")."""
+    """Mark a coupling broken: the record on ``deleted_side`` has been deleted.
+
+    See docs/coupling-and-sync.md "Deleted records and broken couplings".
+    """
     with atomic():
         row = row_for_update(coupling_id)
         row.deleted_side = Side(deleted_side).value

@@ -164,7 +164,7 @@ class BcList(MappingList):
             else {}
         )
         rows = []
-        for key, record in zip(ids, records):
+        for key, record in zip(ids, records, strict=True):
             coupling = coupled.get(key)
             counterpart = counterparts.get(coupling.dataverse_id) if coupling else None
             inside = passes(record, mapping.table_filter) if not record.get("_missing") else True

@@ -1,4 +1,6 @@
-"""Set Up Coupling (docs/coupling-and-sync.md "Set Up Coupling"): couple one BC record with a Dataverse record chosen by id or name.
+"""Set Up Coupling (docs/coupling-and-sync.md "Set Up Coupling").
+
+Couple one BC record with a Dataverse record chosen by id or name.
 
 Also what the coupling dialog shows while the user chooses: the type-ahead over Dataverse names
 (:func:`lookup_dataverse`) and the coupled fields side by side (:func:`preview_coupling`).
@@ -131,7 +133,9 @@ async def lookup_dataverse(
 
 
 async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, name: str) -> Record:
-    """The Dataverse record a typed name means: exact match first, then prefix match (docs/coupling-and-sync.md "Set Up Coupling").
+    """The Dataverse record a typed name means: exact match first, then prefix match.
+
+    See docs/coupling-and-sync.md "Set Up Coupling".
 
     Raises SyncError "A record with the name X does not exist in Dataverse." when neither finds one.
     """
@@ -193,7 +197,9 @@ async def couple_record(
     sync_after: SyncDirection | None = None,
     replace: bool = False,
 ) -> CoupleResult:
-    """Couple the BC record ``bc_id`` with a Dataverse record (the dialog's OK, docs/coupling-and-sync.md "Set Up Coupling").
+    """Couple the BC record ``bc_id`` with a Dataverse record (the dialog's OK).
+
+    See docs/coupling-and-sync.md "Set Up Coupling".
 
     Choose the Dataverse record by ``dataverse_id`` or by ``dataverse_name`` (exact, then prefix),
     or pass ``create_new`` to create it from the BC data. The chosen record must pass the
@@ -218,8 +224,8 @@ async def couple_record(
         dataverse_record = await get_dataverse(session, mapping, dataverse_id)
         if dataverse_record is None:
             raise SyncError(
-                f"The Dataverse {dataverse_noun(mapping)} {dataverse_id} does not exist; choose another record to couple "
-                f"{bc_description} with."
+                f"The Dataverse {dataverse_noun(mapping)} {dataverse_id} does not exist; "
+                f"choose another record to couple {bc_description} with."
             )
     elif dataverse_name and dataverse_name.strip():
         dataverse_record = await find_dataverse_by_name(session, mapping, dataverse_name)
@@ -307,8 +313,8 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
     existing = await session.db(get_by_bc_id, mapping.name, bc_id)
     if existing is not None:
         raise SyncError(
-            f"{sentence(bc_description)} is already coupled to a Dataverse {dataverse_noun(mapping)}; delete that coupling "
-            "before creating a new one."
+            f"{sentence(bc_description)} is already coupled to a Dataverse {dataverse_noun(mapping)}; "
+            "delete that coupling before creating a new one."
         )
     summary: JobSummary = await create_in_dataverse(session, mapping.name, [bc_id])
     result = summary.result_for(bc_id)
@@ -331,7 +337,9 @@ async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, b
         dataverse_description=dataverse_description,
         job_id=summary.job_id,
         created=True,
-        message=f"{sentence(bc_description)} was created in Dataverse as the {dataverse_description} and coupled to it.",
+        message=(
+            f"{sentence(bc_description)} was created in Dataverse as the {dataverse_description} and coupled to it."
+        ),
     )
 
 
@@ -342,7 +350,8 @@ async def _require_bc(session: SyncSession, mapping: TableMapping, bc_id: str) -
     record = await get_bc(session, mapping, bc_id)
     if record is None:
         raise SyncError(
-            f"The Business Central {bc_noun(mapping)} {bc_id} does not exist (it may have been deleted); refresh the list."
+            f"The Business Central {bc_noun(mapping)} {bc_id} does not exist (it may have been deleted); "
+            "refresh the list."
         )
     return record
 

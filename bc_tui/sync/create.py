@@ -1,4 +1,6 @@
-"""Create the counterpart of records and couple it: BC → Dataverse and Dataverse → BC (docs/coupling-and-sync.md "Creating the counterpart", "Set Up Coupling").
+"""Create the counterpart of records and couple it: BC → Dataverse and Dataverse → BC.
+
+See docs/coupling-and-sync.md "Creating the counterpart" and "Set Up Coupling".
 
 Crash-safe and never creating twice. For each record, *before* anything is sent, a create intent
 is stored with the id the new record will get (a Dataverse GUID generated here, or the BC

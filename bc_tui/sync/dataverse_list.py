@@ -79,7 +79,7 @@ class DataverseList(MappingList):
         ids = [record_id(mapping, r, dataverse=True) for r in records]
         coupled = await session.db(couplings_by_dataverse_id, mapping.name, ids) if ids else {}
         rows = []
-        for key, record in zip(ids, records):
+        for key, record in zip(ids, records, strict=True):
             coupling = coupled.get(key)
             inside = passes(record, mapping.integration_table_filter)
             if not inside:

@@ -319,8 +319,10 @@ def _unchanged(
     description: str,
     pending: _Unchanged,
 ) -> None:
-    """Nothing to write: refresh what the coupling remembers (docs/coupling-and-sync.md "Synchronizing modified records" step 2) — unless the destination
-    changed and the source did not, because then that change still has to flow the other way.
+    """Nothing to write: refresh what the coupling remembers.
+
+    Not when the destination changed and the source did not, because then that change still has to
+    flow the other way (docs/coupling-and-sync.md "Synchronizing modified records" step 2).
     The refresh is added to ``pending``, which ``run_pairs`` stores for the whole chunk."""
     coupling = pair.coupling
     if coupling is not None and pair.bc is not None and pair.dataverse is not None and plan.diff is not None:
@@ -344,7 +346,10 @@ def _unchanged(
 async def _broken(
     session: SyncSession, mapping: TableMapping, pair: Pair, plan: RecordPlan, description: str, run: JobRun
 ) -> None:
-    """One of the coupled records is gone (docs/coupling-and-sync.md "Deleted records and broken couplings"): delete the coupling, restore, or mark and report."""
+    """One of the coupled records is gone: delete the coupling, restore, or mark and report.
+
+    See docs/coupling-and-sync.md "Deleted records and broken couplings".
+    """
     coupling = pair.coupling
     assert coupling is not None
     if plan.outcome is Outcome.UNCOUPLED:
@@ -383,7 +388,8 @@ def summary_message(run: JobRun) -> str:
     done = total - failed - skipped
     return (
         f"The synchronization has run for {done} of {total} {_records(total)}. "
-        f"{failed} {_records(failed)} failed. {skipped} {_records(skipped)} {'was' if skipped == 1 else 'were'} skipped."
+        f"{failed} {_records(failed)} failed. "
+        f"{skipped} {_records(skipped)} {'was' if skipped == 1 else 'were'} skipped."
     )
 
 

@@ -142,7 +142,7 @@ class MappingList:
             found: list[Record] = []
             while len(found) < size:
                 chunk = await self._raw(session, mapping, offset, SCAN_CHUNK)
-                for record, keep in zip(chunk, await self._keep(session, mapping, chunk)):
+                for record, keep in zip(chunk, await self._keep(session, mapping, chunk), strict=True):
                     offset += 1
                     if not keep:
                         continue

@@ -1,4 +1,6 @@
-"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling"): couple many uncoupled BC records to Dataverse records by field values.
+"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling").
+
+Couple many uncoupled BC records to Dataverse records by field values.
 
 Both sides are streamed page by page (inside the mapping's table filters, only the fields the
 criteria need), matched by the domain in one linear hash-based pass, and coupled in bulk. BC

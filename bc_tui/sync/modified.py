@@ -1,11 +1,13 @@
-"""Synchronize modified records: what changed on either side since the last run (docs/coupling-and-sync.md "Synchronizing modified records", "Table and field mappings").
+"""Synchronize modified records: what changed on either side since the last run.
+
+See docs/coupling-and-sync.md "Synchronizing modified records" and "Table and field mappings".
 
 Per table mapping and side a watermark (``store.watermarks``) holds a modified time up to which
 every change has been read; a run reads only records modified from it on (``lastModifiedDateTime
-ge …`` in BC, ``modifiedon ge …`` in Dataverse: whole-second stamps tie with it), plus the couplings whose last synchronization in
-that direction failed (so they are retried, docs/coupling-and-sync.md "What a coupling remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse
-first, then Dataverse → BC. Conflicts follow the mapping's Resolve Update Conflicts policy,
-deleted counterparts its Resolve Deletion Conflicts policy.
+ge …`` in BC, ``modifiedon ge …`` in Dataverse: whole-second stamps tie with it), plus the couplings whose
+last synchronization in that direction failed (so they are retried, docs/coupling-and-sync.md "What a coupling
+remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse first, then Dataverse → BC. Conflicts
+follow the mapping's Resolve Update Conflicts policy, deleted counterparts its Resolve Deletion Conflicts policy.
 
 The watermark a pass leaves behind is the *service's* clock at the moment the pass started
 (the ``Date`` header of a read made just before the first page), less :data:`OVERLAP`: pages
@@ -59,7 +61,10 @@ _NEWEST_SEEN_WATERMARK = False
 
 
 def directions_of(mapping: TableMapping) -> tuple[SyncDirection, ...]:
-    """The passes a run makes, in order: BC → Dataverse first, then Dataverse → BC (docs/coupling-and-sync.md "Synchronizing modified records")."""
+    """The passes a run makes, in order: BC → Dataverse first, then Dataverse → BC.
+
+    See docs/coupling-and-sync.md "Synchronizing modified records".
+    """
     passes = []
     if mapping.direction in (Direction.BIDIRECTIONAL, Direction.TO_DATAVERSE) and mapping.allows(SEND):
         passes.append(SEND)
@@ -75,7 +80,8 @@ async def synchronize_modified(
 
     Only coupled records are synchronized when the mapping says "sync only coupled records"
     (the default); otherwise the counterpart of an uncoupled modified record is created and
-    coupled (by the creation use case: idempotent and duplicate-safe). Each record's result is in the summary; the job message reads
+    coupled (by the creation use case: idempotent and duplicate-safe). Each record's result is in the summary;
+    the job message reads
     "The synchronization has run for N of M records. F records failed. S records were skipped."
     """
     mapping = session.mapping(mapping_name)
@@ -211,7 +217,9 @@ def unchanged_since_last_sync(
 async def _insert_uncoupled(
     session: SyncSession, mapping: TableMapping, side: SideDescription[Any], page: list[Record], run: JobRun
 ) -> None:
-    """A mapping that synchronizes uncoupled records too: create their counterparts (docs/coupling-and-sync.md "Synchronizing modified records" step 1).
+    """A mapping that synchronizes uncoupled records too: create their counterparts.
+
+    See docs/coupling-and-sync.md "Synchronizing modified records" step 1.
 
     The creation use case does it (idempotent, duplicate-safe); BC → Dataverse inside this job,
     Dataverse → BC as its own creation job whose results are counted here too.

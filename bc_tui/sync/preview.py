@@ -1,5 +1,7 @@
-"""What the user reads before synchronizing one record (docs/coupling-and-sync.md "Synchronize Now"): coupled or not, the recommended
-direction and why, and the three-way field comparison (last synced / BC now / Dataverse now).
+"""What the user reads before synchronizing one record (docs/coupling-and-sync.md "Synchronize Now").
+
+Coupled or not, the recommended direction and why, and the three-way field comparison (last synced / BC now /
+Dataverse now).
 
 The TUI's "Synchronize data for X?" dialog and the CLI's ``sync`` prompt both render a
 :class:`SyncPreview`; the user's answer then goes to ``synchronize.synchronize_one``.
@@ -156,8 +158,9 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
     )
     problem = None
     if coupling.skipped:
+        failure = coupling.to_dataverse_error or coupling.from_dataverse_error or "see the log"
         problem = (
-            f"{sentence(record)} is skipped after a repeatable failure ({coupling.to_dataverse_error or coupling.from_dataverse_error or 'see the log'}); "
+            f"{sentence(record)} is skipped after a repeatable failure ({failure}); "
             "retry it on the errors screen to synchronize it again."
         )
     return replace(base, recommendation=recommend(mapping, diff, f"the {record}"), fields=rows, problem=problem)

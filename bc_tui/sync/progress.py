@@ -9,6 +9,7 @@ are apart.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Unpack
 
 from bc_tui.store import interrupted
@@ -35,10 +36,9 @@ class JobRun(JobLog):
             return
         if not await self._session.db(interrupted.settleable_intents, self.mapping):
             return
-        try:
+        # Any failure is logged as that creation job's crash; the intents wait for the next job.
+        with contextlib.suppress(Exception):
             await resume_pending_creates(self._session, self.mapping)
-        except Exception:  # noqa: BLE001 - logged as that job's crash; the intents wait for the next job
-            pass
 
 
 __all__ = ["JobLog", "JobRun", "JobSummary", "Progress", "ProgressCallback", "RecordResult"]

@@ -1,4 +1,7 @@
-"""The coupled-data synchronization errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): list them and resolve them.
+"""The coupled-data synchronization errors: list them and resolve them.
+
+See docs/coupling-and-sync.md "Deleted records and broken couplings" and "The synchronization log and its
+errors".
 
 The errors screen lists skipped, failed and broken couplings (:func:`errors_overview`). Its
 actions: Retry / Retry All (clear Skipped, :func:`retry`), Synchronize (pick the side whose data
@@ -49,7 +52,10 @@ class ProblemKind(StrEnum):
 
 @dataclass(frozen=True)
 class ProblemRow:
-    """One row of "Coupled Data Synchronization Errors" (docs/coupling-and-sync.md "The synchronization log and its errors")."""
+    """One row of "Coupled Data Synchronization Errors".
+
+    See docs/coupling-and-sync.md "The synchronization log and its errors".
+    """
 
     coupling_id: int
     mapping: str

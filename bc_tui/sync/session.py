@@ -130,8 +130,8 @@ async def open_session(
 
     ``database_url`` None means the default SQLite file. ``mapping_overrides`` is the config
     file's ``[mappings]`` table. ``show_device_code`` shows a person where to sign in (profiles
-    with ``sign_in = "device_code"``; called from a worker thread). Raises :class:`SyncError` when the store cannot be opened,
-    an override is invalid or the profile's URLs cannot be used.
+    with ``sign_in = "device_code"``; called from a worker thread). Raises :class:`SyncError` when the store
+    cannot be opened, an override is invalid or the profile's URLs cannot be used.
     """
     db = DatabaseThread()
     try:

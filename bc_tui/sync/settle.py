@@ -65,10 +65,8 @@ async def _settle_chunk(
     coupled = await session.db(source.couplings_by_id, mapping.name, [i.source_id for i in intents])
     for intent in intents:
         record = sources.get(normalize_id(intent.source_id))
-        if record is None:  # gone since: its id is all there is to name it by
-            description = f"{noun} {intent.source_id}"
-        else:
-            description = source.describe(mapping, record)
+        # A record gone since has only its id to name it by.
+        description = f"{noun} {intent.source_id}" if record is None else source.describe(mapping, record)
         ids = {source.id_keyword: intent.source_id}
         row = created.get(planned_key(destination, intent))
         exists = row is not None

@@ -1,4 +1,6 @@
-"""Synchronize Now (docs/coupling-and-sync.md "Synchronize Now"): one record in the direction the user chose, or several selected records.
+"""Synchronize Now (docs/coupling-and-sync.md "Synchronize Now").
+
+One record in the direction the user chose, or several selected records.
 
 One record: the user chose send, get or merge after reading :func:`bc_tui.sync.preview.preview_sync`;
 that choice wins (``force``), but every write is guarded by the ETag the decision was based on,

@@ -61,7 +61,8 @@ class Written:
 
 def is_transient(error: BaseException | None) -> bool:
     """True for failures that say nothing about the record (throttling, 5xx, timeouts, no
-    connection): bc-tui retries them and never marks a record Skipped for them (docs/coupling-and-sync.md "Passing failures")."""
+    connection): bc-tui retries them and never marks a record Skipped for them (docs/coupling-and-sync.md
+    "Passing failures")."""
     if isinstance(error, (Throttled, Unreachable)):  # Unreachable includes ConnectionLost
         return True
     if isinstance(error, ServiceError):
