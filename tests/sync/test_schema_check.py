@@ -87,6 +87,6 @@ async def test_findings_name_mapping_field_and_fix_and_the_session_runs_without(
         assert not session.mapping("CONTACT").field_by_label("Full Name").enabled
 
         # A reload (after an edit of the mappings) runs the checked mappings again.
-        session.reload_mappings()
+        await session.reload_mappings()
         assert not session.mapping("CUSTOMER").field_by_label("Customer Rating").enabled
         assert len(session.schema_findings) == len(findings)
