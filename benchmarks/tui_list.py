@@ -112,6 +112,7 @@ async def measure_datatable(info: dict[str, Any], *, trace: bool) -> dict[str, f
     from textual.widgets import DataTable
 
     from bc_tui.config import profile_from_sandbox_info
+    from bc_tui.connectors import BcCustomer
     from bc_tui.sync.session import bc_client
 
     columns = ("number", "displayName", "city", "phoneNumber", "email")
@@ -131,7 +132,7 @@ async def measure_datatable(info: dict[str, Any], *, trace: bool) -> dict[str, f
         client = bc_client(profile_from_sandbox_info(info))
         fetched = 0
         try:
-            async for page in client.customer_pages(select=columns, page_size=5000):
+            async for page in client.pages(BcCustomer, select=columns, page_size=5000):
                 table.add_rows([tuple(str(c.data.get(k) or "") for k in columns) for c in page])
                 fetched += len(page)
         finally:
