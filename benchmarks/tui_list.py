@@ -50,9 +50,9 @@ def current_rss_mib() -> float:
     return max_rss_mib()
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, patience_s: float = 600.0) -> None:
     """Pause in small steps until ``condition()`` holds."""
-    deadline = time.perf_counter() + timeout
+    deadline = time.perf_counter() + patience_s
     while not condition():
         if time.perf_counter() > deadline:
             raise SystemExit(f"timed out waiting for {what}")
@@ -112,6 +112,7 @@ async def measure_datatable(info: dict[str, Any], *, trace: bool) -> dict[str, f
     from textual.widgets import DataTable
 
     from bc_tui.config import profile_from_sandbox_info
+    from bc_tui.connectors import BcCustomer
     from bc_tui.sync.session import bc_client
 
     columns = ("number", "displayName", "city", "phoneNumber", "email")
@@ -131,7 +132,7 @@ async def measure_datatable(info: dict[str, Any], *, trace: bool) -> dict[str, f
         client = bc_client(profile_from_sandbox_info(info))
         fetched = 0
         try:
-            async for page in client.customer_pages(select=columns, page_size=5000):
+            async for page in client.pages(BcCustomer, select=columns, page_size=5000):
                 table.add_rows([tuple(str(c.data.get(k) or "") for k in columns) for c in page])
                 fetched += len(page)
         finally:
@@ -165,30 +166,32 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     args = parser.parse_args()
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    with tempfile.TemporaryDirectory(prefix="bc-tui-bench-tui-") as tmp:
-        with sandbox_process(args.customers, Path(tmp) / "sandbox") as info:
-            say(
-                f"sandbox with {args.customers:,} customers started in {info['startup_s']:.1f} s "
-                f"(separate process, {info['bc_api'].split('/v2.0')[0]})"
-            )
-            database = f"sqlite:///{Path(tmp) / 'coupling.sqlite'}"
-            # Timings from a pass without tracemalloc (it slows Python down several times);
-            # the heap peak from a second, traced pass.
-            app = asyncio.run(measure_app(info, database, trace=False))
-            app["heap_peak_mib"] = asyncio.run(measure_app(info, database, trace=True))["heap_peak_mib"]
-            say(
-                f"bc-tui RecordList        rows {int(app['rows']):>8,}  first rows {app['first_rows_s']:6.2f} s  "
-                f"G → last row {app['last_row_s']:6.2f} s  heap peak {app['heap_peak_mib']:7.1f} MiB  "
-                f"RSS {app['rss_mib']:7.1f} MiB  (rows held: {int(app['cached_rows']):,})"
-            )
-            base = asyncio.run(measure_datatable(info, trace=False))
-            base["heap_peak_mib"] = asyncio.run(measure_datatable(info, trace=True))["heap_peak_mib"]
-            say(
-                f"baseline DataTable (all) rows {int(base['rows']):>8,}  first rows {base['first_rows_s']:6.2f} s  "
-                f"G → last row {base['last_row_s']:6.2f} s  heap peak {base['heap_peak_mib']:7.1f} MiB  "
-                f"RSS {base['rss_mib']:7.1f} MiB  (fetch + add_rows {base['fetch_and_add_s']:.2f} s)"
-            )
-            say(f"process peak RSS {max_rss_mib():.1f} MiB")
+    with (
+        tempfile.TemporaryDirectory(prefix="bc-tui-bench-tui-") as tmp,
+        sandbox_process(args.customers, Path(tmp) / "sandbox") as info,
+    ):
+        say(
+            f"sandbox with {args.customers:,} customers started in {info['startup_s']:.1f} s "
+            f"(separate process, {info['bc_api'].split('/v2.0')[0]})"
+        )
+        database = f"sqlite:///{Path(tmp) / 'coupling.sqlite'}"
+        # Timings from a pass without tracemalloc (it slows Python down several times);
+        # the heap peak from a second, traced pass.
+        app = asyncio.run(measure_app(info, database, trace=False))
+        app["heap_peak_mib"] = asyncio.run(measure_app(info, database, trace=True))["heap_peak_mib"]
+        say(
+            f"bc-tui RecordList        rows {int(app['rows']):>8,}  first rows {app['first_rows_s']:6.2f} s  "
+            f"G → last row {app['last_row_s']:6.2f} s  heap peak {app['heap_peak_mib']:7.1f} MiB  "
+            f"RSS {app['rss_mib']:7.1f} MiB  (rows held: {int(app['cached_rows']):,})"
+        )
+        base = asyncio.run(measure_datatable(info, trace=False))
+        base["heap_peak_mib"] = asyncio.run(measure_datatable(info, trace=True))["heap_peak_mib"]
+        say(
+            f"baseline DataTable (all) rows {int(base['rows']):>8,}  first rows {base['first_rows_s']:6.2f} s  "
+            f"G → last row {base['last_row_s']:6.2f} s  heap peak {base['heap_peak_mib']:7.1f} MiB  "
+            f"RSS {base['rss_mib']:7.1f} MiB  (fetch + add_rows {base['fetch_and_add_s']:.2f} s)"
+        )
+        say(f"process peak RSS {max_rss_mib():.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -282,7 +282,7 @@ def test_database_folder_is_a_file(cli: Cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url, words",
+    ("url", "words"),
     [
         ("postgresql://bc:pw-1234@db.example:abc/x", ("not a valid URL", "database_url")),
         ("postgresql://bc:pw-1234@[::1/x", ("not a valid URL",)),
@@ -379,7 +379,7 @@ def test_disk_full_during_a_job_is_one_sentence_and_leaves_the_database_consiste
 
 
 @pytest.mark.parametrize(
-    "args, words",
+    ("args", "words"),
     [
         (["sandbox", "serve", "--port", "70000"], ("--port", "70000", "from 0 to 65535")),
         (["sandbox", "serve", "--port", "-1"], ("--port", "-1", "out of range")),
@@ -409,7 +409,7 @@ def test_busy_port_is_exit_2(cli: Cli, tenant: dict[str, Any], tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    "line, words",
+    ("line", "words"),
     [
         ("request_deadline_s = -5", ("request_deadline_s", "-5", "from 1 to 3600")),
         ("request_deadline_s = 1e300", ("request_deadline_s", "from 1 to 3600")),

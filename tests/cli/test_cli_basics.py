@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from bc_tui import __version__
 from bc_tui.cli import EXIT_USAGE, main
 
@@ -39,12 +41,9 @@ def test_help_does_not_import_heavy_modules() -> None:
 
 
 def test_unknown_command_is_a_usage_error(capsys) -> None:
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["no-such-command"])
-    except SystemExit as exc:
-        assert exc.code == EXIT_USAGE
-    else:  # pragma: no cover - argparse always exits here
-        raise AssertionError("expected a usage error")
+    assert exc.value.code == EXIT_USAGE
     err = capsys.readouterr().err
     assert "invalid choice" in err and "--help" in err
     assert "Traceback" not in err

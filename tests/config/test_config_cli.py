@@ -51,7 +51,7 @@ def test_misspelt_keys_warn_once_and_the_command_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, words",
+    ("text", "words"),
     [
         (
             '[profiles.contoso]\ntenant = 5\nclient_secret_envv = "X"\n',

@@ -110,7 +110,7 @@ async def test_a_body_cut_off_midway_is_a_lost_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    "body, content_type, words",
+    ("body", "content_type", "words"),
     [
         ("<html><body>Sign in to the proxy</body></html>", "text/html", ("not JSON", "text/html")),
         ('{"value": [', "application/json", ("not JSON",)),

@@ -6,9 +6,9 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 import pytest
 
@@ -51,6 +51,6 @@ def _serve_tls(data: Path, *extra: str) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def serve_tls() -> Callable[..., ContextManager[dict[str, Any]]]:
+def serve_tls() -> Callable[..., AbstractContextManager[dict[str, Any]]]:
     """``with serve_tls(data_dir) as info``: a ``sandbox serve --tls`` child process and its info line."""
     return _serve_tls

@@ -351,7 +351,7 @@ async def test_by_default_bc_compares_text_exactly_and_tolower_ignores_case(bc: 
     assert await _ids(bc, company, "displayName eq 'case study ltd'") == []
     assert await _ids(bc, company, "startswith(displayName,'case')") == []
     assert await _ids(bc, company, "contains(email,'info@case')") == []
-    assert await _ids(bc, company, "displayName ne 'case study ltd' and number eq '%s'" % created.body["number"]) == me
+    assert await _ids(bc, company, f"displayName ne 'case study ltd' and number eq '{created.body['number']}'") == me
     assert await _ids(bc, company, "tolower(displayName) eq 'case study ltd'") == me
     assert await _ids(bc, company, "startswith(tolower(displayName),'case')") == me
     assert await _ids(bc, company, "contains(tolower(email),'info@case')") == me

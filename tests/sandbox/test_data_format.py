@@ -377,10 +377,10 @@ def test_every_stored_value_type_round_trips_exactly_through_the_file(tmp_path: 
     store.bulk_load("bc/customers", rows)
     one = store.insert("dv/accounts", "single", dict(_ODD_ROWS[5][1]))  # a row written on its own
     keys = [key for key, _ in rows]
-    expected = _exact(zip(keys, store.rows("bc/customers")))
+    expected = _exact(zip(keys, store.rows("bc/customers"), strict=True))
     store.close()
     reopened = EntityStore(path)
-    assert _exact(zip(keys, reopened.rows("bc/customers"))) == expected
+    assert _exact(zip(keys, reopened.rows("bc/customers"), strict=True)) == expected
     assert _exact([("single", reopened.get("dv/accounts", "single"))]) == _exact([("single", one)])
     reopened.close()
 

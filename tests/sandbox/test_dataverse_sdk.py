@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 import pytest
 from azure import identity
@@ -21,7 +22,7 @@ from PowerPlatform.Dataverse.models import filters
 
 @pytest.fixture
 def client(
-    tmp_path: Path, serve_tls: Callable[..., ContextManager[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, serve_tls: Callable[..., AbstractContextManager[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Any]:
     """A DataverseClient signed in at a fresh https sandbox with a client secret."""
     with serve_tls(tmp_path) as info:
@@ -123,8 +124,7 @@ def test_sdk_operations_the_sandbox_refuses_fail_with_the_service_error(client: 
     with pytest.raises(HttpError, match="The sandbox does not emulate the BulkDelete message."):
         client.records.delete("account", [client.records.create("account", {"name": "Bulk Gone"})])
     with (
-        warnings.catch_warnings(),
+        warnings.catch_warnings(action="ignore"),
         pytest.raises(HttpError, match="The sandbox does not emulate the CreateEntities message."),
     ):
-        warnings.simplefilter("ignore")
         client.tables.create("new_Thing", {"new_name": "string"})

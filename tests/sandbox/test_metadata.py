@@ -126,7 +126,7 @@ async def test_attributes_list_every_served_column_with_the_documented_shape(dv)
                 assert (row["AttributeType"], row["MaxLength"]) == ("String", table.max_lengths[name])
             # What a client may write is exactly what the sandbox accepts in a create.
             writable = table.writable and name in {**table.columns, table.primary_key: 1} | {
-                l.name: 1 for l in table.lookups
+                lookup.name: 1 for lookup in table.lookups
             }
             assert row["IsValidForCreate"] is bool(writable), name
         by_name = {r["LogicalName"]: r for r in rows}
@@ -211,7 +211,7 @@ async def test_option_sets_of_choice_state_and_status_columns(dv) -> None:
 
 
 @pytest.mark.parametrize(
-    "path, params, status, words",
+    ("path", "params", "status", "words"),
     [
         ("EntityDefinitions", {"$top": "1"}, 400, "$top"),
         ("EntityDefinitions", {"$orderby": "LogicalName"}, 400, "$orderby"),

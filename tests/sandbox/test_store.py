@@ -64,7 +64,8 @@ def test_delete_removes_the_row_and_leaves_a_tombstone(store: EntityStore) -> No
 
 def test_atomic_rolls_back_memory_and_nested_blocks_roll_back_alone(store: EntityStore) -> None:
     store.insert("bc/customers", "keep", {"displayName": "Keep"})
-    with pytest.raises(RuntimeError), store.atomic():
+    # The raise is what ends the atomic block (and rolls it back); match= tells it from any other failure.
+    with pytest.raises(RuntimeError, match="^boom$"), store.atomic():  # noqa: PT012
         store.update("bc/customers", "keep", {"displayName": "Changed"})
         store.insert("bc/customers", "new", {"displayName": "New"})
         store.delete("bc/customers", "keep")
@@ -73,7 +74,7 @@ def test_atomic_rolls_back_memory_and_nested_blocks_roll_back_alone(store: Entit
 
     with store.atomic():
         store.insert("bc/customers", "outer", {"displayName": "Outer"})
-        with pytest.raises(ValueError), store.atomic():
+        with pytest.raises(ValueError, match="^inner fails$"), store.atomic():  # noqa: PT012
             store.insert("bc/customers", "inner", {"displayName": "Inner"})
             raise ValueError("inner fails")
     assert [r["displayName"] for r in store.rows("bc/customers")] == ["Keep", "Outer"]
@@ -85,10 +86,10 @@ def test_everything_committed_survives_a_reopen_and_rollbacks_do_not(tmp_path: P
     store.insert("bc/customers", "a", {"displayName": "Alpha"})
     store.insert("bc/customers", "b", {"displayName": "Beta"})
     store.delete("bc/customers", "b")
-    with pytest.raises(RuntimeError), store.atomic():
+    with pytest.raises(RuntimeError, match="^rolled back$"), store.atomic():  # noqa: PT012 - the raise rolls the block back
         store.update("bc/customers", "a", {"displayName": "Rolled back"})
         store.insert("bc/customers", "c", {"displayName": "Gamma"})
-        raise RuntimeError
+        raise RuntimeError("rolled back")
     last = store.update("bc/customers", "a", {"city": "Paris"})
     store.close()
 

@@ -37,7 +37,7 @@ def test_concurrent_writers_see_every_commit_of_the_other(tmp_path: Path) -> Non
                         store.update("dv/accounts", rng.choice(keys), {"telephone1": f"+1 555 {seed}{run:02d}{n:02d}"})
                 finally:
                     store.close()
-        except BaseException as error:  # surfaced below
+        except BaseException as error:  # noqa: BLE001 - any failure in the thread is surfaced below
             errors.append(error)
 
     def serve() -> None:
@@ -46,7 +46,7 @@ def test_concurrent_writers_see_every_commit_of_the_other(tmp_path: Path) -> Non
             while not editors_done.is_set():
                 server.refresh()  # as the app does at the start of every request
                 server.update("dv/accounts", rng.choice(keys), {"address1_city": f"City {rng.randint(1, 999)}"})
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - any failure in the thread is surfaced below
             errors.append(error)
 
     editors = [threading.Thread(target=editor, args=(seed,)) for seed in (1, 2)]

@@ -98,7 +98,7 @@ def test_jobs_racing_for_the_same_couplings_get_each_one_once(store: peewee.Data
         try:
             barrier.wait(timeout=30)
             won[job_id] = claims.claim(job_id, ids).claimed
-        except BaseException as error:  # reported by the main thread
+        except BaseException as error:  # noqa: BLE001 - any failure in the thread is reported by the main thread
             failures.append(error)
         finally:
             database.close()  # this thread's own connection

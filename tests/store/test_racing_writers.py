@@ -34,7 +34,7 @@ def race(work: Callable[[int], Any]) -> list[Any]:
             database.database_proxy.connect(reuse_if_open=True)  # connected before the start
             barrier.wait(timeout=30)
             outcomes[racer] = work(racer)
-        except BaseException as error:  # examined by the test
+        except BaseException as error:  # noqa: BLE001 - whatever a racer raises is its outcome, examined by the test
             outcomes[racer] = error
         finally:
             database.close()  # this thread's own connection
@@ -50,7 +50,7 @@ def race(work: Callable[[int], Any]) -> list[Any]:
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_coupling_the_same_pair_at_once_gives_one_coupling(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(lambda racer: couple("CUSTOMER", BC.format(n), DV.format(n)))
+        outcomes = race(lambda racer, n=n: couple("CUSTOMER", BC.format(n), DV.format(n)))
         assert all(isinstance(o, CouplingRecord) for o in outcomes), outcomes
         assert len({o.id for o in outcomes}) == 1
     assert Coupling.select().count() == ROUNDS
@@ -59,7 +59,7 @@ def test_coupling_the_same_pair_at_once_gives_one_coupling(store: peewee.Databas
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_coupling_one_record_to_different_ones_at_once_lets_one_win(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(lambda racer: couple("CUSTOMER", BC.format(n), DV.format(n * RACERS + racer)))
+        outcomes = race(lambda racer, n=n: couple("CUSTOMER", BC.format(n), DV.format(n * RACERS + racer)))
         won = [o for o in outcomes if isinstance(o, CouplingRecord)]
         assert len(won) == 1, outcomes
         assert all(isinstance(o, BcRecordAlreadyCoupledError) for o in outcomes if o not in won), outcomes
@@ -78,7 +78,9 @@ def test_match_based_coupling_of_the_same_pairs_at_once_gives_one_coupling_each(
 @pytest.mark.parametrize("empty_db", ["sqlite-file", "postgresql"], indirect=True)
 def test_two_jobs_beginning_the_same_create_intent_share_it(store: peewee.Database) -> None:
     for n in range(ROUNDS):
-        outcomes = race(lambda racer: begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}"))
+        outcomes = race(
+            lambda racer, n=n: begin_create_intent("CUSTOMER", Side.BC, BC.format(n), f"planned-{n}-{racer}")
+        )
         assert all(isinstance(o, CreateIntentRecord) for o in outcomes), outcomes
         assert len({(o.id, o.planned_id) for o in outcomes}) == 1  # everyone reuses the first plan
     assert CreateIntent.select().count() == ROUNDS

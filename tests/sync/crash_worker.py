@@ -19,7 +19,7 @@ import json
 import sys
 import uuid
 
-from bc_tui.config import profile_from_sandbox_info
+from bc_tui.config import ConnectionProfile, profile_from_sandbox_info
 from bc_tui.connectors import DataverseAccount
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.store.coupling_queries import couplings_by_bc_id, couplings_by_dataverse_id, iter_couplings
@@ -35,9 +35,13 @@ from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
 
 
-async def main(info_path: str, database_url: str, direction: str) -> None:
+def load_profile(info_path: str) -> ConnectionProfile:
+    """The connection profile of the sandbox described in ``info_path``."""
     with open(info_path, encoding="utf-8") as handle:
-        profile = profile_from_sandbox_info(json.load(handle))
+        return profile_from_sandbox_info(json.load(handle))
+
+
+async def main(profile: ConnectionProfile, database_url: str, direction: str) -> None:
     async with open_session(profile, database_url) as session:
         mapping = session.mapping("CUSTOMER")
         if direction == "hold":
@@ -77,4 +81,4 @@ async def hold(session: SyncSession) -> JobSummary:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(load_profile(sys.argv[1]), *sys.argv[2:4]))

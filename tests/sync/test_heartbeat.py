@@ -22,7 +22,8 @@ async def test_a_waiting_job_keeps_beating_with_its_counters(
         assert (first.status, first.total) == (JobStatus.RUNNING, 40)  # the total is known at once
         run.record(Outcome.MODIFIED, bc_id="b1", description="customer 1")
         # The job now waits (as on a slow service): only the background task can write.
-        while (beat := jobs.get_job(run.job_id)).heartbeat_at == first.heartbeat_at or beat.modified == 0:
+        # Polls the job's row in the database, which the heartbeat task writes.
+        while (beat := jobs.get_job(run.job_id)).heartbeat_at == first.heartbeat_at or beat.modified == 0:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         assert beat.heartbeat_at > first.heartbeat_at and beat.modified == 1 and beat.status is JobStatus.RUNNING
     ended = jobs.get_job(run.job_id)

@@ -158,7 +158,7 @@ class SynchronizationMachine(RuleBasedStateMachine):
         pair = self.pairs[index % len(self.pairs)]
         bc, dv = self.values(pair)
         base = self.base[pair.id]
-        conflicts = sorted(l for l in FIELDS if bc[l] != base[l] and dv[l] != base[l] and bc[l] != dv[l])
+        conflicts = sorted(f for f in FIELDS if bc[f] != base[f] and dv[f] != base[f] and bc[f] != dv[f])
         before = self.versions()
 
         summary = self.run(synchronize_one(self.session, MAPPING, pair.bc_id, direction))

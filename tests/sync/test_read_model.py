@@ -28,7 +28,7 @@ async def test_list_rows_carry_the_one_sync_state_the_preview_has(session: SyncS
     expected = [SyncState.CHANGED_IN_BC, SyncState.CHANGED_IN_DATAVERSE, SyncState.SYNCED]
     assert [rows[p.bc_id].state for p in pairs] == expected
     assert all(rows[p.bc_id].coupled and rows[p.bc_id].counterpart for p in pairs)
-    for pair, state in zip(pairs, expected):
+    for pair, state in zip(pairs, expected, strict=True):
         assert (await preview_sync(session, MAPPING, pair.bc_id)).state is state
 
     accounts = DataverseList(lambda: session, MAPPING, ListQuery(sort="Name", coupled=CoupledFilter.COUPLED))

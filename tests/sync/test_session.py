@@ -13,12 +13,12 @@ from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.store import jobs
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync import records
-
-ID_CHUNK_MIN = 40
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.progress import JobRun, Progress
 from bc_tui.sync.session import SyncSession, check_connection, open_session
 from bc_tui.sync.sides import BC_SIDE
+
+ID_CHUNK_MIN = 40
 
 
 async def test_session_loads_mappings_and_connects(session: SyncSession) -> None:
@@ -100,15 +100,17 @@ async def test_job_run_counts_logs_and_reports(session: SyncSession) -> None:
 
 
 async def test_job_run_marks_cancelled_and_crashed(session: SyncSession) -> None:
+    started = asyncio.Event()
+
     async def endless(run_holder: list[JobRun]) -> None:
         async with JobRun(JobType.SYNCHRONIZATION, mapping="CUSTOMER") as run:
             run_holder.append(run)
+            started.set()
             await asyncio.sleep(3600)
 
     holder: list[JobRun] = []
     task = asyncio.create_task(endless(holder))
-    while not holder:
-        await asyncio.sleep(0)
+    await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -116,7 +118,7 @@ async def test_job_run_marks_cancelled_and_crashed(session: SyncSession) -> None
 
     with pytest.raises(ZeroDivisionError):
         async with JobRun(JobType.SYNCHRONIZATION) as crashing:
-            1 / 0
+            raise ZeroDivisionError("a crash inside the job")
     assert jobs.get_job(crashing.job_id).status is JobStatus.CRASHED
 
 

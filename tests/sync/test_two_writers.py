@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,6 @@ async def test_sync_jobs_at_once_all_finish_without_false_conflicts(
         # Jobs really ran at the same time (else this test would prove nothing): some job
         # started before the one started just ahead of it had finished.
         ordered = sorted(ran, key=lambda j: j.started_at)
-        assert any(later.started_at < earlier.finished_at for earlier, later in zip(ordered, ordered[1:])), ordered
+        assert any(later.started_at < earlier.finished_at for earlier, later in pairwise(ordered)), ordered
     finally:
         close()

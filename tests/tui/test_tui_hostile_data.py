@@ -58,7 +58,7 @@ def name_customers(sandbox_app: Starlette, names: tuple[str, ...]) -> list[str]:
         key=lambda r: r["number"],
     )
     ids = [r["id"] for r in rows[: len(names)]]
-    for bc_id, name in zip(ids, names):
+    for bc_id, name in zip(ids, names, strict=True):
         edit_bc(sandbox_app, bc_id, displayName=name)
     return ids
 
@@ -278,7 +278,7 @@ async def test_match_based_coupling_of_hostile_names(tui_app: BcTuiApp, sandbox_
         if store.get("bc/customers", bc_id)["displayName"] in accounts
     ][:3]
     ids = [bc_id for bc_id, _ in pairs]
-    for (bc_id, account_id), name in zip(pairs, (EVIL, OSC_TITLE, C1_CSI)):
+    for (bc_id, account_id), name in zip(pairs, (EVIL, OSC_TITLE, C1_CSI), strict=True):
         edit_bc(sandbox_app, bc_id, displayName=name)
         edit_account(sandbox_app, account_id, name=name)
     async with tui_app.run_test(size=SIZE, notifications=True) as pilot:
