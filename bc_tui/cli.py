@@ -7,6 +7,7 @@ Heavy modules (textual, starlette, uvicorn, httpx) are imported inside the handl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import io
 import os
@@ -104,10 +105,9 @@ def safe_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         # "strict", and "surrogateescape" (Python's choice for a C locale), both raise here.
         if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
-            try:
+            # A closed or detached stream raises: there is nothing to print to anyway.
+            with contextlib.suppress(ValueError, OSError):
                 stream.reconfigure(errors="replace")
-            except (ValueError, OSError):  # a closed or detached stream: nothing to print to anyway
-                pass
 
 
 def _argv_text(argv: list[str]) -> list[str] | str:

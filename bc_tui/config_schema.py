@@ -18,6 +18,7 @@ the TUI (`unknown_name` is given the valid names by the caller).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
@@ -251,10 +252,8 @@ def number(setting: Setting, raw: Any, where: str, *, from_env: bool = False) ->
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = float(raw)
     elif from_env and isinstance(raw, str):
-        try:
+        with contextlib.suppress(ValueError):  # not a number: stays NaN, which the range check rejects
             value = float(raw)
-        except ValueError:
-            pass
     if not low <= value <= high:  # NaN fails too
         raise SchemaError(
             f"{where} is {_shown(raw)}, but it must be a number of {setting.unit or 'units'} "
@@ -282,10 +281,7 @@ def unknown_name(
     valid = sorted(set(valid))
     where = f"{shorten(name, 60)} in {section}" if section else shorten(name, 60)
     close = difflib.get_close_matches(name, valid, n=1)
-    if close:
-        hint = f"did you mean {close[0]}?"
-    else:
-        hint = elsewhere or f"known: {', '.join(valid)}"
+    hint = f"did you mean {close[0]}?" if close else elsewhere or f"known: {', '.join(valid)}"
     return f"In {path}, {where} is not {noun} ({hint}); it is ignored."
 
 

@@ -101,7 +101,8 @@ async def retry_command(ctx: Context) -> Report:
         uncoupled = [r.number for r in records if r.id not in coupled]
         if uncoupled:
             raise UsageError(
-                f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, so there is nothing to retry."
+                f"{', '.join(uncoupled)} {'is' if len(uncoupled) == 1 else 'are'} not coupled, "
+                "so there is nothing to retry."
             )
         count = await retry(ctx.session, [coupled[r.id].id for r in records])
         retried = [r.number for r in records]

@@ -80,7 +80,7 @@ async def _api_request(request: Request, base_url: str) -> ApiRequest:
 def _dispatch(api: BusinessCentralApi | DataverseApi, request: ApiRequest) -> Response:
     try:
         return _to_starlette(api.dispatch(request))
-    except Exception as exc:  # dispatch should never raise; if it does, answer like a service would
+    except Exception as exc:  # noqa: BLE001 - dispatch should never raise; if it does, answer like a service would
         return _to_starlette(
             ApiError(500, "InternalServerError", f"The sandbox failed to process the request: {exc!r}").to_response()
         )

@@ -53,7 +53,10 @@ def _unknown_tenant(tenant: str) -> Response:
     return _oauth_error(
         400,
         "invalid_request",
-        f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+        (
+            f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct "
+            "tenant ID and are signing into the correct cloud."
+        ),
     )
 
 
@@ -97,7 +100,8 @@ class TokenService:
             self._tokens.clear()
 
     async def token_endpoint(self, request: Request) -> Response:
-        """``POST /{tenant}/oauth2/v2.0/token``: client credentials (secret or certificate), device code, refresh token."""
+        """``POST /{tenant}/oauth2/v2.0/token``: client credentials (secret or certificate), device code,
+        refresh token."""
         settings = self.settings
         tenant = request.path_params.get("tenant", "")
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
@@ -141,14 +145,22 @@ class TokenService:
             return _oauth_error(
                 401,
                 "invalid_client",
-                f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+                (
+                    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent "
+                    "in the request is the client secret value, not the client secret ID, "
+                    f"for a secret added to app '{client_id}'."
+                ),
             )
         scope = form.get("scope", "").strip()
         if " " in scope or not scope.endswith("/.default") or scope == "/.default":
             return _oauth_error(
                 400,
                 "invalid_scope",
-                f"AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+                (
+                    f"AADSTS1002012: The provided value for scope {scope} is not valid. Client "
+                    "credential flows must have a scope value with /.default suffixed to the resource "
+                    "identifier (application ID URI)."
+                ),
             )
 
         token, lifetime = self.issue(scope[: -len("/.default")])
@@ -175,7 +187,10 @@ class TokenService:
             return _oauth_error(
                 400,
                 "invalid_scope",
-                f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, e.g. https://host/.default, not '{scope}'.",
+                (
+                    "AADSTS70011: The provided value for the input parameter 'scope' is not "
+                    f"valid: name one resource, e.g. https://host/.default, not '{scope}'."
+                ),
             )
         device_code, user_code, expires_in = self.device_codes.start(client_id, scope)
         page = f"{request.url.scheme}://{request.url.netloc}/devicelogin"
@@ -186,7 +201,10 @@ class TokenService:
                 "verification_uri": page,
                 "expires_in": expires_in,
                 "interval": self.settings.device_code_interval_s,
-                "message": f"To sign in, use a web browser to open the page {page} and enter the code {user_code} to authenticate.",
+                "message": (
+                    f"To sign in, use a web browser to open the page {page} and enter the code "
+                    f"{user_code} to authenticate."
+                ),
             }
         )
 
@@ -217,14 +235,20 @@ class TokenService:
             return _oauth_error(
                 400,
                 "invalid_grant",
-                "AADSTS9002313: Invalid request. The refresh token is malformed, expired or was not issued to this client; sign in again.",
+                (
+                    "AADSTS9002313: Invalid request. The refresh token is malformed, expired or "
+                    "was not issued to this client; sign in again."
+                ),
             )
         scope = form.get("scope", "")
         if resource_of(scope) is None:
             return _oauth_error(
                 400,
                 "invalid_scope",
-                f"AADSTS70011: The provided value for the input parameter 'scope' is not valid: name one resource, not '{scope}'.",
+                (
+                    "AADSTS70011: The provided value for the input parameter 'scope' is not "
+                    f"valid: name one resource, not '{scope}'."
+                ),
             )
         return self._user_tokens(request, client_id, scope)
 

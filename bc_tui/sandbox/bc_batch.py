@@ -185,5 +185,7 @@ def run_batch(api: BatchHost, batch: ApiRequest) -> ApiResponse:
         except _RollBack:
             pass  # undone; the answers stay as they were (see the module docstring)
     return ApiResponse.of_json(
-        200, {"responses": [_part(op, r) for op, r in zip(ops, responses)]}, {"content-type": "application/json"}
+        200,
+        {"responses": [_part(op, r) for op, r in zip(ops, responses, strict=True)]},
+        {"content-type": "application/json"},
     )

@@ -80,7 +80,7 @@ class _Position:
         self.row_id = row_id
 
     def __lt__(self, other: _Position) -> bool:
-        for mine, theirs, desc in zip(self.ranked, other.ranked, self.descending):
+        for mine, theirs, desc in zip(self.ranked, other.ranked, self.descending, strict=True):
             if mine == theirs:
                 continue
             try:

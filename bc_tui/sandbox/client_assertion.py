@@ -92,7 +92,10 @@ def check_assertion(
         return f"AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter {client_id}."
     audience = claims.get("aud")
     if not isinstance(audience, str) or not audience.rstrip("/").endswith(token_path):
-        return f"AADSTS50027: Invalid JWT token. The audience of the client assertion must be the token endpoint ({token_path})."
+        return (
+            "AADSTS50027: Invalid JWT token. The audience of the client assertion must be the token "
+            f"endpoint ({token_path})."
+        )
     expires = claims.get("exp")
     if not isinstance(expires, (int, float)) or expires < now:
         return "AADSTS700024: Client assertion is not within its valid time range."

@@ -108,7 +108,9 @@ def register(subparsers: Any) -> None:
     sandbox = subparsers.add_parser(
         "sandbox",
         help="run the emulated Business Central and Dataverse services",
-        description="The embedded sandbox: emulated Business Central and Dataverse APIs with demo data, on this machine.",
+        description=(
+            "The embedded sandbox: emulated Business Central and Dataverse APIs with demo data, on this machine."
+        ),
     )
     commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND")
 

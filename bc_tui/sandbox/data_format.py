@@ -209,13 +209,13 @@ def encode_chunk(pairs: Iterable[_Pair]) -> str:
     else:
         groups = (
             (fields, map(itemgetter(1), run))
-            for fields, run in itertools.groupby(zip(shapes, pairs), key=itemgetter(0))
+            for fields, run in itertools.groupby(zip(shapes, pairs, strict=True), key=itemgetter(0))
         )
     runs = []
     for fields, group in groups:
         rows = list(group)
         keys = tuple(map(itemgetter(0), rows))
-        columns = [_column(values, keys) for values in zip(*map(dict.values, map(itemgetter(1), rows)))]
+        columns = [_column(values, keys) for values in zip(*map(dict.values, map(itemgetter(1), rows)), strict=True)]
         runs.append([list(fields), keys, columns])
     return _encode(runs)
 
@@ -260,7 +260,9 @@ def decode_chunk(text: str | bytes) -> list[_Pair]:
                 raise ValueError("rows without their version")
             if not set(map(type, keys)) <= {str}:
                 raise ValueError("a key that is not text")
-            pairs.extend(zip(keys, map(dict, map(zip, itertools.repeat(fields), zip(*columns)))))
+            pairs.extend(
+                zip(keys, map(dict, map(zip, itertools.repeat(fields), zip(*columns, strict=True))), strict=True)
+            )
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors too
         if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
             raise ValueError("a chunk of rows is not valid JSON") from None

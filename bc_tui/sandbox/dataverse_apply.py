@@ -121,7 +121,7 @@ def _group_by(table: Table, rows: list[RowView], inner: str, formatted_from: dic
         groups.setdefault(tuple(row.get(p) for p in props), []).append(row)
     out = []
     for key in sorted(groups, key=lambda k: tuple((v is not None, v) for v in k)):
-        record = {p: v for p, v in zip(props, key) if v is not None}  # a null group value is left out
+        record = {p: v for p, v in zip(props, key, strict=True) if v is not None}  # a null group value is left out
         if match.group("agg"):
             record.update(_aggregate(table, groups[key], match.group("agg"), formatted_from))
         out.append(record)
@@ -146,7 +146,8 @@ def _aggregate(table: Table, rows: list[RowView], inner: str, formatted_from: di
         method = match.group("method").lower()
         if method == "countdistinct":
             raise bad_request(
-                "The aggregate method countdistinct is not supported; Dataverse counts distinct values only in FetchXML."
+                "The aggregate method countdistinct is not supported; Dataverse counts "
+                "distinct values only in FetchXML."
             )
         if method not in _METHODS:
             raise bad_request(

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TypeVar, Union
+from typing import TypeVar
 
 CRLF = b"\r\n"
 
@@ -64,8 +64,8 @@ class ChangeSetResponse:
     responses: list[BatchResponsePart] = field(default_factory=list)
 
 
-BatchRequestItem = Union[BatchRequestPart, ChangeSet]
-BatchResponseItem = Union[BatchResponsePart, ChangeSetResponse]
+BatchRequestItem = BatchRequestPart | ChangeSet
+BatchResponseItem = BatchResponsePart | ChangeSetResponse
 
 
 # ----------------------------------------------------------------- MIME plumbing
@@ -111,7 +111,7 @@ def split_multipart(body: bytes, boundary: str) -> list[bytes]:
 def split_head(data: bytes) -> tuple[list[str], bytes]:
     """Split ``data`` at the first blank line into header lines and the rest."""
     match = re.search(rb"\r?\n\r?\n", data)
-    if data.startswith(b"\r\n") or data.startswith(b"\n"):
+    if data.startswith((b"\r\n", b"\n")):
         head, rest = b"", data[2 if data.startswith(b"\r\n") else 1 :]
     elif match:
         head, rest = data[: match.start()], data[match.end() :]

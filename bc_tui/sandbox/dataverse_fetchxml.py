@@ -164,7 +164,8 @@ def _number(element: ElementTree.Element, name: str) -> int | None:
         return None
     if not text.isdigit() or not 1 <= int(text) <= (MAX_FETCH_ROWS if name != "page" else 10**9):
         raise invalid(
-            f"The value '{text}' of the '{name}' attribute is not valid; it must be a whole number from 1 to {MAX_FETCH_ROWS}."
+            f"The value '{text}' of the '{name}' attribute is not valid; it must be a whole "
+            f"number from 1 to {MAX_FETCH_ROWS}."
         )
     return int(text)
 

@@ -50,7 +50,8 @@ def answer_message(store: EntityStore, path: str, request: ApiRequest) -> ApiRes
     match = _CALL_RE.match(path)
     if match is None:
         raise bad_request(
-            "RetrieveTotalRecordCount takes one parameter, EntityNames: RetrieveTotalRecordCount(EntityNames=['account'])."
+            "RetrieveTotalRecordCount takes one parameter, EntityNames: "
+            "RetrieveTotalRecordCount(EntityNames=['account'])."
         )
     names = _names(match.group("names"), request.query)
     by_logical = {table.logical_name: table for table in TABLES.values()}

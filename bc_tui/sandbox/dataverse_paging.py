@@ -66,7 +66,7 @@ class OrderKeys:
         readers = [_reader(stored_name.get(name, name)) for name, _ in order]
         self._parts: list[RowKey] = []
         self._value_parts: list[Callable[[Any], Any]] = []
-        for index, ((_, descending), read) in enumerate(zip(order, readers)):
+        for index, ((_, descending), read) in enumerate(zip(order, readers, strict=True)):
             last = index == len(order) - 1
             if descending:
                 extra = () if cursor_values is None else (cursor_values[index],)
@@ -88,7 +88,7 @@ class OrderKeys:
 
     def of_values(self, values: Sequence[Any]) -> Any:
         """The sort key of a row whose ordering values are ``values`` (e.g. from a token)."""
-        keys = [convert(value) for convert, value in zip(self._value_parts, values)]
+        keys = [convert(value) for convert, value in zip(self._value_parts, values, strict=True)]
         return keys[0] if len(keys) == 1 else tuple(keys)
 
 
@@ -150,7 +150,7 @@ def encode_skiptoken(order: Sequence[OrderKey], last_values: Sequence[Any], firs
     just served (informational, as in the real cookie).
     """
     elements = []
-    for (name, _), value in zip(order[:-1], last_values[:-1]):
+    for (name, _), value in zip(order[:-1], last_values[:-1], strict=True):
         elements.append(f"<{name}{_typed_attributes(value)} />")
     pk_name = order[-1][0]
     elements.append(

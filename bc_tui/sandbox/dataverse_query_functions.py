@@ -250,7 +250,8 @@ def _expand(function: str, args: dict[str, str], table: Table, user_id: Callable
     wanted = {"PropertyName"} | ({"PropertyValues"} if function in ("In", "NotIn", "Between", "NotBetween") else set())
     if set(args) != wanted:
         raise bad_request(
-            f"The function '{_PREFIX}{function}' takes the parameters {', '.join(sorted(wanted))}, not {', '.join(sorted(args))}."
+            f"The function '{_PREFIX}{function}' takes the parameters "
+            f"{', '.join(sorted(wanted))}, not {', '.join(sorted(args))}."
         )
     column, kind = _property(table, _unquote(args["PropertyName"]))
     if function in ("EqualUserId", "NotEqualUserId"):

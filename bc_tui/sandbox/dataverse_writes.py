@@ -88,7 +88,8 @@ class DataverseWrites:
                 continue  # computed by the service: the real one ignores such values too
             elif name in value_fields:
                 raise bad_request(
-                    "CRM do not support direct update of Entity Reference properties, Use Navigation properties instead."
+                    "CRM do not support direct update of Entity Reference properties, Use "
+                    "Navigation properties instead."
                 )
             elif table.navigation(name) is not None:
                 raise bad_request(
@@ -109,7 +110,8 @@ class DataverseWrites:
         if kind == STRING:
             if not isinstance(value, str):
                 raise bad_request(
-                    f"Cannot convert a primitive value to the expected type '{STRING}'. See the inner exception for more details."
+                    f"Cannot convert a primitive value to the expected type '{STRING}'. See "
+                    "the inner exception for more details."
                 )
             limit = table.max_lengths.get(name)
             if limit is not None and len(value) > limit:
@@ -142,7 +144,8 @@ class DataverseWrites:
         match = _REFERENCE_RE.search(urlsplit(str(value)).path or str(value)) if isinstance(value, str) else None
         if match is None:
             raise bad_request(
-                f"The value '{value}' of {navigation}@odata.bind is not an entity reference such as /{target_set}(<id>)."
+                f"The value '{value}' of {navigation}@odata.bind is not an entity reference "
+                f"such as /{target_set}(<id>)."
             )
         if match.group("set") != target_set:
             raise bad_request(

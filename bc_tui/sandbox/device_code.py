@@ -138,7 +138,8 @@ def _b64_json(value: dict[str, object]) -> str:
 
 
 def user_token_fields(user: SandboxUser, client_id: str, issuer: str, lifetime: int) -> dict[str, str]:
-    """The ID token and client info that go with a person's tokens (the ID token is unsigned: the sandbox has no keys)."""
+    """The ID token and client info that go with a person's tokens (the ID token is unsigned: the
+    sandbox has no keys)."""
     now = int(time.time())
     claims = {
         "iss": issuer,

@@ -157,7 +157,8 @@ def parse_query(
     """Read the system query options (``$…``) of a request; other parameters are ignored.
 
     ``allow_skip=False`` refuses ``$skip`` as Dataverse does; ``max_top`` refuses a larger
-    ``$top``; ``case_sensitive`` compares text in ``$filter`` exactly (see ``parse_filter``). Unknown ``$`` options (``$expand``, ``$apply``…) raise QueryError.
+    ``$top``; ``case_sensitive`` compares text in ``$filter`` exactly (see ``parse_filter``).
+    Unknown ``$`` options (``$expand``, ``$apply``…) raise QueryError.
     """
     for key in params:
         if key.startswith("$") and key not in _KNOWN_OPTIONS:

@@ -192,7 +192,7 @@ def start_in_thread(
     def run() -> None:
         try:
             server.run(sockets=[sock])
-        except BaseException as exc:  # surfaced to the caller below
+        except BaseException as exc:  # noqa: BLE001 - any failure, even SystemExit, is surfaced to the caller below
             failure.append(exc)
         finally:
             sock.close()

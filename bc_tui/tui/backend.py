@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -260,10 +260,9 @@ class Backend:
         stack, self._stack = self._stack, None
         self.session = None
         if stack is not None:
-            try:
+            # Closing a broken connection must not crash the exit.
+            with suppress(Exception):
                 await stack.aclose()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not crash the exit
-                pass
 
     # ------------------------------------------------------------------ words
 

@@ -4,6 +4,7 @@ the status line. A leaf: the dialogs, the flows and the screens all use it, it u
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -39,9 +40,8 @@ def tell(app: App[Any], message: str) -> None:
     """Put a result in the main screen's status line (a notification where there is none)."""
     show = getattr(app, "show_message", None)
     if callable(show):
-        try:
+        # The main screen may not be there (other apps, tests): then a notification will do.
+        with contextlib.suppress(Exception):
             show(message)
             return
-        except Exception:  # noqa: BLE001 - the main screen may not be there (other apps, tests)
-            pass
     notify(app, message)

@@ -129,7 +129,8 @@ def _tell_coupled(app: App[Any], result: CoupleResult) -> None:
 
 
 async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> JobSummary | None:
-    """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the summary, or None when nothing ran.
+    """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the
+    summary, or None when nothing ran.
 
     One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
     dialog (recommended choice pre-selected, reasons, conflicts); one-way → a confirmation (No
@@ -216,7 +217,8 @@ async def _ask_direction(app: App[Any], advice: Any, fields: Sequence[Any]) -> S
 
 
 async def delete_coupling_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> JobSummary | None:
-    """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a confirmation; neither record is changed."""
+    """Delete Coupling (docs/coupling-and-sync.md "Delete Coupling") for the records, after a
+    confirmation; neither record is changed."""
     from bc_tui.sync.lookup import couplings_of_bc_records
     from bc_tui.sync.uncouple import delete_couplings
 
@@ -285,7 +287,10 @@ async def create_flow(
             f"{'selected ' + source if count == 1 else _plural(count, 'selected ' + source)} and couple "
             f"{'it' if count == 1 else 'them'}?"
         )
-        detail = "Records already coupled are skipped; a record whose name already exists uncoupled is reported, not duplicated."
+        detail = (
+            "Records already coupled are skipped; "
+            "a record whose name already exists uncoupled is reported, not duplicated."
+        )
         if not await app.push_screen_wait(ConfirmDialog(question, title=f"Create in {target}", detail=detail)):
             return None
         if bc:

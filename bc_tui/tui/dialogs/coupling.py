@@ -276,7 +276,8 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         name = self.query_one("#coupling-name", Input)
         sync_after = self.query_one("#coupling-sync-after", Select)
         if event.value:
-            # docs/coupling-and-sync.md "Set Up Coupling": ticking clears the chosen record and disables Synchronize After Coupling.
+            # docs/coupling-and-sync.md "Set Up Coupling": ticking clears the chosen record and disables
+            # Synchronize After Coupling.
             self._before_create_new = (name.value, self.chosen, str(sync_after.value))
             self.chosen = None
             self._set_name("")

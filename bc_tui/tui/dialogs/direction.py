@@ -1,5 +1,6 @@
-"""The direction dialog (docs/coupling-and-sync.md "Synchronize Now"): "Synchronize data for X?" — send, get or merge, the recommended
-choice pre-selected, with the reasons (which side changed) and the conflicting fields.
+"""The direction dialog (docs/coupling-and-sync.md "Synchronize Now"): "Synchronize data for X?" — send,
+get or merge, the recommended choice pre-selected, with the reasons (which side changed) and the
+conflicting fields.
 
 For several records the same dialog offers send and get only (``recommend_many``).
 """
@@ -103,9 +104,10 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "3 Merge" only where merge is offered (one record, bidirectional, no conflict).
-        if action == "choose" and parameters and int(parameters[0]) > len(self.offered):  # type: ignore[call-overload]
-            return False
-        return True
+        if action != "choose" or not parameters:
+            return True
+        number: int = int(parameters[0])  # type: ignore[call-overload]
+        return number <= len(self.offered)
 
     def action_choose(self, number: int) -> None:
         """Choose the ``number``-th offered direction (1 send, 2 get, 3 merge) and close."""

@@ -161,7 +161,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
             if session is None:
                 raise RuntimeError("no session: the log cannot be read")
             return await logged_summary(session, self._latest.job_id, message)
-        except Exception:  # the log is only a better account: the counts we have will do
+        except Exception:  # noqa: BLE001 - the log is only a better account: the counts we have will do
             counters = {"failed": self._latest.failed, "skipped": self._latest.skipped}
             return JobSummary(self._latest.job_id, counters, status=status, message=message)
 

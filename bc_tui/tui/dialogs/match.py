@@ -1,4 +1,5 @@
-"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling", "Select Coupling Criteria"): pick the fields to match on, then run.
+"""Match-Based Coupling (docs/coupling-and-sync.md "Match-based coupling", "Select Coupling Criteria"):
+pick the fields to match on, then run.
 
 A grid over the table mapping's field mappings (match on this field, case-sensitive matching,
 match priority), pre-filled from the mapping; header options Synchronize After Coupling and
@@ -149,7 +150,9 @@ class MatchDialog(ModalScreen[MatchRequest | None]):
 
     def _redraw_row(self, index: int) -> None:
         table = self.query_one("#match-grid", DataTable)
-        for column, value in zip(("field", "dataverse", "match", "case", "priority"), self._cells(self.rows[index])):
+        for column, value in zip(
+            ("field", "dataverse", "match", "case", "priority"), self._cells(self.rows[index]), strict=True
+        ):
             table.update_cell(str(index), column, value)
 
     def _show_options(self) -> None:

@@ -1,6 +1,7 @@
-"""Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings", "The synchronization log and its errors"): skipped, failed and broken couplings, and what
-to do about them — retry, retry all, synchronize with a chosen side, restore the deleted record,
-delete the surviving record, delete the coupling.
+"""Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings",
+"The synchronization log and its errors"): skipped, failed and broken couplings, and what to do about
+them — retry, retry all, synchronize with a chosen side, restore the deleted record, delete the
+surviving record, delete the coupling.
 
 Every action goes through `bc_tui.sync.resolve` (or `sync.uncouple`); long ones run under the
 job dialog. The list is read again after each action. Failures are one sentence in the status

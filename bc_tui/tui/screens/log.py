@@ -1,4 +1,5 @@
-"""The synchronization log (docs/coupling-and-sync.md "The synchronization log and its errors"): the jobs with their counters, and the errors of one job.
+"""The synchronization log (docs/coupling-and-sync.md "The synchronization log and its errors"): the jobs
+with their counters, and the errors of one job.
 
 Read-only: the job log comes from ``bc_tui.sync.logged_jobs``; the one write there is marking jobs
 whose process is gone as interrupted, so none shows "running" forever (docs/interrupted-jobs.md).

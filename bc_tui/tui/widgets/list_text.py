@@ -24,7 +24,7 @@ def parse_style(style: str) -> Style:
     """Parse a row's style string once (rows repeat the same few styles)."""
     try:
         return Style.parse(style)
-    except Exception:  # a bad style from a source must not break drawing
+    except Exception:  # noqa: BLE001 - a bad style from a source must not break drawing
         return Style()
 
 

@@ -386,7 +386,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         if y == 0:
             header_style = self.get_component_rich_style("record-list--header")
             text = " " * MARK_WIDTH + "".join(
-                fit(column.title, w) + " " * GAP for column, w in zip(self._source.columns, self._widths)
+                fit(column.title, w) + " " * GAP for column, w in zip(self._source.columns, self._widths, strict=True)
             )
             strip = Strip([Segment(text, header_style)])
             return strip.crop_extend(scroll_x, scroll_x + width, header_style)
@@ -420,7 +420,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         else:
             text = "".join(
                 fit(row.cells.get(column.key, ""), w) + " " * GAP
-                for column, w in zip(self._source.columns, self._widths)
+                for column, w in zip(self._source.columns, self._widths, strict=True)
             )
             segments.append(Segment(text, style))
         return Strip(segments), style
