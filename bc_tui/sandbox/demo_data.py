@@ -20,258 +20,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bc_entities import BLANK_DATE, BLANK_GUID
+from .demo_words import (
+    CITIES,
+    CREDIT_LIMITS,
+    CRONUS_CUSTOMERS,
+    CURRENCIES,
+    FIRST_NAMES,
+    JOB_TITLES,
+    LAST_NAMES,
+    MIDDLE_NAMES,
+    NAME_CORES,
+    NAME_HEADS,
+    NAME_TAILS,
+    PAYMENT_TERMS,
+    SALESPEOPLE,
+    STREETS,
+)
 from .settings import SANDBOX_NAMESPACE, SandboxSettings
 from .store import EntityStore, paused_gc
 
 Row = dict[str, Any]
 Keyed = tuple[str, Row]
-
-#: The first customers of the CRONUS demo company, in order.
-_CRONUS_CUSTOMERS = (
-    "Adatum Corporation",
-    "Trey Research",
-    "School of Fine Art",
-    "Alpine Ski House",
-    "Relecloud",
-)
-_NAME_HEADS = (
-    "Alpine",
-    "Northwind",
-    "Contoso",
-    "Fabrikam",
-    "Litware",
-    "Proseware",
-    "Wingtip",
-    "Woodgrove",
-    "Tailspin",
-    "Coho",
-    "Fourth Coffee",
-    "Graphic Design",
-    "Lucerne",
-    "Margie's",
-    "Blue Yonder",
-    "Humongous",
-    "Wide World",
-    "Southridge",
-    "Consolidated",
-    "Bellows",
-    "City Power",
-    "Best For You",
-    "Nod",
-    "Adventure",
-    "Trey",
-    "Datum",
-    "Lamna",
-    "Munson's",
-    "Olympic",
-    "Pinnacle",
-    "Riverside",
-    "Silverline",
-    "Summit",
-    "Harbor",
-    "Evergreen",
-    "Redwood",
-    "Granite",
-    "Lakeside",
-    "Meadow",
-    "Oakridge",
-)
-_NAME_CORES = (
-    "Furniture",
-    "Industries",
-    "Trading",
-    "Systems",
-    "Design",
-    "Foods",
-    "Logistics",
-    "Electronics",
-    "Outfitters",
-    "Consulting",
-    "Construction",
-    "Motors",
-    "Textiles",
-    "Printing",
-    "Software",
-    "Healthcare",
-    "Energy",
-    "Imports",
-    "Supplies",
-    "Interiors",
-    "Hardware",
-    "Travel",
-    "Media",
-    "Packaging",
-    "Pharma",
-    "Studios",
-    "Engineering",
-    "Marine",
-    "Optics",
-    "Tools",
-)
-_NAME_TAILS = ("Ltd.", "Inc.", "Corporation", "Group", "GmbH", "& Co.", "LLC", "Partners", "Company", "AG", "plc", "")
-_FIRST_NAMES = (
-    "Aaron",
-    "Adele",
-    "Alex",
-    "Amelia",
-    "Andrea",
-    "Anna",
-    "Ben",
-    "Carla",
-    "Chris",
-    "Claire",
-    "Daniel",
-    "David",
-    "Elena",
-    "Emily",
-    "Erik",
-    "Eva",
-    "Felix",
-    "Frank",
-    "Grace",
-    "Hannah",
-    "Helen",
-    "Ian",
-    "Isabel",
-    "Jack",
-    "James",
-    "Jana",
-    "Jesper",
-    "John",
-    "Julia",
-    "Karen",
-    "Kim",
-    "Lars",
-    "Laura",
-    "Lena",
-    "Lisa",
-    "Lukas",
-    "Maria",
-    "Mark",
-    "Marta",
-    "Max",
-    "Mia",
-    "Michael",
-    "Nina",
-    "Noah",
-    "Olivia",
-    "Oscar",
-    "Paul",
-    "Peter",
-    "Rachel",
-    "Robert",
-    "Sam",
-    "Sara",
-    "Sophie",
-    "Tom",
-    "Uma",
-    "Victor",
-    "Wendy",
-    "Yusuf",
-    "Zoe",
-)
-_MIDDLE_NAMES = ("", "", "", "", "J.", "M.", "A.", "R.", "Lee", "Marie")
-_LAST_NAMES = (
-    "Anderson",
-    "Baker",
-    "Berg",
-    "Brown",
-    "Carter",
-    "Clarke",
-    "Dubois",
-    "Evans",
-    "Fischer",
-    "Fontaine",
-    "Garcia",
-    "Hansen",
-    "Hoffmann",
-    "Jensen",
-    "Johnson",
-    "Kim",
-    "Klein",
-    "Larsen",
-    "Lopez",
-    "Martin",
-    "Meyer",
-    "Miller",
-    "Moreau",
-    "Müller",
-    "Nielsen",
-    "Novak",
-    "Olsen",
-    "Patel",
-    "Petersen",
-    "Rossi",
-    "Schmidt",
-    "Schneider",
-    "Silva",
-    "Smith",
-    "Svensson",
-    "Taylor",
-    "Thomas",
-    "Wagner",
-    "Walker",
-    "Weber",
-    "White",
-    "Wilson",
-    "Young",
-    "Zimmermann",
-)
-_JOB_TITLES = (
-    "Purchasing Manager",
-    "Accountant",
-    "CEO",
-    "Sales Manager",
-    "Office Manager",
-    "Buyer",
-    "Logistics Coordinator",
-    "CFO",
-    "IT Manager",
-    "Marketing Director",
-    "Owner",
-    "Project Lead",
-)
-#: (city, state, postal code prefix, country code, phone prefix)
-_CITIES = (
-    ("Atlanta", "GA", "303", "US", "+1 404"),
-    ("Chicago", "IL", "606", "US", "+1 312"),
-    ("Seattle", "WA", "981", "US", "+1 206"),
-    ("Denver", "CO", "802", "US", "+1 303"),
-    ("Miami", "FL", "331", "US", "+1 305"),
-    ("Boston", "MA", "021", "US", "+1 617"),
-    ("Dallas", "TX", "752", "US", "+1 214"),
-    ("Portland", "OR", "972", "US", "+1 503"),
-    ("London", "", "EC1", "GB", "+44 20"),
-    ("Manchester", "", "M1", "GB", "+44 161"),
-    ("Bristol", "", "BS1", "GB", "+44 117"),
-    ("Berlin", "", "101", "DE", "+49 30"),
-    ("München", "", "803", "DE", "+49 89"),
-    ("Hamburg", "", "203", "DE", "+49 40"),
-    ("København", "", "14", "DK", "+45 33"),
-    ("Aarhus", "", "80", "DK", "+45 86"),
-    ("Stockholm", "", "111", "SE", "+46 8"),
-    ("Amsterdam", "", "101", "NL", "+31 20"),
-    ("Lyon", "", "690", "FR", "+33 4"),
-    ("Toronto", "ON", "M5H", "CA", "+1 416"),
-)
-_STREETS = (
-    "Main Street",
-    "Oak Avenue",
-    "Station Road",
-    "High Street",
-    "Park Lane",
-    "Market Square",
-    "Harbour View",
-    "Industrial Way",
-    "River Road",
-    "Elm Street",
-    "Mill Lane",
-    "Church Street",
-)
-_SALESPEOPLE = ("JO", "OF", "PS", "JR", "")
-_CURRENCIES = ("", "", "", "", "", "EUR", "GBP")
-_PAYMENT_TERMS = (1, 2, 3, 4, None)  # Net 30, 2% 10 Net 30, Net 45, Net 60, none
-_CREDIT_LIMITS = (0, 5000, 10000, 25000, 50000)
 
 
 def _uuid5_factory() -> Callable[[str], str]:
@@ -296,30 +65,30 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
 
 
-_HEAD_SLUGS = tuple(_slug(h) for h in _NAME_HEADS)
-_CORE_SLUGS = tuple(_slug(c) for c in _NAME_CORES)
+_HEAD_SLUGS = tuple(_slug(h) for h in NAME_HEADS)
+_CORE_SLUGS = tuple(_slug(c) for c in NAME_CORES)
 #: E-mail spellings of the names (lower case, no umlaut), by the same index.
-_FIRST_MAIL = tuple(n.lower().replace("ü", "ue") for n in _FIRST_NAMES)
-_LAST_MAIL = tuple(n.lower().replace("ü", "ue") for n in _LAST_NAMES)
-_N_CITIES, _N_STREETS, _N_SALESPEOPLE = len(_CITIES), len(_STREETS), len(_SALESPEOPLE)
-_N_CREDIT_LIMITS, _N_CURRENCIES, _N_PAYMENT_TERMS = len(_CREDIT_LIMITS), len(_CURRENCIES), len(_PAYMENT_TERMS)
-_N_FIRST, _N_LAST, _N_MIDDLE, _N_JOB_TITLES = len(_FIRST_NAMES), len(_LAST_NAMES), len(_MIDDLE_NAMES), len(_JOB_TITLES)
+_FIRST_MAIL = tuple(n.lower().replace("ü", "ue") for n in FIRST_NAMES)
+_LAST_MAIL = tuple(n.lower().replace("ü", "ue") for n in LAST_NAMES)
+_N_CITIES, _N_STREETS, _N_SALESPEOPLE = len(CITIES), len(STREETS), len(SALESPEOPLE)
+_N_CREDIT_LIMITS, _N_CURRENCIES, _N_PAYMENT_TERMS = len(CREDIT_LIMITS), len(CURRENCIES), len(PAYMENT_TERMS)
+_N_FIRST, _N_LAST, _N_MIDDLE, _N_JOB_TITLES = len(FIRST_NAMES), len(LAST_NAMES), len(MIDDLE_NAMES), len(JOB_TITLES)
 #: For a "similar" account in another city: every city but the customer's own.
-_OTHER_CITIES = {c[0]: [o[0] for o in _CITIES if o[0] != c[0]] for c in _CITIES}
+_OTHER_CITIES = {c[0]: [o[0] for o in CITIES if o[0] != c[0]] for c in CITIES}
 
 
 def _company_name(i: int) -> tuple[str, str]:
     """A unique, realistic-looking company name for customer ``i``, and its web domain."""
-    if i < len(_CRONUS_CUSTOMERS):
-        name = _CRONUS_CUSTOMERS[i]
+    if i < len(CRONUS_CUSTOMERS):
+        name = CRONUS_CUSTOMERS[i]
         return name, f"{_slug(name.split()[0])}.example.com"
-    heads, cores, tails = len(_NAME_HEADS), len(_NAME_CORES), len(_NAME_TAILS)
+    heads, cores, tails = len(NAME_HEADS), len(NAME_CORES), len(NAME_TAILS)
     capacity = heads * cores * tails
     # A multiplier coprime to the capacity walks every combination once, in a scrambled order.
     k = (i * 7919) % capacity
     h, c, t = k % heads, (k // heads) % cores, k // (heads * cores)
-    tail = _NAME_TAILS[t]
-    name = f"{_NAME_HEADS[h]} {_NAME_CORES[c]} {tail}" if tail else f"{_NAME_HEADS[h]} {_NAME_CORES[c]}"
+    tail = NAME_TAILS[t]
+    name = f"{NAME_HEADS[h]} {NAME_CORES[c]} {tail}" if tail else f"{NAME_HEADS[h]} {NAME_CORES[c]}"
     lap = i // capacity
     if lap:
         name = f"{name} {lap + 1}"
@@ -393,14 +162,14 @@ class _Generator:
         r = self.random
         company = self.company_id
         name, domain = _company_name(i)
-        city, state, postal, country, prefix = _CITIES[int(r() * _N_CITIES)]
-        line1 = f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}"
+        city, state, postal, country, prefix = CITIES[int(r() * _N_CITIES)]
+        line1 = f"{1 + int(r() * 250)} {STREETS[int(r() * _N_STREETS)]}"
         line2 = "" if r() < 0.85 else f"Suite {100 + int(r() * 900)}"
         postal_code = f"{postal}{10 + int(r() * 90)}"
         customer_id = _uuid5(f"customer:{i}")
         phone = f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}"
         email, website = f"info@{domain}", f"www.{domain}"
-        salesperson = _SALESPEOPLE[int(r() * _N_SALESPEOPLE)]
+        salesperson = SALESPEOPLE[int(r() * _N_SALESPEOPLE)]
         customer = {
             "id": customer_id,
             "number": str(10000 * (i + 1)),
@@ -417,8 +186,8 @@ class _Generator:
             "website": website,
             "salespersonCode": salesperson,
             "balanceDue": round(r() * 20000, 2) if r() < 0.6 else 0.0,
-            "creditLimit": float(_CREDIT_LIMITS[int(r() * _N_CREDIT_LIMITS)]),
-            "currencyCode": _CURRENCIES[int(r() * _N_CURRENCIES)],
+            "creditLimit": float(CREDIT_LIMITS[int(r() * _N_CREDIT_LIMITS)]),
+            "currencyCode": CURRENCIES[int(r() * _N_CURRENCIES)],
             "blocked": "All" if i % 25 == 7 else " ",
             "taxLiable": False,
             "taxAreaId": BLANK_GUID,
@@ -472,11 +241,11 @@ class _Generator:
         persons = []
         for p in range(1 if r() < 0.5 else 2):
             f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
-            first, last = _FIRST_NAMES[f], _LAST_NAMES[la]
+            first, last = FIRST_NAMES[f], LAST_NAMES[la]
             person_id = _uuid5(f"contact:person:{i}:{p}")
             self.contact_no += 1
             # BC API v2.0 contacts have no job title; the CRM's copy of the person has one.
-            job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
+            job = JOB_TITLES[int(r() * _N_JOB_TITLES)]
             person = {
                 "id": person_id,
                 "number": f"CT{self.contact_no:06d}",
@@ -545,7 +314,7 @@ class _Generator:
             "address1_country": customer["country"],
             "address1_primarycontactname": None,
             "creditlimit": customer["creditLimit"] or None,
-            "paymenttermscode": _PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)],
+            "paymenttermscode": PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)],
             "customertypecode": 3,
             "statecode": 0,
             "statuscode": 1,
@@ -568,8 +337,8 @@ class _Generator:
                 self.dv_contact(
                     f"{i}:crm",
                     account,
-                    _FIRST_NAMES[f],
-                    _LAST_NAMES[la],
+                    FIRST_NAMES[f],
+                    LAST_NAMES[la],
                     None,
                     similar=False,
                     mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
@@ -599,18 +368,18 @@ class _Generator:
             phone, email, mobile = person["phoneNumber"], person["email"], person["mobilePhoneNumber"]
         else:
             phone = f"{account['telephone1'][:-4]}{1000 + int(r() * 9000)}"
-            job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
+            job = JOB_TITLES[int(r() * _N_JOB_TITLES)]
             email = f"{mail}@{(account['emailaddress1'] or '@example.com').split('@', 1)[1]}"
             mobile = None
         if similar:
             if r() < 0.5:
                 phone = f"{phone[:-4]}{1000 + int(r() * 9000)}"
             else:
-                job = _JOB_TITLES[int(r() * _N_JOB_TITLES)]
+                job = JOB_TITLES[int(r() * _N_JOB_TITLES)]
         contact = {
             "contactid": contact_id,
             "firstname": first,
-            "middlename": _MIDDLE_NAMES[int(r() * _N_MIDDLE)] or None,
+            "middlename": MIDDLE_NAMES[int(r() * _N_MIDDLE)] or None,
             "lastname": last,
             "fullname": f"{first} {last}",
             "emailaddress1": email,
@@ -638,7 +407,7 @@ class _Generator:
         r, owners = self.random, self.owners
         # Names from far beyond the BC range, so they never collide with a customer's name.
         name, domain = _company_name(10_000_000 + j)
-        city, state, postal, country, prefix = _CITIES[int(r() * _N_CITIES)]
+        city, state, postal, country, prefix = CITIES[int(r() * _N_CITIES)]
         account_id = _uuid5(f"account:crm:{j}")
         account = {
             "accountid": account_id,
@@ -648,7 +417,7 @@ class _Generator:
             "fax": None,
             "emailaddress1": f"contact@{domain}",
             "websiteurl": f"https://www.{domain}",
-            "address1_line1": f"{1 + int(r() * 250)} {_STREETS[int(r() * _N_STREETS)]}",
+            "address1_line1": f"{1 + int(r() * 250)} {STREETS[int(r() * _N_STREETS)]}",
             "address1_line2": None,
             "address1_city": city,
             "address1_stateorprovince": state or None,
@@ -670,8 +439,8 @@ class _Generator:
         contact = self.dv_contact(
             f"crm:{j}",
             account,
-            _FIRST_NAMES[f],
-            _LAST_NAMES[la],
+            FIRST_NAMES[f],
+            LAST_NAMES[la],
             None,
             similar=False,
             mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
