@@ -159,18 +159,21 @@ async def test_a_job_that_cannot_start_says_why_in_the_dialog(tui_backend: Backe
 def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) -> None:
     session = tui_backend.session
     app = BcTuiApp(tui_backend, theme=theme)
-    # The tabs' underline slides into place; a picture taken before it is placed would differ.
+    # The tabs' underline slides into place; a picture taken mid-slide would differ.
     app.animation_level = "none"
 
     async def run_match(pilot) -> None:
         await app.workers.wait_for_complete()
+        # The screen under the job dialog is drawn as it was when the dialog opened: let the tabs'
+        # underline be placed first, or a busy machine pictures the tabs without it.
+        await wait_for(pilot, lambda: any(u.highlight_end > 0 for u in app.screen.query(Underline)))
+        await pilot.pause(0.1)
         app.run_worker(
             run_job(
                 app, "Match-based coupling of CUSTOMER", lambda p: match_based_coupling(session, MAPPING, progress=p)
             )
         )
         await wait_for(pilot, lambda: job_done(app))
-        await wait_for(pilot, lambda: app.screen_stack[0].query_one(Underline).highlight_end > 0)
         await pilot.pause(0.15)
         assert count_couplings(MAPPING) > 0
 
