@@ -80,7 +80,7 @@ class BusinessCentralClient(EntityClient):
 
         Business Central honours ``$skip``, so a list can read any page directly (Dataverse
         cannot: see ``DataverseClient.page``)."""
-        params = self._query(kind, filter, select, orderby, top)
+        params = self._query(kind, {"filter": filter, "select": select, "orderby": orderby, "top": top})
         params["$skip"] = int(skip)
         answer = await self.service.get_json(self.path(kind), params=params, record=f"{kind.NOUN}s")
         return [kind.from_row(row) for row in self.service.value_rows(answer, f"{kind.NOUN}s")]

@@ -116,7 +116,7 @@ class DataverseClient(EntityClient):
         headers = {"Prefer": f"odata.maxpagesize={int(page_size)}"}
         if next_link is None:
             url: Any = self.path(kind)
-            params: dict[str, Any] | None = self._query(kind, filter, select, orderby, None)
+            params: dict[str, Any] | None = self._query(kind, {"filter": filter, "select": select, "orderby": orderby})
         else:  # the link carries the whole query: follow it unchanged
             url, params = self.service.url(next_link), None
         answer = await self.service.get_json(url, params=params, headers=headers, record=f"{kind.NOUN}s")

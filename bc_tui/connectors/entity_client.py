@@ -11,7 +11,7 @@ from contextlib import aclosing
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from .batch import entity_path
 from .models import Entity
@@ -21,6 +21,19 @@ E = TypeVar("E", bound=Entity)
 
 #: Default page size: big enough to be quick, small enough to show progress.
 DEFAULT_PAGE_SIZE = 1000
+
+
+class ReadQuery(TypedDict, total=False):
+    """What a read of an entity set asks for; every part may be left out.
+
+    ``filter`` is built with ``filters``; ``select`` names the fields wanted (the key and the
+    modification time are always added); ``page_size`` defaults to ``DEFAULT_PAGE_SIZE``."""
+
+    filter: str | None
+    select: Sequence[str] | None
+    orderby: str | None
+    top: int | None
+    page_size: int
 
 
 class EntityClient:
@@ -47,49 +60,30 @@ class EntityClient:
         return self._root + (entity_path(kind, key) if key is not None else kind.ENTITY_SET)
 
     @staticmethod
-    def _query(
-        kind: type[Entity], filter: str | None, select: Sequence[str] | None, orderby: str | None, top: int | None
-    ) -> dict[str, Any]:
+    def _query(kind: type[Entity], query: ReadQuery) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        if filter:
+        if filter := query.get("filter"):
             params["$filter"] = filter
-        if select:
+        if select := query.get("select"):
             # The key and the modification time are needed to build a typed row.
             fields = list(dict.fromkeys([kind.KEY, kind.MODIFIED, *select]))
             params["$select"] = ",".join(fields)
-        if orderby:
+        if orderby := query.get("orderby"):
             params["$orderby"] = orderby
-        if top is not None:
+        if (top := query.get("top")) is not None:
             params["$top"] = int(top)
         return params
 
-    async def pages(
-        self,
-        kind: type[E],
-        *,
-        filter: str | None = None,
-        select: Sequence[str] | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> AsyncGenerator[list[E], None]:
+    async def pages(self, kind: type[E], **query: Unpack[ReadQuery]) -> AsyncGenerator[list[E], None]:
         """Yield the rows of ``kind`` page by page (``filter`` built with ``filters``)."""
-        params = self._query(kind, filter, select, orderby, top)
+        params = self._query(kind, query)
+        page_size = query.get("page_size", DEFAULT_PAGE_SIZE)
         async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size, what=f"{kind.NOUN}s"):
             yield [kind.from_row(row) for row in page]
 
-    async def rows(
-        self,
-        kind: type[E],
-        *,
-        filter: str | None = None,
-        select: Sequence[str] | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> AsyncIterator[E]:
+    async def rows(self, kind: type[E], **query: Unpack[ReadQuery]) -> AsyncIterator[E]:
         """Yield the rows of ``kind`` one at a time (read page by page)."""
-        async for page in self.pages(kind, filter=filter, select=select, orderby=orderby, top=top, page_size=page_size):
+        async for page in self.pages(kind, **query):
             for row in page:
                 yield row
 
