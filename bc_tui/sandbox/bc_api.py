@@ -39,7 +39,7 @@ from .bc_entities import (
 from .bc_metadata import is_metadata_path, metadata_response
 from .bc_numbers import NumberIndex
 from .bc_paging import MAX_PAGE_SIZE, SkipToken, max_page_size, take_page
-from .bc_query import read_query, read_single_query
+from .bc_query import ListQuery, read_query, read_single_query
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import apply_select, key_candidates
 from .settings import SandboxSettings
@@ -276,14 +276,18 @@ class BusinessCentralApi:
 
     # ------------------------------------------------------------------ reads
 
-    def _list(self, entity: EntityDef, company_id: str | None, request: ApiRequest) -> ApiResponse:
-        spec = read_query(
+    def _read_query(self, entity: EntityDef, request: ApiRequest) -> ListQuery:
+        """The list request's query options, read with this sandbox's filter settings."""
+        return read_query(
             entity,
             request.query,
             refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
             case_sensitive=not self.settings.bc_text_ignores_case,
             whole_seconds=self.settings.bc_modified_whole_seconds,
         )
+
+    def _list(self, entity: EntityDef, company_id: str | None, request: ApiRequest) -> ApiResponse:
+        spec = self._read_query(entity, request)
         query = spec.query
 
         def build() -> list[Mapping[str, Any]]:
@@ -328,13 +332,7 @@ class BusinessCentralApi:
         return ApiResponse.of_json(200, body, headers)
 
     def _count(self, entity: EntityDef, company_id: str, request: ApiRequest) -> ApiResponse:
-        spec = read_query(
-            entity,
-            request.query,
-            refuse_or_across_fields=self.settings.bc_refuse_or_across_fields,
-            case_sensitive=not self.settings.bc_text_ignores_case,
-            whole_seconds=self.settings.bc_modified_whole_seconds,
-        )
+        spec = self._read_query(entity, request)
         total = sum(
             1 for row in self.store.rows(entity.entity_set) if row.get("_company") == company_id and spec.matches(row)
         )
