@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bc_tui.connectors import NotFound
 from bc_tui.connectors import filters as odata
@@ -165,23 +165,37 @@ async def get_record(
 # --- whole tables, streamed -----------------------------------------------------------------------
 
 
+class TableRead(TypedDict, total=False):
+    """How a whole-table read is asked for; every part may be left out.
+
+    ``table_filter`` (default True) keeps the read inside the side's table filter; ``select``
+    defaults to the side's fields of the mapping (``()`` for every field); ``page_size``
+    defaults to ``PAGE_SIZE``."""
+
+    table_filter: bool
+    select: Sequence[str] | None
+    page_size: int
+
+
 async def pages(
     side: SideDescription[Any],
     session: SyncSession,
     mapping: TableMapping,
     filter: str | None = None,
-    *,
-    table_filter: bool = True,
-    select: Sequence[str] | None = None,
-    page_size: int = PAGE_SIZE,
+    **read: Unpack[TableRead],
 ) -> AsyncIterator[list[Record]]:
     """The mapping's records of ``side`` page by page, inside the side's table filter (unless
     ``table_filter=False``) and ``filter`` (an OData expression built with ``connectors.filters``)."""
-    combined = odata.and_(conditions_filter(side.table_filter(mapping)) if table_filter else "", filter or "")
+    table_filter = conditions_filter(side.table_filter(mapping)) if read.get("table_filter", True) else ""
+    combined = odata.and_(table_filter, filter or "")
+    select = read.get("select")
     fields = side.fields(mapping) if select is None else tuple(select)
     with as_sync_error():
         async for page in side.client(session).pages(
-            side.kind(mapping), filter=combined or None, select=fields or None, page_size=page_size
+            side.kind(mapping),
+            filter=combined or None,
+            select=fields or None,
+            page_size=read.get("page_size", PAGE_SIZE),
         ):
             yield [to_record(entity) for entity in page]
 
@@ -191,12 +205,10 @@ def iter_records(
     session: SyncSession,
     mapping: TableMapping,
     filter: str | None = None,
-    *,
-    table_filter: bool = True,
-    select: Sequence[str] | None = None,
+    **read: Unpack[TableRead],
 ) -> AsyncIterator[Record]:
     """The mapping's records of ``side`` one at a time (read page by page); see :func:`pages`."""
-    return _records(pages(side, session, mapping, filter, table_filter=table_filter, select=select))
+    return _records(pages(side, session, mapping, filter, **read))
 
 
 async def _records(stream: AsyncIterator[list[Record]]) -> AsyncIterator[Record]:
