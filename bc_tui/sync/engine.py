@@ -30,7 +30,7 @@ from bc_tui.sync.errors import plain
 from bc_tui.sync.pairs import Pair, current_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record
-from bc_tui.sync.remember import last_sync, remember_failure, remember_success, success_updates, sync_state
+from bc_tui.sync.remember import last_sync, remember_failure, success_updates, sync_state
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, written_side
@@ -306,7 +306,9 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
             return
         remembered[side] = _to_remember(mapping, item, side, written.row)
     bc, dataverse = _both(pair, remembered)
-    await session.db(remember_success, mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
+    await session.db(
+        record_sync_results, success_updates(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
+    )
     _record(run, Outcome.MODIFIED, None, pair, item.description)
 
 

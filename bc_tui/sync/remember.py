@@ -15,7 +15,7 @@ from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, LastSync, take_s
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.skipped import FailureVerdict
 from bc_tui.store.records import CouplingRecord, SyncResult, SyncResultUpdate
-from bc_tui.store.sync_state import record_sync_result, record_sync_results
+from bc_tui.store.sync_state import record_sync_result
 from bc_tui.sync.records import ETAG, Record
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
@@ -61,18 +61,6 @@ def success_updates(
     return [
         SyncResultUpdate(coupling.id, direction, SyncResult.SUCCESS, job_id=job_id, **state) for direction in directions
     ]
-
-
-def remember_success(
-    mapping: TableMapping,
-    coupling: CouplingRecord,
-    directions: Sequence[SyncDirection],
-    job_id: int,
-    bc: Record,
-    dataverse: Record,
-) -> None:
-    """Store a successful synchronization in each of ``directions`` (send and/or get)."""
-    record_sync_results(success_updates(mapping, coupling, directions, job_id, bc, dataverse))
 
 
 def remember_failure(

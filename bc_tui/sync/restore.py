@@ -17,12 +17,12 @@ from bc_tui.store import coupling_writes
 from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.database import atomic
 from bc_tui.store.records import CouplingRecord, Side
-from bc_tui.store.sync_state import mark_broken
+from bc_tui.store.sync_state import mark_broken, record_sync_results
 from bc_tui.sync.create import create_counterparts
 from bc_tui.sync.job_log import RecordResult
 from bc_tui.sync.pairs import coupling_description
 from bc_tui.sync.records import fetch_bc, fetch_dataverse
-from bc_tui.sync.remember import remember_success
+from bc_tui.sync.remember import success_updates
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
 
@@ -89,7 +89,8 @@ async def _after_restore(
             bc = (await fetch_bc(session, mapping, [new.bc_id])).get(new.bc_id)
             dataverse = (await fetch_dataverse(session, mapping, [new.dataverse_id])).get(new.dataverse_id)
             if bc is not None and dataverse is not None:
-                await session.db(remember_success, mapping, new, (deleted.written_by,), job_id, bc, dataverse)
+                updates = success_updates(mapping, new, (deleted.written_by,), job_id, bc, dataverse)
+                await session.db(record_sync_results, updates)
         return Outcome.INSERTED, None
     # Not created: put the broken coupling back so that it stays on the errors screen.
     await session.db(_put_back, mapping.name, old, deleted.side)
