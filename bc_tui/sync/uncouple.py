@@ -52,21 +52,16 @@ async def delete_couplings(
             run.record(Outcome.UNCOUPLED, bc_id=record.bc_id, dataverse_id=record.dataverse_id, description=description)
         found_bc = {r.bc_id for r in removed}
         found_dv = {r.dataverse_id for r in removed}
-        for bc_id in dict.fromkeys(wanted_bc):
-            if bc_id not in found_bc:
-                run.record(
-                    Outcome.SKIPPED,
-                    f"The {bc_noun(mapping)} {bc_id} was not coupled, so there was no coupling to delete.",
-                    bc_id=bc_id,
-                    description=f"{bc_noun(mapping)} {bc_id}",
-                )
-        for dv_id in dict.fromkeys(wanted_dv):
-            if dv_id not in found_dv:
-                run.record(
-                    Outcome.SKIPPED,
-                    f"The Dataverse record {dv_id} was not coupled, so there was no coupling to delete.",
-                    dataverse_id=dv_id,
-                    description=f"Dataverse record {dv_id}",
-                )
+        # (noun, id, whether the id is BC's) of each named record that had no coupling
+        not_coupled = [(bc_noun(mapping), i, True) for i in dict.fromkeys(wanted_bc) if i not in found_bc]
+        not_coupled += [("Dataverse record", i, False) for i in dict.fromkeys(wanted_dv) if i not in found_dv]
+        for noun, record_id, on_bc in not_coupled:
+            run.record(
+                Outcome.SKIPPED,
+                f"The {noun} {record_id} was not coupled, so there was no coupling to delete.",
+                bc_id=record_id if on_bc else None,
+                dataverse_id=None if on_bc else record_id,
+                description=f"{noun} {record_id}",
+            )
         run.message = f"{len(removed)} coupling{'s' if len(removed) != 1 else ''} deleted."
     return run.summary
