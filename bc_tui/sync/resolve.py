@@ -220,24 +220,18 @@ async def restore_deleted(
             assert pair.coupling is not None
             description = pair_description(mapping, pair)
             if pair.bc is not None and pair.dataverse is not None:
-                run.record(
-                    Outcome.SKIPPED,
-                    f"{sentence(description)} and its coupled record both exist; there is nothing to restore.",
-                    bc_id=pair.bc_id,
-                    dataverse_id=pair.coupling.dataverse_id,
-                    description=description,
-                )
+                outcome = Outcome.SKIPPED
+                reason = f"{sentence(description)} and its coupled record both exist; there is nothing to restore."
             elif pair.bc is None and pair.dataverse is None:
                 await session.db(remove_coupling, pair.coupling.id)
-                run.record(
-                    Outcome.UNCOUPLED,
-                    f"Both coupled records of {description} were deleted, so their coupling was deleted too.",
-                    bc_id=pair.bc_id,
-                    dataverse_id=pair.coupling.dataverse_id,
-                    description=description,
-                )
+                outcome = Outcome.UNCOUPLED
+                reason = f"Both coupled records of {description} were deleted, so their coupling was deleted too."
             else:
                 broken.append((pair.coupling, missing_side(pair)))
+                continue
+            run.record(
+                outcome, reason, bc_id=pair.bc_id, dataverse_id=pair.coupling.dataverse_id, description=description
+            )
         results = await restore_couplings(session, mapping, broken, job_id=run.job_id)
         for coupling, _ in broken:
             outcome, message = results[coupling.id]
