@@ -32,7 +32,7 @@ from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.intents import CHUNK, Created, Pending, adopt, created_in, created_pair, finish_creation
 from bc_tui.sync.job_log import JobLog
 from bc_tui.sync.parents import parent_fields, parent_refusal
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import fetch
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, RecordIds, SideDescription, planned_number
@@ -92,14 +92,7 @@ async def create_counterparts(
     mapping = session.mapping(mapping_name)
     _require(mapping, destination)
     ids = _unique(source_ids)
-    async with JobRun(
-        JobType.CREATION,
-        mapping=mapping.name,
-        direction=destination.written_by,
-        total=len(ids),
-        progress=progress,
-        session=session,
-    ) as run:
+    async with records_job(session, JobType.CREATION, mapping.name, destination.written_by, len(ids), progress) as run:
         await create_in_job(session, mapping, destination, ids, run, allow_duplicates=allow_duplicates)
     return run.summary
 

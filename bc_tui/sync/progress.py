@@ -41,4 +41,17 @@ class JobRun(JobLog):
             await resume_pending_creates(self._session, self.mapping)
 
 
-__all__ = ["JobLog", "JobRun", "JobSummary", "Progress", "ProgressCallback", "RecordResult"]
+def records_job(
+    session: SyncSession,
+    job_type: JobType,
+    mapping_name: str,
+    direction: str | None,
+    total: int,
+    progress: ProgressCallback | None,
+) -> JobRun:
+    """A job of ``session`` over ``total`` named records of one table mapping, in ``direction``
+    (a direction's value; None: no direction)."""
+    return JobRun(job_type, mapping=mapping_name, direction=direction, total=total, progress=progress, session=session)
+
+
+__all__ = ["JobLog", "JobRun", "JobSummary", "Progress", "ProgressCallback", "RecordResult", "records_job"]

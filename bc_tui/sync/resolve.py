@@ -33,7 +33,7 @@ from bc_tui.store.sync_state import clear_skipped, mark_broken
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.pairs import Pair, coupling_description, load_coupled_pairs, missing_side, pair_description
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import ETAG, Record, fetch_bc, fetch_dataverse, pages
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
@@ -307,14 +307,8 @@ async def _one_job_per_mapping(
         mapping = session.mapping(name)
         if prepare is not None:
             records = await prepare(records)
-        async with JobRun(
-            job_type,
-            mapping=name,
-            direction=direction.value if direction else None,
-            total=len(records),
-            progress=progress,
-            session=session,
-        ) as run:
+        value = direction.value if direction else None
+        async with records_job(session, job_type, name, value, len(records), progress) as run:
             await work(run, mapping, await load_coupled_pairs(session, mapping, records))
             run.message = summary_message(run)
         summaries.append(run.summary)

@@ -23,7 +23,7 @@ from bc_tui.store.records import normalize_id
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.pairs import Pair, load_pairs
-from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
+from bc_tui.sync.progress import JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession
 
@@ -53,14 +53,7 @@ async def synchronize_one(
     mapping = session.mapping(mapping_name)
     direction = SyncDirection(direction)
     bc_id = normalize_id(bc_id)
-    async with JobRun(
-        JobType.SYNCHRONIZATION,
-        mapping=mapping.name,
-        direction=direction.value,
-        total=1,
-        progress=progress,
-        session=session,
-    ) as run:
+    async with records_job(session, JobType.SYNCHRONIZATION, mapping.name, direction.value, 1, progress) as run:
         coupling = await session.db(get_by_bc_id, mapping.name, bc_id)
         if coupling is None:
             bc = await get_bc(session, mapping, bc_id)
@@ -101,14 +94,7 @@ async def synchronize_many(
     if direction is MERGE:
         raise SyncError("Several records are synchronized by sending or getting data; merge one record at a time.")
     ids = list(dict.fromkeys(normalize_id(i) for i in bc_ids if i))
-    async with JobRun(
-        JobType.SYNCHRONIZATION,
-        mapping=mapping.name,
-        direction=direction.value,
-        total=len(ids),
-        progress=progress,
-        session=session,
-    ) as run:
+    async with records_job(session, JobType.SYNCHRONIZATION, mapping.name, direction.value, len(ids), progress) as run:
         for start in range(0, len(ids), CHUNK):
             pairs = await load_pairs(session, mapping, ids[start : start + CHUNK])
             await run_pairs(session, mapping, direction, pairs, run, many=True, force=force)
