@@ -21,7 +21,7 @@ import asyncio
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
@@ -34,12 +34,12 @@ from .errors import (
     ConnectionLost,
     ConnectorError,
     MalformedResponse,
-    ServiceError,
     Throttled,
     TimedOut,
     Unreachable,
 )
 from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
+from .retry import AttemptState, RetryPolicy, classify
 from .throttle import ConcurrencyLimiter, PauseGate
 
 T = TypeVar("T")
@@ -57,50 +57,6 @@ __all__ = [
     "retry_after_seconds",
     "with_query",
 ]
-
-#: Statuses after which the request certainly was not processed.
-NOT_PROCESSED_STATUSES = frozenset({429, 503})
-#: Statuses after which a write may or may not have committed.
-UNKNOWN_OUTCOME_STATUSES = frozenset({408, 502, 504})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try before giving up on one call."""
-
-    #: Attempts in all (the first one included).
-    max_attempts: int = 8
-    #: Give up after this long, however many attempts are left.
-    max_total_s: float = 120.0
-    #: Backoff is random between 0 and initial * 2**attempt, capped at ``max_backoff_s``.
-    initial_backoff_s: float = 0.5
-    max_backoff_s: float = 16.0
-    #: Attempts when the host refuses connections: a wrong URL should fail fast.
-    connect_attempts: int = 3
-    #: Pause used after a 429 that gave no ``Retry-After``.
-    default_retry_after_s: float = 2.0
-
-
-@dataclass
-class AttemptState:
-    """What an attempt function knows about the attempts before it."""
-
-    number: int = 0
-    #: True once an earlier attempt of this write may have committed.
-    maybe_committed: bool = False
-
-
-def _classify(exc: BaseException) -> Literal["not_processed", "unknown"] | None:
-    """Whether a failed attempt may be retried, and whether it may have committed."""
-    if isinstance(exc, ConnectionLost):
-        return "unknown"
-    if isinstance(exc, (Throttled, Unreachable)):
-        return "not_processed"
-    if isinstance(exc, ServiceError) and exc.status in NOT_PROCESSED_STATUSES:
-        return "not_processed"
-    if isinstance(exc, ServiceError) and exc.status in UNKNOWN_OUTCOME_STATUSES:
-        return "unknown"
-    return None
 
 
 class ServiceOptions(TypedDict, total=False):
@@ -322,7 +278,7 @@ class ODataService:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
             if not isinstance(exc, ConnectorError):
                 return False
-            kind = _classify(exc)
+            kind = classify(exc)
             if kind == "unknown":
                 state.maybe_committed = True
                 return idempotent

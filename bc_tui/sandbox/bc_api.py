@@ -14,13 +14,11 @@ default 20,000) and ``@odata.nextLink``.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -40,6 +38,7 @@ from .bc_metadata import is_metadata_path, metadata_response
 from .bc_numbers import NumberIndex
 from .bc_paging import MAX_PAGE_SIZE, SkipToken, max_page_size, take_page
 from .bc_query import ListQuery, read_query, read_single_query
+from .bc_routes import method_not_allowed, not_found, route_of
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import apply_select, key_candidates
 from .settings import SandboxSettings
@@ -47,87 +46,8 @@ from .store import EntityStore
 
 log = logging.getLogger(__name__)
 
-_SEGMENT_RE = re.compile(r"^(?P<name>\$?[A-Za-z][A-Za-z0-9_]*)(?:\((?P<key>[^()]*)\))?$")
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 #: How many filtered-and-ordered lists to keep for paging through them.
 _LIST_CACHE_SIZE = 8
-
-
-def not_found(message: str) -> ApiError:
-    return ApiError(404, "BadRequest_NotFound", message)
-
-
-def method_not_allowed(method: str, allowed: tuple[str, ...]) -> ApiError:
-    return ApiError(
-        405,
-        "BadRequest_MethodNotAllowed",
-        f"The HTTP method '{method}' is not allowed on this resource; allowed: {', '.join(allowed)}.",
-        {"allow": ", ".join(allowed)},
-    )
-
-
-def _key(raw: str) -> str:
-    """A key from ``(…)`` in the URL: a bare or quoted GUID, optionally ``id=…``; lower-cased."""
-    text = raw.strip()
-    if "=" in text:
-        name, _, text = text.partition("=")
-        if name.strip() != "id":
-            raise ApiError(
-                400, "BadRequest", f"The key property '{name.strip()}' is not the key of this entity; use id."
-            )
-        text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        text = text[1:-1]
-    if not _GUID_RE.match(text):
-        raise ApiError(
-            400,
-            "BadRequest",
-            f"'{raw}' is not a valid id; an id is a GUID such as 00000000-0000-0000-0000-000000000000.",
-        )
-    return text.lower()
-
-
-@dataclass(frozen=True)
-class _Route:
-    """What a path names: companies, one company, an entity set in it, one entity, or a count."""
-
-    kind: str  # companies | company | collection | entity | count
-    company_id: str | None = None
-    entity: EntityDef | None = None
-    key: str | None = None
-
-
-def _route(path: str) -> _Route:
-    segments = [s for s in path.strip("/").split("/") if s]
-    parsed: list[tuple[str, str | None]] = []
-    for segment in segments:
-        m = _SEGMENT_RE.match(segment)
-        if not m:
-            raise not_found(f"No resource was found that matches the request URI segment '{segment}'.")
-        parsed.append((m.group("name"), m.group("key")))
-    if not parsed or parsed[0][0] != "companies":
-        what = path or "(the service root)"
-        raise not_found(f"No resource was found that matches the request URI '{what}'; paths start with companies.")
-    if len(parsed) == 1:
-        key = parsed[0][1]
-        return _Route("companies") if key is None else _Route("company", company_id=_key(key))
-    company_key = parsed[0][1]
-    if company_key is None:
-        raise not_found("Entities live under companies(<company id>)/; give the company id.")
-    company_id = _key(company_key)
-    name, key = parsed[1]
-    entity = COMPANY_ENTITIES.get(name)
-    if entity is None:
-        known = ", ".join(sorted(COMPANY_ENTITIES))
-        raise not_found(f"The entity set '{name}' does not exist in this API (the sandbox serves {known}).")
-    if len(parsed) == 2:
-        if key is None:
-            return _Route("collection", company_id, entity)
-        return _Route("entity", company_id, entity, _key(key))
-    if len(parsed) == 3 and key is None and parsed[2] == ("$count", None):
-        return _Route("count", company_id, entity)
-    raise not_found(f"No resource was found that matches the request URI '{path}'.")
 
 
 class _ListCache:
@@ -228,9 +148,9 @@ class BusinessCentralApi:
             if method != "GET":
                 raise method_not_allowed(method, ("GET",))
             if request.path.strip("/") != "$metadata":  # companies(<id>)/$metadata: the company must exist
-                self._company(_route(request.path.strip("/").split("/")[0]).company_id or "")
+                self._company(route_of(request.path.strip("/").split("/")[0]).company_id or "")
             return metadata_response()
-        route = _route(request.path)
+        route = route_of(request.path)
         if route.kind == "companies":
             if method != "GET":
                 raise method_not_allowed(method, ("GET",))
