@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,13 @@ from .user_sign_in import DeviceCodeSignIn, certificate_credential
 
 #: Called with the sentence that tells a person where to sign in and with which code.
 ShowDeviceCode = Callable[[str], None]
+
+
+#: A token with more than this left is handed out without asking MSAL again. MSAL itself
+#: refreshes a cached token in its last five minutes, so this only skips asking MSAL when its
+#: answer is certain to be the same token; every request asks for a token, and going through
+#: MSAL's worker thread and the lock each time would serialize concurrent requests.
+HAND_OUT_MARGIN_S = 300.0
 
 
 class TokenProvider:
@@ -61,12 +69,18 @@ class TokenProvider:
         # Set when nobody waits for the sign-in any more: a device code sign-in stops polling.
         self._stop = threading.Event()
         self._current: str | None = None
+        #: Until when (``time.monotonic()``) ``_current`` is handed out without asking MSAL.
+        self._current_until = 0.0
         #: How many tokens were fetched from the sign-in service (observable by tests and diagnostics).
         self.fetch_count = 0
 
     async def token(self) -> str:
         """A bearer token that is valid for a while yet; MSAL's cached one, else a fresh one."""
+        if self._current is not None and time.monotonic() < self._current_until:
+            return self._current
         async with self._lock:
+            if self._current is not None and time.monotonic() < self._current_until:
+                return self._current  # another request fetched it while this one waited
             self._http.loop = asyncio.get_running_loop()
             try:
                 result = await asyncio.to_thread(self._acquire)
@@ -80,6 +94,7 @@ class TokenProvider:
                     "check the token URL in your profile."
                 ) from None
             self._current = self._accept(result)
+            self._current_until = time.monotonic() + _lifetime_s(result) - HAND_OUT_MARGIN_S
             return self._current
 
     @property
@@ -93,6 +108,8 @@ class TokenProvider:
         Only the token that was rejected is dropped: when several requests get 401 at once, the
         first invalidates, and the others reuse the fresh token fetched in between.
         """
+        if rejected == self._current:
+            self._current_until = 0.0
         cache = self._user.cache if self._user is not None else self._cache
         for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
             if entry.get("secret") == rejected:
@@ -173,6 +190,14 @@ class TokenProvider:
         if not isinstance(text, str):
             text = json.dumps(text) if text is not None else ""
         return server_words(text, (self._credentials.client_secret,) if self._credentials.client_secret else ())
+
+
+def _lifetime_s(result: dict[str, Any]) -> float:
+    """How long MSAL's token is valid from now, in seconds (0 when it does not say)."""
+    try:
+        return max(0.0, float(result.get("expires_in") or 0))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _first_line(text: str) -> str:
