@@ -156,6 +156,16 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="serve https with a self-signed certificate kept in the data folder (its CA's path is in the JSON line)",
     )
+    serve.add_argument(
+        "--allow-manual-numbers",
+        action="store_true",
+        help="let BC creates name their own number, as CRONUS does (default: the number series refuse them)",
+    )
+    serve.add_argument(
+        "--sub-second-times",
+        action="store_true",
+        help="show BC's lastModifiedDateTime in milliseconds, as CRONUS does (default: whole seconds)",
+    )
     sign_in_commands.serve_options(serve)
     serve.set_defaults(func=serve_command)
 
@@ -193,6 +203,8 @@ def serve_command(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         limits=args.limits,
         faults=args.faults,
+        bc_refuse_manual_numbers=not args.allow_manual_numbers,
+        bc_modified_whole_seconds=not args.sub_second_times,
         **sign_in_commands.settings_of(args),
     )
 

@@ -95,9 +95,10 @@ class SandboxSettings:
     dataverse_concurrency: int = 52
     requests_per_window: int = 6000
     window_s: float = 300.0
-    #: BC's No. Series without "Manual Nos.": a create or rename that names its own number is
-    #: refused (docs/sandbox-fidelity.md, "Business Central API v2.0"). Off: CRONUS allows them.
-    bc_refuse_manual_numbers: bool = False
+    #: BC's No. Series without "Manual Nos.", as on many production tenants: a create or rename
+    #: that names its own number is refused (docs/sandbox-fidelity.md, "Business Central API
+    #: v2.0"). Off (``serve --allow-manual-numbers``): CRONUS allows them.
+    bc_refuse_manual_numbers: bool = True
     #: BC refuses ``or`` between two different fields in ``$filter`` (see
     #: ``bc_filter_rules.or_across_fields``). On, as on every real tenant.
     bc_refuse_or_across_fields: bool = True
@@ -106,8 +107,8 @@ class SandboxSettings:
     #: ignores case (docs/sandbox-fidelity.md, "Business Central API v2.0").
     bc_text_ignores_case: bool = False
     #: BC shows ``lastModifiedDateTime`` in whole seconds, as Dataverse shows ``modifiedon``
-    #: (off: milliseconds, as CRONUS does); see ``precision``.
-    bc_modified_whole_seconds: bool = False
+    #: (off, ``serve --sub-second-times``: milliseconds, as CRONUS does); see ``precision``.
+    bc_modified_whole_seconds: bool = True
 
     @property
     def company_id(self) -> str:

@@ -22,8 +22,10 @@ from bc_tui.store.errors import StoreError
 from bc_tui.store.fields import UTCDateTimeField, utc_now
 from bc_tui.store.models import (
     ALL_MODELS,
+    GUID_LENGTH,
     BaseModel,
     CouplingClaim,
+    CreateIntent,
     FieldMappingRow,
     SchemaVersion,
     SyncJob,
@@ -58,12 +60,33 @@ class _SyncJobSchema1(BaseModel):
         indexes = ((("started_at",), False),)
 
 
+# Likewise ``create_intents`` as schema 1 made it (step 5 adds the body and begun_at columns).
+class _CreateIntentSchema1(BaseModel):
+    """``create_intents`` as schema 1 created it."""
+
+    id = peewee.AutoField()
+    mapping = peewee.CharField(max_length=64)
+    source_side = peewee.CharField(max_length=16)
+    source_id = peewee.CharField(max_length=GUID_LENGTH)
+    planned_id = peewee.CharField(max_length=64)
+    destination_id = peewee.CharField(max_length=GUID_LENGTH, null=True)
+    state = peewee.CharField(max_length=16, default="pending")
+    job_id = peewee.IntegerField(null=True)
+    created_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "create_intents"
+        indexes = ((("mapping", "source_side", "source_id"), True),)
+
+
 def _step_1_create_everything(db: peewee.Database) -> None:
     """Create the couplings, intents, jobs, job errors, mappings and watermarks tables."""
-    with db.bind_ctx([_SyncJobSchema1]):
-        # First: job_errors refers to it, and PostgreSQL wants the referenced table to exist.
-        db.create_tables([_SyncJobSchema1], safe=True)
-    later = (SchemaVersion, SyncJob, CouplingClaim)  # made by migrate() itself / by a later step
+    frozen = [_SyncJobSchema1, _CreateIntentSchema1]
+    with db.bind_ctx(frozen):
+        # First: job_errors refers to sync_jobs, and PostgreSQL wants the referenced table to exist.
+        db.create_tables(frozen, safe=True)
+    # Made by migrate() itself, by a later step, or above as schema 1 had them.
+    later = (SchemaVersion, SyncJob, CouplingClaim, CreateIntent)
     db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
 
 
@@ -73,15 +96,7 @@ _JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at
 
 def _step_2_job_process_and_heartbeat(db: peewee.Database) -> None:
     """Record on each job its process (host, pid, start time), its heartbeat and its total."""
-    migrator = SchemaMigrator.from_database(db)
-    existing = {column.name for column in db.get_columns(SyncJob._meta.table_name)}
-    apply_operations(
-        *(
-            migrator.add_column(SyncJob._meta.table_name, name, SyncJob._meta.fields[name])
-            for name in _JOB_PROCESS_COLUMNS
-            if name not in existing
-        )
-    )
+    _add_columns(db, SyncJob, _JOB_PROCESS_COLUMNS)
 
 
 def _step_3_coupling_claims(db: peewee.Database) -> None:
@@ -99,11 +114,29 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
     ).execute()
 
 
+def _step_5_intent_body_and_time(db: peewee.Database) -> None:
+    """Keep on each create intent the values sent and when it was begun: a BC record numbered by
+    its number series is found again by them (docs/coupling-and-sync.md "Creating the
+    counterpart")."""
+    _add_columns(db, CreateIntent, ("body", "begun_at"))
+
+
+def _add_columns(db: peewee.Database, model: type[BaseModel], names: tuple[str, ...]) -> None:
+    """Add the columns of ``model`` named ``names`` that its table lacks."""
+    migrator = SchemaMigrator.from_database(db)
+    table = model._meta.table_name
+    existing = {column.name for column in db.get_columns(table)}
+    apply_operations(
+        *(migrator.add_column(table, name, model._meta.fields[name]) for name in names if name not in existing)
+    )
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
     _step_3_coupling_claims,
     _step_4_no_contact_job_title,
+    _step_5_intent_body_and_time,
 )
 SCHEMA_VERSION = len(STEPS)
 

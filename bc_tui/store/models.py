@@ -83,11 +83,16 @@ class CreateIntent(BaseModel):
     mapping = peewee.CharField(max_length=64)
     source_side = peewee.CharField(max_length=16)  # "bc" or "dataverse": the record copied from
     source_id = peewee.CharField(max_length=GUID_LENGTH)
-    planned_id = peewee.CharField(max_length=64)  # client-made Dataverse GUID or planned BC number
+    # The client-made Dataverse GUID; empty for BC, whose number series numbers a new record.
+    planned_id = peewee.CharField(max_length=64)
     destination_id = peewee.CharField(max_length=GUID_LENGTH, null=True)  # once created
     state = peewee.CharField(max_length=16, default="pending")  # "pending" / "created"
     job_id = peewee.IntegerField(null=True)
     created_at = UTCDateTimeField(default=utc_now)
+    # What the create sends and when it was begun (the service's clock when known): a record
+    # created without a planned key is found again by them (schema 5).
+    body = JSONTextField(null=True)
+    begun_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "create_intents"

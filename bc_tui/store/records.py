@@ -80,17 +80,22 @@ class CouplingRecord:
 
 @dataclass(frozen=True)
 class CreateIntentRecord:
-    """A counterpart creation that was started: reuse ``planned_id`` when running it again."""
+    """A counterpart creation that was started: reuse ``planned_id`` when running it again, and
+    look for what ``body`` made since ``begun_at`` where nothing was planned."""
 
     id: int
     mapping: str
     source_side: Side
     source_id: str
-    planned_id: str
+    planned_id: str  # the Dataverse GUID planned; empty for BC (its number series numbers it)
     destination_id: str | None
     state: str  # "pending": maybe not created yet; "created": exists as destination_id
     job_id: int | None
     created_at: datetime
+    #: The values the create sends, and when it was begun (the service's clock when known;
+    #: None from a bc-tui older than schema 5).
+    body: dict[str, Any] | None = None
+    begun_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@
 See docs/coupling-and-sync.md "Creating the counterpart" and "Set Up Coupling".
 
 Crash-safe and never creating twice. For each record, *before* anything is sent, a create intent
-is stored with the id the new record will get (a Dataverse GUID generated here, or the BC
-``number`` planned here). Then the record is created with that id, and the intent is completed,
+is stored with what the new record will be found again by. On Dataverse that is its id, a GUID
+generated here and sent with the create. BC numbers a new customer or contact from its number
+series (many tenants refuse a number typed in), so there the intent keeps the values sent and the
+time, on BC's clock, the create was begun. Once the record is created, the intent is completed,
 which couples the pair in the same transaction. A run interrupted anywhere (killed, cancelled,
-connection lost) leaves an intent behind; the next run reuses its planned id, finds the record
-that was already created and adopts it instead of creating another.
+connection lost) leaves an intent behind; the next run looks for its record (by the planned id,
+or on BC by name among the records modified since, holding every other value sent and coupled
+to nothing: ``refind.py``) and adopts it instead of creating another. Where several BC records
+could be the one, the record fails with a sentence that asks the user to couple it by hand.
 
 Many records go in batches (Dataverse multipart ``$batch``, BC JSON ``$batch`` of ≤ 100).
 Before creating, bc-tui looks for an uncoupled record with the same name (accounts, customers) or
@@ -24,18 +28,19 @@ from bc_tui.connectors import AlreadyExists, BatchOperation, BatchResult, Connec
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import transfer
-from bc_tui.store.create_intents import abandon_intent, begin_create_intent
+from bc_tui.store.create_intents import abandon_intent, begin_create_intent, renew_intent
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import normalize_id
 from bc_tui.sync.creatable import creatable, refuse_duplicates
 from bc_tui.sync.errors import SyncError, plain
-from bc_tui.sync.intents import CHUNK, Created, Pending, adopt, created_in, created_pair, finish_creation
+from bc_tui.sync.intents import CHUNK, Created, Pending, adopt, created_pair, finish_creation, look_up
 from bc_tui.sync.job_log import JobLog
 from bc_tui.sync.parents import parent_fields, parent_refusal
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import fetch
+from bc_tui.sync.refind import begun_at
 from bc_tui.sync.session import SyncSession
-from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, RecordIds, SideDescription, planned_number
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, RecordIds, SideDescription
 
 # --- public API --------------------------------------------------------------------------------
 
@@ -70,8 +75,8 @@ async def create_in_bc(
 ) -> JobSummary:
     """Create the BC counterpart of each Dataverse record and couple it ("Create Customer in BC").
 
-    The new BC record gets the number :func:`planned_number` derives from the Dataverse id, so a
-    re-run finds it by number. Outcomes as in :func:`create_in_dataverse`.
+    The new BC record takes the next number of its number series; a re-run finds it again by the
+    values sent (``refind.py``). Outcomes as in :func:`create_in_dataverse`.
     """
     return await create_counterparts(
         session, mapping_name, BC_SIDE, dataverse_ids, allow_duplicates=allow_duplicates, progress=progress
@@ -135,11 +140,15 @@ async def _chunk(
     if not pending:
         return
     # What an interrupted run already created is adopted, not created again.
-    to_create = await adopt(session, run, mapping, pending, await created_in(session, mapping, destination, pending))
+    left = [item for item in pending if item.left_behind]
+    to_create = await adopt(
+        session, run, mapping, destination, pending, await look_up(session, mapping, destination, left)
+    )
     if not allow_duplicates:
         to_create = await refuse_duplicates(session, mapping, destination, to_create, run)
     if not to_create:
         return
+    await _renew(session, mapping, destination, [item for item in to_create if item.left_behind], run)
     source, kind = destination.other, destination.kind(mapping)
     try:
         results = await destination.client(session).batch(
@@ -149,20 +158,12 @@ async def _chunk(
     except ConnectorError as error:
         # The batch as a whole went wrong (e.g. the connection broke after sending): some
         # records may exist. Adopt those; the rest keep their intent for the next run.
-        for item in await adopt(
-            session, run, mapping, to_create, await created_in(session, mapping, destination, to_create)
-        ):
+        found = await look_up(session, mapping, destination, to_create)
+        for item in await adopt(session, run, mapping, destination, to_create, found):
             _fail_uncertain(run, item, plain(error), source.ids(item.source_id))
         return
-    # A create refused as already existing may be ours from an earlier attempt: look it up.
-    lost = [
-        item
-        for item, result in zip(to_create, results, strict=True)
-        if isinstance(result.error, AlreadyExists) and not destination.planned_is_key
-    ]
-    adopted = await created_in(session, mapping, destination, lost) if lost else {}
     for item, result in zip(to_create, results, strict=True):
-        created = _answered(mapping, destination, item, result) or adopted.get(item.source_id)
+        created = _answered(mapping, destination, item, result)
         if created is not None:
             bc_id, dataverse_id, bc_record = created
             await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
@@ -176,7 +177,12 @@ async def _plan(
     """The records of ``ids`` that may get a counterpart, each with its body and a stored intent."""
     source = destination.other
     candidates = await creatable(session, source, mapping, ids, await fetch(source, session, mapping, ids), run)
+    if not candidates:
+        return []
     parent = await parent_fields(session, mapping, destination.side, candidates)
+    # Where nothing is planned (BC numbers the record), the intent keeps the body and the time,
+    # taken before anything is sent: the record is found again by them (refind.py).
+    begun = await begun_at(session, mapping, destination) if destination.planned_key is None else None
     pending: list[Pending] = []
     for record in candidates:
         source_id = source.record_id(mapping, record)
@@ -189,18 +195,44 @@ async def _plan(
             run.record(Outcome.FAILED, message, **source.ids(source_id), description=description)
             continue
         body.update(link)
-        planned = destination.planned_value(source_id)
-        intent = await session.db(begin_create_intent, mapping.name, source.side, source_id, planned, job_id=run.job_id)
-        body[destination.planned_field(mapping)] = intent.planned_id
-        pending.append(Pending(source_id, record, description, intent, body))
+        intent = await session.db(
+            begin_create_intent,
+            mapping.name,
+            source.side,
+            source_id,
+            destination.planned_key(source_id) if destination.planned_key else "",
+            job_id=run.job_id,
+            body=body if begun else None,
+            begun_at=begun,
+        )
+        if destination.planned_key:
+            body[destination.key(mapping)] = intent.planned_id
+        left_behind = intent.job_id != run.job_id
+        pending.append(Pending(source_id, record, description, intent, body, left_behind=left_behind))
     return pending
+
+
+async def _renew(
+    session: SyncSession,
+    mapping: TableMapping,
+    destination: SideDescription[Any],
+    items: Sequence[Pending],
+    run: JobLog,
+) -> None:
+    """Intents left by an earlier run whose record was never made are sent again now: where the
+    record is found again by the values sent (BC), keep today's values and time on the intent."""
+    if destination.planned_key is not None or not items:
+        return
+    begun = await begun_at(session, mapping, destination)
+    for item in items:
+        await session.db(renew_intent, item.intent.id, body=item.body, begun_at=begun, job_id=run.job_id)
 
 
 def _answered(
     mapping: TableMapping, destination: SideDescription[Any], item: Pending, result: BatchResult
 ) -> Created | None:
-    """The pair a create's answer says was made, or None (failed, or to be looked up)."""
-    if destination.planned_is_key and (result.ok or isinstance(result.error, AlreadyExists)):
+    """The pair a create's answer says was made, or None (failed)."""
+    if destination.planned_key and (result.ok or isinstance(result.error, AlreadyExists)):
         # The key is ours: the record exists (AlreadyExists: the one an earlier attempt created).
         return created_pair(destination, item.intent.planned_id, None, item.source_id, item.source)
     key = destination.key(mapping)
@@ -255,5 +287,4 @@ __all__ = [
     "create_in_bc",
     "create_in_dataverse",
     "create_in_job",
-    "planned_number",
 ]

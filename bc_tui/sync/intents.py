@@ -1,6 +1,6 @@
 """Create intents: the record about to be created, finishing a creation (coupling the created
 record to its source, forgetting the intent) and finding what an earlier attempt already
-created (docs/interrupted-jobs.md).
+created (docs/interrupted-jobs.md; on BC by the values sent, ``refind.py``).
 
 Shared by creating (``create.py``) and by settling what an interrupted job left (``settle.py``),
 which runs before any job opens and so cannot build on the creation use case itself.
@@ -19,7 +19,8 @@ from bc_tui.store.errors import StoreError
 from bc_tui.store.records import CreateIntentRecord, normalize_id
 from bc_tui.sync.errors import plain
 from bc_tui.sync.job_log import JobLog
-from bc_tui.sync.records import Record, fetch, rows_where
+from bc_tui.sync.records import Record, fetch
+from bc_tui.sync.refind import candidates
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
 
@@ -40,6 +41,8 @@ class Pending:
     description: str
     intent: CreateIntentRecord
     body: dict[str, Any] = field(default_factory=dict)
+    #: The intent was left by an earlier run: its record may exist already.
+    left_behind: bool = False
 
 
 def created_pair(
@@ -78,52 +81,72 @@ async def finish_creation(
     )
 
 
-def planned_key(destination: SideDescription[Any], intent: CreateIntentRecord) -> str:
-    """What the intent's record is found by on ``destination``: its planned value (on Dataverse,
-    where that is the key, the record's id once known)."""
-    if destination.planned_is_key:
-        return normalize_id(intent.destination_id or intent.planned_id)
-    return intent.planned_id
+async def found_again(
+    session: SyncSession,
+    mapping: TableMapping,
+    destination: SideDescription[Any],
+    intents: Sequence[CreateIntentRecord],
+) -> dict[int, list[Record]]:
+    """For each intent (by its id), the records of ``destination`` its create may have made.
 
-
-async def created_records(
-    session: SyncSession, mapping: TableMapping, destination: SideDescription[Any], planned: Sequence[str]
-) -> dict[str, Record]:
-    """The records of ``destination`` that hold these planned values (see :func:`planned_key`),
-    keyed by that value."""
-    if not planned:
+    Where the key was planned (Dataverse), the row with that key, if any; else (BC, numbered by
+    its number series) the uncoupled records holding the values sent (``refind.py``): one is the
+    record made, more than one cannot be told apart.
+    """
+    if not intents:
         return {}
-    if destination.planned_is_key:
-        return await fetch(destination, session, mapping, planned)
-    name = destination.planned_field(mapping)
-    rows = await rows_where(
-        destination, session, destination.kind(mapping), name, planned, select=destination.identity_fields(mapping)
-    )
-    return {str(row[name]): row for row in rows}
+    if destination.planned_key is None:
+        return await candidates(session, mapping, destination, intents)
+    keys = {intent.id: normalize_id(intent.destination_id or intent.planned_id) for intent in intents}
+    rows = await fetch(destination, session, mapping, list(keys.values()))
+    return {intent_id: [rows[key]] if key in rows else [] for intent_id, key in keys.items()}
 
 
-async def created_in(
+async def look_up(
     session: SyncSession, mapping: TableMapping, destination: SideDescription[Any], items: Sequence[Pending]
-) -> dict[str, Created]:
-    """Of these pending creations, those whose record exists on ``destination`` (found by its
-    planned value), keyed by source id."""
-    existing = await created_records(session, mapping, destination, [planned_key(destination, p.intent) for p in items])
-    return {
-        item.source_id: created_pair(destination, str(row[destination.key(mapping)]), row, item.source_id, item.source)
-        for item in items
-        if (row := existing.get(planned_key(destination, item.intent))) is not None
-    }
+) -> dict[str, list[Record]]:
+    """Of these pending creations, the records of ``destination`` each may have made, by source id."""
+    found = await found_again(session, mapping, destination, [item.intent for item in items])
+    return {item.source_id: found.get(item.intent.id, []) for item in items}
 
 
 async def adopt(
-    session: SyncSession, run: JobLog, mapping: TableMapping, items: Sequence[Pending], created: Mapping[str, Created]
+    session: SyncSession,
+    run: JobLog,
+    mapping: TableMapping,
+    destination: SideDescription[Any],
+    items: Sequence[Pending],
+    found: Mapping[str, Sequence[Record]],
 ) -> list[Pending]:
-    """Complete the creations that already happened; the others, in order, are returned."""
+    """Complete the creations that already happened (their one record found, see :func:`look_up`)
+    and fail those whose record cannot be told apart from others; the rest, in order, are returned."""
     rest: list[Pending] = []
     for item in items:
-        if item.source_id in created:
-            bc_id, dataverse_id, bc_record = created[item.source_id]
+        rows = found.get(item.source_id, ())
+        if len(rows) == 1:
+            bc_id, dataverse_id, bc_record = created_pair(
+                destination, destination.record_id(mapping, rows[0]), rows[0], item.source_id, item.source
+            )
             await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+        elif rows:
+            run.record(
+                Outcome.FAILED,
+                cannot_tell(mapping, destination, item.description, rows),
+                **destination.other.ids(item.source_id),
+                description=item.description,
+            )
         else:
             rest.append(item)
     return rest
+
+
+def cannot_tell(
+    mapping: TableMapping, destination: SideDescription[Any], description: str, rows: Sequence[Record]
+) -> str:
+    """The sentence for an interrupted create whose record is one of several alike (the intent stays)."""
+    shown = ", ".join(destination.describe(mapping, row) for row in rows[:5]) + (", …" if len(rows) > 5 else "")
+    return (
+        f"The interrupted creation of the counterpart of the {description} may have made any of {len(rows)} "
+        f"uncoupled {destination.noun(mapping)}s in {destination.service} that hold its values ({shown}), so "
+        "bc-tui created no other; couple the right one with Set Up Coupling."
+    )

@@ -51,15 +51,6 @@ class RecordIds(TypedDict):
     dataverse_id: str | None
 
 
-def planned_number(dataverse_id: str) -> str:
-    """The BC number a record created from the Dataverse record ``dataverse_id`` gets.
-
-    Derived from the id (``DV`` + 16 hex digits, within BC's 20-character Code), so the same
-    Dataverse record always plans the same number: a re-run finds what an interrupted run made.
-    """
-    return "DV" + normalize_id(dataverse_id).replace("-", "")[:16].upper()
-
-
 def _new_guid(_source_id: str) -> str:
     # Dataverse accepts the key of a new row from the client: a fresh GUID, stored in the
     # create intent before the row is sent, is what a re-run finds the row by.
@@ -114,12 +105,11 @@ class SideDescription(Generic[E]):
     orphans: Callable[[str, list[str]], list[CouplingRecord]]
     #: The keyword ``JobRun.record`` and the store take this side's record id under.
     id_keyword: Literal["bc_id", "dataverse_id"]
-    #: Creating a record here (docs/coupling-and-sync.md "Creating the counterpart"): the field
-    #: whose value is planned before the create is sent, how it is planned from the source id,
-    #: and whether that field is the record's key (then the planned value is its id).
-    planned_field: Callable[[TableMapping], str]
-    planned_value: Callable[[str], str]
-    planned_is_key: bool
+    #: Creating a record here (docs/coupling-and-sync.md "Creating the counterpart"). Dataverse
+    #: takes the key of a new row from the client: it is planned from the source id before the
+    #: create is sent, and the row is found again by it. BC numbers a new record from its number
+    #: series (None): the record is found again by the values sent (``refind.py``).
+    planned_key: Callable[[str], str] | None
     #: The field that gives a duplicate away, per entity (default: the name field), and which
     #: of them is an e-mail (for the message).
     duplicate_fields: Mapping[str, str]
@@ -192,9 +182,7 @@ BC_SIDE: SideDescription[BcEntity] = SideDescription(
     coupling_by_id=get_by_bc_id,
     orphans=lambda mapping, ids: find_orphans(mapping, existing_bc_ids=ids),
     id_keyword="bc_id",
-    planned_field=lambda mapping: "number",
-    planned_value=planned_number,
-    planned_is_key=False,
+    planned_key=None,
     duplicate_fields={"customers": "displayName", "contacts": "email"},
     default_duplicate_field=lambda mapping: "displayName",
     email_field="email",
@@ -229,9 +217,7 @@ DATAVERSE_SIDE: SideDescription[DataverseEntity] = SideDescription(
     coupling_by_id=get_by_dataverse_id,
     orphans=lambda mapping, ids: find_orphans(mapping, existing_dataverse_ids=ids),
     id_keyword="dataverse_id",
-    planned_field=attrgetter("dataverse_key"),
-    planned_value=_new_guid,
-    planned_is_key=True,
+    planned_key=_new_guid,
     duplicate_fields={"accounts": "name", "contacts": "emailaddress1"},
     default_duplicate_field=attrgetter("dataverse_name_field"),
     email_field="emailaddress1",
@@ -267,7 +253,6 @@ __all__ = [
     "SIDES",
     "RecordIds",
     "SideDescription",
-    "planned_number",
     "side_of",
     "source_side",
     "written_side",

@@ -3,7 +3,12 @@ headers, refusals, fields and URL forms, over HTTP like a client."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -265,9 +270,46 @@ async def test_a_series_without_manual_numbers_refuses_a_number_typed_in(strict_
     assert contact.status == 400 and "No. Series CONT" in contact.body["error"]["message"]
 
 
-async def test_by_default_a_number_typed_in_is_taken(bc: HttpClient, company: str) -> None:
+async def test_by_default_a_number_typed_in_is_refused(bc: HttpClient, company: str) -> None:
     typed = await bc.request("POST", customers(company), json_body={"displayName": "Typed", "number": "X-1"})
-    assert typed.status == 201 and typed.body["number"] == "X-1"
+    assert typed.status == 400 and "Manual Nos. in No. Series CUST" in typed.body["error"]["message"]
+    numbered = await bc.request("POST", customers(company), json_body={"displayName": "Numbered"})
+    assert numbered.status == 201 and numbered.body["number"].startswith("C")
+    # Whole seconds by default, as Dataverse shows modifiedon.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", numbered.body["lastModifiedDateTime"])
+
+
+def test_serve_flags_allow_manual_numbers_and_sub_second_times(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bc_tui.cli", "sandbox", "serve", "--port", "0", "--data", str(tmp_path)]
+        + ["--customers", "5", "--allow-manual-numbers", "--sub-second-times"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        with httpx.Client(timeout=10) as http:
+            token = http.post(
+                info["token_url"],
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": info["client_id"],
+                    "client_secret": info["client_secret"],
+                    "scope": info["bc_scope"],
+                },
+            ).json()["access_token"]
+            typed = http.post(
+                info["bc_api"] + customers(info["company_id"]),
+                json={"displayName": "Typed", "number": "X-1"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert typed.status_code == 201 and typed.json()["number"] == "X-1"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", typed.json()["lastModifiedDateTime"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.mark.parametrize(

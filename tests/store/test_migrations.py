@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 import peewee
 import pytest
@@ -10,10 +11,12 @@ import pytest
 from bc_tui.domain.mappings import FieldMapping
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.coupling_writes import couple
+from bc_tui.store.create_intents import begin_create_intent, pending_intents
 from bc_tui.store.errors import StoreError
 from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
-from bc_tui.store.migrations import SCHEMA_VERSION, current_version, migrate
+from bc_tui.store.migrations import SCHEMA_VERSION, STEPS, current_version, migrate
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
+from bc_tui.store.records import Side
 
 
 def test_fresh_database_gets_every_table_and_the_current_version(empty_db: peewee.Database) -> None:
@@ -56,7 +59,7 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
         dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle"))) for m in seeded
     )
     save_table_mappings(old)
-    SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
     assert migrate(store) == SCHEMA_VERSION
     after = {m.name: m for m in load_table_mappings()}
     before = {m.name: m for m in old}
@@ -64,3 +67,25 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
     # Only the contacts' mapping lost it; everything else is as it was.
     assert after["CUSTOMER"] == before["CUSTOMER"]
     assert after["CONTACT"].fields == {m.name: m for m in seeded}["CONTACT"].fields
+
+
+def test_step_5_keeps_an_old_intent_and_gives_intents_their_body_and_time(empty_db: peewee.Database) -> None:
+    # A database of schema 4, holding the intent of a BC create with a planned number (how an
+    # older bc-tui found an interrupted create again).
+    with empty_db.bind_ctx(list(ALL_MODELS)):
+        empty_db.create_tables([SchemaVersion])
+        for number, step in enumerate(STEPS[:4], start=1):
+            step(empty_db)
+            SchemaVersion.create(version=number)
+    assert "body" not in {c.name for c in empty_db.get_columns("create_intents")}
+    empty_db.execute_sql(
+        "INSERT INTO create_intents (mapping, source_side, source_id, planned_id, state, created_at) "
+        "VALUES ('CUSTOMER', 'dataverse', 'd1', 'DV0123456789ABCDEF', 'pending', '2026-01-01 00:00:00.000000')"
+    )
+    assert migrate(empty_db) == SCHEMA_VERSION
+    assert {"body", "begun_at"} <= {c.name for c in empty_db.get_columns("create_intents")}
+    [old] = pending_intents()
+    assert (old.planned_id, old.body, old.begun_at) == ("DV0123456789ABCDEF", None, None)
+    moment = datetime(2026, 12, 2, 13, 0, 5, tzinfo=UTC)
+    new = begin_create_intent("CUSTOMER", Side.DATAVERSE, "d2", "", body={"displayName": "Adatum"}, begun_at=moment)
+    assert pending_intents()[1] == new and (new.body, new.begun_at) == ({"displayName": "Adatum"}, moment)

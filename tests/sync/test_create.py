@@ -24,7 +24,7 @@ from bc_tui.store.create_intents import begin_create_intent, pending_intents
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import Side
 from bc_tui.sync.couple import couple_record
-from bc_tui.sync.create import create_in_bc, create_in_dataverse, planned_number
+from bc_tui.sync.create import create_in_bc, create_in_dataverse
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.settle import resume_pending_creates
@@ -98,15 +98,24 @@ async def test_contact_gets_the_account_of_its_coupled_company(session: SyncSess
         assert f"{contact['firstname']} {contact['lastname']}" == person["displayName"]
 
 
-async def test_create_in_bc_uses_the_planned_number(session: SyncSession, sandbox_app) -> None:
+async def test_create_in_bc_takes_the_next_number_of_the_series(session: SyncSession, sandbox_app) -> None:
+    # The sandbox refuses numbers typed in, as many production tenants do: a create that named
+    # its own number would fail here.
+    assert sandbox_app.state.sandbox_settings.bc_refuse_manual_numbers
+    numbers_before = {c["number"] for c in rows(sandbox_app, "bc/customers")}
     accounts = dataverse_only_accounts(sandbox_app)[:3]
     summary = await create_in_bc(session, "CUSTOMER", [a["accountid"] for a in accounts])
     assert summary.counters == {"inserted": 3}
+    numbers = []
     for account in accounts:
         coupling = get_by_dataverse_id("CUSTOMER", account["accountid"])
         customer = sandbox_app.state.store.get("bc/customers", coupling.bc_id)
-        assert customer["number"] == planned_number(account["accountid"]) == coupling.bc_number
+        assert customer["number"] == coupling.bc_number and customer["number"] not in numbers_before
         assert customer["displayName"] == account["name"] and customer["email"] == account["emailaddress1"]
+        numbers.append(customer["number"])
+    # The series' next numbers, one after the other (C + five digits, step 10).
+    assert [int(n[1:]) for n in numbers] == [int(numbers[0][1:]) + 10 * i for i in range(3)]
+    assert pending_intents() == []
     again = await create_in_bc(session, "CUSTOMER", [a["accountid"] for a in accounts])
     assert again.counters == {"skipped": 3}
 
@@ -173,15 +182,92 @@ async def test_resume_finishes_or_abandons_pending_creates(session: SyncSession,
     await session.dataverse.create(DataverseAccount, {"accountid": planned, "name": done["displayName"]})
     begin_create_intent("CUSTOMER", Side.BC, never["id"], str(uuid.uuid4()))
     account = dataverse_only_accounts(sandbox_app)[0]
-    number = planned_number(account["accountid"])
-    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], number)
-    made = await session.bc.create(BcCustomer, {"number": number, "displayName": account["name"]})
+    body = _bc_body(account)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=body)
+    made = await session.bc.create(BcCustomer, body)  # numbered by the series
     summary = await resume_pending_creates(session)
     assert summary.counters == {"inserted": 2, "skipped": 1}
     assert get_by_bc_id("CUSTOMER", done["id"]).dataverse_id == planned
-    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
+    coupling = get_by_dataverse_id("CUSTOMER", account["accountid"])
+    assert (coupling.bc_id, coupling.bc_number) == (made.id.lower(), made.data["number"])
     assert get_by_bc_id("CUSTOMER", never["id"]) is None
     assert pending_intents() == []
+
+
+def _bc_body(account: dict) -> dict:
+    """What creating the BC customer of ``account`` sends (the values it is found again by)."""
+    return {
+        "displayName": account["name"],
+        "email": account["emailaddress1"],
+        "phoneNumber": account["telephone1"],
+        "city": account["address1_city"],
+        "blocked": " ",
+    }
+
+
+async def test_an_interrupted_bc_create_is_adopted_by_its_values_not_a_lookalike(
+    session: SyncSession, sandbox_app
+) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    body = _bc_body(account)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=body)
+    # A run that died after BC numbered and stored the customer, before coupling it ...
+    made = await session.bc.create(BcCustomer, body)
+    # ... and colleagues' customers of the same name: one with another phone, one written in
+    # capitals (BC compares text case-sensitively; these values are not ours either way).
+    await session.bc.create(BcCustomer, {**body, "phoneNumber": "+1 555 0100 999"})
+    await session.bc.create(BcCustomer, {**body, "displayName": body["displayName"].upper(), "city": "Elsewhere"})
+    count = sandbox_app.state.store.count("bc/customers")
+    summary = await create_in_bc(session, "CUSTOMER", [account["accountid"]])
+    settled = jobs.get_job(summary.job_id - 1)
+    assert (settled.type, settled.inserted) == (JobType.CREATION, 1)
+    assert summary.counters == {"skipped": 1}  # already coupled by then
+    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
+    assert sandbox_app.state.store.count("bc/customers") == count and pending_intents() == []
+
+
+async def test_an_interrupted_bc_create_that_never_reached_bc_is_created_again(
+    session: SyncSession, sandbox_app
+) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=_bc_body(account))
+    count = sandbox_app.state.store.count("bc/customers")
+    summary = await create_in_bc(session, "CUSTOMER", [account["accountid"]])
+    settled = jobs.get_job(summary.job_id - 1)
+    assert (settled.type, settled.skipped) == (JobType.CREATION, 1)
+    assert "never reached Business Central; create it again." in jobs.job_errors(settled.id)[0].message
+    assert summary.counters == {"inserted": 1}
+    coupling = get_by_dataverse_id("CUSTOMER", account["accountid"])
+    assert sandbox_app.state.store.get("bc/customers", coupling.bc_id)["displayName"] == account["name"]
+    assert sandbox_app.state.store.count("bc/customers") == count + 1 and pending_intents() == []
+
+
+async def test_an_interrupted_bc_create_with_several_lookalikes_fails_until_coupled_by_hand(
+    session: SyncSession, sandbox_app
+) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    body = _bc_body(account)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=body)
+    first = await session.bc.create(BcCustomer, body)
+    second = await session.bc.create(BcCustomer, body)
+    count = sandbox_app.state.store.count("bc/customers")
+    summary = await create_in_bc(session, "CUSTOMER", [account["accountid"]])
+    [result] = summary.results
+    assert result.outcome is Outcome.FAILED
+    assert result.message == (
+        f"The interrupted creation of the counterpart of the account {account['name']} may have made any of 2 "
+        f"uncoupled customers in Business Central that hold its values (customer {first.data['number']} "
+        f"{account['name']}, customer {second.data['number']} {account['name']}), so bc-tui created no other; "
+        "couple the right one with Set Up Coupling."
+    )
+    settled = jobs.get_job(summary.job_id - 1)
+    assert (settled.type, settled.failed) == (JobType.CREATION, 1)
+    # Nothing was created, and the intent stays: no later run creates a third.
+    assert sandbox_app.state.store.count("bc/customers") == count and len(pending_intents()) == 1
+    await couple_record(session, "CUSTOMER", second.id, dataverse_id=account["accountid"])
+    await resume_pending_creates(session)
+    assert pending_intents() == [] and get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == second.id.lower()
+    assert sandbox_app.state.store.count("bc/customers") == count
 
 
 async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
