@@ -14,6 +14,7 @@ heartbeat (with its counters) while it runs, so:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bc_tui.store.create_intents import pending_intents
@@ -98,6 +99,21 @@ def settleable_intents(mapping: str | None = None) -> list[CreateIntentRecord]:
     """
     running = {row.id for row in SyncJob.select(SyncJob.id).where(SyncJob.status == JobStatus.RUNNING.value)}
     return [intent for intent in pending_intents(mapping) if intent.job_id is None or intent.job_id not in running]
+
+
+def intents_of_other_running_jobs(intents: Sequence[CreateIntentRecord], job_id: int) -> set[int]:
+    """The ids of these intents that a running job other than ``job_id`` owns: a process that is
+    alive is creating their records right now."""
+    owners = {intent.job_id for intent in intents if intent.job_id is not None and intent.job_id != job_id}
+    if not owners:
+        return set()
+    running = {
+        row.id
+        for row in SyncJob.select(SyncJob.id).where(
+            SyncJob.id.in_(list(owners)) & (SyncJob.status == JobStatus.RUNNING.value)
+        )
+    }
+    return {intent.id for intent in intents if intent.job_id in running}
 
 
 def interrupted_jobs(*, days: int = 7, limit: int = 20) -> list[JobRecord]:

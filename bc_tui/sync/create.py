@@ -29,6 +29,7 @@ from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transfer import transfer
 from bc_tui.store.create_intents import abandon_intent, begin_create_intent, renew_intent
+from bc_tui.store.interrupted import intents_of_other_running_jobs
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import normalize_id
 from bc_tui.sync.creatable import creatable, refuse_duplicates
@@ -139,6 +140,7 @@ async def _chunk(
     pending = await _plan(session, mapping, destination, ids, run)
     if not pending:
         return
+    pending = await _leave_to_running_jobs(session, destination, pending, run)
     # What an interrupted run already created is adopted, not created again.
     left = [item for item in pending if item.left_behind]
     to_create = await adopt(
@@ -210,6 +212,31 @@ async def _plan(
         left_behind = intent.job_id != run.job_id
         pending.append(Pending(source_id, record, description, intent, body, left_behind=left_behind))
     return pending
+
+
+async def _leave_to_running_jobs(
+    session: SyncSession, destination: SideDescription[Any], pending: list[Pending], run: JobLog
+) -> list[Pending]:
+    """The pending creations without the intent of another job that is still running; each of
+    the others is recorded as skipped. Only where nothing is planned (BC): two jobs sending one
+    planned key cannot both create (the second is told it exists), but two BC creates can."""
+    left = [item.intent for item in pending if item.left_behind]
+    if destination.planned_key is not None or not left:
+        return pending
+    busy = await session.db(intents_of_other_running_jobs, left, run.job_id)
+    kept: list[Pending] = []
+    for item in pending:
+        if item.intent.id in busy:
+            run.record(
+                Outcome.SKIPPED,
+                f"The job {item.intent.job_id}, still running, is creating the counterpart of the "
+                f"{item.description}, so this job did not create another.",
+                **destination.other.ids(item.source_id),
+                description=item.description,
+            )
+        else:
+            kept.append(item)
+    return kept
 
 
 async def _renew(

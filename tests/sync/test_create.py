@@ -209,7 +209,7 @@ async def test_an_interrupted_bc_create_is_adopted_by_its_values_not_a_lookalike
     session: SyncSession, sandbox_app
 ) -> None:
     account = dataverse_only_accounts(sandbox_app)[0]
-    body = _bc_body(account)
+    body = {**_bc_body(account), "displayName": f"O'Brien's {account['name']}"}  # quotes are doubled in the filter
     begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=body)
     # A run that died after BC numbered and stored the customer, before coupling it ...
     made = await session.bc.create(BcCustomer, body)
@@ -268,6 +268,23 @@ async def test_an_interrupted_bc_create_with_several_lookalikes_fails_until_coup
     await resume_pending_creates(session)
     assert pending_intents() == [] and get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == second.id.lower()
     assert sandbox_app.state.store.count("bc/customers") == count
+
+
+async def test_a_bc_create_another_running_job_is_making_is_left_to_it(session: SyncSession, sandbox_app) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    other = jobs.start_job(JobType.CREATION, mapping="CUSTOMER")  # alive: it runs in this very process
+    intent = begin_create_intent(
+        "CUSTOMER", Side.DATAVERSE, account["accountid"], "", job_id=other.id, body=_bc_body(account)
+    )
+    count = sandbox_app.state.store.count("bc/customers")
+    summary = await create_in_bc(session, "CUSTOMER", [account["accountid"]])
+    [result] = summary.results
+    assert (result.outcome, result.message) == (
+        Outcome.SKIPPED,
+        f"The job {other.id}, still running, is creating the counterpart of the account {account['name']}, so this "
+        "job did not create another.",
+    )
+    assert sandbox_app.state.store.count("bc/customers") == count and pending_intents() == [intent]
 
 
 async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
