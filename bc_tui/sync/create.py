@@ -22,6 +22,7 @@ e-mail (contacts) on the destination and refuses to create a duplicate of it unl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bc_tui.connectors import AlreadyExists, BatchOperation, BatchResult, ConnectorError
@@ -253,6 +254,8 @@ async def _renew(
     begun = await begun_at(session, mapping, destination)
     for item in items:
         await session.db(renew_intent, item.intent.id, body=item.body, begun_at=begun, job_id=run.job_id)
+        # A look-up after a failed batch must use what was sent now.
+        item.intent = replace(item.intent, body=dict(item.body), begun_at=begun, job_id=run.job_id)
 
 
 def _answered(

@@ -24,10 +24,12 @@ from bc_tui.store.create_intents import begin_create_intent, pending_intents
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import Side
 from bc_tui.sync.couple import couple_record
-from bc_tui.sync.create import create_in_bc, create_in_dataverse
+from bc_tui.sync.create import create_in_bc, create_in_dataverse, create_in_job
 from bc_tui.sync.errors import SyncError
+from bc_tui.sync.job_log import JobLog
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.settle import resume_pending_creates
+from bc_tui.sync.sides import BC_SIDE
 
 
 async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSession, sandbox_app) -> None:
@@ -285,6 +287,25 @@ async def test_a_bc_create_another_running_job_is_making_is_left_to_it(session: 
         "job did not create another.",
     )
     assert sandbox_app.state.store.count("bc/customers") == count and pending_intents() == [intent]
+
+
+async def test_a_job_adopts_or_sends_again_the_bc_creates_left_before_it(session: SyncSession, sandbox_app) -> None:
+    # Intents left behind and not settled before the job (its settling failed, say): the job
+    # itself looks for their records before it creates anything.
+    made_for, never_sent = dataverse_only_accounts(sandbox_app)[:2]
+    body = _bc_body(made_for)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, made_for["accountid"], "", body=body)
+    made = await session.bc.create(BcCustomer, body)
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, never_sent["accountid"], "", body=_bc_body(never_sent))
+    count = sandbox_app.state.store.count("bc/customers")
+    mapping = session.mapping("CUSTOMER")
+    async with JobLog(JobType.CREATION, mapping="CUSTOMER", db=session.db) as run:
+        await create_in_job(session, mapping, BC_SIDE, [made_for["accountid"], never_sent["accountid"]], run)
+    assert run.summary.counters == {"inserted": 2}
+    assert get_by_dataverse_id("CUSTOMER", made_for["accountid"]).bc_id == made.id.lower()
+    sent = sandbox_app.state.store.get("bc/customers", get_by_dataverse_id("CUSTOMER", never_sent["accountid"]).bc_id)
+    assert sent["displayName"] == never_sent["name"]
+    assert sandbox_app.state.store.count("bc/customers") == count + 1 and pending_intents() == []
 
 
 async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
