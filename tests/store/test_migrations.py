@@ -64,3 +64,12 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
     # Only the contacts' mapping lost it; everything else is as it was.
     assert after["CUSTOMER"] == before["CUSTOMER"]
     assert after["CONTACT"].fields == {m.name: m for m in seeded}["CONTACT"].fields
+
+
+def test_a_fresh_database_has_exactly_the_columns_the_models_declare(empty_db: peewee.Database) -> None:
+    # Step 1 builds the tables later steps alter from the models themselves, minus what those
+    # steps add; after every step each table must hold the model's columns, no more, no fewer.
+    migrate(empty_db)
+    for model in ALL_MODELS:
+        columns = {column.name for column in empty_db.get_columns(model._meta.table_name)}
+        assert columns == {field.column_name for field in model._meta.sorted_fields}, model._meta.table_name
