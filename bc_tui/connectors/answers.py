@@ -63,71 +63,48 @@ def error_from(
         text = server_words(payload["error"].get("message"), secrets).strip()
     said = f": {text.rstrip('.')}" if text else ""
     what = server_words(record, limit=120) if record else "the record"
+    kind, sentence = _kind_and_sentence(service, status, code, operation, what, said)
+    if kind is Throttled:
+        return Throttled(sentence, retry_after=retry_after_seconds(headers or {}), status=status, service_code=code)
+    return kind(sentence, status=status, service_code=code)
+
+
+def _kind_and_sentence(
+    service: str, status: int, code: str | None, operation: Operation, what: str, said: str
+) -> tuple[type[ConnectorError], str]:
+    """Which ConnectorError an error answer is, and the sentence that tells the user."""
     if status == 401:
-        return AuthenticationFailed(
-            f"{service} refused the access token{said}. Check that the app registration has access to "
-            "this environment.",
-            status=status,
-            service_code=code,
+        return AuthenticationFailed, (
+            f"{service} refused the access token{said}. Check that the app registration has access to this environment."
         )
     if status == 403:
-        return AuthenticationFailed(
-            f"{service} does not allow this{said}. Check the app registration's permissions in {service}.",
-            status=status,
-            service_code=code,
+        return AuthenticationFailed, (
+            f"{service} does not allow this{said}. Check the app registration's permissions in {service}."
         )
     if code in DUPLICATE_CODES or status == 409 or (operation == "create" and status == 412):
-        return AlreadyExists(
-            f"{service} already has {what}{said}. Use the existing record or choose another key.",
-            status=status,
-            service_code=code,
-        )
+        return AlreadyExists, f"{service} already has {what}{said}. Use the existing record or choose another key."
     if status == 404:
         if operation == "read":
-            msg = f"{service} has no {what}{said}; it may have been deleted, reload the list."
-        else:
-            msg = f"{what[0].upper() + what[1:]} no longer exists in {service}{said}; reload the list."
-        return NotFound(msg, status=status, service_code=code)
+            return NotFound, f"{service} has no {what}{said}; it may have been deleted, reload the list."
+        return NotFound, f"{what[0].upper() + what[1:]} no longer exists in {service}{said}; reload the list."
     if status == 412:
-        return ChangedSinceRead(
+        return ChangedSinceRead, (
             f"{what[0].upper() + what[1:]} was changed by someone else in {service} since it was read; "
-            "reload it and try again.",
-            status=status,
-            service_code=code,
+            "reload it and try again."
         )
     if status == 424:
         # Batch only: this operation was fine but was rolled back or skipped with a failed one.
-        return ConnectorError(
+        return ConnectorError, (
             f"The {operation} of {what} in {service} was not saved because another change in the same batch "
-            "failed; fix that one and run the job again.",
-            status=status,
-            service_code=code,
+            "failed; fix that one and run the job again."
         )
     if status == 429:
-        retry_after = retry_after_seconds(headers or {})
-        return Throttled(
-            f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes.",
-            retry_after=retry_after,
-            status=status,
-            service_code=code,
-        )
+        return Throttled, f"{service} is busy and asked bc-tui to slow down{said}; try again in a few minutes."
     if status in (400, 405, 413, 414, 415, 422):
-        return InvalidRequest(
-            f"{service} rejected the request for {what}{said}. Correct the data and try again.",
-            status=status,
-            service_code=code,
-        )
+        return InvalidRequest, f"{service} rejected the request for {what}{said}. Correct the data and try again."
     if status == 503:
-        return ServiceError(
-            f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes.",
-            status=status,
-            service_code=code,
-        )
-    return ServiceError(
-        f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later.",
-        status=status,
-        service_code=code,
-    )
+        return ServiceError, f"{service} is unavailable at the moment (HTTP 503{said}); try again in a few minutes."
+    return ServiceError, f"{service} failed to handle the request for {what} (HTTP {status}{said}); try again later."
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

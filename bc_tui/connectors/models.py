@@ -113,16 +113,6 @@ class BcEntity(Entity):
         return self._text("displayName")
 
     @property
-    def email(self) -> str:
-        """The primary e-mail address."""
-        return self._text("email")
-
-    @property
-    def city(self) -> str:
-        """The city of the address."""
-        return self._text("city")
-
-    @property
     def label(self) -> str:
         return f"{self.NOUN} {self.number or self.id}" + (f" ({self.display_name})" if self.display_name else "")
 
@@ -142,11 +132,6 @@ class BcContact(BcEntity):
     ENTITY_SET = "contacts"
     NOUN = "contact"
 
-    @property
-    def company_number(self) -> str:
-        """The number of the company contact this person belongs to."""
-        return self._text("companyNumber")
-
 
 # --- Dataverse ----------------------------------------------------------------------------------
 
@@ -157,16 +142,6 @@ class DataverseEntity(Entity):
     SERVICE = "Dataverse"
     MODIFIED = "modifiedon"
     CLIENT_KEY = True
-
-    @property
-    def email(self) -> str:
-        """The primary e-mail address (``emailaddress1``)."""
-        return self._text("emailaddress1")
-
-    @property
-    def city(self) -> str:
-        """The city of the first address."""
-        return self._text("address1_city")
 
 
 @dataclass(frozen=True)
@@ -196,19 +171,9 @@ class DataverseContact(DataverseEntity):
     NOUN = "contact"
 
     @property
-    def first_name(self) -> str:
-        """The first name."""
-        return self._text("firstname")
-
-    @property
-    def last_name(self) -> str:
-        """The last name."""
-        return self._text("lastname")
-
-    @property
     def full_name(self) -> str:
         """The computed full name (first + last when the service did not send it)."""
-        return self._text("fullname") or " ".join(p for p in (self.first_name, self.last_name) if p)
+        return self._text("fullname") or " ".join(p for p in (self._text("firstname"), self._text("lastname")) if p)
 
     @property
     def label(self) -> str:

@@ -97,9 +97,7 @@ class EntityDef:
     """An entity set under ``companies(…)/``: its store set, type name and properties."""
 
     name: str  # URL segment, e.g. "customers"
-    entity_set: str  # store set, e.g. "bc/customers"
     type_name: str  # OData type, e.g. "customer"
-    table_caption: str  # BC table caption used in messages, e.g. "Customer"
     fields: Mapping[str, FieldDef]
     number_series: NumberSeries | None = None
     #: Default sort (stable paging); the id breaks ties.
@@ -108,12 +106,25 @@ class EntityDef:
     company_scoped: bool = True
 
     @property
+    def entity_set(self) -> str:
+        """The store's set, e.g. ``bc/customers``."""
+        return f"bc/{self.name}"
+
+    @property
+    def table_caption(self) -> str:
+        """The BC table caption used in messages, e.g. ``Customer``."""
+        return self.type_name.capitalize()
+
+    @property
     def output_fields(self) -> tuple[str, ...]:
         return tuple(self.fields)
 
 
-def _fields(*defs: FieldDef) -> dict[str, FieldDef]:
-    return {d.name: d for d in defs}
+def _fields(*defs: FieldDef, modified: bool = True) -> dict[str, FieldDef]:
+    """The properties of an entity: its ``id`` first, then ``defs``, then (when ``modified``)
+    ``lastModifiedDateTime``, as BC API v2.0 lists them."""
+    last = (FieldDef("lastModifiedDateTime", "datetime", read_only=True),) if modified else ()
+    return {d.name: d for d in (FieldDef("id", "guid", read_only=True), *defs, *last)}
 
 
 _ADDRESS = (
@@ -127,11 +138,8 @@ _ADDRESS = (
 
 CUSTOMERS = EntityDef(
     name="customers",
-    entity_set="bc/customers",
     type_name="customer",
-    table_caption="Customer",
     fields=_fields(
-        FieldDef("id", "guid", read_only=True),
         FieldDef("number", "code", length=20),
         FieldDef("displayName", length=100),
         FieldDef("type", "option", options=("Company", "Person")),
@@ -152,7 +160,6 @@ CUSTOMERS = EntityDef(
         FieldDef("shipmentMethodId", "guid", refers_to="Shipment Method"),
         FieldDef("paymentMethodId", "guid", refers_to="Payment Method"),
         FieldDef("blocked", "option", options=(" ", "Ship", "Invoice", "All")),
-        FieldDef("lastModifiedDateTime", "datetime", read_only=True),
     ),
     # CRONUS's CUST series: C00010, C00020, … (the demo customers are 10000, 20000, …).
     number_series=NumberSeries("C", 5, 10, code="CUST"),
@@ -160,11 +167,8 @@ CUSTOMERS = EntityDef(
 
 CONTACTS = EntityDef(
     name="contacts",
-    entity_set="bc/contacts",
     type_name="contact",
-    table_caption="Contact",
     fields=_fields(
-        FieldDef("id", "guid", read_only=True),
         FieldDef("number", "code", length=20),
         FieldDef("type", "option", options=("Company", "Person")),
         FieldDef("displayName", length=100),
@@ -182,22 +186,19 @@ CONTACTS = EntityDef(
         FieldDef("privacyBlocked", "bool"),
         FieldDef("taxRegistrationNumber", length=20),
         FieldDef("lastInteractionDate", "date", read_only=True),
-        FieldDef("lastModifiedDateTime", "datetime", read_only=True),
     ),
     number_series=NumberSeries("CT", 6, 1, code="CONT"),
 )
 
 COMPANIES = EntityDef(
     name="companies",
-    entity_set="bc/companies",
     type_name="company",
-    table_caption="Company",
     fields=_fields(
-        FieldDef("id", "guid", read_only=True),
         FieldDef("systemVersion", read_only=True),
         FieldDef("name", read_only=True),
         FieldDef("displayName", read_only=True),
         FieldDef("businessProfileId", read_only=True),
+        modified=False,
     ),
     default_order=(("name", False),),
     has_etag=False,

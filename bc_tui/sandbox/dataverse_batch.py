@@ -19,6 +19,10 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from email.errors import MissingHeaderBodySeparatorDefect, StartBoundaryNotFoundDefect
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
 from http import HTTPStatus
 from typing import TypeVar
 
@@ -87,25 +91,45 @@ def boundary_of(content_type: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def split_multipart(body: bytes, boundary: str) -> list[bytes]:
-    """The parts of a multipart body (each: part headers, blank line, content).
+def _read_multipart(body: bytes, content_type: str) -> Message:
+    """``body`` read by the standard library's MIME parser as a ``content_type`` message.
 
-    Accepts CRLF or bare LF line ends. The preamble and epilogue are ignored, and the line
-    break before each delimiter belongs to the delimiter, not to the part.
+    The sandbox reads multipart with ``email`` on purpose, not as the client does: an independent
+    reading (CONTRIBUTING.md, "The layers and their contracts"). The parser accepts CRLF or bare
+    LF line ends, ignores the preamble and epilogue, and counts the line break before each
+    delimiter as the delimiter's.
     """
-    delimiter = re.compile(rb"(?:\r?\n|\A)--" + re.escape(boundary.encode("latin-1")) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
-    parts: list[bytes] = []
-    start: int | None = None
-    for match in delimiter.finditer(body):
-        if start is not None:
-            parts.append(body[start : match.start()])
-        if match.group(1):  # the close delimiter
-            return parts
-        start = match.end()
-    if start is None:
-        raise BatchFormatError(f"The batch body contains no part delimited by '--{boundary}'.")
-    parts.append(body[start:])  # no close delimiter: lenient, take the rest as the last part
+    boundary_of(content_type)  # its sentences for a wrong media type or a missing boundary
+    head = f"Content-Type: {content_type}".encode("latin-1", "replace") + CRLF + CRLF
+    return BytesParser(policy=compat32).parsebytes(head + body)
+
+
+def _multipart_parts(message: Message) -> list[Message]:
+    """The parts of a parsed ``multipart/mixed`` message; BatchFormatError when it has none or a
+    part's headers are not ``Name: value`` lines.
+
+    A body without the close delimiter is read leniently: the rest is its last part.
+    """
+    payload = message.get_payload()
+    if not isinstance(payload, list) or any(isinstance(d, StartBoundaryNotFoundDefect) for d in message.defects):
+        raise BatchFormatError(f"The batch body contains no part delimited by '--{message.get_boundary()}'.")
+    parts = [part for part in payload if isinstance(part, Message)]  # a multipart's parts are all messages
+    for part in parts:
+        if any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in part.defects):
+            line = (_part_content(part).decode("utf-8", "replace").splitlines() or [""])[0]
+            raise BatchFormatError(f"The batch part header line '{line}' is not 'Name: value'.")
     return parts
+
+
+def _part_content(part: Message) -> bytes:
+    """The bytes of a part as they were sent (the parts are ``Content-Transfer-Encoding: binary``)."""
+    content = part.get_payload(decode=True)
+    return content if isinstance(content, bytes) else b""
+
+
+def _part_headers(part: Message) -> dict[str, str]:
+    """A part's MIME headers with lower-case names (later duplicates win)."""
+    return {name.lower(): str(value).strip() for name, value in part.items()}
 
 
 def split_head(data: bytes) -> tuple[list[str], bytes]:
@@ -159,22 +183,17 @@ def _header_block(headers: dict[str, str]) -> bytes:
     return b"".join(f"{canonical_header(k)}: {v}".encode() + CRLF for k, v in headers.items())
 
 
-def _is_multipart(headers: dict[str, str]) -> bool:
-    return headers.get("content-type", "").lower().startswith("multipart/mixed")
-
-
 # ----------------------------------------------------------------- requests
 
 
-def _parse_request_part(part: bytes, *, in_change_set: bool) -> BatchRequestPart:
-    part_lines, message = split_head(part)
-    part_headers = parse_headers(part_lines)
+def _parse_request_part(part: Message, *, in_change_set: bool) -> BatchRequestPart:
+    part_headers = _part_headers(part)
     content_type = part_headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != "application/http":
         raise BatchFormatError(
             f"A batch part has the content type '{content_type or '(none)'}'; expected application/http."
         )
-    lines, rest = split_head(message)
+    lines, rest = split_head(_part_content(part))
     if not lines:
         raise BatchFormatError("A batch part holds no HTTP request line.")
     words = lines[0].split()
@@ -195,20 +214,27 @@ def parse_batch_request(body: bytes, content_type: str) -> list[BatchRequestItem
     inside a change set are refused, as OData allows only one level.
     """
     items: list[BatchRequestItem] = []
-    for part in split_multipart(body, boundary_of(content_type)):
-        part_lines, content = split_head(part)
-        part_headers = parse_headers(part_lines)
-        if _is_multipart(part_headers):
+    for part in _multipart_parts(_read_multipart(body, content_type)):
+        if _is_change_set(part):
             change_set = ChangeSet()
-            for inner in split_multipart(content, boundary_of(part_headers["content-type"])):
-                inner_lines, _ = split_head(inner)
-                if _is_multipart(parse_headers(inner_lines)):
+            for inner in _multipart_parts(part):
+                if _is_change_set(inner):
                     raise BatchFormatError("A change set may not contain another change set.")
                 change_set.requests.append(_parse_request_part(inner, in_change_set=True))
             items.append(change_set)
         else:
             items.append(_parse_request_part(part, in_change_set=False))
     return items
+
+
+def _is_change_set(part: Message) -> bool:
+    """Whether ``part`` is a nested ``multipart/mixed`` (a change set); BatchFormatError when it
+    says so but names no boundary."""
+    content_type = part.get("content-type", "")
+    if not content_type.lower().startswith("multipart/mixed"):
+        return False
+    boundary_of(content_type)
+    return True
 
 
 def _request_part_bytes(request: BatchRequestPart) -> bytes:
@@ -284,10 +310,9 @@ def render_batch_response(items: Iterable[BatchResponseItem], boundary: str | No
     )
 
 
-def _parse_response_part(part: bytes) -> BatchResponsePart:
-    part_lines, message = split_head(part)
-    part_headers = parse_headers(part_lines)
-    lines, rest = split_head(message)
+def _parse_response_part(part: Message) -> BatchResponsePart:
+    part_headers = _part_headers(part)
+    lines, rest = split_head(_part_content(part))
     words = lines[0].split(maxsplit=2) if lines else []
     if len(words) < 2 or not words[1].isdigit():
         raise BatchFormatError(f"The batch response status line '{lines[0] if lines else ''}' is not valid.")
@@ -299,12 +324,9 @@ def _parse_response_part(part: bytes) -> BatchResponsePart:
 def parse_batch_response(body: bytes, content_type: str) -> list[BatchResponseItem]:
     """Parse a ``$batch`` response body into responses and change set responses, in order."""
     items: list[BatchResponseItem] = []
-    for part in split_multipart(body, boundary_of(content_type)):
-        part_lines, content = split_head(part)
-        part_headers = parse_headers(part_lines)
-        if _is_multipart(part_headers):
-            inner_boundary = boundary_of(part_headers["content-type"])
-            items.append(ChangeSetResponse([_parse_response_part(p) for p in split_multipart(content, inner_boundary)]))
+    for part in _multipart_parts(_read_multipart(body, content_type)):
+        if _is_change_set(part):
+            items.append(ChangeSetResponse([_parse_response_part(inner) for inner in _multipart_parts(part)]))
         else:
             items.append(_parse_response_part(part))
     return items

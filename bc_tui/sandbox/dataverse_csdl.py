@@ -9,6 +9,7 @@ the entity container ``System``, as the real service names them.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -58,39 +59,59 @@ def _edm_of(name: str, value: Any) -> str:
     return "Edm.String"
 
 
+def _complex_type(schema: ET.Element, name: str, properties: Mapping[str, str], *, nullable: bool = True) -> None:
+    """A ``ComplexType`` with ``properties`` (name: EDM type), in order."""
+    element = ET.SubElement(schema, "ComplexType", {"Name": name})
+    for prop, edm in properties.items():
+        _property(element, prop, edm, nullable=nullable)
+
+
+def _entity_type(
+    schema: ET.Element, name: str, key: str, properties: Mapping[str, str], *, base_type: str | None = None
+) -> ET.Element:
+    """An ``EntityType`` keyed by ``key`` with ``properties`` (name: EDM type), in order; only the
+    key is not nullable."""
+    attributes = {"Name": name} if base_type is None else {"Name": name, "BaseType": base_type}
+    element = ET.SubElement(schema, "EntityType", attributes)
+    ET.SubElement(ET.SubElement(element, "Key"), "PropertyRef", {"Name": key})
+    for prop, edm in properties.items():
+        _property(element, prop, edm, nullable=prop != key)
+    return element
+
+
 def _metadata_types(schema: ET.Element) -> None:
     """``EntityMetadata``, ``AttributeMetadata`` and its derived types, as the served definitions use them."""
-    label = ET.SubElement(schema, "ComplexType", {"Name": "LocalizedLabel"})
-    for name, edm in (
-        ("Label", "Edm.String"),
-        ("LanguageCode", "Edm.Int32"),
-        ("IsManaged", "Edm.Boolean"),
-        ("MetadataId", "Edm.Guid"),
-        ("HasChanged", "Edm.Boolean"),
-    ):
-        _property(label, name, edm)
-    labels = ET.SubElement(schema, "ComplexType", {"Name": "Label"})
-    _property(labels, "LocalizedLabels", "Collection(mscrm.LocalizedLabel)")
-    _property(labels, "UserLocalizedLabel", "mscrm.LocalizedLabel")
+    _complex_type(
+        schema,
+        "LocalizedLabel",
+        {
+            "Label": "Edm.String",
+            "LanguageCode": "Edm.Int32",
+            "IsManaged": "Edm.Boolean",
+            "MetadataId": "Edm.Guid",
+            "HasChanged": "Edm.Boolean",
+        },
+    )
+    _complex_type(
+        schema,
+        "Label",
+        {"LocalizedLabels": "Collection(mscrm.LocalizedLabel)", "UserLocalizedLabel": "mscrm.LocalizedLabel"},
+    )
     for name, value_type in (
         ("BooleanManagedProperty", "Edm.Boolean"),
         ("AttributeRequiredLevelManagedProperty", "Edm.String"),
     ):
-        managed = ET.SubElement(schema, "ComplexType", {"Name": name})
-        for prop, edm in (
-            ("Value", value_type),
-            ("CanBeChanged", "Edm.Boolean"),
-            ("ManagedPropertyLogicalName", "Edm.String"),
-        ):
-            _property(managed, prop, edm)
-    holder = ET.SubElement(schema, "ComplexType", {"Name": "ValueHolder"})
-    _property(holder, "Value", "Edm.String")
+        _complex_type(
+            schema,
+            name,
+            {"Value": value_type, "CanBeChanged": "Edm.Boolean", "ManagedPropertyLogicalName": "Edm.String"},
+        )
+    _complex_type(schema, "ValueHolder", {"Value": "Edm.String"})
 
     first = next(iter(TABLES))
-    entity_type = ET.SubElement(schema, "EntityType", {"Name": "EntityMetadata"})
-    ET.SubElement(ET.SubElement(entity_type, "Key"), "PropertyRef", {"Name": "MetadataId"})
-    for name, value in entity(first).items():
-        _property(entity_type, name, _edm_of(name, value), nullable=name != "MetadataId")
+    entity_type = _entity_type(
+        schema, "EntityMetadata", "MetadataId", {name: _edm_of(name, value) for name, value in entity(first).items()}
+    )
     for nav in ("Attributes", "Keys"):
         ET.SubElement(
             entity_type,
@@ -100,9 +121,7 @@ def _metadata_types(schema: ET.Element) -> None:
                 "Type": f"Collection(mscrm.{'AttributeMetadata' if nav == 'Attributes' else 'EntityKeyMetadata'})",
             },
         )
-    key_type = ET.SubElement(schema, "EntityType", {"Name": "EntityKeyMetadata"})
-    ET.SubElement(ET.SubElement(key_type, "Key"), "PropertyRef", {"Name": "MetadataId"})
-    _property(key_type, "MetadataId", "Edm.Guid", nullable=False)
+    _entity_type(schema, "EntityKeyMetadata", "MetadataId", {"MetadataId": "Edm.Guid"})
 
     by_type: dict[str, dict[str, Any]] = {}
     for entity_set in TABLES:
@@ -110,10 +129,9 @@ def _metadata_types(schema: ET.Element) -> None:
             by_type.setdefault(attribute.odata_type, {}).update(attribute.body)
     common = set.intersection(*(set(body) for body in by_type.values())) - {"@odata.type"}
     sample = next(iter(by_type.values()))
-    base = ET.SubElement(schema, "EntityType", {"Name": "AttributeMetadata"})
-    ET.SubElement(ET.SubElement(base, "Key"), "PropertyRef", {"Name": "MetadataId"})
-    for name in sorted(common):
-        _property(base, name, _edm_of(name, sample[name]), nullable=name != "MetadataId")
+    _entity_type(
+        schema, "AttributeMetadata", "MetadataId", {name: _edm_of(name, sample[name]) for name in sorted(common)}
+    )
     for type_name, body in sorted(by_type.items()):
         derived = ET.SubElement(schema, "EntityType", {"Name": type_name, "BaseType": "mscrm.AttributeMetadata"})
         for name in sorted(set(body) - common - {"@odata.type"}):
@@ -121,24 +139,23 @@ def _metadata_types(schema: ET.Element) -> None:
         if type_name in ("PicklistAttributeMetadata", "StateAttributeMetadata", "StatusAttributeMetadata"):
             for nav in ATTRIBUTE_NAVIGATION:
                 ET.SubElement(derived, "NavigationProperty", {"Name": nav, "Type": "mscrm.OptionSetMetadata"})
-    option_set = ET.SubElement(schema, "EntityType", {"Name": "OptionSetMetadata"})
-    ET.SubElement(ET.SubElement(option_set, "Key"), "PropertyRef", {"Name": "MetadataId"})
-    for name, edm in (
-        ("MetadataId", "Edm.Guid"),
-        ("Name", "Edm.String"),
-        ("OptionSetType", "Edm.String"),
-        ("IsGlobal", "Edm.Boolean"),
-        ("Options", "Collection(mscrm.OptionMetadata)"),
-    ):
-        _property(option_set, name, edm, nullable=name != "MetadataId")
-    option = ET.SubElement(schema, "ComplexType", {"Name": "OptionMetadata"})
-    for name, edm in (
-        ("Value", "Edm.Int32"),
-        ("Label", "mscrm.Label"),
-        ("Description", "mscrm.Label"),
-        ("State", "Edm.Int32"),
-    ):
-        _property(option, name, edm)
+    _entity_type(
+        schema,
+        "OptionSetMetadata",
+        "MetadataId",
+        {
+            "MetadataId": "Edm.Guid",
+            "Name": "Edm.String",
+            "OptionSetType": "Edm.String",
+            "IsGlobal": "Edm.Boolean",
+            "Options": "Collection(mscrm.OptionMetadata)",
+        },
+    )
+    _complex_type(
+        schema,
+        "OptionMetadata",
+        {"Value": "Edm.Int32", "Label": "mscrm.Label", "Description": "mscrm.Label", "State": "Edm.Int32"},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -150,12 +167,9 @@ def csdl_document() -> str:
     schema = ET.SubElement(services, "Schema", {"Namespace": CRM, "Alias": "mscrm", "xmlns": EDM_NS})
     ET.SubElement(schema, "EntityType", {"Name": "crmbaseentity", "Abstract": "true"})
     for table in TABLES.values():
-        entity_type = ET.SubElement(
-            schema, "EntityType", {"Name": table.logical_name, "BaseType": "mscrm.crmbaseentity"}
+        entity_type = _entity_type(
+            schema, table.logical_name, table.primary_key, table.properties, base_type="mscrm.crmbaseentity"
         )
-        ET.SubElement(ET.SubElement(entity_type, "Key"), "PropertyRef", {"Name": table.primary_key})
-        for name, edm in table.properties.items():
-            _property(entity_type, name, edm, nullable=name != table.primary_key)
         for lookup in table.lookups:
             for navigation, target_set in lookup.targets.items():
                 # Only lookups to tables the sandbox serves get a navigation property to follow.
@@ -170,9 +184,8 @@ def csdl_document() -> str:
                     "ReferentialConstraint",
                     {"Property": lookup.value_field, "ReferencedProperty": target.primary_key},
                 )
-    who = ET.SubElement(schema, "ComplexType", {"Name": "WhoAmIResponse"})
-    for name in ("BusinessUnitId", "UserId", "OrganizationId"):
-        _property(who, name, "Edm.Guid", nullable=False)
+    who = dict.fromkeys(("BusinessUnitId", "UserId", "OrganizationId"), "Edm.Guid")
+    _complex_type(schema, "WhoAmIResponse", who, nullable=False)
     function = ET.SubElement(schema, "Function", {"Name": "WhoAmI"})
     ET.SubElement(function, "ReturnType", {"Type": "mscrm.WhoAmIResponse", "Nullable": "false"})
     _metadata_types(schema)

@@ -57,7 +57,6 @@ class Table:
 
     entity_set: str
     logical_name: str
-    primary_key: str
     #: Column name -> Edm type, for the columns a client may write.
     columns: Mapping[str, str]
     #: Column name -> maximum length, for string columns.
@@ -73,6 +72,11 @@ class Table:
     choices: Mapping[str, Choice] = field(default_factory=dict)
     #: Decimal columns that are currency amounts (``Money`` rather than ``Decimal``).
     money: frozenset[str] = frozenset()
+
+    @property
+    def primary_key(self) -> str:
+        """The key column: the logical name and ``id``, as Dataverse names every table's key."""
+        return f"{self.logical_name}id"
 
     @property
     def store_set(self) -> str:
@@ -140,7 +144,6 @@ _ACCOUNT_STRINGS = {
 ACCOUNTS = Table(
     entity_set="accounts",
     logical_name="account",
-    primary_key="accountid",
     columns={
         **{name: STRING for name in _ACCOUNT_STRINGS},
         "creditlimit": DECIMAL,
@@ -196,7 +199,6 @@ _CONTACT_STRINGS = {
 CONTACTS = Table(
     entity_set="contacts",
     logical_name="contact",
-    primary_key="contactid",
     columns={**{name: STRING for name in _CONTACT_STRINGS}, "statecode": INT, "statuscode": INT},
     max_lengths=_CONTACT_STRINGS,
     lookups=(
@@ -216,7 +218,6 @@ CONTACTS = Table(
 SYSTEMUSERS = Table(
     entity_set="systemusers",
     logical_name="systemuser",
-    primary_key="systemuserid",
     columns={"fullname": STRING, "domainname": STRING},
     max_lengths={"fullname": 200, "domainname": 1024},
     writable=False,

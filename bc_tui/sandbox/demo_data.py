@@ -107,6 +107,42 @@ class _Demo:
     dv_contacts: list[Keyed] = field(default_factory=list)
 
 
+def _bc_contact(
+    contact_id: str,
+    number: str,
+    kind: str,
+    name: str,
+    in_company: Row,
+    company: str,
+    *,
+    phone: str,
+    mobile: str,
+    email: str,
+    website: str,
+) -> Row:
+    """A Business Central contact of ``kind`` (``Company``: the customer's own contact, or
+    ``Person``) at the company ``in_company`` describes (its number, name and address)."""
+    return {
+        "id": contact_id,
+        "number": number,
+        "type": kind,
+        "displayName": name,
+        "searchName": name.upper(),
+        **in_company,
+        "phoneNumber": phone,
+        "mobilePhoneNumber": mobile,
+        "email": email,
+        "website": website,
+        "contactBusinessRelation": "Customer",
+        "privacyBlocked": False,
+        "taxRegistrationNumber": "",
+        "lastInteractionDate": BLANK_DATE,
+        "_company": company,
+        "_version": 0,
+        "_modified": "",
+    }
+
+
 class _Generator:
     """One pass over the customers, producing both sides consistently.
 
@@ -170,17 +206,20 @@ class _Generator:
         phone = f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}"
         email, website = f"info@{domain}", f"www.{domain}"
         salesperson = SALESPEOPLE[int(r() * _N_SALESPEOPLE)]
-        customer = {
-            "id": customer_id,
-            "number": str(10000 * (i + 1)),
-            "displayName": name,
-            "type": "Company",
+        address = {
             "addressLine1": line1,
             "addressLine2": line2,
             "city": city,
             "state": state,
             "country": country,
             "postalCode": postal_code,
+        }
+        customer = {
+            "id": customer_id,
+            "number": str(10000 * (i + 1)),
+            "displayName": name,
+            "type": "Company",
+            **address,
             "phoneNumber": phone,
             "email": email,
             "website": website,
@@ -207,35 +246,22 @@ class _Generator:
         self.contact_no += 1
         company_contact_no = f"CT{self.contact_no:06d}"
         company_contact_id = _uuid5(f"contact:company:{i}")
+        in_company = {"companyNumber": company_contact_no, "companyName": name, **address}
         contacts.append(
             (
                 company_contact_id,
-                {
-                    "id": company_contact_id,
-                    "number": company_contact_no,
-                    "type": "Company",
-                    "displayName": name,
-                    "companyNumber": company_contact_no,
-                    "companyName": name,
-                    "addressLine1": line1,
-                    "addressLine2": line2,
-                    "city": city,
-                    "state": state,
-                    "country": country,
-                    "postalCode": postal_code,
-                    "phoneNumber": phone,
-                    "mobilePhoneNumber": "",
-                    "email": email,
-                    "website": website,
-                    "contactBusinessRelation": "Customer",
-                    "privacyBlocked": False,
-                    "searchName": name.upper(),
-                    "taxRegistrationNumber": "",
-                    "lastInteractionDate": BLANK_DATE,
-                    "_company": company,
-                    "_version": 0,
-                    "_modified": "",
-                },
+                _bc_contact(
+                    company_contact_id,
+                    company_contact_no,
+                    "Company",
+                    name,
+                    in_company,
+                    company,
+                    phone=phone,
+                    mobile="",
+                    email=email,
+                    website=website,
+                ),
             )
         )
         persons = []
@@ -246,32 +272,19 @@ class _Generator:
             self.contact_no += 1
             # BC API v2.0 contacts have no job title; the CRM's copy of the person has one.
             job = JOB_TITLES[int(r() * _N_JOB_TITLES)]
-            person = {
-                "id": person_id,
-                "number": f"CT{self.contact_no:06d}",
-                "type": "Person",
-                "displayName": f"{first} {last}",
-                "searchName": f"{first} {last}".upper(),
-                "companyNumber": company_contact_no,
-                "companyName": name,
-                "addressLine1": line1,
-                "addressLine2": line2,
-                "city": city,
-                "state": state,
-                "country": country,
-                "postalCode": postal_code,
-                "phoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
-                "mobilePhoneNumber": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
-                "email": f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}@{domain}",
-                "website": "",
-                "contactBusinessRelation": "Customer",
-                "privacyBlocked": False,
-                "taxRegistrationNumber": "",
-                "lastInteractionDate": BLANK_DATE,
-                "_company": company,
-                "_version": 0,
-                "_modified": "",
-            }
+            number = f"CT{self.contact_no:06d}"
+            person = _bc_contact(
+                person_id,
+                number,
+                "Person",
+                f"{first} {last}",
+                in_company,
+                company,
+                phone=f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
+                mobile=f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
+                email=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}@{domain}",
+                website="",
+            )
             contacts.append((person_id, person))
             persons.append((first, last, job, person))
 
@@ -284,7 +297,7 @@ class _Generator:
     def account(
         self, i: int, customer: Row, persons: list[tuple[str, str, str, Row]], prefix: str, similar: bool
     ) -> None:
-        r, owners = self.random, self.owners
+        r = self.random
         account_id = _uuid5(f"account:{i}")
         name, phone, city = customer["displayName"], customer["phoneNumber"], customer["city"]
         if similar:
@@ -297,33 +310,14 @@ class _Generator:
                 name = name.upper() if r() < 0.5 else name.lower()
             else:
                 name = f" {name.replace(' ', '  ', 1)}"
-        state, line2 = customer["state"], customer["addressLine2"]
-        account = {
-            "accountid": account_id,
-            "name": name,
-            "accountnumber": None,
-            "telephone1": phone,
-            "fax": None,
-            "emailaddress1": customer["email"],
-            "websiteurl": f"https://{customer['website']}",
-            "address1_line1": customer["addressLine1"],
-            "address1_line2": line2 or None,
-            "address1_city": city,
-            "address1_stateorprovince": state or None,
-            "address1_postalcode": customer["postalCode"],
-            "address1_country": customer["country"],
-            "address1_primarycontactname": None,
-            "creditlimit": customer["creditLimit"] or None,
-            "paymenttermscode": PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)],
-            "customertypecode": 3,
-            "statecode": 0,
-            "statuscode": 1,
-            "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd,
-            "_ownerid_value": owners[int(r() * len(owners))],
-            "_version": 0,
-            "_modified": "",
-        }
+        address = (customer["addressLine1"], customer["addressLine2"] or None, city, customer["state"] or None)
+        account = self.account_row(
+            account_id,
+            (name, phone, customer["email"], f"https://{customer['website']}"),
+            (*address, customer["postalCode"], customer["country"]),
+            customer["creditLimit"] or None,
+            PAYMENT_TERMS[int(r() * _N_PAYMENT_TERMS)],
+        )
         contacts: list[Row] = []
         for p, (first, last, job, person) in enumerate(persons):
             kind = r()
@@ -332,22 +326,60 @@ class _Generator:
             elif kind < 0.75:
                 contacts.append(self.dv_contact(f"{i}:{p}", account, first, last, person, similar=True, job=job))
         if r() < 0.10:  # a person the CRM knows and BC doesn't
-            f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
-            contacts.append(
-                self.dv_contact(
-                    f"{i}:crm",
-                    account,
-                    FIRST_NAMES[f],
-                    LAST_NAMES[la],
-                    None,
-                    similar=False,
-                    mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
-                )
-            )
-        if contacts:
-            account["_primarycontactid_value"] = contacts[0]["contactid"]
-            account["address1_primarycontactname"] = contacts[0]["fullname"]
-        self.demo.accounts.append((account_id, account))
+            contacts.append(self.crm_only_contact(f"{i}:crm", account))
+        self.add_account(account, contacts[0] if contacts else None)
+
+    def account_row(
+        self,
+        account_id: str,
+        reach: tuple[str, str, str, str],
+        address: tuple[str, str | None, str, str | None, str, str],
+        credit_limit: float | None,
+        payment_terms: int | None,
+    ) -> Row:
+        """A Dataverse account: ``reach`` is its name, phone, e-mail and website; ``address`` its
+        lines, city, state, postal code and country. Its owner is drawn last."""
+        name, phone, email, website = reach
+        line1, line2, city, state, postal_code, country = address
+        return {
+            "accountid": account_id,
+            "name": name,
+            "accountnumber": None,
+            "telephone1": phone,
+            "fax": None,
+            "emailaddress1": email,
+            "websiteurl": website,
+            "address1_line1": line1,
+            "address1_line2": line2,
+            "address1_city": city,
+            "address1_stateorprovince": state,
+            "address1_postalcode": postal_code,
+            "address1_country": country,
+            "address1_primarycontactname": None,
+            "creditlimit": credit_limit,
+            "paymenttermscode": payment_terms,
+            "customertypecode": 3,
+            "statecode": 0,
+            "statuscode": 1,
+            "_primarycontactid_value": None,
+            "_transactioncurrencyid_value": self.usd,
+            "_ownerid_value": self.owners[int(self.random() * len(self.owners))],
+            "_version": 0,
+            "_modified": "",
+        }
+
+    def add_account(self, account: Row, primary_contact: Row | None) -> None:
+        """Add ``account`` to the demo with its primary contact, if it has one."""
+        if primary_contact is not None:
+            account["_primarycontactid_value"] = primary_contact["contactid"]
+            account["address1_primarycontactname"] = primary_contact["fullname"]
+        self.demo.accounts.append((account["accountid"], account))
+
+    def crm_only_contact(self, tag: str, account: Row) -> Row:
+        """A Dataverse contact ``tag`` under ``account`` whom Business Central does not know."""
+        f, la = int(self.random() * _N_FIRST), int(self.random() * _N_LAST)
+        mail = f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}"
+        return self.dv_contact(tag, account, FIRST_NAMES[f], LAST_NAMES[la], None, similar=False, mail=mail)
 
     def dv_contact(
         self,
@@ -404,50 +436,22 @@ class _Generator:
         return contact
 
     def dataverse_only_account(self, j: int) -> None:
-        r, owners = self.random, self.owners
+        r = self.random
         # Names from far beyond the BC range, so they never collide with a customer's name.
         name, domain = _company_name(10_000_000 + j)
         city, state, postal, country, prefix = CITIES[int(r() * _N_CITIES)]
         account_id = _uuid5(f"account:crm:{j}")
-        account = {
-            "accountid": account_id,
-            "name": name,
-            "accountnumber": None,
-            "telephone1": f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}",
-            "fax": None,
-            "emailaddress1": f"contact@{domain}",
-            "websiteurl": f"https://www.{domain}",
-            "address1_line1": f"{1 + int(r() * 250)} {STREETS[int(r() * _N_STREETS)]}",
-            "address1_line2": None,
-            "address1_city": city,
-            "address1_stateorprovince": state or None,
-            "address1_postalcode": f"{postal}{10 + int(r() * 90)}",
-            "address1_country": country,
-            "address1_primarycontactname": None,
-            "creditlimit": None,
-            "paymenttermscode": None,
-            "customertypecode": 3,
-            "statecode": 0,
-            "statuscode": 1,
-            "_primarycontactid_value": None,
-            "_transactioncurrencyid_value": self.usd,
-            "_ownerid_value": owners[int(r() * len(owners))],
-            "_version": 0,
-            "_modified": "",
-        }
-        f, la = int(r() * _N_FIRST), int(r() * _N_LAST)
-        contact = self.dv_contact(
-            f"crm:{j}",
-            account,
-            FIRST_NAMES[f],
-            LAST_NAMES[la],
+        phone = f"{prefix} {100 + int(r() * 900)} {1000 + int(r() * 9000)}"
+        line1 = f"{1 + int(r() * 250)} {STREETS[int(r() * _N_STREETS)]}"
+        postal_code = f"{postal}{10 + int(r() * 90)}"
+        account = self.account_row(
+            account_id,
+            (name, phone, f"contact@{domain}", f"https://www.{domain}"),
+            (line1, None, city, state or None, postal_code, country),
             None,
-            similar=False,
-            mail=f"{_FIRST_MAIL[f]}.{_LAST_MAIL[la]}",
+            None,
         )
-        account["_primarycontactid_value"] = contact["contactid"]
-        account["address1_primarycontactname"] = contact["fullname"]
-        self.demo.accounts.append((account_id, account))
+        self.add_account(account, self.crm_only_contact(f"crm:{j}", account))
 
 
 def generate(settings: SandboxSettings) -> _Demo:

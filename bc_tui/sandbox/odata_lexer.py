@@ -8,6 +8,7 @@ Microsoft.OData's "Syntax error at position N" messages).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,29 +76,9 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("string", text[i:end], i, value))
             i = end
             continue
-        if m := _DATETIME_RE.match(text, i):
-            try:
-                moment = aware(datetime.fromisoformat(m.group()))
-            except ValueError:
-                raise syntax_error(i, f"'{m.group()}' is not a valid datetime") from None
-            tokens.append(Token("datetime", m.group(), i, moment))
-            i = m.end()
-            continue
-        if m := _GUID_RE.match(text, i):
-            tokens.append(Token("guid", m.group(), i, m.group().lower()))
-            i = m.end()
-            continue
-        if m := _DATE_RE.match(text, i):
-            try:
-                moment = aware(datetime.fromisoformat(m.group()))
-            except ValueError:
-                raise syntax_error(i, f"'{m.group()}' is not a valid date") from None
-            tokens.append(Token("date", m.group(), i, moment))
-            i = m.end()
-            continue
-        if m := _NUMBER_RE.match(text, i):
-            tokens.append(Token("number", m.group(), i, _number(m.group())))
-            i = m.end()
+        if found := _literal(text, i):
+            tokens.append(found)
+            i += len(found.text)
             continue
         if m := NAME_RE.match(text, i):
             name = m.group()
@@ -120,12 +101,37 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def _literal(text: str, i: int) -> Token | None:
+    """The datetime, GUID, date or number literal at ``i``, if one is there."""
+    for kind, pattern, value_of in _LITERALS:
+        if m := pattern.match(text, i):
+            try:
+                return Token(kind, m.group(), i, value_of(m.group()))
+            except ValueError:
+                raise syntax_error(i, f"'{m.group()}' is not a valid {kind}") from None
+    return None
+
+
+def _moment(text: str) -> datetime:
+    return aware(datetime.fromisoformat(text))
+
+
 def _number(text: str) -> int | float:
     """An OData numeric literal; type suffixes (``M`` decimal, ``d``, ``f``, ``L``) are dropped."""
     body = text.rstrip("mMdDfFlL")
     if any(c in body for c in ".eE"):
         return float(body)
     return int(body)
+
+
+#: The literals read by their pattern alone, in the order they are tried (a datetime before the
+#: date it starts with, a GUID before the number it may start with).
+_LITERALS: tuple[tuple[str, re.Pattern[str], Callable[[str], Any]], ...] = (
+    ("datetime", _DATETIME_RE, _moment),
+    ("guid", _GUID_RE, str.lower),
+    ("date", _DATE_RE, _moment),
+    ("number", _NUMBER_RE, _number),
+)
 
 
 def aware(value: datetime) -> datetime:

@@ -6,11 +6,13 @@ schema-*n* one and is recorded in ``schema_version``. Step 1 creates every table
 To change the schema: edit ``models.py`` and append a step that makes the same change to an
 existing database (``playhouse.migrate.SchemaMigrator`` helps), e.g. ``add_column``. A fresh
 database runs all steps in order, so step 1 must keep creating the tables *as they were in
-schema 1*: when a later step alters a table, give step 1 a frozen copy of the old model.
+schema 1*: when a later step adds columns to a table, name them in ``_ADDED_LATER`` and step 1
+leaves them out.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import peewee
@@ -19,10 +21,8 @@ from playhouse.migrate import migrate as apply_operations
 
 from bc_tui.store.database import location, write_transaction
 from bc_tui.store.errors import StoreError
-from bc_tui.store.fields import UTCDateTimeField, utc_now
 from bc_tui.store.models import (
     ALL_MODELS,
-    GUID_LENGTH,
     BaseModel,
     CouplingClaim,
     CreateIntent,
@@ -32,66 +32,39 @@ from bc_tui.store.models import (
     TableMappingRow,
 )
 
+#: The columns step 2 adds to ``sync_jobs``: who runs a job and its last sign of life.
+_JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at")
+#: The columns step 5 adds to ``create_intents``: the values sent and when the create began.
+_INTENT_BODY_COLUMNS = ("body", "begun_at")
 
-# A deliberate copy of SyncJob's fields as they stood in schema 1, not a repeat to fold into
-# models.py: step 1 must keep creating the old table even as SyncJob changes, so that the later
-# steps find what they alter (see this module's docstring).
-class _SyncJobSchema1(BaseModel):
-    """``sync_jobs`` as schema 1 created it (step 2 adds the process and heartbeat columns)."""
-
-    type = peewee.CharField(max_length=32)
-    direction = peewee.CharField(max_length=32, null=True)
-    mapping = peewee.CharField(max_length=64, null=True)
-    started_at = UTCDateTimeField(default=utc_now)
-    finished_at = UTCDateTimeField(null=True)
-    message = peewee.TextField(default="")
-    inserted = peewee.IntegerField(default=0)
-    modified = peewee.IntegerField(default=0)
-    deleted = peewee.IntegerField(default=0)
-    unchanged = peewee.IntegerField(default=0)
-    skipped = peewee.IntegerField(default=0)
-    failed = peewee.IntegerField(default=0)
-    coupled = peewee.IntegerField(default=0)
-    uncoupled = peewee.IntegerField(default=0)
-    status = peewee.CharField(max_length=16, default="running")
-
-    class Meta:
-        table_name = "sync_jobs"
-        indexes = ((("started_at",), False),)
+#: The columns later steps add, by model: step 1 leaves them out, so that a fresh database passes
+#: through the same schemas as an old one and each later step finds the table it alters.
+_ADDED_LATER: dict[type[BaseModel], tuple[str, ...]] = {
+    SyncJob: _JOB_PROCESS_COLUMNS,
+    CreateIntent: _INTENT_BODY_COLUMNS,
+}
 
 
-# Likewise ``create_intents`` as schema 1 made it (step 5 adds the body and begun_at columns).
-class _CreateIntentSchema1(BaseModel):
-    """``create_intents`` as schema 1 created it."""
+def _as_in_schema_1(model: type[BaseModel]) -> type[BaseModel]:
+    """``model``'s table as step 1 created it: its columns but those ``_ADDED_LATER`` names.
 
-    id = peewee.AutoField()
-    mapping = peewee.CharField(max_length=64)
-    source_side = peewee.CharField(max_length=16)
-    source_id = peewee.CharField(max_length=GUID_LENGTH)
-    planned_id = peewee.CharField(max_length=64)
-    destination_id = peewee.CharField(max_length=GUID_LENGTH, null=True)
-    state = peewee.CharField(max_length=16, default="pending")
-    job_id = peewee.IntegerField(null=True)
-    created_at = UTCDateTimeField(default=utc_now)
-
-    class Meta:
-        table_name = "create_intents"
-        indexes = ((("mapping", "source_side", "source_id"), True),)
+    The columns are copies of the model's own fields (as peewee copies them for a subclass), so
+    models.py stays the one declaration of every column.
+    """
+    later = _ADDED_LATER.get(model, ())
+    columns = {name: copy.deepcopy(field) for name, field in model._meta.fields.items() if name not in later}
+    meta = type("Meta", (), {"table_name": model._meta.table_name, "indexes": model._meta.indexes})
+    return type(f"{model.__name__}Schema1", (BaseModel,), {**columns, "Meta": meta, "__module__": __name__})
 
 
 def _step_1_create_everything(db: peewee.Database) -> None:
     """Create the couplings, intents, jobs, job errors, mappings and watermarks tables."""
-    frozen = [_SyncJobSchema1, _CreateIntentSchema1]
+    frozen = [_as_in_schema_1(model) for model in _ADDED_LATER]
     with db.bind_ctx(frozen):
         # First: job_errors refers to sync_jobs, and PostgreSQL wants the referenced table to exist.
         db.create_tables(frozen, safe=True)
-    # Made by migrate() itself, by a later step, or above as schema 1 had them.
-    later = (SchemaVersion, SyncJob, CouplingClaim, CreateIntent)
+    later = (SchemaVersion, CouplingClaim, *_ADDED_LATER)  # made by migrate() itself / by a later step / above
     db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
-
-
-#: The columns step 2 adds to ``sync_jobs``: who runs a job and its last sign of life.
-_JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at")
 
 
 def _step_2_job_process_and_heartbeat(db: peewee.Database) -> None:
@@ -118,7 +91,7 @@ def _step_5_intent_body_and_time(db: peewee.Database) -> None:
     """Keep on each create intent the values sent and when it was begun: a BC record numbered by
     its number series is found again by them (docs/coupling-and-sync.md "Creating the
     counterpart")."""
-    _add_columns(db, CreateIntent, ("body", "begun_at"))
+    _add_columns(db, CreateIntent, _INTENT_BODY_COLUMNS)
 
 
 def _add_columns(db: peewee.Database, model: type[BaseModel], names: tuple[str, ...]) -> None:

@@ -287,20 +287,20 @@ async def _couple(
         "bc_number": str(bc_record.get("number") or "") or None,
         "display_name": str(bc_record.get("displayName") or "") or None,
     }
+
+    async def write() -> CouplingRecord:
+        return await session.db(coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names)
+
     try:
         try:
-            return await session.db(
-                coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names
-            ), None
+            return await write(), None
         except DataverseRecordAlreadyCoupledError as taken:
             holder = taken.existing
             if await get_bc(session, mapping, holder.bc_id) is not None:
                 raise
             # The BC record that held the coupling no longer exists: BC removes it silently.
             await session.db(remove_coupling, holder.id)
-            return await session.db(
-                coupling_writes.couple, mapping.name, bc_id, dataverse_id, replace=replace, **names
-            ), holder
+            return await write(), holder
     except StoreError as error:  # one-to-one refusals carry a sentence naming the record in the way
         raise SyncError(plain(error)) from None
 

@@ -8,9 +8,9 @@ the cells and the style of a ``Row``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from bc_tui.domain.sync_state import SyncState
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.dataverse_list import DataverseList
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
@@ -25,6 +25,10 @@ class RecordSource:
 
     columns: tuple[Column, ...] = ()
     list_class: type[MappingList] = MappingList
+    #: The cells that show a field of the record as it is: cell key -> the record's field.
+    fields: ClassVar[Mapping[str, str]] = {}
+    #: The cell of the coupled record's name or number.
+    counterpart_key: ClassVar[str] = ""
 
     def __init__(self, records: MappingList) -> None:
         """A source showing the read-model list ``records`` (an instance of ``list_class``)."""
@@ -72,77 +76,70 @@ class RecordSource:
         return [self._row(row) for row in await self.records.page(start, size)]
 
     def _row(self, row: ListRow) -> Row:
-        raise NotImplementedError
+        cells = {key: cell(row.record, field) for key, field in self.fields.items()}
+        cells.update(name=row.name, coupled=COUPLED_MARK if row.coupled else "")
+        cells[self.counterpart_key] = row.counterpart
+        return Row(key=row.key, cells={**cells, **self._more_cells(row)}, style=self._style(row))
+
+    def _more_cells(self, row: ListRow) -> dict[str, str]:
+        """Cells only this side's list has."""
+        return {}
+
+    def _style(self, row: ListRow) -> str | None:
+        """A row outside the table filter is dim."""
+        return None if row.inside else "dim"
+
+
+#: The columns of both record lists, in order: cell key, title, and the width on the Business
+#: Central list and on the Dataverse list (0: not on that list).
+_COLUMNS: tuple[tuple[str, str, int, int], ...] = (
+    ("number", "No.", 10, 0),
+    ("name", "Name", 22, 30),
+    ("city", "City", 10, 14),
+    ("phone", "Phone", 13, 15),
+    ("email", "E-mail", 18, 26),
+    ("coupled", COUPLED_MARK, 1, 1),
+    ("dataverse_name", "Dataverse name", 16, 0),
+    ("bc_number", "BC No.", 0, 10),
+    ("state", "Sync state", 20, 0),
+)
+
+
+def _columns(on_bc_list: bool) -> tuple[Column, ...]:
+    """The columns of the Business Central list (``on_bc_list``) or of the Dataverse list."""
+    widths = ((key, title, bc if on_bc_list else dataverse) for key, title, bc, dataverse in _COLUMNS)
+    return tuple(Column(key, title, width) for key, title, width in widths if width)
 
 
 class BcRecordSource(RecordSource):
     """Business Central customers or contacts with the coupled Dataverse name and sync state."""
 
     list_class = BcList
-    columns = (
-        Column("number", "No.", 10),
-        Column("name", "Name", 22),
-        Column("city", "City", 10),
-        Column("phone", "Phone", 13),
-        Column("email", "E-mail", 18),
-        Column("coupled", COUPLED_MARK, 1),
-        Column("dataverse_name", "Dataverse name", 16),
-        Column("state", "Sync state", 20),
-    )
+    columns = _columns(on_bc_list=True)
+    fields: ClassVar[Mapping[str, str]] = {"number": "number", "city": "city", "phone": "phoneNumber", "email": "email"}
+    counterpart_key = "dataverse_name"
 
-    def _row(self, row: ListRow) -> Row:
-        record, state = row.record, row.state
-        return Row(
-            key=row.key,
-            cells={
-                "number": cell(record, "number"),
-                "name": row.name,
-                "city": cell(record, "city"),
-                "phone": cell(record, "phoneNumber"),
-                "email": cell(record, "email"),
-                "coupled": COUPLED_MARK if row.coupled else "",
-                "dataverse_name": row.counterpart,
-                "state": state.value if state else ("outside filter" if not row.inside else ""),
-            },
-            style=_style(state, row.inside),
-        )
+    def _more_cells(self, row: ListRow) -> dict[str, str]:
+        """The sync state."""
+        state = row.state
+        return {"state": state.value if state else ("outside filter" if not row.inside else "")}
+
+    def _style(self, row: ListRow) -> str | None:
+        """Dim outside the table filter, bold when the sync state needs attention."""
+        if not row.inside:
+            return "dim"
+        if row.state is not None and row.state.needs_attention:
+            return "bold"
+        return None
 
 
 class DataverseRecordSource(RecordSource):
     """Dataverse accounts or contacts with the coupled BC number."""
 
     list_class = DataverseList
-    columns = (
-        Column("name", "Name", 30),
-        Column("city", "City", 14),
-        Column("phone", "Phone", 15),
-        Column("email", "E-mail", 26),
-        Column("coupled", COUPLED_MARK, 1),
-        Column("bc_number", "BC No.", 10),
-    )
-
-    def _row(self, row: ListRow) -> Row:
-        record = row.record
-        return Row(
-            key=row.key,
-            cells={
-                "name": row.name,
-                "city": cell(record, "address1_city"),
-                "phone": cell(record, "telephone1"),
-                "email": cell(record, "emailaddress1"),
-                "coupled": COUPLED_MARK if row.coupled else "",
-                "bc_number": row.counterpart,
-            },
-            style=None if row.inside else "dim",
-        )
-
-
-def _style(state: SyncState | None, inside: bool) -> str | None:
-    if not inside:
-        return "dim"
-    if state is not None and state.needs_attention:
-        return "bold"
-    return None
+    columns = _columns(on_bc_list=False)
+    fields: ClassVar[Mapping[str, str]] = {"city": "address1_city", "phone": "telephone1", "email": "emailaddress1"}
+    counterpart_key = "bc_number"
 
 
 STANDARD_TABS: tuple[tuple[str, str, type[RecordSource]], ...] = (

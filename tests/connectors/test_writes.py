@@ -32,7 +32,7 @@ async def test_bc_stale_etag_is_changed_since_read(endpoint: Endpoint, bc: Busin
     assert caught.value.status == 412
     with pytest.raises(ChangedSinceRead):
         await bc.delete(BcCustomer, customer.id, customer.etag)
-    assert (await bc.get(BcCustomer, customer.id)).city == "Leeds"  # never overwritten
+    assert (await bc.get(BcCustomer, customer.id)).get("city") == "Leeds"  # never overwritten
     await bc.delete(BcCustomer, customer.id, other.etag)
     with pytest.raises(NotFound):
         await bc.get(BcCustomer, customer.id)
@@ -79,7 +79,7 @@ async def test_lost_patch_answer_is_recognised_as_committed(endpoint: Endpoint) 
     async with endpoint.bc(transport=wire) as bc:
         updated = await bc.update(BcCustomer, customer.id, customer.etag, {"city": "Bristol", "creditLimit": 500})
         assert wire.remaining == 0 and bc.service.retries >= 1  # the first answer really was lost
-    assert updated.city == "Bristol" and updated.get("creditLimit") == 500
+    assert updated.get("city") == "Bristol" and updated.get("creditLimit") == 500
     [stored] = [r for r in endpoint.store_rows("bc/customers") if r["id"] == customer.id]
     assert stored["city"] == "Bristol"
 

@@ -89,3 +89,12 @@ def test_step_5_keeps_an_old_intent_and_gives_intents_their_body_and_time(empty_
     moment = datetime(2026, 12, 2, 13, 0, 5, tzinfo=UTC)
     new = begin_create_intent("CUSTOMER", Side.DATAVERSE, "d2", "", body={"displayName": "Adatum"}, begun_at=moment)
     assert pending_intents()[1] == new and (new.body, new.begun_at) == ({"displayName": "Adatum"}, moment)
+
+
+def test_a_fresh_database_has_exactly_the_columns_the_models_declare(empty_db: peewee.Database) -> None:
+    # Step 1 builds the tables later steps alter from the models themselves, minus what those
+    # steps add; after every step each table must hold the model's columns, no more, no fewer.
+    migrate(empty_db)
+    for model in ALL_MODELS:
+        columns = {column.name for column in empty_db.get_columns(model._meta.table_name)}
+        assert columns == {field.column_name for field in model._meta.sorted_fields}, model._meta.table_name

@@ -28,7 +28,16 @@ from bc_tui.domain.words import direction_words
 from bc_tui.sync.errors import plain
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
-from bc_tui.sync.resolve import ProblemKind, ProblemRow
+from bc_tui.sync.resolve import (
+    ProblemKind,
+    ProblemRow,
+    delete_survivor,
+    remove_broken_couplings,
+    restore_deleted,
+    retry,
+    synchronize_couplings,
+)
+from bc_tui.sync.uncouple import delete_couplings
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
@@ -48,6 +57,21 @@ MARK = "●"
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _on_chosen(
+    action: Callable[[ErrorsScreen, SyncSession, list[ProblemRow]], Awaitable[None]],
+) -> Callable[[ErrorsScreen], Awaitable[None]]:
+    """An action on the chosen couplings: it runs with the session and the chosen rows, and only
+    when there are both; otherwise the screen says why nothing was done."""
+
+    async def on_chosen(screen: ErrorsScreen) -> None:
+        needed = screen._need()
+        if needed is not None:
+            await action(screen, *needed)
+
+    on_chosen.__doc__ = action.__doc__
+    return on_chosen
 
 
 class ErrorsScreen(Screen[None]):
@@ -229,47 +253,33 @@ class ErrorsScreen(Screen[None]):
             return None
         return session, rows
 
-    async def action_retry(self) -> None:
+    @_on_chosen
+    async def action_retry(self, session: SyncSession, rows: list[ProblemRow]) -> None:
         """Retry: clear Skipped so that the next synchronization includes the records again."""
-        from bc_tui.sync.resolve import retry
+        await self._retry(retry(session, [row.coupling_id for row in rows]))
 
-        needed = self._need()
-        if needed is None:
+    async def action_retry_all(self) -> None:
+        """Retry All: clear Skipped on every skipped coupling (of this table mapping)."""
+        session = self.session
+        if session is None:
+            self._say(self._not_connected())
             return
-        session, rows = needed
+        await self._retry(retry(session, all=True, mapping_name=self.mapping_name))
+
+    async def _retry(self, clearing: Awaitable[int]) -> None:
+        """Await ``clearing`` (a retry that answers how many couplings it cleared) and say so."""
         try:
-            count = await retry(session, [row.coupling_id for row in rows])
+            count = await clearing
         except Exception as error:  # noqa: BLE001 - one sentence, never a crash
             self._say(plain(error))
             return
         self.marked.clear()
         self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
 
-    async def action_retry_all(self) -> None:
-        """Retry All: clear Skipped on every skipped coupling (of this table mapping)."""
-        from bc_tui.sync.resolve import retry
-
-        session = self.session
-        if session is None:
-            self._say(self._not_connected())
-            return
-        try:
-            count = await retry(session, all=True, mapping_name=self.mapping_name)
-        except Exception as error:  # noqa: BLE001
-            self._say(plain(error))
-            return
-        self.marked.clear()
-        self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
-
     @work(exclusive=True, group="errors-action")
-    async def action_synchronize(self) -> None:
+    @_on_chosen
+    async def action_synchronize(self, session: SyncSession, rows: list[ProblemRow]) -> None:
         """Synchronize the chosen couplings; the side the user picks wins."""
-        from bc_tui.sync.resolve import synchronize_couplings
-
-        needed = self._need()
-        if needed is None:
-            return
-        session, rows = needed
         direction = await self.app.push_screen_wait(_side_dialog(len(rows)))
         if direction is None:
             return
@@ -281,14 +291,9 @@ class ErrorsScreen(Screen[None]):
         )
 
     @work(exclusive=True, group="errors-action")
-    async def action_restore(self) -> None:
+    @_on_chosen
+    async def action_restore(self, session: SyncSession, rows: list[ProblemRow]) -> None:
         """Restore records: recreate the deleted side of each broken coupling from the survivor."""
-        from bc_tui.sync.resolve import restore_deleted
-
-        needed = self._need()
-        if needed is None:
-            return
-        session, rows = needed
         broken = [row.coupling_id for row in rows if row.kind is ProblemKind.BROKEN]
         if not broken:
             self._say("Only broken couplings can be restored: both records of the chosen couplings still exist.")
@@ -299,15 +304,9 @@ class ErrorsScreen(Screen[None]):
         )
 
     @work(exclusive=True, group="errors-action")
-    async def action_delete_coupling(self) -> None:
+    @_on_chosen
+    async def action_delete_coupling(self, session: SyncSession, rows: list[ProblemRow]) -> None:
         """Delete couplings: delete the chosen couplings; neither record is touched."""
-        from bc_tui.sync.resolve import remove_broken_couplings
-        from bc_tui.sync.uncouple import delete_couplings
-
-        needed = self._need()
-        if needed is None:
-            return
-        session, rows = needed
         broken = [row.coupling_id for row in rows if row.kind is ProblemKind.BROKEN]
         intact: dict[str, list[str]] = defaultdict(list)
         for row in rows:
@@ -339,14 +338,9 @@ class ErrorsScreen(Screen[None]):
         self.refresh_rows(f"{_plural(removed, 'coupling')} deleted; the records were not touched.")
 
     @work(exclusive=True, group="errors-action")
-    async def action_delete_record(self) -> None:
+    @_on_chosen
+    async def action_delete_record(self, session: SyncSession, rows: list[ProblemRow]) -> None:
         """Delete records: delete the surviving record of each broken coupling (asks first)."""
-        from bc_tui.sync.resolve import delete_survivor
-
-        needed = self._need()
-        if needed is None:
-            return
-        session, rows = needed
         broken = [row for row in rows if row.kind is ProblemKind.BROKEN]
         if not broken:
             self._say("Only the surviving record of a broken coupling can be deleted here; both records still exist.")
