@@ -74,7 +74,13 @@ def summary_exit_code(summary: JobSummary) -> int:
     """1 when a record failed or conflicted (or the job did not finish), else 0."""
     from bc_tui.store.jobs import JobStatus
 
-    if summary.failed or summary.counters.get("failed", 0) or summary.status is not JobStatus.FINISHED:
+    if (
+        summary.failed
+        or summary.conflicts
+        or summary.counters.get("failed", 0)
+        or summary.counters.get("conflicts", 0)
+        or summary.status is not JobStatus.FINISHED
+    ):
         return EXIT_FAILURES
     return EXIT_OK
 

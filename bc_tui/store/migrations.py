@@ -99,11 +99,22 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
     ).execute()
 
 
+def _step_5_job_conflicts(db: peewee.Database) -> None:
+    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "Conflicts").
+
+    Older jobs counted their conflicts with the failures; they keep them there (0 conflicts)."""
+    if "conflicts" in {column.name for column in db.get_columns(SyncJob._meta.table_name)}:
+        return
+    migrator = SchemaMigrator.from_database(db)
+    apply_operations(migrator.add_column(SyncJob._meta.table_name, "conflicts", SyncJob._meta.fields["conflicts"]))
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
     _step_3_coupling_claims,
     _step_4_no_contact_job_title,
+    _step_5_job_conflicts,
 )
 SCHEMA_VERSION = len(STEPS)
 

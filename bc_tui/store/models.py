@@ -113,6 +113,7 @@ class SyncJob(BaseModel):
     coupled = peewee.IntegerField(default=0)
     uncoupled = peewee.IntegerField(default=0)
     status = peewee.CharField(max_length=16, default="running")
+    conflicts = peewee.IntegerField(default=0)  # kept apart from failed (schema step 5)
     # Who runs the job and its last sign of life, so that a job whose process died can be told
     # from one still running in another process (docs/interrupted-jobs.md). Schema step 2.
     total = peewee.IntegerField(null=True)  # records the job expects to handle, when known

@@ -6,11 +6,14 @@ import dataclasses
 
 import peewee
 import pytest
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as apply_operations
 
 from bc_tui.domain.mappings import FieldMapping
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.coupling_writes import couple
 from bc_tui.store.errors import StoreError
+from bc_tui.store.jobs import JobType, get_job, increment, start_job
 from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
 from bc_tui.store.migrations import SCHEMA_VERSION, current_version, migrate
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
@@ -56,7 +59,7 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
         dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle"))) for m in seeded
     )
     save_table_mappings(old)
-    SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
     assert migrate(store) == SCHEMA_VERSION
     after = {m.name: m for m in load_table_mappings()}
     before = {m.name: m for m in old}
@@ -64,3 +67,19 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
     # Only the contacts' mapping lost it; everything else is as it was.
     assert after["CUSTOMER"] == before["CUSTOMER"]
     assert after["CONTACT"].fields == {m.name: m for m in seeded}["CONTACT"].fields
+
+
+def test_step_5_counts_conflicts_apart_and_keeps_the_old_jobs(store: peewee.Database) -> None:
+    # A schema-4 database: its jobs counted their conflicts with the failures, in no column of their own.
+    job = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER")
+    increment(job.id, failed=2, modified=1)
+    apply_operations(SchemaMigrator.from_database(store).drop_column("sync_jobs", "conflicts"))
+    SchemaVersion.delete().where(SchemaVersion.version == 5).execute()
+    assert "conflicts" not in {column.name for column in store.get_columns("sync_jobs")}
+
+    assert migrate(store) == SCHEMA_VERSION
+
+    old = get_job(job.id)
+    assert (old.failed, old.conflicts, old.modified) == (2, 0, 1)
+    increment(job.id, conflicts=1)
+    assert get_job(job.id).conflicts == 1
