@@ -16,7 +16,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
-    CONFLICT = "conflict"  # BC counts it with the failures; bc-tui keeps it apart (docs: "Conflicts")
+    CONFLICT = "conflict"  # BC counts it with the failures; bc-tui keeps it apart (see "A conflict's state")
     COUPLED = "coupled"
     UNCOUPLED = "uncoupled"
     DELETED = "deleted"

@@ -100,7 +100,7 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
 
 
 def _step_5_job_conflicts(db: peewee.Database) -> None:
-    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "Conflicts").
+    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "A conflict's state").
 
     Older jobs counted their conflicts with the failures; they keep them there (0 conflicts)."""
     if "conflicts" in {column.name for column in db.get_columns(SyncJob._meta.table_name)}:

@@ -26,7 +26,7 @@ class SyncResult(StrEnum):
     """The outcome of the last synchronization of a coupling in one direction.
 
     A conflict is kept apart from a failure: both records changed, and only the user's choice
-    of a winner settles it (docs/coupling-and-sync.md "Conflicts").
+    of a winner settles it (docs/coupling-and-sync.md "A conflict's state").
     """
 
     SUCCESS = "success"

@@ -32,7 +32,7 @@ def record_sync_result(update: SyncResultUpdate) -> CouplingRecord:
     Success: stores the new modified times and ETags (a time only ever moves forward; an older
     one and its ETag are ignored), the snapshot when given, and clears Skipped and the
     broken mark; a conflict remembered in the other direction is settled too (docs/coupling-and-sync.md
-    "Conflicts"). Failure or conflict: keeps the sync state; when ``error`` is identical to the
+    "A conflict's state"). Failure or conflict: keeps the sync state; when ``error`` is identical to the
     previous failure or conflict in that direction, the coupling becomes Skipped
     (docs/coupling-and-sync.md "What a coupling remembers, and Skipped") — unless ``may_skip`` is
     False, which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
@@ -137,7 +137,7 @@ def _other_prefix(prefix: str) -> str:
 
 def _settle_conflict(row: Coupling, prefix: str, job_id: int | None, now: datetime) -> None:
     """A conflict belongs to the pair, not to one direction: the success that settled it in
-    one direction settles it in the other too (docs/coupling-and-sync.md "Conflicts"). A plain
+    one direction settles it in the other too (docs/coupling-and-sync.md "A conflict's state"). A plain
     failure stays: it says something about that direction's values, tried again until it succeeds."""
     if getattr(row, f"{prefix}_result") != SyncResult.CONFLICT.value:
         return

@@ -391,7 +391,7 @@ def summary_message(run: JobRun) -> str:
     """'The synchronization has run for N of M records. F records failed. S records were skipped.'
 
     BC's sentence; conflicts, which BC counts with the failures, get a sentence of their own
-    ("C records are conflicts.") when there are any (docs/coupling-and-sync.md "Conflicts")."""
+    ("C records are conflicts.") when there are any (docs/coupling-and-sync.md "A conflict's state")."""
     results = run.results
     total = len(results)
     failed = sum(1 for r in results if r.outcome is Outcome.FAILED)

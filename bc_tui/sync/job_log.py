@@ -90,7 +90,7 @@ class JobSummary:
 
 
 # Outcome → the store's job counter. BC counts conflicts as failures; we count them apart
-# (docs/coupling-and-sync.md "Conflicts").
+# (docs/coupling-and-sync.md "A conflict's state").
 _COUNTER: dict[Outcome, str] = {
     Outcome.INSERTED: "inserted",
     Outcome.MODIFIED: "modified",

@@ -106,7 +106,7 @@ async def _pass(
 
     ``conflicts``: the BC ids an earlier pass of this job found in conflict. A conflict is a
     state of the pair, not of a direction: this pass would find it again and report it twice
-    (docs/coupling-and-sync.md "Conflicts"), so it leaves them out."""
+    (docs/coupling-and-sync.md "A conflict's state"), so it leaves them out."""
     side = source_side(direction)
     since = await session.db(watermarks.get_watermark, mapping.name, side.side)
     # The service's clock before the first page is read: every change committed after this

@@ -4,7 +4,7 @@ See docs/coupling-and-sync.md "Deleted records and broken couplings" and "The sy
 errors".
 
 The errors screen lists skipped, conflicting, failed and broken couplings, each once
-(:func:`errors_overview`; docs/coupling-and-sync.md "Conflicts"). Its actions: Retry / Retry All
+(:func:`errors_overview`; docs/coupling-and-sync.md "A conflict's state"). Its actions: Retry / Retry All
 (clear Skipped, :func:`retry`), Synchronize (pick the side whose data wins, which settles a
 conflict, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
 survivor, :func:`restore_deleted`), Delete records (delete the survivor,

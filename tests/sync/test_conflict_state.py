@@ -1,4 +1,4 @@
-"""One conflict state everywhere (docs/coupling-and-sync.md "Conflicts"): a conflict is remembered
+"""One conflict state everywhere (docs/coupling-and-sync.md "A conflict's state"): a conflict is remembered
 as a conflict, not a failure; it is listed and logged once; resolving it in any direction clears
 it from both directions of its coupling."""
 

@@ -1,4 +1,4 @@
-"""A conflict in the app (docs/coupling-and-sync.md "Conflicts"): the list and the errors screen
+"""A conflict in the app (docs/coupling-and-sync.md "A conflict's state"): the list and the errors screen
 call it a conflict, once; resolving it from the errors screen with the keyboard removes the row
 and the list then says synced, checked against the sandbox's data and the coupling database."""
 

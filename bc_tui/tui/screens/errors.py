@@ -1,5 +1,5 @@
 """Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings",
-"The synchronization log and its errors", "Conflicts"): skipped, conflicting, failed and broken couplings,
+"The synchronization log and its errors", "A conflict's state"): skipped, conflicting, failed and broken couplings,
 each once, and what to do about them — retry, retry all, synchronize with a chosen side (which settles
 a conflict), restore the deleted record, delete the surviving record, delete the coupling.
 
