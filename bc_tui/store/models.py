@@ -52,7 +52,7 @@ class Coupling(BaseModel):
     bc_etag = peewee.TextField(null=True)
     dataverse_modified_at = UTCDateTimeField(null=True)
     dataverse_etag = peewee.TextField(null=True)
-    # The last sync in each direction: "success" / "failure" / NULL (never synced that way).
+    # The last sync in each direction: "success" / "failure" / "conflict" / NULL (never synced that way).
     to_dataverse_result = peewee.CharField(max_length=16, null=True)
     to_dataverse_job_id = peewee.IntegerField(null=True)  # no FK: old jobs are cleaned up
     to_dataverse_error = peewee.TextField(null=True)
