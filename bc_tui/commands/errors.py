@@ -18,16 +18,17 @@ from bc_tui.commands.common import (
 from bc_tui.commands.output import Report
 from bc_tui.domain.text import shorten
 
-KINDS = ("skipped", "failed", "broken")
+KINDS = ("skipped", "conflict", "failed", "broken")
 
 
 def register(subparsers: Any) -> None:
     """Add ``errors`` and ``retry`` to the CLI's subparsers."""
     errors = subparsers.add_parser(
         "errors",
-        help="list skipped, failed and broken couplings",
+        help="list skipped, conflicting, failed and broken couplings",
         description="Coupled Data Synchronization Errors: couplings marked Skipped after a repeatable failure, "
-        "couplings whose last synchronization failed, and broken couplings (one record was deleted).",
+        "conflicts (both records changed: pick the side that wins), couplings whose last synchronization "
+        "failed, and broken couplings (one record was deleted). Each coupling is listed once.",
     )
     add_mapping_option(errors, default=None)
     add_common_options(errors)
@@ -48,9 +49,9 @@ def register(subparsers: Any) -> None:
 
 
 async def errors_command(ctx: Context) -> Report:
-    """The skipped, failed and broken couplings (of one mapping or all)."""
+    """The skipped, conflicting, failed and broken couplings (of one mapping or all), each once."""
     from bc_tui.store.coupling_queries import get_coupling
-    from bc_tui.sync.resolve import errors_overview
+    from bc_tui.sync.resolve import errors_overview, kind_count
 
     rows = await errors_overview(ctx.session, ctx.args.mapping)
     found = await ctx.session.db(lambda: {row.coupling_id: get_coupling(row.coupling_id) for row in rows})
@@ -67,7 +68,7 @@ async def errors_command(ctx: Context) -> Report:
     if not rows:
         return Report(document=document, lines=["No couplings need attention."])
     needs = "1 coupling needs" if len(rows) == 1 else f"{len(rows)} couplings need"
-    lines = [f"{needs} attention: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in KINDS) + "."]
+    lines = [f"{needs} attention: " + ", ".join(kind_count(k, counts.get(k, 0)) for k in KINDS) + "."]
     for row in rows:
         missing = []
         if row.record_exists is False:
@@ -79,7 +80,8 @@ async def errors_command(ctx: Context) -> Report:
             f"  {row.mapping} {shorten(row.description)} -> {shorten(row.coupled_to)}: {row.kind}{note} - {row.error}"
         )
     lines.append(
-        "Next: bc-tui retry NO… (or --all) for skipped records; bc-tui delete-coupling NO… for broken couplings."
+        "Next: bc-tui retry NO… (or --all) for skipped records; bc-tui sync NO --direction to-dataverse or "
+        "from-dataverse for a conflict (the side that wins); bc-tui delete-coupling NO… for broken couplings."
     )
     return Report(document=document, lines=lines)
 

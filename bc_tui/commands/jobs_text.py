@@ -18,12 +18,19 @@ def job_document(job: JobRecord) -> dict[str, Any]:
     return document
 
 
+def counter_text(name: str, count: int) -> str:
+    """One job counter in words: ``"3 modified"``, ``"1 conflict"``, ``"2 conflicts"``."""
+    return f"{count} {'conflict' if name == 'conflicts' and count == 1 else name}"
+
+
 def job_line(job: JobRecord) -> str:
     """A job of the log as one line: id, what, status, start, non-zero counters."""
     from bc_tui.domain.words import job_type_text
     from bc_tui.store.jobs import COUNTERS
 
-    counts = ", ".join(f"{getattr(job, name)} {name}" for name in COUNTERS if getattr(job, name)) or "no records"
+    counts = (
+        ", ".join(counter_text(name, getattr(job, name)) for name in COUNTERS if getattr(job, name)) or "no records"
+    )
     # The shown words ("Delete coupling"); --json keeps the stored values ("uncoupling").
     what = " ".join(part for part in (job_type_text(job.type), job.mapping or "", job.direction or "") if part)
     line = f"#{job.id} {what}, {job.status}, {job.started_at:%Y-%m-%d %H:%M:%S}: {counts}"

@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
         "log",
         help="list the synchronization jobs, or show one job with its errors",
         description="The synchronization job log, newest first, with each job's counters "
-        "(inserted, modified, unchanged, skipped, failed, coupled, uncoupled …).",
+        "(inserted, modified, unchanged, skipped, failed, conflicts, coupled, uncoupled …).",
     )
     parser.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many jobs to list (default 20)")
     parser.add_argument(

@@ -126,6 +126,8 @@ def progress_printer(stream: TextIO) -> Callable[[Progress], None] | None:
         text = f"{progress.done}/{total} records"
         if progress.failed:
             text += f", {progress.failed} failed"
+        if progress.conflicts:
+            text += f", {progress.conflicts} conflict{'' if progress.conflicts == 1 else 's'}"
         if progress.skipped:
             text += f", {progress.skipped} skipped"
         if progress.current:

@@ -132,6 +132,7 @@ async def status(ctx: Context) -> Report:
     from bc_tui.store import interrupted, jobs
     from bc_tui.store.coupling_queries import count_couplings
     from bc_tui.store.database import database_proxy, location
+    from bc_tui.sync.resolve import ProblemKind, kind_count
 
     def read_store() -> tuple[
         list[JobRecord], list[CreateIntentRecord], dict[str, int], ErrorsOverview, list[JobRecord]
@@ -162,6 +163,7 @@ async def status(ctx: Context) -> Report:
         "database": location(database_proxy.obj),
         "couplings": couplings,
         "skipped": len(overview.skipped),
+        "conflict": len(overview.conflict),
         "failed": len(overview.failed),
         "broken": len(overview.broken),
         "last_job": job_document(last[0]) if last else None,
@@ -177,7 +179,7 @@ async def status(ctx: Context) -> Report:
         *_mapping_lines(mappings),
         f"Coupling database: {document['database']}",
         "Couplings:         " + (", ".join(f"{name} {n}" for name, n in couplings.items()) or "none"),
-        f"Need attention:    {document['skipped']} skipped, {document['failed']} failed, {document['broken']} broken",
+        "Need attention:    " + ", ".join(kind_count(kind, document[kind]) for kind in ProblemKind),
         "Last job:          " + (job_line(last[0]) if last else "none yet"),
         *_interrupted_lines(stopped),
         *_pending_lines(pending),

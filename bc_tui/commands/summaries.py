@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bc_tui.commands.jobs_text import counter_text
 from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, Report
 from bc_tui.domain.text import shorten
 
@@ -44,7 +45,7 @@ LIST_ALL_UP_TO = 20
 def summary_lines(summary: JobSummary, title: str, numbers: dict[str, str] | None = None) -> list[str]:
     """A job as text: a headline with the non-zero counters, then one line per notable record."""
     numbers = numbers or {}
-    counts = ", ".join(f"{n} {name}" for name, n in summary.counters.items() if n) or "nothing to do"
+    counts = ", ".join(counter_text(name, n) for name, n in summary.counters.items() if n) or "nothing to do"
     lines = [f"{title}: {counts} (job {summary.job_id})."]
     if summary.message and summary.message not in lines[0]:
         lines.append(summary.message)
@@ -74,7 +75,13 @@ def summary_exit_code(summary: JobSummary) -> int:
     """1 when a record failed or conflicted (or the job did not finish), else 0."""
     from bc_tui.store.jobs import JobStatus
 
-    if summary.failed or summary.counters.get("failed", 0) or summary.status is not JobStatus.FINISHED:
+    if (
+        summary.failed
+        or summary.conflicts
+        or summary.counters.get("failed", 0)
+        or summary.counters.get("conflicts", 0)
+        or summary.status is not JobStatus.FINISHED
+    ):
         return EXIT_FAILURES
     return EXIT_OK
 

@@ -16,7 +16,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
-    CONFLICT = "conflict"  # counted with the failures in BC's job log; kept apart to explain it
+    CONFLICT = "conflict"  # BC counts it with the failures; bc-tui keeps it apart (see "A conflict's state")
     COUPLED = "coupled"
     UNCOUPLED = "uncoupled"
     DELETED = "deleted"

@@ -1,8 +1,8 @@
 """The sync state of a coupled pair: one rule and one wording for the lists, the card, the
 preview and the CLI (docs/coupling-and-sync.md "What a coupling remembers, and Skipped").
 
-The state is decided from what the coupling remembers (broken, skipped, failed, never
-synchronized) and, for a pair synchronized before, from the three-way comparison of both
+The state is decided from what the coupling remembers (broken, skipped, a conflict, failed,
+never synchronized) and, for a pair synchronized before, from the three-way comparison of both
 records now (:class:`~bc_tui.domain.diff.RecordDiff`). Its value is the one wording shown
 everywhere ("changed in BC", "not synced yet" …).
 """
@@ -50,19 +50,24 @@ def pair_sync_state(
     *,
     broken: bool = False,
     skipped: bool = False,
+    conflict: bool = False,
     failed: bool = False,
     never_synced: bool = False,
 ) -> SyncState:
     """The sync state of a coupled pair.
 
-    ``broken``: the coupling is marked broken or one of its records is gone. The coupling's
-    remembered state wins over the comparison in this order: broken, skipped, failed, never
-    synchronized; only past those is ``diff`` (the three-way comparison of both records now)
-    read, so it may be None when one of them decides."""
+    ``broken``: the coupling is marked broken or one of its records is gone. ``conflict``: a
+    synchronization found a conflict that no later one settled. The coupling's remembered state
+    wins over the comparison in this order: broken, skipped, conflict, failed, never synchronized
+    (the order of the errors screen, so that a pair reads the same there and in the lists); only
+    past those is ``diff`` (the three-way comparison of both records now) read, so it may be None
+    when one of them decides."""
     if broken:
         return SyncState.BROKEN
     if skipped:
         return SyncState.SKIPPED
+    if conflict:
+        return SyncState.CONFLICT
     if failed:
         return SyncState.FAILED
     if never_synced:

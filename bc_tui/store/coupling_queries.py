@@ -110,12 +110,13 @@ def find_orphans(
 
 
 def problem_couplings(mapping: str | None = None) -> list[CouplingRecord]:
-    """Couplings that are skipped, failed in either direction, or broken, oldest problem first."""
-    failure = SyncResult.FAILURE.value
+    """Couplings that are skipped, failed or in conflict in either direction, or broken, oldest
+    problem first."""
+    problems = (SyncResult.FAILURE.value, SyncResult.CONFLICT.value)
     query = Coupling.select().where(
         (Coupling.skipped == True)  # noqa: E712
-        | (Coupling.to_dataverse_result == failure)
-        | (Coupling.from_dataverse_result == failure)
+        | Coupling.to_dataverse_result.in_(problems)
+        | Coupling.from_dataverse_result.in_(problems)
         | Coupling.deleted_side.is_null(False)
     )
     if mapping is not None:

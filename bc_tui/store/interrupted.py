@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bc_tui.store.create_intents import pending_intents
 from bc_tui.store.fields import utc_now
-from bc_tui.store.jobs import JobRecord, JobStatus, get_job
+from bc_tui.store.jobs import COUNTERS, JobRecord, JobStatus, get_job
 from bc_tui.store.liveness import Liveness, ProcessIdentity, liveness
 from bc_tui.store.models import SyncJob
 from bc_tui.store.records import CreateIntentRecord
@@ -46,14 +46,7 @@ def mark_interrupted_jobs(*, stale_after: timedelta = STALE_AFTER, now: datetime
             continue
         message = interrupted_message(
             last,
-            row.inserted
-            + row.modified
-            + row.deleted
-            + row.unchanged
-            + row.skipped
-            + row.failed
-            + row.coupled
-            + row.uncoupled,
+            sum(getattr(row, name) for name in COUNTERS),
             row.total,
             host=None if state is Liveness.GONE else row.host,
             stale_after=stale_after,

@@ -24,6 +24,7 @@ COUNTERS: tuple[str, ...] = (
     "unchanged",
     "skipped",
     "failed",
+    "conflicts",
     "coupled",
     "uncoupled",
 )
@@ -67,6 +68,7 @@ class JobRecord:
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
+    conflicts: int = 0
     coupled: int = 0
     uncoupled: int = 0
     total: int | None = None  # records the job expected to handle, when known
@@ -107,13 +109,14 @@ class ErrorsOverview:
     """What the errors screen lists ("Coupled Data Synchronization Errors")."""
 
     skipped: list[CouplingRecord]
+    conflict: list[CouplingRecord]  # a conflict waits for a winner, not (yet) skipped
     failed: list[CouplingRecord]  # last sync failed, not (yet) skipped
     broken: list[CouplingRecord]  # one of the coupled records was deleted
 
     @property
     def total(self) -> int:
-        """How many couplings need attention."""
-        return len(self.skipped) + len(self.failed) + len(self.broken)
+        """How many couplings need attention (each is in one list only)."""
+        return len(self.skipped) + len(self.conflict) + len(self.failed) + len(self.broken)
 
 
 def start_job(
@@ -247,8 +250,10 @@ def record_errors(
 
 
 def errors_overview(mapping: str | None = None) -> ErrorsOverview:
-    """The skipped, failed and broken couplings, for the errors screen."""
+    """The skipped, conflicting, failed and broken couplings, for the errors screen: each in
+    the first list it belongs to, in that order (broken first), so it is listed once."""
     skipped: list[CouplingRecord] = []
+    conflict: list[CouplingRecord] = []
     failed: list[CouplingRecord] = []
     broken: list[CouplingRecord] = []
     for record in problem_couplings(mapping):
@@ -256,9 +261,11 @@ def errors_overview(mapping: str | None = None) -> ErrorsOverview:
             broken.append(record)
         elif record.skipped:
             skipped.append(record)
+        elif record.conflict:
+            conflict.append(record)
         else:
             failed.append(record)
-    return ErrorsOverview(skipped=skipped, failed=failed, broken=broken)
+    return ErrorsOverview(skipped=skipped, conflict=conflict, failed=failed, broken=broken)
 
 
 def _job(row: SyncJob) -> JobRecord:

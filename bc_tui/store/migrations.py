@@ -34,13 +34,15 @@ from bc_tui.store.models import (
 
 #: The columns step 2 adds to ``sync_jobs``: who runs a job and its last sign of life.
 _JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at")
+#: The column step 6 adds to ``sync_jobs``: conflicts counted apart from failures.
+_JOB_CONFLICT_COLUMNS = ("conflicts",)
 #: The columns step 5 adds to ``create_intents``: the values sent and when the create began.
 _INTENT_BODY_COLUMNS = ("body", "begun_at")
 
 #: The columns later steps add, by model: step 1 leaves them out, so that a fresh database passes
 #: through the same schemas as an old one and each later step finds the table it alters.
 _ADDED_LATER: dict[type[BaseModel], tuple[str, ...]] = {
-    SyncJob: _JOB_PROCESS_COLUMNS,
+    SyncJob: (*_JOB_PROCESS_COLUMNS, *_JOB_CONFLICT_COLUMNS),
     CreateIntent: _INTENT_BODY_COLUMNS,
 }
 
@@ -87,6 +89,13 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
     ).execute()
 
 
+def _step_6_job_conflicts(db: peewee.Database) -> None:
+    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "A conflict's state").
+
+    Older jobs counted their conflicts with the failures; they keep them there (0 conflicts)."""
+    _add_columns(db, SyncJob, _JOB_CONFLICT_COLUMNS)
+
+
 def _step_5_intent_body_and_time(db: peewee.Database) -> None:
     """Keep on each create intent the values sent and when it was begun: a BC record numbered by
     its number series is found again by them (docs/coupling-and-sync.md "Creating the
@@ -110,6 +119,7 @@ STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_3_coupling_claims,
     _step_4_no_contact_job_title,
     _step_5_intent_body_and_time,
+    _step_6_job_conflicts,
 )
 SCHEMA_VERSION = len(STEPS)
 

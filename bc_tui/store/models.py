@@ -52,7 +52,7 @@ class Coupling(BaseModel):
     bc_etag = peewee.TextField(null=True)
     dataverse_modified_at = UTCDateTimeField(null=True)
     dataverse_etag = peewee.TextField(null=True)
-    # The last sync in each direction: "success" / "failure" / NULL (never synced that way).
+    # The last sync in each direction: "success" / "failure" / "conflict" / NULL (never synced that way).
     to_dataverse_result = peewee.CharField(max_length=16, null=True)
     to_dataverse_job_id = peewee.IntegerField(null=True)  # no FK: old jobs are cleaned up
     to_dataverse_error = peewee.TextField(null=True)
@@ -118,6 +118,7 @@ class SyncJob(BaseModel):
     coupled = peewee.IntegerField(default=0)
     uncoupled = peewee.IntegerField(default=0)
     status = peewee.CharField(max_length=16, default="running")
+    conflicts = peewee.IntegerField(default=0)  # kept apart from failed (schema step 5)
     # Who runs the job and its last sign of life, so that a job whose process died can be told
     # from one still running in another process (docs/interrupted-jobs.md). Schema step 2.
     total = peewee.IntegerField(null=True)  # records the job expects to handle, when known

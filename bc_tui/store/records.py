@@ -23,10 +23,20 @@ class Side(StrEnum):
 
 
 class SyncResult(StrEnum):
-    """The outcome of the last synchronization of a coupling in one direction."""
+    """The outcome of the last synchronization of a coupling in one direction.
+
+    A conflict is kept apart from a failure: both records changed, and only the user's choice
+    of a winner settles it (docs/coupling-and-sync.md "A conflict's state").
+    """
 
     SUCCESS = "success"
     FAILURE = "failure"
+    CONFLICT = "conflict"
+
+    @property
+    def unsettled(self) -> bool:
+        """True for a failure or a conflict: the direction is tried again by the next run."""
+        return self is not SyncResult.SUCCESS
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,18 @@ class CouplingRecord:
 
     @property
     def failed(self) -> bool:
-        """True when the last synchronization in either direction failed."""
+        """True when the last synchronization in either direction failed (a conflict is not a failure)."""
         return SyncResult.FAILURE in (self.to_dataverse_result, self.from_dataverse_result)
+
+    @property
+    def conflict(self) -> bool:
+        """True when the last synchronization in either direction found a conflict still unsettled."""
+        return SyncResult.CONFLICT in (self.to_dataverse_result, self.from_dataverse_result)
+
+    def problem(self, direction: SyncDirection) -> bool:
+        """True when the last synchronization in ``direction`` failed or found a conflict."""
+        result = self.last_result(direction)
+        return result is not None and result.unsettled
 
     @property
     def broken(self) -> bool:

@@ -31,10 +31,11 @@ def record_sync_result(update: SyncResultUpdate) -> CouplingRecord:
 
     Success: stores the new modified times and ETags (a time only ever moves forward; an older
     one and its ETag are ignored), the snapshot when given, and clears Skipped and the
-    broken mark. Failure: keeps the sync state; when ``error`` is identical to the previous
-    failure in that direction, the coupling becomes Skipped (docs/coupling-and-sync.md "What a coupling
-    remembers, and Skipped") — unless ``may_skip`` is False, which callers pass for transient errors
-    (throttling, timeouts, 5xx) they retry themselves.
+    broken mark; a conflict remembered in the other direction is settled too (docs/coupling-and-sync.md
+    "A conflict's state"). Failure or conflict: keeps the sync state; when ``error`` is identical to the
+    previous failure or conflict in that direction, the coupling becomes Skipped
+    (docs/coupling-and-sync.md "What a coupling remembers, and Skipped") — unless ``may_skip`` is
+    False, which callers pass for transient errors (throttling, timeouts, 5xx) they retry themselves.
     For many couplings at once use :func:`record_sync_results`.
     """
     with atomic():
@@ -118,8 +119,9 @@ def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -
         row.skipped = False
         row.deleted_side = None
         error = None
+        _settle_conflict(row, _other_prefix(prefix), update.job_id, now)
     else:
-        failed_before = getattr(row, f"{prefix}_result") == SyncResult.FAILURE.value
+        failed_before = getattr(row, f"{prefix}_result") in (SyncResult.FAILURE.value, SyncResult.CONFLICT.value)
         previous = getattr(row, f"{prefix}_error") if failed_before else None
         row.skipped = row.skipped or should_skip(error, previous, transient=not update.may_skip)
     setattr(row, f"{prefix}_result", result.value)
@@ -127,6 +129,22 @@ def _apply_sync_result(row: Coupling, update: SyncResultUpdate, now: datetime) -
     setattr(row, f"{prefix}_error", error)
     setattr(row, f"{prefix}_at", now)
     row.updated_at = now
+
+
+def _other_prefix(prefix: str) -> str:
+    return "from_dataverse" if prefix == "to_dataverse" else "to_dataverse"
+
+
+def _settle_conflict(row: Coupling, prefix: str, job_id: int | None, now: datetime) -> None:
+    """A conflict belongs to the pair, not to one direction: the success that settled it in
+    one direction settles it in the other too (docs/coupling-and-sync.md "A conflict's state"). A plain
+    failure stays: it says something about that direction's values, tried again until it succeeds."""
+    if getattr(row, f"{prefix}_result") != SyncResult.CONFLICT.value:
+        return
+    setattr(row, f"{prefix}_result", SyncResult.SUCCESS.value)
+    setattr(row, f"{prefix}_job_id", job_id)
+    setattr(row, f"{prefix}_error", None)
+    setattr(row, f"{prefix}_at", now)
 
 
 def _apply_refresh(row: Coupling, refresh: SyncStateRefresh, now: datetime) -> None:

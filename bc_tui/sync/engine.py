@@ -155,9 +155,15 @@ async def _run_claimed_pairs(
         elif plan.outcome is Outcome.CONFLICT:
             message = plan.message or f"{sentence(description)} changed on both sides."
             if pair.coupling is not None and direction is not MERGE:
-                # BC counts a conflict as a failure (a repeated one ends Skipped, as in BC).
+                # Remembered as a conflict; a repeated one ends Skipped, as a repeated failure does in BC.
                 message = await session.db(
-                    remember_failure, pair.coupling, direction, run.job_id, message, may_skip=True
+                    remember_failure,
+                    pair.coupling,
+                    direction,
+                    run.job_id,
+                    message,
+                    may_skip=True,
+                    result=SyncResult.CONFLICT,
                 )
             _record(run, Outcome.CONFLICT, message, pair, description)
         elif plan.outcome is Outcome.INSERTED:
@@ -272,7 +278,7 @@ def _store_failure(
     if isinstance(error, ChangedSinceRead):
         # Someone changed the record after we read it: a race, not a property of the record.
         message = race_message(description, service)
-        remember_failure(pair.coupling, direction, job_id, message, may_skip=False)
+        remember_failure(pair.coupling, direction, job_id, message, may_skip=False, result=SyncResult.CONFLICT)
         return Outcome.CONFLICT, message
     if isinstance(error, NotFound):
         mark_broken(pair.coupling.id, side.side)
@@ -382,16 +388,22 @@ def _record(run: JobRun, outcome: Outcome, message: str | None, pair: Pair, desc
 
 
 def summary_message(run: JobRun) -> str:
-    """'The synchronization has run for N of M records. F records failed. S records were skipped.'"""
+    """'The synchronization has run for N of M records. F records failed. S records were skipped.'
+
+    BC's sentence; conflicts, which BC counts with the failures, get a sentence of their own
+    ("C records are conflicts.") when there are any (docs/coupling-and-sync.md "A conflict's state")."""
     results = run.results
     total = len(results)
-    failed = sum(1 for r in results if r.outcome in (Outcome.FAILED, Outcome.CONFLICT))
+    failed = sum(1 for r in results if r.outcome is Outcome.FAILED)
+    conflicts = sum(1 for r in results if r.outcome is Outcome.CONFLICT)
     skipped = sum(1 for r in results if r.outcome is Outcome.SKIPPED)
-    done = total - failed - skipped
+    done = total - failed - conflicts - skipped
+    conflicted = f"{conflicts} {_records(conflicts)} {'is a conflict' if conflicts == 1 else 'are conflicts'}. "
     return (
         f"The synchronization has run for {done} of {total} {_records(total)}. "
         f"{failed} {_records(failed)} failed. "
-        f"{skipped} {_records(skipped)} {'was' if skipped == 1 else 'were'} skipped."
+        + (conflicted if conflicts else "")
+        + f"{skipped} {_records(skipped)} {'was' if skipped == 1 else 'were'} skipped."
     )
 
 

@@ -41,6 +41,7 @@ class Progress:
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    conflicts: int = 0
     current: str | None = None  # the record being worked on, for the status line
 
 
@@ -69,13 +70,18 @@ class JobSummary:
     message: str = ""
 
     def count(self, outcome: Outcome | str) -> int:
-        """How many records ended with ``outcome`` (conflicts are counted with the failures)."""
+        """How many records ended with ``outcome``."""
         return self.counters.get(_COUNTER[Outcome(outcome)], 0)
 
     @property
     def failed(self) -> list[RecordResult]:
-        """The records that failed (conflicts included)."""
-        return [r for r in self.results if r.outcome in (Outcome.FAILED, Outcome.CONFLICT)]
+        """The records that failed (a conflict is not a failure: see :attr:`conflicts`)."""
+        return [r for r in self.results if r.outcome is Outcome.FAILED]
+
+    @property
+    def conflicts(self) -> list[RecordResult]:
+        """The records that are conflicts, waiting for the user to pick a winner."""
+        return [r for r in self.results if r.outcome is Outcome.CONFLICT]
 
     def result_for(self, bc_id: str) -> RecordResult | None:
         """The result of the BC record ``bc_id`` (case-insensitive), or None."""
@@ -83,14 +89,15 @@ class JobSummary:
         return next((r for r in self.results if (r.bc_id or "").lower() == wanted), None)
 
 
-# Outcome → the store's job counter. BC counts conflicts as failures; the results keep them apart.
+# Outcome → the store's job counter. BC counts conflicts as failures; we count them apart
+# (docs/coupling-and-sync.md "A conflict's state").
 _COUNTER: dict[Outcome, str] = {
     Outcome.INSERTED: "inserted",
     Outcome.MODIFIED: "modified",
     Outcome.UNCHANGED: "unchanged",
     Outcome.SKIPPED: "skipped",
     Outcome.FAILED: "failed",
-    Outcome.CONFLICT: "failed",
+    Outcome.CONFLICT: "conflicts",
     Outcome.COUPLED: "coupled",
     Outcome.UNCOUPLED: "uncoupled",
     Outcome.DELETED: "deleted",
@@ -292,9 +299,10 @@ class JobLog:
         counter = _COUNTER[outcome]
         self._counters[counter] += 1
         self._pending[counter] += 1
-        failed = outcome in (Outcome.FAILED, Outcome.CONFLICT)
+        failed = outcome is Outcome.FAILED
+        conflict = outcome is Outcome.CONFLICT
         self._raise_failed_write()
-        logged = failed or (outcome is Outcome.SKIPPED and bool(error_message))
+        logged = failed or conflict or (outcome is Outcome.SKIPPED and bool(error_message))
         if logged:
             self._pending_errors.append(
                 {
@@ -319,6 +327,7 @@ class JobLog:
             done=current.done + 1,
             failed=current.failed + (1 if failed else 0),
             skipped=current.skipped + (1 if outcome is Outcome.SKIPPED else 0),
+            conflicts=current.conflicts + (1 if conflict else 0),
             total=max(current.total, current.done + 1),
         )
         # An error is queued at once, so that the log screen shows it while the job goes on.

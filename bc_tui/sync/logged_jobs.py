@@ -79,8 +79,8 @@ async def logged_summary(session: SyncSession, job_id: int, message: str) -> Job
 def combine_summaries(summaries: Sequence[JobSummary]) -> JobSummary:
     """One summary for engine calls that run one job per table mapping (the errors screen's).
 
-    The counters and results are added up; the id is the first failed job's (its log entry is
-    the one the failures key opens); the status is the worst one.
+    The counters and results are added up; the id is the first job with a failure or a conflict
+    (its log entry is the one the failures key opens); the status is the worst one.
     """
     if not summaries:
         raise ValueError("combine_summaries needs at least one summary")
@@ -89,7 +89,7 @@ def combine_summaries(summaries: Sequence[JobSummary]) -> JobSummary:
     counters: Counter[str] = Counter()
     for summary in summaries:
         counters.update(summary.counters)
-    failed = next((s for s in summaries if s.failed), summaries[0])
+    failed = next((s for s in summaries if s.failed or s.conflicts), summaries[0])
     statuses = [s.status for s in summaries]
     worst = (JobStatus.INTERRUPTED, JobStatus.CRASHED, JobStatus.CANCELLED)
     status = next((s for s in worst if s in statuses), JobStatus.FINISHED)

@@ -28,10 +28,11 @@ from typing import Any
 from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
+from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import watermarks
 from bc_tui.store.coupling_queries import problem_couplings
 from bc_tui.store.jobs import JobType
-from bc_tui.store.records import CouplingRecord, SyncResult
+from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import as_sync_error
@@ -93,20 +94,26 @@ async def synchronize_modified(
         session=session,
     ) as run:
         for direction in directions_of(mapping):
-            await _pass(session, mapping, direction, run)
+            await _pass(session, mapping, direction, run, _conflicts_so_far(run))
         run.message = summary_message(run)
     return run.summary
 
 
-async def _pass(session: SyncSession, mapping: TableMapping, direction: SyncDirection, run: JobRun) -> None:
-    """One direction: modified source records, then the couplings whose last try failed."""
+async def _pass(
+    session: SyncSession, mapping: TableMapping, direction: SyncDirection, run: JobRun, conflicts: set[str]
+) -> None:
+    """One direction: modified source records, then the couplings whose last try failed.
+
+    ``conflicts``: the BC ids an earlier pass of this job found in conflict. A conflict is a
+    state of the pair, not of a direction: this pass would find it again and report it twice
+    (docs/coupling-and-sync.md "A conflict's state"), so it leaves them out."""
     side = source_side(direction)
     since = await session.db(watermarks.get_watermark, mapping.name, side.side)
     # The service's clock before the first page is read: every change committed after this
     # moment is either on a page still to come or will be read again by the next run.
     started = await _server_time(session, mapping, side)
     newest = since
-    seen: set[str] = set()  # BC ids handled in this pass
+    seen: set[str] = set(conflicts)  # BC ids handled in this pass, or left out of it
     async for page in _modified_pages(session, mapping, side, since):
         newest = _latest(newest, page, side)
         pairs = [p for p in await _pairs_for_page(session, mapping, side, direction, page) if p.bc_id not in seen]
@@ -211,7 +218,7 @@ def unchanged_since_last_sync(
     recorded = side.recorded_etag(coupling)
     if not recorded or record.get(ETAG) != recorded:
         return False
-    return coupling.last_result(direction) is not SyncResult.FAILURE
+    return not coupling.problem(direction)
 
 
 async def _insert_uncoupled(
@@ -245,12 +252,14 @@ async def _insert_uncoupled(
 
 
 def _failed_couplings(mapping: TableMapping, direction: SyncDirection) -> list[CouplingRecord]:
-    """Couplings whose last synchronization in ``direction`` failed and that are not Skipped."""
-    return [
-        c
-        for c in problem_couplings(mapping.name)
-        if not c.skipped and not c.broken and c.last_result(direction) is SyncResult.FAILURE
-    ]
+    """Couplings whose last synchronization in ``direction`` failed or found a conflict, and
+    that are not Skipped."""
+    return [c for c in problem_couplings(mapping.name) if not c.skipped and not c.broken and c.problem(direction)]
+
+
+def _conflicts_so_far(run: JobRun) -> set[str]:
+    """The BC ids of the records this job has found in conflict so far."""
+    return {r.bc_id for r in run.results if r.outcome is Outcome.CONFLICT and r.bc_id}
 
 
 def _latest(current: datetime | None, page: list[Record], side: SideDescription[Any]) -> datetime | None:

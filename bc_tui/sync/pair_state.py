@@ -23,13 +23,14 @@ def coupled_pair_state(
         bc is not None
         and dataverse is not None
         and present
-        and not (coupling.broken or coupling.skipped or coupling.failed or never_synced)
+        and not (coupling.broken or coupling.skipped or coupling.conflict or coupling.failed or never_synced)
     ):  # compared only when the remembered state does not decide (the comparison costs)
         diff = diff_records(mapping, bc, dataverse, last_sync(coupling))
     return pair_sync_state(
         diff,
         broken=coupling.broken or not present,
         skipped=coupling.skipped,
+        conflict=coupling.conflict,
         failed=coupling.failed,
         never_synced=never_synced,
     )

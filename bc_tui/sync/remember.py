@@ -31,8 +31,9 @@ def last_sync(coupling: CouplingRecord | None) -> LastSync:
         dataverse_etag=coupling.dataverse_etag,
         bc_modified_on=coupling.bc_modified_at,
         dataverse_modified_on=coupling.dataverse_modified_at,
-        to_dataverse_failed=coupling.to_dataverse_result is SyncResult.FAILURE,
-        from_dataverse_failed=coupling.from_dataverse_result is SyncResult.FAILURE,
+        # A conflict is retried like a failure: the side it came from counts as modified.
+        to_dataverse_failed=coupling.problem(SEND),
+        from_dataverse_failed=coupling.problem(GET),
         skipped=coupling.skipped,
     )
 
@@ -64,15 +65,21 @@ def success_updates(
 
 
 def remember_failure(
-    coupling: CouplingRecord, direction: SyncDirection, job_id: int, message: str, *, may_skip: bool
+    coupling: CouplingRecord,
+    direction: SyncDirection,
+    job_id: int,
+    message: str,
+    *,
+    may_skip: bool,
+    result: SyncResult = SyncResult.FAILURE,
 ) -> str:
-    """Store a failed synchronization; returns the message to log (with the skip notice when the
-    failure repeated and the coupling is now Skipped)."""
+    """Store a failed synchronization (``result``: a failure, or a conflict); returns the message
+    to log (with the skip notice when it repeated and the coupling is now Skipped)."""
     directions = (SEND, GET) if direction is MERGE else (direction,)
     skipped = False
     for one in directions:
         updated = record_sync_result(
-            SyncResultUpdate(coupling.id, one, SyncResult.FAILURE, job_id=job_id, error=message, may_skip=may_skip)
+            SyncResultUpdate(coupling.id, one, result, job_id=job_id, error=message, may_skip=may_skip)
         )
         skipped = skipped or (updated.skipped and not coupling.skipped)
     return FailureVerdict(message, skipped).full_message

@@ -3,9 +3,10 @@
 See docs/coupling-and-sync.md "Deleted records and broken couplings" and "The synchronization log and its
 errors".
 
-The errors screen lists skipped, failed and broken couplings (:func:`errors_overview`). Its
-actions: Retry / Retry All (clear Skipped, :func:`retry`), Synchronize (pick the side whose data
-wins, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
+The errors screen lists skipped, conflicting, failed and broken couplings, each once
+(:func:`errors_overview`; docs/coupling-and-sync.md "A conflict's state"). Its actions: Retry / Retry All
+(clear Skipped, :func:`retry`), Synchronize (pick the side whose data wins, which settles a
+conflict, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
 survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 :func:`delete_survivor`), Delete couplings (:func:`remove_broken_couplings`) and Find for Deleted
 (couplings whose BC record vanished, :func:`find_for_deleted`).
@@ -28,7 +29,7 @@ from bc_tui.store import jobs
 from bc_tui.store.coupling_queries import get_coupling, problem_couplings
 from bc_tui.store.coupling_writes import remove_coupling, remove_couplings
 from bc_tui.store.jobs import JobType
-from bc_tui.store.records import CouplingRecord
+from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.store.sync_state import clear_skipped, mark_broken
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
@@ -46,8 +47,16 @@ class ProblemKind(StrEnum):
     """Why a coupling is on the errors screen."""
 
     SKIPPED = "skipped"
+    CONFLICT = "conflict"  # both records changed: waits for the user to pick a winner
     FAILED = "failed"
     BROKEN = "broken"
+
+
+def kind_count(kind: ProblemKind | str, count: int) -> str:
+    """``"2 conflicts"``, ``"1 conflict"``, ``"0 failed"``: a count of one kind of problem in words."""
+    kind = ProblemKind(kind)
+    word = "conflicts" if kind is ProblemKind.CONFLICT and count != 1 else kind.value
+    return f"{count} {word}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ class ProblemRow:
 async def errors_overview(
     session: SyncSession, mapping_name: str | None = None, *, check_records: bool = True
 ) -> list[ProblemRow]:
-    """The skipped, failed and broken couplings (of one mapping, or all), oldest problem first.
+    """The skipped, conflicting, failed and broken couplings (of one mapping, or all), each once,
+    oldest problem first.
 
     With ``check_records`` both records of each coupling are looked up (chunked reads) to fill
     "record exists" / "coupled record exists" and the names.
@@ -85,6 +95,7 @@ async def errors_overview(
     grouped: dict[str, list[tuple[ProblemKind, CouplingRecord]]] = defaultdict(list)
     for kind, records in (
         (ProblemKind.SKIPPED, overview.skipped),
+        (ProblemKind.CONFLICT, overview.conflict),
         (ProblemKind.FAILED, overview.failed),
         (ProblemKind.BROKEN, overview.broken),
     ):
@@ -128,7 +139,7 @@ def _row(
         )
         failed_on = coupling.updated_at
     else:
-        error = coupling.to_dataverse_error or coupling.from_dataverse_error or "The last synchronization failed."
+        error = _problem_error(coupling, kind)
         times = [t for t in (coupling.to_dataverse_at, coupling.from_dataverse_at) if t is not None]
         failed_on = max(times) if times else coupling.updated_at
     return ProblemRow(
@@ -368,6 +379,22 @@ async def find_for_deleted(
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _problem_error(coupling: CouplingRecord, kind: ProblemKind) -> str:
+    """The remembered message of the direction that makes ``kind`` (a conflict's, for a conflict)."""
+    wanted = SyncResult.CONFLICT if kind is ProblemKind.CONFLICT else SyncResult.FAILURE
+    directions = (
+        (coupling.to_dataverse_result, coupling.to_dataverse_error),
+        (coupling.from_dataverse_result, coupling.from_dataverse_error),
+    )
+    errors = [error for result, error in directions if result is wanted and error]
+    errors += [error for _, error in directions if error]
+    if errors:
+        return errors[0]
+    if kind is ProblemKind.CONFLICT:
+        return "Both records changed since the last synchronization; pick the side that wins."
+    return "The last synchronization failed."
+
+
 def _mark_broken(orphans: list[tuple[CouplingRecord, SideDescription[Any]]]) -> list[CouplingRecord]:
     """Mark each orphan's coupling broken on the side found deleted (on the database thread)."""
     return [mark_broken(coupling.id, side.side) for coupling, side in orphans]
@@ -394,6 +421,7 @@ __all__ = [
     "delete_survivor",
     "errors_overview",
     "find_for_deleted",
+    "kind_count",
     "remove_broken_couplings",
     "restore_deleted",
     "retry",

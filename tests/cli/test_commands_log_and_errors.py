@@ -23,7 +23,7 @@ def _conflict(cli: Any, sandbox: Any) -> str:
     return coupled.json["dataverse_id"]
 
 
-def test_conflict_fails_is_logged_skipped_and_retried(cli, sandbox) -> None:
+def test_conflict_is_logged_skipped_and_retried(cli, sandbox) -> None:
     account_id = _conflict(cli, sandbox)
     first = cli("sync", "--modified", "--mapping", "CUSTOMER", "--json")
     assert first.code == EXIT_FAILURES
@@ -32,29 +32,28 @@ def test_conflict_fails_is_logged_skipped_and_retried(cli, sandbox) -> None:
     assert conflicts and conflicts[0]["number"] == "10000" and "Phone No." in conflicts[0]["message"]
 
     errors = cli("errors", "--json").json
-    assert errors["failed"] == 1 and errors["couplings"][0]["number"] == "10000"
+    assert errors["conflict"] == 1 and errors["couplings"][0]["number"] == "10000"
     assert "Phone No." in errors["couplings"][0]["error"]
     assert "10000" in cli("errors").out
 
-    # The same failure again marks the coupling Skipped (a repeatable failure).
+    # The same conflict again marks the coupling Skipped (as a repeatable failure does).
     assert cli("sync", "--modified", "--mapping", "CUSTOMER").code == EXIT_FAILURES
     assert cli("errors", "--json").json["skipped"] == 1
 
     retried = cli("retry", "10000", "--json")
     assert retried.code == EXIT_OK and retried.json["retried"] == 1
     after = cli("errors", "--json").json
-    assert after["skipped"] == 0 and after["total"] == 1  # still failed until it synchronizes
+    assert after["skipped"] == 0 and after["conflict"] == 1  # still a conflict until a side wins
 
-    # Send wins: both sides hold the BC phone number again.
+    # Send wins: both sides hold the BC phone number again, and nothing needs attention any more.
     assert cli("sync", "10000", "--direction", "to-dataverse").code == EXIT_OK
     assert sandbox.account(account_id)["telephone1"] == "+1 111 111 1111"
-    # The failed get is retried by the next run of modified records, which finds nothing to do.
-    assert cli("sync", "--modified").code == EXIT_OK
     assert cli("errors", "--json").json["total"] == 0
+    assert cli("sync", "--modified").code == EXIT_OK
 
     log = cli("log", "--json").json["jobs"]
     assert log[0]["type"] == "synchronization" and log[-1]["type"] == "coupling"
-    failed_job = next(j for j in log if j["failed"])
+    failed_job = next(j for j in log if j["conflicts"])
     detail = cli("log", "--job", str(failed_job["id"]), "--json").json
     assert detail["job"]["id"] == failed_job["id"] and any("Phone No." in e["message"] for e in detail["errors"])
     text = cli("log", "--job", str(failed_job["id"]))

@@ -39,7 +39,7 @@ def test_to_json_makes_store_values_native() -> None:
         "at": "2026-01-02T03:04:05+00:00",
         "outcome": "conflict",
         "ids": ["a", "b"],
-        "progress": {"job_id": 7, "total": 2, "done": 0, "failed": 0, "skipped": 0, "current": None},
+        "progress": {"job_id": 7, "total": 2, "done": 0, "failed": 0, "skipped": 0, "conflicts": 0, "current": None},
     }
 
 

@@ -11,4 +11,4 @@ def test_one_coupling_needing_attention_is_singular(cli, sandbox) -> None:
 
     first_line = cli("errors").out.splitlines()[0]
 
-    assert first_line == "1 coupling needs attention: 0 skipped, 1 failed, 0 broken."
+    assert first_line == "1 coupling needs attention: 0 skipped, 1 conflict, 0 failed, 0 broken."

@@ -14,7 +14,10 @@ def _diff(bc: bool, dataverse: bool) -> RecordDiff:
 
 def test_remembered_state_wins_in_order() -> None:
     assert pair_sync_state(None, broken=True, skipped=True, failed=True) is SyncState.BROKEN
-    assert pair_sync_state(None, skipped=True, failed=True, never_synced=True) is SyncState.SKIPPED
+    assert pair_sync_state(None, skipped=True, conflict=True, failed=True) is SyncState.SKIPPED
+    # A remembered conflict reads "conflict", as on the errors screen, even where the comparison
+    # alone would say only "changed on both", and before a failure of the other direction.
+    assert pair_sync_state(_diff(True, True), conflict=True, failed=True) is SyncState.CONFLICT
     assert pair_sync_state(None, failed=True, never_synced=True) is SyncState.FAILED
     assert pair_sync_state(None, never_synced=True) is SyncState.NOT_SYNCED
 

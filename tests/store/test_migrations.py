@@ -7,14 +7,17 @@ from datetime import UTC, datetime
 
 import peewee
 import pytest
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as apply_operations
 
 from bc_tui.domain.mappings import FieldMapping
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.coupling_writes import couple
 from bc_tui.store.create_intents import begin_create_intent, pending_intents
 from bc_tui.store.errors import StoreError
+from bc_tui.store.jobs import JobType, get_job, increment, start_job
 from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
-from bc_tui.store.migrations import SCHEMA_VERSION, STEPS, current_version, migrate
+from bc_tui.store.migrations import SCHEMA_VERSION, STEPS, _step_6_job_conflicts, current_version, migrate
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
 from bc_tui.store.records import Side
 
@@ -98,3 +101,20 @@ def test_a_fresh_database_has_exactly_the_columns_the_models_declare(empty_db: p
     for model in ALL_MODELS:
         columns = {column.name for column in empty_db.get_columns(model._meta.table_name)}
         assert columns == {field.column_name for field in model._meta.sorted_fields}, model._meta.table_name
+
+
+def test_step_6_counts_conflicts_apart_and_keeps_the_old_jobs(store: peewee.Database) -> None:
+    # A schema-4 database: its jobs counted their conflicts with the failures, in no column of their own.
+    job = start_job(JobType.SYNCHRONIZATION, mapping="CUSTOMER")
+    increment(job.id, failed=2, modified=1)
+    apply_operations(SchemaMigrator.from_database(store).drop_column("sync_jobs", "conflicts"))
+    step = STEPS.index(_step_6_job_conflicts) + 1  # its number, wherever it ends up in the list
+    SchemaVersion.delete().where(SchemaVersion.version >= step).execute()
+    assert "conflicts" not in {column.name for column in store.get_columns("sync_jobs")}
+
+    assert migrate(store) == SCHEMA_VERSION
+
+    old = get_job(job.id)
+    assert (old.failed, old.conflicts, old.modified) == (2, 0, 1)
+    increment(job.id, conflicts=1)
+    assert get_job(job.id).conflicts == 1

@@ -150,7 +150,7 @@ async def test_no_edit_made_during_a_run_is_left_behind(
     assert silently == {}, f"{len(silently)} pairs differ and no conflict was reported"
     # What differs is only what both sides changed, and it stays listed as a problem.
     assert set(left_behind) <= {pair.bc_id for pair in pairs[:CONTESTED]}
-    assert all(get_by_bc_id(MAPPING, bc_id).failed for bc_id in left_behind)
+    assert all(get_by_bc_id(MAPPING, bc_id).conflict for bc_id in left_behind)
     # Nothing else failed: races with the colleague are conflicts, never failures.
     failures = [r.message for s in (first, second) for r in s.results if r.outcome is Outcome.FAILED]
     assert failures == []

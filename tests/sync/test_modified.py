@@ -101,7 +101,7 @@ async def test_both_sides_changed_is_a_conflict_unless_the_policy_picks_a_side(
     for pair in pairs:
         assert bc_row(sandbox_app, pair.bc_id)["city"] == "Springfield"
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Shelbyville"
-        assert get_coupling(pair.id).to_dataverse_result is SyncResult.FAILURE
+        assert get_coupling(pair.id).to_dataverse_result is SyncResult.CONFLICT
 
     set_policy(session, resolve_update_conflicts=ConflictResolution.SEND)
     send_wins = await synchronize_modified(session, MAPPING)

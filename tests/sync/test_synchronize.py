@@ -199,7 +199,7 @@ async def test_a_change_while_synchronizing_is_a_conflict_and_is_not_overwritten
         )
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Racetown"
         coupling = get_coupling(pair.id)
-        assert coupling.to_dataverse_result is SyncResult.FAILURE and not coupling.skipped
+        assert coupling.to_dataverse_result is SyncResult.CONFLICT and not coupling.skipped
 
 
 async def test_a_change_while_synchronizing_many_is_a_conflict_for_that_record_only(

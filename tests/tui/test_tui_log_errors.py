@@ -89,7 +89,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await open_errors(tui_app, pilot)
         screen = tui_app.screen
         assert listed(screen) == {skipped.id, restored.id, uncoupled.id}
-        assert "3 couplings need attention: 1 skipped, 0 failed, 2 broken." in screen_text(tui_app)
+        assert "3 couplings need attention: 1 skipped, 0 conflicts, 0 failed, 2 broken." in screen_text(tui_app)
         assert {row.kind for row in screen.rows} == {"skipped", "broken"}
 
         # Retry: Skipped is cleared; the coupling stays listed as failed until a sync succeeds.
@@ -97,7 +97,7 @@ async def test_errors_screen_retry_restore_and_delete_coupling(
         await pilot.press("r")
         await wait_for(pilot, lambda: "failed" in {row.kind for row in screen.rows})
         assert not get_coupling(skipped.id).skipped
-        assert "0 skipped, 1 failed, 2 broken" in screen_text(tui_app)
+        assert "0 skipped, 0 conflicts, 1 failed, 2 broken" in screen_text(tui_app)
         assert "1 coupling will be synchronized again" in screen_text(tui_app)
 
         # Restore: the deleted account is created again from the customer and coupled.

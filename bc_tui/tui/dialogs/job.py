@@ -162,7 +162,8 @@ class JobScreen(ModalScreen[JobSummary | None]):
                 raise RuntimeError("no session: the log cannot be read")
             return await logged_summary(session, self._latest.job_id, message)
         except Exception:  # noqa: BLE001 - the log is only a better account: the counts we have will do
-            counters = {"failed": self._latest.failed, "skipped": self._latest.skipped}
+            latest = self._latest
+            counters = {"failed": latest.failed, "conflicts": latest.conflicts, "skipped": latest.skipped}
             return JobSummary(self._latest.job_id, counters, status=status, message=message)
 
     async def _cancelled_summary(self) -> JobSummary | None:
@@ -182,9 +183,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
         bar = self.query_one("#job-progress", ProgressBar)
         bar.update(total=progress.total or None, progress=progress.done)
         of = f" of {progress.total:,}" if progress.total else ""
-        self.query_one("#job-counts", Static).update(
-            f"{progress.done:,}{of} records · {progress.failed:,} failed · {progress.skipped:,} skipped"
-        )
+        self.query_one("#job-counts", Static).update(f"{progress.done:,}{of} records · {_problems(progress)}")
         self.query_one("#job-current", Static).update(shorten(progress.current or ""))
 
     def _show_end(self) -> None:
@@ -198,7 +197,7 @@ class JobScreen(ModalScreen[JobSummary | None]):
             finished = summary is not None and summary.status is JobStatus.FINISHED
             bar.update(total=total, progress=total if finished else done)
             of = f" of {progress.total:,}" if progress.total else ""
-            counts.update(f"{done:,}{of} records · {progress.failed:,} failed · {progress.skipped:,} skipped")
+            counts.update(f"{done:,}{of} records · {_problems(progress)}")
         else:
             bar.update(total=1, progress=0)
             counts.update("")
@@ -258,3 +257,11 @@ class JobScreen(ModalScreen[JobSummary | None]):
         if self.summary is None:
             return
         self.app.push_screen(LogScreen(job_id=self.summary.job_id))
+
+
+def _problems(progress: Progress) -> str:
+    """'F failed · S skipped', with the conflicts between them when there are any."""
+    conflicts = (
+        f" · {progress.conflicts:,} conflict{'' if progress.conflicts == 1 else 's'}" if progress.conflicts else ""
+    )
+    return f"{progress.failed:,} failed{conflicts} · {progress.skipped:,} skipped"

@@ -1,7 +1,7 @@
 """Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings",
-"The synchronization log and its errors"): skipped, failed and broken couplings, and what to do about
-them — retry, retry all, synchronize with a chosen side, restore the deleted record, delete the
-surviving record, delete the coupling.
+"The synchronization log and its errors", "A conflict's state"): skipped, conflicting, failed and broken couplings,
+each once, and what to do about them — retry, retry all, synchronize with a chosen side (which settles
+a conflict), restore the deleted record, delete the surviving record, delete the coupling.
 
 Every action goes through `bc_tui.sync.resolve` (or `sync.uncouple`); long ones run under the
 job dialog. The list is read again after each action. Failures are one sentence in the status
@@ -32,6 +32,7 @@ from bc_tui.sync.resolve import (
     ProblemKind,
     ProblemRow,
     delete_survivor,
+    kind_count,
     remove_broken_couplings,
     restore_deleted,
     retry,
@@ -125,7 +126,7 @@ class ErrorsScreen(Screen[None]):
 
     @work(exclusive=True, group="errors-load")
     async def refresh_rows(self, message: str | None = None) -> None:
-        """Read the skipped, failed and broken couplings again (``message``: what was just done)."""
+        """Read the couplings that need attention again (``message``: what was just done)."""
         from bc_tui.sync.resolve import errors_overview
 
         session = self.session
@@ -177,7 +178,7 @@ class ErrorsScreen(Screen[None]):
         if not self.rows:
             return "No couplings need attention."
         counts = {kind: sum(1 for r in self.rows if r.kind is kind) for kind in ProblemKind}
-        parts = ", ".join(f"{counts[kind]} {kind}" for kind in ProblemKind)
+        parts = ", ".join(kind_count(kind, counts[kind]) for kind in ProblemKind)
         verb = "needs" if len(self.rows) == 1 else "need"
         return f"{_plural(len(self.rows), 'coupling')} {verb} attention: {parts}."
 

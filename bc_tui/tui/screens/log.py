@@ -37,6 +37,7 @@ COUNTER_HEADERS = {
     "unchanged": "Unch",
     "skipped": "Skip",
     "failed": "Fail",
+    "conflicts": "Conf",
     "coupled": "Cpl",
     "uncoupled": "Ucpl",
 }

@@ -287,7 +287,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(LogScreen())
 
     def action_errors(self) -> None:
-        """Open the coupled records that were skipped, failed or are broken."""
+        """Open the coupled records that were skipped, are conflicts, failed or are broken."""
         source = self._record_source()
         self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
 
