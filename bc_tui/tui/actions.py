@@ -113,6 +113,10 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("main.sort", "o", "sort", "Sort", "main", hidden=True),
     # A priority binding, so that it shows in the footer over the log table's own (hidden) enter.
     _row("log.open", "enter", "open_job", "Errors of job", "log", priority=True),
+    # Per-field winners of a conflicting field (the card's cursor row, the direction dialog's picks):
+    # priority, so that the card's field table does not take the arrows to scroll sideways.
+    _row("pick_bc", "left", "pick_bc", "BC wins", "card", "direction", priority=True),
+    _row("pick_dataverse", "right", "pick_dataverse", "Dataverse wins", "card", "direction", priority=True),
     _row("log", "L", "log", "Log", "main", "card"),
     _row("refresh", "f5,ctrl+l", "refresh", "Refresh", "main", "card", "errors", "log", hidden=("main", "errors")),
     _row("main.errors", "E", "errors", "Errors", "main"),
