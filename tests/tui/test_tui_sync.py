@@ -365,3 +365,33 @@ async def test_pick_a_winner_in_the_direction_dialog(tui_backend: Backend, sandb
     assert (bc["city"], account["address1_city"]) == ("Springfield", "Springfield")
     assert account["telephone1"] == "+1 555 0100"
     assert bc["email"] == "sales@adatum.example.com"
+
+
+async def test_several_conflicting_fields_are_picked_one_by_one_and_shown_literally(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """tab reaches the picks table, ↓ the next field; a value that looks like markup stays text."""
+    from textual.widgets import DataTable
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="[bold]Boulder[/bold]", phoneNumber="+1 555 0111")
+    await next_second()
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Aurora", telephone1="+1 555 0222")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.picked == {"City": GET, "Phone No.": GET}  # Dataverse changed last
+        table = dialog.query_one("#direction-picks", DataTable)
+        assert str(table.get_cell("City", "bc")) == "[bold]Boulder[/bold]"
+        await press_and_settle(pilot, "tab", "down", "left")
+        assert dialog.picked == {"City": GET, "Phone No.": SEND}
+        assert str(table.get_cell("Phone No.", "winner")) == "Business Central"
+        assert str(table.get_cell("City", "winner")) == "Dataverse ★"
+        await press_and_settle(pilot, "3")
+        await finish_job(pilot)
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Aurora", "Aurora")
+    assert (bc["phoneNumber"], account["telephone1"]) == ("+1 555 0111", "+1 555 0111")

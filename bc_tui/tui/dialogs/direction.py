@@ -113,6 +113,7 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         recommended = {pick.label: pick.recommended for pick in self.picks}
         given = {label: side for label, side in (picked or {}).items() if label in recommended}
         self.picked: dict[str, SyncDirection] = {**recommended, **given}
+        self._highlighted = recommendation.recommended
 
     def compose(self) -> ComposeResult:
         advice = self.recommendation
@@ -175,7 +176,10 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
                     text.append(f" · last synchronized {shorten(show_value(row.last_synced))!r}")
                 text.append("\n")
         if self.choices is not None:
-            for number, direction in enumerate(self.offered, start=1):
+            # The highlighted choice first: moving through the options shows its effect on top.
+            numbered = list(enumerate(self.offered, start=1))
+            numbered.sort(key=lambda item: item[1] is not self._highlighted)
+            for number, direction in numbered:
                 overwrites = self.choices.overwrites(direction, self.picked)
                 short = direction_words(direction).short.capitalize()
                 if not overwrites:
@@ -231,6 +235,14 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         for column, cell in zip(("field", "bc", "dataverse", "winner"), pick_cells(pick, side), strict=True):
             table.update_cell(pick.label, column, cell)
         self.query_one("#direction-reasons", Literal).update(self._details())
+
+    @on(OptionList.OptionHighlighted, "#direction-options")
+    def _highlighted_option(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        direction = self.offered[event.option_index]
+        if direction is not self._highlighted and self.choices is not None:
+            self._highlighted = direction
+            self.query_one("#direction-reasons", Literal).update(self._details())
 
     @on(OptionList.OptionSelected, "#direction-options")
     def _selected(self, event: OptionList.OptionSelected) -> None:
