@@ -3,11 +3,12 @@
 A merge carries each side's one-sided changes to the other side by itself; what it cannot
 decide alone are the fields that really conflict: both sides changed them to different values,
 or they differ and no earlier synchronization says which side changed them. For those the user
-picks a winner per field (Business Central or Dataverse). This module says which fields need a
-pick, which side is recommended for each and why, and exactly what each choice of the
-direction dialog overwrites — field by field, with the value lost and the value written — from
-the same plans the engine then carries out (``transfer`` for send and get, ``plan_merge`` for a
-merge with the picks).
+picks a winner per field (Business Central or Dataverse) or, for a text field, types the value
+both sides get. This module says which fields need a pick, which side is recommended for each and
+why, and exactly what each choice of the direction dialog overwrites — field by field, with the
+value there now and the value written — from the same field decisions the engine then carries
+out (``decisions.decide_fields``: send and get win the conflicting fields for their side, merge
+takes the picks, and the whole-record choices overwrite every field that differs).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bc_tui.domain.decisions import ALL_FIELDS, FieldDecision, decide_fields
 from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, FieldState, RecordDiff, diff_records, parse_time
 from bc_tui.domain.mappings import ConflictResolution, Direction, SyncDirection, TableMapping
-from bc_tui.domain.merge import plan_merge
 from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE
 from bc_tui.domain.recommend import Recommendation
-from bc_tui.domain.transfer import FieldChange, transfer
 from bc_tui.sync.preview import SyncPreview
 from bc_tui.sync.remember import last_sync
 from bc_tui.sync.session import SyncSession
@@ -30,6 +30,8 @@ SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, Syn
 
 #: A field's pick: SEND keeps Business Central's value (it goes to Dataverse), GET keeps Dataverse's.
 Picks = Mapping[str, SyncDirection]
+#: A text field's edited value (label → the text both sides get); it overrides the field's pick.
+Edits = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class FieldPick:
     dataverse_value: Any
     recommended: SyncDirection  # SEND: Business Central's value wins; GET: Dataverse's
     reason: str  # why ``recommended``: a clause, shown as "<side>, because <reason>."
+    editable: bool = False  # a text field: the user may type the value both sides get
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class Overwrite:
     """One field a choice overwrites: on which side, the value there now and the value written.
 
     ``loses_change``: the overwritten side had changed this field since the last
-    synchronization, so that change is lost; ``picked``: the field's winner was picked.
+    synchronization, so that change is lost; ``picked``: the field's winner was picked;
+    ``edited``: the value written is the user's own.
     """
 
     label: str
@@ -57,6 +61,7 @@ class Overwrite:
     new: Any
     loses_change: bool
     picked: bool = False
+    edited: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,16 @@ class RecordChoices:
         """Each conflicting field's recommended winner."""
         return recommended_picks(self.picks)
 
-    def overwrites(self, direction: SyncDirection, picked: Picks | None = None) -> tuple[Overwrite, ...]:
+    def overwrites(
+        self,
+        direction: SyncDirection,
+        picked: Picks | None = None,
+        edits: Edits | None = None,
+        *,
+        whole_record: bool = False,
+    ) -> tuple[Overwrite, ...]:
         """What ``direction`` overwrites with the winners ``picked`` (see :func:`overwrites`)."""
-        return overwrites(self.mapping, self.preview, direction, picked)
+        return overwrites(self.mapping, self.preview, direction, picked, edits, whole_record=whole_record)
 
 
 def record_choices(session: SyncSession, preview: SyncPreview) -> RecordChoices:
@@ -132,7 +144,10 @@ def field_picks(mapping: TableMapping, preview: SyncPreview) -> tuple[FieldPick,
         if not field.differs:
             continue
         recommended, reason = _recommended(mapping, preview, field.state)
-        picks.append(FieldPick(field.label, field.bc, field.dataverse, recommended, reason))
+        # Only text can be typed in, and only where no transformation reads or writes the value.
+        text = all(value is None or isinstance(value, str) for value in (field.bc, field.dataverse))
+        editable = text and field.field.transformation is None
+        picks.append(FieldPick(field.label, field.bc, field.dataverse, recommended, reason, editable))
     return tuple(picks)
 
 
@@ -160,52 +175,62 @@ def picks_advice(advice: Recommendation, picks: tuple[FieldPick, ...]) -> Recomm
     )
 
 
-def _overwrites(
-    changes: tuple[FieldChange, ...], side: str, diff: RecordDiff, picks: Picks, *, merge: bool
-) -> list[Overwrite]:
-    fields = {field.label: field for field in diff.fields}  # constants have no diff: never a lost change
+def _overwrites(decision: FieldDecision, picks: Picks, edits: Edits) -> list[Overwrite]:
+    """The sides one field decision writes, Dataverse first."""
+    picked = decision.label in picks or decision.label in edits
     result = []
-    for change in changes:
-        field = fields.get(change.label)
-        lost = field is not None and (field.dataverse_changed if side == DATAVERSE else field.bc_changed)
-        result.append(
-            Overwrite(
-                change.label, side, change.old, change.new, loses_change=lost, picked=merge and change.label in picks
-            )
-        )
+    for side, writes, old in (
+        (DATAVERSE, decision.writes_dataverse, decision.dataverse),
+        (BUSINESS_CENTRAL, decision.writes_bc, decision.bc),
+    ):
+        if writes:
+            lost = side in decision.overwritten
+            result.append(Overwrite(decision.label, side, old, decision.result, lost, picked, decision.edited))
     return result
 
 
 def overwrites(
-    mapping: TableMapping, preview: SyncPreview, direction: SyncDirection, picks: Picks | None = None
+    mapping: TableMapping,
+    preview: SyncPreview,
+    direction: SyncDirection,
+    picks: Picks | None = None,
+    edits: Edits | None = None,
+    *,
+    whole_record: bool = False,
 ) -> tuple[Overwrite, ...]:
-    """Every field ``direction`` would overwrite, Dataverse's first, then Business Central's.
+    """Every field ``direction`` would write, in mapping order: on which side, the value there now,
+    the value written, and whether a side's own change is lost.
 
-    Send and get take one side's record as a whole (every field that differs and may flow that
-    way); merge writes each one-sided change across and, for a conflicting field, the winner in
-    ``picks`` (label → SEND/GET). Constants the mapping writes are included, as they are written.
+    Send and get: their side wins the conflicting fields and every one-sided change still flows
+    (``whole_record``: their side's record as a whole, every field that differs); merge: each
+    conflicting field takes its winner in ``picks`` (label → SEND/GET) or its value in ``edits``.
+    These are the decisions ``synchronize_one`` carries out with the same arguments.
     """
     diff = _diff(mapping, preview)
     if diff is None:
         return ()
-    bc, dataverse = preview.bc_record or {}, preview.dataverse_record or {}
-    picks = dict(picks or {})
-    if direction is SEND:
-        return tuple(_overwrites(transfer(bc, dataverse, mapping, SEND).changes, DATAVERSE, diff, picks, merge=False))
-    if direction is GET:
-        return tuple(
-            _overwrites(transfer(dataverse, bc, mapping, GET).changes, BUSINESS_CENTRAL, diff, picks, merge=False)
+    picks, edits = dict(picks or {}), dict(edits or {})
+    if direction is MERGE:
+        choices = {label: side for label, side in picks.items() if label not in edits}
+        decisions = decide_fields(
+            mapping, diff, run=MERGE, choices=choices, edits=edits, policy=mapping.resolve_update_conflicts
         )
-    plan = plan_merge(mapping, bc, dataverse, diff, choices=picks)
-    return (
-        *_overwrites(plan.to_dataverse.changes, DATAVERSE, diff, picks, merge=True),
-        *_overwrites(plan.to_bc.changes, BUSINESS_CENTRAL, diff, picks, merge=True),
+        return tuple(o for d in decisions for o in _overwrites(d, picks, edits))
+    decisions = decide_fields(
+        mapping,
+        diff,
+        run=direction,
+        choices={} if whole_record else {ALL_FIELDS: direction},
+        whole_record=whole_record,
+        policy=mapping.resolve_update_conflicts,
     )
+    return tuple(o for d in decisions for o in _overwrites(d, {}, {}))
 
 
 __all__ = [
     "FieldPick",
     "Overwrite",
+    "Edits",
     "Picks",
     "RecordChoices",
     "field_picks",

@@ -98,7 +98,7 @@ async def test_enter_takes_the_recommended_direction_and_escape_cancels(
 
 
 async def test_conflict_is_resolved_by_choosing_a_side(tui_backend: Backend, sandbox_app: Starlette) -> None:
-    """Get stays offered beside the per-field merge: Dataverse's record as a whole wins."""
+    """Get stays offered beside the per-field merge: Dataverse wins the conflicting field."""
     [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
@@ -116,8 +116,8 @@ async def test_conflict_is_resolved_by_choosing_a_side(tui_backend: Backend, san
         warning = str(dialog.query_one("#direction-warning").content)
         assert "the side you do not pick loses its change there" in warning
         why = str(dialog.query_one("#direction-reasons").content)
-        assert "2 Get overwrites in Business Central:\n  • City 'Springfield' → 'Shelbyville'" in why
-        await press_and_settle(pilot, "2")  # Dataverse's record wins as a whole
+        assert "2 Get writes:\n  • in Business Central: City 'Springfield' → 'Shelbyville'" in why
+        await press_and_settle(pilot, "2")  # Dataverse wins the conflicting field
         await finish_job(pilot)
         assert "nothing to synchronize" in app.screen.summary
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Shelbyville"
@@ -395,3 +395,66 @@ async def test_several_conflicting_fields_are_picked_one_by_one_and_shown_litera
     bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
     assert (bc["city"], account["address1_city"]) == ("Aurora", "Aurora")
     assert (bc["phoneNumber"], account["telephone1"]) == ("+1 555 0111", "+1 555 0111")
+
+
+async def test_type_the_value_of_a_conflicting_field_on_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    """e on the card: the typed City goes to both sides; the one-sided changes still flow."""
+    from bc_tui.tui.dialogs.edit_value import EditValueDialog
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        await press_and_settle(pilot, "e")
+        editor = app.screen
+        assert isinstance(editor, EditValueDialog)
+        assert "Business Central has 'Springfield'; Dataverse has 'Shelbyville'." in str(
+            editor.query_one("#edit-values").content
+        )
+        await press_and_settle(pilot, "ctrl+u", *"Capitol Hill", "enter")
+        assert app.screen is card
+        assert card.edits == {"City": "Capitol Hill"}
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.edits == {"City": "Capitol Hill"}
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert "  • in Business Central: City 'Springfield' → 'Capitol Hill' (your value; " in why
+        await press_and_settle(pilot, "3")
+        await finish_job(pilot)
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Capitol Hill", "Capitol Hill")
+    assert account["telephone1"] == "+1 555 0100"
+    assert bc["email"] == "sales@adatum.example.com"
+
+
+async def test_send_the_whole_record_overwrites_every_field_that_differs(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """4: Business Central's record as a whole; the Why lists Dataverse's E-Mail change as lost."""
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    email_before = bc_row(sandbox_app, pair.bc_id)["email"]
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert (
+            "4 Send whole record writes:\n"
+            "  • in Dataverse: City 'Shelbyville' → 'Springfield' (Dataverse's change is lost)\n"
+            f"  • in Dataverse: E-Mail 'sales@adatum.example.com' → '{email_before}' (Dataverse's change is lost)\n"
+        ) in why
+        await press_and_settle(pilot, "4")
+        assert dialog.whole_record
+        await finish_job(pilot)
+    account = account_row(sandbox_app, pair.dataverse_id)
+    assert (account["address1_city"], account["emailaddress1"], account["telephone1"]) == (
+        "Springfield",
+        email_before,
+        "+1 555 0100",
+    )

@@ -5,8 +5,9 @@ changed since the last synchronization (the three-way diff: last synced / BC now
 now) — changed in Business Central, changed in Dataverse, or a conflict, each in its own style
 built from the theme's colours so it reads in the light and the dark theme, and each also
 named in words in the State column. A conflicting field (docs/coupling-and-sync.md "Per-field
-winners") shows its picked winner: ← keeps Business Central's value, → Dataverse's (✓ on the value
-kept, ★ on the recommended side), and synchronizing takes these picks to the direction dialog.
+winners") shows its picked winner: ← keeps Business Central's value, → Dataverse's, e a value the
+user types for both sides (✓ on the value kept, ★ on the recommended side), and synchronizing
+takes these picks to the direction dialog.
 Actions: set up coupling, synchronize, delete coupling, pick a conflict's winner, the
 synchronization log of this record, refresh.
 """
@@ -30,6 +31,7 @@ from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.dialogs.edit_value import EditValueDialog
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
@@ -76,6 +78,7 @@ class CardScreen(Screen[bool]):
         self._bc_rows: list[PreviewRow] = []
         self.picks: dict[str, FieldPick] = {}  # the conflicting fields, by label
         self.picked: dict[str, SyncDirection] = {}  # their winners: SEND keeps BC's value, GET Dataverse's
+        self.edits: dict[str, str] = {}  # values typed for conflicting text fields (over their pick)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -142,6 +145,7 @@ class CardScreen(Screen[bool]):
         first_picks = not self.picks
         # A winner picked earlier stays picked while its field still conflicts.
         self.picked = {p.label: self.picked.get(p.label, p.recommended) for p in picks}
+        self.edits = {p.label: self.edits[p.label] for p in picks if p.label in self.edits}
         self.picks = {p.label: p for p in picks}
         self._draw()
         if picks and first_picks:
@@ -218,7 +222,10 @@ class CardScreen(Screen[bool]):
             return "Both records agree with the last synchronization; nothing to synchronize."
         text = " ".join(shorten(reason) for reason in advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
         if self.picks:
-            pick = "Pick each conflict's winner with ← / → (✓ kept, ★ recommended), then press s to synchronize."
+            pick = (
+                "Pick each conflict's winner with ← / → or type it with e (✓ kept, ★ recommended), "
+                "then press s to synchronize."
+            )
             return f"{text} {pick}"
         return f"{text} Press s to synchronize."
 
@@ -251,6 +258,16 @@ class CardScreen(Screen[bool]):
 
     def _pick_cells(self, row: FieldRow, pick: FieldPick, style: Style | None) -> list[Text]:
         """A conflicting field: ✓ on the value kept, the way it will flow, and who wins (★ recommended)."""
+        edit = self.edits.get(row.label)
+        if edit is not None:
+            return [
+                literal(row.label, style=Style(bold=True)),
+                literal(show_value(row.bc_now), style=style or ""),
+                literal("↔", style=Style(bold=True)),
+                literal(show_value(row.dataverse_now), style=style or ""),
+                literal(f"{FIELD_STATE_LABELS[row.state]}: ✎ {show_value(edit)}", style=style or ""),
+                literal(self._last_text(row), style="italic"),
+            ]
         bc_wins = self.picked[row.label] is SyncDirection.TO_DATAVERSE
         state = f"{FIELD_STATE_LABELS[row.state]}: {'BC' if bc_wins else 'Dataverse'}"
         if self.picked[row.label] is pick.recommended:
@@ -310,12 +327,17 @@ class CardScreen(Screen[bool]):
     def action_synchronize(self) -> None:
         """Synchronize this record (the direction dialog recommends a side; conflicting fields
         start with the winners picked here)."""
-        self._start_flow(synchronize_flow(self.app, self.mapping_name, [self.bc_id], picked=dict(self.picked)))
+        flow = synchronize_flow(
+            self.app, self.mapping_name, [self.bc_id], picked=dict(self.picked), edits=dict(self.edits)
+        )
+        self._start_flow(flow)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The winner keys only while a field conflicts (else ← / → are not in the footer).
         if action in ("pick_bc", "pick_dataverse"):
             return bool(self.picks)
+        if action == "pick_edit":
+            return any(pick.editable for pick in self.picks.values())
         return True
 
     def action_pick_bc(self) -> None:
@@ -326,15 +348,46 @@ class CardScreen(Screen[bool]):
         """Dataverse's value wins the conflicting field under the cursor."""
         self._pick(SyncDirection.FROM_DATAVERSE)
 
-    def _pick(self, side: SyncDirection) -> None:
+    def action_pick_edit(self) -> None:
+        """Type the value both sides get for the conflicting text field under the cursor."""
+        pick = self._cursor_pick()
+        if pick is None:
+            return
+        if not pick.editable:
+            notify(self.app, f"{pick.label} is not text; pick Business Central or Dataverse.", severity="warning")
+            return
+        kept = pick.bc_value if self.picked[pick.label] is SyncDirection.TO_DATAVERSE else pick.dataverse_value
+        start = self.edits.get(pick.label, "" if kept is None else str(kept))
+
+        def edited(value: str | None) -> None:
+            if value is not None:
+                self.edits[pick.label] = value
+                self._redraw(pick.label)
+
+        self.app.push_screen(EditValueDialog(pick.label, pick.bc_value, pick.dataverse_value, start), edited)
+
+    def _cursor_pick(self) -> FieldPick | None:
+        """The conflicting field under the cursor; None (after saying so) on any other row."""
         table = self.query_one("#card-fields", DataTable)
         if not self.picks or self.preview is None or table.row_count == 0:
-            return
+            return None
         label = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         if label not in self.picks:
             notify(self.app, "Put the cursor on a conflicting field (✖) to pick its winner.", severity="warning")
+            return None
+        return self.picks[label]
+
+    def _pick(self, side: SyncDirection) -> None:
+        pick = self._cursor_pick()
+        if pick is None:
             return
-        self.picked[label] = side
+        self.picked[pick.label] = side
+        self.edits.pop(pick.label, None)  # a side's value replaces a typed one
+        self._redraw(pick.label)
+
+    def _redraw(self, label: str) -> None:
+        assert self.preview is not None
+        table = self.query_one("#card-fields", DataTable)
         row = next(r for r in self.preview.fields if r.label == label)
         cells = self._field_cells(row, self._styles())
         for column, cell in zip(("field", "bc", "direction", "dataverse", "state", "last"), cells, strict=True):
