@@ -458,3 +458,22 @@ async def test_send_the_whole_record_overwrites_every_field_that_differs(
         email_before,
         "+1 555 0100",
     )
+
+
+def test_edit_value_dialog_snapshot(
+    snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str
+) -> None:
+    """e on the card's conflicting City: both values, and the input starting with the value kept."""
+    backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
+    app = FlowHost(backend, own_backend=True)
+
+    async def open_editor(pilot: Any) -> None:
+        [pair] = await coupled_customers(backend.session, sandbox_app, 1)
+        edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+        await next_second()  # Dataverse changed last: its City is kept until the user types
+        edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
+        app.push_screen(CardScreen(MAPPING, pair.bc_id))
+        await settle(pilot)
+        await press_and_settle(pilot, "e")
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_editor)
