@@ -71,7 +71,9 @@ async def baseline(info: dict[str, Any], url: str, records: int) -> list[tuple[s
         pairs = [(c.bc_id, c.dataverse_id) for c in iter_couplings("CUSTOMER")][:records]
         if len(pairs) < records:
             raise SystemExit(f"only {len(pairs)} couplings; raise the sandbox size")
-        await synchronize_many(session, "CUSTOMER", [b for b, _ in pairs], SyncDirection.TO_DATAVERSE, force=True)
+        await synchronize_many(
+            session, "CUSTOMER", [b for b, _ in pairs], SyncDirection.TO_DATAVERSE, whole_record=True
+        )
         await synchronize_modified(session, "CUSTOMER")  # the watermarks, and the other couplings' first sync
     return pairs
 

@@ -1,4 +1,4 @@
-"""Planning a merge: each side's changes flow to the other; true conflicts wait for a choice."""
+"""Planning the writes of one coupled pair: each side's changes flow to the other; true conflicts wait for a choice."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bc_tui.domain.diff import FieldState, RecordDiff
-from bc_tui.domain.mappings import ConflictResolution, FieldMapping, SyncDirection, TableMapping
+from bc_tui.domain.decisions import Choices, Edits, FieldDecision, decide_fields
+from bc_tui.domain.diff import RecordDiff
+from bc_tui.domain.mappings import ConflictResolution, SyncDirection, TableMapping
 from bc_tui.domain.transfer import TransferResult, transfer
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
@@ -22,34 +23,11 @@ class MergePlan:
     to_dataverse: TransferResult
     to_bc: TransferResult
     conflicts: tuple[str, ...]  # labels changed on both sides, not written (no winner chosen)
+    decisions: tuple[FieldDecision, ...] = ()  # what happens to each field, for the dialog and the CLI
 
     @property
     def has_changes(self) -> bool:
         return bool(self.to_dataverse) or bool(self.to_bc)
-
-
-def _winner(fm: FieldMapping, choices: Mapping[str, SyncDirection], policy: ConflictResolution) -> SyncDirection | None:
-    """The direction that wins a field whose sides disagree with no single author."""
-    chosen = choices.get(fm.label)
-    if chosen in (SEND, GET):
-        return chosen
-    if policy is ConflictResolution.SEND:
-        return SEND
-    if policy is ConflictResolution.GET:
-        return GET
-    return None
-
-
-def _flow(fm: FieldMapping, state: FieldState) -> SyncDirection | None:
-    """The direction a one-author change flows in, if the field mapping lets it."""
-    if state is FieldState.CHANGED_IN_BC:
-        return SEND
-    if state is FieldState.CHANGED_IN_DATAVERSE:
-        return GET
-    if state in (FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT) and not fm.bidirectional:
-        # A one-way field: its only allowed direction decides.
-        return SEND if fm.allows(SEND) else GET
-    return None
 
 
 def plan_merge(
@@ -58,47 +36,41 @@ def plan_merge(
     dataverse_record: Record,
     diff: RecordDiff,
     *,
-    choices: Mapping[str, SyncDirection] | None = None,
+    choices: Choices | None = None,
+    edits: Edits | None = None,
     policy: ConflictResolution | None = None,
+    run: SyncDirection = SyncDirection.MERGE,
+    whole_record: bool = False,
 ) -> MergePlan:
-    """The writes of a merge of one coupled pair.
+    """The writes of a synchronization of one coupled pair, field by field.
 
-    A field changed on one side only flows to the other (if the field mapping allows that
-    direction; a field changed only at a one-way mapping's destination is left alone, never
-    overwritten). A bidirectional field changed on both sides to different values — or differing
-    with no history — is a conflict: it is written only when ``choices`` (label → SEND/GET, a
-    per-field choice) or ``policy`` (default: the mapping's Resolve Update Conflicts) names the
-    winner, and otherwise listed in ``conflicts``. A per-field choice also overrides the flow of
-    any other field whose values differ. Constants flow in their field mapping's direction(s).
+    See docs/coupling-and-sync.md "Conflicts, field by field". A field changed on one side only
+    flows to the other (if the field mapping allows that direction; a field changed only at a
+    one-way mapping's destination is left alone in a merge). A bidirectional field changed on
+    both sides to different values — or differing with no history — is a conflict: it is
+    written only when ``choices`` (label or ``"*"`` → SEND/GET) or ``policy`` (default: the
+    mapping's Resolve Update Conflicts) names the winner, and otherwise listed in ``conflicts``.
+    ``edits`` (label → value) are written to both sides. ``run`` and ``whole_record``: see
+    :func:`decisions.decide_fields`. Constants flow in the run's direction (both for a merge).
     """
-    choices = choices or {}
     policy = mapping.resolve_update_conflicts if policy is None else policy
-    send: set[str] = set()
-    get: set[str] = set()
-    conflicts: list[str] = []
-    for field in diff.fields:
-        fm = field.field
-        if not field.differs:
-            continue
-        direction = choices.get(fm.label) if choices.get(fm.label) in (SEND, GET) else None
-        if direction is None and field.state in (FieldState.CONFLICT, FieldState.DIFFERENT) and fm.bidirectional:
-            direction = _winner(fm, choices, policy)
-            if direction is None:
-                conflicts.append(fm.label)
-                continue
-        if direction is None:
-            direction = _flow(fm, field.state)
-        if direction is None or not fm.allows(direction):
-            continue
-        (send if direction is SEND else get).add(fm.label)
+    decisions = decide_fields(
+        mapping, diff, run=run, choices=choices, edits=edits, whole_record=whole_record, policy=policy
+    )
+    send = {d.label for d in decisions if d.to is SEND}
+    get = {d.label for d in decisions if d.to is GET}
+    edited = {d.label: d.value for d in decisions if d.edited}
+    send |= set(edited)
+    get |= set(edited)
     for fm in mapping.enabled_fields:
         if fm.constant is not None:
-            if fm.allows(SEND):
+            if fm.allows(SEND) and run is not GET:
                 send.add(fm.label)
-            if fm.allows(GET):
+            if fm.allows(GET) and run is not SEND:
                 get.add(fm.label)
     return MergePlan(
-        to_dataverse=transfer(bc_record, dataverse_record, mapping, SEND, only=send),
-        to_bc=transfer(dataverse_record, bc_record, mapping, GET, only=get),
-        conflicts=tuple(conflicts),
+        to_dataverse=transfer(bc_record, dataverse_record, mapping, SEND, only=send, values=edited),
+        to_bc=transfer(dataverse_record, bc_record, mapping, GET, only=get, values=edited),
+        conflicts=tuple(d.label for d in decisions if d.unresolved),
+        decisions=decisions,
     )

@@ -5,8 +5,11 @@ See docs/coupling-and-sync.md "Synchronize Now".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 
+from bc_tui.domain.decisions import ALL_FIELDS, FieldDecision, decide_fields, overwrites
 from bc_tui.domain.diff import ChangeBasis, FieldState, RecordDiff
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.domain.names import sentence
@@ -31,6 +34,11 @@ class Recommendation:
     with ``confirm_default``); ``recommended`` is pre-selected; ``reasons`` are sentences naming
     the fields that changed; ``conflicts`` the labels of fields both sides changed to different
     values; ``warning`` what the user should know before choosing (data will be lost).
+
+    ``effects``: per offered option, what it does to each field (docs/coupling-and-sync.md
+    "Conflicts, field by field"): send and get win only the conflicting fields, every other
+    change flows to the other side. ``whole_records``: the explicit "whole record" options (send
+    or get every field that differs), for the user who wants one side's record as it is.
     """
 
     recommended: SyncDirection
@@ -40,6 +48,33 @@ class Recommendation:
     warning: str | None
     question: str
     confirm_default: bool = True
+    effects: Mapping[SyncDirection, tuple[FieldDecision, ...]] = dataclass_field(default_factory=dict)
+    whole_records: Mapping[SyncDirection, tuple[FieldDecision, ...]] = dataclass_field(default_factory=dict)
+
+    def overwritten(self, option: SyncDirection, *, whole_record: bool = False) -> tuple[FieldDecision, ...]:
+        """The fields whose own change ``option`` overwrites (the loss to warn about)."""
+        return overwrites((self.whole_records if whole_record else self.effects).get(option, ()))
+
+    def explain(self, option: SyncDirection, *, whole_record: bool = False) -> tuple[str, ...]:
+        """One sentence per field ``option`` writes or leaves in conflict, with both values."""
+        decisions = (self.whole_records if whole_record else self.effects).get(option, ())
+        return tuple(d.sentence() for d in decisions if d.unresolved or d.writes_bc or d.writes_dataverse)
+
+
+def with_effects(mapping: TableMapping, diff: RecordDiff, advice: Recommendation) -> Recommendation:
+    """``advice`` with what each offered option, and each whole-record option, does to each field."""
+    effects = {
+        option: decide_fields(
+            mapping, diff, run=option, choices={} if option is MERGE else {ALL_FIELDS: option}, policy=None
+        )
+        for option in advice.offered
+    }
+    whole = {
+        option: decide_fields(mapping, diff, run=option, whole_record=True)
+        for option in advice.offered
+        if option is not MERGE
+    }
+    return replace(advice, effects=effects, whole_records=whole)
 
 
 def _reasons(diff: RecordDiff) -> tuple[str, ...]:
@@ -75,13 +110,17 @@ def _side_sentence(side: str, basis: ChangeBasis) -> str:
 
 
 def recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommendation:
-    """The recommendation for synchronizing one coupled record, described as ``record``.
+    """The recommendation for synchronizing one coupled record, described as ``record``, with
+    what each option does to each field (:func:`with_effects`)."""
+    return with_effects(mapping, diff, _recommend(mapping, diff, record))
 
-    Bidirectional mapping: Get when only Dataverse changed, Send when only BC changed, Merge
+
+def _recommend(mapping: TableMapping, diff: RecordDiff, record: str) -> Recommendation:
+    """Bidirectional mapping: Get when only Dataverse changed, Send when only BC changed, Merge
     when both or neither changed — except that when both changed a bidirectional field to
-    different values, Merge is not offered, a warning says one side's data will be lost, and
-    Send is recommended. One-way mapping: a confirmation of that direction, defaulting to No
-    with a warning when the destination holds newer data.
+    different values, Merge is not offered (it needs a winner per field), a warning names the
+    fields the side not chosen loses, and Send is recommended. One-way mapping: a confirmation
+    of that direction, defaulting to No with a warning when the destination holds newer data.
     """
     reasons = _reasons(diff)
     conflicts = diff.conflicts

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bc_tui.domain.diff import FieldState, LastSync, RecordDiff, diff_records
-from bc_tui.domain.mappings import ConflictResolution, DeletionResolution, SyncDirection, TableMapping
+from bc_tui.domain.decisions import Choices, Edits, FieldDecision
+from bc_tui.domain.diff import LastSync, RecordDiff, diff_records
+from bc_tui.domain.mappings import DeletionResolution, Direction, SyncDirection, TableMapping
 from bc_tui.domain.merge import plan_merge
 from bc_tui.domain.names import (
     BUSINESS_CENTRAL,
@@ -50,6 +51,7 @@ class RecordPlan:
     conflicts: tuple[str, ...] = ()
     broken_coupling: bool = False
     diff: RecordDiff | None = None
+    decisions: tuple[FieldDecision, ...] = ()  # per field: what is written where (coupled pairs)
 
 
 def _direction_verb(direction: SyncDirection) -> str:
@@ -102,26 +104,6 @@ def _broken(
     )
 
 
-def _conflict_fields(diff: RecordDiff, result: TransferResult, direction: SyncDirection) -> tuple[list[str], list[str]]:
-    """Bidirectional fields the transfer would overwrite although the destination changed them.
-
-    Returns (changed on both sides, changed only at the destination).
-    """
-    on_both: list[str] = []
-    at_destination: list[str] = []
-    destination_only = FieldState.CHANGED_IN_DATAVERSE if direction is SEND else FieldState.CHANGED_IN_BC
-    states = {d.label: d for d in diff.fields}
-    for change in result.changes:
-        field = states.get(change.label)
-        if field is None or not field.field.bidirectional:
-            continue
-        if field.state in (FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT):
-            on_both.append(change.label)
-        elif field.state is destination_only:
-            at_destination.append(change.label)
-    return on_both, at_destination
-
-
 def conflict_message(
     mapping: TableMapping, record: str, direction: SyncDirection, on_both: list[str], at_destination: list[str]
 ) -> str:
@@ -151,23 +133,28 @@ def plan_sync(
     last: LastSync | None = None,
     many: bool = False,
     force: bool = False,
+    whole_record: bool = False,
     allow_insert: bool = False,
-    choices: Mapping[str, SyncDirection] | None = None,
+    choices: Choices | None = None,
+    edits: Edits | None = None,
 ) -> RecordPlan:
     """Decide what synchronizing one record in ``direction`` does.
 
-    See docs/coupling-and-sync.md "Synchronizing modified records".
+    See docs/coupling-and-sync.md "Synchronizing modified records" and "Conflicts, field by field".
 
     In order: the mapping must allow the direction; an uncoupled record is inserted when
     ``allow_insert`` (a full run of a mapping that does not sync only coupled records) else
     skipped; a coupling whose counterpart is gone is broken (the mapping's deletion policy may
-    restore the record or remove the coupling); a Skipped coupling is skipped; in a run over
-    ``many`` selected records a record whose destination changed since the last sync is skipped;
-    an unmodified source is unchanged (unless ``force``: the user chose this direction for this
-    record); when both sides changed and a bidirectional field the destination changed would be
-    overwritten, the record is a conflict unless ``force`` or the mapping's Resolve Update
-    Conflicts policy picks this direction; otherwise the changed fields are written.
-    ``choices`` (label → SEND/GET) are per-field winners for MERGE.
+    restore the record or remove the coupling); a Skipped coupling is skipped; a pair neither
+    side changed is unchanged (unless ``force``: the user chose this record). Then the pair is
+    planned field by field (``merge.plan_merge``): a field changed on one side only flows to the
+    other whatever the direction; a conflicting field is won by the side ``choices`` names
+    (label or ``"*"`` → SEND/GET), else by the mapping's Resolve Update Conflicts policy, else the
+    record is a conflict and nothing is written. ``edits`` (label → value) go to both sides.
+    ``whole_record`` (send/get; implied for a pair never synchronized): the direction's side
+    overwrites every field that differs. A one-way table mapping never writes its source: in a
+    run over ``many`` records one whose destination changed is skipped, and one whose source did
+    not change is unchanged.
     """
     record = describe(mapping, bc_record, dataverse_record)
     if not mapping.allows(direction):
@@ -202,80 +189,54 @@ def plan_sync(
     if last.never_synced and direction is not MERGE:
         # No baseline to tell which side changed: the first synchronization takes the
         # direction the user chose (as after coupling with "Synchronize After Coupling").
-        force = True
-    if direction is MERGE:
-        return _plan_merge(mapping, record, bc_record, dataverse_record, diff, force=force, choices=choices)
-
+        whole_record = True
     source_modified = diff.bc_modified if direction is SEND else diff.dataverse_modified
     destination_modified = diff.dataverse_modified if direction is SEND else diff.bc_modified
-    destination_name = DATAVERSE if direction is SEND else BUSINESS_CENTRAL
-    if many and destination_modified and not force:
-        return RecordPlan(
-            Outcome.SKIPPED,
-            direction,
-            message=(
-                f"{sentence(record)} was skipped because it changed in {destination_name} since the last "
-                "synchronization; synchronize it on its own to choose which side wins."
-            ),
-            diff=diff,
-        )
-    if not source_modified and not force:
+    one_way = mapping.direction is not Direction.BIDIRECTIONAL
+    if direction is not MERGE and not whole_record and not force and one_way:
+        # A one-way table mapping never writes its source, so the destination's own changes
+        # cannot flow back: a run leaves such a record alone rather than overwrite them.
+        if many and destination_modified:
+            destination_name = DATAVERSE if direction is SEND else BUSINESS_CENTRAL
+            return RecordPlan(
+                Outcome.SKIPPED,
+                direction,
+                message=(
+                    f"{sentence(record)} was skipped because it changed in {destination_name} since the last "
+                    "synchronization; synchronize it on its own to choose which side wins."
+                ),
+                diff=diff,
+            )
+        if not source_modified:
+            return RecordPlan(Outcome.UNCHANGED, direction, diff=diff)
+    if not (force or whole_record or edits) and not diff.bc_modified and not diff.dataverse_modified:
         return RecordPlan(Outcome.UNCHANGED, direction, diff=diff)
-    result = transfer(source or {}, dataverse_record if direction is SEND else bc_record, mapping, direction)
-    if source_modified and destination_modified and not force:
-        on_both, at_destination = _conflict_fields(diff, result, direction)
-        if on_both or at_destination:
-            policy = mapping.resolve_update_conflicts
-            winner = {ConflictResolution.SEND: SEND, ConflictResolution.GET: GET}.get(policy)
-            if winner is None:
-                return RecordPlan(
-                    Outcome.CONFLICT,
-                    direction,
-                    message=conflict_message(mapping, record, direction, on_both, at_destination),
-                    conflicts=tuple(on_both + at_destination),
-                    diff=diff,
-                )
-            if winner is not direction:
-                side = "sending Business Central data" if winner is SEND else "getting Dataverse data"
-                return RecordPlan(
-                    Outcome.SKIPPED,
-                    direction,
-                    message=(
-                        f"{sentence(record)} was left for the other direction: the mapping {mapping.name} "
-                        f"resolves update conflicts by {side}."
-                    ),
-                    conflicts=tuple(on_both + at_destination),
-                    diff=diff,
-                )
-    if not result:
-        return RecordPlan(Outcome.UNCHANGED, direction, diff=diff)
-    if direction is SEND:
-        return RecordPlan(Outcome.MODIFIED, direction, to_dataverse=result, diff=diff)
-    return RecordPlan(Outcome.MODIFIED, direction, to_bc=result, diff=diff)
-
-
-def _plan_merge(
-    mapping: TableMapping,
-    record: str,
-    bc_record: Record,
-    dataverse_record: Record,
-    diff: RecordDiff,
-    *,
-    force: bool,
-    choices: Mapping[str, SyncDirection] | None,
-) -> RecordPlan:
-    """Merge one coupled pair; unresolved conflicts write nothing (no half merges)."""
-    if not force and not diff.bc_modified and not diff.dataverse_modified:
-        return RecordPlan(Outcome.UNCHANGED, MERGE, diff=diff)
-    plan = plan_merge(mapping, bc_record, dataverse_record, diff, choices=choices)
+    plan = plan_merge(
+        mapping,
+        bc_record,
+        dataverse_record,
+        diff,
+        choices=choices,
+        edits=edits,
+        run=direction,
+        whole_record=whole_record and direction is not MERGE,
+    )
     if plan.conflicts:
         return RecordPlan(
             Outcome.CONFLICT,
-            MERGE,
-            message=conflict_message(mapping, record, MERGE, list(plan.conflicts), []),
+            direction,
+            message=conflict_message(mapping, record, direction, list(plan.conflicts), []),
             conflicts=plan.conflicts,
             diff=diff,
+            decisions=plan.decisions,
         )
     if not plan.has_changes:
-        return RecordPlan(Outcome.UNCHANGED, MERGE, diff=diff)
-    return RecordPlan(Outcome.MODIFIED, MERGE, to_dataverse=plan.to_dataverse, to_bc=plan.to_bc, diff=diff)
+        return RecordPlan(Outcome.UNCHANGED, direction, diff=diff, decisions=plan.decisions)
+    return RecordPlan(
+        Outcome.MODIFIED,
+        direction,
+        to_dataverse=plan.to_dataverse,
+        to_bc=plan.to_bc,
+        diff=diff,
+        decisions=plan.decisions,
+    )

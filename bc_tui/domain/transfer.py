@@ -65,14 +65,17 @@ def _destination_value(fm: FieldMapping, destination: Record, direction: SyncDir
     return read_dataverse(fm, destination) if direction is SyncDirection.TO_DATAVERSE else read_bc(fm, destination)
 
 
-def field_change(fm: FieldMapping, source: Record, destination: Record, direction: SyncDirection) -> FieldChange | None:
+def field_change(
+    fm: FieldMapping, source: Record, destination: Record, direction: SyncDirection, *, edited: tuple[Any] | None = None
+) -> FieldChange | None:
     """The change one field mapping makes to ``destination``, or None when nothing is written.
 
-    Nothing is written when the new value equals the current one (codes trimmed and
+    ``edited`` (a 1-tuple, so None can be edited in) replaces the source's value: a value the
+    user typed. Nothing is written when the new value equals the current one (codes trimmed and
     case-insensitive, None equal to "", numbers numerically) or when the mapping is *not-null*
     and the new value is empty.
     """
-    new = _source_value(fm, source, direction)
+    new = edited[0] if edited is not None else _source_value(fm, source, direction)
     if fm.not_null and is_empty(new):
         return None
     old = _destination_value(fm, destination, direction)
@@ -99,12 +102,14 @@ def transfer(
     direction: SyncDirection,
     *,
     only: Collection[str] | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> TransferResult:
     """The changes to write to ``destination`` when synchronizing ``source`` in ``direction``.
 
     ``direction`` is TO_DATAVERSE (source is the BC record) or FROM_DATAVERSE (source is the
     Dataverse record). Only enabled field mappings whose direction allows it take part; ``only``
-    narrows them to some labels (used by merge). ``destination`` None means a new record: every
+    narrows them to some labels (used by merge); ``values`` (label → value) are written instead of
+    the source's values (a user's edit, written to both sides). ``destination`` None means a new record: every
     non-empty value is written. Raises ValueError for MERGE (see ``merge.plan_merge``).
     """
     if direction is SyncDirection.MERGE:
@@ -114,7 +119,8 @@ def transfer(
     for fm in mapping.enabled_fields:
         if not fm.allows(direction) or (only is not None and fm.label not in only):
             continue
-        change = field_change(fm, source, current, direction)
+        edited = (values[fm.label],) if values is not None and fm.label in values else None
+        change = field_change(fm, source, current, direction, edited=edited)
         if change is not None:
             changes.append(change)
     return TransferResult(direction=direction, changes=tuple(changes))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bc_tui.connectors import ChangedSinceRead, ConnectorError, NotFound
+from bc_tui.domain.decisions import Choices, Edits
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.domain.outcomes import Outcome
@@ -33,7 +34,7 @@ from bc_tui.sync.records import ETAG, Record
 from bc_tui.sync.remember import last_sync, remember_failure, success_updates, sync_state
 from bc_tui.sync.restore import restore_couplings
 from bc_tui.sync.session import SyncSession
-from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, written_side
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
 from bc_tui.sync.writes import Write, Written, is_transient, write_updates
 
 SEND, GET, MERGE = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE, SyncDirection.MERGE
@@ -57,6 +58,17 @@ def race_message(record: str, service: str) -> str:
 
 
 # --- the engine ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How :func:`run_pairs` plans every pair of a run (see its docstring)."""
+
+    many: bool
+    force: bool
+    whole_record: bool
+    choices: Choices | None
+    edits: Edits | None
 
 
 @dataclass
@@ -90,13 +102,19 @@ async def run_pairs(
     *,
     many: bool = False,
     force: bool = False,
-    choices: Mapping[str, SyncDirection] | None = None,
+    whole_record: bool = False,
+    choices: Choices | None = None,
+    edits: Edits | None = None,
 ) -> None:
     """Plan and carry out the synchronization of ``pairs`` in ``direction``; record each in ``run``.
 
-    ``many``: a run over selected records (a record whose destination changed is skipped);
-    ``force``: the user chose this direction for this record (it wins, but every write is still
-    guarded by the ETag that was read). Broken couplings are marked, removed or restored per the
+    Each pair is planned field by field (``domain.sync_plan.plan_sync``): a field changed on one
+    side only flows to the other, so a run in one direction may write both sides. ``choices``
+    (label or ``"*"`` → the side that wins a conflicting field) and ``edits`` (label → value for
+    both sides) are the user's; ``whole_record``: the direction's side overwrites every field
+    that differs. ``many``: a run over selected records; ``force``: the user chose this record
+    (it is planned even when neither side changed). Every write is guarded by the ETag that was read.
+    Broken couplings are marked, removed or restored per the
     mapping's Resolve Deletion Conflicts policy. A coupling another running job is synchronizing
     is waited for, and skipped (recorded as a failed try, retried by the next run) when that job
     keeps it longer than ``claiming.CLAIM_WAIT_SECONDS``.
@@ -104,7 +122,9 @@ async def run_pairs(
 
     async def process(group: list[Pair]) -> None:
         group = await current_pairs(session, mapping, group)
-        await _run_claimed_pairs(session, mapping, direction, group, run, many=many, force=force, choices=choices)
+        await _run_claimed_pairs(
+            session, mapping, direction, group, run, _Options(many, force, whole_record, choices, edits)
+        )
 
     async def skip(pair: Pair, holder: Holder) -> None:
         assert pair.coupling is not None
@@ -122,10 +142,7 @@ async def _run_claimed_pairs(
     direction: SyncDirection,
     pairs: Sequence[Pair],
     run: JobRun,
-    *,
-    many: bool,
-    force: bool,
-    choices: Mapping[str, SyncDirection] | None,
+    options: _Options,
 ) -> None:
     """:func:`run_pairs` for pairs whose couplings this job has claimed."""
     queued: list[_Queued] = []
@@ -141,9 +158,11 @@ async def _run_claimed_pairs(
             dataverse_record=pair.dataverse,
             coupled=pair.coupling is not None,
             last=last_sync(pair.coupling),
-            many=many,
-            force=force,
-            choices=choices,
+            many=options.many,
+            force=options.force,
+            whole_record=options.whole_record,
+            choices=options.choices,
+            edits=options.edits,
         )
         description = pair_description(mapping, pair)
         if plan.broken_coupling:
@@ -180,15 +199,31 @@ async def _run_claimed_pairs(
         else:
             _record(run, plan.outcome, plan.message, pair, description)
     await session.db(unchanged.store)
-    if not queued:
-        return
-    if direction is MERGE:
-        for item in queued:
-            await _write_merge(session, mapping, item, run)
-        return
-    side = written_side(direction)
-    writes = [_write_for(item, side) for item in queued]
+    # A plan writes one side or both (a field changed on the other side only flows back): the
+    # one-sided ones go in batches per side, the others one by one, Dataverse first.
+    both = [item for item in queued if direction is MERGE or (item.plan.to_bc and item.plan.to_dataverse)]
+    merged = {id(item) for item in both}
+    for side in (DATAVERSE_SIDE, BC_SIDE):
+        alone = [item for item in queued if id(item) not in merged and side.plan_changes(item.plan)]
+        if alone:
+            await _write_one_side(session, mapping, direction, side, alone, run)
+    for item in both:
+        await _write_merge(session, mapping, item, run)
+
+
+async def _write_one_side(
+    session: SyncSession,
+    mapping: TableMapping,
+    direction: SyncDirection,
+    side: SideDescription[Any],
+    queued: list[_Queued],
+    run: JobRun,
+) -> None:
+    """Write the plans that change only ``side``, in batches; store and log each outcome."""
+    # The run's direction and the written side's both succeeded: the pair agrees now.
+    directions = tuple(dict.fromkeys(d for d in (direction, side.written_by) if d is not MERGE))
     run.working_on(queued[0].description if len(queued) == 1 else f"{len(queued)} records to {side.service}")
+    writes = [_write_for(item, side) for item in queued]
     results = await write_updates(session, mapping, side, writes)
     # One transaction for the whole chunk, and the successes stored with one bulk call: a
     # commit, a read and a write per record would dominate a large run.
@@ -201,11 +236,11 @@ async def _run_claimed_pairs(
                     update
                     for item, written in zip(queued, results, strict=True)
                     if written.row is not None
-                    for update in _written_success(mapping, item, direction, side, written.row, job_id)
+                    for update in _written_success(mapping, item, directions, side, written.row, job_id)
                 ]
             )
             return [
-                _finish(mapping, item, direction, side, written, job_id)
+                _finish(mapping, item, side.written_by, side, written, job_id)
                 for item, written in zip(queued, results, strict=True)
             ]
 
@@ -223,13 +258,18 @@ def _write_for(item: _Queued, side: SideDescription[Any]) -> Write:
 
 
 def _written_success(
-    mapping: TableMapping, item: _Queued, direction: SyncDirection, side: SideDescription[Any], row: Record, job_id: int
+    mapping: TableMapping,
+    item: _Queued,
+    directions: tuple[SyncDirection, ...],
+    side: SideDescription[Any],
+    row: Record,
+    job_id: int,
 ) -> list[SyncResultUpdate]:
     """What to store for a write that landed: the written side as the service answered."""
     pair = item.pair
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
     bc, dataverse = _both(pair, {side: _to_remember(mapping, item, side, row)})
-    return success_updates(mapping, pair.coupling, (direction,), job_id, bc, dataverse)
+    return success_updates(mapping, pair.coupling, directions, job_id, bc, dataverse)
 
 
 def _both(pair: Pair, written: Mapping[SideDescription[Any], Record]) -> tuple[Record, Record]:

@@ -191,8 +191,8 @@ async def _synchronize(
 ) -> None:
     # Freshly coupled records were never synchronized, so a normal run over many records would
     # skip them as "changed on the destination"; Synchronize After Coupling means "this side
-    # wins", as for one record: hence force.
-    await synchronize_many(session, mapping.name, bc_ids, direction, progress=progress, force=True)
+    # wins", for the whole record: hence whole_record.
+    await synchronize_many(session, mapping.name, bc_ids, direction, progress=progress, whole_record=True)
 
 
 def _unique(names: list[str]) -> tuple[str, ...]:

@@ -13,11 +13,13 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bc_tui.domain.decisions import Choices, ConflictPolicy, Edits, FieldDecision, run_choices
 from bc_tui.domain.diff import FieldState, diff_records
-from bc_tui.domain.mappings import Direction, SyncDirection
+from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.domain.messages import not_coupled_question
 from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE, bc_noun, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.recommend import OPTION_TEXT, Recommendation, recommend
+from bc_tui.domain.sync_plan import plan_sync
 from bc_tui.domain.sync_state import SyncState
 from bc_tui.domain.values import same_value
 from bc_tui.store.coupling_queries import get_by_bc_id
@@ -80,6 +82,36 @@ class SyncPreview:
     bc_record: Record | None = None
     dataverse_record: Record | None = None
     state: SyncState | None = None  # the pair's sync state (the lists' words); None: not coupled
+    table_mapping: TableMapping | None = None
+
+    def decisions(
+        self,
+        direction: SyncDirection,
+        *,
+        choices: Choices | None = None,
+        edits: Edits | None = None,
+        whole_record: bool = False,
+    ) -> tuple[FieldDecision, ...]:
+        """What ``synchronize_one`` with these arguments would do to each field, from the records
+        read for this preview (docs/coupling-and-sync.md "Conflicts, field by field"): the
+        dialog's and the command line's "what each choice overwrites". Empty when not coupled or
+        a record is missing; :class:`DecisionError` for a choice that names no field mapping."""
+        if self.table_mapping is None or self.coupling is None or not self.bc_record or not self.dataverse_record:
+            return ()
+        direction = SyncDirection(direction)
+        plan = plan_sync(
+            self.table_mapping,
+            direction,
+            bc_record=self.bc_record,
+            dataverse_record=self.dataverse_record,
+            coupled=True,
+            last=last_sync(self.coupling),
+            force=True,
+            whole_record=whole_record,
+            choices=run_choices(direction, ConflictPolicy.WIN, choices),
+            edits=edits,
+        )
+        return plan.decisions
 
     @property
     def options(self) -> tuple[tuple[SyncDirection, str], ...]:
@@ -130,6 +162,7 @@ async def preview_sync(session: SyncSession, mapping_name: str, bc_id: str) -> S
         bc_record=bc,
         dataverse_record=dataverse,
         state=coupled_pair_state(mapping, coupling, bc, dataverse),
+        table_mapping=mapping,
     )
     if bc is None or dataverse is None:
         deleted = f"{BUSINESS_CENTRAL} {bc_noun(mapping)}" if bc is None else f"{DATAVERSE} record"

@@ -199,7 +199,7 @@ async def synchronize_couplings(
         raise SyncError("Pick the side whose data wins: send (Business Central) or get (Dataverse).")
 
     async def synchronize(run: JobRun, mapping: TableMapping, pairs: list[Pair]) -> None:
-        await run_pairs(session, mapping, direction, pairs, run, force=True)
+        await run_pairs(session, mapping, direction, pairs, run, force=True, whole_record=True)
 
     return await _one_job_per_mapping(
         session,

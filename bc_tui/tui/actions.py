@@ -30,6 +30,7 @@ PLACES: Mapping[str, str] = {
     "confirm": "confirmation dialog",
     "coupling": "Set Up Coupling dialog",
     "direction": "direction dialog",
+    "edit": "edit value dialog",
     "job": "job progress dialog",
     "match": "match-based coupling dialog",
 }
@@ -113,6 +114,11 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("main.sort", "o", "sort", "Sort", "main", hidden=True),
     # A priority binding, so that it shows in the footer over the log table's own (hidden) enter.
     _row("log.open", "enter", "open_job", "Errors of job", "log", priority=True),
+    # Per-field winners of a conflicting field (the card's cursor row, the direction dialog's picks):
+    # priority, so that the card's field table does not take the arrows to scroll sideways.
+    _row("pick_bc", "left", "pick_bc", "BC wins", "card", "direction", priority=True),
+    _row("pick_dataverse", "right", "pick_dataverse", "Dataverse wins", "card", "direction", priority=True),
+    _row("pick_edit", "e", "pick_edit", "Edit value", "card", "direction"),
     _row("log", "L", "log", "Log", "main", "card"),
     _row("refresh", "f5,ctrl+l", "refresh", "Refresh", "main", "card", "errors", "log", hidden=("main", "errors")),
     _row("main.errors", "E", "errors", "Errors", "main"),
@@ -130,7 +136,12 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("direction.send", "1", "choose(1)", _direction(SyncDirection.TO_DATAVERSE), "direction"),
     _row("direction.get", "2", "choose(2)", _direction(SyncDirection.FROM_DATAVERSE), "direction"),
     _row("direction.merge", "3", "choose(3)", _direction(SyncDirection.MERGE), "direction"),
+    _row("direction.send_whole", "4", "choose(4)", "Send whole record", "direction"),
+    _row("direction.get_whole", "5", "choose(5)", "Get whole record", "direction"),
     _row("direction.cancel", "escape", "dismiss(None)", "Cancel", "direction"),
+    # enter keeps the typed value even while the input (which would submit on enter) has the focus.
+    _row("edit.ok", "enter", "ok", "OK", "edit", priority=True),
+    _row("edit.cancel", "escape", "cancel", "Cancel", "edit"),
     _row("job.cancel", "escape", "cancel_job", "Cancel job", "job"),
     _row("job.close", "escape,enter", "close", "Close", "job"),
     _row("job.failures", "f", "failures", "Open failures", "job"),

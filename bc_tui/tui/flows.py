@@ -6,7 +6,7 @@ a notification (``shown.notify``: literal, never markup) and the flow returns No
 
     async def couple_flow(app, mapping_name, bc_id) -> bool
     async def match_flow(app, mapping_name) -> JobSummary | None
-    async def synchronize_flow(app, mapping_name, bc_ids) -> JobSummary | None
+    async def synchronize_flow(app, mapping_name, bc_ids, *, picked=None, edits=None) -> JobSummary | None
     async def delete_coupling_flow(app, mapping_name, bc_ids) -> JobSummary | None
     async def create_flow(app, mapping_name, *, bc_ids=None, dataverse_ids=None) -> JobSummary | None
 """
@@ -14,7 +14,7 @@ a notification (``shown.notify``: literal, never markup) and the flow returns No
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
@@ -128,12 +128,20 @@ def _tell_coupled(app: App[Any], result: CoupleResult) -> None:
 # --- Synchronize ---------------------------------------------------------------------------------
 
 
-async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[str]) -> JobSummary | None:
+async def synchronize_flow(
+    app: App[Any],
+    mapping_name: str,
+    bc_ids: Sequence[str],
+    *,
+    picked: Mapping[str, SyncDirection] | None = None,
+    edits: Mapping[str, str] | None = None,
+) -> JobSummary | None:
     """Synchronize Now (docs/coupling-and-sync.md "Synchronize Now") for one record or several; the
     summary, or None when nothing ran.
 
     One record: not coupled → offer to set up a coupling; bidirectional mapping → the direction
-    dialog (recommended choice pre-selected, reasons, conflicts); one-way → a confirmation (No
+    dialog (recommended choice pre-selected, reasons, and for conflicting fields the per-field
+    winners, starting from ``picked`` and ``edits``, the card's picks); one-way → a confirmation (No
     pre-selected when the destination holds newer data). Several records: send/get (or a
     confirmation) for all, run as one job with progress.
     """
@@ -142,11 +150,19 @@ async def synchronize_flow(app: App[Any], mapping_name: str, bc_ids: Sequence[st
     if session is None:
         return None
     if len(ids) == 1:
-        return await _guarded(app, lambda: _synchronize_one(app, session, mapping_name, ids[0]))
+        return await _guarded(app, lambda: _synchronize_one(app, session, mapping_name, ids[0], picked, edits))
     return await _guarded(app, lambda: _synchronize_many(app, session, mapping_name, ids))
 
 
-async def _synchronize_one(app: App[Any], session: SyncSession, mapping_name: str, bc_id: str) -> JobSummary | None:
+async def _synchronize_one(
+    app: App[Any],
+    session: SyncSession,
+    mapping_name: str,
+    bc_id: str,
+    picked: Mapping[str, SyncDirection] | None = None,
+    edits: Mapping[str, str] | None = None,
+) -> JobSummary | None:
+    from bc_tui.sync.field_picks import picks_advice, record_choices
     from bc_tui.sync.preview import preview_sync
     from bc_tui.sync.synchronize import synchronize_one
 
@@ -162,12 +178,34 @@ async def _synchronize_one(app: App[Any], session: SyncSession, mapping_name: st
     if preview.problem or preview.recommendation is None:
         notify(app, preview.problem or f"The {record} cannot be synchronized now.", severity="warning")
         return None
-    return await _ask_and_synchronize(
+    choices = record_choices(session, preview)
+    advice = picks_advice(preview.recommendation, choices.picks)
+    if len(advice.offered) < 2:
+        return await _ask_and_synchronize(
+            app,
+            advice,
+            preview.fields,
+            record,
+            lambda direction, progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
+        )
+    dialog = DirectionDialog(
+        advice, fields=preview.fields, title="Synchronize", choices=choices, picked=picked, edits=edits
+    )
+    direction = await app.push_screen_wait(dialog)
+    if direction is None:
+        return None
+    # The picked winners and typed values decide the conflicting fields of a merge; send and get
+    # let their side win them, or (whole record) overwrite every field that differs.
+    merge = direction is SyncDirection.MERGE
+    typed = dict(dialog.edits) if merge else None
+    winners = {label: side for label, side in dialog.picked.items() if label not in (typed or {})} if merge else None
+    whole = dialog.whole_record
+    return await run_job(
         app,
-        preview.recommendation,
-        preview.fields,
-        record,
-        lambda direction, progress: synchronize_one(session, mapping_name, bc_id, direction, progress=progress),
+        f"Synchronize {record}",
+        lambda progress: synchronize_one(
+            session, mapping_name, bc_id, direction, choices=winners, edits=typed, whole_record=whole, progress=progress
+        ),
     )
 
 

@@ -67,13 +67,17 @@ def test_merge_of_a_conflict_fails_with_exit_code_1(cli, sandbox) -> None:
     assert result.json["results"][0]["outcome"] == "conflict"
 
 
-def test_recommendation_without_direction_is_explained(cli, sandbox) -> None:
-    _conflict(cli, sandbox)
+def test_a_conflict_without_direction_or_prefer_stays_a_conflict(cli, sandbox) -> None:
+    account_id = _conflict(cli, sandbox)
     result = cli("sync", "10000", "--json")
     recommendation = result.json["recommendation"]
     assert recommendation["direction"] == "to-dataverse" and "merge" not in recommendation["offered"]
     assert recommendation["warning"] and "Phone No." in " ".join(recommendation["conflicts"])
-    assert result.code == EXIT_OK and sandbox.customer("10000")["phoneNumber"] == "+1 111 111 1111"
+    # Nothing is written: the user has not said who wins.
+    assert result.code == EXIT_FAILURES
+    assert [c["fields"] for c in result.json["conflicts"]] == [["Phone No."]]
+    assert sandbox.customer("10000")["phoneNumber"] == "+1 111 111 1111"
+    assert sandbox.account(account_id)["telephone1"] == "+1 222 222 2222"
 
 
 # --- exit code 2: one sentence on stderr, nothing on stdout, no traceback -----------------------

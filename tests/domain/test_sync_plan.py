@@ -30,15 +30,23 @@ def test_send_writes_the_changed_fields(customers: TableMapping, bc_customer: di
     assert not plan.to_bc and plan.message is None
 
 
-def test_unchanged_source_is_unchanged(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_unchanged_pair_is_unchanged_and_a_change_on_the_other_side_flows_back(
+    customers: TableMapping, bc_customer: dict, dv_account: dict
+) -> None:
     last = _last(customers, bc_customer, dv_account)
     assert _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last).outcome is Outcome.UNCHANGED
-    # Dataverse changed, but sending unmodified BC data is "unchanged" in a sync run…
+    # Dataverse changed Phone No. only: even a send carries it to Business Central, never over it…
     dv_account["telephone1"] = "555-0199"
-    assert _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last).outcome is Outcome.UNCHANGED
-    # …while the user explicitly choosing Send for this record overwrites it.
-    forced = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, force=True)
-    assert forced.outcome is Outcome.MODIFIED and forced.to_dataverse.payload() == {"telephone1": "555-0100"}
+    for force in (False, True):
+        plan = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, force=force)
+        assert plan.outcome is Outcome.MODIFIED
+        assert (plan.to_bc.payload(), plan.to_dataverse.payload()) == ({"phoneNumber": "555-0199"}, {})
+    # …while the user explicitly choosing Business Central's whole record overwrites it.
+    whole = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, whole_record=True)
+    assert whole.outcome is Outcome.MODIFIED and whole.to_dataverse.payload() == {"telephone1": "555-0100"}
+    assert not whole.to_bc
+    [lost] = [d for d in whole.decisions if d.overwritten]
+    assert (lost.label, lost.overwritten) == ("Phone No.", ("Dataverse",))
 
 
 def test_modified_source_with_nothing_to_write_is_unchanged(
@@ -65,15 +73,17 @@ def test_conflict_message_names_record_mapping_and_field(
     assert not plan.to_dataverse
 
 
-def test_sending_would_overwrite_a_field_changed_only_in_dataverse(
+def test_sending_never_overwrites_a_field_changed_only_in_dataverse(
     customers: TableMapping, bc_customer: dict, dv_account: dict
 ) -> None:
     last = _last(customers, bc_customer, dv_account)
     bc_customer["city"] = "Savannah"
     dv_account["telephone1"] = "555-0199"
-    plan = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last)
-    assert plan.outcome is Outcome.CONFLICT
-    assert plan.message is not None and "Phone No. changed in Dataverse since the last synchronization" in plan.message
+    for many in (False, True):
+        plan = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, many=many)
+        assert plan.outcome is Outcome.MODIFIED
+        assert plan.to_dataverse.payload() == {"address1_city": "Savannah"}
+        assert plan.to_bc.payload() == {"phoneNumber": "555-0199"}
 
 
 def test_both_modified_but_only_one_way_fields_differ_proceeds(
@@ -95,20 +105,22 @@ def test_conflict_policy_picks_the_winner(customers: TableMapping, bc_customer: 
     assert _plan(sends, SEND, bc_customer, dv_account, coupled=True, last=last).to_dataverse.payload() == {
         "telephone1": "555-0150"
     }
+    # The policy decides the conflicting field whatever the run's direction.
     other_way = _plan(sends, GET, bc_customer, dv_account, coupled=True, last=last)
-    assert other_way.outcome is Outcome.SKIPPED and not other_way.to_bc
-    assert (
-        other_way.message is not None
-        and "resolves update conflicts by sending Business Central data" in other_way.message
-    )
+    assert other_way.outcome is Outcome.MODIFIED and not other_way.to_bc
+    assert other_way.to_dataverse.payload() == {"telephone1": "555-0150"}
 
 
-def test_forced_choice_resolves_the_conflict(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
+def test_a_choice_resolves_the_conflict(customers: TableMapping, bc_customer: dict, dv_account: dict) -> None:
     last = _last(customers, bc_customer, dv_account)
     bc_customer["phoneNumber"] = "555-0150"
     dv_account["telephone1"] = "555-0199"
-    plan = _plan(customers, GET, bc_customer, dv_account, coupled=True, last=last, force=True)
-    assert plan.outcome is Outcome.MODIFIED and plan.to_bc.payload() == {"phoneNumber": "555-0199"}
+    forced = _plan(customers, GET, bc_customer, dv_account, coupled=True, last=last, force=True)
+    assert forced.outcome is Outcome.CONFLICT  # choosing the record is not choosing a winner
+    for key in ("*", "Phone No."):
+        plan = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, choices={key: GET})
+        assert plan.outcome is Outcome.MODIFIED and plan.to_bc.payload() == {"phoneNumber": "555-0199"}
+        assert not plan.to_dataverse
 
 
 def test_not_coupled_is_skipped_or_inserted(customers: TableMapping, bc_customer: dict) -> None:
@@ -138,13 +150,14 @@ def test_failed_last_send_is_retried(customers: TableMapping, bc_customer: dict,
     assert plan.outcome is Outcome.MODIFIED and plan.to_dataverse.payload() == {"telephone1": "555-0100"}
 
 
-def test_several_records_skip_those_changed_at_the_destination(
+def test_several_records_of_a_one_way_mapping_skip_those_changed_at_the_destination(
     customers: TableMapping, bc_customer: dict, dv_account: dict
 ) -> None:
-    last = _last(customers, bc_customer, dv_account)
+    one_way = replace(customers, direction=Direction.TO_DATAVERSE)
+    last = _last(one_way, bc_customer, dv_account)
     bc_customer["city"] = "Savannah"
     dv_account["telephone1"] = "555-0199"
-    plan = _plan(customers, SEND, bc_customer, dv_account, coupled=True, last=last, many=True)
+    plan = _plan(one_way, SEND, bc_customer, dv_account, coupled=True, last=last, many=True)
     assert plan.outcome is Outcome.SKIPPED
     assert plan.message == (
         "Customer 10000 Adatum Corporation was skipped because it changed in Dataverse since the last "

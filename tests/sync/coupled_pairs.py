@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -56,3 +58,10 @@ def edit_bc(app: Starlette, bc_id: str, **changes: Any) -> None:
 def edit_account(app: Starlette, account_id: str, **changes: Any) -> None:
     """Change an account in Dataverse (as a user there would)."""
     store_of(app).update("dv/accounts", account_id, changes)
+
+
+async def next_second() -> None:
+    """Wait until the clock enters the next whole second, so that an edit made after this is
+    later than one made before it even at Dataverse's whole-second modifiedon."""
+    now = time.time()
+    await asyncio.sleep(int(now) + 1 - now + 0.01)  # to just past the next whole second

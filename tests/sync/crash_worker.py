@@ -50,7 +50,7 @@ async def main(profile: ConnectionProfile, database_url: str, direction: str) ->
             summary = await match_based_coupling(session, mapping.name, create_new=True)
         elif direction == "sync":
             ids = [c.bc_id for c in iter_couplings(mapping.name)]
-            summary = await synchronize_many(session, mapping.name, ids, SyncDirection.TO_DATAVERSE, force=True)
+            summary = await synchronize_many(session, mapping.name, ids, SyncDirection.TO_DATAVERSE, whole_record=True)
         elif direction == "to-dataverse":
             ids = [r["id"] async for r in iter_records(BC_SIDE, session, mapping, select=("id",))]
             coupled = couplings_by_bc_id(mapping.name, ids)

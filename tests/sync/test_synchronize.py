@@ -133,19 +133,50 @@ async def test_merge_with_a_choice_per_field_resolves_the_conflict(
     assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Shelbyville"
 
 
-async def test_an_explicit_send_overwrites_dataverse_changes(session: SyncSession, sandbox_app: Starlette) -> None:
+async def test_send_wins_only_the_conflicting_field_and_dataverse_changes_flow_back(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
+    """The issue's Adatum case: City and E-Mail changed in BC, City and Phone No. in Dataverse."""
+    [pair] = await coupled_customers(session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield", email="new@adatum.example")
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0199")
+
+    summary = await synchronize_one(session, MAPPING, pair.bc_id, SEND)
+
+    assert summary.result_for(pair.bc_id).outcome is Outcome.MODIFIED
+    account, customer = account_row(sandbox_app, pair.dataverse_id), bc_row(sandbox_app, pair.bc_id)
+    assert account["address1_city"] == customer["city"] == "Springfield"  # BC wins the conflict
+    assert account["emailaddress1"] == customer["email"] == "new@adatum.example"
+    assert account["telephone1"] == customer["phoneNumber"] == "+1 555 0199"  # Dataverse's change survives
+    again = await synchronize_one(session, MAPPING, pair.bc_id, MERGE)
+    assert again.result_for(pair.bc_id).outcome is Outcome.UNCHANGED
+
+
+async def test_an_explicit_whole_record_send_overwrites_dataverse_changes(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0199")
     before_bc = bc_row(sandbox_app, pair.bc_id)
 
-    summary = await synchronize_one(session, MAPPING, pair.bc_id, SEND)
+    summary = await synchronize_one(session, MAPPING, pair.bc_id, SEND, whole_record=True)
 
     assert summary.result_for(pair.bc_id).outcome is Outcome.MODIFIED
     account = account_row(sandbox_app, pair.dataverse_id)
     assert account["address1_city"] == "Springfield"
     assert account["telephone1"] == before_bc["phoneNumber"]
     assert bc_row(sandbox_app, pair.bc_id)["_version"] == before_bc["_version"]  # BC untouched
+
+
+async def test_a_choice_naming_no_field_is_refused_before_anything_runs(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
+    [pair] = await coupled_customers(session, sandbox_app, 1)
+    before = len(jobs.list_jobs())
+    with pytest.raises(SyncError, match="no enabled field mapping 'Town'"):
+        await synchronize_one(session, MAPPING, pair.bc_id, MERGE, choices={"Town": SEND})
+    assert len(jobs.list_jobs()) == before
 
 
 async def test_preview_of_an_uncoupled_record_asks_to_couple(session: SyncSession, sandbox_app: Starlette) -> None:
@@ -225,7 +256,7 @@ async def test_a_change_while_synchronizing_many_is_a_conflict_for_that_record_o
 # --- several records ------------------------------------------------------------------------------
 
 
-async def test_many_records_skip_uncoupled_skipped_and_destination_changed(
+async def test_many_records_skip_uncoupled_and_skipped_and_carry_destination_changes_back(
     session: SyncSession, sandbox_app: Starlette, make_skipped: Callable[[int], CouplingRecord]
 ) -> None:
     pairs = await coupled_customers(session, sandbox_app, 5)
@@ -245,25 +276,49 @@ async def test_many_records_skip_uncoupled_skipped_and_destination_changed(
 
     outcomes = {bc_id: summary.result_for(bc_id).outcome for bc_id in ids}
     assert [outcomes[p.bc_id] for p in changed_in_bc] == [Outcome.MODIFIED, Outcome.MODIFIED]
-    assert outcomes[destination_changed.bc_id] is Outcome.SKIPPED
+    # Its destination changed another field: that change flows back instead of being overwritten.
+    assert outcomes[destination_changed.bc_id] is Outcome.MODIFIED
     assert outcomes[skipped.bc_id] is Outcome.SKIPPED
     assert outcomes[uncoupled] is Outcome.SKIPPED
     assert outcomes[pairs[4].bc_id] is Outcome.UNCHANGED
-    assert (
-        "changed in Dataverse since the last synchronization" in summary.result_for(destination_changed.bc_id).message
-    )
     assert "not coupled" in summary.result_for(uncoupled).message
     assert "skipped after a repeatable failure" in summary.result_for(skipped.bc_id).message
     assert summary.message == (
-        "The synchronization has run for 3 of 6 records. 0 records failed. 3 records were skipped."
+        "The synchronization has run for 4 of 6 records. 0 records failed. 2 records were skipped."
     )
-    for pair in changed_in_bc:
+    for pair in (*changed_in_bc, destination_changed):
         assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] == "Springfield"
-    for pair in (destination_changed, skipped):
-        assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] != "Springfield"
+    assert account_row(sandbox_app, skipped.dataverse_id)["address1_city"] != "Springfield"
     assert account_row(sandbox_app, destination_changed.dataverse_id)["telephone1"] == "+1 555 0142"
+    assert bc_row(sandbox_app, destination_changed.bc_id)["phoneNumber"] == "+1 555 0142"
     job = jobs.get_job(summary.job_id)
-    assert (job.modified, job.unchanged, job.skipped, job.failed) == (2, 1, 3, 0)
+    assert (job.modified, job.unchanged, job.skipped, job.failed) == (3, 1, 2, 0)
+
+
+@pytest.mark.parametrize("policy", ["skip", "win"])
+async def test_many_records_conflict_policy(session: SyncSession, sandbox_app: Starlette, policy: str) -> None:
+    from bc_tui.domain.decisions import ConflictPolicy
+
+    calm, torn = await coupled_customers(session, sandbox_app, 2)
+    edit_bc(sandbox_app, calm.bc_id, city="Springfield")
+    edit_bc(sandbox_app, torn.bc_id, city="Springfield", email="new@torn.example")
+    edit_account(sandbox_app, torn.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0142")
+    before = bc_row(sandbox_app, torn.bc_id), account_row(sandbox_app, torn.dataverse_id)
+
+    summary = await synchronize_many(session, MAPPING, [calm.bc_id, torn.bc_id], SEND, conflicts=ConflictPolicy(policy))
+
+    assert summary.result_for(calm.bc_id).outcome is Outcome.MODIFIED
+    assert account_row(sandbox_app, calm.dataverse_id)["address1_city"] == "Springfield"
+    customer, account = bc_row(sandbox_app, torn.bc_id), account_row(sandbox_app, torn.dataverse_id)
+    result = summary.result_for(torn.bc_id)
+    if policy == "skip":
+        assert result.outcome is Outcome.CONFLICT and "City changed on both sides" in result.message
+        assert (customer, account) == before  # nothing of a conflicting record is written
+    else:
+        assert result.outcome is Outcome.MODIFIED
+        assert customer["city"] == account["address1_city"] == "Springfield"
+        assert customer["email"] == account["emailaddress1"] == "new@torn.example"
+        assert customer["phoneNumber"] == account["telephone1"] == "+1 555 0142"
 
 
 async def test_many_records_get_in_batches(session: SyncSession, sandbox_app: Starlette) -> None:

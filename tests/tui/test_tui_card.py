@@ -13,7 +13,7 @@ from bc_tui.domain.diff import FieldState
 from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.screens.card import NOT_COUPLED, CardScreen
-from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import coupled_customers, edit_account, edit_bc, next_second
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
@@ -70,8 +70,10 @@ async def test_card_shows_the_three_way_diff_of_a_coupled_customer(
         assert str(card.query_one("#card-dataverse-name").content) == "account Adatum Corporation"
         assert cell_text(card, "Phone No.", "state") == FIELD_STATE_LABELS[FieldState.CHANGED_IN_BC]
         assert cell_text(card, "E-Mail", "state") == FIELD_STATE_LABELS[FieldState.CHANGED_IN_DATAVERSE]
-        assert cell_text(card, "City", "state") == FIELD_STATE_LABELS[FieldState.CONFLICT]
-        assert (cell_text(card, "City", "bc"), cell_text(card, "City", "dataverse")) == ("Springfield", "Shelbyville")
+        # A conflict also names its picked winner (the recommended one until the user picks).
+        assert cell_text(card, "City", "state").startswith(FIELD_STATE_LABELS[FieldState.CONFLICT] + ": ")
+        values = (cell_text(card, "City", "bc"), cell_text(card, "City", "dataverse"))
+        assert values in (("✓ Springfield", "Shelbyville"), ("Springfield", "✓ Shelbyville"))  # ✓: the winner
         # The value both sides held at the last synchronization, where it helps.
         assert cell_text(card, "City", "last") == "Denver"
         assert cell_text(card, "Name", "state") == ""
@@ -134,13 +136,15 @@ def _snapshot_folder(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_card_snapshot(
     snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str, theme: str
 ) -> None:
-    """The card of a customer changed in BC (Phone No.), in Dataverse (E-Mail) and on both (City)."""
+    """The card of a customer changed in BC (Phone No.), in Dataverse (E-Mail) and on both (City,
+    with its recommended winner: Dataverse, changed last)."""
     backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
     app = FlowHost(backend, theme=theme, own_backend=True)
 
     async def open_card(pilot: Any) -> None:
         [pair] = await coupled_customers(backend.session, sandbox_app, 1)
         edit_bc(sandbox_app, pair.bc_id, phoneNumber="+1 555 0100", city="Springfield")
+        await next_second()  # Dataverse changed last: its City is the recommended winner (★)
         edit_account(
             sandbox_app, pair.dataverse_id, emailaddress1="sales@adatum.example.com", address1_city="Shelbyville"
         )

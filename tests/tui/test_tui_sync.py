@@ -17,7 +17,7 @@ from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.dialogs.job import JobScreen
 from bc_tui.tui.flows import synchronize_flow
 from bc_tui.tui.screens.card import CardScreen
-from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edit_account, edit_bc
+from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edit_account, edit_bc, next_second
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
@@ -98,6 +98,7 @@ async def test_enter_takes_the_recommended_direction_and_escape_cancels(
 
 
 async def test_conflict_is_resolved_by_choosing_a_side(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    """Get stays offered beside the per-field merge: Dataverse wins the conflicting field."""
     [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
     edit_bc(sandbox_app, pair.bc_id, city="Springfield")
     edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
@@ -108,15 +109,15 @@ async def test_conflict_is_resolved_by_choosing_a_side(tui_backend: Backend, san
         await press_and_settle(pilot, "s")
         dialog = app.screen
         assert isinstance(dialog, DirectionDialog)
-        assert dialog.offered == (SEND, GET)  # merge is not offered for a conflict
+        # Merge with a winner per conflicting field is offered and recommended; send and get stay.
+        assert dialog.offered == (SEND, GET, MERGE)
+        assert dialog.recommendation.recommended is MERGE
         assert dialog.recommendation.conflicts == ("City",)
         warning = str(dialog.query_one("#direction-warning").content)
-        assert "merging is not possible" in warning
-        reasons = str(dialog.query_one("#direction-reasons").content)
-        assert "City: Business Central 'Springfield' · Dataverse 'Shelbyville'" in reasons
-        await press_and_settle(pilot, "3")  # not offered: nothing happens
-        assert app.screen is dialog
-        await press_and_settle(pilot, "2")  # Dataverse wins
+        assert "the side you do not pick loses its change there" in warning
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert "2 Get writes:\n  • in Business Central: City 'Springfield' → 'Shelbyville'" in why
+        await press_and_settle(pilot, "2")  # Dataverse wins the conflicting field
         await finish_job(pilot)
         assert "nothing to synchronize" in app.screen.summary
     assert bc_row(sandbox_app, pair.bc_id)["city"] == "Shelbyville"
@@ -280,16 +281,199 @@ def _snapshot_folder(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_direction_dialog_snapshot(
     snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str
 ) -> None:
-    """The direction dialog for a conflict on City and a change in Dataverse (merge not offered)."""
+    """The direction dialog for a conflict on City and a change in Dataverse: the per-field winner
+    of City (Dataverse, changed last, recommended), and what send, get and merge each overwrite."""
     backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
     app = FlowHost(backend, own_backend=True)
 
     async def open_direction(pilot: Any) -> None:
         [pair] = await coupled_customers(backend.session, sandbox_app, 1)
         edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+        await next_second()  # Dataverse changed last: its City is the recommended winner (★)
         edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0199")
         app.push_screen(CardScreen(MAPPING, pair.bc_id))
         await settle(pilot)
         await press_and_settle(pilot, "s")
 
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_direction)
+
+
+# --- per-field winners ---------------------------------------------------------------------------
+
+
+def conflict_with_changes_on_both_sides(sandbox_app: Starlette, pair: Any) -> None:
+    """City changed on both sides to different values; Phone No. changed in BC only, E-Mail in Dataverse only."""
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield", phoneNumber="+1 555 0100")
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", emailaddress1="sales@adatum.example.com")
+
+
+async def test_pick_per_field_winners_in_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    """The journey of issue 10: one conflicting field and one change on each side; the user picks
+    Dataverse for City on the card with the keyboard, synchronizes, and all three changes survive."""
+    from textual.widgets import DataTable
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, CardScreen)
+        assert "Pick each conflict's winner with ← / →" in card.summary
+        table = card.query_one("#card-fields", DataTable)
+        # The cursor starts on the conflicting field; → keeps Dataverse's value.
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "City"
+        await press_and_settle(pilot, "left", "right")
+        assert card.picked == {"City": GET}
+        assert str(table.get_cell("City", "state")).startswith("✖ conflict: Dataverse")
+        assert str(table.get_cell("City", "dataverse")) == "✓ Shelbyville"
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.recommendation.recommended is MERGE
+        assert dialog.picked == {"City": GET}  # the card's pick
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert "  • in Business Central: City 'Springfield' → 'Shelbyville' (your pick; " in why
+        await press_and_settle(pilot, "enter")  # merge, recommended
+        await finish_job(pilot)
+        assert "nothing to synchronize" in app.screen.summary
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Shelbyville", "Shelbyville")  # the pick
+    assert (bc["phoneNumber"], account["telephone1"]) == ("+1 555 0100", "+1 555 0100")  # BC's change
+    assert (bc["email"], account["emailaddress1"]) == ("sales@adatum.example.com", "sales@adatum.example.com")
+
+
+async def test_pick_a_winner_in_the_direction_dialog(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    """← in the dialog keeps Business Central's City; the Why follows the pick; merge writes it."""
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s", "right")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.picked == {"City": GET}
+        await press_and_settle(pilot, "left")
+        assert dialog.picked == {"City": SEND}
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert "  • in Dataverse: City 'Shelbyville' → 'Springfield' (your pick; Dataverse's change is lost)" in why
+        assert "  • in Dataverse: Phone No." in why and "  • in Business Central: E-Mail" in why
+        await press_and_settle(pilot, "3")
+        await finish_job(pilot)
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Springfield", "Springfield")
+    assert account["telephone1"] == "+1 555 0100"
+    assert bc["email"] == "sales@adatum.example.com"
+
+
+async def test_several_conflicting_fields_are_picked_one_by_one_and_shown_literally(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """tab reaches the picks table, ↓ the next field; a value that looks like markup stays text."""
+    from textual.widgets import DataTable
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="[bold]Boulder[/bold]", phoneNumber="+1 555 0111")
+    await next_second()
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Aurora", telephone1="+1 555 0222")
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.picked == {"City": GET, "Phone No.": GET}  # Dataverse changed last
+        table = dialog.query_one("#direction-picks", DataTable)
+        assert str(table.get_cell("City", "bc")) == "[bold]Boulder[/bold]"
+        await press_and_settle(pilot, "tab", "down", "left")
+        assert dialog.picked == {"City": GET, "Phone No.": SEND}
+        assert str(table.get_cell("Phone No.", "winner")) == "Business Central"
+        assert str(table.get_cell("City", "winner")) == "Dataverse ★"
+        await press_and_settle(pilot, "3")
+        await finish_job(pilot)
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Aurora", "Aurora")
+    assert (bc["phoneNumber"], account["telephone1"]) == ("+1 555 0111", "+1 555 0111")
+
+
+async def test_type_the_value_of_a_conflicting_field_on_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    """e on the card: the typed City goes to both sides; the one-sided changes still flow."""
+    from bc_tui.tui.dialogs.edit_value import EditValueDialog
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = app.screen
+        await press_and_settle(pilot, "e")
+        editor = app.screen
+        assert isinstance(editor, EditValueDialog)
+        assert "Business Central has 'Springfield'; Dataverse has 'Shelbyville'." in str(
+            editor.query_one("#edit-values").content
+        )
+        await press_and_settle(pilot, "ctrl+u", *"Capitol Hill", "enter")
+        assert app.screen is card
+        assert card.edits == {"City": "Capitol Hill"}
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert dialog.edits == {"City": "Capitol Hill"}
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert "  • in Business Central: City 'Springfield' → 'Capitol Hill' (your value; " in why
+        await press_and_settle(pilot, "3")
+        await finish_job(pilot)
+    bc, account = bc_row(sandbox_app, pair.bc_id), account_row(sandbox_app, pair.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Capitol Hill", "Capitol Hill")
+    assert account["telephone1"] == "+1 555 0100"
+    assert bc["email"] == "sales@adatum.example.com"
+
+
+async def test_send_the_whole_record_overwrites_every_field_that_differs(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """4: Business Central's record as a whole; the Why lists Dataverse's E-Mail change as lost."""
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    email_before = bc_row(sandbox_app, pair.bc_id)["email"]
+    conflict_with_changes_on_both_sides(sandbox_app, pair)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        why = str(dialog.query_one("#direction-reasons").content)
+        assert (
+            "4 Send whole record writes:\n"
+            "  • in Dataverse: City 'Shelbyville' → 'Springfield' (Dataverse's change is lost)\n"
+            f"  • in Dataverse: E-Mail 'sales@adatum.example.com' → '{email_before}' (Dataverse's change is lost)\n"
+        ) in why
+        await press_and_settle(pilot, "4")
+        assert dialog.whole_record
+        await finish_job(pilot)
+    account = account_row(sandbox_app, pair.dataverse_id)
+    assert (account["address1_city"], account["emailaddress1"], account["telephone1"]) == (
+        "Springfield",
+        email_before,
+        "+1 555 0100",
+    )
+
+
+def test_edit_value_dialog_snapshot(
+    snap_compare: Any, sandbox_app: Starlette, sandbox_info: dict[str, Any], tui_database_url: str
+) -> None:
+    """e on the card's conflicting City: both values, and the input starting with the value kept."""
+    backend = unstarted_backend(sandbox_app, sandbox_info, tui_database_url)
+    app = FlowHost(backend, own_backend=True)
+
+    async def open_editor(pilot: Any) -> None:
+        [pair] = await coupled_customers(backend.session, sandbox_app, 1)
+        edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+        await next_second()  # Dataverse changed last: its City is kept until the user types
+        edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville")
+        app.push_screen(CardScreen(MAPPING, pair.bc_id))
+        await settle(pilot)
+        await press_and_settle(pilot, "e")
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_editor)

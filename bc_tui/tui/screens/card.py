@@ -4,8 +4,12 @@ Each row shows the BC value, the Dataverse value, the field mapping's direction 
 changed since the last synchronization (the three-way diff: last synced / BC now / Dataverse
 now) — changed in Business Central, changed in Dataverse, or a conflict, each in its own style
 built from the theme's colours so it reads in the light and the dark theme, and each also
-named in words in the State column. Actions: set up coupling, synchronize, delete coupling,
-the synchronization log of this record, refresh.
+named in words in the State column. A conflicting field (docs/coupling-and-sync.md "Per-field
+winners") shows its picked winner: ← keeps Business Central's value, → Dataverse's, e a value the
+user types for both sides (✓ on the value kept, ★ on the recommended side), and synchronizing
+takes these picks to the direction dialog.
+Actions: set up coupling, synchronize, delete coupling, pick a conflict's winner, the
+synchronization log of this record, refresh.
 """
 
 from __future__ import annotations
@@ -22,19 +26,22 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bc_tui.domain.diff import FieldState
+from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.dialogs.edit_value import EditValueDialog
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import LogScreen
-from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.shown import Literal, literal, notify
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow
+    from bc_tui.sync.field_picks import FieldPick
     from bc_tui.sync.preview import FieldRow, SyncPreview
 
 NOT_COUPLED = "not coupled"
@@ -69,6 +76,9 @@ class CardScreen(Screen[bool]):
         self.changed = False
         self._flow_running = False
         self._bc_rows: list[PreviewRow] = []
+        self.picks: dict[str, FieldPick] = {}  # the conflicting fields, by label
+        self.picked: dict[str, SyncDirection] = {}  # their winners: SEND keeps BC's value, GET Dataverse's
+        self.edits: dict[str, str] = {}  # values typed for conflicting text fields (over their pick)
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -88,13 +98,14 @@ class CardScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         table = self.query_one("#card-fields", DataTable)
-        # 106 columns of text + 12 of cell padding: fits 120 with the scrollbar.
+        # 106 columns of text + 12 of cell padding: fits 120 with the scrollbar. The State column
+        # holds a conflict's winner too ("✖ conflict: Dataverse ★").
         table.add_column("Field", key="field", width=19)
-        table.add_column("Business Central", key="bc", width=25)
+        table.add_column("Business Central", key="bc", width=24)
         table.add_column("⇄", key="direction", width=1)
-        table.add_column("Dataverse", key="dataverse", width=25)
-        table.add_column("State", key="state", width=19)
-        table.add_column("Last synced", key="last", width=17)
+        table.add_column("Dataverse", key="dataverse", width=24)
+        table.add_column("State", key="state", width=23)
+        table.add_column("Last synced", key="last", width=15)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.load()
 
@@ -112,6 +123,7 @@ class CardScreen(Screen[bool]):
     async def load(self) -> None:
         """Read the record, its coupling and its counterpart again, and show them."""
         from bc_tui.sync.couple import preview_coupling
+        from bc_tui.sync.field_picks import record_choices
         from bc_tui.sync.preview import preview_sync
 
         session = connected_session(self.app)
@@ -121,6 +133,7 @@ class CardScreen(Screen[bool]):
         self.query_one("#card-summary", Static).update("Loading…")
         try:
             preview = await preview_sync(session, self.mapping_name, self.bc_id)
+            picks = record_choices(session, preview).picks
             bc_rows: list[PreviewRow] = []
             if not preview.fields and preview.bc_record is not None:
                 # Not coupled (or the counterpart is gone): the BC values alone, per field mapping.
@@ -129,7 +142,17 @@ class CardScreen(Screen[bool]):
             self._show_error(error_sentence(error))
             return
         self.preview, self.error, self._bc_rows = preview, None, bc_rows
+        first_picks = not self.picks
+        # A winner picked earlier stays picked while its field still conflicts.
+        self.picked = {p.label: self.picked.get(p.label, p.recommended) for p in picks}
+        self.edits = {p.label: self.edits[p.label] for p in picks if p.label in self.edits}
+        self.picks = {p.label: p for p in picks}
         self._draw()
+        if picks and first_picks:
+            # The cursor starts on the first conflicting field, so ← / → pick its winner at once.
+            table = self.query_one("#card-fields", DataTable)
+            table.move_cursor(row=table.get_row_index(picks[0].label))
+        self.refresh_bindings()
 
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -198,6 +221,12 @@ class CardScreen(Screen[bool]):
         if not changed:
             return "Both records agree with the last synchronization; nothing to synchronize."
         text = " ".join(shorten(reason) for reason in advice.reasons[:3]) + (" …" if len(advice.reasons) > 3 else "")
+        if self.picks:
+            pick = (
+                "Pick each conflict's winner with ← / → or type it with e (✓ kept, ★ recommended), "
+                "then press s to synchronize."
+            )
+            return f"{text} {pick}"
         return f"{text} Press s to synchronize."
 
     def _field_cells(self, row: FieldRow, styles: dict[FieldState, Style]) -> list[Text]:
@@ -214,14 +243,10 @@ class CardScreen(Screen[bool]):
             in (FieldState.CHANGED_IN_DATAVERSE, FieldState.CONFLICT, FieldState.CHANGED_ON_BOTH, FieldState.DIFFERENT)
             else None
         )
-        last = ""
-        if row.state is not FieldState.UNCHANGED:
-            if not row.has_history:
-                last = "(never synchronized)"
-            elif row.last_bc is not None and row.last_dataverse is not None and row.last_bc != row.last_dataverse:
-                last = f"{show_value(row.last_bc)} / {show_value(row.last_dataverse)}"
-            else:
-                last = show_value(row.last_synced)
+        pick = self.picks.get(row.label)
+        if pick is not None:
+            return self._pick_cells(row, pick, style)
+        last = self._last_text(row)
         return [
             literal(row.label, style=Style(bold=True) if style else ""),
             literal(show_value(row.bc_now), style=bc_style or ""),
@@ -230,6 +255,44 @@ class CardScreen(Screen[bool]):
             literal(FIELD_STATE_LABELS[row.state], style=style or ""),
             literal(last, style="italic"),
         ]
+
+    def _pick_cells(self, row: FieldRow, pick: FieldPick, style: Style | None) -> list[Text]:
+        """A conflicting field: ✓ on the value kept, the way it will flow, and who wins (★ recommended)."""
+        edit = self.edits.get(row.label)
+        if edit is not None:
+            return [
+                literal(row.label, style=Style(bold=True)),
+                literal(show_value(row.bc_now), style=style or ""),
+                literal("↔", style=Style(bold=True)),
+                literal(show_value(row.dataverse_now), style=style or ""),
+                literal(f"{FIELD_STATE_LABELS[row.state]}: ✎ {show_value(edit)}", style=style or ""),
+                literal(self._last_text(row), style="italic"),
+            ]
+        bc_wins = self.picked[row.label] is SyncDirection.TO_DATAVERSE
+        state = f"{FIELD_STATE_LABELS[row.state]}: {'BC' if bc_wins else 'Dataverse'}"
+        if self.picked[row.label] is pick.recommended:
+            state += " ★"
+        return [
+            literal(row.label, style=Style(bold=True)),
+            literal(("✓ " if bc_wins else "") + show_value(row.bc_now), style=style or ""),
+            literal("→" if bc_wins else "←", style=Style(bold=True)),
+            literal(("" if bc_wins else "✓ ") + show_value(row.dataverse_now), style=style or ""),
+            literal(state, style=style or ""),
+            literal(self._last_text(row), style="italic"),
+        ]
+
+    @staticmethod
+    def _last_text(row: FieldRow) -> str:
+        """The Last synced cell: the value at the last synchronization, where it helps."""
+        last = ""
+        if row.state is not FieldState.UNCHANGED:
+            if not row.has_history:
+                last = "(never synchronized)"
+            elif row.last_bc is not None and row.last_dataverse is not None and row.last_bc != row.last_dataverse:
+                last = f"{show_value(row.last_bc)} / {show_value(row.last_dataverse)}"
+            else:
+                last = show_value(row.last_synced)
+        return last
 
     def _legend(self, styles: dict[FieldState, Style]) -> Text:
         legend = Text()
@@ -262,8 +325,73 @@ class CardScreen(Screen[bool]):
         self._start_flow(couple_flow(self.app, self.mapping_name, self.bc_id))
 
     def action_synchronize(self) -> None:
-        """Synchronize this record (the direction dialog recommends a side)."""
-        self._start_flow(synchronize_flow(self.app, self.mapping_name, [self.bc_id]))
+        """Synchronize this record (the direction dialog recommends a side; conflicting fields
+        start with the winners picked here)."""
+        flow = synchronize_flow(
+            self.app, self.mapping_name, [self.bc_id], picked=dict(self.picked), edits=dict(self.edits)
+        )
+        self._start_flow(flow)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The winner keys only while a field conflicts (else ← / → are not in the footer).
+        if action in ("pick_bc", "pick_dataverse"):
+            return bool(self.picks)
+        if action == "pick_edit":
+            return any(pick.editable for pick in self.picks.values())
+        return True
+
+    def action_pick_bc(self) -> None:
+        """Business Central's value wins the conflicting field under the cursor."""
+        self._pick(SyncDirection.TO_DATAVERSE)
+
+    def action_pick_dataverse(self) -> None:
+        """Dataverse's value wins the conflicting field under the cursor."""
+        self._pick(SyncDirection.FROM_DATAVERSE)
+
+    def action_pick_edit(self) -> None:
+        """Type the value both sides get for the conflicting text field under the cursor."""
+        pick = self._cursor_pick()
+        if pick is None:
+            return
+        if not pick.editable:
+            notify(self.app, f"{pick.label} is not text; pick Business Central or Dataverse.", severity="warning")
+            return
+        kept = pick.bc_value if self.picked[pick.label] is SyncDirection.TO_DATAVERSE else pick.dataverse_value
+        start = self.edits.get(pick.label, "" if kept is None else str(kept))
+
+        def edited(value: str | None) -> None:
+            if value is not None:
+                self.edits[pick.label] = value
+                self._redraw(pick.label)
+
+        self.app.push_screen(EditValueDialog(pick.label, pick.bc_value, pick.dataverse_value, start), edited)
+
+    def _cursor_pick(self) -> FieldPick | None:
+        """The conflicting field under the cursor; None (after saying so) on any other row."""
+        table = self.query_one("#card-fields", DataTable)
+        if not self.picks or self.preview is None or table.row_count == 0:
+            return None
+        label = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if label not in self.picks:
+            notify(self.app, "Put the cursor on a conflicting field (✖) to pick its winner.", severity="warning")
+            return None
+        return self.picks[label]
+
+    def _pick(self, side: SyncDirection) -> None:
+        pick = self._cursor_pick()
+        if pick is None:
+            return
+        self.picked[pick.label] = side
+        self.edits.pop(pick.label, None)  # a side's value replaces a typed one
+        self._redraw(pick.label)
+
+    def _redraw(self, label: str) -> None:
+        assert self.preview is not None
+        table = self.query_one("#card-fields", DataTable)
+        row = next(r for r in self.preview.fields if r.label == label)
+        cells = self._field_cells(row, self._styles())
+        for column, cell in zip(("field", "bc", "direction", "dataverse", "state", "last"), cells, strict=True):
+            table.update_cell(label, column, cell)
 
     def action_delete_coupling(self) -> None:
         """Delete this record's coupling (neither record changes)."""
