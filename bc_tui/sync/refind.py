@@ -51,8 +51,9 @@ async def candidates(
     """For each intent (by its id), the uncoupled records of ``destination`` its create may have
     made: same name, every other value sent, modified since it was begun (less :data:`MARGIN`).
 
-    A record that could be the one of two intents counts for both (neither can tell it is theirs).
-    An intent from a bc-tui older than schema 5 (no body kept) planned a number: its record is
+    Two intents that sent the same values may both name one record: the first to be settled
+    adopts it, and the other, finding it coupled, fails and is looked for again next time. An
+    intent from a bc-tui older than schema 5 (no body kept) planned a number: its record is
     looked for by that number.
     """
     with_body = [i for i in intents if i.body is not None]

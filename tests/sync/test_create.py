@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sync_demo import (
@@ -27,9 +28,11 @@ from bc_tui.sync.couple import couple_record
 from bc_tui.sync.create import create_in_bc, create_in_dataverse, create_in_job
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.job_log import JobLog
+from bc_tui.sync.refind import MARGIN
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.settle import resume_pending_creates
 from bc_tui.sync.sides import BC_SIDE
+from tests.sandbox_setups import manual_numbers
 
 
 async def test_creates_accounts_in_one_batch_and_couples_them(session: SyncSession, sandbox_app) -> None:
@@ -306,6 +309,29 @@ async def test_a_job_adopts_or_sends_again_the_bc_creates_left_before_it(session
     sent = sandbox_app.state.store.get("bc/customers", get_by_dataverse_id("CUSTOMER", never_sent["accountid"]).bc_id)
     assert sent["displayName"] == never_sent["name"]
     assert sandbox_app.state.store.count("bc/customers") == count + 1 and pending_intents() == []
+
+
+async def test_a_lookalike_last_modified_before_the_create_began_is_not_adopted(
+    session: SyncSession, sandbox_app
+) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    body = _bc_body(account)
+    older = await session.bc.create(BcCustomer, body)  # the same values, last modified ...
+    began = datetime.now(UTC) + MARGIN + timedelta(seconds=2)  # ... more than MARGIN before the create began
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "", body=body, begun_at=began)
+    summary = await resume_pending_creates(session)
+    assert summary.counters == {"skipped": 1} and "never reached Business Central" in summary.results[0].message
+    assert get_by_bc_id("CUSTOMER", older.id) is None and pending_intents() == []
+
+
+@manual_numbers  # the tenant took the number an older bc-tui planned
+async def test_an_intent_of_an_older_bc_tui_is_found_by_its_planned_number(session: SyncSession, sandbox_app) -> None:
+    account = dataverse_only_accounts(sandbox_app)[0]
+    begin_create_intent("CUSTOMER", Side.DATAVERSE, account["accountid"], "DV0123456789ABCDEF")  # no body kept
+    made = await session.bc.create(BcCustomer, {"number": "DV0123456789ABCDEF", "displayName": account["name"]})
+    summary = await resume_pending_creates(session)
+    assert summary.counters == {"inserted": 1}
+    assert get_by_dataverse_id("CUSTOMER", account["accountid"]).bc_id == made.id.lower()
 
 
 async def test_one_way_mapping_refuses_the_other_direction(session: SyncSession) -> None:
