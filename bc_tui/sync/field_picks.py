@@ -130,18 +130,18 @@ def _recommended(mapping: TableMapping, preview: SyncPreview, state: FieldState)
 def field_picks(mapping: TableMapping, preview: SyncPreview) -> tuple[FieldPick, ...]:
     """The fields of a coupled record whose winner must be picked, in mapping order.
 
-    These are the bidirectional fields a merge leaves undecided: changed on both sides to
-    different values, or different with no history. Empty when the record is not coupled, one
-    record is missing, or nothing conflicts.
+    These are the fields the field decisions call conflicts (``decisions.decide_fields``), so
+    exactly those a merge would leave undecided: bidirectional, changed on both sides to different
+    values or different with no history. Empty when the record is not coupled, one record is
+    missing, or nothing conflicts.
     """
     diff = _diff(mapping, preview)
     if diff is None or mapping.direction is not Direction.BIDIRECTIONAL:
         return ()
+    conflicting = {d.label for d in decide_fields(mapping, diff, run=MERGE) if d.conflict}
     picks = []
     for field in diff.fields:
-        if field.state not in (FieldState.CONFLICT, FieldState.DIFFERENT) or not field.field.bidirectional:
-            continue
-        if not field.differs:
+        if field.label not in conflicting:
             continue
         recommended, reason = _recommended(mapping, preview, field.state)
         # Only text can be typed in, and only where no transformation reads or writes the value.
@@ -160,8 +160,8 @@ def picks_advice(advice: Recommendation, picks: tuple[FieldPick, ...]) -> Recomm
     """The direction dialog's recommendation once conflicts can be decided field by field.
 
     With conflicting fields, merge is offered and recommended (it keeps every one-sided change and
-    writes the picked winner of each conflict); send and get stay offered for a user who wants
-    one side's record as a whole. Without conflicts ``advice`` is returned unchanged.
+    writes the picked winner of each conflict); send and get stay offered (their side wins every
+    conflicting field). Without conflicts ``advice`` is returned unchanged.
     """
     if not picks or len(advice.offered) < 2:
         return advice
