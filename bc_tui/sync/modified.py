@@ -6,8 +6,10 @@ Per table mapping and side a watermark (``store.watermarks``) holds a modified t
 every change has been read; a run reads only records modified from it on (``lastModifiedDateTime
 ge …`` in BC, ``modifiedon ge …`` in Dataverse: whole-second stamps tie with it), plus the couplings whose
 last synchronization in that direction failed (so they are retried, docs/coupling-and-sync.md "What a coupling
-remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse first, then Dataverse → BC. Conflicts
-follow the mapping's Resolve Update Conflicts policy, deleted counterparts its Resolve Deletion Conflicts policy.
+remembers, and Skipped"). A bidirectional mapping runs BC → Dataverse first, then Dataverse → BC. Each pair
+is decided field by field (docs/coupling-and-sync.md "Conflicts, field by field": a field changed on one
+side flows to the other in either pass); conflicting fields follow the mapping's Resolve Update Conflicts
+policy, deleted counterparts its Resolve Deletion Conflicts policy.
 
 The watermark a pass leaves behind is the *service's* clock at the moment the pass started
 (the ``Date`` header of a read made just before the first page), less :data:`OVERLAP`: pages

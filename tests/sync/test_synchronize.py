@@ -448,3 +448,28 @@ async def test_many_lets_the_chosen_side_win_for_never_synchronized_couplings(
     assert plain.count(Outcome.SKIPPED) == 0 and plain.count(Outcome.FAILED) == 0
     for customer, account in twins:
         assert account_row(sandbox_app, account["accountid"])["address1_city"] == customer["city"]
+
+
+async def test_the_preview_says_what_each_choice_overwrites_as_the_job_then_does(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
+    [pair] = await coupled_customers(session, sandbox_app, 1)
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield", email="new@adatum.example")
+    edit_account(sandbox_app, pair.dataverse_id, address1_city="Shelbyville", telephone1="+1 555 0199")
+    preview = await preview_sync(session, MAPPING, pair.bc_id)
+
+    def overwritten(direction: SyncDirection, **kwargs: Any) -> list[tuple[str, tuple[str, ...]]]:
+        return [(d.label, d.overwritten) for d in preview.decisions(direction, **kwargs) if d.overwritten]
+
+    assert overwritten(SEND) == [("City", ("Dataverse",))]
+    assert overwritten(GET) == [("City", ("Business Central",))]
+    assert overwritten(SEND, whole_record=True) == [("City", ("Dataverse",)), ("Phone No.", ("Dataverse",))]
+    assert overwritten(MERGE, edits={"City": "Capital City"}) == [("City", ("Business Central", "Dataverse"))]
+    [unresolved] = [d for d in preview.decisions(MERGE) if d.unresolved]
+    assert unresolved.label == "City"
+
+    await synchronize_one(session, MAPPING, pair.bc_id, MERGE, edits={"City": "Capital City"})
+    assert bc_row(sandbox_app, pair.bc_id)["city"] == account_row(sandbox_app, pair.dataverse_id)["address1_city"]
+    assert bc_row(sandbox_app, pair.bc_id)["city"] == "Capital City"
+    assert bc_row(sandbox_app, pair.bc_id)["phoneNumber"] == "+1 555 0199"
+    assert account_row(sandbox_app, pair.dataverse_id)["emailaddress1"] == "new@adatum.example"
