@@ -7,7 +7,7 @@ picks a winner per field (Business Central or Dataverse) or, for a text field, t
 both sides get. This module says which fields need a pick, which side is recommended for each and
 why, and exactly what each choice of the direction dialog overwrites — field by field, with the
 value there now and the value written — from the same field decisions the engine then carries
-out (``decisions.decide_fields``: send and get win the conflicting fields for their side, merge
+out (``SyncPreview.decisions``: send and get win the conflicting fields for their side, merge
 takes the picks, and the whole-record choices overwrite every field that differs).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bc_tui.domain.decisions import ALL_FIELDS, FieldDecision, decide_fields
+from bc_tui.domain.decisions import FieldDecision, decide_fields
 from bc_tui.domain.diff import BC_MODIFIED, DATAVERSE_MODIFIED, FieldState, RecordDiff, diff_records, parse_time
 from bc_tui.domain.mappings import ConflictResolution, Direction, SyncDirection, TableMapping
 from bc_tui.domain.names import BUSINESS_CENTRAL, DATAVERSE
@@ -130,18 +130,18 @@ def _recommended(mapping: TableMapping, preview: SyncPreview, state: FieldState)
 def field_picks(mapping: TableMapping, preview: SyncPreview) -> tuple[FieldPick, ...]:
     """The fields of a coupled record whose winner must be picked, in mapping order.
 
-    These are the bidirectional fields a merge leaves undecided: changed on both sides to
-    different values, or different with no history. Empty when the record is not coupled, one
-    record is missing, or nothing conflicts.
+    These are the fields the field decisions call conflicts (``decisions.decide_fields``), so
+    exactly those a merge would leave undecided: bidirectional, changed on both sides to different
+    values or different with no history. Empty when the record is not coupled, one record is
+    missing, or nothing conflicts.
     """
     diff = _diff(mapping, preview)
     if diff is None or mapping.direction is not Direction.BIDIRECTIONAL:
         return ()
+    conflicting = {d.label for d in decide_fields(mapping, diff, run=MERGE) if d.conflict}
     picks = []
     for field in diff.fields:
-        if field.state not in (FieldState.CONFLICT, FieldState.DIFFERENT) or not field.field.bidirectional:
-            continue
-        if not field.differs:
+        if field.label not in conflicting:
             continue
         recommended, reason = _recommended(mapping, preview, field.state)
         # Only text can be typed in, and only where no transformation reads or writes the value.
@@ -160,8 +160,8 @@ def picks_advice(advice: Recommendation, picks: tuple[FieldPick, ...]) -> Recomm
     """The direction dialog's recommendation once conflicts can be decided field by field.
 
     With conflicting fields, merge is offered and recommended (it keeps every one-sided change and
-    writes the picked winner of each conflict); send and get stay offered for a user who wants
-    one side's record as a whole. Without conflicts ``advice`` is returned unchanged.
+    writes the picked winner of each conflict); send and get stay offered (their side wins every
+    conflicting field). Without conflicts ``advice`` is returned unchanged.
     """
     if not picks or len(advice.offered) < 2:
         return advice
@@ -204,26 +204,17 @@ def overwrites(
     Send and get: their side wins the conflicting fields and every one-sided change still flows
     (``whole_record``: their side's record as a whole, every field that differs); merge: each
     conflicting field takes its winner in ``picks`` (label → SEND/GET) or its value in ``edits``.
-    These are the decisions ``synchronize_one`` carries out with the same arguments.
+    These are the decisions of the very plan ``synchronize_one`` makes with the same arguments
+    (``SyncPreview.decisions``); ``mapping`` is the preview's table mapping.
     """
-    diff = _diff(mapping, preview)
-    if diff is None:
-        return ()
+    if preview.table_mapping is None:
+        preview = replace(preview, table_mapping=mapping)
     picks, edits = dict(picks or {}), dict(edits or {})
     if direction is MERGE:
         choices = {label: side for label, side in picks.items() if label not in edits}
-        decisions = decide_fields(
-            mapping, diff, run=MERGE, choices=choices, edits=edits, policy=mapping.resolve_update_conflicts
-        )
+        decisions = preview.decisions(MERGE, choices=choices, edits=edits)
         return tuple(o for d in decisions for o in _overwrites(d, picks, edits))
-    decisions = decide_fields(
-        mapping,
-        diff,
-        run=direction,
-        choices={} if whole_record else {ALL_FIELDS: direction},
-        whole_record=whole_record,
-        policy=mapping.resolve_update_conflicts,
-    )
+    decisions = preview.decisions(direction, whole_record=whole_record)
     return tuple(o for d in decisions for o in _overwrites(d, {}, {}))
 
 

@@ -138,6 +138,7 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("direction.merge", "3", "choose(3)", _direction(SyncDirection.MERGE), "direction"),
     _row("direction.send_whole", "4", "choose(4)", "Send whole record", "direction"),
     _row("direction.get_whole", "5", "choose(5)", "Get whole record", "direction"),
+    _row("direction.conflicts", "w", "toggle_conflicts", "Skip or win conflicts", "direction"),
     _row("direction.cancel", "escape", "dismiss(None)", "Cancel", "direction"),
     # enter keeps the typed value even while the input (which would submit on enter) has the focus.
     _row("edit.ok", "enter", "ok", "OK", "edit", priority=True),

@@ -212,14 +212,28 @@ async def _synchronize_one(
 async def _synchronize_many(
     app: App[Any], session: SyncSession, mapping_name: str, ids: list[str]
 ) -> JobSummary | None:
+    from bc_tui.domain.decisions import ConflictPolicy
     from bc_tui.sync.synchronize import synchronize_many
 
-    return await _ask_and_synchronize(
+    advice = recommend_many(session.mapping(mapping_name), len(ids))
+    if len(advice.offered) < 2:
+        return await _ask_and_synchronize(
+            app,
+            advice,
+            (),
+            f"{len(ids)} records",
+            lambda direction, progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
+        )
+    # Several records of a two-way mapping: the dialog also asks what to do with conflicting fields.
+    dialog = DirectionDialog(advice, title="Synchronize", several=True)
+    direction = await app.push_screen_wait(dialog)
+    if direction is None:
+        return None
+    policy = ConflictPolicy.WIN if dialog.conflicts_win else ConflictPolicy.SKIP
+    return await run_job(
         app,
-        recommend_many(session.mapping(mapping_name), len(ids)),
-        (),
-        f"{len(ids)} records",
-        lambda direction, progress: synchronize_many(session, mapping_name, ids, direction, progress=progress),
+        f"Synchronize {len(ids)} records",
+        lambda progress: synchronize_many(session, mapping_name, ids, direction, conflicts=policy, progress=progress),
     )
 
 

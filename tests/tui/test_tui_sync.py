@@ -145,6 +145,36 @@ async def test_synchronize_several_records(tui_backend: Backend, sandbox_app: St
         assert account_row(sandbox_app, pair.dataverse_id)["telephone1"] == f"+1 555 010{index}"
 
 
+async def test_several_records_let_the_chosen_side_win_conflicting_fields(
+    tui_backend: Backend, sandbox_app: Starlette
+) -> None:
+    """w in the dialog for several records: Business Central wins the conflicting City, and
+    Dataverse's own E-Mail change still flows back; without w such a record would be skipped."""
+    first, second = await coupled_customers(tui_backend.session, sandbox_app, 2)
+    conflict_with_changes_on_both_sides(sandbox_app, first)
+    edit_bc(sandbox_app, second.bc_id, phoneNumber="+1 555 0300")
+    app = FlowHost(tui_backend)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_flow(synchronize_flow(app, MAPPING, [first.bc_id, second.bc_id]))
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DirectionDialog)
+        assert "is skipped" in str(dialog.query_one("#direction-conflicts").content)
+        await press_and_settle(pilot, "w")
+        assert dialog.conflicts_win
+        assert "the side you choose wins those fields" in str(dialog.query_one("#direction-conflicts").content)
+        await press_and_settle(pilot, "1")
+        await finish_job(pilot)
+        await settle(pilot, flows_too=True)
+    [summary] = app.flow_results
+    assert summary.count("modified") == 2
+    bc, account = bc_row(sandbox_app, first.bc_id), account_row(sandbox_app, first.dataverse_id)
+    assert (bc["city"], account["address1_city"]) == ("Springfield", "Springfield")
+    assert (bc["email"], account["emailaddress1"]) == ("sales@adatum.example.com", "sales@adatum.example.com")
+    assert account["telephone1"] == "+1 555 0100"
+    assert account_row(sandbox_app, second.dataverse_id)["telephone1"] == "+1 555 0300"
+
+
 async def test_mark_several_customers_in_the_list_and_synchronize_them(
     tui_app: Any, tui_backend: Backend, sandbox_app: Starlette
 ) -> None:

@@ -6,7 +6,9 @@ as a whole (4, 5), and when fields conflict it shows a table of them: the user p
 of each (← Business Central, → Dataverse, e an edited value for a text field; the recommended one
 is marked ★ and its reason given). The Why lists, for every choice, each field it writes: on
 which side, the value there now and the value written, and whose own change is lost. For several
-records the same dialog offers send and get only (``recommend_many``).
+records the same dialog offers send and get only (``recommend_many``), and `w` switches what
+happens to a record with a conflicting field: skipped (the default) or the chosen side wins those
+fields, while the other side's other changes still flow back.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         choices: RecordChoices | None = None,
         picked: Mapping[str, SyncDirection] | None = None,
         edits: Mapping[str, str] | None = None,
+        several: bool = False,
     ) -> None:
         super().__init__(classes="bc-dialog")
         self.recommendation = recommendation
@@ -142,6 +145,8 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         editable = {pick.label for pick in self.picks if pick.editable}
         self.edits: dict[str, str] = {label: value for label, value in (edits or {}).items() if label in editable}
         self.whole_record = False
+        self.several = several  # several records: the conflict policy can be switched
+        self.conflicts_win = False  # several records: the chosen side wins conflicting fields
         self._highlighted: Choice = (recommendation.recommended, False)
 
     def compose(self) -> ComposeResult:
@@ -153,6 +158,8 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
             yield OptionList(*self._options(), id="direction-options")
             if advice.warning:
                 yield Literal(advice.warning, id="direction-warning", classes="dialog-warning")
+            if self.several:
+                yield Literal(self._conflicts_text(), id="direction-conflicts")
             if self.picks:
                 more = "; tab moves to the table" if len(self.picks) > 1 else ""
                 edit = ", e your own value" if any(pick.editable for pick in self.picks) else ""
@@ -167,6 +174,24 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
                 with VerticalScroll(id="direction-details"):
                     yield Literal(details, id="direction-reasons")
         yield Footer()
+
+    def _conflicts_text(self) -> str:
+        if self.conflicts_win:
+            return (
+                "A record with a conflicting field: the side you choose wins those fields; the other "
+                "side's other changes still flow back. (w: skip such records instead)"
+            )
+        return (
+            "A record with a conflicting field is skipped: nothing of it is written, and it is "
+            "reported as a conflict. (w: let the side you choose win those fields instead)"
+        )
+
+    def action_toggle_conflicts(self) -> None:
+        """Several records: switch between skipping records with conflicting fields and letting the
+        chosen side win those fields."""
+        if self.several:
+            self.conflicts_win = not self.conflicts_win
+            self.query_one("#direction-conflicts", Literal).update(self._conflicts_text())
 
     def _options(self) -> list[Option]:
         options = []
@@ -249,6 +274,8 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
             return bool(self.picks)
         if action == "pick_edit":
             return any(pick.editable for pick in self.picks)
+        if action == "toggle_conflicts":
+            return self.several
         if action != "choose" or not parameters:
             return True
         number: int = int(parameters[0])  # type: ignore[call-overload]

@@ -99,13 +99,13 @@ class CardScreen(Screen[bool]):
     def on_mount(self) -> None:
         table = self.query_one("#card-fields", DataTable)
         # 106 columns of text + 12 of cell padding: fits 120 with the scrollbar. The State column
-        # holds a conflict's winner too ("✖ conflict: Dataverse ★").
+        # holds a conflict's winner too ("≠ different: Dataverse ★").
         table.add_column("Field", key="field", width=19)
         table.add_column("Business Central", key="bc", width=24)
         table.add_column("⇄", key="direction", width=1)
         table.add_column("Dataverse", key="dataverse", width=24)
-        table.add_column("State", key="state", width=23)
-        table.add_column("Last synced", key="last", width=15)
+        table.add_column("State", key="state", width=24)
+        table.add_column("Last synced", key="last", width=14)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.load()
 
