@@ -25,6 +25,7 @@ from bc_tui.store.models import (
     BaseModel,
     CouplingClaim,
     FieldMappingRow,
+    RecordChange,
     SchemaVersion,
     SyncJob,
     TableMappingRow,
@@ -63,7 +64,7 @@ def _step_1_create_everything(db: peewee.Database) -> None:
     with db.bind_ctx([_SyncJobSchema1]):
         # First: job_errors refers to it, and PostgreSQL wants the referenced table to exist.
         db.create_tables([_SyncJobSchema1], safe=True)
-    later = (SchemaVersion, SyncJob, CouplingClaim)  # made by migrate() itself / by a later step
+    later = (SchemaVersion, SyncJob, CouplingClaim, RecordChange)  # made by migrate() itself / by a later step
     db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
 
 
@@ -99,11 +100,18 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
     ).execute()
 
 
+def _step_5_record_changes(db: peewee.Database) -> None:
+    """Create the record_changes table: what each synchronization job overwrote, for undo and
+    the history of a record (docs/undo-and-history.md)."""
+    db.create_tables([RecordChange], safe=True)
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
     _step_3_coupling_claims,
     _step_4_no_contact_job_title,
+    _step_5_record_changes,
 )
 SCHEMA_VERSION = len(STEPS)
 
