@@ -23,6 +23,7 @@ from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import join_labels, sentence
 from bc_tui.domain.outcomes import Outcome
+from bc_tui.domain.transformations import read_bc, read_dataverse
 from bc_tui.domain.values import same_value
 from bc_tui.store.coupling_queries import couplings_by_bc_id
 from bc_tui.store.coupling_writes import remove_coupling
@@ -160,7 +161,7 @@ async def _put_back(
             message = f"{sentence(change.record)} is no longer coupled as it was, so it was not put back."
             _record(run, Outcome.SKIPPED, message, change)
         elif row.get(ETAG) != change.etag:
-            _record(run, Outcome.SKIPPED, _changed_since(mapping, side, target, row, job_id), change)
+            _record(run, Outcome.SKIPPED, _changed_since(mapping, side, target, row, job_id, coupling), change)
         else:
             ready.append((target, row, coupling))
     if not ready:
@@ -216,10 +217,29 @@ def _snapshot_now(coupling: CouplingRecord, restored: Snapshot | None) -> Snapsh
     return {part: {label: now.get(part, {}).get(label) for label in values} for part, values in restored.items()}
 
 
-def _changed_since(mapping: TableMapping, side: SideDescription[Any], target: _Target, row: Record, job_id: int) -> str:
-    """'Customer 10000 Adatum was changed in Dataverse after job 7 (City); it was not touched.'"""
+def _changed_since(
+    mapping: TableMapping,
+    side: SideDescription[Any],
+    target: _Target,
+    row: Record,
+    job_id: int,
+    coupling: CouplingRecord | None = None,
+) -> str:
+    """'Customer 10000 Adatum was changed in Dataverse after job 7 wrote it (City), so it was not
+    touched.' The fields named: those the job wrote whose values moved since, and those whose
+    values differ from what the coupling last synchronized (the job's write, unless a later
+    synchronization wrote the record again)."""
     moved = [name for name, value in target.after.items() if not same_value(row.get(name), value)]
     labels = field_labels(mapping, side, moved)
+    remembered = (coupling.snapshot if coupling is not None else {}).get(side.side.value, {})
+    read = read_dataverse if side.is_dataverse else read_bc
+    labels += [
+        fm.label
+        for fm in mapping.enabled_fields
+        if fm.label in remembered
+        and fm.label not in labels
+        and not same_value(read(fm, row), remembered[fm.label], is_code=fm.is_code)
+    ]
     which = f" ({join_labels(labels)})" if labels else ""
     return (
         f"{sentence(target.change.record)} was changed in {side.service} after job {job_id} wrote it{which}, "
