@@ -63,6 +63,22 @@ class _Target:
     snapshot: Snapshot | None
 
 
+@dataclass(frozen=True)
+class Undoable:
+    """What undoing a job would touch: the records it changed and those it created."""
+
+    job_id: int
+    changed: int
+    created: int
+
+
+async def undoable(session: SyncSession, job_id: int) -> Undoable:
+    """How many records job ``job_id`` changed and created (what to ask before undoing it)."""
+    changes = await session.db(job_changes, job_id)
+    created = sum(1 for c in changes if c.action == INSERTED)
+    return Undoable(job_id, len(_targets([c for c in changes if c.action != INSERTED])), created)
+
+
 async def undo(
     session: SyncSession,
     job_id: int,
@@ -324,4 +340,4 @@ def _summary(job_id: int, run: JobRun) -> str:
     return f"Undo of job {job_id}: {put_back} {noun} put back, {untouched} not touched, {failed} failed."
 
 
-__all__ = ["undo"]
+__all__ = ["Undoable", "undo", "undoable"]

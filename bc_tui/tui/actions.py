@@ -113,6 +113,7 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("main.sort", "o", "sort", "Sort", "main", hidden=True),
     # A priority binding, so that it shows in the footer over the log table's own (hidden) enter.
     _row("log.open", "enter", "open_job", "Errors of job", "log", priority=True),
+    _row("log.undo", "u", "undo_job", "Undo job", "log"),
     _row("log", "L", "log", "Log", "main", "card"),
     _row("refresh", "f5,ctrl+l", "refresh", "Refresh", "main", "card", "errors", "log", hidden=("main", "errors")),
     _row("main.errors", "E", "errors", "Errors", "main"),
