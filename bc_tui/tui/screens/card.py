@@ -5,7 +5,7 @@ changed since the last synchronization (the three-way diff: last synced / BC now
 now) — changed in Business Central, changed in Dataverse, or a conflict, each in its own style
 built from the theme's colours so it reads in the light and the dark theme, and each also
 named in words in the State column. Actions: set up coupling, synchronize, delete coupling,
-the synchronization log of this record, refresh.
+the synchronization log of this record, its history (what each job wrote), refresh.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.screens.history import HistoryScreen
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, literal
 
@@ -273,6 +274,11 @@ class CardScreen(Screen[bool]):
         """Open the synchronization log filtered to this record."""
         record = self.preview.record if self.preview is not None else None
         self.app.push_screen(LogScreen(bc_id=self.bc_id, record_name=record))
+
+    def action_history(self) -> None:
+        """Open what the synchronization jobs wrote to this record, field by field."""
+        record = self.preview.record if self.preview is not None else None
+        self.app.push_screen(HistoryScreen(self.mapping_name, self.bc_id, record))
 
     def action_refresh(self) -> None:
         """Read both records again."""
