@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from bc_tui.config import DEFAULT_HISTORY_DAYS
 from bc_tui.connectors import ChangedSinceRead, ConnectorError, NotFound
 from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import SyncDirection, TableMapping
@@ -29,6 +31,7 @@ from bc_tui.store.coupling_queries import couplings_by_bc_id
 from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import NotFoundError
+from bc_tui.store.fields import utc_now
 from bc_tui.store.history import (
     INSERTED,
     RecordChangeEntry,
@@ -96,12 +99,18 @@ async def undo(
     :class:`SyncError` when the job does not exist or wrote none of the records.
     """
     try:
-        await session.db(get_job, job_id)
+        job = await session.db(get_job, job_id)
     except NotFoundError:
         raise SyncError(f"There is no synchronization job {job_id}; bc-tui log lists the jobs.") from None
     wanted = None if records is None else [normalize_id(r) for r in records]
     changes = await session.db(job_changes, job_id, wanted)
     if not changes:
+        days = session.profile.history_days if session.profile is not None else DEFAULT_HISTORY_DAYS
+        if job.started_at < utc_now() - timedelta(days=days):
+            raise SyncError(
+                f"Synchronization job {job_id} is older than the {days:g} days history_days keeps what jobs "
+                "overwrote, so it can no longer be undone."
+            )
         among = " to the records named" if wanted is not None else ""
         raise SyncError(f"Synchronization job {job_id} wrote nothing{among}, so there is nothing to undo.")
     mapping = session.mapping(changes[0].mapping)

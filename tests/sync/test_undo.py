@@ -3,6 +3,7 @@ the ETag, records changed since, undoing an undo, creations, and a record's hist
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -225,3 +226,27 @@ async def test_history_lists_each_job_that_wrote_the_record(session: SyncSession
     assert await history_of_record(session, MAPPING, pair.bc_id.upper()) == entries
     with pytest.raises(SyncError, match="no customer numbered NOPE"):
         await history(session, MAPPING, "NOPE")
+
+
+async def test_changes_older_than_the_profiles_history_days_are_forgotten(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
+    from datetime import timedelta
+
+    from bc_tui.store.fields import utc_now
+    from bc_tui.store.models import RecordChange, SyncJob
+
+    session.profile = dataclasses.replace(session.profile, history_days=30)
+    first, second = await coupled_customers(session, sandbox_app, 2)
+    edit_bc(sandbox_app, first.bc_id, city="Springfield")
+    old = await synchronize_one(session, MAPPING, first.bc_id, SEND)
+    # As if the job had run 31 days ago.
+    RecordChange.update(created_at=utc_now() - timedelta(days=31)).where(RecordChange.job_id == old.job_id).execute()
+    SyncJob.update(started_at=utc_now() - timedelta(days=31)).where(SyncJob.id == old.job_id).execute()
+    edit_bc(sandbox_app, second.bc_id, city="Shelbyville")
+
+    new = await synchronize_one(session, MAPPING, second.bc_id, SEND)  # every job forgets what is too old
+
+    assert job_changes(old.job_id) == [] and len(job_changes(new.job_id)) == 1
+    with pytest.raises(SyncError, match=f"job {old.job_id} is older than the 30 days history_days keeps"):
+        await undo(session, old.job_id)
