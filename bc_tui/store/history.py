@@ -10,21 +10,18 @@ card and ``bc-tui history`` with :func:`record_history`. Old changes go with
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from bc_tui.store.coupling_rows import coupling_record, row_for_update
-from bc_tui.store.database import atomic
+from bc_tui.store.coupling_rows import coupling_record, row_for_update, rows_for_update
+from bc_tui.store.database import atomic, database_proxy
 from bc_tui.store.detach import detached
 from bc_tui.store.fields import utc_now
 from bc_tui.store.models import Coupling, RecordChange
 from bc_tui.store.records import CouplingRecord, Side, normalize_id
-
-#: Rows per INSERT: 12 columns each stays far below SQLite's and PostgreSQL's parameter limits.
-_INSERT_ROWS = 200
 
 #: What a change did to its record.
 MODIFIED, INSERTED = "modified", "inserted"
@@ -59,14 +56,57 @@ class RecordChangeRecord(RecordChangeEntry):
 
 
 def record_changes(entries: Sequence[RecordChangeEntry]) -> None:
-    """Store what a job wrote: one row per entry, a few INSERT statements for a whole chunk."""
+    """Store what a job wrote: one row per entry, one prepared INSERT run for a whole chunk.
+
+    Building peewee's SQL per row would cost more than the database's work (as for the
+    couplings' bulk write in ``sync_state``), so each value goes through its field's own
+    conversion (``db_value``) into one statement run for all rows.
+    """
     if not entries:
         return
     now = utc_now()
-    rows = [{**asdict(entry), "side": Side(entry.side).value, "created_at": now} for entry in entries]
+    columns = [RecordChange._meta.fields[name] for name in _INSERTED]
+    params = [
+        [field.db_value(value) for field, value in zip(columns, _values(entry, now), strict=True)] for entry in entries
+    ]
+    names = ", ".join(f'"{field.column_name}"' for field in columns)
+    marks = ", ".join([_param()] * len(columns))
     with atomic():
-        for start in range(0, len(rows), _INSERT_ROWS):
-            RecordChange.insert_many(rows[start : start + _INSERT_ROWS]).execute()
+        _run_many(f'INSERT INTO "{RecordChange._meta.table_name}" ({names}) VALUES ({marks})', params)
+
+
+#: The columns a change is stored with (the id is the database's).
+_INSERTED = (
+    "job_id",
+    "mapping",
+    "coupling_id",
+    "bc_id",
+    "dataverse_id",
+    "side",
+    "action",
+    "record",
+    "fields",
+    "snapshot",
+    "etag",
+    "created_at",
+)
+
+
+def _values(entry: RecordChangeEntry, now: datetime) -> tuple[Any, ...]:
+    return (
+        entry.job_id,
+        entry.mapping,
+        entry.coupling_id,
+        entry.bc_id,
+        entry.dataverse_id,
+        Side(entry.side).value,
+        entry.action,
+        entry.record,
+        entry.fields,
+        entry.snapshot,
+        entry.etag,
+        now,
+    )
 
 
 def job_changes(job_id: int, bc_ids: Iterable[str] | None = None) -> list[RecordChangeRecord]:
@@ -98,28 +138,77 @@ def bc_id_numbered(mapping: str, number: str) -> str | None:
     return None if row is None else str(row.bc_id)
 
 
+@dataclass(frozen=True)
+class CouplingRestore:
+    """What an undo that wrote ``side`` of a coupling puts back there: that side's new ETag and
+    modified time, and the snapshot's labels as ``snapshot`` holds them (None: the coupling had
+    no snapshot before the undone job)."""
+
+    coupling_id: int
+    side: Side
+    etag: str | None
+    modified_at: datetime | None
+    snapshot: Snapshot | None
+
+
 def restore_coupling_state(
     coupling_id: int, side: Side, etag: str | None, modified_at: datetime | None, snapshot: Snapshot | None
 ) -> CouplingRecord:
-    """After an undo wrote ``side``: remember that side's new ETag and modified time, and put
-    the snapshot's labels back as ``snapshot`` holds them (None: the coupling had no snapshot
-    before the undone job), so that the next synchronization does not take the undo for an
-    edit (docs/undo-and-history.md "Undo")."""
+    """:func:`restore_coupling_states` for one coupling; returns it as it now stands."""
+    restore_coupling_states([CouplingRestore(coupling_id, side, etag, modified_at, snapshot)])
+    return coupling_record(row_for_update(coupling_id))
+
+
+def restore_coupling_states(items: Sequence[CouplingRestore]) -> None:
+    """After an undo: put back what each coupling remembers (see :class:`CouplingRestore`), so
+    that the next synchronization does not take the undo for an edit (docs/undo-and-history.md
+    "Undo"). One read per 500 couplings and one prepared UPDATE run for all of them."""
+    if not items:
+        return
+    now = utc_now()
     with atomic():
-        row = row_for_update(coupling_id)
-        setattr(row, f"{Side(side).value}_etag", etag)
-        if modified_at is not None:
-            setattr(row, f"{Side(side).value}_modified_at", modified_at)
-        if snapshot is None:
-            row.snapshot = None
+        rows = rows_for_update([item.coupling_id for item in items])
+        for item in items:
+            row = rows[item.coupling_id]
+            setattr(row, f"{Side(item.side).value}_etag", item.etag)
+            if item.modified_at is not None:
+                setattr(row, f"{Side(item.side).value}_modified_at", item.modified_at)
+            if item.snapshot is None:
+                row.snapshot = None
+            else:
+                merged: Snapshot = {part: dict(values) for part, values in (row.snapshot or {}).items()}
+                for part, values in item.snapshot.items():
+                    merged.setdefault(part, {}).update(values)
+                row.snapshot = merged
+            row.updated_at = now
+        columns = [Coupling._meta.fields[name] for name in _RESTORED]
+        sets = ", ".join(f'"{field.column_name}" = {_param()}' for field in columns)
+        params = [[field.db_value(getattr(row, field.name)) for field in columns] + [row.id] for row in rows.values()]
+        _run_many(f'UPDATE "{Coupling._meta.table_name}" SET {sets} WHERE "id" = {_param()}', params)
+
+
+#: The coupling columns an undo puts back.
+_RESTORED = ("bc_etag", "bc_modified_at", "dataverse_etag", "dataverse_modified_at", "snapshot", "updated_at")
+
+# peewee's wrapper for the statements it runs; its stubs leave the module-level instance out.
+_PEEWEE_ERRORS: peewee.ExceptionWrapper = peewee.__exception_wrapper__  # type: ignore[attr-defined]
+
+
+def _param() -> str:
+    return str(database_proxy.obj.param)
+
+
+def _run_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Run one statement for many rows: psycopg2's ``execute_batch`` pages (its executemany is a
+    round trip per row), SQLite's ``executemany``; driver errors become peewee's, as usual."""
+    with _PEEWEE_ERRORS:
+        cursor = database_proxy.obj.cursor()
+        if type(cursor).__module__.startswith("psycopg2"):
+            from psycopg2.extras import execute_batch  # optional dependency (the postgres extra)
+
+            execute_batch(cursor, sql, params, page_size=250)
         else:
-            merged: Snapshot = {part: dict(values) for part, values in (row.snapshot or {}).items()}
-            for part, values in snapshot.items():
-                merged.setdefault(part, {}).update(values)
-            row.snapshot = merged
-        row.updated_at = utc_now()
-        row.save()
-    return coupling_record(row)
+            cursor.executemany(sql, params)
 
 
 def prune_history(before: datetime) -> int:
@@ -135,6 +224,7 @@ def _record(row: RecordChange) -> RecordChangeRecord:
 __all__ = [
     "INSERTED",
     "MODIFIED",
+    "CouplingRestore",
     "RecordChangeEntry",
     "RecordChangeRecord",
     "Snapshot",
@@ -144,4 +234,5 @@ __all__ = [
     "record_changes",
     "record_history",
     "restore_coupling_state",
+    "restore_coupling_states",
 ]

@@ -34,12 +34,13 @@ from bc_tui.store.errors import NotFoundError
 from bc_tui.store.fields import utc_now
 from bc_tui.store.history import (
     INSERTED,
+    CouplingRestore,
     RecordChangeEntry,
     RecordChangeRecord,
     Snapshot,
     job_changes,
     record_changes,
-    restore_coupling_state,
+    restore_coupling_states,
 )
 from bc_tui.store.jobs import JobType, get_job
 from bc_tui.store.records import CouplingRecord, normalize_id
@@ -211,25 +212,28 @@ def _store_put_back(
 ) -> None:
     """Keep what the undo overwrote (so it can be undone) and put the couplings' snapshots back."""
     entries: list[RecordChangeEntry] = []
+    restores: list[CouplingRestore] = []
+    for (target, before, coupling), written in landed:
+        assert written.row is not None
+        entry = overwritten(
+            mapping,
+            coupling,
+            side,
+            before,
+            target.before,
+            written.row,
+            undo_job_id,
+            snapshot_after=None,
+            description=target.change.record,
+        )
+        entries.append(dataclasses.replace(entry, snapshot=_snapshot_now(coupling, target.snapshot)))
+        modified = parse_datetime(written.row.get(side.modified_field))
+        etag = written.row.get(ETAG)
+        restores.append(
+            CouplingRestore(coupling.id, side.side, None if etag is None else str(etag), modified, target.snapshot)
+        )
     with atomic():
-        for (target, before, coupling), written in landed:
-            assert written.row is not None
-            entry = overwritten(
-                mapping,
-                coupling,
-                side,
-                before,
-                target.before,
-                written.row,
-                undo_job_id,
-                snapshot_after=None,
-                description=target.change.record,
-            )
-            entries.append(dataclasses.replace(entry, snapshot=_snapshot_now(coupling, target.snapshot)))
-            modified = parse_datetime(written.row.get(side.modified_field))
-            etag = written.row.get(ETAG)
-            etag_text = None if etag is None else str(etag)
-            restore_coupling_state(coupling.id, side.side, etag_text, modified, target.snapshot)
+        restore_coupling_states(restores)
         record_changes(entries)
 
 

@@ -14,6 +14,7 @@ from bc_tui.store.coupling_writes import couple
 from bc_tui.store.fields import utc_now
 from bc_tui.store.history import (
     MODIFIED,
+    CouplingRestore,
     RecordChangeEntry,
     bc_id_numbered,
     job_changes,
@@ -21,6 +22,7 @@ from bc_tui.store.history import (
     record_changes,
     record_history,
     restore_coupling_state,
+    restore_coupling_states,
 )
 from bc_tui.store.models import RecordChange
 from bc_tui.store.records import Side
@@ -89,3 +91,21 @@ def test_prune_forgets_only_what_is_older(store: peewee.Database) -> None:
 
     assert prune_history(utc_now() - timedelta(days=90)) == 1
     assert (job_changes(1), len(job_changes(2))) == ([], 1)
+
+
+def test_many_couplings_are_restored_in_one_call(store: peewee.Database) -> None:
+    first, second = couple(MAPPING, guid(), guid()), couple(MAPPING, guid(), guid())
+    when = utc_now()
+    restore_coupling_states(
+        [
+            CouplingRestore(first.id, Side.BC, 'W/"5"', when, {"bc": {"City": "X"}}),
+            CouplingRestore(second.id, Side.DATAVERSE, 'W/"6"', None, {"dataverse": {"City": "Y"}}),
+        ]
+    )
+    one, two = get_coupling(first.id), get_coupling(second.id)
+    assert (one.bc_etag, one.bc_modified_at, one.snapshot) == ('W/"5"', when, {"bc": {"City": "X"}})
+    assert (two.dataverse_etag, two.dataverse_modified_at, two.snapshot) == (
+        'W/"6"',
+        None,
+        {"dataverse": {"City": "Y"}},
+    )
