@@ -13,7 +13,6 @@ from bc_tui.commands.common import (
     add_mapping_option,
     cached_numbers,
     command,
-    resolve_numbers,
 )
 from bc_tui.commands.log import _positive
 from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, Report, to_json
@@ -76,7 +75,7 @@ async def undo_command(ctx: Context) -> Report:
         raise UsageError(f"Job {job.id} wrote no records of a table mapping, so there is nothing to undo.")
     ids = None
     if ctx.args.numbers:
-        ids = [record.id for record in await resolve_numbers(ctx.session, job.mapping, ctx.args.numbers)]
+        ids = await _coupled_ids(ctx, job.mapping, ctx.args.numbers)
     summary = await undo(ctx.session, job.id, ids, delete_created=ctx.args.delete_created, progress=ctx.progress)
     numbers = await cached_numbers(ctx.session, job.mapping, summary)
     lines = summary_lines(summary, "Undo", numbers)
@@ -91,6 +90,24 @@ async def undo_command(ctx: Context) -> Report:
         lines=lines,
         exit_code=EXIT_FAILURES if untouched else EXIT_OK,
     )
+
+
+async def _coupled_ids(ctx: Context, mapping: str, numbers: list[str]) -> list[str]:
+    """The BC records of the job's table mapping with these numbers, by their couplings (the
+    number the coupling remembers: a record deleted since is still named)."""
+    from bc_tui.domain.names import bc_noun
+    from bc_tui.store.history import bc_id_numbered
+
+    wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
+    found = {number: await ctx.session.db(bc_id_numbered, mapping, number) for number in wanted}
+    missing = [number for number, bc_id in found.items() if bc_id is None]
+    if missing:
+        noun = bc_noun(ctx.session.mapping(mapping))
+        raise UsageError(
+            f"No coupled {noun} of {mapping} is numbered {shorten(', '.join(missing))}; check the number "
+            "('bc-tui history NO' shows what the jobs wrote to a record)."
+        )
+    return [bc_id for bc_id in found.values() if bc_id is not None]
 
 
 async def history_command(ctx: Context) -> Report:

@@ -96,7 +96,9 @@ def test_bad_input_is_one_sentence_and_exit_2(cli, sandbox) -> None:
     assert not_a_number.code == EXIT_USAGE and "'seven' is not a whole number" in not_a_number.err
 
     no_such_record = cli("undo", str(job), "NOPE-1")
-    assert no_such_record.code == EXIT_USAGE and "no customer numbered NOPE-1" in no_such_record.err
+    assert (
+        no_such_record.code == EXIT_USAGE and "No coupled customer of CUSTOMER is numbered NOPE-1" in no_such_record.err
+    )
 
     no_history = cli("history", "NOPE-1")
     assert no_history.code == EXIT_USAGE and "no customer numbered NOPE-1" in no_history.err
