@@ -76,9 +76,11 @@ class Undoable:
     created: int
 
 
-async def undoable(session: SyncSession, job_id: int) -> Undoable:
-    """How many records job ``job_id`` changed and created (what to ask before undoing it)."""
-    changes = await session.db(job_changes, job_id)
+async def undoable(session: SyncSession, job_id: int, records: Iterable[str] | None = None) -> Undoable:
+    """How many records job ``job_id`` changed and created (what to ask before undoing it);
+    ``records``: only these BC records (SystemIds), as :func:`undo` takes them."""
+    wanted = None if records is None else [normalize_id(r) for r in records]
+    changes = await session.db(job_changes, job_id, wanted)
     created = sum(1 for c in changes if c.action == INSERTED)
     return Undoable(job_id, len(_targets([c for c in changes if c.action != INSERTED])), created)
 

@@ -1,9 +1,11 @@
 """A record's history (docs/undo-and-history.md "History"), opened from its card: each job that
 wrote the BC record or its Dataverse counterpart, when, in which direction, and each field
-before → after. Read-only; it opens nothing."""
+before → after. ``u`` undoes the highlighted job for this record only, through the flow the card
+hands in (this screen sits below the flows and opens nothing itself)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -31,12 +33,23 @@ class HistoryScreen(Screen[None]):
     CSS_PATH = [style_path("jobs.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("history")  # the keys: tui/actions.py
 
-    def __init__(self, mapping_name: str, bc_id: str, record_name: str | None = None) -> None:
+    def __init__(
+        self,
+        mapping_name: str,
+        bc_id: str,
+        record_name: str | None = None,
+        *,
+        undo: Callable[[int], Awaitable[object]] | None = None,
+    ) -> None:
+        """``undo(job_id)``: undo that job for this record (the card passes its flow: this
+        screen sits below the flows and opens nothing itself); None: no undo here."""
         super().__init__()
+        self._undo = undo
         self.mapping_name = mapping_name
         self.bc_id = bc_id
         self.record_name = record_name
         self.entries: list[HistoryEntry] = []
+        self._row_entries: list[int] = []  # per table row: the index of its entry
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
@@ -59,6 +72,7 @@ class HistoryScreen(Screen[None]):
         ):
             table.add_column(label, key=key)
         await self.load()
+        self.refresh_bindings()
         table.focus()
 
     async def load(self) -> None:
@@ -75,6 +89,7 @@ class HistoryScreen(Screen[None]):
             return
         table = self.query_one("#history-table", DataTable)
         table.clear()
+        self._row_entries = [n for n, entry in enumerate(self.entries) for _ in entry.fields]
         for n, entry in enumerate(self.entries):
             fields = entry.fields or ()
             for m, field in enumerate(fields):
@@ -106,6 +121,21 @@ class HistoryScreen(Screen[None]):
             literal(shorten(show_value(before))),
             literal(shorten(show_value(after))),
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_record":
+            return self._undo is not None and bool(self.entries)
+        return True
+
+    def action_undo_record(self) -> None:
+        """Undo the highlighted row's job for this record only, after a confirmation."""
+        row = self.query_one("#history-table", DataTable).cursor_row
+        if self._undo is not None and 0 <= row < len(self._row_entries):
+            self.run_worker(self._undo_job(self._undo, self.entries[self._row_entries[row]].job_id), group="undo")
+
+    async def _undo_job(self, undo: Callable[[int], Awaitable[object]], job_id: int) -> None:
+        if await undo(job_id) is not None and self.is_mounted:
+            await self.load()
 
     async def action_refresh(self) -> None:
         """Read the history again."""
