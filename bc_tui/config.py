@@ -48,6 +48,8 @@ DEFAULT_SECRET_ENV = "BC_TUI_CLIENT_SECRET"
 #: One HTTP request, answer included, may take this long; a slow answer then fails in one
 #: sentence instead of hanging the command (the per-read timeout does not bound a trickle).
 DEFAULT_REQUEST_DEADLINE_S = config_schema.DEFAULT_REQUEST_DEADLINE_S
+#: What each job overwrote is kept this long for undo and history (docs/undo-and-history.md).
+DEFAULT_HISTORY_DAYS = config_schema.DEFAULT_HISTORY_DAYS
 #: A config file is a few dozen lines; anything this large is the wrong file.
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -73,6 +75,8 @@ class ConnectionProfile:
     is_sandbox: bool = False
     #: The longest one HTTP request may take, answer included.
     request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    #: How long what each job overwrote is kept for undo and history (``history_days``).
+    history_days: float = DEFAULT_HISTORY_DAYS
     #: How bc-tui signs in (one of ``config_schema.SIGN_IN_WAYS``); ``client_secret`` is "" otherwise.
     sign_in: str = "client_secret"
     #: ``sign_in = "client_certificate"``: the PEM file with the private key and the certificate.
@@ -98,6 +102,8 @@ class Settings:
     mappings: Mapping[str, Any] = field(default_factory=dict)
     #: The longest one HTTP request may take, answer included (``request_deadline_s``).
     request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    #: How long what each job overwrote is kept for undo and history (``history_days``).
+    history_days: float = DEFAULT_HISTORY_DAYS
     #: Names in the file that bc-tui does not know (each one sentence); shown once by the caller.
     warnings: tuple[str, ...] = ()
 
@@ -141,7 +147,8 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     data = _read_config(path)
     try:
         warnings = config_schema.check(data, path)
-        deadline = _deadline(path, data, env)
+        deadline = _number("request_deadline_s", path, data, env, DEFAULT_REQUEST_DEADLINE_S)
+        history_days = _number("history_days", path, data, env, DEFAULT_HISTORY_DAYS)
     except config_schema.SchemaError as exc:
         raise ConfigError(str(exc)) from None
     top = {setting.name: setting for setting in config_schema.TOP.settings}
@@ -150,6 +157,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         database_url=_text(top["database_url"], data, env),
         profile_name=_text(top["profile"], data, env),
         request_deadline_s=deadline,
+        history_days=history_days,
         profiles=data.get("profiles", {}),
         keys=dict(data.get("keys", {})),
         mappings=data.get("mappings", {}),
@@ -197,15 +205,15 @@ def _read_config(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def _deadline(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> float:
-    """``request_deadline_s`` from ``BC_TUI_REQUEST_DEADLINE_S`` or the file, checked for range."""
-    setting = next(s for s in config_schema.TOP.settings if s.name == "request_deadline_s")
+def _number(name: str, path: Path, data: Mapping[str, Any], env: Mapping[str, str], default: float) -> float:
+    """The top-level number ``name`` from its environment variable or the file, checked for range."""
+    setting = next(s for s in config_schema.TOP.settings if s.name == name)
     assert setting.env is not None
     if text := env.get(setting.env):
         return config_schema.number(setting, text, setting.env, from_env=True)
     if setting.name in data:
         return config_schema.number(setting, data[setting.name], f"{setting.name} in {path}")
-    return DEFAULT_REQUEST_DEADLINE_S
+    return default
 
 
 _REQUIRED = tuple(setting.name for setting in config_schema.PROFILE.settings if setting.required)
@@ -258,6 +266,7 @@ def resolve_profile(
         bc_scope=str(raw.get("bc_scope") or BC_SCOPE),
         dataverse_scope=str(raw.get("dataverse_scope") or f"{dataverse_url}/.default"),
         request_deadline_s=settings.request_deadline_s,
+        history_days=settings.history_days,
         sign_in=sign_in,
         client_certificate=Path(str(certificate)).expanduser() if certificate else None,
         token_cache=default_data_dir() / "sign-in" / f"{_file_name(name)}.json" if sign_in == "device_code" else None,

@@ -34,6 +34,10 @@ from bc_tui.domain.text import shorten
 #: The longest one HTTP request may take by default, answer included (``request_deadline_s``).
 DEFAULT_REQUEST_DEADLINE_S = 300.0
 
+#: How long the changes each synchronization job kept (for undo and history) are kept, by default
+#: (``history_days``; docs/undo-and-history.md).
+DEFAULT_HISTORY_DAYS = 90.0
+
 #: How a profile signs in (``sign_in``): the app with its secret or its certificate, or a person
 #: with a device code. The connectors accept the same words (see "Sign-in" in docs/configuration.md).
 SIGN_IN_WAYS = ("client_secret", "client_certificate", "device_code")
@@ -110,6 +114,16 @@ TOP = Section(
             low=1.0,
             high=3600.0,
             unit="seconds",
+        ),
+        Setting(
+            "history_days",
+            Kind.NUMBER,
+            "How long what each synchronization job overwrote is kept for undo and history, in days.",
+            default=f"{DEFAULT_HISTORY_DAYS:g}",
+            env="BC_TUI_HISTORY_DAYS",
+            low=1.0,
+            high=3650.0,
+            unit="days",
         ),
         Setting("profiles", Kind.TABLES, "Connection profiles, one `[profiles.NAME]` table each."),
         Setting("keys", Kind.TABLE, "The terminal app's key map: binding id = keys."),

@@ -226,7 +226,9 @@ def connection(args: argparse.Namespace) -> Iterator[tuple[Settings, ConnectionP
         ) from None
     try:
         profile = dataclasses.replace(
-            profile_from_sandbox_info(running.info), request_deadline_s=settings.request_deadline_s
+            profile_from_sandbox_info(running.info),
+            request_deadline_s=settings.request_deadline_s,
+            history_days=settings.history_days,
         )
         yield settings, profile, database_url
     finally:

@@ -27,6 +27,7 @@ from bc_tui.store.models import (
     CouplingClaim,
     CreateIntent,
     FieldMappingRow,
+    RecordChange,
     SchemaVersion,
     SyncJob,
     TableMappingRow,
@@ -65,7 +66,8 @@ def _step_1_create_everything(db: peewee.Database) -> None:
     with db.bind_ctx(frozen):
         # First: job_errors refers to sync_jobs, and PostgreSQL wants the referenced table to exist.
         db.create_tables(frozen, safe=True)
-    later = (SchemaVersion, CouplingClaim, *_ADDED_LATER)  # made by migrate() itself / by a later step / above
+    # Made by migrate() itself, by a later step, or above.
+    later = (SchemaVersion, CouplingClaim, RecordChange, *_ADDED_LATER)
     db.create_tables([model for model in ALL_MODELS if model not in later], safe=True)
 
 
@@ -89,18 +91,18 @@ def _step_4_no_contact_job_title(db: peewee.Database) -> None:
     ).execute()
 
 
-def _step_6_job_conflicts(db: peewee.Database) -> None:
-    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "A conflict's state").
-
-    Older jobs counted their conflicts with the failures; they keep them there (0 conflicts)."""
-    _add_columns(db, SyncJob, _JOB_CONFLICT_COLUMNS)
-
-
 def _step_5_intent_body_and_time(db: peewee.Database) -> None:
     """Keep on each create intent the values sent and when it was begun: a BC record numbered by
     its number series is found again by them (docs/coupling-and-sync.md "Creating the
     counterpart")."""
     _add_columns(db, CreateIntent, _INTENT_BODY_COLUMNS)
+
+
+def _step_6_job_conflicts(db: peewee.Database) -> None:
+    """Count a job's conflicts apart from its failures (docs/coupling-and-sync.md "A conflict's state").
+
+    Older jobs counted their conflicts with the failures; they keep them there (0 conflicts)."""
+    _add_columns(db, SyncJob, _JOB_CONFLICT_COLUMNS)
 
 
 def _add_columns(db: peewee.Database, model: type[BaseModel], names: tuple[str, ...]) -> None:
@@ -113,6 +115,12 @@ def _add_columns(db: peewee.Database, model: type[BaseModel], names: tuple[str, 
     )
 
 
+def _step_7_record_changes(db: peewee.Database) -> None:
+    """Create the record_changes table: what each synchronization job overwrote, for undo and
+    the history of a record (docs/undo-and-history.md)."""
+    db.create_tables([RecordChange], safe=True)
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
@@ -120,6 +128,7 @@ STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_4_no_contact_job_title,
     _step_5_intent_body_and_time,
     _step_6_job_conflicts,
+    _step_7_record_changes,
 )
 SCHEMA_VERSION = len(STEPS)
 

@@ -228,6 +228,38 @@ class CouplingClaim(BaseModel):
         table_name = "coupling_claims"
 
 
+class RecordChange(BaseModel):
+    """What one synchronization job wrote to one record (docs/undo-and-history.md).
+
+    Compact on purpose: only the fields the job changed, each as ``[before, after]`` by the
+    service's own field name, the ETag the record had right after the write (what undo guards
+    its own write with), and the coupling's snapshot before the job for the field mappings whose
+    remembered values the job moved (what undo puts back). Schema step 5.
+    """
+
+    id = peewee.AutoField()
+    job_id = peewee.IntegerField()  # no FK: the history is pruned by age, apart from the jobs
+    mapping = peewee.CharField(max_length=64)
+    coupling_id = peewee.IntegerField(null=True)  # no FK: the coupling may be deleted since
+    bc_id = peewee.CharField(max_length=GUID_LENGTH)
+    dataverse_id = peewee.CharField(max_length=GUID_LENGTH)
+    side = peewee.CharField(max_length=16)  # the side written: "bc" / "dataverse"
+    action = peewee.CharField(max_length=16)  # "modified" / "inserted"
+    record = peewee.TextField(default="")  # the record named in messages
+    fields = JSONTextField(default=dict)  # {api field: [before, after]}
+    snapshot = JSONTextField(null=True)  # {"bc": {label: value}, "dataverse": {...}} before the job
+    etag = peewee.TextField(null=True)  # the written record's ETag right after the write
+    created_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "record_changes"
+        indexes = (
+            (("job_id",), False),
+            (("mapping", "bc_id"), False),
+            (("created_at",), False),
+        )
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion,
     Coupling,
@@ -238,4 +270,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     FieldMappingRow,
     SyncWatermark,
     CouplingClaim,
+    RecordChange,
 )

@@ -169,7 +169,9 @@ async def _chunk(
         created = _answered(mapping, destination, item, result)
         if created is not None:
             bc_id, dataverse_id, bc_record = created
-            await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+            await finish_creation(
+                session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record, item.body
+            )
         else:
             await _fail_create(session, run, item, result.status, result.error, source.ids(item.source_id))
 

@@ -24,10 +24,12 @@ from bc_tui.domain.written import record_to_remember
 from bc_tui.store.claims import Holder
 from bc_tui.store.coupling_writes import remove_coupling
 from bc_tui.store.database import atomic
+from bc_tui.store.history import RecordChangeEntry, record_changes
 from bc_tui.store.records import SyncResult, SyncResultUpdate, SyncStateRefresh
 from bc_tui.store.sync_state import mark_broken, record_sync_results, refresh_sync_states
 from bc_tui.sync.claiming import busy_message, run_claimed
 from bc_tui.sync.errors import plain
+from bc_tui.sync.journal import overwritten
 from bc_tui.sync.pairs import Pair, current_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun
 from bc_tui.sync.records import ETAG, Record
@@ -231,13 +233,15 @@ async def _write_one_side(
 
     def store_chunk() -> list[tuple[Outcome, str | None]]:
         with atomic():
-            record_sync_results(
-                [
-                    update
-                    for item, written in zip(queued, results, strict=True)
-                    if written.row is not None
-                    for update in _written_success(mapping, item, directions, side, written.row, job_id)
-                ]
+            landed = [
+                (item, written.row, _written_success(mapping, item, directions, side, written.row, job_id))
+                for item, written in zip(queued, results, strict=True)
+                if written.row is not None
+            ]
+            record_sync_results([update for _, _, updates in landed for update in updates])
+            # What the job overwrote, for undo and history (docs/undo-and-history.md).
+            record_changes(
+                [_overwritten(mapping, item, side, row, job_id, updates[0].snapshot) for item, row, updates in landed]
             )
             return [
                 _finish(mapping, item, side.written_by, side, written, job_id)
@@ -270,6 +274,32 @@ def _written_success(
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
     bc, dataverse = _both(pair, {side: _to_remember(mapping, item, side, row)})
     return success_updates(mapping, pair.coupling, directions, job_id, bc, dataverse)
+
+
+def _overwritten(
+    mapping: TableMapping,
+    item: _Queued,
+    side: SideDescription[Any],
+    row: Record,
+    job_id: int,
+    snapshot_after: dict[str, dict[str, Any]] | None,
+) -> RecordChangeEntry:
+    """What the job keeps of one write to ``side`` of ``item``'s pair."""
+    pair = item.pair
+    before = side.of_pair(pair)
+    assert pair.coupling is not None and before is not None
+    payload = side.plan_changes(item.plan).payload()
+    return overwritten(
+        mapping,
+        pair.coupling,
+        side,
+        before,
+        payload,
+        row,
+        job_id,
+        snapshot_after=snapshot_after,
+        description=item.description,
+    )
 
 
 def _both(pair: Pair, written: Mapping[SideDescription[Any], Record]) -> tuple[Record, Record]:
@@ -338,6 +368,7 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
     pair, plan = item.pair, item.plan
     assert pair.coupling is not None and pair.bc is not None and pair.dataverse is not None
     remembered: dict[SideDescription[Any], Record] = {}
+    rows: dict[SideDescription[Any], Record] = {}
     for side in (DATAVERSE_SIDE, BC_SIDE):
         if not side.plan_changes(plan):
             continue
@@ -348,13 +379,22 @@ async def _write_merge(session: SyncSession, mapping: TableMapping, item: _Queue
             outcome, message = await session.db(
                 _store_failure, mapping, pair, side.written_by, side, written.error, item.description, run.job_id
             )
+            kept = [_overwritten(mapping, item, s, row, run.job_id, pair.coupling.snapshot) for s, row in rows.items()]
+            await session.db(record_changes, kept)
             _record(run, outcome, message, pair, item.description)
             return
+        rows[side] = written.row
         remembered[side] = _to_remember(mapping, item, side, written.row)
     bc, dataverse = _both(pair, remembered)
-    await session.db(
-        record_sync_results, success_updates(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
-    )
+    updates = success_updates(mapping, pair.coupling, (SEND, GET), run.job_id, bc, dataverse)
+    changes = [_overwritten(mapping, item, s, row, run.job_id, updates[0].snapshot) for s, row in rows.items()]
+
+    def store() -> None:
+        with atomic():
+            record_sync_results(updates)
+            record_changes(changes)
+
+    await session.db(store)
     _record(run, Outcome.MODIFIED, None, pair, item.description)
 
 

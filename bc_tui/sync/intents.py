@@ -15,14 +15,17 @@ from typing import Any
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store.create_intents import complete_intent
+from bc_tui.store.database import atomic
 from bc_tui.store.errors import StoreError
+from bc_tui.store.history import record_changes
 from bc_tui.store.records import CreateIntentRecord, normalize_id
 from bc_tui.sync.errors import plain
 from bc_tui.sync.job_log import JobLog
+from bc_tui.sync.journal import created as created_entry
 from bc_tui.sync.records import Record, fetch
 from bc_tui.sync.refind import candidates
 from bc_tui.sync.session import SyncSession
-from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription
+from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SIDES, SideDescription
 
 #: Records per round (read, intents, one batch, couple): progress and crash granularity.
 CHUNK = 200
@@ -62,17 +65,32 @@ async def finish_creation(
     dataverse_id: str,
     description: str,
     bc_record: Mapping[str, Any] | None,
+    body: Mapping[str, Any] | None = None,
 ) -> None:
-    """Couple the pair and forget the intent (one transaction), and count the record."""
+    """Couple the pair and forget the intent (one transaction), and count the record.
+
+    ``body``: what the creation sent, kept with the job for undo and history (not known for a
+    record an interrupted job created and this one only finds)."""
+    destination = SIDES[intent.source_side].other
+    created_row = dict(bc_record) if bc_record is not None and destination is BC_SIDE else None
+
+    def complete() -> None:
+        with atomic():
+            coupling = complete_intent(
+                intent.id,
+                bc_id=bc_id,
+                dataverse_id=dataverse_id,
+                bc_number=str(bc_record.get("number") or "") or None if bc_record else None,
+                display_name=str(bc_record.get("displayName") or "") or None if bc_record else None,
+            )
+            if body is not None:
+                entry = created_entry(
+                    mapping, coupling, destination, body, created_row, run.job_id, description=description
+                )
+                record_changes([entry])
+
     try:
-        await session.db(
-            complete_intent,
-            intent.id,
-            bc_id=bc_id,
-            dataverse_id=dataverse_id,
-            bc_number=str(bc_record.get("number") or "") or None if bc_record else None,
-            display_name=str(bc_record.get("displayName") or "") or None if bc_record else None,
-        )
+        await session.db(complete)
     except StoreError as error:
         run.record(Outcome.FAILED, plain(error), bc_id=bc_id, dataverse_id=dataverse_id, description=description)
         return
@@ -127,7 +145,9 @@ async def adopt(
             bc_id, dataverse_id, bc_record = created_pair(
                 destination, destination.record_id(mapping, rows[0]), rows[0], item.source_id, item.source
             )
-            await finish_creation(session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record)
+            await finish_creation(
+                session, run, mapping, item.intent, bc_id, dataverse_id, item.description, bc_record, item.body
+            )
         elif rows:
             run.record(
                 Outcome.FAILED,

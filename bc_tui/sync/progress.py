@@ -10,9 +10,13 @@ are apart.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Unpack
 
+from bc_tui.config import DEFAULT_HISTORY_DAYS
 from bc_tui.store import interrupted
+from bc_tui.store.fields import utc_now
+from bc_tui.store.history import prune_history
 from bc_tui.store.jobs import JobType
 from bc_tui.sync.job_log import JobLog, JobOptions, JobSummary, Progress, ProgressCallback, RecordResult
 from bc_tui.sync.session import SyncSession
@@ -31,8 +35,15 @@ class JobRun(JobLog):
         self._session = session
 
     async def _before_start(self) -> None:
-        """Settle, in a creation job of their own, the create intents an ended job left on the mapping."""
-        if self._session is None or self.mapping is None:
+        """Forget what jobs overwrote longer ago than the profile keeps it (one DELETE on an
+        indexed column: docs/undo-and-history.md "History"); settle, in a creation job of their
+        own, the create intents an ended job left on the mapping."""
+        if self._session is None:
+            return
+        profile = self._session.profile
+        days = profile.history_days if profile is not None else DEFAULT_HISTORY_DAYS
+        await self._session.db(prune_history, utc_now() - timedelta(days=days))
+        if self.mapping is None:
             return
         if not await self._session.db(interrupted.settleable_intents, self.mapping):
             return

@@ -25,9 +25,11 @@ from bc_tui.tui.actions import current_keymap
 from bc_tui.tui.backend import Backend, ConnectionState, connected_session
 from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
+from bc_tui.tui.flows import undo_flow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.record_sources import standard_sources
 from bc_tui.tui.screens.help import HelpScreen
+from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.screens.main import MainScreen
 from bc_tui.tui.shown import MESSAGE_LIMIT, sentence
 from bc_tui.tui.sources import PageSource
@@ -185,6 +187,18 @@ class BcTuiApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(binding_entries(self.screen)))
+
+    def on_log_screen_undo_requested(self, message: LogScreen.UndoRequested) -> None:
+        """Undo a job asked for on the synchronization log; the log and the lists are read again."""
+        self._undo(message.log, message.job_id)
+
+    @work(group="undo")
+    async def _undo(self, log: LogScreen, job_id: int) -> None:
+        if await undo_flow(self, job_id) is None:
+            return
+        self.refresh_lists()
+        if log.is_mounted:
+            await log.load()
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""

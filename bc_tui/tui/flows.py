@@ -9,6 +9,7 @@ a notification (``shown.notify``: literal, never markup) and the flow returns No
     async def synchronize_flow(app, mapping_name, bc_ids, *, picked=None, edits=None) -> JobSummary | None
     async def delete_coupling_flow(app, mapping_name, bc_ids) -> JobSummary | None
     async def create_flow(app, mapping_name, *, bc_ids=None, dataverse_ids=None) -> JobSummary | None
+    async def undo_flow(app, job_id, bc_ids=None, record=None) -> JobSummary | None
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "delete_coupling_flow",
     "match_flow",
     "synchronize_flow",
+    "undo_flow",
 ]
 
 
@@ -395,3 +397,55 @@ async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
     if summary is not None:
         tell(app, f"Match-based coupling of {mapping.name}: {summary.message or summary_text(summary)}")
     return summary
+
+
+# --- Undo ----------------------------------------------------------------------------------------
+
+
+async def undo_flow(
+    app: App[Any], job_id: int, bc_ids: Sequence[str] | None = None, record: str | None = None
+) -> JobSummary | None:
+    """Undo synchronization job ``job_id`` (docs/undo-and-history.md "Undo") after a confirmation;
+    a second question, No by default, decides whether the records it created are deleted.
+    ``bc_ids``: only these BC records of the job (``record`` names the one, e.g. on its history)."""
+    from bc_tui.sync.undo import undo, undoable
+
+    session = session_or_notify(app)
+    if session is None:
+        return None
+    wanted = list(bc_ids) if bc_ids is not None else None
+
+    async def work() -> JobSummary | None:
+        plan = await undoable(session, job_id, wanted)
+        if not (plan.changed or plan.created):
+            what = f" to {shorten(record)}" if record else ""
+            notify(app, f"Job {job_id} wrote nothing{what}, so there is nothing to undo.", severity="warning")
+            return None
+        question = f"Undo job {job_id} for {shorten(record)}?" if record else f"Undo job {job_id}?"
+        changed = {
+            0: "",
+            1: "The record it changed gets the values it had before it. ",
+        }.get(plan.changed, f"The {plan.changed} records it changed get the values they had before it. ")
+        detail = (
+            f"{changed}A record changed since is left alone and reported. "
+            "The undo is a job of its own: it can be undone."
+        )
+        if not await app.push_screen_wait(ConfirmDialog(question, title="Undo", detail=detail)):
+            return None
+        delete_created = False
+        if plan.created:
+            delete_created = await app.push_screen_wait(
+                ConfirmDialog(
+                    f"Also delete the {_plural(plan.created, 'record')} job {job_id} created, and their couplings?",
+                    title="Undo a creation",
+                    detail="Only records unchanged since they were created are deleted. A deletion cannot be undone.",
+                    default=False,
+                )
+            )
+        return await run_job(
+            app,
+            f"Undo job {job_id}",
+            lambda progress: undo(session, job_id, wanted, delete_created=delete_created, progress=progress),
+        )
+
+    return await _guarded(app, work)

@@ -110,6 +110,14 @@ def test_numbers_are_numbers_in_the_file_and_text_in_the_environment(tmp_path: P
         load_settings(tmp_path / "none.toml", env={"BC_TUI_REQUEST_DEADLINE_S": "0"})
 
 
+def test_history_days_keeps_ninety_days_unless_told(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "none.toml", env={}).history_days == 90.0
+    assert load_settings(write(tmp_path, "history_days = 30\n"), env={}).history_days == 30.0
+    assert load_settings(tmp_path / "none.toml", env={"BC_TUI_HISTORY_DAYS": "7"}).history_days == 7.0
+    with pytest.raises(ConfigError, match="^BC_TUI_HISTORY_DAYS is 0, but it must be a number of days from 1 to 3650"):
+        load_settings(tmp_path / "none.toml", env={"BC_TUI_HISTORY_DAYS": "0"})
+
+
 def test_environment_variables_come_from_the_description(tmp_path: Path) -> None:
     env = {s.env: f"value of {s.name}" for s in TOP.settings if s.env and s.kind is Kind.TEXT}
     settings = load_settings(tmp_path / "none.toml", env=env)

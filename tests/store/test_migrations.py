@@ -62,7 +62,7 @@ def test_step_4_drops_the_contact_job_title_mapping_and_keeps_the_rest(store: pe
         dataclasses.replace(m, fields=(*m.fields, FieldMapping("Job Title", "jobTitle", "jobtitle"))) for m in seeded
     )
     save_table_mappings(old)
-    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
+    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()  # as a schema-3 database
     assert migrate(store) == SCHEMA_VERSION
     after = {m.name: m for m in load_table_mappings()}
     before = {m.name: m for m in old}

@@ -124,6 +124,62 @@ async def test_card_opens_the_records_log_and_goes_back(tui_backend: Backend, sa
         assert not isinstance(app.screen, CardScreen)
 
 
+async def test_card_shows_the_records_history(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.synchronize import synchronize_one
+    from bc_tui.tui.screens.history import HistoryScreen
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    old_city = sandbox_app.state.store.get("dv/accounts", pair.dataverse_id)["address1_city"]
+    edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    sent = await synchronize_one(tui_backend.session, MAPPING, pair.bc_id, SyncDirection.TO_DATAVERSE)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "h")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        assert history.entries[0].job_id == sent.job_id
+        table = history.query_one("#history-table", DataTable)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[1:] == [str(sent.job_id), "Synchronization", "send", "Dataverse", "City", old_city, "Springfield"]
+        assert "History of customer" in str(history.query_one("#log-title").content)
+        await press_and_settle(pilot, "escape")
+        assert isinstance(app.screen, CardScreen)
+
+
+async def test_undo_one_record_of_a_job_from_its_history(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.synchronize import synchronize_many
+    from bc_tui.tui.screens.history import HistoryScreen
+    from tests.tui.pilot_waits import job_done, screen_is, screen_text, wait_for
+
+    mine, other = await coupled_customers(tui_backend.session, sandbox_app, 2)
+    accounts = sandbox_app.state.store
+    old_city = accounts.get("dv/accounts", mine.dataverse_id)["address1_city"]
+    for pair in (mine, other):
+        edit_bc(sandbox_app, pair.bc_id, city="Springfield")
+    sent = await synchronize_many(tui_backend.session, MAPPING, [mine.bc_id, other.bc_id], SyncDirection.TO_DATAVERSE)
+    assert sent.counters["modified"] == 2
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, mine.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_and_settle(pilot, "h")
+        history = app.screen
+        assert isinstance(history, HistoryScreen) and history.entries[0].job_id == sent.job_id
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen_is(app, "ConfirmDialog"))
+        assert f"Undo job {sent.job_id} for customer" in screen_text(app)
+        assert "The record it changed gets the values it had before it." in screen_text(app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: job_done(app), seconds=20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(app, "HistoryScreen") and history.entries[0].job_id != sent.job_id)
+
+    assert accounts.get("dv/accounts", mine.dataverse_id)["address1_city"] == old_city
+    assert accounts.get("dv/accounts", other.dataverse_id)["address1_city"] == "Springfield"  # not this record
+
+
 # --- snapshots -----------------------------------------------------------------------------------
 
 

@@ -247,3 +247,37 @@ def test_snapshot_errors_screen(snap_compare, tui_backend: Backend, sandbox_app:
         await open_errors(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_errors_screen)
+
+
+async def test_undo_a_multi_record_job_from_the_log(
+    tui_backend: Backend, tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    from bc_tui.sync.synchronize import synchronize_many
+
+    session = tui_backend.session
+    pairs = await coupled_customers(session, sandbox_app, 5)
+    for n, pair in enumerate(pairs):
+        store_of(sandbox_app).update("bc/customers", pair.bc_id, {"phoneNumber": f"+1 555 01{n:02d}"})
+    before = [account_row(sandbox_app, p.dataverse_id)["telephone1"] for p in pairs]
+    sent = await synchronize_many(session, MAPPING, [p.bc_id for p in pairs], SEND)
+    assert sent.counters["modified"] == 5
+
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await tui_app.workers.wait_for_complete()
+        await pilot.press("L")
+        await wait_for(pilot, lambda: screen_is(tui_app, "LogScreen") and bool(tui_app.screen.jobs))
+        log = tui_app.screen
+        assert log.jobs[0].id == sent.job_id  # the newest job is highlighted
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        assert f"Undo job {sent.job_id}?" in screen_text(tui_app)
+        assert "The 5 records it changed get the values they had before it." in screen_text(tui_app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=20)
+        assert "5 records put back" in screen_text(tui_app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(tui_app, "LogScreen") and log.jobs[0].id != sent.job_id)
+
+        assert [account_row(sandbox_app, p.dataverse_id)["telephone1"] for p in pairs] == before
+        assert log.jobs[0].message.startswith(f"Undo of job {sent.job_id}: 5 records put back")
+        assert [bc_row(sandbox_app, p.bc_id)["phoneNumber"] for p in pairs] == [f"+1 555 01{n:02d}" for n in range(5)]

@@ -9,7 +9,7 @@ winners") shows its picked winner: ← keeps Business Central's value, → Datav
 user types for both sides (✓ on the value kept, ★ on the recommended side), and synchronizing
 takes these picks to the direction dialog.
 Actions: set up coupling, synchronize, delete coupling, pick a conflict's winner, the
-synchronization log of this record, refresh.
+synchronization log of this record, its history (what each job wrote), refresh.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.edit_value import EditValueDialog
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
-from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
+from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow, undo_flow
 from bc_tui.tui.paths import style_path
+from bc_tui.tui.screens.history import HistoryScreen
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, literal, notify
 
@@ -401,6 +402,20 @@ class CardScreen(Screen[bool]):
         """Open the synchronization log filtered to this record."""
         record = self.preview.record if self.preview is not None else None
         self.app.push_screen(LogScreen(bc_id=self.bc_id, record_name=record))
+
+    def action_history(self) -> None:
+        """Open what the synchronization jobs wrote to this record, field by field (``u`` there
+        undoes one job for this record)."""
+        record = self.preview.record if self.preview is not None else None
+
+        async def undo(job_id: int) -> object:
+            result = await undo_flow(self.app, job_id, [self.bc_id], record or self.bc_id)
+            if result is not None:
+                self.changed = True
+                self.load()
+            return result
+
+        self.app.push_screen(HistoryScreen(self.mapping_name, self.bc_id, record, undo=undo))
 
     def action_refresh(self) -> None:
         """Read both records again."""

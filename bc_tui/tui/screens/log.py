@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -83,6 +84,14 @@ def job_line(job: JobRecord) -> str:
 
 class LogScreen(Screen[None]):
     """The synchronization jobs (newest first) and, on ``enter``, the errors of one."""
+
+    class UndoRequested(Message):
+        """The user asked to undo a job (the app runs the undo: this screen opens nothing)."""
+
+        def __init__(self, log: LogScreen, job_id: int) -> None:
+            super().__init__()
+            self.log = log
+            self.job_id = job_id
 
     CSS_PATH = [style_path("jobs.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("log")  # the keys: tui/actions.py
@@ -162,6 +171,7 @@ class LogScreen(Screen[None]):
             self._describe_highlighted()
         if self.open_job_id is not None:
             await self.show_errors(self.open_job_id)
+        self.refresh_bindings()
 
     async def _read_jobs(self) -> list[JobRecord]:
         # The log lives in the coupling database, which only an open session reads (on its thread).
@@ -284,6 +294,8 @@ class LogScreen(Screen[None]):
     # --- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_job":
+            return bool(self.jobs)
         if action == "open_job":
             # Only from the job list: in the errors table enter has nothing to open.
             return self.open_job_id is None or self.query_one("#log-jobs", DataTable).has_focus
@@ -294,6 +306,16 @@ class LogScreen(Screen[None]):
         job_id = self._highlighted_job_id()
         if job_id is not None:
             await self.show_errors(job_id)
+
+    def _chosen_job_id(self) -> int | None:
+        """The job undo would take back: the open one, else the highlighted one."""
+        return self.open_job_id if self.open_job_id is not None else self._highlighted_job_id()
+
+    def action_undo_job(self) -> None:
+        """Undo the highlighted (or open) job: asked, then run by the app (docs/undo-and-history.md)."""
+        job_id = self._chosen_job_id()
+        if job_id is not None:
+            self.post_message(self.UndoRequested(self, job_id))
 
     async def action_refresh(self) -> None:
         """Read the log again."""
