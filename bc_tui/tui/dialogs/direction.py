@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
@@ -27,6 +27,7 @@ from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.widgets.footer import Footer
 
 
 class DirectionDialog(ModalScreen[SyncDirection | None]):

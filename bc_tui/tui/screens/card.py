@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.diff import FieldState
 from bc_tui.domain.sync_state import FIELD_STATE_LABELS
@@ -32,6 +32,7 @@ from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow
