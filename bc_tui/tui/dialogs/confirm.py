@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer
+from textual.widgets import Button
 
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.widgets.footer import Footer
 
 
 class ConfirmDialog(ModalScreen[bool]):

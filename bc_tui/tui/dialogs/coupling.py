@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
@@ -31,6 +31,7 @@ from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import CoupleResult, CouplingPreview, DataverseChoice, PreviewRow

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, OptionList
+from textual.widgets import DataTable, OptionList
 from textual.widgets.option_list import Option
 
 from bc_tui.domain.mappings import SyncDirection
@@ -37,6 +37,7 @@ from bc_tui.tui.dialogs.edit_value import EditValueDialog
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.field_picks import FieldPick, Overwrite, RecordChoices

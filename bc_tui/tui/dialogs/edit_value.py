@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from bc_tui.domain.text import shorten
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.widgets.footer import Footer
 
 
 class EditValueDialog(ModalScreen[str | None]):

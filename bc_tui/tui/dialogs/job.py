@@ -17,7 +17,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from bc_tui.domain.text import shorten
@@ -29,6 +29,7 @@ from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal
+from bc_tui.tui.widgets.footer import Footer
 
 Job = Callable[[ProgressCallback], Awaitable[JobSummary]]
 """A job as `run_job` takes it: an engine call given the progress callback."""

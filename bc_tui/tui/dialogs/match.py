@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from bc_tui.domain.mappings import FieldMapping, SyncDirection, TableMapping
 from bc_tui.domain.matching import MatchCriterion, match_criteria, no_criteria_message
@@ -26,6 +26,7 @@ from bc_tui.domain.words import DIRECTION_WORDS
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.diff import FieldState
 from bc_tui.domain.mappings import SyncDirection
@@ -39,6 +39,7 @@ from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.history import HistoryScreen
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, literal, notify
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.couple import PreviewRow

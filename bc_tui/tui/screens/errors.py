@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
@@ -48,6 +48,7 @@ from bc_tui.tui.jobs import run_job
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import local_time
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.session import SyncSession

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import job_type_text, short_direction
@@ -22,6 +22,7 @@ from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import local_time
 from bc_tui.tui.shown import Literal, literal
+from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from bc_tui.sync.history import HistoryEntry

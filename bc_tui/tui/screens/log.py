@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import job_type_text, short_direction
@@ -29,6 +29,7 @@ from bc_tui.tui.backend import app_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, sentence
+from bc_tui.tui.widgets.footer import Footer
 
 # The counters are narrow columns (the full words are in the line under the table).
 COUNTER_HEADERS = {

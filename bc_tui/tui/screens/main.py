@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
@@ -31,6 +31,7 @@ from bc_tui.tui.screens.errors import ErrorsScreen
 from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.shown import Literal, label
 from bc_tui.tui.sources import PageSource
+from bc_tui.tui.widgets.footer import Footer
 from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
 
