@@ -49,19 +49,8 @@ def overwritten(
     """What a job keeps of one write to ``side``: ``before`` is the record as the job read it,
     ``payload`` what it sent, ``row`` the record as the service answered (or as read back)."""
     fields = {name: [before.get(name), row.get(name, value)] for name, value in payload.items()}
-    return RecordChangeEntry(
-        job_id=job_id,
-        mapping=mapping.name,
-        coupling_id=coupling.id,
-        bc_id=coupling.bc_id,
-        dataverse_id=coupling.dataverse_id,
-        side=side.side,
-        action=MODIFIED,
-        record=description,
-        fields=fields,
-        snapshot=moved_snapshot(coupling.snapshot, snapshot_after),
-        etag=_text(row.get(ETAG)),
-    )
+    snapshot = moved_snapshot(coupling.snapshot, snapshot_after)
+    return _entry(mapping, coupling, side, job_id, MODIFIED, description, fields, snapshot, row)
 
 
 def created(
@@ -78,6 +67,22 @@ def created(
     record as the service answered, when it did): every field sent, as ``[None, value]``."""
     answered = row or {}
     fields = {name: [None, answered.get(name, value)] for name, value in body.items() if "@" not in name}
+    return _entry(mapping, coupling, side, job_id, INSERTED, description, fields, None, answered)
+
+
+def _entry(
+    mapping: TableMapping,
+    coupling: CouplingRecord,
+    side: SideDescription[Any],
+    job_id: int,
+    action: str,
+    description: str,
+    fields: dict[str, list[Any]],
+    snapshot: Snapshot | None,
+    row: Record,
+) -> RecordChangeEntry:
+    """The entry of one write of ``action`` to ``side`` of ``coupling``'s pair (``row``: the
+    record as the service answered, for its ETag)."""
     return RecordChangeEntry(
         job_id=job_id,
         mapping=mapping.name,
@@ -85,11 +90,11 @@ def created(
         bc_id=coupling.bc_id,
         dataverse_id=coupling.dataverse_id,
         side=side.side,
-        action=INSERTED,
+        action=action,
         record=description,
         fields=fields,
-        snapshot=None,
-        etag=_text(answered.get(ETAG)),
+        snapshot=snapshot,
+        etag=_text(row.get(ETAG)),
     )
 
 
