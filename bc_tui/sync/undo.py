@@ -67,6 +67,10 @@ class _Target:
     snapshot: Snapshot | None
 
 
+#: A record of one side that can be put back: its target, its row now and its coupling.
+_Ready = tuple[_Target, Record, CouplingRecord]
+
+
 @dataclass(frozen=True)
 class Undoable:
     """What undoing a job would touch: the records it changed and those it created."""
@@ -121,10 +125,22 @@ async def undo(
     created = [c for c in changes if c.action == INSERTED]
     total = len(targets) + len(created)
     async with records_job(session, JobType.SYNCHRONIZATION, mapping.name, _direction(changes), total, progress) as run:
+        # Check both sides before writing either: a record the job wrote on both sides is put
+        # back on neither when one of them changed since (the record is one thing to the user).
+        checked: list[tuple[SideDescription[Any], list[_Ready]]] = []
         for side in (DATAVERSE_SIDE, BC_SIDE):
             mine = [t for t in targets if t.change.side is side.side]
+            ready: list[_Ready] = []
             for start in range(0, len(mine), CHUNK):
-                await _put_back(session, mapping, side, mine[start : start + CHUNK], run, job_id)
+                ready += await _check(session, mapping, side, mine[start : start + CHUNK], run, job_id)
+            checked.append((side, ready))
+        held = _held(run)
+        for side, ready in checked:
+            for item in [r for r in ready if r[0].change.bc_id in held]:
+                _record(run, Outcome.SKIPPED, _held_message(item[0], side), item[0].change)
+            kept = [r for r in ready if r[0].change.bc_id not in held]
+            for start in range(0, len(kept), CHUNK):
+                await _write_back(session, mapping, side, kept[start : start + CHUNK], run, job_id)
         for start in range(0, len(created), CHUNK):
             await _undo_creations(session, mapping, created[start : start + CHUNK], run, job_id, delete_created)
         run.message = _summary(job_id, run)
@@ -165,20 +181,21 @@ def _direction(changes: Sequence[RecordChangeRecord]) -> str:
     return SIDES[sides.pop()].written_by.value
 
 
-async def _put_back(
+async def _check(
     session: SyncSession,
     mapping: TableMapping,
     side: SideDescription[Any],
     targets: Sequence[_Target],
     run: JobRun,
     job_id: int,
-) -> None:
-    """Read the records of ``targets`` on ``side``; write back the unchanged ones; report the rest."""
+) -> list[_Ready]:
+    """Read the records of ``targets`` on ``side``; report those that cannot be put back (gone,
+    coupled otherwise, changed since) and return the others with their current row and coupling."""
     keys = [str(side.id_of(t.change)) for t in targets]
     select = tuple(dict.fromkeys((*side.fields(mapping), *(n for t in targets for n in t.before))))
     current = await fetch(side, session, mapping, keys, select=select)
     couplings = await session.db(couplings_by_bc_id, mapping.name, [t.change.bc_id for t in targets])
-    ready: list[tuple[_Target, Record, CouplingRecord]] = []
+    ready: list[_Ready] = []
     for target, key in zip(targets, keys, strict=True):
         change, row = target.change, current.get(normalize_id(key))
         coupling = couplings.get(change.bc_id)
@@ -192,6 +209,31 @@ async def _put_back(
             _record(run, Outcome.SKIPPED, _changed_since(mapping, side, target, row, job_id, coupling), change)
         else:
             ready.append((target, row, coupling))
+    return ready
+
+
+def _held(run: JobRun) -> set[str]:
+    """The BC ids of the records already reported as not put back on some side."""
+    return {r.bc_id for r in run.results if r.bc_id and r.outcome in (Outcome.SKIPPED, Outcome.FAILED)}
+
+
+def _held_message(target: _Target, side: SideDescription[Any]) -> str:
+    return (
+        f"{sentence(target.change.record)} was not put back in {side.service} either, because its other "
+        "side could not be put back (see above)."
+    )
+
+
+async def _write_back(
+    session: SyncSession,
+    mapping: TableMapping,
+    side: SideDescription[Any],
+    ready: Sequence[_Ready],
+    run: JobRun,
+    job_id: int,
+) -> None:
+    """Write the values from before the job back to ``ready``'s records on ``side``, guarded by
+    the ETag the job's write left, and keep what the undo overwrote."""
     if not ready:
         return
     writes = [Write(str(side.id_of(t.change)), str(t.change.etag), t.before, t.change.record) for t, _, _ in ready]

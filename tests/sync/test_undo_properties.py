@@ -24,6 +24,7 @@ from bc_tui.sandbox.app import create_app, sandbox_info
 from bc_tui.sandbox.inprocess import ORIGIN, asgi_transport
 from bc_tui.sandbox.settings import SandboxSettings
 from bc_tui.store.coupling_queries import get_by_bc_id
+from bc_tui.store.history import job_changes
 from bc_tui.sync.create import create_in_dataverse
 from bc_tui.sync.modified import synchronize_modified
 from bc_tui.sync.session import open_session
@@ -118,11 +119,14 @@ def test_undo_restores_what_was_there_and_undoing_it_restores_the_sync(
     if not written:
         assert synced == before  # nothing was written, so there is nothing to undo
         return
-    # Someone changes some of the written records in between, on the side the job wrote.
-    written_side = "dataverse" if direction is SEND else "bc"
+    # Someone changes some of the written records in between, on a side the job wrote (a send
+    # also writes Business Central when Dataverse changed other fields: they flow back).
+    sides_written: dict[str, set[str]] = {}
+    for change in world.run(world.session.db(job_changes, job.job_id, None)):
+        sides_written.setdefault(change.bc_id.lower(), set()).add(change.side.value)
     meddled &= written
     for index in meddled:
-        world.edit(index, written_side, "City", f"Meddled {next(world.counter)}")
+        world.edit(index, min(sides_written[ids[index].lower()]), "City", f"Meddled {next(world.counter)}")
     in_between = world.state()
 
     undone = world.run(undo(world.session, job.job_id))
