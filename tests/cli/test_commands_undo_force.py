@@ -50,7 +50,10 @@ def test_bad_force_is_one_sentence_and_exit_2(cli, sandbox) -> None:
 
     unknown = cli("undo", str(job), "10000", "--force", "Colour")
     assert (unknown.code, unknown.out) == (EXIT_USAGE, "")
-    assert "The table mapping CUSTOMER has no field 'Colour' to force" in unknown.err
+    assert (
+        "The table mapping CUSTOMER has no field 'Colour' to force; name a field by its label, its BC or "
+        "Dataverse name, or * for every field the job wrote." in unknown.err
+    )
     assert "Traceback" not in unknown.err
 
     no_record = cli("undo", str(job), "--force", "City")
