@@ -124,6 +124,7 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("log", "L", "log", "Log", "main", "card"),
     _row("card.history", "h", "history", "History", "card"),
     _row("history.undo", "u", "undo_record", "Undo job for this record", "history"),
+    _row("history.force", "F", "force_field", "Force field back", "history"),
     _row(
         "refresh",
         "f5,ctrl+l",
