@@ -32,9 +32,11 @@ def register(subparsers: Any) -> None:
         "from before the job, and the coupling remembers the values from before it too. A record "
         "changed since the job wrote it is not touched and is reported with the fields that changed. "
         "The undo is a job of its own, so it can be undone in turn. Records a job created are deleted "
-        "(with their couplings) only with --delete-created, and only when unchanged since.",
+        "(with their couplings) only with --delete-created, and only when unchanged since. --force puts "
+        "back named fields of the records named although they changed since.",
         epilog="examples:\n  bc-tui log\n  bc-tui undo 42\n  bc-tui undo 42 10000 20000\n"
-        "  bc-tui undo 41 --delete-created",
+        "  bc-tui undo 41 --delete-created\n  bc-tui undo 42 10000 --force City --force 'Phone No.'\n"
+        "  bc-tui undo 42 10000 --force '*'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("job", type=_positive, metavar="JOB", help="the job's number, as 'bc-tui log' lists it")
@@ -43,6 +45,14 @@ def register(subparsers: Any) -> None:
         "--delete-created",
         action="store_true",
         help="for a job that created records: delete them and their couplings (if unchanged since)",
+    )
+    parser.add_argument(
+        "--force",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="for the records named (NO): put this field back although the record changed since the job "
+        "wrote it (its label, BC or Dataverse name, or '*' for every field the job wrote); repeatable",
     )
     add_common_options(parser)
     parser.set_defaults(func=command(undo_command))
@@ -65,7 +75,8 @@ async def undo_command(ctx: Context) -> Report:
     """Undo the job, or the named records of it."""
     from bc_tui.store import jobs
     from bc_tui.store.errors import NotFoundError
-    from bc_tui.sync.undo import undo
+    from bc_tui.sync.errors import SyncError
+    from bc_tui.sync.undo import forced_labels, undo
 
     try:
         job = await ctx.session.db(jobs.get_job, ctx.args.job)
@@ -73,10 +84,24 @@ async def undo_command(ctx: Context) -> Report:
         raise UsageError(f"There is no synchronization job {ctx.args.job}; 'bc-tui log' lists the jobs.") from None
     if job.mapping is None:
         raise UsageError(f"Job {job.id} wrote no records of a table mapping, so there is nothing to undo.")
+    fields = [f for f in ctx.args.force if f.strip()]
+    if ctx.args.force and not fields:
+        raise UsageError("Name the field to force after --force: its label, BC or Dataverse name, or '*'.")
+    if fields and not ctx.args.numbers:
+        raise UsageError(
+            f"Name the BC numbers of the records whose fields to force: bc-tui undo {job.id} NO --force FIELD."
+        )
+    try:
+        labels = forced_labels(ctx.session.mapping(job.mapping), fields)
+    except SyncError as error:
+        raise UsageError(str(error)) from None
     ids = None
     if ctx.args.numbers:
         ids = await _coupled_ids(ctx, job.mapping, ctx.args.numbers)
-    summary = await undo(ctx.session, job.id, ids, delete_created=ctx.args.delete_created, progress=ctx.progress)
+    force = {bc_id: labels for bc_id in ids or ()} if labels else None
+    summary = await undo(
+        ctx.session, job.id, ids, delete_created=ctx.args.delete_created, force=force, progress=ctx.progress
+    )
     numbers = await cached_numbers(ctx.session, job.mapping, summary)
     lines = summary_lines(summary, "Undo", numbers)
     if job.inserted and not ctx.args.delete_created:

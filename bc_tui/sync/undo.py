@@ -14,7 +14,7 @@ A creation is undone by deleting the created record and its coupling, only when 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.names import join_labels, sentence
 from bc_tui.domain.outcomes import Outcome
-from bc_tui.domain.transformations import read_bc, read_dataverse
+from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of, read_bc, read_dataverse
 from bc_tui.domain.values import same_value
 from bc_tui.store.coupling_queries import couplings_by_bc_id
 from bc_tui.store.coupling_writes import remove_coupling
@@ -55,6 +55,13 @@ from bc_tui.sync.writes import Write, Written, write_updates
 #: Records read and written per round.
 CHUNK = 200
 
+#: In ``force``: every field the job wrote to the record.
+EVERY_FIELD = "*"
+
+#: What to force, by BC record (SystemId): the labels of the fields to put back although the
+#: record changed since the job wrote it (:data:`EVERY_FIELD` for all the job wrote).
+Force = Mapping[str, Collection[str]]
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -65,6 +72,10 @@ class _Target:
     before: dict[str, Any]
     after: dict[str, Any]
     snapshot: Snapshot | None
+    #: Forced (the record changed since): the ETag just read, which guards the write instead
+    #: of the job's, and what the record's result says.
+    guard: str | None = None
+    note: str | None = None
 
 
 #: A record of one side that can be put back: its target, its row now and its coupling.
@@ -95,6 +106,7 @@ async def undo(
     records: Iterable[str] | None = None,
     *,
     delete_created: bool = False,
+    force: Force | None = None,
     progress: ProgressCallback | None = None,
 ) -> JobSummary:
     """Undo what synchronization job ``job_id`` wrote, in a synchronization job of its own.
@@ -102,8 +114,13 @@ async def undo(
     ``records``: only these BC records (SystemIds) of the job. Per record: ``modified`` (put
     back), ``skipped`` (changed since the job wrote it: not touched; the message names the
     fields that moved since; or created by the job and ``delete_created`` not given),
-    ``deleted`` (a created record deleted with its coupling) or ``failed``. Raises
-    :class:`SyncError` when the job does not exist or wrote none of the records.
+    ``deleted`` (a created record deleted with its coupling) or ``failed``.
+
+    ``force``: per BC record (SystemId), the field mappings (labels, BC field or Dataverse
+    attribute names, or :data:`EVERY_FIELD`) to put back although the record changed since
+    the job wrote it. The write is then guarded by the ETag just read, and the fields that
+    changed since and are not forced stay as they are. Raises :class:`SyncError` when the job
+    does not exist, wrote none of the records, or a forced field is no field mapping's.
     """
     try:
         job = await session.db(get_job, job_id)
@@ -121,6 +138,7 @@ async def undo(
         among = " to the records named" if wanted is not None else ""
         raise SyncError(f"Synchronization job {job_id} wrote nothing{among}, so there is nothing to undo.")
     mapping = session.mapping(changes[0].mapping)
+    forced = {normalize_id(bc_id): forced_labels(mapping, names) for bc_id, names in (force or {}).items()}
     targets = _targets([c for c in changes if c.action != INSERTED])
     created = [c for c in changes if c.action == INSERTED]
     total = len(targets) + len(created)
@@ -132,7 +150,7 @@ async def undo(
             mine = [t for t in targets if t.change.side is side.side]
             ready: list[_Ready] = []
             for start in range(0, len(mine), CHUNK):
-                ready += await _check(session, mapping, side, mine[start : start + CHUNK], run, job_id)
+                ready += await _check(session, mapping, side, mine[start : start + CHUNK], run, job_id, forced)
             checked.append((side, ready))
         held = _held(run)
         for side, ready in checked:
@@ -145,6 +163,34 @@ async def undo(
             await _undo_creations(session, mapping, created[start : start + CHUNK], run, job_id, delete_created)
         run.message = _summary(job_id, run)
     return run.summary
+
+
+def forced_labels(mapping: TableMapping, names: Iterable[str]) -> frozenset[str]:
+    """The labels of the field mappings ``names`` name (a label, whatever its case, or a BC
+    field or Dataverse attribute it reads), or ``{EVERY_FIELD}``. Raises :class:`SyncError`
+    naming the first name that is no field mapping's."""
+    labels: set[str] = set()
+    for name in names:
+        wanted = name.strip()
+        if wanted == EVERY_FIELD:
+            return frozenset({EVERY_FIELD})
+        found = next(
+            (
+                fm.label
+                for fm in mapping.fields
+                if wanted.casefold() == fm.label.casefold()
+                or wanted in bc_fields_of(fm)
+                or wanted in dataverse_fields_of(fm)
+            ),
+            None,
+        )
+        if found is None:
+            raise SyncError(
+                f"The table mapping {mapping.name} has no field {wanted!r} to force; name a field by its label, "
+                "its BC or Dataverse name, or * for every field the job wrote."
+            )
+        labels.add(found)
+    return frozenset(labels)
 
 
 def _targets(changes: Sequence[RecordChangeRecord]) -> list[_Target]:
@@ -188,9 +234,11 @@ async def _check(
     targets: Sequence[_Target],
     run: JobRun,
     job_id: int,
+    force: Mapping[str, frozenset[str]],
 ) -> list[_Ready]:
     """Read the records of ``targets`` on ``side``; report those that cannot be put back (gone,
-    coupled otherwise, changed since) and return the others with their current row and coupling."""
+    coupled otherwise, changed since and nothing of them forced) and return the others with their
+    current row and coupling (a forced one with only what is put back of it)."""
     keys = [str(side.id_of(t.change)) for t in targets]
     select = tuple(dict.fromkeys((*side.fields(mapping), *(n for t in targets for n in t.before))))
     current = await fetch(side, session, mapping, keys, select=select)
@@ -206,7 +254,11 @@ async def _check(
             message = f"{sentence(change.record)} is no longer coupled as it was, so it was not put back."
             _record(run, Outcome.SKIPPED, message, change)
         elif row.get(ETAG) != change.etag:
-            _record(run, Outcome.SKIPPED, _changed_since(mapping, side, target, row, job_id, coupling), change)
+            partial = _forced(mapping, side, target, row, force.get(change.bc_id, frozenset()), job_id)
+            if partial is None:
+                _record(run, Outcome.SKIPPED, _changed_since(mapping, side, target, row, job_id, coupling), change)
+            else:
+                ready.append((partial, row, coupling))
         else:
             ready.append((target, row, coupling))
     return ready
@@ -236,16 +288,58 @@ async def _write_back(
     the ETag the job's write left, and keep what the undo overwrote."""
     if not ready:
         return
-    writes = [Write(str(side.id_of(t.change)), str(t.change.etag), t.before, t.change.record) for t, _, _ in ready]
+    # A forced record is guarded by the ETag just read: a change made after that read still wins.
+    writes = [
+        Write(str(side.id_of(t.change)), str(t.guard or t.change.etag), t.before, t.change.record) for t, _, _ in ready
+    ]
     run.working_on(ready[0][0].change.record if len(ready) == 1 else f"{len(ready)} records in {side.service}")
     results = await write_updates(session, mapping, side, writes)
     landed = [(item, written) for item, written in zip(ready, results, strict=True) if written.row is not None]
     await session.db(_store_put_back, mapping, side, landed, run.job_id)
     for (target, _, _), written in zip(ready, results, strict=True):
         if written.row is not None:
-            _record(run, Outcome.MODIFIED, None, target.change)
+            _record(run, Outcome.MODIFIED, target.note, target.change)
         else:
             _record(run, *_failure(side, target, written, job_id), target.change)
+
+
+def _forced(
+    mapping: TableMapping,
+    side: SideDescription[Any],
+    target: _Target,
+    row: Record,
+    labels: frozenset[str],
+    job_id: int,
+) -> _Target | None:
+    """What to put back of a record changed since the job wrote it, when some of its fields are
+    forced: the forced fields the job wrote, and those it wrote that still hold the job's value.
+    The fields changed since that are not forced stay, and so does what the coupling remembers
+    of them. None when nothing is forced or the job wrote none of the forced fields."""
+    every = EVERY_FIELD in labels
+    forced = [name for name in target.before if every or field_labels(mapping, side, [name])[0] in labels]
+    if not forced:
+        return None
+    put = [name for name in target.before if name in forced or same_value(row.get(name), target.after[name])]
+    kept = [name for name in target.before if name not in put]
+    written = set(field_labels(mapping, side, put))
+    snapshot: Snapshot = {
+        part: {label: value for label, value in values.items() if label in written}
+        for part, values in (target.snapshot or {}).items()
+    }
+    rest = f", {join_labels(field_labels(mapping, side, kept))} kept as changed since" if kept else ""
+    note = (
+        f"{sentence(target.change.record)} was changed in {side.service} after job {job_id} wrote it; "
+        f"{join_labels(field_labels(mapping, side, put))} put back as forced{rest}."
+    )
+    return _Target(
+        target.change,
+        {name: target.before[name] for name in put},
+        {name: target.after[name] for name in put},
+        # No snapshot before the job: what the coupling remembers stays as it is (an empty merge).
+        snapshot,
+        guard=str(row.get(ETAG)),
+        note=note,
+    )
 
 
 def _store_put_back(
@@ -397,4 +491,4 @@ def _summary(job_id: int, run: JobRun) -> str:
     return f"Undo of job {job_id}: {put_back} {noun} put back, {untouched} not touched, {failed} failed."
 
 
-__all__ = ["Undoable", "undo", "undoable"]
+__all__ = ["EVERY_FIELD", "Force", "Undoable", "forced_labels", "undo", "undoable"]

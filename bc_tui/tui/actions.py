@@ -120,10 +120,11 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("pick_bc", "left", "pick_bc", "BC wins", "card", "direction", priority=True),
     _row("pick_dataverse", "right", "pick_dataverse", "Dataverse wins", "card", "direction", priority=True),
     _row("pick_edit", "e", "pick_edit", "Edit value", "card", "direction"),
-    _row("log.undo", "u", "undo_job", "Undo job", "log"),
+    _row("undo_job", "u", "undo_job", "Undo job", "log", "job"),
     _row("log", "L", "log", "Log", "main", "card"),
     _row("card.history", "h", "history", "History", "card"),
     _row("history.undo", "u", "undo_record", "Undo job for this record", "history"),
+    _row("history.force", "F", "force_field", "Force field back", "history"),
     _row(
         "refresh",
         "f5,ctrl+l",
@@ -197,6 +198,7 @@ OLD_IDS: Mapping[str, str] = {
     "card.back": "back",
     "errors.back": "back",
     "log.back": "back",
+    "log.undo": "undo_job",
 }
 
 

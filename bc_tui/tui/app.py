@@ -25,6 +25,7 @@ from bc_tui.tui.actions import current_keymap
 from bc_tui.tui.backend import Backend, ConnectionState, connected_session
 from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
+from bc_tui.tui.dialogs.job import JobScreen
 from bc_tui.tui.flows import undo_flow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.record_sources import standard_sources
@@ -192,12 +193,16 @@ class BcTuiApp(App[None]):
         """Undo a job asked for on the synchronization log; the log and the lists are read again."""
         self._undo(message.log, message.job_id)
 
+    def on_job_screen_undo_requested(self, message: JobScreen.UndoRequested) -> None:
+        """Undo the job whose summary was shown (``u`` on the job dialog); the lists are read again."""
+        self._undo(None, message.job_id)
+
     @work(group="undo")
-    async def _undo(self, log: LogScreen, job_id: int) -> None:
+    async def _undo(self, log: LogScreen | None, job_id: int) -> None:
         if await undo_flow(self, job_id) is None:
             return
         self.refresh_lists()
-        if log.is_mounted:
+        if log is not None and log.is_mounted:
             await log.load()
 
     def action_toggle_theme(self) -> None:

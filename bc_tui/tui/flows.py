@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.app import App
 
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.domain.names import bc_noun, dataverse_noun
+from bc_tui.domain.names import bc_noun, dataverse_noun, join_labels
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.recommend import OPTION_TEXT, recommend_many
 from bc_tui.domain.text import shorten
@@ -403,17 +403,24 @@ async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
 
 
 async def undo_flow(
-    app: App[Any], job_id: int, bc_ids: Sequence[str] | None = None, record: str | None = None
+    app: App[Any],
+    job_id: int,
+    bc_ids: Sequence[str] | None = None,
+    record: str | None = None,
+    *,
+    force: Sequence[str] = (),
 ) -> JobSummary | None:
     """Undo synchronization job ``job_id`` (docs/undo-and-history.md "Undo") after a confirmation;
     a second question, No by default, decides whether the records it created are deleted.
-    ``bc_ids``: only these BC records of the job (``record`` names the one, e.g. on its history)."""
+    ``bc_ids``: only these BC records of the job (``record`` names the one, e.g. on its history);
+    ``force``: the fields (labels) of those records to put back although they changed since."""
     from bc_tui.sync.undo import undo, undoable
 
     session = session_or_notify(app)
     if session is None:
         return None
     wanted = list(bc_ids) if bc_ids is not None else None
+    forced = {bc_id: list(force) for bc_id in wanted or ()} if force else None
 
     async def work() -> JobSummary | None:
         plan = await undoable(session, job_id, wanted)
@@ -422,14 +429,19 @@ async def undo_flow(
             notify(app, f"Job {job_id} wrote nothing{what}, so there is nothing to undo.", severity="warning")
             return None
         question = f"Undo job {job_id} for {shorten(record)}?" if record else f"Undo job {job_id}?"
+        if force:
+            question = f"{question[:-1]}, forcing {shorten(join_labels(list(force)))}?"
         changed = {
             0: "",
             1: "The record it changed gets the values it had before it. ",
         }.get(plan.changed, f"The {plan.changed} records it changed get the values they had before it. ")
-        detail = (
-            f"{changed}A record changed since is left alone and reported. "
-            "The undo is a job of its own: it can be undone."
+        since = (
+            "A record changed since is left alone and reported. "
+            if not force
+            else f"Forced: {shorten(join_labels(list(force)))} too, although changed since (the write is "
+            "guarded by the version just read); other fields changed since stay as they are. "
         )
+        detail = f"{changed}{since}The undo is a job of its own: it can be undone."
         if not await app.push_screen_wait(ConfirmDialog(question, title="Undo", detail=detail)):
             return None
         delete_created = False
@@ -445,7 +457,9 @@ async def undo_flow(
         return await run_job(
             app,
             f"Undo job {job_id}",
-            lambda progress: undo(session, job_id, wanted, delete_created=delete_created, progress=progress),
+            lambda progress: undo(
+                session, job_id, wanted, delete_created=delete_created, force=forced, progress=progress
+            ),
         )
 
     return await _guarded(app, work)

@@ -40,6 +40,8 @@ REDRAW_SECONDS = 0.1
 ANNOUNCE_SECONDS = 1.0
 
 _LABELS = {name: name.capitalize() for name in COUNTERS}
+#: The counters of records a job wrote (what undo can put back).
+_WRITTEN = ("inserted", "modified")
 
 
 class JobProgressed(Message):
@@ -78,6 +80,14 @@ class JobScreen(ModalScreen[JobSummary | None]):
     Dismissed with the job's summary: the engine's, or for a cancelled job one read back from
     the log (status cancelled); None when the job could not start.
     """
+
+    class UndoRequested(Message):
+        """The user asked to undo the job just shown (the app asks and runs the undo, as for the
+        log's ``u``: this dialog only closes)."""
+
+        def __init__(self, job_id: int) -> None:
+            super().__init__()
+            self.job_id = job_id
 
     CSS_PATH = [style_path("jobs.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("job")  # the keys: tui/actions.py
@@ -241,7 +251,14 @@ class JobScreen(ModalScreen[JobSummary | None]):
             return not self.running
         if action == "failures":
             return (not self.running and self._has_log()) or None
+        if action == "undo_job":
+            return not self.running and self._wrote_records()
         return True
+
+    def _wrote_records(self) -> bool:
+        """Whether the ended job wrote records, so that undoing it has something to put back."""
+        summary = self.summary
+        return summary is not None and any(summary.counters.get(name) for name in _WRITTEN)
 
     def action_cancel_job(self) -> None:
         """Cancel the running job (records already handled stay handled)."""
@@ -251,6 +268,14 @@ class JobScreen(ModalScreen[JobSummary | None]):
 
     def action_close(self) -> None:
         """Close the dialog, handing the summary to the caller."""
+        self.dismiss(self.summary)
+
+    def action_undo_job(self) -> None:
+        """Undo this job (docs/undo-and-history.md "Undo"): the dialog closes and the app asks,
+        as the synchronization log's ``u`` does, then runs the undo as a job of its own."""
+        if self.summary is None or self.running:
+            return
+        self.app.post_message(self.UndoRequested(self.summary.job_id))
         self.dismiss(self.summary)
 
     def action_failures(self) -> None:

@@ -406,17 +406,17 @@ class CardScreen(Screen[bool]):
 
     def action_history(self) -> None:
         """Open what the synchronization jobs wrote to this record, field by field (``u`` there
-        undoes one job for this record)."""
+        undoes one job for this record, ``F`` forcing one field back)."""
         record = self.preview.record if self.preview is not None else None
 
-        async def undo(job_id: int) -> object:
-            result = await undo_flow(self.app, job_id, [self.bc_id], record or self.bc_id)
+        async def undo(job_id: int, *force: str) -> object:
+            result = await undo_flow(self.app, job_id, [self.bc_id], record or self.bc_id, force=force)
             if result is not None:
                 self.changed = True
                 self.load()
             return result
 
-        self.app.push_screen(HistoryScreen(self.mapping_name, self.bc_id, record, undo=undo))
+        self.app.push_screen(HistoryScreen(self.mapping_name, self.bc_id, record, undo=undo, force=undo))
 
     def action_refresh(self) -> None:
         """Read both records again."""

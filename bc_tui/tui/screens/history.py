@@ -1,7 +1,8 @@
 """A record's history (docs/undo-and-history.md "History"), opened from its card: each job that
 wrote the BC record or its Dataverse counterpart, when, in which direction, and each field
-before → after. ``u`` undoes the highlighted job for this record only, through the flow the card
-hands in (this screen sits below the flows and opens nothing itself)."""
+before → after. ``u`` undoes the highlighted job for this record only, and ``F`` does so forcing the
+highlighted field back although the record changed since, through the flows the card hands in
+(this screen sits below the flows and opens nothing itself)."""
 
 from __future__ import annotations
 
@@ -41,11 +42,14 @@ class HistoryScreen(Screen[None]):
         record_name: str | None = None,
         *,
         undo: Callable[[int], Awaitable[object]] | None = None,
+        force: Callable[[int, str], Awaitable[object]] | None = None,
     ) -> None:
         """``undo(job_id)``: undo that job for this record (the card passes its flow: this
-        screen sits below the flows and opens nothing itself); None: no undo here."""
+        screen sits below the flows and opens nothing itself); None: no undo here.
+        ``force(job_id, label)``: the same, forcing that field back although changed since."""
         super().__init__()
         self._undo = undo
+        self._force = force
         self.mapping_name = mapping_name
         self.bc_id = bc_id
         self.record_name = record_name
@@ -126,6 +130,8 @@ class HistoryScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo_record":
             return self._undo is not None and bool(self.entries)
+        if action == "force_field":
+            return self._force is not None and bool(self.entries)
         return True
 
     def action_undo_record(self) -> None:
@@ -133,6 +139,18 @@ class HistoryScreen(Screen[None]):
         row = self.query_one("#history-table", DataTable).cursor_row
         if self._undo is not None and 0 <= row < len(self._row_entries):
             self.run_worker(self._undo_job(self._undo, self.entries[self._row_entries[row]].job_id), group="undo")
+
+    def action_force_field(self) -> None:
+        """Undo the highlighted row's job for this record, forcing the row's field back although
+        the record changed since (after a confirmation that says so)."""
+        row = self.query_one("#history-table", DataTable).cursor_row
+        if self._force is None or not 0 <= row < len(self._row_entries):
+            return
+        entry = self.entries[self._row_entries[row]]
+        # The row's field: the rows of one entry are its fields, in order.
+        field = entry.fields[row - self._row_entries.index(self._row_entries[row])]
+        force = self._force
+        self.run_worker(self._undo_job(lambda job_id: force(job_id, field.label), entry.job_id), group="undo")
 
     async def _undo_job(self, undo: Callable[[int], Awaitable[object]], job_id: int) -> None:
         if await undo(job_id) is not None and self.is_mounted:
