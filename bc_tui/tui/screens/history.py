@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -24,6 +25,7 @@ from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import local_time
 from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.widgets.footer import Footer
+from bc_tui.tui.widgets.list_text import fit
 
 if TYPE_CHECKING:
     from bc_tui.sync.history import HistoryEntry
@@ -123,8 +125,8 @@ class HistoryScreen(Screen[None]):
         return (
             *(literal(text) for text in head),
             literal(label),
-            literal(shorten(show_value(before))),
-            literal(shorten(show_value(after))),
+            literal(_value_cell(before)),
+            literal(_value_cell(after)),
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -163,3 +165,14 @@ class HistoryScreen(Screen[None]):
     def action_back(self) -> None:
         """Back to the card."""
         self.dismiss(None)
+
+
+#: Cells a before or after value takes: both stay on a 120-column screen next to the job's
+#: columns (``bc-tui history`` prints values whole).
+VALUE_WIDTH = 22
+
+
+def _value_cell(value: object) -> str:
+    """A before/after value, cut with an ellipsis to ``VALUE_WIDTH`` cells."""
+    text = show_value(value)
+    return text if cell_len(text) <= VALUE_WIDTH else fit(text, VALUE_WIDTH)
