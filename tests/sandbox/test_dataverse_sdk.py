@@ -14,32 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure import identity
-from PowerPlatform.Dataverse import client as sdk
 from PowerPlatform.Dataverse.core.errors import HttpError
 from PowerPlatform.Dataverse.models import filters
 
 
 @pytest.fixture
-def client(
-    tmp_path: Path, serve_tls: Callable[..., AbstractContextManager[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+def client(tmp_path: Path, dataverse_sdk: Callable[..., AbstractContextManager[Any]]) -> Iterator[Any]:
     """A DataverseClient signed in at a fresh https sandbox with a client secret."""
-    with serve_tls(tmp_path) as info:
-        # The SDK's requests session trusts the sandbox's CA through the environment (see "Sign-in discovery").
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", info["ca_cert"])
-        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-        origin = info["token_url"].rsplit("/", 4)[0]  # https://127.0.0.1:<port>
-        credential = identity.ClientSecretCredential(
-            info["tenant"],
-            info["client_id"],
-            info["client_secret"],
-            authority=origin,
-            disable_instance_discovery=True,
-            connection_verify=info["ca_cert"],
-        )
-        with sdk.DataverseClient(origin, credential) as dataverse:
-            yield dataverse
+    with dataverse_sdk(tmp_path) as dataverse:
+        yield dataverse
 
 
 def test_sdk_creates_reads_updates_and_deletes_records(client: Any) -> None:
