@@ -20,8 +20,9 @@ import uuid
 from urllib.parse import unquote
 
 from .dataverse_batch_run import BatchRunner
-from .dataverse_bulk import alternate_key_error, is_bulk_action, run_bulk
-from .dataverse_errors import E_BAD_REQUEST, E_UNEXPECTED, bad_request, normalize_guid
+from .dataverse_bulk import is_bulk_action, run_bulk
+from .dataverse_errors import E_BAD_REQUEST, E_UNEXPECTED
+from .dataverse_keys import find, missing, parse_key
 from .dataverse_messages import NOT_EMULATED, answer_message, message_name
 from .dataverse_metadata import DataverseMetadata
 from .dataverse_reads import DataverseReads
@@ -107,7 +108,15 @@ class DataverseApi:
             raise ApiError(
                 405, E_BAD_REQUEST, f"The method {method} is not allowed on the '{table.entity_set}' collection."
             )
-        key = self._parse_key(table, key_text)
+        named = parse_key(table, key_text)
+        if isinstance(named, dict):  # the record named by its alternate key's values
+            found = find(self.store, table, named)
+            if method == "PATCH" and not rest:
+                return self.writes.upsert(table, found or str(uuid.uuid4()), request, key_values=named)
+            if found is None:
+                raise missing(table)
+            named = found
+        key = named
         if rest:
             return self._property(table, key, rest, request)
         if method == "GET":
@@ -127,17 +136,6 @@ class DataverseApi:
         if ref or name not in table.properties:
             raise ApiError(404, E_BAD_REQUEST, f"Resource not found for the segment '{rest}'.")
         return self.reads.property(table, key, name, request)
-
-    @staticmethod
-    def _parse_key(table: Table, text: str) -> str:
-        name, sep, value = text.partition("=")
-        if sep and name.strip() != table.primary_key:
-            raise alternate_key_error(table)
-        raw = value if sep else text
-        key = normalize_guid(raw)
-        if key is None:
-            raise bad_request(f"The key value '{raw}' is not a valid GUID for {table.primary_key}.")
-        return key
 
     # ---------------------------------------------------------------- identity
 

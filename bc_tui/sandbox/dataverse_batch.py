@@ -197,6 +197,10 @@ def _parse_request_part(part: Message, *, in_change_set: bool) -> BatchRequestPa
     if not lines:
         raise BatchFormatError("A batch part holds no HTTP request line.")
     words = lines[0].split()
+    if len(words) > 3 and words[-1].upper().startswith("HTTP/"):
+        # OData's batch reader takes the URL between the first and the last space, so a
+        # space the client left unencoded in a query option is part of the URL.
+        words = [words[0], lines[0].strip()[len(words[0]) : -len(words[-1])].strip(), words[-1]]
     if len(words) < 2 or (len(words) == 3 and not words[2].upper().startswith("HTTP/")) or len(words) > 3:
         raise BatchFormatError(f"The batch request line '{lines[0]}' is not 'METHOD URL HTTP/1.1'.")
     headers = parse_headers(lines[1:])

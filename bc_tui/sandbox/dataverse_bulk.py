@@ -13,24 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from .dataverse_errors import E_DUPLICATE, E_NOT_FOUND, bad_request, normalize_guid
+from .dataverse_keys import alternate_key_error, check_unique, find, parse_key
 from .dataverse_tables import CONTACTS, Table, contact_fullname
+from .dataverse_writes import REFERENCE_RE as _REFERENCE_RE
 from .dataverse_writes import DataverseWrites
 from .http import ApiError, ApiRequest, ApiResponse
 from .store import DuplicateKey
 
 _NAMESPACE = "Microsoft.Dynamics.CRM."
 BULK_ACTIONS = ("CreateMultiple", "UpdateMultiple", "UpsertMultiple", "DeleteMultiple")
-
-
-def alternate_key_error(table: Table) -> ApiError:
-    """The service's 400 for a key that is neither the primary key nor a defined alternate key.
-
-    The sandbox defines no alternate keys, so every ``(column=value)`` reference gets it.
-    """
-    return bad_request(
-        f"The key in the request URI is not valid for resource '{table.type_name}'. Ensure that the names and "
-        f"number of key properties match the declared or alternate key properties for the resource '{table.type_name}'."
-    )
 
 
 def is_bulk_action(segment: str) -> bool:
@@ -83,9 +74,14 @@ def _targets(table: Table, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     return targets
 
 
-def _key_of(table: Table, target: Mapping[str, Any], index_hint: str) -> str | None:
-    if "@odata.id" in target:
-        raise alternate_key_error(table)
+def _key_of(table: Table, target: Mapping[str, Any], index_hint: str) -> str | dict[str, Any] | None:
+    """The target's primary key, or its alternate key's values (``"@odata.id": "accounts(accountnumber='A-1')"``)."""
+    reference = target.get("@odata.id")
+    if reference is not None:
+        match = _REFERENCE_RE.search(str(reference))
+        if match is None or match.group("set") != table.entity_set:
+            raise alternate_key_error(table)
+        return parse_key(table, match.group("key"))
     supplied = target.get(table.primary_key)
     if supplied is None:
         return None
@@ -95,11 +91,19 @@ def _key_of(table: Table, target: Mapping[str, Any], index_hint: str) -> str | N
     return key
 
 
+def _primary_key_of(table: Table, target: Mapping[str, Any]) -> str | None:
+    key = _key_of(table, target, "a target")
+    if isinstance(key, dict):  # only UpsertMultiple names its targets by an alternate key
+        raise alternate_key_error(table)
+    return key
+
+
 def _create(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) -> str:
-    key = _key_of(table, target, "a target") or str(uuid.uuid4())
+    key = _primary_key_of(table, target) or str(uuid.uuid4())
     changes = writes.changes(table, target, key)
     if writes.store.get(table.store_set, key) is not None:
         raise ApiError(412, E_DUPLICATE, "Cannot insert duplicate key.")
+    check_unique(writes.store, table, key, changes)
     try:
         writes.store.insert(table.store_set, key, writes.new_row(table, key, changes))
     except DuplicateKey as exc:
@@ -108,7 +112,7 @@ def _create(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) ->
 
 
 def _update(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) -> None:
-    key = _key_of(table, target, "a target")
+    key = _primary_key_of(table, target)
     if key is None:
         raise bad_request(f"Every item of Targets must hold its {table.primary_key} to be updated.")
     changes = writes.changes(table, target, key)
@@ -119,10 +123,16 @@ def _update(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) ->
 
 
 def _upsert(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) -> None:
-    key = _key_of(table, target, "a target") or str(uuid.uuid4())
-    changes = writes.changes(table, target, key)
+    named = _key_of(table, target, "a target")
+    key_values: dict[str, Any] = {}
+    if isinstance(named, dict):
+        key_values, named = named, find(writes.store, table, named)
+    key = named or str(uuid.uuid4())
+    changes = writes.changes(table, {k: v for k, v in target.items() if k != "@odata.id"}, key)
     existing = writes.store.get(table.store_set, key)
     if existing is None:
+        changes.update(key_values)
+        check_unique(writes.store, table, key, changes)
         writes.store.insert(table.store_set, key, writes.new_row(table, key, changes))
     else:
         _apply(writes, table, key, existing, changes)
@@ -131,6 +141,7 @@ def _upsert(writes: DataverseWrites, table: Table, target: Mapping[str, Any]) ->
 def _apply(
     writes: DataverseWrites, table: Table, key: str, existing: Mapping[str, Any], changes: dict[str, Any]
 ) -> None:
+    check_unique(writes.store, table, key, {**existing, **changes})
     if table is CONTACTS:
         changes["fullname"] = contact_fullname({**existing, **changes})
     writes.store.update(table.store_set, key, changes)

@@ -158,6 +158,19 @@ def _metadata_types(schema: ET.Element) -> None:
     )
 
 
+def _alternate_key(entity_type: ET.Element, columns: tuple[str, ...]) -> None:
+    """The ``OData.Community.Keys.V1.AlternateKeys`` annotation Dataverse puts on a table with an alternate key."""
+    keys = ET.SubElement(
+        ET.SubElement(entity_type, "Annotation", {"Term": "OData.Community.Keys.V1.AlternateKeys"}), "Collection"
+    )
+    record = ET.SubElement(keys, "Record", {"Type": "OData.Community.Keys.V1.AlternateKey"})
+    refs = ET.SubElement(ET.SubElement(record, "PropertyValue", {"Property": "Key"}), "Collection")
+    for column in columns:
+        ref = ET.SubElement(refs, "Record", {"Type": "OData.Community.Keys.V1.PropertyRef"})
+        ET.SubElement(ref, "PropertyValue", {"Property": "Alias", "String": column})
+        ET.SubElement(ref, "PropertyValue", {"Property": "Name", "PropertyPath": column})
+
+
 @lru_cache(maxsize=1)
 def csdl_document() -> str:
     """The whole ``$metadata`` document as XML text."""
@@ -170,6 +183,8 @@ def csdl_document() -> str:
         entity_type = _entity_type(
             schema, table.logical_name, table.primary_key, table.properties, base_type="mscrm.crmbaseentity"
         )
+        if table.alternate_key is not None:
+            _alternate_key(entity_type, table.alternate_key[1])
         for lookup in table.lookups:
             for navigation, target_set in lookup.targets.items():
                 # Only lookups to tables the sandbox serves get a navigation property to follow.

@@ -8,7 +8,7 @@ the sandbox serves):
 - ``…/Attributes`` (optionally cast to a derived type such as
   ``Microsoft.Dynamics.CRM.PicklistAttributeMetadata``), ``…/Attributes(LogicalName='name')``,
   ``…/Attributes(<MetadataId>)``, with ``$select``, ``$filter`` and ``$expand=OptionSet``;
-- ``…/Keys`` (the served tables have no alternate keys);
+- ``…/Keys`` (each writable table's one alternate key, see ``dataverse_keys``);
 - ``$metadata`` (CSDL, see ``dataverse_csdl``).
 
 ``$filter`` takes ``eq``/``ne``/``and``/``or``/``not`` and parentheses, enum literals
@@ -34,8 +34,10 @@ from .dataverse_definitions import (
     attributes,
     entity,
     entity_properties,
+    label,
     option_set,
 )
+from .dataverse_keys import key_definitions
 from .dataverse_tables import TABLES
 from .http import ApiError, ApiRequest, ApiResponse
 from .odata_query import QueryError, parse_filter
@@ -272,7 +274,7 @@ class DataverseMetadata:
                 200,
                 {
                     "@odata.context": f"{base}$metadata#EntityDefinitions('{entity(entity_set)['MetadataId']}')/Keys",
-                    "value": [],
+                    "value": key_definitions(TABLES[entity_set], label),
                 },
             )
         if nav_match.group("name") != "Attributes":
@@ -306,7 +308,7 @@ class DataverseMetadata:
         out = {name: body[name] for name in select} | {"MetadataId": body["MetadataId"]} if select else dict(body)
         for name, nested in expand.items():
             if name == "Keys":
-                out["Keys"] = []
+                out["Keys"] = key_definitions(TABLES[entity_set], label)
             elif name != "Attributes":
                 raise _not_supported(f"the {name} of table definitions")
             else:

@@ -72,6 +72,8 @@ class Table:
     choices: Mapping[str, Choice] = field(default_factory=dict)
     #: Decimal columns that are currency amounts (``Money`` rather than ``Decimal``).
     money: frozenset[str] = frozenset()
+    #: The one alternate key a customized organization defines on the table: (SchemaName, columns).
+    alternate_key: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def primary_key(self) -> str:
@@ -181,6 +183,8 @@ ACCOUNTS = Table(
         **_state_and_status("account"),
     },
     money=frozenset({"creditlimit"}),
+    # The key Microsoft's own example defines (docs/sandbox-fidelity.md, "Alternate keys and upsert").
+    alternate_key=("new_AccountNumberKey", ("accountnumber",)),
 )
 
 _CONTACT_STRINGS = {
@@ -194,6 +198,8 @@ _CONTACT_STRINGS = {
     "websiteurl": 200,
     "jobtitle": 100,
     **_ADDRESS,
+    # A custom column holding another system's id, the usual column of a customized alternate key.
+    "new_externalid": 100,
 }
 
 CONTACTS = Table(
@@ -213,6 +219,7 @@ CONTACTS = Table(
     primary_name="fullname",
     object_type_code=2,
     choices=_state_and_status("contact"),
+    alternate_key=("new_ExternalIdKey", ("new_externalid",)),
 )
 
 SYSTEMUSERS = Table(

@@ -22,6 +22,7 @@ from .dataverse_errors import (
     parse_prefer,
     version_mismatch,
 )
+from .dataverse_keys import check_unique, find, missing, parse_key
 from .dataverse_reads import DataverseReads
 from .dataverse_rows import STORED_NAME
 from .dataverse_tables import (
@@ -31,6 +32,7 @@ from .dataverse_tables import (
     INT,
     LOGICAL_NAMES,
     STRING,
+    TABLES,
     UNSTORED_TARGETS,
     Table,
     contact_fullname,
@@ -38,7 +40,8 @@ from .dataverse_tables import (
 from .http import ApiError, ApiRequest, ApiResponse
 from .store import DuplicateKey
 
-_REFERENCE_RE = re.compile(r"(?P<set>[A-Za-z_][A-Za-z0-9_]*)\((?P<key>[^()]*)\)\s*$")
+#: An entity reference: ``accounts(<key>)`` at the end of a path or URL.
+REFERENCE_RE = re.compile(r"(?P<set>[A-Za-z_][A-Za-z0-9_]*)\((?P<key>[^()]*)\)\s*$")
 
 
 class DataverseWrites:
@@ -141,7 +144,7 @@ class DataverseWrites:
         lookup, target_set = found
         if value is None:
             return lookup.value_field, None
-        match = _REFERENCE_RE.search(urlsplit(str(value)).path or str(value)) if isinstance(value, str) else None
+        match = REFERENCE_RE.search(urlsplit(str(value)).path or str(value)) if isinstance(value, str) else None
         if match is None:
             raise bad_request(
                 f"The value '{value}' of {navigation}@odata.bind is not an entity reference "
@@ -151,6 +154,14 @@ class DataverseWrites:
             raise bad_request(
                 f"The navigation property '{navigation}' points at '{target_set}', not '{match.group('set')}'."
             )
+        target_table = TABLES.get(target_set)
+        if target_table is not None and target_table.alternate_key is not None:
+            named = parse_key(target_table, match.group("key"))
+            if isinstance(named, dict):  # bound by the target's alternate key
+                found_key = find(self.store, target_table, named)
+                if found_key is None:
+                    raise missing(target_table)
+                return lookup.value_field, found_key
         raw_key = match.group("key").partition("=")[2] or match.group("key")
         target_key = normalize_guid(raw_key)
         if target_key is None:
@@ -191,6 +202,7 @@ class DataverseWrites:
         """Store a new record; 412 when its key is taken."""
         if self.store.get(table.store_set, key) is not None:
             raise duplicate()
+        check_unique(self.store, table, key, changes)
         try:
             return self.store.insert(table.store_set, key, self.new_row(table, key, changes))
         except DuplicateKey as exc:
@@ -211,8 +223,13 @@ class DataverseWrites:
         stored = self.insert(table, key, changes)
         return self.write_response(table, stored, request, created=True)
 
-    def upsert(self, table: Table, key: str, request: ApiRequest) -> ApiResponse:
-        """``PATCH <set>(<id>)``: update, or create when missing (If-Match / If-None-Match: * narrow it)."""
+    def upsert(
+        self, table: Table, key: str, request: ApiRequest, key_values: Mapping[str, Any] | None = None
+    ) -> ApiResponse:
+        """``PATCH <set>(<id>)``: update, or create when missing (If-Match / If-None-Match: * narrow it).
+
+        ``key_values`` are the alternate key's values when the URL named the record by them: a
+        created record gets them."""
         self.require_writable(table, "PATCH")
         payload = self.payload(request)
         if_match = conditional(request.headers, "if-match")
@@ -221,13 +238,14 @@ class DataverseWrites:
         existing = self.store.get(table.store_set, key)
         if existing is None:
             if if_match is not None:  # If-Match (any value) means "update only"
-                raise not_found(table.logical_name, key)
-            stored = self.insert(table, key, changes)
+                raise not_found(table.logical_name, key) if key_values is None else missing(table)
+            stored = self.insert(table, key, {**changes, **(key_values or {})})
             return self.write_response(table, stored, request, created=True)
         if if_none_match == "*":  # "create only"
             raise duplicate()
         if if_match is not None and not etag_matches(if_match, existing):
             raise version_mismatch()
+        check_unique(self.store, table, key, {**existing, **changes})
         if table is CONTACTS:
             changes["fullname"] = contact_fullname({**existing, **changes})
         stored = self.store.update(table.store_set, key, changes)

@@ -54,3 +54,33 @@ def _serve_tls(data: Path, *extra: str) -> Iterator[dict[str, Any]]:
 def serve_tls() -> Callable[..., AbstractContextManager[dict[str, Any]]]:
     """``with serve_tls(data_dir) as info``: a ``sandbox serve --tls`` child process and its info line."""
     return _serve_tls
+
+
+@contextmanager
+def _dataverse_sdk(data: Path, *extra: str) -> Iterator[Any]:
+    """Microsoft's DataverseClient signed in with a client secret at a fresh ``serve --tls`` sandbox."""
+    # Imported here: only the SDK tests need the dev extra.
+    from azure import identity
+    from PowerPlatform.Dataverse import client as sdk
+
+    with _serve_tls(data, *extra) as info, pytest.MonkeyPatch.context() as env:
+        # The SDK's requests session trusts the sandbox's CA through the environment (see "Sign-in discovery").
+        env.setenv("REQUESTS_CA_BUNDLE", info["ca_cert"])
+        env.delenv("CURL_CA_BUNDLE", raising=False)
+        origin = info["token_url"].rsplit("/", 4)[0]  # https://127.0.0.1:<port>
+        credential = identity.ClientSecretCredential(
+            info["tenant"],
+            info["client_id"],
+            info["client_secret"],
+            authority=origin,
+            disable_instance_discovery=True,
+            connection_verify=info["ca_cert"],
+        )
+        with sdk.DataverseClient(origin, credential) as dataverse:
+            yield dataverse
+
+
+@pytest.fixture
+def dataverse_sdk() -> Callable[..., AbstractContextManager[Any]]:
+    """``with dataverse_sdk(data_dir, *serve_args) as client``: the SDK signed in at a fresh https sandbox."""
+    return _dataverse_sdk

@@ -51,7 +51,7 @@ async def test_create_multiple_answers_the_ids_and_update_multiple_changes_them(
     assert await _names(dv, ids) == ["Bulk One Updated", "Bulk Two Updated"]
 
 
-async def test_upsert_multiple_creates_or_updates_by_id_and_refuses_alternate_keys(dv: Dataverse) -> None:
+async def test_upsert_multiple_creates_or_updates_by_id_and_refuses_undefined_keys(dv: Dataverse) -> None:
     existing, new = str(uuid.uuid4()), str(uuid.uuid4())
     assert (await dv.post("accounts", json={"accountid": existing, "name": "Before"})).status_code == 204
     upserted = await dv.post(
@@ -68,7 +68,7 @@ async def test_upsert_multiple_creates_or_updates_by_id_and_refuses_alternate_ke
 
     keyed = await dv.post(
         "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
-        json={"Targets": [{"@odata.type": ACCOUNT, "@odata.id": "accounts(accountnumber='A-1')", "name": "Keyed"}]},
+        json={"Targets": [{"@odata.type": ACCOUNT, "@odata.id": "accounts(telephone1='555')", "name": "Keyed"}]},
     )
     assert keyed.status_code == 400
     assert error_of(keyed)["message"].startswith(
@@ -140,11 +140,11 @@ async def test_bulk_messages_refuse_what_the_service_refuses(
     assert read_only.status_code == 405
 
 
-async def test_patch_by_alternate_key_gets_the_documented_error_and_by_id_is_an_upsert(dv: Dataverse) -> None:
+async def test_a_key_on_a_column_that_is_no_key_gets_the_documented_error_and_by_id_is_an_upsert(
+    dv: Dataverse,
+) -> None:
     for method in ("PATCH", "GET", "DELETE"):
-        response = await dv.request(
-            method, "accounts(accountnumber='A-1')", json={"name": "x"} if method == "PATCH" else None
-        )
+        response = await dv.request(method, "accounts(name='A-1')", json={"name": "x"} if method == "PATCH" else None)
         assert response.status_code == 400, (method, response.text)
         assert error_of(response) == {
             "code": "0x80060888",
@@ -162,3 +162,95 @@ async def test_patch_by_alternate_key_gets_the_documented_error_and_by_id_is_an_
     assert updated.status_code == 204
     refused = await dv.patch(f"accounts({account_id})", json={"name": "x"}, headers={"if-none-match": "*"})
     assert refused.status_code == 412 and error_of(refused)["code"] == "0x80040237"
+
+
+async def test_upsert_by_alternate_key_creates_updates_and_honours_if_match_and_if_none_match(dv: Dataverse) -> None:
+    absent = await dv.patch("accounts(accountnumber='K-1')", json={"name": "Nobody"}, headers={"if-match": "*"})
+    assert absent.status_code == 404 and error_of(absent) == {
+        "code": "0x80040217",
+        "message": "A record with the specified key values does not exist in account entity",
+    }
+    created = await dv.patch(
+        "accounts(accountnumber='K-1')", json={"name": "Keyed"}, headers={"prefer": "return=representation"}
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["name"], created.json()["accountnumber"]) == ("Keyed", "K-1")
+    account_id = created.json()["accountid"]
+    updated = await dv.patch("accounts(accountnumber='K-1')", json={"name": "Keyed Again"}, headers={"if-match": "*"})
+    assert updated.status_code == 204 and updated.headers["odata-entityid"].endswith(f"accounts({account_id})")
+    refused = await dv.patch("accounts(accountnumber='K-1')", json={"name": "x"}, headers={"if-none-match": "*"})
+    assert refused.status_code == 412 and error_of(refused)["code"] == "0x80040237"
+    read = await dv.get("accounts(accountnumber='K-1')?$select=name")
+    assert (read.status_code, read.json()["name"]) == (200, "Keyed Again")
+    assert (await dv.get("accounts(accountnumber='K-2')")).status_code == 404
+
+    # The key's values are unique: a second record may not take them, by create or by update.
+    taken = await dv.post("accounts", json={"name": "Twin", "accountnumber": "K-1"})
+    assert taken.status_code == 412 and error_of(taken)["code"] == "0x80060892", taken.text
+    other = await dv.post("accounts", json={"name": "Other"}, headers={"prefer": "return=representation"})
+    moved = await dv.patch(f"accounts({other.json()['accountid']})", json={"accountnumber": "K-1"})
+    assert moved.status_code == 412 and error_of(moved)["code"] == "0x80060892"
+    # A bind may name its target by the alternate key too.
+    child = await dv.post(
+        "contacts",
+        json={"lastname": "Keyed Child", "parentcustomerid_account@odata.bind": "/accounts(accountnumber='K-1')"},
+        headers={"prefer": "return=representation"},
+    )
+    assert child.json()["_parentcustomerid_value"] == account_id
+    deleted = await dv.delete("accounts(accountnumber='K-1')")
+    assert deleted.status_code == 204
+    assert (await dv.get(f"accounts({account_id})")).status_code == 404
+
+
+async def test_upsert_multiple_names_targets_by_alternate_key(dv: Dataverse) -> None:
+    first = await dv.post(
+        "contacts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        json={
+            "Targets": [
+                {
+                    "@odata.type": "Microsoft.Dynamics.CRM.contact",
+                    "@odata.id": "contacts(new_externalid='X-1')",
+                    "lastname": "One",
+                },
+                {
+                    "@odata.type": "Microsoft.Dynamics.CRM.contact",
+                    "@odata.id": "contacts(new_externalid='X-2')",
+                    "lastname": "Two",
+                },
+            ]
+        },
+    )
+    assert first.status_code == 204, first.text
+    again = await dv.post(
+        "contacts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        json={
+            "Targets": [
+                {
+                    "@odata.type": "Microsoft.Dynamics.CRM.contact",
+                    "@odata.id": "contacts(new_externalid='X-1')",
+                    "lastname": "Uno",
+                }
+            ]
+        },
+    )
+    assert again.status_code == 204, again.text
+    rows = (await dv.get("contacts?$select=lastname,new_externalid&$filter=startswith(new_externalid,'X-')")).json()
+    assert sorted((r["new_externalid"], r["lastname"]) for r in rows["value"]) == [("X-1", "Uno"), ("X-2", "Two")]
+
+
+async def test_table_definitions_and_metadata_announce_the_alternate_key(dv: Dataverse) -> None:
+    keys = await dv.get("EntityDefinitions(LogicalName='account')/Keys")
+    assert keys.status_code == 200
+    [key] = keys.json()["value"]
+    assert (key["SchemaName"], key["KeyAttributes"], key["EntityKeyIndexStatus"]) == (
+        "new_AccountNumberKey",
+        ["accountnumber"],
+        "Active",
+    )
+    expanded = await dv.get("EntityDefinitions(LogicalName='contact')?$select=LogicalName&$expand=Keys")
+    assert [k["KeyAttributes"] for k in expanded.json()["Keys"]] == [["new_externalid"]]
+    csdl = (await dv.get("$metadata")).text
+    account_type = csdl[csdl.index('<EntityType Name="account"') :]
+    account_type = account_type[: account_type.index("</EntityType>")]
+    assert '<Annotation Term="OData.Community.Keys.V1.AlternateKeys">' in account_type
+    assert '<PropertyValue Property="Name" PropertyPath="accountnumber" />' in account_type

@@ -1,8 +1,8 @@
 """Microsoft's Dataverse SDK for Python (``powerplatform-dataverse-client``), unmodified, against
 ``sandbox serve --tls``: azure-identity signs in at the sandbox, the SDK reads and writes over https.
 
-What the SDK does that the sandbox refuses (alternate-key upserts with the service's error,
-BulkDelete and creating tables with 501) is asserted as refused, so a change shows up here.
+What the SDK does that the sandbox refuses (an upsert by a column that is no key with the service's
+error, BulkDelete and creating tables with 501) is asserted as refused, so a change shows up here.
 """
 
 from __future__ import annotations
@@ -14,32 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure import identity
-from PowerPlatform.Dataverse import client as sdk
 from PowerPlatform.Dataverse.core.errors import HttpError
 from PowerPlatform.Dataverse.models import filters
+from PowerPlatform.Dataverse.models.upsert import UpsertItem
 
 
 @pytest.fixture
-def client(
-    tmp_path: Path, serve_tls: Callable[..., AbstractContextManager[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+def client(tmp_path: Path, dataverse_sdk: Callable[..., AbstractContextManager[Any]]) -> Iterator[Any]:
     """A DataverseClient signed in at a fresh https sandbox with a client secret."""
-    with serve_tls(tmp_path) as info:
-        # The SDK's requests session trusts the sandbox's CA through the environment (see "Sign-in discovery").
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", info["ca_cert"])
-        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-        origin = info["token_url"].rsplit("/", 4)[0]  # https://127.0.0.1:<port>
-        credential = identity.ClientSecretCredential(
-            info["tenant"],
-            info["client_id"],
-            info["client_secret"],
-            authority=origin,
-            disable_instance_discovery=True,
-            connection_verify=info["ca_cert"],
-        )
-        with sdk.DataverseClient(origin, credential) as dataverse:
-            yield dataverse
+    with dataverse_sdk(tmp_path) as dataverse:
+        yield dataverse
 
 
 def test_sdk_creates_reads_updates_and_deletes_records(client: Any) -> None:
@@ -113,14 +97,42 @@ def test_sdk_reads_table_definitions(client: Any) -> None:
     assert account["entity_set_name"] == "accounts" and account["logical_name"] == "account"
     assert {"account", "contact", "systemuser"} <= {table["LogicalName"] for table in client.tables.list()}
     assert len(client.tables.list_columns("account")) > 10
-    assert client.tables.get_alternate_keys("account") == []
+    [key] = client.tables.get_alternate_keys("account")
+    assert (key.schema_name, key.key_attributes, key.status) == ("new_AccountNumberKey", ["accountnumber"], "Active")
+    assert [k.key_attributes for k in client.tables.get_alternate_keys("contact")] == [["new_externalid"]]
+
+
+def test_sdk_upserts_accounts_and_contacts_by_alternate_key(client: Any) -> None:
+    client.records.upsert("account", [{"alternate_key": {"accountnumber": "A-1"}, "record": {"name": "Keyed"}}])
+    [created] = client.records.list("account", filter="accountnumber eq 'A-1'", select=["name"])
+    client.records.upsert("account", [{"alternate_key": {"accountnumber": "A-1"}, "record": {"name": "Keyed Again"}}])
+    assert [(r["accountid"], r["name"]) for r in client.records.list("account", filter="accountnumber eq 'A-1'")] == [
+        (created["accountid"], "Keyed Again")
+    ]
+    # More than one item goes through UpsertMultiple, each target named by @odata.id.
+    client.records.upsert(
+        "contact",
+        [
+            UpsertItem(alternate_key={"new_externalid": "C-1"}, record={"lastname": "Keyed One"}),
+            UpsertItem(alternate_key={"new_externalid": "C-2"}, record={"lastname": "Keyed Two"}),
+        ],
+    )
+    client.records.upsert(
+        "contact",
+        [
+            UpsertItem(alternate_key={"new_externalid": "C-1"}, record={"firstname": "Ann"}),
+            UpsertItem(alternate_key={"new_externalid": "C-3"}, record={"lastname": "Keyed Three"}),
+        ],
+    )
+    contacts = client.records.list("contact", filter="startswith(new_externalid,'C-')", select=["fullname"])
+    assert sorted(r["fullname"] for r in contacts) == ["Ann Keyed One", "Keyed Three", "Keyed Two"]
 
 
 def test_sdk_operations_the_sandbox_refuses_fail_with_the_service_error(client: Any) -> None:
     with pytest.raises(
         HttpError, match="The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.account'"
-    ):
-        client.records.upsert("account", [{"alternate_key": {"accountnumber": "A-1"}, "record": {"name": "Keyed"}}])
+    ):  # telephone1 is no key of the table
+        client.records.upsert("account", [{"alternate_key": {"telephone1": "555"}, "record": {"name": "Keyed"}}])
     with pytest.raises(HttpError, match="The sandbox does not emulate the BulkDelete message."):
         client.records.delete("account", [client.records.create("account", {"name": "Bulk Gone"})])
     with (
