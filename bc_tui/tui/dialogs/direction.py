@@ -33,7 +33,7 @@ from bc_tui.domain.words import direction_words
 from bc_tui.sync.field_picks import winner_name
 from bc_tui.sync.preview import FieldRow
 from bc_tui.tui.bindings import bindings_for
-from bc_tui.tui.dialogs.edit_value import EditValueDialog
+from bc_tui.tui.dialogs.edit_value import FieldPicking
 from bc_tui.tui.field_text import show_value
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal
@@ -103,7 +103,7 @@ def overwrite_lines(overwrites: Sequence[Overwrite]) -> Text:
     return text
 
 
-class DirectionDialog(ModalScreen[SyncDirection | None]):
+class DirectionDialog(FieldPicking, ModalScreen[SyncDirection | None]):
     """Choose send / get / merge (or a whole record) for one record, or send / get for several.
 
     ``recommendation``: from ``SyncPreview.recommendation`` (one record) or
@@ -304,29 +304,13 @@ class DirectionDialog(ModalScreen[SyncDirection | None]):
         pick = self._cursor_pick()
         if pick is None or not pick.editable:
             return
-        kept = pick.bc_value if self.picked[pick.label] is SEND else pick.dataverse_value
-        start = self.edits.get(pick.label, "" if kept is None else str(kept))
-
-        def edited(value: str | None) -> None:
-            if value is not None:
-                self.edits[pick.label] = value
-                self._redraw(pick)
-
-        self.app.push_screen(EditValueDialog(pick.label, pick.bc_value, pick.dataverse_value, start), edited)
+        self._edit(pick)
 
     def _cursor_pick(self) -> FieldPick | None:
         if not self.picks:
             return None
         table = self.query_one("#direction-picks", DataTable)
         return self.picks[min(max(table.cursor_row, 0), len(self.picks) - 1)]
-
-    def _pick(self, side: SyncDirection) -> None:
-        pick = self._cursor_pick()
-        if pick is None:
-            return
-        self.picked[pick.label] = side
-        self.edits.pop(pick.label, None)  # a side's value replaces a typed one
-        self._redraw(pick)
 
     def _redraw(self, pick: FieldPick) -> None:
         table = self.query_one("#direction-picks", DataTable)

@@ -31,7 +31,7 @@ from bc_tui.domain.sync_state import FIELD_STATE_LABELS
 from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
-from bc_tui.tui.dialogs.edit_value import EditValueDialog
+from bc_tui.tui.dialogs.edit_value import FieldPicking
 from bc_tui.tui.feedback import error_sentence
 from bc_tui.tui.field_text import arrow, show_value
 from bc_tui.tui.flows import couple_flow, delete_coupling_flow, synchronize_flow, undo_flow
@@ -59,7 +59,7 @@ _STATE_COLOURS: dict[FieldState, tuple[str, str]] = {
 }
 
 
-class CardScreen(Screen[bool]):
+class CardScreen(FieldPicking, Screen[bool]):
     """The card of the BC record ``bc_id`` of the table mapping ``mapping_name``.
 
     Dismisses with True when a coupling or a record changed while it was open (the caller then
@@ -358,15 +358,7 @@ class CardScreen(Screen[bool]):
         if not pick.editable:
             notify(self.app, f"{pick.label} is not text; pick Business Central or Dataverse.", severity="warning")
             return
-        kept = pick.bc_value if self.picked[pick.label] is SyncDirection.TO_DATAVERSE else pick.dataverse_value
-        start = self.edits.get(pick.label, "" if kept is None else str(kept))
-
-        def edited(value: str | None) -> None:
-            if value is not None:
-                self.edits[pick.label] = value
-                self._redraw(pick.label)
-
-        self.app.push_screen(EditValueDialog(pick.label, pick.bc_value, pick.dataverse_value, start), edited)
+        self._edit(pick)
 
     def _cursor_pick(self) -> FieldPick | None:
         """The conflicting field under the cursor; None (after saying so) on any other row."""
@@ -379,16 +371,9 @@ class CardScreen(Screen[bool]):
             return None
         return self.picks[label]
 
-    def _pick(self, side: SyncDirection) -> None:
-        pick = self._cursor_pick()
-        if pick is None:
-            return
-        self.picked[pick.label] = side
-        self.edits.pop(pick.label, None)  # a side's value replaces a typed one
-        self._redraw(pick.label)
-
-    def _redraw(self, label: str) -> None:
+    def _redraw(self, pick: FieldPick) -> None:
         assert self.preview is not None
+        label = pick.label
         table = self.query_one("#card-fields", DataTable)
         row = next(r for r in self.preview.fields if r.label == label)
         cells = self._field_cells(row, self._styles())
