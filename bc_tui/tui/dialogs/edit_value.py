@@ -1,6 +1,9 @@
 """The edited value of one conflicting text field (docs/coupling-and-sync.md "Per-field winners"):
 instead of keeping Business Central's or Dataverse's value, the user types the value both sides
-get. Both current values are shown literally above the input."""
+get. Both current values are shown literally above the input.
+
+:class:`FieldPicking` is what the record card and the direction dialog share to pick a conflicting
+field's winner: a side (dropping a typed value) or, through this dialog, a typed value."""
 
 from __future__ import annotations
 
