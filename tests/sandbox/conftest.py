@@ -76,7 +76,9 @@ def _dataverse_sdk(data: Path, *extra: str) -> Iterator[Any]:
             disable_instance_discovery=True,
             connection_verify=info["ca_cert"],
         )
-        with sdk.DataverseClient(origin, credential) as dataverse:
+        # Closing the credential too closes its sign-in connection: a keep-alive connection left
+        # open makes the https sandbox wait its 3 s grace period before it stops.
+        with credential, sdk.DataverseClient(origin, credential) as dataverse:
             yield dataverse
 
 
