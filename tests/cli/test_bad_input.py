@@ -1,7 +1,11 @@
 """Bad input of every class: one plain sentence on stderr, exit code 2, nothing written.
 
-Each test runs the real ``bc-tui`` in a subprocess (so encodings, exit codes and tracebacks are
-what a user sees) against files and servers the test makes hostile. See docs/bad-input.md.
+Each test runs the real ``bc-tui`` against files and servers the test makes hostile. See
+docs/bad-input.md. Where the point is the sentence and the exit code, ``cli(...)`` runs the CLI's
+entry function in this process (a new Python process costs most of a second of imports). Where
+the process boundary is the point (stream encodings, a full or closed stdout, a file size limit,
+an uncaught traceback) and once for each kind of bad input (bad config, unreachable service,
+corrupt database, a bug), ``cli.process(...)`` runs ``bc-tui`` in a subprocess, as a user would.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from bc_tui.cli import main
 from bc_tui.commands.common import SANDBOX_NOTE
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
@@ -30,21 +35,35 @@ EXIT_USAGE = 2
 
 
 class Cli:
-    """Runs ``bc-tui`` in a subprocess with its own data folder and no config file."""
+    """Runs ``bc-tui`` with its own data folder and no config file, in this process or in a new one."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
         self.data = tmp_path / "data"
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+        self.settings = {"BC_TUI_DATA_DIR": str(self.data), "BC_TUI_CONFIG": str(tmp_path / "no-config.toml")}
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BC_TUI_")}
-        self.env.update(
-            BC_TUI_DATA_DIR=str(self.data),
-            BC_TUI_CONFIG=str(tmp_path / "no-config.toml"),
-            PYTHONUTF8="1",
-            LC_ALL="C.UTF-8",
-        )
+        self.env.update(self.settings, PYTHONUTF8="1", LC_ALL="C.UTF-8")
 
-    def __call__(
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the CLI's entry function in this process; what it printed and returned."""
+        self.capsys.readouterr()  # what earlier steps printed is not this run's output
+        with self.monkeypatch.context() as patch:
+            for name in [k for k in os.environ if k.startswith("BC_TUI_")]:
+                patch.delenv(name)
+            for name, value in {**self.settings, **(env or {})}.items():
+                patch.setenv(name, value)
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+        captured = self.capsys.readouterr()
+        return subprocess.CompletedProcess(["bc-tui", *args], code, captured.out, captured.err)
+
+    def process(
         self, *args: str, env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        """Run ``bc-tui`` in a subprocess, with real streams, encodings and exit code."""
         return subprocess.run(
             [sys.executable, "-m", "bc_tui.cli", *args],
             capture_output=True,
@@ -57,8 +76,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path)
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(tmp_path, monkeypatch, capsys)
 
 
 def one_sentence(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -90,7 +109,7 @@ def files_in(folder: Path) -> list[str]:
 def test_config_file_that_is_not_utf8(cli: Cli, tmp_path: Path) -> None:
     config = tmp_path / "latin1.toml"
     config.write_bytes('profile = "café"\n'.encode("latin-1"))
-    one_sentence(cli("status", "--config", str(config)), str(config), "not UTF-8", "Save it as UTF-8")
+    one_sentence(cli.process("status", "--config", str(config)), str(config), "not UTF-8", "Save it as UTF-8")
     assert not cli.data.exists()  # nothing was started or written
 
 
@@ -107,7 +126,9 @@ def test_non_ascii_output_on_an_ascii_only_stdout(cli: Cli, tmp_path: Path) -> N
     # Demo cities such as München and København are printed by `sandbox edit` (fresh demo data).
     for n, env in enumerate(({"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "LANG": ""})):
         sandbox = tmp_path / f"sandbox-{n}"
-        result = cli("sandbox", "edit", "--side", "bc", "-n", "1000", "--seed", "1", "--data", str(sandbox), env=env)
+        result = cli.process(
+            "sandbox", "edit", "--side", "bc", "-n", "1000", "--seed", "1", "--data", str(sandbox), env=env
+        )
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr and "?" in result.stdout
         assert result.stdout.isascii()
@@ -118,7 +139,7 @@ def test_non_ascii_json_on_an_ascii_only_stdout_stays_exact(cli: Cli, tmp_path: 
 
     config = tmp_path / "with-db.toml"
     config.write_text('database_url = "sqlite:///%s"\n' % (tmp_path / "c.sqlite"), encoding="utf-8")
-    result = cli(
+    result = cli.process(
         "couple",
         "10000",
         "--to",
@@ -135,7 +156,7 @@ def test_non_ascii_json_on_an_ascii_only_stdout_stays_exact(cli: Cli, tmp_path: 
 
 def test_non_ascii_argument_under_a_c_locale(cli: Cli) -> None:
     c_locale = {"LC_ALL": "C", "PYTHONUTF8": "0", "LANG": ""}
-    utf8 = cli("couple", "10000", "--to", "Müller ☃ GmbH", env=c_locale)
+    utf8 = cli.process("couple", "10000", "--to", "Müller ☃ GmbH", env=c_locale)
     one_sentence(utf8, "does not exist in Dataverse")
     not_text = subprocess.run(
         [sys.executable, "-m", "bc_tui.cli", "couple", "10000", "--to", b"M\xfcller"],
@@ -246,7 +267,7 @@ def test_database_file_that_is_not_sqlite(cli: Cli, tmp_path: Path) -> None:
 def test_truncated_database(cli: Cli, coupling_db: Path, tmp_path: Path) -> None:
     truncated = tmp_path / "truncated.sqlite"
     truncated.write_bytes(coupling_db.read_bytes()[:5000])
-    result = cli("uncouple", "--all", "--database", f"sqlite:///{truncated}")
+    result = cli.process("uncouple", "--all", "--database", f"sqlite:///{truncated}")
     one_sentence(result, str(truncated), "malformed", "restore it from a backup")
 
 
@@ -365,7 +386,9 @@ def test_disk_full_during_a_job_is_one_sentence_and_leaves_the_database_consiste
         # No file of the process may grow past the limit: writes beyond fail as on a full disk.
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    result = cli("match", "--create-new", "--config", str(config), "--database", url, env=env, preexec=small_disk)
+    result = cli.process(
+        "match", "--create-new", "--config", str(config), "--database", url, env=env, preexec=small_disk
+    )
     one_sentence(result, str(database), "rolled back", "free some disk space")
     with sqlite3.connect(database) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -455,7 +478,7 @@ def test_a_trickling_service_ends_at_the_request_deadline(cli: Cli, tmp_path: Pa
             tmp_path / "slow.toml", tenant, extra="request_deadline_s = 2", bc_api=f"{slow.origin}/bc/api/v2.0/"
         )
         database = tmp_path / "c.sqlite"
-        result = cli(
+        result = cli.process(
             "sync",
             "10000",
             "--direction",

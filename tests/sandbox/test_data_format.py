@@ -1,11 +1,16 @@
 """The sandbox data folder holds data that cannot run code; a bad folder gets a sentence and ``reset`` repairs it.
 
-The CLI runs in a subprocess, as a user runs it: what matters is its exit code, its one line on
-stderr and that no traceback (and no planted code) ever runs.
+What matters is the CLI's exit code, its one line on stderr and that no traceback (and no
+planted code) ever runs. ``sandbox serve`` always runs in a subprocess, as a user runs it (a serve
+that wrongly starts is killed, not left serving in the test); ``edit`` and ``reset``, which end by
+themselves, run the CLI's entry function in this process (a new process costs most of a second of
+imports), except when they must run as another user.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import os
@@ -28,6 +33,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import bc_tui
+from bc_tui.cli import main
 from bc_tui.sandbox import demo_data
 from bc_tui.sandbox.data_format import decode_chunk, encode_chunk
 from bc_tui.sandbox.settings import SandboxSettings
@@ -76,6 +82,17 @@ def _bc_tui(*args: str, user: int | None = None, env: dict[str, str] | None = No
     return subprocess.CompletedProcess(command, proc.returncode, first + out, err)
 
 
+def _bc_tui_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI's entry function in this process with captured streams (a command that ends by itself)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["bc-tui", *args], code, out.getvalue(), err.getvalue())
+
+
 def _assert_one_sentence(result: subprocess.CompletedProcess[str], folder: Path, *words: str) -> str:
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -104,7 +121,8 @@ def _seeded_folder(folder: Path, customers: int = _CUSTOMERS) -> Path:
 
 
 def _customers_after_reset(folder: Path, user: int | None = None) -> int:
-    result = _bc_tui("sandbox", "reset", "--data", str(folder), "--customers", str(_CUSTOMERS), user=user)
+    reset = ("sandbox", "reset", "--data", str(folder), "--customers", str(_CUSTOMERS))
+    result = _bc_tui(*reset, user=user) if user is not None else _bc_tui_here(*reset)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and str(folder) in result.stdout
     store = EntityStore(folder / "sandbox.sqlite")
@@ -263,7 +281,8 @@ def test_a_corrupt_folder_gets_one_sentence_from_serve_and_edit_and_reset_repair
     corrupt(_seeded_folder(folder))
 
     line = _assert_one_sentence(_bc_tui("sandbox", "serve", "--port", "0", "--data", str(folder)), folder, cause)
-    assert _assert_one_sentence(_bc_tui("sandbox", "edit", "--side", "bc", "--data", str(folder)), folder) == line
+    edit = _bc_tui_here("sandbox", "edit", "--side", "bc", "--data", str(folder))
+    assert _assert_one_sentence(edit, folder) == line
     assert _customers_after_reset(folder) == _CUSTOMERS
 
 
@@ -277,7 +296,7 @@ def test_a_missing_data_file_is_made_again_even_with_a_stale_log_beside_it(tmp_p
     path.unlink()
     shutil.copy(tmp_path / "stale-wal", path.with_name("sandbox.sqlite-wal"))
 
-    result = _bc_tui("sandbox", "edit", "--side", "bc", "--data", str(folder), "--seed", "1")
+    result = _bc_tui_here("sandbox", "edit", "--side", "bc", "--data", str(folder), "--seed", "1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Changed BC customer ")
     store = EntityStore(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,9 @@ def trust_only(monkeypatch: pytest.MonkeyPatch):
 def test_msal_acquires_a_client_credentials_token_from_serve_tls(
     tmp_path: Path, serve_tls, trust_only, options: dict[str, bool]
 ) -> None:
-    with serve_tls(tmp_path) as info:
+    # Each MSAL app's connections are closed before the sandbox stops (the ExitStack ends first):
+    # a keep-alive connection left open makes the https sandbox wait its 3 s grace period.
+    with serve_tls(tmp_path) as info, contextlib.ExitStack() as opened:
         trust_only(info["ca_cert"])
         authority = info["token_url"].rsplit("/oauth2/", 1)[0]
         origin = authority.rsplit("/", 1)[0]
@@ -73,14 +76,17 @@ def test_msal_acquires_a_client_credentials_token_from_serve_tls(
             instance_discovery=f"{origin}/common/discovery/instance",
             verify=info["ca_cert"],
         )
+        opened.callback(discovered.http_client.close)
         assert discovered.authority.token_endpoint == info["token_url"]
 
         # ... but MSAL's token cache asks login.microsoftonline.com for host aliases regardless,
         # so a client of a non-Microsoft host turns instance discovery off (as MSAL documents).
         def app(secret: str) -> msal.ConfidentialClientApplication:
-            return msal.ConfidentialClientApplication(
+            made = msal.ConfidentialClientApplication(
                 info["client_id"], client_credential=secret, authority=authority, verify=info["ca_cert"], **options
             )
+            opened.callback(made.http_client.close)
+            return made
 
         client = app(info["client_secret"])
         tokens = {}

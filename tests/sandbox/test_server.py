@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import signal
 import subprocess
@@ -12,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bc_tui.cli import main
 from bc_tui.sandbox.server import RunningSandbox, start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
 
@@ -31,9 +34,18 @@ INFO_KEYS = {
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bc_tui.cli", "sandbox", *args], capture_output=True, text=True, timeout=60
-    )
+    """``bc-tui sandbox ARGS`` through the CLI's entry function in this process, streams captured.
+
+    The commands run here end by themselves and their output and exit code are the point; the
+    serve that runs until Ctrl-C below is a real subprocess.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["sandbox", *args])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["bc-tui", "sandbox", *args], code, out.getvalue(), err.getvalue())
 
 
 def bearer(http: httpx.Client, info: dict[str, Any], scope_key: str) -> dict[str, str]:
