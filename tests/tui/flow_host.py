@@ -127,3 +127,18 @@ class _SnapshotsDirExtension(pytest_textual_snapshot.SVGImageExtension):
 def use_snapshot_folder(monkeypatch: Any) -> None:
     """Make ``snap_compare`` keep its SVGs in tests/tui/snapshots/ (call from an autouse fixture)."""
     monkeypatch.setattr(pytest_textual_snapshot, "SVGImageExtension", _SnapshotsDirExtension)
+
+
+async def couple_listed_customers(app: Any, session: Any, count: int) -> list[Any]:
+    """Couple the first ``count`` customers of ``app``'s list to new Dataverse accounts and
+    synchronize them once (the baseline a later edit is measured from); their couplings."""
+    from bc_tui.store.coupling_queries import get_by_bc_id
+    from bc_tui.sync.create import create_in_dataverse
+    from bc_tui.sync.modified import synchronize_modified
+
+    customers = app.main_screen.record_list("customers")
+    assert customers is not None
+    ids = [customers.row_at(i).key for i in range(count)]
+    assert (await create_in_dataverse(session, "CUSTOMER", ids, allow_duplicates=True)).count("inserted") == count
+    await synchronize_modified(session, "CUSTOMER")
+    return [get_by_bc_id("CUSTOMER", bc_id) for bc_id in ids]

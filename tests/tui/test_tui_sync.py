@@ -21,6 +21,7 @@ from tests.sync.coupled_pairs import account_row, bc_row, coupled_customers, edi
 from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
+    couple_listed_customers,
     press_and_settle,
     settle,
     unstarted_backend,
@@ -179,19 +180,10 @@ async def test_mark_several_customers_in_the_list_and_synchronize_them(
     tui_app: Any, tui_backend: Backend, sandbox_app: Starlette
 ) -> None:
     """The whole journey on the real app: mark three customers, s, send, the job, the data."""
-    from bc_tui.sync.create import create_in_dataverse
-    from bc_tui.sync.modified import synchronize_modified
-
-    session = tui_backend.session
     async with tui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        pairs = await couple_listed_customers(tui_app, tui_backend.session, 3)
         customers = tui_app.main_screen.record_list("customers")
-        assert customers is not None
-        # Couple the first three customers of the list and synchronize them once (the baseline).
-        ids = [customers.row_at(i).key for i in range(3)]
-        assert (await create_in_dataverse(session, MAPPING, ids, allow_duplicates=True)).count("inserted") == 3
-        await synchronize_modified(session, MAPPING)
-        pairs = [get_by_bc_id(MAPPING, i) for i in ids]
         for index, pair in enumerate(pairs):
             edit_bc(sandbox_app, pair.bc_id, phoneNumber=f"+1 555 020{index}")
         await press_and_settle(pilot, "space", "space", "space")

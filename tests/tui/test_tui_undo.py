@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.tui.backend import Backend
 from tests.sync.coupled_pairs import account_row, bc_row, edit_bc
-from tests.tui.flow_host import press_and_settle, settle
+from tests.tui.flow_host import couple_listed_customers, press_and_settle, settle
 from tests.tui.pilot_waits import job_done, screen_is, screen_text, wait_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,18 +22,9 @@ MAPPING = "CUSTOMER"
 async def test_undo_the_job_just_run_from_its_summary(
     tui_app: Any, tui_backend: Backend, sandbox_app: Starlette
 ) -> None:
-    from bc_tui.sync.create import create_in_dataverse
-    from bc_tui.sync.modified import synchronize_modified
-
-    session = tui_backend.session
     async with tui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        customers = tui_app.main_screen.record_list("customers")
-        assert customers is not None
-        ids = [customers.row_at(i).key for i in range(3)]
-        assert (await create_in_dataverse(session, MAPPING, ids, allow_duplicates=True)).count("inserted") == 3
-        await synchronize_modified(session, MAPPING)
-        pairs = [get_by_bc_id(MAPPING, i) for i in ids]
+        pairs = await couple_listed_customers(tui_app, tui_backend.session, 3)
         before = [account_row(sandbox_app, p.dataverse_id)["telephone1"] for p in pairs]
         for index, pair in enumerate(pairs):
             edit_bc(sandbox_app, pair.bc_id, phoneNumber=f"+1 555 030{index}")
@@ -65,18 +55,9 @@ async def test_undo_the_job_just_run_from_its_summary(
 async def test_a_job_that_wrote_nothing_offers_no_undo(
     tui_app: Any, tui_backend: Backend, sandbox_app: Starlette
 ) -> None:
-    from bc_tui.sync.create import create_in_dataverse
-    from bc_tui.sync.modified import synchronize_modified
-
-    session = tui_backend.session
     async with tui_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        customers = tui_app.main_screen.record_list("customers")
-        assert customers is not None
-        [bc_id] = [customers.row_at(0).key]
-        assert (await create_in_dataverse(session, MAPPING, [bc_id], allow_duplicates=True)).count("inserted") == 1
-        await synchronize_modified(session, MAPPING)
-        pair = get_by_bc_id(MAPPING, bc_id)
+        [pair] = await couple_listed_customers(tui_app, tui_backend.session, 1)
         account = dict(account_row(sandbox_app, pair.dataverse_id))
         await press_and_settle(pilot, "space", "s", "1")
         await wait_for(pilot, lambda: job_done(tui_app), seconds=20)
