@@ -37,10 +37,9 @@ from bc_tui.store.jobs import JobType
 from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import run_pairs, summary_message
-from bc_tui.sync.errors import as_sync_error
 from bc_tui.sync.pairs import Pair, load_coupled_pairs
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import ETAG, Record, fetch, pages
+from bc_tui.sync.records import ETAG, Record, fetch, pages, service_time
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, source_side
 
@@ -148,10 +147,7 @@ def next_watermark(since: datetime | None, started: datetime | None, newest_seen
 async def _server_time(session: SyncSession, mapping: TableMapping, side: SideDescription[Any]) -> datetime | None:
     if _NEWEST_SEEN_WATERMARK:
         return None  # the old strategy never asked
-    with as_sync_error():
-        # The side's client is typed loosely (Any): the annotation restores what server_time returns.
-        server_time: datetime | None = await side.client(session).server_time(side.kind(mapping))
-        return server_time
+    return await service_time(session, mapping, side)
 
 
 def modified_after(field: str, moment: datetime) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from bc_tui.connectors import NotFound
@@ -175,6 +176,15 @@ class TableRead(TypedDict, total=False):
     table_filter: bool
     select: Sequence[str] | None
     page_size: int
+
+
+async def service_time(session: SyncSession, mapping: TableMapping, side: SideDescription[Any]) -> datetime | None:
+    """``side``'s clock now (the ``Date`` header of a one-row read of the mapping's table), or
+    None when the service sends no ``Date``."""
+    with as_sync_error():
+        # The side's client is typed loosely (Any): the annotation restores what server_time returns.
+        now: datetime | None = await side.client(session).server_time(side.kind(mapping))
+    return now
 
 
 async def pages(

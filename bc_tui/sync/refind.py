@@ -19,8 +19,7 @@ from bc_tui.connectors import filters as odata
 from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.store.records import CreateIntentRecord
-from bc_tui.sync.errors import as_sync_error
-from bc_tui.sync.records import Record, rows_where
+from bc_tui.sync.records import Record, rows_where, service_time
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import SideDescription
 
@@ -37,9 +36,7 @@ NAME = "displayName"
 async def begun_at(session: SyncSession, mapping: TableMapping, destination: SideDescription[Any]) -> datetime:
     """Now, on the service's clock when it tells it (else ours): an intent's time, taken before
     its create is sent, so the record it makes is modified at this time or later."""
-    with as_sync_error():
-        server: datetime | None = await destination.client(session).server_time(destination.kind(mapping))
-    return server or datetime.now(UTC)
+    return await service_time(session, mapping, destination) or datetime.now(UTC)
 
 
 async def candidates(
