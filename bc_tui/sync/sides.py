@@ -95,15 +95,13 @@ class SideDescription(Generic[E]):
     #: This side's half of a coupling, of a coupled pair and of a plan (the changes to write here).
     of_pair: Callable[[Any], Any]
     plan_changes: Callable[[RecordPlan], TransferResult]
-    #: This side's record id as a coupling or a job's record result holds it (both name it
-    #: ``bc_id`` / ``dataverse_id``).
-    id_of: Callable[[Any], Any]
     recorded_etag: Callable[[CouplingRecord], str | None]
     couplings_by_id: Callable[[str, Iterable[str]], dict[str, CouplingRecord]]
     coupling_by_id: Callable[[str, str], CouplingRecord | None]
     #: The couplings of a mapping whose record on this side is not among the given existing ids.
     orphans: Callable[[str, list[str]], list[CouplingRecord]]
-    #: The keyword ``JobRun.record`` and the store take this side's record id under.
+    #: The keyword ``JobRun.record`` and the store take this side's record id under, and the
+    #: attribute a coupling, a record change and a job's record result hold it in.
     id_keyword: Literal["bc_id", "dataverse_id"]
     #: Creating a record here (docs/coupling-and-sync.md "Creating the counterpart"). Dataverse
     #: takes the key of a new row from the client: it is planned from the source id before the
@@ -143,6 +141,10 @@ class SideDescription(Generic[E]):
         """The normalized key of a record of this side."""
         return normalize_id(str(record[self.key(mapping)]))
 
+    def id_of(self, holder: Any) -> Any:
+        """This side's record id as a coupling, a record change or a job's record result holds it."""
+        return getattr(holder, self.id_keyword)
+
     def duplicate_field(self, mapping: TableMapping) -> str:
         """The field on this side that gives a duplicate of a new record away."""
         return self.duplicate_fields.get(self.entity(mapping), self.default_duplicate_field(mapping))
@@ -176,7 +178,6 @@ BC_SIDE: SideDescription[BcEntity] = SideDescription(
     written_by=SyncDirection.FROM_DATAVERSE,
     of_pair=attrgetter("bc"),
     plan_changes=attrgetter("to_bc"),
-    id_of=attrgetter("bc_id"),
     recorded_etag=attrgetter("bc_etag"),
     couplings_by_id=couplings_by_bc_id,
     coupling_by_id=get_by_bc_id,
@@ -211,7 +212,6 @@ DATAVERSE_SIDE: SideDescription[DataverseEntity] = SideDescription(
     written_by=SyncDirection.TO_DATAVERSE,
     of_pair=attrgetter("dataverse"),
     plan_changes=attrgetter("to_dataverse"),
-    id_of=attrgetter("dataverse_id"),
     recorded_etag=attrgetter("dataverse_etag"),
     couplings_by_id=couplings_by_dataverse_id,
     coupling_by_id=get_by_dataverse_id,
