@@ -117,6 +117,14 @@ _ADDRESS = {
     "address1_country": 80,
 }
 
+#: The phone, fax, e-mail and web site columns accounts and contacts both have, alike.
+_CONTACT_DETAILS = {
+    "telephone1": 50,
+    "fax": 50,
+    "emailaddress1": 100,
+    "websiteurl": 200,
+}
+
 _OWNER = Lookup("ownerid", {"ownerid": "systemusers"})
 _CURRENCY = Lookup("transactioncurrencyid", {"transactioncurrencyid": "transactioncurrencies"})
 
@@ -132,10 +140,7 @@ def _state_and_status(table: str) -> dict[str, Choice]:
 _ACCOUNT_STRINGS = {
     "name": 160,
     "accountnumber": 20,
-    "telephone1": 50,
-    "fax": 50,
-    "emailaddress1": 100,
-    "websiteurl": 200,
+    **_CONTACT_DETAILS,
     **_ADDRESS,
     "address1_primarycontactname": 100,
     # A custom column, as a customized organization has them (publisher prefix ``new_``): what a
@@ -191,11 +196,8 @@ _CONTACT_STRINGS = {
     "firstname": 50,
     "middlename": 50,
     "lastname": 50,
-    "emailaddress1": 100,
-    "telephone1": 50,
+    **_CONTACT_DETAILS,
     "mobilephone": 50,
-    "fax": 50,
-    "websiteurl": 200,
     "jobtitle": 100,
     **_ADDRESS,
     # A custom column holding another system's id, the usual column of a customized alternate key.
