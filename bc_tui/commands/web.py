@@ -58,9 +58,11 @@ def _port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{shown!r} is not a port number") from None
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number") from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{shown} is out of range; a port is from 0 to 65535 (0: any free port)")
+        raise argparse.ArgumentTypeError(
+            f"{shown} is out of range; the port (0 picks a free one) must be from 0 to 65535"
+        )
     return value
 
 
@@ -236,13 +238,19 @@ def same_origin(origin: str | None, host: str) -> bool:
     """Whether a websocket's ``Origin`` header names the page's own host (absent: not a browser)."""
     if origin is None:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return False
     return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
 
 
 def loopback_name(host: str) -> bool:
     """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.x, ``[::1]``)."""
-    name = urlsplit(f"//{host}").hostname or ""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return False
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
@@ -251,16 +259,17 @@ def loopback_name(host: str) -> bool:
         return False
 
 
-def refusal(request: aiohttp_web.Request, *, loopback: bool, websocket: bool) -> str | None:
+def refusal(request: aiohttp_web.Request, *, loopback: bool) -> str | None:
     """Why a request is refused (one sentence), or None to serve it.
 
     On loopback the ``Host`` must name loopback, so that a web page whose name was re-pointed at
-    127.0.0.1 (DNS rebinding) cannot load the app; a websocket opened by a browser must come from
-    the app's own page, so that another site cannot drive the app (docs/browser-mode.md).
+    127.0.0.1 (DNS rebinding) gets nothing; a websocket opened by a browser must come from the
+    app's own page, so that another site cannot drive the app (docs/browser-mode.md).
     """
     host = request.host
     if loopback and not loopback_name(host):
         return "bc-tui serves this machine only: open it as http://127.0.0.1 or http://localhost."
-    if websocket and not same_origin(request.headers.get("Origin"), host):
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    if upgrade and not same_origin(request.headers.get("Origin"), host):
         return "bc-tui accepts its websocket from its own page only."
     return None

@@ -14,6 +14,7 @@ import signal
 import socket
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from textual_serve.server import Server
 
 from bc_tui.commands.web import refusal
@@ -46,6 +47,22 @@ class AppServer(Server):
                 loop.add_signal_handler(signal_number, self.request_exit)
         web.run_app(self._make_app(), sock=self._sock, handle_signals=False, loop=loop, print=lambda *_args: None)
 
+    async def _make_app(self) -> web.Application:
+        """textual-serve's application, every request of it checked first (page, script, websocket
+        and downloads alike)."""
+        app = await super()._make_app()
+        loopback = self._loopback
+
+        @web.middleware
+        async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+            refused = refusal(request, loopback=loopback)
+            if refused is not None:
+                raise web.HTTPForbidden(text=refused)
+            return await handler(request)
+
+        app.middlewares.append(checked)
+        return app
+
     async def on_startup(self, app: web.Application) -> None:
         """Say where to open the app, instead of textual-serve's banner."""
         print(f"bc-tui web: open {self.public_url} in a web browser; press Ctrl+C here to stop.", flush=True)
@@ -61,9 +78,6 @@ class AppServer(Server):
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """The page, its links to the address the browser used (a wildcard host has no other)."""
-        refused = refusal(request, loopback=self._loopback, websocket=False)
-        if refused is not None:
-            raise web.HTTPForbidden(text=refused)
         # The page's links are built from public_url without an await in between, so setting it
         # per request cannot leak into another request's page.
         self.public_url = f"{request.scheme}://{request.host}"
@@ -71,10 +85,7 @@ class AppServer(Server):
         return response
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """The app's terminal stream; refused when it does not come from the app's own page."""
-        refused = refusal(request, loopback=self._loopback, websocket=True)
-        if refused is not None:
-            raise web.HTTPForbidden(text=refused)
+        """The app's terminal stream, ended by the server's stop as by its page's closing."""
         if self._warning is not None:
             log.warning("A browser at %s opened the app. %s", request.remote, self._warning)
         session = asyncio.current_task()

@@ -45,7 +45,8 @@ def test_a_host_that_is_not_this_machines_is_one_sentence_and_exit_2(cli) -> Non
 
 
 def test_a_port_out_of_range_is_one_sentence_and_exit_2(cli) -> None:
-    assert "65536 is out of range" in one_sentence(cli("web", "--port", "65536"))
+    line = one_sentence(cli("web", "--port", "65536"))
+    assert "argument --port: 65536 is out of range; the port (0 picks a free one) must be from 0 to 65535" in line
 
 
 def test_a_missing_config_file_is_one_sentence_before_anything_listens(cli, tmp_path: Path) -> None:
@@ -96,6 +97,9 @@ def test_loopback_serves_no_other_host_name_and_no_other_sites_websocket(tmp_pat
         rebound = httpx.get(f"{web.url}/", headers={"Host": f"attacker.example:{web.port}"}, timeout=30)
         assert rebound.status_code == 403
         assert "serves this machine only" in rebound.text
+        script = f"{web.url}/static/js/textual.js"
+        assert httpx.get(script, timeout=30).status_code == 200
+        assert httpx.get(script, headers={"Host": f"attacker.example:{web.port}"}, timeout=30).status_code == 403
         # Another site's page opening the app's websocket in the user's browser.
         upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
         upgrade["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
