@@ -91,3 +91,13 @@ def test_readme_lists_every_command_and_alias() -> None:
     commands = _cli_commands()
     assert {"delete-coupling", "uncouple", "sandbox serve"} <= commands
     assert commands <= listed, f"README's command list lacks {sorted(commands - listed)}"
+
+
+def test_ci_installs_the_browser_as_the_readme_says() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- browser-command -->\s*```sh\n(.+?)\n```", text, re.S)
+    assert match, (
+        "README.md must mark the command that installs the browser test's Chromium with <!-- browser-command -->"
+    )
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert match.group(1).strip() in ci.splitlines()

@@ -1,5 +1,5 @@
 """The headless subcommands of ``bc-tui``: status, couple, delete-coupling (alias uncouple), create, sync, match, log,
-errors, retry, resolve, undo and history. Each module exposes ``register(subparsers)``; the handlers call the sync
+errors, retry, resolve, undo, history and web. Each module exposes ``register(subparsers)``; the handlers call the sync
 engine, so every operation of the terminal app can be scripted too.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 def register_all(subparsers: Any) -> None:
     """Add every headless subcommand to the CLI's subparsers (modules stay light to import)."""
-    from bc_tui.commands import couple, errors, log, match, resolve, status, sync, undo
+    from bc_tui.commands import couple, errors, log, match, resolve, status, sync, undo, web
 
-    for module in (status, couple, sync, match, log, errors, resolve, undo):
+    for module in (status, couple, sync, match, log, errors, resolve, undo, web):
         module.register(subparsers)
