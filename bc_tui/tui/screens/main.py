@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
+from bc_tui.domain.sync_state import state_help
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import flows
@@ -189,6 +190,13 @@ class MainScreen(Screen[None]):
     def _marks_changed(self, event: RecordList.MarksChanged) -> None:
         if event.record_list is self.active_list:
             self.status.marked_count = event.count
+
+    @on(RecordList.Highlighted)
+    def _explain_state(self, event: RecordList.Highlighted) -> None:
+        """The list's tooltip says what the cursor row's sync state means (the help screen's legend)."""
+        row = event.record_list.row_at(event.index)
+        words = str(row.cells.get("state") or "") if row is not None else ""
+        event.record_list.tooltip = state_help(words) if words else None
 
     @on(RecordList.LoadFailed)
     def _load_failed(self, event: RecordList.LoadFailed) -> None:
