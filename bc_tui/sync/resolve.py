@@ -5,7 +5,8 @@ errors".
 
 The errors screen lists skipped, conflicting, failed and broken couplings, each once
 (:func:`errors_overview`; docs/coupling-and-sync.md "A conflict's state"). Its actions: Retry / Retry All
-(clear Skipped, :func:`retry`), Synchronize (pick the side whose data wins, which settles a
+(clear Skipped and synchronize those couplings at once, :func:`retry_now`; :func:`retry` only
+clears, as ``bc-tui retry`` does), Synchronize (pick the side whose data wins, which settles a
 conflict, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
 survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 :func:`delete_survivor`), Delete couplings (:func:`remove_broken_couplings`) and Find for Deleted

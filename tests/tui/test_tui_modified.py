@@ -144,3 +144,26 @@ async def test_retry_all_synchronizes_every_skipped_coupling(
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_is(tui_app, "ErrorsScreen") and not screen.rows)
     assert [bc_row(sandbox_app, p.bc_id)["city"] for p in pairs] == ["Narvik", "Alta"]
+
+
+async def test_ctrl_s_asks_for_every_table_mapping_and_no_runs_nothing(
+    tui_backend: Backend, tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    from bc_tui.store.jobs import list_jobs
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    await next_second()
+    edit_bc(sandbox_app, pair.bc_id, city="Kyoto")
+    before = [job.id for job in list_jobs()]
+
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await tui_app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        assert "of every table mapping (CUSTOMER, CONTACT)" in tui_app.screen.question
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        await tui_app.workers.wait_for_complete()
+    assert [job.id for job in list_jobs()] == before
+    assert account_row(sandbox_app, pair.dataverse_id)["address1_city"] != "Kyoto"

@@ -25,7 +25,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
-from bc_tui.sync.errors import plain
+from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import (
@@ -291,8 +291,6 @@ class ErrorsScreen(Screen[None]):
         async def run(progress: ProgressCallback) -> list[JobSummary]:
             summaries = await job(progress)
             if not summaries:
-                from bc_tui.sync.errors import SyncError
-
                 raise SyncError("There was nothing to retry: no chosen coupling is skipped, failed or a conflict.")
             return summaries
 
