@@ -72,7 +72,9 @@ def summary_lines(summary: JobSummary, title: str, numbers: dict[str, str] | Non
 
 
 def summary_exit_code(summary: JobSummary) -> int:
-    """1 when a record failed or conflicted (or the job did not finish), else 0."""
+    """1 when a record failed, conflicted or was left unmatched by match-based coupling (or the job
+    did not finish), else 0. Unmatched is no failure, but the job did not couple every record it
+    was asked to: scripts that checked the exit code before unmatched had its own word still can."""
     from bc_tui.store.jobs import JobStatus
 
     if (
@@ -80,6 +82,7 @@ def summary_exit_code(summary: JobSummary) -> int:
         or summary.conflicts
         or summary.counters.get("failed", 0)
         or summary.counters.get("conflicts", 0)
+        or summary.counters.get("unmatched", 0)
         or summary.status is not JobStatus.FINISHED
     ):
         return EXIT_FAILURES

@@ -236,6 +236,12 @@ def diff_records(
             dv_changed = not same_value(dv_now, last_dv, is_code=fm.is_code)
             state = _field_state(fm, bc_changed, dv_changed, differs, has_history=True)
             diffs.append(FieldDiff(fm, state, bc_now, dv_now, last_bc, last_dv, has_history=True))
+        elif last.never_synced:
+            # No baseline at all (coupled, never synchronized): the sides differ, but nothing
+            # says either changed, so not "changed on both" (docs/coupling-and-sync.md "States of
+            # a coupled pair": the pair is "not synced yet" in the list and on the card alike).
+            state = FieldState.DIFFERENT if differs else FieldState.UNCHANGED
+            diffs.append(FieldDiff(fm, state, bc_now, dv_now))
         else:
             state = _field_state(fm, bc_fallback, dv_fallback, differs, has_history=False)
             diffs.append(FieldDiff(fm, state, bc_now, dv_now))

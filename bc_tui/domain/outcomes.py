@@ -20,3 +20,4 @@ class Outcome(StrEnum):
     COUPLED = "coupled"
     UNCOUPLED = "uncoupled"
     DELETED = "deleted"
+    UNMATCHED = "unmatched"  # match-based coupling found no unique uncoupled match: not a failure

@@ -33,6 +33,55 @@ class SyncState(StrEnum):
         return self in (SyncState.CONFLICT, SyncState.FAILED, SyncState.BROKEN)
 
 
+STATE_HELP: dict[SyncState, str] = {
+    SyncState.SYNCED: "Both records still hold what the last synchronization left in them.",
+    SyncState.NOT_SYNCED: (
+        "Coupled, never synchronized: nothing says which side changed what, so the fields that "
+        "differ are only different; the first synchronization takes the side you choose."
+    ),
+    SyncState.CHANGED_IN_BC: "The Business Central record changed since the last synchronization.",
+    SyncState.CHANGED_IN_DATAVERSE: "The Dataverse record changed since the last synchronization.",
+    SyncState.CHANGED_ON_BOTH: (
+        "Both records changed since the last synchronization, but no field to two different values: "
+        "each change can flow to the other side."
+    ),
+    SyncState.CONFLICT: (
+        "Both records changed a field to different values, or a synchronization found so and none "
+        "settled it since: pick the side that wins, field by field."
+    ),
+    SyncState.SKIPPED: (
+        "The same failure happened twice in a row, so synchronizations leave the pair out until "
+        "it is retried on the errors screen."
+    ),
+    SyncState.FAILED: "The last synchronization of the pair failed; the next one retries it.",
+    SyncState.BROKEN: (
+        "One of the two coupled records was deleted: restore it, delete the survivor or delete "
+        "the coupling on the errors screen."
+    ),
+}
+"""What each state of a coupled pair means, in one or two sentences: the help screen's legend
+and the tooltips of the state on the lists and the card."""
+
+#: The lists' word for a record outside its table mapping's table filter (no state of a pair).
+OUTSIDE_FILTER = "outside filter"
+OUTSIDE_FILTER_HELP = (
+    "The record is outside the table filter of its table mapping (for example blocked): "
+    "it is not coupled or synchronized."
+)
+
+
+def state_legend() -> list[tuple[str, str]]:
+    """Every word the lists and the card show for a pair's state, with what it means, in
+    :class:`SyncState` order, then "outside filter"."""
+    return [(state.value, STATE_HELP[state]) for state in SyncState] + [(OUTSIDE_FILTER, OUTSIDE_FILTER_HELP)]
+
+
+def state_help(words: str) -> str | None:
+    """What the state shown as ``words`` ("not synced yet", "outside filter" …) means; None for
+    words that are no state (an empty cell)."""
+    return dict(state_legend()).get(words.strip())
+
+
 FIELD_STATE_LABELS: dict[FieldState, str] = {
     FieldState.UNCHANGED: "",
     FieldState.CHANGED_IN_BC: "◀ BC changed",
@@ -83,4 +132,12 @@ def pair_sync_state(
     return SyncState.SYNCED
 
 
-__all__ = ["FIELD_STATE_LABELS", "SyncState", "pair_sync_state"]
+__all__ = [
+    "FIELD_STATE_LABELS",
+    "OUTSIDE_FILTER",
+    "STATE_HELP",
+    "SyncState",
+    "pair_sync_state",
+    "state_help",
+    "state_legend",
+]

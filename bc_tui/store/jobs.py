@@ -27,6 +27,7 @@ COUNTERS: tuple[str, ...] = (
     "conflicts",
     "coupled",
     "uncoupled",
+    "unmatched",
 )
 
 
@@ -71,6 +72,7 @@ class JobRecord:
     conflicts: int = 0
     coupled: int = 0
     uncoupled: int = 0
+    unmatched: int = 0  # match-based coupling: no unique uncoupled match (not a failure)
     total: int | None = None  # records the job expected to handle, when known
     heartbeat_at: datetime | None = None  # its last sign of life while running
     host: str | None = None  # who ran it

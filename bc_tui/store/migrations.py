@@ -37,13 +37,15 @@ from bc_tui.store.models import (
 _JOB_PROCESS_COLUMNS = ("total", "host", "pid", "process_started", "heartbeat_at")
 #: The column step 6 adds to ``sync_jobs``: conflicts counted apart from failures.
 _JOB_CONFLICT_COLUMNS = ("conflicts",)
+#: The column step 8 adds to ``sync_jobs``: records match-based coupling found no match for.
+_JOB_UNMATCHED_COLUMNS = ("unmatched",)
 #: The columns step 5 adds to ``create_intents``: the values sent and when the create began.
 _INTENT_BODY_COLUMNS = ("body", "begun_at")
 
 #: The columns later steps add, by model: step 1 leaves them out, so that a fresh database passes
 #: through the same schemas as an old one and each later step finds the table it alters.
 _ADDED_LATER: dict[type[BaseModel], tuple[str, ...]] = {
-    SyncJob: (*_JOB_PROCESS_COLUMNS, *_JOB_CONFLICT_COLUMNS),
+    SyncJob: (*_JOB_PROCESS_COLUMNS, *_JOB_CONFLICT_COLUMNS, *_JOB_UNMATCHED_COLUMNS),
     CreateIntent: _INTENT_BODY_COLUMNS,
 }
 
@@ -121,6 +123,13 @@ def _step_7_record_changes(db: peewee.Database) -> None:
     db.create_tables([RecordChange], safe=True)
 
 
+def _step_8_job_unmatched(db: peewee.Database) -> None:
+    """Count the records match-based coupling found no match for apart from its failures
+    (docs/coupling-and-sync.md "Match-based coupling"). Older jobs counted them as failed; they
+    keep them there (0 unmatched)."""
+    _add_columns(db, SyncJob, _JOB_UNMATCHED_COLUMNS)
+
+
 STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_1_create_everything,
     _step_2_job_process_and_heartbeat,
@@ -129,6 +138,7 @@ STEPS: tuple[Callable[[peewee.Database], None], ...] = (
     _step_5_intent_body_and_time,
     _step_6_job_conflicts,
     _step_7_record_changes,
+    _step_8_job_unmatched,
 )
 SCHEMA_VERSION = len(STEPS)
 

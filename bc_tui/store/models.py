@@ -119,6 +119,7 @@ class SyncJob(BaseModel):
     uncoupled = peewee.IntegerField(default=0)
     status = peewee.CharField(max_length=16, default="running")
     conflicts = peewee.IntegerField(default=0)  # kept apart from failed (schema step 5)
+    unmatched = peewee.IntegerField(default=0)  # match-based coupling found no match (schema step 8)
     # Who runs the job and its last sign of life, so that a job whose process died can be told
     # from one still running in another process (docs/interrupted-jobs.md). Schema step 2.
     total = peewee.IntegerField(null=True)  # records the job expects to handle, when known

@@ -101,6 +101,7 @@ _COUNTER: dict[Outcome, str] = {
     Outcome.COUPLED: "coupled",
     Outcome.UNCOUPLED: "uncoupled",
     Outcome.DELETED: "deleted",
+    Outcome.UNMATCHED: "unmatched",
 }
 
 # Counters are written in small bursts, not one UPDATE per record: a job of 10,000 records
@@ -302,7 +303,8 @@ class JobLog:
         failed = outcome is Outcome.FAILED
         conflict = outcome is Outcome.CONFLICT
         self._raise_failed_write()
-        logged = failed or conflict or (outcome is Outcome.SKIPPED and bool(error_message))
+        # Unmatched records are listed with the job's errors too, so that the log names them.
+        logged = failed or conflict or (outcome in (Outcome.SKIPPED, Outcome.UNMATCHED) and bool(error_message))
         if logged:
             self._pending_errors.append(
                 {

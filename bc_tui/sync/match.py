@@ -55,8 +55,9 @@ async def match_based_coupling(
 
     ``criteria`` None means the mapping's own (*Match on this Field*); an empty list is refused
     with "You must specify which fields … should be used for match-based coupling." Per BC
-    record: ``coupled``, ``inserted`` (created in Dataverse, with ``create_new``) or ``failed``
-    ("no unique uncoupled matching entity was found", or why the coupling was refused).
+    record: ``coupled``, ``inserted`` (created in Dataverse, with ``create_new``), ``unmatched``
+    ("no unique uncoupled matching entity was found": not a failure) or ``failed`` (why the
+    coupling was refused).
     ``sync_after`` synchronizes the newly coupled records once in that direction.
     """
     mapping = session.mapping(mapping_name)
@@ -112,7 +113,7 @@ async def match_based_coupling(
             for bc_id in unmatched:
                 description = describe_bc(mapping, by_id[bc_id])
                 run.record(
-                    Outcome.FAILED,
+                    Outcome.UNMATCHED,
                     f"{sentence(description)}: {UNMATCHED}. Couple it with Set Up Coupling, or run match-based "
                     f"coupling with Create New to create the {dataverse_noun(mapping)}.",
                     bc_id=bc_id,
@@ -122,6 +123,7 @@ async def match_based_coupling(
         run.message = (
             f"{len(coupled_now)} of {len(results)} uncoupled records coupled"
             + (f", {run.counted(Outcome.INSERTED)} created" if create_new else "")
+            + (f", {run.counted(Outcome.UNMATCHED)} unmatched" if run.counted(Outcome.UNMATCHED) else "")
             + "."
         )
     if sync_after is not None and coupled_now:

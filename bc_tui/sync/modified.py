@@ -32,7 +32,7 @@ from bc_tui.connectors.models import parse_datetime
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import watermarks
-from bc_tui.store.coupling_queries import problem_couplings
+from bc_tui.store.coupling_queries import couplings_by_bc_id, problem_couplings
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
@@ -131,6 +131,55 @@ async def _pass(
     mark = next_watermark(since, started, newest)
     if mark is not None and mark != since:
         await session.db(watermarks.advance_watermark, mapping.name, side.side, mark)
+
+
+async def synchronize_couplings_again(
+    session: SyncSession,
+    mapping_name: str,
+    couplings: list[CouplingRecord],
+    *,
+    progress: ProgressCallback | None = None,
+) -> JobSummary:
+    """Synchronize ``couplings`` of ``mapping_name`` now, as the next run of
+    :func:`synchronize_modified` would retry them, in one job (the errors screen's Retry).
+
+    Each coupling is synchronized in the passes of the mapping's direction in which its last
+    synchronization failed or found a conflict (in the first pass when it has no such problem),
+    decided field by field with the mapping's own conflict policy, as a modified run decides it;
+    a conflict an earlier pass found is not reported twice. The watermarks do not move: only
+    these couplings are read. See docs/coupling-and-sync.md "What a coupling remembers, and Skipped".
+    """
+    mapping = session.mapping(mapping_name)
+    wanted = [c.bc_id for c in couplings]
+    async with JobRun(
+        JobType.SYNCHRONIZATION,
+        mapping=mapping.name,
+        direction=mapping.direction.value,
+        progress=progress,
+        session=session,
+    ) as run:
+        passes = directions_of(mapping)
+        for index, direction in enumerate(passes):
+            conflicts = _conflicts_so_far(run)
+            now = await session.db(_current_couplings, mapping.name, wanted)
+            todo = [
+                c
+                for c in now
+                if c.bc_id not in conflicts
+                and not c.broken
+                and (c.problem(direction) or (index == 0 and not any(c.problem(d) for d in passes)))
+            ]
+            if todo:
+                run.add_total(len(todo))
+                await run_pairs(session, mapping, direction, await load_coupled_pairs(session, mapping, todo), run)
+        run.message = summary_message(run)
+    return run.summary
+
+
+def _current_couplings(mapping_name: str, bc_ids: list[str]) -> list[CouplingRecord]:
+    """The couplings of ``bc_ids`` as the store has them now (on the database thread)."""
+    found = couplings_by_bc_id(mapping_name, bc_ids)
+    return [found[i] for i in bc_ids if i in found]
 
 
 def next_watermark(since: datetime | None, started: datetime | None, newest_seen: datetime | None) -> datetime | None:
@@ -268,4 +317,11 @@ def _latest(current: datetime | None, page: list[Record], side: SideDescription[
     return current
 
 
-__all__ = ["OVERLAP", "directions_of", "next_watermark", "synchronize_modified", "unchanged_since_last_sync"]
+__all__ = [
+    "OVERLAP",
+    "directions_of",
+    "next_watermark",
+    "synchronize_couplings_again",
+    "synchronize_modified",
+    "unchanged_since_last_sync",
+]

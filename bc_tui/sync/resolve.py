@@ -5,7 +5,8 @@ errors".
 
 The errors screen lists skipped, conflicting, failed and broken couplings, each once
 (:func:`errors_overview`; docs/coupling-and-sync.md "A conflict's state"). Its actions: Retry / Retry All
-(clear Skipped, :func:`retry`), Synchronize (pick the side whose data wins, which settles a
+(clear Skipped and synchronize those couplings at once, :func:`retry_now`; :func:`retry` only
+clears, as ``bc-tui retry`` does), Synchronize (pick the side whose data wins, which settles a
 conflict, :func:`synchronize_couplings`), Restore records (recreate the deleted side from the
 survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 :func:`delete_survivor`), Delete couplings (:func:`remove_broken_couplings`) and Find for Deleted
@@ -33,6 +34,7 @@ from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.store.sync_state import clear_skipped, mark_broken
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
+from bc_tui.sync.modified import synchronize_couplings_again
 from bc_tui.sync.pairs import Pair, coupling_description, load_coupled_pairs, missing_side, pair_description
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import ETAG, Record, fetch_bc, fetch_dataverse, pages
@@ -180,6 +182,35 @@ async def retry(
     if coupling_ids is None:
         raise SyncError("Choose the couplings to retry, or use Retry All.")
     return await session.db(clear_skipped, list(coupling_ids))
+
+
+async def retry_now(
+    session: SyncSession,
+    coupling_ids: Iterable[int] | None = None,
+    *,
+    all: bool = False,
+    mapping_name: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[JobSummary]:
+    """Retry / Retry All, run right away: clear Skipped (:func:`retry`), then synchronize exactly
+    those couplings as the next synchronization of modified records would (the mapping's
+    direction and conflict policy, ``modified.synchronize_couplings_again``), one job per table
+    mapping involved. Broken couplings are left to their own fixes. Returns the jobs' summaries
+    (none when there was nothing to retry)."""
+    if all:
+        if mapping_name is not None:
+            session.mapping(mapping_name)  # an unknown name is an error, not "nothing to retry"
+        coupling_ids = [c.id for c in await session.db(problem_couplings, mapping_name) if c.skipped]
+    elif coupling_ids is None:
+        raise SyncError("Choose the couplings to retry, or use Retry All.")
+    ids = list(coupling_ids)
+    await session.db(clear_skipped, ids)
+    summaries = []
+    for name, records in (await session.db(_by_mapping, ids)).items():
+        records = [r for r in records if not r.broken]
+        if records:
+            summaries.append(await synchronize_couplings_again(session, name, records, progress=progress))
+    return summaries
 
 
 async def synchronize_couplings(
@@ -425,5 +456,6 @@ __all__ = [
     "remove_broken_couplings",
     "restore_deleted",
     "retry",
+    "retry_now",
     "synchronize_couplings",
 ]

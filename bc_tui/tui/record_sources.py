@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from bc_tui.domain.sync_state import OUTSIDE_FILTER
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.dataverse_list import DataverseList
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
@@ -122,7 +123,7 @@ class BcRecordSource(RecordSource):
     def _more_cells(self, row: ListRow) -> dict[str, str]:
         """The sync state."""
         state = row.state
-        return {"state": state.value if state else ("outside filter" if not row.inside else "")}
+        return {"state": state.value if state else (OUTSIDE_FILTER if not row.inside else "")}
 
     def _style(self, row: ListRow) -> str | None:
         """Dim outside the table filter, bold when the sync state needs attention."""

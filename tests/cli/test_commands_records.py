@@ -92,9 +92,12 @@ def test_match_couples_by_name_and_reports_the_unmatched(cli) -> None:
     result = cli("match", "--field", "Name", "--json")
     document = result.json
     assert document["counters"]["coupled"] > 10
-    unmatched = [r for r in document["results"] if r["outcome"] == "failed"]
+    unmatched = [r for r in document["results"] if r["outcome"] == "unmatched"]
     assert unmatched and all("no unique uncoupled matching" in r["message"] for r in unmatched)
-    assert result.code == EXIT_FAILURES  # some records found no match
+    # Unmatched has a key of its own; the keys of before are all still there, failed among them.
+    assert document["counters"]["unmatched"] == len(unmatched) and document["counters"]["failed"] == 0
+    assert result.code == EXIT_FAILURES  # some records found no match: as before
+    assert f"{len(unmatched)} unmatched" in cli("match", "--field", "Name").out.splitlines()[0]
     assert cli("status", "--json").json["couplings"]["CUSTOMER"] == document["counters"]["coupled"]
 
     unknown = cli("match", "--field", "Shoe Size")

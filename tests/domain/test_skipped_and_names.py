@@ -66,6 +66,7 @@ def test_labels_and_sides() -> None:
         "coupled",
         "uncoupled",
         "deleted",
+        "unmatched",
     }
 
 

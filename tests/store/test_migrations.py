@@ -17,7 +17,14 @@ from bc_tui.store.create_intents import begin_create_intent, pending_intents
 from bc_tui.store.errors import StoreError
 from bc_tui.store.jobs import JobType, get_job, increment, start_job
 from bc_tui.store.mapping_store import load_table_mappings, save_table_mappings
-from bc_tui.store.migrations import SCHEMA_VERSION, STEPS, _step_6_job_conflicts, current_version, migrate
+from bc_tui.store.migrations import (
+    SCHEMA_VERSION,
+    STEPS,
+    _step_6_job_conflicts,
+    _step_8_job_unmatched,
+    current_version,
+    migrate,
+)
 from bc_tui.store.models import ALL_MODELS, SchemaVersion
 from bc_tui.store.records import Side
 
@@ -118,3 +125,20 @@ def test_step_6_counts_conflicts_apart_and_keeps_the_old_jobs(store: peewee.Data
     assert (old.failed, old.conflicts, old.modified) == (2, 0, 1)
     increment(job.id, conflicts=1)
     assert get_job(job.id).conflicts == 1
+
+
+def test_step_8_counts_unmatched_apart_and_keeps_the_old_jobs(store: peewee.Database) -> None:
+    # A schema-7 database: match-based coupling counted its records without a match as failed.
+    job = start_job(JobType.MATCH_BASED_COUPLING, mapping="CUSTOMER")
+    increment(job.id, failed=12, coupled=3)
+    apply_operations(SchemaMigrator.from_database(store).drop_column("sync_jobs", "unmatched"))
+    step = STEPS.index(_step_8_job_unmatched) + 1
+    SchemaVersion.delete().where(SchemaVersion.version >= step).execute()
+    assert "unmatched" not in {column.name for column in store.get_columns("sync_jobs")}
+
+    assert migrate(store) == SCHEMA_VERSION
+
+    old = get_job(job.id)
+    assert (old.failed, old.unmatched, old.coupled) == (12, 0, 3)
+    increment(job.id, unmatched=2)
+    assert get_job(job.id).unmatched == 2

@@ -29,11 +29,18 @@ async def test_default_criteria_couple_unique_matches_and_report_the_rest(sessio
         assert key(customer["displayName"]) == key(account["name"]) or key(customer["email"]) == key(
             account["emailaddress1"]
         )
-    unmatched = [r for r in summary.results if r.outcome is Outcome.FAILED]
+    unmatched = [r for r in summary.results if r.outcome is Outcome.UNMATCHED]
+    assert unmatched and not [r for r in summary.results if r.outcome is Outcome.FAILED]
     assert len(unmatched) + len(coupled) == len(customers)
     assert unmatched and all(UNMATCHED in r.message for r in unmatched)
     job = jobs.get_job(summary.job_id)
-    assert (job.type, job.coupled, job.failed) == (JobType.MATCH_BASED_COUPLING, len(coupled), len(unmatched))
+    assert (job.type, job.coupled, job.unmatched, job.failed) == (
+        JobType.MATCH_BASED_COUPLING,
+        len(coupled),
+        len(unmatched),
+        0,
+    )
+    assert summary.message.endswith(f", {len(unmatched)} unmatched.")
     assert len(jobs.job_errors(summary.job_id)) == len(unmatched)
 
 

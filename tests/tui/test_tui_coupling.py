@@ -11,6 +11,7 @@ from textual.widgets import Input, Select
 
 from bc_tui.store.coupling_queries import get_by_bc_id, get_by_dataverse_id
 from bc_tui.store.coupling_writes import couple
+from bc_tui.store.jobs import JobStatus, JobType, list_jobs
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.coupling import CouplingDialog
 from bc_tui.tui.screens.card import CardScreen
@@ -168,6 +169,10 @@ async def test_refusals_are_shown_inside_the_dialog(tui_backend: Backend, sandbo
         assert isinstance(app.screen, CardScreen)
     assert get_by_bc_id(MAPPING, trey["id"]) is None
     assert get_by_bc_id(MAPPING, adatum["id"]).dataverse_id == adatum_account["accountid"]
+    # The log: the refusal is the record's failure in a finished job, with its sentence; no crash.
+    [refused] = list_jobs(job_type=JobType.COUPLING)
+    assert refused.status is JobStatus.FINISHED and refused.failed == 1
+    assert "already coupled" in refused.message
 
 
 async def test_recoupling_a_coupled_record_to_another_account(tui_backend: Backend, sandbox_app: Starlette) -> None:

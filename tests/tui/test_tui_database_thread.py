@@ -107,7 +107,8 @@ async def test_errors_screen_actions_run_no_sql_on_the_ui_thread(
             assert listed(screen) == {skipped.id, restored.id, uncoupled.id}
 
             await cursor_to(pilot, screen, skipped.id)
-            await pilot.press("r")  # retry
+            await pilot.press("r")  # retry: a synchronization job, right away
+            await close_job(tui_app, pilot)
             await wait_for(pilot, lambda: "failed" in {row.kind for row in screen.rows})
 
             await cursor_to(pilot, screen, restored.id)

@@ -47,14 +47,17 @@ async def test_match_dialog_couples_records_by_name_and_email(tui_app: BcTuiApp,
         await pilot.pause(0.15)
         job = jobs.list_jobs(job_type=JobType.MATCH_BASED_COUPLING)[0]
         assert f"Coupled {job.coupled}" in screen_text(tui_app)
-        assert f"Failed {job.failed}" in screen_text(tui_app)
+        # Records without a match are unmatched, not failed (docs/coupling-and-sync.md "Match-based coupling").
+        assert job.unmatched > 0 and job.failed == 0
+        assert f"Unmatched {job.unmatched}" in screen_text(tui_app)
+        assert "Failed" not in screen_text(tui_app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
         await tui_app.workers.wait_for_complete()
 
     coupled = list(iter_couplings(MAPPING))
     assert job.coupled == len(coupled) > 0
-    assert job.coupled + job.failed == len(_active_customers(sandbox_app))
+    assert job.coupled + job.unmatched == len(_active_customers(sandbox_app))
     store = sandbox_app.state.store
     for coupling in coupled:
         customer = store.get("bc/customers", coupling.bc_id)

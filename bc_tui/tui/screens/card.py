@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Header, Static
 
 from bc_tui.domain.diff import FieldState
 from bc_tui.domain.mappings import SyncDirection
-from bc_tui.domain.sync_state import FIELD_STATE_LABELS
+from bc_tui.domain.sync_state import FIELD_STATE_LABELS, state_help
 from bc_tui.domain.text import shorten
 from bc_tui.tui.backend import connected_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
@@ -189,7 +189,12 @@ class CardScreen(FieldPicking, Screen[bool]):
         self.query_one("#card-dataverse-name", Static).update(counterpart or NOT_COUPLED)
         self.query_one("#card-dataverse", Vertical).set_class(not preview.coupled, "not-coupled")
         summary = self.query_one("#card-summary", Static)
-        summary.update(self._summary_text(preview))
+        text = self._summary_text(preview)
+        # The pair's state in the list's words, by the same domain rule (sync/pair_state.py), and
+        # what it means on hover (docs/coupling-and-sync.md "States of a coupled pair").
+        state = preview.state.value if preview.coupled and preview.state else None
+        summary.update(f"Sync state: {state}. {text}" if state else text)
+        summary.tooltip = state_help(state) if state else None
         summary.set_class(bool(preview.problem), "error")
         styles = self._styles()
         table = self.query_one("#card-fields", DataTable)

@@ -25,7 +25,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
-from bc_tui.sync.errors import plain
+from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
 from bc_tui.sync.resolve import (
@@ -35,7 +35,7 @@ from bc_tui.sync.resolve import (
     kind_count,
     remove_broken_couplings,
     restore_deleted,
-    retry,
+    retry_now,
     synchronize_couplings,
 )
 from bc_tui.sync.uncouple import delete_couplings
@@ -255,28 +255,46 @@ class ErrorsScreen(Screen[None]):
             return None
         return session, rows
 
+    @work(exclusive=True, group="errors-action")
     @_on_chosen
     async def action_retry(self, session: SyncSession, rows: list[ProblemRow]) -> None:
-        """Retry: clear Skipped so that the next synchronization includes the records again."""
-        await self._retry(retry(session, [row.coupling_id for row in rows]))
+        """Retry: clear Skipped and synchronize the chosen couplings now, as the next
+        synchronization of modified records would (the table mapping's direction and policy)."""
+        ids = [row.coupling_id for row in rows if row.kind is not ProblemKind.BROKEN]
+        if not ids:
+            self._say(
+                "A broken coupling is not retried: restore the deleted record (t), "
+                "delete the survivor (D) or delete the coupling (d)."
+            )
+            return
+        await self._retry(f"Retrying {_plural(len(ids), 'coupling')}", lambda p: retry_now(session, ids, progress=p))
 
+    @work(exclusive=True, group="errors-action")
     async def action_retry_all(self) -> None:
-        """Retry All: clear Skipped on every skipped coupling (of this table mapping)."""
+        """Retry All: clear Skipped on every skipped coupling (of this table mapping) and
+        synchronize them now."""
         session = self.session
         if session is None:
             self._say(self._not_connected())
             return
-        await self._retry(retry(session, all=True, mapping_name=self.mapping_name))
-
-    async def _retry(self, clearing: Awaitable[int]) -> None:
-        """Await ``clearing`` (a retry that answers how many couplings it cleared) and say so."""
-        try:
-            count = await clearing
-        except Exception as error:  # noqa: BLE001 - one sentence, never a crash
-            self._say(plain(error))
+        if not any(row.kind is ProblemKind.SKIPPED for row in self.rows):
+            self._say("No coupling is skipped, so there is nothing to retry; r retries the chosen ones.")
             return
-        self.marked.clear()
-        self.refresh_rows(f"{_plural(count, 'coupling')} will be synchronized again by the next synchronization.")
+        name = self.mapping_name
+        await self._retry(
+            "Retrying every skipped coupling", lambda p: retry_now(session, all=True, mapping_name=name, progress=p)
+        )
+
+    async def _retry(self, title: str, job: Callable[[ProgressCallback], Awaitable[list[JobSummary]]]) -> None:
+        """Run a retry under the job dialog; the list is read again and shows the outcome."""
+
+        async def run(progress: ProgressCallback) -> list[JobSummary]:
+            summaries = await job(progress)
+            if not summaries:
+                raise SyncError("There was nothing to retry: no chosen coupling is skipped, failed or a conflict.")
+            return summaries
+
+        await self._run(title, run)
 
     @work(exclusive=True, group="errors-action")
     @_on_chosen

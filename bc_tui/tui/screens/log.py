@@ -42,6 +42,7 @@ COUNTER_HEADERS = {
     "conflicts": "Conf",
     "coupled": "Cpl",
     "uncoupled": "Ucpl",
+    "unmatched": "Unm",
 }
 JOB_LIMIT = 500
 

@@ -20,11 +20,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
+from bc_tui.domain.sync_state import state_help
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import flows
 from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.modified_flow import synchronize_modified_flow
 from bc_tui.tui.record_sources import RecordSource
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.screens.errors import ErrorsScreen
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
-CONNECTED_ACTIONS = frozenset({"couple", "synchronize", "delete_coupling", "match", "create"})
+CONNECTED_ACTIONS = frozenset(
+    {"couple", "synchronize", "delete_coupling", "match", "create", "sync_modified", "sync_modified_all"}
+)
 #: Actions that read the coupling store (log, errors) or need a record source (filters, sort).
 SESSION_ACTIONS = frozenset({"log", "errors"})
 QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
@@ -187,6 +191,13 @@ class MainScreen(Screen[None]):
         if event.record_list is self.active_list:
             self.status.marked_count = event.count
 
+    @on(RecordList.Highlighted)
+    def _explain_state(self, event: RecordList.Highlighted) -> None:
+        """The list's tooltip says what the cursor row's sync state means (the help screen's legend)."""
+        row = event.record_list.row_at(event.index)
+        words = str(row.cells.get("state") or "") if row is not None else ""
+        event.record_list.tooltip = state_help(words) if words else None
+
     @on(RecordList.LoadFailed)
     def _load_failed(self, event: RecordList.LoadFailed) -> None:
         self.status.message = event.message
@@ -283,6 +294,14 @@ class MainScreen(Screen[None]):
         """Couple the table's records by matching field values (match-based coupling)."""
         self._start("match", "Match-based coupling")
 
+    def action_sync_modified(self) -> None:
+        """Synchronize the records of this list's table mapping modified since the last run."""
+        self._start("sync_modified", "Synchronizing modified records")
+
+    def action_sync_modified_all(self) -> None:
+        """Synchronize the records of every table mapping modified since the last run."""
+        self._start("sync_modified_all", "Synchronizing modified records")
+
     def action_log(self) -> None:
         """Open the synchronization log (jobs and their errors)."""
         self.app.push_screen(LogScreen())
@@ -350,6 +369,10 @@ class MainScreen(Screen[None]):
         mapping = source.mapping_name
         if action == "match":
             await flows.match_flow(app, mapping)
+            return []
+        if action in ("sync_modified", "sync_modified_all"):
+            # Not about the selection: marks stay as they are.
+            await synchronize_modified_flow(app, [mapping] if action == "sync_modified" else None)
             return []
         keys = await self._selected_keys(record_list)
         if not keys:
