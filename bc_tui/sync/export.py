@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 #: What a spreadsheet takes for the start of a formula (OWASP's "CSV injection" list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+#: A path in a sentence is cut only past this many characters (a file name is at its end).
+PATH_LIMIT = 500
+
 #: Rows read per request when exporting a list.
 EXPORT_PAGE_SIZE = 500
 
@@ -69,7 +72,8 @@ def default_file_name(what: str, now: datetime | None = None) -> str:
 def _cannot_write(path: Path, error: OSError) -> ExportError:
     cause = error.strerror or type(error).__name__
     return ExportError(
-        f"Could not write {shorten(str(path))}: {cause.lower()}; choose another folder or file name and export again."
+        f"Could not write {shorten(str(path), PATH_LIMIT)}: {cause.lower()}; "
+        "choose another folder or file name and export again."
     )
 
 
