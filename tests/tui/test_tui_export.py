@@ -173,3 +173,24 @@ async def test_the_errors_screen_is_exported(
     by_id = {r[8]: r for r in rows[1:]}
     assert by_id[broken.bc_id][3:6] == ["yes", by_id[broken.bc_id][4], "no"]
     assert by_id[skipped.bc_id][1] == "skipped"
+
+
+async def test_an_unwritable_path_is_one_sentence_and_writes_nothing(tui_app: BcTuiApp, in_tmp: Path) -> None:
+    target = in_tmp / "no such folder" / "customers.csv"
+
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await tui_app.workers.wait_for_complete()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ExportPathDialog"))
+        tui_app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(tui_app.screen, JobScreen) and not tui_app.screen.running)
+        assert (
+            f"The export stopped: Could not write {target}: no such file or directory; "
+            "choose another folder or file name and export again." in screen_text(tui_app)
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        assert "Exported" not in screen_text(tui_app)
+
+    assert not [name for name in os.listdir(in_tmp) if "customers" in name or name.endswith(".part")]
