@@ -58,6 +58,7 @@ async def finish_export(app: BcTuiApp, pilot: Any) -> None:
     """Wait for the export's job dialog to end, and close it."""
     await wait_for(pilot, lambda: isinstance(app.screen, JobScreen) and not app.screen.running, seconds=20)
     assert "Done. Wrote" in screen_text(app)
+    assert re.search(r"\n[\d,]+ of [\d,]+ rows written\n", screen_text(app))
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen_is(app, "MainScreen"))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.widgets import Static
 
 from bc_tui.sync.export import export_list
 from bc_tui.sync.lists import MappingList
@@ -25,6 +26,21 @@ from bc_tui.tui.export_path import ExportPathDialog, default_export_path
 
 class ExportScreen(JobScreen):
     """The job dialog over an export: "N of M records", esc cancels, the end says where."""
+
+    def _redraw(self) -> None:
+        super()._redraw()
+        self._show_rows()
+
+    def _show_end(self) -> None:
+        super()._show_end()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        """Rows written, not the job counters: an export has no failed or skipped records."""
+        progress = self.progress
+        if progress is not None:
+            of = f" of {progress.total:,}" if progress.total else ""
+            self.query_one("#job-counts", Static).update(f"{progress.done:,}{of} rows written")
 
     def _has_log(self) -> bool:
         return False  # an export logs no job: there are no failures to open
