@@ -60,10 +60,13 @@ class ExportPathDialog(ModalScreen[Path | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._warn("")
         self.query_one(Input).focus()
 
     def _warn(self, text: str) -> None:
-        self.query_one("#export-warning", Static).update(text)
+        warning = self.query_one("#export-warning", Static)
+        warning.update(text)
+        warning.display = bool(text)  # an empty warning strip would read as a blank alarm
 
     def action_ok(self) -> None:
         """Take the typed path (a second enter replaces an existing file)."""

@@ -18,8 +18,9 @@ from bc_tui.sync.export import JOB_ERROR_HEADER, LOG_HEADER, PROBLEM_HEADER, csv
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.job import JobScreen
+from bc_tui.tui.export_path import ExportPathDialog
 from tests.sync.coupled_pairs import coupled_customers, store_of
-from tests.tui.pilot_waits import SIZE, screen_is, screen_text, wait_for
+from tests.tui.pilot_waits import SIZE, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
 from tests.tui.test_tui_log_errors import make_broken, make_skipped, open_errors
 
 STAMP = r"\d{4}-\d{2}-\d{2}-\d{4}"
@@ -195,3 +196,19 @@ async def test_an_unwritable_path_is_one_sentence_and_writes_nothing(tui_app: Bc
         assert "Exported" not in screen_text(tui_app)
 
     assert not [name for name in os.listdir(in_tmp) if "customers" in name or name.endswith(".part")]
+
+
+@pytest.mark.usefixtures("snapshots_here")
+def test_snapshot_export_dialog(snap_compare: Any, make_app: Any) -> None:
+    """The export dialog over the customer list: what is written, the proposed path."""
+    app, _ = make_app()
+
+    async def open_dialog(pilot: Any) -> None:
+        await pilot.app.workers.wait_for_complete()
+        proposed = Path("/home/ada/customers-2026-12-02-1605.csv")
+        pilot.app.push_screen(
+            ExportPathDialog("Customers", proposed, "Every row of the list as filtered, page by page.")
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_dialog)
