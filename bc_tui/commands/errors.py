@@ -15,6 +15,7 @@ from bc_tui.commands.common import (
     numbers_or_all,
     resolve_numbers,
 )
+from bc_tui.commands.csv_output import add_csv_option, check_csv, csv_report
 from bc_tui.commands.output import Report
 from bc_tui.domain.text import shorten
 
@@ -31,8 +32,9 @@ def register(subparsers: Any) -> None:
         "failed, and broken couplings (one record was deleted). Each coupling is listed once.",
     )
     add_mapping_option(errors, default=None)
+    add_csv_option(errors, "the couplings")
     add_common_options(errors)
-    errors.set_defaults(func=command(errors_command))
+    errors.set_defaults(func=command(errors_command, validate=check_csv))
 
     retry = subparsers.add_parser(
         "retry",
@@ -54,6 +56,10 @@ async def errors_command(ctx: Context) -> Report:
     from bc_tui.sync.resolve import errors_overview, kind_count
 
     rows = await errors_overview(ctx.session, ctx.args.mapping)
+    if ctx.args.csv is not None:
+        from bc_tui.sync.export import PROBLEM_HEADER, problem_rows
+
+        return csv_report(ctx.args, PROBLEM_HEADER, problem_rows(rows), "coupling")
     found = await ctx.session.db(lambda: {row.coupling_id: get_coupling(row.coupling_id) for row in rows})
     documents = []
     for row in rows:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from bc_tui.commands.common import Context, UsageError, add_common_options, command
+from bc_tui.commands.csv_output import add_csv_option, check_csv, csv_report
 from bc_tui.commands.jobs_text import job_document, job_error_document, job_error_line, job_line
 from bc_tui.commands.output import Report
 
@@ -36,8 +37,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--job", type=_positive, default=None, metavar="ID", help="show this job and the errors it logged"
     )
+    add_csv_option(parser, "the jobs (with --job: that job's errors)")
     add_common_options(parser)
-    parser.set_defaults(func=command(log))
+    parser.set_defaults(func=command(log, validate=check_csv))
 
 
 async def log(ctx: Context) -> Report:
@@ -51,12 +53,20 @@ async def log(ctx: Context) -> Report:
         except NotFoundError as error:
             raise UsageError(str(error)) from None
         errors = await ctx.session.db(jobs.job_errors, job.id)
+        if ctx.args.csv is not None:
+            from bc_tui.sync.export import JOB_ERROR_HEADER, job_error_rows
+
+            return csv_report(ctx.args, JOB_ERROR_HEADER, job_error_rows(errors), "error")
         lines = [job_line(job)]
         lines += [job_error_line(e) for e in errors] or ["  no errors logged"]
         return Report(
             document={"job": job_document(job), "errors": [job_error_document(e) for e in errors]}, lines=lines
         )
     listed = await ctx.session.db(jobs.list_jobs, limit=ctx.args.limit)
+    if ctx.args.csv is not None:
+        from bc_tui.sync.export import LOG_HEADER, log_rows
+
+        return csv_report(ctx.args, LOG_HEADER, log_rows(listed), "job")
     return Report(
         document={"jobs": [job_document(j) for j in listed]},
         lines=[job_line(j) for j in listed] or ["No synchronization jobs yet."],

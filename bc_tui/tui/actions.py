@@ -34,6 +34,7 @@ PLACES: Mapping[str, str] = {
     "edit": "edit value dialog",
     "job": "job progress dialog",
     "match": "match-based coupling dialog",
+    "export": "export dialog",
 }
 
 
@@ -181,6 +182,12 @@ ACTIONS: tuple[ActionRow, ...] = (
     # enter runs even while the grid (which would select a row on enter) has the focus.
     _row("match.run", "enter", "run", "Run", "match", priority=True),
     _row("match.cancel", "escape", "dismiss(None)", "Cancel", "match"),
+    # Export to CSV (docs/showing-data.md "Export to CSV"): the list's rows (the marked ones when
+    # there are marks), the errors screen's couplings, the log's jobs or the open job's errors.
+    _row("export", "x", "export", "Export to CSV", "main", "errors", "log", hidden=True),
+    # enter takes the path even while the input (which would submit on enter) has the focus.
+    _row("export.ok", "enter", "ok", "Export", "export", priority=True),
+    _row("export.cancel", "escape", "cancel", "Cancel", "export"),
 )
 
 #: Ids of earlier versions, when an action had one id per screen: a ``[keys]`` entry under an

@@ -44,6 +44,7 @@ from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.dialogs.job import summary_text
+from bc_tui.tui.export_path import export_rows
 from bc_tui.tui.jobs import run_job
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import local_time
@@ -386,6 +387,20 @@ class ErrorsScreen(Screen[None]):
             f"Deleting {_plural(len(ids), 'surviving record')}",
             lambda progress: delete_survivor(session, ids, progress=progress),
         )
+
+    def action_export(self) -> None:
+        """Export the listed couplings (the marked ones when there are marks) to CSV."""
+        self._export()
+
+    @work(group="export")
+    async def _export(self) -> None:
+        from bc_tui.sync.export import PROBLEM_HEADER, problem_rows
+
+        rows = [row for row in self.rows if row.coupling_id in self.marked] if self.marked else self.rows
+        title = "the marked couplings" if self.marked else "the couplings that need attention"
+        said = await export_rows(self.app, title, "sync-errors", PROBLEM_HEADER, list(problem_rows(rows)), "coupling")
+        if said:
+            self._say(said)
 
     def action_refresh(self) -> None:
         """Read the list again (the records are looked up again too)."""

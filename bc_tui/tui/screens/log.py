@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
@@ -27,6 +27,7 @@ from bc_tui.sync.errors import SyncError
 from bc_tui.sync.logged_jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
 from bc_tui.tui.backend import app_session
 from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.export_path import export_rows
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.shown import Literal, literal, sentence
 from bc_tui.tui.widgets.footer import Footer
@@ -318,6 +319,27 @@ class LogScreen(Screen[None]):
         job_id = self._chosen_job_id()
         if job_id is not None:
             self.post_message(self.UndoRequested(self, job_id))
+
+    def action_export(self) -> None:
+        """Export the jobs listed, or the errors of the open job, to CSV."""
+        self._export()
+
+    @work(group="export")
+    async def _export(self) -> None:
+        from bc_tui.sync.export import JOB_ERROR_HEADER, LOG_HEADER, job_error_rows, log_rows
+
+        job_id = self.open_job_id
+        if job_id is None:
+            rows = list(log_rows(self.jobs))
+            said = await export_rows(
+                self.app, "the synchronization log", "synchronization-log", LOG_HEADER, rows, "job"
+            )
+        else:
+            title, what = f"the errors of job {job_id}", f"job-{job_id}-errors"
+            rows = list(job_error_rows(self.errors))
+            said = await export_rows(self.app, title, what, JOB_ERROR_HEADER, rows, "error")
+        if said:
+            self._say(said)
 
     async def action_refresh(self) -> None:
         """Read the log again."""

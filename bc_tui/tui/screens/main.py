@@ -26,6 +26,7 @@ from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import flows
 from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
+from bc_tui.tui.dialogs.export import export_list_flow
 from bc_tui.tui.modified_flow import synchronize_modified_flow
 from bc_tui.tui.record_sources import RecordSource
 from bc_tui.tui.screens.card import CardScreen
@@ -158,6 +159,8 @@ class MainScreen(Screen[None]):
                 return None
         elif action in QUERY_ACTIONS and self._record_source() is None:
             return None
+        elif action == "export" and (not self._connected or self._record_source() is None):
+            return None  # the export reads the list from the services
         return True
 
     # ------------------------------------------------------------------ tabs
@@ -310,6 +313,27 @@ class MainScreen(Screen[None]):
         """Open the coupled records that were skipped, are conflicts, failed or are broken."""
         source = self._record_source()
         self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
+
+    def action_export(self) -> None:
+        """Export the list's rows as filtered (the marked ones when there are marks) to CSV."""
+        record_list = self.active_list
+        source = self._record_source(record_list)
+        if record_list is not None and source is not None and self.active_tab:
+            self._export(record_list, source, self.active_tab)
+
+    @work(group="export")
+    async def _export(self, record_list: RecordList, source: RecordSource, tab_id: str) -> None:
+        title = self._titles.get(tab_id, tab_id.replace("-", " ").capitalize())
+        marked, count, wanted = None, None, None
+        if record_list.marked_count:
+            marked = record_list.selection
+            count = record_list.marked_count
+            wanted = None if marked.all else count  # explicit marks: reading stops at the last
+        path = await export_list_flow(
+            self.app, title, tab_id, source.records, marked=marked, marked_count=count, wanted=wanted
+        )
+        if path is not None:
+            self.status.message = f"Exported to {path}."
 
     @on(RecordList.Opened)
     def _opened(self, event: RecordList.Opened) -> None:
