@@ -112,7 +112,7 @@ async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, na
     if text:
         for expression in (
             odata.eq(mapping.dataverse_name_field, text),
-            odata.startswith(mapping.dataverse_name_field, text),
+            odata.startswith(mapping.dataverse_name_field, odata.like_literal(text)),
         ):
             rows = await _by_name(session, mapping, expression, 1, within_filter=False)
             if rows:

@@ -80,7 +80,8 @@ async def coupled_bc_ids(session: SyncSession, mapping_name: str, dataverse_ids:
 async def search_dataverse(
     session: SyncSession, mapping_name: str, text: str, limit: int = 20, *, within_filter: bool = True
 ) -> Candidates:
-    """Dataverse records whose name contains ``text`` (server-side, escaped), for the lookup.
+    """Dataverse records whose name contains ``text`` (server-side; quotes and LIKE wildcards
+    escaped, so the text matches as typed), for the lookup.
 
     Inside the mapping's integration table filter unless ``within_filter`` is False. One request:
     the first ``limit`` records by name, and ``$count`` for how many match in all.
@@ -89,7 +90,7 @@ async def search_dataverse(
     kind = dataverse_kind(mapping)
     combined = odata.and_(
         conditions_filter(mapping.integration_table_filter) if within_filter else "",
-        odata.contains(mapping.dataverse_name_field, text),
+        odata.contains(mapping.dataverse_name_field, odata.like_literal(text)),
     )
     with as_sync_error():
         page = await session.dataverse.page(

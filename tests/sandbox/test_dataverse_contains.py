@@ -7,6 +7,8 @@ import httpx
 import pytest
 from dataverse_helpers import Dataverse, dv, error_of, new_accounts  # noqa: F401 - dv is a fixture
 
+from bc_tui.sandbox.like_patterns import compiled
+
 
 async def _names(dv: Dataverse, filter_text: str, **headers: str) -> httpx.Response:
     return await dv.get("accounts", params={"$filter": filter_text, "$select": "name"}, headers=headers)
@@ -39,3 +41,50 @@ async def test_count_true_counts_every_match_while_the_page_holds_a_few(dv: Data
     body = answer.json()
     assert [row["name"] for row in body["value"]] == ["Counted Lookup 0", "Counted Lookup 1", "Counted Lookup 2"]
     assert body["@odata.count"] == 7 and "@odata.nextLink" in body
+
+
+async def test_the_text_of_contains_is_a_like_pattern_as_on_the_service(dv: Dataverse) -> None:
+    await new_accounts(
+        dv,
+        {"name": "Wild 50% Off"},
+        {"name": "Wild 500 Off"},
+        {"name": "Wild A_B"},
+        {"name": "Wild AxB"},
+        {"name": "Wild [x]"},
+    )
+
+    async def names(filter_text: str) -> list[str]:
+        answer = await _names(dv, filter_text)
+        assert answer.status_code == 200, answer.text
+        return sorted(row["name"] for row in answer.json()["value"] if row["name"].startswith("Wild"))
+
+    # Unescaped, the wildcards match more than the characters typed.
+    assert await names("contains(name,'50%')") == ["Wild 50% Off", "Wild 500 Off"]
+    assert await names("contains(name,'A_B')") == ["Wild A_B", "Wild AxB"]
+    assert await names("startswith(name,'Wild [AW]')") == ["Wild A_B", "Wild AxB"]
+    assert await names("endswith(name,'[^x]B')") == ["Wild A_B"]
+    # In brackets each stands for itself: how a client asks for the text as typed.
+    assert await names("contains(name,'50[%]')") == ["Wild 50% Off"]
+    assert await names("contains(name,'A[_]B')") == ["Wild A_B"]
+    assert await names("contains(name,'[[]x]')") == ["Wild [x]"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("%", "", True),
+        ("a_c", "abc", True),
+        ("a_c", "ac", False),
+        ("[a-c]x", "bx", True),
+        ("[a-c]x", "dx", False),
+        ("[^a-c]x", "dx", True),
+        ("[-a]x", "-x", True),
+        ("[%]", "%", True),
+        ("[%]", "a", False),
+        ("a[", "a[", True),  # an unclosed bracket is itself
+        ("A.B", "a.b", True),  # case is ignored; a dot is a dot
+        ("A.B", "axb", False),
+    ],
+)
+def test_like_patterns_read_as_sql_does(pattern: str, text: str, matches: bool) -> None:
+    assert (compiled(pattern).fullmatch(text) is not None) is matches

@@ -67,3 +67,13 @@ async def test_the_lookup_stays_inside_the_integration_table_filter(session: Syn
     anywhere = await search_dataverse(session, "CUSTOMER", "Hidden Vendor", within_filter=False)
     assert inside.found == [] and inside.total == 0
     assert [c.name for c in anywhere.found] == ["Hidden Vendor Motors"]
+
+
+async def test_wildcards_in_the_text_are_matched_as_typed(session: SyncSession, sandbox_app) -> None:
+    percent = add_account(sandbox_app, "Fifty 50% Motors")
+    add_account(sandbox_app, "Fifty 500 Motors")
+    under = add_account(sandbox_app, "Fifty A_B Motors")
+    add_account(sandbox_app, "Fifty AxB Motors")
+    assert [c.id for c in (await search_dataverse(session, "CUSTOMER", "50%")).found] == [percent["accountid"]]
+    assert [c.id for c in (await search_dataverse(session, "CUSTOMER", "a_b")).found] == [under["accountid"]]
+    assert (await search_dataverse(session, "CUSTOMER", "[%]")).found == []
