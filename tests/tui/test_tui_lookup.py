@@ -81,6 +81,8 @@ async def test_a_capped_lookup_says_how_many_match_in_all(tui_backend: Backend, 
         dialog = await open_dialog(pilot)
         await type_text(pilot, "Motors")
         assert len(dialog.matches) == 20
+        # Ten candidates in view at 120×40, the rest a scroll away.
+        assert dialog.query_one("#coupling-matches", OptionList).scrollable_content_region.height == 10
         assert dialog.query_one("#coupling-matches", OptionList).border_subtitle == f"20 of {total} — keep typing"
         assert dialog.message == f"20 of {total} — keep typing: ↓ ↑ pick one, enter couples."
         await type_text(pilot, " 2")
