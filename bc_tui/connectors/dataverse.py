@@ -29,6 +29,7 @@ class Page(Generic[D]):
 
     rows: list[D]
     next_link: str | None
+    count: int | None = None  # ``@odata.count`` when asked for: every matching row, at most COUNT_LIMIT
 
 
 def bind(kind: type[Entity], key: str) -> str:
@@ -107,9 +108,11 @@ class DataverseClient(EntityClient):
         filter: str | None = None,
         select: Sequence[str] | None = None,
         orderby: str | None = None,
+        count: bool = False,
     ) -> Page[D]:
         """The first page of ``kind`` (``filter``/``select``/``orderby``), or the page
         ``next_link`` (from an earlier :class:`Page`) reads; ``page_size`` rows at most.
+        ``count`` asks the first page for ``$count=true``: how many rows match in all.
 
         Dataverse has no ``$skip``: a list reaches page n by following the links of the pages
         before it, and keeps the links to go back with one request."""
@@ -117,12 +120,19 @@ class DataverseClient(EntityClient):
         if next_link is None:
             url: Any = self.path(kind)
             params: dict[str, Any] | None = self._query(kind, {"filter": filter, "select": select, "orderby": orderby})
+            if count and params is not None:
+                params["$count"] = "true"
         else:  # the link carries the whole query: follow it unchanged
             url, params = self.service.url(next_link), None
         answer = await self.service.get_json(url, params=params, headers=headers, record=f"{kind.NOUN}s")
         rows = self.service.value_rows(answer, f"{kind.NOUN}s")
         link = answer.get("@odata.nextLink")
-        return Page([kind.from_row(row) for row in rows], link if isinstance(link, str) and link else None)
+        total = answer.get("@odata.count")
+        return Page(
+            [kind.from_row(row) for row in rows],
+            link if isinstance(link, str) and link else None,
+            total if isinstance(total, int) and not isinstance(total, bool) else None,
+        )
 
     async def create(self, kind: type[D], data: Mapping[str, Any]) -> D:
         """Create a row; its key is generated here when ``data`` has none.

@@ -72,6 +72,17 @@ def startswith(name: str, text: str, *, ignore_case: bool = False) -> str:
     return f"startswith({field(name)},{quote(str(text))})"
 
 
+def like_literal(text: str) -> str:
+    """``text`` to be matched as it is by Dataverse's ``contains``/``startswith``/``endswith``.
+
+    Dataverse reads their text as a SQL LIKE pattern, where ``%``, ``_`` and ``[`` are wildcards
+    ("Filter rows using OData", "Use wildcard characters"); in brackets each stands for itself.
+    Business Central does not read them so: use this for Dataverse only. Quotes are still
+    doubled by ``quote``.
+    """
+    return "".join(f"[{char}]" if char in "%_[" else char for char in str(text))
+
+
 def contains(name: str, text: str, *, ignore_case: bool = False) -> str:
     """``contains(name,'text')``; with ``ignore_case``, ``contains(tolower(name),'text lowered')``."""
     if ignore_case:

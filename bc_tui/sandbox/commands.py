@@ -181,7 +181,21 @@ def register(subparsers: Any) -> None:
 
     edit = commands.add_parser("edit", help="change some records on one side, as a colleague would")
     edit.add_argument("--side", choices=("bc", "dataverse"), required=True, help="which service's records to change")
-    edit.add_argument("--count", "-n", type=_count, default=1, help="how many records to change (default 1)")
+    edit.add_argument("--count", "-n", type=_count, default=None, help="how many records to change (default 1)")
+    one = edit.add_mutually_exclusive_group()
+    one.add_argument(
+        "--number", metavar="NO", help="change only this record (BC: customer number; Dataverse: account number)"
+    )
+    one.add_argument("--id", dest="record_id", metavar="GUID", help="change only the record with this id")
+    one.add_argument("--name", help="change only the record with exactly this name")
+    edit.add_argument(
+        "--set",
+        dest="settings",
+        metavar="FIELD=VALUE",
+        action="append",
+        default=[],
+        help="with --number/--id/--name: set FIELD (the side's API name: city, address1_city…) to VALUE (repeatable)",
+    )
     data_option(edit)
     edit.add_argument("--seed", type=int, default=None, help="seed for repeatable edits")
     edit.set_defaults(func=edit_command)
@@ -276,10 +290,20 @@ def _new_value(rng: random.Random, field: str, old: Any) -> Any:
 
 
 def edit_command(args: argparse.Namespace) -> int:
-    """``bc-tui sandbox edit``: change phone, city or e-mail of some customers or accounts."""
+    """``bc-tui sandbox edit``: change phone, city or e-mail of some customers or accounts, or set
+    fields of one record (``--number``/``--id``/``--name`` with ``--set``)."""
     from .demo_data import ensure_seeded
+    from .record_edit import EditError, Target, edit_record, find_record
     from .store import EntityStore, SandboxDataError
 
+    target = Target(number=args.number, record_id=args.record_id, name=args.name)
+    one_record = target != Target()
+    if one_record and args.count is not None:
+        print("bc-tui: --count changes records at random; leave it out to change the record named.", file=sys.stderr)
+        return 2
+    if args.settings and not one_record:
+        print("bc-tui: --set needs the record to change: name it with --number, --id or --name.", file=sys.stderr)
+        return 2
     data_dir = _data_dir(args)
     try:
         store = EntityStore(data_dir / "sandbox.sqlite")
@@ -288,6 +312,13 @@ def edit_command(args: argparse.Namespace) -> int:
         return 2
     try:
         ensure_seeded(store, SandboxSettings(data_dir=data_dir))
+        if one_record and args.settings:
+            try:
+                print(edit_record(store, args.side, target, args.settings))
+            except EditError as exc:
+                print(f"bc-tui: {exc}", file=sys.stderr)
+                return 2
+            return 0
         if args.side == "bc":
             entity_set, label, name_field, number_field = "bc/customers", "BC customer", "displayName", "number"
             fields = ("phoneNumber", "city", "email")
@@ -295,8 +326,15 @@ def edit_command(args: argparse.Namespace) -> int:
             entity_set, label, name_field, number_field = "dv/accounts", "Dataverse account", "name", "accountid"
             fields = ("telephone1", "address1_city", "emailaddress1")
         rng = random.Random(args.seed)
-        rows = list(store.rows(entity_set))
-        chosen = rng.sample(rows, min(args.count, len(rows)))
+        if one_record:  # no --set: change the named record as a colleague would
+            try:
+                rows = [find_record(store, args.side, target)]
+            except EditError as exc:
+                print(f"bc-tui: {exc}", file=sys.stderr)
+                return 2
+        else:
+            rows = list(store.rows(entity_set))
+        chosen = rng.sample(rows, min(args.count or 1, len(rows)))
         for row in chosen:
             changed = rng.sample(fields, rng.randint(1, 2))
             changes = {f: _new_value(rng, f, row.get(f)) for f in changed}

@@ -61,7 +61,7 @@ def answer_apply(
         name = name.strip()
         if name == "filter":
             try:
-                predicate = parse_filter(rewrite_query_functions(inner, table, user_id))
+                predicate = parse_filter(rewrite_query_functions(inner, table, user_id), like_patterns=True)
             except QueryError as exc:
                 raise bad_request(str(exc)) from exc
             current = [row for row in current if predicate(row)]

@@ -20,6 +20,7 @@ from typing import Any
 from .dataverse_errors import E_BAD_REQUEST, normalize_guid
 from .dataverse_tables import BIGINT, DATETIME, DECIMAL, GUID, INT, Table
 from .http import ApiError
+from .like_patterns import like_regex
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -261,20 +262,6 @@ def _condition(element: ElementTree.Element, table: Table) -> Predicate:
             return False
 
     return matches
-
-
-def like_regex(pattern: str) -> str:
-    """A LIKE pattern as a regular expression: ``%`` any text, ``_`` one character, ``[%]``/``[_]`` themselves."""
-    out, pos = [], 0
-    while pos < len(pattern):
-        if pattern[pos] == "[" and pattern[pos + 2 : pos + 3] == "]":
-            out.append(re.escape(pattern[pos + 1]))
-            pos += 3
-            continue
-        char = pattern[pos]
-        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
-        pos += 1
-    return "".join(out)
 
 
 def typed_value(kind: str, text: str) -> Any:

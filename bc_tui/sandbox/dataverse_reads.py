@@ -64,7 +64,8 @@ class DataverseReads:
                 "$filter": rewrite_query_functions(params["$filter"], table, self.user_id, self._related),
             }
         try:
-            query = parse_query(params, allow_skip=False)
+            # Dataverse reads the text of contains/startswith/endswith as a LIKE pattern.
+            query = parse_query(params, allow_skip=False, like_patterns=True)
         except QueryError as exc:
             raise bad_request(str(exc)) from exc
         readable = table.properties
@@ -80,7 +81,7 @@ class DataverseReads:
         """The ids of the rows of ``entity_set`` that match ``filter_text`` (for ``nav/prop`` conditions)."""
         target = TABLES[entity_set]
         try:
-            predicate = parse_filter(filter_text)
+            predicate = parse_filter(filter_text, like_patterns=True)
         except QueryError as exc:
             raise bad_request(str(exc)) from exc
         return [str(row[target.primary_key]) for row in self.store.rows(target.store_set) if predicate(RowView(row))]

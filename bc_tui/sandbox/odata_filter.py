@@ -30,10 +30,11 @@ class _Parser:
     Precedence, loosest first: ``or``, ``and``, ``not``, comparison, primary.
     """
 
-    def __init__(self, text: str, *, case_sensitive: bool = False) -> None:
+    def __init__(self, text: str, *, case_sensitive: bool = False, like_patterns: bool = False) -> None:
         self.tokens = tokenize(text)
         self.i = 0
         self.fold = not case_sensitive
+        self.like = like_patterns
 
     @property
     def tok(self) -> Token:
@@ -149,7 +150,7 @@ class _Parser:
                 self.i += 1
                 args.append(self._or())
         self._expect(")", f"',' or ')' in the call to '{word}'")
-        return compile_call(word, args, tok.pos, fold=self.fold)
+        return compile_call(word, args, tok.pos, fold=self.fold, like=self.like)
 
 
 class _KeyListPredicate:
@@ -198,15 +199,17 @@ def _as_predicate(node: Operand) -> Predicate:
     raise syntax_error(node.pos, f"expected a condition but found a {node.kind} value")
 
 
-def parse_filter(text: str, *, case_sensitive: bool = False) -> Predicate:
+def parse_filter(text: str, *, case_sensitive: bool = False, like_patterns: bool = False) -> Predicate:
     """Compile a ``$filter`` expression once into a predicate over rows (mappings).
 
     ``case_sensitive`` compares text exactly in ``eq``/``ne``/ordering and ``contains``/
     ``startswith``/``endswith`` (as Business Central does); otherwise case is ignored (Dataverse).
+    ``like_patterns`` reads the text of ``contains``/``startswith``/``endswith`` as a LIKE
+    pattern, wildcards and all, as Dataverse does (``like_patterns.py``).
 
     A field missing from a row is null. Raises QueryError on any syntax error or unknown
     function, naming the 0-based position in ``text``.
     """
     if not text.strip():
         raise QueryError("The $filter expression is empty.")
-    return _Parser(text, case_sensitive=case_sensitive).parse()
+    return _Parser(text, case_sensitive=case_sensitive, like_patterns=like_patterns).parse()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from . import like_patterns
 from .odata_lexer import aware, syntax_error
 
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -151,6 +152,8 @@ def _fn_endswith_exact(a: Any, b: Any) -> bool:
 
 #: The text functions where a service compares text exactly (``fold=False``).
 _EXACT = {"contains": _fn_contains_exact, "startswith": _fn_startswith_exact, "endswith": _fn_endswith_exact}
+#: The text functions where a service reads the text as a LIKE pattern (``like=True``: Dataverse).
+_LIKE = {"contains": like_patterns.contains, "startswith": like_patterns.startswith, "endswith": like_patterns.endswith}
 
 
 def _fn_tolower(a: Any) -> Any:
@@ -188,11 +191,14 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, str]] = {
 }
 
 
-def compile_call(name: str, args: list[Operand], pos: int, *, fold: bool = True) -> Operand:
-    """A call of one of ``FUNCTIONS``; text functions compare exactly unless ``fold``."""
+def compile_call(name: str, args: list[Operand], pos: int, *, fold: bool = True, like: bool = False) -> Operand:
+    """A call of one of ``FUNCTIONS``; text functions compare exactly unless ``fold``, and read
+    their text as a LIKE pattern when ``like``."""
     impl, arity, kind = FUNCTIONS[name]
     if not fold:
         impl = _EXACT.get(name, impl)
+    elif like:
+        impl = _LIKE.get(name, impl)
     if len(args) != arity:
         plural = "argument" if arity == 1 else "arguments"
         raise syntax_error(pos, f"function '{name}' takes {arity} {plural}, got {len(args)}")

@@ -153,17 +153,23 @@ def parse_query(
     allow_skip: bool = True,
     max_top: int | None = None,
     case_sensitive: bool = False,
+    like_patterns: bool = False,
 ) -> Query:
     """Read the system query options (``$…``) of a request; other parameters are ignored.
 
     ``allow_skip=False`` refuses ``$skip`` as Dataverse does; ``max_top`` refuses a larger
-    ``$top``; ``case_sensitive`` compares text in ``$filter`` exactly (see ``parse_filter``).
+    ``$top``; ``case_sensitive`` compares text in ``$filter`` exactly and ``like_patterns`` reads its text
+    functions' arguments as LIKE patterns (see ``parse_filter``).
     Unknown ``$`` options (``$expand``, ``$apply``…) raise QueryError.
     """
     for key in params:
         if key.startswith("$") and key not in _KNOWN_OPTIONS:
             raise QueryError(f"The query parameter {key} is not supported")
-    filter_ = parse_filter(params["$filter"], case_sensitive=case_sensitive) if "$filter" in params else None
+    filter_ = (
+        parse_filter(params["$filter"], case_sensitive=case_sensitive, like_patterns=like_patterns)
+        if "$filter" in params
+        else None
+    )
     orderby = tuple(parse_orderby(params["$orderby"])) if "$orderby" in params else ()
     select: tuple[str, ...] | None = None
     if "$select" in params:

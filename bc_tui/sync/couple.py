@@ -2,8 +2,8 @@
 
 Couple one BC record with a Dataverse record chosen by id or name.
 
-Also what the coupling dialog shows while the user chooses: the type-ahead over Dataverse names
-(:func:`lookup_dataverse`) and the coupled fields side by side (:func:`preview_coupling`).
+Also what the coupling dialog shows while the user chooses: the coupled fields side by side
+(:func:`preview_coupling`); the lookup of Dataverse candidates is ``bc_tui.sync.lookup``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any
 from bc_tui.connectors import filters as odata
 from bc_tui.domain.filters import conditions_text, failing_conditions
 from bc_tui.domain.mappings import Direction, SyncDirection, TableMapping
-from bc_tui.domain.names import bc_noun, dataverse_name, dataverse_noun, describe_bc, describe_dataverse, sentence
+from bc_tui.domain.names import bc_noun, dataverse_noun, describe_bc, describe_dataverse, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.text import shorten
 from bc_tui.domain.transformations import read_bc, read_dataverse
 from bc_tui.store import coupling_writes
-from bc_tui.store.coupling_queries import couplings_by_dataverse_id, get_by_bc_id
+from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.store.coupling_writes import remove_coupling
-from bc_tui.store.errors import DataverseRecordAlreadyCoupledError, StoreError
+from bc_tui.store.errors import BcRecordAlreadyCoupledError, DataverseRecordAlreadyCoupledError, StoreError
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_in_dataverse
@@ -41,15 +41,6 @@ from bc_tui.sync.records import (
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_one
-
-
-@dataclass(frozen=True)
-class DataverseChoice:
-    """One Dataverse record offered by the type-ahead."""
-
-    id: str
-    name: str
-    coupled: bool  # already coupled to a BC record in this mapping
 
 
 @dataclass(frozen=True)
@@ -110,28 +101,6 @@ def default_sync_after(mapping: TableMapping, *, already_coupled: bool) -> SyncD
     return SyncDirection.TO_DATAVERSE
 
 
-async def lookup_dataverse(
-    session: SyncSession, mapping_name: str, text: str, limit: int = 20, *, within_filter: bool = True
-) -> list[DataverseChoice]:
-    """Dataverse records whose name starts with ``text`` (server-side, escaped), for the type-ahead.
-
-    Inside the mapping's integration table filter unless ``within_filter`` is False.
-    """
-    mapping = session.mapping(mapping_name)
-    rows = await _by_name(session, mapping, odata.startswith(mapping.dataverse_name_field, text), limit, within_filter)
-    coupled = await session.db(
-        couplings_by_dataverse_id, mapping.name, [DATAVERSE_SIDE.record_id(mapping, r) for r in rows]
-    )
-    return [
-        DataverseChoice(
-            id=DATAVERSE_SIDE.record_id(mapping, row),
-            name=dataverse_name(mapping, row),
-            coupled=DATAVERSE_SIDE.record_id(mapping, row) in coupled,
-        )
-        for row in rows
-    ]
-
-
 async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, name: str) -> Record:
     """The Dataverse record a typed name means: exact match first, then prefix match.
 
@@ -143,7 +112,7 @@ async def find_dataverse_by_name(session: SyncSession, mapping: TableMapping, na
     if text:
         for expression in (
             odata.eq(mapping.dataverse_name_field, text),
-            odata.startswith(mapping.dataverse_name_field, text),
+            odata.startswith(mapping.dataverse_name_field, odata.like_literal(text)),
         ):
             rows = await _by_name(session, mapping, expression, 1, within_filter=False)
             if rows:
@@ -241,7 +210,9 @@ async def couple_record(
     refusal: SyncError | None = None
     async with JobRun(JobType.COUPLING, mapping=mapping.name, session=session) as run:
         try:
-            coupling, stale = await _couple(session, mapping, bc_id, target, bc_record, replace=replace)
+            coupling, stale = await _couple(
+                session, mapping, bc_id, target, bc_record, dataverse_description, replace=replace
+            )
         except SyncError as error:
             # A one-to-one refusal is this record's failure, not a crash of the job: the log
             # says "1 failed" with the reason, and the caller still gets the sentence.
@@ -279,10 +250,13 @@ async def _couple(
     bc_id: str,
     dataverse_id: str,
     bc_record: Mapping[str, Any],
+    dataverse_description: str,
     *,
     replace: bool,
 ) -> tuple[CouplingRecord, CouplingRecord | None]:
-    """Write the coupling; remove a stale one (its BC record is gone) silently; return (new, stale)."""
+    """Write the coupling; remove a stale one (its BC record is gone) silently; return (new, stale).
+
+    A one-to-one refusal names both records by number and name, never by GUID alone."""
     names = {
         "bc_number": str(bc_record.get("number") or "") or None,
         "display_name": str(bc_record.get("displayName") or "") or None,
@@ -301,8 +275,28 @@ async def _couple(
             # The BC record that held the coupling no longer exists: BC removes it silently.
             await session.db(remove_coupling, holder.id)
             return await write(), holder
-    except StoreError as error:  # one-to-one refusals carry a sentence naming the record in the way
+    except BcRecordAlreadyCoupledError as taken:
+        other = await get_dataverse(session, mapping, taken.existing.dataverse_id)
+        other_text = (
+            describe_dataverse(mapping, other) if other else f"{dataverse_noun(mapping)} {taken.existing.dataverse_id}"
+        )
+        raise SyncError(
+            f"The Business Central {describe_bc(mapping, bc_record)} is already coupled to the Dataverse "
+            f"{other_text} in {mapping.name}; delete that coupling first."
+        ) from None
+    except DataverseRecordAlreadyCoupledError as taken:
+        raise SyncError(
+            f"The Dataverse {dataverse_description} is already coupled to the Business Central "
+            f"{_coupled_bc(mapping, taken.existing)} in {mapping.name}; delete that coupling first."
+        ) from None
+    except StoreError as error:  # any other refusal of the store carries its own sentence
         raise SyncError(plain(error)) from None
+
+
+def _coupled_bc(mapping: TableMapping, coupling: CouplingRecord) -> str:
+    """'customer 10000 Adatum Corporation': the BC side of a coupling, as the store remembers it."""
+    named = " ".join(part for part in (coupling.bc_number, coupling.display_name) if part)
+    return f"{bc_noun(mapping)} {named or coupling.bc_id}"
 
 
 async def _create_new(session: SyncSession, mapping: TableMapping, bc_id: str, bc_description: str) -> CoupleResult:

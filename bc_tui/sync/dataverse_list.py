@@ -57,8 +57,8 @@ class DataverseList(MappingList):
         if not text:
             return ""
         return odata.or_(
-            odata.startswith(mapping.dataverse_name_field, text),
-            odata.contains("emailaddress1", text),
+            odata.startswith(mapping.dataverse_name_field, odata.like_literal(text)),
+            odata.contains("emailaddress1", odata.like_literal(text)),
         )
 
     async def _count(self, session: SyncSession, mapping: TableMapping) -> int | None:

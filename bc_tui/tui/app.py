@@ -34,6 +34,7 @@ from bc_tui.tui.screens.log import LogScreen
 from bc_tui.tui.screens.main import MainScreen
 from bc_tui.tui.shown import MESSAGE_LIMIT, sentence
 from bc_tui.tui.sources import PageSource
+from bc_tui.tui.themes import DARK_THEME, LIGHT_THEME, readable
 
 DEFAULT_TAB_TITLES: Mapping[str, str] = {
     "customers": "Customers",
@@ -48,9 +49,6 @@ DEFAULT_TAB_TITLES: Mapping[str, str] = {
 CONFIG_WARNING_TIMEOUT_S = 30.0
 #: A device code is good for 15 minutes: the notification with it stays as long.
 DEVICE_CODE_TIMEOUT_S = 900.0
-
-DARK_THEME = "textual-dark"
-LIGHT_THEME = "textual-light"
 
 
 class BcTuiApp(App[None]):
@@ -98,6 +96,10 @@ class BcTuiApp(App[None]):
         self._config_path = config_path
         self.theme = theme
         self.connection_label = connection_label or (backend.state.header if backend is not None else "")
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, with the text colours bc-tui makes readable (tui/themes.py)."""
+        return readable(self.theme, super().get_css_variables())
 
     def _standard_sources(self) -> dict[str, PageSource]:
         return dict(standard_sources(lambda: self.backend.session if self.backend else None))

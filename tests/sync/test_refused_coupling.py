@@ -16,9 +16,9 @@ async def test_a_refused_coupling_is_logged_as_failed_with_its_reason(session: S
     (first, account_a), (second, account_b) = customers_with_twin(sandbox_app)[:2]
     await couple_record(session, "CUSTOMER", first["id"], dataverse_id=account_a["accountid"])
 
-    with pytest.raises(SyncError, match="already coupled to another Dataverse record") as refused:
+    with pytest.raises(SyncError, match="is already coupled to the Dataverse account") as refused:
         await couple_record(session, "CUSTOMER", first["id"], dataverse_id=account_b["accountid"])
-    with pytest.raises(SyncError, match="already coupled to the Business Central record"):
+    with pytest.raises(SyncError, match="is already coupled to the Business Central customer"):
         await couple_record(session, "CUSTOMER", second["id"], dataverse_id=account_a["accountid"])
 
     coupling_jobs = [job for job in jobs.list_jobs(limit=10) if job.type is JobType.COUPLING]

@@ -19,6 +19,7 @@ from textual.widgets import Static
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.sandbox.inprocess import asgi_transport
 from bc_tui.tui.backend import Backend
+from bc_tui.tui.themes import readable
 
 
 class _Home(Screen[None]):
@@ -52,6 +53,10 @@ class FlowHost(App[None]):
 
     def get_default_screen(self) -> Screen[Any]:
         return _Home()
+
+    def get_css_variables(self) -> dict[str, str]:
+        # The theme's colours as the real app draws them (bc_tui/tui/themes.py).
+        return readable(self.theme, super().get_css_variables())
 
     async def on_mount(self) -> None:
         if self._own_backend:

@@ -213,7 +213,9 @@ def test_coupling_dialog_snapshot(
 
     async def pick(pilot: Any) -> None:
         await settle(pilot)
-        await open_dialog(pilot)
+        dialog = await open_dialog(pilot)
+        # A steady cursor: a blink caught mid-way under load would change the picture.
+        dialog.query_one("#coupling-name", Input).cursor_blink = False
         await type_text(pilot, "Trey")
         await press_and_settle(pilot, "down", "down")
 

@@ -1,10 +1,12 @@
 """The Set Up Coupling dialog (docs/coupling-and-sync.md "Set Up Coupling", "Dataverse Coupling Record").
 
 Left, Business Central: the record's name and Synchronize After Coupling. Right, Dataverse: the
-name with a type-ahead lookup (searched as you type, in a worker) and Create New. Below, the
-coupled fields side by side. OK couples (and synchronizes once, if chosen) right here, so every
-refusal — no such name, already coupled, hidden by the mapping's filter — is shown inside the
-dialog and the user can correct the choice; the dialog closes only when the coupling exists.
+name. Below them the lookup: every record whose name contains the typed text (searched as you
+type, in a worker), with number, city and e-mail, ten rows in view, and how many match in all when
+there are more (docs/coupling-and-sync.md "The lookup"); then Create New, and the coupled fields
+side by side. OK couples (and synchronizes once, if chosen) right here, so every refusal — no
+such name, already coupled, hidden by the mapping's filter — is shown inside the dialog and the
+user can correct the choice; the dialog closes only when the coupling exists.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
-    from bc_tui.sync.couple import CoupleResult, CouplingPreview, DataverseChoice, PreviewRow
+    from bc_tui.sync.couple import CoupleResult, CouplingPreview, PreviewRow
+    from bc_tui.sync.lookup import Candidate
     from bc_tui.sync.session import SyncSession
 
 NO_SYNC = "no"
@@ -50,6 +53,8 @@ SYNC_AFTER_CHOICES: tuple[tuple[str, str], ...] = (
 LOOKUP_LIMIT = 20
 LOOKUP_DELAY = 0.15
 """Seconds of quiet typing before the type-ahead searches."""
+#: The widths of a candidate's name, number and city in the lookup (the e-mail takes the rest).
+CANDIDATE_COLUMNS = (36, 12, 16)
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,12 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         self.mapping_name = mapping_name
         self.bc_id = bc_id
         self.preview: CouplingPreview | None = None
-        self.matches: list[DataverseChoice] = []
-        self.chosen: DataverseChoice | None = None
+        self.matches: list[Candidate] = []
+        self.chosen: Candidate | None = None
         self.busy = False
         self._bc_rows: list[PreviewRow] = []
         self._picked_text: str | None = None  # the Input text we set ourselves: no new lookup for it
-        self._before_create_new: tuple[str, DataverseChoice | None, str] | None = None
+        self._before_create_new: tuple[str, Candidate | None, str] | None = None
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -96,9 +101,12 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
                 with Vertical(id="coupling-dv", classes="dialog-column") as right:
                     right.border_title = "Dataverse"
                     yield Label("Dataverse Name")
-                    yield Input(placeholder="type a name; ↓ ↑ pick a match", id="coupling-name", select_on_focus=False)
-                    yield OptionList(id="coupling-matches")
-                    yield Checkbox("Create New", id="coupling-create-new")
+                    yield Input(
+                        placeholder="type part of a name; ↓ ↑ pick a match", id="coupling-name", select_on_focus=False
+                    )
+            yield OptionList(id="coupling-matches")
+            # After the candidates, so that tab goes from the name to them, then to Create New.
+            yield Checkbox("Create New", id="coupling-create-new")
             yield Static("Coupled fields", classes="dialog-subtitle")
             yield DataTable(id="coupling-fields", cursor_type="none", zebra_stripes=True)
             yield Literal("", id="coupling-message")
@@ -115,6 +123,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         table.add_column("Integration Value (Dataverse)", key="dataverse", width=32)
         table.add_column("Direction", key="direction", width=9)
         self.query_one("#coupling-create-new", Checkbox).display = False
+        self.query_one("#coupling-matches", OptionList).border_title = _candidate_head()
         self.query_one("#coupling-name", Input).focus()
         self._load()
 
@@ -210,7 +219,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
 
     @work(exclusive=True, group="coupling-lookup")
     async def _lookup(self, text: str) -> None:
-        from bc_tui.sync.couple import lookup_dataverse
+        from bc_tui.sync.lookup import search_dataverse
 
         await asyncio.sleep(LOOKUP_DELAY)  # typing on cancels this worker: one search per pause
         matches_list = self.query_one("#coupling-matches", OptionList)
@@ -218,21 +227,22 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         if not text.strip() or session is None:
             self.matches = []
             matches_list.clear_options()
+            matches_list.border_subtitle = ""
             return
         try:
-            found = await lookup_dataverse(session, self.mapping_name, text.strip(), limit=LOOKUP_LIMIT)
+            found = await search_dataverse(session, self.mapping_name, text.strip(), limit=LOOKUP_LIMIT)
         except Exception as error:  # noqa: BLE001 - a failed lookup is a sentence, typing goes on
             self.show_message(_sentence_of(error), error=True)
             return
-        self.matches = found
-        matches_list.set_options(
-            Option(literal(m.name) + Text("  (coupled)", style="italic") if m.coupled else literal(m.name), id=m.id)
-            for m in found
-        )
-        if not found:
-            self.show_message(f"No Dataverse record inside the mapping's filter starts with {shorten(text.strip())!r}.")
+        self.matches = found.found
+        matches_list.set_options(Option(_candidate_row(m), id=m.id) for m in found.found)
+        matches_list.border_subtitle = found.count_text if found.found else ""
+        if not found.found:
+            self.show_message(
+                f"No Dataverse record inside the mapping's filter has {shorten(text.strip())!r} in its name."
+            )
         elif not self.message.startswith("Coupling"):
-            self.show_message(f"{len(found)} match{'es' if len(found) != 1 else ''}: ↓ ↑ pick one, enter couples.")
+            self.show_message(f"{found.count_text}: ↓ ↑ pick one, enter couples.")
 
     def action_move_match(self, step: int) -> None:
         """Highlight the next (``step`` 1) or previous (-1) match and choose it."""
@@ -250,7 +260,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         self._choose(self.matches[event.option_index])
         self.action_ok()
 
-    def _choose(self, choice: DataverseChoice) -> None:
+    def _choose(self, choice: Candidate) -> None:
         self.chosen = choice
         self._set_name(choice.name)
         self._preview_choice(choice.id)
@@ -345,7 +355,7 @@ class CouplingDialog(ModalScreen["CouplingChoice | None"]):
         self._couple(chosen, typed)
 
     @work(exclusive=True, group="coupling-ok")
-    async def _couple(self, chosen: DataverseChoice | None, typed: str) -> None:
+    async def _couple(self, chosen: Candidate | None, typed: str) -> None:
         from bc_tui.sync.couple import couple_record
 
         session = self.session
@@ -385,10 +395,32 @@ class _NotConnected(Exception):
     pass
 
 
-def _current_choice(dataverse_id: str, name: str) -> DataverseChoice:
-    from bc_tui.sync.couple import DataverseChoice
+def _current_choice(dataverse_id: str, name: str) -> Candidate:
+    from bc_tui.sync.lookup import Candidate
 
-    return DataverseChoice(id=dataverse_id, name=name, coupled=True)
+    return Candidate(id=dataverse_id, name=name, coupled_to="this record")
+
+
+def _cell(value: str, width: int) -> str:
+    """``value`` in a column ``width`` wide: cut with … when longer, padded when shorter."""
+    text = printable(value)
+    return (text[: width - 2] + "… " if len(text) > width - 1 else text).ljust(width)
+
+
+def _candidate_head() -> str:
+    """The lookup's column titles, aligned with :func:`_candidate_row`."""
+    name, number, city = CANDIDATE_COLUMNS
+    return (_cell("Name", name) + _cell("Number", number) + _cell("City", city) + "E-mail").rstrip()
+
+
+def _candidate_row(candidate: Candidate) -> Text:
+    """One candidate: name, number, city and e-mail in columns, then what it is coupled to."""
+    name, number, city = CANDIDATE_COLUMNS
+    row = literal(_cell(candidate.name, name) + _cell(candidate.number, number) + _cell(candidate.city, city))
+    row.append_text(literal(candidate.email))
+    if candidate.coupled:
+        row.append_text(literal(f"  coupled to {candidate.coupled_to}", style="italic"))
+    return row
 
 
 def _name_of(description: str) -> str:
