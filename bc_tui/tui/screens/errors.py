@@ -11,7 +11,7 @@ line, never a crash.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -39,7 +39,7 @@ from bc_tui.sync.resolve import (
     synchronize_couplings,
 )
 from bc_tui.sync.uncouple import delete_couplings
-from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.tui.backend import connected_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
@@ -82,10 +82,12 @@ class ErrorsScreen(Screen[None]):
     CSS_PATH = [style_path("jobs.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("errors")  # the keys: tui/actions.py
 
-    def __init__(self, mapping_name: str | None = None) -> None:
-        """``mapping_name``: only that table mapping's couplings (None: all)."""
+    def __init__(self, mapping_name: str | None = None, visible: Mapping[str, Sequence[str]] | None = None) -> None:
+        """``mapping_name``: only that table mapping's couplings (None: all); ``visible``: the BC
+        SystemIds of the records the list showed, per table mapping (their couplings are checked too)."""
         super().__init__()
         self.mapping_name = mapping_name
+        self.visible_records = dict(visible or {})
         self.rows: list[ProblemRow] = []
         self.marked: set[int] = set()
         """The marked coupling ids (marks survive a refresh while the coupling is listed)."""
@@ -127,22 +129,33 @@ class ErrorsScreen(Screen[None]):
 
     @work(exclusive=True, group="errors-load")
     async def refresh_rows(self, message: str | None = None) -> None:
-        """Read the couplings that need attention again (``message``: what was just done)."""
+        """Read the couplings that need attention again (``message``: what was just done).
+
+        Connected, both records of each listed coupling and of the visible records' couplings are
+        looked up first (batched), so a broken coupling is listed without any synchronization;
+        offline, the coupling store alone is read and the screen says the records were not checked.
+        """
         from bc_tui.sync.resolve import errors_overview
 
         session = self.session
-        if session is None:
+        store = session or store_session(self.app)
+        if store is None:
             self._say(self._not_connected())
             self.loaded = True
             return
         try:
-            rows = await errors_overview(session, self.mapping_name)
+            if session is not None:
+                rows = await errors_overview(session, self.mapping_name, visible=self.visible_records)
+            else:
+                rows = await errors_overview(store, self.mapping_name, check_records=False)
         except Exception as error:  # noqa: BLE001 - one sentence, never a crash
             self._say(f"The couplings that need attention could not be read: {plain(error)}")
             self.loaded = True
             return
         self._show(rows)
         summary = self._count_text()
+        if session is None:
+            summary = f"{summary} {self._not_connected()} The records were not checked."
         self._say(f"{message} {summary}" if message else summary)
         self.loaded = True
 

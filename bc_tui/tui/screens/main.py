@@ -23,7 +23,7 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import flows
-from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
+from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.record_sources import RecordSource
 from bc_tui.tui.screens.card import CardScreen
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
 CONNECTED_ACTIONS = frozenset({"couple", "synchronize", "delete_coupling", "match", "create"})
-#: Actions that read the coupling store (log, errors) or need a record source (filters, sort).
+#: Actions that read the coupling store (log, errors: they work offline) or need a record source (filters, sort).
 SESSION_ACTIONS = frozenset({"log", "errors"})
 QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
 
@@ -150,7 +150,7 @@ class MainScreen(Screen[None]):
             if not self._connected or self._record_source() is None or self._busy:
                 return None
         elif action in SESSION_ACTIONS:
-            if app_session(self.app) is None:
+            if store_session(self.app) is None:
                 return None
         elif action in QUERY_ACTIONS and self._record_source() is None:
             return None
@@ -287,10 +287,19 @@ class MainScreen(Screen[None]):
         """Open the synchronization log (jobs and their errors)."""
         self.app.push_screen(LogScreen())
 
-    def action_errors(self) -> None:
-        """Open the coupled records that were skipped, are conflicts, failed or are broken."""
-        source = self._record_source()
-        self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
+    @work(group="errors")
+    async def action_errors(self) -> None:
+        """Open the coupled records that were skipped, are conflicts, failed or are broken (the
+        couplings of the records in view are checked too, so a broken one is listed at once)."""
+        record_list = self.active_list
+        source = self._record_source(record_list)
+        visible: dict[str, list[str]] = {}
+        if source is not None and record_list is not None:
+            keys = record_list.visible_keys()
+            if source.side == "dataverse":
+                keys = list((await self._coupled_bc_ids(source.mapping_name, keys)).values())
+            visible[source.mapping_name] = keys
+        self.app.push_screen(ErrorsScreen(source.mapping_name if source else None, visible))
 
     @on(RecordList.Opened)
     def _opened(self, event: RecordList.Opened) -> None:

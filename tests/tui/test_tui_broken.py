@@ -1,0 +1,93 @@
+"""Broken couplings found without a synchronization, and fixed from where they show: the
+errors screen checks the couplings of the records in view, "check couplings" checks a whole
+table mapping, and the fixes (restore, delete coupling, delete the surviving record) are offered
+on the errors screen, the list and the card (docs/coupling-and-sync.md "Checking couplings
+without a synchronization")."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
+from bc_tui.store.records import Side
+from bc_tui.tui.app import BcTuiApp
+from bc_tui.tui.backend import Backend
+from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, store_of
+from tests.tui.flow_host import couple_listed_customers
+from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, wait_for
+
+
+async def loaded(app: BcTuiApp, pilot) -> None:
+    customers = app.main_screen.record_list("customers")
+    await wait_for(pilot, lambda: customers.row_at(0) is not None)
+
+
+async def cursor_to(pilot, screen, coupling_id: int) -> None:
+    from textual.widgets import DataTable
+
+    table = screen.query_one("#errors-table", DataTable)
+    wanted = [row.coupling_id for row in screen.rows].index(coupling_id)
+    step = "down" if wanted > table.cursor_row else "up"
+    await pilot.press(*[step] * abs(wanted - table.cursor_row))
+    assert screen.chosen[0].coupling_id == coupling_id
+
+
+def listed(screen) -> set[int]:
+    return {row.coupling_id for row in screen.rows}
+
+
+async def close_job(app: BcTuiApp, pilot, back_to: str) -> None:
+    await wait_for(pilot, lambda: job_done(app), seconds=20)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen_is(app, back_to))
+
+
+async def test_the_errors_screen_finds_broken_couplings_without_a_sync_and_fixes_each_way(
+    tui_backend: Backend, tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await loaded(tui_app, pilot)
+        restored, uncoupled, survivor, intact = await couple_listed_customers(tui_app, tui_backend.session, 4)
+        for pair in (restored, uncoupled, survivor):
+            store_of(sandbox_app).delete("dv/accounts", pair.dataverse_id)
+        tui_app.main_screen.refresh_lists()
+        await loaded(tui_app, pilot)
+
+        await pilot.press("E")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ErrorsScreen") and tui_app.screen.loaded)
+        screen = tui_app.screen
+        # No synchronization ran since the accounts were deleted: the errors screen checked the
+        # couplings of the customers in view and lists the three broken ones.
+        assert listed(screen) == {restored.id, uncoupled.id, survivor.id}
+        assert {row.kind for row in screen.rows} == {"broken"}
+        assert "3 couplings need attention: 0 skipped, 0 conflicts, 0 failed, 3 broken." in screen_text(tui_app)
+        assert get_coupling(survivor.id).deleted_side is Side.DATAVERSE
+        assert not get_coupling(intact.id).broken
+
+        # Restore: the account is created again from the customer and coupled.
+        await cursor_to(pilot, screen, restored.id)
+        await pilot.press("t")
+        await close_job(tui_app, pilot, "ErrorsScreen")
+        await wait_for(pilot, lambda: restored.id not in listed(screen))
+        coupling = get_by_bc_id(MAPPING, restored.bc_id)
+        assert coupling is not None and not coupling.broken
+        assert (
+            account_row(sandbox_app, coupling.dataverse_id)["name"]
+            == bc_row(sandbox_app, restored.bc_id)["displayName"]
+        )
+
+        # Delete coupling: the coupling goes, the customer stays.
+        await cursor_to(pilot, screen, uncoupled.id)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: uncoupled.id not in listed(screen))
+        assert get_coupling(uncoupled.id) is None and bc_row(sandbox_app, uncoupled.bc_id) is not None
+
+        # Delete the surviving record (asked first): the customer and its coupling go.
+        await cursor_to(pilot, screen, survivor.id)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        await pilot.press("y")
+        await close_job(tui_app, pilot, "ErrorsScreen")
+        await wait_for(pilot, lambda: survivor.id not in listed(screen))
+        assert get_coupling(survivor.id) is None and bc_row(sandbox_app, survivor.bc_id) is None
+        assert listed(screen) == set()
