@@ -91,3 +91,76 @@ async def test_the_errors_screen_finds_broken_couplings_without_a_sync_and_fixes
         await wait_for(pilot, lambda: survivor.id not in listed(screen))
         assert get_coupling(survivor.id) is None and bc_row(sandbox_app, survivor.bc_id) is None
         assert listed(screen) == set()
+
+
+async def test_check_couplings_over_a_mapping_with_progress_then_fix_from_the_list(
+    tui_backend: Backend, tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    from bc_tui.tui.dialogs.fixes import FixesDialog
+
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await loaded(tui_app, pilot)
+        pairs = await couple_listed_customers(tui_app, tui_backend.session, 5)
+        gone_customer, uncoupled, survivor = pairs[0], pairs[1], pairs[2]
+        store_of(sandbox_app).delete("bc/customers", gone_customer.bc_id)
+        store_of(sandbox_app).delete("dv/accounts", uncoupled.dataverse_id)
+        store_of(sandbox_app).delete("dv/accounts", survivor.dataverse_id)
+
+        # Check couplings: the job dialog shows the progress; the summary says how many are broken.
+        await pilot.press("C")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=20)
+        dialog = tui_app.screen
+        assert dialog.summary is not None and dialog.summary.count("unchanged") == 2
+        assert dialog.summary.message == "Checked 5 couplings: 3 broken."
+        assert dialog.progress.done == 5 and dialog.progress.total == 5
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        assert get_coupling(gone_customer.id).deleted_side is Side.BC
+        assert get_coupling(uncoupled.id).deleted_side is Side.DATAVERSE
+        assert "Checked 5 couplings: 3 broken." in screen_text(tui_app)
+
+        # The list shows them broken; b offers the fixes of the cursor row's coupling.
+        customers = tui_app.main_screen.record_list("customers")
+        await wait_for(pilot, lambda: customers.row_at(0) is not None and customers.row_at(0).key == uncoupled.bc_id)
+        assert customers.row_at(0).cells["state"] == "broken"
+        await pilot.press("b")
+        await wait_for(pilot, lambda: screen_is(tui_app, "FixesDialog"))
+        assert "Its Dataverse record was deleted" in tui_app.screen.what
+        await pilot.press("d")
+        await wait_for(pilot, lambda: get_coupling(uncoupled.id) is None)
+        assert bc_row(sandbox_app, uncoupled.bc_id) is not None
+
+        # s on a broken record opens the same fixes; D deletes the surviving customer (asked first).
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen") and customers.row_at(1) is not None)
+        await pilot.press("down")
+        assert customers.cursor_key == survivor.bc_id
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(tui_app.screen, FixesDialog))
+        await pilot.press("D")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: get_coupling(survivor.id) is None)
+        assert bc_row(sandbox_app, survivor.bc_id) is None
+
+
+async def test_restore_from_the_card(tui_backend: Backend, sandbox_app: Starlette) -> None:
+    from bc_tui.tui.screens.card import CardScreen
+    from tests.sync.coupled_pairs import coupled_customers
+    from tests.tui.flow_host import FlowHost
+
+    [pair] = await coupled_customers(tui_backend.session, sandbox_app, 1)
+    store_of(sandbox_app).delete("dv/accounts", pair.dataverse_id)
+    app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen_is(app, "CardScreen"))
+        await pilot.press("b")
+        await wait_for(pilot, lambda: screen_is(app, "FixesDialog"))
+        await pilot.press("t")
+        await wait_for(pilot, lambda: job_done(app), seconds=20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_is(app, "CardScreen"))
+    coupling = get_by_bc_id(MAPPING, pair.bc_id)
+    assert coupling is not None and coupling.dataverse_id != pair.dataverse_id and not coupling.broken
+    assert account_row(sandbox_app, coupling.dataverse_id)["name"] == bc_row(sandbox_app, pair.bc_id)["displayName"]

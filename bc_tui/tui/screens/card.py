@@ -384,6 +384,12 @@ class CardScreen(FieldPicking, Screen[bool]):
         """Delete this record's coupling (neither record changes)."""
         self._start_flow(delete_coupling_flow(self.app, self.mapping_name, [self.bc_id]))
 
+    def action_fix_broken(self) -> None:
+        """Offer the fixes of this record's coupling when a record of it is gone."""
+        from bc_tui.tui.fix_flow import fix_broken_flow
+
+        self._start_flow(fix_broken_flow(self.app, self.mapping_name, self.bc_id))
+
     def action_log(self) -> None:
         """Open the synchronization log filtered to this record."""
         record = self.preview.record if self.preview is not None else None

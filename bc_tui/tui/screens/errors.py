@@ -25,6 +25,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
+from bc_tui.sync.check import check_couplings, checked_message
 from bc_tui.sync.errors import plain
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
@@ -382,6 +383,28 @@ class ErrorsScreen(Screen[None]):
             lambda progress: delete_survivor(session, ids, progress=progress),
         )
 
+    @work(exclusive=True, group="errors-action")
+    async def action_check_couplings(self) -> None:
+        """Check couplings: look up both records of every coupling of this table mapping (of
+        every table mapping when the screen lists all), so that each broken one is listed."""
+        session = self.session
+        if session is None:
+            self._say(self._not_connected())
+            return
+        names = [self.mapping_name] if self.mapping_name else list(session.mappings)
+
+        def checking(name: str) -> Callable[[ProgressCallback], Awaitable[JobSummary]]:
+            return lambda progress: check_couplings(session, name, progress=progress)
+
+        summary = await run_job(
+            self.app,
+            "Checking couplings",
+            lambda progress: _all_of(_each_mapping([checking(name) for name in names], progress)),
+        )
+        broken = summary.count("failed") if summary is not None else 0
+        done = checked_message(summary.count("unchanged") + broken, broken) if summary else "Nothing was checked."
+        self.refresh_rows(done)
+
     def action_refresh(self) -> None:
         """Read the list again (the records are looked up again too)."""
         self._say("Reading the couplings that need attention…")
@@ -410,6 +433,11 @@ class ErrorsScreen(Screen[None]):
             said = f"{title}: {summary_text(summary)}." if summary is not None else f"{title}: not done."
             self.refresh_rows(said.replace("..", "."))
         return summary
+
+
+async def _all_of(jobs: Awaitable[list[JobSummary]]) -> JobSummary:
+    """One summary of jobs run one per table mapping."""
+    return combine_summaries(await jobs)
 
 
 async def _each_mapping(

@@ -22,7 +22,7 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
-from bc_tui.tui import flows
+from bc_tui.tui import fix_flow, flows
 from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.record_sources import RecordSource
@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from bc_tui.sync.progress import JobSummary
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
-CONNECTED_ACTIONS = frozenset({"couple", "synchronize", "delete_coupling", "match", "create"})
+CONNECTED_ACTIONS = frozenset(
+    {"couple", "synchronize", "delete_coupling", "match", "create", "fix_broken", "check_couplings"}
+)
 #: Actions that read the coupling store (log, errors: they work offline) or need a record source (filters, sort).
 SESSION_ACTIONS = frozenset({"log", "errors"})
 QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
@@ -283,6 +285,14 @@ class MainScreen(Screen[None]):
         """Couple the table's records by matching field values (match-based coupling)."""
         self._start("match", "Match-based coupling")
 
+    def action_fix_broken(self) -> None:
+        """Offer the fixes of the cursor record's broken coupling (or of each marked one's)."""
+        self._start("fix_broken", "Fixing broken couplings")
+
+    def action_check_couplings(self) -> None:
+        """Check that both records of every coupling of this table mapping still exist."""
+        self._start("check_couplings", "Checking couplings")
+
     def action_log(self) -> None:
         """Open the synchronization log (jobs and their errors)."""
         self.app.push_screen(LogScreen())
@@ -360,6 +370,9 @@ class MainScreen(Screen[None]):
         if action == "match":
             await flows.match_flow(app, mapping)
             return []
+        if action == "check_couplings":
+            await fix_flow.check_couplings_flow(app, mapping)
+            return []
         keys = await self._selected_keys(record_list)
         if not keys:
             self.status.message = "No record is selected: move the cursor to one or mark some."
@@ -387,6 +400,8 @@ class MainScreen(Screen[None]):
             return _finished(await flows.delete_coupling_flow(app, mapping, keys), keys, bc=True)
         if action == "create":
             return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
+        if action == "fix_broken":
+            return [key for key in keys if await fix_flow.fix_broken_flow(app, mapping, key)]
         return []
 
     async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
@@ -407,6 +422,8 @@ class MainScreen(Screen[None]):
             summary = await flows.synchronize_flow(app, mapping, bc_ids)
         elif action == "delete_coupling":
             summary = await flows.delete_coupling_flow(app, mapping, bc_ids)
+        elif action == "fix_broken":
+            return [dv for bc, dv in back.items() if await fix_flow.fix_broken_flow(app, mapping, bc)]
         else:  # couple: one at a time, from the BC record's side
             done = [dv for bc, dv in back.items() if await flows.couple_flow(app, mapping, bc)]
             return done
