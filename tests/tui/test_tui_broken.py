@@ -164,3 +164,67 @@ async def test_restore_from_the_card(tui_backend: Backend, sandbox_app: Starlett
     coupling = get_by_bc_id(MAPPING, pair.bc_id)
     assert coupling is not None and coupling.dataverse_id != pair.dataverse_id and not coupling.broken
     assert account_row(sandbox_app, coupling.dataverse_id)["name"] == bc_row(sandbox_app, pair.bc_id)["displayName"]
+
+
+async def test_the_log_and_errors_screens_work_offline(
+    sandbox_app: Starlette, sandbox_info: dict, tui_database_url: str
+) -> None:
+    from dataclasses import replace
+
+    from textual.widgets import Static
+
+    from bc_tui.config import profile_from_sandbox_info
+    from bc_tui.domain.words import not_connected
+    from bc_tui.sandbox.inprocess import asgi_transport
+    from bc_tui.sync.check import check_couplings
+    from tests.sync.coupled_pairs import coupled_customers
+
+    profile = profile_from_sandbox_info(sandbox_info)
+    online = Backend(profile, tui_database_url, transport=asgi_transport(sandbox_app))
+    assert (await online.start()).ok
+    try:
+        pairs = await coupled_customers(online.session, sandbox_app, 2)
+        store_of(sandbox_app).delete("dv/accounts", pairs[0].dataverse_id)
+        assert (await check_couplings(online.session, MAPPING)).message == "Checked 2 couplings: 1 broken."
+    finally:
+        await online.close()
+
+    # The same coupling database, but the services refuse the secret: not connected.
+    offline = Backend(
+        replace(profile, client_secret="not-the-secret"), tui_database_url, transport=asgi_transport(sandbox_app)
+    )
+    app = BcTuiApp(backend=offline)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: offline.started)
+            assert not app.connected and offline.offline_session is not None
+            told = not_connected(offline.state.problem)
+
+            await pilot.press("L")
+            await wait_for(pilot, lambda: screen_is(app, "LogScreen") and bool(app.screen.jobs))
+            assert any("Check couplings" in map(str, row) for row in _rows(app.screen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: screen_is(app, "MainScreen"))
+
+            await pilot.press("E")
+            await wait_for(pilot, lambda: screen_is(app, "ErrorsScreen") and app.screen.loaded)
+            errors = app.screen
+            assert [(row.coupling_id, row.kind) for row in errors.rows] == [(pairs[0].id, "broken")]
+            message = errors.query_one("#errors-message", Static)
+            assert str(message.render()) == (
+                f"1 coupling needs attention: 0 skipped, 0 conflicts, 0 failed, 1 broken. {told} "
+                "The records were not checked."
+            )
+            # An action that needs the services says why in one sentence, and nothing changes.
+            await pilot.press("t")
+            await wait_for(pilot, lambda: str(message.render()) == told)
+            assert get_coupling(pairs[0].id).deleted_side is Side.DATAVERSE
+    finally:
+        await offline.close()
+
+
+def _rows(log) -> list[list]:
+    from textual.widgets import DataTable
+
+    table = log.query_one("#log-jobs", DataTable)
+    return [table.get_row_at(i) for i in range(table.row_count)]
