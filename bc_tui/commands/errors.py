@@ -100,7 +100,7 @@ async def errors_command(ctx: Context) -> Report:
 
 async def check_couplings_command(ctx: Context) -> Report:
     """Check couplings of one table mapping or all; exit code 1 when some are broken."""
-    from bc_tui.sync.check import check_couplings, checked_message
+    from bc_tui.sync.check import FIX_ON_ERRORS_SCREEN, check_couplings, checked_message
 
     names = [ctx.args.mapping] if ctx.args.mapping else list(ctx.session.mappings)
     mappings: dict[str, Any] = {}
@@ -110,7 +110,9 @@ async def check_couplings_command(ctx: Context) -> Report:
         broken = summary.failed
         mappings[name] = {"checked": len(summary.results), "broken": len(broken), "job_id": summary.job_id}
         lines.append(f"{name}: {checked_message(len(summary.results), len(broken))}")
-        lines.extend(f"  {shorten(result.message or result.description)}" for result in broken)
+        # The fixes are named once, after the list, as commands.
+        said = ((r.message or r.description).replace(FIX_ON_ERRORS_SCREEN, "").strip() for r in broken)
+        lines.extend(f"  {shorten(sentence)}" for sentence in said)
     total = sum(m["broken"] for m in mappings.values())
     if total:
         lines.append(

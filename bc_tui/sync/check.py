@@ -114,7 +114,8 @@ async def check_couplings(
                 ids = {"bc_id": item.coupling.bc_id, "dataverse_id": item.coupling.dataverse_id}
                 if item.broken:
                     broken += 1
-                    run.record(Outcome.FAILED, broken_sentence(mapping, item), description=description, **ids)
+                    said = f"{broken_sentence(mapping, item)} {FIX_ON_ERRORS_SCREEN}"
+                    run.record(Outcome.FAILED, said, description=description, **ids)
                 else:
                     run.record(Outcome.UNCHANGED, description=description, **ids)
         run.message = checked_message(len(couplings), broken)
@@ -122,18 +123,19 @@ async def check_couplings(
 
 
 def broken_sentence(mapping: TableMapping, item: CheckedCoupling) -> str:
-    """What is wrong with a broken coupling and where it is fixed, in one sentence or two."""
+    """What is wrong with a broken coupling, in one sentence (the fixes are said where they are)."""
     description = coupling_description(mapping, item.coupling)
     if not item.bc_exists and not item.dataverse_exists:
-        gone = "Both of its records were deleted"
+        gone = "both of its records were deleted"
     elif not item.bc_exists:
-        gone = "Its Business Central record was deleted"
+        gone = "its Business Central record was deleted"
     else:
-        gone = "Its Dataverse record was deleted"
-    return (
-        f"The coupling of {description} is broken. {gone}; restore it, delete the coupling or delete "
-        "the surviving record from the errors screen."
-    )
+        gone = "its Dataverse record was deleted"
+    return f"The coupling of {description} is broken: {gone}."
+
+
+#: Where a broken coupling found by the check is fixed (its failure message in the log).
+FIX_ON_ERRORS_SCREEN = "Restore the record, delete the coupling or delete the surviving record on the errors screen."
 
 
 def checked_message(total: int, broken: int) -> str:
@@ -156,6 +158,7 @@ def _record_found(checked: Sequence[CheckedCoupling]) -> None:
 
 __all__ = [
     "CHECK_STEP",
+    "FIX_ON_ERRORS_SCREEN",
     "CheckedCoupling",
     "broken_sentence",
     "check_couplings",

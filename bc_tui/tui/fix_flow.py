@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = ["check_couplings_flow", "fix_broken_flow"]
 
+_FIXES = (
+    "Restore the deleted record from the surviving one, delete the coupling (neither record is touched), "
+    "or delete the surviving record."
+)
+
 
 async def fix_broken_flow(app: App[Any], mapping_name: str, bc_id: str) -> bool:
     """Offer the fixes of the coupling of ``bc_id`` when a record of it is gone; True when one
@@ -57,7 +62,9 @@ async def fix_broken_flow(app: App[Any], mapping_name: str, bc_id: str) -> bool:
         notify(app, f"{sentence(shorten(description))} and its coupled record both exist: the coupling is not broken.")
         return False
     fix = await app.push_screen_wait(
-        FixesDialog(broken_sentence(mapping, item), can_delete_survivor=item.bc_exists or item.dataverse_exists)
+        FixesDialog(
+            f"{broken_sentence(mapping, item)} {_FIXES}", can_delete_survivor=item.bc_exists or item.dataverse_exists
+        )
     )
     ids = [item.coupling.id]
     try:

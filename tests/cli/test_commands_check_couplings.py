@@ -17,7 +17,7 @@ def test_check_couplings_finds_a_broken_coupling_without_a_sync(cli: Any, sandbo
     checked = cli("check-couplings", "--mapping", "customer")
     assert checked.code == EXIT_FAILURES, checked.err
     assert "CUSTOMER: Checked 2 couplings: 1 broken." in checked.out
-    assert "Its Dataverse record was deleted" in checked.out
+    assert "its Dataverse record was deleted" in checked.out
     assert "bc-tui resolve" in checked.out
 
     errors = cli("errors", "--json").json

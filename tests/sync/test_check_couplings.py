@@ -84,7 +84,7 @@ async def test_check_couplings_marks_the_broken_ones_in_batched_reads(
     assert all(not get_coupling(p.id).broken for p in pairs[3:])
     assert get_job(summary.job_id).type == JobType.COUPLING_CHECK
     broken = {r.bc_id: r.message for r in summary.failed}
-    assert "Its Dataverse record was deleted" in broken[no_account.bc_id]
+    assert "its Dataverse record was deleted" in broken[no_account.bc_id]
     assert "errors screen" in broken[no_account.bc_id]
 
 

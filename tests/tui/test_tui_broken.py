@@ -6,6 +6,7 @@ without a synchronization")."""
 
 from __future__ import annotations
 
+import pytest
 from starlette.applications import Starlette
 
 from bc_tui.store.coupling_queries import get_by_bc_id, get_coupling
@@ -14,12 +15,17 @@ from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
 from tests.sync.coupled_pairs import MAPPING, account_row, bc_row, store_of
 from tests.tui.flow_host import couple_listed_customers
-from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, wait_for
+from tests.tui.pilot_waits import SIZE, job_done, screen_is, screen_text, snapshots_here, wait_for  # noqa: F401
 
 
 async def loaded(app: BcTuiApp, pilot) -> None:
-    customers = app.main_screen.record_list("customers")
-    await wait_for(pilot, lambda: customers.row_at(0) is not None)
+    """Wait until the customer list shows its first rows."""
+
+    def first_row() -> bool:
+        customers = app.main_screen.record_list("customers")
+        return customers is not None and customers.row_at(0) is not None
+
+    await wait_for(pilot, first_row)
 
 
 async def cursor_to(pilot, screen, coupling_id: int) -> None:
@@ -125,7 +131,7 @@ async def test_check_couplings_over_a_mapping_with_progress_then_fix_from_the_li
         assert customers.row_at(0).cells["state"] == "broken"
         await pilot.press("b")
         await wait_for(pilot, lambda: screen_is(tui_app, "FixesDialog"))
-        assert "Its Dataverse record was deleted" in tui_app.screen.what
+        assert "its Dataverse record was deleted" in tui_app.screen.what
         await pilot.press("d")
         await wait_for(pilot, lambda: get_coupling(uncoupled.id) is None)
         assert bc_row(sandbox_app, uncoupled.bc_id) is not None
@@ -228,3 +234,20 @@ def _rows(log) -> list[list]:
 
     table = log.query_one("#log-jobs", DataTable)
     return [table.get_row_at(i) for i in range(table.row_count)]
+
+
+@pytest.mark.usefixtures("snapshots_here")
+def test_snapshot_fixes_of_a_broken_coupling(snap_compare, tui_backend: Backend, sandbox_app: Starlette) -> None:
+    app = BcTuiApp(tui_backend)
+
+    async def open_fixes(pilot) -> None:
+        await loaded(app, pilot)
+        first, _ = await couple_listed_customers(app, tui_backend.session, 2)
+        store_of(sandbox_app).delete("dv/accounts", first.dataverse_id)
+        app.main_screen.refresh_lists()
+        await loaded(app, pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: screen_is(app, "FixesDialog"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_fixes)

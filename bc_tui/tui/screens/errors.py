@@ -1,7 +1,11 @@
 """Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings",
 "The synchronization log and its errors", "A conflict's state"): skipped, conflicting, failed and broken couplings,
 each once, and what to do about them — retry, retry all, synchronize with a chosen side (which settles
-a conflict), restore the deleted record, delete the surviving record, delete the coupling.
+a conflict), restore the deleted record, delete the surviving record, delete the coupling, and
+check couplings (docs/coupling-and-sync.md "Checking couplings without a synchronization"): each
+read of the list first looks up both records of the listed couplings and of the records in view,
+so a broken coupling is listed without any synchronization. Offline the list is read from the
+coupling store alone (docs/keys-and-words.md "Offline").
 
 Every action goes through `bc_tui.sync.resolve` (or `sync.uncouple`); long ones run under the
 job dialog. The list is read again after each action. Failures are one sentence in the status
