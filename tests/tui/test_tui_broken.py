@@ -251,3 +251,44 @@ def test_snapshot_fixes_of_a_broken_coupling(snap_compare, tui_backend: Backend,
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_fixes)
+
+
+async def test_from_the_dataverse_list_a_deleted_customer_shows_then_check_couplings_on_the_errors_screen(
+    tui_backend: Backend, tui_app: BcTuiApp, sandbox_app: Starlette
+) -> None:
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await loaded(tui_app, pilot)
+        pairs = await couple_listed_customers(tui_app, tui_backend.session, 6)
+        tui_app.main_screen.refresh_lists()  # the new accounts
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        accounts = tui_app.main_screen.record_list("dataverse-accounts")
+        await wait_for(pilot, lambda: tui_app.main_screen.active_tab == "dataverse-accounts")
+        await wait_for(pilot, lambda: any(p.dataverse_id in accounts.visible_keys() for p in pairs))
+        no_customer = next(p for p in pairs if p.dataverse_id in accounts.visible_keys())
+        no_account = next(p for p in reversed(pairs) if p is not no_customer)
+        store_of(sandbox_app).delete("bc/customers", no_customer.bc_id)
+        store_of(sandbox_app).delete("dv/accounts", no_account.dataverse_id)  # so no longer in view
+        tui_app.main_screen.refresh_lists()
+        await wait_for(
+            pilot,
+            lambda: (
+                no_customer.dataverse_id in accounts.visible_keys()
+                and no_account.dataverse_id not in accounts.visible_keys()
+            ),
+        )
+
+        # The errors screen checks the couplings of the accounts in view: the customer is gone.
+        await pilot.press("E")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ErrorsScreen") and tui_app.screen.loaded)
+        screen = tui_app.screen
+        assert listed(screen) == {no_customer.id}
+        assert screen.rows[0].record_exists is False and screen.rows[0].coupled_record_exists is True
+
+        # C checks every coupling of the table mapping: the one out of view is listed too.
+        await pilot.press("C")
+        await wait_for(pilot, lambda: job_done(tui_app), seconds=20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: listed(screen) == {no_customer.id, no_account.id})
+        assert "Checked 6 couplings: 2 broken." in screen_text(tui_app)
+        assert get_coupling(no_customer.id).deleted_side is Side.BC
+        assert get_coupling(no_account.id).deleted_side is Side.DATAVERSE
