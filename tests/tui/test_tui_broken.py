@@ -161,6 +161,9 @@ async def test_restore_from_the_card(tui_backend: Backend, sandbox_app: Starlett
     app = FlowHost(tui_backend, start=lambda: CardScreen(MAPPING, pair.bc_id))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: screen_is(app, "CardScreen"))
+        # The card says the coupling is broken and which key offers its fixes.
+        await wait_for(pilot, lambda: "is coupled to a deleted Dataverse record" in screen_text(app))
+        assert "Press b for its fixes." in screen_text(app)
         await pilot.press("b")
         await wait_for(pilot, lambda: screen_is(app, "FixesDialog"))
         await pilot.press("t")

@@ -211,6 +211,9 @@ class CardScreen(FieldPicking, Screen[bool]):
         self.query_one("#card-legend", Static).update(self._legend(styles))
 
     def _summary_text(self, preview: SyncPreview) -> str:
+        if preview.problem and preview.coupled and (preview.bc_record is None or preview.dataverse_record is None):
+            # A broken coupling: say where its fixes are (docs/coupling-and-sync.md "Checking couplings …").
+            return f"{preview.problem} Press b for its fixes."
         if preview.problem:
             return preview.problem
         if not preview.coupled:
