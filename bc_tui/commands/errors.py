@@ -1,4 +1,5 @@
-"""``bc-tui errors`` and ``bc-tui retry``: the couplings that need attention, and retrying them."""
+"""``bc-tui errors``, ``bc-tui check-couplings`` and ``bc-tui retry``: the couplings that need
+attention, finding the broken ones without a synchronization, and retrying them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bc_tui.commands.common import (
     resolve_numbers,
 )
 from bc_tui.commands.csv_output import add_csv_option, check_csv, csv_report
-from bc_tui.commands.output import Report
+from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, Report
 from bc_tui.domain.text import shorten
 
 KINDS = ("skipped", "conflict", "failed", "broken")
@@ -35,6 +36,17 @@ def register(subparsers: Any) -> None:
     add_csv_option(errors, "the couplings")
     add_common_options(errors)
     errors.set_defaults(func=command(errors_command, validate=check_csv))
+
+    check = subparsers.add_parser(
+        "check-couplings",
+        help="find broken couplings without a synchronization",
+        description="Check couplings: look up both records of every coupling (batched reads) and mark those whose "
+        "record was deleted on one side or both as broken, so that 'bc-tui errors' and the terminal app list them. "
+        "Exit code 0 when none is broken, 1 when some are.",
+    )
+    add_mapping_option(check, default=None)
+    add_common_options(check)
+    check.set_defaults(func=command(check_couplings_command, check_mappings=True))
 
     retry = subparsers.add_parser(
         "retry",
@@ -90,6 +102,31 @@ async def errors_command(ctx: Context) -> Report:
         "from-dataverse for a conflict (the side that wins); bc-tui delete-coupling NO… for broken couplings."
     )
     return Report(document=document, lines=lines)
+
+
+async def check_couplings_command(ctx: Context) -> Report:
+    """Check couplings of one table mapping or all; exit code 1 when some are broken."""
+    from bc_tui.sync.check import FIX_ON_ERRORS_SCREEN, check_couplings, checked_message
+
+    names = [ctx.args.mapping] if ctx.args.mapping else list(ctx.session.mappings)
+    mappings: dict[str, Any] = {}
+    lines: list[str] = []
+    for name in names:
+        summary = await check_couplings(ctx.session, name)
+        broken = summary.failed
+        mappings[name] = {"checked": len(summary.results), "broken": len(broken), "job_id": summary.job_id}
+        lines.append(f"{name}: {checked_message(len(summary.results), len(broken))}")
+        # The fixes are named once, after the list, as commands.
+        said = ((r.message or r.description).replace(FIX_ON_ERRORS_SCREEN, "").strip() for r in broken)
+        lines.extend(f"  {shorten(sentence)}" for sentence in said)
+    total = sum(m["broken"] for m in mappings.values())
+    if total:
+        lines.append(
+            "Next: bc-tui errors lists them; bc-tui resolve NO… --restore|--delete-coupling|--delete-record fixes them."
+        )
+    return Report(
+        document={"broken": total, "mappings": mappings}, lines=lines, exit_code=EXIT_FAILURES if total else EXIT_OK
+    )
 
 
 async def retry_command(ctx: Context) -> Report:

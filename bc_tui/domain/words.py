@@ -80,6 +80,7 @@ JOB_TYPE_WORDS: Mapping[str, str] = {
     "uncoupling": "Delete coupling",
     "creation": "Creation",
     "match-based coupling": "Match coupling",
+    "coupling check": "Check couplings",
 }
 
 

@@ -39,6 +39,7 @@ class JobType(StrEnum):
     UNCOUPLING = "uncoupling"
     CREATION = "creation"
     MATCH_BASED_COUPLING = "match-based coupling"
+    COUPLING_CHECK = "coupling check"  # both records of each coupling looked up (sync/check.py)
 
 
 class JobStatus(StrEnum):

@@ -16,7 +16,7 @@ survivor, :func:`restore_deleted`), Delete records (delete the survivor,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -32,6 +32,7 @@ from bc_tui.store.coupling_writes import remove_coupling, remove_couplings
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import CouplingRecord, SyncResult
 from bc_tui.store.sync_state import clear_skipped, mark_broken
+from bc_tui.sync.check import check_visible
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.modified import synchronize_couplings_again
@@ -85,14 +86,25 @@ class ProblemRow:
 
 
 async def errors_overview(
-    session: SyncSession, mapping_name: str | None = None, *, check_records: bool = True
+    session: SyncSession,
+    mapping_name: str | None = None,
+    *,
+    check_records: bool = True,
+    visible: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ProblemRow]:
     """The skipped, conflicting, failed and broken couplings (of one mapping, or all), each once,
     oldest problem first.
 
-    With ``check_records`` both records of each coupling are looked up (chunked reads) to fill
-    "record exists" / "coupled record exists" and the names.
+    With ``check_records`` both records of each listed coupling, and of the couplings of the
+    records in ``visible`` (BC SystemIds per table mapping: the rows a list shows), are looked up
+    first in batched reads; a coupling with a record gone is marked broken and so listed without
+    any synchronization (docs/coupling-and-sync.md "Checking couplings without a
+    synchronization"). Then both records of each listed coupling are read to fill "record
+    exists" / "coupled record exists" and the names. Without ``check_records`` only the coupling
+    store is read (the errors screen offline).
     """
+    if check_records:
+        await _check_listed_and_visible(session, mapping_name, visible or {})
     overview = await session.db(jobs.errors_overview, mapping_name)
     grouped: dict[str, list[tuple[ProblemKind, CouplingRecord]]] = defaultdict(list)
     for kind, records in (
@@ -115,6 +127,19 @@ async def errors_overview(
             rows.append(_row(mapping, kind, coupling, bc, dataverse, checked=check_records and mapping is not None))
     rows.sort(key=lambda r: (r.failed_on is None, r.failed_on or datetime.min, r.coupling_id))
     return rows
+
+
+async def _check_listed_and_visible(
+    session: SyncSession, mapping_name: str | None, visible: Mapping[str, Sequence[str]]
+) -> None:
+    """Check the couplings the errors screen lists and those of the visible records (per table
+    mapping: one batched lookup of each side)."""
+    listed: dict[str, list[CouplingRecord]] = defaultdict(list)
+    for record in await session.db(problem_couplings, mapping_name):
+        listed[record.mapping].append(record)
+    for name in dict.fromkeys([*listed, *visible]):
+        if name in session.mappings and (mapping_name is None or name == mapping_name):
+            await check_visible(session, name, visible.get(name, ()), also=listed.get(name, ()))
 
 
 def _row(

@@ -35,6 +35,7 @@ PLACES: Mapping[str, str] = {
     "job": "job progress dialog",
     "match": "match-based coupling dialog",
     "export": "export dialog",
+    "fixes": "broken coupling fixes dialog",
 }
 
 
@@ -104,9 +105,9 @@ ACTIONS: tuple[ActionRow, ...] = (
     _row("errors.retry_all", "R", "retry_all", "Retry all", "errors"),
     _row("couple", "c", "couple", "Couple", "main", "card"),
     _row("synchronize", "s", "synchronize", "Sync", "main", "card", "errors"),
-    _row("errors.restore", "t", "restore", "Restore", "errors"),
-    _row("delete_coupling", "d", "delete_coupling", "Delete coupling", "main", "card", "errors"),
-    _row("errors.delete_record", "D", "delete_record", "Delete record", "errors"),
+    _row("errors.restore", "t", "restore", "Restore", "errors", "fixes"),
+    _row("delete_coupling", "d", "delete_coupling", "Delete coupling", "main", "card", "errors", "fixes"),
+    _row("errors.delete_record", "D", "delete_record", "Delete record", "errors", "fixes"),
     _row("mark_all", "ctrl+a", "mark_all", "Mark all", "list", "errors", hidden=True),
     _row("list.clear_marks", "escape,u", "clear_marks", "Clear marks", "list", hidden=True),
     _row("main.create", "n", "create", "Create", "main"),
@@ -148,7 +149,7 @@ ACTIONS: tuple[ActionRow, ...] = (
         hidden=("main", "errors"),
     ),
     _row("main.errors", "E", "errors", "Errors", "main"),
-    _row("back", "escape", "back", "Back", "card", "errors", "log", "history"),
+    _row("back", "escape", "back", "Back", "card", "errors", "log", "history", "fixes"),
     _row("help.close", "escape,q,question_mark,f1", "dismiss(None)", "Close help", "help"),
     _row("confirm.yes", "y", "answer(True)", "Yes", "confirm"),
     _row("confirm.no", "n", "answer(False)", "No", "confirm"),
@@ -188,6 +189,10 @@ ACTIONS: tuple[ActionRow, ...] = (
     # enter takes the path even while the input (which would submit on enter) has the focus.
     _row("export.ok", "enter", "ok", "Export", "export", priority=True),
     _row("export.cancel", "escape", "cancel", "Cancel", "export"),
+    # Broken couplings found and fixed without a synchronization (docs/coupling-and-sync.md
+    # "Checking couplings without a synchronization"); the fixes dialog takes the errors screen's keys.
+    _row("fix_broken", "b", "fix_broken", "Fix broken coupling", "main", "card", hidden=True),
+    _row("check_couplings", "C", "check_couplings", "Check couplings", "main", "errors", hidden=True),
 )
 
 #: Ids of earlier versions, when an action had one id per screen: a ``[keys]`` entry under an

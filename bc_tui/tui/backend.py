@@ -83,6 +83,14 @@ def app_session(app: object) -> SyncSession | None:
     return getattr(getattr(app, "backend", None), "session", None)
 
 
+def store_session(app: object) -> SyncSession | None:
+    """A session whose coupling store can be read, connected or not: the app's session, or when
+    the services could not be reached the one kept open for its store (``Backend.offline_session``).
+    The log and errors screens read local data through it (docs/keys-and-words.md "Offline")."""
+    backend = getattr(app, "backend", None)
+    return getattr(backend, "session", None) or getattr(backend, "offline_session", None)
+
+
 def connected_session(app: object) -> SyncSession | None:
     """The app's session when coupling and synchronization can run, else None: the one rule the
     greyed actions, the flows, the card and the errors screen share (a proven connection)."""
@@ -129,6 +137,9 @@ class Backend:
         self.profile = profile
         self.database_url = database_url
         self.session: SyncSession | None = None
+        #: When the services could not be reached after the coupling store opened: the session
+        #: kept open for reading the store only (the log and errors screens work offline).
+        self.offline_session: SyncSession | None = None
         self._transport = transport
         self._sandbox = embedded_sandbox
         self._overrides = dict(mapping_overrides or {})
@@ -189,7 +200,8 @@ class Backend:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - whatever it is, the screen says it
-                await self._close_session()
+                if self.offline_session is None:
+                    await self._close_session()
                 self.state = ConnectionState(False, self.state.label, self._problem_of(error))
             self._started = True
             return self.state
@@ -224,10 +236,13 @@ class Backend:
                 show_device_code=show_device_code,
             )
         )
+        # Kept should the services fail: the store alone still serves the log and errors screens.
+        self.offline_session = session
         await check_connection(session)
         findings = await check_schema(session)
         company = await self._company_name(session)
         # Published only once proven: the lists treat a session as "connected".
+        self.offline_session = None
         self.session = session
         return ConnectionState(
             True, self._label_of(profile, company), schema_findings=tuple(f.message for f in findings)
@@ -259,6 +274,7 @@ class Backend:
     async def _close_session(self) -> None:
         stack, self._stack = self._stack, None
         self.session = None
+        self.offline_session = None
         if stack is not None:
             # Closing a broken connection must not crash the exit.
             with suppress(Exception):

@@ -31,6 +31,7 @@ from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.dialogs.job import summary_text
 from bc_tui.tui.dialogs.match import MatchDialog
 from bc_tui.tui.feedback import error_sentence, session_or_notify, tell
+from bc_tui.tui.fix_flow import fix_broken_flow
 from bc_tui.tui.jobs import run_job
 from bc_tui.tui.shown import notify
 
@@ -176,6 +177,10 @@ async def _synchronize_one(
             result = await _couple(app, mapping_name, bc_id)
             sync = getattr(result, "sync", None)
             return sync
+        return None
+    if preview.bc_record is None or preview.dataverse_record is None:
+        # A broken coupling cannot be synchronized: offer its fixes right here (the errors screen's).
+        await fix_broken_flow(app, mapping_name, bc_id)
         return None
     if preview.problem or preview.recommendation is None:
         notify(app, preview.problem or f"The {record} cannot be synchronized now.", severity="warning")

@@ -77,6 +77,7 @@ def test_the_stored_uncoupling_job_is_shown_as_delete_coupling() -> None:
         "Delete coupling",
         "Creation",
         "Match coupling",
+        "Check couplings",
     }
     assert job_type_text("a type from a newer version") == "a type from a newer version"
 

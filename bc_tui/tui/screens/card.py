@@ -216,6 +216,9 @@ class CardScreen(FieldPicking, Screen[bool]):
         self.query_one("#card-legend", Static).update(self._legend(styles))
 
     def _summary_text(self, preview: SyncPreview) -> str:
+        if preview.problem and preview.coupled and (preview.bc_record is None or preview.dataverse_record is None):
+            # A broken coupling: say where its fixes are (docs/coupling-and-sync.md "Checking couplings …").
+            return f"{preview.problem} Press b for its fixes."
         if preview.problem:
             return preview.problem
         if not preview.coupled:
@@ -388,6 +391,12 @@ class CardScreen(FieldPicking, Screen[bool]):
     def action_delete_coupling(self) -> None:
         """Delete this record's coupling (neither record changes)."""
         self._start_flow(delete_coupling_flow(self.app, self.mapping_name, [self.bc_id]))
+
+    def action_fix_broken(self) -> None:
+        """Offer the fixes of this record's coupling when a record of it is gone."""
+        from bc_tui.tui.fix_flow import fix_broken_flow
+
+        self._start_flow(fix_broken_flow(self.app, self.mapping_name, self.bc_id))
 
     def action_log(self) -> None:
         """Open the synchronization log filtered to this record."""

@@ -1,7 +1,11 @@
 """Coupled Data Synchronization Errors (docs/coupling-and-sync.md "Deleted records and broken couplings",
 "The synchronization log and its errors", "A conflict's state"): skipped, conflicting, failed and broken couplings,
 each once, and what to do about them — retry, retry all, synchronize with a chosen side (which settles
-a conflict), restore the deleted record, delete the surviving record, delete the coupling.
+a conflict), restore the deleted record, delete the surviving record, delete the coupling, and
+check couplings (docs/coupling-and-sync.md "Checking couplings without a synchronization"): each
+read of the list first looks up both records of the listed couplings and of the records in view,
+so a broken coupling is listed without any synchronization. Offline the list is read from the
+coupling store alone (docs/keys-and-words.md "Offline").
 
 Every action goes through `bc_tui.sync.resolve` (or `sync.uncouple`); long ones run under the
 job dialog. The list is read again after each action. Failures are one sentence in the status
@@ -11,7 +15,7 @@ line, never a crash.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -25,6 +29,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.recommend import Recommendation
 from bc_tui.domain.text import shorten
 from bc_tui.domain.words import direction_words
+from bc_tui.sync.check import check_couplings, checked_message
 from bc_tui.sync.errors import SyncError, plain
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.progress import JobSummary, ProgressCallback
@@ -39,7 +44,7 @@ from bc_tui.sync.resolve import (
     synchronize_couplings,
 )
 from bc_tui.sync.uncouple import delete_couplings
-from bc_tui.tui.backend import connected_session, not_connected_text
+from bc_tui.tui.backend import connected_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.confirm import ConfirmDialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
@@ -83,10 +88,12 @@ class ErrorsScreen(Screen[None]):
     CSS_PATH = [style_path("jobs.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("errors")  # the keys: tui/actions.py
 
-    def __init__(self, mapping_name: str | None = None) -> None:
-        """``mapping_name``: only that table mapping's couplings (None: all)."""
+    def __init__(self, mapping_name: str | None = None, visible: Mapping[str, Sequence[str]] | None = None) -> None:
+        """``mapping_name``: only that table mapping's couplings (None: all); ``visible``: the BC
+        SystemIds of the records the list showed, per table mapping (their couplings are checked too)."""
         super().__init__()
         self.mapping_name = mapping_name
+        self.visible_records = dict(visible or {})
         self.rows: list[ProblemRow] = []
         self.marked: set[int] = set()
         """The marked coupling ids (marks survive a refresh while the coupling is listed)."""
@@ -128,22 +135,33 @@ class ErrorsScreen(Screen[None]):
 
     @work(exclusive=True, group="errors-load")
     async def refresh_rows(self, message: str | None = None) -> None:
-        """Read the couplings that need attention again (``message``: what was just done)."""
+        """Read the couplings that need attention again (``message``: what was just done).
+
+        Connected, both records of each listed coupling and of the visible records' couplings are
+        looked up first (batched), so a broken coupling is listed without any synchronization;
+        offline, the coupling store alone is read and the screen says the records were not checked.
+        """
         from bc_tui.sync.resolve import errors_overview
 
         session = self.session
-        if session is None:
+        store = session or store_session(self.app)
+        if store is None:
             self._say(self._not_connected())
             self.loaded = True
             return
         try:
-            rows = await errors_overview(session, self.mapping_name)
+            if session is not None:
+                rows = await errors_overview(session, self.mapping_name, visible=self.visible_records)
+            else:
+                rows = await errors_overview(store, self.mapping_name, check_records=False)
         except Exception as error:  # noqa: BLE001 - one sentence, never a crash
             self._say(f"The couplings that need attention could not be read: {plain(error)}")
             self.loaded = True
             return
         self._show(rows)
         summary = self._count_text()
+        if session is None:
+            summary = f"{summary} {self._not_connected()} The records were not checked."
         self._say(f"{message} {summary}" if message else summary)
         self.loaded = True
 
@@ -401,6 +419,27 @@ class ErrorsScreen(Screen[None]):
         said = await export_rows(self.app, title, "sync-errors", PROBLEM_HEADER, list(problem_rows(rows)), "coupling")
         if said:
             self._say(said)
+    @work(exclusive=True, group="errors-action")
+    async def action_check_couplings(self) -> None:
+        """Check couplings: look up both records of every coupling of this table mapping (of
+        every table mapping when the screen lists all), so that each broken one is listed."""
+        session = self.session
+        if session is None:
+            self._say(self._not_connected())
+            return
+        names = [self.mapping_name] if self.mapping_name else list(session.mappings)
+
+        def checking(name: str) -> Callable[[ProgressCallback], Awaitable[JobSummary]]:
+            return lambda progress: check_couplings(session, name, progress=progress)
+
+        summary = await run_job(
+            self.app,
+            "Checking couplings",
+            lambda progress: _all_of(_each_mapping([checking(name) for name in names], progress)),
+        )
+        broken = summary.count("failed") if summary is not None else 0
+        done = checked_message(summary.count("unchanged") + broken, broken) if summary else "Nothing was checked."
+        self.refresh_rows(done)
 
     def action_refresh(self) -> None:
         """Read the list again (the records are looked up again too)."""
@@ -430,6 +469,11 @@ class ErrorsScreen(Screen[None]):
             said = f"{title}: {summary_text(summary)}." if summary is not None else f"{title}: not done."
             self.refresh_rows(said.replace("..", "."))
         return summary
+
+
+async def _all_of(jobs: Awaitable[list[JobSummary]]) -> JobSummary:
+    """One summary of jobs run one per table mapping."""
+    return combine_summaries(await jobs)
 
 
 async def _each_mapping(

@@ -25,7 +25,7 @@ from bc_tui.domain.words import job_type_text, short_direction
 from bc_tui.sync import logged_jobs
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.logged_jobs import COUNTERS, JobErrorRecord, JobRecord, JobStatus
-from bc_tui.tui.backend import app_session
+from bc_tui.tui.backend import store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.export_path import export_rows
 from bc_tui.tui.paths import style_path
@@ -178,7 +178,7 @@ class LogScreen(Screen[None]):
 
     async def _read_jobs(self) -> list[JobRecord]:
         # The log lives in the coupling database, which only an open session reads (on its thread).
-        session = app_session(self.app)
+        session = store_session(self.app)
         if session is None:
             raise SyncError("the coupling database is not open yet")
         if not self.bc_id:
@@ -210,7 +210,7 @@ class LogScreen(Screen[None]):
         self.open_job_id = job_id
         self.refresh_bindings()
         try:
-            session = app_session(self.app)
+            session = store_session(self.app)
             if session is None:
                 raise SyncError("the coupling database is not open yet")
             errors = await logged_jobs.job_errors(session, job_id)

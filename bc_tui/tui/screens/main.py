@@ -23,8 +23,8 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 from bc_tui.domain.sync_state import state_help
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
-from bc_tui.tui import flows
-from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
+from bc_tui.tui import fix_flow, flows
+from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.export import export_list_flow
 from bc_tui.tui.modified_flow import synchronize_modified_flow
@@ -43,9 +43,19 @@ if TYPE_CHECKING:
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
 CONNECTED_ACTIONS = frozenset(
-    {"couple", "synchronize", "delete_coupling", "match", "create", "sync_modified", "sync_modified_all"}
+    {
+        "couple",
+        "synchronize",
+        "delete_coupling",
+        "match",
+        "create",
+        "sync_modified",
+        "sync_modified_all",
+        "fix_broken",
+        "check_couplings",
+    }
 )
-#: Actions that read the coupling store (log, errors) or need a record source (filters, sort).
+#: Actions that read the coupling store (log, errors: they work offline) or need a record source (filters, sort).
 SESSION_ACTIONS = frozenset({"log", "errors"})
 QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
 
@@ -155,7 +165,7 @@ class MainScreen(Screen[None]):
             if not self._connected or self._record_source() is None or self._busy:
                 return None
         elif action in SESSION_ACTIONS:
-            if app_session(self.app) is None:
+            if store_session(self.app) is None:
                 return None
         elif action in QUERY_ACTIONS and self._record_source() is None:
             return None
@@ -305,14 +315,31 @@ class MainScreen(Screen[None]):
         """Synchronize the records of every table mapping modified since the last run."""
         self._start("sync_modified_all", "Synchronizing modified records")
 
+    def action_fix_broken(self) -> None:
+        """Offer the fixes of the cursor record's broken coupling (or of each marked one's)."""
+        self._start("fix_broken", "Fixing broken couplings")
+
+    def action_check_couplings(self) -> None:
+        """Check that both records of every coupling of this table mapping still exist."""
+        self._start("check_couplings", "Checking couplings")
+
     def action_log(self) -> None:
         """Open the synchronization log (jobs and their errors)."""
         self.app.push_screen(LogScreen())
 
-    def action_errors(self) -> None:
-        """Open the coupled records that were skipped, are conflicts, failed or are broken."""
-        source = self._record_source()
-        self.app.push_screen(ErrorsScreen(source.mapping_name if source else None))
+    @work(group="errors")
+    async def action_errors(self) -> None:
+        """Open the coupled records that were skipped, are conflicts, failed or are broken (the
+        couplings of the records in view are checked too, so a broken one is listed at once)."""
+        record_list = self.active_list
+        source = self._record_source(record_list)
+        visible: dict[str, list[str]] = {}
+        if source is not None and record_list is not None:
+            keys = record_list.visible_keys()
+            if source.side == "dataverse":
+                keys = list((await self._coupled_bc_ids(source.mapping_name, keys)).values())
+            visible[source.mapping_name] = keys
+        self.app.push_screen(ErrorsScreen(source.mapping_name if source else None, visible))
 
     def action_export(self) -> None:
         """Export the list's rows as filtered (the marked ones when there are marks) to CSV."""
@@ -398,6 +425,9 @@ class MainScreen(Screen[None]):
             # Not about the selection: marks stay as they are.
             await synchronize_modified_flow(app, [mapping] if action == "sync_modified" else None)
             return []
+        if action == "check_couplings":
+            await fix_flow.check_couplings_flow(app, mapping)
+            return []
         keys = await self._selected_keys(record_list)
         if not keys:
             self.status.message = "No record is selected: move the cursor to one or mark some."
@@ -425,6 +455,8 @@ class MainScreen(Screen[None]):
             return _finished(await flows.delete_coupling_flow(app, mapping, keys), keys, bc=True)
         if action == "create":
             return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
+        if action == "fix_broken":
+            return [key for key in keys if await fix_flow.fix_broken_flow(app, mapping, key)]
         return []
 
     async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
@@ -445,6 +477,8 @@ class MainScreen(Screen[None]):
             summary = await flows.synchronize_flow(app, mapping, bc_ids)
         elif action == "delete_coupling":
             summary = await flows.delete_coupling_flow(app, mapping, bc_ids)
+        elif action == "fix_broken":
+            return [dv for bc, dv in back.items() if await fix_flow.fix_broken_flow(app, mapping, bc)]
         else:  # couple: one at a time, from the BC record's side
             done = [dv for bc, dv in back.items() if await flows.couple_flow(app, mapping, bc)]
             return done

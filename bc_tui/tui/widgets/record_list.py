@@ -187,6 +187,12 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         offset = index % self.page_size
         return page[offset] if offset < len(page) else None
 
+    def visible_keys(self) -> list[str]:
+        """The keys of the loaded rows in the viewport (what the user sees now)."""
+        top = int(self.scroll_y)
+        rows = (self.row_at(i) for i in range(top, min(top + self._visible_rows(), self.row_count)))
+        return [row.key for row in rows if row is not None]
+
     def set_source(self, source: PageSource) -> None:
         """Show another source (e.g. the same table with a new filter); marks are kept."""
         self._source = source
