@@ -5,17 +5,20 @@
   with ``async with tui_app.run_test(size=(120, 40)) as pilot``.
 - ``make_app`` / ``generated_source``: the app over page sources that make their rows up (no
   service, no store), for the list mechanics.
+- ``parsed_css_shared`` (automatic): every app of the worker reuses the parsed CSS (below).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
+from textual.css.model import RuleSet
+from textual.css.stylesheet import Stylesheet
 
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.sandbox.inprocess import asgi_transport
@@ -25,6 +28,41 @@ from bc_tui.tui.sources import Column, Row
 
 TUI_SIZE = (120, 40)
 """The terminal size every TUI test and snapshot uses."""
+
+_PARSED_CSS: dict[tuple[Any, ...], list[RuleSet]] = {}
+"""Rule sets parsed by Textual, by CSS source, origin, scope and CSS variables (theme)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parsed_css_shared() -> Iterator[None]:
+    """Parse each CSS source once per worker, not once per app and again on each new screen.
+
+    Textual keeps parsed rules in a cache of each `Stylesheet`, so every app of every test parses
+    the CSS of Textual's widgets and ours anew, and `Stylesheet.reparse` (run when a screen with CSS
+    of its own is first shown, and when the theme changes) starts from an empty cache: about a tenth
+    of a TUI test's CPU. Parsing is a pure function of the source, its origin and the CSS variables,
+    and Textual itself reuses the parsed rule sets between the parses of one app, so sharing them
+    between apps changes nothing on screen (the SVG snapshots prove it).
+    """
+    parse_rules = Stylesheet._parse_rules
+
+    def parse_rules_once(
+        stylesheet: Stylesheet,
+        css: str,
+        read_from: Any,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[RuleSet]:
+        key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(stylesheet._variables.items())))
+        rules = _PARSED_CSS.get(key)
+        if rules is None:
+            rules = _PARSED_CSS[key] = parse_rules(stylesheet, css, read_from, is_default_rules, tie_breaker, scope)
+        return rules
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Stylesheet, "_parse_rules", parse_rules_once)
+        yield
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest_textual_snapshot
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.sandbox.inprocess import asgi_transport
@@ -91,6 +91,16 @@ async def settle(pilot: Any, *, flows_too: bool = False) -> None:
         if busy:
             await app.workers.wait_for_complete(busy)
     await pilot.pause()
+
+
+def hold_cursor_shown(app: Any) -> None:
+    """Stop the focused input's cursor blinking, in its shown phase, before a snapshot.
+
+    An input's cursor blinks every half second, so on a busy machine the picture caught either
+    phase and the snapshot failed now and then; the snapshots show it as it is right after a key.
+    """
+    if isinstance(app.focused, Input):
+        app.focused._pause_blink(visible=True)  # Textual's own call when the blinking pauses
 
 
 async def press_and_settle(pilot: Any, *keys: str) -> None:

@@ -19,6 +19,7 @@ from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
     erase,
+    hold_cursor_shown,
     press_and_settle,
     settle,
     type_text,
@@ -218,5 +219,6 @@ def test_coupling_dialog_snapshot(
         dialog.query_one("#coupling-name", Input).cursor_blink = False
         await type_text(pilot, "Trey")
         await press_and_settle(pilot, "down", "down")
+        hold_cursor_shown(app)
 
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=pick)

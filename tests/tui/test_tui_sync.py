@@ -22,6 +22,7 @@ from tests.tui.flow_host import (
     SNAPSHOT_SIZE,
     FlowHost,
     couple_listed_customers,
+    hold_cursor_shown,
     press_and_settle,
     settle,
     unstarted_backend,
@@ -497,5 +498,6 @@ def test_edit_value_dialog_snapshot(
         app.push_screen(CardScreen(MAPPING, pair.bc_id))
         await settle(pilot)
         await press_and_settle(pilot, "e")
+        hold_cursor_shown(app)
 
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=open_editor)

@@ -7,14 +7,21 @@ twice, which made the footer the largest single cost of using the app (about a t
 CPU of the TUI tests). This footer shows exactly what Textual's does: it rebuilds at most once
 per refresh, and not at all when the keys, their labels and whether they are enabled are what
 it already shows.
+
+It also spares each rebuild two restyles per key: Textual's keys start compact (their own default)
+and are then bound to the footer's ``compact``, so each new key first gains the ``-compact`` class
+and then loses it again, and each class change restyles the key. Here each key starts with the
+footer's value, so that binding changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
 
 
 class Footer(TextualFooter):
@@ -33,6 +40,16 @@ class Footer(TextualFooter):
         if self.is_attached and screen is self.screen and not self._rebuild_pending:
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild_if_changed)
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, each starting with the ``compact`` the footer binds it to."""
+        for widget in super().compose():
+            # Only the keys bound to the footer's compact (not the command palette's key, which
+            # keeps its own default) start from the footer's value, set without a watcher.
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def _keys_to_show(self) -> tuple[Any, ...]:
         """Everything ``compose`` reads from the screen: each binding, enabled, tooltip, key label."""

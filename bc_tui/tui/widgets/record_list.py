@@ -399,12 +399,15 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         index = int(scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
-        strip, fill = self._render_row(index)
+        strip, fill = self._render_row(index, base)
         return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
-    def _render_row(self, index: int) -> tuple[Strip, Style]:
-        """The full-width line of record ``index`` and the style to pad it with."""
-        base = self.rich_style
+    def _render_row(self, index: int, base: Style) -> tuple[Strip, Style]:
+        """The full-width line of record ``index`` on ``base`` (the widget's style), and its padding.
+
+        ``base`` comes from the caller: Textual computes ``rich_style`` anew on each read, from
+        every ancestor's styles, and that was a sizeable part of drawing a list.
+        """
         row = self.row_at(index)
         if row is not None:
             self._pages.move_to_end(index // self.page_size)  # recently drawn: keep it
