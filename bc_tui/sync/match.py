@@ -10,7 +10,7 @@ reported. Everything is logged as one match-based coupling job.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.matching import (
@@ -50,6 +50,7 @@ async def match_based_coupling(
     create_new: bool = False,
     sync_after: SyncDirection | None = None,
     progress: ProgressCallback | None = None,
+    bc_ids: Collection[str] | None = None,
 ) -> JobSummary:
     """Couple the mapping's uncoupled BC records to Dataverse records that match on ``criteria``.
 
@@ -57,7 +58,8 @@ async def match_based_coupling(
     with "You must specify which fields … should be used for match-based coupling." Per BC
     record: ``coupled``, ``inserted`` (created in Dataverse, with ``create_new``) or ``failed``
     ("no unique uncoupled matching entity was found", or why the coupling was refused).
-    ``sync_after`` synchronizes the newly coupled records once in that direction.
+    ``sync_after`` synchronizes the newly coupled records once in that direction. ``bc_ids``:
+    only these BC records are matched (the marked ones), else all.
     """
     mapping = session.mapping(mapping_name)
     chosen = list(match_criteria(mapping) if criteria is None else criteria)
@@ -75,6 +77,9 @@ async def match_based_coupling(
         dataverse_records = await _read_dataverse(session, mapping, chosen)
         run.working_on("Reading Business Central")
         bc_records = await _read_bc(session, mapping, chosen, coupled_bc)
+        if bc_ids is not None:
+            wanted = {normalize_id(i) for i in bc_ids}
+            bc_records = [record for record in bc_records if record["id"] in wanted]
         run.set_total(len(bc_records))
         run.working_on("Matching")
         results = list(

@@ -29,6 +29,7 @@ from bc_tui.tui.record_sources import RecordSource
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.screens.errors import ErrorsScreen
 from bc_tui.tui.screens.log import LogScreen
+from bc_tui.tui.screens.selection import check_list_marks, gone_text, selected_keys
 from bc_tui.tui.shown import Literal, label
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.footer import Footer
@@ -117,9 +118,28 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusLine)
 
     def refresh_lists(self) -> None:
-        """Fetch every list again (marks and cursor positions are kept)."""
+        """Fetch every list again (marks and cursor positions are kept, those of records that
+        are gone are dropped)."""
         for record_list in self.record_lists():
             record_list.refresh_data()
+            self._check_marks(record_list)
+
+    def _check_marks(self, record_list: RecordList) -> None:
+        source = self._record_source(record_list)
+        if source is not None and record_list.marked_count and not record_list.selection.all:
+            self._run_mark_check(record_list, source)
+
+    @work(group="mark-checks")
+    async def _run_mark_check(self, record_list: RecordList, source: RecordSource) -> None:
+        """Read the marked records back (batched): drop the marks of records that are gone, and
+        count those the filter hides (docs/coupling-and-sync.md "Marks")."""
+        try:
+            check = await check_list_marks(self.app, record_list, source)
+        except Exception as error:  # noqa: BLE001 - a failed check is a message, not a crash
+            self.status.message = f"The marks could not be checked: {getattr(error, 'message', None) or error}"
+            return
+        if check is not None and check.gone:
+            self.status.message = gone_text(len(check.gone))
 
     def _record_source(self, record_list: RecordList | None = None) -> RecordSource | None:
         """The active (or given) list's source when it is one of bc-tui's record sources."""
@@ -179,13 +199,32 @@ class MainScreen(Screen[None]):
         record_list = self.record_list(event.pane.id or "")
         if record_list is not None:
             record_list.focus()
-            self.status.marked_count = record_list.marked_count
+            self._show_marks(record_list)
+            self._show_position(record_list)
         self.refresh_bindings()
 
     @on(RecordList.MarksChanged)
     def _marks_changed(self, event: RecordList.MarksChanged) -> None:
         if event.record_list is self.active_list:
-            self.status.marked_count = event.count
+            self._show_marks(event.record_list)
+
+    def _show_marks(self, record_list: RecordList) -> None:
+        self.status.marked_count = record_list.marked_count
+        self.status.hidden_count = record_list.hidden_count
+
+    @on(RecordList.Highlighted)
+    def _highlighted(self, event: RecordList.Highlighted) -> None:
+        if event.record_list is self.active_list:
+            self._show_position(event.record_list)
+
+    def _show_position(self, record_list: RecordList) -> None:
+        """ "row 1,234 of 100,000" (of "100+" while the end is not known yet)."""
+        rows = record_list.row_count
+        if not rows:
+            self.status.position = ""
+            return
+        total = f"{rows:,}" if record_list.count_known else f"{rows - record_list.page_size:,}+"
+        self.status.position = f"row {record_list.cursor_row + 1:,} of {total}"
 
     @on(RecordList.LoadFailed)
     def _load_failed(self, event: RecordList.LoadFailed) -> None:
@@ -244,6 +283,7 @@ class MainScreen(Screen[None]):
             return
         new = source.with_query(**changes)
         record_list.set_source(new)
+        self._check_marks(record_list)
         described = new.query.describe()
         # The sort column "No." already ends the sentence with its own period.
         self.status.message = f"Showing {described}" + ("" if described.endswith(".") else ".")
@@ -255,13 +295,6 @@ class MainScreen(Screen[None]):
         self.status.message = "Refreshed."
 
     # ------------------------------------------------------------------ record actions
-
-    async def _selected_keys(self, record_list: RecordList) -> list[str]:
-        """The marked keys, or the cursor row's key when nothing is marked."""
-        if record_list.marked_count:
-            return await record_list.marked_keys()
-        key = record_list.cursor_key
-        return [key] if key else []
 
     def action_couple(self) -> None:
         """Set up the coupling of the cursor record (or of each marked record, one by one)."""
@@ -349,9 +382,14 @@ class MainScreen(Screen[None]):
         app = self.app
         mapping = source.mapping_name
         if action == "match":
-            await flows.match_flow(app, mapping)
+            return await self._match(record_list, source)
+
+        def say(message: str) -> None:
+            self.status.message = message
+
+        keys = await selected_keys(app, action, record_list, source, say)
+        if keys is None:
             return []
-        keys = await self._selected_keys(record_list)
         if not keys:
             self.status.message = "No record is selected: move the cursor to one or mark some."
             return []
@@ -379,6 +417,16 @@ class MainScreen(Screen[None]):
         if action == "create":
             return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
         return []
+
+    async def _match(self, record_list: RecordList, source: RecordSource) -> list[str]:
+        """Match-based coupling of the marked BC records when there are marks, else of all."""
+        bc_ids = None
+        if record_list.marked_count and source.side == "bc":
+            bc_ids = await record_list.marked_keys()
+        summary = await flows.match_flow(self.app, source.mapping_name, bc_ids=bc_ids)
+        if summary is None or bc_ids is None:
+            return []
+        return _finished(summary, bc_ids, bc=True)
 
     async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
         """The actions on a Dataverse list: create in BC, or act on the coupled BC records."""

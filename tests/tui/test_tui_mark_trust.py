@@ -1,0 +1,174 @@
+"""Marks you can trust: the status line counts marks the filter hides, marks of deleted records are
+dropped, an action over hidden marks asks first, a job over marks says how many will be skipped,
+and match-based coupling works on the marks. Keyboard only; assertions on the app and the data."""
+
+from __future__ import annotations
+
+from bc_tui.store import jobs
+from bc_tui.store.coupling_queries import count_couplings, couplings_by_bc_id, iter_couplings
+from bc_tui.store.jobs import JobType
+from bc_tui.tui.app import BcTuiApp
+from bc_tui.tui.widgets.list_text import MARK_GLYPH
+from bc_tui.tui.widgets.record_list import RecordList
+from tests.tui.pilot_waits import SIZE, job_done, screen_is, wait_for
+from tests.tui.test_tui_lists import (
+    all_rows,
+    couple_by_name,
+    customers,
+    names_in_both,
+    settle,
+    store_customers,
+)
+
+
+def status_marks(app: BcTuiApp) -> str:
+    return str(app.screen.query_one("#status-marks").render())
+
+
+def status_message(app: BcTuiApp) -> str:
+    return str(app.screen.query_one("#status-message").render())
+
+
+def status_position(app: BcTuiApp) -> str:
+    return str(app.screen.query_one("#status-position").render())
+
+
+async def test_the_mark_glyph_is_not_the_coupled_mark(tui_app: BcTuiApp, sandbox_app) -> None:
+    [name] = names_in_both(sandbox_app, 1)
+    couple_by_name(sandbox_app, name)
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")  # coupled only: the one row has the coupled mark
+        await settle(pilot)
+        await pilot.press("space")
+        line = customers(tui_app).render_lines_text()[1]
+        assert line.startswith(MARK_GLYPH) and "●" in line and MARK_GLYPH != "●"
+
+
+async def test_status_line_counts_the_marks_the_filter_hides(tui_app: BcTuiApp, sandbox_app) -> None:
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        first = [record_list.row_at(i) for i in range(3)]
+        await pilot.press("space", "space", "space")
+        assert status_marks(tui_app) == "3 marked"
+        number = first[0].cells["number"]
+        await pilot.press("slash", *number, "enter")
+        await settle(pilot)
+        shown = {row.key for row in all_rows(record_list)}
+        hidden = [row.key for row in first if row.key not in shown]
+        assert first[0].key in shown and hidden  # "10000" also finds "100000" (text order)
+        assert record_list.marked_count == 3
+        assert status_marks(tui_app) == f"3 marked, {len(hidden)} hidden by the filter"
+        await pilot.press("slash", "escape")  # no filter: nothing hidden
+        await settle(pilot)
+        assert status_marks(tui_app) == "3 marked"
+
+
+async def test_marks_of_a_deleted_record_are_dropped(tui_app: BcTuiApp, sandbox_app) -> None:
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        marked = [record_list.row_at(i).key for i in range(2)]
+        await pilot.press("space", "space")
+        sandbox_app.state.store.delete("bc/customers", marked[0])
+        await pilot.press("f5")
+        await settle(pilot)
+        assert record_list.marked_count == 1
+        assert await record_list.marked_keys() == [marked[1]]
+        assert status_marks(tui_app) == "1 marked"
+        assert status_message(tui_app) == "1 marked record no longer exists; its mark was dropped."
+
+
+async def test_an_action_over_hidden_marks_asks_first(tui_app: BcTuiApp, sandbox_app) -> None:
+    names = names_in_both(sandbox_app, 2)
+    ids = couple_by_name(sandbox_app, *names)
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")  # coupled only: the two
+        await settle(pilot)
+        record_list = customers(tui_app)
+        order = [r.key for r in all_rows(record_list)]
+        await pilot.press("space", "space")
+        number = record_list.row_at(0).cells["number"]
+        await pilot.press("slash", *number, "enter")
+        await settle(pilot)
+        assert status_marks(tui_app) == "2 marked, 1 hidden by the filter"
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        assert tui_app.screen.dialog_title == "Marks hidden by the filter"
+        assert "2 records marked, 1 of them hidden by the filter" in tui_app.screen.question
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+        await settle(pilot)
+        assert set(couplings_by_bc_id("CUSTOMER", ids)) == set(order)  # nothing deleted
+        assert record_list.marked_count == 2
+        assert status_message(tui_app).startswith("Nothing done")
+
+
+async def test_a_job_over_marks_none_coupled_says_all_will_be_skipped(tui_app: BcTuiApp, sandbox_app) -> None:
+    total = len(store_customers(sandbox_app))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+a")
+        assert customers(tui_app).marked_count == total
+        await pilot.press("s")
+        await settle(pilot)
+        assert status_message(tui_app) == (
+            f"{total:,} selected: 0 coupled, {total:,} will be skipped (not coupled). Nothing to do."
+        )
+        assert screen_is(tui_app, "MainScreen")
+        assert not jobs.list_jobs()  # nobody waits for a job that does nothing
+
+
+async def test_a_job_over_marks_some_coupled_counts_the_skipped_first(tui_app: BcTuiApp, sandbox_app) -> None:
+    [name] = names_in_both(sandbox_app, 1)
+    [coupled] = couple_by_name(sandbox_app, name)
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        keys = [record_list.row_at(i).key for i in range(3) if record_list.row_at(i).key != coupled][:2]
+        record_list.mark_keys([*keys, coupled])
+        await pilot.press("d")
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog"))
+        assert tui_app.screen.question == "3 selected: 1 coupled, 2 will be skipped (not coupled)."
+        await pilot.press("y")  # go on: the Delete Coupling question of the one coupled
+        await wait_for(pilot, lambda: screen_is(tui_app, "ConfirmDialog") and "Delete" in tui_app.screen.question)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: job_done(tui_app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert count_couplings("CUSTOMER") == 0
+
+
+async def test_match_based_coupling_works_on_the_marks_and_says_so(tui_app: BcTuiApp, sandbox_app) -> None:
+    names = set(names_in_both(sandbox_app, 50))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        rows = [r for r in all_rows(record_list) if r.cells["name"] in names][:2]
+        record_list.mark_keys([r.key for r in rows])
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MatchDialog"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: job_done(tui_app))
+        assert "(the 2 marked records)" in tui_app.screen.job_title
+        await pilot.press("enter")
+        await settle(pilot)
+        [job] = jobs.list_jobs(job_type=JobType.MATCH_BASED_COUPLING)
+        assert job.coupled == 2
+        assert {c.bc_id for c in iter_couplings("CUSTOMER")} == {r.key for r in rows}
+        assert record_list.marked_count == 0  # done with: unmarked
+
+
+async def test_status_line_says_which_row_of_how_many(tui_app: BcTuiApp, sandbox_app) -> None:
+    total = len(store_customers(sandbox_app))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert status_position(tui_app) == f"row 1 of {total:,}"
+        await pilot.press("down", "down")
+        assert status_position(tui_app) == f"row 3 of {total:,}"
+        await pilot.press("G")
+        await settle(pilot)
+        assert status_position(tui_app) == f"row {total:,} of {total:,}"
+        assert isinstance(tui_app.focused, RecordList)
