@@ -34,6 +34,7 @@ PLACES: Mapping[str, str] = {
     "edit": "edit value dialog",
     "job": "job progress dialog",
     "match": "match-based coupling dialog",
+    "values": "full values popup",
 }
 
 
@@ -172,6 +173,8 @@ ACTIONS: tuple[ActionRow, ...] = (
     # enter runs even while the grid (which would select a row on enter) has the focus.
     _row("match.run", "enter", "run", "Run", "match", priority=True),
     _row("match.cancel", "escape", "dismiss(None)", "Cancel", "match"),
+    _row("main.full_values", "i", "full_values", "Full values", "main"),
+    _row("values.close", "escape,enter,i,q", "close", "Close", "values"),
 )
 
 #: Ids of earlier versions, when an action had one id per screen: a ``[keys]`` entry under an

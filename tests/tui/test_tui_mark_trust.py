@@ -172,3 +172,60 @@ async def test_status_line_says_which_row_of_how_many(tui_app: BcTuiApp, sandbox
         await settle(pilot)
         assert status_position(tui_app) == f"row {total:,} of {total:,}"
         assert isinstance(tui_app.focused, RecordList)
+
+
+async def test_i_shows_the_full_values_of_the_cursor_row(tui_app: BcTuiApp, sandbox_app) -> None:
+    longest = max(store_customers(sandbox_app), key=lambda c: len(c.get("email") or ""))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        index = next(i for i, r in enumerate(all_rows(record_list)) if r.key == longest["id"])
+        record_list.cursor_row = index
+        await pilot.pause()
+        assert longest["email"] not in "".join(record_list.render_lines_text())  # the list cuts it
+        await pilot.press("i")
+        await wait_for(pilot, lambda: screen_is(tui_app, "FullValuesDialog"))
+        shown = [str(w.render()) for w in tui_app.screen.query(".values-value")]
+        assert longest["email"] in shown and longest["displayName"] in shown
+        assert tui_app.screen.dialog_title == f"{longest['number']} {longest['displayName']}"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_is(tui_app, "MainScreen"))
+
+
+async def test_outside_filter_is_explained_on_the_status_line_and_in_full_values(
+    tui_app: BcTuiApp, sandbox_app
+) -> None:
+    blocked = next(c for c in store_customers(sandbox_app) if c.get("blocked") not in (" ", "", None))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        record_list.cursor_row = next(i for i, r in enumerate(all_rows(record_list)) if r.key == blocked["id"])
+        await pilot.pause()
+        assert status_message(tui_app).startswith("Outside filter: the record does not pass the CUSTOMER table filter")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: screen_is(tui_app, "FullValuesDialog"))
+        assert "gets no Dataverse actions" in str(tui_app.screen.query_one("#values-note").render())
+
+
+async def test_state_words_are_coloured_as_in_the_card(tui_app: BcTuiApp, sandbox_app) -> None:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.synchronize import synchronize_one
+    from tests.tui.test_tui_lists import account_named
+
+    names = names_in_both(sandbox_app, 2)
+    for name, bc_id in zip(names, couple_by_name(sandbox_app, *names), strict=True):  # two conflicts
+        summary = await synchronize_one(tui_app.backend.session, "CUSTOMER", bc_id, SyncDirection.TO_DATAVERSE)
+        assert not summary.failed
+        sandbox_app.state.store.update("bc/customers", bc_id, {"city": "Somewhere Else"})
+        account = account_named(sandbox_app, name)
+        sandbox_app.state.store.update("dv/accounts", account["accountid"], {"address1_city": "Elsewhere"})
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f", "down")  # coupled only; the cursor off the first row, so its colours show
+        await settle(pilot)
+        record_list = customers(tui_app)
+        row = record_list.row_at(0)
+        assert row.cells["state"] == "conflict" and row.tones == {"state": "error"}
+        segment = next(s for s in record_list.render_line(1) if s.text.strip() == "conflict")
+        error = tui_app.get_css_variables()["text-error"]
+        assert segment.style.color.triplet.hex.lower() == error.lower()[:7]

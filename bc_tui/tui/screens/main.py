@@ -25,7 +25,8 @@ from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import flows
 from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text
 from bc_tui.tui.bindings import bindings_for
-from bc_tui.tui.record_sources import RecordSource
+from bc_tui.tui.dialogs.full_values import FullValuesDialog
+from bc_tui.tui.record_sources import OUTSIDE_FILTER, RecordSource, outside_filter_note
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.screens.errors import ErrorsScreen
 from bc_tui.tui.screens.log import LogScreen
@@ -216,6 +217,26 @@ class MainScreen(Screen[None]):
     def _highlighted(self, event: RecordList.Highlighted) -> None:
         if event.record_list is self.active_list:
             self._show_position(event.record_list)
+            self._explain_row(event.record_list)
+
+    def _explain_row(self, record_list: RecordList) -> None:
+        """On a row outside the table filter, the status line says what that means."""
+        row = record_list.row_at(record_list.cursor_row)
+        source = self._record_source(record_list)
+        if row is not None and source is not None and row.cells.get("state") == OUTSIDE_FILTER:
+            self.status.message = outside_filter_note(source.mapping_name)
+
+    def action_full_values(self) -> None:
+        """Show every value of the cursor row in full (the list cuts them to their column)."""
+        record_list = self.active_list
+        row = record_list.row_at(record_list.cursor_row) if record_list is not None else None
+        if record_list is None or row is None:
+            self.app.bell()
+            return
+        source = self._record_source(record_list)
+        outside = source is not None and row.cells.get("state") == OUTSIDE_FILTER
+        note = outside_filter_note(source.mapping_name) if source is not None and outside else ""
+        self.app.push_screen(FullValuesDialog.of_row(record_list.source.columns, row, note))
 
     def _show_position(self, record_list: RecordList) -> None:
         """ "row 1,234 of 100,000" (of "100+" while the end is not known yet)."""

@@ -28,6 +28,9 @@ from bc_tui.tui.sources import PageSource, Row
 from bc_tui.tui.widgets.list_marks import MarkingList
 from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER, fit, parse_style
 
+#: The tones a row may give a cell (``Row.tones``).
+TONES = ("primary", "success", "warning", "error")
+
 
 class _ListMessage(Message):
     """A message from a `RecordList`; ``control`` is the list (so ``@on(…, "#id")`` works)."""
@@ -58,6 +61,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         "record-list--marked",
         "record-list--mark",
         "record-list--placeholder",
+        *(f"record-list--tone-{tone}" for tone in TONES),
     }
 
     DEFAULT_CSS = """
@@ -78,6 +82,11 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         & > .record-list--marked { background: $accent-muted; color: $foreground; }
         & > .record-list--mark { color: $foreground; text-style: bold; }
         & > .record-list--placeholder { color: $text-muted; }
+        /* A cell's tone, as the card colours a state: the theme's text on its muted shade. */
+        & > .record-list--tone-primary { color: $text-primary; background: $primary-muted; text-style: bold; }
+        & > .record-list--tone-success { color: $text-success; background: $success-muted; text-style: bold; }
+        & > .record-list--tone-warning { color: $text-warning; background: $warning-muted; text-style: bold; }
+        & > .record-list--tone-error { color: $text-error; background: $error-muted; text-style: bold; }
     }
     """
 
@@ -409,20 +418,27 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         if marked:
             style = style + self.get_component_rich_style("record-list--marked", partial=True)
         glyph_style = style + self.get_component_rich_style("record-list--mark", partial=True)
+        cursor = Style()
         if index == self.cursor_row:
             cursor = self.get_component_rich_style("record-list--cursor", partial=True)
-            style, glyph_style = style + cursor, glyph_style + cursor
+            glyph_style = glyph_style + cursor
+        tones = row.tones if row is not None else {}
+        cell_styles = [
+            style + self.get_component_rich_style(f"record-list--tone-{tones[column.key]}", partial=True) + cursor
+            if tones.get(column.key) in TONES
+            else style + cursor
+            for column in self._source.columns
+        ]
+        style = style + cursor
         segments = [Segment(f"{MARK_GLYPH} " if marked else "  ", glyph_style)]
         if row is None:
             placeholder = style + self.get_component_rich_style("record-list--placeholder", partial=True)
             first_width = self._widths[0] if self._widths else 1
             segments.append(Segment(fit(PLACEHOLDER, first_width), placeholder))
         else:
-            text = "".join(
-                fit(row.cells.get(column.key, ""), w) + " " * GAP
-                for column, w in zip(self._source.columns, self._widths, strict=True)
-            )
-            segments.append(Segment(text, style))
+            for column, w, cell_style in zip(self._source.columns, self._widths, cell_styles, strict=True):
+                segments.append(Segment(fit(row.cells.get(column.key, ""), w), cell_style))
+                segments.append(Segment(" " * GAP, style))
         return Strip(segments), style
 
     def render_lines_text(self) -> list[str]:
