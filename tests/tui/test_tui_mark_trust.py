@@ -229,3 +229,27 @@ async def test_state_words_are_coloured_as_in_the_card(tui_app: BcTuiApp, sandbo
         segment = next(s for s in record_list.render_line(1) if s.text.strip() == "conflict")
         error = tui_app.get_css_variables()["text-error"]
         assert segment.style.color.triplet.hex.lower() == error.lower()[:7]
+
+
+async def test_rows_in_view_are_read_again_as_a_job_progresses(tui_app: BcTuiApp, sandbox_app) -> None:
+    from bc_tui.domain.mappings import SyncDirection
+    from bc_tui.sync.job_log import Progress
+    from bc_tui.sync.synchronize import synchronize_one
+    from bc_tui.tui.dialogs.job import JobProgressed
+
+    [name] = names_in_both(sandbox_app, 1)
+    [bc_id] = couple_by_name(sandbox_app, name)
+    summary = await synchronize_one(tui_app.backend.session, "CUSTOMER", bc_id, SyncDirection.TO_DATAVERSE)
+    assert not summary.failed
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        record_list = customers(tui_app)
+        assert record_list.row_at(0).cells["state"] == "synced"
+        sandbox_app.state.store.update("bc/customers", bc_id, {"city": "Somewhere Else"})
+        # What the job dialog posts while a job runs: the rows in view are read again, in place.
+        tui_app.post_message(JobProgressed(Progress(job_id=summary.job_id, total=2, done=1)))
+        await settle(pilot)
+        assert record_list.row_at(0).cells["state"] == "changed in BC"
+        assert record_list.row_at(0).cells["city"] == "Somewhere Else"

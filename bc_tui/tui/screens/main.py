@@ -125,6 +125,11 @@ class MainScreen(Screen[None]):
             record_list.refresh_data()
             self._check_marks(record_list)
 
+    def refresh_visible_rows(self) -> None:
+        """Read the rows in view of the list in view again (a job is writing them)."""
+        if self.active_list is not None:
+            self.active_list.refresh_visible()
+
     def _check_marks(self, record_list: RecordList) -> None:
         source = self._record_source(record_list)
         if source is not None and record_list.marked_count and not record_list.selection.all:

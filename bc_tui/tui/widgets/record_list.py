@@ -221,6 +221,23 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         self.refresh()
         self._load_when_shown()
 
+    def refresh_visible(self) -> None:
+        """Read the loaded pages in view again, keeping their rows on screen until the new ones
+        arrive (a running job is changing them: its records show their new state as they finish,
+        not only at its end). The count and the other pages stay; ``refresh_data`` redoes all."""
+        if not self.is_mounted or not self._displayed():
+            return
+        top = int(self.scroll_y)
+        last = top + self._visible_rows()
+        pages = [page for page in range(top // self.page_size, last // self.page_size + 1) if page in self._pages]
+        if pages:
+            self._reload_pages(pages)
+
+    @work(exclusive=True, group="reload")
+    async def _reload_pages(self, pages: list[int]) -> None:
+        for page in pages:
+            await self._fetch_page(page)
+
     # ----------------------------------------------------------------- lifecycle
 
     def _load_when_shown(self) -> None:
