@@ -253,3 +253,21 @@ async def test_rows_in_view_are_read_again_as_a_job_progresses(tui_app: BcTuiApp
         await settle(pilot)
         assert record_list.row_at(0).cells["state"] == "changed in BC"
         assert record_list.row_at(0).cells["city"] == "Somewhere Else"
+
+
+async def test_numbers_sort_as_numbers_though_business_central_sorts_them_as_text(
+    tui_app: BcTuiApp, sandbox_app
+) -> None:
+    from bc_tui.connectors.models import BcCustomer
+    from bc_tui.sync.list_query import number_order
+
+    numbers = [c["number"] for c in store_customers(sandbox_app)]
+    assert "20000" in numbers and any(len(n) > 5 for n in numbers)  # e.g. 100000 after 20000
+    # The service (and so the sandbox) orders by number as text: 100000 before 20000.
+    served = [c.number for c in await tui_app.backend.session.bc.page(BcCustomer, top=1000, orderby="number")]
+    assert served == sorted(numbers) != sorted(numbers, key=number_order)
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = [row.cells["number"] for row in all_rows(customers(tui_app))]
+        assert shown == sorted(numbers, key=number_order)
+        assert shown.index("20000") < shown.index(min((n for n in numbers if len(n) > 5), key=number_order))

@@ -5,7 +5,7 @@ Line API, as Textualize/toolong does) and fetches only the pages around the view
 async `PageSource`, in a worker, keeping a small LRU cache of pages. Rows not loaded yet show a
 placeholder. Marks (k9s / htop style, ``widgets/list_marks.py``) are keyed by the record's
 stable key, and "mark all" is a flag plus exclusions, so marking 100,000 records fetches nothing.
-Cells are cut to their column by ``widgets/list_text.py``.
+Lines are drawn by ``widgets/list_drawing.py``, cells cut to their column by ``widgets/list_text.py``.
 """
 
 from __future__ import annotations
@@ -13,23 +13,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from textual import events, work
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.marks import Marks, MarkSelection
 from bc_tui.tui.sources import PageSource, Row
-from bc_tui.tui.widgets.list_marks import MarkingList
-from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER, fit, parse_style
-
-#: The tones a row may give a cell (``Row.tones``).
-TONES = ("primary", "success", "warning", "error")
+from bc_tui.tui.widgets.list_drawing import TONES, DrawingList
+from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER
 
 
 class _ListMessage(Message):
@@ -45,7 +39,7 @@ class _ListMessage(Message):
         return self.record_list
 
 
-class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
+class RecordList(DrawingList, can_focus=True, inherit_bindings=False):
     """A keyboard-driven list of records with a cursor row and marks.
 
     Keys: up/down (j/k) move, pageup/pagedown, home/end (g/G) jump, enter opens, space marks and
@@ -399,69 +393,6 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         while len(self._pages) > self._cache_pages:
             self._pages.popitem(last=False)
 
-    # ----------------------------------------------------------------- drawing
-
-    def _column_widths(self) -> list[int]:
-        return [max(column.width, 1) for column in self._source.columns]
-
-    def render_line(self, y: int) -> Strip:
-        """Draw line ``y`` of the viewport: the header at 0, then records from the scroll offset."""
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            header_style = self.get_component_rich_style("record-list--header")
-            text = " " * MARK_WIDTH + "".join(
-                fit(column.title, w) + " " * GAP for column, w in zip(self._source.columns, self._widths, strict=True)
-            )
-            strip = Strip([Segment(text, header_style)])
-            return strip.crop_extend(scroll_x, scroll_x + width, header_style)
-        index = int(scroll_y) + y - 1
-        if index >= self.row_count:
-            return Strip.blank(width, base)
-        strip, fill = self._render_row(index)
-        return strip.crop_extend(scroll_x, scroll_x + width, fill)
-
-    def _render_row(self, index: int) -> tuple[Strip, Style]:
-        """The full-width line of record ``index`` and the style to pad it with."""
-        base = self.rich_style
-        row = self.row_at(index)
-        if row is not None:
-            self._pages.move_to_end(index // self.page_size)  # recently drawn: keep it
-        style = base
-        if row is not None and row.style:
-            style = style + parse_style(row.style)
-        marked = row is not None and self._marks.is_marked(row.key)
-        if marked:
-            style = style + self.get_component_rich_style("record-list--marked", partial=True)
-        glyph_style = style + self.get_component_rich_style("record-list--mark", partial=True)
-        cursor = Style()
-        if index == self.cursor_row:
-            cursor = self.get_component_rich_style("record-list--cursor", partial=True)
-            glyph_style = glyph_style + cursor
-        tones = row.tones if row is not None else {}
-        cell_styles = [
-            style + self.get_component_rich_style(f"record-list--tone-{tones[column.key]}", partial=True) + cursor
-            if tones.get(column.key) in TONES
-            else style + cursor
-            for column in self._source.columns
-        ]
-        style = style + cursor
-        segments = [Segment(f"{MARK_GLYPH} " if marked else "  ", glyph_style)]
-        if row is None:
-            placeholder = style + self.get_component_rich_style("record-list--placeholder", partial=True)
-            first_width = self._widths[0] if self._widths else 1
-            segments.append(Segment(fit(PLACEHOLDER, first_width), placeholder))
-        else:
-            for column, w, cell_style in zip(self._source.columns, self._widths, cell_styles, strict=True):
-                segments.append(Segment(fit(row.cells.get(column.key, ""), w), cell_style))
-                segments.append(Segment(" " * GAP, style))
-        return Strip(segments), style
-
-    def render_lines_text(self) -> list[str]:
-        """The viewport as plain text lines (for tests and screen readers of the log)."""
-        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
-
     # ----------------------------------------------------------------- cursor
 
     def _scroll_to_cursor(self) -> None:
@@ -524,3 +455,6 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
             self.action_open()
         else:
             self._move_cursor(index)
+
+
+__all__ = ["MARK_GLYPH", "PLACEHOLDER", "RecordList"]
