@@ -61,6 +61,7 @@ class MainScreen(Screen[None]):
         self._sources = dict(sources)
         self._titles = dict(titles)
         self._busy: str | None = None  # the description of the action running, if any
+        self._explained_at = 0  # the cursor row the status line last explained (or passed)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
@@ -222,10 +223,13 @@ class MainScreen(Screen[None]):
     def _highlighted(self, event: RecordList.Highlighted) -> None:
         if event.record_list is self.active_list:
             self._show_position(event.record_list)
-            self._explain_row(event.record_list)
+            moved, self._explained_at = event.index != self._explained_at, event.index
+            if moved:  # not when a page arrives: that would hide the message of a filter or sort
+                self._explain_row(event.record_list)
 
     def _explain_row(self, record_list: RecordList) -> None:
-        """On a row outside the table filter, the status line says what that means."""
+        """When the cursor moves onto a row outside the table filter, the status line says what
+        that means."""
         row = record_list.row_at(record_list.cursor_row)
         source = self._record_source(record_list)
         if row is not None and source is not None and row.cells.get("state") == OUTSIDE_FILTER:
