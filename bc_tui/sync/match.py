@@ -33,7 +33,7 @@ from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, pages
+from bc_tui.sync.records import ID_CHUNK, Record, ids_filter, pages
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
@@ -76,10 +76,7 @@ async def match_based_coupling(
         run.working_on("Reading Dataverse")
         dataverse_records = await _read_dataverse(session, mapping, chosen)
         run.working_on("Reading Business Central")
-        bc_records = await _read_bc(session, mapping, chosen, coupled_bc)
-        if bc_ids is not None:
-            wanted = {normalize_id(i) for i in bc_ids}
-            bc_records = [record for record in bc_records if record["id"] in wanted]
+        bc_records = await _read_bc(session, mapping, chosen, coupled_bc, bc_ids)
         run.set_total(len(bc_records))
         run.working_on("Matching")
         results = list(
@@ -147,17 +144,29 @@ async def _read_dataverse(
 
 
 async def _read_bc(
-    session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion], coupled: set[str]
+    session: SyncSession,
+    mapping: TableMapping,
+    criteria: Sequence[MatchCriterion],
+    coupled: set[str],
+    only: Collection[str] | None = None,
 ) -> list[Record]:
+    """The uncoupled BC records inside the table filter (``only``: of these ids, read by id)."""
     fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
     records: list[Record] = []
-    async for page in pages(BC_SIDE, session, mapping, select=fields):
-        for record in page:
-            record["id"] = normalize_id(str(record["id"]))
-            if (
-                record["id"] not in coupled
-            ):  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
-                records.append(record)
+    wanted = list(dict.fromkeys(normalize_id(i) for i in only)) if only is not None else None
+    filters = (
+        [None]
+        if wanted is None
+        else [ids_filter("id", wanted[start : start + ID_CHUNK]) for start in range(0, len(wanted), ID_CHUNK)]
+    )
+    for filter in filters:
+        async for page in pages(BC_SIDE, session, mapping, filter=filter, select=fields):
+            for record in page:
+                record["id"] = normalize_id(str(record["id"]))
+                if (
+                    record["id"] not in coupled
+                ):  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
+                    records.append(record)
     return records
 
 
