@@ -99,7 +99,8 @@ async def count_selection(
 ) -> SelectionCount:
     """How many records are selected and coupled: the explicit ``keys``, or "all ``every``
     records of the list but ``excluded``" (the list's coupled filter says what "all" holds;
-    unfiltered, the coupled ones are the store's coupling count). No per-record reads for "all"."""
+    unfiltered, the coupled ones are the store's coupling count). No per-record reads for "all",
+    which is why "all" is only for a list without a text filter: pass the keys of one."""
     if keys is not None:
         return SelectionCount(len(keys), len(await _coupled_ids(session, mapping_name, side, keys)))
     total = max((every or 0) - len(excluded), 0)

@@ -271,3 +271,24 @@ async def test_numbers_sort_as_numbers_though_business_central_sorts_them_as_tex
         shown = [row.cells["number"] for row in all_rows(customers(tui_app))]
         assert shown == sorted(numbers, key=number_order)
         assert shown.index("20000") < shown.index(min((n for n in numbers if len(n) > 5), key=number_order))
+
+
+async def test_mark_all_under_a_text_filter_counts_the_rows_shown_not_every_coupling(
+    tui_app: BcTuiApp, sandbox_app
+) -> None:
+    names = names_in_both(sandbox_app, 3)
+    coupled = set(couple_by_name(sandbox_app, *names))
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = customers(tui_app)
+        uncoupled = next(r for r in all_rows(record_list) if r.key not in coupled)
+        await pilot.press("slash", *uncoupled.cells["number"], "enter")
+        await settle(pilot)
+        shown = all_rows(record_list)
+        assert shown and not {r.key for r in shown} & coupled
+        await pilot.press("ctrl+a", "s")
+        await settle(pilot)
+        total = len(shown)
+        assert status_message(tui_app) == (
+            f"{total:,} selected: 0 coupled, {total:,} will be skipped (not coupled). Nothing to do."
+        )

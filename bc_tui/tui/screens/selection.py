@@ -102,7 +102,8 @@ async def selected_keys(
         key = record_list.cursor_key
         return [key] if key else []
     selection = record_list.selection
-    if selection.all and record_list.count_known and action in SKIPPED_WHEN:
+    counted_by_store = not source.query.text.strip()  # a text filter's rows are counted by key
+    if selection.all and record_list.count_known and counted_by_store and action in SKIPPED_WHEN:
         # "Mark all" of 100,000 rows: count before reading a single key, so nobody waits for nothing.
         counts = await _count(app, record_list, source, None)
         if not await _confirm_skipped(app, action, counts, say):
