@@ -292,3 +292,17 @@ async def test_mark_all_under_a_text_filter_counts_the_rows_shown_not_every_coup
         assert status_message(tui_app) == (
             f"{total:,} selected: 0 coupled, {total:,} will be skipped (not coupled). Nothing to do."
         )
+
+
+async def test_position_of_a_list_whose_end_is_not_known_yet_says_plus(generated_source) -> None:
+    source = generated_source(250, count_known=False)
+    app = BcTuiApp(sources={"customers": source})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        record_list = app.main_screen.record_list("customers")
+        assert not record_list.count_known
+        assert status_position(app) == f"row 1 of {record_list.row_count - record_list.page_size:,}+"
+        for _ in range(4):
+            await pilot.press("G")
+            await settle(pilot)
+        assert record_list.count_known and status_position(app) == "row 250 of 250"

@@ -248,13 +248,9 @@ class MainScreen(Screen[None]):
         self.app.push_screen(FullValuesDialog.of_row(record_list.source.columns, row, note))
 
     def _show_position(self, record_list: RecordList) -> None:
-        """ "row 1,234 of 100,000" (of "100+" while the end is not known yet)."""
-        rows = record_list.row_count
-        if not rows:
-            self.status.position = ""
-            return
-        total = f"{rows:,}" if record_list.count_known else f"{rows - record_list.page_size:,}+"
-        self.status.position = f"row {record_list.cursor_row + 1:,} of {total}"
+        known = record_list.count_known  # else the list shows a page of placeholders past the end
+        rows = record_list.row_count - (0 if known else record_list.page_size)
+        self.status.show_position(record_list.cursor_row, rows, known=known)
 
     @on(RecordList.LoadFailed)
     def _load_failed(self, event: RecordList.LoadFailed) -> None:
@@ -413,11 +409,7 @@ class MainScreen(Screen[None]):
         mapping = source.mapping_name
         if action == "match":
             return await self._match(record_list, source)
-
-        def say(message: str) -> None:
-            self.status.message = message
-
-        keys = await selected_keys(app, action, record_list, source, say)
+        keys = await selected_keys(app, action, record_list, source, self._say)
         if keys is None:
             return []
         if not keys:
@@ -448,11 +440,17 @@ class MainScreen(Screen[None]):
             return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
         return []
 
+    def _say(self, message: str) -> None:
+        """Put ``message`` on the status line."""
+        self.status.message = message
+
     async def _match(self, record_list: RecordList, source: RecordSource) -> list[str]:
         """Match-based coupling of the marked BC records when there are marks, else of all."""
         bc_ids = None
         if record_list.marked_count and source.side == "bc":
-            bc_ids = await record_list.marked_keys()
+            bc_ids = await selected_keys(self.app, "match", record_list, source, self._say)  # gone, hidden
+            if not bc_ids:
+                return []
         summary = await flows.match_flow(self.app, source.mapping_name, bc_ids=bc_ids)
         if summary is None or bc_ids is None:
             return []

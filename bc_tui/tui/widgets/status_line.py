@@ -54,6 +54,14 @@ class StatusLine(Horizontal):
         if self.is_mounted:
             self.query_one("#status-marks", Static).update(self._marks_text())
 
+    def show_position(self, cursor: int, rows: int, *, known: bool = True) -> None:
+        """Show "row 1,234 of 100,000" for the 0-based ``cursor`` in ``rows`` rows ("of 1,000+"
+        while the end is not ``known``; nothing for an empty list)."""
+        if not rows:
+            self.position = ""
+            return
+        self.position = f"row {cursor + 1:,} of {rows:,}{'' if known else '+'}"
+
     def watch_hidden_count(self) -> None:
         self.watch_marked_count()
 
