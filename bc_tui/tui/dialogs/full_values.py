@@ -26,7 +26,8 @@ class FullValuesDialog(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("values")  # the keys: tui/actions.py
     DEFAULT_CSS = """
     FullValuesDialog #values-dialog { max-height: 80%; height: auto; }
-    FullValuesDialog .values-title { text-style: bold; margin-top: 1; }
+    FullValuesDialog .values-title { text-style: bold; }
+    FullValuesDialog .values-value { margin-bottom: 1; }
     """
 
     def __init__(self, title: str, values: Sequence[tuple[str, str]], note: str = "") -> None:
