@@ -24,8 +24,9 @@ _DATAVERSE_CONTAINS = ("emailaddress1",)
 
 @dataclass(frozen=True)
 class MarkCheck:
-    """The marked records that no longer exist (``gone``) and those that exist but the list's
-    filter does not show (``hidden``)."""
+    """The marked records that no longer exist and have no coupling (``gone``), and those the
+    list's filter does not show (``hidden``; a broken coupling's deleted record shows only in
+    the coupled list)."""
 
     gone: frozenset[str] = frozenset()
     hidden: frozenset[str] = frozenset()
@@ -78,8 +79,15 @@ async def check_marks(
     mapping = session.mapping(mapping_name)
     fetch = fetch_dataverse if side == "dataverse" else fetch_bc
     found = await fetch(session, mapping, keys, select=())
-    gone = frozenset(k for k in keys if k not in found)
+    missing = {k for k in keys if k not in found}
+    # A coupled record deleted on its side is still listed, as a broken coupling, where it can be
+    # fixed (the coupled list of the BC side): its mark stays.
+    broken = await _coupled_ids(session, mapping_name, side, missing) if missing else set()
+    gone = frozenset(missing - broken)
     hidden = {k for k, record in found.items() if not shown_by_text(mapping, side, query.text, record)}
+    listed_broken = side == "bc" and query.coupled is CoupledFilter.COUPLED and not query.text.strip()
+    if not listed_broken:
+        hidden |= broken
     if query.coupled is not CoupledFilter.ALL:
         coupled = await _coupled_ids(session, mapping_name, side, found)
         want = query.coupled is CoupledFilter.COUPLED

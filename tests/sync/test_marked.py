@@ -68,3 +68,14 @@ async def test_numbers_are_ordered_as_numbers_by_the_list_not_by_the_service(
     assert [row.record["number"] for row in rows] == sorted(numbers, key=number_order)
     second_page = await BcList(lambda: session, MAPPING).page(10, 5)
     assert [row.record["number"] for row in second_page] == sorted(numbers, key=number_order)[10:15]
+
+
+async def test_a_coupled_record_deleted_keeps_its_mark_as_a_broken_coupling(
+    session: SyncSession, sandbox_app: Starlette
+) -> None:
+    [pair] = await coupled_customers(session, sandbox_app, 1)
+    sandbox_app.state.store.delete("bc/customers", pair.bc_id)
+    everything = await check_marks(session, MAPPING, "bc", ListQuery(), [pair.bc_id])
+    assert not everything.gone and everything.hidden == {pair.bc_id}  # the full list cannot show it
+    coupled = await check_marks(session, MAPPING, "bc", ListQuery(coupled=CoupledFilter.COUPLED), [pair.bc_id])
+    assert not coupled.gone and not coupled.hidden  # the coupled list shows it, broken

@@ -306,3 +306,19 @@ async def test_position_of_a_list_whose_end_is_not_known_yet_says_plus(generated
             await pilot.press("G")
             await settle(pilot)
         assert record_list.count_known and status_position(app) == "row 250 of 250"
+
+
+async def test_a_marked_coupled_record_deleted_in_bc_stays_marked_as_broken(tui_app: BcTuiApp, sandbox_app) -> None:
+    [name] = names_in_both(sandbox_app, 1)
+    [bc_id] = couple_by_name(sandbox_app, name)
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f", "space")  # the coupled list: the one record, marked
+        await settle(pilot)
+        sandbox_app.state.store.delete("bc/customers", bc_id)
+        await pilot.press("f5")
+        await settle(pilot)
+        record_list = customers(tui_app)
+        assert record_list.row_at(0).key == bc_id and record_list.row_at(0).cells["state"] == "broken"
+        assert await record_list.marked_keys() == [bc_id]  # kept: its coupling can still be fixed
+        assert status_marks(tui_app) == "1 marked"
