@@ -85,8 +85,7 @@ async def check_marks(
     broken = await _coupled_ids(session, mapping_name, side, missing) if missing else set()
     gone = frozenset(missing - broken)
     hidden = {k for k, record in found.items() if not shown_by_text(mapping, side, query.text, record)}
-    listed_broken = side == "bc" and query.coupled is CoupledFilter.COUPLED and not query.text.strip()
-    if not listed_broken:
+    if query.text.strip() or query.coupled is CoupledFilter.NOT_COUPLED:  # a filter leaves it out
         hidden |= broken
     if query.coupled is not CoupledFilter.ALL:
         coupled = await _coupled_ids(session, mapping_name, side, found)

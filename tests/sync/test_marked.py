@@ -75,7 +75,9 @@ async def test_a_coupled_record_deleted_keeps_its_mark_as_a_broken_coupling(
 ) -> None:
     [pair] = await coupled_customers(session, sandbox_app, 1)
     sandbox_app.state.store.delete("bc/customers", pair.bc_id)
-    everything = await check_marks(session, MAPPING, "bc", ListQuery(), [pair.bc_id])
-    assert not everything.gone and everything.hidden == {pair.bc_id}  # the full list cannot show it
     coupled = await check_marks(session, MAPPING, "bc", ListQuery(coupled=CoupledFilter.COUPLED), [pair.bc_id])
     assert not coupled.gone and not coupled.hidden  # the coupled list shows it, broken
+    not_coupled = ListQuery(coupled=CoupledFilter.NOT_COUPLED)
+    assert (await check_marks(session, MAPPING, "bc", not_coupled, [pair.bc_id])).hidden == {pair.bc_id}
+    searched = await check_marks(session, MAPPING, "bc", ListQuery(text="zzz"), [pair.bc_id])
+    assert searched.hidden == {pair.bc_id} and not searched.gone
