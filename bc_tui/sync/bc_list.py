@@ -16,7 +16,7 @@ from bc_tui.store.coupling_queries import count_couplings, couplings_by_bc_id, i
 from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.bc_search import MergedSearch, sort_key
 from bc_tui.sync.errors import as_sync_error
-from bc_tui.sync.list_query import SORTS, CoupledFilter
+from bc_tui.sync.list_query import SORTS, CoupledFilter, number_order
 from bc_tui.sync.lists import ListRow, MappingList, cell
 from bc_tui.sync.pair_state import coupled_pair_state
 from bc_tui.sync.records import (
@@ -26,10 +26,17 @@ from bc_tui.sync.records import (
     dataverse_fields,
     fetch_bc,
     fetch_dataverse,
+    pages,
     record_id,
     to_record,
 )
 from bc_tui.sync.session import SyncSession
+from bc_tui.sync.sides import BC_SIDE
+
+#: Up to this many records, the "No." order is numeric: the list reads every (id, number) once
+#: and orders them itself; Business Central's ``$orderby=number`` is text order
+#: (docs/coupling-and-sync.md "The order of numbers").
+NUMBER_ORDER_LIMIT = 10_000
 
 
 class BcList(MappingList):
@@ -46,12 +53,35 @@ class BcList(MappingList):
         super().__init__(*args, **kwargs)
         self._coupled: list[CouplingRecord] | None = None  # the "coupled" list, read once
         self._searched: MergedSearch | None = None  # the text search's rows, read once
+        self._numbered: list[str] | None = None  # ids in numeric "No." order (small tables)
+        self._numbered_read = False
 
     def invalidate(self) -> None:
         """Forget positions and the coupled list read so far."""
         super().invalidate()
         self._coupled = None
         self._searched = None
+        self._numbered = None
+        self._numbered_read = False
+
+    async def _number_index(self, session: SyncSession, mapping: TableMapping) -> list[str] | None:
+        """The ids of the whole table in numeric "No." order, read once (id and number only),
+        or None when the list is not sorted by No. alone or the table is above
+        `NUMBER_ORDER_LIMIT` (then Business Central's own text order stands)."""
+        if self.query.sort != "No." or self.query.text.strip() or self.query.coupled is not CoupledFilter.ALL:
+            return None
+        async with self._lock:
+            if not self._numbered_read:
+                with as_sync_error():
+                    total = await session.bc.count(bc_kind(mapping))
+                if total <= NUMBER_ORDER_LIMIT:
+                    numbers: list[tuple[str, str]] = []
+                    async for page in pages(BC_SIDE, session, mapping, select=("id", "number"), table_filter=False):
+                        numbers.extend((record_id(mapping, r, dataverse=False), cell(r, "number")) for r in page)
+                    numbers.sort(key=lambda pair: (number_order(pair[1]), pair[0]))
+                    self._numbered = [key for key, _ in numbers]
+                self._numbered_read = True
+            return self._numbered
 
     def _select(self, mapping: TableMapping) -> tuple[str, ...]:
         shown = ("number", "displayName", "city", "phoneNumber", "email")
@@ -125,6 +155,11 @@ class BcList(MappingList):
     async def _raw(self, session: SyncSession, mapping: TableMapping, offset: int, size: int) -> list[Record]:
         if self.query.text.strip():
             return await self._search(session, mapping).rows(offset, size)
+        numbered = await self._number_index(session, mapping)
+        if numbered is not None:
+            ids = numbered[offset : offset + size]
+            found = await fetch_bc(session, mapping, ids, select=self._select(mapping))
+            return [found[key] for key in ids if key in found]  # gone since the index was read: left out
         with as_sync_error():
             rows = await session.bc.page(
                 bc_kind(mapping),
@@ -194,7 +229,7 @@ def _sorted_couplings(mapping_name: str, sort: str) -> list[CouplingRecord]:
     if sort == "Name":
         every.sort(key=lambda c: ((c.display_name or "").casefold(), c.bc_number or ""))
     else:  # the store caches no city: No. order stands in for it
-        every.sort(key=lambda c: (c.bc_number or "").casefold())
+        every.sort(key=lambda c: number_order(c.bc_number or ""))
     return every
 
 

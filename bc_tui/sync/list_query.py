@@ -6,6 +6,7 @@ Shared by the TUI's lists and anything else that lists records a page at a time
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -26,12 +27,23 @@ class CoupledFilter(StrEnum):
         return order[(order.index(self) + 1) % len(order)]
 
 
+_RUNS = re.compile(r"\d+|\D+")
+
 #: The sort keys ``o`` cycles through: (title, BC field, Dataverse attribute).
 SORTS: tuple[tuple[str, str, str], ...] = (
     ("No.", "number", ""),
     ("Name", "displayName", ""),
     ("City", "city", "address1_city"),
 )
+
+
+def number_order(value: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders numbers as numbers: runs of digits compare by value (shorter
+    first), the rest as text, case ignored — "10000" < "20000" < "100000" < "C-2" < "C-10"."""
+    parts: list[tuple[int, int | str]] = []
+    for run in _RUNS.findall(value.casefold()):
+        parts.append((0, int(run)) if run.isdigit() else (1, run))
+    return tuple(parts)
 
 
 @dataclass(frozen=True)
@@ -58,4 +70,4 @@ class ListQuery:
         return " · ".join(parts)
 
 
-__all__ = ["CoupledFilter", "ListQuery", "SORTS"]
+__all__ = ["CoupledFilter", "ListQuery", "SORTS", "number_order"]

@@ -10,7 +10,7 @@ reported. Everything is logged as one match-based coupling job.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
 from bc_tui.domain.matching import (
@@ -33,7 +33,7 @@ from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import Record, pages
+from bc_tui.sync.records import ID_CHUNK, Record, ids_filter, pages
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
@@ -50,6 +50,7 @@ async def match_based_coupling(
     create_new: bool = False,
     sync_after: SyncDirection | None = None,
     progress: ProgressCallback | None = None,
+    bc_ids: Collection[str] | None = None,
 ) -> JobSummary:
     """Couple the mapping's uncoupled BC records to Dataverse records that match on ``criteria``.
 
@@ -58,7 +59,8 @@ async def match_based_coupling(
     record: ``coupled``, ``inserted`` (created in Dataverse, with ``create_new``), ``unmatched``
     ("no unique uncoupled matching entity was found": not a failure) or ``failed`` (why the
     coupling was refused).
-    ``sync_after`` synchronizes the newly coupled records once in that direction.
+    ``sync_after`` synchronizes the newly coupled records once in that direction. ``bc_ids``:
+    only these BC records are matched (the marked ones), else all.
     """
     mapping = session.mapping(mapping_name)
     chosen = list(match_criteria(mapping) if criteria is None else criteria)
@@ -75,7 +77,7 @@ async def match_based_coupling(
         run.working_on("Reading Dataverse")
         dataverse_records = await _read_dataverse(session, mapping, chosen)
         run.working_on("Reading Business Central")
-        bc_records = await _read_bc(session, mapping, chosen, coupled_bc)
+        bc_records = await _read_bc(session, mapping, chosen, coupled_bc, bc_ids)
         run.set_total(len(bc_records))
         run.working_on("Matching")
         results = list(
@@ -144,17 +146,29 @@ async def _read_dataverse(
 
 
 async def _read_bc(
-    session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion], coupled: set[str]
+    session: SyncSession,
+    mapping: TableMapping,
+    criteria: Sequence[MatchCriterion],
+    coupled: set[str],
+    only: Collection[str] | None = None,
 ) -> list[Record]:
+    """The uncoupled BC records inside the table filter (``only``: of these ids, read by id)."""
     fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
     records: list[Record] = []
-    async for page in pages(BC_SIDE, session, mapping, select=fields):
-        for record in page:
-            record["id"] = normalize_id(str(record["id"]))
-            if (
-                record["id"] not in coupled
-            ):  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
-                records.append(record)
+    wanted = list(dict.fromkeys(normalize_id(i) for i in only)) if only is not None else None
+    filters = (
+        [None]
+        if wanted is None
+        else [ids_filter("id", wanted[start : start + ID_CHUNK]) for start in range(0, len(wanted), ID_CHUNK)]
+    )
+    for filter in filters:
+        async for page in pages(BC_SIDE, session, mapping, filter=filter, select=fields):
+            for record in page:
+                record["id"] = normalize_id(str(record["id"]))
+                if (
+                    record["id"] not in coupled
+                ):  # only uncoupled BC records are considered (docs/coupling-and-sync.md "Match-based coupling")
+                    records.append(record)
     return records
 
 

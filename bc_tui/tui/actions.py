@@ -36,6 +36,7 @@ PLACES: Mapping[str, str] = {
     "match": "match-based coupling dialog",
     "export": "export dialog",
     "fixes": "broken coupling fixes dialog",
+    "values": "full values popup",
 }
 
 
@@ -193,6 +194,8 @@ ACTIONS: tuple[ActionRow, ...] = (
     # "Checking couplings without a synchronization"); the fixes dialog takes the errors screen's keys.
     _row("fix_broken", "b", "fix_broken", "Fix broken coupling", "main", "card", hidden=True),
     _row("check_couplings", "C", "check_couplings", "Check couplings", "main", "errors", hidden=True),
+    _row("main.full_values", "i", "full_values", "Full values", "main", hidden=True),
+    _row("values.close", "escape,enter,i,q", "close", "Close", "values"),
 )
 
 #: Ids of earlier versions, when an action had one id per screen: a ``[keys]`` entry under an

@@ -25,7 +25,7 @@ from bc_tui.tui.actions import current_keymap
 from bc_tui.tui.backend import Backend, ConnectionState, connected_session
 from bc_tui.tui.bindings import binding_entries, bindings_for, keymap_warnings
 from bc_tui.tui.commands import ActionsProvider
-from bc_tui.tui.dialogs.job import JobScreen
+from bc_tui.tui.dialogs.job import JobFinished, JobProgressed, JobScreen
 from bc_tui.tui.flows import undo_flow
 from bc_tui.tui.paths import style_path
 from bc_tui.tui.record_sources import standard_sources
@@ -194,6 +194,16 @@ class BcTuiApp(App[None]):
     def on_log_screen_undo_requested(self, message: LogScreen.UndoRequested) -> None:
         """Undo a job asked for on the synchronization log; the log and the lists are read again."""
         self._undo(message.log, message.job_id)
+
+    def on_job_progressed(self, message: JobProgressed) -> None:
+        """A running job handled more records: the rows in view are read again, so that the list
+        behind the job dialog shows records as they finish, not only when the job ends."""
+        self.main_screen.refresh_visible_rows()
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        """A job ended: the rows in view show its last records too (progress is told at most
+        once a second, so the last records may not have been)."""
+        self.main_screen.refresh_visible_rows()
 
     def on_job_screen_undo_requested(self, message: JobScreen.UndoRequested) -> None:
         """Undo the job whose summary was shown (``u`` on the job dialog); the lists are read again."""

@@ -5,7 +5,7 @@ Interface — each runs inside a Textual worker (it waits for dialogs with
 a notification (``shown.notify``: literal, never markup) and the flow returns None (or False).
 
     async def couple_flow(app, mapping_name, bc_id) -> bool
-    async def match_flow(app, mapping_name) -> JobSummary | None
+    async def match_flow(app, mapping_name, *, bc_ids=None) -> JobSummary | None
     async def synchronize_flow(app, mapping_name, bc_ids, *, picked=None, edits=None) -> JobSummary | None
     async def delete_coupling_flow(app, mapping_name, bc_ids) -> JobSummary | None
     async def create_flow(app, mapping_name, *, bc_ids=None, dataverse_ids=None) -> JobSummary | None
@@ -370,9 +370,10 @@ async def create_flow(
 # --- Match-Based Coupling ------------------------------------------------------------------------
 
 
-async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
+async def match_flow(app: App[Any], mapping_name: str, *, bc_ids: Sequence[str] | None = None) -> JobSummary | None:
     """Match-Based Coupling of ``mapping_name``: the criteria dialog, then the job with progress,
-    then its summary (coupled / created / failed). Runs inside a worker; never raises."""
+    then its summary (coupled / created / failed). ``bc_ids``: only these BC records (the marked
+    ones), else all; the job's title and the summary say which. Runs inside a worker; never raises."""
     from bc_tui.sync.errors import SyncError
     from bc_tui.sync.match import match_based_coupling
 
@@ -387,9 +388,10 @@ async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
     request = await app.push_screen_wait(MatchDialog(mapping))
     if request is None:
         return None
+    which = "all records" if bc_ids is None else f"the {_plural(len(bc_ids), 'marked record')}"
     summary = await run_job(
         app,
-        f"Match-based coupling of {mapping.name}",
+        f"Match-based coupling of {mapping.name} ({which})",
         lambda progress: match_based_coupling(
             session,
             mapping.name,
@@ -397,10 +399,11 @@ async def match_flow(app: App[Any], mapping_name: str) -> JobSummary | None:
             create_new=request.create_new,
             sync_after=request.sync_after,
             progress=progress,
+            bc_ids=bc_ids,
         ),
     )
     if summary is not None:
-        tell(app, f"Match-based coupling of {mapping.name}: {summary.message or summary_text(summary)}")
+        tell(app, f"Match-based coupling of {mapping.name} ({which}): {summary.message or summary_text(summary)}")
     return summary
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from bc_tui.domain.sync_state import OUTSIDE_FILTER
+from bc_tui.domain.sync_state import OUTSIDE_FILTER, SyncState
 from bc_tui.sync.bc_list import BcList
 from bc_tui.sync.dataverse_list import DataverseList
 from bc_tui.sync.list_query import CoupledFilter, ListQuery
@@ -19,6 +19,27 @@ from bc_tui.sync.lists import ListRow, MappingList, SessionGetter, cell
 from bc_tui.tui.sources import Column, Row
 
 COUPLED_MARK = "●"
+
+#: The sync state's cell tone, as the card colours a field in that state (changed in BC: primary,
+#: changed in Dataverse: success, changed on both or skipped: warning, conflict, failed and
+#: broken: error); "synced" and "not synced yet" are plain. The words stay: colour only adds.
+STATE_TONES: Mapping[SyncState, str] = {
+    SyncState.CHANGED_IN_BC: "primary",
+    SyncState.CHANGED_IN_DATAVERSE: "success",
+    SyncState.CHANGED_ON_BOTH: "warning",
+    SyncState.SKIPPED: "warning",
+    SyncState.CONFLICT: "error",
+    SyncState.FAILED: "error",
+    SyncState.BROKEN: "error",
+}
+
+
+def outside_filter_note(mapping_name: str) -> str:
+    """The sentence that explains a row outside the mapping's table filter."""
+    return (
+        f"Outside filter: the record does not pass the {mapping_name} table filter (e.g. a blocked "
+        "customer), so it is shown dimmed and gets no Dataverse actions (couple, synchronize, create)."
+    )
 
 
 class RecordSource:
@@ -80,7 +101,14 @@ class RecordSource:
         cells = {key: cell(row.record, field) for key, field in self.fields.items()}
         cells.update(name=row.name, coupled=COUPLED_MARK if row.coupled else "")
         cells[self.counterpart_key] = row.counterpart
-        return Row(key=row.key, cells={**cells, **self._more_cells(row)}, style=self._style(row))
+        return Row(
+            key=row.key, cells={**cells, **self._more_cells(row)}, style=self._style(row), tones=self._tones(row)
+        )
+
+    def _tones(self, row: ListRow) -> dict[str, str]:
+        """The coloured cells: the sync state's (``STATE_TONES``)."""
+        tone = STATE_TONES.get(row.state) if row.state is not None else None
+        return {"state": tone} if tone else {}
 
     def _more_cells(self, row: ListRow) -> dict[str, str]:
         """Cells only this side's list has."""

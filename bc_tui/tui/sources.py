@@ -29,11 +29,14 @@ class Row:
     ``key`` is the record's stable id (e.g. the BC SystemId or the Dataverse GUID): marks and the
     cursor follow it across refreshes and re-sorts. ``style`` is an optional Rich style string for
     the whole row (e.g. ``"dim"`` for a blocked customer, ``"bold"`` for a conflict).
+    ``tones``: cell key → a tone of the theme (``"primary"``, ``"success"``, ``"warning"``,
+    ``"error"``) that colours that cell, e.g. the sync state as the card colours it.
     """
 
     key: str
     cells: Mapping[str, str] = field(default_factory=dict)
     style: str | None = None
+    tones: Mapping[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -20,6 +20,7 @@ from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.text import printable
 from bc_tui.store.coupling_queries import get_by_bc_id
 from bc_tui.sync.create import create_in_dataverse
+from bc_tui.sync.list_query import number_order
 from bc_tui.sync.synchronize import synchronize_one
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
@@ -50,12 +51,12 @@ RAW = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 
 
 def name_customers(sandbox_app: Starlette, names: tuple[str, ...]) -> list[str]:
-    """Give the first customers of the list (sorted by No. as text: 10000, 100000, 110000 …) that
+    """Give the first customers of the list (sorted by No. as numbers: 10000, 20000, … 100000) that
     are inside the table filter these names, as a colleague in BC would; their ids, in order."""
     store = sandbox_app.state.store
     rows = sorted(
         (r for r in store.rows("bc/customers") if r.get("blocked") in (" ", "", None)),
-        key=lambda r: r["number"],
+        key=lambda r: number_order(r["number"]),
     )
     ids = [r["id"] for r in rows[: len(names)]]
     for bc_id, name in zip(ids, names, strict=True):

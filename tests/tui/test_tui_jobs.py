@@ -16,7 +16,7 @@ from textual.widgets._tabs import Underline
 from bc_tui.domain.mappings import SyncDirection
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.store import jobs
-from bc_tui.store.coupling_queries import count_couplings
+from bc_tui.store.coupling_queries import count_couplings, iter_couplings
 from bc_tui.store.jobs import JobStatus, JobType
 from bc_tui.sync.match import match_based_coupling
 from bc_tui.sync.progress import JobRun, ProgressCallback
@@ -174,6 +174,16 @@ def test_snapshot_job_summary(snap_compare, tui_backend: Backend, theme: str) ->
             )
         )
         await wait_for(pilot, lambda: job_done(app))
+        # The list behind the dialog is read again as the job progresses and when it ends: wait
+        # until the rows in view show the couplings the job made.
+        record_list = app.main_screen.record_list("customers")
+        coupled = {c.bc_id for c in iter_couplings(MAPPING)}
+
+        def rows_show_the_couplings() -> bool:
+            rows = [record_list.row_at(i) for i in range(30)]
+            return all(row is not None and (row.cells["coupled"] == "●") == (row.key in coupled) for row in rows)
+
+        await wait_for(pilot, rows_show_the_couplings)
         await pilot.pause(0.15)
         assert count_couplings(MAPPING) > 0
 

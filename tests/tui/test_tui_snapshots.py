@@ -89,3 +89,15 @@ def test_main_screen_on_sandbox_data(snap_compare, sandbox_app, sandbox_info, tu
         await _loaded(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=connected)
+
+
+def test_full_values_popup(snap_compare, make_app) -> None:
+    """``i`` on the cursor row: each of its values in full, under its column's title."""
+    app, _ = make_app()
+
+    async def open_values(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("down", "down", "i")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_values)

@@ -55,12 +55,13 @@ from bc_tui.tui.paths import style_path
 from bc_tui.tui.screens.log import local_time
 from bc_tui.tui.shown import Literal, literal
 from bc_tui.tui.widgets.footer import Footer
+from bc_tui.tui.widgets.list_text import MARK_GLYPH
 
 if TYPE_CHECKING:
     from bc_tui.sync.session import SyncSession
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
-MARK = "●"
+MARK = MARK_GLYPH  # the lists' mark, not the coupled mark "●"
 
 
 def _plural(count: int, word: str) -> str:
@@ -419,6 +420,7 @@ class ErrorsScreen(Screen[None]):
         said = await export_rows(self.app, title, "sync-errors", PROBLEM_HEADER, list(problem_rows(rows)), "coupling")
         if said:
             self._say(said)
+
     @work(exclusive=True, group="errors-action")
     async def action_check_couplings(self) -> None:
         """Check couplings: look up both records of every coupling of this table mapping (of

@@ -20,18 +20,20 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
-from bc_tui.domain.sync_state import state_help
+from bc_tui.domain.sync_state import OUTSIDE_FILTER, state_help
 from bc_tui.domain.words import not_connected
 from bc_tui.sync.lookup import coupled_bc_ids
 from bc_tui.tui import fix_flow, flows
 from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.export import export_list_flow
+from bc_tui.tui.dialogs.full_values import FullValuesDialog
 from bc_tui.tui.modified_flow import synchronize_modified_flow
-from bc_tui.tui.record_sources import RecordSource
+from bc_tui.tui.record_sources import RecordSource, outside_filter_note
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.screens.errors import ErrorsScreen
 from bc_tui.tui.screens.log import LogScreen
+from bc_tui.tui.screens.selection import check_list_marks, gone_text, selected_keys
 from bc_tui.tui.shown import Literal, label
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.footer import Footer
@@ -74,6 +76,7 @@ class MainScreen(Screen[None]):
         self._sources = dict(sources)
         self._titles = dict(titles)
         self._busy: str | None = None  # the description of the action running, if any
+        self._explained_at = 0  # the cursor row the status line last explained (or passed)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
@@ -132,9 +135,33 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusLine)
 
     def refresh_lists(self) -> None:
-        """Fetch every list again (marks and cursor positions are kept)."""
+        """Fetch every list again (marks and cursor positions are kept, those of records that
+        are gone are dropped)."""
         for record_list in self.record_lists():
             record_list.refresh_data()
+            self._check_marks(record_list)
+
+    def refresh_visible_rows(self) -> None:
+        """Read the rows in view of the list in view again (a job is writing them)."""
+        if self.active_list is not None:
+            self.active_list.refresh_visible()
+
+    def _check_marks(self, record_list: RecordList) -> None:
+        source = self._record_source(record_list)
+        if source is not None and record_list.marked_count and not record_list.selection.all:
+            self._run_mark_check(record_list, source)
+
+    @work(group="mark-checks")
+    async def _run_mark_check(self, record_list: RecordList, source: RecordSource) -> None:
+        """Read the marked records back (batched): drop the marks of records that are gone, and
+        count those the filter hides (docs/coupling-and-sync.md "Marks")."""
+        try:
+            check = await check_list_marks(self.app, record_list, source)
+        except Exception as error:  # noqa: BLE001 - a failed check is a message, not a crash
+            self.status.message = f"The marks could not be checked: {getattr(error, 'message', None) or error}"
+            return
+        if check is not None and check.gone:
+            self.status.message = gone_text(len(check.gone))
 
     def _record_source(self, record_list: RecordList | None = None) -> RecordSource | None:
         """The active (or given) list's source when it is one of bc-tui's record sources."""
@@ -196,13 +223,51 @@ class MainScreen(Screen[None]):
         record_list = self.record_list(event.pane.id or "")
         if record_list is not None:
             record_list.focus()
-            self.status.marked_count = record_list.marked_count
+            self._show_marks(record_list)
+            self._show_position(record_list)
         self.refresh_bindings()
 
     @on(RecordList.MarksChanged)
     def _marks_changed(self, event: RecordList.MarksChanged) -> None:
         if event.record_list is self.active_list:
-            self.status.marked_count = event.count
+            self._show_marks(event.record_list)
+
+    def _show_marks(self, record_list: RecordList) -> None:
+        self.status.marked_count = record_list.marked_count
+        self.status.hidden_count = record_list.hidden_count
+
+    @on(RecordList.Highlighted)
+    def _highlighted(self, event: RecordList.Highlighted) -> None:
+        if event.record_list is self.active_list:
+            self._show_position(event.record_list)
+            moved, self._explained_at = event.index != self._explained_at, event.index
+            if moved:  # not when a page arrives: that would hide the message of a filter or sort
+                self._explain_row(event.record_list)
+
+    def _explain_row(self, record_list: RecordList) -> None:
+        """When the cursor moves onto a row outside the table filter, the status line says what
+        that means."""
+        row = record_list.row_at(record_list.cursor_row)
+        source = self._record_source(record_list)
+        if row is not None and source is not None and row.cells.get("state") == OUTSIDE_FILTER:
+            self.status.message = outside_filter_note(source.mapping_name)
+
+    def action_full_values(self) -> None:
+        """Show every value of the cursor row in full (the list cuts them to their column)."""
+        record_list = self.active_list
+        row = record_list.row_at(record_list.cursor_row) if record_list is not None else None
+        if record_list is None or row is None:
+            self.app.bell()
+            return
+        source = self._record_source(record_list)
+        outside = source is not None and row.cells.get("state") == OUTSIDE_FILTER
+        note = outside_filter_note(source.mapping_name) if source is not None and outside else ""
+        self.app.push_screen(FullValuesDialog.of_row(record_list.source.columns, row, note))
+
+    def _show_position(self, record_list: RecordList) -> None:
+        known = record_list.count_known  # else the list shows a page of placeholders past the end
+        rows = record_list.row_count - (0 if known else record_list.page_size)
+        self.status.show_position(record_list.cursor_row, rows, known=known)
 
     @on(RecordList.Highlighted)
     def _explain_state(self, event: RecordList.Highlighted) -> None:
@@ -268,6 +333,7 @@ class MainScreen(Screen[None]):
             return
         new = source.with_query(**changes)
         record_list.set_source(new)
+        self._check_marks(record_list)
         described = new.query.describe()
         # The sort column "No." already ends the sentence with its own period.
         self.status.message = f"Showing {described}" + ("" if described.endswith(".") else ".")
@@ -279,13 +345,6 @@ class MainScreen(Screen[None]):
         self.status.message = "Refreshed."
 
     # ------------------------------------------------------------------ record actions
-
-    async def _selected_keys(self, record_list: RecordList) -> list[str]:
-        """The marked keys, or the cursor row's key when nothing is marked."""
-        if record_list.marked_count:
-            return await record_list.marked_keys()
-        key = record_list.cursor_key
-        return [key] if key else []
 
     def action_couple(self) -> None:
         """Set up the coupling of the cursor record (or of each marked record, one by one)."""
@@ -419,8 +478,7 @@ class MainScreen(Screen[None]):
         app = self.app
         mapping = source.mapping_name
         if action == "match":
-            await flows.match_flow(app, mapping)
-            return []
+            return await self._match(record_list, source)
         if action in ("sync_modified", "sync_modified_all"):
             # Not about the selection: marks stay as they are.
             await synchronize_modified_flow(app, [mapping] if action == "sync_modified" else None)
@@ -428,7 +486,9 @@ class MainScreen(Screen[None]):
         if action == "check_couplings":
             await fix_flow.check_couplings_flow(app, mapping)
             return []
-        keys = await self._selected_keys(record_list)
+        keys = await selected_keys(app, action, record_list, source, self._say)
+        if keys is None:
+            return []
         if not keys:
             self.status.message = "No record is selected: move the cursor to one or mark some."
             return []
@@ -458,6 +518,22 @@ class MainScreen(Screen[None]):
         if action == "fix_broken":
             return [key for key in keys if await fix_flow.fix_broken_flow(app, mapping, key)]
         return []
+
+    def _say(self, message: str) -> None:
+        """Put ``message`` on the status line."""
+        self.status.message = message
+
+    async def _match(self, record_list: RecordList, source: RecordSource) -> list[str]:
+        """Match-based coupling of the marked BC records when there are marks, else of all."""
+        bc_ids = None
+        if record_list.marked_count and source.side == "bc":
+            bc_ids = await selected_keys(self.app, "match", record_list, source, self._say)  # gone, hidden
+            if not bc_ids:
+                return []
+        summary = await flows.match_flow(self.app, source.mapping_name, bc_ids=bc_ids)
+        if summary is None or bc_ids is None:
+            return []
+        return _finished(summary, bc_ids, bc=True)
 
     async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
         """The actions on a Dataverse list: create in BC, or act on the coupled BC records."""

@@ -38,6 +38,10 @@ class MarkingList(ScrollView):
     #: The message posted when the marks change (``RecordList.MarksChanged``): list and new count.
     MarksChanged: Callable[[Any, int], Message]
 
+    #: Marked keys that the list's filter hides (the screen sets them from a check of the
+    #: marks: ``sync/marked.py``); counted only while they stay marked.
+    hidden_marks: frozenset[str] = frozenset()
+
     # What the subclass provides.
 
     @property
@@ -79,6 +83,16 @@ class MarkingList(ScrollView):
             if len(rows) < _BULK_PAGE_SIZE:
                 return keys
             start += _BULK_PAGE_SIZE
+
+    @property
+    def hidden_count(self) -> int:
+        """How many marked records the list's filter hides (as last checked)."""
+        return sum(1 for key in self.hidden_marks if self._marks.is_marked(key))
+
+    def set_hidden_marks(self, keys: frozenset[str]) -> None:
+        """Record which marked keys the current filter hides (after the screen checked them)."""
+        self.hidden_marks = keys
+        self._marks_changed()
 
     def mark_keys(self, keys: list[str]) -> None:
         """Mark records by key (e.g. to restore a selection)."""

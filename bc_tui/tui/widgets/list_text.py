@@ -13,7 +13,8 @@ from rich.style import Style
 
 from bc_tui.domain.text import printable
 
-MARK_GLYPH = "●"
+#: The mark of a marked row: not the coupled mark "●" of the coupled column.
+MARK_GLYPH = "✓"
 PLACEHOLDER = "…"
 MARK_WIDTH = 2  # the glyph and a space
 GAP = 1  # cells between columns

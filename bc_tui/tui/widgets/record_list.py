@@ -5,7 +5,7 @@ Line API, as Textualize/toolong does) and fetches only the pages around the view
 async `PageSource`, in a worker, keeping a small LRU cache of pages. Rows not loaded yet show a
 placeholder. Marks (k9s / htop style, ``widgets/list_marks.py``) are keyed by the record's
 stable key, and "mark all" is a flag plus exclusions, so marking 100,000 records fetches nothing.
-Cells are cut to their column by ``widgets/list_text.py``.
+Lines are drawn by ``widgets/list_drawing.py``, cells cut to their column by ``widgets/list_text.py``.
 """
 
 from __future__ import annotations
@@ -13,20 +13,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from textual import events, work
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.marks import Marks, MarkSelection
 from bc_tui.tui.sources import PageSource, Row
-from bc_tui.tui.widgets.list_marks import MarkingList
-from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER, fit, parse_style
+from bc_tui.tui.widgets.list_drawing import TONES, DrawingList
+from bc_tui.tui.widgets.list_text import GAP, MARK_GLYPH, MARK_WIDTH, PLACEHOLDER
 
 
 class _ListMessage(Message):
@@ -42,7 +39,7 @@ class _ListMessage(Message):
         return self.record_list
 
 
-class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
+class RecordList(DrawingList, can_focus=True, inherit_bindings=False):
     """A keyboard-driven list of records with a cursor row and marks.
 
     Keys: up/down (j/k) move, pageup/pagedown, home/end (g/G) jump, enter opens, space marks and
@@ -58,6 +55,7 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         "record-list--marked",
         "record-list--mark",
         "record-list--placeholder",
+        *(f"record-list--tone-{tone}" for tone in TONES),
     }
 
     DEFAULT_CSS = """
@@ -78,6 +76,11 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         & > .record-list--marked { background: $accent-muted; color: $foreground; }
         & > .record-list--mark { color: $foreground; text-style: bold; }
         & > .record-list--placeholder { color: $text-muted; }
+        /* A cell's tone, as the card colours a state: the theme's text on its muted shade. */
+        & > .record-list--tone-primary { color: $text-primary; background: $primary-muted; text-style: bold; }
+        & > .record-list--tone-success { color: $text-success; background: $success-muted; text-style: bold; }
+        & > .record-list--tone-warning { color: $text-warning; background: $warning-muted; text-style: bold; }
+        & > .record-list--tone-error { color: $text-error; background: $error-muted; text-style: bold; }
     }
     """
 
@@ -217,6 +220,23 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         self._update_virtual_size()
         self.refresh()
         self._load_when_shown()
+
+    def refresh_visible(self) -> None:
+        """Read the loaded pages in view again, keeping their rows on screen until the new ones
+        arrive (a running job is changing them: its records show their new state as they finish,
+        not only at its end). The count and the other pages stay; ``refresh_data`` redoes all."""
+        if not self.is_mounted or not self._displayed():
+            return
+        top = int(self.scroll_y)
+        last = top + self._visible_rows()
+        pages = [page for page in range(top // self.page_size, last // self.page_size + 1) if page in self._pages]
+        if pages:
+            self._reload_pages(pages)
+
+    @work(exclusive=True, group="reload")
+    async def _reload_pages(self, pages: list[int]) -> None:
+        for page in pages:
+            await self._fetch_page(page)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -379,65 +399,6 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
         while len(self._pages) > self._cache_pages:
             self._pages.popitem(last=False)
 
-    # ----------------------------------------------------------------- drawing
-
-    def _column_widths(self) -> list[int]:
-        return [max(column.width, 1) for column in self._source.columns]
-
-    def render_line(self, y: int) -> Strip:
-        """Draw line ``y`` of the viewport: the header at 0, then records from the scroll offset."""
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            header_style = self.get_component_rich_style("record-list--header")
-            text = " " * MARK_WIDTH + "".join(
-                fit(column.title, w) + " " * GAP for column, w in zip(self._source.columns, self._widths, strict=True)
-            )
-            strip = Strip([Segment(text, header_style)])
-            return strip.crop_extend(scroll_x, scroll_x + width, header_style)
-        index = int(scroll_y) + y - 1
-        if index >= self.row_count:
-            return Strip.blank(width, base)
-        strip, fill = self._render_row(index, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, fill)
-
-    def _render_row(self, index: int, base: Style) -> tuple[Strip, Style]:
-        """The full-width line of record ``index`` on ``base`` (the widget's style), and its padding.
-
-        ``base`` comes from the caller: Textual computes ``rich_style`` anew on each read, from
-        every ancestor's styles, and that was a sizeable part of drawing a list.
-        """
-        row = self.row_at(index)
-        if row is not None:
-            self._pages.move_to_end(index // self.page_size)  # recently drawn: keep it
-        style = base
-        if row is not None and row.style:
-            style = style + parse_style(row.style)
-        marked = row is not None and self._marks.is_marked(row.key)
-        if marked:
-            style = style + self.get_component_rich_style("record-list--marked", partial=True)
-        glyph_style = style + self.get_component_rich_style("record-list--mark", partial=True)
-        if index == self.cursor_row:
-            cursor = self.get_component_rich_style("record-list--cursor", partial=True)
-            style, glyph_style = style + cursor, glyph_style + cursor
-        segments = [Segment(f"{MARK_GLYPH} " if marked else "  ", glyph_style)]
-        if row is None:
-            placeholder = style + self.get_component_rich_style("record-list--placeholder", partial=True)
-            first_width = self._widths[0] if self._widths else 1
-            segments.append(Segment(fit(PLACEHOLDER, first_width), placeholder))
-        else:
-            text = "".join(
-                fit(row.cells.get(column.key, ""), w) + " " * GAP
-                for column, w in zip(self._source.columns, self._widths, strict=True)
-            )
-            segments.append(Segment(text, style))
-        return Strip(segments), style
-
-    def render_lines_text(self) -> list[str]:
-        """The viewport as plain text lines (for tests and screen readers of the log)."""
-        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
-
     # ----------------------------------------------------------------- cursor
 
     def _scroll_to_cursor(self) -> None:
@@ -500,3 +461,6 @@ class RecordList(MarkingList, can_focus=True, inherit_bindings=False):
             self.action_open()
         else:
             self._move_cursor(index)
+
+
+__all__ = ["MARK_GLYPH", "PLACEHOLDER", "RecordList"]
