@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from textual.widgets import Input
 
 from bc_tui.sync.export import JOB_ERROR_HEADER, LOG_HEADER, PROBLEM_HEADER, csv_cell
+from bc_tui.sync.list_query import number_order
 from bc_tui.tui.app import BcTuiApp
 from bc_tui.tui.backend import Backend
 from bc_tui.tui.dialogs.job import JobScreen
@@ -44,7 +45,8 @@ def exported(folder: Path, pattern: str) -> Path:
 
 
 def customers_by_number(sandbox_app: Starlette) -> list[dict[str, Any]]:
-    return sorted(store_of(sandbox_app).rows("bc/customers"), key=lambda r: r["number"])
+    """The sandbox's customers in the list's order: numbers as numbers (docs: "The order of numbers")."""
+    return sorted(store_of(sandbox_app).rows("bc/customers"), key=lambda r: number_order(r["number"]))
 
 
 async def accept_path(app: BcTuiApp, pilot: Any) -> str:
