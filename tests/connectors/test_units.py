@@ -116,8 +116,9 @@ async def test_pause_gate_holds_everyone_then_opens() -> None:
     gate = PauseGate()
     await gate.wait()
     assert gate.waits == 0
+    in_flight_since = gate.clock - 0.001
     gate.pause(0.05)
-    gate.pause(0.01)  # never shortens
-    assert gate.pauses == 1
+    gate.pause(0.01, sent_at=in_flight_since)  # sent before the pause began: same burst; never shortens
+    assert (gate.pauses, gate.throttled) == (1, 2)
     await asyncio.gather(gate.wait(), gate.wait())
     assert gate.waits == 2
