@@ -41,7 +41,7 @@ from .errors import (
 )
 from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .retry import AttemptState, RetryPolicy, classify
-from .throttle import DOCUMENTED_WINDOW, ConcurrencyLimiter, PauseGate, RequestWindow, TokenBucket
+from .throttle import DOCUMENTED_WINDOW, ConcurrencyLimiter, PauseGate, RequestPacer, RequestWindow
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -119,7 +119,7 @@ class ODataService:
         )
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
-        self.bucket = TokenBucket(self.request_window)
+        self.pacer = RequestPacer(self.request_window)
         self.http = httpx.AsyncClient(
             transport=CappedTransport(
                 self.transport,
@@ -187,10 +187,11 @@ class ODataService:
     async def _paced(self) -> float:
         """Wait for the request window's pace and an open gate; the gate's clock at sending.
 
-        The token is taken while holding the slot, right before sending: taken earlier, requests
-        queued for a slot would go out bunched and break the pace.
+        The turn is taken while holding the slot, right before sending: taken earlier, requests
+        queued for a slot would go out bunched and break the pace. (A pause that begins meanwhile
+        delays at most the requests holding a slot: the pacer's margin covers them.)
         """
-        await self.bucket.take()
+        await self.pacer.take()
         await self.gate.wait()
         return self.gate.clock
 

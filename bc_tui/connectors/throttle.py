@@ -1,8 +1,8 @@
-"""Per-service flow control: a resizable concurrency cap, a token bucket and a pause gate for 429s.
+"""Per-service flow control: a resizable concurrency cap, a request pacer and a pause gate for 429s.
 
 Business Central processes 5 requests per user at once and queues the rest; Dataverse suggests a
 degree of parallelism in ``x-ms-dop-hint``. Both allow 6,000 requests per user in a sliding
-5-minute window (docs/service-limits.md): the token bucket paces the client below it, so that a
+5-minute window (docs/service-limits.md): the request pacer keeps the client below it, so that a
 long job is slowed rather than refused. Both answer 429 with ``Retry-After`` when pushed too
 hard, and keep pushing makes the wait longer: so one 429 pauses *every* request to that service,
 not just the one that got it; the 429s of the requests already in flight then belong to the same
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -99,44 +100,43 @@ class ConcurrencyLimiter:
         self.release()
 
 
-class TokenBucket:
+class RequestPacer:
     """Paces requests so that no sliding window of the service sees more than its limit.
 
-    A token bucket holds at most ``burst`` tokens and gains ``rate`` per second; every request
-    takes one. Over any stretch of ``T`` seconds at most ``burst + rate * T`` requests go out,
-    so the rate is chosen for ``burst + rate * window <= requests - margin``: the margin absorbs
-    the difference between when we send and when the service counts (docs/service-limits.md,
-    "Pacing"). Waiters are served in order (one lock), so no request starves.
+    It keeps the times of the requests sent in the last window and lets one more go only while
+    they are fewer than the limit less a margin (a twentieth, at least one); otherwise it waits
+    until the oldest leaves the window. So a job may use the whole window at once, as the
+    service allows, and then goes on at the pace the window frees up, never faster. The margin
+    absorbs the difference between when we send and when the service counts
+    (docs/service-limits.md, "Pacing"). Waiters are served in order (one lock).
     """
 
     def __init__(self, window: RequestWindow, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window
-        #: Tokens a quiet client may spend at once: a tenth of the window.
-        self.burst = max(1, window.requests // 10)
-        margin = max(1, window.requests // 20)
-        self.rate = max(window.requests - self.burst - margin, 1) / window.seconds
+        #: Requests allowed in any window: the limit less the margin.
+        self.allowed = max(1, window.requests - max(1, window.requests // 20))
         self._clock = clock
-        self._tokens = float(self.burst)
-        self._updated = clock()
+        self._sent: deque[float] = deque()
         self._lock = asyncio.Lock()
-        #: How many requests waited for a token (diagnostics, tests).
+        #: How many requests waited for their turn (diagnostics, tests).
         self.waits = 0
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-
     async def take(self) -> None:
-        """Wait until a token is there and take it."""
+        """Wait until one more request fits in the window, and count it as sent now."""
         async with self._lock:
-            self._refill()
-            if self._tokens < 1.0:
-                self.waits += 1
-                while self._tokens < 1.0:
-                    await asyncio.sleep((1.0 - self._tokens) / self.rate)
-                    self._refill()
-            self._tokens -= 1.0
+            sent, seconds = self._sent, self.window.seconds
+            now = self._clock()
+            waited = False
+            while True:
+                while sent and sent[0] <= now - seconds:
+                    sent.popleft()
+                if len(sent) < self.allowed:
+                    break
+                waited = True
+                await asyncio.sleep(sent[0] + seconds - now)
+                now = self._clock()
+            self.waits += waited
+            sent.append(now)
 
 
 class PauseGate:
