@@ -83,7 +83,7 @@ class BusinessCentralClient(EntityClient):
         params = self._query(kind, {"filter": filter, "select": select, "orderby": orderby, "top": top})
         params["$skip"] = int(skip)
         answer = await self.service.get_json(self.path(kind), params=params, record=f"{kind.NOUN}s")
-        return [kind.from_row(row) for row in self.service.value_rows(answer, f"{kind.NOUN}s")]
+        return [kind.take_row(row) for row in self.service.value_rows(answer, f"{kind.NOUN}s")]
 
     async def find_by_number(self, kind: type[B], number: str) -> B | None:
         """The customer/contact with this ``number``, or None."""

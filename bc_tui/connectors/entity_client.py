@@ -79,7 +79,8 @@ class EntityClient:
         params = self._query(kind, query)
         page_size = query.get("page_size", DEFAULT_PAGE_SIZE)
         async for page in self.service.iter_pages(self.path(kind), params, page_size=page_size, what=f"{kind.NOUN}s"):
-            yield [kind.from_row(row) for row in page]
+            # The rows were parsed for this page alone: typed rows take them over, no copy.
+            yield [kind.take_row(row) for row in page]
 
     async def rows(self, kind: type[E], **query: Unpack[ReadQuery]) -> AsyncIterator[E]:
         """Yield the rows of ``kind`` one at a time (read page by page)."""

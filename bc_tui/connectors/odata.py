@@ -1,8 +1,9 @@
 """The shared OData layer: one ``ODataService`` per service and base URL.
 
 It owns what both services have in common: the HTTP client, the bearer token (with one retry on
-401), the concurrency cap and the 429 pause gate, retries with backoff (tenacity), paging by
-``@odata.nextLink``, ETag-guarded writes, and turning every failure into a ``ConnectorError``.
+401), the concurrency cap, the pacing to the request window and the 429 pause gate, retries with
+backoff (tenacity), paging by ``@odata.nextLink``, ETag-guarded writes, and turning every failure
+into a ``ConnectorError``.
 
 Retries and idempotency. A failed attempt is classified as
 
@@ -40,7 +41,7 @@ from .errors import (
 )
 from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
 from .retry import AttemptState, RetryPolicy, classify
-from .throttle import ConcurrencyLimiter, PauseGate
+from .throttle import DOCUMENTED_WINDOW, ConcurrencyLimiter, PauseGate, RequestPacer, RequestWindow
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -68,6 +69,7 @@ class ServiceOptions(TypedDict, total=False):
     timeout_s: float
     deadline_s: float
     show_device_code: ShowDeviceCode | None
+    request_window: RequestWindow
 
 
 class RequestParts(TypedDict, total=False):
@@ -101,6 +103,8 @@ class ODataService:
     headers: Mapping[str, str] = field(default_factory=dict)
     #: Shows a person where to sign in with which code (device code sign-in only).
     show_device_code: ShowDeviceCode | None = None
+    #: The service's request limit per user, which the client paces itself below.
+    request_window: RequestWindow = DOCUMENTED_WINDOW
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -115,6 +119,7 @@ class ODataService:
         )
         self.limiter = ConcurrencyLimiter(self.max_concurrency)
         self.gate = PauseGate()
+        self.pacer = RequestPacer(self.request_window)
         self.http = httpx.AsyncClient(
             transport=CappedTransport(
                 self.transport,
@@ -151,7 +156,7 @@ class ODataService:
     async def send(
         self, method: str, path: str | httpx.URL, *, operation: Operation = "read", **parts: Unpack[RequestParts]
     ) -> httpx.Response:
-        """One attempt: wait for the gate and a slot, send with a token, retry once on 401.
+        """One attempt: wait for the gate, a slot and the pace, send with a token, retry once on 401.
 
         Transport failures become Unreachable (not sent) or ConnectionLost (sent, no answer);
         the response is returned whatever its status.
@@ -167,16 +172,28 @@ class ODataService:
             url = with_query(url, params)
         await self.gate.wait()
         async with self.limiter:
-            await self.gate.wait()
             token = await self.tokens.token()
+            sent_at = await self._paced()
             response = await self._transmit(method, url, token, headers, json, content, operation)
             if response.status_code == 401:
                 # Rejected before processing: a fresh token and exactly one more try.
                 self.tokens.invalidate(token)
                 token = await self.tokens.token()
+                sent_at = await self._paced()
                 response = await self._transmit(method, url, token, headers, json, content, operation)
-        self._observe(response)
+        self._observe(response, sent_at)
         return response
+
+    async def _paced(self) -> float:
+        """Wait for the request window's pace and an open gate; the gate's clock at sending.
+
+        The turn is taken while holding the slot, right before sending: taken earlier, requests
+        queued for a slot would go out bunched and break the pace. (A pause that begins meanwhile
+        delays at most the requests holding a slot: the pacer's margin covers them.)
+        """
+        await self.pacer.take()
+        await self.gate.wait()
+        return self.gate.clock
 
     async def _transmit(
         self,
@@ -224,11 +241,11 @@ class ODataService:
                 )
             raise ConnectionLost(msg) from None
 
-    def _observe(self, response: httpx.Response) -> None:
+    def _observe(self, response: httpx.Response, sent_at: float) -> None:
         """Learn from every answer: 429 closes the gate, Dataverse's DOP hint sizes the cap."""
         if response.status_code == 429:
             wait = retry_after_seconds(response.headers)
-            self.gate.pause(self.retry.default_retry_after_s if wait is None else wait)
+            self.gate.pause(self.retry.default_retry_after_s if wait is None else wait, sent_at=sent_at)
         if self.follow_dop_hint:
             hint = response.headers.get("x-ms-dop-hint")
             if hint and hint.isdigit():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import socket
 
+import httpx
 import pytest
 from connector_helpers import FAST_RETRY, Endpoint, open_endpoint
 
@@ -18,6 +20,7 @@ from bc_tui.connectors import (
     ServiceCredentials,
     Unreachable,
 )
+from bc_tui.connectors.throttle import RequestWindow
 from bc_tui.sandbox.settings import FaultSpec, SandboxSettings
 
 
@@ -124,6 +127,55 @@ async def test_429_pauses_every_request_then_all_succeed() -> None:
             assert [c.id for c in fetched] == [c.id for c in picked]
             assert bc.service.gate.pauses >= 1  # a 429 closed the gate for Retry-After...
             assert bc.service.gate.waits >= 1  # ...and other requests waited at it
+
+
+async def test_a_job_larger_than_the_window_is_paced_and_gets_no_429() -> None:
+    # The sandbox's window shrunk to 10 requests per second (the documented one is 6,000 per 5
+    # minutes), and the client told the same: 33 requests are more than three windows' worth.
+    window = RequestWindow(10, 1.0)
+    settings = SandboxSettings(limits=True, requests_per_window=window.requests, window_s=window.seconds)
+    with open_endpoint("in-process", settings) as endpoint:
+        async with endpoint.bc(request_window=window) as bc:
+            customers = [c async for c in bc.rows(BcCustomer, page_size=20)]  # 3 requests
+            picked = [customers[n % len(customers)] for n in range(30)]
+            fetched = await asyncio.gather(*(bc.get(BcCustomer, c.id) for c in picked))
+            assert [c.id for c in fetched] == [c.id for c in picked]
+            assert bc.service.pacer.waits > 0  # it was paced...
+            assert (bc.service.gate.throttled, bc.service.gate.pauses, bc.service.retries) == (
+                0,
+                0,
+                0,
+            )  # ...never refused
+
+
+class CountThrottled(httpx.AsyncBaseTransport):
+    """Network scaffolding: passes every request on and counts the 429s each URL got."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.throttled: collections.Counter[str] = collections.Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 429:
+            self.throttled[str(request.url)] += 1
+        return response
+
+
+async def test_a_burst_of_429s_costs_one_retry_after() -> None:
+    # Eight reads at once, each held 0.3 s, half of them answered 429 with Retry-After: 1 (injected
+    # after the latency): those of one round come back together, a burst, and are retried together
+    # after one pause. So there are as many pauses as rounds, the most 429s any one read got.
+    settings = SandboxSettings(latency_ms=300, dop_hint=8, faults=FaultSpec(throttle=0.5, seed=1))
+    with open_endpoint("in-process", settings) as endpoint:
+        ids = [row["accountid"] for row in endpoint.store_rows("dv/accounts")][:8]
+        wire = CountThrottled(endpoint.wire())
+        async with endpoint.dv(max_concurrency=8, transport=wire) as dv:
+            fetched = await asyncio.gather(*(dv.get(DataverseAccount, key) for key in ids))
+            assert [a.id for a in fetched] == ids
+            gate = dv.service.gate
+    assert gate.throttled == sum(wire.throttled.values()) == 10  # the seed's draw
+    assert gate.pauses == max(wire.throttled.values()) == 4  # one pause per round, not one per 429
 
 
 async def test_injected_faults_never_duplicate_creates() -> None:

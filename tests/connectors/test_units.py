@@ -56,6 +56,31 @@ def test_rows_without_key_or_etag_are_malformed() -> None:
     assert "@odata.etag" not in account.data
 
 
+def test_a_row_keeps_the_callers_mapping_and_drops_every_control_information() -> None:
+    row = {
+        "@odata.context": "$metadata#customers/$entity",
+        "@odata.etag": 'W/"3"',
+        "@odata.type": "#Microsoft.NAV.customer",
+        "@odata.id": "customers(c1)",
+        "id": "c1",
+        "number": "10000",
+        "lastModifiedDateTime": "2026-03-01T10:00:00.1234567Z",
+        "picture@odata.mediaReadLink": "customers(c1)/picture",  # a property's annotation is kept
+    }
+    before = dict(row)
+    customer = BcCustomer.from_row(row)
+    assert row == before  # from_row copies: the caller's row is untouched
+    assert dict(customer.data) == {
+        "id": "c1",
+        "number": "10000",
+        "lastModifiedDateTime": "2026-03-01T10:00:00.1234567Z",
+        "picture@odata.mediaReadLink": "customers(c1)/picture",
+    }
+    assert str(customer.modified_at) == "2026-03-01 10:00:00.123456+00:00"
+    taken = BcCustomer.take_row(row)  # a page's own row: taken over as it is
+    assert taken == customer and taken.data is row
+
+
 def test_multipart_round_trip_shape() -> None:
     content_type, body = render_batch([[HttpPart("POST", "http://h/api/accounts", {}, {"name": "A"}, "1")]])
     assert content_type.startswith("multipart/mixed; boundary=batch_")
@@ -116,8 +141,9 @@ async def test_pause_gate_holds_everyone_then_opens() -> None:
     gate = PauseGate()
     await gate.wait()
     assert gate.waits == 0
+    in_flight_since = gate.clock - 0.001
     gate.pause(0.05)
-    gate.pause(0.01)  # never shortens
-    assert gate.pauses == 1
+    gate.pause(0.01, sent_at=in_flight_since)  # sent before the pause began: same burst; never shortens
+    assert (gate.pauses, gate.throttled) == (1, 2)
     await asyncio.gather(gate.wait(), gate.wait())
     assert gate.waits == 2
