@@ -2,13 +2,15 @@
 
 A synchronization job goes chunk by chunk: read both records of a chunk's pairs, then plan,
 write and store them. At a real service's latency each step is mostly waiting for answers, so
-:func:`pipelined` starts the reads of up to :data:`DEPTH` chunks ahead while the current chunk
-is handled. The chunks are still handled one at a time and in their order, so progress, the
-order of the job's per-record outcomes and the claims (``claiming``) are those of the chunk by
-chunk job; only the waiting overlaps. Each service's connector caps how many requests are in
-flight at once, so reading ahead never pushes a service beyond its concurrency limit: requests
-queue in the client instead. Memory holds at most ``DEPTH + 1`` chunks read ahead, whatever the
-size of the job (docs/coupling-and-sync.md "Reading ahead").
+:func:`pipelined` starts the reads of up to :data:`DEPTH` chunks ahead, and plans the next
+chunk while the writes of the one before are on their way (:data:`HANDLING` chunks at once).
+Chunks are started in their order; each keeps its own claims (``claiming``), store transactions
+and outcomes, so every record ends as in the chunk by chunk job (only the order in which two
+neighbouring chunks' outcomes are logged may interleave). Each service's connector caps how
+many requests are in flight at once, so reading ahead never pushes a service beyond its
+concurrency limit: requests queue in the client instead. Memory holds at most
+``DEPTH + HANDLING + 1`` chunks, whatever the size of the job (docs/coupling-and-sync.md
+"Reading ahead").
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ R = TypeVar("R")
 #: both services' concurrency caps (5 and Dataverse's hint, 4 in the sandbox) busy while a chunk
 #: is written, and hold at most 1,000 pairs in memory.
 DEPTH = 4
+
+#: Chunks planned, written and stored at once: the next chunk is planned while the writes of
+#: the one before are on their way (each chunk's claims, store transactions and outcomes are
+#: its own, and the chunks hold different records).
+HANDLING = 2
 
 #: Private switch for benchmarks/sync_latency.py: True brings back the chunk by chunk job
 #: (read, then plan and write, then the next chunk), the baseline it prints. Never set it in
@@ -43,13 +50,15 @@ async def pipelined(
     handle: Callable[[R], Awaitable[None]],
     *,
     depth: int = DEPTH,
+    handling: int = HANDLING,
 ) -> None:
-    """``await handle(await read(item))`` for every item, in order, with up to ``depth`` reads
-    running ahead of the ``handle`` in progress.
+    """``await handle(await read(item))`` for every item, with up to ``depth`` reads running
+    ahead and up to ``handling`` handles at once, each started in the order of the items.
 
     ``items`` may be an async iterable (pages read one after another): it is then read ahead
     too. A failed read (or a failed iteration) raises from the place its chunk would have been
-    handled, after the chunks before it; a failure or cancellation stops every read still running.
+    handled, after the chunks before it were started; a failure or cancellation stops every
+    read and handle still running.
     """
     if _CHUNK_BY_CHUNK or depth < 1:
         async for item in _each(items):
@@ -74,18 +83,51 @@ async def pipelined(
         await queue.put(None)
 
     producer = asyncio.create_task(produce())
+    running: set[asyncio.Future[None]] = set()
+    reading: asyncio.Future[R] | None = None
     try:
         while (reading := await queue.get()) is not None:
-            await handle(await reading)
+            result = await _read(reading, running)
+            await _room(running, max(1, handling) - 1)
+            running.add(asyncio.ensure_future(handle(result)))
+        await _room(running, 0)
     finally:
         producer.cancel()
-        ahead: list[asyncio.Future[Any]] = [producer]
+        ahead: list[asyncio.Future[Any]] = [producer, *running, *([reading] if reading is not None else [])]
+        for task in ahead[1:]:
+            task.cancel()
         while not queue.empty():
             if (future := queue.get_nowait()) is not None:
                 future.cancel()
                 ahead.append(future)
         # Wait for them to stop, and retrieve their errors: nothing runs on after the job.
         await asyncio.gather(*ahead, return_exceptions=True)
+
+
+async def _read(reading: asyncio.Future[R], running: set[asyncio.Future[None]]) -> R:
+    """The chunk ``reading`` reads, unless one of the ``running`` handles fails first."""
+    while not reading.done():
+        either: set[asyncio.Future[Any]] = {reading, *running}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        _reap(running)
+    if not reading.cancelled() and reading.exception() is not None:
+        await _room(running, 0)  # the chunks before the failed read end as they would have
+    return reading.result()
+
+
+async def _room(running: set[asyncio.Future[None]], at_most: int) -> None:
+    """Wait until at most ``at_most`` of ``running`` are left; raise the first failure among them."""
+    _reap(running)
+    while len(running) > at_most:
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        _reap(running)
+
+
+def _reap(running: set[asyncio.Future[None]]) -> None:
+    """Forget the finished handles; a failed one fails the whole run."""
+    for task in [t for t in running if t.done()]:
+        running.discard(task)
+        task.result()
 
 
 async def _each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterable[T]:
