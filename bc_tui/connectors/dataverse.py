@@ -127,16 +127,12 @@ class DataverseClient(EntityClient):
         answer = await self.service.get_json(url, params=params, headers=headers, record=f"{kind.NOUN}s")
         rows = self.service.value_rows(answer, f"{kind.NOUN}s")
         link = answer.get("@odata.nextLink")
-<<<<<<< HEAD
         total = answer.get("@odata.count")
         return Page(
-            [kind.from_row(row) for row in rows],
+            [kind.take_row(row) for row in rows],
             link if isinstance(link, str) and link else None,
             total if isinstance(total, int) and not isinstance(total, bool) else None,
         )
-=======
-        return Page([kind.take_row(row) for row in rows], link if isinstance(link, str) and link else None)
->>>>>>> pacing
 
     async def create(self, kind: type[D], data: Mapping[str, Any]) -> D:
         """Create a row; its key is generated here when ``data`` has none.

@@ -3,9 +3,11 @@
 Two bc-tui processes (a cron job and the TUI, two CLI jobs) may reach the same couplings at
 once. Before a chunk is planned and written, the job claims its couplings; what another running
 job holds is left alone and claimed again once that job has moved on (it releases each chunk as
-soon as its results are stored). A job never waits while holding claims of its own, so two jobs
-cannot wait for each other. Whatever is still held after :data:`CLAIM_WAIT_SECONDS` is skipped
-with a sentence naming the other job, and recorded as a failed try so the next run retries it.
+soon as its results are stored). A chunk never waits while holding claims of its own (a job
+may handle two chunks at once, ``sync.pipeline``: the one holding claims is writing, and lets
+them go when it is done), so two jobs cannot wait for each other. Whatever is still held after
+:data:`CLAIM_WAIT_SECONDS` is skipped with a sentence naming the other job, and recorded as a
+failed try so the next run retries it.
 """
 
 from __future__ import annotations

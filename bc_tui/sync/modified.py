@@ -38,6 +38,7 @@ from bc_tui.store.records import CouplingRecord
 from bc_tui.sync.create import create_counterparts_in_dataverse, create_in_bc
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.pairs import Pair, load_coupled_pairs
+from bc_tui.sync.pipeline import chunk_by_chunk, pipelined
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
 from bc_tui.sync.records import ETAG, Record, fetch, pages, service_time
 from bc_tui.sync.session import SyncSession
@@ -45,8 +46,12 @@ from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE, SideDescription, source_s
 
 SEND, GET = SyncDirection.TO_DATAVERSE, SyncDirection.FROM_DATAVERSE
 
-#: Records per page read from a side (each page is planned and written as one round).
+#: Records planned and written as one round (a chunk of a page read).
 PAGE_SIZE = 200
+#: Rows per page read from a side. Pages are read one after another (each follows the link the
+#: one before gave), so at a real service's latency fewer, larger pages cost fewer round trips;
+#: each page is cut into rounds of :data:`PAGE_SIZE`, read ahead (``sync.pipeline``).
+READ_PAGE_SIZE = 1000
 
 #: How far before the service time at which a pass started its watermark is set, so that the
 #: next run reads that stretch again. It covers the whole-second clocks (the ``Date`` header
@@ -115,15 +120,24 @@ async def _pass(
     started = await _server_time(session, mapping, side)
     newest = since
     seen: set[str] = set(conflicts)  # BC ids handled in this pass, or left out of it
-    async for page in _modified_pages(session, mapping, side, since):
+
+    async def read(page: list[Record]) -> tuple[list[Record], list[Pair]]:
+        return page, await _pairs_for_page(session, mapping, side, direction, page)
+
+    async def handle(read_page: tuple[list[Record], list[Pair]]) -> None:
+        nonlocal newest
+        page, found = read_page
         newest = _latest(newest, page, side)
-        pairs = [p for p in await _pairs_for_page(session, mapping, side, direction, page) if p.bc_id not in seen]
+        pairs = [p for p in found if p.bc_id not in seen]
         coupled = [p for p in pairs if p.coupling is not None]
         seen.update(p.bc_id for p in coupled)
         run.add_total(len(coupled))
         await run_pairs(session, mapping, direction, coupled, run)
         if not mapping.sync_only_coupled:
             await _insert_uncoupled(session, mapping, side, page, run)
+
+    # The next rounds' pages and counterparts are read while this round is written (sync.pipeline).
+    await pipelined(_rounds(_modified_pages(session, mapping, side, since)), read, handle)
     retry = [c for c in await session.db(_failed_couplings, mapping, direction) if c.bc_id not in seen]
     if retry:
         run.add_total(len(retry))
@@ -215,7 +229,14 @@ def _modified_pages(
     session: SyncSession, mapping: TableMapping, side: SideDescription[Any], since: datetime | None
 ) -> AsyncIterator[list[Record]]:
     expression = modified_after(side.modified_field, since) if since else None
-    return pages(side, session, mapping, expression, page_size=PAGE_SIZE)
+    return pages(side, session, mapping, expression, page_size=PAGE_SIZE if chunk_by_chunk() else READ_PAGE_SIZE)
+
+
+async def _rounds(stream: AsyncIterator[list[Record]]) -> AsyncIterator[list[Record]]:
+    """The pages of ``stream`` cut into rounds of at most :data:`PAGE_SIZE` records."""
+    async for page in stream:
+        for start in range(0, len(page), PAGE_SIZE):
+            yield page[start : start + PAGE_SIZE]
 
 
 async def _pairs_for_page(

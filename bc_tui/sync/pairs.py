@@ -5,6 +5,7 @@ Both records of many couplings are read with chunked reads, never one GET per re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,9 +65,11 @@ async def load_pairs(
     found = await session.db(couplings_by_bc_id, mapping.name, list(bc_ids))
     known = dict(bc_records or {})
     missing = [i for i in bc_ids if i not in known]
-    if missing:
-        known.update(await fetch_bc(session, mapping, missing))
-    dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in found.values()])
+    # Both sides at once: each service's connector caps its own concurrency.
+    bc, dataverse = await asyncio.gather(
+        fetch_bc(session, mapping, missing), fetch_dataverse(session, mapping, [c.dataverse_id for c in found.values()])
+    )
+    known.update(bc)
     pairs = []
     for bc_id in bc_ids:
         coupling = found.get(bc_id)
@@ -85,8 +88,10 @@ async def load_coupled_pairs(
     session: SyncSession, mapping: TableMapping, coupled: Sequence[CouplingRecord]
 ) -> list[Pair]:
     """Both records of each coupling (chunked reads)."""
-    bc = await fetch_bc(session, mapping, [c.bc_id for c in coupled])
-    dataverse = await fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled])
+    bc, dataverse = await asyncio.gather(
+        fetch_bc(session, mapping, [c.bc_id for c in coupled]),
+        fetch_dataverse(session, mapping, [c.dataverse_id for c in coupled]),
+    )
     return [Pair(c.bc_id, c, bc.get(c.bc_id), dataverse.get(c.dataverse_id)) for c in coupled]
 
 

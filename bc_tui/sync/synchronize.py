@@ -30,6 +30,7 @@ from bc_tui.store.records import normalize_id
 from bc_tui.sync.engine import run_pairs, summary_message
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.pairs import Pair, load_pairs
+from bc_tui.sync.pipeline import pipelined
 from bc_tui.sync.progress import JobSummary, ProgressCallback, records_job
 from bc_tui.sync.records import get_bc, get_dataverse
 from bc_tui.sync.session import SyncSession
@@ -116,11 +117,17 @@ async def synchronize_many(
     chosen = _checked(mapping, direction, choices, None, ConflictPolicy(conflicts))
     ids = list(dict.fromkeys(normalize_id(i) for i in bc_ids if i))
     async with records_job(session, JobType.SYNCHRONIZATION, mapping.name, direction.value, len(ids), progress) as run:
-        for start in range(0, len(ids), CHUNK):
-            pairs = await load_pairs(session, mapping, ids[start : start + CHUNK])
+
+        async def read(chunk: list[str]) -> list[Pair]:
+            return await load_pairs(session, mapping, chunk)
+
+        async def handle(pairs: list[Pair]) -> None:
             await run_pairs(
                 session, mapping, direction, pairs, run, many=True, whole_record=whole_record, choices=chosen
             )
+
+        # The next chunks are read while this one is planned and written (sync.pipeline).
+        await pipelined([ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)], read, handle)
         run.message = summary_message(run)
     return run.summary
 

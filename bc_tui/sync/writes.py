@@ -10,6 +10,7 @@ again; holding our values → written; anything else → someone else changed it
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from bc_tui.connectors.odata import holds_values
 from bc_tui.domain.mappings import TableMapping
 from bc_tui.domain.names import sentence
 from bc_tui.store.records import normalize_id
+from bc_tui.sync import pipeline
 from bc_tui.sync.errors import SyncError
 from bc_tui.sync.records import ETAG, Record, fetch, to_record
 from bc_tui.sync.session import SyncSession
@@ -85,10 +87,13 @@ async def write_updates(
     if len(writes) == 1:
         return [await _write_one(client, kind, writes[0], uncertain=False)]
     size = min(WRITE_BATCH, side.batch_limit)
-    results: list[Written] = []
-    for start in range(0, len(writes), size):
-        results.extend(await _write_batch(session, mapping, side, client, kind, list(writes[start : start + size])))
-    return results
+    batches = [list(writes[start : start + size]) for start in range(0, len(writes), size)]
+    if pipeline.chunk_by_chunk():
+        return [w for batch in batches for w in await _write_batch(session, mapping, side, client, kind, batch)]
+    # The batches touch different records, so they may run at once; the connector keeps them
+    # within the service's concurrency cap.
+    done = await asyncio.gather(*(_write_batch(session, mapping, side, client, kind, batch) for batch in batches))
+    return [written for batch in done for written in batch]
 
 
 async def _write_batch(
