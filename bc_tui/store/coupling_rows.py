@@ -50,6 +50,19 @@ def coupling_record(row: Coupling) -> CouplingRecord:
     )
 
 
+def couplings_in(mapping: str, column: str, ids: Sequence[str]) -> list[Coupling]:
+    """The coupling rows of ``mapping`` whose ``column`` (``"bc_id"``, ``"dataverse_id"``) is one
+    of ``ids`` (at most :data:`CHUNK_SIZE`, normalized): one query with the ids as parameters,
+    written out once rather than rendered value by value by peewee's query builder."""
+    return list(Coupling.raw(_select_in("*", column, len(ids)), mapping, *ids))
+
+
+def _select_in(what: str, column: str, count: int) -> str:
+    param = Coupling._meta.database.param
+    marks = ", ".join([param] * count)
+    return f'SELECT {what} FROM "{Coupling._meta.table_name}" WHERE "mapping" = {param} AND "{column}" IN ({marks})'
+
+
 def intent_record(row: CreateIntent) -> CreateIntentRecord:
     """The create intent row as a plain record."""
     return detached(CreateIntentRecord, row, source_side=Side(row.source_side))
@@ -120,10 +133,11 @@ def insert_new_couplings(
     for chunk in chunks(rows):
         values = [(mapping, bc, dv, number, name, not_skipped, now, now) for bc, dv, number, name in chunk]
         insert_rows(Coupling, _NEW_COUPLING_COLUMNS, values)
-        query = Coupling.select(Coupling.bc_id, Coupling.id).where(
-            (Coupling.mapping == mapping) & Coupling.bc_id.in_([bc for bc, *_ in chunk])
+        wanted = [bc for bc, *_ in chunk]
+        cursor = Coupling._meta.database.execute_sql(
+            _select_in('"bc_id", "id"', "bc_id", len(wanted)), [mapping, *wanted]
         )
-        ids: dict[str, int] = dict(query.tuples())  # type: ignore[arg-type]
+        ids: dict[str, int] = dict(cursor.fetchall())
         for bc, dv, number, name in chunk:
             made[bc] = CouplingRecord(
                 id=ids[bc],

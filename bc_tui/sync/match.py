@@ -25,7 +25,7 @@ from bc_tui.domain.matching import (
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
-from bc_tui.store.coupling_queries import iter_couplings
+from bc_tui.store.coupling_queries import coupled_ids
 from bc_tui.store.coupling_writes import couple_many
 from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
@@ -67,12 +67,8 @@ async def match_based_coupling(
         raise SyncError(no_criteria_message(mapping.name))
     coupled_now: list[str] = []
     async with JobRun(JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress, session=session) as run:
-        coupled_bc: set[str] = set()
-        coupled_dv: set[str] = set()
         with as_sync_error():
-            for record in await session.db(lambda: list(iter_couplings(mapping.name))):
-                coupled_bc.add(record.bc_id)
-                coupled_dv.add(record.dataverse_id)
+            coupled_bc, coupled_dv = await session.db(coupled_ids, mapping.name)
         run.working_on("Reading Business Central and Dataverse")
         # Both tables at once: each side waits on its own service (and its own concurrency cap).
         dataverse_records, bc_records = await asyncio.gather(
@@ -92,20 +88,7 @@ async def match_based_coupling(
             )
         )
         by_id = {record["id"]: record for record in bc_records}
-        matched = [r for r in results if r.matched]
-        for start in range(0, len(matched), COUPLE_CHUNK):
-            chunk = matched[start : start + COUPLE_CHUNK]
-            with as_sync_error():
-                outcomes = await session.db(_couple_chunk, mapping.name, chunk, by_id)
-            for result, outcome in zip(chunk, outcomes, strict=True):
-                description = describe_bc(mapping, by_id[result.bc_id])
-                if isinstance(outcome, CouplingRecord):
-                    coupled_now.append(result.bc_id)
-                    run.record(
-                        Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description
-                    )
-                else:
-                    run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
+        coupled_now = await _couple_matches(session, mapping, [r for r in results if r.matched], by_id, run)
         unmatched = [r.bc_id for r in results if not r.matched]
         if create_new and unmatched:
             run.working_on("Creating in Dataverse")
@@ -130,6 +113,37 @@ async def match_based_coupling(
     if sync_after is not None and coupled_now:
         await _synchronize(session, mapping, coupled_now, sync_after, progress)
     return run.summary
+
+
+async def _couple_matches(
+    session: SyncSession, mapping: TableMapping, matched: list[MatchResult], by_id: dict[str, Record], run: JobRun
+) -> list[str]:
+    """Couple the matches chunk by chunk and record each outcome; the BC ids coupled.
+
+    The next chunk is queued on the database thread before this one's outcomes are recorded, so
+    the store's work and the event loop's overlap; at any wait one chunk is in flight, as when
+    each chunk was awaited alone (a job cancelled there leaves that chunk coupled, unlogged).
+    """
+    coupled_now: list[str] = []
+    chunks = [matched[start : start + COUPLE_CHUNK] for start in range(0, len(matched), COUPLE_CHUNK)]
+    if not chunks:
+        return coupled_now
+    writing = session.db.submit(_couple_chunk, mapping.name, chunks[0], by_id)
+    for number, chunk in enumerate(chunks):
+        with as_sync_error():
+            outcomes = await writing
+        if number + 1 < len(chunks):
+            writing = session.db.submit(_couple_chunk, mapping.name, chunks[number + 1], by_id)
+        for result, outcome in zip(chunk, outcomes, strict=True):
+            description = describe_bc(mapping, by_id[result.bc_id])
+            if isinstance(outcome, CouplingRecord):
+                coupled_now.append(result.bc_id)
+                run.record(
+                    Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description
+                )
+            else:
+                run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
+    return coupled_now
 
 
 async def _read_dataverse(
