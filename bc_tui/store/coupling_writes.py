@@ -7,7 +7,6 @@ Ids are normalized to lower-case GUIDs without braces before they are stored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from bc_tui.store.coupling_queries import (
     couplings_by_bc_id,
@@ -115,7 +114,7 @@ def _couple_many(
                 number, name = names.get(bc_id, (None, None))
                 if existing.bc_number is None and (number or name):
                     update_cached_names(existing.id, bc_number=number, display_name=name)
-                    existing = replace(existing, bc_number=number, display_name=name)
+                    existing = get_coupling(existing.id) or existing
                 outcomes.append(existing)
                 continue
             try:
