@@ -374,7 +374,9 @@ class JobLog:
 
     def _flush_waiting_errors(self, write: asyncio.Future[Any]) -> None:
         """Queue the errors logged while ``write`` was queued (the job may be waiting on a service)."""
-        if self._pending_errors and self._write_failure is None and write is self._progress_write:
+        if write.cancelled() or write is not self._progress_write:
+            return
+        if self._pending_errors and self._write_failure is None:
             self._flush()
 
     def _take(self) -> tuple[int | None, dict[str, int], list[dict[str, object]]]:
