@@ -102,7 +102,7 @@ async def timed(label: str, counter: CountingTransport, work: Callable[[], Await
     requests = counter.requests - before
     print(
         f"{label:<52} {records:>7,} records  {seconds:7.2f} s  {records / seconds:8,.0f} records/s  "
-        f"{requests:>7,} HTTP requests"
+        f"{requests:>7,} HTTP requests ({requests / max(records, 1):.2f} per record)"
     )
     return seconds, records, requests
 
@@ -143,12 +143,18 @@ async def measure_over_http(records: int) -> None:
                 return summary.counters.get("modified", 0)
 
             await change_customers(session, ids, 1)
-            await timed("engine: synchronize_many, to Dataverse", counter, engine)
+            engine_s, _, _ = await timed("engine: synchronize_many, to Dataverse", counter, engine)
             await change_customers(session, ids, 2)
             engine_peak = await peak_of(engine)
 
             await change_customers(session, ids, 3)
-            await timed("baseline: naive loop, GET + PATCH per record", counter, lambda: naive_send(session, pairs))
+            naive_s, _, _ = await timed(
+                "baseline: naive loop, GET + PATCH per record", counter, lambda: naive_send(session, pairs)
+            )
+            speedup = naive_s / engine_s
+            print(
+                f"engine / naive loop: {speedup:.1f}x faster (target >= 10x: {'met' if speedup >= 10 else 'NOT met'})"
+            )
             await change_customers(session, ids, 4)
             naive_peak = await peak_of(lambda: naive_send(session, pairs))
             print(

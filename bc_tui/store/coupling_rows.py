@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import peewee
 
+from bc_tui.store.bulk import insert_rows
 from bc_tui.store.database import is_sqlite
 from bc_tui.store.detach import detached
 from bc_tui.store.errors import NotFoundError
@@ -47,6 +48,19 @@ def coupling_record(row: Coupling) -> CouplingRecord:
         deleted_side=Side(row.deleted_side) if row.deleted_side else None,
         snapshot=row.snapshot or {},
     )
+
+
+def couplings_in(mapping: str, column: str, ids: Sequence[str]) -> list[Coupling]:
+    """The coupling rows of ``mapping`` whose ``column`` (``"bc_id"``, ``"dataverse_id"``) is one
+    of ``ids`` (at most :data:`CHUNK_SIZE`, normalized): one query with the ids as parameters,
+    written out once rather than rendered value by value by peewee's query builder."""
+    return list(Coupling.raw(_select_in("*", column, len(ids)), mapping, *ids))
+
+
+def _select_in(what: str, column: str, count: int) -> str:
+    param = Coupling._meta.database.param
+    marks = ", ".join([param] * count)
+    return f'SELECT {what} FROM "{Coupling._meta.table_name}" WHERE "mapping" = {param} AND "{column}" IN ({marks})'
 
 
 def intent_record(row: CreateIntent) -> CreateIntentRecord:
@@ -90,6 +104,52 @@ def update_ids(ids: Sequence[int], **changes: Any) -> int:
     for chunk in chunks(ids):
         count += Coupling.update(updated_at=utc_now(), **changes).where(Coupling.id.in_(chunk)).execute()
     return count
+
+
+#: The columns :func:`insert_new_couplings` writes; every other one starts NULL.
+_NEW_COUPLING_COLUMNS = (
+    "mapping",
+    "bc_id",
+    "dataverse_id",
+    "bc_number",
+    "display_name",
+    "skipped",
+    "created_at",
+    "updated_at",
+)
+
+
+def insert_new_couplings(
+    mapping: str, rows: Sequence[tuple[str, str, str | None, str | None]]
+) -> dict[str, CouplingRecord]:
+    """Insert new couplings ``(bc_id, dataverse_id, bc_number, display_name)`` (normalized ids,
+    checked by the caller) in the caller's transaction, one multi-row INSERT per 500 (store/bulk.py).
+
+    Returns the new couplings by BC id: only their ids are read back, the rest is what was written."""
+    now = Coupling.created_at.db_value(utc_now())
+    created_at = Coupling.created_at.python_value(now)  # as it reads back
+    not_skipped = Coupling.skipped.db_value(False)  # type: ignore[no-untyped-call]
+    made: dict[str, CouplingRecord] = {}
+    for chunk in chunks(rows):
+        values = [(mapping, bc, dv, number, name, not_skipped, now, now) for bc, dv, number, name in chunk]
+        insert_rows(Coupling, _NEW_COUPLING_COLUMNS, values)
+        wanted = [bc for bc, *_ in chunk]
+        cursor = Coupling._meta.database.execute_sql(
+            _select_in('"bc_id", "id"', "bc_id", len(wanted)), [mapping, *wanted]
+        )
+        ids: dict[str, int] = dict(cursor.fetchall())
+        for bc, dv, number, name in chunk:
+            made[bc] = CouplingRecord(
+                id=ids[bc],
+                mapping=mapping,
+                bc_id=bc,
+                dataverse_id=dv,
+                bc_number=number,
+                display_name=name,
+                created_at=created_at,
+                updated_at=created_at,
+            )
+    return made
 
 
 def again_after_race(work: Callable[[], _T]) -> _T:

@@ -6,7 +6,7 @@ Ids are normalized to lower-case GUIDs without braces before they are stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bc_tui.store.coupling_queries import (
     couplings_by_bc_id,
@@ -15,7 +15,7 @@ from bc_tui.store.coupling_queries import (
     iter_couplings,
     list_couplings,
 )
-from bc_tui.store.coupling_rows import again_after_race, chunks, coupling_record, delete_ids
+from bc_tui.store.coupling_rows import again_after_race, coupling_record, delete_ids, insert_new_couplings
 from bc_tui.store.database import atomic
 from bc_tui.store.errors import BcRecordAlreadyCoupledError, CouplingError, DataverseRecordAlreadyCoupledError
 from bc_tui.store.fields import utc_now
@@ -73,18 +73,28 @@ def _couple(
     return coupling_record(row)
 
 
-def couple_many(mapping: str, pairs: Iterable[tuple[str, str]]) -> list[CouplingRecord | CouplingError]:
+#: A BC record's cached number and display name, as :func:`couple_many` takes them.
+Names = tuple[str | None, str | None]
+
+
+def couple_many(
+    mapping: str, pairs: Iterable[tuple[str, str]], *, names: Mapping[str, Names] | None = None
+) -> list[CouplingRecord | CouplingError]:
     """Couple many ``(bc_id, dataverse_id)`` pairs at once (match-based coupling, bulk creates).
 
     Same rules as :func:`couple` without ``replace``: the result lists, in input order, the
     coupling made (or already there) or the :class:`CouplingError` explaining why a pair was
     refused — also when two pairs of the same call claim one record. A few queries per 500 pairs.
+    ``names`` (normalized BC id → number and display name) are cached on the new couplings in
+    the same INSERT, and on a coupling already there that has none yet.
     """
     wanted = [(normalize_id(bc), normalize_id(dv)) for bc, dv in pairs]
-    return again_after_race(lambda: _couple_many(mapping, wanted))
+    return again_after_race(lambda: _couple_many(mapping, wanted, names or {}))
 
 
-def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRecord | CouplingError]:
+def _couple_many(
+    mapping: str, wanted: list[tuple[str, str]], names: Mapping[str, Names]
+) -> list[CouplingRecord | CouplingError]:
     with atomic():
         by_bc = couplings_by_bc_id(mapping, [bc for bc, _ in wanted])
         by_dataverse = couplings_by_dataverse_id(mapping, [dv for _, dv in wanted])
@@ -101,6 +111,10 @@ def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRe
         for bc_id, dataverse_id in wanted:
             existing = by_bc.get(bc_id)
             if existing is not None and existing.dataverse_id == dataverse_id:
+                number, name = names.get(bc_id, (None, None))
+                if existing.bc_number is None and (number or name):
+                    update_cached_names(existing.id, bc_number=number, display_name=name)
+                    existing = get_coupling(existing.id) or existing
                 outcomes.append(existing)
                 continue
             try:
@@ -116,14 +130,7 @@ def _couple_many(mapping: str, wanted: list[tuple[str, str]]) -> list[CouplingRe
             claimed_bc[bc_id] = claimed_dataverse[dataverse_id] = placeholder
             outcomes.append(None)
         new_pairs = [pair for pair, outcome in zip(wanted, outcomes, strict=True) if outcome is None]
-        for chunk in chunks(new_pairs):
-            now = utc_now()
-            rows = [
-                {"mapping": mapping, "bc_id": bc, "dataverse_id": dv, "created_at": now, "updated_at": now}
-                for bc, dv in chunk
-            ]
-            Coupling.insert_many(rows).execute()
-        created = couplings_by_bc_id(mapping, [bc for bc, _ in new_pairs])
+        created = insert_new_couplings(mapping, [(bc, dv, *names.get(bc, (None, None))) for bc, dv in new_pairs])
     return [outcome if outcome is not None else created[bc] for (bc, _), outcome in zip(wanted, outcomes, strict=True)]
 
 

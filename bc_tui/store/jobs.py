@@ -5,10 +5,13 @@ See docs/coupling-and-sync.md "The synchronization log and its errors".
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from bc_tui.store.bulk import insert_rows
 from bc_tui.store.coupling_queries import problem_couplings
 from bc_tui.store.detach import detached
 from bc_tui.store.errors import NotFoundError
@@ -229,6 +232,43 @@ def add_job_error(
         dataverse_id=dataverse_id.lower() if dataverse_id else None,
     )
     return _job_error(row)
+
+
+#: The columns :func:`add_job_errors` writes, in its rows' order.
+_ERROR_COLUMNS = (
+    "job_id",
+    "created_at",
+    "message",
+    "detail",
+    "source_description",
+    "source_id",
+    "destination_description",
+    "destination_id",
+    "bc_id",
+    "dataverse_id",
+)
+
+
+def add_job_errors(errors: Sequence[Mapping[str, Any]]) -> None:
+    """Log many failures at once, each given as :func:`add_job_error`'s arguments (``job_id``,
+    ``message`` and any of its keywords): a few statements per 500 errors, not one each."""
+    now = JobError.created_at.db_value(utc_now())
+    rows = [
+        (
+            error["job_id"],
+            now,
+            error["message"],
+            error.get("detail") or "",
+            error.get("source_description") or "",
+            error.get("source_id"),
+            error.get("destination_description") or "",
+            error.get("destination_id"),
+            error["bc_id"].lower() if error.get("bc_id") else None,
+            error["dataverse_id"].lower() if error.get("dataverse_id") else None,
+        )
+        for error in errors
+    ]
+    insert_rows(JobError, _ERROR_COLUMNS, rows)
 
 
 def job_errors(job_id: int) -> list[JobErrorRecord]:

@@ -157,7 +157,11 @@ class JobLog:
         self._own_db = db is None
         self._db = db if db is not None else DatabaseThread()
         self._pending_errors: list[dict[str, object]] = []
-        self._writes: list[asyncio.Future[Any]] = []
+        # The log writes still queued: each leaves the set when it is done, and the first one that
+        # failed is kept apart, so that counting a record costs the same at its 100,000th record.
+        self._writes: set[asyncio.Future[Any]] = set()
+        self._write_failure: BaseException | None = None
+        self._progress_write: asyncio.Future[Any] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -332,9 +336,11 @@ class JobLog:
             conflicts=current.conflicts + (1 if conflict else 0),
             total=max(current.total, current.done + 1),
         )
-        # An error is queued at once, so that the log screen shows it while the job goes on.
+        # An error is queued at once (or, while a write is queued, as soon as that write is done:
+        # one write per error would pile up faster than the database takes them), so that the
+        # log screen shows it while the job goes on.
         if (
-            logged
+            (logged and not self._writing())
             or sum(self._pending.values()) >= _FLUSH_EVERY
             or time.monotonic() - self._last_flush >= _FLUSH_SECONDS
         ):
@@ -349,8 +355,31 @@ class JobLog:
         last flush, the total and a heartbeat: one transaction, not awaited here."""
         if self._job_id is None:
             return
-        self._writes = [w for w in self._writes if not w.done() or w.cancelled() or w.exception() is not None]
-        self._writes.append(self._db.submit(_write_progress, self._job_id, *self._take()))
+        write = self._db.submit(_write_progress, self._job_id, *self._take())
+        self._progress_write = write
+        self._queued(write)
+        write.add_done_callback(self._flush_waiting_errors)
+
+    def _writing(self) -> bool:
+        """Whether the last progress write is still queued or running."""
+        return self._progress_write is not None and not self._progress_write.done()
+
+    def _queued(self, write: asyncio.Future[Any]) -> None:
+        """Keep ``write`` until it is done; remember its error if it fails."""
+        self._writes.add(write)
+        write.add_done_callback(self._write_done)
+
+    def _write_done(self, write: asyncio.Future[Any]) -> None:
+        self._writes.discard(write)
+        if not write.cancelled() and write.exception() is not None and self._write_failure is None:
+            self._write_failure = write.exception()
+
+    def _flush_waiting_errors(self, write: asyncio.Future[Any]) -> None:
+        """Queue the errors logged while ``write`` was queued (the job may be waiting on a service)."""
+        if write.cancelled() or write is not self._progress_write:
+            return
+        if self._pending_errors and self._write_failure is None:
+            self._flush()
 
     def _take(self) -> tuple[int | None, dict[str, int], list[dict[str, object]]]:
         """What a flush writes (the total only when changed), taken out of the pending state."""
@@ -372,15 +401,13 @@ class JobLog:
 
     def _raise_failed_write(self) -> None:
         """Raise the error of a queued log write that failed (the job must not go on without its log)."""
-        for write in self._writes:
-            if write.done() and not write.cancelled() and write.exception() is not None:
-                raise write.exception()  # type: ignore[misc]
+        if self._write_failure is not None:
+            raise self._write_failure
 
     async def _written(self) -> BaseException | None:
         """Wait for every queued log write; the first one's error, if any failed."""
-        writes, self._writes = self._writes, []
-        outcomes = await asyncio.gather(*writes, return_exceptions=True)
-        return next((o for o in outcomes if isinstance(o, BaseException)), None)
+        outcomes = await asyncio.gather(*self._writes, return_exceptions=True)
+        return self._write_failure or next((o for o in outcomes if isinstance(o, BaseException)), None)
 
     def _close_own_db(self) -> None:
         if self._own_db:
@@ -395,7 +422,7 @@ class JobLog:
                 # locked database end the job from here.
                 taken = self._take()
                 beat = self._db.submit(_beat_written, self.job_id, *taken)
-                self._writes.append(beat)  # the job's end waits for it (it never raises)
+                self._queued(beat)  # the job's end waits for it (it never raises)
                 # Shielded: the job's end cancels this task, and must not cancel a write in the queue.
                 if not await asyncio.shield(beat):
                     self._give_back(taken)
@@ -408,8 +435,7 @@ class JobLog:
 def _write_progress(job_id: int, total: int | None, counters: dict[str, int], errors: list[dict[str, object]]) -> None:
     """The errors and counters of a flush, in one transaction (runs on the database thread)."""
     with atomic():
-        for error in errors:
-            jobs.add_job_error(**error)  # type: ignore[arg-type]
+        jobs.add_job_errors(errors)
         jobs.heartbeat(job_id, total=total, **counters)
 
 

@@ -10,6 +10,7 @@ reported. Everything is logged as one match-based coupling job.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 
 from bc_tui.domain.mappings import SyncDirection, TableMapping
@@ -24,22 +25,23 @@ from bc_tui.domain.matching import (
 from bc_tui.domain.names import dataverse_noun, describe_bc, sentence
 from bc_tui.domain.outcomes import Outcome
 from bc_tui.domain.transformations import bc_fields_of, dataverse_fields_of
-from bc_tui.store.coupling_queries import iter_couplings
-from bc_tui.store.coupling_writes import couple_many, update_cached_names
-from bc_tui.store.database import atomic
+from bc_tui.store.coupling_queries import coupled_ids
+from bc_tui.store.coupling_writes import couple_many
 from bc_tui.store.errors import CouplingError
 from bc_tui.store.jobs import JobType
 from bc_tui.store.records import CouplingRecord, normalize_id
 from bc_tui.sync.create import create_counterparts_in_dataverse
 from bc_tui.sync.errors import SyncError, as_sync_error, plain
 from bc_tui.sync.progress import JobRun, JobSummary, ProgressCallback
-from bc_tui.sync.records import ID_CHUNK, Record, ids_filter, pages
+from bc_tui.sync.records import ID_CHUNK, PAGE_SIZE, Record, ids_filter, pages
 from bc_tui.sync.session import SyncSession
 from bc_tui.sync.sides import BC_SIDE, DATAVERSE_SIDE
 from bc_tui.sync.synchronize import synchronize_many
 
 #: Pairs per bulk coupling (a few queries each).
 COUPLE_CHUNK = 500
+#: Rows per page when reading both tables whole.
+MATCH_PAGE_SIZE = PAGE_SIZE
 
 
 async def match_based_coupling(
@@ -68,16 +70,13 @@ async def match_based_coupling(
         raise SyncError(no_criteria_message(mapping.name))
     coupled_now: list[str] = []
     async with JobRun(JobType.MATCH_BASED_COUPLING, mapping=mapping.name, progress=progress, session=session) as run:
-        coupled_bc: set[str] = set()
-        coupled_dv: set[str] = set()
         with as_sync_error():
-            for record in await session.db(lambda: list(iter_couplings(mapping.name))):
-                coupled_bc.add(record.bc_id)
-                coupled_dv.add(record.dataverse_id)
-        run.working_on("Reading Dataverse")
-        dataverse_records = await _read_dataverse(session, mapping, chosen)
-        run.working_on("Reading Business Central")
-        bc_records = await _read_bc(session, mapping, chosen, coupled_bc, bc_ids)
+            coupled_bc, coupled_dv = await session.db(coupled_ids, mapping.name)
+        run.working_on("Reading Business Central and Dataverse")
+        # Both tables at once: each side waits on its own service (and its own concurrency cap).
+        dataverse_records, bc_records = await asyncio.gather(
+            _read_dataverse(session, mapping, chosen), _read_bc(session, mapping, chosen, coupled_bc, bc_ids)
+        )
         run.set_total(len(bc_records))
         run.working_on("Matching")
         results = list(
@@ -92,20 +91,7 @@ async def match_based_coupling(
             )
         )
         by_id = {record["id"]: record for record in bc_records}
-        matched = [r for r in results if r.matched]
-        for start in range(0, len(matched), COUPLE_CHUNK):
-            chunk = matched[start : start + COUPLE_CHUNK]
-            with as_sync_error():
-                outcomes = await session.db(_couple_chunk, mapping.name, chunk, by_id)
-            for result, outcome in zip(chunk, outcomes, strict=True):
-                description = describe_bc(mapping, by_id[result.bc_id])
-                if isinstance(outcome, CouplingRecord):
-                    coupled_now.append(result.bc_id)
-                    run.record(
-                        Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description
-                    )
-                else:
-                    run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
+        coupled_now = await _couple_matches(session, mapping, [r for r in results if r.matched], by_id, run)
         unmatched = [r.bc_id for r in results if not r.matched]
         if create_new and unmatched:
             run.working_on("Creating in Dataverse")
@@ -133,12 +119,43 @@ async def match_based_coupling(
     return run.summary
 
 
+async def _couple_matches(
+    session: SyncSession, mapping: TableMapping, matched: list[MatchResult], by_id: dict[str, Record], run: JobRun
+) -> list[str]:
+    """Couple the matches chunk by chunk and record each outcome; the BC ids coupled.
+
+    The next chunk is queued on the database thread before this one's outcomes are recorded, so
+    the store's work and the event loop's overlap; at any wait one chunk is in flight, as when
+    each chunk was awaited alone (a job cancelled there leaves that chunk coupled, unlogged).
+    """
+    coupled_now: list[str] = []
+    chunks = [matched[start : start + COUPLE_CHUNK] for start in range(0, len(matched), COUPLE_CHUNK)]
+    if not chunks:
+        return coupled_now
+    writing = session.db.submit(_couple_chunk, mapping.name, chunks[0], by_id)
+    for number, chunk in enumerate(chunks):
+        with as_sync_error():
+            outcomes = await writing
+        if number + 1 < len(chunks):
+            writing = session.db.submit(_couple_chunk, mapping.name, chunks[number + 1], by_id)
+        for result, outcome in zip(chunk, outcomes, strict=True):
+            description = describe_bc(mapping, by_id[result.bc_id])
+            if isinstance(outcome, CouplingRecord):
+                coupled_now.append(result.bc_id)
+                run.record(
+                    Outcome.COUPLED, bc_id=result.bc_id, dataverse_id=result.dataverse_id, description=description
+                )
+            else:
+                run.record(Outcome.FAILED, plain(outcome), bc_id=result.bc_id, description=description)
+    return coupled_now
+
+
 async def _read_dataverse(
     session: SyncSession, mapping: TableMapping, criteria: Sequence[MatchCriterion]
 ) -> list[Record]:
-    fields = _unique([mapping.dataverse_key, mapping.dataverse_name_field, *_dataverse_fields(criteria)])
     records: list[Record] = []
-    async for page in pages(DATAVERSE_SIDE, session, mapping, select=fields):
+    fields = dataverse_match_fields(mapping, criteria)
+    async for page in pages(DATAVERSE_SIDE, session, mapping, select=fields, page_size=MATCH_PAGE_SIZE):
         for record in page:
             record[mapping.dataverse_key] = normalize_id(str(record[mapping.dataverse_key]))
             records.append(record)
@@ -153,7 +170,6 @@ async def _read_bc(
     only: Collection[str] | None = None,
 ) -> list[Record]:
     """The uncoupled BC records inside the table filter (``only``: of these ids, read by id)."""
-    fields = _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
     records: list[Record] = []
     wanted = list(dict.fromkeys(normalize_id(i) for i in only)) if only is not None else None
     filters = (
@@ -162,7 +178,9 @@ async def _read_bc(
         else [ids_filter("id", wanted[start : start + ID_CHUNK]) for start in range(0, len(wanted), ID_CHUNK)]
     )
     for filter in filters:
-        async for page in pages(BC_SIDE, session, mapping, filter=filter, select=fields):
+        async for page in pages(
+            BC_SIDE, session, mapping, filter=filter, select=bc_match_fields(criteria), page_size=MATCH_PAGE_SIZE
+        ):
             for record in page:
                 record["id"] = normalize_id(str(record["id"]))
                 if (
@@ -172,30 +190,33 @@ async def _read_bc(
     return records
 
 
-def _dataverse_fields(criteria: Sequence[MatchCriterion]) -> list[str]:
-    return [f for c in criteria for f in dataverse_fields_of(c.field)]
+def bc_match_fields(criteria: Sequence[MatchCriterion]) -> tuple[str, ...]:
+    """The BC fields match-based coupling reads (``$select``): id, number, name and the criteria's."""
+    return _unique(["id", "number", "displayName", *(f for c in criteria for f in bc_fields_of(c.field))])
+
+
+def dataverse_match_fields(mapping: TableMapping, criteria: Sequence[MatchCriterion]) -> tuple[str, ...]:
+    """The Dataverse attributes match-based coupling reads (``$select``): key, name and the criteria's."""
+    return _unique(
+        [
+            mapping.dataverse_key,
+            mapping.dataverse_name_field,
+            *(f for c in criteria for f in dataverse_fields_of(c.field)),
+        ]
+    )
 
 
 def _couple_chunk(
     mapping_name: str, chunk: Sequence[MatchResult], by_id: dict[str, Record]
 ) -> list[CouplingRecord | CouplingError]:
-    """Couple one chunk of matches and cache their names (on the database thread)."""
-    outcomes = couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk])
-    _cache_names([o for o in outcomes if isinstance(o, CouplingRecord)], by_id)
-    return outcomes
+    """Couple one chunk of matches, their number and name cached for the lists, in one
+    transaction (on the database thread)."""
+    names = {r.bc_id: _names(by_id[r.bc_id]) for r in chunk if r.bc_id in by_id}
+    return couple_many(mapping_name, [(r.bc_id, r.dataverse_id or "") for r in chunk], names=names)
 
 
-def _cache_names(made: list[CouplingRecord], by_id: dict[str, Record]) -> None:
-    """Remember number and name on the new couplings, for the lists (one transaction per chunk)."""
-    with atomic():
-        for coupling in made:
-            record = by_id.get(coupling.bc_id)
-            if record is not None and coupling.bc_number is None:
-                update_cached_names(
-                    coupling.id,
-                    bc_number=str(record.get("number") or "") or None,
-                    display_name=str(record.get("displayName") or "") or None,
-                )
+def _names(record: Record) -> tuple[str | None, str | None]:
+    return str(record.get("number") or "") or None, str(record.get("displayName") or "") or None
 
 
 async def _synchronize(

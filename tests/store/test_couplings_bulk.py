@@ -215,3 +215,21 @@ def test_invalid_items_are_refused_and_nothing_is_stored(
 def test_nothing_to_store(store: peewee.Database) -> None:
     assert record_sync_results([]) == []
     assert refresh_sync_states([]) == []
+
+
+def test_couple_many_returns_what_is_stored_and_caches_names(store: peewee.Database) -> None:
+    ids = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(CHUNK_SIZE + 7)]
+    names = {bc: (f"C{n:05d}", f"Customer {n}") for n, (bc, _) in enumerate(ids) if n % 3}
+    made = couple_many(MAPPING, ids, names=names)
+    assert all(isinstance(record, CouplingRecord) for record in made)
+    assert made == [get_coupling(record.id) for record in made]  # type: ignore[union-attr]
+    assert [(r.bc_number, r.display_name) for r in made] == [  # type: ignore[union-attr]
+        names.get(bc, (None, None)) for bc, _ in ids
+    ]
+    # Coupling the same pairs again leaves them as they are, and names the ones without a name.
+    again = couple_many(MAPPING, ids, names={bc: ("N", "Named later") for bc, _ in ids})
+    assert [r.id for r in again] == [r.id for r in made]  # type: ignore[union-attr]
+    assert [(r.bc_number, r.display_name) for r in again] == [  # type: ignore[union-attr]
+        names.get(bc, ("N", "Named later")) for bc, _ in ids
+    ]
+    assert [get_coupling(r.id) for r in again] == again  # type: ignore[union-attr]

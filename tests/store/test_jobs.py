@@ -14,6 +14,7 @@ from bc_tui.store.jobs import (
     JobStatus,
     JobType,
     add_job_error,
+    add_job_errors,
     errors_overview,
     finish_job,
     increment,
@@ -73,6 +74,29 @@ def test_errors_belong_to_their_job_and_to_their_record(store: peewee.Database) 
     assert record_errors(bc_id="b1") == [error]
     assert record_errors(dataverse_id="d1") == [error]
     assert record_errors() == []
+
+
+def test_errors_logged_in_bulk_read_back_as_one_at_a_time(store: peewee.Database) -> None:
+    job = start_job(JobType.MATCH_BASED_COUPLING, mapping="CUSTOMER")
+    one = add_job_error(job.id, "First.", detail="d", source_description="Customer 1", bc_id="B1", dataverse_id="D1")
+    many = [
+        {"job_id": job.id, "message": f"Failure {n}.", "source_description": f"Customer {n}", "bc_id": f"B{n}"}
+        for n in range(2, 1203)  # more than one INSERT's worth (500 rows each)
+    ]
+    many.append({"job_id": job.id, "message": "Last.", "destination_id": "x", "dataverse_id": "DV"})
+    add_job_errors(many)
+    logged = job_errors(job.id)
+    assert logged[0] == one
+    assert [e.message for e in logged[1:]] == [e["message"] for e in many]
+    assert (logged[1].source_description, logged[1].bc_id, logged[1].detail, logged[1].dataverse_id) == (
+        "Customer 2",
+        "b2",
+        "",
+        None,
+    )
+    assert (logged[-1].bc_id, logged[-1].dataverse_id, logged[-1].destination_id) == (None, "dv", "x")
+    assert all(e.created_at is not None and e.job_id == job.id for e in logged)
+    assert record_errors(bc_id="b1202")[0].message == "Failure 1202."
 
 
 def test_errors_overview_sorts_couplings_into_skipped_failed_and_broken(

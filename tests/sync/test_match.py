@@ -29,6 +29,8 @@ async def test_default_criteria_couple_unique_matches_and_report_the_rest(sessio
         assert key(customer["displayName"]) == key(account["name"]) or key(customer["email"]) == key(
             account["emailaddress1"]
         )
+        # The number and name for the lists are cached with the coupling, in the same write.
+        assert (coupling.bc_number, coupling.display_name) == (customer["number"], customer["displayName"])
     unmatched = [r for r in summary.results if r.outcome is Outcome.UNMATCHED]
     assert unmatched and not [r for r in summary.results if r.outcome is Outcome.FAILED]
     assert len(unmatched) + len(coupled) == len(customers)
