@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bc_tui.commands.output import Report, clear_progress, emit, fail, progress_printer
 from bc_tui.domain.text import shorten, shorten_words
@@ -47,6 +47,13 @@ class UsageError(Exception):
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--profile``, ``--database`` and ``--json``, on every subcommand."""
     group = parser.add_argument_group("connection and output")
+    add_connection_options(group)
+    group.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of text")
+
+
+def add_connection_options(group: Any) -> None:
+    """``--config``, ``--profile`` and ``--database`` on ``group`` (a parser or argument group):
+    what every command and ``bc-tui web`` connect with."""
     group.add_argument(
         "--config",
         type=Path,
@@ -66,7 +73,6 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the coupling database, e.g. sqlite:///path or postgresql://… (default: from the config)",
     )
-    group.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of text")
 
 
 def add_mapping_option(parser: argparse.ArgumentParser, *, default: str | None = "CUSTOMER") -> None:

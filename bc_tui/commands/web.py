@@ -17,10 +17,10 @@ import os
 import shlex
 import socket
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from bc_tui.commands.common import add_connection_options
 from bc_tui.commands.output import fail
 from bc_tui.domain.text import shorten
 
@@ -89,26 +89,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"the port (default {DEFAULT_PORT}; 0: any free one)",
     )
-    group = parser.add_argument_group("connection (as for bc-tui)")
-    group.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the config file (default: $BC_TUI_CONFIG or the bc-tui config folder)",
-    )
-    group.add_argument(
-        "--profile",
-        default=None,
-        metavar="NAME",
-        help="the connection profile (default: the config's profile, else the built-in sandbox)",
-    )
-    group.add_argument(
-        "--database",
-        default=None,
-        metavar="URL",
-        help="the coupling database, e.g. sqlite:///path or postgresql://… (default: from the config)",
-    )
+    add_connection_options(parser.add_argument_group("connection (as for bc-tui)"))
     parser.set_defaults(func=web)
 
 

@@ -23,7 +23,7 @@ from bc_tui.sync.check import broken_sentence, check_couplings, check_visible
 from bc_tui.sync.logged_jobs import combine_summaries
 from bc_tui.sync.pairs import coupling_description
 from bc_tui.sync.resolve import delete_survivor, remove_broken_couplings, restore_deleted
-from bc_tui.tui.dialogs.confirm import ConfirmDialog
+from bc_tui.tui.dialogs.confirm import delete_survivor_dialog
 from bc_tui.tui.dialogs.fixes import FixesDialog
 from bc_tui.tui.dialogs.job import summary_text
 from bc_tui.tui.feedback import error_sentence, session_or_notify, tell
@@ -77,17 +77,7 @@ async def fix_broken_flow(app: App[Any], mapping_name: str, bc_id: str) -> bool:
             tell(app, f"The coupling of {shorten(description)} was deleted; the records were not touched.")
             return True
         elif fix == "delete_record":
-            sure = await app.push_screen_wait(
-                ConfirmDialog(
-                    f"Delete the surviving record of {shorten(description)}?",
-                    title="Delete the surviving record",
-                    detail="The record is deleted in Business Central or Dataverse, and its coupling with it. "
-                    "This cannot be undone.",
-                    default=False,
-                    yes_label="Delete",
-                    no_label="Keep",
-                )
-            )
+            sure = await app.push_screen_wait(delete_survivor_dialog(f"the surviving record of {shorten(description)}"))
             if not sure:
                 tell(app, "Nothing was deleted.")
                 return False

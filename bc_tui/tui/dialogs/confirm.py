@@ -69,3 +69,17 @@ class ConfirmDialog(ModalScreen[bool]):
     def action_answer(self, answer: bool) -> None:
         """Close the dialog with ``answer``."""
         self.dismiss(answer)
+
+
+def delete_survivor_dialog(what: str, *, several: bool = False) -> ConfirmDialog:
+    """The question before deleting the surviving record(s) of broken couplings (``what`` names
+    them): No is the default, since a deletion cannot be undone."""
+    return ConfirmDialog(
+        f"Delete {what}?",
+        title="Delete the surviving records" if several else "Delete the surviving record",
+        detail="The record is deleted in Business Central or Dataverse, and its coupling with it. "
+        "This cannot be undone.",
+        default=False,
+        yes_label="Delete",
+        no_label="Keep",
+    )

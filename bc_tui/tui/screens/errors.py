@@ -46,7 +46,7 @@ from bc_tui.sync.resolve import (
 from bc_tui.sync.uncouple import delete_couplings
 from bc_tui.tui.backend import connected_session, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
-from bc_tui.tui.dialogs.confirm import ConfirmDialog
+from bc_tui.tui.dialogs.confirm import delete_survivor_dialog
 from bc_tui.tui.dialogs.direction import DirectionDialog
 from bc_tui.tui.dialogs.job import summary_text
 from bc_tui.tui.export_path import export_rows
@@ -387,17 +387,7 @@ class ErrorsScreen(Screen[None]):
             return
         names = ", ".join(shorten(row.description if row.record_exists else row.coupled_to) for row in broken[:3])
         more = f" and {len(broken) - 3} more" if len(broken) > 3 else ""
-        sure = await self.app.push_screen_wait(
-            ConfirmDialog(
-                f"Delete {names}{more}?",
-                title="Delete the surviving records",
-                detail="The record is deleted in Business Central or Dataverse, and its coupling with it. "
-                "This cannot be undone.",
-                default=False,
-                yes_label="Delete",
-                no_label="Keep",
-            )
-        )
+        sure = await self.app.push_screen_wait(delete_survivor_dialog(f"{names}{more}", several=True))
         if not sure:
             self._say("Nothing was deleted.")
             return
