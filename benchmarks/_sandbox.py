@@ -10,11 +10,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 
 @contextmanager
@@ -85,3 +87,26 @@ async def measure(label: str, run: Callable[[], Awaitable[int]]) -> Measurement:
 def max_rss_mib() -> float:
     """This process's peak resident set size so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def raw_token(info: dict[str, Any], scope: str, client: httpx.AsyncClient | None = None) -> str:
+    """A bearer token for ``scope`` from the sandbox's token endpoint, by a bare client-credentials
+    POST: the raw-httpx baselines sign in without the connectors."""
+    async with httpx.AsyncClient() if client is None else _borrowed(client) as http:
+        answer = await http.post(
+            info["token_url"],
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+                "scope": scope,
+            },
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+
+@asynccontextmanager
+async def _borrowed(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """``client`` as a context manager that leaves it open (the caller owns it)."""
+    yield client

@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import max_rss_mib, measure, sandbox_process
+from _sandbox import max_rss_mib, measure, raw_token, sandbox_process
 
 from bc_tui.connectors.business_central import BusinessCentralClient
 from bc_tui.connectors.credentials import ServiceCredentials
@@ -39,24 +39,9 @@ from bc_tui.connectors.dataverse import DataverseClient
 from bc_tui.connectors.models import BcCustomer, DataverseAccount
 
 
-async def _token(info: dict, scope: str) -> str:
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            info["token_url"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": info["client_id"],
-                "client_secret": info["client_secret"],
-                "scope": scope,
-            },
-        )
-        answer.raise_for_status()
-        return answer.json()["access_token"]
-
-
 async def raw_paging(info: dict, page_size: int, keep: bool) -> int:
     """Baseline: plain httpx, no typing, no limiter, no retry."""
-    token = await _token(info, info["bc_scope"])
+    token = await raw_token(info, info["bc_scope"])
     url: str | None = f"{info['bc_api']}companies({info['company_id']})/customers"
     headers = {"Authorization": f"Bearer {token}", "Prefer": f"odata.maxpagesize={page_size}"}
     kept: list[dict] = []

@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import max_rss_mib, sandbox_process
+from _sandbox import max_rss_mib, raw_token, sandbox_process
 
 VARIANTS = {
     "baseline": "baseline: raw httpx $top/$skip + csv.writer",
@@ -42,24 +42,9 @@ VARIANTS = {
 SELECT = "id,number,displayName,city,phoneNumber,email,blocked"
 
 
-async def _token(info: dict, scope: str) -> str:
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            info["token_url"],
-            data={
-                "grant_type": "client_credentials",
-                "client_id": info["client_id"],
-                "client_secret": info["client_secret"],
-                "scope": scope,
-            },
-        )
-        answer.raise_for_status()
-        return answer.json()["access_token"]
-
-
 async def raw_export(info: dict, page_size: int, target: Path, keep: bool) -> int:
     """Baseline: page with $top/$skip as the list does, write rows with csv.writer."""
-    token = await _token(info, info["bc_scope"])
+    token = await raw_token(info, info["bc_scope"])
     url = f"{info['bc_api']}companies({info['company_id']})/customers"
     headers = {"Authorization": f"Bearer {token}"}
     kept: list[dict] = []

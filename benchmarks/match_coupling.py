@@ -29,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import max_rss_mib, sandbox_process
+from _sandbox import max_rss_mib, raw_token, sandbox_process
 
 from bc_tui.config import profile_from_sandbox_info
 from bc_tui.domain.defaults import customer_mapping
@@ -38,20 +38,6 @@ from bc_tui.store.coupling_queries import count_couplings
 from bc_tui.sync.match import MATCH_PAGE_SIZE, bc_match_fields, dataverse_match_fields, match_based_coupling
 from bc_tui.sync.progress import Progress
 from bc_tui.sync.session import open_session
-
-
-async def _token(client: httpx.AsyncClient, info: dict, scope: str) -> str:
-    answer = await client.post(
-        info["token_url"],
-        data={
-            "grant_type": "client_credentials",
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "scope": scope,
-        },
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
 
 
 async def _page(client: httpx.AsyncClient, url: str | None, headers: dict[str, str]) -> int:
@@ -69,8 +55,8 @@ async def raw_both(info: dict) -> tuple[int, int]:
     criteria = match_criteria(mapping)
     prefer = {"Prefer": f"odata.maxpagesize={MATCH_PAGE_SIZE}"}
     async with httpx.AsyncClient(timeout=300) as client:
-        bc_token = await _token(client, info, info["bc_scope"])
-        dv_token = await _token(client, info, info["dataverse_scope"])
+        bc_token = await raw_token(info, info["bc_scope"], client)
+        dv_token = await raw_token(info, info["dataverse_scope"], client)
         bc_url = (
             f"{info['bc_api']}companies({info['company_id']})/customers?$select={','.join(bc_match_fields(criteria))}"
         )
