@@ -92,13 +92,7 @@ async def synchronize_modified(
     "The synchronization has run for N of M records. F records failed. S records were skipped."
     """
     mapping = session.mapping(mapping_name)
-    async with JobRun(
-        JobType.SYNCHRONIZATION,
-        mapping=mapping.name,
-        direction=mapping.direction.value,
-        progress=progress,
-        session=session,
-    ) as run:
+    async with _synchronization_job(session, mapping, progress) as run:
         for direction in directions_of(mapping):
             await _pass(session, mapping, direction, run, _conflicts_so_far(run))
         run.message = summary_message(run)
@@ -165,13 +159,7 @@ async def synchronize_couplings_again(
     """
     mapping = session.mapping(mapping_name)
     wanted = [c.bc_id for c in couplings]
-    async with JobRun(
-        JobType.SYNCHRONIZATION,
-        mapping=mapping.name,
-        direction=mapping.direction.value,
-        progress=progress,
-        session=session,
-    ) as run:
+    async with _synchronization_job(session, mapping, progress) as run:
         passes = directions_of(mapping)
         for index, direction in enumerate(passes):
             conflicts = _conflicts_so_far(run)
@@ -346,3 +334,14 @@ __all__ = [
     "synchronize_modified",
     "unchanged_since_last_sync",
 ]
+
+
+def _synchronization_job(session: SyncSession, mapping: TableMapping, progress: ProgressCallback | None) -> JobRun:
+    """The logged synchronization job of ``mapping`` in its own direction."""
+    return JobRun(
+        JobType.SYNCHRONIZATION,
+        mapping=mapping.name,
+        direction=mapping.direction.value,
+        progress=progress,
+        session=session,
+    )
