@@ -22,18 +22,16 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from bc_tui.domain.sync_state import OUTSIDE_FILTER, state_help
 from bc_tui.domain.words import not_connected
-from bc_tui.sync.lookup import coupled_bc_ids
-from bc_tui.tui import fix_flow, flows
-from bc_tui.tui.backend import ConnectionState, app_session, not_connected_text, store_session
+from bc_tui.tui.backend import ConnectionState, not_connected_text, store_session
 from bc_tui.tui.bindings import bindings_for
 from bc_tui.tui.dialogs.export import export_list_flow
 from bc_tui.tui.dialogs.full_values import FullValuesDialog
-from bc_tui.tui.modified_flow import synchronize_modified_flow
 from bc_tui.tui.record_sources import RecordSource, outside_filter_note
 from bc_tui.tui.screens.card import CardScreen
 from bc_tui.tui.screens.errors import ErrorsScreen
 from bc_tui.tui.screens.log import LogScreen
-from bc_tui.tui.screens.selection import check_list_marks, gone_text, selected_keys
+from bc_tui.tui.screens.main_actions import coupled_bc_ids_of, perform
+from bc_tui.tui.screens.selection import check_list_marks, gone_text
 from bc_tui.tui.shown import Literal, label
 from bc_tui.tui.sources import PageSource
 from bc_tui.tui.widgets.footer import Footer
@@ -41,7 +39,7 @@ from bc_tui.tui.widgets.record_list import RecordList
 from bc_tui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from bc_tui.sync.progress import JobSummary
+    pass
 
 #: Actions that write to the services or the coupling store: unavailable without a connection.
 CONNECTED_ACTIONS = frozenset(
@@ -60,9 +58,6 @@ CONNECTED_ACTIONS = frozenset(
 #: Actions that read the coupling store (log, errors: they work offline) or need a record source (filters, sort).
 SESSION_ACTIONS = frozenset({"log", "errors"})
 QUERY_ACTIONS = frozenset({"filter", "coupled_filter", "sort"})
-
-# Outcomes after which a record is done with (its mark is cleared); failures stay marked.
-_FINISHED = frozenset({"inserted", "modified", "unchanged", "coupled", "uncoupled", "deleted"})
 
 
 class MainScreen(Screen[None]):
@@ -475,108 +470,12 @@ class MainScreen(Screen[None]):
 
     async def _perform(self, action: str, record_list: RecordList, source: RecordSource) -> list[str]:
         """Do ``action`` on the selection; returns the keys the action finished with."""
-        app = self.app
-        mapping = source.mapping_name
-        if action == "match":
-            return await self._match(record_list, source)
-        if action in ("sync_modified", "sync_modified_all"):
-            # Not about the selection: marks stay as they are.
-            await synchronize_modified_flow(app, [mapping] if action == "sync_modified" else None)
-            return []
-        if action == "check_couplings":
-            await fix_flow.check_couplings_flow(app, mapping)
-            return []
-        keys = await selected_keys(app, action, record_list, source, self._say)
-        if keys is None:
-            return []
-        if not keys:
-            self.status.message = "No record is selected: move the cursor to one or mark some."
-            return []
-        if source.side == "dataverse":
-            return await self._perform_dataverse(action, mapping, keys)
-        outside = [k for k in keys if k in source.outside_filter]
-        if outside:
-            keys = [k for k in keys if k not in source.outside_filter]
-            self.status.message = (
-                f"{len(outside)} record(s) are outside the {mapping} table filter (e.g. blocked) "
-                "and get no Dataverse actions."
-            )
-            if not keys:
-                return []
-        if action == "couple":
-            coupled = []
-            for key in keys:
-                if await flows.couple_flow(app, mapping, key):
-                    coupled.append(key)
-            return coupled
-        if action == "synchronize":
-            return _finished(await flows.synchronize_flow(app, mapping, keys), keys, bc=True)
-        if action == "delete_coupling":
-            return _finished(await flows.delete_coupling_flow(app, mapping, keys), keys, bc=True)
-        if action == "create":
-            return _finished(await flows.create_flow(app, mapping, bc_ids=keys), keys, bc=True)
-        if action == "fix_broken":
-            return [key for key in keys if await fix_flow.fix_broken_flow(app, mapping, key)]
-        return []
+        return await perform(self.app, action, record_list, source, self._say)
 
     def _say(self, message: str) -> None:
         """Put ``message`` on the status line."""
         self.status.message = message
 
-    async def _match(self, record_list: RecordList, source: RecordSource) -> list[str]:
-        """Match-based coupling of the marked BC records when there are marks, else of all."""
-        bc_ids = None
-        if record_list.marked_count and source.side == "bc":
-            bc_ids = await selected_keys(self.app, "match", record_list, source, self._say)  # gone, hidden
-            if not bc_ids:
-                return []
-        summary = await flows.match_flow(self.app, source.mapping_name, bc_ids=bc_ids)
-        if summary is None or bc_ids is None:
-            return []
-        return _finished(summary, bc_ids, bc=True)
-
-    async def _perform_dataverse(self, action: str, mapping: str, keys: list[str]) -> list[str]:
-        """The actions on a Dataverse list: create in BC, or act on the coupled BC records."""
-        app = self.app
-        if action == "create":
-            return _finished(await flows.create_flow(app, mapping, dataverse_ids=keys), keys, bc=False)
-        coupled = await self._coupled_bc_ids(mapping, keys)
-        if not coupled:
-            self.status.message = (
-                "None of these Dataverse records is coupled: set up couplings from the Business "
-                "Central list, or press n to create them in Business Central."
-            )
-            return []
-        bc_ids = list(coupled.values())
-        back = {bc: dv for dv, bc in coupled.items()}
-        if action == "synchronize":
-            summary = await flows.synchronize_flow(app, mapping, bc_ids)
-        elif action == "delete_coupling":
-            summary = await flows.delete_coupling_flow(app, mapping, bc_ids)
-        elif action == "fix_broken":
-            return [dv for bc, dv in back.items() if await fix_flow.fix_broken_flow(app, mapping, bc)]
-        else:  # couple: one at a time, from the BC record's side
-            done = [dv for bc, dv in back.items() if await flows.couple_flow(app, mapping, bc)]
-            return done
-        return [back[k] for k in _finished(summary, bc_ids, bc=True) if k in back]
-
     async def _coupled_bc_ids(self, mapping: str, dataverse_ids: Iterable[str]) -> dict[str, str]:
-        """Dataverse id → the coupled BC SystemId (read-only lookup in the coupling store);
-        nothing without a session (the store is read on the session's database thread)."""
-        session = app_session(self.app)
-        if session is None:
-            return {}
-        return await coupled_bc_ids(session, mapping, dataverse_ids)
-
-
-def _finished(summary: JobSummary | None, keys: list[str], *, bc: bool) -> list[str]:
-    """The keys among ``keys`` whose records the job finished with (not failed or skipped)."""
-    if summary is None:
-        return []
-    wanted = {k.lower(): k for k in keys}
-    done = []
-    for result in summary.results:
-        key = (result.bc_id if bc else result.dataverse_id) or ""
-        if str(result.outcome) in _FINISHED and key.lower() in wanted:
-            done.append(wanted[key.lower()])
-    return done
+        """Dataverse id → the coupled BC SystemId (see `main_actions.coupled_bc_ids_of`)."""
+        return await coupled_bc_ids_of(self.app, mapping, dataverse_ids)
