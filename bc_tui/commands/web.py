@@ -17,15 +17,11 @@ import os
 import shlex
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 from bc_tui.commands.common import add_connection_options
 from bc_tui.commands.output import fail
 from bc_tui.domain.text import shorten
-
-if TYPE_CHECKING:
-    from aiohttp import web as aiohttp_web
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -122,7 +118,7 @@ def web(args: argparse.Namespace) -> int:
     if warning is not None:
         sys.stderr.write(f"bc-tui: warning: {warning}\n")
         sys.stderr.flush()
-    from bc_tui.commands.web_server import AppServer
+    from bc_tui.tui.web_server import AppServer
 
     AppServer(sock, served_command(), url=page_url(sock, args.host), loopback=loopback, warning=warning).serve()
     return 0
@@ -213,44 +209,3 @@ def open_warning(sock: socket.socket) -> str:
         f"bc-tui web listens on {where}, port {port}: anyone who can reach that port can use the app, "
         "with this machine's connection and data, without signing in."
     )
-
-
-def same_origin(origin: str | None, host: str) -> bool:
-    """Whether a websocket's ``Origin`` header names the page's own host (absent: not a browser)."""
-    if origin is None:
-        return True
-    try:
-        parts = urlsplit(origin)
-    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
-        return False
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
-
-
-def loopback_name(host: str) -> bool:
-    """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.x, ``[::1]``)."""
-    try:
-        name = urlsplit(f"//{host}").hostname or ""
-    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
-        return False
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def refusal(request: aiohttp_web.Request, *, loopback: bool) -> str | None:
-    """Why a request is refused (one sentence), or None to serve it.
-
-    On loopback the ``Host`` must name loopback, so that a web page whose name was re-pointed at
-    127.0.0.1 (DNS rebinding) gets nothing; a websocket opened by a browser must come from the
-    app's own page, so that another site cannot drive the app (docs/browser-mode.md).
-    """
-    host = request.host
-    if loopback and not loopback_name(host):
-        return "bc-tui serves this machine only: open it as http://127.0.0.1 or http://localhost."
-    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
-    if upgrade and not same_origin(request.headers.get("Origin"), host):
-        return "bc-tui accepts its websocket from its own page only."
-    return None

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 import socket
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from textual_serve.server import Server
-
-from bc_tui.commands.web import refusal
 
 log = logging.getLogger("bc-tui web")
 
@@ -95,3 +95,44 @@ class AppServer(Server):
             return await super().handle_websocket(request)
         finally:
             self._sessions.discard(session)
+
+
+def same_origin(origin: str | None, host: str) -> bool:
+    """Whether a websocket's ``Origin`` header names the page's own host (absent: not a browser)."""
+    if origin is None:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+def loopback_name(host: str) -> bool:
+    """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.x, ``[::1]``)."""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(request: web.Request, *, loopback: bool) -> str | None:
+    """Why a request is refused (one sentence), or None to serve it.
+
+    On loopback the ``Host`` must name loopback, so that a web page whose name was re-pointed at
+    127.0.0.1 (DNS rebinding) gets nothing; a websocket opened by a browser must come from the
+    app's own page, so that another site cannot drive the app (docs/browser-mode.md).
+    """
+    host = request.host
+    if loopback and not loopback_name(host):
+        return "bc-tui serves this machine only: open it as http://127.0.0.1 or http://localhost."
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    if upgrade and not same_origin(request.headers.get("Origin"), host):
+        return "bc-tui accepts its websocket from its own page only."
+    return None
