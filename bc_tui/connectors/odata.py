@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from .answers import DUPLICATE_CODES, Operation, connect_cause, error_from, holds_values, retry_after_seconds
 from .auth import ShowDeviceCode, TokenProvider
@@ -33,14 +32,12 @@ from .credentials import ServiceCredentials, check_url
 from .errors import (
     AlreadyExists,
     ConnectionLost,
-    ConnectorError,
     MalformedResponse,
-    Throttled,
     TimedOut,
     Unreachable,
 )
 from .guard import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, BodyTooLarge, CappedTransport, server_words
-from .retry import AttemptState, RetryPolicy, classify
+from .retry import AttemptState, RetryPolicy, retrying_for
 from .throttle import DOCUMENTED_WINDOW, ConcurrencyLimiter, PauseGate, RequestPacer, RequestWindow
 
 T = TypeVar("T")
@@ -288,39 +285,12 @@ class ODataService:
         Not-processed failures are always retried; unknown-outcome failures only when
         ``idempotent``. ``AttemptState.maybe_committed`` tells later attempts to reconcile.
         """
-        policy = self.retry
         state = AttemptState()
 
-        def should_retry(retry_state: RetryCallState) -> bool:
-            exc = retry_state.outcome.exception() if retry_state.outcome else None
-            if not isinstance(exc, ConnectorError):
-                return False
-            kind = classify(exc)
-            if kind == "unknown":
-                state.maybe_committed = True
-                return idempotent
-            if kind == "not_processed":
-                return not (type(exc) is Unreachable and retry_state.attempt_number >= policy.connect_attempts)
-            return False
-
-        backoff = wait_random_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
-
-        def wait(retry_state: RetryCallState) -> float:
-            exc = retry_state.outcome.exception() if retry_state.outcome else None
-            if isinstance(exc, Throttled):
-                return 0.0  # the pause gate holds every request for Retry-After
-            return float(backoff(retry_state))
-
-        def count_retry(retry_state: RetryCallState) -> None:
+        def count_retry() -> None:
             self.retries += 1
 
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_s),
-            wait=wait,
-            retry=should_retry,
-            before_sleep=count_retry,
-            reraise=True,
-        )
+        retrying = retrying_for(self.retry, state, idempotent=idempotent, on_retry=count_retry)
         async for try_ in retrying:
             with try_:
                 state.number = try_.retry_state.attempt_number
