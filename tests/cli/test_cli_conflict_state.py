@@ -3,22 +3,12 @@ in ``errors``, ``status`` and ``log``, listed once; settled by choosing a side."
 
 from __future__ import annotations
 
-from typing import Any
-
 from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK
-
-
-def _conflict(cli: Any, sandbox: Any) -> str:
-    """Couple 10000 in sync, then change its phone number differently on both sides."""
-    coupled = cli("couple", "10000", "--to", "Adatum Corporation", "--sync", "to-dataverse", "--json")
-    assert coupled.code == EXIT_OK, coupled.err
-    sandbox.edit("bc/customers", sandbox.customer("10000")["id"], {"phoneNumber": "+1 111 111 1111"})
-    sandbox.edit("dv/accounts", coupled.json["dataverse_id"], {"telephone1": "+1 222 222 2222"})
-    return coupled.json["dataverse_id"]
+from tests.cli.conflicts import make_conflict
 
 
 def test_a_conflict_is_a_conflict_listed_once_in_every_command(cli, sandbox) -> None:
-    account_id = _conflict(cli, sandbox)
+    account_id = make_conflict(cli, sandbox)
 
     found = cli("sync", "--modified", "--mapping", "CUSTOMER", "--json")
     assert found.code == EXIT_FAILURES

@@ -12,19 +12,11 @@ from bc_tui.commands.common import SANDBOX_NOTE
 from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from bc_tui.sandbox.server import start_in_thread
 from bc_tui.sandbox.settings import SandboxSettings
-
-
-def _conflict(cli: Any, sandbox: Any) -> str:
-    """Couple 10000 in sync, then change its phone number differently on both sides."""
-    coupled = cli("couple", "10000", "--to", "Adatum Corporation", "--sync", "to-dataverse", "--json")
-    assert coupled.code == EXIT_OK, coupled.err
-    sandbox.edit("bc/customers", sandbox.customer("10000")["id"], {"phoneNumber": "+1 111 111 1111"})
-    sandbox.edit("dv/accounts", coupled.json["dataverse_id"], {"telephone1": "+1 222 222 2222"})
-    return coupled.json["dataverse_id"]
+from tests.cli.conflicts import make_conflict
 
 
 def test_conflict_is_logged_skipped_and_retried(cli, sandbox) -> None:
-    account_id = _conflict(cli, sandbox)
+    account_id = make_conflict(cli, sandbox)
     first = cli("sync", "--modified", "--mapping", "CUSTOMER", "--json")
     assert first.code == EXIT_FAILURES
     (job,) = first.json["jobs"]
@@ -61,14 +53,14 @@ def test_conflict_is_logged_skipped_and_retried(cli, sandbox) -> None:
 
 
 def test_merge_of_a_conflict_fails_with_exit_code_1(cli, sandbox) -> None:
-    _conflict(cli, sandbox)
+    make_conflict(cli, sandbox)
     result = cli("sync", "10000", "--direction", "merge", "--json")
     assert result.code == EXIT_FAILURES
     assert result.json["results"][0]["outcome"] == "conflict"
 
 
-def test_a_conflict_without_direction_or_prefer_stays_a_conflict(cli, sandbox) -> None:
-    account_id = _conflict(cli, sandbox)
+def test_a_conflict_without_direction_or_prefer_stays_amake_conflict(cli, sandbox) -> None:
+    account_id = make_conflict(cli, sandbox)
     result = cli("sync", "10000", "--json")
     recommendation = result.json["recommendation"]
     assert recommendation["direction"] == "to-dataverse" and "merge" not in recommendation["offered"]
