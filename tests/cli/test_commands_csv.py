@@ -10,6 +10,7 @@ from typing import Any
 
 from bc_tui.commands.output import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from bc_tui.sync.export import JOB_ERROR_HEADER, LOG_HEADER, PROBLEM_HEADER
+from tests.cli.conflicts import make_conflict
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -17,11 +18,8 @@ def _rows(text: str) -> list[list[str]]:
 
 
 def _conflict(cli: Any, sandbox: Any) -> None:
-    """Couple 10000 in sync, change its phone number on both sides (the second a formula), sync."""
-    coupled = cli("couple", "10000", "--to", "Adatum Corporation", "--sync", "to-dataverse", "--json")
-    assert coupled.code == EXIT_OK, coupled.err
-    sandbox.edit("bc/customers", sandbox.customer("10000")["id"], {"phoneNumber": "+1 111 111 1111"})
-    sandbox.edit("dv/accounts", coupled.json["dataverse_id"], {"telephone1": "=2+2"})
+    """A conflict on 10000 whose Dataverse phone number is a formula, found by a synchronization."""
+    make_conflict(cli, sandbox, dataverse_phone="=2+2")
     assert cli("sync", "--modified", "--mapping", "CUSTOMER").code == EXIT_FAILURES
 
 

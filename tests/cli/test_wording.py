@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.cli.test_commands_log_and_errors import _conflict
+from tests.cli.conflicts import make_conflict
 
 
 def test_one_coupling_needing_attention_is_singular(cli, sandbox) -> None:
-    _conflict(cli, sandbox)
+    make_conflict(cli, sandbox)
     cli("sync", "--modified", "--mapping", "CUSTOMER")
 
     first_line = cli("errors").out.splitlines()[0]
