@@ -360,7 +360,9 @@ def check_paths(path: Path) -> None:
         target = path.with_name(path.name + suffix)
         if target.is_dir():
             raise damaged(path, f"{target.name} is a folder, not a file")
-        if target.exists() and not os.access(target, os.R_OK | os.W_OK):
+        # Access first, then existence: SQLite removes -wal/-shm when its last connection
+        # closes, so a file seen and then gone is no permission problem.
+        if not os.access(target, os.R_OK | os.W_OK) and target.exists():
             raise damaged(path, f"no permission to read and write {target.name}")
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise unusable_folder(folder, "no permission to read and write in it")
