@@ -360,10 +360,16 @@ def check_paths(path: Path) -> None:
         target = path.with_name(path.name + suffix)
         if target.is_dir():
             raise damaged(path, f"{target.name} is a folder, not a file")
-        # Access first, then existence: SQLite removes -wal/-shm when its last connection
-        # closes, so a file seen and then gone is no permission problem.
-        if not os.access(target, os.R_OK | os.W_OK) and target.exists():
-            raise damaged(path, f"no permission to read and write {target.name}")
+        # Opened, not looked at: SQLite (here or in a running `sandbox serve`) removes and
+        # re-creates -wal/-shm as connections come and go, so a file that is gone is no problem
+        # and only a refusal to open it is.
+        try:
+            with target.open("r+b"):
+                pass
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            raise damaged(path, f"no permission to read and write {target.name}") from None
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise unusable_folder(folder, "no permission to read and write in it")
 
